@@ -1,0 +1,47 @@
+// What the VM host (the board's worker thread) offers to the parts that plug into it: storage, peripherals.
+// Everything here runs inside the worker, on the same thread as the MicroPython VM, so calls from Python into
+// these parts are plain synchronous function calls.
+
+export type ResetKind = 'hard' | 'soft' | 'wdt' | 'deepsleep' | 'bootloader';
+
+export interface ResetRequest {
+  kind: ResetKind;
+  /** For deepsleep: wake after this many ms (undefined = sleep until an external reset). */
+  sleepMs?: number;
+}
+
+export interface VmHost {
+  /** Ask for a reset; the running Python code is stopped at its next check and the board restarts. */
+  requestReset(req: ResetRequest): void;
+  /** Called often while Python runs (from the VM's clock hook) and periodically while the REPL is idle. */
+  addPoller(poll: () => void): void;
+  /** Drain link input; true when a Ctrl-C arrived and a KeyboardInterrupt is now pending in the VM. */
+  checkInterrupt(): boolean;
+  /** Milliseconds since the board powered on (the same clock as time.ticks_ms). */
+  ticksMs(): number;
+  /** How the board last came out of reset (machine.reset_cause()). */
+  readonly resetCause: ResetKind | 'power-on';
+}
+
+/** A part that contributes JavaScript functions and Python modules to every VM the board boots. */
+export interface VmPlugin {
+  /** JavaScript objects registered as importable modules (Python sees them as `import NAME`). */
+  jsModules?: Record<string, object>;
+  /** Python modules made importable as if frozen into the firmware: module name -> source. */
+  pyModules?: Record<string, string>;
+  /** Python source run once at each boot, before boot.py (e.g. mounting the filesystem). */
+  bootSource?: string;
+}
+
+/** A request from outside the board (CLI `sim set/get`, the TUI, scenarios) to one of its plugins. */
+export interface ControlRequest {
+  plugin: string;
+  op: string;
+  args?: unknown;
+}
+
+/** A plugin that also answers control requests; results must be structured-cloneable. */
+export interface ControllablePlugin extends VmPlugin {
+  readonly name: string;
+  control?(op: string, args: unknown): unknown;
+}

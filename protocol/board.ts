@@ -1,0 +1,45 @@
+// The typed library surface for one connected board (what `openBoard()` returns). The raw REPL client
+// implements it; the CLI commands and the TUI are thin layers over it.
+import type { Transport } from './transport.js';
+
+export interface ExecOptions {
+  /** Streamed stdout text, split UTF-8 sequences kept whole. */
+  onStdout?: (text: string) => void;
+  /** Streamed exception/traceback text. */
+  onStderr?: (text: string) => void;
+  /** Overall deadline for the program to finish (default: none once it started). */
+  timeoutMs?: number;
+  /** Aborting interrupts the program on the board (Ctrl-C) and rejects with INTERRUPTED. */
+  signal?: AbortSignal;
+  /** Resolve with the traceback in `stderr` instead of rejecting with DEVICE_EXCEPTION. */
+  allowError?: boolean;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** A program started on the board whose stdin we keep feeding (used by file transfer receivers). */
+export interface RunningExec {
+  /** Bytes to the program's sys.stdin / sys.stdin.buffer. */
+  write(data: Uint8Array): Promise<void>;
+  /** Settles when the program ends, exactly as exec() would. */
+  readonly done: Promise<ExecResult>;
+}
+
+export interface Board {
+  readonly transport: Transport;
+  /** Run code in the raw REPL (raw-paste when the board offers it). Rejects with DEVICE_EXCEPTION on a traceback. */
+  exec(code: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** Evaluate an expression and return its repr() text. */
+  eval(expr: string, opts?: ExecOptions): Promise<string>;
+  /** Start code and return at once, so its stdin can be streamed. */
+  start(code: string, opts?: ExecOptions): Promise<RunningExec>;
+  /** Ctrl-D soft reset (heap cleared, files kept); leaves the board in the raw REPL ready for exec. */
+  softReset(): Promise<void>;
+  /** Interrupt whatever runs (Ctrl-C) and get back to a raw REPL prompt. */
+  interrupt(): Promise<void>;
+  /** Leave the board in the friendly REPL and close the link. */
+  close(): Promise<void>;
+}
