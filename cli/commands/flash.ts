@@ -1,0 +1,283 @@
+// `boardctl flash …`: esptool v5's commands and option names over boardctl's transports. Thin: parse,
+// read files, call flash/*, print. Progress bars only when stderr is a terminal.
+import { readFile, writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { BoardError } from '../../protocol/errors.js';
+import type { Transport } from '../../protocol/transport.js';
+import type { ChipKey } from '../../protocol/esp/chips.js';
+import { parseStubJson } from '../../protocol/esp/stub.js';
+import { connectEsp, detectFlashSize, disconnectEsp, type AfterReset, type BeforeReset, type EspSession } from '../../flash/esp-connect.js';
+import { chipId, flashId, formatFlashSize, parseSize, readMac } from '../../flash/esp-info.js';
+import { readFlash, verifyFlash } from '../../flash/read-flash.js';
+import { eraseAll, eraseRegion, writeFlash, type WriteRegion } from '../../flash/write-flash.js';
+import { Output } from '../output.js';
+
+export interface FlashDeps {
+  openTransport(port: string | undefined, opts: { baud?: number }): Promise<Transport>;
+}
+
+interface LinkOptions {
+  port?: string;
+  chip: 'auto' | ChipKey;
+  baud?: number;
+  before: BeforeReset;
+  after: AfterReset;
+  stub?: string;
+  json?: boolean;
+  connectAttempts: number;
+}
+
+/** The ROM loader listens at 115200 after reset; -b switches after SYNC. */
+const ROM_BAUD = 115200;
+const hex = (n: number, width = 8) => `0x${n.toString(16).padStart(width, '0')}`;
+
+function parseNumber(text: string, what: string): number {
+  const n = /^0x[0-9a-f]+$/i.test(text) ? parseInt(text, 16) : /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n)) throw new BoardError('USAGE', `${what} '${text}' is not a number (use decimal or 0x hex)`);
+  return n;
+}
+
+function choice<T extends string>(values: readonly T[], what: string) {
+  return (text: string): T => {
+    if (!values.includes(text as T)) throw new BoardError('USAGE', `${what} must be one of ${values.join(', ')} (got '${text}')`);
+    return text as T;
+  };
+}
+
+/** "ADDR FILE ADDR FILE …" into regions read from disk. */
+async function readPairs(args: string[]): Promise<WriteRegion[]> {
+  if (args.length === 0 || args.length % 2 !== 0) throw new BoardError('USAGE', 'expected <address> <file> pairs');
+  const out: WriteRegion[] = [];
+  for (let i = 0; i < args.length; i += 2) {
+    const address = parseNumber(args[i], 'address');
+    const name = args[i + 1];
+    const data = await readFile(name).catch((err: NodeJS.ErrnoException) => {
+      throw new BoardError('LOCAL_IO', `${name}: ${err.message}`, { errno: err.code });
+    });
+    out.push({ address, data: new Uint8Array(data), name });
+  }
+  return out;
+}
+
+/** Bytes, rate and ETA on one rewritten stderr line, at most every 100 ms; nothing when not a TTY. */
+function progressBar(label: string): { update(done: number, total: number): void; end(): void } {
+  if (!process.stderr.isTTY) return { update() {}, end() {} };
+  const start = performance.now();
+  let last = 0;
+  let shown = false;
+  return {
+    update(done, total) {
+      const now = performance.now();
+      if (now - last < 100 && done < total) return;
+      last = now;
+      shown = true;
+      const secs = (now - start) / 1000;
+      const rate = secs > 0 ? done / secs : 0;
+      const eta = rate > 0 ? (total - done) / rate : 0;
+      const width = 30;
+      const fill = total ? Math.round((done / total) * width) : width;
+      process.stderr.write(`\r${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} B ${(rate / 1024).toFixed(1)} KiB/s ETA ${eta.toFixed(0)}s \x1b[K`);
+    },
+    end() {
+      if (shown) process.stderr.write('\n');
+    },
+  };
+}
+
+export function registerFlashCommands(program: Command, deps: FlashDeps): void {
+  const flash = program
+    .command('flash')
+    .description('ESP serial bootloader: esptool commands (chip-id, write-flash, read-flash, …) and image tools')
+    .option('-c, --chip <chip>', 'target chip: auto, esp32, esp32c3, esp32s3', choice(['auto', 'esp32', 'esp32c3', 'esp32s3'] as const, '--chip'), 'auto')
+    .option('-b, --baud <rate>', 'baud rate after connecting (CHANGE_BAUDRATE)', (v) => parseNumber(v, '--baud'))
+    .option('--before <action>', 'reset before connecting: default-reset, usb-reset, no-reset', choice(['default-reset', 'usb-reset', 'no-reset'] as const, '--before'), 'default-reset')
+    .option('--after <action>', 'after the command: hard-reset, no-reset', choice(['hard-reset', 'no-reset'] as const, '--after'), 'hard-reset')
+    .option('--stub <file>', "upload and run this flasher stub (esptool's stub JSON); default: ROM loader only")
+    .option('--connect-attempts <n>', 'reset-and-sync rounds', (v) => parseNumber(v, '--connect-attempts'), 7);
+
+  /** Open, connect, run, leave, close: the frame of every command that talks to a chip. */
+  const withChip = async <T>(cmd: Command, fn: (s: EspSession, out: Output) => Promise<T>): Promise<T> => {
+    const o = cmd.optsWithGlobals<LinkOptions>();
+    const out = new Output(o.json === true);
+    const stub = o.stub ? parseStubJson(await readFile(o.stub, 'utf8'), o.stub) : undefined;
+    const transport = await deps.openTransport(o.port, { baud: ROM_BAUD });
+    try {
+      if (transport.baudRate !== ROM_BAUD) await transport.setBaudRate(ROM_BAUD);
+      out.note('Connecting...');
+      const session = await connectEsp(transport, { chip: o.chip, baud: o.baud, before: o.before, stub, attempts: o.connectAttempts });
+      out.note(`Connected to ${session.chip.name}${session.loader.isStub ? ' (stub running)' : ''}`);
+      const result = await fn(session, out);
+      await disconnectEsp(session, o.after);
+      return result;
+    } finally {
+      await transport.close().catch(() => undefined);
+    }
+  };
+
+  flash.command('chip-id').description('chip type and id').action(async (_o, cmd: Command) => {
+    await withChip(cmd, async (s, out) => {
+      const r = await chipId(s);
+      out.doc({ command: 'flash chip-id', ok: true, ...r });
+      out.text(`Chip is ${r.chip}\nChip ID: ${hex(r.chipId)}\n`);
+    });
+  });
+
+  flash.command('flash-id').description('SPI flash manufacturer, device and size').action(async (_o, cmd: Command) => {
+    await withChip(cmd, async (s, out) => {
+      const r = await flashId(s);
+      out.doc({ command: 'flash flash-id', ok: true, ...r });
+      out.text(`Manufacturer: ${r.manufacturer.toString(16).padStart(2, '0')}\nDevice: ${r.device.toString(16).padStart(4, '0')}\nDetected flash size: ${r.size ? formatFlashSize(r.size) : 'Unknown'}\n`);
+    });
+  });
+
+  flash.command('read-mac').description('factory MAC address from eFuse').action(async (_o, cmd: Command) => {
+    await withChip(cmd, async (s, out) => {
+      const mac = await readMac(s);
+      out.doc({ command: 'flash read-mac', ok: true, mac });
+      out.text(`MAC: ${mac}\n`);
+    });
+  });
+
+  flash
+    .command('write-flash')
+    .description('write files to flash: <address> <file> pairs')
+    .argument('<address-file...>', 'address and file, repeated')
+    .option('-e, --erase-all', 'erase the whole flash first')
+    .option('-u, --no-compress', 'send data uncompressed')
+    .option('--flash-mode <mode>', 'header flash mode: keep, qio, qout, dio, dout', choice(['keep', 'qio', 'qout', 'dio', 'dout'] as const, '--flash-mode'), 'keep')
+    .option('--flash-freq <freq>', 'header flash frequency: keep, 80m, 40m, 26m, 20m', 'keep')
+    .option('--flash-size <size>', 'header flash size: keep, detect, 1MB..128MB', 'keep')
+    .option('--no-skip-unchanged', 'write regions even when their MD5 already matches')
+    .option('--force', 'write images built for another chip')
+    .action(async (pairs: string[], o: { eraseAll?: boolean; compress: boolean; flashMode: 'keep' | 'qio' | 'qout' | 'dio' | 'dout'; flashFreq: string; flashSize: string; skipUnchanged: boolean; force?: boolean }, cmd: Command) => {
+      const regions = await readPairs(pairs);
+      await withChip(cmd, async (s, out) => {
+        const started = new Map<number, number>();
+        let bar = progressBar('Writing');
+        const results = await writeFlash(s, regions, {
+          compress: o.compress, eraseAll: o.eraseAll, flashMode: o.flashMode, flashFreq: o.flashFreq, flashSize: o.flashSize,
+          skipUnchanged: o.skipUnchanged, force: o.force,
+          onProgress: (p) => {
+            if (!started.has(p.region)) {
+              bar.end();
+              bar = progressBar(`Writing at ${hex(p.address)}`);
+              started.set(p.region, performance.now());
+            }
+            bar.update(p.done, p.total);
+          },
+        });
+        bar.end();
+        out.doc({ command: 'flash write-flash', ok: true, regions: results });
+        for (const r of results) {
+          for (const w of r.warnings) out.note(`warning: ${w}`);
+          if (r.patched) out.text(`Flash parameters set in the bootloader header at ${hex(r.address)}.\n`);
+          if (r.skipped) {
+            out.text(`Skipped ${hex(r.address)} (${r.size} bytes): already in flash, MD5 matches.\n`);
+            continue;
+          }
+          const compressed = r.compressedSize !== undefined ? ` (${r.compressedSize} compressed)` : '';
+          out.text(`Wrote ${r.size} bytes${compressed} at ${hex(r.address)}.\nHash of data verified.\n`);
+        }
+      });
+    });
+
+  flash
+    .command('verify-flash')
+    .description('compare flash with files by MD5: <address> <file> pairs')
+    .argument('<address-file...>', 'address and file, repeated')
+    .option('--diff <yes|no>', 'list differing addresses on mismatch', choice(['yes', 'no'] as const, '--diff'), 'no')
+    .action(async (pairs: string[], o: { diff: 'yes' | 'no' }, cmd: Command) => {
+      const regions = await readPairs(pairs);
+      await withChip(cmd, async (s, out) => {
+        const results = await verifyFlash(s, regions, { diff: o.diff === 'yes' });
+        out.doc({ command: 'flash verify-flash', ok: true, regions: results });
+        for (const r of results) out.text(`Verifying ${r.size} bytes at ${hex(r.address)} against ${r.name}... -- verify OK (digest matched)\n`);
+      });
+    });
+
+  flash
+    .command('read-flash')
+    .description('read flash to a file')
+    .argument('<address>', 'start address')
+    .argument('<size>', 'byte count (4096, 0x1000, 1MB) or ALL')
+    .argument('<file>', 'output file')
+    .action(async (addrText: string, sizeText: string, file: string, _o, cmd: Command) => {
+      const address = parseNumber(addrText, 'address');
+      await withChip(cmd, async (s, out) => {
+        let size: number | undefined;
+        if (sizeText.toUpperCase() === 'ALL') {
+          const total = await detectFlashSize(s);
+          if (!total) throw new BoardError('BOOTLOADER', 'the flash size could not be detected; give the size instead of ALL');
+          size = total - address;
+        } else size = parseSize(sizeText);
+        if (size === undefined) throw new BoardError('USAGE', `size '${sizeText}' is not a byte count`);
+        const bar = progressBar('Reading');
+        const data = await readFlash(s, address, size, (d, t) => bar.update(d, t));
+        bar.end();
+        await writeFile(file, data);
+        out.doc({ command: 'flash read-flash', ok: true, address, size, file });
+        out.text(`Read ${size} bytes at ${hex(address)} into ${file}.\n`);
+      });
+    });
+
+  flash.command('erase-flash').description('erase the whole flash').action(async (_o, cmd: Command) => {
+    await withChip(cmd, async (s, out) => {
+      await eraseAll(s);
+      out.doc({ command: 'flash erase-flash', ok: true });
+      out.text('Flash memory erased successfully.\n');
+    });
+  });
+
+  flash
+    .command('erase-region')
+    .description('erase a range of whole 4 KiB sectors')
+    .argument('<address>', 'start address (multiple of 0x1000)')
+    .argument('<size>', 'byte count (multiple of 0x1000)')
+    .action(async (addrText: string, sizeText: string, _o, cmd: Command) => {
+      const address = parseNumber(addrText, 'address');
+      const size = parseSize(sizeText);
+      if (size === undefined) throw new BoardError('USAGE', `size '${sizeText}' is not a byte count`);
+      await withChip(cmd, async (s, out) => {
+        await eraseRegion(s, address, size);
+        out.doc({ command: 'flash erase-region', ok: true, address, size });
+        out.text(`Erased ${size} bytes at ${hex(address)}.\n`);
+      });
+    });
+
+  flash
+    .command('image-info')
+    .description('describe a firmware file (ESP image, partition table, merged image, UF2, Intel HEX)')
+    .argument('<file>')
+    .action(async (file: string, _o, cmd: Command) => {
+      const o = cmd.optsWithGlobals<{ json?: boolean }>();
+      const out = new Output(o.json === true);
+      const { imageInfo, formatImageInfo } = await import('../../flash/image-info.js');
+      const info = imageInfo(new Uint8Array(await readFile(file)), file);
+      out.doc({ command: 'flash image-info', ok: true, ...info });
+      out.text(`${formatImageInfo(info)}\n`);
+    });
+
+  flash
+    .command('merge-bin')
+    .description('merge <address> <file> pairs into one image')
+    .argument('<address-file...>', 'address and file, repeated')
+    .requiredOption('-o, --output <file>', 'output file')
+    .option('--format <format>', 'raw, uf2 or hex', choice(['raw', 'uf2', 'hex'] as const, '--format'), 'raw')
+    .option('--fill-flash-size <size>', 'raw: pad with 0xFF to this flash size (e.g. 4MB)')
+    .option('--target-offset <address>', 'raw: flash address the output starts at')
+    .action(async (pairs: string[], o: { output: string; format: 'raw' | 'uf2' | 'hex'; fillFlashSize?: string; targetOffset?: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<{ json?: boolean; chip: string }>();
+      const out = new Output(g.json === true);
+      const { mergeBin } = await import('../../flash/merge-bin.js');
+      const parts = (await readPairs(pairs)).map((r) => ({ offset: r.address, data: r.data, name: r.name }));
+      const fill = o.fillFlashSize === undefined ? undefined : parseSize(o.fillFlashSize);
+      if (o.fillFlashSize !== undefined && fill === undefined) throw new BoardError('USAGE', `--fill-flash-size '${o.fillFlashSize}' is not a size`);
+      const merged = mergeBin(parts, {
+        format: o.format, fillFlashSize: fill, chip: g.chip === 'auto' ? undefined : g.chip,
+        targetOffset: o.targetOffset === undefined ? undefined : parseNumber(o.targetOffset, '--target-offset'),
+      });
+      await writeFile(o.output, merged);
+      out.doc({ command: 'flash merge-bin', ok: true, output: o.output, size: merged.length });
+      out.text(`Wrote ${merged.length} bytes to ${o.output}.\n`);
+    });
+}

@@ -1,0 +1,414 @@
+// The virtual chip's serial download mode: the mask-ROM loader, and the flasher stub once a host
+// uploads one (recognised by MEM_END with an entry point; the stub's behaviour is emulated here, the
+// uploaded code is never run). Link bytes in via receive(), reply bytes out via onSend listeners.
+import { createHash } from 'node:crypto';
+import { createInflate, type Inflate } from 'node:zlib';
+import type { FlashStore } from '../flash-store.js';
+import type { BoardProfile } from '../profiles.js';
+import {
+  ErrorCode, FLASH_SECTOR, Op, READ_SLOW_BLOCK, ROM_STATUS_LEN, STUB_STATUS_LEN, SYNC_PAYLOAD, dataChecksum,
+} from '../../protocol/esp/commands.js';
+import {
+  CHIP_DETECT_MAGIC_REG, SECURITY_INFO_LEN, chipByName, efuseFromMac, type ChipDef,
+} from '../../protocol/esp/chips.js';
+import { decodeRequest, encodeResponse, readU32le, statusBytes, type Request } from '../../protocol/esp/packet.js';
+import { slipEncode, SlipDecoder } from '../../protocol/esp/slip.js';
+import { SpiPeripheral } from './spi-peripheral.js';
+
+export interface EspRomOptions {
+  flash: FlashStore;
+  profile: BoardProfile;
+  /** Factory MAC burnt into eFuse, 6 bytes. */
+  mac: Uint8Array;
+  /** Line speed the ROM starts at (it auto-bauds on SYNC; only used for the UART divider register). */
+  baudRate?: number;
+}
+
+/** Why the loader stopped: FLASH_END/FLASH_DEFL_END asked to run the app, or the stub got RUN_USER_CODE. */
+export type ExitReason = 'flash-end' | 'run-user-code';
+
+const ROM_SYNC_VALUE = 0x20120707;
+const SYNC_REPLIES = 8;
+
+class CommandError extends Error {
+  constructor(readonly code: number) {
+    super(`loader error 0x${code.toString(16)}`);
+  }
+}
+
+interface PlainWrite {
+  kind: 'plain';
+  offset: number;
+  end: number;
+  blockSize: number;
+}
+
+interface DeflateWrite {
+  kind: 'deflate';
+  cursor: number;
+  end: number;
+  inflate: Inflate;
+  error?: Error;
+}
+
+interface StubRead {
+  offset: number;
+  length: number;
+  packetSize: number;
+  inFlight: number;
+  sent: number;
+  acked: number;
+  md5: ReturnType<typeof createHash>;
+}
+
+export class EspRom {
+  private readonly flash: FlashStore;
+  private readonly chip: ChipDef;
+  private readonly efuse: { low: number; high: number };
+  private readonly spi: SpiPeripheral;
+  private readonly regs = new Map<number, number>();
+  private readonly decoder = new SlipDecoder();
+  private readonly sendListeners: ((data: Uint8Array) => void)[] = [];
+  private readonly baudListeners: ((baud: number) => void)[] = [];
+  private readonly exitListeners: ((why: ExitReason) => void)[] = [];
+  private queue: Promise<void> = Promise.resolve();
+  private baud: number;
+  private stub = false;
+  private write?: PlainWrite | DeflateWrite;
+  /** Between MEM_BEGIN and MEM_END. The uploaded bytes are not kept: nothing runs them. */
+  private inRamDownload = false;
+  private read?: StubRead;
+
+  constructor(opts: EspRomOptions) {
+    const chip = opts.profile.espChip ? chipByName(opts.profile.espChip) : undefined;
+    if (!chip) throw new Error(`profile '${opts.profile.name}' has no ESP serial bootloader`);
+    if (opts.mac.length !== 6) throw new Error('MAC must be 6 bytes');
+    this.chip = chip;
+    this.flash = opts.flash;
+    this.efuse = efuseFromMac(opts.mac);
+    this.baud = opts.baudRate ?? 115200;
+    this.spi = new SpiPeripheral(chip.spi, opts.flash.size, chip.key === 'esp32');
+  }
+
+  /** True once a stub has been "started"; replies then carry 2 status bytes. */
+  get isStub(): boolean {
+    return this.stub;
+  }
+
+  onSend(listener: (data: Uint8Array) => void): void {
+    this.sendListeners.push(listener);
+  }
+
+  /** Called after CHANGE_BAUDRATE has been answered at the old rate. */
+  onBaudRate(listener: (baud: number) => void): void {
+    this.baudListeners.push(listener);
+  }
+
+  /** Called when the host tells the loader to leave and run the application. */
+  onExit(listener: (why: ExitReason) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  /** Bytes from the link. Commands are handled in arrival order; replies may follow asynchronously. */
+  receive(data: Uint8Array): void {
+    for (const frame of this.decoder.push(data).frames) {
+      this.queue = this.queue.then(() => this.handleFrame(frame)).catch(() => undefined);
+    }
+  }
+
+  /** Resolves when every command received so far has been answered. */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  private emit(payload: Uint8Array): void {
+    const bytes = slipEncode(payload);
+    for (const l of this.sendListeners) l(bytes);
+  }
+
+  private get statusLen(): number {
+    return this.stub ? STUB_STATUS_LEN : ROM_STATUS_LEN;
+  }
+
+  private reply(op: number, value = 0, payload: Uint8Array = new Uint8Array(0), error = 0): void {
+    const data = new Uint8Array(payload.length + this.statusLen);
+    data.set(payload);
+    data.set(statusBytes(this.statusLen, error), payload.length);
+    this.emit(encodeResponse({ op, value, data }));
+  }
+
+  private async handleFrame(frame: Uint8Array): Promise<void> {
+    // While the stub streams a read, the host's frames are 4-byte acknowledgements, not commands.
+    if (this.read && frame.length === 4) {
+      this.read.acked = readU32le(frame, 0);
+      this.pumpRead();
+      return;
+    }
+    const d = decodeRequest(frame);
+    if (!d.ok) return; // the silicon ignores what it cannot parse
+    const req = d.packet;
+    try {
+      await this.dispatch(req);
+    } catch (err) {
+      const code = err instanceof CommandError ? err.code : ErrorCode.FAILED_TO_ACT;
+      this.reply(req.op, 0, new Uint8Array(0), code);
+    }
+  }
+
+  private err(rom: number, stub: number): CommandError {
+    return new CommandError(this.stub ? stub : rom);
+  }
+
+  private params(req: Request, words: number): number[] {
+    if (req.data.length < words * 4) throw this.err(ErrorCode.INVALID_MESSAGE, ErrorCode.BAD_DATA_LEN);
+    return Array.from({ length: words }, (_, i) => readU32le(req.data, i));
+  }
+
+  private checkRange(offset: number, length: number): void {
+    if (offset < 0 || length < 0 || offset + length > this.flash.size) throw this.err(ErrorCode.FAILED_TO_ACT, ErrorCode.FAILED_SPI_OP);
+  }
+
+  private async dispatch(req: Request): Promise<void> {
+    switch (req.op) {
+      case Op.SYNC: return this.sync(req);
+      case Op.READ_REG: return this.reply(req.op, this.readReg(this.params(req, 1)[0]));
+      case Op.WRITE_REG: return this.writeReg(req);
+      case Op.SPI_ATTACH:
+      case Op.SPI_SET_PARAMS: return this.reply(req.op);
+      case Op.GET_SECURITY_INFO: return this.securityInfo(req);
+      case Op.FLASH_BEGIN: return this.flashBegin(req);
+      case Op.FLASH_DATA: return this.flashData(req);
+      case Op.FLASH_DEFL_BEGIN: return this.deflBegin(req);
+      case Op.FLASH_DEFL_DATA: return this.deflData(req);
+      case Op.FLASH_END:
+      case Op.FLASH_DEFL_END: return this.flashEnd(req);
+      case Op.SPI_FLASH_MD5: return this.md5(req);
+      case Op.READ_FLASH_SLOW: return this.readSlow(req);
+      case Op.CHANGE_BAUDRATE: return this.changeBaud(req);
+      case Op.MEM_BEGIN: return this.memBegin(req);
+      case Op.MEM_DATA: return this.memData(req);
+      case Op.MEM_END: return this.memEnd(req);
+    }
+    if (this.stub) {
+      switch (req.op) {
+        case Op.ERASE_FLASH:
+          this.flash.erase(0, this.flash.size);
+          return this.reply(req.op);
+        case Op.ERASE_REGION: return this.eraseRegion(req);
+        case Op.READ_FLASH: return this.startRead(req);
+        case Op.RUN_USER_CODE:
+          for (const l of this.exitListeners) l('run-user-code');
+          return;
+      }
+    }
+    throw this.err(ErrorCode.INVALID_MESSAGE, ErrorCode.CMD_NOT_IMPLEMENTED);
+  }
+
+  private sync(req: Request): void {
+    if (req.data.length !== SYNC_PAYLOAD.length || !req.data.every((b, i) => b === SYNC_PAYLOAD[i])) {
+      throw this.err(ErrorCode.INVALID_MESSAGE, ErrorCode.BAD_DATA_LEN);
+    }
+    // The ROM answers every SYNC eight times; the stub once, with value 0 (how esptool spots a running stub).
+    if (this.stub) return this.reply(req.op, 0);
+    for (let i = 0; i < SYNC_REPLIES; i++) this.reply(req.op, ROM_SYNC_VALUE);
+  }
+
+  private readReg(addr: number): number {
+    if (addr === CHIP_DETECT_MAGIC_REG) return this.chip.magic[0];
+    if (addr === this.chip.macEfuse) return this.efuse.low;
+    if (addr === this.chip.macEfuse + 4) return this.efuse.high;
+    // esptool estimates the crystal as baud * divider / 1e6.
+    if (addr === this.chip.uartClkdiv) return Math.round((this.chip.xtalMhz * 1e6) / this.baud) & 0xfffff;
+    if (this.spi.owns(addr)) return this.spi.read(addr);
+    return this.regs.get(addr) ?? 0;
+  }
+
+  private writeReg(req: Request): void {
+    const [addr, value, mask] = this.params(req, 3);
+    const merged = ((this.readReg(addr) & ~mask) | (value & mask)) >>> 0;
+    if (this.spi.owns(addr)) this.spi.write(addr, merged);
+    else this.regs.set(addr, merged);
+    this.reply(req.op);
+  }
+
+  private securityInfo(req: Request): void {
+    if (!this.chip.hasSecurityInfo) throw new CommandError(ErrorCode.INVALID_MESSAGE);
+    const info = new Uint8Array(SECURITY_INFO_LEN); // no security features enabled
+    new DataView(info.buffer).setUint32(12, this.chip.imageChipId, true);
+    this.reply(req.op, 0, info);
+  }
+
+  /** NOR programming only clears bits: program = old AND new, so 0xFF padding leaves neighbours intact. */
+  private program(offset: number, data: Uint8Array): void {
+    this.checkRange(offset, data.length);
+    const cur = this.flash.read(offset, data.length);
+    for (let i = 0; i < cur.length; i++) cur[i] &= data[i];
+    this.flash.write(offset, cur);
+  }
+
+  /** Erase whole sectors covering [offset, offset+size). */
+  private eraseCovering(offset: number, size: number): void {
+    const start = offset - (offset % FLASH_SECTOR);
+    const end = Math.min(this.flash.size, Math.ceil((offset + size) / FLASH_SECTOR) * FLASH_SECTOR);
+    this.checkRange(offset, size);
+    if (end > start) this.flash.erase(start, end - start);
+  }
+
+  private flashBegin(req: Request): void {
+    const [size, , blockSize, offset] = this.params(req, 4);
+    this.eraseCovering(offset, size);
+    this.write = { kind: 'plain', offset, end: offset + size, blockSize };
+    this.reply(req.op);
+  }
+
+  /** Common checks of FLASH_DATA/FLASH_DEFL_DATA/MEM_DATA: header, length and checksum. */
+  private dataBlock(req: Request): { seq: number; data: Uint8Array } {
+    const [len, seq] = this.params(req, 4);
+    const data = req.data.subarray(16);
+    if (data.length !== len) throw this.err(ErrorCode.INVALID_MESSAGE, ErrorCode.BAD_DATA_LEN);
+    if (dataChecksum(data) !== (req.checksum & 0xff)) throw this.err(ErrorCode.INVALID_CRC, ErrorCode.BAD_DATA_CHECKSUM);
+    return { seq, data };
+  }
+
+  private flashData(req: Request): void {
+    const w = this.write;
+    if (w?.kind !== 'plain') throw this.err(ErrorCode.FAILED_TO_ACT, ErrorCode.NOT_IN_FLASH_MODE);
+    const { seq, data } = this.dataBlock(req);
+    const at = w.offset + seq * w.blockSize;
+    // The ROM programs whole blocks; bytes past the end of the chip are dropped like the address wrap would.
+    this.program(at, data.subarray(0, Math.max(0, Math.min(data.length, this.flash.size - at))));
+    this.reply(req.op);
+  }
+
+  private deflBegin(req: Request): void {
+    const [size, , , offset] = this.params(req, 4);
+    this.eraseCovering(offset, size);
+    const inflate = createInflate();
+    const w: DeflateWrite = { kind: 'deflate', cursor: offset, end: offset + size, inflate };
+    inflate.on('data', (chunk: Buffer) => {
+      if (w.error) return;
+      if (w.cursor + chunk.length > w.end) {
+        w.error = new CommandError(this.stub ? ErrorCode.TOO_MUCH_DATA : ErrorCode.DEFLATE_ERROR);
+        return;
+      }
+      this.program(w.cursor, chunk);
+      w.cursor += chunk.length;
+    });
+    inflate.on('error', (e) => (w.error ??= e));
+    if (this.write?.kind === 'deflate') this.write.inflate.destroy();
+    this.write = w;
+    this.reply(req.op);
+  }
+
+  private async deflData(req: Request): Promise<void> {
+    const w = this.write;
+    if (w?.kind !== 'deflate') throw this.err(ErrorCode.FAILED_TO_ACT, ErrorCode.NOT_IN_FLASH_MODE);
+    const { data } = this.dataBlock(req);
+    // Answer only once the block is inflated into flash, as the chip does: a following MD5 sees it.
+    // A corrupt stream errors instead of calling back, so the error event ends the wait too.
+    if (!w.error) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          w.inflate.off('error', done);
+          resolve();
+        };
+        w.inflate.once('error', done);
+        w.inflate.write(data, (err) => (err ? done() : w.inflate.flush(done)));
+      });
+    }
+    if (w.error) {
+      const code = w.error instanceof CommandError ? w.error.code : this.stub ? ErrorCode.INFLATE_ERROR : ErrorCode.DEFLATE_ERROR;
+      throw new CommandError(code);
+    }
+    this.reply(req.op);
+  }
+
+  private flashEnd(req: Request): void {
+    const [stay] = this.params(req, 1);
+    if (this.write?.kind === 'deflate') this.write.inflate.destroy();
+    this.write = undefined;
+    this.reply(req.op);
+    if (stay === 0) for (const l of this.exitListeners) l('flash-end');
+  }
+
+  private md5(req: Request): void {
+    const [offset, size] = this.params(req, 2);
+    this.checkRange(offset, size);
+    const digest = createHash('md5').update(this.flash.read(offset, size)).digest();
+    // The ROM answers in hex text, the stub in raw bytes.
+    this.reply(req.op, 0, this.stub ? digest : Buffer.from(digest.toString('hex'), 'latin1'));
+  }
+
+  private readSlow(req: Request): void {
+    if (this.stub) throw new CommandError(ErrorCode.CMD_NOT_IMPLEMENTED);
+    const [offset, len] = this.params(req, 2);
+    if (len > READ_SLOW_BLOCK) throw new CommandError(ErrorCode.FLASH_READ_LENGTH_ERROR);
+    this.checkRange(offset, len);
+    const block = new Uint8Array(READ_SLOW_BLOCK);
+    block.set(this.flash.read(offset, len));
+    this.reply(req.op, 0, block);
+  }
+
+  private changeBaud(req: Request): void {
+    const [baud] = this.params(req, 2);
+    this.reply(req.op);
+    this.baud = baud;
+    for (const l of this.baudListeners) l(baud);
+  }
+
+  private memBegin(req: Request): void {
+    this.params(req, 4);
+    this.inRamDownload = true;
+    this.reply(req.op);
+  }
+
+  private memData(req: Request): void {
+    if (!this.inRamDownload) throw this.err(ErrorCode.FAILED_TO_ACT, ErrorCode.NOT_IN_FLASH_MODE);
+    this.dataBlock(req);
+    this.reply(req.op);
+  }
+
+  private memEnd(req: Request): void {
+    const [noEntry, entry] = this.params(req, 2);
+    this.inRamDownload = false;
+    this.reply(req.op);
+    if (noEntry === 0 && entry !== 0 && !this.stub) {
+      this.stub = true;
+      this.emit(Buffer.from('OHAI', 'latin1'));
+    }
+  }
+
+  private eraseRegion(req: Request): void {
+    const [offset, size] = this.params(req, 2);
+    if (offset % FLASH_SECTOR !== 0 || size % FLASH_SECTOR !== 0) throw new CommandError(ErrorCode.BAD_DATA_LEN);
+    this.checkRange(offset, size);
+    this.flash.erase(offset, size);
+    this.reply(req.op);
+  }
+
+  private startRead(req: Request): void {
+    const [offset, length, packetSize, inFlight] = this.params(req, 4);
+    this.checkRange(offset, length);
+    if (packetSize === 0 || inFlight === 0) throw new CommandError(ErrorCode.BAD_BLOCKSIZE);
+    this.reply(req.op);
+    this.read = { offset, length, packetSize, inFlight, sent: 0, acked: 0, md5: createHash('md5') };
+    this.pumpRead();
+  }
+
+  /** Keep up to `inFlight` unacknowledged packets on the wire; send the MD5 once everything is acknowledged. */
+  private pumpRead(): void {
+    const r = this.read;
+    if (!r) return;
+    while (r.sent < r.length && r.sent - r.acked < r.inFlight * r.packetSize) {
+      const n = Math.min(r.packetSize, r.length - r.sent);
+      const chunk = this.flash.read(r.offset + r.sent, n);
+      r.md5.update(chunk);
+      r.sent += n;
+      this.emit(chunk);
+    }
+    if (r.acked >= r.length) {
+      this.read = undefined;
+      this.emit(r.md5.digest());
+    }
+  }
+}

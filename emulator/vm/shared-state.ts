@@ -1,0 +1,37 @@
+// Small shared counters between a board's worker and its owner on the main thread.
+
+export const STATUS_BUSY = 0; // 1 while Python code runs (the VM is inside a call)
+export const STATUS_HEARTBEAT = 1; // bumped by the worker whenever it gets control
+export const STATUS_INTS = 4;
+
+export interface WorkerConfig {
+  profile: string;
+  boardName: string;
+  flashPath: string;
+  fsOffset: number;
+  fsSize: number;
+  blockSize: number;
+  /** Skip main.py (after a stuck VM had to be restarted). */
+  safeMode: boolean;
+  resetCause: 'power-on' | 'hard' | 'soft' | 'wdt' | 'deepsleep' | 'bootloader';
+  /** Lines printed before MicroPython starts (ROM/bootloader log). */
+  bootLines: string[];
+  heapSize: number;
+  parts?: unknown[];
+}
+
+export interface WorkerInit {
+  input: SharedArrayBuffer;
+  output: SharedArrayBuffer;
+  status: SharedArrayBuffer;
+  config: WorkerConfig;
+}
+
+/** Messages from the worker to its owner. */
+export type WorkerEvent =
+  | { type: 'ready' }
+  | { type: 'reset'; kind: 'hard' | 'wdt' | 'deepsleep' | 'bootloader'; sleepMs?: number }
+  | { type: 'control-result'; id: number; result?: unknown; error?: string };
+
+/** Messages from the owner to the worker. */
+export type WorkerCommand = { type: 'control'; id: number; plugin: string; op: string; args?: unknown };

@@ -1,0 +1,69 @@
+// Loads one MicroPython VM instance (the npm WebAssembly build) with our hooks spliced into its wasm imports.
+// The package's loader gives no way to hook the clock, so we wrap WebAssembly.instantiate while it runs.
+
+export interface MicroPythonVm {
+  runPython(code: string): unknown;
+  registerJsModule(name: string, module: object): void;
+  replInit(): void;
+  replProcessChar(chr: number): number;
+  FS: {
+    mkdir(path: string): void;
+    writeFile(path: string, data: string | Uint8Array): void;
+    analyzePath(path: string): { exists: boolean };
+  };
+  _module: {
+    _mp_sched_keyboard_interrupt(): void;
+    _mp_hal_get_interrupt_char(): number;
+  };
+}
+
+/** The error the VM's runPython throws for an uncaught Python exception. */
+export interface PythonError extends Error {
+  type: string;
+}
+
+export function isPythonError(err: unknown): err is PythonError {
+  return err instanceof Error && err.name === 'PythonError';
+}
+
+export interface VmHooks {
+  /** Every byte the VM writes to stdout or stderr. */
+  output(byte: number): void;
+  /** Wraps the VM's millisecond clock import (called in tight loops by time.sleep). */
+  ticks(original: () => number): number;
+}
+
+type Imports = Record<string, Record<string, unknown>>;
+let activeHooks: VmHooks | undefined;
+let patched = false;
+
+function patchInstantiate(): void {
+  if (patched) return;
+  patched = true;
+  const original = WebAssembly.instantiate.bind(WebAssembly) as (...a: unknown[]) => Promise<unknown>;
+  (WebAssembly as { instantiate: unknown }).instantiate = (source: unknown, imports?: Imports) => {
+    const env = imports?.env;
+    if (env && typeof env.mp_js_ticks_ms === 'function') {
+      const ticks = env.mp_js_ticks_ms as () => number;
+      const hooks = activeHooks;
+      if (hooks) env.mp_js_ticks_ms = () => hooks.ticks(ticks);
+    }
+    return original(source, imports);
+  };
+}
+
+export async function loadVm(hooks: VmHooks, heapSize: number): Promise<MicroPythonVm> {
+  patchInstantiate();
+  const { loadMicroPython } = (await import('@micropython/micropython-webassembly-pyscript')) as unknown as {
+    loadMicroPython(opts: object): Promise<MicroPythonVm>;
+  };
+  activeHooks = hooks;
+  try {
+    const out = (data: Uint8Array) => {
+      for (const b of data) hooks.output(b);
+    };
+    return await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapSize });
+  } finally {
+    activeHooks = undefined;
+  }
+}
