@@ -1,6 +1,7 @@
 // Single-producer single-consumer byte ring in a SharedArrayBuffer, so bytes cross between the link (main
 // thread) and the VM (worker thread) without a message per byte. The producer bumps `signal` and notifies after
-// each write so a consumer can sleep in Atomics.wait / Atomics.waitAsync until data arrives.
+// each write so a consumer thread can sleep in Atomics.wait until data arrives. (Atomics.waitAsync is no use
+// here: on Node 20 its wake-ups and timeouts do not fire reliably in worker threads.)
 
 const HEAD = 0; // next write index (producer-owned)
 const TAIL = 1; // next read index (consumer-owned)
@@ -81,11 +82,5 @@ export class ByteRing {
   /** Block this thread until the ring changes or the timeout passes (worker side only). */
   wait(seen: number, timeoutMs: number): void {
     Atomics.wait(this.ctl, SIGNAL, seen, timeoutMs);
-  }
-
-  /** Wait without blocking the event loop. */
-  waitAsync(seen: number, timeoutMs: number): Promise<unknown> {
-    const r = Atomics.waitAsync(this.ctl, SIGNAL, seen, timeoutMs);
-    return r.async ? r.value : Promise.resolve(r.value);
   }
 }

@@ -2,7 +2,7 @@
 // like the profile's port (sys.platform, sys.implementation, os.uname), gives it a real stdin (the VM's own is a
 // stub that returns NUL forever), makes sleeps interruptible, and imports frozen modules from the VM's RAM disk.
 export const RUNTIME_PY = String.raw`
-import builtins, vfs, binascii
+import builtins, vfs
 import sys as _rsys, os as _ros, time as _rtime
 import _board
 
@@ -66,7 +66,7 @@ class _Uname:
 def _chunk(n):
     # Block until at least one byte arrives from the link (host-side wait; Ctrl-C raises here).
     while True:
-        d = binascii.a2b_base64(_board.stdin_read(n))
+        d = bytes(_board.stdin_read(n))
         check()
         if d:
             return d

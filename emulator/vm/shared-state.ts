@@ -30,6 +30,7 @@ export interface WorkerInit {
 /** Messages from the worker to its owner. */
 export type WorkerEvent =
   | { type: 'ready' }
+  | { type: 'output' }
   | { type: 'reset'; kind: 'hard' | 'wdt' | 'deepsleep' | 'bootloader'; sleepMs?: number }
   | { type: 'control-result'; id: number; result?: unknown; error?: string };
 

@@ -40,29 +40,30 @@ let patched = false;
 function patchInstantiate(): void {
   if (patched) return;
   patched = true;
-  const original = WebAssembly.instantiate.bind(WebAssembly) as (...a: unknown[]) => Promise<unknown>;
-  (WebAssembly as { instantiate: unknown }).instantiate = (source: unknown, imports?: Imports) => {
+  const wasm = (globalThis as unknown as { WebAssembly: { instantiate: (...a: unknown[]) => Promise<unknown> } })
+    .WebAssembly;
+  const original = wasm.instantiate.bind(wasm);
+  wasm.instantiate = (source: unknown, importsArg?: unknown) => {
+    const imports = importsArg as Imports | undefined;
     const env = imports?.env;
     if (env && typeof env.mp_js_ticks_ms === 'function') {
       const ticks = env.mp_js_ticks_ms as () => number;
       const hooks = activeHooks;
       if (hooks) env.mp_js_ticks_ms = () => hooks.ticks(ticks);
     }
-    return original(source, imports);
+    return original(source, importsArg);
   };
 }
 
 export async function loadVm(hooks: VmHooks, heapSize: number): Promise<MicroPythonVm> {
   patchInstantiate();
-  const { loadMicroPython } = (await import('@micropython/micropython-webassembly-pyscript')) as unknown as {
-    loadMicroPython(opts: object): Promise<MicroPythonVm>;
-  };
+  const { loadMicroPython } = await import('@micropython/micropython-webassembly-pyscript');
   activeHooks = hooks;
   try {
-    const out = (data: Uint8Array) => {
-      for (const b of data) hooks.output(b);
+    const out = (data: Uint8Array | string) => {
+      for (const b of data as Uint8Array) hooks.output(b);
     };
-    return await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapSize });
+    return (await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapSize })) as MicroPythonVm;
   } finally {
     activeHooks = undefined;
   }

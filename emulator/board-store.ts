@@ -1,0 +1,189 @@
+// Virtual boards on disk: $BOARDCTL_HOME (or $XDG_DATA_HOME/boardctl)/boards/NAME/ holds flash.bin, the whole
+// persistent state of the board, and board.json, what kind of board it is.
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, openSync, closeSync,
+  unlinkSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { BoardError } from '../protocol/errors.js';
+import { getProfile, type ProfileName } from './profiles.js';
+import { FileFlashStore } from './flash-store.js';
+import { generateFirmware } from './rom/firmware.js';
+
+export interface BoardConfig {
+  profile: ProfileName;
+  flashSize: number;
+  /** Station MAC, as esptool's read-mac prints it. */
+  mac: string;
+  /** machine.unique_id(), hex. */
+  uniqueId: string;
+  /** Simulated parts wired to the board (see emulator/peripherals). */
+  parts?: unknown[];
+}
+
+export interface StoredBoard {
+  name: string;
+  dir: string;
+  flashPath: string;
+  config: BoardConfig;
+}
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function dataHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.BOARDCTL_HOME) return env.BOARDCTL_HOME;
+  const xdg = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(xdg, 'boardctl');
+}
+
+export function boardsDir(home = dataHome()): string {
+  return join(home, 'boards');
+}
+
+export function checkBoardName(name: string): void {
+  if (!NAME_RE.test(name)) {
+    throw new BoardError('USAGE', `invalid board name '${name}': use letters, digits, '.', '_' and '-'`);
+  }
+}
+
+function writeJsonAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(tmp, path);
+}
+
+export interface CreateOptions {
+  profile?: ProfileName;
+  flashSize?: number;
+  home?: string;
+}
+
+export function createBoard(name: string, opts: CreateOptions = {}): StoredBoard {
+  checkBoardName(name);
+  const profile = getProfile(opts.profile ?? 'esp32');
+  const dir = join(boardsDir(opts.home), name);
+  if (existsSync(join(dir, 'board.json'))) throw new BoardError('USAGE', `virtual board '${name}' already exists`);
+  const flashSize = opts.flashSize ?? profile.defaultFlashSize;
+  const fs = profile.fsRegion(flashSize);
+  if (fs.offset + fs.size > flashSize || fs.size < 64 * 1024) {
+    throw new BoardError('USAGE', `flash size ${flashSize} is too small for the ${profile.name} layout`);
+  }
+  mkdirSync(dir, { recursive: true });
+  const mac = randomBytes(6);
+  mac[0] = 0x24; // an Espressif OUI, locally unique tail
+  mac[1] = 0x0a;
+  mac[2] = 0xc4;
+  const config: BoardConfig = {
+    profile: profile.name,
+    flashSize,
+    mac: [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':'),
+    uniqueId: randomBytes(profile.espChip ? 6 : 8).toString('hex'),
+  };
+  const flashPath = join(dir, 'flash.bin');
+  const tmpFlash = `${flashPath}.new`;
+  rmSync(tmpFlash, { force: true });
+  const flash = FileFlashStore.create(tmpFlash, flashSize);
+  try {
+    // New ESP boards come flashed with MicroPython, as bought.
+    if (profile.espChip) flash.write(0, generateFirmware(profile, { flashSize }));
+    flash.sync();
+  } finally {
+    flash.close();
+  }
+  renameSync(tmpFlash, flashPath);
+  writeJsonAtomic(join(dir, 'board.json'), config);
+  return { name, dir, flashPath, config };
+}
+
+export function loadBoard(name: string, home?: string): StoredBoard {
+  checkBoardName(name);
+  const dir = join(boardsDir(home), name);
+  const jsonPath = join(dir, 'board.json');
+  if (!existsSync(jsonPath)) {
+    throw new BoardError('NO_SUCH_PORT', `no virtual board named '${name}' (create it with: boardctl sim create ${name})`);
+  }
+  const config = JSON.parse(readFileSync(jsonPath, 'utf8')) as BoardConfig;
+  return { name, dir, flashPath: join(dir, 'flash.bin'), config };
+}
+
+/** The board, created on first use when it is the default one. */
+export function openStoredBoard(name: string, home?: string): StoredBoard {
+  try {
+    return loadBoard(name, home);
+  } catch (err) {
+    if (name === 'default' && err instanceof BoardError && err.code === 'NO_SUCH_PORT') return createBoard(name, { home });
+    throw err;
+  }
+}
+
+export function listBoards(home?: string): StoredBoard[] {
+  const dir = boardsDir(home);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => NAME_RE.test(n) && existsSync(join(dir, n, 'board.json')))
+    .sort()
+    .map((n) => loadBoard(n, home));
+}
+
+export function removeBoard(name: string, home?: string): void {
+  const b = loadBoard(name, home);
+  const holder = lockHolder(b);
+  if (holder !== undefined) throw new BoardError('BOARD_BUSY', `virtual board '${name}' is in use by process ${holder}`);
+  rmSync(b.dir, { recursive: true, force: true });
+}
+
+export function saveBoardConfig(b: StoredBoard): void {
+  writeJsonAtomic(join(b.dir, 'board.json'), b.config);
+}
+
+// ---- one owner per board across processes ---------------------------------------------------------------
+
+function lockPath(b: StoredBoard): string {
+  return join(b.dir, 'lock');
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** PID of the live process that holds the board, if any. */
+export function lockHolder(b: StoredBoard): number | undefined {
+  try {
+    const pid = Number(readFileSync(lockPath(b), 'utf8').trim());
+    return pid && pid !== process.pid && alive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Take the board for this process; a second process gets BOARD_BUSY. Returns the release function. */
+export function lockBoard(b: StoredBoard): () => void {
+  const path = lockPath(b);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeFileSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => {
+        try {
+          unlinkSync(path);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = lockHolder(b);
+      if (holder !== undefined) {
+        throw new BoardError('BOARD_BUSY', `board busy: virtual board '${b.name}' is in use by process ${holder}`);
+      }
+      rmSync(path, { force: true }); // stale lock of a dead process
+    }
+  }
+  throw new BoardError('BOARD_BUSY', `board busy: could not lock virtual board '${b.name}'`);
+}

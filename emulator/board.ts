@@ -1,0 +1,423 @@
+// A virtual board as seen from the main thread: its flash image, its MicroPython worker, its ROM bootloader,
+// its reset and boot pins, and the one link a client holds at a time.
+import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
+import { BoardError } from '../protocol/errors.js';
+import type { ControlLines, Transport } from '../protocol/transport.js';
+import { ByteRing } from './vm/ring.js';
+import { STATUS_BUSY, STATUS_INTS, type WorkerConfig, type WorkerEvent } from './vm/shared-state.js';
+import type { ControlRequest } from './vm/host-api.js';
+import { lockBoard, openStoredBoard, type StoredBoard } from './board-store.js';
+import { getProfile, type BoardProfile } from './profiles.js';
+import { FileFlashStore } from './flash-store.js';
+import { checkBoot, downloadModeLines, type BootCause } from './rom/boot.js';
+import { EspRom } from './rom/esp-rom.js';
+import { SyncDetector, SYNC_FRAME } from './rom/sync-detector.js';
+import { UartPacer } from './link/uart-pacer.js';
+
+const RING_BYTES = 64 * 1024;
+const STUCK_MS = 1000;
+const HEAP_BYTES = 2 * 1024 * 1024;
+const STUCK_MESSAGE =
+  '\r\n[boardctl] the board did not answer Ctrl-C within 1 s: reset it as the reset button would;' +
+  ' booting in safe mode (main.py skipped)\r\n';
+
+type Cause = WorkerConfig['resetCause'];
+
+function workerUrl(): URL {
+  // Under vitest this module runs from source; the worker always runs compiled (npm test builds first).
+  const here = new URL(import.meta.url);
+  return here.pathname.endsWith('.ts') ? new URL('../dist/emulator/vm/worker.js', here) : new URL('./vm/worker.js', here);
+}
+
+interface Link {
+  listeners: Set<(chunk: Uint8Array) => void>;
+  closeListeners: Set<(err?: Error) => void>;
+  out: UartPacer;
+  in: UartPacer;
+  lines: { dtr: boolean; rts: boolean };
+}
+
+export interface OpenBoardOptions {
+  home?: string;
+}
+
+export interface AttachOptions {
+  /** Emulate a UART at this baud rate (8N1) in both directions. */
+  baud?: number;
+}
+
+const boards = new Map<string, Promise<VirtualBoard>>();
+
+export class VirtualBoard {
+  readonly profile: BoardProfile;
+  private worker: Worker | undefined;
+  private control: MessagePort | undefined;
+  private readonly input = new ByteRing(RING_BYTES);
+  private readonly output = new ByteRing(RING_BYTES);
+  private readonly status = new Int32Array(new SharedArrayBuffer(STATUS_INTS * 4));
+  private readonly inQueue: Uint8Array[] = [];
+  private link: Link | undefined;
+  private rom: EspRom | undefined;
+  private readonly sync = new SyncDetector();
+  private repeatTimer: NodeJS.Timeout | undefined;
+  private nextControlId = 1;
+  private readonly pendingControl = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private closed = false;
+  private generation = 0;
+  private readonly release: () => void;
+  private ready: Promise<void> = Promise.resolve();
+
+  private constructor(readonly stored: StoredBoard) {
+    this.profile = getProfile(stored.config.profile);
+    this.release = lockBoard(stored);
+  }
+
+  /** The board NAME of this process, started (powered on) on first open. */
+  static open(name = 'default', opts: OpenBoardOptions = {}): Promise<VirtualBoard> {
+    let p = boards.get(name);
+    if (!p) {
+      p = (async () => {
+        const b = new VirtualBoard(openStoredBoard(name, opts.home));
+        await b.powerUp('power-on');
+        return b;
+      })();
+      boards.set(name, p);
+      p.catch(() => boards.delete(name));
+    }
+    return p;
+  }
+
+  get name(): string {
+    return this.stored.name;
+  }
+
+  /** Where the board is: MicroPython running, in its ROM bootloader, or stopped at a boot failure. */
+  get mode(): 'micropython' | 'bootloader' | 'halted' {
+    return this.rom ? 'bootloader' : this.worker ? 'micropython' : 'halted';
+  }
+
+  /** Resolves when the current boot has reached its REPL (or its boot failure). */
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
+  // ---- power and reset ----------------------------------------------------------------------------------
+
+  private async powerUp(cause: Cause, safeMode = false): Promise<void> {
+    await this.stopWorker();
+    this.input.read();
+    this.inQueue.length = 0;
+    if (!this.profile.espChip) {
+      this.ready = this.startWorker(cause, safeMode, []);
+      return this.ready;
+    }
+    const flash = new FileFlashStore(this.stored.flashPath);
+    let boot;
+    try {
+      boot = checkBoot(flash, this.profile, bootCause(cause));
+    } finally {
+      flash.close();
+    }
+    if (boot.outcome === 'micropython') {
+      this.ready = this.startWorker(cause, safeMode, boot.lines);
+      return this.ready;
+    }
+    this.send(boot.lines.map((l) => l + '\r\n').join(''));
+    const again = boot.repeatLine ?? (boot.restarts ? boot.lines.join('\r\n') : undefined);
+    // Real silicon repeats this as fast as the UART allows; a few times a second keeps logs readable.
+    if (again !== undefined) this.repeatTimer = setInterval(() => this.send(again + '\r\n'), 500);
+    this.ready = Promise.resolve();
+  }
+
+  private startWorker(cause: Cause, safeMode: boolean, bootLines: string[]): Promise<void> {
+    const { port1, port2 } = new MessageChannel();
+    const b = this.stored;
+    const region = this.profile.fsRegion(b.config.flashSize);
+    const config: WorkerConfig = {
+      profile: this.profile.name,
+      boardName: b.name,
+      flashPath: b.flashPath,
+      fsOffset: region.offset,
+      fsSize: region.size,
+      blockSize: 4096,
+      safeMode,
+      resetCause: cause,
+      bootLines,
+      heapSize: HEAP_BYTES,
+      parts: b.config.parts,
+    };
+    const generation = ++this.generation;
+    const worker = new Worker(workerUrl(), {
+      workerData: { input: this.input.sab, output: this.output.sab, status: this.status.buffer, config, control: port2 },
+      transferList: [port2],
+    });
+    this.worker = worker;
+    this.control = port1;
+    return new Promise<void>((resolve, reject) => {
+      worker.on('message', (e: WorkerEvent) => {
+        if (e.type === 'output') this.drainOutput();
+        else if (e.type === 'ready') resolve();
+        else if (e.type === 'control-result') this.settleControl(e);
+        else if (e.type === 'reset' && generation === this.generation) void this.onWorkerReset(e);
+      });
+      worker.on('error', (err) => {
+        reject(err);
+        if (generation === this.generation) this.send(`\r\n[boardctl] virtual board crashed: ${err.message}\r\n`);
+      });
+      worker.on('exit', () => {
+        if (generation === this.generation) this.worker = undefined;
+        resolve();
+      });
+    });
+  }
+
+  private async stopWorker(): Promise<void> {
+    if (this.repeatTimer) clearInterval(this.repeatTimer);
+    this.repeatTimer = undefined;
+    this.rom = undefined;
+    const w = this.worker;
+    this.worker = undefined;
+    this.generation++;
+    this.control?.close();
+    this.control = undefined;
+    for (const [, p] of this.pendingControl) p.reject(new BoardError('LINK_LOST', 'the board was reset'));
+    this.pendingControl.clear();
+    Atomics.store(this.status, STATUS_BUSY, 0);
+    if (w) await w.terminate();
+  }
+
+  private async onWorkerReset(e: Extract<WorkerEvent, { type: 'reset' }>): Promise<void> {
+    if (e.kind === 'bootloader') return this.enterDownloadMode('hard');
+    if (e.kind === 'deepsleep') {
+      await this.stopWorker();
+      if (e.sleepMs === undefined) return;
+      const gen = this.generation;
+      await new Promise((r) => setTimeout(r, e.sleepMs));
+      if (gen !== this.generation || this.closed) return;
+    }
+    await this.powerUp(e.kind);
+  }
+
+  private async enterDownloadMode(cause: Cause): Promise<void> {
+    await this.stopWorker();
+    if (!this.profile.espChip) return;
+    this.send(downloadModeLines(this.profile, bootCause(cause)).map((l) => l + '\r\n').join(''));
+    this.startRom();
+  }
+
+  private startRom(): EspRom {
+    const mac = Uint8Array.from(this.stored.config.mac.split(':').map((h) => parseInt(h, 16)));
+    const flash = new FileFlashStore(this.stored.flashPath);
+    const rom = new EspRom({ flash, profile: this.profile, mac });
+    rom.onSend((d) => this.send(d));
+    rom.onBaudRate((baud) => {
+      if (this.link && this.linkBaud) {
+        this.link.out.setBaud(baud);
+        this.link.in.setBaud(baud);
+      }
+    });
+    rom.onExit(() => {
+      flash.close();
+      void this.powerUp('hard');
+    });
+    this.rom = rom;
+    return rom;
+  }
+
+  /** Reset like the EN pin (or the reset button); into the ROM bootloader when GPIO0 is held low. */
+  async hardReset(opts: { bootloader?: boolean } = {}): Promise<void> {
+    if (opts.bootloader) return this.enterDownloadMode('power-on');
+    await this.powerUp('hard');
+  }
+
+  /** The ESP dev-board auto-reset circuit: RTS drives EN, DTR drives GPIO0, through a transistor pair. */
+  private lines = { en: true, io0: true };
+
+  private async applySignals(dtr: boolean, rts: boolean): Promise<void> {
+    const en = !(rts && !dtr);
+    const io0 = !(dtr && !rts);
+    const wasEn = this.lines.en;
+    this.lines = { en, io0 };
+    if (!en && wasEn) await this.stopWorker(); // held in reset: silent
+    if (en && !wasEn) {
+      if (!io0 && this.profile.espChip) await this.enterDownloadMode('power-on');
+      else await this.powerUp('hard');
+    }
+  }
+
+  // ---- bytes in and out ---------------------------------------------------------------------------------
+
+  private linkBaud = 0;
+
+  /** Output to the client, paced when a baud rate is emulated; dropped when no client holds the link. */
+  private send(data: string | Uint8Array): void {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (this.link) void this.link.out.push(bytes);
+  }
+
+  private drainOutput(): void {
+    while (this.output.available() > 0) this.send(this.output.read());
+  }
+
+  /** Bytes from the client to the board's UART. */
+  private receive(data: Uint8Array): void {
+    if (this.rom) return this.rom.receive(data);
+    if (this.profile.espChip && this.sync.push(data)) {
+      // esptool talking to a running board without reset lines: the board drops into its ROM loader.
+      void this.enterDownloadMode('power-on').then(() => this.rom?.receive(SYNC_FRAME));
+      return;
+    }
+    if (!this.worker) return;
+    if (data.includes(0x03) && Atomics.load(this.status, STATUS_BUSY) === 1) this.watchInterrupt();
+    this.inQueue.push(data);
+    this.pumpInput();
+  }
+
+  private pumping = false;
+
+  private async pumpInput(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.inQueue.length && !this.closed) {
+        const head = this.inQueue[0];
+        const n = this.input.write(head);
+        if (n === head.length) this.inQueue.shift();
+        else {
+          this.inQueue[0] = head.subarray(n);
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** A compute loop never calls out of the VM; if Ctrl-C is not even read within 1 s, press reset. */
+  private watchInterrupt(): void {
+    const gen = this.generation;
+    const readPos = this.input.readPosition();
+    setTimeout(() => {
+      if (gen !== this.generation || this.closed) return;
+      if (Atomics.load(this.status, STATUS_BUSY) !== 1 || this.input.readPosition() !== readPos) return;
+      this.send(STUCK_MESSAGE);
+      void this.powerUp('hard', true);
+    }, STUCK_MS).unref();
+  }
+
+  // ---- the link -----------------------------------------------------------------------------------------
+
+  /** The in-process serial link. One client at a time. */
+  attach(opts: AttachOptions = {}): Transport {
+    if (this.link) throw new BoardError('BOARD_BUSY', `board busy: virtual board '${this.name}' already has a client`);
+    const link: Link = {
+      listeners: new Set(),
+      closeListeners: new Set(),
+      out: new UartPacer((c) => link.listeners.forEach((l) => l(c)), opts.baud ?? 0),
+      in: new UartPacer((c) => this.receive(c), opts.baud ?? 0),
+      lines: { dtr: false, rts: false },
+    };
+    this.link = link;
+    this.linkBaud = opts.baud ?? 0;
+    let open = true;
+    const board = this;
+    const detach = (err?: Error) => {
+      if (!open) return;
+      open = false;
+      link.out.clear();
+      link.in.clear();
+      if (board.link === link) board.link = undefined;
+      link.closeListeners.forEach((l) => l(err));
+    };
+    return {
+      kind: 'virtual',
+      path: `virtual:${this.name}`,
+      hasControlLines: true,
+      get baudRate() {
+        return board.linkBaud || 115200;
+      },
+      async write(data) {
+        if (!open) throw new BoardError('LINK_LOST', `virtual board '${board.name}' link is closed`);
+        await link.in.push(Uint8Array.from(data));
+      },
+      onData(l) {
+        link.listeners.add(l);
+        return () => link.listeners.delete(l);
+      },
+      onClose(l) {
+        link.closeListeners.add(l);
+        return () => link.closeListeners.delete(l);
+      },
+      async setSignals(lines: ControlLines) {
+        link.lines = { dtr: lines.dtr ?? link.lines.dtr, rts: lines.rts ?? link.lines.rts };
+        await board.applySignals(link.lines.dtr, link.lines.rts);
+      },
+      async setBaudRate(baud) {
+        if (board.linkBaud) {
+          board.linkBaud = baud;
+          link.out.setBaud(baud);
+          link.in.setBaud(baud);
+        }
+      },
+      async close() {
+        detach();
+      },
+    };
+  }
+
+  // ---- control ------------------------------------------------------------------------------------------
+
+  /** Ask one of the board's parts (e.g. 'hw' for the simulated hardware) to do or report something. */
+  controlRequest(req: ControlRequest): Promise<unknown> {
+    if (!this.control) return Promise.reject(new BoardError('LINK_LOST', `virtual board '${this.name}' is not running MicroPython`));
+    const id = this.nextControlId++;
+    this.control.postMessage({ type: 'control', id, ...req });
+    return new Promise((resolve, reject) => this.pendingControl.set(id, { resolve, reject }));
+  }
+
+  private settleControl(e: Extract<WorkerEvent, { type: 'control-result' }>): void {
+    const p = this.pendingControl.get(e.id);
+    if (!p) return;
+    this.pendingControl.delete(e.id);
+    if (e.error) p.reject(new BoardError('USAGE', e.error));
+    else p.resolve(e.result);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    boards.delete(this.name);
+    await this.stopWorker();
+    this.link?.closeListeners.forEach((l) => l());
+    this.link = undefined;
+    this.release();
+  }
+}
+
+function bootCause(cause: Cause): BootCause {
+  return cause === 'soft' || cause === 'bootloader' ? 'hard' : cause;
+}
+
+/** Port strings `virtual`, `virtual:NAME`, `virtual:NAME?baud=N`. */
+export function parseVirtualSpec(spec: string): { name: string; baud?: number } {
+  const m = /^virtual(?::([^?]*))?(?:\?(.*))?$/.exec(spec);
+  if (!m) throw new BoardError('USAGE', `not a virtual board port: '${spec}'`);
+  const params = new URLSearchParams(m[2] ?? '');
+  const baud = params.get('baud');
+  if (baud !== null && !/^\d+$/.test(baud)) throw new BoardError('USAGE', `bad baud rate '${baud}' in '${spec}'`);
+  return { name: m[1] || 'default', baud: baud === null ? undefined : Number(baud) };
+}
+
+/** The in-process link to a virtual board, as the client's port resolver opens it. */
+export async function openVirtualTransport(spec: string, opts: OpenBoardOptions = {}): Promise<Transport> {
+  const { name, baud } = parseVirtualSpec(spec);
+  const board = await VirtualBoard.open(name, opts);
+  await board.whenReady();
+  return board.attach({ baud });
+}
+
+/** Stop every virtual board this process started (tests, process exit). */
+export async function closeAllVirtualBoards(): Promise<void> {
+  const all = await Promise.allSettled([...boards.values()]);
+  await Promise.all(all.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+}

@@ -1,0 +1,51 @@
+// Which GPIOs each port accepts, and the port-specific facts the Python side needs (defaults, names, clocks).
+
+import type { BoardProfile } from '../profiles.js';
+import { defaultI2cPins } from './parts.js';
+
+export interface BoardFacts {
+  platform: 'esp32' | 'rp2';
+  chip: string;
+  pins: number[];
+  inputOnly: number[];
+  names: Record<string, number>;
+  adcPins: number[];
+  i2c: { scl: number; sda: number }[];
+  spi: { sck: number; mosi: number; miso: number }[];
+  uart: { tx: number; rx: number }[];
+  freq: number;
+  uniqueId: number[];
+}
+
+const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
+
+export function boardFacts(profile: BoardProfile): BoardFacts {
+  if (profile.platform === 'rp2') {
+    return {
+      platform: 'rp2', chip: profile.mcuName, pins: range(0, 29), inputOnly: [], names: { LED: 25 },
+      adcPins: [26, 27, 28, 29], i2c: [defaultI2cPins(profile), { scl: 7, sda: 6 }],
+      spi: [{ sck: 18, mosi: 19, miso: 16 }, { sck: 10, mosi: 11, miso: 8 }],
+      uart: [{ tx: 0, rx: 1 }, { tx: 4, rx: 5 }], freq: 125_000_000,
+      uniqueId: [0xe6, 0x61, 0x38, 0x50, 0x4b, 0x2a, 0x51, 0x2c],
+    };
+  }
+  const mac = [0x24, 0x0a, 0xc4, 0x12, 0x34, 0x56];
+  if (profile.name === 'esp32') {
+    // GPIO 6-11 drive the SPI flash and 20/24/28-31 are not bonded out.
+    const pins = [...range(0, 5), ...range(12, 19), ...range(21, 23), ...range(25, 27), ...range(32, 39)];
+    return {
+      platform: 'esp32', chip: 'ESP32', pins, inputOnly: range(34, 39), names: {}, adcPins: range(32, 39),
+      i2c: [defaultI2cPins(profile), { scl: 25, sda: 26 }],
+      spi: [{ sck: 14, mosi: 13, miso: 12 }, { sck: 18, mosi: 23, miso: 19 }],
+      uart: [{ tx: 1, rx: 3 }, { tx: 10, rx: 9 }, { tx: 17, rx: 16 }], freq: 160_000_000, uniqueId: mac,
+    };
+  }
+  const s3 = profile.name === 'esp32s3';
+  return {
+    platform: 'esp32', chip: s3 ? 'ESP32S3' : 'ESP32C3',
+    pins: s3 ? [...range(0, 21), ...range(33, 48)] : range(0, 21), inputOnly: [], names: {},
+    adcPins: s3 ? range(1, 20) : range(0, 4), i2c: [defaultI2cPins(profile), { scl: 7, sda: 6 }],
+    spi: [{ sck: 6, mosi: 7, miso: 2 }, { sck: 6, mosi: 7, miso: 2 }],
+    uart: [{ tx: 21, rx: 20 }, { tx: 10, rx: 9 }], freq: 160_000_000, uniqueId: mac,
+  };
+}

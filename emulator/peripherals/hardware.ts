@@ -1,0 +1,276 @@
+// The virtual board's peripheral state and the `_hw` functions machine.py calls. Everything here runs on the VM's
+// thread; functions called from Python must never throw (a JS exception would unwind through the VM), so
+// errors come back as negative errno values that machine.py turns into OSError/ValueError.
+
+import { performance } from 'node:perf_hooks';
+import type { BoardProfile } from '../profiles.js';
+import type { ResetKind, VmHost } from '../vm/host-api.js';
+import { boardFacts, type BoardFacts } from './board-pins.js';
+import { fromHex, toHex } from './hex.js';
+import { ENODEV, I2cBuses } from './i2c-bus.js';
+import { Eeprom24c32 } from './parts/eeprom24c32.js';
+import { Ssd1306 } from './parts/ssd1306.js';
+import { Tmp102 } from './parts/tmp102.js';
+import type { PartSpec } from './parts.js';
+import { PinBank, type PinMode, type Pull } from './pins.js';
+import { powerOnRtc, rtcDatetime, setRtcDatetime, type RtcState } from './rtc.js';
+import type { HardwareSnapshot } from './snapshot.js';
+import { Timeline } from './timeline.js';
+
+const TIMELINE_CAPACITY = 100_000;
+const MODES: (PinMode | null)[] = ['in', 'out', 'od'];
+const PULLS: Pull[] = ['none', 'up', 'down'];
+
+type PyCallable = (...args: unknown[]) => unknown;
+
+interface SoftTimer {
+  periodMs: number;
+  oneShot: boolean;
+  due: number;
+  callback: unknown;
+  arg: unknown;
+  hard: boolean;
+}
+
+export interface HardwareConfig {
+  profile: BoardProfile;
+  parts: PartSpec[];
+  /** State carried over from the previous worker of this board (see snapshot()). */
+  persisted?: HardwareSnapshot;
+}
+
+export class VirtualHardware {
+  readonly facts: BoardFacts;
+  readonly timeline: Timeline;
+  readonly pins: PinBank;
+  readonly i2c: I2cBuses;
+  readonly rtc: RtcState;
+  readonly tmp102 = new Map<string, Tmp102>();
+  readonly eeproms = new Map<string, Eeprom24c32>();
+  readonly oleds = new Map<string, Ssd1306>();
+  /** ADC source voltages by pin. */
+  readonly volts = new Map<number, number>();
+  /** Last colours written to each NeoPixel strip, by pin, as [r, g, b] triples. */
+  readonly neopixels = new Map<number, number[][]>();
+  readonly dhts = new Map<number, { celsius: number; humidity: number }>();
+  bootselPressed = false;
+  /** Survives deep sleep like the ESP32's RTC slow memory. */
+  rtcMemory: number[] = [];
+  /** esp32.NVS contents ("namespace/key" -> "i:<int>" or "b:<hex>"); kept across resets like flash. */
+  readonly nvs = new Map<string, string>();
+  /** How the last deep sleep was to end, for wake_reason(). */
+  lastSleep: { timer: boolean } | null = null;
+
+  private dispatch: PyCallable | null = null;
+  private readonly timers = new Map<number, SoftTimer>();
+  private wdt: { timeoutMs: number; fedAt: number } | null = null;
+  private irqsEnabled = true;
+  private polling = false;
+  private readonly uartRx = new Map<number, number[]>();
+  private readonly clockOrigin: number;
+
+  constructor(private readonly host: VmHost, readonly config: HardwareConfig) {
+    this.facts = boardFacts(config.profile);
+    this.clockOrigin = performance.now() - host.ticksMs();
+    this.timeline = new Timeline(TIMELINE_CAPACITY, () => Math.round((performance.now() - this.clockOrigin) * 1000));
+    this.pins = new PinBank(this.timeline);
+    this.i2c = new I2cBuses(this.timeline);
+    this.rtc = powerOnRtc();
+    for (const part of config.parts) this.wire(part);
+    if (config.persisted) this.restore(config.persisted);
+  }
+
+  snapshot(): HardwareSnapshot {
+    return {
+      rtc: { ...this.rtc },
+      rtcMemory: this.rtcMemory.slice(),
+      lastSleep: this.lastSleep,
+      nvs: [...this.nvs],
+      eeproms: [...this.eeproms].map(([id, e]) => [id, [...e.memory]]),
+      temps: [...this.tmp102].map(([id, t]) => [id, t.celsius]),
+      dhts: [...this.dhts].map(([pin, d]) => [pin, { ...d }]),
+      volts: [...this.volts],
+      drives: this.pins.all().flatMap(([pin, s]) => (s.ext === null ? [] : [[pin, s.ext] as [number, 0 | 1]])),
+      bootsel: this.bootselPressed,
+    };
+  }
+
+  private restore(s: HardwareSnapshot): void {
+    Object.assign(this.rtc, s.rtc);
+    this.rtcMemory = s.rtcMemory.slice();
+    this.lastSleep = s.lastSleep;
+    for (const [k, v] of s.nvs) this.nvs.set(k, v);
+    for (const [id, mem] of s.eeproms) this.eeproms.get(id)?.memory.set(mem);
+    for (const [id, c] of s.temps) { const t = this.tmp102.get(id); if (t) t.celsius = c; }
+    for (const [pin, d] of s.dhts) this.dhts.set(pin, { ...d });
+    for (const [pin, v] of s.volts) this.volts.set(pin, v);
+    for (const [pin, level] of s.drives) this.pins.drive(pin, level);
+    this.bootselPressed = s.bootsel;
+  }
+
+  private wire(part: PartSpec): void {
+    switch (part.type) {
+      case 'button': this.pins.setRestLevel(part.pin, part.pressedLevel ? 0 : 1); break;
+      case 'tmp102': this.addI2c(part.bus, this.tmp102, part.id, new Tmp102(part.address, part.celsius ?? 22.5)); break;
+      case 'eeprom24c32': this.addI2c(part.bus, this.eeproms, part.id, new Eeprom24c32(part.address)); break;
+      case 'ssd1306':
+        this.addI2c(part.bus, this.oleds, part.id, new Ssd1306(part.address, part.width, part.height));
+        break;
+      case 'voltage': this.volts.set(part.pin, part.volts); break;
+      case 'dht22': this.dhts.set(part.pin, { celsius: part.celsius ?? 21, humidity: part.humidity ?? 45 }); break;
+      case 'neopixel': this.neopixels.set(part.pin, Array.from({ length: part.count }, () => [0, 0, 0])); break;
+      case 'led':
+      case 'bootsel':
+        break; // passive: read from pin state
+    }
+  }
+
+  private addI2c<D extends Tmp102 | Eeprom24c32 | Ssd1306>(
+    bus: { scl: number; sda: number }, registry: Map<string, D>, id: string, dev: D,
+  ): void {
+    registry.set(id, dev);
+    this.i2c.attach(bus.scl, bus.sda, dev);
+  }
+
+  /** Runs from the host's clock hook and idle loop: watchdog, timers, pin IRQs. */
+  poll(): void {
+    if (this.polling) return; // a callback that sleeps re-enters through the clock hook
+    this.polling = true;
+    try {
+      const now = this.host.ticksMs();
+      if (this.wdt && now - this.wdt.fedAt > this.wdt.timeoutMs) {
+        this.wdt = null;
+        this.timeline.record({ kind: 'reset', cause: 'wdt' });
+        this.host.requestReset({ kind: 'wdt' });
+        return;
+      }
+      if (!this.dispatch || !this.irqsEnabled) return;
+      for (const [key, t] of this.timers) {
+        if (now < t.due) continue;
+        if (t.oneShot) this.timers.delete(key);
+        else t.due = Math.max(t.due + t.periodMs, now + 1);
+        this.call(t.callback, t.arg, t.hard);
+      }
+      for (const irq of this.pins.pendingIrqs.splice(0)) this.call(irq.handler, irq.arg, irq.hard);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private call(handler: unknown, arg: unknown, hard: boolean): void {
+    try {
+      this.dispatch?.(handler, arg, hard);
+    } catch {
+      // The Python side already printed the traceback, as the firmware does for IRQ handlers.
+    }
+  }
+
+  /** A fresh VM booted: Python objects of the previous one are gone. */
+  boot(): void {
+    this.dispatch = null;
+    this.timers.clear();
+    this.wdt = null;
+    this.irqsEnabled = true;
+    this.uartRx.clear();
+    if (this.host.resetCause === 'soft') this.pins.dropIrqs();
+    else this.pins.resetMcuSide();
+  }
+
+  private reset(kind: ResetKind, sleepMs?: number): void {
+    if (kind === 'deepsleep') this.lastSleep = { timer: sleepMs !== undefined };
+    this.timeline.record({ kind: 'reset', cause: kind });
+    this.host.requestReset(sleepMs === undefined ? { kind } : { kind, sleepMs });
+  }
+
+  /** The `_hw` module as Python sees it. */
+  pyApi(): Record<string, (...args: never[]) => unknown> {
+    const pins = this.pins;
+    return {
+      board: () => JSON.stringify(this.facts),
+      boot: () => this.boot(),
+      set_dispatch: (fn: PyCallable) => { this.dispatch = fn; },
+      pin_init: (pin: number, mode: number, pull: number, value: number) =>
+        pins.configure(pin, mode < 0 ? null : MODES[mode], pull < 0 ? null : PULLS[pull],
+          value < 0 ? null : (value ? 1 : 0)),
+      pin_cfg: (pin: number) => {
+        const s = pins.state(pin);
+        return `${s.mode},${s.pull}`;
+      },
+      pin_get: (pin: number) => pins.read(pin),
+      pin_set: (pin: number, v: number) => pins.write(pin, v ? 1 : 0),
+      pin_irq: (pin: number, handler: unknown, trigger: number, hard: boolean, arg: unknown) => {
+        pins.state(pin).irq = handler === null ? null : { handler, trigger, hard, arg, flags: 0 };
+      },
+      pin_irq_flags: (pin: number) => {
+        const irq = pins.state(pin).irq;
+        const flags = irq?.flags ?? 0;
+        if (irq) irq.flags = 0;
+        return flags;
+      },
+      irq_state: (enable: number) => {
+        const was = this.irqsEnabled ? 1 : 0;
+        if (enable >= 0) this.irqsEnabled = enable === 1;
+        return was;
+      },
+      adc_uv: (pin: number) => Math.round((this.volts.get(pin) ?? (pins.read(pin) ? 3.3 : 0)) * 1e6),
+      pwm: (pin: number, freq: number, duty: number) => {
+        const s = pins.state(pin);
+        s.pwm = freq > 0 ? { freq, duty } : null;
+        this.timeline.record({ kind: 'pwm', pin, freq, duty });
+      },
+      i2c: (scl: number, sda: number, addr: number, whex: string, rlen: number) => {
+        const read = this.i2c.transfer(scl, sda, addr, fromHex(whex), rlen);
+        return read === null ? -ENODEV : toHex(read);
+      },
+      i2c_scan: (scl: number, sda: number) => toHex(this.i2c.scan(scl, sda)),
+      spi: (bus: string, whex: string) => {
+        this.timeline.record({ kind: 'spi', bus, write: fromHex(whex) });
+        return whex; // MOSI looped back to MISO
+      },
+      uart_write: (id: number, hex: string) => {
+        const data = fromHex(hex);
+        this.timeline.record({ kind: 'uart', id, data });
+        const rx = this.uartRx.get(id) ?? [];
+        rx.push(...data); // TX looped back to RX
+        this.uartRx.set(id, rx);
+      },
+      uart_read: (id: number, n: number) => toHex((this.uartRx.get(id) ?? []).splice(0, n < 0 ? Infinity : n)),
+      uart_any: (id: number) => this.uartRx.get(id)?.length ?? 0,
+      timer_start: (key: number, periodMs: number, oneShot: boolean, callback: unknown, arg: unknown, hard: boolean) => {
+        this.timers.set(key, { periodMs, oneShot, due: this.host.ticksMs() + periodMs, callback, arg, hard });
+      },
+      timer_stop: (key: number) => { this.timers.delete(key); },
+      rtc_get: () => rtcDatetime(this.rtc).join(','),
+      rtc_set: (y: number, mo: number, d: number, h: number, mi: number, s: number, us: number) =>
+        setRtcDatetime(this.rtc, [y, mo, d, h, mi, s, us]),
+      rtc_mem: (hex: string | null) => {
+        if (hex !== null) this.rtcMemory = fromHex(hex);
+        return toHex(this.rtcMemory);
+      },
+      wdt_start: (timeoutMs: number) => { this.wdt = { timeoutMs, fedAt: this.host.ticksMs() }; },
+      wdt_feed: () => { if (this.wdt) this.wdt.fedAt = this.host.ticksMs(); },
+      reset: (kind: ResetKind, sleepMs: number) => this.reset(kind, sleepMs < 0 ? undefined : sleepMs),
+      reset_cause: () => this.host.resetCause,
+      wake_reason: () => (this.host.resetCause !== 'deepsleep' ? '' : this.lastSleep?.timer ? 'timer' : 'ext'),
+      bitstream: (pin: number, hex: string) => this.neopixelWrite(pin, fromHex(hex)),
+      bootsel: () => (this.bootselPressed ? 1 : 0),
+      irq_edges: () => pins.irqEdges,
+      nvs_get: (key: string) => this.nvs.get(key) ?? '',
+      nvs_set: (key: string, value: string | null) => {
+        if (value === null) return this.nvs.delete(key) ? 0 : -1;
+        this.nvs.set(key, value);
+        return 0;
+      },
+      dht: (pin: number) => {
+        const d = this.dhts.get(pin);
+        return d ? `${d.celsius},${d.humidity}` : '';
+      },
+    };
+  }
+
+  private neopixelWrite(pin: number, bytes: number[]): void {
+    const pixels: number[][] = [];
+    for (let i = 0; i + 2 < bytes.length; i += 3) pixels.push([bytes[i + 1], bytes[i], bytes[i + 2]]); // GRB order
+    this.neopixels.set(pin, pixels);
+  }
+}

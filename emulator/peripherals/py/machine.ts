@@ -1,0 +1,641 @@
+// machine module as the ports document it (docs/library/machine*.rst), on top of the `_hw` JS functions.
+// Port differences (constants, reprs, pin rules) come from the board facts _hw.board() returns.
+
+export const MACHINE_PY = String.raw`
+import _hw, json, micropython, sys, time
+
+_B = json.loads(_hw.board())
+_RP2 = _B['platform'] == 'rp2'
+_PINS = set(_B['pins'])
+_INPUT_ONLY = set(_B['inputOnly'])
+
+
+def _dispatch(cb, arg, hard):
+    # Called from the host's poller: hard IRQs run at once, soft ones go through the scheduler, and the loop
+    # below is a branch where the VM runs what is scheduled (as the firmware does inside its wait loops).
+    # Callbacks arrive wrapped by _protected, so an exception never unwinds into the poller.
+    if hard:
+        cb(arg)
+        return
+    try:
+        micropython.schedule(cb, arg)
+    except RuntimeError:
+        pass  # queue full: the event is lost, as on a real board
+    for _ in (0,):
+        pass
+
+
+_hw.set_dispatch(_dispatch)
+
+
+def _protected(cb):
+    def run(arg):
+        try:
+            cb(arg)
+        except Exception as e:
+            print('Uncaught exception in IRQ callback handler')
+            sys.print_exception(e)
+    return run
+
+
+def _hex(buf):
+    return bytes(buf).hex() if len(buf) else ''  # b''.hex() gives b'' on this VM
+
+
+def _check(ret):
+    if isinstance(ret, int) and ret < 0:
+        raise OSError(-ret)
+    return ret
+
+
+if _RP2:
+    PWRON_RESET = 1
+    WDT_RESET = 3
+    _CAUSES = {'wdt': 3}
+else:
+    PWRON_RESET = 1
+    HARD_RESET = 2
+    WDT_RESET = 3
+    DEEPSLEEP_RESET = 4
+    SOFT_RESET = 5
+    PIN_WAKE = EXT0_WAKE = 2
+    EXT1_WAKE = 3
+    TIMER_WAKE = 4
+    TOUCHPAD_WAKE = 5
+    ULP_WAKE = 6
+    _CAUSES = {'hard': 2, 'bootloader': 2, 'wdt': 3, 'deepsleep': 4, 'soft': 5}
+
+    def wake_reason():
+        r = _hw.wake_reason()
+        return TIMER_WAKE if r == 'timer' else EXT0_WAKE if r == 'ext' else 0
+
+
+def reset_cause():
+    return _CAUSES.get(_hw.reset_cause(), PWRON_RESET)
+
+
+def _reset(kind, ms=-1):
+    _hw.reset(kind, ms)
+    while True:  # the host stops the VM at its next check
+        time.sleep_ms(1)
+
+
+def reset():
+    _reset('hard')
+
+
+def soft_reset():
+    _reset('soft')
+
+
+def bootloader(value=None):
+    _reset('bootloader')
+
+
+def deepsleep(time_ms=None):
+    _reset('deepsleep', -1 if time_ms is None else max(0, time_ms))
+
+
+def lightsleep(time_ms=None):
+    if time_ms is not None:
+        time.sleep_ms(time_ms)
+        return
+    edges = _hw.irq_edges()  # no timeout: a pin IRQ is the only way to wake
+    while _hw.irq_edges() == edges:
+        time.sleep_ms(5)
+
+
+def idle():
+    time.sleep_ms(0)
+
+
+def unique_id():
+    return bytes(_B['uniqueId'])
+
+
+_freq = [_B['freq']]
+
+
+def freq(hz=None):
+    if hz is None:
+        return _freq[0]
+    ok = (20, 40, 80, 160, 240) if not _RP2 else None
+    if ok is not None and hz // 1000000 not in ok:
+        raise ValueError('frequency must be 20MHz, 40MHz, 80Mhz, 160MHz or 240MHz')
+    _freq[0] = hz
+
+
+def disable_irq():
+    return _hw.irq_state(0)
+
+
+def enable_irq(state=1):
+    _hw.irq_state(1 if state else 0)
+
+
+def time_pulse_us(pin, pulse_level, timeout_us=1000000):
+    start = time.ticks_us()
+    while pin.value() != pulse_level:
+        if time.ticks_diff(time.ticks_us(), start) >= timeout_us:
+            return -2
+    start = time.ticks_us()
+    while pin.value() == pulse_level:
+        if time.ticks_diff(time.ticks_us(), start) >= timeout_us:
+            return -1
+    return time.ticks_diff(time.ticks_us(), start)
+
+
+def bitstream(pin, encoding, timing, buf):
+    _hw.bitstream(pin._id, _hex(buf))
+
+
+class Pin:
+    if _RP2:
+        IN = 0
+        OUT = 1
+        OPEN_DRAIN = 2
+        ALT = 3
+        PULL_UP = 1
+        PULL_DOWN = 2
+        IRQ_LEVEL_LOW = 1
+        IRQ_LEVEL_HIGH = 2
+        IRQ_FALLING = 4
+        IRQ_RISING = 8
+    else:
+        IN = 1
+        OUT = 3
+        OPEN_DRAIN = 7
+        PULL_DOWN = 1
+        PULL_UP = 2
+        IRQ_RISING = 1
+        IRQ_FALLING = 2
+        WAKE_LOW = 4
+        WAKE_HIGH = 5
+        DRIVE_0 = 0
+        DRIVE_1 = 1
+        DRIVE_2 = 2
+        DRIVE_3 = 3
+    _MODES = {IN: 0, OUT: 1, OPEN_DRAIN: 2}
+    _PULLS = {None: 0, PULL_UP: 1, PULL_DOWN: 2}
+
+    def __init__(self, id, mode=-1, pull=-1, *, value=None, drive=None, alt=None):
+        if isinstance(id, Pin):
+            id = id._id
+        if isinstance(id, str):
+            n = _B['names'].get(id)
+            if n is None and id.startswith('GPIO') and id[4:].isdigit():
+                n = int(id[4:])
+            if n is None:
+                raise ValueError('unknown named pin "%s"' % id if _RP2 else 'invalid pin')
+            id = n
+        if not isinstance(id, int) or id not in _PINS:
+            raise ValueError('invalid pin')
+        self._id = id
+        self.init(mode, pull, value=value)
+
+    def init(self, mode=-1, pull=-1, *, value=None, drive=None, alt=None):
+        if mode in (-1, None):
+            m = -1
+        elif mode in Pin._MODES:
+            m = Pin._MODES[mode]
+        else:
+            raise ValueError('invalid pin mode')
+        if m > 0 and self._id in _INPUT_ONLY:
+            raise ValueError('pin can only be input')
+        if pull == -1:
+            p = -1
+        elif pull in Pin._PULLS:
+            p = Pin._PULLS[pull]
+        else:
+            raise ValueError('invalid pull')
+        _hw.pin_init(self._id, m, p, -1 if value is None else (1 if value else 0))
+
+    def value(self, x=None):
+        if x is None:
+            return _hw.pin_get(self._id)
+        _hw.pin_set(self._id, 1 if x else 0)
+
+    def __call__(self, x=None):
+        return self.value(x)
+
+    def on(self):
+        _hw.pin_set(self._id, 1)
+
+    def off(self):
+        _hw.pin_set(self._id, 0)
+
+    def low(self):
+        _hw.pin_set(self._id, 0)
+
+    def high(self):
+        _hw.pin_set(self._id, 1)
+
+    def toggle(self):
+        _hw.pin_set(self._id, 1 - _hw.pin_get(self._id))
+
+    def irq(self, handler=None, trigger=None, *, priority=1, wake=None, hard=False):
+        if trigger is None:
+            trigger = Pin.IRQ_FALLING | Pin.IRQ_RISING
+        edges = (1 if trigger & Pin.IRQ_RISING else 0) | (2 if trigger & Pin.IRQ_FALLING else 0)
+        if handler is None:
+            _hw.pin_irq(self._id, None, 0, False, None)
+        else:
+            _hw.pin_irq(self._id, _protected(handler), edges, hard, self)
+        return _PinIRQ(self._id, trigger)
+
+    def __eq__(self, other):
+        return isinstance(other, Pin) and other._id == self._id
+
+    def __hash__(self):
+        return self._id
+
+    def __repr__(self):
+        if not _RP2:
+            return 'Pin(%d)' % self._id
+        mode, pull = _hw.pin_cfg(self._id).split(',')
+        s = 'Pin(GPIO%d, mode=%s' % (self._id, {'in': 'IN', 'out': 'OUT', 'od': 'OPEN_DRAIN'}.get(mode, 'ALT'))
+        if mode == 'unset':
+            s += ', alt=31'
+        if pull != 'none':
+            s += ', pull=' + ('PULL_UP' if pull == 'up' else 'PULL_DOWN')
+        return s + ')'
+
+
+class _PinIRQ:
+    def __init__(self, pin, trigger):
+        self._pin = pin
+        self._trigger = trigger
+
+    def trigger(self, *args):
+        return self._trigger
+
+    def flags(self):
+        f = _hw.pin_irq_flags(self._pin)
+        return (Pin.IRQ_RISING if f & 1 else 0) | (Pin.IRQ_FALLING if f & 2 else 0)
+
+
+def _pin(p):
+    return p if isinstance(p, Pin) else Pin(p)
+
+
+class Signal:
+    def __init__(self, pin, *args, invert=False, **kw):
+        self._pin = pin if isinstance(pin, Pin) and not args and not kw else Pin(pin, *args, **kw)
+        self._invert = invert
+
+    def value(self, x=None):
+        if x is None:
+            return self._pin.value() ^ (1 if self._invert else 0)
+        self._pin.value((1 if x else 0) ^ (1 if self._invert else 0))
+
+    def __call__(self, x=None):
+        return self.value(x)
+
+    def on(self):
+        self.value(1)
+
+    def off(self):
+        self.value(0)
+
+
+class ADC:
+    # ESP32 full-scale input per attenuation (machine.ADC docs / esp32 quickref), in microvolts.
+    ATTN_0DB = 0
+    ATTN_2_5DB = 1
+    ATTN_6DB = 2
+    ATTN_11DB = 3
+    WIDTH_9BIT = 9
+    WIDTH_10BIT = 10
+    WIDTH_11BIT = 11
+    WIDTH_12BIT = 12
+    _FULL = (1000000, 1340000, 2000000, 3600000)
+    CORE_TEMP = 4
+
+    def __init__(self, pin, *, atten=None):
+        if _RP2 and isinstance(pin, int) and 0 <= pin <= 4:
+            self._id = -1 if pin == 4 else 26 + pin
+        else:
+            self._id = _pin(pin)._id
+        if self._id != -1 and self._id not in _B['adcPins']:
+            raise ValueError('invalid pin')
+        self._atten = ADC.ATTN_0DB if atten is None else atten
+        self._bits = 12
+
+    def init(self, *, atten=None):
+        if atten is not None:
+            self._atten = atten
+
+    def atten(self, a):
+        self._atten = a
+
+    def width(self, w):
+        self._bits = w
+
+    def read_uv(self):
+        if self._id == -1:
+            return 706000  # RP2040 temperature sensor at 27 degC
+        full = 3300000 if _RP2 else ADC._FULL[self._atten]
+        return max(0, min(full, _hw.adc_uv(self._id)))
+
+    def read_u16(self):
+        full = 3300000 if _RP2 else ADC._FULL[self._atten]
+        return min(65535, self.read_uv() * 65535 // full)
+
+    def read(self):
+        return self.read_u16() >> (16 - self._bits)
+
+    def __repr__(self):
+        return 'ADC(Pin(%d))' % self._id if not _RP2 else '<ADC channel=%d>' % (self._id - 26 if self._id >= 0 else 4)
+
+
+class PWM:
+    def __init__(self, dest, *, freq=None, duty=None, duty_u16=None, duty_ns=None, invert=False):
+        self._pin = _pin(dest)
+        self._freq = 5000 if not _RP2 else 1000
+        self._duty = 32768 if not _RP2 else 0
+        self._pin.init(Pin.OUT)
+        self.init(freq=freq, duty=duty, duty_u16=duty_u16, duty_ns=duty_ns)
+
+    def init(self, *, freq=None, duty=None, duty_u16=None, duty_ns=None, invert=False):
+        if freq is not None:
+            if not 0 < freq <= 40000000:
+                raise ValueError('frequency must be from 1Hz to 40MHz')
+            self._freq = freq
+        if duty is not None:
+            self._duty = min(65535, duty * 65535 // 1023)
+        if duty_u16 is not None:
+            self._duty = max(0, min(65535, duty_u16))
+        if duty_ns is not None:
+            self._duty = max(0, min(65535, duty_ns * self._freq * 65535 // 1000000000))
+        _hw.pwm(self._pin._id, self._freq, self._duty)
+
+    def freq(self, value=None):
+        if value is None:
+            return self._freq
+        self.init(freq=value)
+
+    def duty(self, value=None):
+        if value is None:
+            return self._duty * 1023 // 65535
+        self.init(duty=value)
+
+    def duty_u16(self, value=None):
+        if value is None:
+            return self._duty
+        self.init(duty_u16=value)
+
+    def duty_ns(self, value=None):
+        if value is None:
+            return self._duty * 1000000000 // (self._freq * 65535)
+        self.init(duty_ns=value)
+
+    def deinit(self):
+        _hw.pwm(self._pin._id, 0, 0)
+
+    def __repr__(self):
+        return 'PWM(Pin(%d), freq=%d, duty_u16=%d)' % (self._pin._id, self._freq, self._duty)
+
+
+class _I2CBase:
+    def scan(self):
+        return list(bytes.fromhex(_hw.i2c_scan(self._scl, self._sda)))
+
+    def _xfer(self, addr, data, n):
+        return bytes.fromhex(_check(_hw.i2c(self._scl, self._sda, addr, _hex(data), n)))
+
+    def writeto(self, addr, buf, stop=True):
+        self._xfer(addr, buf, 0)
+        return len(buf)
+
+    def writevto(self, addr, vector, stop=True):
+        data = b''.join(bytes(b) for b in vector)
+        self._xfer(addr, data, 0)
+        return len(data)
+
+    def readfrom(self, addr, nbytes, stop=True):
+        return self._xfer(addr, b'', nbytes)
+
+    def readfrom_into(self, addr, buf, stop=True):
+        buf[:] = self._xfer(addr, b'', len(buf))
+
+    @staticmethod
+    def _mem(memaddr, addrsize):
+        return memaddr.to_bytes(addrsize // 8, 'big')
+
+    def readfrom_mem(self, addr, memaddr, nbytes, *, addrsize=8):
+        self._xfer(addr, self._mem(memaddr, addrsize), 0)
+        return self._xfer(addr, b'', nbytes)
+
+    def readfrom_mem_into(self, addr, memaddr, buf, *, addrsize=8):
+        buf[:] = self.readfrom_mem(addr, memaddr, len(buf), addrsize=addrsize)
+
+    def writeto_mem(self, addr, memaddr, buf, *, addrsize=8):
+        self._xfer(addr, self._mem(memaddr, addrsize) + bytes(buf), 0)
+
+    # Bit-level primitives exist on the real class; a bus with whole transactions has no meaningful version.
+    def start(self):
+        pass
+
+    def stop(self):
+        pass
+
+
+class I2C(_I2CBase):
+    def __init__(self, id=0, *, scl=None, sda=None, freq=400000, timeout=50000):
+        if not 0 <= id < len(_B['i2c']):
+            raise ValueError('I2C(%d) doesn\'t exist' % id)
+        d = _B['i2c'][id]
+        self._id = id
+        self._scl = d['scl'] if scl is None else _pin(scl)._id
+        self._sda = d['sda'] if sda is None else _pin(sda)._id
+        self._freq = freq
+        self._timeout = timeout
+
+    def init(self, **kw):
+        self.__init__(self._id, **kw)
+
+    def __repr__(self):
+        if _RP2:
+            return 'I2C(%d, freq=%d, scl=%d, sda=%d, timeout=%d)' % (self._id, self._freq, self._scl, self._sda, self._timeout)
+        return 'I2C(%d, scl=%d, sda=%d, freq=%d)' % (self._id, self._scl, self._sda, self._freq)
+
+
+class SoftI2C(_I2CBase):
+    def __init__(self, scl, sda, *, freq=400000, timeout=50000):
+        self._scl = _pin(scl)._id
+        self._sda = _pin(sda)._id
+        self._freq = freq
+
+    def __repr__(self):
+        return 'SoftI2C(scl=%d, sda=%d, freq=%d)' % (self._scl, self._sda, self._freq)
+
+
+class _SPIBase:
+    MSB = 0
+    LSB = 1
+
+    def _xfer(self, data):
+        return bytes.fromhex(_hw.spi(self._bus, _hex(data)))
+
+    def read(self, nbytes, write=0):
+        return self._xfer(bytes([write]) * nbytes)
+
+    def readinto(self, buf, write=0):
+        buf[:] = self._xfer(bytes([write]) * len(buf))
+
+    def write(self, buf):
+        self._xfer(buf)
+
+    def write_readinto(self, write_buf, read_buf):
+        read_buf[:] = self._xfer(write_buf)
+
+    def deinit(self):
+        pass
+
+
+class SPI(_SPIBase):
+    CONTROLLER = 0
+
+    def __init__(self, id, baudrate=1000000, *, polarity=0, phase=0, bits=8, firstbit=0, sck=None, mosi=None, miso=None):
+        if not 0 <= id < len(_B['spi']):
+            raise ValueError('SPI(%d) doesn\'t exist' % id)
+        self._bus = 'spi%d' % id
+        self.baudrate = baudrate
+
+    def init(self, baudrate=1000000, **kw):
+        self.baudrate = baudrate
+
+
+class SoftSPI(_SPIBase):
+    def __init__(self, baudrate=500000, *, polarity=0, phase=0, bits=8, firstbit=0, sck=None, mosi=None, miso=None):
+        self._bus = 'softspi'
+        self.baudrate = baudrate
+
+    def init(self, baudrate=500000, **kw):
+        self.baudrate = baudrate
+
+
+class UART:
+    INV_TX = 1
+    INV_RX = 2
+    RTS = 1
+    CTS = 2
+
+    def __init__(self, id, baudrate=115200, bits=8, parity=None, stop=1, **kw):
+        self._id = id
+        self.init(baudrate, bits, parity, stop)
+
+    def init(self, baudrate=115200, bits=8, parity=None, stop=1, **kw):
+        self._baud = baudrate
+
+    def deinit(self):
+        pass
+
+    def any(self):
+        return _hw.uart_any(self._id)
+
+    def read(self, nbytes=-1):
+        data = bytes.fromhex(_hw.uart_read(self._id, nbytes))
+        return data if data else None
+
+    def readinto(self, buf, nbytes=None):
+        data = self.read(len(buf) if nbytes is None else nbytes)
+        if not data:
+            return None
+        buf[:len(data)] = data
+        return len(data)
+
+    def readline(self):
+        data = b''
+        while _hw.uart_any(self._id):
+            c = bytes.fromhex(_hw.uart_read(self._id, 1))
+            data += c
+            if c == b'\n':
+                break
+        return data if data else None
+
+    def write(self, buf):
+        if isinstance(buf, str):
+            buf = buf.encode()
+        _hw.uart_write(self._id, _hex(buf))
+        return len(buf)
+
+    def flush(self):
+        pass
+
+    def txdone(self):
+        return True
+
+    def sendbreak(self):
+        pass
+
+    def __repr__(self):
+        return 'UART(%d, baudrate=%d)' % (self._id, self._baud)
+
+
+_timer_keys = [0]
+
+
+class Timer:
+    ONE_SHOT = 0
+    PERIODIC = 1
+
+    def __init__(self, id=-1, *args, **kw):
+        _timer_keys[0] += 1
+        self._key = _timer_keys[0]
+        self._id = id
+        self._period = 0
+        if args or kw:
+            self.init(*args, **kw)
+
+    def init(self, *, mode=PERIODIC, period=-1, freq=-1, tick_hz=1000, callback=None, hard=False):
+        if freq > 0:
+            period_ms = 1000 / freq
+        elif period >= 0:
+            period_ms = period * 1000 / tick_hz
+        else:
+            period_ms = 1000
+        self._period = max(1, int(period_ms))
+        _hw.timer_stop(self._key)
+        if callback is not None:
+            _hw.timer_start(self._key, self._period, mode == Timer.ONE_SHOT, _protected(callback), self, hard)
+
+    def deinit(self):
+        _hw.timer_stop(self._key)
+
+    def __repr__(self):
+        return 'Timer(%d; period=%d)' % (self._id, self._period) if not _RP2 else 'Timer(mode=PERIODIC, period=%d, tick_hz=1000)' % self._period
+
+
+class RTC:
+    def __init__(self, id=0, datetime=None):
+        if datetime is not None:
+            self.datetime(datetime)
+
+    def init(self, datetime=None):
+        if datetime is not None:
+            self.datetime(datetime)
+
+    def datetime(self, dt=None):
+        if dt is None:
+            return tuple(int(x) for x in _hw.rtc_get().split(','))
+        f = tuple(dt) + (0,) * (8 - len(dt))
+        _hw.rtc_set(f[0], f[1], f[2], f[4], f[5], f[6], f[7])
+
+    def memory(self, data=None):
+        if data is None:
+            return bytes.fromhex(_hw.rtc_mem(None))
+        if len(data) > 2048:
+            raise ValueError('buffer too long')
+        _hw.rtc_mem(_hex(data))
+
+
+class WDT:
+    def __init__(self, id=0, timeout=5000):
+        if timeout < 1:
+            raise ValueError('WDT timeout too short')
+        _hw.wdt_start(timeout)
+
+    def feed(self):
+        _hw.wdt_feed()
+`;

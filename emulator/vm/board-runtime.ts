@@ -1,0 +1,268 @@
+// The VM host inside a board's worker: owns the MicroPython VM instance, the link I/O through the shared rings,
+// Ctrl-C delivery, idle throttling of busy-wait sleeps, and soft resets (a fresh VM, files kept).
+import { ByteRing } from './ring.js';
+import { loadVm, type MicroPythonVm } from './vm-loader.js';
+import { detachJsGlobals, lockDownIntrinsics } from './sandbox.js';
+import { RUNTIME_PY } from './runtime-py.js';
+import { STATUS_BUSY, STATUS_HEARTBEAT, type WorkerConfig } from './shared-state.js';
+import type { ResetRequest, VmHost, VmPlugin } from './host-api.js';
+import { getProfile, bannerLine, type BoardProfile } from '../profiles.js';
+
+const CTRL_C = 0x03;
+// time.sleep spins on the clock import roughly every 50 ns; Python code calling ticks_ms in a loop is ~20x
+// slower. Calls this close together mean a busy-wait, which we turn into a real wait.
+const SPIN_GAP_MS = 0.002;
+const SPIN_CALLS = 16;
+// Added to the clock when Ctrl-C arrives: ends the VM's C-level busy-wait at once, and is invisible to Python
+// because ticks_ms() is masked to 30 bits.
+const CLOCK_WARP = 2 ** 31;
+
+export class BoardRuntime implements VmHost {
+  readonly profile: BoardProfile;
+  vm!: MicroPythonVm;
+  private readonly input: ByteRing;
+  private readonly output: ByteRing;
+  private readonly status: Int32Array;
+  /** Bytes taken off the input ring but not yet consumed (by the REPL or by a program's stdin). */
+  private readonly pendingInput: number[] = [];
+  private outBuf = new Uint8Array(8192);
+  private outLen = 0;
+  private lastOut = 0;
+  private warp = 0;
+  private lastTick = 0;
+  private spinCalls = 0;
+  private lastPoll = 0;
+  private readonly pollers: Array<() => void> = [];
+  private readonly plugins: VmPlugin[] = [];
+  private pendingReset: ResetRequest | undefined;
+  /** Set while output should be collected instead of sent (banner rewriting). */
+  private capture: number[] | undefined;
+  resetCause: VmHost['resetCause'];
+
+  constructor(
+    readonly config: WorkerConfig,
+    input: SharedArrayBuffer,
+    output: SharedArrayBuffer,
+    status: SharedArrayBuffer,
+    private readonly notifyOutput: () => void,
+  ) {
+    this.profile = getProfile(config.profile);
+    this.input = new ByteRing(input);
+    this.output = new ByteRing(output);
+    this.status = new Int32Array(status);
+    this.resetCause = config.resetCause === 'soft' ? 'hard' : config.resetCause;
+  }
+
+  addPlugin(p: VmPlugin): void {
+    this.plugins.push(p);
+  }
+
+  // ---- VmHost -------------------------------------------------------------------------------------------
+
+  requestReset(req: ResetRequest): void {
+    this.pendingReset = req;
+    this.interruptVm();
+  }
+
+  takeResetRequest(): ResetRequest | undefined {
+    const r = this.pendingReset;
+    this.pendingReset = undefined;
+    return r;
+  }
+
+  addPoller(poll: () => void): void {
+    this.pollers.push(poll);
+  }
+
+  ticksMs(): number {
+    return Math.floor(performance.now());
+  }
+
+  checkInterrupt(): boolean {
+    return this.drainInput();
+  }
+
+  // ---- output -------------------------------------------------------------------------------------------
+
+  /** A byte from the VM: lone LF becomes CRLF as on real ports' cooked stdout. */
+  vmOutput(b: number): void {
+    if (b === 0x0a && this.lastOut !== 0x0d) this.emitByte(0x0d);
+    this.emitByte(b);
+  }
+
+  private emitByte(b: number): void {
+    this.lastOut = b;
+    if (this.capture) {
+      this.capture.push(b);
+      return;
+    }
+    if (this.outLen === this.outBuf.length) this.flush();
+    this.outBuf[this.outLen++] = b;
+    // Line by line, so what was echoed shows even if the code that follows never calls out of the VM.
+    if (b === 0x0a) this.flush();
+  }
+
+  /** Text or bytes from the host side of the board (banners, protocol replies). */
+  emit(data: string | Uint8Array): void {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    for (const b of bytes) this.emitByte(b);
+  }
+
+  /** Hand buffered output to the link; blocks (like a UART's TX) while the ring is full. */
+  flush(): void {
+    let off = 0;
+    while (off < this.outLen) {
+      const seen = this.output.signal();
+      const n = this.output.write(this.outBuf.subarray(off, this.outLen));
+      off += n;
+      // Only bytes that found the ring empty need a wake-up: otherwise the owner has a drain under way.
+      if (n > 0 && this.output.available() === n) this.notifyOutput();
+      if (n === 0) {
+        this.beat();
+        this.output.wait(seen, 50);
+      }
+    }
+    this.outLen = 0;
+  }
+
+  /** Run fn with the VM's output collected; returns it. */
+  captureOutput(fn: () => void): string {
+    const saved = this.capture;
+    const buf: number[] = [];
+    this.capture = buf;
+    try {
+      fn();
+    } finally {
+      this.capture = saved;
+    }
+    return Buffer.from(buf).toString('latin1');
+  }
+
+  // ---- input --------------------------------------------------------------------------------------------
+
+  private beat(): void {
+    Atomics.add(this.status, STATUS_HEARTBEAT, 1);
+  }
+
+  setBusy(busy: boolean): void {
+    Atomics.store(this.status, STATUS_BUSY, busy ? 1 : 0);
+    this.beat();
+  }
+
+  private interruptVm(): void {
+    this.vm._module._mp_sched_keyboard_interrupt();
+    this.warp = (this.warp + CLOCK_WARP) % 2 ** 32;
+  }
+
+  /** Move ring bytes to pendingInput; while Python runs with Ctrl-C enabled, Ctrl-C interrupts instead. */
+  drainInput(): boolean {
+    this.beat();
+    if (this.input.available() === 0) return false;
+    const bytes = this.input.read();
+    const intr = Atomics.load(this.status, STATUS_BUSY) === 1 && this.vm._module._mp_hal_get_interrupt_char() === CTRL_C;
+    let interrupted = false;
+    for (const b of bytes) {
+      if (intr && b === CTRL_C) {
+        interrupted = true;
+        // Input typed before Ctrl-C is dropped, as a UART driver's interrupt handler flushes its buffer.
+        this.pendingInput.length = 0;
+      } else this.pendingInput.push(b);
+    }
+    if (interrupted) this.interruptVm();
+    return interrupted;
+  }
+
+  takeInput(): number | undefined {
+    return this.pendingInput.shift();
+  }
+
+  hasInput(): boolean {
+    return this.pendingInput.length > 0 || this.input.available() > 0;
+  }
+
+  /** Block the worker until link input arrives or timeoutMs passes (pollers keep running). */
+  waitInput(timeoutMs: number): void {
+    this.flush();
+    const seen = this.input.signal();
+    if (this.input.available() === 0) this.input.wait(seen, timeoutMs);
+    this.drainInput();
+  }
+
+  /** stdin for Python: up to n bytes, blocking until at least one arrives (or a Ctrl-C or reset). */
+  stdinRead(n: number): Uint8Array {
+    while (this.pendingInput.length === 0) {
+      if (this.pendingReset) return new Uint8Array(0);
+      this.runPollers();
+      this.waitInput(10);
+      if (this.drainInput() || this.pendingReset) return new Uint8Array(0);
+    }
+    return Uint8Array.from(this.pendingInput.splice(0, Math.max(1, Math.min(n, this.pendingInput.length))));
+  }
+
+  runPollers(): void {
+    for (const p of this.pollers) p();
+  }
+
+  /** The VM's clock import, called in tight loops by time.sleep and by ticks_ms(). */
+  private ticks(original: () => number): number {
+    const now = performance.now();
+    if (now - this.lastTick < SPIN_GAP_MS) {
+      if (++this.spinCalls > SPIN_CALLS) {
+        this.spinCalls = 0;
+        this.waitInput(1);
+      }
+    } else this.spinCalls = 0;
+    this.drainInput();
+    if (now - this.lastPoll >= 1) {
+      this.lastPoll = now;
+      this.runPollers();
+      this.flush();
+    }
+    this.lastTick = performance.now();
+    return (original() + this.warp) >>> 0;
+  }
+
+  // ---- VM lifecycle -------------------------------------------------------------------------------------
+
+  /** A fresh VM with the runtime and plugins installed (power-on or soft reset). */
+  async startVm(): Promise<void> {
+    this.vm = await loadVm({ output: (b) => this.vmOutput(b), ticks: (o) => this.ticks(o) }, this.config.heapSize);
+    detachJsGlobals();
+    lockDownIntrinsics();
+    const frozen: Record<string, string> = { _boardrt: RUNTIME_PY };
+    for (const p of this.plugins) Object.assign(frozen, p.pyModules ?? {});
+    if (!this.vm.FS.analyzePath('/rom').exists) this.vm.FS.mkdir('/rom');
+    for (const [name, src] of Object.entries(frozen)) this.vm.FS.writeFile(`/rom/${name}.py`, src);
+    const p = this.profile;
+    this.vm.registerJsModule('_board', {
+      platform: p.platform,
+      sysname: p.sysname,
+      machine: `${p.boardName} with ${p.mcuName}`,
+      release: '1.27.0',
+      version: 'v1.27.0 on 2025-12-10',
+      frozen: Object.keys(frozen).filter((n) => n !== '_boardrt').join(','),
+      stdin_read: (n: number) => this.stdinRead(n),
+    });
+    for (const plugin of this.plugins) {
+      for (const [name, mod] of Object.entries(plugin.jsModules ?? {})) this.vm.registerJsModule(name, mod);
+    }
+    this.vm.runPython(
+      "import sys\nsys.path.insert(0, '/rom')\nimport _boardrt\nsys.path.pop(0)\n_boardrt.install()\ndel sys, _boardrt",
+    );
+    for (const plugin of this.plugins) if (plugin.bootSource) this.runHostCode(plugin.bootSource);
+  }
+
+  /** Run Python as part of the board's own startup (not user code); errors print as tracebacks. */
+  runHostCode(code: string): unknown {
+    return this.vm.runPython(code);
+  }
+
+  bannerText(): string {
+    return `${bannerLine(this.profile)}\r\nType "help()" for more information.\r\n`;
+  }
+
+  /** The banner the VM prints names the WebAssembly port; real boards name the board. */
+  rewriteBanner(text: string): string {
+    return text.replace(/MicroPython v[^\r\n]*?; JS with Emscripten/g, bannerLine(this.profile));
+  }
+}

@@ -1,0 +1,190 @@
+// The board's serial console as pyexec.c behaves on real ports. The VM's own event-driven REPL does the friendly
+// REPL (line editing, history, completion, paste mode) and plain raw-REPL exec; we add what it lacks: the banner
+// of the board profile, raw-paste mode (its version blocks forever on the stub stdin), soft resets with boot.py
+// and main.py, and resets requested by machine.*.
+import type { BoardRuntime } from './board-runtime.js';
+import { isPythonError } from './vm-loader.js';
+import type { ResetRequest } from './host-api.js';
+
+const CTRL_A = 0x01;
+const CTRL_B = 0x02;
+const CTRL_C = 0x03;
+const CTRL_D = 0x04;
+const CTRL_E = 0x05;
+/** Raw-paste flow-control window (MicroPython's MICROPY_REPL_STDIN_BUFFER_MAX is 256 on most ports). */
+export const RAW_PASTE_WINDOW = 256;
+
+type Paste = { stage: 'A' | 'ack' | 'data'; chunks: number[]; sinceCredit: number };
+
+interface RunOutcome {
+  error?: string;
+  systemExit?: boolean;
+}
+
+export class ReplFront {
+  private mode: 'friendly' | 'raw' = 'friendly';
+  private paste: Paste | undefined;
+
+  constructor(
+    private readonly rt: BoardRuntime,
+    private readonly onHardReset: (req: ResetRequest) => void,
+  ) {}
+
+  /** First boot of this worker: VM, boot.py, main.py (unless safe mode), then the friendly REPL. */
+  async boot(): Promise<void> {
+    await this.rt.startVm();
+    if (await this.runBootScripts(false)) return;
+    this.enterRepl(false);
+  }
+
+  /** Feed one byte from the link. */
+  async feed(b: number): Promise<void> {
+    if (this.paste) return this.feedPaste(b);
+    if (this.mode === 'raw' && b === CTRL_E) {
+      this.paste = { stage: 'A', chunks: [], sinceCredit: 0 };
+      return;
+    }
+    const vm = this.rt.vm;
+    let result = 0;
+    if (b === CTRL_A || b === CTRL_B) {
+      // Mode switches print fixed text and run no code: collect it to learn the new mode and fix the banner.
+      const text = this.rt.captureOutput(() => {
+        result = vm.replProcessChar(b);
+      });
+      if (b === CTRL_A && text.includes('raw REPL; CTRL-B to exit')) this.mode = 'raw';
+      if (b === CTRL_B && this.mode === 'raw') this.mode = 'friendly';
+      this.rt.emit(Buffer.from(this.rt.rewriteBanner(text), 'latin1'));
+    } else {
+      this.rt.setBusy(true);
+      try {
+        result = vm.replProcessChar(b);
+      } finally {
+        this.rt.setBusy(false);
+      }
+    }
+    if (await this.handleResetRequest()) return;
+    // pyexec's PYEXEC_FORCED_EXIT: Ctrl-D on an empty line, or SystemExit.
+    if (result !== 0) await this.softReset();
+  }
+
+  private async feedPaste(b: number): Promise<void> {
+    const p = this.paste!;
+    if (p.stage === 'A') {
+      if (b === 0x41) p.stage = 'ack';
+      else {
+        this.paste = undefined;
+        this.rt.emit('R\x00');
+      }
+      return;
+    }
+    if (p.stage === 'ack') {
+      if (b !== CTRL_A) {
+        this.paste = undefined;
+        this.rt.emit('R\x00');
+        return;
+      }
+      p.stage = 'data';
+      this.rt.emit(Buffer.from([0x52, 0x01, RAW_PASTE_WINDOW & 0xff, RAW_PASTE_WINDOW >> 8, 0x01]));
+      return;
+    }
+    if (b === CTRL_D || b === CTRL_C) {
+      this.paste = undefined;
+      this.rt.emit('\x04');
+      if (b === CTRL_C) {
+        this.rt.emit('\x04KeyboardInterrupt: \r\n\x04>');
+        return;
+      }
+      const code = Buffer.from(p.chunks).toString('utf8');
+      const outcome = this.runUserCode(code);
+      this.rt.emit('\x04');
+      if (await this.handleResetRequest()) return;
+      if (outcome.systemExit) {
+        this.rt.emit('\x04');
+        await this.softReset();
+        return;
+      }
+      if (outcome.error) this.emitCooked(outcome.error);
+      this.rt.emit('\x04>');
+      return;
+    }
+    p.chunks.push(b);
+    if (++p.sinceCredit === RAW_PASTE_WINDOW) {
+      p.sinceCredit = 0;
+      this.rt.emit('\x01');
+    }
+  }
+
+  private emitCooked(text: string): void {
+    for (const byte of Buffer.from(text, 'utf8')) this.rt.vmOutput(byte);
+  }
+
+  /** Run code as pyexec does for user code: Ctrl-C enabled, exceptions caught and reported. */
+  private runUserCode(code: string): RunOutcome {
+    const vm = this.rt.vm;
+    this.rt.setBusy(true);
+    try {
+      vm.runPython('import micropython\nmicropython.kbd_intr(3)\ndel micropython');
+      vm.runPython(code);
+      return {};
+    } catch (err) {
+      if (!isPythonError(err)) throw err;
+      if (err.type === 'SystemExit') return { systemExit: true };
+      return { error: err.message };
+    } finally {
+      this.rt.setBusy(false);
+      this.rt.vm.runPython('import micropython\nmicropython.kbd_intr(-1)\ndel micropython');
+    }
+  }
+
+  /** boot.py, then main.py on a friendly-mode boot; true when they asked for a reset instead of a REPL. */
+  private async runBootScripts(raw: boolean): Promise<boolean> {
+    const files = raw || this.rt.config.safeMode ? ['boot.py'] : ['boot.py', 'main.py'];
+    for (const file of files) {
+      const outcome = this.runUserCode(`__import__('_boardrt').run_file(${JSON.stringify(file)}, globals())`);
+      if (await this.handleResetRequest()) return true;
+      if (outcome.systemExit) {
+        await this.softReset();
+        return true;
+      }
+      if (outcome.error) this.emitCooked(outcome.error);
+    }
+    return false;
+  }
+
+  private enterRepl(raw: boolean): void {
+    const vm = this.rt.vm;
+    this.rt.captureOutput(() => vm.replInit());
+    this.paste = undefined;
+    if (raw) {
+      this.rt.captureOutput(() => vm.replProcessChar(CTRL_A));
+      this.mode = 'raw';
+      this.rt.emit('raw REPL; CTRL-B to exit\r\n>');
+    } else {
+      this.mode = 'friendly';
+      this.rt.emit(this.rt.bannerText() + '>>> ');
+    }
+  }
+
+  /** Soft reset as on a real port: fresh heap, files kept, boot.py (and main.py in friendly mode). */
+  async softReset(): Promise<void> {
+    const raw = this.mode === 'raw';
+    this.rt.emit('MPY: soft reboot\r\n');
+    this.rt.flush();
+    await this.rt.startVm();
+    if (await this.runBootScripts(raw)) return;
+    this.enterRepl(raw);
+  }
+
+  /** A reset requested from Python (machine.*); true when one was handled. */
+  private async handleResetRequest(): Promise<boolean> {
+    const req = this.rt.takeResetRequest();
+    if (!req) return false;
+    if (req.kind === 'soft') {
+      await this.softReset();
+      return true;
+    }
+    this.rt.flush();
+    this.onHardReset(req);
+    return true;
+  }
+}

@@ -1,0 +1,48 @@
+// Entry point of a board's worker thread: one MicroPython VM, fed from the link through shared rings.
+import { parentPort, workerData, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { BoardRuntime } from './board-runtime.js';
+import { ReplFront } from './repl-front.js';
+import { loadPlugins } from './plugins.js';
+import type { WorkerCommand, WorkerEvent, WorkerInit } from './shared-state.js';
+import type { ControllablePlugin } from './host-api.js';
+
+const init = workerData as WorkerInit & { control: MessagePort };
+const post = (e: WorkerEvent) => parentPort!.postMessage(e);
+const rt = new BoardRuntime(init.config, init.input, init.output, init.status, () => post({ type: 'output' }));
+let halted = false;
+
+const plugins: ControllablePlugin[] = await loadPlugins(rt, init.config);
+for (const p of plugins) rt.addPlugin(p);
+
+// Control requests (sim set/get, the TUI) are polled, so they are served even while Python code runs.
+rt.addPoller(() => {
+  for (let m = receiveMessageOnPort(init.control); m; m = receiveMessageOnPort(init.control)) {
+    const cmd = m.message as WorkerCommand;
+    const plugin = plugins.find((p) => p.name === cmd.plugin);
+    try {
+      if (!plugin?.control) throw new Error(`the board has no '${cmd.plugin}' part`);
+      post({ type: 'control-result', id: cmd.id, result: plugin.control(cmd.op, cmd.args) });
+    } catch (err) {
+      post({ type: 'control-result', id: cmd.id, error: (err as Error).message });
+    }
+  }
+});
+
+const front = new ReplFront(rt, (req) => {
+  halted = true;
+  post({ type: 'reset', kind: req.kind as 'hard', sleepMs: req.sleepMs });
+});
+
+for (const line of init.config.bootLines) rt.emit(line + '\r\n');
+await front.boot();
+rt.flush();
+post({ type: 'ready' });
+
+// The worker's thread belongs to the VM: it sleeps in Atomics.wait between bytes, so nothing here may rely on
+// its event loop (control requests are polled, output is announced by message).
+while (!halted) {
+  rt.waitInput(20);
+  rt.runPollers();
+  for (let b = rt.takeInput(); b !== undefined && !halted; b = rt.takeInput()) await front.feed(b);
+  rt.flush();
+}
