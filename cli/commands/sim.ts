@@ -1,0 +1,154 @@
+// `boardctl sim …`: virtual boards — serve one on a pty or TCP, create/list/inspect/remove them, write their
+// firmware image, and (sim-hw.ts) poke their simulated hardware.
+import type { Command } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import type { CliContext } from '../context.js';
+import { BoardError } from '../../protocol/errors.js';
+import { registerSimHwCommands } from './sim-hw.js';
+
+function parseSize(text: string): number {
+  const m = /^(0x[0-9a-f]+|\d+)\s*([km]i?b?)?$/i.exec(text.trim());
+  if (!m) throw new BoardError('USAGE', `bad size '${text}': use e.g. 4M, 512K or 0x400000`);
+  const n = Number(m[1]);
+  const unit = (m[2] ?? '').toLowerCase()[0];
+  return n * (unit === 'm' ? 1 << 20 : unit === 'k' ? 1 << 10 : 1);
+}
+
+function parseBaud(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 300) throw new BoardError('USAGE', `bad baud rate '${text}'`);
+  return n;
+}
+
+export function registerSimCommands(program: Command, ctx: () => CliContext): void {
+  const sim = program.command('sim').description('virtual boards: serve, create, list, inspect, remove, simulated hardware');
+
+  sim
+    .command('serve [name]')
+    .description('run a virtual board on a pseudo-terminal (or TCP) for other serial tools; prints "pty: PATH" first')
+    .option('--link <path>', 'also make a symlink to the pty at PATH')
+    .option('--tcp <host:port>', 'serve on a raw TCP socket instead of a pty (host defaults to 127.0.0.1)')
+    .option('--baud <rate>', 'emulate a UART at this baud rate (8N1) in both directions', parseBaud)
+    .action(async (name: string | undefined, opts: { link?: string; tcp?: string; baud?: number }) => {
+      const { serveBoard } = await import('../../emulator/link/serve.js');
+      const serving = await serveBoard({ name: name ?? 'default', link: opts.link, tcp: opts.tcp, baud: opts.baud });
+      const out = ctx().out;
+      if (serving.ptyPath) out.text(`pty: ${serving.ptyPath}\n`);
+      if (serving.tcp) out.text(`tcp: ${serving.tcp.host}:${serving.tcp.port}\n`);
+      out.doc({ board: serving.board.name, pty: serving.ptyPath, tcp: serving.tcp, link: opts.link });
+      out.note(`serving virtual board '${serving.board.name}' (${serving.board.profile.name}); Ctrl-C stops`);
+      await new Promise<void>((resolve) => {
+        if (ctx().signal.aborted) return resolve();
+        ctx().signal.addEventListener('abort', () => resolve(), { once: true });
+        process.once('SIGTERM', () => resolve());
+      });
+      await serving.close();
+    });
+
+  sim
+    .command('create <name>')
+    .description('create a virtual board (flash image with MicroPython and an empty filesystem)')
+    .option('--profile <profile>', 'esp32, esp32c3, esp32s3 or rp2-pico', 'esp32')
+    .option('--flash-size <size>', 'flash chip size, e.g. 4M (default: the profile\'s)', parseSize)
+    .action(async (name: string, opts: { profile: string; flashSize?: number }) => {
+      const { createBoard } = await import('../../emulator/board-store.js');
+      const { getProfile } = await import('../../emulator/profiles.js');
+      let profile;
+      try {
+        profile = getProfile(opts.profile).name;
+      } catch (err) {
+        throw new BoardError('USAGE', (err as Error).message);
+      }
+      const b = createBoard(name, { profile, flashSize: opts.flashSize });
+      ctx().out.text(`created virtual board '${b.name}' (${b.config.profile}, ${b.config.flashSize >> 20} MB flash) in ${b.dir}\n`);
+      ctx().out.doc({ name: b.name, dir: b.dir, ...b.config });
+    });
+
+  sim
+    .command('list')
+    .description('list virtual boards')
+    .action(async () => {
+      const { listBoards, lockHolder } = await import('../../emulator/board-store.js');
+      const boards = listBoards();
+      const out = ctx().out;
+      out.doc(boards.map((b) => ({ name: b.name, ...b.config, servedBy: lockHolder(b) })));
+      if (!boards.length) out.text('no virtual boards yet (one named "default" is created on first use)\n');
+      for (const b of boards) {
+        const holder = lockHolder(b);
+        out.text(`${b.name.padEnd(16)} ${b.config.profile.padEnd(9)} ${String(b.config.flashSize >> 20).padStart(3)} MB${holder ? `  in use by pid ${holder}` : ''}\n`);
+      }
+    });
+
+  sim
+    .command('info <name>')
+    .description('show a virtual board\'s profile, flash layout, MAC and unique id')
+    .action(async (name: string) => {
+      const { loadBoard, lockHolder } = await import('../../emulator/board-store.js');
+      const { getProfile, bannerLine } = await import('../../emulator/profiles.js');
+      const b = loadBoard(name);
+      const p = getProfile(b.config.profile);
+      const fs = p.fsRegion(b.config.flashSize);
+      const info = {
+        name: b.name, dir: b.dir, profile: p.name, banner: bannerLine(p), flashSize: b.config.flashSize,
+        filesystem: { offset: fs.offset, size: fs.size }, mac: b.config.mac, uniqueId: b.config.uniqueId,
+        servedBy: lockHolder(b), parts: b.config.parts,
+      };
+      ctx().out.doc(info);
+      ctx().out.text(
+        [
+          `name:        ${info.name}`,
+          `profile:     ${info.profile} (${info.banner})`,
+          `flash:       ${info.flashSize >> 20} MB, ${b.flashPath}`,
+          `filesystem:  littlefs2 at 0x${fs.offset.toString(16)}, ${fs.size >> 10} KiB`,
+          `mac:         ${info.mac}`,
+          `unique id:   ${info.uniqueId}`,
+          `served by:   ${info.servedBy ? `pid ${info.servedBy}` : 'nobody'}`,
+        ].join('\n') + '\n',
+      );
+    });
+
+  sim
+    .command('rm <name>')
+    .description('delete a virtual board and its flash image')
+    .action(async (name: string) => {
+      const { removeBoard } = await import('../../emulator/board-store.js');
+      removeBoard(name);
+      ctx().out.text(`removed virtual board '${name}'\n`);
+      ctx().out.doc({ removed: name });
+    });
+
+  sim
+    .command('firmware')
+    .description('write the virtual board\'s merged firmware image (bootloader, partition table, MicroPython app)')
+    .requiredOption('-o, --output <file>', 'where to write the image')
+    .option('--profile <profile>', 'esp32, esp32c3 or esp32s3', 'esp32')
+    .action(async (opts: { output: string; profile: string }) => {
+      const { getProfile } = await import('../../emulator/profiles.js');
+      const { generateFirmware } = await import('../../emulator/rom/firmware.js');
+      const image = generateFirmware(getProfile(opts.profile));
+      await writeFile(opts.output, image);
+      ctx().out.text(`wrote ${image.length} bytes to ${opts.output} (flash it at 0x0)\n`);
+      ctx().out.doc({ output: opts.output, bytes: image.length, offset: 0 });
+    });
+
+  registerSimHwCommands(sim, {
+    async control(name, req) {
+      const { loadBoard, lockHolder } = await import('../../emulator/board-store.js');
+      const { sendControl } = await import('../../emulator/link/control-server.js');
+      const b = loadBoard(name);
+      if (lockHolder(b) !== undefined) return sendControl(b.dir, req);
+      // Nobody serves it: power it up here for the request.
+      const { VirtualBoard } = await import('../../emulator/board.js');
+      const board = await VirtualBoard.open(name);
+      await board.whenReady();
+      return board.controlRequest(req);
+    },
+    async openVirtual(name) {
+      const { VirtualBoard } = await import('../../emulator/board.js');
+      const board = await VirtualBoard.open(name);
+      await board.whenReady();
+      const transport = board.attach();
+      return { transport, control: (req) => board.controlRequest(req), close: () => board.close() };
+    },
+  });
+}
