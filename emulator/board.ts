@@ -66,6 +66,8 @@ export class VirtualBoard {
   private generation = 0;
   private readonly release: () => void;
   private ready: Promise<void> = Promise.resolve();
+  /** Hardware state the last worker handed over at its reset (RTC, NVS, sensor settings). */
+  private persisted: unknown;
 
   private constructor(readonly stored: StoredBoard) {
     this.profile = getProfile(stored.config.profile);
@@ -145,6 +147,7 @@ export class VirtualBoard {
       bootLines,
       heapSize: HEAP_BYTES,
       parts: b.config.parts,
+      persisted: this.persisted,
     };
     const generation = ++this.generation;
     const worker = new Worker(workerUrl(), {
@@ -187,6 +190,7 @@ export class VirtualBoard {
   }
 
   private async onWorkerReset(e: Extract<WorkerEvent, { type: 'reset' }>): Promise<void> {
+    this.persisted = e.persisted;
     if (e.kind === 'bootloader') return this.enterDownloadMode('hard');
     if (e.kind === 'deepsleep') {
       await this.stopWorker();

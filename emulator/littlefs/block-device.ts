@@ -6,6 +6,7 @@ import { LfsError } from './errors.js';
 export class BlockDevice {
   readonly blockCount: number;
   private readonly erased: Uint8Array;
+  private dirty = false;
 
   constructor(
     readonly flash: FlashStore,
@@ -34,10 +35,12 @@ export class BlockDevice {
 
   prog(block: number, off: number, data: Uint8Array): void {
     this.flash.write(this.addr(block, off, data.length), data);
+    this.dirty = true;
   }
 
   erase(block: number): void {
     this.flash.write(this.addr(block, 0, this.blockSize), this.erased);
+    this.dirty = true;
   }
 
   /** Erase a block and program `data` at its start in one store write (the tail stays erased). */
@@ -45,9 +48,13 @@ export class BlockDevice {
     const buf = new Uint8Array(this.blockSize).fill(0xff);
     buf.set(data.subarray(0, this.blockSize));
     this.flash.write(this.addr(block, 0, this.blockSize), buf);
+    this.dirty = true;
   }
 
+  /** Make everything programmed so far durable (a no-op when nothing was). */
   sync(): void {
+    if (!this.dirty) return;
     this.flash.sync();
+    this.dirty = false;
   }
 }

@@ -10,7 +10,6 @@ export const LFS_ERRNO = {
   ENOTDIR: 20,
   EISDIR: 21,
   EINVAL: 22,
-  EFBIG: 27,
   ENOSPC: 28,
   ENAMETOOLONG: 36,
   ENOTEMPTY: 39,
@@ -27,8 +26,4 @@ export class LfsError extends Error {
     this.name = 'LfsError';
     this.errno = LFS_ERRNO[code];
   }
-}
-
-export function isLfsError(err: unknown, code?: LfsErrorCode): err is LfsError {
-  return err instanceof LfsError && (code === undefined || err.code === code);
 }

@@ -175,14 +175,15 @@ export function checkImage(image: Uint8Array, blockSize?: number): CheckResult {
   };
   const entries: ImageEntry[] = [];
   try {
-    const heads = new Set<number>();
+    const key = (a: number, b: number) => (a < b ? `${a},${b}` : `${b},${a}`);
+    const heads = new Set<string>();
     for (const d of fs.pairs()) {
-      for (const e of d.state.entries) if (e.type === T.DIR) heads.add(Math.min(le32(e.sdata, 0), le32(e.sdata, 4)));
+      for (const e of d.state.entries) if (e.type === T.DIR) heads.add(key(le32(e.sdata, 0), le32(e.sdata, 4)));
     }
     let prevSplit = true;
     for (const d of fs.pairs()) {
       // Outside a split directory, every pair on the list must be some directory's first pair.
-      if (!prevSplit && !heads.has(Math.min(...d.pair))) problems.push(`metadata pair {${d.pair[0]}, ${d.pair[1]}} is orphaned`);
+      if (!prevSplit && !heads.has(key(...d.pair))) problems.push(`metadata pair {${d.pair[0]}, ${d.pair[1]}} is orphaned`);
       prevSplit = d.state.split;
       claim(d.pair[0], `metadata pair {${d.pair[0]}, ${d.pair[1]}}`);
       claim(d.pair[1], `metadata pair {${d.pair[0]}, ${d.pair[1]}}`);

@@ -17,6 +17,8 @@ export interface LfsOptions {
   nameMax?: number;
   /** Largest file kept inline in its metadata pair (littlefs: min(cache_size, attr_max, block_size/8)). */
   inlineMax?: number;
+  /** On-disk version format() writes: 2.1 (default, current littlefs) or 2.0 (readable by littlefs < 2.6). */
+  diskVersion?: 0x00020000 | 0x00020001;
 }
 
 export interface LfsStat {
@@ -52,7 +54,8 @@ const ROOT: [number, number] = [0, 1];
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-const pairKey = (p: readonly [number, number]): number => Math.min(p[0], p[1]);
+/** Cache key of a pair, whichever block is current (stale pairs may share one block with a live one). */
+const pairKey = (p: readonly [number, number]): string => (p[0] < p[1] ? `${p[0]},${p[1]}` : `${p[1]},${p[0]}`);
 const pairEq = (a: readonly [number, number], b: readonly [number, number]): boolean =>
   a[0] === b[0] || a[0] === b[1] || a[1] === b[0] || a[1] === b[1];
 const isNullPair = (p: readonly [number, number]): boolean => p[0] === NULL_BLOCK || p[1] === NULL_BLOCK;
@@ -84,7 +87,7 @@ export class LittleFs {
   nameMax: number;
   /** Open file handles; their uncommitted blocks count as used. */
   readonly openFiles = new Set<LfsFile>();
-  private readonly cache = new Map<number, MDir>();
+  private readonly cache = new Map<string, MDir>();
   private used: Uint8Array;
   private cursor = 0;
   /** Blocks handed out during the current operation that nothing committed refers to yet. */
@@ -104,14 +107,14 @@ export class LittleFs {
   /** Write an empty filesystem (root pair in blocks 0 and 1) and return it mounted. */
   static format(bd: BlockDevice, opts: LfsOptions = {}): LittleFs {
     const fs = new LittleFs(bd, opts);
+    fs.version = opts.diskVersion ?? LFS_VERSION;
     bd.erase(0);
     bd.erase(1);
-    const sb = le32s(LFS_VERSION, fs.blockSize, fs.blockCount, fs.nameMax, FILE_MAX, ATTR_MAX);
+    const sb = le32s(fs.version, fs.blockSize, fs.blockCount, fs.nameMax, FILE_MAX, ATTR_MAX);
     const state = emptyState();
     state.entries.push({ type: T.SUPERBLOCK, name: enc.encode('littlefs'), struct: T.INLINESTRUCT, sdata: sb, attrs: new Map() });
     const root: MDir = { pair: [1, 0], rev: 0, off: 0, etag: 0, erased: false, state: emptyState() };
     fs.compact(root, state);
-    fs.cache.set(0, root);
     fs.used = fs.scanUsed();
     return fs;
   }
@@ -168,7 +171,7 @@ export class LittleFs {
 
   /** Every metadata pair on the threaded list, root first. */
   *pairs(): Generator<MDir> {
-    const seen = new Set<number>();
+    const seen = new Set<string>();
     let p: [number, number] = ROOT;
     while (!isNullPair(p)) {
       if (seen.has(pairKey(p)) || seen.size > this.blockCount) throw new LfsError('ECORRUPT', 'metadata list loops');
@@ -191,6 +194,8 @@ export class LittleFs {
     const next = cloneState(d.state);
     for (const op of all) applyOp(next, op);
     const fits = d.off + opsSize(all) + commitOverhead(this.progSize) <= this.blockSize;
+    // What the commit will point at (new file blocks, a new pair) must be durable before the commit is.
+    this.bd.sync();
     if (d.erased && fits && next.entries.length < NO_ID) {
       const c = encodeCommit({
         start: d.off, ptag: d.etag, ops: all, blockSize: this.blockSize, progSize: this.progSize,
@@ -283,18 +288,32 @@ export class LittleFs {
       this.commit(d, id < d.state.entries.length ? [{ type: T.DELETE, id }] : []);
     }
     if ((le32(this.gstate, 0) & 0x1ff) === 0) return;
-    const heads = new Set<number>();
-    for (const d of this.pairs()) {
-      for (const e of d.state.entries) if (e.type === T.DIR) heads.add(pairKey(pairOf(e.sdata)));
-    }
     this.setOrphans(-(le32(this.gstate, 0) & 0x1ff));
-    let prev: MDir | undefined;
-    for (const d of [...this.pairs()]) {
-      if (prev && !prev.state.split && !heads.has(pairKey(d.pair))) {
-        this.dropFrom(prev, d);
-        continue;
+    // Outside split directories every pair on the list must be some directory's first pair. Fix one problem
+    // per walk: each fix changes the list.
+    for (let fixed = true; fixed;) {
+      fixed = false;
+      const heads = [...this.pairs()].flatMap((d) => d.state.entries.filter((e) => e.type === T.DIR).map((e) => pairOf(e.sdata)));
+      let prev: MDir | undefined;
+      for (const d of this.pairs()) {
+        if (prev && !prev.state.split) {
+          const head = heads.find((h) => pairEq(h, d.pair));
+          if (!head) {
+            // A removed directory whose unlinking was cut short.
+            this.dropFrom(prev, d);
+            fixed = true;
+            break;
+          }
+          if (!(head.includes(d.pair[0]) && head.includes(d.pair[1]))) {
+            // A relocated directory: its parent already names the new pair, the list still the old one.
+            this.commit(prev, [{ type: T.SOFTTAIL, id: NO_ID, data: pairBytes(head) }]);
+            this.cache.delete(pairKey(d.pair));
+            fixed = true;
+            break;
+          }
+        }
+        prev = d;
       }
-      prev = d;
     }
     if (this.gstate.some((g, i) => g !== this.gdisk[i])) this.commit(this.fetch(ROOT), []);
   }
@@ -310,6 +329,8 @@ export class LittleFs {
       mark(d.pair[1]);
       for (const e of d.state.entries) {
         if (e.struct === T.CTZSTRUCT) for (const b of this.ctzBlocks(le32(e.sdata, 0), le32(e.sdata, 4))) mark(b);
+        // A directory's pair counts even when a cut-short relocation left it off the list (as littlefs does).
+        if (e.struct === T.DIRSTRUCT) pairOf(e.sdata).forEach(mark);
       }
     }
     for (const f of this.openFiles) for (const b of f.blocks) mark(b);
@@ -363,9 +384,7 @@ export class LittleFs {
     for (const part of path.split('/')) {
       if (part === '' || part === '.') continue;
       if (part === '..') { out.pop(); continue; }
-      const name = enc.encode(part);
-      if (name.length > this.nameMax) throw new LfsError('ENAMETOOLONG', part);
-      out.push(name);
+      out.push(enc.encode(part));
     }
     return out;
   }
@@ -398,6 +417,11 @@ export class LittleFs {
       head = pairOf(r.found.entry.sdata);
     }
     return {};
+  }
+
+  /** A name about to be created must fit the superblock's name_max (lookups of longer names just fail). */
+  private checkNewName(name: Uint8Array): void {
+    if (name.length > this.nameMax) throw new LfsError('ENAMETOOLONG', dec.decode(name));
   }
 
   /** Directory head pair for `path`, or ENOENT / ENOTDIR. */
@@ -437,6 +461,7 @@ export class LittleFs {
     this.op(() => {
       const r = this.lookup(path);
       if (!r.name || r.found) throw new LfsError('EEXIST', path);
+      this.checkNewName(r.name);
       const at = r.insert!;
       const dir = this.allocDir();
       this.compact(dir, { ...emptyState(), tail: at.mdir.state.tail });
@@ -475,6 +500,7 @@ export class LittleFs {
       if (!src.found) throw new LfsError('ENOENT', from);
       const dst = this.lookup(to);
       if (!dst.name) throw new LfsError('EINVAL', 'cannot replace the root directory');
+      this.checkNewName(dst.name);
       const s = src.found;
       if (dst.found && dst.found.mdir === s.mdir && dst.found.id === s.id) return;
       if (s.entry.type === T.DIR) {
@@ -521,6 +547,7 @@ export class LittleFs {
         if (r.found.entry.type === T.DIR) throw new LfsError('EISDIR', path);
       } else {
         if (!flags.create) throw new LfsError('ENOENT', path);
+        this.checkNewName(r.name);
         const at = r.insert!;
         this.commit(at.mdir, [
           { type: T.CREATE, id: at.id },
@@ -538,7 +565,8 @@ export class LittleFs {
   commitFile(parent: [number, number], name: Uint8Array, struct: TagOp['type'], data: Uint8Array): void {
     this.op(() => {
       const f = this.locate(parent, name);
-      if (!f) throw new LfsError('ENOENT', dec.decode(name));
+      // Removed while open: like littlefs, the handle's data goes nowhere.
+      if (!f) return;
       const mtime = new Uint8Array(8);
       new DataView(mtime.buffer).setBigUint64(0, BigInt(Date.now()) * 1000000n, true);
       this.commit(f.mdir, [
@@ -601,7 +629,7 @@ export class LittleFs {
 
   /** An emptied continuation pair of a split directory is dropped from its directory. */
   private dropIfEmpty(d: MDir): void {
-    if (d.state.entries.length > 0 || pairKey(d.pair) === 0) return;
+    if (d.state.entries.length > 0 || pairKey(d.pair) === pairKey(ROOT)) return;
     const pred = this.predecessor(d.pair);
     if (pred?.state.split) this.dropFrom(pred, d);
   }

@@ -2,13 +2,15 @@
 // Python calls the `_bfs` functions synchronously. JS exceptions would escape the VM, so every function returns
 // a negative MicroPython errno on failure and the Python side raises OSError(errno).
 //
-// Bytes cross the boundary through an emscripten character device: Python writes a buffer to it (the device
-// sees the VM's heap directly) or reads into a bytearray from it, a memcpy either way. Proxy conversion of
-// bytes costs microseconds per byte; hex strings are the fallback when the device cannot be registered.
+// Bytes cross the boundary through an emscripten character device: a Python write to it lands directly in the
+// target file (the device sees the VM's heap), and reads copy staged bytes into a bytearray — a memcpy either
+// way. Proxy conversion of bytes costs microseconds per byte; hex strings are the fallback when the device
+// cannot be registered. Nothing is buffered on the Python side, so a VM torn down without closing its files
+// (soft reset) loses nothing: the next mount closes and commits them, as MicroPython's finalisers would.
 import type { FlashStore } from '../flash-store.js';
 import { BlockDevice } from '../littlefs/block-device.js';
 import { LFS_ERRNO, LfsError } from '../littlefs/errors.js';
-import type { LfsFile, OpenFlags } from '../littlefs/file.js';
+import type { LfsFile, OpenFlags, Whence } from '../littlefs/file.js';
 import { LittleFs } from '../littlefs/lfs.js';
 import type { VmPlugin } from '../vm/host-api.js';
 
@@ -24,6 +26,12 @@ export interface VmFsOptions {
   offset: number;
   size: number;
   blockSize?: number;
+  /**
+   * Whose boot sequence to follow. esp32 (default): VfsLfs2 with progsize 32; a blank region is formatted and
+   * gets boot.py, an unmountable one stops in inisetup's fs_corrupted() loop. rp2: progsize 256, and _boot.py
+   * formats the region whenever mounting fails, without writing boot.py.
+   */
+  port?: 'esp32' | 'rp2';
 }
 
 /** Emscripten FS surface used to register the transfer device (present on the pyscript build's Module). */
@@ -51,11 +59,14 @@ function regionErased(flash: FlashStore, offset: number, blockSize: number): boo
 
 export function createVmFsPlugin(opts: VmFsOptions): VmPlugin {
   const blockSize = opts.blockSize ?? 4096;
+  const rp2 = opts.port === 'rp2';
+  const lfsOptions = { progSize: rp2 ? 256 : 32 };
   let fs: LittleFs | undefined;
   const files = new Map<number, LfsFile>();
   let nextFd = 3;
-  // Bytes the Python side wrote to the device (awaiting a write call) and bytes staged for it to read.
-  let incoming: Uint8Array = new Uint8Array(0);
+  // The file device writes go to, the error that stopped the last one, and bytes staged for device reads.
+  let writeFd = -1;
+  let writeErr = 0;
   let outgoing: Uint8Array = new Uint8Array(0);
 
   const errno = (err: unknown): number => -(err instanceof LfsError ? err.errno : LFS_ERRNO.EIO);
@@ -93,8 +104,10 @@ export function createVmFsPlugin(opts: VmFsOptions): VmPlugin {
           open() {},
           close() {},
           write(_s: unknown, buf: Uint8Array, off: number, len: number) {
-            incoming = buf.slice(off, off + len);
-            return len;
+            // A short count tells Python to fetch the error: throwing here would carry emscripten's errno.
+            const r = writeBytes(writeFd, buf.subarray(off, off + len));
+            writeErr = r < 0 ? r : 0;
+            return r < 0 ? 0 : r;
           },
           read(_s: unknown, buf: Uint8Array, off: number, len: number) {
             const n = Math.min(len, outgoing.length);
@@ -110,7 +123,7 @@ export function createVmFsPlugin(opts: VmFsOptions): VmPlugin {
       }
     },
 
-    /** Mount at boot: 1 = formatted a blank region (write boot.py), 0 = mounted, negative = corrupt. */
+    /** Mount at boot: 0 = mounted, 1 = formatted (say so, as inisetup does), 2 = formatted silently, <0 = corrupt. */
     mount(): number {
       for (const f of files.values()) {
         try { f.close(); } catch { /* a soft reset closes what it can, like the finaliser sweep */ }
@@ -119,13 +132,19 @@ export function createVmFsPlugin(opts: VmFsOptions): VmPlugin {
       fs = undefined;
       try {
         const bd = new BlockDevice(opts.flash, opts.offset, opts.size, blockSize);
-        if (regionErased(opts.flash, opts.offset, blockSize)) {
-          fs = LittleFs.format(bd);
+        if (!rp2 && regionErased(opts.flash, opts.offset, blockSize)) {
+          fs = LittleFs.format(bd, lfsOptions);
           fs.writeFile('/boot.py', new TextEncoder().encode(DEFAULT_BOOT_PY));
           return 1;
         }
-        fs = LittleFs.mount(bd);
-        return 0;
+        try {
+          fs = LittleFs.mount(bd, lfsOptions);
+          return 0;
+        } catch (err) {
+          if (!rp2) throw err;
+          fs = LittleFs.format(bd, lfsOptions);
+          return 2;
+        }
       } catch (err) {
         return errno(err);
       }
@@ -189,11 +208,12 @@ export function createVmFsPlugin(opts: VmFsOptions): VmPlugin {
       }),
 
     flush: (fd: number) => withFile(fd, (f) => (f.sync(), 0)),
-    seek: (fd: number, off: number, whence: number) => withFile(fd, (f) => f.seek(off, whence as 0 | 1 | 2)),
-    writable: (fd: number) => withFile(fd, (f) => (f.flags.write ? 1 : 0)),
+    seek: (fd: number, off: number, whence: number) => withFile(fd, (f) => f.seek(off, whence as Whence)),
 
-    /** Write the n bytes just written to the device. */
-    write: (fd: number, n: number) => writeBytes(fd, incoming.subarray(0, n)),
+    /** Direct device writes to this file. */
+    target: (fd: number) => withFile(fd, () => ((writeFd = fd), 0)),
+    /** Why the last device write came up short (negative errno). */
+    lasterr: () => writeErr || -LFS_ERRNO.EIO,
     /** Stage up to n bytes for the device; returns how many. */
     read: stageRead,
     writehex: (fd: number, hex: string) => writeBytes(fd, Buffer.from(hex, 'hex')),
@@ -211,7 +231,11 @@ const BOOT_SOURCE = `
 def _bfs_boot():
     import vfs, os, io, _bfs
     _dp = _bfs.attach()
-    _dev = open(_dp, 'r+b') if _dp else None
+    try:
+        _dev = open(_dp, 'r+b') if _dp else None
+    except OSError:
+        # The root is no longer the host VfsPosix (boot run again in the same VM): use the hex path.
+        _dev = None
     _EPOCH = 946684800 if __import__('time').gmtime(0)[0] == 2000 else 0
 
     def chk(r):
@@ -219,18 +243,26 @@ def _bfs_boot():
             raise OSError(-r)
         return r
 
+    target = [-1]
+
     def put(fd, b):
         if _dev:
-            _dev.write(b)
-            return chk(_bfs.write(fd, len(b)))
+            if target[0] != fd:
+                chk(_bfs.target(fd))
+                target[0] = fd
+            if _dev.write(b) != len(b):
+                chk(_bfs.lasterr())
+            return len(b)
         return chk(_bfs.writehex(fd, bytes(b).hex()))
 
     def get(fd, n):
         if _dev:
             m = chk(_bfs.read(fd, n))
             b = bytearray(m)
-            if m:
-                _dev.readinto(b)
+            mv = memoryview(b)
+            got = 0
+            while got < m:
+                got += _dev.readinto(mv[got:])
             return bytes(b)
         return bytes.fromhex(chk(_bfs.readhex(fd, n)))
 
@@ -239,19 +271,12 @@ def _bfs_boot():
             self._fd = fd
             self._text = text
             self._w = w
-            self._wb = bytearray()
             self._rb = b''
             self._ri = 0
 
         def _live(self):
             if self._fd < 0:
                 raise OSError(9)
-
-        def _flushw(self):
-            if self._wb:
-                b = self._wb
-                self._wb = bytearray()
-                put(self._fd, b)
 
         def _dropr(self):
             n = len(self._rb) - self._ri
@@ -270,14 +295,10 @@ def _bfs_boot():
             if isinstance(b, str):
                 b = b.encode()
             self._dropr()
-            self._wb.extend(b)
-            if len(self._wb) >= 4096:
-                self._flushw()
-            return len(b)
+            return put(self._fd, b)
 
         def readinto(self, buf):
             self._live()
-            self._flushw()
             n = len(buf)
             avail = len(self._rb) - self._ri
             if not avail:
@@ -295,25 +316,41 @@ def _bfs_boot():
             self._ri += m
             return m
 
+        def _raw(self, n):
+            head = self._rb[self._ri:self._ri + n]
+            self._ri += len(head)
+            return head + get(self._fd, n - len(head)) if len(head) < n else head
+
         def read(self, n=-1):
             self._live()
-            self._flushw()
-            head = self._rb[self._ri:]
             if n is None or n < 0:
                 n = 0x7fffffff
-            if len(head) >= n:
-                self._ri += n
-                return self._out(head[:n])
-            self._rb = b''
-            self._ri = 0
-            return self._out(head + get(self._fd, n - len(head)))
+            d = self._raw(n)
+            if not self._text:
+                return d
+            # In text mode n counts characters: finish a split UTF-8 sequence, then top up.
+            while True:
+                more = 0
+                i = len(d) - 1
+                while i >= 0 and len(d) - i <= 4 and d[i] & 0xC0 == 0x80:
+                    i -= 1
+                if i >= 0 and d[i] >= 0xC0:
+                    more = 2 + (d[i] >= 0xE0) + (d[i] >= 0xF0) - (len(d) - i)
+                if more <= 0:
+                    more = n - len(str(d, 'utf-8'))
+                if more <= 0:
+                    break
+                extra = self._raw(more)
+                if not extra:
+                    break
+                d += extra
+            return str(d, 'utf-8')
 
         def readline(self, limit=-1):
             self._live()
             out = bytearray()
             while limit < 0 or len(out) < limit:
                 if self._ri >= len(self._rb):
-                    self._flushw()
                     self._rb = get(self._fd, 512)
                     self._ri = 0
                     if not self._rb:
@@ -342,7 +379,6 @@ def _bfs_boot():
 
         def seek(self, off, whence=0):
             self._live()
-            self._flushw()
             if whence == 1:
                 off -= len(self._rb) - self._ri
             self._rb = b''
@@ -354,17 +390,13 @@ def _bfs_boot():
 
         def flush(self):
             self._live()
-            self._flushw()
             chk(_bfs.flush(self._fd))
 
         def close(self):
             if self._fd >= 0:
                 fd = self._fd
-                try:
-                    self._flushw()
-                finally:
-                    self._fd = -1
-                    chk(_bfs.close(fd))
+                self._fd = -1
+                chk(_bfs.close(fd))
 
         def ioctl(self, op, arg):
             if op == 1:
@@ -392,6 +424,7 @@ def _bfs_boot():
             pass
 
         def umount(self):
+            # Open files are committed and closed on the JS side.
             _bfs.umount()
 
         def ilistdir(self, path):
@@ -430,8 +463,11 @@ def _bfs_boot():
             fd = chk(_bfs.open(self._p(path), mode))
             return File(fd, 'b' not in mode, any(c in mode for c in 'wax+'))
 
+    try:
+        vfs.umount('/')
+    except OSError:
+        pass
     r = _bfs.mount()
-    vfs.umount('/')
     if r < 0:
         import time, micropython
         micropython.kbd_intr(3)

@@ -1,7 +1,8 @@
 // The VM host inside a board's worker: owns the MicroPython VM instance, the link I/O through the shared rings,
 // Ctrl-C delivery, idle throttling of busy-wait sleeps, and soft resets (a fresh VM, files kept).
 import { ByteRing } from './ring.js';
-import { loadVm, type MicroPythonVm } from './vm-loader.js';
+import { ByteQueue } from './byte-queue.js';
+import { isPythonError, loadVm, type MicroPythonVm } from './vm-loader.js';
 import { detachJsGlobals, lockDownIntrinsics } from './sandbox.js';
 import { RUNTIME_PY } from './runtime-py.js';
 import { STATUS_BUSY, STATUS_HEARTBEAT, type WorkerConfig } from './shared-state.js';
@@ -17,6 +18,11 @@ const SPIN_CALLS = 16;
 // because ticks_ms() is masked to 30 bits.
 const CLOCK_WARP = 2 ** 31;
 
+export interface RunOutcome {
+  error?: string;
+  systemExit?: boolean;
+}
+
 export class BoardRuntime implements VmHost {
   readonly profile: BoardProfile;
   vm!: MicroPythonVm;
@@ -24,7 +30,7 @@ export class BoardRuntime implements VmHost {
   private readonly output: ByteRing;
   private readonly status: Int32Array;
   /** Bytes taken off the input ring but not yet consumed (by the REPL or by a program's stdin). */
-  private readonly pendingInput: number[] = [];
+  private readonly pendingInput = new ByteQueue();
   private outBuf = new Uint8Array(8192);
   private outLen = 0;
   private lastOut = 0;
@@ -62,6 +68,10 @@ export class BoardRuntime implements VmHost {
   requestReset(req: ResetRequest): void {
     this.pendingReset = req;
     this.interruptVm();
+  }
+
+  hasResetRequest(): boolean {
+    return this.pendingReset !== undefined;
   }
 
   takeResetRequest(): ResetRequest | undefined {
@@ -160,16 +170,16 @@ export class BoardRuntime implements VmHost {
     if (this.input.available() === 0) return false;
     const bytes = this.input.read();
     const intr = Atomics.load(this.status, STATUS_BUSY) === 1 && this.vm._module._mp_hal_get_interrupt_char() === CTRL_C;
-    let interrupted = false;
-    for (const b of bytes) {
-      if (intr && b === CTRL_C) {
-        interrupted = true;
-        // Input typed before Ctrl-C is dropped, as a UART driver's interrupt handler flushes its buffer.
-        this.pendingInput.length = 0;
-      } else this.pendingInput.push(b);
+    const ctrlC = intr ? bytes.lastIndexOf(CTRL_C) : -1;
+    if (ctrlC < 0) {
+      this.pendingInput.push(bytes);
+      return false;
     }
-    if (interrupted) this.interruptVm();
-    return interrupted;
+    // Input typed before Ctrl-C is dropped, as a UART driver's interrupt handler flushes its buffer.
+    this.pendingInput.clear();
+    this.pendingInput.push(bytes.subarray(ctrlC + 1));
+    this.interruptVm();
+    return true;
   }
 
   takeInput(): number | undefined {
@@ -196,7 +206,7 @@ export class BoardRuntime implements VmHost {
       this.waitInput(10);
       if (this.drainInput() || this.pendingReset) return new Uint8Array(0);
     }
-    return Uint8Array.from(this.pendingInput.splice(0, Math.max(1, Math.min(n, this.pendingInput.length))));
+    return this.pendingInput.take(Math.max(1, n));
   }
 
   runPollers(): void {
@@ -249,12 +259,34 @@ export class BoardRuntime implements VmHost {
     this.vm.runPython(
       "import sys\nsys.path.insert(0, '/rom')\nimport _boardrt\nsys.path.pop(0)\n_boardrt.install()\ndel sys, _boardrt",
     );
-    for (const plugin of this.plugins) if (plugin.bootSource) this.runHostCode(plugin.bootSource);
+    for (const plugin of this.plugins) {
+      if (!plugin.bootSource) continue;
+      const outcome = this.runUserCode(plugin.bootSource);
+      if (outcome.error) this.emitCooked(outcome.error);
+    }
   }
 
-  /** Run Python as part of the board's own startup (not user code); errors print as tracebacks. */
-  runHostCode(code: string): unknown {
-    return this.vm.runPython(code);
+  /** Run code as pyexec does for user code: Ctrl-C enabled, exceptions caught and reported. */
+  runUserCode(code: string): RunOutcome {
+    const vm = this.vm;
+    this.setBusy(true);
+    try {
+      vm.runPython('import micropython\nmicropython.kbd_intr(3)\ndel micropython');
+      vm.runPython(code);
+      return {};
+    } catch (err) {
+      if (!isPythonError(err)) throw err;
+      if (err.type === 'SystemExit') return { systemExit: true };
+      return { error: err.message };
+    } finally {
+      this.setBusy(false);
+      vm.runPython('import micropython\nmicropython.kbd_intr(-1)\ndel micropython');
+    }
+  }
+
+  /** Text as the VM would print it (LF to CRLF). */
+  emitCooked(text: string): void {
+    for (const byte of Buffer.from(text, 'utf8')) this.vmOutput(byte);
   }
 
   bannerText(): string {

@@ -1,7 +1,33 @@
 // The parts every virtual board boots with: its filesystem and its simulated hardware.
 import type { ControllablePlugin, VmHost } from './host-api.js';
 import type { WorkerConfig } from './shared-state.js';
+import { FileFlashStore } from '../flash-store.js';
+import { getProfile } from '../profiles.js';
+import { createVmFsPlugin } from '../storage/vm-fs.js';
+import { createHardwarePlugin, type HardwarePlugin, type PartSpec } from '../peripherals/index.js';
 
-export async function loadPlugins(_host: VmHost, _config: WorkerConfig): Promise<ControllablePlugin[]> {
-  return [];
+export interface BoardPlugins {
+  all: ControllablePlugin[];
+  hardware: HardwarePlugin;
+}
+
+export function loadPlugins(host: VmHost, config: WorkerConfig): BoardPlugins {
+  const profile = getProfile(config.profile);
+  const flash = new FileFlashStore(config.flashPath);
+  const storage: ControllablePlugin = {
+    name: 'fs',
+    ...createVmFsPlugin({
+      flash,
+      offset: config.fsOffset,
+      size: config.fsSize,
+      blockSize: config.blockSize,
+      port: profile.platform === 'rp2' ? 'rp2' : 'esp32',
+    }),
+  };
+  const hardware = createHardwarePlugin(host, {
+    profile,
+    parts: config.parts as PartSpec[] | undefined,
+    persisted: config.persisted as Parameters<typeof createHardwarePlugin>[1]['persisted'],
+  });
+  return { all: [storage, hardware], hardware };
 }

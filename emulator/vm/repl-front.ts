@@ -3,7 +3,6 @@
 // of the board profile, raw-paste mode (its version blocks forever on the stub stdin), soft resets with boot.py
 // and main.py, and resets requested by machine.*.
 import type { BoardRuntime } from './board-runtime.js';
-import { isPythonError } from './vm-loader.js';
 import type { ResetRequest } from './host-api.js';
 
 const CTRL_A = 0x01;
@@ -13,13 +12,10 @@ const CTRL_D = 0x04;
 const CTRL_E = 0x05;
 /** Raw-paste flow-control window (MicroPython's MICROPY_REPL_STDIN_BUFFER_MAX is 256 on most ports). */
 export const RAW_PASTE_WINDOW = 256;
+/** More code than this cannot compile on a real board either; the rest is discarded and MemoryError reported. */
+const RAW_PASTE_MAX = 2 * 1024 * 1024;
 
-type Paste = { stage: 'A' | 'ack' | 'data'; chunks: number[]; sinceCredit: number };
-
-interface RunOutcome {
-  error?: string;
-  systemExit?: boolean;
-}
+type Paste = { stage: 'A' | 'ack' | 'data'; code: Uint8Array; length: number; sinceCredit: number };
 
 export class ReplFront {
   private mode: 'friendly' | 'raw' = 'friendly';
@@ -37,11 +33,11 @@ export class ReplFront {
     this.enterRepl(false);
   }
 
-  /** Feed one byte from the link. */
-  async feed(b: number): Promise<void> {
+  /** Feed one byte from the link; returns a promise only when the byte started a reset. */
+  feed(b: number): Promise<void> | void {
     if (this.paste) return this.feedPaste(b);
     if (this.mode === 'raw' && b === CTRL_E) {
-      this.paste = { stage: 'A', chunks: [], sinceCredit: 0 };
+      this.paste = { stage: 'A', code: new Uint8Array(4096), length: 0, sinceCredit: 0 };
       return;
     }
     const vm = this.rt.vm;
@@ -62,12 +58,12 @@ export class ReplFront {
         this.rt.setBusy(false);
       }
     }
-    if (await this.handleResetRequest()) return;
+    if (this.rt.hasResetRequest()) return this.handleResetRequest().then(() => undefined);
     // pyexec's PYEXEC_FORCED_EXIT: Ctrl-D on an empty line, or SystemExit.
-    if (result !== 0) await this.softReset();
+    if (result !== 0) return this.softReset();
   }
 
-  private async feedPaste(b: number): Promise<void> {
+  private feedPaste(b: number): Promise<void> | void {
     const p = this.paste!;
     if (p.stage === 'A') {
       if (b === 0x41) p.stage = 'ack';
@@ -94,59 +90,51 @@ export class ReplFront {
         this.rt.emit('\x04KeyboardInterrupt: \r\n\x04>');
         return;
       }
-      const code = Buffer.from(p.chunks).toString('utf8');
-      const outcome = this.runUserCode(code);
-      this.rt.emit('\x04');
-      if (await this.handleResetRequest()) return;
-      if (outcome.systemExit) {
-        this.rt.emit('\x04');
-        await this.softReset();
+      if (p.length > RAW_PASTE_MAX) {
+        this.rt.emit(`\x04\x04Traceback (most recent call last):\r\n  File "<stdin>", line 1, in <module>\r\n` +
+          `MemoryError: memory allocation failed, allocating ${p.length} bytes\r\n\x04>`);
         return;
       }
-      if (outcome.error) this.emitCooked(outcome.error);
-      this.rt.emit('\x04>');
-      return;
+      return this.runPaste(Buffer.from(p.code.buffer, 0, p.length).toString('utf8'));
     }
-    p.chunks.push(b);
+    if (++p.length > RAW_PASTE_MAX) {
+      p.length = RAW_PASTE_MAX + 1; // counting stops; the code is dropped at the end
+    } else if (p.length > p.code.length) {
+      const grown = new Uint8Array(p.code.length * 2);
+      grown.set(p.code);
+      p.code = grown;
+    }
+    if (p.length <= RAW_PASTE_MAX) p.code[p.length - 1] = b;
     if (++p.sinceCredit === RAW_PASTE_WINDOW) {
       p.sinceCredit = 0;
       this.rt.emit('\x01');
     }
   }
 
-  private emitCooked(text: string): void {
-    for (const byte of Buffer.from(text, 'utf8')) this.rt.vmOutput(byte);
-  }
-
-  /** Run code as pyexec does for user code: Ctrl-C enabled, exceptions caught and reported. */
-  private runUserCode(code: string): RunOutcome {
-    const vm = this.rt.vm;
-    this.rt.setBusy(true);
-    try {
-      vm.runPython('import micropython\nmicropython.kbd_intr(3)\ndel micropython');
-      vm.runPython(code);
-      return {};
-    } catch (err) {
-      if (!isPythonError(err)) throw err;
-      if (err.type === 'SystemExit') return { systemExit: true };
-      return { error: err.message };
-    } finally {
-      this.rt.setBusy(false);
-      this.rt.vm.runPython('import micropython\nmicropython.kbd_intr(-1)\ndel micropython');
+  private async runPaste(code: string): Promise<void> {
+    const outcome = this.rt.runUserCode(code);
+    this.rt.emit('\x04');
+    if (await this.handleResetRequest()) return;
+    if (outcome.systemExit) {
+      this.rt.emit('\x04');
+      await this.softReset();
+      return;
     }
+    if (outcome.error) this.rt.emitCooked(outcome.error);
+    this.rt.emit('\x04>');
   }
 
   /** boot.py, then main.py on a friendly-mode boot; true when they asked for a reset instead of a REPL. */
   private async runBootScripts(raw: boolean): Promise<boolean> {
     const files = raw || this.rt.config.safeMode ? ['boot.py'] : ['boot.py', 'main.py'];
     for (const file of files) {
-      const outcome = this.runUserCode(`__import__('_boardrt').run_file(${JSON.stringify(file)}, globals())`);
+      const outcome = this.rt.runUserCode(`__import__('_boardrt').run_file(${JSON.stringify(file)}, globals())`);
       if (await this.handleResetRequest()) return true;
       if (outcome.systemExit) {
         await this.softReset();
         return true;
       }
-      if (outcome.error) this.emitCooked(outcome.error);
+      if (outcome.error) this.rt.emitCooked(outcome.error);
     }
     return false;
   }

@@ -19,8 +19,10 @@ let locked = false;
 export function lockDownIntrinsics(): void {
   if (locked) return;
   locked = true;
+  // Returns nothing rather than throwing: a JS exception thrown under a call from Python unwinds the VM's C stack
+  // (the VM has no way to turn it into a Python exception), so everything Python can reach must not throw.
   const refuse = function () {
-    throw new EvalError('code generation is disabled on the virtual board');
+    return undefined;
   };
   const fnKinds = [
     function () {},
@@ -33,8 +35,33 @@ export function lockDownIntrinsics(): void {
   }
   for (const ctor of [Object, Array, Function, Promise, Error, String, Number, Boolean, Symbol, RegExp, Map, Set,
     WeakMap, WeakSet, Date, ArrayBuffer, DataView, Uint8Array, Object.getPrototypeOf(Uint8Array)]) {
-    Object.freeze(ctor.prototype);
+    hardenPrototype(ctor.prototype);
     Object.freeze(ctor);
   }
-  for (const proto of fnKinds) Object.freeze(proto);
+  for (const proto of fnKinds) hardenPrototype(proto);
+}
+
+/**
+ * Lock a shared prototype's existing members without the "override mistake": `err.name = …` on an instance must still work
+ * (the VM's own PythonError does it), so each data property becomes an accessor whose setter gives the
+ * instance its own property and refuses to change the prototype itself.
+ */
+function hardenPrototype(proto: object): void {
+  for (const key of Reflect.ownKeys(proto)) {
+    const desc = Object.getOwnPropertyDescriptor(proto, key)!;
+    if (!('value' in desc) || !desc.configurable) continue;
+    const value: unknown = desc.value;
+    Object.defineProperty(proto, key, {
+      get: () => value,
+      set(this: object, v: unknown) {
+        // The prototype itself stays as it is (silently: see refuse() above).
+        if (this !== proto) Object.defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true });
+      },
+      enumerable: desc.enumerable,
+      configurable: false,
+    });
+  }
+  // No new members either (a planted `then` or option name would be seen by every object). Adding one throws in
+  // the VM's strict-mode glue; the worker then restarts the VM, which is the refusal.
+  Object.preventExtensions(proto);
 }

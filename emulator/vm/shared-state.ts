@@ -18,6 +18,8 @@ export interface WorkerConfig {
   bootLines: string[];
   heapSize: number;
   parts?: unknown[];
+  /** Hardware state (RTC, NVS, sensors) carried across a reset that restarts the worker. */
+  persisted?: unknown;
 }
 
 export interface WorkerInit {
@@ -31,7 +33,7 @@ export interface WorkerInit {
 export type WorkerEvent =
   | { type: 'ready' }
   | { type: 'output' }
-  | { type: 'reset'; kind: 'hard' | 'wdt' | 'deepsleep' | 'bootloader'; sleepMs?: number }
+  | { type: 'reset'; kind: 'hard' | 'wdt' | 'deepsleep' | 'bootloader'; sleepMs?: number; persisted?: unknown }
   | { type: 'control-result'; id: number; result?: unknown; error?: string };
 
 /** Messages from the owner to the worker. */

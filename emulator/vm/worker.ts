@@ -4,14 +4,13 @@ import { BoardRuntime } from './board-runtime.js';
 import { ReplFront } from './repl-front.js';
 import { loadPlugins } from './plugins.js';
 import type { WorkerCommand, WorkerEvent, WorkerInit } from './shared-state.js';
-import type { ControllablePlugin } from './host-api.js';
 
 const init = workerData as WorkerInit & { control: MessagePort };
 const post = (e: WorkerEvent) => parentPort!.postMessage(e);
 const rt = new BoardRuntime(init.config, init.input, init.output, init.status, () => post({ type: 'output' }));
 let halted = false;
 
-const plugins: ControllablePlugin[] = await loadPlugins(rt, init.config);
+const { all: plugins, hardware } = loadPlugins(rt, init.config);
 for (const p of plugins) rt.addPlugin(p);
 
 // Control requests (sim set/get, the TUI) are polled, so they are served even while Python code runs.
@@ -30,7 +29,7 @@ rt.addPoller(() => {
 
 const front = new ReplFront(rt, (req) => {
   halted = true;
-  post({ type: 'reset', kind: req.kind as 'hard', sleepMs: req.sleepMs });
+  post({ type: 'reset', kind: req.kind as 'hard', sleepMs: req.sleepMs, persisted: hardware.snapshot() });
 });
 
 for (const line of init.config.bootLines) rt.emit(line + '\r\n');
@@ -43,6 +42,16 @@ post({ type: 'ready' });
 while (!halted) {
   rt.waitInput(20);
   rt.runPollers();
-  for (let b = rt.takeInput(); b !== undefined && !halted; b = rt.takeInput()) await front.feed(b);
+  for (let b = rt.takeInput(); b !== undefined && !halted; b = rt.takeInput()) {
+    try {
+      const resetting = front.feed(b);
+      if (resetting) await resetting;
+    } catch (err) {
+      // A JavaScript exception unwound the VM's C stack (it cannot be turned into a Python exception), so
+      // the VM's state is not to be trusted: start a fresh one, as a soft reset would.
+      rt.emit(`\r\n[boardctl] the VM hit a host-side error (${(err as Error).message}); soft reboot\r\n`);
+      await front.softReset();
+    }
+  }
   rt.flush();
 }

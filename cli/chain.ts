@@ -1,0 +1,73 @@
+// mpremote-style command chains: `boardctl exec "x=1" + eval x`. Commands are separated by `+`; after
+// a command whose arguments are complete (connect PORT, resume, …) the next command may follow directly,
+// and a port shortcut in command position (a0, u1, c3) means `connect` to it.
+
+/** Positional argument counts of commands that may be followed by another command without `+`. */
+const ARITY: Record<string, number> = {
+  connect: 1,
+  exec: 1,
+  eval: 1,
+  run: 1,
+  resume: 0,
+  'soft-reset': 0,
+  disconnect: 0,
+};
+
+const SHORTCUT = /^[auc]\d$/;
+
+/** Global options that take a value (so the value is not taken for a command name). */
+const VALUE_OPTIONS = new Set(['-p', '--port', '--baud']);
+
+/** The command a segment runs (its first word that is not an option or an option's value). */
+export function commandOf(segment: string[]): string | undefined {
+  for (let i = 0; i < segment.length; i++) {
+    const arg = segment[i]!;
+    if (VALUE_OPTIONS.has(arg)) i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
+/** With no command at all, boardctl opens the REPL, as mpremote does. */
+export function withDefaultCommand(argv: string[]): string[] {
+  if (commandOf(argv) !== undefined || argv.some((a) => ['-h', '--help', '-V', '--version'].includes(a))) return argv;
+  return [...argv, 'repl'];
+}
+
+export function splitChain(argv: string[]): string[][] {
+  const segments: string[][] = [];
+  let current: string[] = [];
+  let seenCommand: string | undefined;
+  let positionals = 0;
+  const flush = () => {
+    segments.push(current);
+    current = [];
+    seenCommand = undefined;
+    positionals = 0;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '+') {
+      if (current.length) flush();
+      continue;
+    }
+    // Once a command of known arity has all its arguments, the next word can only be the next command.
+    if (seenCommand !== undefined && !arg.startsWith('-') && positionals >= (ARITY[seenCommand] ?? Infinity)) flush();
+    if (seenCommand === undefined && SHORTCUT.test(arg)) {
+      current.push('connect', arg);
+      seenCommand = 'connect';
+      positionals = 1;
+      continue;
+    }
+    current.push(arg);
+    if (arg.startsWith('-')) {
+      if (VALUE_OPTIONS.has(arg) && i + 1 < argv.length) current.push(argv[++i]!);
+    } else if (seenCommand === undefined) {
+      seenCommand = arg;
+    } else {
+      positionals++;
+    }
+  }
+  if (current.length || segments.length === 0) segments.push(current);
+  return segments;
+}

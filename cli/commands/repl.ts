@@ -1,0 +1,41 @@
+// `repl`: a raw terminal on the board's friendly REPL.
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+
+export function registerReplCommand(program: Command, ctx: () => CliContext): void {
+  program
+    .command('repl')
+    .description('terminal on the board (Ctrl-] or Ctrl-X to quit, Ctrl-J to inject --inject-code)')
+    .option('--capture <file>', 'append the session output to FILE')
+    .option('--inject-code <code>', 'code to paste when Ctrl-J is pressed')
+    .action(async (opts: { capture?: string; injectCode?: string }) => {
+      const c = ctx();
+      const [{ runTerminal }, { Utf8Stream }] = await Promise.all([import('../terminal.js'), import('../../protocol/utf8-stream.js')]);
+      const text = new Utf8Stream();
+      const transport = await c.session.openTransport();
+      const stdin = process.stdin;
+      const raw = stdin.isTTY === true;
+      if (raw) stdin.setRawMode(true);
+      if (!c.out.json) c.out.note(`connected to ${transport.path}; Ctrl-] or Ctrl-X to quit`);
+      try {
+        await runTerminal({
+          transport,
+          reopen: () => c.session.openTransport(transport.path),
+          input: stdin,
+          output: (bytes) => {
+            if (c.out.json) c.out.doc({ event: 'output', data: text.push(bytes) });
+            else process.stdout.write(bytes);
+          },
+          status: (event, message) => {
+            if (c.out.json) c.out.doc({ event, message });
+            else c.out.note(message);
+          },
+          capturePath: opts.capture,
+          injectCode: opts.injectCode,
+        });
+      } finally {
+        if (raw) stdin.setRawMode(false);
+      }
+      c.out.doc({ event: 'exit' });
+    });
+}

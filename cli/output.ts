@@ -1,0 +1,52 @@
+// How the CLI talks to the user: plain text or --json documents on stdout, one-line errors on stderr.
+import { BoardError, isBoardError } from '../protocol/errors.js';
+
+export class Output {
+  constructor(
+    readonly json: boolean,
+    private readonly out: NodeJS.WritableStream = process.stdout,
+    private readonly err: NodeJS.WritableStream = process.stderr,
+  ) {}
+
+  /** Program output and other plain text (suppressed in --json mode, where documents carry it). */
+  text(text: string): void {
+    if (!this.json) this.out.write(text);
+  }
+
+  /** Diagnostics and board tracebacks: always stderr. */
+  error(text: string): void {
+    this.err.write(text);
+  }
+
+  /** One JSON document (or one NDJSON event) on its own line. */
+  doc(value: unknown): void {
+    if (this.json) this.out.write(`${JSON.stringify(value)}\n`);
+  }
+
+  note(message: string): void {
+    this.err.write(`boardctl: ${message}\n`);
+  }
+}
+
+export function asBoardError(err: unknown): BoardError {
+  if (isBoardError(err)) return err;
+  const e = err as { code?: string; message?: string };
+  // commander's own parse errors are usage errors
+  if (typeof e?.code === 'string' && e.code.startsWith('commander.')) return new BoardError('USAGE', String(e.message ?? err).replace(/^error: /, ''));
+  return new BoardError('INTERNAL', err instanceof Error ? (err.stack ?? err.message) : String(err), {}, { cause: err });
+}
+
+/**
+ * Report a failed command: `boardctl: CMD: message` (`boardctl: message` when no command was recognised) on stderr (a device exception shows its traceback
+ * instead, unless it was already streamed), a JSON error document with --json. Returns the exit code.
+ */
+export function reportError(out: Output, command: string, err: unknown, tracebackShown: boolean): number {
+  const e = asBoardError(err);
+  out.doc({ ...(command ? { command } : {}), ok: false, ...e.toJSON() });
+  if (e.code === 'DEVICE_EXCEPTION') {
+    if (!tracebackShown) out.error(String(e.details.traceback ?? `${e.message}\n`));
+  } else {
+    out.error(`boardctl: ${command ? `${command}: ` : ''}${e.message}\n`);
+  }
+  return e.exitCode;
+}

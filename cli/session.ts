@@ -1,0 +1,91 @@
+// One board connection shared by every command of a `+` chain, opened on first use and closed at the end.
+import type { Connection } from '../protocol/connect.js';
+import type { RawReplClient } from '../protocol/raw-repl.js';
+import type { Transport } from '../protocol/transport.js';
+import type { Output } from './output.js';
+
+export interface SessionOptions {
+  port?: string;
+  baudRate?: number;
+}
+
+export class Session {
+  port: string | undefined;
+  baudRate: number | undefined;
+  /** mpremote semantics: one soft reset per session before the first command, unless `resume`. */
+  private softResetDone = false;
+  private board: RawReplClient | undefined;
+
+  constructor(
+    opts: SessionOptions,
+    private readonly out: () => Output,
+  ) {
+    this.port = opts.port;
+    this.baudRate = opts.baudRate;
+  }
+
+  /** The connected board, connecting (or auto-detecting) first if needed. */
+  async connect(): Promise<RawReplClient> {
+    if (this.board) return this.board;
+    const [{ connectBoard }, { openVirtual }] = await Promise.all([import('../protocol/connect.js'), import('./virtual.js')]);
+    const conn: Connection = await connectBoard(this.port, { virtual: openVirtual, baudRate: this.baudRate, resume: this.softResetDone });
+    if (conn.note) this.out().note(conn.note);
+    this.board = conn.board;
+    return conn.board;
+  }
+
+  /** A bare link for commands that speak their own protocol (flashing) or none (the terminal). */
+  async openTransport(port?: string, baudRate?: number): Promise<Transport> {
+    if (this.board && (port === undefined || port === this.port)) {
+      // Earlier commands of the chain hold the link: hand it over, back in the friendly REPL.
+      const board = this.board;
+      this.board = undefined;
+      return board.release();
+    }
+    await this.close();
+    const [{ openTransport, openAnyTransport }, { openVirtual }] = await Promise.all([import('../protocol/connect.js'), import('./virtual.js')]);
+    const opts = { virtual: openVirtual, baudRate: baudRate ?? this.baudRate };
+    const target = port ?? this.port;
+    if (target) return openTransport(target, opts);
+    const { transport, note } = await openAnyTransport(opts);
+    if (note) this.out().note(note);
+    return transport;
+  }
+
+  resume(): void {
+    this.softResetDone = true;
+    this.board?.resume();
+  }
+
+  /** Note that the board already had its soft reset (an explicit soft-reset command). */
+  markSoftReset(): void {
+    this.softResetDone = true;
+  }
+
+  /** Switch to another port (mpremote `connect`). */
+  async use(port: string | undefined): Promise<void> {
+    await this.close();
+    this.port = port;
+    this.softResetDone = false;
+  }
+
+  /** Leave the board in the friendly REPL and close the link. */
+  async close(): Promise<void> {
+    const board = this.board;
+    this.board = undefined;
+    if (board) {
+      this.softResetDone ||= board.didSoftReset;
+      await board.close();
+    }
+  }
+
+  /** Drop the link without sending anything (a program was left running, or the board is rebooting). */
+  async abandon(): Promise<void> {
+    const board = this.board;
+    this.board = undefined;
+    if (board) {
+      this.softResetDone ||= board.didSoftReset;
+      await board.abandon();
+    }
+  }
+}

@@ -1,0 +1,105 @@
+// The `repl` pass-through: keys go to the board byte for byte (no local echo, the board echoes), board
+// output goes to the terminal. Ctrl-] or Ctrl-X leaves; Ctrl-J injects code. When the device goes away
+// (unplugged, board reset over USB) we say so and reconnect when the same device path returns.
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { Transport } from '../protocol/transport.js';
+
+const EXIT_KEYS = new Set([0x1d, 0x18]);
+const INJECT_KEY = 0x0a;
+
+export interface TerminalOptions {
+  /** The link to start with. */
+  transport: Transport;
+  /** Reopens the same device after it went away. */
+  reopen: () => Promise<Transport>;
+  input: NodeJS.ReadableStream;
+  /** Board output for the user. */
+  output: (bytes: Uint8Array) => void;
+  /** Link state changes worth telling the user about. */
+  status: (event: 'disconnected' | 'reconnected', message: string) => void;
+  /** Append everything the board prints to this file. */
+  capturePath?: string;
+  /** Sent in paste mode when Ctrl-J is pressed. */
+  injectCode?: string;
+  reconnectIntervalMs?: number;
+}
+
+/** Runs until an exit key or end of input; resolves after the link is closed. */
+export async function runTerminal(opts: TerminalOptions): Promise<void> {
+  let link: Transport | undefined = opts.transport;
+  let capture: WriteStream | undefined;
+  if (opts.capturePath) {
+    capture = createWriteStream(opts.capturePath, { flags: 'a' });
+    await new Promise<void>((resolve, reject) => capture!.once('open', () => resolve()).once('error', reject));
+  }
+  let finished = false;
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  const stop = () => {
+    finished = true;
+    finish();
+  };
+
+  const attach = (t: Transport) => {
+    t.onData((bytes) => {
+      opts.output(bytes);
+      capture?.write(bytes);
+    });
+    t.onClose((err) => {
+      if (finished || !err) return;
+      link = undefined;
+      opts.status('disconnected', `${t.path}: device disconnected; waiting for it to come back (Ctrl-] to quit)`);
+      void reconnect(t.path);
+    });
+  };
+
+  const reconnect = async (path: string) => {
+    const interval = opts.reconnectIntervalMs ?? 500;
+    while (!finished) {
+      await new Promise((r) => setTimeout(r, interval));
+      if (finished) return;
+      try {
+        const t = await opts.reopen();
+        if (finished) {
+          await t.close();
+          return;
+        }
+        link = t;
+        attach(t);
+        opts.status('reconnected', `${path}: reconnected`);
+        return;
+      } catch {
+        // not back yet
+      }
+    }
+  };
+
+  const onInput = (chunk: Buffer | string) => {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const exitAt = bytes.findIndex((b) => EXIT_KEYS.has(b));
+    const keys = exitAt >= 0 ? bytes.subarray(0, exitAt) : bytes;
+    if (link && keys.length) {
+      const out: Buffer[] = [];
+      let start = 0;
+      keys.forEach((b, i) => {
+        if (b !== INJECT_KEY || opts.injectCode === undefined) return;
+        out.push(keys.subarray(start, i), Buffer.from(`\x05${opts.injectCode}\x04`));
+        start = i + 1;
+      });
+      out.push(keys.subarray(start));
+      void link.write(Buffer.concat(out)).catch(() => {});
+    }
+    if (exitAt >= 0) stop();
+  };
+
+  attach(opts.transport);
+  opts.input.on('data', onInput);
+  opts.input.once('end', stop);
+  opts.input.resume();
+  await done;
+  opts.input.off('data', onInput);
+  opts.input.off('end', stop);
+  opts.input.pause();
+  await link?.close();
+  if (capture) await new Promise<void>((resolve) => capture!.end(() => resolve()));
+}

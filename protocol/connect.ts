@@ -1,0 +1,90 @@
+// From a port string (or none) to an open Transport or a ready Board. The virtual board lives in emulator/,
+// which protocol/ must not import: callers pass a factory for `virtual` ports.
+import { BoardError } from './errors.js';
+import { parsePortSpec } from './port-spec.js';
+import { listPorts } from './ports.js';
+import { RawReplClient, type RawReplOptions } from './raw-repl.js';
+import type { Transport } from './transport.js';
+import { openRfc2217Transport } from './transports/rfc2217.js';
+import { openSerialTransport } from './transports/serial.js';
+import { openTcpTransport } from './transports/tcp.js';
+
+export type VirtualFactory = (spec: string) => Promise<Transport>;
+
+export interface OpenTransportOptions {
+  baudRate?: number;
+  /** Opens `virtual` / `virtual:NAME` ports; without it such ports are NO_SUCH_PORT. */
+  virtual?: VirtualFactory;
+}
+
+export const DEFAULT_BAUD = 115200;
+export const DEFAULT_VIRTUAL_PORT = 'virtual';
+
+export async function openTransport(port: string, opts: OpenTransportOptions = {}): Promise<Transport> {
+  const spec = parsePortSpec(port);
+  const baudRate = opts.baudRate ?? DEFAULT_BAUD;
+  switch (spec.kind) {
+    case 'virtual':
+      if (!opts.virtual) throw new BoardError('NO_SUCH_PORT', `${spec.path}: the virtual board is not available here`, { port: spec.path });
+      return opts.virtual(spec.path);
+    case 'socket':
+      return openTcpTransport(spec.path);
+    case 'rfc2217':
+      return openRfc2217Transport(spec.path, baudRate);
+    case 'serial':
+      return openSerialTransport(spec.path, {
+        baudRate,
+        listPorts: async () => (await listPorts()).map((p) => p.path),
+      });
+  }
+}
+
+/** No port given, for commands that need only a link: the first USB serial port that opens, else the virtual board. */
+export async function openAnyTransport(opts: OpenTransportOptions = {}): Promise<{ transport: Transport; note?: string }> {
+  const candidates = (await listPorts().catch(() => [])).filter((p) => p.vidPid);
+  for (const candidate of candidates) {
+    try {
+      return { transport: await openTransport(candidate.path, opts) };
+    } catch (err) {
+      if (!(err instanceof BoardError)) throw err;
+    }
+  }
+  return { transport: await openTransport(DEFAULT_VIRTUAL_PORT, opts), note: 'no USB serial port could be opened; using the virtual board' };
+}
+
+export interface ConnectOptions extends OpenTransportOptions, RawReplOptions {
+  /** How long each USB port gets to answer as MicroPython while auto-connecting. */
+  probeTimeoutMs?: number;
+}
+
+export interface Connection {
+  board: RawReplClient;
+  /** Something the user should hear about (e.g. falling back to the virtual board). */
+  note?: string;
+}
+
+/**
+ * Open a board. With no port: the first USB serial port that answers as MicroPython (busy ones skipped),
+ * else the default virtual board.
+ */
+export async function connectBoard(port: string | undefined, opts: ConnectOptions = {}): Promise<Connection> {
+  if (port) return { board: new RawReplClient(await openTransport(port, opts), opts) };
+  const candidates = (await listPorts().catch(() => [])).filter((p) => p.vidPid);
+  for (const candidate of candidates) {
+    let transport: Transport;
+    try {
+      transport = await openTransport(candidate.path, opts);
+    } catch (err) {
+      if (err instanceof BoardError) continue; // busy, no permission, vanished: try the next one
+      throw err;
+    }
+    const board = new RawReplClient(transport, opts);
+    if (await board.probe(opts.probeTimeoutMs ?? 1500).catch(() => false)) return { board };
+    await board.close().catch(() => {});
+  }
+  const board = new RawReplClient(await openTransport(DEFAULT_VIRTUAL_PORT, opts), opts);
+  const note = candidates.length
+    ? `no USB port answered as MicroPython (${candidates.map((c) => c.path).join(', ')}); using the virtual board`
+    : 'no board found; using the virtual board';
+  return { board, note };
+}

@@ -1,0 +1,166 @@
+// `cp` in every direction with Unix rules: a trailing `/` or several sources make the destination a
+// directory (created if missing); `-r dir DEST` copies into DEST/dir when DEST is an existing directory
+// and makes DEST the copy otherwise, whatever the source contains. All uploads of one command go through
+// one receiver and all downloads through one sender.
+import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { Board } from '../board.js';
+import { BoardError } from '../errors.js';
+import { boardBasename, hasTrailingSlash, isBoardArg, joinBoardPath, stripBoardMarker } from './board-path.js';
+import { downloadFiles, readBoardFiles } from './download.js';
+import { errnoText, ENOENT, EISDIR } from './errno.js';
+import { safeHostJoin } from './host-names.js';
+import { walkLocal } from './local-tree.js';
+import { resolveOnBoard, statPaths, walkBoard, type EntryKind } from './operations.js';
+import { uploadFiles, type FileResult, type TransferOptions, type UploadItem } from './upload.js';
+
+export interface CopyOptions extends TransferOptions {
+  recursive?: boolean;
+}
+
+/** A copy endpoint: board paths are absolute, host paths absolute too. */
+interface Endpoint {
+  board: boolean;
+  path: string;
+  /** As the user wrote it, for messages (`:lib/x.py`, `./a.py`). */
+  shown: string;
+  kind?: EntryKind;
+  errno?: number;
+}
+
+interface Job {
+  from: Endpoint;
+  to: Endpoint;
+}
+
+const failed = (path: string, error: string, errno?: number): FileResult => ({ path, size: 0, ok: false, error, ...(errno ? { errno } : {}) });
+
+function hostKind(path: string): EntryKind | undefined {
+  try {
+    return statSync(path).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolve arguments to endpoints, stating all board paths in one exec. */
+async function endpoints(board: Board, args: string[]): Promise<Endpoint[]> {
+  const boardArgs = args.filter(isBoardArg);
+  const abs = await resolveOnBoard(board, boardArgs.map(stripBoardMarker));
+  const stats = await statPaths(board, abs);
+  let k = 0;
+  return args.map((arg) => {
+    if (!isBoardArg(arg)) {
+      const path = resolve(arg);
+      const kind = hostKind(path);
+      return { board: false, path, shown: arg, ...(kind ? { kind } : { errno: ENOENT }) };
+    }
+    const st = stats[k++]!;
+    const ep: Endpoint = { board: true, path: abs[k - 1]!, shown: arg };
+    if (st.ok) ep.kind = st.value.kind;
+    else ep.errno = st.errno;
+    return ep;
+  });
+}
+
+const childOf = (ep: Endpoint, name: string): Endpoint => ({
+  board: ep.board,
+  path: ep.board ? joinBoardPath(ep.path, name) : join(ep.path, name),
+  shown: ep.board ? `:${joinBoardPath(ep.path, name)}` : join(ep.shown, name),
+});
+
+export async function copyPaths(board: Board, sources: string[], dest: string, opts: CopyOptions = {}): Promise<FileResult[]> {
+  if (sources.length === 0) throw new BoardError('USAGE', 'cp: missing destination');
+  const [to, ...from] = await endpoints(board, [dest, ...sources]);
+  const destDir = to!.kind === 'dir' || hasTrailingSlash(stripBoardMarker(dest)) || stripBoardMarker(dest) === '' || sources.length > 1;
+  if (destDir && to!.kind === 'file') throw new BoardError('DEVICE_OSERROR', `${to!.shown}: ${errnoText(20)}`, { path: to!.path, errno: 20 });
+
+  const results: FileResult[] = [];
+  const jobs: Job[] = [];
+  const boardDirs: string[] = [];
+  const hostDirs: string[] = [];
+  const needDir = (ep: Endpoint) => (ep.board ? boardDirs : hostDirs).push(ep.path);
+  if (destDir && !to!.kind) needDir(to!);
+
+  for (const src of from) {
+    if (!src.kind) {
+      results.push(failed(src.shown, errnoText(src.errno ?? ENOENT), src.errno));
+      continue;
+    }
+    const name = src.board ? boardBasename(src.path) : basename(src.path);
+    if (src.kind === 'dir' && !opts.recursive) {
+      results.push(failed(src.shown, 'is a directory (not copied; use -r)', EISDIR));
+      continue;
+    }
+    let target: Endpoint;
+    try {
+      if (!to!.board && src.board) safeHostJoin(to!.path, [name], src.path); // board-supplied name
+      target = destDir || (src.kind === 'dir' && to!.kind === 'dir') ? childOf(to!, name) : to!;
+    } catch (err) {
+      results.push(failed(src.shown, (err as Error).message));
+      continue;
+    }
+    if (src.kind === 'file') {
+      jobs.push({ from: src, to: target });
+      continue;
+    }
+    needDir(target);
+    try {
+      for (const e of await listTree(board, src)) {
+        const comps = e.rel.split('/');
+        const child: Endpoint = target.board
+          ? { board: true, path: joinBoardPath(target.path, ...comps), shown: '' }
+          : { board: false, path: src.board ? safeHostJoin(target.path, comps, joinBoardPath(src.path, e.rel)) : join(target.path, ...comps), shown: '' };
+        if (e.kind === 'dir') needDir(child);
+        else jobs.push({ from: { board: src.board, path: src.board ? joinBoardPath(src.path, ...comps) : join(src.path, ...comps), shown: '' }, to: child });
+      }
+    } catch (err) {
+      if (!(err instanceof BoardError) || err.code !== 'UNSAFE_PATH') throw err;
+      results.push(failed(src.shown, err.message));
+    }
+  }
+  for (const d of hostDirs) mkdirSync(d, { recursive: true });
+  results.push(...(await runJobs(board, jobs, boardDirs, opts)));
+  return results;
+}
+
+/** A source directory's contents, relative paths, parents first. */
+async function listTree(board: Board, src: Endpoint): Promise<{ rel: string; kind: EntryKind }[]> {
+  if (!src.board) return walkLocal(src.path);
+  const walk = await walkBoard(board, src.path);
+  return walk.kind === 'dir' ? walk.entries : [];
+}
+
+/** Results name board files the way the user marks them (`:/lib/x.py`). */
+const onBoard = (r: FileResult): FileResult => ({ ...r, path: `:${r.path}` });
+
+async function runJobs(board: Board, jobs: Job[], boardDirs: string[], opts: CopyOptions): Promise<FileResult[]> {
+  const results: FileResult[] = [];
+  const uploads: UploadItem[] = [];
+  // Board-to-board copies go through the host: read them all in one sender run first.
+  const b2b = jobs.filter((j) => j.from.board && j.to.board);
+  const fetched = b2b.length ? await readBoardFiles(board, b2b.map((j) => j.from.path), opts) : [];
+  fetched.forEach((f, i) => {
+    if (f.result.ok) uploads.push({ dest: b2b[i]!.to.path, data: f.data });
+    else results.push(onBoard(f.result));
+  });
+  for (const j of jobs) {
+    if (j.from.board || !j.to.board) continue;
+    try {
+      uploads.push({ dest: j.to.path, data: readFileSync(j.from.path) });
+    } catch (err) {
+      results.push(failed(j.from.path, (err as Error).message));
+    }
+  }
+  if (uploads.length || boardDirs.length) results.push(...(await uploadFiles(board, uploads, boardDirs, opts)).map(onBoard));
+  const downloads = jobs.filter((j) => j.from.board && !j.to.board);
+  if (downloads.length) {
+    results.push(...(await downloadFiles(board, downloads.map((j) => ({ src: j.from.path, dest: j.to.path })), opts)).map(onBoard));
+  }
+  for (const j of jobs) {
+    if (j.from.board || j.to.board) continue;
+    copyFileSync(j.from.path, j.to.path);
+    results.push({ path: j.to.path, size: statSync(j.to.path).size, ok: true });
+  }
+  return results;
+}

@@ -1,0 +1,368 @@
+// The raw REPL client: drives MicroPython's raw REPL (and raw-paste mode when offered) over any Transport.
+// Behaviour follows mpremote's transport_serial.py; the wire facts are in shared/runtime/pyexec.c.
+import type { Board, ExecOptions, ExecResult, RunningExec } from './board.js';
+import { BoardError } from './errors.js';
+import { LinkReader } from './link-reader.js';
+import type { Transport } from './transport.js';
+import { Utf8Stream } from './utf8-stream.js';
+
+const CTRL_A = 0x01;
+const CTRL_B = 0x02;
+const CTRL_C = 0x03;
+const CTRL_D = 0x04;
+
+const BANNER = /raw REPL; CTRL-B to exit\r?\r?\n/;
+/**
+ * The banner with its prompt. Matched without its first letters because old firmware without raw-paste
+ * answers the request's Ctrl-A by printing the banner again, and its first two bytes were read as the reply.
+ */
+const BANNER_PROMPT = /w REPL; CTRL-B to exit\r?\r?\n>/;
+const SOFT_REBOOT = /soft reboot\r?\r?\n/;
+
+/** How long a board may take to answer a protocol step once it is responsive. */
+const REPLY_MS = 3000;
+/** After Ctrl-C, how long a running program gets to unwind before we force our way back to the prompt. */
+const INTERRUPT_GRACE_MS = 2000;
+/** After Ctrl-C: drop output until the board has been quiet this long (but never wait longer than the max). */
+const SETTLE_QUIET_MS = 20;
+const SETTLE_MAX_MS = 300;
+/** Plain raw mode has no flow control: write in small pieces so a slow board's input buffer keeps up. */
+const PLAIN_CHUNK = 256;
+const PLAIN_CHUNK_PAUSE_MS = 10;
+
+export interface RawReplOptions {
+  /** One overall deadline for reaching the raw REPL prompt, however chatty or slow to boot the board is. */
+  enterTimeoutMs?: number;
+  /** Skip the soft reset that otherwise happens once per connection before the first command (mpremote `resume`). */
+  resume?: boolean;
+  /** Set false to never try raw-paste mode. */
+  rawPaste?: boolean;
+}
+
+type Mode = 'unknown' | 'raw';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class RawReplClient implements Board {
+  private readonly reader: LinkReader;
+  private mode: Mode = 'unknown';
+  private softResetDone: boolean;
+  private useRawPaste: boolean;
+  private readonly enterTimeoutMs: number;
+  /** Serialises operations: chained commands and concurrent callers take turns on the one link. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(readonly transport: Transport, opts: RawReplOptions = {}) {
+    this.reader = new LinkReader(transport);
+    this.enterTimeoutMs = opts.enterTimeoutMs ?? 10_000;
+    this.softResetDone = opts.resume === true;
+    this.useRawPaste = opts.rawPaste !== false;
+  }
+
+  /** True once the soft reset of this connection happened (or was skipped by `resume`). */
+  get didSoftReset(): boolean {
+    return this.softResetDone;
+  }
+
+  /** Skip the pending once-per-connection soft reset (mpremote `resume`). */
+  resume(): void {
+    this.softResetDone = true;
+  }
+
+  /** Enter the raw REPL without a soft reset; resolves false instead of throwing NO_REPL (port probing). */
+  probe(timeoutMs: number): Promise<boolean> {
+    return this.serial(async () => {
+      try {
+        await this.enterRaw(timeoutMs);
+        return true;
+      } catch (err) {
+        if (err instanceof BoardError && err.code === 'NO_REPL') return false;
+        throw err;
+      }
+    });
+  }
+
+  exec(code: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.serial(async () => {
+      await this.ready();
+      await this.upload(new TextEncoder().encode(code));
+      return this.collect(opts);
+    });
+  }
+
+  async eval(expr: string, opts: ExecOptions = {}): Promise<string> {
+    const { stdout } = await this.exec(`print(repr(${expr}))`, opts);
+    return stdout.replace(/\r?\n$/, '');
+  }
+
+  start(code: string, opts: ExecOptions = {}): Promise<RunningExec> {
+    return new Promise<RunningExec>((resolveStarted, rejectStarted) => {
+      // The operation slot is held until the program ends, so nothing else talks to the board meanwhile.
+      this.serial(async () => {
+        try {
+          await this.ready();
+          await this.upload(new TextEncoder().encode(code));
+        } catch (err) {
+          rejectStarted(err);
+          return;
+        }
+        const done = this.collect(opts);
+        resolveStarted({ write: (data) => this.transport.write(data), done });
+        await done.catch(() => {});
+      }).catch(rejectStarted);
+    });
+  }
+
+  softReset(): Promise<void> {
+    return this.serial(async () => {
+      if (this.mode !== 'raw') await this.enterRaw(this.enterTimeoutMs);
+      await this.doSoftReset();
+    });
+  }
+
+  async interrupt(): Promise<void> {
+    // Sent at once, not queued: the operation holding the queue may be the very program to stop.
+    await this.write([CTRL_C]);
+    return this.serial(() => this.enterRaw(this.enterTimeoutMs));
+  }
+
+  /** Leave the raw REPL and hand the link over (the terminal pass-through takes it from here). */
+  release(): Promise<Transport> {
+    return this.serial(async () => {
+      await this.leaveRaw();
+      this.reader.detach();
+      this.closed = true;
+      return this.transport;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Wait for the current operation, but do not queue behind a program that never ends.
+    await Promise.race([this.queue.catch(() => {}), sleep(INTERRUPT_GRACE_MS)]);
+    try {
+      await this.leaveRaw();
+    } catch {
+      // the link may already be gone; closing must still succeed
+    }
+    this.reader.detach();
+    await this.transport.close();
+  }
+
+  /** Close the link without sending anything: a program left running keeps running, a rebooting board reboots. */
+  async abandon(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.transport.close();
+    this.reader.detach();
+  }
+
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new BoardError('LINK_LOST', `${this.transport.path}: the connection is closed`));
+    const run = this.queue.then(op, op);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async write(bytes: Uint8Array | number[]): Promise<void> {
+    if (this.reader.linkLost) throw this.reader.linkLost;
+    await this.transport.write(bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes));
+  }
+
+  private async leaveRaw(): Promise<void> {
+    if (this.mode === 'raw' && !this.reader.linkLost) await this.write([0x0d, CTRL_B]);
+    this.mode = 'unknown';
+  }
+
+  private async ready(): Promise<void> {
+    if (this.mode !== 'raw') await this.enterRaw(this.enterTimeoutMs);
+    if (!this.softResetDone) await this.doSoftReset();
+  }
+
+  /**
+   * Ctrl-C to stop whatever runs, let the output settle, Ctrl-A, and look for the banner. A board that is
+   * still booting or busy printing gets more Ctrl-Cs with growing waits, all within one overall deadline.
+   */
+  private async enterRaw(timeoutMs: number): Promise<void> {
+    this.mode = 'unknown';
+    const deadline = Date.now() + timeoutMs;
+    let wait = 250;
+    for (let attempt = 0; ; attempt++) {
+      await this.write(attempt === 0 ? [0x0d, CTRL_C] : [0x0d, CTRL_C, CTRL_C]);
+      // Stale output is dropped so an old banner cannot count; junk arriving later is harmless, as the
+      // banner is searched for anywhere in what follows.
+      await this.reader.settle(SETTLE_QUIET_MS, Math.min(SETTLE_MAX_MS, Math.max(0, deadline - Date.now())));
+      await this.write([0x0d, CTRL_A]);
+      const banner = await this.reader.until(BANNER, Math.min(deadline, Date.now() + wait));
+      if (banner && (await this.reader.until('>', Math.min(deadline, Date.now() + REPLY_MS)))) {
+        this.mode = 'raw';
+        return;
+      }
+      if (Date.now() >= deadline) {
+        const seen = this.reader.seen();
+        throw new BoardError(
+          'NO_REPL',
+          `${this.transport.path}: no raw REPL prompt within ${timeoutMs} ms; received: ${seen ? `"${seen}"` : 'nothing'}`,
+          { port: this.transport.path, received: seen },
+        );
+      }
+      wait = Math.min(wait * 2, 2000);
+    }
+  }
+
+  /** Ctrl-D at the empty raw prompt: "OK\r\nMPY: soft reboot\r\n", boot.py output, then the banner and prompt again. */
+  private async doSoftReset(): Promise<void> {
+    await this.write([CTRL_D]);
+    const deadline = Date.now() + this.enterTimeoutMs;
+    if (!(await this.reader.until(SOFT_REBOOT, deadline)) || !(await this.reader.until(BANNER_PROMPT, deadline))) {
+      this.mode = 'unknown';
+      throw new BoardError('NO_REPL', `${this.transport.path}: no raw REPL prompt after soft reset; received: "${this.reader.seen()}"`, {
+        port: this.transport.path,
+        received: this.reader.seen(),
+      });
+    }
+    this.softResetDone = true;
+  }
+
+  private protocolError(what: string): BoardError {
+    this.mode = 'unknown';
+    return new BoardError('PROTOCOL', `${this.transport.path}: ${what}; received: "${this.reader.seen()}"`, {
+      port: this.transport.path,
+      received: this.reader.seen(),
+    });
+  }
+
+  private async replyOrThrow(got: Promise<Buffer | undefined>, what: string): Promise<Buffer> {
+    const reply = await got;
+    if (reply) return reply;
+    this.mode = 'unknown';
+    throw new BoardError('TIMEOUT', `${this.transport.path}: no answer ${what} within ${REPLY_MS} ms; received: "${this.reader.seen()}"`, {
+      port: this.transport.path,
+      received: this.reader.seen(),
+    });
+  }
+
+  /** Send the program: raw-paste with the board's flow control when it offers it, else plain raw mode. */
+  private async upload(code: Uint8Array): Promise<void> {
+    // From here until the prompt returns, the raw REPL is busy with this program.
+    this.mode = 'unknown';
+    if (this.useRawPaste) {
+      await this.write([0x05, 0x41, CTRL_A]);
+      const head = await this.replyOrThrow(this.reader.take(2, Date.now() + REPLY_MS), 'to the raw-paste request');
+      if (head[0] === 0x52 && head[1] === 0x01) {
+        const size = await this.replyOrThrow(this.reader.take(2, Date.now() + REPLY_MS), 'with the raw-paste window');
+        await this.rawPasteWrite(code, size.readUInt16LE(0));
+        return;
+      }
+      this.useRawPaste = false;
+      if (head[0] === 0x52 && head[1] === 0x00) {
+        // Understood but unsupported: the board went back to its prompt.
+        await this.replyOrThrow(this.reader.until('>', Date.now() + REPLY_MS), 'after refusing raw-paste');
+      } else {
+        await this.replyOrThrow(this.reader.until(BANNER_PROMPT, Date.now() + REPLY_MS), 'after the raw-paste request');
+      }
+    }
+    for (let i = 0; i < code.length; i += PLAIN_CHUNK) {
+      if (i > 0) await sleep(PLAIN_CHUNK_PAUSE_MS);
+      await this.write(code.subarray(i, i + PLAIN_CHUNK));
+    }
+    await this.write([CTRL_D]);
+    const ok = await this.replyOrThrow(this.reader.take(2, Date.now() + REPLY_MS), 'to the program');
+    if (ok.toString('latin1') !== 'OK') throw this.protocolError('the board did not accept the program');
+  }
+
+  /**
+   * Raw-paste: the header gave a window size and each \x01 from the board adds one more window; we never
+   * have more unacknowledged bytes out than that. A \x04 from the board means it stopped reading early
+   * (e.g. a syntax error): answer \x04 and send no more.
+   */
+  private async rawPasteWrite(code: Uint8Array, window: number): Promise<void> {
+    let credit = window;
+    let sent = 0;
+    let stoppedByBoard = false;
+    while (sent < code.length && !stoppedByBoard) {
+      let control = this.reader.takeAvailable();
+      if (credit === 0 && control.length === 0) {
+        control = await this.replyOrThrow(this.reader.take(1, Date.now() + REPLY_MS), 'with raw-paste flow control');
+      }
+      for (const b of control) {
+        if (b === CTRL_A) credit += window;
+        else if (b === CTRL_D) stoppedByBoard = true;
+        else throw this.protocolError(`unexpected byte 0x${b.toString(16).padStart(2, '0')} during raw-paste`);
+      }
+      if (stoppedByBoard) break;
+      const piece = code.subarray(sent, sent + credit);
+      await this.write(piece);
+      sent += piece.length;
+      credit -= piece.length;
+    }
+    await this.write([CTRL_D]);
+    if (!stoppedByBoard) {
+      // Credits may still arrive before the board acknowledges the end of data.
+      const ack = await this.replyOrThrow(this.reader.until('\x04', Date.now() + REPLY_MS), 'to the end of raw-paste data');
+      if (ack.some((b) => b !== CTRL_A && b !== CTRL_D)) throw this.protocolError('unexpected bytes at the end of raw-paste');
+    }
+  }
+
+  /** Stream stdout up to \x04, the traceback up to \x04, then wait for the prompt. Handles abort and timeout. */
+  private async collect(opts: ExecOptions): Promise<ExecResult> {
+    const out = new Utf8Stream();
+    const err = new Utf8Stream();
+    let stdout = '';
+    let stderr = '';
+    let stop: 'INTERRUPTED' | 'TIMEOUT' | undefined;
+    let graceDeadline = Infinity;
+    const interruptBoard = (why: 'INTERRUPTED' | 'TIMEOUT') => {
+      if (stop) return;
+      stop = why;
+      graceDeadline = Date.now() + INTERRUPT_GRACE_MS;
+      void this.write([CTRL_C]).catch(() => {});
+    };
+    const onAbort = () => interruptBoard('INTERRUPTED');
+    if (opts.signal?.aborted) onAbort();
+    opts.signal?.addEventListener('abort', onAbort);
+    const timer = opts.timeoutMs !== undefined ? setTimeout(() => interruptBoard('TIMEOUT'), opts.timeoutMs) : undefined;
+    try {
+      const section = async (onText: (text: string) => void, decoder: Utf8Stream) => {
+        // Re-check periodically so an abort that arrives mid-wait gets its grace deadline.
+        for (;;) {
+          const finished = await this.reader.stream(CTRL_D, (bytes) => onText(decoder.push(bytes)), Math.min(graceDeadline, Date.now() + 200));
+          if (finished) break;
+          if (Date.now() >= graceDeadline) {
+            // The program ignores Ctrl-C (or the board hangs): get back to a prompt the hard way.
+            await this.enterRaw(this.enterTimeoutMs);
+            return false;
+          }
+        }
+        onText(decoder.end());
+        return true;
+      };
+      const emitOut = (text: string) => {
+        if (!text) return;
+        stdout += text;
+        opts.onStdout?.(text);
+      };
+      const emitErr = (text: string) => {
+        if (!text) return;
+        stderr += text;
+        opts.onStderr?.(text);
+      };
+      if ((await section(emitOut, out)) && (await section(emitErr, err))) {
+        const prompt = await this.reader.until('>', Date.now() + REPLY_MS);
+        this.mode = prompt ? 'raw' : 'unknown';
+      }
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+    if (stop === 'INTERRUPTED') throw new BoardError('INTERRUPTED', 'interrupted by Ctrl-C', { stdout, stderr });
+    if (stop === 'TIMEOUT') throw new BoardError('TIMEOUT', `the program did not finish within ${opts.timeoutMs} ms`, { stdout, stderr });
+    if (stderr && !opts.allowError) {
+      const last = stderr.trim().split(/\r?\n/).pop() ?? 'exception';
+      throw new BoardError('DEVICE_EXCEPTION', last, { traceback: stderr, stdout });
+    }
+    return { stdout, stderr };
+  }
+}

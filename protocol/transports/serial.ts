@@ -1,0 +1,119 @@
+// Serial device paths (USB-UART bridges, native USB CDC, and pseudo-terminals) through `serialport`.
+// Opening must not move DTR/RTS: ESP dev boards wire them to EN/GPIO0, so a pulse resets the chip or
+// drops it into the ROM bootloader. HUPCL is off so closing leaves the lines alone as well.
+import { BoardError } from '../errors.js';
+import type { ControlLines, Transport } from '../transport.js';
+import { LinkEvents } from './link-events.js';
+
+type SerialPortClass = typeof import('serialport').SerialPort;
+type SerialPortInstance = InstanceType<SerialPortClass>;
+
+export interface SerialOpenOptions {
+  baudRate: number;
+  /** Lists the ports that do exist, for the NO_SUCH_PORT message. */
+  listPorts?: () => Promise<string[]>;
+}
+
+class SerialTransport implements Transport {
+  private readonly events = new LinkEvents();
+  private closing = false;
+  /** Both lines are up after open (the kernel raised them); changes keep the other line as it is. */
+  private lines: Required<ControlLines> = { dtr: true, rts: true };
+
+  constructor(
+    readonly path: string,
+    private readonly port: SerialPortInstance,
+    readonly kind: 'serial' | 'pty',
+  ) {
+    port.on('data', (chunk: Buffer) => this.events.emitData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
+    port.on('error', () => {}); // a failing read surfaces as 'close' with a disconnect error
+    port.on('close', (err?: Error | null) => {
+      this.events.emitClose(
+        this.closing ? undefined : new BoardError('LINK_LOST', `${path}: device disconnected${err ? ` (${err.message})` : ''}`, { port: path }),
+      );
+    });
+  }
+
+  get baudRate(): number {
+    return this.port.baudRate;
+  }
+  get hasControlLines(): boolean {
+    return this.kind === 'serial';
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!this.port.isOpen) {
+        reject(new BoardError('LINK_LOST', `${this.path}: port is closed`, { port: this.path }));
+        return;
+      }
+      this.port.write(Buffer.from(data.buffer, data.byteOffset, data.length), (err) => {
+        if (err) reject(new BoardError('LINK_LOST', `${this.path}: write failed (${err.message})`, { port: this.path }, { cause: err }));
+        else resolve();
+      });
+    });
+  }
+  onData(listener: (chunk: Uint8Array) => void): () => void {
+    return this.events.onData(listener);
+  }
+  onClose(listener: (err?: Error) => void): () => void {
+    return this.events.onClose(listener);
+  }
+
+  async setSignals(lines: ControlLines): Promise<void> {
+    if (!this.hasControlLines) return;
+    // serialport sets both lines in one ioctl, so the one not mentioned is sent as it is now.
+    this.lines = { dtr: lines.dtr ?? this.lines.dtr, rts: lines.rts ?? this.lines.rts };
+    await new Promise<void>((resolve, reject) => this.port.set(this.lines, (err) => (err && !isNotTty(err) ? reject(err) : resolve())));
+  }
+
+  async setBaudRate(baud: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.port.update({ baudRate: baud }, (err) => (err ? reject(err) : resolve())));
+  }
+
+  close(): Promise<void> {
+    this.closing = true;
+    if (!this.port.isOpen) return Promise.resolve();
+    return new Promise((resolve) => this.port.close(() => resolve()));
+  }
+}
+
+function isNotTty(err: Error): boolean {
+  return /ENOTTY|Inappropriate ioctl|EINVAL|Invalid argument/.test(err.message);
+}
+
+/** Map an open() failure to a BoardError a user can act on. */
+async function openError(path: string, err: Error, opts: SerialOpenOptions): Promise<BoardError> {
+  const msg = err.message;
+  if (/ENOENT|No such file|cannot find/i.test(msg)) {
+    const existing = (await opts.listPorts?.().catch(() => [])) ?? [];
+    const list = existing.length ? `ports present: ${existing.join(', ')}` : 'no serial ports are present';
+    return new BoardError('NO_SUCH_PORT', `${path}: no such port; ${list}`, { port: path, ports: existing }, { cause: err });
+  }
+  if (/EACCES|Permission denied/i.test(msg)) {
+    return new BoardError(
+      'PERMISSION_DENIED',
+      `${path}: permission denied; add yourself to the dialout group (sudo usermod -aG dialout $USER) and log in again`,
+      { port: path },
+      { cause: err },
+    );
+  }
+  if (/Cannot lock port|EWOULDBLOCK|EAGAIN|Resource temporarily unavailable|EBUSY|busy/i.test(msg)) {
+    return new BoardError('PORT_BUSY', `${path}: port is busy (another program has it open)`, { port: path }, { cause: err });
+  }
+  return new BoardError('NO_SUCH_PORT', `${path}: cannot open (${msg})`, { port: path }, { cause: err });
+}
+
+export async function openSerialTransport(path: string, opts: SerialOpenOptions): Promise<Transport> {
+  // Loaded here so that commands which never touch a serial port do not load the native binding.
+  const { SerialPort } = await import('serialport');
+  const port = new SerialPort({ path, baudRate: opts.baudRate, autoOpen: false, hupcl: false, lock: true });
+  try {
+    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+  } catch (err) {
+    throw await openError(path, err as Error, opts);
+  }
+  // TIOCMGET only reads the lines; on a pseudo-terminal it fails with ENOTTY, which tells us what we hold.
+  const kind = await new Promise<'serial' | 'pty'>((resolve) => port.get((err) => resolve(err ? 'pty' : 'serial')));
+  return new SerialTransport(path, port, kind);
+}

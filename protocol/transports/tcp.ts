@@ -1,0 +1,111 @@
+// socket://HOST:PORT: a raw TCP byte stream (ser2net raw mode, ESP-Link, the virtual board's TCP bridge).
+import { Socket, connect } from 'node:net';
+import { BoardError } from '../errors.js';
+import type { ControlLines, Transport } from '../transport.js';
+import { LinkEvents } from './link-events.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Parse "HOST:PORT" (IPv6 in brackets) from the part after the scheme. */
+export function parseHostPort(spec: string, rest: string): HostPort {
+  const m = /^(?:\[([^\]]+)\]|([^:/?]+)):(\d{1,5})(?:[/?].*)?$/.exec(rest);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65535) {
+    throw new BoardError('USAGE', `${spec}: expected HOST:PORT`, { port: spec });
+  }
+  return { host: m[1] ?? m[2]!, port };
+}
+
+/** Connect a TCP socket, mapping refusals and unknown hosts to NO_SUCH_PORT. */
+export function connectSocket(spec: string, { host, port }: HostPort, timeoutMs = 5000): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new BoardError('NO_SUCH_PORT', `${spec}: no answer from ${host}:${port} within ${timeoutMs} ms`, { port: spec }));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.setNoDelay(true);
+      resolve(socket);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new BoardError('NO_SUCH_PORT', `${spec}: cannot connect to ${host}:${port} (${err.code ?? err.message})`, { port: spec, errno: err.code }, { cause: err }));
+    });
+  });
+}
+
+/** A connected socket as a byte link: reads go to onBytes, the end is reported once through events. */
+export class SocketLink {
+  private closingByUs = false;
+
+  constructor(private readonly spec: string, private readonly socket: Socket, events: LinkEvents, onBytes: (chunk: Uint8Array) => void) {
+    socket.on('data', (chunk: Buffer) => onBytes(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
+    socket.on('error', () => {}); // reported through 'close'
+    socket.on('close', (hadError) => {
+      events.emitClose(this.closingByUs ? undefined : new BoardError('LINK_LOST', `${spec}: connection ${hadError ? 'reset' : 'closed'} by the peer`, { port: spec }));
+    });
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.socket.destroyed || !this.socket.writable) {
+        reject(new BoardError('LINK_LOST', `${this.spec}: connection is closed`, { port: this.spec }));
+        return;
+      }
+      this.socket.write(data, (err) =>
+        err ? reject(new BoardError('LINK_LOST', `${this.spec}: write failed (${err.message})`, { port: this.spec }, { cause: err })) : resolve(),
+      );
+    });
+  }
+
+  close(): Promise<void> {
+    this.closingByUs = true;
+    return new Promise((resolve) => {
+      if (this.socket.destroyed) {
+        resolve();
+        return;
+      }
+      this.socket.once('close', () => resolve());
+      this.socket.end();
+      // A peer that never answers our FIN must not keep us waiting.
+      setTimeout(() => this.socket.destroy(), 300).unref();
+    });
+  }
+}
+
+class TcpTransport implements Transport {
+  readonly kind = 'socket' as const;
+  readonly hasControlLines = false;
+  readonly baudRate = 0;
+  private readonly events = new LinkEvents();
+  private readonly link: SocketLink;
+
+  constructor(readonly path: string, socket: Socket) {
+    this.link = new SocketLink(path, socket, this.events, (chunk) => this.events.emitData(chunk));
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    return this.link.write(data);
+  }
+  onData(listener: (chunk: Uint8Array) => void): () => void {
+    return this.events.onData(listener);
+  }
+  onClose(listener: (err?: Error) => void): () => void {
+    return this.events.onClose(listener);
+  }
+  async setSignals(_lines: ControlLines): Promise<void> {}
+  async setBaudRate(_baud: number): Promise<void> {}
+  close(): Promise<void> {
+    return this.link.close();
+  }
+}
+
+export async function openTcpTransport(spec: string): Promise<Transport> {
+  const target = parseHostPort(spec, spec.slice('socket://'.length));
+  return new TcpTransport(spec, await connectSocket(spec, target));
+}

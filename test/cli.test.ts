@@ -1,0 +1,288 @@
+// The built CLI as users run it: `node dist/cli/main.js …`, against a scripted board over TCP.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pty from '@lydell/node-pty';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { splitChain, withDefaultCommand } from '../cli/chain.js';
+import { servePeer, type PeerServer } from './helpers/scripted-peer.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const MAIN = join(ROOT, 'dist/cli/main.js');
+let tmp: string;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function boardctl(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, MAIN, ...args], {
+      env: { ...process.env, BOARDCTL_PORT: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'boardctl-cli-'));
+  // tsc emits even when some other part of the tree does not typecheck yet; what matters is our output.
+  spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  if (!existsSync(MAIN)) throw new Error(`build produced no ${MAIN}`);
+}, 120_000);
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('command chains', () => {
+  it('split on "+" and after commands whose arguments are complete, as mpremote does', () => {
+    expect(splitChain(['exec', 'x=1', '+', 'eval', 'x'])).toEqual([['exec', 'x=1'], ['eval', 'x']]);
+    expect(splitChain(['connect', 'virtual', 'exec', 'print(1)'])).toEqual([['connect', 'virtual'], ['exec', 'print(1)']]);
+    expect(splitChain(['-p', 'a0', 'resume', 'exec', '--no-follow', 'eval', 'eval', 'x'])).toEqual([
+      ['-p', 'a0', 'resume'],
+      ['exec', '--no-follow', 'eval'],
+      ['eval', 'x'],
+    ]);
+    expect(splitChain(['u1', 'repl', '--capture', 'f'])).toEqual([['connect', 'u1'], ['repl', '--capture', 'f']]);
+    expect(splitChain(['exec', 'a0'])).toEqual([['exec', 'a0']]);
+    expect(withDefaultCommand(['-p', 'virtual'])).toEqual(['-p', 'virtual', 'repl']);
+    expect(withDefaultCommand(['--help'])).toEqual(['--help']);
+  });
+});
+
+describe('boardctl --help', () => {
+  it('loads neither serialport, the emulator, ink nor react', async () => {
+    // A module-resolution hook logs every specifier the process resolves.
+    const log = join(tmp, 'resolved.log');
+    const hooks = join(tmp, 'hooks.mjs');
+    writeFileSync(
+      hooks,
+      `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  appendFileSync(${JSON.stringify(log)}, r.url + '\\n');
+  return r;
+}`,
+    );
+    const preload = join(tmp, 'preload.mjs');
+    writeFileSync(preload, `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hooks}`)});\n`);
+    const run = await boardctl(['--help'], {}, ['--import', preload]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Usage: boardctl');
+    const resolved = readFileSync(log, 'utf8');
+    expect(resolved).toContain('/dist/cli/main.js');
+    expect(resolved).toContain('commander');
+    // The VM (emulator/vm, emulator/board, the MicroPython wasm package), the native serial binding, the TUI,
+    // and the protocol client itself all wait for a command that needs them.
+    expect(resolved).not.toMatch(/serialport|\/emulator\/vm\/|\/emulator\/board|micropython-webassembly|\/ink\/|\/react\/|raw-repl/);
+  });
+
+  it('exits 2 with one line for a usage error', async () => {
+    const run = await boardctl(['frobnicate']);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/^boardctl: .*frobnicate/);
+  });
+});
+
+describe('boardctl against a board', () => {
+  let server: PeerServer;
+  beforeAll(async () => {
+    server = await servePeer();
+  });
+  afterAll(() => server.close());
+
+  it('execs code and streams its output', async () => {
+    const run = await boardctl(['-p', server.url, 'exec', "print('hello')"]);
+    expect(run).toMatchObject({ code: 0, stdout: 'hello\r\n', stderr: '' });
+  });
+
+  it('chains commands over one connection with one soft reset', async () => {
+    const before = server.connections;
+    const run = await boardctl(['-p', server.url, 'exec', 'x = 1', '+', 'eval', '42', '+', 'eval', "'two'"]);
+    expect(run).toMatchObject({ code: 0, stdout: "42\n'two'\n" });
+    expect(server.connections).toBe(before + 1);
+    expect(server.peer!.softResets).toBe(1);
+    expect(server.peer!.programs).toEqual(['x = 1', 'print(repr(42))', "print(repr('two'))"]);
+    // Left in the friendly REPL.
+    expect(server.peer!.received.slice(-2)).toEqual([0x0d, 0x02]);
+  });
+
+  it('takes mpremote forms: connect PORT CMD, resume, BOARDCTL_PORT', async () => {
+    let run = await boardctl(['connect', server.url, 'resume', 'exec', "print('x')"]);
+    expect(run).toMatchObject({ code: 0, stdout: 'x\r\n' });
+    expect(server.peer!.softResets).toBe(0);
+    run = await boardctl(['eval', '5'], { BOARDCTL_PORT: server.url });
+    expect(run).toMatchObject({ code: 0, stdout: '5\n' });
+  });
+
+  it('prints JSON documents with --json', async () => {
+    const run = await boardctl(['--json', 'connect', server.url, 'eval', '1', '+', 'exec', "print('a')", '+', 'disconnect']);
+    expect(run.code).toBe(0);
+    const docs = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(docs).toEqual([
+      { command: 'connect', ok: true, port: server.url, kind: 'socket' },
+      { command: 'eval', ok: true, value: '1' },
+      { command: 'exec', ok: true, stdout: 'a\r\n', stderr: '' },
+      { command: 'disconnect', ok: true },
+    ]);
+  });
+
+  it('shows a device traceback on stderr and exits 1', async () => {
+    const run = await boardctl(['-p', server.url, 'exec', "raise ValueError('nope')", '+', 'eval', '1']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('Traceback (most recent call last)');
+    expect(run.stderr).toContain('ValueError: nope');
+    expect(run.stdout).toBe(''); // the chain stopped
+  });
+
+  it('reports a device exception as a JSON error document', async () => {
+    const run = await boardctl(['--json', '-p', server.url, 'exec', "raise KeyError('k')"]);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ command: 'exec', ok: false, error: 'DEVICE_EXCEPTION', message: 'KeyError: k' });
+  });
+
+  it('runs a local file', async () => {
+    const file = join(tmp, 'hello.py');
+    writeFileSync(file, "print('from file')\n");
+    const run = await boardctl(['-p', server.url, 'run', file]);
+    expect(run).toMatchObject({ code: 0, stdout: 'from file\r\n' });
+    const missing = await boardctl(['-p', server.url, 'run', join(tmp, 'nope.py')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^boardctl: run: .*nope\.py: no such file\n$/);
+  });
+
+  it('interrupts the board on host Ctrl-C and exits 130', async () => {
+    const child = spawn(process.execPath, [MAIN, '-p', server.url, 'exec', 'while True: pass  # FOREVER'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await expect.poll(() => server.peer?.programs.at(-1), { timeout: 10_000 }).toContain('FOREVER');
+    child.kill('SIGINT');
+    expect(await code).toBe(130);
+    expect(stderr).toContain('KeyboardInterrupt');
+    expect(stderr).toMatch(/boardctl: exec: interrupted by Ctrl-C\n$/);
+  });
+
+  it('soft-resets on request without a second automatic reset, and resets through machine', async () => {
+    let run = await boardctl(['-p', server.url, 'soft-reset', '+', 'eval', '3']);
+    expect(run).toMatchObject({ code: 0, stdout: '3\n' });
+    expect(server.peer!.softResets).toBe(1);
+    run = await boardctl(['-p', server.url, 'reset']);
+    expect(run.code).toBe(0);
+    expect(server.peer!.programs.at(-1)).toContain('machine.reset()');
+    run = await boardctl(['-p', server.url, 'bootloader']);
+    expect(run.code).toBe(0);
+    expect(server.peer!.programs.at(-1)).toContain('machine.bootloader()');
+  });
+
+  it('refuses reset --hard on a link without control lines', async () => {
+    const run = await boardctl(['-p', server.url, 'reset', '--hard']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^boardctl: reset: socket:\/\/.* has no DTR\/RTS control lines/);
+  });
+
+  it('exits 6 when the link drops mid-command', async () => {
+    const run = await boardctl(['-p', server.url, 'exec', 'DISCONNECT']);
+    expect(run.code).toBe(6);
+    expect(run.stderr).toMatch(/^boardctl: exec: .*closed by the peer\n$/);
+  });
+
+  it('exits 3 for a missing port and names the ports that exist', async () => {
+    const run = await boardctl(['-p', '/dev/ttyDOESNOTEXIST0', 'eval', '1']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^boardctl: eval: \/dev\/ttyDOESNOTEXIST0: no such port; (ports present: |no serial ports are present)/);
+    const json = await boardctl(['--json', '-p', 'socket://127.0.0.1:1', 'eval', '1']);
+    expect(json.code).toBe(3);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: 'NO_SUCH_PORT' });
+  });
+});
+
+describe('boardctl against the virtual board', () => {
+  // A private data home, so the virtual board's flash lives in the test's temp dir.
+  const env = () => ({ XDG_DATA_HOME: join(tmp, 'data') });
+
+  it('runs exec and eval in one chain, sharing state', async () => {
+    let run = await boardctl(['-p', 'virtual', 'exec', 'x = 6 * 7', '+', 'eval', 'x', '+', 'exec', 'print(x + 1)'], env());
+    expect(run).toMatchObject({ code: 0, stdout: '42\n43\r\n', stderr: '' });
+    run = await boardctl(['--json', 'connect', 'virtual', 'eval', '[1, 2]'], env());
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+      { command: 'connect', ok: true, port: 'virtual:default', kind: 'virtual' },
+      { command: 'eval', ok: true, value: '[1, 2]' },
+    ]);
+  });
+
+  it('shows a device exception as a traceback and exits 1', async () => {
+    const run = await boardctl(['--json', '-p', 'virtual', 'exec', '1/0'], env());
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ command: 'exec', ok: false, error: 'DEVICE_EXCEPTION', message: expect.stringContaining('ZeroDivisionError') });
+    expect(run.stderr).toContain('Traceback (most recent call last)');
+  });
+
+  it('soft-reset clears the heap between chained commands', async () => {
+    const run = await boardctl(['-p', 'virtual', 'exec', 'y = 1', '+', 'soft-reset', '+', 'exec', "print('y' in globals())"], env());
+    expect(run).toMatchObject({ code: 0, stdout: 'False\r\n' });
+  });
+});
+
+describe('boardctl devs', () => {
+  it('lists the same ports as the library, as JSON', async () => {
+    const { listPorts } = await import('../protocol/ports.js');
+    const run = await boardctl(['devs', '--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ command: 'devs', ok: true, ports: await listPorts() });
+  });
+});
+
+describe('boardctl repl', () => {
+  it('passes keys through, captures output, injects code, survives an unplug, and quits on Ctrl-]', async () => {
+    const server = await servePeer();
+    const capture = join(tmp, 'capture.txt');
+    const term = pty.spawn(process.execPath, [MAIN, '-p', server.url, 'repl', '--capture', capture, '--inject-code', "print('inj')"], {
+      env: { ...process.env, BOARDCTL_PORT: '' } as Record<string, string>,
+      cols: 120,
+      rows: 30,
+    });
+    let screen = '';
+    term.onData((d) => (screen += d));
+    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+    try {
+      await expect.poll(() => screen, { timeout: 10_000 }).toContain('Ctrl-] or Ctrl-X to quit');
+      await expect.poll(() => server.connections).toBe(1);
+      term.write('abc\r');
+      // No local echo: what shows is the board's echo and its prompt.
+      // (the terminal's own ONLCR may turn the board's \r\n into \r\r\n)
+      await expect.poll(() => screen).toMatch(/abc\r+\n>>> /);
+      expect(screen.match(/abc/g)).toHaveLength(1);
+      term.write('\n'); // Ctrl-J
+      await expect.poll(() => Buffer.from(server.peer!.received).toString('latin1')).toContain("\x05print('inj')\x04");
+
+      server.peer!.hangUpNow();
+      await expect.poll(() => screen, { timeout: 10_000 }).toContain('device disconnected');
+      await expect.poll(() => screen, { timeout: 10_000 }).toContain('reconnected');
+      expect(server.connections).toBe(2);
+      term.write('xyz');
+      await expect.poll(() => Buffer.from(server.peer!.received).toString('latin1')).toBe('xyz');
+
+      term.write('\x1d');
+      expect(await exited).toBe(0);
+      expect(readFileSync(capture, 'utf8')).toContain('abc\r\n>>> ');
+    } finally {
+      term.kill();
+      await server.close();
+    }
+  });
+});

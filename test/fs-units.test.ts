@@ -1,0 +1,173 @@
+// Pure parts of file transfer: escaping, board-path rules, repr parsing, errno parsing, ignore rules,
+// the sync planner and host-path safety.
+import { describe, expect, it } from 'vitest';
+import { boardBasename, boardDirname, joinBoardPath, resolveBoardPath } from '../protocol/fs/board-path.js';
+import { boardFsError, parseOSError } from '../protocol/fs/errno.js';
+import { safeHostJoin, unsafeNameReason } from '../protocol/fs/host-names.js';
+import { IgnoreRules, DEFAULT_IGNORES } from '../protocol/fs/ignore.js';
+import { parsePyStr, splitReprLine } from '../protocol/fs/py-repr.js';
+import { planSync } from '../protocol/fs/sync-plan.js';
+import { escapeBytes, escapedLength, pyBytesLiteral, unescapeBytes } from '../protocol/fs/wire.js';
+import { formatTree } from '../cli/fs/format.js';
+
+describe('wire escaping', () => {
+  it('never lets Ctrl-C or Ctrl-D through and round-trips every byte value', () => {
+    const all = Uint8Array.from({ length: 1024 }, (_, i) => (i * 7) % 256);
+    const wire = escapeBytes(all);
+    expect(wire.includes(0x03)).toBe(false);
+    expect(wire.includes(0x04)).toBe(false);
+    expect(wire.length).toBe(escapedLength(all));
+    expect(wire.length).toBe(1024 + 3 * 4);
+    expect(unescapeBytes(wire)).toEqual(all);
+  });
+
+  it('writes bytes literals MicroPython can parse', () => {
+    expect(pyBytesLiteral(Uint8Array.from([0x41, 0x27, 0x5c, 0x00, 0xff]))).toBe("b'A\\x27\\x5c\\x00\\xff'");
+  });
+});
+
+describe('board paths', () => {
+  it('resolves against the cwd and never climbs above the root', () => {
+    expect(resolveBoardPath('/', 'lib/x.py')).toBe('/lib/x.py');
+    expect(resolveBoardPath('/app', '../lib//./x.py')).toBe('/lib/x.py');
+    expect(resolveBoardPath('/', '../../..')).toBe('/');
+    expect(resolveBoardPath('/app', '')).toBe('/app');
+    expect(resolveBoardPath('/app', '/abs/')).toBe('/abs');
+    expect(joinBoardPath('/', 'a', 'b')).toBe('/a/b');
+    expect(boardDirname('/a/b')).toBe('/a');
+    expect(boardDirname('/a')).toBe('/');
+    expect(boardBasename('/a/b.py')).toBe('b.py');
+  });
+});
+
+describe('board output parsing', () => {
+  it('parses repr() strings with escapes and non-ASCII', () => {
+    expect(parsePyStr("'a b'").value).toBe('a b');
+    expect(parsePyStr("'caf\\xe9 \\u263a\\n\\\\'").value).toBe('café ☺\n\\');
+    expect(parsePyStr('"it\'s"').value).toBe("it's");
+    expect(parsePyStr("'日本'").value).toBe('日本');
+    expect(splitReprLine("f 12 0 'x y.py'", 3)).toEqual({ fields: ['f', '12', '0'], name: 'x y.py' });
+  });
+
+  it('reads errno from both OSError spellings', () => {
+    expect(parseOSError('Traceback (most recent call last):\r\n  File "<stdin>", line 1\r\nOSError: [Errno 2] ENOENT\r\n')).toBe(2);
+    expect(parseOSError('OSError: 39\r\n')).toBe(39);
+    expect(parseOSError('ValueError: nope')).toBeUndefined();
+    const err = boardFsError('lib/x.py', 2);
+    expect(err.message).toBe(':lib/x.py: No such file or directory');
+    expect(err.code).toBe('DEVICE_OSERROR');
+    expect(boardFsError('big', 28).code).toBe('NO_SPACE');
+  });
+});
+
+describe('host path safety', () => {
+  it('refuses names that would escape the destination', () => {
+    for (const bad of ['..', '.', 'a/b', '..\\..\\x', 'x\0y', 'C:evil', '']) expect(unsafeNameReason(bad)).toBeDefined();
+    expect(unsafeNameReason('...')).toBeUndefined();
+    expect(unsafeNameReason('naïve.py')).toBeUndefined();
+    expect(() => safeHostJoin('/tmp/d', ['sub', '..'], '/x')).toThrow(/refusing/);
+    expect(safeHostJoin('/tmp/d', ['sub', 'a.py'], '/x')).toBe('/tmp/d/sub/a.py');
+  });
+});
+
+describe('ignore rules', () => {
+  const rules = new IgnoreRules(DEFAULT_IGNORES).addFile('# comment\n*.log\n/build/\ndocs/**/*.md\n!keep.log\nsecret?.txt\n');
+  it.each([
+    ['.git', true, true],
+    ['a/__pycache__', true, true],
+    ['x.log', false, true],
+    ['deep/x.log', false, true],
+    ['keep.log', false, false],
+    ['build', true, true],
+    ['src/build', true, false],
+    ['build', false, false],
+    ['docs/a/b/c.md', false, true],
+    ['docs/c.md', false, true],
+    ['secret1.txt', false, true],
+    ['secret10.txt', false, false],
+    ['main.py', false, false],
+  ])('%s (dir %s) ignored: %s', (rel, dir, expected) => {
+    expect(rules.ignores(rel, dir)).toBe(expected);
+  });
+});
+
+describe('sync planner', () => {
+  const local = [
+    { rel: 'lib', kind: 'dir' as const, size: 0 },
+    { rel: 'lib/a.py', kind: 'file' as const, size: 3, sha256: 'aa' },
+    { rel: 'main.py', kind: 'file' as const, size: 5, sha256: 'bb' },
+    { rel: 'new.py', kind: 'file' as const, size: 1, sha256: 'cc' },
+  ];
+  const remote = [
+    { rel: 'lib', kind: 'dir' as const, size: 0 },
+    { rel: 'lib/a.py', kind: 'file' as const, size: 3, sha256: 'aa' },
+    { rel: 'main.py', kind: 'file' as const, size: 5, sha256: 'zz' },
+    { rel: 'old', kind: 'dir' as const, size: 0 },
+    { rel: 'old/x.py', kind: 'file' as const, size: 1 },
+    { rel: 'data.log', kind: 'file' as const, size: 1 },
+  ];
+  it('uploads only what differs and deletes only with --delete, children first, sparing ignored files', () => {
+    const ignore = new IgnoreRules(['*.log']);
+    const keep = planSync(local, remote, { ignore });
+    expect(keep.uploads).toEqual([
+      { rel: 'main.py', reason: 'changed' },
+      { rel: 'new.py', reason: 'new' },
+    ]);
+    expect(keep.unchanged).toEqual(['lib/a.py']);
+    expect(keep.deletes).toEqual([]);
+    const del = planSync(local, remote, { delete: true, ignore });
+    expect(del.deletes).toEqual([
+      { rel: 'old/x.py', kind: 'file' },
+      { rel: 'old', kind: 'dir' },
+    ]);
+  });
+});
+
+describe('tree layout', () => {
+  it('draws connectors and sizes as mpremote does', () => {
+    const tree = {
+      name: '/',
+      kind: 'dir' as const,
+      size: 0,
+      children: [
+        { name: 'lib', kind: 'dir' as const, size: 0, children: [{ name: 'a.py', kind: 'file' as const, size: 2048, children: [] }] },
+        { name: 'main.py', kind: 'file' as const, size: 10, children: [] },
+      ],
+    };
+    expect(formatTree(tree, 'none')).toBe(':/\n├── lib\n│   └── a.py\n└── main.py\n');
+    expect(formatTree(tree, 'human')).toBe(':/\n├── lib\n│   └── [  2.0K]  a.py\n└── [    10]  main.py\n');
+  });
+});
+
+describe('progress line', () => {
+  const fakeStream = (isTTY: boolean) => {
+    const writes: string[] = [];
+    return { writes, stream: { isTTY, columns: 100, write: (s: string) => writes.push(s) } as unknown as NodeJS.WriteStream };
+  };
+
+  it('stays quiet for the first second, then draws throttled bytes, rate and ETA, and erases itself', async () => {
+    const { progressLine } = await import('../cli/fs/progress.js');
+    let t = 0;
+    const { writes, stream } = fakeStream(true);
+    const p = progressLine(stream, () => t);
+    p.update({ file: '/a.bin', bytesDone: 5000, bytesTotal: 100_000 });
+    expect(writes).toEqual([]);
+    t = 2000;
+    p.update({ file: '/a.bin', bytesDone: 20_000, bytesTotal: 100_000 });
+    t = 2050;
+    p.update({ file: '/a.bin', bytesDone: 21_000, bytesTotal: 100_000 });
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toContain('/a.bin  19.5K/97.7K 20%  9.8K/s  ETA 8s');
+    p.done();
+    expect(writes.at(-1)).toBe('\r\x1b[K');
+  });
+
+  it('prints nothing when stderr is not a terminal', async () => {
+    const { progressLine } = await import('../cli/fs/progress.js');
+    const { writes, stream } = fakeStream(false);
+    const p = progressLine(stream, () => 5000);
+    p.update({ file: '/a.bin', bytesDone: 1, bytesTotal: 2 });
+    p.done();
+    expect(writes).toEqual([]);
+  });
+});

@@ -1,0 +1,77 @@
+// Drives a serial console the way a person or a tool would: write bytes, wait for text to appear.
+export interface ByteLink {
+  write(data: Uint8Array): Promise<void>;
+  onData(listener: (chunk: Uint8Array) => void): void;
+  close(): Promise<void>;
+}
+
+export class BoardConsole {
+  private buf = Buffer.alloc(0);
+  private waiters: Array<() => void> = [];
+
+  constructor(readonly link: ByteLink) {
+    link.onData((chunk) => {
+      this.buf = Buffer.concat([this.buf, Buffer.from(chunk)]);
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  /** Everything received since the last take(), as latin1 text (bytes stay bytes). */
+  take(): string {
+    const s = this.buf.toString('latin1');
+    this.buf = Buffer.alloc(0);
+    return s;
+  }
+
+  async send(text: string | Uint8Array): Promise<void> {
+    await this.link.write(typeof text === 'string' ? Buffer.from(text, 'latin1') : text);
+  }
+
+  /** Wait until the received text matches; returns and consumes everything up to the end of the match. */
+  async expect(pattern: string | RegExp, timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = this.buf.toString('latin1');
+      const idx = typeof pattern === 'string' ? text.indexOf(pattern) : text.search(pattern);
+      if (idx >= 0) {
+        const len = typeof pattern === 'string' ? pattern.length : (text.slice(idx).match(pattern)![0].length);
+        this.buf = this.buf.subarray(Buffer.byteLength(text.slice(0, idx + len), 'latin1'));
+        return text.slice(0, idx + len);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${JSON.stringify(String(pattern))}; got ${JSON.stringify(text.slice(-400))}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Get to a clean friendly prompt whatever state the board is in. */
+  async friendlyPrompt(): Promise<void> {
+    await this.send('\r\x03\x03\x02');
+    await this.expect('>>> ');
+    await new Promise((r) => setTimeout(r, 50));
+    this.take();
+  }
+
+  /** Enter the raw REPL from anywhere. */
+  async rawRepl(): Promise<void> {
+    await this.friendlyPrompt();
+    await this.send('\x01');
+    await this.expect('raw REPL; CTRL-B to exit\r\n>');
+  }
+
+  /** Plain raw-REPL exec: returns [stdout, stderr]. */
+  async rawExec(code: string, timeoutMs = 5000): Promise<[string, string]> {
+    await this.send(code + '\x04');
+    await this.expect('OK', timeoutMs);
+    const out = await this.expect('\x04', timeoutMs);
+    const err = await this.expect('\x04', timeoutMs);
+    await this.expect('>', timeoutMs);
+    return [out.slice(0, -1), err.slice(0, -1)];
+  }
+}

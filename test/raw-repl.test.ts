@@ -1,0 +1,229 @@
+// The raw REPL client against a scripted MicroPython peer over real TCP sockets.
+import { afterEach, describe, expect, it } from 'vitest';
+import { openBoard } from '../cli/api.js';
+import { connectBoard, openTransport } from '../protocol/connect.js';
+import { BoardError } from '../protocol/errors.js';
+import { RawReplClient, type RawReplOptions } from '../protocol/raw-repl.js';
+import { servePeer, type PeerOptions, type PeerServer } from './helpers/scripted-peer.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(peerOpts: PeerOptions = {}, clientOpts: RawReplOptions = {}): Promise<{ server: PeerServer; board: RawReplClient }> {
+  const server = await servePeer(peerOpts);
+  const board = new RawReplClient(await openTransport(server.url), { enterTimeoutMs: 3000, ...clientOpts });
+  cleanups.push(async () => {
+    await board.close().catch(() => {});
+    await server.close();
+  });
+  return { server, board };
+}
+
+async function rejection(p: Promise<unknown>): Promise<BoardError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(BoardError);
+  return err as BoardError;
+}
+
+describe('raw REPL client', () => {
+  it('runs code with one soft reset per connection and streams stdout', async () => {
+    const { server, board } = await setup();
+    const chunks: string[] = [];
+    const r = await board.exec("print('hi')", { onStdout: (t) => chunks.push(t) });
+    expect(r).toEqual({ stdout: 'hi\r\n', stderr: '' });
+    expect(chunks.join('')).toBe('hi\r\n');
+    expect(await board.eval('42')).toBe('42');
+    expect(server.peer!.softResets).toBe(1);
+    expect(server.peer!.programs).toEqual(["print('hi')", 'print(repr(42))']);
+    expect(server.peer!.pasteUsed).toBe(2);
+  });
+
+  it('skips the soft reset with resume and leaves the board in the friendly REPL on close', async () => {
+    const { server, board } = await setup({}, { resume: true });
+    await board.exec('x = 1');
+    expect(server.peer!.softResets).toBe(0);
+    await board.close();
+    const sent = server.peer!.received;
+    expect(sent.slice(-2)).toEqual([0x0d, 0x02]);
+  });
+
+  it('rejects with DEVICE_EXCEPTION carrying the traceback, and keeps working after', async () => {
+    const { board } = await setup();
+    const stderr: string[] = [];
+    const err = await rejection(board.exec("raise ValueError('bad')", { onStderr: (t) => stderr.push(t) }));
+    expect(err.code).toBe('DEVICE_EXCEPTION');
+    expect(err.message).toBe('ValueError: bad');
+    expect(String(err.details.traceback)).toContain('Traceback (most recent call last)');
+    expect(stderr.join('')).toBe(err.details.traceback);
+    expect(await board.exec("raise OSError('x')", { allowError: true })).toMatchObject({ stderr: expect.stringContaining('OSError: x') });
+    expect(await board.eval('7')).toBe('7');
+  });
+
+  it('never exceeds the raw-paste window, waiting for each credit', async () => {
+    const { server, board } = await setup({ window: 32, creditDelayMs: 3 });
+    const code = `${'# padding line\n'.repeat(60)}print('done')`;
+    expect((await board.exec(code)).stdout).toBe('done\r\n');
+    expect(server.peer!.overruns).toBe(0);
+    expect(server.peer!.programs[0]).toBe(code);
+    expect(server.peer!.pasteUsed).toBe(1);
+  });
+
+  it('stops sending when the board ends raw-paste early and reports its error', async () => {
+    const { server, board } = await setup({ window: 16, stopPasteAfter: 20 });
+    const err = await rejection(board.exec(`x = (\n${'1,\n'.repeat(100)}`));
+    expect(err.code).toBe('DEVICE_EXCEPTION');
+    expect(err.message).toContain('SyntaxError');
+    expect(server.peer!.overruns).toBe(0);
+    expect(await board.eval('5')).toBe('5');
+  });
+
+  it.each([['refuse' as const], ['old-firmware' as const]])('falls back to plain raw mode when raw-paste is %s', async (mode) => {
+    const { server, board } = await setup({ rawPaste: mode });
+    expect(await board.eval("'a'")).toBe("'a'");
+    expect(await board.eval('2')).toBe('2');
+    expect(server.peer!.pasteUsed).toBe(0);
+    // Asked once, then plain raw mode for the rest of the connection.
+    const requests = server.peer!.received.filter((b, i, all) => b === 0x05 && all[i + 1] === 0x41).length;
+    expect(requests).toBe(1);
+    expect(server.peer!.programs).toEqual(["print(repr('a'))", 'print(repr(2))']);
+  });
+
+  it('gives up on a silent device with NO_REPL at the deadline', async () => {
+    const { board } = await setup({ silent: true }, { enterTimeoutMs: 800 });
+    const t0 = Date.now();
+    const err = await rejection(board.exec('pass'));
+    const took = Date.now() - t0;
+    expect(err.code).toBe('NO_REPL');
+    expect(err.message).toContain('received: nothing');
+    expect(took).toBeGreaterThanOrEqual(750);
+    expect(took).toBeLessThan(2500);
+  });
+
+  it('reports garbage bytes escaped in NO_REPL', async () => {
+    const { board } = await setup({ garbage: true }, { enterTimeoutMs: 600 });
+    const err = await rejection(board.exec('pass'));
+    expect(err.code).toBe('NO_REPL');
+    expect(err.message).toMatch(/received: ".*\\xfe\\x00.*"/);
+  });
+
+  it('gets through a board that keeps printing', async () => {
+    const { board } = await setup({ chatty: 'tick 12345\r\n' });
+    expect(await board.eval('3')).toBe('3');
+  });
+
+  it('waits out a board that is still booting, within the deadline', async () => {
+    const { board } = await setup({ bootMs: 700 }, { enterTimeoutMs: 4000 });
+    expect(await board.eval('4')).toBe('4');
+  });
+
+  it('accepts a banner ending in \\r\\r\\n', async () => {
+    const { board } = await setup({ bannerEol: '\r\r\n' });
+    expect(await board.eval('8')).toBe('8');
+  });
+
+  it('rejects with LINK_LOST when the link drops mid-command', async () => {
+    const { board } = await setup();
+    const err = await rejection(board.exec('DISCONNECT = 1'));
+    expect(err.code).toBe('LINK_LOST');
+  });
+
+  it('keeps UTF-8 sequences split across reads whole', async () => {
+    const bytes = new TextEncoder().encode('héllo → 🐍\r\n');
+    const { board } = await setup({ run: () => ({ stdout: [...bytes].map((b) => Uint8Array.of(b)) }) });
+    const chunks: string[] = [];
+    const r = await board.exec('anything', { onStdout: (t) => chunks.push(t) });
+    expect(r.stdout).toBe('héllo → 🐍\r\n');
+    expect(chunks.join('')).toBe('héllo → 🐍\r\n');
+    expect(chunks.every((c) => !c.includes('\ufffd'))).toBe(true);
+  });
+
+  it('interrupts the program on the board when the signal aborts', async () => {
+    const { server, board } = await setup();
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const err = await rejection(board.exec('while True: pass  # FOREVER', { signal: ac.signal }));
+    expect(err.code).toBe('INTERRUPTED');
+    expect(String(err.details.stderr)).toContain('KeyboardInterrupt');
+    expect(server.peer!.received.at(-1)).toBe(0x03);
+    expect(await board.eval('9')).toBe('9');
+  });
+
+  it('interrupt() stops a started program that holds the link', async () => {
+    const { board } = await setup();
+    const running = await board.start('FOREVER');
+    const done = running.done.then(
+      () => 'resolved',
+      (e: BoardError) => e.code,
+    );
+    await board.interrupt();
+    expect(await done).toBe('DEVICE_EXCEPTION'); // the KeyboardInterrupt traceback
+    expect(await board.eval('2')).toBe('2');
+  });
+
+  it('times out a program and gets back to the prompt', async () => {
+    const { board } = await setup();
+    const err = await rejection(board.exec('FOREVER', { timeoutMs: 100 }));
+    expect(err.code).toBe('TIMEOUT');
+    expect(await board.eval('1')).toBe('1');
+  });
+
+  it('serialises concurrent callers on one link', async () => {
+    const { board } = await setup();
+    const results = await Promise.all([board.eval('1'), board.eval('2'), board.eval('3')]);
+    expect(results).toEqual(['1', '2', '3']);
+  });
+
+  it('soft-resets on request and stays usable', async () => {
+    const { server, board } = await setup({}, { resume: true });
+    await board.softReset();
+    await board.softReset();
+    expect(server.peer!.softResets).toBe(2);
+    expect(await board.eval('6')).toBe('6');
+  });
+
+  it('feeds a started program its stdin and settles when it ends', async () => {
+    const { board } = await setup();
+    const running = await board.start('import sys\nline = sys.stdin.readline()');
+    await running.write(new TextEncoder().encode('ünïcode\n'));
+    expect(await running.done).toEqual({ stdout: 'got:ünïcode\r\n', stderr: '' });
+    expect(await board.eval('1')).toBe('1');
+  });
+});
+
+describe('connecting without a port', () => {
+  it('falls back to the virtual board (through the injected factory) with a note', async () => {
+    const server = await servePeer();
+    const asked: string[] = [];
+    const { board, note } = await connectBoard(undefined, {
+      virtual: (spec) => {
+        asked.push(spec);
+        return openTransport(server.url);
+      },
+    });
+    try {
+      expect(asked).toEqual(['virtual']);
+      expect(note).toMatch(/virtual board/);
+      expect(await board.eval('12')).toBe('12');
+    } finally {
+      await board.close();
+      await server.close();
+    }
+  });
+
+  it('is what the library entry openBoard() returns for a port', async () => {
+    const server = await servePeer();
+    const board = await openBoard(server.url);
+    try {
+      expect(board.transport.kind).toBe('socket');
+      expect((await board.exec("print('lib')")).stdout).toBe('lib\r\n');
+    } finally {
+      await board.close();
+      await server.close();
+    }
+  });
+});
