@@ -14,6 +14,10 @@ const CTRL_C = 0x03;
 // slower. Calls this close together mean a busy-wait, which we turn into a real wait.
 const SPIN_GAP_MS = 0.002;
 const SPIN_CALLS = 16;
+// Once a busy-wait has gone on this long it is a long sleep: wake less often (a sleep may end up to
+// SPIN_MAX_WAIT_MS late, well inside what FreeRTOS-based ports show).
+const SPIN_LONG_MS = 50;
+const SPIN_MAX_WAIT_MS = 4;
 // Added to the clock when Ctrl-C arrives: ends the VM's C-level busy-wait at once, and is invisible to Python
 // because ticks_ms() is masked to 30 bits.
 const CLOCK_WARP = 2 ** 31;
@@ -37,6 +41,7 @@ export class BoardRuntime implements VmHost {
   private warp = 0;
   private lastTick = 0;
   private spinCalls = 0;
+  private spinSince = 0;
   private lastPoll = 0;
   private readonly pollers: Array<() => void> = [];
   private readonly plugins: VmPlugin[] = [];
@@ -219,9 +224,12 @@ export class BoardRuntime implements VmHost {
     if (now - this.lastTick < SPIN_GAP_MS) {
       if (++this.spinCalls > SPIN_CALLS) {
         this.spinCalls = 0;
-        this.waitInput(1);
+        this.waitInput(now - this.spinSince > SPIN_LONG_MS ? SPIN_MAX_WAIT_MS : 1);
       }
-    } else this.spinCalls = 0;
+    } else {
+      this.spinCalls = 0;
+      this.spinSince = now;
+    }
     this.drainInput();
     if (now - this.lastPoll >= 1) {
       this.lastPoll = now;
