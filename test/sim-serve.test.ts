@@ -1,0 +1,116 @@
+// `boardctl sim serve` as other tools meet it: a pty path on the first line, a symlink, serving across clients,
+// TCP with one client at a time, and our own CLI driving the served board.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readlinkSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { SerialPort } from 'serialport';
+import { BoardConsole } from './helpers/board-console.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const cli = join(root, 'dist/cli/main.js');
+const home = mkdtempSync(join(tmpdir(), 'boardctl-serve-'));
+const env = { ...process.env, BOARDCTL_HOME: home };
+const run = promisify(execFile);
+
+function serve(args: string[]): Promise<{ child: ChildProcess; first: string }> {
+  const child = spawn(process.execPath, [cli, 'sim', 'serve', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (first) => resolve({ child, first }));
+    child.once('exit', (code) => reject(new Error(`sim serve exited ${code}`)));
+  });
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  return exited;
+}
+
+async function openPty(path: string): Promise<BoardConsole> {
+  const port = new SerialPort({ path, baudRate: 115200, hupcl: false, autoOpen: false });
+  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+  return new BoardConsole({
+    write: (d) => new Promise((resolve, reject) => port.write(Buffer.from(d), (err) => (err ? reject(err) : resolve()))),
+    onData: (l) => port.on('data', (d: Buffer) => l(d)),
+    close: () => new Promise((resolve) => port.close(() => resolve())),
+  });
+}
+
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+describe('sim serve on a pseudo-terminal', () => {
+  let child: ChildProcess;
+  let pty: string;
+  const link = join(home, 'board-link');
+
+  beforeAll(async () => {
+    const started = await serve(['--link', link]);
+    child = started.child;
+    expect(started.first).toMatch(/^pty: \/dev\/pts\/\d+$/);
+    pty = started.first.slice('pty: '.length);
+  });
+  afterAll(async () => {
+    expect(await stop(child)).toBe(0);
+    expect(existsSync(link)).toBe(false);
+  });
+
+  it('links the pty and keeps serving while clients come and go', async () => {
+    expect(readlinkSync(link)).toBe(pty);
+    for (let i = 0; i < 3; i++) {
+      const con = await openPty(link);
+      await con.friendlyPrompt();
+      await con.send(`print(${i} * 11)\r`);
+      expect(await con.expect('>>> ')).toContain(`${i * 11}\r\n`);
+      await con.link.close();
+    }
+  });
+
+  it('runs our own CLI against the served board: exec, eval, chaining, soft reset, resume', async () => {
+    const { stdout } = await run(process.execPath, [cli, '-p', pty, 'exec', 'x = 6', '+', 'eval', 'x * 7'], { env });
+    expect(stdout.trim()).toBe('42');
+    const soft = await run(process.execPath, [cli, '-p', pty, 'exec', 'y = 1', '+', 'soft-reset', '+', 'exec', "print('y' in globals())"], { env });
+    expect(soft.stdout.trim()).toBe('False');
+    await run(process.execPath, [cli, '-p', pty, 'exec', 'z = 5'], { env });
+    const resumed = await run(process.execPath, [cli, '-p', pty, 'resume', 'eval', 'z'], { env });
+    expect(resumed.stdout.trim()).toBe('5');
+  });
+});
+
+describe('sim serve on TCP', () => {
+  it('serves one client at a time and tells the second the board is busy', async () => {
+    await run(process.execPath, [cli, 'sim', 'create', 'tcpboard', '--profile', 'esp32s3'], { env });
+    const { child, first } = await serve(['tcpboard', '--tcp', '127.0.0.1:0']);
+    try {
+      const m = /^tcp: 127\.0\.0\.1:(\d+)$/.exec(first);
+      expect(m).not.toBeNull();
+      const port = Number(m![1]);
+      const a = net.connect(port, '127.0.0.1');
+      await new Promise((r) => a.once('connect', r));
+      const con = new BoardConsole({
+        write: (d) => new Promise((resolve) => a.write(d, () => resolve())),
+        onData: (l) => a.on('data', l),
+        close: async () => void a.end(),
+      });
+      await con.friendlyPrompt();
+      const b = net.connect(port, '127.0.0.1');
+      const reply = await new Promise<string>((resolve) => {
+        let text = '';
+        b.on('data', (d) => (text += d.toString()));
+        b.on('close', () => resolve(text));
+      });
+      expect(reply).toMatch(/board busy/);
+      await con.send('import sys\rprint(sys.implementation._machine)\r');
+      expect(await con.expect('Generic ESP32S3 module with ESP32S3\r\n>>> ')).toBeTruthy();
+      a.destroy();
+    } finally {
+      expect(await stop(child)).toBe(0);
+    }
+  });
+});
