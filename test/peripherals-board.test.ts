@@ -1,0 +1,95 @@
+// Issue 7 acceptance on the real virtual board (worker, link, resets): the programs users write first run
+// unchanged, and the hardware is steerable from outside while they run.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VirtualBoard } from '../emulator/board.js';
+import { createBoard } from '../emulator/board-store.js';
+import { BoardConsole } from './helpers/board-console.js';
+
+const home = mkdtempSync(join(tmpdir(), 'boardctl-hw-'));
+let board: VirtualBoard;
+let con: BoardConsole;
+
+beforeAll(async () => {
+  createBoard('hw', { home });
+  board = await VirtualBoard.open('hw', { home });
+  await board.whenReady();
+  const t = board.attach();
+  con = new BoardConsole({ write: (d) => t.write(d), onData: (l) => t.onData(l), close: () => t.close() });
+});
+afterAll(async () => {
+  await board.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+const leds = async () => ((await board.controlRequest({ plugin: 'hw', op: 'get', args: { what: 'leds' } })) as { leds: { pin: number; on: boolean }[] }).leds;
+
+describe('machine on the virtual board', () => {
+  it('blinks the LED on Pin 2, visible from outside', async () => {
+    await con.rawRepl();
+    const [, err] = await con.rawExec('from machine import Pin\nled = Pin(2, Pin.OUT)\nled.on()');
+    expect(err).toBe('');
+    expect((await leds()).find((l) => l.pin === 2)?.on).toBe(true);
+    await con.rawExec('led.off()');
+    expect((await leds()).find((l) => l.pin === 2)?.on).toBe(false);
+  });
+
+  it('runs a button IRQ handler through micropython.schedule while the program sleeps', async () => {
+    await con.send(
+      'from machine import Pin\nimport micropython, time\npressed = []\n' +
+        'def later(p):\n    pressed.append(p)\n' +
+        'btn = Pin(0, Pin.IN, Pin.PULL_UP)\n' +
+        'btn.irq(lambda p: micropython.schedule(later, 1), Pin.IRQ_FALLING)\n' +
+        'for i in range(100):\n    time.sleep_ms(10)\n    if pressed: break\nprint("pressed", pressed)\x04',
+    );
+    await con.expect('OK');
+    await new Promise((r) => setTimeout(r, 100));
+    await board.controlRequest({ plugin: 'hw', op: 'set', args: { what: 'pin', pin: 0, level: 0 } });
+    expect(await con.expect('\x04')).toBe('pressed [1]\r\n\x04');
+    await con.expect('\x04>');
+    await board.controlRequest({ plugin: 'hw', op: 'set', args: { what: 'pin', pin: 0, level: null } });
+  });
+
+  it('reads the TMP102 at 0x48 over I2C and follows the temperature set from outside', async () => {
+    await board.controlRequest({ plugin: 'hw', op: 'set', args: { what: 'temp', value: 31.5 } });
+    const [out, err] = await con.rawExec(
+      'from machine import I2C, Pin\ni2c = I2C(0, scl=Pin(18), sda=Pin(19))\nprint(i2c.scan())\n' +
+        'd = i2c.readfrom(0x48, 2)\nraw = ((d[0] << 8) | d[1]) >> 4\nprint(raw * 0.0625)',
+    );
+    expect(err).toBe('');
+    expect(out).toContain('72'); // 0x48
+    expect(out).toContain('31.5\r\n');
+    const [, missing] = await con.rawExec('i2c.readfrom(0x21, 1)');
+    expect(missing).toContain('OSError: [Errno 19] ENODEV');
+  });
+
+  it('fades a PWM duty cycle', async () => {
+    const [out, err] = await con.rawExec(
+      'from machine import PWM, Pin\npwm = PWM(Pin(2), freq=1000)\nfor d in range(0, 65536, 8192):\n    pwm.duty_u16(d)\nprint(pwm.freq(), pwm.duty_u16())\npwm.deinit()',
+    );
+    expect(err).toBe('');
+    expect(out).toBe('1000 57344\r\n');
+  });
+
+  it('resets on an unfed WDT and reports WDT_RESET; a fed one keeps running', async () => {
+    const [fed] = await con.rawExec(
+      'from machine import WDT\nimport time\nw = WDT(timeout=200)\nfor i in range(10):\n    time.sleep_ms(50)\n    w.feed()\nprint("fed ok")',
+    );
+    expect(fed).toBe('fed ok\r\n');
+    await con.send('import time\nwhile True: time.sleep_ms(10)\x04');
+    await con.expect('MicroPython v1.27.0', 5000); // the watchdog reset the board
+    await con.rawRepl();
+    const [cause] = await con.rawExec('import machine\nprint(machine.reset_cause() == machine.WDT_RESET)');
+    expect(cause).toBe('True\r\n');
+  });
+
+  it('wakes from deepsleep with DEEPSLEEP_RESET, keeping RTC memory', async () => {
+    await con.send('import machine\nmachine.RTC().memory(b"cycle1")\nmachine.deepsleep(200)\x04');
+    await con.expect('MicroPython v1.27.0', 5000);
+    await con.rawRepl();
+    const [out] = await con.rawExec('import machine\nprint(machine.reset_cause() == machine.DEEPSLEEP_RESET, machine.RTC().memory())');
+    expect(out).toBe("True b'cycle1'\r\n");
+  });
+});
