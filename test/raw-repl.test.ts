@@ -5,6 +5,7 @@ import { connectBoard, openTransport } from '../protocol/connect.js';
 import { BoardError } from '../protocol/errors.js';
 import { RawReplClient, type RawReplOptions } from '../protocol/raw-repl.js';
 import { servePeer, type PeerOptions, type PeerServer } from './helpers/scripted-peer.js';
+import { rejection } from './helpers/rejection.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -21,14 +22,6 @@ async function setup(peerOpts: PeerOptions = {}, clientOpts: RawReplOptions = {}
   return { server, board };
 }
 
-async function rejection(p: Promise<unknown>): Promise<BoardError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(BoardError);
-  return err as BoardError;
-}
 
 describe('raw REPL client', () => {
   it('runs code with one soft reset per connection and streams stdout', async () => {

@@ -14,20 +14,13 @@ import { RawReplClient } from '../protocol/raw-repl.js';
 import type { Transport } from '../protocol/transport.js';
 import { COM, CONTROL, DO, IAC, OPT_BINARY, OPT_COM_PORT, SB, SE, SERVER_OFFSET, WILL } from '../protocol/transports/rfc2217.js';
 import { ScriptedPeer } from './helpers/scripted-peer.js';
+import { rejection } from './helpers/rejection.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function rejection(p: Promise<unknown>): Promise<BoardError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(BoardError);
-  return err as BoardError;
-}
 
 function closed(t: Transport): Promise<Error | undefined> {
   return new Promise((resolve) => t.onClose(resolve));

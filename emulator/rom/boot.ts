@@ -51,6 +51,15 @@ interface RomInfo {
   classic: boolean;
 }
 
+// The C3 and S3 ROMs name reset causes alike.
+const NEWER_ROM_RESETS: RomInfo['reset'] = {
+  'power-on': [0x1, 'POWERON'],
+  hard: [0x1, 'POWERON'],
+  'bootloader-exit': [0x1, 'POWERON'],
+  wdt: [0x7, 'TG0WDT_SYS_RST'],
+  deepsleep: [0x5, 'DSLEEP'],
+};
+
 const ROMS: Record<EspChipName, RomInfo> = {
   ESP32: {
     banner: ['ets Jun  8 2016 00:22:57', ''],
@@ -67,26 +76,14 @@ const ROMS: Record<EspChipName, RomInfo> = {
   },
   'ESP32-C3': {
     banner: ['ESP-ROM:esp32c3-api1-20210207', 'Build:Feb  7 2021'],
-    reset: {
-      'power-on': [0x1, 'POWERON'],
-      hard: [0x1, 'POWERON'],
-      'bootloader-exit': [0x1, 'POWERON'],
-      wdt: [0x7, 'TG0WDT_SYS_RST'],
-      deepsleep: [0x5, 'DSLEEP'],
-    },
+    reset: NEWER_ROM_RESETS,
     flashBoot: 0xc,
     download: 'boot:0x5 (DOWNLOAD(USB/UART0/1))',
     classic: false,
   },
   'ESP32-S3': {
     banner: ['ESP-ROM:esp32s3-20210327', 'Build:Mar 27 2021'],
-    reset: {
-      'power-on': [0x1, 'POWERON'],
-      hard: [0x1, 'POWERON'],
-      'bootloader-exit': [0x1, 'POWERON'],
-      wdt: [0x7, 'TG0WDT_SYS_RST'],
-      deepsleep: [0x5, 'DSLEEP'],
-    },
+    reset: NEWER_ROM_RESETS,
     flashBoot: 0x8,
     download: 'boot:0x0 (DOWNLOAD(USB/UART0))',
     classic: false,
