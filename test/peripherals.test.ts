@@ -11,7 +11,7 @@ afterEach(() => {
   board = undefined;
 });
 
-async function open(profile: keyof typeof PROFILES = 'esp32', parts?: Parameters<typeof openStandaloneBoard>[1]['parts']) {
+async function open(profile: keyof typeof PROFILES = 'esp32', parts?: NonNullable<Parameters<typeof openStandaloneBoard>[1]>['parts']) {
   board = await openStandaloneBoard(PROFILES[profile], parts ? { parts } : {});
   return board;
 }

@@ -1,8 +1,9 @@
 // Type declarations for the MicroPython WebAssembly package, which ships none.
 declare module '@micropython/micropython-webassembly-pyscript' {
   export interface LoadOptions {
-    stdout?: (data: Uint8Array | string) => void;
-    stderr?: (data: Uint8Array | string) => void;
+    /** Lines as strings (linebuffer: true, the default) or raw bytes (linebuffer: false). */
+    stdout?: ((data: string) => void) | ((data: Uint8Array) => void);
+    stderr?: ((data: string) => void) | ((data: Uint8Array) => void);
     stdin?: () => number | null | undefined;
     linebuffer?: boolean;
     heapsize?: number;
