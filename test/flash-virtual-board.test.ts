@@ -51,6 +51,16 @@ const links: Array<[string, (name: string) => Promise<Opened>]> = [
       return { transport, board: () => serving.board, close: async () => (await transport.close(), await serving.close()) };
     },
   ],
+  [
+    'RFC 2217 (DTR/RTS carried over Telnet)',
+    async (name) => {
+      const serving = await serveBoard({ name, home, rfc2217: '127.0.0.1:0' });
+      await serving.board.whenReady();
+      const transport = await openTransport(`rfc2217://127.0.0.1:${serving.tcp!.port}`);
+      expect(transport.hasControlLines).toBe(true);
+      return { transport, board: () => serving.board, close: async () => (await transport.close(), await serving.close()) };
+    },
+  ],
 ];
 
 describe.each(links)('flashing the virtual board over %s', (label, open) => {

@@ -12,7 +12,7 @@ import { expandShortcut, parsePortSpec } from '../protocol/port-spec.js';
 import { guessBoard, listPortsFromSysfs } from '../protocol/ports.js';
 import { RawReplClient } from '../protocol/raw-repl.js';
 import type { Transport } from '../protocol/transport.js';
-import { COM, CONTROL, DO, IAC, OPT_BINARY, OPT_COM_PORT, SB, SE, SERVER_OFFSET, WILL } from '../protocol/transports/rfc2217.js';
+import { COM, CONTROL, DO, IAC, OPT_BINARY, OPT_COM_PORT, SB, SE, SERVER_OFFSET, WILL } from '../protocol/telnet.js';
 import { ScriptedPeer } from './helpers/scripted-peer.js';
 import { rejection } from './helpers/rejection.js';
 

@@ -28,13 +28,15 @@ export function registerSimCommands(program: Command, ctx: () => CliContext): vo
     .description('run a virtual board on a pseudo-terminal (or TCP) for other serial tools; prints "pty: PATH" first')
     .option('--link <path>', 'also make a symlink to the pty at PATH')
     .option('--tcp <host:port>', 'serve on a raw TCP socket instead of a pty (host defaults to 127.0.0.1)')
+    .option('--rfc2217 <host:port>', 'serve RFC 2217 (baud and DTR/RTS, for resets) on TCP instead of a pty')
     .option('--baud <rate>', 'emulate a UART at this baud rate (8N1) in both directions', parseBaud)
-    .action(async (name: string | undefined, opts: { link?: string; tcp?: string; baud?: number }) => {
+    .action(async (name: string | undefined, opts: { link?: string; tcp?: string; rfc2217?: string; baud?: number }) => {
+      if (opts.tcp && opts.rfc2217) throw new BoardError('USAGE', 'choose one of --tcp and --rfc2217');
       const { serveBoard } = await import('../../emulator/link/serve.js');
-      const serving = await serveBoard({ name: name ?? 'default', link: opts.link, tcp: opts.tcp, baud: opts.baud });
+      const serving = await serveBoard({ name: name ?? 'default', ...opts });
       const out = ctx().out;
       if (serving.ptyPath) out.text(`pty: ${serving.ptyPath}\n`);
-      if (serving.tcp) out.text(`tcp: ${serving.tcp.host}:${serving.tcp.port}\n`);
+      if (serving.tcp) out.text(`${opts.rfc2217 ? 'rfc2217' : 'tcp'}: ${serving.tcp.host}:${serving.tcp.port}\n`);
       out.doc({ board: serving.board.name, pty: serving.ptyPath, tcp: serving.tcp, link: opts.link });
       out.note(`serving virtual board '${serving.board.name}' (${serving.board.profile.name}); Ctrl-C stops`);
       await new Promise<void>((resolve) => {

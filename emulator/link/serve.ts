@@ -4,6 +4,7 @@ import { symlinkSync, rmSync, lstatSync } from 'node:fs';
 import { VirtualBoard } from '../board.js';
 import { PtyServer } from './pty-server.js';
 import { startTcpServer, parseHostPort } from './tcp-server.js';
+import { serveRfc2217 } from './rfc2217-server.js';
 import { startControlServer } from './control-server.js';
 
 export interface ServeOptions {
@@ -13,6 +14,8 @@ export interface ServeOptions {
   link?: string;
   /** Serve on TCP instead of a pty. */
   tcp?: string;
+  /** Serve RFC 2217 (with DTR/RTS and baud) on TCP instead of a pty. */
+  rfc2217?: string;
   /** Emulate a UART at this baud rate. */
   baud?: number;
 }
@@ -30,9 +33,11 @@ export async function serveBoard(opts: ServeOptions): Promise<Serving> {
   try {
     const control = await startControlServer(board.stored.dir, (req) => board.controlRequest(req));
     closers.push(() => control.close());
-    if (opts.tcp) {
-      const { host, port } = parseHostPort(opts.tcp);
-      const srv = await startTcpServer({ host, port, attach: () => board.attach({ baud: opts.baud }) });
+    const tcp = opts.rfc2217 ?? opts.tcp;
+    if (tcp) {
+      const { host, port } = parseHostPort(tcp);
+      const attach = () => board.attach({ baud: opts.baud });
+      const srv = await startTcpServer({ host, port, attach, serve: opts.rfc2217 ? serveRfc2217 : undefined });
       closers.push(() => srv.close());
       return { board, tcp: { host: srv.address.address, port: srv.address.port }, close: () => closeAll(closers, board) };
     }

@@ -1,4 +1,5 @@
-// Serves a virtual board on a raw TCP socket (socket://HOST:PORT for our client, esptool and mpremote).
+// Serves a virtual board on TCP: raw (socket://HOST:PORT for our client, esptool and mpremote) or, with another
+// serve function, RFC 2217.
 import net from 'node:net';
 import type { Transport } from '../../protocol/transport.js';
 
@@ -7,6 +8,14 @@ export interface TcpServerOptions {
   port: number;
   /** Opens the board's link for one client; throws BoardError BOARD_BUSY while another holds it. */
   attach(): Transport;
+  /** How a connected client talks to the link (default: raw bytes both ways). */
+  serve?(sock: net.Socket, link: Transport): void;
+}
+
+/** Raw TCP: bytes pass unchanged both ways. */
+export function pipeRaw(sock: net.Socket, link: Transport): void {
+  link.onData((chunk) => sock.write(chunk));
+  sock.on('data', (d) => void link.write(d).catch(() => sock.destroy()));
 }
 
 export async function startTcpServer(opts: TcpServerOptions): Promise<{ address: net.AddressInfo; close(): Promise<void> }> {
@@ -21,8 +30,7 @@ export async function startTcpServer(opts: TcpServerOptions): Promise<{ address:
       return;
     }
     sockets.add(sock);
-    link.onData((chunk) => sock.write(chunk));
-    sock.on('data', (d) => void link.write(d).catch(() => sock.destroy()));
+    (opts.serve ?? pipeRaw)(sock, link);
     const done = () => {
       sockets.delete(sock);
       void link.close();

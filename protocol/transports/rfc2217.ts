@@ -4,45 +4,14 @@ import type { Socket } from 'node:net';
 import type { ControlLines, Transport } from '../transport.js';
 import { LinkEvents } from './link-events.js';
 import { SocketLink, connectSocket, parseHostPort } from './tcp.js';
+import {
+  COM, CONTROL, DO, DONT, IAC, OPT_BINARY, OPT_COM_PORT, OPT_ECHO, OPT_SGA, SERVER_OFFSET, TelnetParser, WILL, WONT,
+  escapeIac, subnegotiationFrame,
+} from '../telnet.js';
 
-export const IAC = 255;
-export const DONT = 254;
-export const DO = 253;
-export const WONT = 252;
-export const WILL = 251;
-export const SB = 250;
-export const SE = 240;
-
-export const OPT_BINARY = 0;
-export const OPT_ECHO = 1;
-export const OPT_SGA = 3;
-export const OPT_COM_PORT = 44;
-
-/** COM-PORT-OPTION sub-commands sent by the client; the server answers with the same code + 100. */
-export const COM = { SET_BAUDRATE: 1, SET_DATASIZE: 2, SET_PARITY: 3, SET_STOPSIZE: 4, SET_CONTROL: 5 } as const;
-export const SERVER_OFFSET = 100;
-/** SET-CONTROL values. */
-export const CONTROL = { NO_FLOW_CONTROL: 1, DTR_ON: 8, DTR_OFF: 9, RTS_ON: 11, RTS_OFF: 12 } as const;
 const PARITY_NONE = 1;
 const STOPBITS_ONE = 1;
-
 const ACK_TIMEOUT_MS = 1000;
-
-/** Double every 0xFF so the receiver does not take it for a Telnet command. */
-export function escapeIac(data: Uint8Array): Uint8Array {
-  let extra = 0;
-  for (const b of data) if (b === IAC) extra++;
-  if (extra === 0) return data;
-  const out = new Uint8Array(data.length + extra);
-  let j = 0;
-  for (const b of data) {
-    out[j++] = b;
-    if (b === IAC) out[j++] = IAC;
-  }
-  return out;
-}
-
-type ParseState = 'data' | 'iac' | 'option' | 'sb' | 'sb-iac';
 
 class Rfc2217Transport implements Transport {
   readonly kind = 'rfc2217' as const;
@@ -55,10 +24,7 @@ class Rfc2217Transport implements Transport {
   private comPortState: 'pending' | 'on' | 'off' = 'pending';
   private comPortWaiters: Array<() => void> = [];
   private readonly ackWaiters = new Map<number, Array<(value: Uint8Array) => void>>();
-  // Incoming Telnet parser state.
-  private state: ParseState = 'data';
-  private optionVerb = 0;
-  private sub: number[] = [];
+  private readonly parser = new TelnetParser();
 
   constructor(readonly path: string, baudRate: number) {
     this.currentBaud = baudRate;
@@ -132,8 +98,7 @@ class Rfc2217Transport implements Transport {
       list.push(done);
       this.ackWaiters.set(command + SERVER_OFFSET, list);
     });
-    const body = escapeIac(Uint8Array.from([OPT_COM_PORT, command, ...value]));
-    await this.link.write(Uint8Array.from([IAC, SB, ...body, IAC, SE]));
+    await this.link.write(subnegotiationFrame([OPT_COM_PORT, command, ...value]));
     return reply;
   }
 
@@ -157,47 +122,11 @@ class Rfc2217Transport implements Transport {
   }
 
   private receive(chunk: Uint8Array): void {
-    const data: number[] = [];
-    for (const b of chunk) {
-      switch (this.state) {
-        case 'data':
-          if (b === IAC) this.state = 'iac';
-          else data.push(b);
-          break;
-        case 'iac':
-          if (b === IAC) {
-            data.push(IAC);
-            this.state = 'data';
-          } else if (b === SB) {
-            this.sub = [];
-            this.state = 'sb';
-          } else if (b === WILL || b === WONT || b === DO || b === DONT) {
-            this.optionVerb = b;
-            this.state = 'option';
-          } else {
-            this.state = 'data'; // NOP, GA and friends carry nothing for us
-          }
-          break;
-        case 'option':
-          this.negotiate(this.optionVerb, b);
-          this.state = 'data';
-          break;
-        case 'sb':
-          if (b === IAC) this.state = 'sb-iac';
-          else this.sub.push(b);
-          break;
-        case 'sb-iac':
-          if (b === IAC) {
-            this.sub.push(IAC);
-            this.state = 'sb';
-          } else {
-            if (b === SE) this.subnegotiation(Uint8Array.from(this.sub));
-            this.state = 'data';
-          }
-          break;
-      }
+    for (const e of this.parser.push(chunk)) {
+      if (e.type === 'data') this.events.emitData(e.data);
+      else if (e.type === 'option') this.negotiate(e.verb, e.option);
+      else this.subnegotiation(e.body);
     }
-    if (data.length) this.events.emitData(Uint8Array.from(data));
   }
 
   /** Answer WILL/WONT/DO/DONT, replying only when an option's state changes so two peers never loop. */
