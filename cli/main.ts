@@ -57,6 +57,11 @@ function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals:
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0) {
+    // No arguments: the TUI on a terminal, else a headless demo (ink/React load only for the TUI).
+    if (process.stdin.isTTY && process.stdout.isTTY && !process.env.CI) return (await import('./tui/app.js')).runTui();
+    return (await import('./tui/headless-demo.js')).runHeadlessDemo();
+  }
   const abort = new AbortController();
   let interrupts = 0;
   process.on('SIGINT', () => {

@@ -1,0 +1,171 @@
+// The TUI's one connection: a Transport from the same openTransport() the CLI uses, shown as a terminal in
+// the REPL pane. File and flash operations borrow the link (the REPL pane pauses meanwhile): a raw REPL
+// client attached to the open transport for files, the bare transport for the ESP bootloader.
+import { openTransport } from '../api.js';
+import type { Board } from '../../protocol/board.js';
+import { RawReplClient } from '../../protocol/raw-repl.js';
+import type { Transport } from '../../protocol/transport.js';
+import { Utf8Stream } from '../../protocol/utf8-stream.js';
+import { TerminalBuffer } from './terminal-buffer.js';
+
+export type LinkMode = 'disconnected' | 'friendly' | 'raw' | 'bootloader';
+
+export interface LinkStatus {
+  mode: LinkMode;
+  port?: string;
+  baud?: number;
+  /** os.uname().machine: the board as its firmware names itself. */
+  board?: string;
+  /** os.uname().release: the MicroPython version. */
+  version?: string;
+  /** The operation holding the link, while one runs. */
+  activity?: string;
+  progress?: { done: number; total: number };
+  /** The last thing worth telling the user (an error or a result). */
+  message?: string;
+  error?: boolean;
+}
+
+/** Redraws at most this often however fast the board prints (the screen only needs ~20 Hz). */
+const NOTIFY_MS = 50;
+
+export class BoardLink {
+  readonly terminal: TerminalBuffer;
+  status: LinkStatus = { mode: 'disconnected' };
+  private transport: Transport | undefined;
+  private text = new Utf8Stream();
+  /** While an operation borrows the link its bytes are protocol, not REPL output. */
+  private paused = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<() => void>();
+  private notifyTimer: NodeJS.Timeout | undefined;
+
+  constructor(scrollback = 2000) {
+    this.terminal = new TerminalBuffer(scrollback);
+  }
+
+  get connected(): boolean {
+    return this.transport !== undefined;
+  }
+
+  /** Called (throttled) after any change of the terminal or the status. */
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async connect(port: string): Promise<void> {
+    await this.disconnect();
+    this.update({ mode: 'disconnected', port, message: `connecting to ${port}…`, error: false });
+    let t: Transport;
+    try {
+      t = await openTransport(port);
+    } catch (err) {
+      this.update({ message: (err as Error).message, error: true });
+      throw err;
+    }
+    this.transport = t;
+    this.text = new Utf8Stream();
+    t.onData((bytes) => {
+      if (this.paused) return;
+      this.terminal.write(this.text.push(bytes));
+      this.notify();
+    });
+    t.onClose((err) => {
+      if (this.transport !== t) return;
+      this.transport = undefined;
+      this.update({ mode: 'disconnected', activity: undefined, message: err ? `${t.path}: link lost (${err.message})` : `${t.path}: closed`, error: !!err });
+    });
+    this.status = { mode: 'friendly', port: t.path, baud: t.baudRate, message: `connected to ${t.path}` };
+    this.notify();
+    await this.identify();
+  }
+
+  async disconnect(): Promise<void> {
+    await this.queue;
+    const t = this.transport;
+    if (!t) return;
+    this.transport = undefined;
+    await t.close().catch(() => undefined);
+    this.update({ mode: 'disconnected', board: undefined, version: undefined, message: `disconnected from ${t.path}` });
+  }
+
+  /** Keys typed in the REPL pane, byte for byte (dropped while an operation holds the link). */
+  sendKeys(bytes: Uint8Array): void {
+    if (!this.transport || this.paused) return;
+    void this.transport.write(bytes).catch(() => undefined);
+  }
+
+  /** Run file operations with a raw REPL client on the open link; the board is back at `>>>` afterwards. */
+  withBoard<T>(activity: string, fn: (board: Board) => Promise<T>): Promise<T> {
+    return this.exclusive(activity, 'raw', async (t) => {
+      // resume: no soft reset, so what the user set up in the REPL (an IRQ handler, variables) survives.
+      const client = new RawReplClient(t, { resume: true });
+      let failed = true;
+      try {
+        const result = await fn(client);
+        failed = false;
+        return result;
+      } finally {
+        await client.release().catch(() => undefined);
+        // After a failure the client may not know it is still in the raw REPL: Ctrl-B leaves it either way.
+        if (failed) await t.write(Uint8Array.of(0x0d, 0x02)).catch(() => undefined);
+      }
+    });
+  }
+
+  /** Lend the bare link (the ESP bootloader protocol); the board reboots into MicroPython afterwards. */
+  withTransport<T>(activity: string, fn: (transport: Transport) => Promise<T>): Promise<T> {
+    return this.exclusive(activity, 'bootloader', fn);
+  }
+
+  progress(done: number, total: number): void {
+    this.status = { ...this.status, progress: { done, total } };
+    this.notify();
+  }
+
+  /** Tell the user how an action went (the status line's message). */
+  report(message: string, error = false): void {
+    this.update({ message, error });
+  }
+
+  private exclusive<T>(activity: string, mode: LinkMode, fn: (t: Transport) => Promise<T>): Promise<T> {
+    const run = this.queue.then(async () => {
+      const t = this.transport;
+      if (!t) throw new Error('not connected to a board');
+      this.paused = true;
+      this.update({ mode, activity, progress: undefined });
+      try {
+        return await fn(t);
+      } finally {
+        this.paused = false;
+        this.text = new Utf8Stream();
+        this.update({ mode: this.transport ? 'friendly' : 'disconnected', activity: undefined, progress: undefined });
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async identify(): Promise<void> {
+    try {
+      const { stdout } = await this.withBoard('identifying the board', (b) => b.exec('import os\nu = os.uname()\nprint(u.release)\nprint(u.machine)'));
+      const [version, board] = stdout.split(/\r?\n/);
+      this.update({ version, board });
+    } catch (err) {
+      this.update({ message: `no MicroPython answer: ${(err as Error).message}`, error: true });
+    }
+  }
+
+  private update(change: Partial<LinkStatus>): void {
+    this.status = { ...this.status, ...change };
+    this.notify();
+  }
+
+  private notify(): void {
+    this.notifyTimer ??= setTimeout(() => {
+      this.notifyTimer = undefined;
+      this.listeners.forEach((l) => l());
+    }, NOTIFY_MS);
+  }
+}
