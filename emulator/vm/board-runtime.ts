@@ -21,6 +21,9 @@ const SPIN_MAX_WAIT_MS = 4;
 // Added to the clock when Ctrl-C arrives: ends the VM's C-level busy-wait at once, and is invisible to Python
 // because ticks_ms() is masked to 30 bits.
 const CLOCK_WARP = 2 ** 31;
+// time.sleep() waits on the host in slices of this length, running the pollers (timers, IRQs, watchdog) between
+// them: the 10 ms tick of the FreeRTOS-based ports, and about 100 wake-ups a second while a program sleeps.
+const SLEEP_SLICE_MS = 10;
 
 export interface RunOutcome {
   error?: string;
@@ -195,12 +198,21 @@ export class BoardRuntime implements VmHost {
     return this.pendingInput.length > 0 || this.input.available() > 0;
   }
 
-  /** Block the worker until link input arrives or timeoutMs passes (pollers keep running). */
-  waitInput(timeoutMs: number): void {
+  /** Block the worker until link input arrives or timeoutMs passes; true when a Ctrl-C interrupted. */
+  waitInput(timeoutMs: number): boolean {
     this.flush();
     const seen = this.input.signal();
     if (this.input.available() === 0) this.input.wait(seen, timeoutMs);
-    this.drainInput();
+    return this.drainInput();
+  }
+
+  /** time.sleep for Python: a real wait, cut short by Ctrl-C or a reset request. */
+  sleepMs(ms: number): void {
+    const end = performance.now() + ms;
+    for (let left = ms; left > 0 && !this.pendingReset; left = end - performance.now()) {
+      this.runPollers();
+      if (this.waitInput(Math.min(left, SLEEP_SLICE_MS))) return;
+    }
   }
 
   /** stdin for Python: up to n bytes, blocking until at least one arrives (or a Ctrl-C or reset). */
@@ -260,6 +272,7 @@ export class BoardRuntime implements VmHost {
       version: 'v1.27.0 on 2025-12-10',
       frozen: Object.keys(frozen).filter((n) => n !== '_boardrt').join(','),
       stdin_read: (n: number) => this.stdinRead(n),
+      sleep_ms: (ms: number) => this.sleepMs(ms),
     });
     for (const plugin of this.plugins) {
       for (const [name, mod] of Object.entries(plugin.jsModules ?? {})) this.vm.registerJsModule(name, mod);

@@ -133,16 +133,20 @@ def _input(prompt=''):
 
 
 class _Time(_Module):
+    # The VM's own sleeps spin on the clock; these wait on the host instead (idle CPU, prompt Ctrl-C).
     def sleep(self, s):
-        _rtime.sleep(s)
+        _board.sleep_ms(s * 1000)
         check()
 
     def sleep_ms(self, ms):
-        _rtime.sleep_ms(ms)
+        _board.sleep_ms(ms)
         check()
 
     def sleep_us(self, us):
-        _rtime.sleep_us(us)
+        if us >= 1000:
+            _board.sleep_ms(us / 1000)
+        else:
+            _rtime.sleep_us(us)
         check()
 
 
