@@ -61,7 +61,9 @@ async function cli(...args: string[]): Promise<CliRun> {
   return { stdout, stderr, error, json };
 }
 
-const py = async (code: string) => (await board.exec(code)).stdout.replace(/\r\n/g, '\n');
+/** Run Python on the board; W(path, data) writes a file and closes it (littlefs commits data on close). */
+const py = async (code: string) =>
+  (await board.exec(`def W(p,d):\n with open(p,'w' if isinstance(d,str) else 'wb') as f:f.write(d)\n${code}`)).stdout.replace(/\r\n/g, '\n');
 const boardRead = async (path: string) => Buffer.from((await py(`import binascii;print(binascii.hexlify(open(${JSON.stringify(path)},'rb').read()).decode())`)).trim(), 'hex');
 const boardExists = async (path: string) => (await py(`import os\ntry:\n os.stat(${JSON.stringify(path)});print(1)\nexcept OSError:print(0)`)).trim() === '1';
 const boardNames = async (dir: string) => (await py(`import os;print(sorted(os.listdir(${JSON.stringify(dir)})))`)).trim();
@@ -76,7 +78,7 @@ function hostTree(root: string, files: Record<string, string | Uint8Array>): voi
 
 describe('listing and reading', () => {
   beforeAll(async () => {
-    await py("import os\nos.mkdir('/ls1')\nos.mkdir('/ls1/sub')\nopen('/ls1/a.py','w').write('print(1)\\n')\nopen('/ls1/b.bin','wb').write(bytes(range(256)))");
+    await py("import os\nos.mkdir('/ls1')\nos.mkdir('/ls1/sub')\nW('/ls1/a.py','print(1)\\n')\nW('/ls1/b.bin',bytes(range(256)))");
   });
 
   it('ls prints sizes and marks directories; ls -l adds times; a missing path is an error', async () => {
@@ -135,7 +137,7 @@ describe('cp', () => {
   });
 
   it('replaces an existing file and copies board to board', async () => {
-    await py("open('/cp2.txt','w').write('old')");
+    await py("W('/cp2.txt','old')");
     writeFileSync(join(host, 'new.txt'), 'new content');
     await cli('cp', join(host, 'new.txt'), ':/cp2.txt');
     expect((await boardRead('/cp2.txt')).toString()).toBe('new content');
@@ -169,7 +171,7 @@ describe('cp', () => {
     const r = await cli('cp', join(host, 'flat'), ':/nr');
     expect(r.error?.message).toMatch(/is a directory.*-r/);
     expect(await boardExists('/nr')).toBe(false);
-    await py("open('/afile','w').write('x')");
+    await py("W('/afile','x')");
     const many = await cli('cp', join(host, 'flat', 'a.py'), join(host, 'flat', 'b.py'), ':/afile');
     expect(many.error?.message).toMatch(/Not a directory/);
   });
@@ -180,7 +182,7 @@ describe('cp', () => {
     expect(r.error?.message).toBe(':/nodir/sub/ok.py: No such file or directory');
     expect(r.error?.exitCode).toBe(1);
     const good = await cli('--json', 'cp', join(host, 'ok.py'), ':/ok.py');
-    expect(good.json[0]).toMatchObject({ command: 'cp', ok: true, files: [{ path: ':/ok.py', size: 2, ok: true }] });
+    expect(good.json[0]).toMatchObject({ command: 'cp', ok: true, files: [{ path: '/ok.py', board: true, size: 2, ok: true }] });
   });
 
   it('handles non-ASCII names both ways', async () => {
@@ -195,7 +197,7 @@ describe('cp', () => {
   });
 
   it('refuses board names that would escape the host destination', async () => {
-    await py("import os\nos.mkdir('/evil')\nopen('/evil/..\\\\..\\\\escaped.txt','w').write('pwned')\nopen('/evil/fine.txt','w').write('ok')");
+    await py("import os\nos.mkdir('/evil')\nW('/evil/..\\\\..\\\\escaped.txt','pwned')\nW('/evil/fine.txt','ok')");
     const dest = join(host, 'evil-dest');
     const r = await cli('cp', '-r', ':/evil', dest);
     expect(r.error?.code).toBe('UNSAFE_PATH');
@@ -213,7 +215,7 @@ describe('rm, mkdir, rmdir, touch', () => {
     expect((await cli('mkdir', '-p', '/m1/a/b')).error).toBeUndefined();
     expect((await cli('mkdir', '/m1/a')).error?.message).toBe(':/m1/a: File exists');
     expect((await cli('mkdir', '/m1/x/y')).error?.message).toBe(':/m1/x/y: No such file or directory');
-    await py("open('/m1/t.txt','w').write('keep')");
+    await py("W('/m1/t.txt','keep')");
     expect((await cli('touch', '/m1/t.txt', '/m1/new.txt')).error).toBeUndefined();
     expect((await boardRead('/m1/t.txt')).toString()).toBe('keep');
     expect((await boardRead('/m1/new.txt')).length).toBe(0);
@@ -233,7 +235,7 @@ describe('rm, mkdir, rmdir, touch', () => {
 
 describe('transfer safety', () => {
   it('an aborted upload leaves the old file intact, no temp file behind, and the board at a prompt', async () => {
-    await py("open('/keep.bin','wb').write(b'old contents')");
+    await py("W('/keep.bin',b'old contents')");
     const stop = new AbortController();
     const big = randomBytes(400_000);
     const err = await uploadFiles(board, [{ dest: '/keep.bin', data: big }], [], {
@@ -249,7 +251,7 @@ describe('transfer safety', () => {
     expect((await board.exec('print(6*7)')).stdout.trim()).toBe('42');
   });
 
-  it('an aborted download on a 115200-baud link leaves no host file or temp file and the board at a prompt', async () => {
+  it('on a 115200-baud link, aborted uploads and downloads stop within a moment and leave everything as it was', async () => {
     const { openBoard } = await import('../cli/api.js');
     const { createBoard } = await import('../emulator/board-store.js');
     createBoard('fs-paced');
@@ -266,13 +268,25 @@ describe('transfer safety', () => {
       expect((err as BoardError).code).toBe('INTERRUPTED');
       expect(readdirSync(dir)).toEqual([]);
       expect((await paced.exec('print(6*7)')).stdout.trim()).toBe('42');
+
+      const upStop = new AbortController();
+      const started = Date.now();
+      const upErr = await uploadFiles(paced, [{ dest: '/bigdown.bin', data: randomBytes(200_000) }], [], {
+        signal: upStop.signal,
+        onProgress: (p) => p.bytesDone > 10_000 && upStop.abort(),
+      }).catch((e: unknown) => e);
+      expect((upErr as BoardError).code).toBe('INTERRUPTED');
+      expect(Date.now() - started).toBeLessThan(10_000); // 200 KB would take 18 s at this speed
+      const still = (await paced.exec("import hashlib,binascii\nprint(binascii.hexlify(hashlib.sha256(open('/bigdown.bin','rb').read()).digest()).decode())")).stdout.trim();
+      expect(still).toBe(sha(Buffer.concat(Array.from({ length: 100 }, () => Buffer.from(Array.from({ length: 1024 }, (_, i) => i % 256))))));
+      expect((await paced.exec('import os;print(os.listdir("/"))')).stdout).not.toContain('.~bctmp.');
     } finally {
       await paced.close();
     }
   });
 
   it('clears upload debris in the target directory on the next upload', async () => {
-    await py("import os\nos.mkdir('/deb')\nopen('/deb/.~bctmp.x.py','w').write('half')");
+    await py("import os\nos.mkdir('/deb')\nW('/deb/.~bctmp.x.py','half')");
     writeFileSync(join(host, 'y.py'), 'y');
     await cli('cp', join(host, 'y.py'), ':/deb/');
     expect(await boardNames('/deb')).toBe("['y.py']");
@@ -340,7 +354,7 @@ describe('sync', () => {
   });
 
   it('--dry-run reports without touching the board; --delete removes extras but keeps ignored files', async () => {
-    await py("open('/app/stale.py','w').write('old')\nopen('/app/board.log','w').write('keep me')");
+    await py("W('/app/stale.py','old')\nW('/app/board.log','keep me')");
     writeFileSync(join(local, 'main.py'), 'print("v2")\n');
     const dry = await cli('sync', '--delete', '--dry-run', local, ':/app');
     expect(dry.stdout).toContain('would delete :/app/stale.py');

@@ -2,7 +2,8 @@
 // the sync planner and host-path safety.
 import { describe, expect, it } from 'vitest';
 import { boardBasename, boardDirname, joinBoardPath, resolveBoardPath } from '../protocol/fs/board-path.js';
-import { boardFsError, parseOSError } from '../protocol/fs/errno.js';
+import { boardFsError, mapBoardException, parseOSError } from '../protocol/fs/errno.js';
+import { BoardError } from '../protocol/errors.js';
 import { safeHostJoin, unsafeNameReason } from '../protocol/fs/host-names.js';
 import { IgnoreRules, DEFAULT_IGNORES } from '../protocol/fs/ignore.js';
 import { parsePyStr, splitReprLine } from '../protocol/fs/py-repr.js';
@@ -57,6 +58,13 @@ describe('board output parsing', () => {
     expect(err.message).toBe(':lib/x.py: No such file or directory');
     expect(err.code).toBe('DEVICE_OSERROR');
     expect(boardFsError('big', 28).code).toBe('NO_SPACE');
+  });
+
+  it('turns an uncaught board OSError into the path error and leaves other errors alone', () => {
+    const died = new BoardError('DEVICE_EXCEPTION', 'OSError: [Errno 5] EIO', { traceback: 'Traceback (most recent call last):\r\nOSError: [Errno 5] EIO\r\n' });
+    expect((mapBoardException(died, '/a.bin') as BoardError).message).toBe(':/a.bin: Input/output error');
+    const other = new BoardError('DEVICE_EXCEPTION', 'MemoryError: ', { traceback: 'MemoryError: \r\n' });
+    expect(mapBoardException(other, '/a.bin')).toBe(other);
   });
 });
 

@@ -10,15 +10,15 @@ import {
   boardTree,
   diskUsage,
   listPaths,
-  readBoardFile,
   resolveOnBoard,
   runPathOp,
   type Outcome,
 } from '../../protocol/fs/operations.js';
 import type { PathOp } from '../../protocol/fs/snippets.js';
 import { copyPaths } from '../../protocol/fs/copy.js';
+import { readBoardFiles } from '../../protocol/fs/download.js';
 import { syncFolder } from '../../protocol/fs/sync.js';
-import type { FileResult } from '../../protocol/fs/upload.js';
+import { fileResultError, type FileResult } from '../../protocol/fs/upload.js';
 import { formatDiskUsage, formatListing, formatTree } from '../fs/format.js';
 import { progressLine } from '../fs/progress.js';
 import { Output } from '../output.js';
@@ -67,15 +67,7 @@ function throwFailures(run: Run, errors: BoardError[], details: Record<string, u
 const outcomeErrors = <T>(outcomes: Outcome<T>[], shown: string[]) =>
   outcomes.flatMap((o, i) => (o.ok ? [] : [boardFsError(shown[i] ?? o.path, o.errno)]));
 
-function fileErrors(results: FileResult[]): BoardError[] {
-  return results
-    .filter((r) => !r.ok)
-    .map((r) =>
-      r.errno && r.errno > 0
-        ? new BoardError(r.errno === 28 ? 'NO_SPACE' : 'DEVICE_OSERROR', `${r.path}: ${r.error}`, { path: r.path, errno: r.errno })
-        : new BoardError(r.error?.startsWith('refusing') ? 'UNSAFE_PATH' : 'DEVICE_OSERROR', `${r.path}: ${r.error}`, { path: r.path }),
-    );
-}
+const fileErrors = (results: FileResult[]) => results.filter((r) => !r.ok).map(fileResultError);
 
 /** Board path arguments of the non-cp commands (the `:` is optional there). */
 const boardArgs = (paths: string[]) => paths.map(stripBoardMarker);
@@ -115,18 +107,14 @@ const COMMANDS: Record<string, Define> = {
       .argument('<paths...>', 'board files')
       .action(
         action(deps, async (run, paths: string[]) => {
-          const errors: BoardError[] = [];
-          for (const [i, abs] of (await resolveOnBoard(run.board, boardArgs(paths))).entries()) {
-            try {
-              const data = await readBoardFile(run.board, abs, { signal: run.signal });
-              if (run.out.json) run.out.doc({ command: 'cat', path: abs, text: Buffer.from(data).toString('utf8') });
-              else process.stdout.write(data);
-            } catch (err) {
-              if (!(err instanceof BoardError) || err.code === 'INTERRUPTED') throw err;
-              errors.push(new BoardError(err.code, `:${boardArgs(paths)[i]}${err.message.slice(err.message.indexOf(':', 1))}`, err.details));
-            }
+          const shown = boardArgs(paths);
+          const files = await readBoardFiles(run.board, await resolveOnBoard(run.board, shown), { signal: run.signal });
+          for (const { result, data } of files) {
+            if (!result.ok) continue;
+            if (run.out.json) run.out.doc({ command: 'cat', path: result.path, text: Buffer.from(data).toString('utf8') });
+            else process.stdout.write(data);
           }
-          throwFailures(run, errors, {});
+          throwFailures(run, fileErrors(files.map((f, i) => ({ ...f.result, path: shown[i]! }))), {});
         }),
       ),
   cp: (cmd, deps) =>
@@ -251,7 +239,7 @@ function defineSync(cmd: Command, deps: FsDeps): void {
         for (const u of plan.uploads) run.out.text(`${verb}upload ${u.rel} (${u.reason})\n`);
         run.out.text(`${plan.uploads.length} to upload, ${plan.deletes.length} to delete, ${plan.unchanged.length} unchanged${opts.dryRun ? ' (dry run)' : ''}\n`);
         const errors = [
-          ...fileErrors(result.files.filter((f) => !f.ok).map((f) => ({ ...f, path: `:${f.path}` }))),
+          ...fileErrors(result.files),
           ...result.deleteErrors.map((d) => boardFsError(d.path, d.errno)),
         ];
         run.out.doc({ command: 'sync', ok: errors.length === 0, dryRun: opts.dryRun === true, plan, files: result.files });

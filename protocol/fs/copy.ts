@@ -8,7 +8,7 @@ import type { Board } from '../board.js';
 import { BoardError } from '../errors.js';
 import { boardBasename, hasTrailingSlash, isBoardArg, joinBoardPath, stripBoardMarker } from './board-path.js';
 import { downloadFiles, readBoardFiles } from './download.js';
-import { errnoText, ENOENT, EISDIR } from './errno.js';
+import { errnoText, ENOENT } from './errno.js';
 import { safeHostJoin } from './host-names.js';
 import { walkLocal } from './local-tree.js';
 import { resolveOnBoard, statPaths, walkBoard, type EntryKind } from './operations.js';
@@ -33,7 +33,15 @@ interface Job {
   to: Endpoint;
 }
 
-const failed = (path: string, error: string, errno?: number): FileResult => ({ path, size: 0, ok: false, error, ...(errno ? { errno } : {}) });
+/** A source that could not be copied, named as the user wrote it. */
+const failed = (ep: Endpoint, error: string, extra: Partial<FileResult> = {}): FileResult => ({
+  path: ep.board ? stripBoardMarker(ep.shown) || ep.path : ep.shown || ep.path,
+  board: ep.board,
+  size: 0,
+  ok: false,
+  error,
+  ...extra,
+});
 
 function hostKind(path: string): EntryKind | undefined {
   try {
@@ -84,12 +92,13 @@ export async function copyPaths(board: Board, sources: string[], dest: string, o
 
   for (const src of from) {
     if (!src.kind) {
-      results.push(failed(src.shown, errnoText(src.errno ?? ENOENT), src.errno));
+      const errno = src.errno ?? ENOENT;
+      results.push(failed(src, errnoText(errno), src.board ? { errno } : { code: 'LOCAL_IO' }));
       continue;
     }
     const name = src.board ? boardBasename(src.path) : basename(src.path);
     if (src.kind === 'dir' && !opts.recursive) {
-      results.push(failed(src.shown, 'is a directory (not copied; use -r)', EISDIR));
+      results.push(failed(src, 'is a directory (not copied; use -r)'));
       continue;
     }
     let target: Endpoint;
@@ -97,7 +106,7 @@ export async function copyPaths(board: Board, sources: string[], dest: string, o
       if (!to!.board && src.board) safeHostJoin(to!.path, [name], src.path); // board-supplied name
       target = destDir || (src.kind === 'dir' && to!.kind === 'dir') ? childOf(to!, name) : to!;
     } catch (err) {
-      results.push(failed(src.shown, (err as Error).message));
+      results.push(failed(src, (err as Error).message, { code: 'UNSAFE_PATH' }));
       continue;
     }
     if (src.kind === 'file') {
@@ -116,7 +125,7 @@ export async function copyPaths(board: Board, sources: string[], dest: string, o
       }
     } catch (err) {
       if (!(err instanceof BoardError) || err.code !== 'UNSAFE_PATH') throw err;
-      results.push(failed(src.shown, err.message));
+      results.push(failed(src, err.message, { code: 'UNSAFE_PATH' }));
     }
   }
   for (const d of hostDirs) mkdirSync(d, { recursive: true });
@@ -131,9 +140,6 @@ async function listTree(board: Board, src: Endpoint): Promise<{ rel: string; kin
   return walk.kind === 'dir' ? walk.entries : [];
 }
 
-/** Results name board files the way the user marks them (`:/lib/x.py`). */
-const onBoard = (r: FileResult): FileResult => ({ ...r, path: `:${r.path}` });
-
 async function runJobs(board: Board, jobs: Job[], boardDirs: string[], opts: CopyOptions): Promise<FileResult[]> {
   const results: FileResult[] = [];
   const uploads: UploadItem[] = [];
@@ -142,25 +148,25 @@ async function runJobs(board: Board, jobs: Job[], boardDirs: string[], opts: Cop
   const fetched = b2b.length ? await readBoardFiles(board, b2b.map((j) => j.from.path), opts) : [];
   fetched.forEach((f, i) => {
     if (f.result.ok) uploads.push({ dest: b2b[i]!.to.path, data: f.data });
-    else results.push(onBoard(f.result));
+    else results.push(f.result);
   });
   for (const j of jobs) {
     if (j.from.board || !j.to.board) continue;
     try {
       uploads.push({ dest: j.to.path, data: readFileSync(j.from.path) });
     } catch (err) {
-      results.push(failed(j.from.path, (err as Error).message));
+      results.push(failed(j.from, (err as Error).message, { code: 'LOCAL_IO' }));
     }
   }
-  if (uploads.length || boardDirs.length) results.push(...(await uploadFiles(board, uploads, boardDirs, opts)).map(onBoard));
+  if (uploads.length || boardDirs.length) results.push(...(await uploadFiles(board, uploads, boardDirs, opts)));
   const downloads = jobs.filter((j) => j.from.board && !j.to.board);
   if (downloads.length) {
-    results.push(...(await downloadFiles(board, downloads.map((j) => ({ src: j.from.path, dest: j.to.path })), opts)).map(onBoard));
+    results.push(...(await downloadFiles(board, downloads.map((j) => ({ src: j.from.path, dest: j.to.path })), opts)));
   }
   for (const j of jobs) {
     if (j.from.board || j.to.board) continue;
     copyFileSync(j.from.path, j.to.path);
-    results.push({ path: j.to.path, size: statSync(j.to.path).size, ok: true });
+    results.push({ path: j.to.path, board: false, size: statSync(j.to.path).size, ok: true });
   }
   return results;
 }

@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Board } from '../board.js';
 import { BoardError } from '../errors.js';
 import { boardCapabilities } from './capabilities.js';
-import { errnoText } from './errno.js';
+import { errnoText, mapBoardException } from './errno.js';
 import { senderSource } from './snippets.js';
 import type { FileResult, TransferOptions } from './upload.js';
 
@@ -27,7 +27,7 @@ interface Sink {
 
 /** Run the sender for `paths`, feeding each file to its sink; resolves per-file results. */
 async function receiveFiles(board: Board, paths: string[], sinks: Sink[], opts: TransferOptions): Promise<FileResult[]> {
-  const results: FileResult[] = paths.map((p) => ({ path: p, size: 0, ok: false }));
+  const results: FileResult[] = paths.map((p) => ({ path: p, board: true, size: 0, ok: false }));
   let line = '';
   let current = -1;
   let hash: Hash | undefined;
@@ -41,7 +41,8 @@ async function receiveFiles(board: Board, paths: string[], sinks: Sink[], opts: 
   let bytesDone = 0;
   const onLine = (l: string) => {
     const tag = l[0];
-    if (tag === 'B' || tag === 'E' || tag === 'F') {
+    // Control lines are a letter and a space; base64 never contains a space.
+    if (l[1] === ' ' && (tag === 'B' || tag === 'E' || tag === 'F')) {
       const [, idx, arg, zipped] = l.split(' ');
       const i = Number(idx);
       if (tag === 'B') {
@@ -77,7 +78,14 @@ async function receiveFiles(board: Board, paths: string[], sinks: Sink[], opts: 
   // Answered flow control needs a readable stdin; without one, Ctrl-C is the only way to stop.
   const flow = caps.upload !== 'exec';
   let stopped = false;
-  let answer: ((byte: number) => void) | undefined;
+  let answering = flow;
+  // Answers owed before start() has handed us the writer (fast boards print first) wait here.
+  const owed: number[] = [];
+  let send: ((bytes: Uint8Array) => void) | undefined;
+  const answer = (byte: number) => {
+    owed.push(byte);
+    if (send) send(Uint8Array.from(owed.splice(0)));
+  };
   const onStdout = (text: string) => {
     const parts = (line + text).split('\n');
     line = parts.pop()!;
@@ -86,10 +94,10 @@ async function receiveFiles(board: Board, paths: string[], sinks: Sink[], opts: 
       if (l === 'X') stopped = true;
       const isData = !/^[BEF] /.test(l) && l !== 'X';
       onLine(l);
-      if (isData && current >= 0 && answer) {
+      if (isData && current >= 0 && answering) {
         const abort = opts.signal?.aborted === true;
         answer(abort ? 0x58 : 0x41);
-        if (abort) answer = undefined; // after X, nothing more: the sender reads no further answer
+        if (abort) answering = false; // after X, nothing more: the sender reads no further answer
       }
     }
   };
@@ -99,7 +107,8 @@ async function receiveFiles(board: Board, paths: string[], sinks: Sink[], opts: 
       if (opts.signal?.aborted) throw new BoardError('INTERRUPTED', 'interrupted by Ctrl-C');
       const run = await board.start(code, { onStdout });
       const writes: Promise<void>[] = [];
-      answer = (byte) => writes.push(run.write(Uint8Array.of(byte)).catch(() => {}));
+      send = (bytes) => writes.push(run.write(bytes).catch(() => {}));
+      if (owed.length) send(Uint8Array.from(owed.splice(0)));
       await run.done;
       await Promise.all(writes);
       if (stopped) throw new BoardError('INTERRUPTED', 'interrupted by Ctrl-C');
@@ -108,7 +117,7 @@ async function receiveFiles(board: Board, paths: string[], sinks: Sink[], opts: 
     }
   } catch (err) {
     for (const s of sinks) s.abandon();
-    throw err;
+    throw mapBoardException(err, paths[Math.max(current, 0)]!);
   }
   for (const [i, r] of results.entries()) if (!r.ok) sinks[i]!.abandon();
   return results;

@@ -22,8 +22,6 @@ const ERRNO: Record<number, [name: string, text: string]> = {
 };
 
 export const ENOENT = 2;
-export const EEXIST = 17;
-export const ENOTDIR = 20;
 export const EISDIR = 21;
 export const ENOSPC = 28;
 
@@ -54,4 +52,14 @@ export function boardFsError(boardPath: string, errno: number): BoardError {
     errno,
     errnoName: errnoName(errno),
   });
+}
+
+/**
+ * A board program that died of an OSError we did not catch (a read failing mid-file, say) becomes the
+ * same `:path: reason` error; anything else is returned as it was.
+ */
+export function mapBoardException(err: unknown, boardPath: string): unknown {
+  if (!(err instanceof BoardError) || err.code !== 'DEVICE_EXCEPTION') return err;
+  const errno = parseOSError(String(err.details.traceback ?? err.message));
+  return errno === undefined ? err : boardFsError(boardPath, errno);
 }

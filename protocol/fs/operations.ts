@@ -5,10 +5,8 @@ import { BoardError } from '../errors.js';
 import { resolveBoardPath } from './board-path.js';
 import { boardCapabilities } from './capabilities.js';
 import { boardFsError } from './errno.js';
-import { readBoardFiles } from './download.js';
 import { outputLines, splitReprLine } from './py-repr.js';
 import { listSource, pathOpSource, statvfsSource, walkSource, type PathOp } from './snippets.js';
-import type { TransferOptions } from './upload.js';
 
 export type EntryKind = 'file' | 'dir';
 
@@ -156,14 +154,4 @@ export async function diskUsage(board: Board, path: string): Promise<DiskUsage> 
   const [frsize, blocks, bfree, bavail] = parts.slice(2).map(Number) as [number, number, number, number];
   const total = frsize * blocks;
   return { path, blockSize: frsize, total, used: total - frsize * bfree, free: frsize * bavail };
-}
-
-/** A whole board file in memory. */
-export async function readBoardFile(board: Board, path: string, opts: TransferOptions = {}): Promise<Uint8Array> {
-  const [file] = await readBoardFiles(board, [path], opts);
-  if (!file!.result.ok) {
-    if (file!.result.errno) throw boardFsError(path, file!.result.errno);
-    throw new BoardError('DEVICE_OSERROR', `:${path}: ${file!.result.error ?? 'read failed'}`, { path });
-  }
-  return file!.data;
 }

@@ -4,9 +4,9 @@
 import { createHash } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import type { Board, RunningExec } from '../board.js';
-import { BoardError } from '../errors.js';
+import { BoardError, type ErrorCode } from '../errors.js';
 import { boardCapabilities, type UploadChannel } from './capabilities.js';
-import { boardFsError, errnoText } from './errno.js';
+import { ENOSPC, errnoText, mapBoardException } from './errno.js';
 import { outputLines } from './py-repr.js';
 import {
   DEFLATE_WINDOW_BITS,
@@ -47,6 +47,8 @@ export interface TransferOptions {
 
 export interface FileResult {
   path: string;
+  /** `path` is on the board (messages mark it with `:`). */
+  board: boolean;
   size: number;
   ok: boolean;
   /** Board errno on failure (negative: -1 hash mismatch, -2 size mismatch). */
@@ -54,6 +56,8 @@ export interface FileResult {
   error?: string;
   /** Bytes that crossed the link for this file's data. */
   wireBytes?: number;
+  /** Set for failures that are not board errnos (e.g. UNSAFE_PATH). */
+  code?: ErrorCode;
 }
 
 /** Bytes per exec in the no-stdin fallback (a bytes literal; code is sent at the baud rate too). */
@@ -92,7 +96,7 @@ function prepare(item: UploadItem, channel: UploadChannel, compress: boolean, ha
 }
 
 function resultFor(p: Prepared, code: number): FileResult {
-  const r: FileResult = { path: p.entry.dest, size: p.entry.size, ok: code === 0, wireBytes: p.wire.length };
+  const r: FileResult = { path: p.entry.dest, board: true, size: p.entry.size, ok: code === 0, wireBytes: p.wire.length };
   if (code !== 0) {
     r.errno = code;
     r.error = code === -1 ? 'sha256 mismatch after writing' : code === -2 ? 'size mismatch after writing' : errnoText(code);
@@ -215,6 +219,7 @@ async function uploadByStdin(board: Board, files: Prepared[], dirs: string[], wi
       const end = Math.min(total, (Math.floor(sent / window) + 1) * window);
       await run.write(gather(files, ends, sent, end));
       sent = end;
+      progressFile(); // a paced link resolves writes at wire speed, so acks may never be waited for
     }
     // After an abort the receiver should stop within the data already in flight; if not, Ctrl-C it.
     const timer = abortSent ? setTimeout(() => hardStop.abort(), 5000) : undefined;
@@ -230,7 +235,7 @@ async function uploadByStdin(board: Board, files: Prepared[], dirs: string[], wi
   } catch (err) {
     if (err instanceof BoardError && err.code === 'INTERRUPTED') throw err;
     if (opts.signal?.aborted) throw interrupted();
-    throw err;
+    throw mapBoardException(err, files[codes.size]?.entry.dest ?? files[0]!.entry.dest);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
@@ -308,8 +313,14 @@ async function uploadByExec(board: Board, files: Prepared[], dirs: string[], opt
   return results;
 }
 
-/** Turn a failed per-file result into the error the CLI reports (`:path: No such file or directory`). */
+/** Turn a failed per-file result into the error the CLI reports (`:lib/x.py: No such file or directory`). */
 export function fileResultError(r: FileResult): BoardError {
-  if (r.errno !== undefined && r.errno > 0) return boardFsError(r.path, r.errno);
-  return new BoardError('DEVICE_OSERROR', `:${r.path}: ${r.error ?? 'failed'}`, { path: r.path });
+  const shown = `${r.board ? ':' : ''}${r.path}`;
+  if (r.errno !== undefined && r.errno > 0) {
+    return new BoardError(r.errno === ENOSPC ? 'NO_SPACE' : 'DEVICE_OSERROR', `${shown}: ${errnoText(r.errno)}`, {
+      path: r.path,
+      errno: r.errno,
+    });
+  }
+  return new BoardError(r.code ?? 'DEVICE_OSERROR', `${shown}: ${r.error ?? 'failed'}`, { path: r.path });
 }

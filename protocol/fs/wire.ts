@@ -27,7 +27,7 @@ export function escapeBytes(data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** The inverse, used by tests and by the host-side mirror of the receiver. */
+/** What the receiver does on the board (U in snippets.ts), here so tests can check the round trip. */
 export function unescapeBytes(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(data.length);
   let o = 0;
@@ -36,17 +36,6 @@ export function unescapeBytes(data: Uint8Array): Uint8Array {
     out[o++] = b === ESC ? data[++i]! ^ 0x40 : b;
   }
   return out.slice(0, o);
-}
-
-/**
- * Abort frame for a receiver that is about to read `expect` wire bytes: ESC + abort code, padded so the
- * pending read completes and nothing is left over for the raw REPL to swallow as code.
- */
-export function abortFrame(expect: number): Uint8Array {
-  const out = new Uint8Array(Math.max(2, expect)).fill(0x20);
-  out[0] = ESC;
-  out[1] = ABORT_CODE;
-  return out;
 }
 
 /** A Python bytes literal any MicroPython parses (printable ASCII as is, the rest as \xNN). */
