@@ -28,6 +28,15 @@ export function commandOf(segment: string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * Global options are read before the command name only (so `mkdir -p` and `flash -b` keep their own meaning),
+ * except the flag `--json`, which every command takes and which may stand anywhere: move it to the front.
+ */
+export function hoistJsonFlag(segment: string[]): string[] {
+  const rest = segment.filter((a) => a !== '--json');
+  return rest.length === segment.length ? segment : ['--json', ...rest];
+}
+
 /** With no command at all, boardctl opens the REPL, as mpremote does. */
 export function withDefaultCommand(argv: string[]): string[] {
   if (commandOf(argv) !== undefined || argv.some((a) => ['-h', '--help', '-V', '--version'].includes(a))) return argv;
@@ -61,7 +70,7 @@ export function splitChain(argv: string[]): string[][] {
     }
     current.push(arg);
     if (arg.startsWith('-')) {
-      if (VALUE_OPTIONS.has(arg) && i + 1 < argv.length) current.push(argv[++i]!);
+      if (seenCommand === undefined && VALUE_OPTIONS.has(arg) && i + 1 < argv.length) current.push(argv[++i]!);
     } else if (seenCommand === undefined) {
       seenCommand = arg;
     } else {

@@ -3,7 +3,7 @@
 // registrations only; serial ports, the virtual board's VM and the TUI load inside command actions.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { commandOf, splitChain, withDefaultCommand } from './chain.js';
+import { commandOf, hoistJsonFlag, splitChain, withDefaultCommand } from './chain.js';
 import { registerBoardCommands } from './commands/board.js';
 import { registerDevsCommand } from './commands/devs.js';
 import { registerReplCommand } from './commands/repl.js';
@@ -46,6 +46,7 @@ function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals:
     .option('-p, --port <port>', 'device path, a0..a9/u0..u9/c0..c9, socket://HOST:PORT, rfc2217://HOST:PORT, virtual[:NAME] (default: $BOARDCTL_PORT, else auto-detect)')
     .option('--baud <rate>', 'serial line speed', (v) => Number.parseInt(v, 10))
     .option('--json', 'machine-readable output: one JSON document per command (NDJSON events for streams)')
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: () => {} }) // reported once, our way, by reportError
     .hook('preAction', (_program, action) => onGlobals(action));
@@ -97,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
           if (globals.baud) ctx.session.baudRate = globals.baud;
         },
       );
-      await program.parseAsync(segment, { from: 'user' });
+      await program.parseAsync(hoistJsonFlag(segment), { from: 'user' });
     }
   } catch (err) {
     const e = err as { code?: string; exitCode?: number };

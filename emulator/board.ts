@@ -4,7 +4,7 @@ import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { BoardError } from '../protocol/errors.js';
 import type { ControlLines, Transport } from '../protocol/transport.js';
 import { ByteRing } from './vm/ring.js';
-import { STATUS_BUSY, STATUS_INTS, type WorkerConfig, type WorkerEvent } from './vm/shared-state.js';
+import { STATUS_BUSY, STATUS_INTS, STATUS_OUT_LIMIT, type WorkerConfig, type WorkerEvent } from './vm/shared-state.js';
 import type { ControlRequest } from './vm/host-api.js';
 import { lockBoard, openStoredBoard, type StoredBoard } from './board-store.js';
 import { getProfile, type BoardProfile } from './profiles.js';
@@ -15,6 +15,7 @@ import { SyncDetector, SYNC_FRAME } from './rom/sync-detector.js';
 import { UartPacer } from './link/uart-pacer.js';
 
 const RING_BYTES = 64 * 1024;
+const PACED_BACKLOG = 1024;
 const STUCK_MS = 1000;
 const HEAP_BYTES = 2 * 1024 * 1024;
 const STUCK_MESSAGE =
@@ -259,8 +260,14 @@ export class VirtualBoard {
     if (this.link) void this.link.out.push(bytes);
   }
 
+  /**
+   * Board output to the client. On a paced link only a little is taken from the ring at a time, so a program
+   * printing faster than the baud rate blocks in its print (as on a UART) instead of queueing without bound.
+   */
   private drainOutput(): void {
-    while (this.output.available() > 0) this.send(this.output.read());
+    while (this.output.available() > 0 && (this.link?.out.backlog ?? 0) < PACED_BACKLOG) {
+      this.send(this.output.read(PACED_BACKLOG));
+    }
   }
 
   /** Bytes from the client to the board's UART. */
@@ -317,12 +324,14 @@ export class VirtualBoard {
     const link: Link = {
       listeners: new Set(),
       closeListeners: new Set(),
-      out: new UartPacer((c) => link.listeners.forEach((l) => l(c)), opts.baud ?? 0),
+      out: new UartPacer((c) => link.listeners.forEach((l) => l(c)), opts.baud ?? 0, () => this.drainOutput()),
       in: new UartPacer((c) => this.receive(c), opts.baud ?? 0),
       lines: { dtr: false, rts: false },
     };
     this.link = link;
     this.linkBaud = opts.baud ?? 0;
+    // A paced link keeps the board's output queue as short as a UART driver's, so Ctrl-C is not stuck behind it.
+    Atomics.store(this.status, STATUS_OUT_LIMIT, this.linkBaud ? PACED_BACKLOG : 0);
     let open = true;
     const board = this;
     const detach = (err?: Error) => {
@@ -330,7 +339,10 @@ export class VirtualBoard {
       open = false;
       link.out.clear();
       link.in.clear();
-      if (board.link === link) board.link = undefined;
+      if (board.link === link) {
+        board.link = undefined;
+        Atomics.store(board.status, STATUS_OUT_LIMIT, 0);
+      }
       link.closeListeners.forEach((l) => l(err));
     };
     return {

@@ -12,7 +12,14 @@ export class UartPacer {
   constructor(
     private readonly deliver: (chunk: Uint8Array) => void,
     private baud = 0,
+    /** Called after each paced delivery, so a producer held back by `backlog` can send more. */
+    private readonly onDrain?: () => void,
   ) {}
+
+  /** Bytes queued but not yet on the (emulated) wire. */
+  get backlog(): number {
+    return this.queued;
+  }
 
   setBaud(baud: number): void {
     this.baud = baud;
@@ -50,6 +57,7 @@ export class UartPacer {
       if (n === head.length) this.queue.shift();
       else this.queue[0] = head.subarray(n);
     }
+    this.onDrain?.();
     if (this.queue.length) this.schedule();
     else {
       // An idle line earns no credit: a burst after a pause starts at the line rate, not faster.

@@ -5,7 +5,7 @@ import { ByteQueue } from './byte-queue.js';
 import { isPythonError, loadVm, type MicroPythonVm } from './vm-loader.js';
 import { detachJsGlobals, lockDownIntrinsics } from './sandbox.js';
 import { RUNTIME_PY } from './runtime-py.js';
-import { STATUS_BUSY, STATUS_HEARTBEAT, type WorkerConfig } from './shared-state.js';
+import { STATUS_BUSY, STATUS_HEARTBEAT, STATUS_OUT_LIMIT, type WorkerConfig } from './shared-state.js';
 import type { ResetRequest, VmHost, VmPlugin } from './host-api.js';
 import { getProfile, bannerLine, type BoardProfile } from '../profiles.js';
 
@@ -126,17 +126,22 @@ export class BoardRuntime implements VmHost {
     for (const b of bytes) this.emitByte(b);
   }
 
-  /** Hand buffered output to the link; blocks (like a UART's TX) while the ring is full. */
+  /**
+   * Hand buffered output to the link; blocks (like a UART's TX) while the ring is full, or while the link's
+   * owner asks for a short queue (a link paced at a real baud rate), still noticing Ctrl-C meanwhile.
+   */
   flush(): void {
     let off = 0;
     while (off < this.outLen) {
       const seen = this.output.signal();
-      const n = this.output.write(this.outBuf.subarray(off, this.outLen));
+      const limit = Atomics.load(this.status, STATUS_OUT_LIMIT);
+      const room = limit > 0 ? Math.max(0, limit - this.output.available()) : this.outLen - off;
+      const n = this.output.write(this.outBuf.subarray(off, off + Math.min(room, this.outLen - off)));
       off += n;
       // Only bytes that found the ring empty need a wake-up: otherwise the owner has a drain under way.
       if (n > 0 && this.output.available() === n) this.notifyOutput();
       if (n === 0) {
-        this.beat();
+        this.drainInput();
         this.output.wait(seen, 50);
       }
     }
