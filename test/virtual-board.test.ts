@@ -79,6 +79,21 @@ describe.each([
     expect(await con.expect('>>> ', 10_000)).toBe('\r\nMPY: soft reboot\r\n' + BANNER);
   });
 
+  it('keeps a file over a soft reset and runs main.py', async () => {
+    await con.rawRepl();
+    const [, err] = await con.rawExec(
+      "open('kept.txt', 'w').write('still here')\nopen('main.py', 'w').write('print(\"main says\", open(\"kept.txt\").read())\\n')",
+    );
+    expect(err).toBe('');
+    await con.send('\x02');
+    await con.expect('>>> ');
+    await con.send('\x04');
+    expect(await con.expect('>>> ', 10_000)).toBe('\r\nMPY: soft reboot\r\nmain says still here\r\n' + BANNER);
+    await con.rawRepl();
+    await con.rawExec("import os\nos.remove('main.py')");
+    await con.friendlyPrompt();
+  });
+
   it('echoes in the friendly REPL and evaluates', async () => {
     await con.friendlyPrompt();
     await con.send('1+1\r');
