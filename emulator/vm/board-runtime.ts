@@ -49,6 +49,7 @@ export class BoardRuntime implements VmHost {
   private readonly pollers: Array<() => void> = [];
   private readonly plugins: VmPlugin[] = [];
   private pendingReset: ResetRequest | undefined;
+  private muted = false;
   /** Set while output should be collected instead of sent (banner rewriting). */
   private capture: number[] | undefined;
   resetCause: VmHost['resetCause'];
@@ -75,6 +76,9 @@ export class BoardRuntime implements VmHost {
 
   requestReset(req: ResetRequest): void {
     this.pendingReset = req;
+    // The VM is stopped with a KeyboardInterrupt; its traceback is not for the console (a real reset prints none).
+    this.flush();
+    this.muted = true;
     this.interruptVm();
   }
 
@@ -85,6 +89,7 @@ export class BoardRuntime implements VmHost {
   takeResetRequest(): ResetRequest | undefined {
     const r = this.pendingReset;
     this.pendingReset = undefined;
+    this.muted = false;
     return r;
   }
 
@@ -109,6 +114,7 @@ export class BoardRuntime implements VmHost {
   }
 
   private emitByte(b: number): void {
+    if (this.muted) return;
     this.lastOut = b;
     if (this.capture) {
       this.capture.push(b);
