@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..');
 const MAIN = join(ROOT, 'dist/cli/main.js');
-const F = { repl: '\x1bOQ', files: '\x1bOR', flash: '\x1bOS', board: '\x1b[15~' };
+const F = { boards: '\x1bOP', repl: '\x1bOQ', files: '\x1bOR', flash: '\x1bOS', board: '\x1b[15~' };
 const QUIT = '\x1d' + 'q';
 
 // eslint-disable-next-line no-control-regex
@@ -33,8 +33,79 @@ beforeAll(() => {
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+/**
+ * Just enough of a terminal to replay what ink writes (cursor moves, erases, line feeds, autowrap), so a test
+ * can look at the screen as the user sees it, and count what a real terminal would have had to fix up:
+ * characters written past the right edge (wrapped onto the next row) and rows scrolled off the top.
+ */
+class Screen {
+  rows: string[][] = [];
+  row = 0;
+  col = 0;
+  overflows = 0;
+  scrolls = 0;
+
+  constructor(readonly width: number, readonly height: number) {
+    this.clear();
+  }
+
+  feed(data: string): void {
+    // eslint-disable-next-line no-control-regex
+    for (const m of data.matchAll(/\x1b\[([0-9;?]*)[ -/]*([@-~])|\x1b[()][0-9A-Za-z]|\x1b[=>78]|[^\x1b]/gu)) {
+      if (m[2]) this.csi(m[1]!, m[2]);
+      else if (m[0] === '\r') this.col = 0;
+      else if (m[0] === '\n') this.lineFeed();
+      else if (m[0] >= ' ') this.put(m[0]);
+    }
+  }
+
+  /** The screen's rows, trailing blanks removed. */
+  text(): string[] {
+    return this.rows.map((r) => r.join('').trimEnd());
+  }
+
+  private clear(): void {
+    this.rows = Array.from({ length: this.height }, () => Array<string>(this.width).fill(' '));
+  }
+
+  private put(ch: string): void {
+    if (this.col >= this.width) {
+      this.overflows++;
+      this.col = 0;
+      this.lineFeed();
+    }
+    this.rows[this.row]![this.col++] = ch;
+  }
+
+  private lineFeed(): void {
+    if (this.row < this.height - 1) return void this.row++;
+    this.scrolls++;
+    this.rows.shift();
+    this.rows.push(Array<string>(this.width).fill(' '));
+  }
+
+  private csi(params: string, final: string): void {
+    if (params.startsWith('?')) {
+      if (params === '?1049h') this.clear();
+      return;
+    }
+    const [a, b] = params.split(';').map((n) => Number.parseInt(n, 10) || 0);
+    const n = Math.max(1, a ?? 0);
+    const line = this.rows[this.row]!;
+    if (final === 'A') this.row = Math.max(0, this.row - n);
+    else if (final === 'B') this.row = Math.min(this.height - 1, this.row + n);
+    else if (final === 'C') this.col = Math.min(this.width - 1, this.col + n);
+    else if (final === 'D') this.col = Math.max(0, Math.min(this.width - 1, this.col) - n);
+    else if (final === 'G') this.col = Math.min(this.width, n) - 1;
+    else if (final === 'H') [this.row, this.col] = [Math.max(1, a ?? 1) - 1, Math.max(1, b ?? 1) - 1];
+    else if (final === 'K') line.fill(' ', a === 0 ? this.col : 0, a === 1 ? this.col + 1 : this.width);
+    else if (final === 'J' && a === 2) this.clear();
+    if (final !== 'm' && final !== 'K' && final !== 'J') this.col = Math.min(this.col, this.width - 1);
+  }
+}
+
 /** The TUI in a pty, with helpers that wait for text to appear on the screen after a given point. */
-function openTui(name: string) {
+function openTui(name: string, size = { cols: 100, rows: 30 }) {
   const home = join(tmp, name, 'home');
   const project = join(tmp, name, 'project');
   mkdirSync(home, { recursive: true });
@@ -42,18 +113,31 @@ function openTui(name: string) {
   writeFileSync(join(project, 'hello.py'), 'print("hello from the TUI")\n');
   const proc = pty.spawn(process.execPath, [MAIN], {
     name: 'xterm-256color',
-    cols: 100,
-    rows: 30,
+    ...size,
     cwd: project,
     env: interactiveEnv({ BOARDCTL_HOME: home, BOARDCTL_PORT: '' }),
   });
   let raw = '';
-  proc.onData((d) => (raw += d));
+  const screen = new Screen(size.cols, size.rows);
+  proc.onData((d) => {
+    raw += d;
+    screen.feed(d);
+  });
   const exited = new Promise<number>((resolve) => proc.onExit((e) => resolve(e.exitCode)));
   let mark = 0;
   return {
     proc,
     exited,
+    screen,
+    /** Wait until the screen as drawn shows `pattern` (rows joined by newlines). */
+    async waitForScreen(pattern: RegExp, timeoutMs = 15_000): Promise<string[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(screen.text().join('\n'))) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; the screen:\n${screen.text().join('\n')}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return screen.text();
+    },
     get raw() {
       return raw;
     },
@@ -103,7 +187,7 @@ describe('boardctl TUI in a terminal', () => {
       tui.write('\x1b[B');
       await new Promise((r) => setTimeout(r, 200));
       tui.write('u');
-      await tui.waitFor(/│ uploaded/);
+      await tui.waitFor(/uploaded \/hello\.py/); // the status message, on its own row above the status line when long
       await tui.waitFor(/│hello\.py 28 +│/); // the board's side of the files pane, with its size
 
       // The uploaded file runs on the board.
@@ -136,12 +220,26 @@ describe('boardctl TUI in a terminal', () => {
       await tui.waitFor(/image: +none/);
       tui.write('g');
       await tui.waitFor(/micropython-esp32\.bin \(merged/);
+      // As with `flash write-flash`, a region the flash already holds is skipped by default.
+      tui.mark();
+      tui.write('w');
+      await tui.waitFor(/bootloader +virtual:default/);
+      await tui.waitFor(/\d+ bytes at 0x0 on ESP32: skipped, already in flash/, 60_000);
+      await tui.waitFor(/friendly +virtual:default/);
+      // Always write: progress, the MD5 check, and the result kept while another view has the focus.
+      tui.write('a');
+      await tui.waitFor(/write: +always/);
       tui.mark();
       tui.write('w');
       await tui.waitFor(/bootloader +virtual:default/);
       await tui.waitFor(/\d+%/);
-      await tui.waitFor(/Wrote \d+ bytes at 0x0 to ESP32; hash of data verified/, 60_000);
+      tui.write(F.repl);
+      await tui.waitFor(/REPL paused: flashing/);
+      await tui.waitFor(/Wrote \d+ bytes at 0x0 to ESP32; hash of data verified/, 60_000); // in the status line
       await tui.waitFor(/friendly +virtual:default/);
+      tui.mark();
+      tui.write(F.flash);
+      await tui.waitFor(/image: +micropython-esp32\.bin[\s\S]*write: +always[\s\S]*Wrote \d+ bytes at 0x0 to ESP32; hash of data verified/);
 
       tui.mark();
       tui.write(QUIT);
@@ -155,6 +253,40 @@ describe('boardctl TUI in a terminal', () => {
       tui.kill();
     }
   }, 120_000);
+
+  it('fits an 80x24 terminal: every view within 80 columns, tab bar on top, status line at the bottom, REPL usable', async () => {
+    const tui = openTui('small', { cols: 80, rows: 24 });
+    /** Nothing drawn past the right edge or scrolled off so far, and the frame where it belongs. */
+    const fits = (rows: string[]) => {
+      expect({ overflows: tui.screen.overflows, scrolls: tui.screen.scrolls }, rows.join('\n')).toEqual({ overflows: 0, scrolls: 0 });
+      expect(rows[0]).toMatch(/^ F1 Boards {2}F2 REPL {2}F3 Files {2}F4 Flash {2}F5 Virtual board/);
+      expect(rows[22]).toMatch(/^ (friendly|raw|bootloader|disconnected) /);
+      expect(rows[23]).toBe('');
+    };
+    try {
+      fits(await tui.waitForScreen(/friendly +virtual:default 115200 │ Generic ESP32 module/));
+      fits(await tui.waitForScreen(/^>>>$/m));
+      const views: Array<[string, RegExp]> = [
+        [F.boards, /● virtual:default[\s\S]*Enter connect/],
+        [F.files, /board :\/ \(.*free[\s\S]*boot\.py[\s\S]*hello\.py[\s\S]*u upload/],
+        [F.flash, /image: +none[\s\S]*w write/],
+        [F.board, /LEDs[\s\S]*led \(pin 2\)[\s\S]*1-9 press/],
+        [F.repl, /^>>>$/m],
+      ];
+      for (const [key, shown] of views) {
+        tui.write(key);
+        fits(await tui.waitForScreen(shown));
+      }
+
+      // The REPL pane at this size: a line longer than the pane wraps onto the next row instead of being cut.
+      tui.write('print("x" * 100)\r');
+      fits(await tui.waitForScreen(new RegExp(`^${'x'.repeat(80)}\n${'x'.repeat(20)}\n>>>$`, 'm')));
+      tui.write('print(6 * 7)\r');
+      fits(await tui.waitForScreen(/^42\n>>>$/m));
+    } finally {
+      tui.kill();
+    }
+  }, 60_000);
 
   it('gives the terminal back when killed by a signal', async () => {
     const tui = openTui('signal');

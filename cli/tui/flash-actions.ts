@@ -55,14 +55,16 @@ export interface FlashOutcome extends ChipFacts {
   results: RegionResult[];
 }
 
-/** Write the image (at `offset`, or where the detected chip wants it); writeFlash checks each region's MD5. */
-export function flashImage(link: BoardLink, image: FlashImage, opts: { offset?: number; erase?: boolean }): Promise<FlashOutcome> {
+/**
+ * Write the image (at `offset`, or where the detected chip wants it); writeFlash checks each region's MD5 and,
+ * as `flash write-flash` does by default, skips regions the flash already holds (`skipUnchanged: false` writes).
+ */
+export function flashImage(link: BoardLink, image: FlashImage, opts: { offset?: number; erase?: boolean; skipUnchanged?: boolean }): Promise<FlashOutcome> {
   return withChip(link, `flashing ${image.name}`, async (s) => {
     const offset = opts.offset ?? suggestedOffset(image.info, s.chip.bootloaderOffset);
     const results = await writeFlash(s, [{ address: offset, data: image.data, name: image.name }], {
       eraseAll: opts.erase,
-      // The user asked for this write: do it (and show it) even when the flash already holds the image.
-      skipUnchanged: false,
+      skipUnchanged: opts.skipUnchanged,
       onProgress: (p) => link.progress(p.done, p.total),
     });
     return { chip: s.chip.name, bootloaderOffset: s.chip.bootloaderOffset, offset, results };

@@ -1,7 +1,7 @@
 // The whole screen: tab bar, the focused view, status line. Sized one row short of the terminal so ink
 // updates lines in place instead of clearing the screen on every frame (no flicker).
 import type { EventEmitter } from 'node:events';
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { Box, useApp, useInput, useStdout } from 'ink';
 import type { BoardLink } from '../board-link.js';
 import { nextView, viewAfter, type TuiCommand, type ViewName } from '../key-router.js';
@@ -11,7 +11,7 @@ import { BoardsView } from './boards-view.js';
 import { FilesView } from './files-view.js';
 import { FlashView } from './flash-view.js';
 import { ReplPane } from './repl-pane.js';
-import { StatusLine } from './status-line.js';
+import { StatusLine, statusHeight } from './status-line.js';
 import { TabBar } from './tab-bar.js';
 
 export interface AppProps {
@@ -36,7 +36,7 @@ function useTerminalSize(): { rows: number; cols: number } {
 
 export function App({ link, commands, localDir, onView }: AppProps) {
   const { exit } = useApp();
-  const { rows } = useTerminalSize();
+  const { rows, cols } = useTerminalSize();
   const [view, setView] = useState<ViewName>('repl');
   const [scrolledBack, setScrolledBack] = useState(0);
   const [hw, setHw] = useState<VirtualHw>();
@@ -69,33 +69,38 @@ export function App({ link, commands, localDir, onView }: AppProps) {
     else if (key.ctrl && input === 'c') exit();
   });
 
-  const bodyHeight = Math.max(3, rows - 3);
+  // Rows: tab bar, body, status (more than one row when a long message is wrapped), and the one left free.
+  const bodyHeight = Math.max(3, rows - 2 - statusHeight(link.status, cols));
   const connect = (p: string) => {
     setView('repl');
     void link.connect(p).catch(() => undefined); // the status line shows the error
   };
+  // Every view stays mounted (hidden when not focused), so its state and running actions outlive a switch.
+  const pane = (name: ViewName, node: ReactNode) => (
+    <Box key={name} display={view === name ? 'flex' : 'none'} flexDirection="column" height={bodyHeight} overflow="hidden">
+      {node}
+    </Box>
+  );
   return (
-    <Box flexDirection="column" height={rows - 1}>
+    <Box flexDirection="column" height={rows - 1} width={cols}>
       <TabBar view={view} />
-      <Box height={bodyHeight} flexDirection="column" overflow="hidden">
-        {view === 'repl' ? (
-          <ReplPane
-            lines={link.terminal.tail(bodyHeight + scrolledBack).slice(0, bodyHeight)}
-            cursorColumn={link.terminal.cursorColumn}
-            height={bodyHeight}
-            scrolledBack={scrolledBack}
-            focused
-            pausedFor={link.status.activity}
-          />
-        ) : null}
-        {view === 'boards' ? (
-          <BoardsView active height={bodyHeight} connectedPort={port} onConnect={connect} onDisconnect={() => void link.disconnect()} />
-        ) : null}
-        {view === 'files' ? <FilesView link={link} active height={bodyHeight} initialDir={localDir} /> : null}
-        {view === 'flash' ? <FlashView link={link} active height={bodyHeight} /> : null}
-        {view === 'board' ? <BoardPanel hw={hw} active height={bodyHeight} /> : null}
-      </Box>
-      <StatusLine status={link.status} />
+      {pane(
+        'repl',
+        <ReplPane
+          lines={link.terminal.tail(bodyHeight + scrolledBack).slice(0, bodyHeight)}
+          cursorColumn={link.terminal.cursorColumn}
+          height={bodyHeight}
+          width={cols}
+          scrolledBack={scrolledBack}
+          focused={view === 'repl'}
+          pausedFor={link.status.activity}
+        />,
+      )}
+      {pane('boards', <BoardsView active={view === 'boards'} height={bodyHeight} connectedPort={port} onConnect={connect} onDisconnect={() => void link.disconnect()} />)}
+      {pane('files', <FilesView link={link} active={view === 'files'} height={bodyHeight} initialDir={localDir} />)}
+      {pane('flash', <FlashView link={link} active={view === 'flash'} height={bodyHeight} />)}
+      {pane('board', <BoardPanel hw={hw} active={view === 'board'} height={bodyHeight} />)}
+      <StatusLine status={link.status} width={cols} />
     </Box>
   );
 }

@@ -37,27 +37,28 @@ export function BoardPanelView({ hw, history, pressed, temperature, volts, heigh
   return (
     <Box flexDirection="column" height={height} overflow="hidden">
       <Box>
-        <Box flexDirection="column" marginRight={2}>
+        {/* The display keeps its size; on a narrow terminal the labels beside it are cut instead. */}
+        <Box flexDirection="column" marginRight={1} flexShrink={1}>
           <Text bold>LEDs</Text>
           {hw.leds.map((l) => (
-            <Text key={l.id}>
+            <Text key={l.id} wrap="truncate">
               <Text color={l.on ? 'redBright' : 'gray'}>{l.on ? '●' : '○'}</Text> {l.id} (pin {l.pin}) {l.on ? 'ON' : 'off'}
             </Text>
           ))}
           <Text bold>Buttons</Text>
           {buttons.map((b, i) => (
-            <Text key={b.id}>
+            <Text key={b.id} wrap="truncate">
               [{i + 1}] {b.id}
               {b.type === 'button' ? ` (pin ${b.pin})` : ''} {pressed.has(b.id) ? <Text inverse>PRESSED</Text> : 'released'}
             </Text>
           ))}
           <Text bold>Sensors</Text>
-          {temperature !== undefined ? <Text>temp {temperature.toFixed(2)} °C (+/-)</Text> : null}
-          {voltage ? <Text>{voltage.id} pin {voltage.pin}: {(volts ?? voltage.volts).toFixed(2)} V (&lt;/&gt;)</Text> : null}
+          {temperature !== undefined ? <Text wrap="truncate">temp {temperature.toFixed(2)} °C (+/-)</Text> : null}
+          {voltage ? <Text wrap="truncate">{voltage.id} pin {voltage.pin}: {(volts ?? voltage.volts).toFixed(2)} V (&lt;/&gt;)</Text> : null}
         </Box>
         {oled ? (
-          <Box flexDirection="column">
-            <Text bold>{oled.id} {oled.width}x{oled.height}{oled.on ? '' : ' (off)'}</Text>
+          <Box flexDirection="column" flexShrink={0}>
+            <Text bold wrap="truncate">{oled.id} {oled.width}x{oled.height}{oled.on ? '' : ' (off)'}</Text>
             {(oled.on ? brailleRows(oled.framebuffer, oled.width, oled.height, oled.inverted) : []).map((row, i) => (
               <Text key={i}>{row}</Text>
             ))}

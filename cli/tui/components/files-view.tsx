@@ -139,7 +139,7 @@ export function FilesView({ link, active, height, initialDir }: FilesViewProps) 
           onCancel={() => setRenaming(false)}
         />
       ) : (
-        <Text dimColor wrap="truncate">←→ side · u upload · g download · x delete · r rename · s sync folder · f refresh</Text>
+        <Text dimColor wrap="truncate">←→ side · u upload · g download · x delete · r rename · s sync · f refresh</Text>
       )}
     </Box>
   );

@@ -1,4 +1,6 @@
 // Flash: choose an image, see the detected chip and the offset it wants, optional erase, progress, verify.
+// Like `flash write-flash`, a region the flash already holds is skipped unless the user asks to always write.
+// Results also go to the status line, so one that arrives while another view is focused is seen there.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { useState } from 'react';
@@ -21,6 +23,7 @@ export function FlashView({ link, active, height }: FlashViewProps) {
   const [chip, setChip] = useState<ChipFacts>();
   const [offsetOverride, setOffsetOverride] = useState<number>();
   const [erase, setErase] = useState(false);
+  const [always, setAlways] = useState(false);
   const [prompt, setPrompt] = useState<'image' | 'offset'>();
   const [result, setResult] = useState<{ text: string; ok: boolean }>();
   const [busy, setBusy] = useState(false);
@@ -31,15 +34,21 @@ export function FlashView({ link, active, height }: FlashViewProps) {
     setBusy(true);
     setResult(undefined);
     void action()
-      .then((text) => setResult({ text, ok: true }), (err: Error) => setResult({ text: err.message, ok: false }))
+      .then((text) => ({ text, ok: true }), (err: Error) => ({ text: err.message, ok: false }))
+      .then((r) => {
+        setResult(r);
+        link.report(r.text, !r.ok);
+      })
       .finally(() => setBusy(false));
   };
 
   const write = (img: FlashImage) =>
     run(async () => {
-      const out = await flashImage(link, img, { offset, erase });
+      const out = await flashImage(link, img, { offset, erase, skipUnchanged: !always });
       setChip(out);
-      const lines = out.results.map((r) => `Wrote ${r.size} bytes at ${hex(r.address)} to ${out.chip}; hash of data verified`);
+      const lines = out.results.map((r) =>
+        r.skipped ? `${r.size} bytes at ${hex(r.address)} on ${out.chip}: skipped, already in flash` : `Wrote ${r.size} bytes at ${hex(r.address)} to ${out.chip}; hash of data verified`,
+      );
       return lines.join('\n');
     });
 
@@ -49,6 +58,7 @@ export function FlashView({ link, active, height }: FlashViewProps) {
       else if (input === 'i') setPrompt('image');
       else if (input === 'o') setPrompt('offset');
       else if (input === 'e') setErase((e) => !e);
+      else if (input === 'a') setAlways((a) => !a);
       else if (input === 'd') run(async () => (setChip(await detectChip(link)), 'chip detected'));
       else if (input === 'w' && image) write(image);
     },
@@ -76,12 +86,13 @@ export function FlashView({ link, active, height }: FlashViewProps) {
       <Text wrap="truncate">chip:   {chip ? `${chip.chip} (bootloader at ${hex(chip.bootloaderOffset)})` : 'not detected yet (d detect)'}</Text>
       <Text wrap="truncate">offset: {offset === undefined ? 'from the detected chip' : hex(offset)}{offsetOverride === undefined ? '' : ' (set by you)'}</Text>
       <Text>erase:  {erase ? 'whole flash first' : 'no'}</Text>
+      <Text>write:  {always || erase ? 'always' : 'skip what the flash already holds'}</Text>
       <Box height={1}>{busy ? <Text color="yellow">{link.status.activity ?? 'working'} </Text> : null}{progress ? <ProgressBar done={progress.done} total={progress.total} width={30} /> : null}</Box>
       {result ? <Text color={result.ok ? 'green' : 'red'}>{result.text}</Text> : null}
       {prompt ? (
         <TextPrompt label={prompt === 'image' ? 'image file' : 'offset (empty: suggested)'} onSubmit={submit} onCancel={() => setPrompt(undefined)} />
       ) : (
-        <Text dimColor wrap="truncate">i image file · g generated firmware · d detect chip · o offset · e erase · w write</Text>
+        <Text dimColor wrap="truncate">i image · g generated · d detect chip · o offset · e erase · a always · w write</Text>
       )}
     </Box>
   );

@@ -1,10 +1,13 @@
-// The REPL pane: the visible part of the terminal buffer, the cursor drawn on the last line.
+// The REPL pane: the visible part of the terminal buffer, lines longer than the pane wrapped onto the next
+// rows as a terminal would, the cursor drawn on the last line.
 import { Box, Text } from 'ink';
 
 export interface ReplPaneProps {
   lines: string[];
   cursorColumn: number;
   height: number;
+  /** Columns; longer lines wrap (default: no wrapping). */
+  width?: number;
   /** Lines scrolled back from the live end (0: following the output). */
   scrolledBack: number;
   focused: boolean;
@@ -12,24 +15,34 @@ export interface ReplPaneProps {
   pausedFor?: string;
 }
 
-export function ReplPane({ lines, cursorColumn, height, scrolledBack, focused, pausedFor }: ReplPaneProps) {
-  const rows = height - (pausedFor || scrolledBack ? 1 : 0);
-  const visible = lines.slice(Math.max(0, lines.length - rows));
-  const last = visible.length - 1;
+function chunks(line: string, width: number): string[] {
+  const rows: string[] = [];
+  for (let i = 0; i < line.length; i += width) rows.push(line.slice(i, i + width));
+  return rows.length > 0 ? rows : [''];
+}
+
+export function ReplPane({ lines, cursorColumn, height, width = Infinity, scrolledBack, focused, pausedFor }: ReplPaneProps) {
+  const showCursor = focused && !scrolledBack;
+  // The cursor's line is padded to it, so a cursor just past a full row starts the next row.
+  const cursorLine = showCursor ? chunks((lines.at(-1) ?? '').padEnd(cursorColumn + 1), width) : [];
+  const rows = [...lines.slice(0, showCursor ? -1 : undefined).flatMap((line) => chunks(line, width)), ...cursorLine];
+  const visible = rows.slice(Math.max(0, rows.length - (height - (pausedFor || scrolledBack ? 1 : 0))));
+  const cursorRow = visible.length - cursorLine.length + Math.floor(cursorColumn / width);
+  const cursorCol = cursorColumn % width;
   return (
     <Box flexDirection="column" height={height} overflow="hidden">
-      {visible.map((line, i) => {
-        if (i !== last || !focused || scrolledBack) return <Text key={i} wrap="truncate">{line || ' '}</Text>;
-        const padded = line.padEnd(cursorColumn + 1);
-        return (
+      {visible.map((row, i) =>
+        showCursor && i === cursorRow ? (
           <Text key={i} wrap="truncate">
-            {padded.slice(0, cursorColumn)}
-            <Text inverse>{padded[cursorColumn]}</Text>
-            {padded.slice(cursorColumn + 1)}
+            {row.slice(0, cursorCol)}
+            <Text inverse>{row[cursorCol]}</Text>
+            {row.slice(cursorCol + 1)}
           </Text>
-        );
-      })}
-      {pausedFor ? <Text color="yellow">REPL paused: {pausedFor}</Text> : scrolledBack ? <Text dimColor>-- scrolled back {scrolledBack} lines (Shift-PgDn) --</Text> : null}
+        ) : (
+          <Text key={i} wrap="truncate">{row || ' '}</Text>
+        ),
+      )}
+      {pausedFor ? <Text color="yellow" wrap="truncate">REPL paused: {pausedFor}</Text> : scrolledBack ? <Text dimColor>-- scrolled back {scrolledBack} lines (Shift-PgDn) --</Text> : null}
     </Box>
   );
 }

@@ -13,7 +13,7 @@ export function TabBar({ view }: { view: ViewName }) {
             {` F${i + 1} ${LABELS[v]} `}
           </Text>
         ))}
-        <Text dimColor> Ctrl-] q quit · Ctrl-] 1-5 view</Text>
+        <Text dimColor> Ctrl-] 1-5 · q quit</Text>
       </Text>
     </Box>
   );
