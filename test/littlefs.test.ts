@@ -6,7 +6,7 @@ import { FileFlashStore, MemoryFlashStore } from '../emulator/flash-store.js';
 import { BlockDevice } from '../emulator/littlefs/block-device.js';
 import { blockIndex, blockStart, ctz } from '../emulator/littlefs/ctz.js';
 import { LfsError } from '../emulator/littlefs/errors.js';
-import { checkImage } from '../emulator/littlefs/image-tools.js';
+import { checkImage, listImage } from '../emulator/littlefs/image-tools.js';
 import { LittleFs } from '../emulator/littlefs/lfs.js';
 
 const enc = new TextEncoder();
@@ -392,6 +392,80 @@ describe('littlefs core', () => {
     again = remount();
     expect(again.readdir('/').map((e) => e.name).sort()).toEqual(['d', 'lib', 'new.txt']);
     expect(again.fetch([0, 1]).state.entries.length).toBe(1);
+    expect(checkImage((again.bd.flash as MemoryFlashStore).data, 4096).problems).toEqual([]);
+  });
+
+  test('mounts the layout littlefs really leaves after expanding the superblock: {0,1} holds no entries', () => {
+    // Checked against the reference C library (littlefs v2.9, block_cycles 100): after 5000 rewrites of a root
+    // file, blocks {0,1} hold a commit with no entries at all, only a hard tail to the pair now holding the
+    // superblock entry (id 0) and every root entry. That pair is the root directory from then on.
+    const { flash, fs, remount } = fresh(64 * 4096);
+    fs.mkdir('/lib');
+    fs.writeFile('/main.py', enc.encode('main'));
+    fs.writeFile('/lib/a.py', enc.encode('a'));
+    const internals = fs as unknown as { compact(d: unknown, state: unknown): void; alloc(): number };
+    const root = fs.fetch([0, 1]);
+    const expanded = { pair: [internals.alloc(), internals.alloc()], rev: 0, off: 0, etag: 0, erased: false, state: root.state };
+    internals.compact(expanded, { ...root.state, entries: root.state.entries });
+    // Twice, so neither block of {0,1} still carries the superblock magic from before.
+    internals.compact(root, { ...root.state, entries: [], tail: expanded.pair, split: true });
+    internals.compact(root, { ...root.state, entries: [], tail: expanded.pair, split: true });
+
+    let again = remount();
+    expect([...again.root].sort((a, b) => a - b)).toEqual([...expanded.pair].sort((a, b) => a - b));
+    expect(again.readdir('/').map((e) => e.name)).toEqual(['lib', 'main.py']);
+    expect(dec.decode(again.readFile('/lib/a.py'))).toBe('a');
+    again.writeFile('/new.txt', enc.encode('n'));
+    again.mkdir('/d');
+    again.writeFile('/d/x', enc.encode('x'));
+    again.remove('/main.py');
+    again.rename('/lib/a.py', '/d/a.py');
+    again = remount();
+    expect(again.readdir('/').map((e) => e.name).sort()).toEqual(['d', 'lib', 'new.txt']);
+    expect(again.readdir('/d').map((e) => e.name).sort()).toEqual(['a.py', 'x']);
+    expect(again.fetch([0, 1]).state.entries.length).toBe(0);
+    // The image tools find the block size without a superblock in block 0 or 1.
+    expect(listImage(flash.data).entries.map((e) => e.path)).toEqual(['/d', '/d/a.py', '/d/x', '/lib', '/new.txt']);
+    expect(checkImage(flash.data).problems).toEqual([]);
+  });
+
+  test('new names keep a split directory sorted across its pairs, as littlefs lookups require', () => {
+    // littlefs's name lookup walks a directory's pairs and stops at the first pair holding a name that sorts
+    // after the one sought (bytewise, a longer name before its own prefix). Checked against the reference C
+    // library: a name appended to the last pair while an earlier pair holds a greater name is listed by
+    // lfs_dir_read but lfs_stat/lfs_file_open report LFS_ERR_NOENT for it.
+    const { fs, remount } = fresh(1 << 20);
+    fs.mkdir('/lots');
+    for (let i = 0; i < 300; i++) fs.writeFile(`/lots/m${String(i).padStart(3, '0')}`, randomBytes(40, i));
+    fs.mkdir('/lots/a0');
+    fs.writeFile('/lots/a0/inner', enc.encode('inner'));
+    for (const n of ['aa', 'm1', 'm150x', 'm2990', 'zz']) fs.writeFile(`/lots/${n}`, enc.encode(n));
+    fs.rename('/lots/m100', '/lots/a1');
+    const again = remount();
+    const cmp = (a: Uint8Array, b: Uint8Array) => {
+      for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+      return b.length - a.length;
+    };
+    const head = again.fetch([0, 1]).state.entries.find((e) => dec.decode(e.name) === 'lots')!.sdata;
+    let d = again.fetch([head[0] | (head[1] << 8), head[4] | (head[5] << 8)]);
+    const names: Uint8Array[] = [];
+    let pairs = 1;
+    for (;;) {
+      names.push(...d.state.entries.map((e) => e.name));
+      if (!d.state.split) break;
+      d = again.fetch(d.state.tail);
+      pairs++;
+    }
+    expect(pairs).toBeGreaterThan(1);
+    expect(names.length).toBe(306);
+    for (let i = 1; i < names.length; i++) expect(cmp(names[i - 1], names[i]), dec.decode(names[i])).toBeLessThan(0);
+    // The new directory's pair is threaded after the last pair of /lots, so the list stays one directory
+    // after another; its entry sits in the first pair.
+    const list = [...again.pairs()].map((p) => p.pair.join());
+    const a0 = again.stat('/lots/a0');
+    expect(a0.type).toBe('dir');
+    expect(dec.decode(again.readFile('/lots/a0/inner'))).toBe('inner');
+    expect(list.length).toBe(pairs + 2);
     expect(checkImage((again.bd.flash as MemoryFlashStore).data, 4096).problems).toEqual([]);
   });
 

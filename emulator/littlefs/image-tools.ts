@@ -46,11 +46,21 @@ function device(image: Uint8Array, blockSize: number): BlockDevice {
   return new BlockDevice(new MemoryFlashStore(image.length, image), 0, image.length, blockSize);
 }
 
-/** Block size recorded in the superblock of whichever root block carries the 'littlefs' magic. */
+/**
+ * Block size recorded in the superblock. A compacted metadata block that holds the superblock starts with it
+ * (revision, name tag, 'littlefs', struct tag, version, block size), normally in block 0 or 1. Once littlefs
+ * has expanded the superblock, {0, 1} only link to the pair now holding it, which can be any block: then
+ * look for a block-aligned copy whose recorded block size matches its own alignment.
+ */
 export function detectBlockSize(image: Uint8Array): number | undefined {
-  const magic = (off: number) => off + 16 <= image.length && new TextDecoder().decode(image.subarray(off + 8, off + 16)) === 'littlefs';
+  const magic = (off: number) => off + 28 <= image.length && new TextDecoder().decode(image.subarray(off + 8, off + 16)) === 'littlefs';
   if (magic(0)) return le32(image, 24);
   for (let bs = 128; bs <= 1 << 20 && bs < image.length; bs *= 2) if (magic(bs)) return le32(image, bs + 24);
+  for (let off = 256; off + 28 <= image.length; off += 128) {
+    if (!magic(off)) continue;
+    const bs = le32(image, off + 24);
+    if (bs >= 128 && bs <= 1 << 20 && (bs & (bs - 1)) === 0 && off % bs === 0 && image.length % bs === 0) return bs;
+  }
   return undefined;
 }
 

@@ -85,6 +85,12 @@ export class LittleFs {
   readonly inlineMax: number;
   version = LFS_VERSION;
   nameMax: number;
+  /**
+   * Head pair of the root directory: the pair holding the superblock entry. littlefs starts with {0, 1} but
+   * "expands" the superblock once {0, 1} has been rewritten ~block_cycles times: every root entry, the
+   * superblock included, moves to a new pair and {0, 1} keeps only a hard tail to it.
+   */
+  root: [number, number] = ROOT;
   /** Open file handles; their uncommitted blocks count as used. */
   readonly openFiles = new Set<LfsFile>();
   private readonly cache = new Map<string, MDir>();
@@ -121,11 +127,15 @@ export class LittleFs {
 
   static mount(bd: BlockDevice, opts: LfsOptions = {}): LittleFs {
     const fs = new LittleFs(bd, opts);
-    const root = fs.fetch(ROOT);
-    const sb = root.state.entries[0];
-    if (!sb || sb.type !== T.SUPERBLOCK || dec.decode(sb.name) !== 'littlefs' || sb.sdata.length < 24) {
-      throw new LfsError('ECORRUPT', 'no littlefs superblock');
+    // Like littlefs, take the last pair on the metadata list whose entry 0 is the superblock as the root.
+    let root: MDir | undefined;
+    for (const d of fs.pairs()) {
+      const e = d.state.entries[0];
+      if (e && e.type === T.SUPERBLOCK && dec.decode(e.name) === 'littlefs') root = d;
     }
+    const sb = root?.state.entries[0];
+    if (!root || !sb || sb.sdata.length < 24) throw new LfsError('ECORRUPT', 'no littlefs superblock');
+    fs.root = [root.pair[0], root.pair[1]];
     const version = le32(sb.sdata, 0);
     if (version >>> 16 !== 2 || (version & 0xffff) > 1) {
       throw new LfsError('EINVAL', `unsupported littlefs version ${version >>> 16}.${version & 0xffff}`);
@@ -315,7 +325,7 @@ export class LittleFs {
         prev = d;
       }
     }
-    if (this.gstate.some((g, i) => g !== this.gdisk[i])) this.commit(this.fetch(ROOT), []);
+    if (this.gstate.some((g, i) => g !== this.gdisk[i])) this.commit(this.fetch(this.root), []);
   }
 
   // ---- block allocation ----------------------------------------------------------------------------
@@ -389,26 +399,39 @@ export class LittleFs {
     return out;
   }
 
+  /**
+   * Find `name` in the directory starting at pair `head`, or where a new entry of that name belongs. A
+   * directory's entries are sorted across all of its pairs, and littlefs relies on it: its lookup stops at the
+   * first pair holding a name that sorts after the one sought. So a new name goes before the first greater
+   * name in list order (into whichever pair holds it), and only after the last pair's entries when no name
+   * is greater.
+   */
   private findInDir(head: [number, number], name: Uint8Array): { found?: Found; insert: { mdir: MDir; id: number } } {
     let d = this.fetch(head);
+    let insert: { mdir: MDir; id: number } | undefined;
     for (;;) {
       const es = d.state.entries;
       for (let id = 0; id < es.length; id++) {
-        if (es[id].type !== T.SUPERBLOCK && cmpName(es[id].name, name) === 0) {
-          return { found: { mdir: d, id, entry: es[id] }, insert: { mdir: d, id } };
-        }
+        if (es[id].type === T.SUPERBLOCK || es[id].name.length === 0) continue;
+        const c = cmpName(es[id].name, name);
+        if (c === 0) return { found: { mdir: d, id, entry: es[id] }, insert: { mdir: d, id } };
+        if (c > 0 && !insert) insert = { mdir: d, id };
       }
       if (!d.state.split) break;
       d = this.fetch(d.state.tail);
     }
-    let id = d.state.entries.findIndex((e) => e.type !== T.SUPERBLOCK && cmpName(e.name, name) > 0);
-    if (id < 0) id = d.state.entries.length;
-    return { insert: { mdir: d, id } };
+    return { insert: insert ?? { mdir: d, id: d.state.entries.length } };
+  }
+
+  /** The last pair of the directory whose chain passes through `d`. */
+  private lastPair(d: MDir): MDir {
+    while (d.state.split) d = this.fetch(d.state.tail);
+    return d;
   }
 
   private lookup(path: string): Lookup {
     const comps = this.components(path);
-    let head: [number, number] = ROOT;
+    let head: [number, number] = this.root;
     for (let i = 0; i < comps.length; i++) {
       const r = this.findInDir(head, comps[i]);
       if (i === comps.length - 1) return { parent: head, name: comps[i], found: r.found, insert: r.found ? undefined : r.insert };
@@ -427,7 +450,7 @@ export class LittleFs {
   /** Directory head pair for `path`, or ENOENT / ENOTDIR. */
   private dirHead(path: string): [number, number] {
     const r = this.lookup(path);
-    if (!r.name) return ROOT;
+    if (!r.name) return this.root;
     if (!r.found) throw new LfsError('ENOENT', path);
     if (r.found.entry.type !== T.DIR) throw new LfsError('ENOTDIR', path);
     return pairOf(r.found.entry.sdata);
@@ -463,14 +486,25 @@ export class LittleFs {
       if (!r.name || r.found) throw new LfsError('EEXIST', path);
       this.checkNewName(r.name);
       const at = r.insert!;
+      // The new pair joins the metadata list right after the parent directory's last pair.
+      const last = this.lastPair(at.mdir);
       const dir = this.allocDir();
-      this.compact(dir, { ...emptyState(), tail: at.mdir.state.tail });
-      this.commit(at.mdir, [
+      this.compact(dir, { ...emptyState(), tail: last.state.tail });
+      const entry: TagOp[] = [
         { type: T.CREATE, id: at.id },
         { type: T.DIR, id: at.id, data: r.name },
         { type: T.DIRSTRUCT, id: at.id, data: pairBytes(dir.pair) },
-        { type: T.SOFTTAIL, id: NO_ID, data: pairBytes(dir.pair) },
-      ]);
+      ];
+      if (last === at.mdir) {
+        this.commit(at.mdir, [...entry, { type: T.SOFTTAIL, id: NO_ID, data: pairBytes(dir.pair) }]);
+      } else {
+        // The entry goes into an earlier pair of a split directory: link the new pair in first, marked as an
+        // orphan until the entry naming it is committed (a power cut in between leaves an orphan to drop).
+        this.setOrphans(+1);
+        this.commit(last, [{ type: T.SOFTTAIL, id: NO_ID, data: pairBytes(dir.pair) }]);
+        this.setOrphans(-1);
+        this.commit(at.mdir, entry);
+      }
     });
   }
 
@@ -624,12 +658,12 @@ export class LittleFs {
     const pred = this.predecessor(d.pair);
     this.setOrphans(-1);
     if (pred) this.dropFrom(pred, d);
-    else this.commit(this.fetch(ROOT), [], d.state.gdelta);
+    else this.commit(this.fetch(this.root), [], d.state.gdelta);
   }
 
   /** An emptied continuation pair of a split directory is dropped from its directory. */
   private dropIfEmpty(d: MDir): void {
-    if (d.state.entries.length > 0 || pairKey(d.pair) === pairKey(ROOT)) return;
+    if (d.state.entries.length > 0 || pairKey(d.pair) === pairKey(ROOT) || pairKey(d.pair) === pairKey(this.root)) return;
     const pred = this.predecessor(d.pair);
     if (pred?.state.split) this.dropFrom(pred, d);
   }
