@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   try {
     let t = performance.now();
     const caps = await boardCapabilities(board);
-    console.log(`probe (once per connection): ${(performance.now() - t).toFixed(0)} ms, upload channel ${caps.upload}${caps.deflate ? ' + deflate' : ''}`);
+    console.log(`probe (once per connection): ${(performance.now() - t).toFixed(0)} ms, upload channel ${caps.upload}, download channel ${caps.download}${caps.deflate ? ' (+ deflate)' : ''}`);
     const report = (what: string, bytes: number, ms: number, wire?: number) => {
       const rate = bytes / (ms / 1000);
       const extra = wire !== undefined ? `, ${wire} wire bytes` : '';

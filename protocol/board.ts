@@ -5,6 +5,8 @@ import type { Transport } from './transport.js';
 export interface ExecOptions {
   /** Streamed stdout text, split UTF-8 sequences kept whole. */
   onStdout?: (text: string) => void;
+  /** The same stdout as raw bytes, for programs that print binary (file transfer). */
+  onStdoutBytes?: (bytes: Uint8Array) => void;
   /** Streamed exception/traceback text. */
   onStderr?: (text: string) => void;
   /** Overall deadline for the program to finish (default: none once it started). */

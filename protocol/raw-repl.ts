@@ -325,10 +325,14 @@ export class RawReplClient implements Board {
     opts.signal?.addEventListener('abort', onAbort);
     const timer = opts.timeoutMs !== undefined ? setTimeout(() => interruptBoard('TIMEOUT'), opts.timeoutMs) : undefined;
     try {
-      const section = async (onText: (text: string) => void, decoder: Utf8Stream) => {
+      const section = async (onText: (text: string) => void, decoder: Utf8Stream, onBytes?: (bytes: Uint8Array) => void) => {
+        const onChunk = (bytes: Uint8Array) => {
+          onBytes?.(bytes);
+          onText(decoder.push(bytes));
+        };
         // Re-check periodically so an abort that arrives mid-wait gets its grace deadline.
         for (;;) {
-          const finished = await this.reader.stream(CTRL_D, (bytes) => onText(decoder.push(bytes)), Math.min(graceDeadline, Date.now() + 200));
+          const finished = await this.reader.stream(CTRL_D, onChunk, Math.min(graceDeadline, Date.now() + 200));
           if (finished) break;
           if (Date.now() >= graceDeadline) {
             // The program ignores Ctrl-C (or the board hangs): get back to a prompt the hard way.
@@ -349,7 +353,7 @@ export class RawReplClient implements Board {
         stderr += text;
         opts.onStderr?.(text);
       };
-      if ((await section(emitOut, out)) && (await section(emitErr, err))) {
+      if ((await section(emitOut, out, opts.onStdoutBytes)) && (await section(emitErr, err))) {
         const prompt = await this.reader.until('>', Date.now() + REPLY_MS);
         this.mode = prompt ? 'raw' : 'unknown';
       }

@@ -10,7 +10,8 @@ import type { Board } from '../protocol/board.js';
 import { BoardError } from '../protocol/errors.js';
 import { registerFsCommands } from '../cli/commands/fs.js';
 import { uploadFiles } from '../protocol/fs/upload.js';
-import { downloadFiles } from '../protocol/fs/download.js';
+import { downloadFiles, readBoardFiles } from '../protocol/fs/download.js';
+import { boardCapabilities } from '../protocol/fs/capabilities.js';
 import { diskUsage } from '../protocol/fs/operations.js';
 
 const home = mkdtempSync(join(tmpdir(), 'boardctl-fs-home-'));
@@ -311,6 +312,39 @@ describe('transfer safety', () => {
       const [res] = await uploadFiles(board, [{ dest: `/chan-${channel}.bin`, data }], [], { channel, window: 256 });
       expect(res).toMatchObject({ ok: true, size: data.length });
       expect(sha(await boardRead(`/chan-${channel}.bin`))).toBe(sha(data));
+    }
+  });
+
+  it('every download channel delivers every byte value, escapes at chunk edges, deflated or not, under non-ASCII names', async () => {
+    expect((await boardCapabilities(board)).download).toBe('raw');
+    // Each 3 KB chunk the sender reads ends on a byte that must be escaped (ESC, CR, LF, Ctrl-D).
+    const data = Buffer.concat([Buffer.from(Array.from({ length: 3 * 3072 + 77 }, (_, i) => (i * 7) % 256)), randomBytes(2000)]);
+    [0x1b, 0x0d, 0x0a].forEach((b, k) => (data[(k + 1) * 3072 - 1] = b));
+    data[3072] = 0x04;
+    const names = ['/dl-日本.bin', '/dl-héllo.txt']; // .txt is deflated on the board, .bin is not
+    expect((await uploadFiles(board, names.map((dest) => ({ dest, data })))).every((r) => r.ok)).toBe(true);
+    const dir = join(host, 'dl-chan');
+    mkdirSync(dir);
+    // (channel exec: no stdin to answer on, so the sender runs without flow control)
+    for (const [downloadChannel, channel] of [['raw', undefined], ['base64', undefined], ['raw', 'exec']] as const) {
+      const items = names.map((src, k) => ({ src, dest: join(dir, `${downloadChannel}-${channel}-${k}-${src.slice(1)}`) }));
+      const res = await downloadFiles(board, items, { downloadChannel, channel });
+      expect(res.map((r) => [r.ok, r.size])).toEqual(names.map(() => [true, data.length]));
+      for (const it of items) expect(sha(readFileSync(it.dest))).toBe(sha(data));
+      const mem = await readBoardFiles(board, names, { downloadChannel, compress: false });
+      for (const m of mem) expect(Buffer.from(m.data).equals(data)).toBe(true);
+    }
+    expect(readdirSync(dir).filter((n) => n.includes('.tmp'))).toEqual([]);
+    const empty = await readBoardFiles(board, ['/cp2.txt', '/nope.bin']);
+    expect(empty.map((m) => m.result.ok)).toEqual([true, false]);
+    expect((await cli('cat', '/ls1/b.bin')).stdout).toBe(Buffer.from(Array.from({ length: 256 }, (_, i) => i)).toString('utf8'));
+  });
+
+  it('a download that cannot write its host file stops the sender and leaves the board ready', async () => {
+    for (const channel of [undefined, 'exec'] as const) {
+      const err = await downloadFiles(board, [{ src: '/dl-日本.bin', dest: join(host, 'no-such-dir', 'b.bin') }], { channel }).catch((e: unknown) => e);
+      expect((err as BoardError).code).toBe('LOCAL_IO');
+      expect((await board.exec('print(6*7)')).stdout.trim()).toBe('42');
     }
   });
 

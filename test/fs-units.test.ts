@@ -8,7 +8,16 @@ import { safeHostJoin, unsafeNameReason } from '../protocol/fs/host-names.js';
 import { IgnoreRules, DEFAULT_IGNORES } from '../protocol/fs/ignore.js';
 import { parsePyStr, splitReprLine } from '../protocol/fs/py-repr.js';
 import { planSync } from '../protocol/fs/sync-plan.js';
-import { escapeBytes, escapedLength, pyBytesLiteral, unescapeBytes } from '../protocol/fs/wire.js';
+import {
+  escapeBytes,
+  escapedLength,
+  escapeReplacements,
+  FROM_BOARD,
+  pyBytesLiteral,
+  pyEscapeExpr,
+  StdoutLines,
+  unescapeBytes,
+} from '../protocol/fs/wire.js';
 import { formatTree } from '../cli/fs/format.js';
 
 describe('wire escaping', () => {
@@ -20,6 +29,59 @@ describe('wire escaping', () => {
     expect(wire.length).toBe(escapedLength(all));
     expect(wire.length).toBe(1024 + 3 * 4);
     expect(unescapeBytes(wire)).toEqual(all);
+  });
+
+  const ALL = Uint8Array.from({ length: 256 }, (_, i) => i);
+  /** What the board's chain of bytes.replace calls does, step by step. */
+  const boardEscape = (data: Uint8Array) =>
+    escapeReplacements(FROM_BOARD).reduce((buf, [from, to]) => {
+      const parts: Buffer[] = [];
+      let at = 0;
+      for (let hit = buf.indexOf(from); hit >= 0; hit = buf.indexOf(from, at)) {
+        parts.push(buf.subarray(at, hit), Buffer.from(to));
+        at = hit + from.length;
+      }
+      return Buffer.concat([...parts, buf.subarray(at)]);
+    }, Buffer.from(data));
+
+  it('escapes downloads so no Ctrl-D, LF or CR travels raw, and round-trips all 256 byte values', () => {
+    const wire = escapeBytes(ALL, FROM_BOARD);
+    for (const b of [0x04, 0x0a, 0x0d]) expect(wire.includes(b)).toBe(false);
+    expect(wire.length).toBe(256 + 4);
+    expect(escapedLength(ALL, FROM_BOARD)).toBe(wire.length);
+    expect(unescapeBytes(wire)).toEqual(ALL);
+    // the board's replace chain (ESC first) gives exactly the host's escaping, also for runs of escapes
+    const nasty = Uint8Array.from([0x1b, 0x1b, 0x04, 0x1b, 0x0a, 0x0d, 0x0a, 0x1b, ...ALL, 0x44, 0x1b]);
+    expect(new Uint8Array(boardEscape(nasty))).toEqual(escapeBytes(nasty, FROM_BOARD));
+    expect(new Uint8Array(boardEscape(ALL))).toEqual(wire);
+    expect(pyEscapeExpr(FROM_BOARD, 'x')).toBe(
+      "bytes(x).replace(b'\\x1b',b'\\x1b[').replace(b'\\x04',b'\\x1bD').replace(b'\\x0a',b'\\x1bJ').replace(b'\\x0d',b'\\x1bM')",
+    );
+  });
+
+  it('reassembles escaped data lines from the raw link whatever the chunking, skipping what is not ours', () => {
+    // Every raw chunk ends on a byte that needs escaping, so escapes sit at the line ends.
+    const raw = [Uint8Array.from([1, 2, 0x1b]), Uint8Array.from([0x0d]), Uint8Array.from([0x0a]), Uint8Array.from([0x04]), ALL, Uint8Array.from([0x0a, 0x0d])];
+    const stdout = Buffer.concat([
+      Buffer.from('@m1\r\nB 0 9 0\r\n'),
+      ...raw.flatMap((c) => [Buffer.from('D'), Buffer.from(escapeBytes(c, FROM_BOARD)), Buffer.from('\r\n')]),
+      Buffer.from('E 0 -\r\n'),
+    ]);
+    const link = Buffer.concat([Buffer.from('OK\x01\x01@m\r\nearlier output\n'), stdout, Buffer.from('\x04Traceback\r\nD\r\n\x04>')]);
+    const expected = ['', 'B 0 9 0', ...raw.map((c) => `D${Buffer.from(escapeBytes(c, FROM_BOARD)).toString('latin1')}`), 'E 0 -'];
+    const parse = (chunks: Uint8Array[]) => {
+      const lines: string[] = [];
+      const parser = new StdoutLines(Buffer.from('@m1'), (l) => lines.push(l.toString('latin1')));
+      for (const c of chunks) parser.push(c);
+      expect(parser.ended).toBe(true);
+      return lines;
+    };
+    for (let cut = 0; cut <= link.length; cut++) {
+      expect(parse([link.subarray(0, cut), link.subarray(cut)])).toEqual(expected);
+    }
+    expect(parse([...link].map((b) => Uint8Array.of(b)))).toEqual(expected);
+    const data = parse([link]).filter((l) => l.startsWith('D')).map((l) => unescapeBytes(Buffer.from(l.slice(1), 'latin1')));
+    expect(Buffer.concat(data)).toEqual(Buffer.concat(raw));
   });
 
   it('writes bytes literals MicroPython can parse', () => {

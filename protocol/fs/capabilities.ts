@@ -1,11 +1,13 @@
 // What the firmware offers for file transfer, probed once per connection and remembered per Board.
 import type { Board } from '../board.js';
 import { outputLines, parsePyStr } from './py-repr.js';
-import { PROBE_SOURCE, stdinEchoSource } from './snippets.js';
-import { escapeBytes } from './wire.js';
+import { probeSource, stdinEchoSource } from './snippets.js';
+import { escapeBytes, stdoutLines, stdoutMarker, unescapeBytes } from './wire.js';
 
 /** How upload data reaches the board: escaped raw bytes or base64 on stdin, or chunks of code (slowest). */
 export type UploadChannel = 'raw' | 'base64' | 'exec';
+/** How download data leaves the board: escaped raw bytes on sys.stdout.buffer, or base64 text. */
+export type DownloadChannel = 'raw' | 'base64';
 
 export interface FsCapabilities {
   cwd: string;
@@ -13,6 +15,7 @@ export interface FsCapabilities {
   binascii: boolean;
   deflate: boolean;
   upload: UploadChannel;
+  download: DownloadChannel;
 }
 
 const cache = new WeakMap<Board, Promise<FsCapabilities>>();
@@ -27,13 +30,23 @@ export function boardCapabilities(board: Board): Promise<FsCapabilities> {
   return caps;
 }
 
+const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i);
+
 /** Every byte value the escaping lets through, once, so the echo shows whether the link is transparent. */
 function echoPattern(): Uint8Array {
-  return escapeBytes(Uint8Array.from({ length: 256 }, (_, i) => i));
+  return escapeBytes(ALL_BYTES);
 }
 
 async function probe(board: Board): Promise<FsCapabilities> {
-  const lines = outputLines((await board.exec(PROBE_SOURCE)).stdout);
+  // The probe ends with every byte value escaped for a raw download; the raw stdout bytes show whether
+  // they arrive intact (the text stdout is UTF-8 decoded, so it cannot tell).
+  const marker = stdoutMarker();
+  let pattern: Uint8Array | undefined;
+  const onStdoutBytes = stdoutLines(marker, (line) => {
+    if (line.length && !pattern) pattern = unescapeBytes(line);
+  });
+  const { stdout } = await board.exec(probeSource(marker), { onStdoutBytes });
+  const lines = outputLines(stdout);
   const mods = new Set((lines.find((l) => l.startsWith('C')) ?? '').split(' ').slice(1));
   const cwd = parsePyStr(lines.find((l) => l.startsWith("'") || l.startsWith('"')) ?? "'/'").value || '/';
   const caps: FsCapabilities = {
@@ -42,6 +55,7 @@ async function probe(board: Board): Promise<FsCapabilities> {
     binascii: mods.has('binascii'),
     deflate: mods.has('deflate'),
     upload: 'exec',
+    download: pattern && Buffer.from(pattern).equals(ALL_BYTES) ? 'raw' : 'base64',
   };
   if (mods.has('stdin')) {
     const link = await stdinLink(board);

@@ -1,24 +1,36 @@
 // Board-side Python for file operations. Each snippet is one exec (never a round trip per file), prints
 // machine-readable lines, and catches OSError itself so the host gets the errno without parsing tracebacks.
 // Names are printed with repr() and parsed by parsePyStr; code stays small because it travels at the baud rate.
-import { pyStr } from './wire.js';
+import { FROM_BOARD, pyEscapeExpr, pyStr } from './wire.js';
 
 /** Temp files are `.~bctmp.NAME` next to their target; anything with this prefix is debris of a broken upload. */
 export const TEMP_PREFIX = '.~bctmp.';
 
 const list = (items: string[]) => `[${items.map(pyStr).join(',')}]`;
 
-/** Capability probe: modules present, cwd, and whether a stdin receiver can run at all. */
-export const PROBE_SOURCE = [
-  'import sys,os',
-  'r=[]',
-  "for m in ('binascii','hashlib','deflate'):",
-  ' try:__import__(m);r.append(m)',
-  ' except ImportError:pass',
-  "if hasattr(sys.stdin,'buffer') and hasattr(sys.stdin.buffer,'readinto'):r.append('stdin')",
-  "print('C',' '.join(r))",
-  'print(repr(os.getcwd()))',
-].join('\n');
+/** Board-side stdout escaping (FROM_BOARD in wire.ts), shared by the probe and the sender. */
+const STDOUT_ESCAPE = `def E(x):return ${pyEscapeExpr(FROM_BOARD, 'x')}`;
+
+/**
+ * Capability probe: modules present, cwd, and whether a stdin receiver can run at all. Then, if stdout has
+ * a binary buffer, `marker` and every byte value escaped as the sender would, so the host (reading the
+ * link's raw bytes) sees whether raw downloads arrive intact.
+ */
+export function probeSource(marker: string): string {
+  return [
+    'import sys,os',
+    'r=[]',
+    "for m in ('binascii','hashlib','deflate'):",
+    ' try:__import__(m);r.append(m)',
+    ' except ImportError:pass',
+    "if hasattr(sys.stdin,'buffer') and hasattr(sys.stdin.buffer,'readinto'):r.append('stdin')",
+    "print('C',' '.join(r))",
+    'print(repr(os.getcwd()))',
+    STDOUT_ESCAPE,
+    `try:sys.stdout.buffer.write(b"${marker}\\n"+E(bytes(range(256)))+b"\\n")`,
+    'except Exception:pass',
+  ].join('\n');
+}
 
 /**
  * Echo test for the stdin link. It first reads one harmless byte and says `G`, so a firmware whose stdin
@@ -341,33 +353,51 @@ export function execUploadFinishSource(index: number): string {
 /** Deflate window the board compresses downloads with (small: it is board RAM). */
 export const SEND_DEFLATE_BITS = 10;
 
+export interface SenderOptions {
+  /** File bytes per data line. */
+  chunk: number;
+  /** Per path: deflate on the board first. */
+  compress: boolean[];
+  /** Wait for the host's answer to each data line (needs a readable stdin). */
+  flow: boolean;
+  /** Escaped raw bytes through sys.stdout.buffer; otherwise base64 text. */
+  raw: boolean;
+  /** Printed first, so the host finds the output in the link's byte stream. */
+  marker: string;
+}
+
 /**
- * The download sender: per file `B i size z`, base64 lines (never raw bytes: boards turn \n into \r\n on
- * stdout), then `E i sha256hex` (or `-` without hashlib); a failing file prints `F i errno` instead.
- * Files flagged in `compress` go through deflate on the board first (z=1: the lines carry a raw deflate
- * stream), which pays off for source text.
- * With `flow`, the host answers every base64 line with one stdin byte: `A` to go on, `X` to stop (the
+ * The download sender: prints the marker, then per file `B i size z`, data lines `D` + payload, then
+ * `E i sha256hex` (or `-` without hashlib); a failing file prints `F i errno` instead. The payload is
+ * the chunk escaped (FROM_BOARD: no Ctrl-D, LF or CR survives raw) or, for firmware without a binary
+ * stdout, base64. Files flagged in `compress` go through deflate on the board first (z=1: the lines
+ * carry a raw deflate stream), which pays off for source text.
+ * With `flow`, the host answers every data line with one stdin byte: `A` to go on, `X` to stop (the
  * sender then prints `X` and ends). The sender stays at most one line ahead of the host's answers, so
  * it never floods a UART and an abort needs no Ctrl-C; before ending it reads every answer it is owed,
  * so no byte is left over for the raw REPL.
  */
-export function senderSource(paths: string[], chunk: number, compress: boolean[] = [], flow = false): string {
-  const zip = compress.some(Boolean);
+export function senderSource(paths: string[], o: SenderOptions): string {
+  const zip = o.compress.some(Boolean);
+  const { chunk } = o;
   return [
     'import sys,os',
-    'from binascii import b2a_base64 as B',
+    ...(o.raw
+      ? [STDOUT_ESCAPE, 'Y=sys.stdout.buffer.write', 'def D(x):Y(b"D"+E(x)+b"\\n")']
+      : ['from binascii import b2a_base64 as B', 'def D(x):sys.stdout.write("D"+B(x).decode())']),
     'try:',
     ' from hashlib import sha256 as H;from binascii import hexlify as X',
     'except ImportError:H=None',
     'class Ab(Exception):pass',
-    `u=0;w=sys.stdout.write;F=${flow ? 1 : 0}`,
+    `u=0;F=${o.flow ? 1 : 0}`,
+    `print(${pyStr(o.marker)})`,
     'def K():',
     ' global u',
     ' c=sys.stdin.buffer.read(1);u-=1',
     ' if c==b"X":raise Ab',
     'def L(x):',
     ' global u',
-    ' w(B(x).decode());u+=1',
+    ' D(x);u+=1',
     ' if F and u>1:K()',
     ...(zip
       ? ['import io,deflate', 'class O(io.IOBase):', ' def __init__(s):s.b=bytearray()',
@@ -377,7 +407,7 @@ export function senderSource(paths: string[], chunk: number, compress: boolean[]
     'def R():',
     ` b=bytearray(${chunk});v=memoryview(b)`,
     ` for i,p in enumerate(${list(paths)}):`,
-    `  z=${zip ? `${pyList(compress)}[i]` : '0'}`,
+    `  z=${zip ? `${pyList(o.compress)}[i]` : '0'}`,
     '  try:',
     '   if os.stat(p)[0]&0x4000:raise OSError(21)',
     '   f=open(p,"rb");n=os.stat(p)[6]',

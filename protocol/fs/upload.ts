@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import type { Board, RunningExec } from '../board.js';
 import { BoardError, type ErrorCode } from '../errors.js';
-import { boardCapabilities, type UploadChannel } from './capabilities.js';
+import { boardCapabilities, type DownloadChannel, type UploadChannel } from './capabilities.js';
 import { ENOSPC, errnoText, mapBoardException } from './errno.js';
 import { outputLines } from './py-repr.js';
 import {
@@ -39,6 +39,8 @@ export interface TransferOptions {
   onProgress?: (p: TransferProgress) => void;
   /** Force a channel (tests exercise the fallbacks on a board that offers the fast one). */
   channel?: UploadChannel;
+  /** Force the download channel (tests exercise the base64 fallback on a board that offers raw). */
+  downloadChannel?: DownloadChannel;
   /** Set false to never deflate-compress uploads. */
   compress?: boolean;
   /** Wire bytes per acknowledged window. */
