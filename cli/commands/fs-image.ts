@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BoardError } from '../../protocol/errors.js';
-import { buildImage, checkImage, extractImage, listImage, parseSize, type ImageSummary } from '../../emulator/littlefs/image-tools.js';
+import type { ImageSummary } from '../../emulator/littlefs/image-tools.js';
 import { Output } from '../output.js';
 
 interface ImageOpts {
@@ -14,8 +14,11 @@ function output(cmd: Command): Output {
   return new Output(cmd.optsWithGlobals<{ json?: boolean }>().json === true);
 }
 
-function blockSize(opts: ImageOpts): number | undefined {
-  return opts.blockSize === undefined ? undefined : parseSize(opts.blockSize);
+/** The littlefs code loads only when an image command runs (boardctl --help stays fast). */
+const imageTools = () => import('../../emulator/littlefs/image-tools.js');
+
+async function blockSize(opts: ImageOpts): Promise<number | undefined> {
+  return opts.blockSize === undefined ? undefined : (await imageTools()).parseSize(opts.blockSize);
 }
 
 function readImage(path: string): Uint8Array {
@@ -39,9 +42,10 @@ export function registerFsImageCommands(fsCommand: Command): Command {
     .requiredOption('-o, --output <file>', 'image file to write')
     .requiredOption('--size <size>', 'image size: bytes, 512K, 2M, 0x200000')
     .option('--block-size <size>', 'erase block size', '4096')
-    .action((dir: string, opts: ImageOpts & { output: string; size: string }, cmd: Command) => {
+    .action(async (dir: string, opts: ImageOpts & { output: string; size: string }, cmd: Command) => {
       const out = output(cmd);
-      const built = buildImage(dir, { size: parseSize(opts.size), blockSize: blockSize(opts) });
+      const { buildImage, parseSize } = await imageTools();
+      const built = buildImage(dir, { size: parseSize(opts.size), blockSize: await blockSize(opts) });
       try {
         writeFileSync(opts.output, built.image);
       } catch (err) {
@@ -57,9 +61,9 @@ export function registerFsImageCommands(fsCommand: Command): Command {
     .description('list every file and folder in an image')
     .argument('<image>', 'image file')
     .option('--block-size <size>', 'erase block size (default: read from the superblock)')
-    .action((file: string, opts: ImageOpts, cmd: Command) => {
+    .action(async (file: string, opts: ImageOpts, cmd: Command) => {
       const out = output(cmd);
-      const { entries, summary } = listImage(readImage(file), blockSize(opts));
+      const { entries, summary } = (await imageTools()).listImage(readImage(file), await blockSize(opts));
       for (const e of entries) out.text(`${e.type === 'dir' ? '-'.padStart(10) : String(e.size).padStart(10)}  ${e.path}${e.type === 'dir' ? '/' : ''}\n`);
       out.text(`${describeSummary(summary)}\n`);
       out.doc({ entries, ...summary });
@@ -71,9 +75,9 @@ export function registerFsImageCommands(fsCommand: Command): Command {
     .argument('<image>', 'image file')
     .argument('<dir>', 'destination folder (created if missing)')
     .option('--block-size <size>', 'erase block size (default: read from the superblock)')
-    .action((file: string, dir: string, opts: ImageOpts, cmd: Command) => {
+    .action(async (file: string, dir: string, opts: ImageOpts, cmd: Command) => {
       const out = output(cmd);
-      const summary = extractImage(readImage(file), dir, blockSize(opts));
+      const summary = (await imageTools()).extractImage(readImage(file), dir, await blockSize(opts));
       out.text(`extracted ${summary.files} files, ${summary.dirs} dirs (${summary.bytes} bytes) to ${dir}\n`);
       out.doc({ dest: dir, ...summary });
     });
@@ -83,9 +87,9 @@ export function registerFsImageCommands(fsCommand: Command): Command {
     .description('mount an image, read everything, and report structural problems')
     .argument('<image>', 'image file')
     .option('--block-size <size>', 'erase block size (default: read from the superblock)')
-    .action((file: string, opts: ImageOpts, cmd: Command) => {
+    .action(async (file: string, opts: ImageOpts, cmd: Command) => {
       const out = output(cmd);
-      const r = checkImage(readImage(file), blockSize(opts));
+      const r = (await imageTools()).checkImage(readImage(file), await blockSize(opts));
       if (!r.ok) {
         for (const p of r.problems.slice(0, -1)) out.error(`${p}\n`);
         throw new BoardError('FS_CORRUPT', r.problems.at(-1)!, { problems: r.problems });

@@ -1,8 +1,7 @@
 // `sim set/get/trace/scenario`: drive a virtual board's simulated parts from outside (the hw plugin's control).
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { eventsToVcd, type TimelineEvent } from '../../emulator/peripherals/index.js';
-import { parseScenario, runScenario, ScenarioError } from '../../emulator/peripherals/scenario.js';
+import type { TimelineEvent } from '../../emulator/peripherals/timeline.js';
 import type { ControlRequest } from '../../emulator/vm/host-api.js';
 import { BoardError } from '../../protocol/errors.js';
 import type { Transport } from '../../protocol/transport.js';
@@ -124,6 +123,7 @@ export function registerSimHwCommands(sim: Command, deps: SimHwDeps): void {
         { events: TimelineEvent[]; dropped: number };
       const out = output(cmd);
       if (opts.output) {
+        const { eventsToVcd } = await import('../../emulator/peripherals/vcd.js');
         await writeFile(opts.output, eventsToVcd(events));
         out.doc({ command: 'trace', ok: true, board: name, file: opts.output, events: events.length, dropped });
         out.note(`${events.length} events written to ${opts.output}${dropped ? ` (${dropped} older events were dropped)` : ''}`);
@@ -139,6 +139,8 @@ export function registerSimHwCommands(sim: Command, deps: SimHwDeps): void {
     .argument('<file>', 'scenario file (.yaml)')
     .option('-b, --board <name>', 'virtual board (default: the scenario\'s board field)')
     .action(async (file: string, opts: { board?: string }, cmd: Command) => {
+      // The YAML parser and the scenario runner load only for this command (boardctl --help stays fast).
+      const { parseScenario, runScenario, ScenarioError } = await import('../../emulator/peripherals/scenario.js');
       let scenario;
       try {
         scenario = parseScenario(await readFile(file, 'utf8'));
