@@ -370,18 +370,29 @@ describe('littlefs core', () => {
     expect(remount().readdir('/x').map((e) => e.name)).toEqual(['f', 'g']);
   });
 
-  test('reads and extends a root that littlefs moved out of the superblock pair (superblock expansion)', () => {
-    const { fs, remount } = fresh(64 * 4096);
+  /**
+   * Files in /, /lib, then the root moved to a new pair as littlefs's superblock expansion does; {0,1} keeps the
+   * superblock entry or (as real littlefs leaves it) no entry at all, with a hard tail to the new pair.
+   */
+  function expandRoot(fs: LittleFs, keepSuperblock: boolean): { pair: number[] } {
     fs.mkdir('/lib');
     fs.writeFile('/main.py', enc.encode('main'));
     fs.writeFile('/lib/a.py', enc.encode('a'));
-    // Lay the disk out as littlefs does after expanding: {0,1} keeps only the superblock and hard-tails to
-    // a new pair holding a copy of the superblock and every root entry.
     const internals = fs as unknown as { compact(d: unknown, state: unknown): void; alloc(): number };
     const root = fs.fetch([0, 1]);
     const expanded = { pair: [internals.alloc(), internals.alloc()], rev: 0, off: 0, etag: 0, erased: false, state: root.state };
     internals.compact(expanded, { ...root.state, entries: root.state.entries });
-    internals.compact(root, { ...root.state, entries: [root.state.entries[0]], tail: expanded.pair, split: true });
+    const left = { ...root.state, entries: keepSuperblock ? [root.state.entries[0]] : [], tail: expanded.pair, split: true };
+    internals.compact(root, left);
+    // Twice when emptying, so neither block of {0,1} still carries the superblock magic from before.
+    if (!keepSuperblock) internals.compact(root, left);
+    return expanded;
+  }
+
+  test('reads and extends a root that littlefs moved out of the superblock pair (superblock expansion)', () => {
+    const { fs, remount } = fresh(64 * 4096);
+    // {0,1} keeps only the superblock and hard-tails to a new pair holding a copy of it and every root entry.
+    expandRoot(fs, true);
 
     let again = remount();
     expect(again.readdir('/').map((e) => e.name)).toEqual(['lib', 'main.py']);
@@ -400,16 +411,7 @@ describe('littlefs core', () => {
     // file, blocks {0,1} hold a commit with no entries at all, only a hard tail to the pair now holding the
     // superblock entry (id 0) and every root entry. That pair is the root directory from then on.
     const { flash, fs, remount } = fresh(64 * 4096);
-    fs.mkdir('/lib');
-    fs.writeFile('/main.py', enc.encode('main'));
-    fs.writeFile('/lib/a.py', enc.encode('a'));
-    const internals = fs as unknown as { compact(d: unknown, state: unknown): void; alloc(): number };
-    const root = fs.fetch([0, 1]);
-    const expanded = { pair: [internals.alloc(), internals.alloc()], rev: 0, off: 0, etag: 0, erased: false, state: root.state };
-    internals.compact(expanded, { ...root.state, entries: root.state.entries });
-    // Twice, so neither block of {0,1} still carries the superblock magic from before.
-    internals.compact(root, { ...root.state, entries: [], tail: expanded.pair, split: true });
-    internals.compact(root, { ...root.state, entries: [], tail: expanded.pair, split: true });
+    const expanded = expandRoot(fs, false);
 
     let again = remount();
     expect([...again.root].sort((a, b) => a - b)).toEqual([...expanded.pair].sort((a, b) => a - b));
