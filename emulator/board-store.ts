@@ -132,10 +132,6 @@ export function removeBoard(name: string, home?: string): void {
   rmSync(b.dir, { recursive: true, force: true });
 }
 
-export function saveBoardConfig(b: StoredBoard): void {
-  writeJsonAtomic(join(b.dir, 'board.json'), b.config);
-}
-
 // ---- one owner per board across processes ---------------------------------------------------------------
 
 function lockPath(b: StoredBoard): string {

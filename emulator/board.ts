@@ -59,6 +59,8 @@ export class VirtualBoard {
   private readonly inQueue: Uint8Array[] = [];
   private link: Link | undefined;
   private rom: EspRom | undefined;
+  /** The ROM's own handle on flash.bin, closed when the ROM goes (reset, close). */
+  private romFlash: FileFlashStore | undefined;
   private readonly sync = new SyncDetector();
   private repeatTimer: NodeJS.Timeout | undefined;
   private nextControlId = 1;
@@ -92,11 +94,6 @@ export class VirtualBoard {
 
   get name(): string {
     return this.stored.name;
-  }
-
-  /** Where the board is: MicroPython running, in its ROM bootloader, or stopped at a boot failure. */
-  get mode(): 'micropython' | 'bootloader' | 'halted' {
-    return this.rom ? 'bootloader' : this.worker ? 'micropython' : 'halted';
   }
 
   /** Resolves when the current boot has reached its REPL (or its boot failure). */
@@ -179,6 +176,8 @@ export class VirtualBoard {
     if (this.repeatTimer) clearInterval(this.repeatTimer);
     this.repeatTimer = undefined;
     this.rom = undefined;
+    this.romFlash?.close();
+    this.romFlash = undefined;
     const w = this.worker;
     this.worker = undefined;
     this.generation++;
@@ -213,6 +212,7 @@ export class VirtualBoard {
   private startRom(): EspRom {
     const mac = Uint8Array.from(this.stored.config.mac.split(':').map((h) => parseInt(h, 16)));
     const flash = new FileFlashStore(this.stored.flashPath);
+    this.romFlash = flash;
     const rom = new EspRom({ flash, profile: this.profile, mac });
     rom.onSend((d) => this.send(d));
     rom.onBaudRate((baud) => {
@@ -221,18 +221,9 @@ export class VirtualBoard {
         this.link.in.setBaud(baud);
       }
     });
-    rom.onExit(() => {
-      flash.close();
-      void this.powerUp('hard');
-    });
+    rom.onExit(() => void this.powerUp('hard'));
     this.rom = rom;
     return rom;
-  }
-
-  /** Reset like the EN pin (or the reset button); into the ROM bootloader when GPIO0 is held low. */
-  async hardReset(opts: { bootloader?: boolean } = {}): Promise<void> {
-    if (opts.bootloader) return this.enterDownloadMode('power-on');
-    await this.powerUp('hard');
   }
 
   /** The ESP dev-board auto-reset circuit: RTS drives EN, DTR drives GPIO0, through a transistor pair. */

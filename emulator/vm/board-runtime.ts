@@ -205,10 +205,6 @@ export class BoardRuntime implements VmHost {
     return this.pendingInput.shift();
   }
 
-  hasInput(): boolean {
-    return this.pendingInput.length > 0 || this.input.available() > 0;
-  }
-
   /** Block the worker until link input arrives or timeoutMs passes; true when a Ctrl-C interrupted. */
   waitInput(timeoutMs: number): boolean {
     this.flush();

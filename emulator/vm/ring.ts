@@ -38,10 +38,6 @@ export class ByteRing {
     return Atomics.load(this.ctl, TAIL);
   }
 
-  writePosition(): number {
-    return Atomics.load(this.ctl, HEAD);
-  }
-
   /** Write as much as fits; returns the number of bytes written. */
   write(bytes: Uint8Array): number {
     const n = Math.min(bytes.length, this.free());
