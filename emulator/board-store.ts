@@ -176,7 +176,10 @@ export function lockBoard(b: StoredBoard): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = lockHolder(b);
       if (holder !== undefined) {
-        throw new BoardError('BOARD_BUSY', `board busy: virtual board '${b.name}' is in use by process ${holder}`);
+        throw new BoardError(
+          'BOARD_BUSY',
+          `board busy: virtual board '${b.name}' is in use by process ${holder} (if that is \`boardctl sim serve\`, use its pty or TCP port)`,
+        );
       }
       rmSync(path, { force: true }); // stale lock of a dead process
     }

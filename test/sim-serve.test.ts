@@ -72,6 +72,20 @@ describe('sim serve on a pseudo-terminal', () => {
     }
   });
 
+  it('steers the served board\'s hardware from another process, and says when a board is not served', async () => {
+    await run(process.execPath, [cli, 'sim', 'set', 'default', 'pin', '0', 'low'], { env });
+    const { stdout } = await run(process.execPath, [cli, 'sim', 'get', 'default', 'pins', '--json'], { env });
+    expect(JSON.stringify(JSON.parse(stdout))).toMatch(/"pin":0[^}]*"level":0/);
+    await run(process.execPath, [cli, 'sim', 'set', 'default', 'pin', '0', 'release'], { env });
+    await run(process.execPath, [cli, 'sim', 'create', 'idle'], { env });
+    const err = await run(process.execPath, [cli, 'sim', 'set', 'idle', 'pin', '0', 'low'], { env }).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(3);
+    expect(err?.stderr).toMatch(/not being served.*sim serve/);
+  });
+
   it('runs our own CLI against the served board: exec, eval, chaining, soft reset, resume', async () => {
     const { stdout } = await run(process.execPath, [cli, '-p', pty, 'exec', 'x = 6', '+', 'eval', 'x * 7'], { env });
     expect(stdout.trim()).toBe('42');

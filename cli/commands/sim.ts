@@ -134,16 +134,12 @@ export function registerSimCommands(program: Command, ctx: () => CliContext): vo
     });
 
   registerSimHwCommands(sim, {
+    // Hardware state lives in the running board: a board powered up here just for the request would be gone
+    // when this command exits, so an unserved board gets a clear error (from sendControl) instead.
     async control(name, req) {
-      const { loadBoard, lockHolder } = await import('../../emulator/board-store.js');
+      const { loadBoard } = await import('../../emulator/board-store.js');
       const { sendControl } = await import('../../emulator/link/control-server.js');
-      const b = loadBoard(name);
-      if (lockHolder(b) !== undefined) return sendControl(b.dir, req);
-      // Nobody serves it: power it up here for the request.
-      const { VirtualBoard } = await import('../../emulator/board.js');
-      const board = await VirtualBoard.open(name);
-      await board.whenReady();
-      return board.controlRequest(req);
+      return sendControl(loadBoard(name).dir, req);
     },
     async openVirtual(name) {
       const { VirtualBoard } = await import('../../emulator/board.js');
