@@ -3,8 +3,8 @@
 import { symlinkSync, rmSync, lstatSync } from 'node:fs';
 import { VirtualBoard } from '../board.js';
 import { PtyServer } from './pty-server.js';
-import { startTcpServer, parseHostPort } from './tcp-server.js';
-import { serveRfc2217 } from './rfc2217-server.js';
+import { startTcpServer, parseListenAddress } from '../../protocol/port-server.js';
+import { serveRfc2217 } from '../../protocol/rfc2217-server.js';
 import { startControlServer } from './control-server.js';
 
 export interface ServeOptions {
@@ -35,9 +35,9 @@ export async function serveBoard(opts: ServeOptions): Promise<Serving> {
     closers.push(() => control.close());
     const tcp = opts.rfc2217 ?? opts.tcp;
     if (tcp) {
-      const { host, port } = parseHostPort(tcp);
+      const { host, port } = parseListenAddress(tcp);
       const attach = () => board.attach({ baud: opts.baud });
-      const srv = await startTcpServer({ host, port, attach, serve: opts.rfc2217 ? serveRfc2217 : undefined });
+      const srv = await startTcpServer({ host, port, attach, serve: opts.rfc2217 ? (sock, link) => serveRfc2217(sock, link) : undefined });
       closers.push(() => srv.close());
       return { board, tcp: { host: srv.address.address, port: srv.address.port }, close: () => closeAll(closers, board) };
     }
