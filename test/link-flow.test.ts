@@ -9,12 +9,15 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SerialPort } from 'serialport';
 import { BoardConsole } from './helpers/board-console.js';
-import { cliPath, rssMiB, startCli, stopCli } from './helpers/serve-cli.js';
+import { cliPath, rssMiB, startCli, stopAllCli, stopCli } from './helpers/serve-cli.js';
 import { controlSocketPath } from '../emulator/link/control-server.js';
 
 const home = mkdtempSync(join(tmpdir(), 'boardctl-flow-'));
 const env = { ...process.env, BOARDCTL_HOME: home };
-afterAll(() => rmSync(home, { recursive: true, force: true }));
+afterAll(async () => {
+  await stopAllCli();
+  rmSync(home, { recursive: true, force: true });
+});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -9,7 +9,7 @@ import net from 'node:net';
 import { promisify } from 'node:util';
 import { SerialPort } from 'serialport';
 import { BoardConsole } from './helpers/board-console.js';
-import { cliPath as cli, startCli, stopCli as stop } from './helpers/serve-cli.js';
+import { cliPath as cli, startCli, stopAllCli, stopCli as stop } from './helpers/serve-cli.js';
 
 const home = mkdtempSync(join(tmpdir(), 'boardctl-serve-'));
 const env = { ...process.env, BOARDCTL_HOME: home };
@@ -30,7 +30,10 @@ async function openPty(path: string): Promise<BoardConsole> {
   });
 }
 
-afterAll(() => rmSync(home, { recursive: true, force: true }));
+afterAll(async () => {
+  await stopAllCli();
+  rmSync(home, { recursive: true, force: true });
+});
 
 describe('sim serve on a pseudo-terminal', () => {
   let child: ChildProcess;

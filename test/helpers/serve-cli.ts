@@ -7,9 +7,21 @@ import { createInterface } from 'node:readline';
 
 export const cliPath = join(new URL('../..', import.meta.url).pathname, 'dist/cli/main.js');
 
-/** Start `boardctl ARGS…` and resolve with its first `lines` lines of stdout. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv, lines = 1): Promise<{ child: ChildProcess; lines: string[] }> {
-  const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+const running = new Set<ChildProcess>();
+
+/** Stop every server this test file started and has not stopped (afterAll: a timed-out test skips its finally). */
+export async function stopAllCli(): Promise<void> {
+  await Promise.all([...running].map(stopCli));
+}
+
+/** Start `boardctl ARGS…` (under `umask` if given) and resolve with its first `lines` lines of stdout. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv, lines = 1, umask?: string): Promise<{ child: ChildProcess; lines: string[] }> {
+  const argv = [process.execPath, cliPath, ...args];
+  const child = umask
+    ? spawn('sh', ['-c', `umask ${umask}; exec "$0" "$@"`, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   return new Promise((resolve, reject) => {
