@@ -8,6 +8,8 @@ import type { ResetKind, VmHost } from '../vm/host-api.js';
 import { boardFacts, type BoardFacts } from './board-pins.js';
 import { fromHex, toHex } from './hex.js';
 import { ENODEV, I2cBuses } from './i2c-bus.js';
+import { OneWireBuses } from './onewire-bus.js';
+import { Ds18b20, serialFor } from './parts/ds18b20.js';
 import { Eeprom24c32 } from './parts/eeprom24c32.js';
 import { Ssd1306 } from './parts/ssd1306.js';
 import { Tmp102 } from './parts/tmp102.js';
@@ -45,7 +47,9 @@ export class VirtualHardware {
   readonly pins: PinBank;
   readonly i2c: I2cBuses;
   readonly rtc: RtcState;
+  readonly oneWire = new OneWireBuses();
   readonly tmp102 = new Map<string, Tmp102>();
+  readonly ds18b20 = new Map<string, Ds18b20>();
   readonly eeproms = new Map<string, Eeprom24c32>();
   readonly oleds = new Map<string, Ssd1306>();
   /** ADC source voltages by pin. */
@@ -87,7 +91,7 @@ export class VirtualHardware {
       lastSleep: this.lastSleep,
       nvs: [...this.nvs],
       eeproms: [...this.eeproms].map(([id, e]) => [id, [...e.memory]]),
-      temps: [...this.tmp102].map(([id, t]) => [id, t.celsius]),
+      temps: [...this.tmp102, ...this.ds18b20].map(([id, t]) => [id, t.celsius]),
       dhts: [...this.dhts].map(([pin, d]) => [pin, { ...d }]),
       volts: [...this.volts],
       drives: this.pins.all().flatMap(([pin, s]) => (s.ext === null ? [] : [[pin, s.ext] as [number, 0 | 1]])),
@@ -101,7 +105,7 @@ export class VirtualHardware {
     this.lastSleep = s.lastSleep;
     for (const [k, v] of s.nvs) this.nvs.set(k, v);
     for (const [id, mem] of s.eeproms) this.eeproms.get(id)?.memory.set(mem);
-    for (const [id, c] of s.temps) { const t = this.tmp102.get(id); if (t) t.celsius = c; }
+    for (const [id, c] of s.temps) { const t = this.tmp102.get(id) ?? this.ds18b20.get(id); if (t) t.celsius = c; }
     for (const [pin, d] of s.dhts) this.dhts.set(pin, { ...d });
     for (const [pin, v] of s.volts) this.volts.set(pin, v);
     for (const [pin, level] of s.drives) this.pins.drive(pin, level);
@@ -118,6 +122,12 @@ export class VirtualHardware {
         break;
       case 'voltage': this.volts.set(part.pin, part.volts); break;
       case 'dht22': this.dhts.set(part.pin, { celsius: part.celsius ?? 21, humidity: part.humidity ?? 45 }); break;
+      case 'ds18b20': {
+        const probe = new Ds18b20(serialFor(part.id), part.celsius ?? 21.5, () => performance.now() - this.clockOrigin);
+        this.ds18b20.set(part.id, probe);
+        this.oneWire.attach(part.pin, probe);
+        break;
+      }
       case 'neopixel': this.neopixels.set(part.pin, Array.from({ length: part.count }, () => [0, 0, 0])); break;
       case 'led':
       case 'bootsel':
@@ -261,6 +271,9 @@ export class VirtualHardware {
         this.nvs.set(key, value);
         return 0;
       },
+      ow_reset: (pin: number) => this.oneWire.reset(pin),
+      ow_bit: (pin: number, bit: number) => this.oneWire.slot(pin, bit ? 1 : 0),
+      ow_byte: (pin: number, value: number) => this.oneWire.byte(pin, value & 0xff),
       dht: (pin: number) => {
         const d = this.dhts.get(pin);
         return d ? `${d.celsius},${d.humidity}` : '';
