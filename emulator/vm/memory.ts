@@ -1,14 +1,15 @@
 // Memory as on a board. The VM package (MicroPython's webassembly port) is built with MICROPY_GC_SPLIT_HEAP_AUTO
 // and a gc_get_max_new_split() that returns a constant 128 MiB: its heap grows without bound, and gc.mem_free()
-// adds those 128 MiB to the free blocks. We patch that constant to 0 when the wasm is instantiated, so the heap
-// is the one area the VM is started with (the profile's size): MemoryError past it, and gc.mem_free(),
-// gc.mem_alloc() and micropython.mem_info() report that heap ("max new split: 0").
+// adds those 128 MiB to the free blocks. We patch the wasm when it is instantiated (boundHeap): the heap starts at
+// the profile's size, gc.mem_free() / micropython.mem_info() count only its blocks, and no single allocation may
+// be larger than it (MemoryError, as on silicon).
 //
 // The port collects garbage only when the call depth from JavaScript returns to zero (ports/webassembly/main.c):
 // C locals live in wasm locals, which no scan can see. So garbage is freed between the steps our runtime drives
 // (REPL lines, raw-REPL execs, IRQ and timer callbacks while the board is idle), never inside one long program.
-// The host is bounded anyway: the VM's linear memory may not grow past a ceiling (growth is refused and the
-// board reset, as a watchdog would), and the worker's own heap is watched against the same ceiling.
+// What a program makes meanwhile spills into extra heap areas, which the next collection frees. The host stays
+// bounded: linear memory may not grow past a ceiling, and the worker's own heap is watched against another;
+// past either the board is reset, as a watchdog would.
 import { getHeapStatistics } from 'node:v8';
 import type { BoardProfile } from '../profiles.js';
 
