@@ -5,7 +5,7 @@
 //   garbage is collected after each call: the host stays flat), then a plain `while True:` loop that allocates
 //   and sleeps (the port cannot collect inside it: the board is reset at its memory ceiling, as documented).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBoard } from '../emulator/board-store.js';
@@ -23,13 +23,13 @@ const M = 100;
 const home = mkdtempSync(join(tmpdir(), 'boardctl-bench-mem-'));
 const MiB = 1024 * 1024;
 
-/** test file -> score (run-perfbench's 1e6 * norm / time). */
-function boardScores(pty: string): Map<string, number> {
-  const r = spawnSync(PYTHON, ['run-perfbench.py', '-t', `port:${pty}`, String(N), String(M)], {
-    cwd: TESTS,
-    encoding: 'utf8',
-    timeout: 30 * 60_000,
-  });
+/** test file -> score (run-perfbench's 1e6 * norm / time); async, as this process serves the board's pty. */
+async function boardScores(pty: string): Promise<Map<string, number>> {
+  const child = spawn(PYTHON, ['run-perfbench.py', '-t', `port:${pty}`, String(N), String(M)], { cwd: TESTS });
+  const r = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d: Buffer) => (r.stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (r.stderr += d.toString()));
+  await new Promise((resolve) => child.on('close', resolve));
   const scores = new Map<string, number>();
   for (const line of r.stdout.split('\n')) {
     const m = /^(perf_bench\/\S+\.py): [\d.]+ [\d.]+ ([\d.]+) /.exec(line);
@@ -69,7 +69,7 @@ async function perf(): Promise<void> {
   const served = await serveBoard({ name: 'perf', home });
   let board: Map<string, number>;
   try {
-    board = boardScores(served.ptyPath!);
+    board = await boardScores(served.ptyPath!);
   } finally {
     await served.close();
   }
