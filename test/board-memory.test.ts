@@ -8,13 +8,14 @@ import { join } from 'node:path';
 import { VirtualBoard } from '../emulator/board.js';
 import { createBoard } from '../emulator/board-store.js';
 import { VM_MEMORY_CEILING } from '../emulator/vm/memory.js';
+import type { ProfileName } from '../emulator/profiles.js';
 import { BoardConsole } from './helpers/board-console.js';
 
 const home = mkdtempSync(join(tmpdir(), 'boardctl-mem-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 const MiB = 1024 * 1024;
 
-async function withBoard(name: string, profile: string, fn: (con: BoardConsole) => Promise<void>): Promise<void> {
+async function withBoard(name: string, profile: ProfileName, fn: (con: BoardConsole) => Promise<void>): Promise<void> {
   createBoard(name, { home, profile });
   const board = await VirtualBoard.open(name, { home });
   try {
