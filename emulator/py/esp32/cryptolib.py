@@ -20,7 +20,7 @@ def _tables():
     sbox = bytearray(256)
     inv = bytearray(256)
     for a in range(256):
-        b = exp[255 - log[a]] if a else 0
+        b = exp[(255 - log[a]) % 255] if a else 0
         s = b
         for _ in range(4):
             b = ((b << 1) | (b >> 7)) & 0xFF
