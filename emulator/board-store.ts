@@ -1,6 +1,6 @@
 // Virtual boards on disk: $BOARDCTL_HOME (or $XDG_DATA_HOME/boardctl)/boards/NAME/ holds flash.bin, the whole
 // persistent state of the board, and board.json, what kind of board it is.
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, openSync, closeSync,
+import { existsSync, readFileSync, readdirSync, statSync, renameSync, rmSync, writeFileSync, openSync, closeSync,
   unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -109,9 +109,21 @@ export function loadBoard(name: string, home?: string): StoredBoard {
   try {
     text = readFileSync(jsonPath, 'utf8');
   } catch (err) {
-    throw hostError(`cannot read virtual board '${name}'`, err);
+    throw hostError(`cannot read virtual board '${name}' (${jsonPath})`, err);
   }
-  return { name, dir, flashPath: join(dir, 'flash.bin'), config: parseBoardConfig(text, `virtual board '${name}': ${jsonPath}`) };
+  const config = parseBoardConfig(text, `virtual board '${name}': ${jsonPath}`);
+  const flashPath = join(dir, 'flash.bin');
+  // A flash image of another size than the board's chip would fail deep inside the VM: said here instead.
+  let size: number | undefined;
+  try {
+    size = statSync(flashPath).size;
+  } catch {
+    // missing: reported by whatever opens it
+  }
+  if (size !== undefined && size !== config.flashSize) {
+    throw new BoardError('BAD_IMAGE', `virtual board '${name}': ${flashPath} is ${size} bytes but board.json says the chip has ${config.flashSize}`, { path: flashPath });
+  }
+  return { name, dir, flashPath, config };
 }
 
 /** The board, created on first use when it is the default one. */
