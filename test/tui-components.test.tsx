@@ -383,6 +383,29 @@ describe('the TUI on the virtual board, keys typed back to back', () => {
     expect(app.panel.temperature).toBe(24);
   });
 
+  it('Flash: with erase on, w asks first (n writes nothing); quitting while the link is busy asks too', async () => {
+    type(`${F.flash}eg`);
+    await expect.poll(() => app.flash.state.image?.name, { timeout: 30_000 }).toBe('micropython-esp32.bin');
+    await expect.poll(() => app.flash.state.busy).toBe(false);
+    type('w');
+    expect(app.flash.state.question?.text).toBe("erase the whole flash (the board's files too), then write micropython-esp32.bin? (y/N)");
+    type('n');
+    expect(app.flash.state.result?.text).toBe('cancelled');
+    expect(link.status.activity).toBeUndefined();
+    type('e');
+    const before = quits;
+    const busy = link.withBoard('a long upload', (b) => b.exec('import time\ntime.sleep(1)'));
+    await expect.poll(() => link.status.activity).toBe('a long upload');
+    const other = new AppModel({ link, localDir: project, onQuit: () => quits++ });
+    other.input(Buffer.from(F.quit));
+    expect(other.state.confirmQuit).toBe('a long upload');
+    other.input(Buffer.from('n'));
+    expect(quits).toBe(before);
+    other.input(Buffer.from(`${F.quit}y`));
+    expect(quits).toBe(before + 1);
+    await busy;
+  }, 60_000);
+
   it('Boards: Enter connects to the board the cursor is on when Enter arrives; Files then shows that board, not the last one', async () => {
     createBoard('pico', { profile: 'rp2-pico' });
     type(F.boards);
