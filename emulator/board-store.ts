@@ -1,9 +1,11 @@
 // Virtual boards on disk: $BOARDCTL_HOME (or $XDG_DATA_HOME/boardctl)/boards/NAME/ holds flash.bin, the whole
-// persistent state of the board, and board.json, what kind of board it is.
-import { existsSync, readFileSync, readdirSync, statSync, renameSync, rmSync, writeFileSync, openSync, closeSync,
-  unlinkSync } from 'node:fs';
+// persistent state of the board, and board.json, what kind of board it is. A board's files are its owner's
+// alone (directories 0700, files 0600, whatever the umask): boot.py holds Wi-Fi keys, and the control socket
+// steers the board.
+import { chmodSync, existsSync, lstatSync, readFileSync, readdirSync, renameSync, statSync, rmSync, writeFileSync,
+  openSync, closeSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BoardError } from '../protocol/errors.js';
 import { makeDirs } from '../protocol/fs/make-dirs.js';
@@ -42,8 +44,30 @@ export function checkBoardName(name: string): void {
 
 function writeJsonAtomic(path: string, value: unknown): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
   renameSync(tmp, path);
+}
+
+/**
+ * Make a board's directory and everything in it private to its owner (group and other bits off), as boards made
+ * before this rule, or files copied in under a loose umask, may not be. A board that cannot be made private (it
+ * belongs to another user) is refused.
+ */
+function makePrivate(name: string, dir: string): void {
+  const uid = process.getuid?.();
+  for (const path of [dirname(dir), dir, ...readdirSync(dir).map((f) => join(dir, f))]) {
+    const st = lstatSync(path);
+    if (st.isSymbolicLink() || (st.mode & 0o077) === 0) continue;
+    try {
+      chmodSync(path, st.mode & 0o7700);
+    } catch (err) {
+      throw new BoardError(
+        'PERMISSION_DENIED',
+        `virtual board '${name}': ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}) and cannot be made private` +
+          ` (${(err as NodeJS.ErrnoException).code}${uid !== undefined && st.uid !== uid ? `; it belongs to uid ${st.uid}` : ''}): chmod go-rwx it, or use a board of your own`,
+      );
+    }
+  }
 }
 
 export interface CreateOptions {
@@ -67,6 +91,7 @@ export function createBoard(name: string, opts: CreateOptions = {}): StoredBoard
   } catch (err) {
     throw hostError(`cannot create virtual board '${name}'`, err);
   }
+  makePrivate(name, dir);
   const mac = randomBytes(6);
   mac[0] = 0x24; // an Espressif OUI, locally unique tail
   mac[1] = 0x0a;
@@ -105,6 +130,7 @@ export function loadBoard(name: string, home?: string): StoredBoard {
   if (!existsSync(jsonPath)) {
     throw new BoardError('NO_SUCH_PORT', `no virtual board named '${name}' (create it with: boardctl sim create ${name})`);
   }
+  makePrivate(name, dir);
   let text: string;
   try {
     text = readFileSync(jsonPath, 'utf8');
@@ -207,7 +233,7 @@ export function lockBoard(b: StoredBoard): () => void {
   const path = lockPath(b);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = openSync(path, 'wx');
+      const fd = openSync(path, 'wx', 0o600);
       writeFileSync(fd, `${process.pid}\n`);
       closeSync(fd);
       return () => {
