@@ -8,17 +8,16 @@
 // EIO), and the immutable attribute (chattr +i, EPERM even for root) where the filesystem and capabilities allow it.
 import { spawn, execFile, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, MAIN, ROOT } from './helpers/built-cli.js';
 import { extractImage } from '../emulator/littlefs/image-tools.js';
 import { getProfile, type ProfileName } from '../emulator/profiles.js';
 
-const ROOT = join(import.meta.dirname, '..');
-const MAIN = join(ROOT, 'dist/cli/main.js');
 const DEADLINE_MS = 40_000;
 const run = promisify(execFile);
 
@@ -399,9 +398,7 @@ const CASES: Record<string, Case[]> = {
 };
 
 beforeAll(async () => {
-  // Built without blocking this worker (a long synchronous build starves vitest's own messages).
-  await run('npm', ['run', '--silent', 'build'], { cwd: ROOT }).catch(() => undefined);
-  if (!existsSync(MAIN)) throw new Error(`build produced no ${MAIN}`);
+  await ensureBuilt();
   T = mkdtempSync(join(tmpdir(), 'boardctl-bad-input-'));
   home = join(T, 'home');
   host = join(T, 'host');

@@ -1,16 +1,14 @@
 // The built CLI as users run it: `node dist/cli/main.js …`, against a scripted board over TCP.
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import pty from '@lydell/node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, MAIN } from './helpers/built-cli.js';
 import { splitChain, withDefaultCommand } from '../cli/chain.js';
 import { servePeer, type PeerServer } from './helpers/scripted-peer.js';
 
-const ROOT = join(import.meta.dirname, '..');
-const MAIN = join(ROOT, 'dist/cli/main.js');
 let tmp: string;
 
 interface Run {
@@ -40,10 +38,7 @@ function boardctl(args: string[], env: Record<string, string> = {}, nodeArgs: st
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'boardctl-cli-'));
-  // tsc emits even when some other part of the tree does not typecheck yet; what matters is our output. Built
-  // without blocking this worker (a long synchronous build starves vitest's own messages).
-  await promisify(execFile)('npm', ['run', '--silent', 'build'], { cwd: ROOT }).catch(() => undefined);
-  if (!existsSync(MAIN)) throw new Error(`build produced no ${MAIN}`);
+  await ensureBuilt();
 }, 180_000);
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
