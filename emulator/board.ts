@@ -208,10 +208,10 @@ export class VirtualBoard {
     await this.powerUp(e.kind);
   }
 
-  private async enterDownloadMode(cause: BootCause): Promise<void> {
+  private async enterDownloadMode(cause: BootCause, log = true): Promise<void> {
     await this.stopWorker();
     if (!this.profile.espChip) return;
-    this.sendDownloadLog(cause);
+    if (log) this.sendDownloadLog(cause);
     this.startRom();
   }
 
@@ -289,13 +289,23 @@ export class VirtualBoard {
   }
 
   /** Bytes from the client to the board's UART. */
+  /** Bytes that arrived while the ROM was starting after a SYNC, for it in order. */
+  private forRom: Uint8Array[] | undefined;
+
   private receive(data: Uint8Array): void {
     if (this.rom) return this.rom.receive(data);
+    if (this.forRom) return void this.forRom.push(data);
     if (this.profile.espChip && !this.link?.linesDriven && this.sync.push(data)) {
       // esptool talking to a running board over a link without reset lines (pty, TCP): the board drops into its
-      // ROM loader, standing in for the auto-reset circuit. A client that drives DTR/RTS gets silicon: SYNC is
-      // only UART input to the app, and download mode needs GPIO0 low at reset.
-      void this.enterDownloadMode('power-on').then(() => this.rom?.receive(SYNC_FRAME));
+      // ROM loader, standing in for the auto-reset circuit, without the boot log (that would reach esptool in the
+      // middle of its SYNC, as noise). A client that drives DTR/RTS gets silicon: SYNC is only UART input to the
+      // app, and download mode needs GPIO0 low at reset.
+      const pending = [SYNC_FRAME];
+      this.forRom = pending;
+      void this.enterDownloadMode('power-on', false).finally(() => {
+        if (this.forRom === pending) this.forRom = undefined;
+        for (const d of pending) this.rom?.receive(d);
+      });
       return;
     }
     if (!this.worker) return;
