@@ -3,6 +3,7 @@
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { BoardError } from '../protocol/errors.js';
 import type { ControlLines, Transport } from '../protocol/transport.js';
+import type { ServedPort } from '../protocol/port-server.js';
 import { ByteRing } from './vm/ring.js';
 import { STATUS_BUSY, STATUS_INTS, STATUS_OUT_LIMIT, type WorkerConfig, type WorkerEvent } from './vm/shared-state.js';
 import type { ControlRequest } from './vm/host-api.js';
@@ -13,13 +14,17 @@ import { checkBoot, downloadModeLines, type BootCause } from './rom/boot.js';
 import { EspRom } from './rom/esp-rom.js';
 import { SyncDetector, SYNC_FRAME } from './rom/sync-detector.js';
 import { UartPacer } from './link/uart-pacer.js';
+import { boardHeapBytes } from './vm/memory.js';
 
 const RING_BYTES = 64 * 1024;
 const PACED_BACKLOG = 1024;
+/** Client bytes waiting for the board beyond this make the link's write() wait (back-pressure to the client). */
+const INPUT_BACKLOG = 64 * 1024;
+/** While this much of the ROM's answers waits for a slow client, the ROM reads no further commands. */
+const ROM_BACKLOG = 64 * 1024;
 const STUCK_MS = 1000;
 /** How long after EN is released the chip comes out of reset (the dev board's RC on EN, ~10 kΩ and 1 µF). */
 const EN_RC_MS = 15;
-const HEAP_BYTES = 2 * 1024 * 1024;
 const STUCK_MESSAGE =
   '\r\n[boardctl] the board did not answer Ctrl-C within 1 s: reset it as the reset button would;' +
   ' booting in safe mode (main.py skipped)\r\n';
@@ -48,6 +53,15 @@ export interface OpenBoardOptions {
   home?: string;
 }
 
+/** The board's end of a link, as a server in front of it (pty, TCP, RFC 2217) holds it. */
+export interface BoardLink extends ServedPort {
+  /**
+   * Flow control from the far end: while held, the board's output waits, and a program printing blocks in its
+   * print as behind a UART with RTS/CTS. Nothing is dropped.
+   */
+  holdOutput(held: boolean): void;
+}
+
 export interface AttachOptions {
   /** Emulate a UART at this baud rate (8N1) in both directions. */
   baud?: number;
@@ -63,6 +77,9 @@ export class VirtualBoard {
   private readonly output = new ByteRing(RING_BYTES);
   private readonly status = new Int32Array(new SharedArrayBuffer(STATUS_INTS * 4));
   private readonly inQueue: Uint8Array[] = [];
+  private inQueued = 0;
+  /** Writers waiting for inQueue to shrink below INPUT_BACKLOG. */
+  private inputWaiters: Array<() => void> = [];
   private link: Link | undefined;
   private rom: EspRom | undefined;
   /** The ROM's own handle on flash.bin, closed when the ROM goes (reset, close). */
@@ -112,7 +129,6 @@ export class VirtualBoard {
   private async powerUp(cause: Cause, safeMode = false): Promise<void> {
     await this.stopWorker();
     this.input.read();
-    this.inQueue.length = 0;
     if (!this.profile.espChip) {
       this.ready = this.startWorker(cause, safeMode, []);
       return this.ready;
@@ -149,7 +165,7 @@ export class VirtualBoard {
       safeMode,
       resetCause: cause,
       bootLines,
-      heapSize: HEAP_BYTES,
+      heapSize: boardHeapBytes(this.profile),
       parts: b.config.parts,
       persisted: this.persisted,
     };
@@ -192,6 +208,7 @@ export class VirtualBoard {
     for (const [, p] of this.pendingControl) p.reject(new BoardError('LINK_LOST', 'the board was reset'));
     this.pendingControl.clear();
     Atomics.store(this.status, STATUS_BUSY, 0);
+    this.takeInput(this.inQueued); // what was on its way to the old worker or ROM goes with it
     if (w) await w.terminate();
   }
 
@@ -286,14 +303,15 @@ export class VirtualBoard {
     while (this.output.available() > 0 && (this.link?.out.backlog ?? 0) < PACED_BACKLOG) {
       this.send(this.output.read(PACED_BACKLOG));
     }
+    if (this.rom && this.inQueue.length) void this.pumpInput();
   }
 
-  /** Bytes from the client to the board's UART. */
   /** Bytes that arrived while the ROM was starting after a SYNC, for it in order. */
   private forRom: Uint8Array[] | undefined;
 
+  /** Bytes from the client to the board's UART. */
   private receive(data: Uint8Array): void {
-    if (this.rom) return this.rom.receive(data);
+    if (this.rom) return this.queueInput(data);
     if (this.forRom) return void this.forRom.push(data);
     if (this.profile.espChip && !this.link?.linesDriven && this.sync.push(data)) {
       // esptool talking to a running board over a link without reset lines (pty, TCP): the board drops into its
@@ -304,14 +322,39 @@ export class VirtualBoard {
       this.forRom = pending;
       void this.enterDownloadMode('power-on', false).finally(() => {
         if (this.forRom === pending) this.forRom = undefined;
-        for (const d of pending) this.rom?.receive(d);
+        if (this.rom) for (const d of pending) this.queueInput(d);
       });
       return;
     }
     if (!this.worker) return;
     if (data.includes(0x03) && Atomics.load(this.status, STATUS_BUSY) === 1) this.watchInterrupt();
+    this.queueInput(data);
+  }
+
+  private queueInput(data: Uint8Array): void {
     this.inQueue.push(data);
-    this.pumpInput();
+    this.inQueued += data.length;
+    void this.pumpInput();
+  }
+
+  /** Forget `n` bytes taken from the head of inQueue; wake writers once there is room. */
+  private takeInput(n: number): void {
+    this.inQueued -= n;
+    if (this.inQueued === 0) this.inQueue.length = 0;
+    if (this.inQueued < INPUT_BACKLOG) for (const w of this.inputWaiters.splice(0)) w();
+  }
+
+  /** Resolves when the board has room for more client bytes. */
+  private inputRoom(): Promise<void> {
+    if (this.inQueued < INPUT_BACKLOG || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.inputWaiters.push(resolve));
+  }
+
+  /** The ROM takes a command only while its earlier answers are not stuck behind a slow client. */
+  private toRom(rom: EspRom, data: Uint8Array): number {
+    if ((this.link?.out.backlog ?? 0) >= ROM_BACKLOG) return 0;
+    rom.receive(data);
+    return data.length;
   }
 
   private pumping = false;
@@ -322,10 +365,13 @@ export class VirtualBoard {
     try {
       while (this.inQueue.length && !this.closed) {
         const head = this.inQueue[0];
-        const n = this.input.write(head);
+        const n = this.rom ? this.toRom(this.rom, head) : this.input.write(head);
         if (n === head.length) this.inQueue.shift();
-        else {
-          this.inQueue[0] = head.subarray(n);
+        else this.inQueue[0] = head.subarray(n);
+        this.takeInput(n);
+        // The ROM is woken by drainOutput; the worker's ring is polled.
+        if (n < head.length) {
+          if (this.rom) return;
           await new Promise((r) => setTimeout(r, 2));
         }
       }
@@ -349,7 +395,7 @@ export class VirtualBoard {
   // ---- the link -----------------------------------------------------------------------------------------
 
   /** The in-process serial link. One client at a time. */
-  attach(opts: AttachOptions = {}): Transport {
+  attach(opts: AttachOptions = {}): BoardLink {
     if (this.link) throw new BoardError('BOARD_BUSY', `board busy: virtual board '${this.name}' already has a client`);
     const link: Link = {
       listeners: new Set(),
@@ -387,6 +433,14 @@ export class VirtualBoard {
       async write(data) {
         if (!open) throw new BoardError('LINK_LOST', `virtual board '${board.name}' link is closed`);
         await link.in.push(Uint8Array.from(data));
+        await board.inputRoom();
+      },
+      holdOutput(held) {
+        if (open) link.out.hold(held);
+      },
+      async purge(what) {
+        if (what === 'receive') link.out.discard();
+        else board.takeInput(board.inQueued);
       },
       onData(l) {
         link.listeners.add(l);
