@@ -12,9 +12,8 @@ import type { Transport } from '../protocol/transport.js';
 import { connectEsp, disconnectEsp, type AfterReset } from '../flash/esp-connect.js';
 import { readFlash, verifyFlash } from '../flash/read-flash.js';
 import { writeFlash } from '../flash/write-flash.js';
-import { BoardConsole } from './helpers/board-console.js';
 import { esptool } from './helpers/esptool-like.js';
-import { MiB, STUB, md5, testData } from './helpers/esp-rig.js';
+import { MiB, STUB, md5, micropythonAnswers, testData } from './helpers/esp-rig.js';
 
 const home = mkdtempSync(join(tmpdir(), 'boardctl-served-'));
 let serving: Serving;
@@ -79,13 +78,15 @@ describe('our flasher and esptool take turns on a served pty', () => {
       });
     }
     // The last --after hard-reset went out through the protocol (FLASH_END(1)): MicroPython runs.
-    await turn(async (t) => {
-      const con = new BoardConsole({ write: (d) => t.write(d), onData: (l) => void t.onData(l), close: () => t.close() });
-      await con.friendlyPrompt();
-      await con.send('print(6 * 7)\r');
-      await con.expect('42\r\n>>> ', 10_000);
-    });
+    await turn(micropythonAnswers);
   }, 240_000);
+});
+
+describe('leaving the ROM', () => {
+  it('esptool --no-stub run: FLASH_END(1) in the ROM boots the app', async () => {
+    await turn((t) => esptool(t, { stub: STUB, noStub: true, after: 'no-reset-stub' }, (esp) => esp.run()));
+    await turn(micropythonAnswers);
+  }, 60_000);
 });
 
 describe('1 MB read-flash over the unpaced pty equals the image', () => {
