@@ -52,7 +52,7 @@ const at115200 = (bytes: number) => (bytes * 10 * 1000) / 115_200;
 describe('ESP32 ROM baud change on a paced pty (sim serve --baud 115200)', () => {
   it.each([460_800, 921_600])('esptool --no-stub -b %i: the ROM switches after its answer, and the line runs at the rate', async (rate) => {
     const s = await served(`paced-${rate}`, { baud: 115_200 });
-    const data = new Uint8Array(Buffer.from(testData(48 * 1024, rate).map((b, i) => (b * 131 + i) & 0xff)));
+    const data = new Uint8Array(Buffer.from(testData(96 * 1024, rate).map((b, i) => (b * 131 + i) & 0xff)));
     await withLink(s.ptyPath!, 115_200, async (t) => {
       const { result } = await esptool(t, { stub: STUB, noStub: true, baud: rate, after: 'no-reset' }, async (esp) => {
         const started = performance.now();
