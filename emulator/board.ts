@@ -228,10 +228,10 @@ export class VirtualBoard {
     await this.powerUp(e.kind);
   }
 
-  private async enterDownloadMode(cause: BootCause): Promise<void> {
+  private async enterDownloadMode(cause: BootCause, log = true): Promise<void> {
     await this.stopWorker();
     if (!this.profile.espChip) return;
-    this.sendDownloadLog(cause);
+    if (log) this.sendDownloadLog(cause);
     this.startRom();
   }
 
@@ -309,14 +309,24 @@ export class VirtualBoard {
     if (this.rom && this.inQueue.length) void this.pumpInput();
   }
 
+  /** Bytes that arrived while the ROM was starting after a SYNC, for it in order. */
+  private forRom: Uint8Array[] | undefined;
+
   /** Bytes from the client to the board's UART. */
   private receive(data: Uint8Array): void {
     if (this.rom) return this.queueInput(data);
+    if (this.forRom) return void this.forRom.push(data);
     if (this.profile.espChip && !this.link?.linesDriven && this.sync.push(data)) {
       // esptool talking to a running board over a link without reset lines (pty, TCP): the board drops into its
-      // ROM loader, standing in for the auto-reset circuit. A client that drives DTR/RTS gets silicon: SYNC is
-      // only UART input to the app, and download mode needs GPIO0 low at reset.
-      void this.enterDownloadMode('power-on').then(() => this.rom?.receive(SYNC_FRAME));
+      // ROM loader, standing in for the auto-reset circuit, without the boot log (that would reach esptool in the
+      // middle of its SYNC, as noise). A client that drives DTR/RTS gets silicon: SYNC is only UART input to the
+      // app, and download mode needs GPIO0 low at reset.
+      const pending = [SYNC_FRAME];
+      this.forRom = pending;
+      void this.enterDownloadMode('power-on', false).finally(() => {
+        if (this.forRom === pending) this.forRom = undefined;
+        if (this.rom) for (const d of pending) this.queueInput(d);
+      });
       return;
     }
     if (!this.worker) return;

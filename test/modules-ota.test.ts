@@ -4,18 +4,18 @@
 // once as PENDING_VERIFY and rolls back on the next reset unless the app marked itself valid.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApp, generateFirmware } from '../emulator/rom/firmware.js';
+import { firmwareOffset, generateApp, generateFirmware } from '../emulator/rom/firmware.js';
 import { getProfile } from '../emulator/profiles.js';
 import { TestBoard } from './helpers/test-board.js';
 
 const profile = getProfile('esp32');
 let board: TestBoard;
 
-/** Erase the chip and write the merged OTA firmware, as `esptool erase-flash` + `write-flash 0` would. */
+/** Erase the chip and write the OTA release firmware where it goes, as `esptool erase-flash` + `write-flash 0x1000` would. */
 function flashOtaFirmware(path: string): void {
   const size = readFileSync(path).length;
   const image = new Uint8Array(size).fill(0xff);
-  image.set(generateFirmware(profile, { ota: true }));
+  image.set(generateFirmware(profile, { ota: true }), firmwareOffset(profile));
   writeFileSync(path, image);
 }
 

@@ -173,17 +173,25 @@ export function micropythonPartitions(profile: BoardProfile, flashSize = profile
 }
 
 /**
- * A merged flash image (flash offset 0 onwards) for the profile's chip: bootloader at profile.bootloaderOffset,
- * partition table at 0x8000, app at 0x10000. Ends after the app; the rest of the flash stays erased.
+ * The firmware as MicroPython releases it for the profile's port: one file that starts at the chip's bootloader
+ * offset (ESP32: 0x1000, the documented `esptool --chip esp32 write-flash -z 0x1000 ESP32_GENERIC-….bin`; C3/S3:
+ * 0x0), holding the bootloader, the partition table at flash 0x8000 and the app at 0x10000. It ends after the app;
+ * the rest of the flash stays erased. Flash it at firmwareOffset(profile).
  */
 export function generateFirmware(profile: BoardProfile, opts: GenerateFirmwareOptions = {}): Uint8Array {
   espLayout(profile);
   const flashSize = opts.flashSize ?? profile.defaultFlashSize;
+  const base = firmwareOffset(profile);
   const app = generateApp(profile, opts);
   // Gaps are 0xFF, the erased state. (emulator/ may not use flash/merge-bin; the layout is fixed and cannot overlap.)
-  const out = new Uint8Array(APP_OFFSET + app.length).fill(0xff);
-  out.set(generateBootloader(profile, opts), profile.bootloaderOffset ?? 0);
-  out.set(encodePartitionTable(micropythonPartitions(profile, flashSize, opts.ota)), PARTITION_TABLE_OFFSET);
-  out.set(app, APP_OFFSET);
+  const out = new Uint8Array(APP_OFFSET - base + app.length).fill(0xff);
+  out.set(generateBootloader(profile, opts), 0);
+  out.set(encodePartitionTable(micropythonPartitions(profile, flashSize, opts.ota)), PARTITION_TABLE_OFFSET - base);
+  out.set(app, APP_OFFSET - base);
   return out;
+}
+
+/** Where the release firmware file goes: the chip's bootloader offset. */
+export function firmwareOffset(profile: BoardProfile): number {
+  return profile.bootloaderOffset ?? 0;
 }

@@ -1,6 +1,7 @@
 // Serial device paths (USB-UART bridges, native USB CDC, and pseudo-terminals) through `serialport`.
 // Opening must not move DTR/RTS: ESP dev boards wire them to EN/GPIO0, so a pulse resets the chip or
 // drops it into the ROM bootloader. HUPCL is off so closing leaves the lines alone as well.
+import { write as fsWrite } from 'node:fs';
 import { BoardError } from '../errors.js';
 import type { ControlLines, Transport } from '../transport.js';
 import { LinkEvents } from './link-events.js';
@@ -14,11 +15,15 @@ export interface SerialOpenOptions {
   listPorts?: () => Promise<string[]>;
 }
 
+const FULL_RETRY_MS = 2;
+
 class SerialTransport implements Transport {
   private readonly events = new LinkEvents();
   private closing = false;
   /** Both lines are up after open (the kernel raised them); changes keep the other line as it is. */
   private lines: Required<ControlLines> = { dtr: true, rts: true };
+  /** Writes in order, one after the other. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     readonly path: string,
@@ -41,17 +46,31 @@ class SerialTransport implements Transport {
     return this.kind === 'serial';
   }
 
+  /**
+   * Written to the descriptor here, not through serialport's write: when the kernel buffer is full (EAGAIN) that
+   * waits for a "writable" poll which its poller drops as soon as the read side polls again (bindings-cpp 13
+   * restarts uv_poll with the new event only), and the write never finishes. A full buffer is retried shortly
+   * instead. (A 16 KiB stub block fills a pty, or a UART at 115200, every time.)
+   */
   write(data: Uint8Array): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (!this.port.isOpen) {
-        reject(new BoardError('LINK_LOST', `${this.path}: port is closed`, { port: this.path }));
-        return;
-      }
-      this.port.write(Buffer.from(data.buffer, data.byteOffset, data.length), (err) => {
-        if (err) reject(new BoardError('LINK_LOST', `${this.path}: write failed (${err.message})`, { port: this.path }, { cause: err }));
-        else resolve();
+    const bytes = Buffer.from(data.buffer, data.byteOffset, data.length);
+    const next = this.writing.then(() => this.writeAll(bytes));
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async writeAll(bytes: Buffer): Promise<void> {
+    for (let off = 0; off < bytes.length;) {
+      const fd = (this.port.port as { fd?: number | null } | undefined)?.fd;
+      if (!this.port.isOpen || typeof fd !== 'number') throw new BoardError('LINK_LOST', `${this.path}: port is closed`, { port: this.path });
+      off += await new Promise<number>((resolve, reject) => {
+        fsWrite(fd, bytes, off, bytes.length - off, (err, n) => {
+          if (!err) resolve(n);
+          else if (err.code === 'EAGAIN' || err.code === 'EWOULDBLOCK' || err.code === 'EINTR') setTimeout(() => resolve(0), FULL_RETRY_MS);
+          else reject(new BoardError('LINK_LOST', `${this.path}: write failed (${err.message})`, { port: this.path }, { cause: err }));
+        });
       });
-    });
+    }
   }
   onData(listener: (chunk: Uint8Array) => void): () => void {
     return this.events.onData(listener);
