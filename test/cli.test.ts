@@ -7,35 +7,11 @@ import pty from '@lydell/node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitChain, withDefaultCommand } from '../cli/chain.js';
 import { servePeer, type PeerServer } from './helpers/scripted-peer.js';
+import { boardctl, CLI_MAIN } from './helpers/boardctl.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const MAIN = join(ROOT, 'dist/cli/main.js');
+const MAIN = CLI_MAIN;
 let tmp: string;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function boardctl(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, MAIN, ...args], {
-      env: { ...process.env, BOARDCTL_PORT: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'boardctl-cli-'));

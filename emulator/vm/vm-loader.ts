@@ -33,6 +33,10 @@ export interface VmHooks {
   ticks(original: () => number): number;
 }
 
+// Python frames live on the VM's own stack (the package's default is 2048 words, 8 KB). Every nested import also
+// passes through the board runtime's import hook, so a project whose imports nest 20 deep needs more.
+const PYSTACK_WORDS = 16 * 1024;
+
 type Imports = Record<string, Record<string, unknown>>;
 let activeHooks: VmHooks | undefined;
 let patched = false;
@@ -63,7 +67,7 @@ export async function loadVm(hooks: VmHooks, heapSize: number): Promise<MicroPyt
     const out = (data: Uint8Array | string) => {
       for (const b of data as Uint8Array) hooks.output(b);
     };
-    return (await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapSize })) as MicroPythonVm;
+    return (await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapSize, pystack: PYSTACK_WORDS })) as MicroPythonVm;
   } finally {
     activeHooks = undefined;
   }
