@@ -27,6 +27,12 @@ const CLOCK_WARP = 2 ** 31;
 // them: the 10 ms tick of the FreeRTOS-based ports, and about 100 wake-ups a second while a program sleeps.
 const SLEEP_SLICE_MS = 10;
 
+/** Python functions the runtime hands the host at boot, called directly (user code cannot rebind them). */
+interface RuntimeEntry {
+  runFile(path: string): boolean;
+  kbdIntr(chr: number): void;
+}
+
 export interface RunOutcome {
   error?: string;
   systemExit?: boolean;
@@ -55,6 +61,7 @@ export class BoardRuntime implements VmHost {
   /** Set while output should be collected instead of sent (banner rewriting). */
   private capture: number[] | undefined;
   resetCause: VmHost['resetCause'];
+  private entry!: RuntimeEntry;
 
   constructor(
     readonly config: WorkerConfig,
@@ -124,14 +131,16 @@ export class BoardRuntime implements VmHost {
     }
     if (this.outLen === this.outBuf.length) this.flush();
     this.outBuf[this.outLen++] = b;
-    // Line by line, so what was echoed shows even if the code that follows never calls out of the VM.
-    if (b === 0x0a) this.flush();
   }
 
-  /** Text or bytes from the host side of the board (banners, protocol replies). */
+  /**
+   * Text or bytes from the host side of the board (banners, protocol replies), on the wire at once: a client
+   * waiting for a reply must not wait for the program that follows it to print.
+   */
   emit(data: string | Uint8Array): void {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     for (const b of bytes) this.emitByte(b);
+    this.flushUnlessCapturing();
   }
 
   /**
@@ -154,6 +163,10 @@ export class BoardRuntime implements VmHost {
       }
     }
     this.outLen = 0;
+  }
+
+  private flushUnlessCapturing(): void {
+    if (!this.capture) this.flush();
   }
 
   /** Run fn with the VM's output collected; returns it. */
@@ -267,7 +280,12 @@ export class BoardRuntime implements VmHost {
 
   /** A fresh VM with the runtime and plugins installed (power-on or soft reset). */
   async startVm(): Promise<void> {
-    this.vm = await loadVm({ output: (b) => this.vmOutput(b), ticks: (o) => this.ticks(o) }, this.config.heapSize);
+    // Each write of the VM goes out when it is made (a UART sends as the firmware writes), so what a program
+    // printed, or the raw REPL's OK, is on the wire even when the code that follows computes for minutes.
+    this.vm = await loadVm(
+      { output: (b) => this.vmOutput(b), wrote: () => this.flushUnlessCapturing(), ticks: (o) => this.ticks(o) },
+      this.config.heapSize,
+    );
     detachJsGlobals();
     lockDownIntrinsics();
     const files = frozenFiles(this.profile.platform);
@@ -289,6 +307,9 @@ export class BoardRuntime implements VmHost {
       frozen: frozenNames(files).filter((n) => !RUNTIME_ONLY.has(n)).join(','),
       stdin_read: (n: number) => this.stdinRead(n),
       sleep_ms: (ms: number) => this.sleepMs(ms),
+      connect: (runFile: RuntimeEntry['runFile'], kbdIntr: RuntimeEntry['kbdIntr']) => {
+        this.entry = { runFile, kbdIntr };
+      },
     });
     for (const plugin of this.plugins) {
       for (const [name, mod] of Object.entries(plugin.jsModules ?? {})) this.vm.registerJsModule(name, mod);
@@ -305,11 +326,23 @@ export class BoardRuntime implements VmHost {
 
   /** Run code as pyexec does for user code: Ctrl-C enabled, exceptions caught and reported. */
   runUserCode(code: string): RunOutcome {
-    const vm = this.vm;
+    return this.asUserCode(() => this.vm.runPython(code));
+  }
+
+  /** A file on the board's filesystem as pyexec_file_if_exists runs it (boot.py, main.py); false if absent. */
+  runBootFile(path: string): RunOutcome & { found: boolean } {
+    let found = false;
+    const outcome = this.asUserCode(() => {
+      found = this.entry.runFile(path);
+    });
+    return { ...outcome, found };
+  }
+
+  private asUserCode(run: () => void): RunOutcome {
     this.setBusy(true);
     try {
-      vm.runPython('import micropython\nmicropython.kbd_intr(3)\ndel micropython');
-      vm.runPython(code);
+      this.entry.kbdIntr(CTRL_C);
+      run();
       return {};
     } catch (err) {
       if (!isPythonError(err)) throw err;
@@ -317,7 +350,7 @@ export class BoardRuntime implements VmHost {
       return { error: err.message };
     } finally {
       this.setBusy(false);
-      vm.runPython('import micropython\nmicropython.kbd_intr(-1)\ndel micropython');
+      this.entry.kbdIntr(-1);
     }
   }
 

@@ -29,6 +29,8 @@ export function isPythonError(err: unknown): err is PythonError {
 export interface VmHooks {
   /** Every byte the VM writes to stdout or stderr. */
   output(byte: number): void;
+  /** After each write the VM makes to stdout or stderr (a print, a protocol reply such as the raw REPL's OK). */
+  wrote(): void;
   /** Wraps the VM's millisecond clock import (called in tight loops by time.sleep). */
   ticks(original: () => number): number;
 }
@@ -54,6 +56,14 @@ function patchInstantiate(): void {
       const ticks = env.mp_js_ticks_ms as () => number;
       const hooks = activeHooks;
       if (hooks) env.mp_js_ticks_ms = () => hooks.ticks(ticks);
+      const write = env.fd_write as ((fd: number, ...rest: number[]) => number) | undefined;
+      if (hooks && write) {
+        env.fd_write = (fd: number, ...rest: number[]) => {
+          const r = write(fd, ...rest);
+          if (fd === 1 || fd === 2) hooks.wrote();
+          return r;
+        };
+      }
     }
     return original(source, importsArg);
   };

@@ -1,6 +1,6 @@
 import builtins, vfs
 import sys as _rsys, os as _ros, time as _rtime
-import _board
+import _board, micropython, __main__ as _main
 
 _pending = 0
 _frozen = _board.frozen.split(',') if _board.frozen else []
@@ -163,15 +163,15 @@ def _import(name, *args):
     return _imp(name, *args)
 
 
-def run_file(path, g):
-    # boot.py / main.py as pyexec_file_if_exists runs them; False when the file does not exist.
+def run_file(path, g=None):
+    # boot.py / main.py as pyexec_file_if_exists runs them, in the REPL's globals; False when there is no file.
     try:
         f = open(path)
     except OSError:
         return False
     with f:
         src = f.read()
-    exec(compile(src, path, 'exec'), g)
+    exec(compile(src, path, 'exec'), _main.__dict__ if g is None else g)
     return True
 
 
@@ -191,3 +191,4 @@ def install():
     builtins.input = _input
     builtins.__import__ = _import
     _rsys.path[:] = ['', '.frozen', '/lib']
+    _board.connect(run_file, micropython.kbd_intr)
