@@ -111,7 +111,7 @@ export class VirtualBoard {
       this.ready = this.startWorker(cause, safeMode, []);
       return this.ready;
     }
-    const flash = new FileFlashStore(this.stored.flashPath);
+    const flash = new FileFlashStore(this.stored.flashPath, this.stored.config.flashSize);
     let boot;
     try {
       boot = checkBoot(flash, this.profile, bootCause(cause));
@@ -137,6 +137,7 @@ export class VirtualBoard {
       profile: this.profile.name,
       boardName: b.name,
       flashPath: b.flashPath,
+      flashSize: b.config.flashSize,
       fsOffset: region.offset,
       fsSize: region.size,
       blockSize: 4096,
@@ -211,7 +212,7 @@ export class VirtualBoard {
 
   private startRom(): EspRom {
     const mac = Uint8Array.from(this.stored.config.mac.split(':').map((h) => parseInt(h, 16)));
-    const flash = new FileFlashStore(this.stored.flashPath);
+    const flash = new FileFlashStore(this.stored.flashPath, this.stored.config.flashSize);
     this.romFlash = flash;
     const rom = new EspRom({ flash, profile: this.profile, mac });
     rom.onSend((d) => this.send(d));

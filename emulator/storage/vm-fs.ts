@@ -149,6 +149,15 @@ export function createVmFsPlugin(opts: VmFsOptions): VmPlugin {
       }
     },
 
+    /** What to tell the user when mount() failed: how to get an empty filesystem again. */
+    repair_hint(): string {
+      const range = `0x${opts.offset.toString(16)} 0x${opts.size.toString(16)}`;
+      const how = rp2
+        ? `its flash image does not hold the filesystem region (${range}); recreate the board (boardctl sim rm, sim create)`
+        : `to reformat it (its files are lost), erase the filesystem region and reset: boardctl flash erase-region ${range}`;
+      return `[boardctl] The board runs without a filesystem: ${how}`;
+    },
+
     umount(): number {
       return guard((lfs) => {
         lfs.unmount();

@@ -253,16 +253,16 @@ except OSError:
     pass
 r = _bfs.mount()
 if r < 0:
-    import time, micropython
-    micropython.kbd_intr(3)
-    while True:
-        print("""The filesystem appears to be corrupted. If you had important data there, you
+    # esp32's inisetup repeats this until Ctrl-C; the virtual board says it once and boots on without a
+    # filesystem, so no tool waits on it (see the difference table).
+    print("""The filesystem appears to be corrupted. If you had important data there, you
 may want to make a flash snapshot to try to recover it. Otherwise, perform
 factory reprogramming of MicroPython firmware (completely erase flash, followed
 by firmware programming).
 """)
-        time.sleep(3)
-if r == 1:
+    print(_bfs.repair_hint())
+elif r == 1:
     print('Performing initial setup')
-vfs.mount(Vfs(), '/')
-os.chdir('/')
+if r >= 0:
+    vfs.mount(Vfs(), '/')
+    os.chdir('/')
