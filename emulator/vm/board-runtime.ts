@@ -148,6 +148,8 @@ export class BoardRuntime implements VmHost {
    * owner asks for a short queue (a link paced at a real baud rate), still noticing Ctrl-C meanwhile.
    */
   flush(): void {
+    // A UART sees Ctrl-C in its receive interrupt whatever the program does; a loop that only prints must too.
+    if (this.outLen) this.drainInput();
     let off = 0;
     while (off < this.outLen) {
       const seen = this.output.signal();
