@@ -91,5 +91,5 @@ describe('a 30-file project on the board', () => {
     } finally {
       await board.close();
     }
-  });
+  }, 180_000);
 });

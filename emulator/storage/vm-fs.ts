@@ -227,5 +227,5 @@ export function createVmFsPlugin(opts: VmFsOptions): VmPlugin {
   };
 
   // The Python side is emulator/py/common/_boot.py, run with its own globals (the REPL's stay clean).
-  return { jsModules: { _bfs: bfs }, bootSource: "__import__('_boardrt').run_file('/rom/_boot.py', {})" };
+  return { jsModules: { _bfs: bfs }, bootScript: '_boot.py' };
 }

@@ -8,10 +8,15 @@ import { frozenFiles, frozenNames } from './frozen.js';
 import { STATUS_BUSY, STATUS_HEARTBEAT, STATUS_OUT_LIMIT, type WorkerConfig } from './shared-state.js';
 import type { ResetRequest, VmHost, VmPlugin } from './host-api.js';
 import { getProfile, bannerLine, type BoardProfile } from '../profiles.js';
+import { absentModules, presentModules } from '../port-modules.js';
+import { randomBytes } from 'node:crypto';
 
 const CTRL_C = 0x03;
-// Frozen files the host runs itself, not for import by user code.
-const RUNTIME_ONLY = new Set(['_boardrt', '_boot']);
+// time.ticks_*() wrap at 2**30 on 32-bit ports (MICROPY_PY_TIME_TICKS_PERIOD); ticks_cpu counts 10 ns steps.
+const TICKS_PERIOD = 2 ** 30;
+const CPU_TICKS_PER_MS = 100_000;
+/** urandom() bytes per call, at most (a real board would run out of heap long before). */
+const URANDOM_MAX = 1 << 20;
 // time.sleep spins on the clock import roughly every 50 ns; Python code calling ticks_ms in a loop is ~20x
 // slower. Calls this close together mean a busy-wait, which we turn into a real wait.
 const SPIN_GAP_MS = 0.002;
@@ -30,6 +35,7 @@ const SLEEP_SLICE_MS = 10;
 /** Python functions the runtime hands the host at boot, called directly (user code cannot rebind them). */
 interface RuntimeEntry {
   runFile(path: string): boolean;
+  runFrozen(name: string): void;
   kbdIntr(chr: number): void;
 }
 
@@ -62,6 +68,8 @@ export class BoardRuntime implements VmHost {
   private capture: number[] | undefined;
   resetCause: VmHost['resetCause'];
   private entry!: RuntimeEntry;
+  /** The VM package's own module names (help('modules')), the same for every VM: read once per worker. */
+  private static vmModules: string | undefined;
 
   constructor(
     readonly config: WorkerConfig,
@@ -256,8 +264,25 @@ export class BoardRuntime implements VmHost {
     for (const p of this.pollers) p();
   }
 
+  /** Whenever Python reads a clock: notice Ctrl-C, and run the pollers (timers, IRQs, control) every ms. */
+  private housekeeping(now: number): void {
+    this.drainInput();
+    if (now - this.lastPoll >= 1) {
+      this.lastPoll = now;
+      this.runPollers();
+      this.flush();
+    }
+  }
+
+  /** time.ticks_us() / ticks_cpu(): the host's clock at µs (10 ns) steps; busy-waits on them stay busy. */
+  private ticksAt(perMs: number): number {
+    const now = performance.now();
+    this.housekeeping(now);
+    return Math.floor(now * perMs) % TICKS_PERIOD;
+  }
+
   /** The VM's clock import, called in tight loops by time.sleep and by ticks_ms(). */
-  private ticks(original: () => number): number {
+  private ticks(): number {
     const now = performance.now();
     if (now - this.lastTick < SPIN_GAP_MS) {
       if (++this.spinCalls > SPIN_CALLS) {
@@ -268,14 +293,10 @@ export class BoardRuntime implements VmHost {
       this.spinCalls = 0;
       this.spinSince = now;
     }
-    this.drainInput();
-    if (now - this.lastPoll >= 1) {
-      this.lastPoll = now;
-      this.runPollers();
-      this.flush();
-    }
+    this.housekeeping(now);
     this.lastTick = performance.now();
-    return (original() + this.warp) >>> 0;
+    // The host's monotonic clock, as time.ticks_us() (the package's own clock is the wall clock).
+    return (Math.floor(this.lastTick) + this.warp) >>> 0;
   }
 
   // ---- VM lifecycle -------------------------------------------------------------------------------------
@@ -285,7 +306,7 @@ export class BoardRuntime implements VmHost {
     // Each write of the VM goes out when it is made (a UART sends as the firmware writes), so what a program
     // printed, or the raw REPL's OK, is on the wire even when the code that follows computes for minutes.
     this.vm = await loadVm(
-      { output: (b) => this.vmOutput(b), wrote: () => this.flushUnlessCapturing(), ticks: (o) => this.ticks(o) },
+      { output: (b) => this.vmOutput(b), wrote: () => this.flushUnlessCapturing(), ticks: () => this.ticks() },
       this.config.heapSize,
     );
     detachJsGlobals();
@@ -300,17 +321,31 @@ export class BoardRuntime implements VmHost {
       this.vm.FS.writeFile(`/rom/${path}`, src);
     }
     const p = this.profile;
+    BoardRuntime.vmModules ??= this.captureOutput(() => this.vm.runPython("help('modules')"))
+      .split('\n').slice(0, -2).join(' ').split(/\s+/).filter(Boolean).join(',');
+    const kept: unknown[] = [];
+    // What _boardrt.py reads to make the VM this profile's port. Functions here must never throw.
     this.vm.registerJsModule('_board', {
       platform: p.platform,
       sysname: p.sysname,
       machine: `${p.boardName} with ${p.mcuName}`,
+      build: p.buildName,
       release: '1.27.0',
       version: 'v1.27.0 on 2025-12-10',
-      frozen: frozenNames(files).filter((n) => !RUNTIME_ONLY.has(n)).join(','),
+      modules: presentModules(p.modules).join(','),
+      absent: Object.entries(absentModules(p.modules)).map(([name, why]) => `${name}:${why}`).join('|'),
+      frozen: frozenNames(files).join(','),
+      vm_modules: BoardRuntime.vmModules,
       stdin_read: (n: number) => this.stdinRead(n),
+      stdin_any: () => (this.drainInput(), this.pendingInput.length > 0 ? 1 : 0),
       sleep_ms: (ms: number) => this.sleepMs(ms),
-      connect: (runFile: RuntimeEntry['runFile'], kbdIntr: RuntimeEntry['kbdIntr']) => {
-        this.entry = { runFile, kbdIntr };
+      ticks_us: () => this.ticksAt(1000),
+      ticks_cpu: () => this.ticksAt(CPU_TICKS_PER_MS),
+      urandom: (n: number) => randomBytes(Math.max(0, Math.min(URANDOM_MAX, n | 0))).toString('hex'),
+      // Python objects the runtime wrote into the firmware's tables: held here, they are never collected.
+      keep: (list: unknown) => void kept.push(list),
+      connect: (runFile: RuntimeEntry['runFile'], runFrozen: RuntimeEntry['runFrozen'], kbdIntr: RuntimeEntry['kbdIntr']) => {
+        this.entry = { runFile, runFrozen, kbdIntr };
       },
     });
     for (const plugin of this.plugins) {
@@ -320,8 +355,9 @@ export class BoardRuntime implements VmHost {
       "import sys\nsys.path.insert(0, '/rom')\nimport _boardrt\nsys.path.pop(0)\n_boardrt.install()\ndel sys, _boardrt",
     );
     for (const plugin of this.plugins) {
-      if (!plugin.bootSource) continue;
-      const outcome = this.runUserCode(plugin.bootSource);
+      plugin.onBoot?.();
+      if (!plugin.bootScript) continue;
+      const outcome = this.asUserCode(() => this.entry.runFrozen(plugin.bootScript!));
       if (outcome.error) this.emitCooked(outcome.error);
     }
   }

@@ -1,5 +1,5 @@
 # Mounts littlefs on the board's flash as the root filesystem, as the port's _boot.py mounts its VfsLfs2.
-# Run at every boot from the host (not imported), with its own globals. The `_bfs` functions (emulator/storage/
+# Run at every boot by the host (not imported), with its own globals and the runtime's `bare`. The `_bfs` functions (emulator/storage/
 # vm-fs.ts) do the work; they return a negative errno instead of raising, and chk() turns that into OSError.
 import vfs, os, io, _bfs
 
@@ -246,6 +246,14 @@ class Vfs:
         fd = chk(_bfs.open(self._p(path), mode))
         return File(fd, 'b' not in mode, any(c in mode for c in 'wax+'))
 
+
+# What the filesystem raises comes from the firmware's C code on a board: no frames of this file.
+for _cls, _names in (
+    (File, ('write', 'readinto', 'read', 'readline', 'seek', 'tell', 'flush', 'close')),
+    (Vfs, ('umount', 'ilistdir', 'stat', 'statvfs', 'chdir', 'mkdir', 'remove', 'rmdir', 'rename', 'open')),
+):
+    for _n in _names:
+        setattr(_cls, _n, bare(getattr(_cls, _n)))
 
 try:
     vfs.umount('/')
