@@ -124,7 +124,7 @@ class TextIOWrapper(FileIO):
         return '<io.TextIOWrapper 0>'
 
 
-def _input(prompt=''):
+def input(prompt=''):
     try:
         return _read_line(prompt)
     except BaseException as e:
@@ -222,10 +222,16 @@ def _search_path(base, frozen):
     return out
 
 
-def _import(name, globals=None, locals=None, fromlist=(), level=0):
+def __import__(name, *args):
+    # args as the caller gave them (globals, locals, fromlist, level): the C import reads what is absent its way.
     global _depth, _base, _set
-    top = name.split('.')[0] if level == 0 else (globals or {}).get('__name__', '').split('.')[0]
-    if level == 0 and name in _private and (globals or {}).get('__file__', '').startswith(('/.frozen/', '/rom/')):
+    g = args[0] if args else None
+    level = args[3] if len(args) > 3 else 0
+    if not isinstance(name, str) or not isinstance(level, int) or not isinstance(g, (dict, type(None))):
+        return _c_import(name, *args)  # and its TypeError or ValueError
+    g = g or {}
+    top = name.split('.')[0] if level == 0 else g.get('__name__', '').split('.')[0]
+    if level == 0 and name in _private and g.get('__file__', '').startswith(('/.frozen/', '/rom/')):
         return _private[name]
     if level == 0 and top in _hidden:
         raise ImportError("no module named '%s'" % name)
@@ -242,7 +248,7 @@ def _import(name, globals=None, locals=None, fromlist=(), level=0):
             vfs.mount(_VfsPosix('/rom'), '/.frozen', readonly=True)
             mounted = True
         sys.path = _set
-        return _c_import(name, globals, locals, fromlist, level)
+        return _c_import(name, *args)
     except ImportError as e:
         if level == 0 and top in _absent and top in str(e):
             raise ImportError("no module named '%s' (%s)" % (name, _absent[top]))
@@ -259,9 +265,10 @@ def _import(name, globals=None, locals=None, fromlist=(), level=0):
         _depth -= 1
 
 
-def _help(*args):
+def help(*args):
     if args != ('modules',):
-        return _c_help(*args)
+        # help(help) describes the firmware's help, a C function.
+        return _c_help(*(_c_help if a is help else a for a in args))
     # As the firmware lists them: sorted, in four columns 18 wide, column by column.
     names = _board.modules.split(',')
     rows = (len(names) + 3) // 4
@@ -339,9 +346,9 @@ def install():
         'sleep': sleep, 'sleep_ms': sleep_ms, 'sleep_us': sleep_us,
         'ticks_us': _board.ticks_us, 'ticks_cpu': _board.ticks_cpu,
     })
-    builtins.input = _input
-    builtins.help = _help
-    builtins.__import__ = _import
+    builtins.input = input
+    builtins.help = help
+    builtins.__import__ = __import__
     sys.path[:] = ['', '.frozen', '/lib']
     for m in ('_boardrt', '_patch'):
         sys.modules.pop(m, None)
