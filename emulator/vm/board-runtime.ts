@@ -10,6 +10,7 @@ import type { ResetRequest, VmHost, VmPlugin } from './host-api.js';
 import { getProfile, bannerLine, type BoardProfile } from '../profiles.js';
 import { absentModules, presentModules } from '../port-modules.js';
 import { randomBytes } from 'node:crypto';
+import { ceilingExceeded, memoryUse } from './memory.js';
 
 const CTRL_C = 0x03;
 // time.ticks_*() wrap at 2**30 on 32-bit ports (MICROPY_PY_TIME_TICKS_PERIOD); ticks_cpu counts 10 ns steps.
@@ -31,6 +32,8 @@ const CLOCK_WARP = 2 ** 31;
 // time.sleep() waits on the host in slices of this length, running the pollers (timers, IRQs, watchdog) between
 // them: the 10 ms tick of the FreeRTOS-based ports, and about 100 wake-ups a second while a program sleeps.
 const SLEEP_SLICE_MS = 10;
+// How often the host's memory is checked against the board's ceiling.
+const MEMORY_CHECK_MS = 250;
 
 /** Python functions the runtime hands the host at boot, called directly (user code cannot rebind them). */
 interface RuntimeEntry {
@@ -60,6 +63,7 @@ export class BoardRuntime implements VmHost {
   private spinCalls = 0;
   private spinSince = 0;
   private lastPoll = 0;
+  private lastMemoryCheck = 0;
   private readonly pollers: Array<() => void> = [];
   private readonly plugins: VmPlugin[] = [];
   private pendingReset: ResetRequest | undefined;
@@ -70,6 +74,8 @@ export class BoardRuntime implements VmHost {
   private entry!: RuntimeEntry;
   /** The VM package's own module names (help('modules')), the same for every VM: read once per worker. */
   private static vmModules: string | undefined;
+  /** Stops this worker for a watchdog reset (set by the worker's entry point). */
+  watchdog: (() => void) | undefined;
 
   constructor(
     readonly config: WorkerConfig,
@@ -262,6 +268,26 @@ export class BoardRuntime implements VmHost {
 
   runPollers(): void {
     for (const p of this.pollers) p();
+    this.checkMemory();
+  }
+
+  /**
+   * Past the memory ceiling the board is reset, as a watchdog would reset a board whose program ran away: from
+   * outside the VM (the worker is stopped), since a VM out of memory may never return (the port spins in
+   * nlr_jump_fail when its REPL cannot allocate).
+   */
+  private checkMemory(refused?: number): void {
+    const now = performance.now();
+    if (refused === undefined && now - this.lastMemoryCheck < MEMORY_CHECK_MS) return;
+    this.lastMemoryCheck = now;
+    if (!this.vm || this.muted) return;
+    const use = memoryUse(this.vm.wasmMemory);
+    const why = refused !== undefined ? `the VM asked for ${Math.round(refused / 2 ** 20)} MB of memory` : ceilingExceeded(use);
+    if (!why) return;
+    this.emit(`\r\n[boardctl] ${why}: resetting the board, as a watchdog would\r\n`);
+    this.flush();
+    this.muted = true;
+    this.watchdog?.();
   }
 
   /** Whenever Python reads a clock: notice Ctrl-C, and run the pollers (timers, IRQs, control) every ms. */
@@ -306,7 +332,12 @@ export class BoardRuntime implements VmHost {
     // Each write of the VM goes out when it is made (a UART sends as the firmware writes), so what a program
     // printed, or the raw REPL's OK, is on the wire even when the code that follows computes for minutes.
     this.vm = await loadVm(
-      { output: (b) => this.vmOutput(b), wrote: () => this.flushUnlessCapturing(), ticks: () => this.ticks() },
+      {
+        output: (b) => this.vmOutput(b),
+        wrote: () => this.flushUnlessCapturing(),
+        ticks: () => this.ticks(),
+        memoryRefused: (n) => this.checkMemory(n),
+      },
       this.config.heapSize,
     );
     detachJsGlobals();

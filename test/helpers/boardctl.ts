@@ -1,8 +1,6 @@
-// The built CLI as users run it: `node dist/cli/main.js …` in a child process (npm test builds dist first).
+// The built CLI as users run it: `node dist/cli/main.js …` in a child process (see built-cli.ts for the build).
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-
-export const CLI_MAIN = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+import { MAIN } from './built-cli.js';
 
 export interface CliRun {
   code: number | null;
@@ -13,7 +11,7 @@ export interface CliRun {
 /** Run boardctl with `args`; killed after `timeoutMs` (then code is null). BOARDCTL_PORT is cleared. */
 export function boardctl(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = [], timeoutMs = 20_000): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, CLI_MAIN, ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, MAIN, ...args], {
       env: { ...process.env, BOARDCTL_PORT: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
