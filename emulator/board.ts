@@ -378,8 +378,14 @@ export class VirtualBoard {
     setTimeout(() => {
       if (gen !== this.generation || this.closed) return;
       if (Atomics.load(this.status, STATUS_BUSY) !== 1 || this.input.readPosition() !== readPos) return;
+      // On silicon the Ctrl-C would have worked and what the client sent after it (pyboard's \r\x01 for the raw
+      // REPL) would be read next: it is fed to the rebooted board instead of being lost with the old one.
+      const unread = this.input.read();
+      const typedAhead = unread.slice(unread.lastIndexOf(0x03) + 1);
       this.send(STUCK_MESSAGE);
-      void this.powerUp('hard', true);
+      void this.powerUp('hard', true).then(() => {
+        if (typedAhead.length && !this.closed) this.queueInput(typedAhead);
+      });
     }, STUCK_MS).unref();
   }
 
