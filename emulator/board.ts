@@ -134,7 +134,7 @@ export class VirtualBoard {
       this.ready = this.startWorker(cause, safeMode, []);
       return this.ready;
     }
-    const flash = new FileFlashStore(this.stored.flashPath);
+    const flash = new FileFlashStore(this.stored.flashPath, this.stored.config.flashSize);
     let boot;
     try {
       boot = checkBoot(flash, this.profile, bootCause(cause));
@@ -160,6 +160,7 @@ export class VirtualBoard {
       profile: this.profile.name,
       boardName: b.name,
       flashPath: b.flashPath,
+      flashSize: b.config.flashSize,
       fsOffset: region.offset,
       fsSize: region.size,
       blockSize: 4096,
@@ -241,7 +242,7 @@ export class VirtualBoard {
 
   private startRom(): EspRom {
     const mac = Uint8Array.from(this.stored.config.mac.split(':').map((h) => parseInt(h, 16)));
-    const flash = new FileFlashStore(this.stored.flashPath);
+    const flash = new FileFlashStore(this.stored.flashPath, this.stored.config.flashSize);
     this.romFlash = flash;
     const rom = new EspRom({ flash, profile: this.profile, mac, baudRate: this.linkBaud || this.link?.clientBaud });
     rom.onSend((d) => this.send(d));
@@ -390,8 +391,14 @@ export class VirtualBoard {
     setTimeout(() => {
       if (gen !== this.generation || this.closed) return;
       if (Atomics.load(this.status, STATUS_BUSY) !== 1 || this.input.readPosition() !== readPos) return;
+      // On silicon the Ctrl-C would have worked and what the client sent after it (pyboard's \r\x01 for the raw
+      // REPL) would be read next: it is fed to the rebooted board instead of being lost with the old one.
+      const unread = this.input.read();
+      const typedAhead = unread.slice(unread.lastIndexOf(0x03) + 1);
       this.send(STUCK_MESSAGE);
-      void this.powerUp('hard', true);
+      void this.powerUp('hard', true).then(() => {
+        if (typedAhead.length && !this.closed) this.queueInput(typedAhead);
+      });
     }, STUCK_MS).unref();
   }
 

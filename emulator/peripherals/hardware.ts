@@ -211,7 +211,6 @@ export class VirtualHardware {
     const pins = this.pins;
     return {
       board: () => JSON.stringify(this.facts),
-      boot: () => this.boot(),
       set_dispatch: (fn: PyCallable) => { this.dispatch = fn; },
       pin_init: (pin: number, mode: number, pull: number, value: number) =>
         pins.configure(pin, mode < 0 ? null : MODES[mode], pull < 0 ? null : PULLS[pull],

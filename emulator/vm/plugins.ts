@@ -15,7 +15,7 @@ export interface BoardPlugins {
 
 export function loadPlugins(host: VmHost, config: WorkerConfig): BoardPlugins {
   const profile = getProfile(config.profile);
-  const flash = new FileFlashStore(config.flashPath);
+  const flash = new FileFlashStore(config.flashPath, config.flashSize);
   const storage: ControllablePlugin = {
     name: 'fs',
     ...createVmFsPlugin({

@@ -9,6 +9,8 @@ export interface WorkerConfig {
   profile: string;
   boardName: string;
   flashPath: string;
+  /** The chip's size (board.json): a shorter image file (truncated) is padded with erased flash. */
+  flashSize: number;
   fsOffset: number;
   fsSize: number;
   blockSize: number;

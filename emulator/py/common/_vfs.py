@@ -2,7 +2,7 @@
 # guide, an esp32.Partition), and vfs.mount() of a block device with the filesystem detected, as the firmware
 # does. The filesystems run on the host (`_bdfs`, emulator/storage/blockdev-fs.ts); their blocks come from the
 # Python object's readblocks/writeblocks/ioctl, called back from the host.
-import io, sys, vfs as _rvfs, _bdfs
+import io, os, sys, vfs as _rvfs, _bdfs
 
 
 def _chk(r):
@@ -252,12 +252,8 @@ class _VfsModule:
         return "<module 'vfs'>"
 
 
-def install():
-    # `import vfs` finds this module (no VfsPosix: the ESP32 and RP2 firmware have none); os gets the same names.
+def install(set_entries):
+    # `import vfs` finds this module (no VfsPosix: the ESP32 and RP2 firmware have none); os gets the same names,
+    # in its table (set_entries: the runtime's way to change a built-in module's).
     sys.modules['vfs'] = _VfsModule()
-    o = sys.modules.get('os')
-    for name, value in (('VfsLfs2', VfsLfs2), ('VfsFat', VfsFat), ('mount', mount)):
-        try:
-            setattr(o, name, value)
-        except (AttributeError, TypeError):
-            pass
+    set_entries(os.__dict__, {'VfsLfs2': VfsLfs2, 'VfsFat': VfsFat, 'mount': mount})
