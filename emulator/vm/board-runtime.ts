@@ -4,12 +4,14 @@ import { ByteRing } from './ring.js';
 import { ByteQueue } from './byte-queue.js';
 import { isPythonError, loadVm, type MicroPythonVm } from './vm-loader.js';
 import { detachJsGlobals, lockDownIntrinsics } from './sandbox.js';
-import { RUNTIME_PY } from './runtime-py.js';
+import { frozenFiles, frozenNames } from './frozen.js';
 import { STATUS_BUSY, STATUS_HEARTBEAT, STATUS_OUT_LIMIT, type WorkerConfig } from './shared-state.js';
 import type { ResetRequest, VmHost, VmPlugin } from './host-api.js';
 import { getProfile, bannerLine, type BoardProfile } from '../profiles.js';
 
 const CTRL_C = 0x03;
+// Frozen files the host runs itself, not for import by user code.
+const RUNTIME_ONLY = new Set(['_boardrt', '_boot']);
 // time.sleep spins on the clock import roughly every 50 ns; Python code calling ticks_ms in a loop is ~20x
 // slower. Calls this close together mean a busy-wait, which we turn into a real wait.
 const SPIN_GAP_MS = 0.002;
@@ -137,6 +139,8 @@ export class BoardRuntime implements VmHost {
    * owner asks for a short queue (a link paced at a real baud rate), still noticing Ctrl-C meanwhile.
    */
   flush(): void {
+    // A UART sees Ctrl-C in its receive interrupt whatever the program does; a loop that only prints must too.
+    if (this.outLen) this.drainInput();
     let off = 0;
     while (off < this.outLen) {
       const seen = this.output.signal();
@@ -220,6 +224,8 @@ export class BoardRuntime implements VmHost {
       this.runPollers();
       if (this.waitInput(Math.min(left, SLEEP_SLICE_MS))) return;
     }
+    // What fell due during the last slice (or while a loaded host did not run us) fires before the sleep ends.
+    this.runPollers();
   }
 
   /** stdin for Python: up to n bytes, blocking until at least one arrives (or a Ctrl-C or reset). */
@@ -266,10 +272,15 @@ export class BoardRuntime implements VmHost {
     this.vm = await loadVm({ output: (b) => this.vmOutput(b), ticks: (o) => this.ticks(o) }, this.config.heapSize);
     detachJsGlobals();
     lockDownIntrinsics();
-    const frozen: Record<string, string> = { _boardrt: RUNTIME_PY };
-    for (const p of this.plugins) Object.assign(frozen, p.pyModules ?? {});
-    if (!this.vm.FS.analyzePath('/rom').exists) this.vm.FS.mkdir('/rom');
-    for (const [name, src] of Object.entries(frozen)) this.vm.FS.writeFile(`/rom/${name}.py`, src);
+    const files = frozenFiles(this.profile.platform);
+    for (const [path, src] of files) {
+      let dir = '';
+      for (const part of ['rom', ...path.split('/').slice(0, -1)]) {
+        dir += '/' + part;
+        if (!this.vm.FS.analyzePath(dir).exists) this.vm.FS.mkdir(dir);
+      }
+      this.vm.FS.writeFile(`/rom/${path}`, src);
+    }
     const p = this.profile;
     this.vm.registerJsModule('_board', {
       platform: p.platform,
@@ -277,7 +288,7 @@ export class BoardRuntime implements VmHost {
       machine: `${p.boardName} with ${p.mcuName}`,
       release: '1.27.0',
       version: 'v1.27.0 on 2025-12-10',
-      frozen: Object.keys(frozen).filter((n) => n !== '_boardrt').join(','),
+      frozen: frozenNames(files).filter((n) => !RUNTIME_ONLY.has(n)).join(','),
       stdin_read: (n: number) => this.stdinRead(n),
       sleep_ms: (ms: number) => this.sleepMs(ms),
     });
