@@ -6,13 +6,15 @@
 //   difference  a documented difference between the virtual board and silicon (README's difference table)
 //   board       a board bug that is known and posted (findings), still to be fixed: this kind must go to zero
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstDiff, listTests, runBare } from '../bench/micropython-tests-bare.js';
 import { findFixture, root, runTestsPy, ServedBoard, stopRunners, type Fixture, type Result } from './conformance/lane.js';
 
 const DIRS = ['basics', 'float', 'micropython', 'extmod', 'unicode', 'stress', 'misc', 'import'];
+// BOARDCTL_CONFORMANCE_RESULTS=FILE writes the board's verdict per test there (to re-check the list by hand with
+// bench/micropython-tests-bare.ts).
 // Two boards run halves of the suite side by side: a test mostly waits on the pty round trip and the soft
 // reset before it, so two runners overlap well even on two cores.
 const BOARDS = Number(process.env.BOARDCTL_CONFORMANCE_BOARDS ?? 2);
@@ -91,6 +93,9 @@ describe.skipIf(!fx)('conformance: MicroPython v1.27.0 tests on served virtual b
         else verdicts.set(test, { verdict, dir: resultDir });
       }
     }
+    // For re-checking the list by hand: the board's verdict per test.
+    const dump = process.env.BOARDCTL_CONFORMANCE_RESULTS;
+    if (dump) writeFileSync(dump, JSON.stringify(Object.fromEntries([...verdicts].map(([t, v]) => [t, v.verdict])), null, 1));
     const count = (v: Result[1]) => [...verdicts.values()].filter((x) => x.verdict === v).length;
     console.log(
       `conformance lane: ${tests.length} tests on ${BOARDS} served boards in ${(firstRun / 1000).toFixed(0)} s` +
