@@ -35,6 +35,8 @@ export interface BareOptions {
   timeoutMs?: number;
   /** This runner compiled to JavaScript, when it is loaded from its TypeScript source (vitest). */
   script?: string;
+  /** Called as each test ends (in the order they end). */
+  onResult?: (run: TestRun) => void;
 }
 
 // The package's own command line (the one run-tests.py drives with -t webassembly) starts with this heap.
@@ -121,6 +123,7 @@ export async function runBare(tests: string[], opts: BareOptions): Promise<TestR
       const output = normalizeNewlines(raw);
       const result: Verdict = output === 'SKIP\n' ? 'skip' : output === expected ? 'pass' : 'fail';
       results[i] = { test, result, output, expected };
+      opts.onResult?.(results[i]!);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.jobs ?? 2) }, worker));
@@ -190,11 +193,11 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const tests = listTests(testsDir, argv);
-  const results = await runBare(tests, { testsDir, python, heapSize: heap ? Number(heap) : undefined });
-  for (const r of results) {
+  const show = (r: TestRun) => {
     console.log(`${r.result.padEnd(5)} ${r.test}`);
     if (r.result === 'fail') for (const l of firstDiff(r.expected, r.output)) console.log(`      ${l}`);
-  }
+  };
+  const results = await runBare(tests, { testsDir, python, heapSize: heap ? Number(heap) : undefined, onResult: show });
   const count = (v: Verdict) => results.filter((r) => r.result === v).length;
   console.log(`${count('pass')} passed, ${count('fail')} failed, ${count('skip')} skipped (bare VM package)`);
   if (json) writeFileSync(json, JSON.stringify(results, null, 1));
