@@ -14,6 +14,7 @@ import { checkBoot, downloadModeLines, type BootCause } from './rom/boot.js';
 import { EspRom } from './rom/esp-rom.js';
 import { SyncDetector, SYNC_FRAME } from './rom/sync-detector.js';
 import { UartPacer } from './link/uart-pacer.js';
+import { boardHeapBytes } from './vm/memory.js';
 
 const RING_BYTES = 64 * 1024;
 const PACED_BACKLOG = 1024;
@@ -24,7 +25,6 @@ const ROM_BACKLOG = 64 * 1024;
 const STUCK_MS = 1000;
 /** How long after EN is released the chip comes out of reset (the dev board's RC on EN, ~10 kΩ and 1 µF). */
 const EN_RC_MS = 15;
-const HEAP_BYTES = 2 * 1024 * 1024;
 const STUCK_MESSAGE =
   '\r\n[boardctl] the board did not answer Ctrl-C within 1 s: reset it as the reset button would;' +
   ' booting in safe mode (main.py skipped)\r\n';
@@ -165,7 +165,7 @@ export class VirtualBoard {
       safeMode,
       resetCause: cause,
       bootLines,
-      heapSize: HEAP_BYTES,
+      heapSize: boardHeapBytes(this.profile),
       parts: b.config.parts,
       persisted: this.persisted,
     };
