@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { firstDiff, listTests, runBare } from '../bench/micropython-tests-bare.js';
+import { firstDiff, listTests, matchPatterns, runBare } from '../bench/micropython-tests-bare.js';
 import { root } from './conformance/lane.js';
 
 const testsDir = mkdtempSync(join(tmpdir(), 'boardctl-bare-'));
@@ -65,6 +65,13 @@ describe('bare-VM test runner', () => {
     expect(run!.expected).toBe('7-x\n[1, 2, 3]\n');
     expect(run!.result).toBe('pass');
   }, 30_000);
+
+  it('matches pattern .exp files as run-tests.py does (escaped regex, "########" for any lines)', () => {
+    const exp = 'start\n########\nid \\.\\+ (x)\nend\n';
+    expect(matchPatterns(exp, 'start\nnoise\nmore\nid 42 (x)\nend\n')).toBe(exp);
+    expect(matchPatterns(exp, 'start\nid (x)\nend\n')).toBe('start\n######## FAIL\nend\n');
+    expect(matchPatterns('a.c\n', 'abc\n')).toBe('abc\n'); // an unescaped "." is literal
+  });
 
   it('shows where two outputs part', () => {
     expect(firstDiff('a\nb\nc\n', 'a\nB\nc\n', 1)).toEqual(['@ line 2', '-b', '+B']);
