@@ -18,7 +18,7 @@ const DIRS = ['basics', 'float', 'micropython', 'extmod', 'unicode', 'stress', '
 // Two boards run halves of the suite side by side: a test mostly waits on the pty round trip and the soft
 // reset before it, so two runners overlap well even on two cores.
 const BOARDS = Number(process.env.BOARDCTL_CONFORMANCE_BOARDS ?? 2);
-const LANE_DEADLINE_MS = 20 * 60_000;
+const LANE_DEADLINE_MS = 15 * 60_000; // the whole CI must stay under 30 min
 const MAX_RETRIES = 20;
 const bareScript = join(root, 'dist/bench/micropython-tests-bare.js');
 const onBare = { pass: 'passes on the bare VM', skip: 'is skipped on the bare VM', fail: 'fails on the bare VM too' };
