@@ -133,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
   // --json stands anywhere (see hoistJsonFlag), so a command line commander rejects still gets its JSON document.
   const state = { json: argv.includes('--json'), command: '' };
   const ctx: CliContext = {
-    session: new Session({ port: process.env.BOARDCTL_PORT || undefined }, () => ctx.out),
+    session: new Session({ port: process.env.BOARDCTL_PORT || undefined, signal: abort.signal }, () => ctx.out),
     get out() {
       return new Output(state.json);
     },

@@ -2,7 +2,7 @@
 // persistent state of the board, and board.json, what kind of board it is. A board's files are its owner's
 // alone (directories 0700, files 0600, whatever the umask): boot.py holds Wi-Fi keys, and the control socket
 // steers the board.
-import { chmodSync, existsSync, lstatSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync,
+import { chmodSync, existsSync, lstatSync, readFileSync, readdirSync, renameSync, statSync, rmSync, writeFileSync,
   openSync, closeSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -135,9 +135,21 @@ export function loadBoard(name: string, home?: string): StoredBoard {
   try {
     text = readFileSync(jsonPath, 'utf8');
   } catch (err) {
-    throw hostError(`cannot read virtual board '${name}'`, err);
+    throw hostError(`cannot read virtual board '${name}' (${jsonPath})`, err);
   }
-  return { name, dir, flashPath: join(dir, 'flash.bin'), config: parseBoardConfig(text, `virtual board '${name}': ${jsonPath}`) };
+  const config = parseBoardConfig(text, `virtual board '${name}': ${jsonPath}`);
+  const flashPath = join(dir, 'flash.bin');
+  // A flash image of another size than the board's chip would fail deep inside the VM: said here instead.
+  let size: number | undefined;
+  try {
+    size = statSync(flashPath).size;
+  } catch {
+    // missing: reported by whatever opens it
+  }
+  if (size !== undefined && size !== config.flashSize) {
+    throw new BoardError('BAD_IMAGE', `virtual board '${name}': ${flashPath} is ${size} bytes but board.json says the chip has ${config.flashSize}`, { path: flashPath });
+  }
+  return { name, dir, flashPath, config };
 }
 
 /** The board, created on first use when it is the default one. */

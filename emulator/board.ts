@@ -11,6 +11,7 @@ import { lockBoard, openStoredBoard, type StoredBoard } from './board-store.js';
 import { getProfile, type BoardProfile } from './profiles.js';
 import { FileFlashStore } from './flash-store.js';
 import { checkBoot, downloadModeLines, type BootCause } from './rom/boot.js';
+import { appFacts, type AppFacts } from './rom/app-facts.js';
 import { EspRom } from './rom/esp-rom.js';
 import { SyncDetector, SYNC_FRAME } from './rom/sync-detector.js';
 import { UartPacer } from './link/uart-pacer.js';
@@ -141,7 +142,7 @@ export class VirtualBoard {
       flash.close();
     }
     if (boot.outcome === 'micropython') {
-      this.ready = this.startWorker(cause, safeMode, boot.lines);
+      this.ready = this.startWorker(cause, safeMode, boot.lines, appFacts(boot));
       return this.ready;
     }
     this.send(boot.lines.map((l) => l + '\r\n').join(''));
@@ -151,10 +152,10 @@ export class VirtualBoard {
     this.ready = Promise.resolve();
   }
 
-  private startWorker(cause: Cause, safeMode: boolean, bootLines: string[]): Promise<void> {
+  private startWorker(cause: Cause, safeMode: boolean, bootLines: string[], app: AppFacts = {}): Promise<void> {
     const { port1, port2 } = new MessageChannel();
     const b = this.stored;
-    const region = this.profile.fsRegion(b.config.flashSize);
+    const region = app.vfs ?? this.profile.fsRegion(b.config.flashSize);
     const config: WorkerConfig = {
       profile: this.profile.name,
       boardName: b.name,
@@ -168,6 +169,8 @@ export class VirtualBoard {
       heapSize: boardHeapBytes(this.profile),
       parts: b.config.parts,
       persisted: this.persisted,
+      banner: app.banner,
+      runningApp: app.runningApp,
     };
     const generation = ++this.generation;
     const worker = new Worker(workerUrl(), {

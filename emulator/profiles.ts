@@ -57,7 +57,7 @@ export function getProfile(name: string): BoardProfile {
   return p;
 }
 
-/** The banner line without the trailing CRLF, as pyexec prints it. */
-export function bannerLine(p: BoardProfile): string {
-  return `MicroPython v1.27.0 on 2025-12-10; ${p.boardName} with ${p.mcuName}`;
+/** The banner line without the trailing CRLF, as pyexec prints it (a build's version and board name may differ). */
+export function bannerLine(p: BoardProfile, build: { version?: string; boardName?: string } = {}): string {
+  return `MicroPython ${build.version ?? 'v1.27.0'} on 2025-12-10; ${build.boardName ?? p.boardName} with ${p.mcuName}`;
 }

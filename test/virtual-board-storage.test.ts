@@ -82,7 +82,7 @@ describe('virtual board storage through the REPL', () => {
       await con.expect('>>> ');
       await con.send('\x04'); // soft reset: main.py now spins forever
       await con.expect('MPY: soft reboot\r\n', 5000);
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 1000));
       await con.send('\x03');
       const text = await con.expect('>>> ', 8000);
       expect(text).toContain('safe mode');

@@ -358,11 +358,11 @@ export class BoardRuntime implements VmHost {
   }
 
   bannerText(): string {
-    return `${bannerLine(this.profile)}\r\nType "help()" for more information.\r\n`;
+    return `${this.config.banner ?? bannerLine(this.profile)}\r\nType "help()" for more information.\r\n`;
   }
 
   /** The banner the VM prints names the WebAssembly port; real boards name the board. */
   rewriteBanner(text: string): string {
-    return text.replace(/MicroPython v[^\r\n]*?; JS with Emscripten/g, bannerLine(this.profile));
+    return text.replace(/MicroPython v[^\r\n]*?; JS with Emscripten/g, this.config.banner ?? bannerLine(this.profile));
   }
 }

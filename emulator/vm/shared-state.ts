@@ -21,6 +21,10 @@ export interface WorkerConfig {
   parts?: unknown[];
   /** Hardware state (RTC, NVS, sensors) carried across a reset that restarts the worker. */
   persisted?: unknown;
+  /** ESP: the banner of the app the bootloader started (it may be an OTA update); the profile's otherwise. */
+  banner?: string;
+  /** ESP: flash offset of the app partition the bootloader started (esp32.Partition.RUNNING). */
+  runningApp?: number;
 }
 
 export interface WorkerInit {

@@ -146,8 +146,18 @@ class _Time(_Module):
         check()
 
 
+# Firmware modules this VM cannot host: the ImportError says why (README's difference table has the rest).
+_ABSENT = {
+    '_thread': 'the virtual board runs one thread: its VM has no threads',
+    'bluetooth': 'the virtual board has no Bluetooth radio',
+    'btree': 'the VM package has no btree (Berkeley DB) compiled in',
+}
+
+
 def _import(name, *args):
     global _depth
+    if name in _ABSENT and name not in _rsys.modules:
+        raise ImportError("no module named '%s' (%s)" % (name, _ABSENT[name]))
     if name in _frozen and name not in _rsys.modules:
         if _depth == 0:
             vfs.mount(vfs.VfsPosix('/rom'), '/.frozen')

@@ -1,7 +1,7 @@
 # Mounts littlefs on the board's flash as the root filesystem, as the port's _boot.py mounts its VfsLfs2.
 # Run at every boot from the host (not imported), with its own globals. The `_bfs` functions (emulator/storage/
 # vm-fs.ts) do the work; they return a negative errno instead of raising, and chk() turns that into OSError.
-import vfs, os, io, _bfs
+import vfs, os, io, _bfs, _vfs
 
 _EPOCH = 946684800 if __import__('time').gmtime(0)[0] == 2000 else 0
 
@@ -185,7 +185,8 @@ class File(io.IOBase):
         self.close()
 
 
-class Vfs:
+class VfsLfs2(_vfs.VfsLfs2):
+    # The root: littlefs on the board's flash through `_bfs` (a vfs.VfsLfs2, repr <VfsLfs2>, as on the firmware).
     def __init__(self):
         self._cwd = '/'
 
@@ -253,5 +254,6 @@ by firmware programming).
         time.sleep(3)
 if r == 1:
     print('Performing initial setup')
-vfs.mount(Vfs(), '/')
+vfs.mount(VfsLfs2(), '/')
 os.chdir('/')
+_vfs.install()
