@@ -1,6 +1,6 @@
 // Debian's ser2net (the standard RFC 2217 exporter, as labgrid's) in front of a served virtual board's pty: our
 // rfc2217:// client runs exec and cp through it, and our flasher enters the ROM and writes 256 KiB.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
