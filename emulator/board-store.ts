@@ -2,26 +2,20 @@
 // persistent state of the board, and board.json, what kind of board it is. A board's files are its owner's
 // alone (directories 0700, files 0600, whatever the umask): boot.py holds Wi-Fi keys, and the control socket
 // steers the board.
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync,
+import { chmodSync, existsSync, lstatSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync,
   openSync, closeSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BoardError } from '../protocol/errors.js';
+import { makeDirs } from '../protocol/fs/make-dirs.js';
+import { hostError } from '../protocol/host-error.js';
+import { parseBoardConfig, type BoardConfig } from './board-config.js';
 import { getProfile, type ProfileName } from './profiles.js';
 import { FileFlashStore } from './flash-store.js';
 import { generateFirmware } from './rom/firmware.js';
 
-export interface BoardConfig {
-  profile: ProfileName;
-  flashSize: number;
-  /** Station MAC, as esptool's read-mac prints it. */
-  mac: string;
-  /** machine.unique_id(), hex. */
-  uniqueId: string;
-  /** Simulated parts wired to the board (see emulator/peripherals). */
-  parts?: unknown[];
-}
+export type { BoardConfig } from './board-config.js';
 
 export interface StoredBoard {
   name: string;
@@ -92,7 +86,11 @@ export function createBoard(name: string, opts: CreateOptions = {}): StoredBoard
   if (fs.offset + fs.size > flashSize || fs.size < 64 * 1024) {
     throw new BoardError('USAGE', `flash size ${flashSize} is too small for the ${profile.name} layout`);
   }
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    makeDirs(dir);
+  } catch (err) {
+    throw hostError(`cannot create virtual board '${name}'`, err);
+  }
   makePrivate(name, dir);
   const mac = randomBytes(6);
   mac[0] = 0x24; // an Espressif OUI, locally unique tail
@@ -106,17 +104,22 @@ export function createBoard(name: string, opts: CreateOptions = {}): StoredBoard
   };
   const flashPath = join(dir, 'flash.bin');
   const tmpFlash = `${flashPath}.new`;
-  rmSync(tmpFlash, { force: true });
-  const flash = FileFlashStore.create(tmpFlash, flashSize);
   try {
-    // New ESP boards come flashed with MicroPython, as bought.
-    if (profile.espChip) flash.write(0, generateFirmware(profile, { flashSize }));
-    flash.sync();
-  } finally {
-    flash.close();
+    rmSync(tmpFlash, { force: true });
+    const flash = FileFlashStore.create(tmpFlash, flashSize);
+    try {
+      // New ESP boards come flashed with MicroPython, as bought.
+      if (profile.espChip) flash.write(0, generateFirmware(profile, { flashSize }));
+      flash.sync();
+    } finally {
+      flash.close();
+    }
+    renameSync(tmpFlash, flashPath);
+    writeJsonAtomic(join(dir, 'board.json'), config);
+  } catch (err) {
+    rmSync(tmpFlash, { force: true });
+    throw hostError(`cannot create virtual board '${name}'`, err);
   }
-  renameSync(tmpFlash, flashPath);
-  writeJsonAtomic(join(dir, 'board.json'), config);
   return { name, dir, flashPath, config };
 }
 
@@ -128,8 +131,13 @@ export function loadBoard(name: string, home?: string): StoredBoard {
     throw new BoardError('NO_SUCH_PORT', `no virtual board named '${name}' (create it with: boardctl sim create ${name})`);
   }
   makePrivate(name, dir);
-  const config = JSON.parse(readFileSync(jsonPath, 'utf8')) as BoardConfig;
-  return { name, dir, flashPath: join(dir, 'flash.bin'), config };
+  let text: string;
+  try {
+    text = readFileSync(jsonPath, 'utf8');
+  } catch (err) {
+    throw hostError(`cannot read virtual board '${name}'`, err);
+  }
+  return { name, dir, flashPath: join(dir, 'flash.bin'), config: parseBoardConfig(text, `virtual board '${name}': ${jsonPath}`) };
 }
 
 /** The board, created on first use when it is the default one. */
@@ -142,17 +150,42 @@ export function openStoredBoard(name: string, home?: string): StoredBoard {
   }
 }
 
-export function listBoards(home?: string): StoredBoard[] {
+/** Every board under the data home; one whose board.json is broken is listed apart, with its error. */
+export function scanBoards(home?: string): { boards: StoredBoard[]; invalid: { name: string; error: BoardError }[] } {
   const dir = boardsDir(home);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((n) => NAME_RE.test(n) && existsSync(join(dir, n, 'board.json')))
-    .sort()
-    .map((n) => loadBoard(n, home));
+  const result: ReturnType<typeof scanBoards> = { boards: [], invalid: [] };
+  if (!existsSync(dir)) return result;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    throw hostError('cannot list the virtual boards', err);
+  }
+  for (const n of names.filter((n) => NAME_RE.test(n) && existsSync(join(dir, n, 'board.json'))).sort()) {
+    try {
+      result.boards.push(loadBoard(n, home));
+    } catch (err) {
+      if (!(err instanceof BoardError)) throw err;
+      result.invalid.push({ name: n, error: err });
+    }
+  }
+  return result;
 }
 
+/** The boards that load (see scanBoards for the ones that do not). */
+export function listBoards(home?: string): StoredBoard[] {
+  return scanBoards(home).boards;
+}
+
+/** Removes a board even when its board.json is broken (that is one way to get rid of the mistake). */
 export function removeBoard(name: string, home?: string): void {
-  const b = loadBoard(name, home);
+  let b: Pick<StoredBoard, 'dir'>;
+  try {
+    b = loadBoard(name, home);
+  } catch (err) {
+    if (!(err instanceof BoardError) || err.code !== 'BAD_CONFIG') throw err;
+    b = { dir: join(boardsDir(home), name) };
+  }
   const holder = lockHolder(b);
   if (holder !== undefined) throw new BoardError('BOARD_BUSY', `virtual board '${name}' is in use by process ${holder}`);
   rmSync(b.dir, { recursive: true, force: true });
@@ -160,7 +193,7 @@ export function removeBoard(name: string, home?: string): void {
 
 // ---- one owner per board across processes ---------------------------------------------------------------
 
-function lockPath(b: StoredBoard): string {
+function lockPath(b: Pick<StoredBoard, 'dir'>): string {
   return join(b.dir, 'lock');
 }
 
@@ -174,7 +207,7 @@ function alive(pid: number): boolean {
 }
 
 /** PID of the live process that holds the board, if any. */
-export function lockHolder(b: StoredBoard): number | undefined {
+export function lockHolder(b: Pick<StoredBoard, 'dir'>): number | undefined {
   try {
     const pid = Number(readFileSync(lockPath(b), 'utf8').trim());
     return pid && pid !== process.pid && alive(pid) ? pid : undefined;

@@ -14,6 +14,7 @@ import { checkBoot, downloadModeLines, type BootCause } from './rom/boot.js';
 import { EspRom } from './rom/esp-rom.js';
 import { SyncDetector, SYNC_FRAME } from './rom/sync-detector.js';
 import { UartPacer } from './link/uart-pacer.js';
+import { boardHeapBytes } from './vm/memory.js';
 
 const RING_BYTES = 64 * 1024;
 const PACED_BACKLOG = 1024;
@@ -22,7 +23,8 @@ const INPUT_BACKLOG = 64 * 1024;
 /** While this much of the ROM's answers waits for a slow client, the ROM reads no further commands. */
 const ROM_BACKLOG = 64 * 1024;
 const STUCK_MS = 1000;
-const HEAP_BYTES = 2 * 1024 * 1024;
+/** How long after EN is released the chip comes out of reset (the dev board's RC on EN, ~10 kΩ and 1 µF). */
+const EN_RC_MS = 15;
 const STUCK_MESSAGE =
   '\r\n[boardctl] the board did not answer Ctrl-C within 1 s: reset it as the reset button would;' +
   ' booting in safe mode (main.py skipped)\r\n';
@@ -41,6 +43,10 @@ interface Link {
   out: UartPacer;
   in: UartPacer;
   lines: { dtr: boolean; rts: boolean };
+  /** This client has driven DTR/RTS: the board then behaves as silicon and only a reset reaches the ROM. */
+  linesDriven: boolean;
+  /** The rate the client last set (RFC 2217 SET-BAUDRATE, our own setBaudRate), paced or not. */
+  clientBaud: number;
 }
 
 export interface OpenBoardOptions {
@@ -159,7 +165,7 @@ export class VirtualBoard {
       safeMode,
       resetCause: cause,
       bootLines,
-      heapSize: HEAP_BYTES,
+      heapSize: boardHeapBytes(this.profile),
       parts: b.config.parts,
       persisted: this.persisted,
     };
@@ -219,42 +225,60 @@ export class VirtualBoard {
     await this.powerUp(e.kind);
   }
 
-  private async enterDownloadMode(cause: Cause): Promise<void> {
+  private async enterDownloadMode(cause: BootCause): Promise<void> {
     await this.stopWorker();
     if (!this.profile.espChip) return;
-    this.send(downloadModeLines(this.profile, bootCause(cause)).map((l) => l + '\r\n').join(''));
+    this.sendDownloadLog(cause);
     this.startRom();
+  }
+
+  private sendDownloadLog(cause: BootCause): void {
+    void this.send(downloadModeLines(this.profile, cause).map((l) => l + '\r\n').join(''));
   }
 
   private startRom(): EspRom {
     const mac = Uint8Array.from(this.stored.config.mac.split(':').map((h) => parseInt(h, 16)));
     const flash = new FileFlashStore(this.stored.flashPath);
     this.romFlash = flash;
-    const rom = new EspRom({ flash, profile: this.profile, mac });
+    const rom = new EspRom({ flash, profile: this.profile, mac, baudRate: this.linkBaud || this.link?.clientBaud });
     rom.onSend((d) => this.send(d));
     rom.onBaudRate((baud) => {
       if (this.link && this.linkBaud) {
+        this.linkBaud = baud;
         this.link.out.setBaud(baud);
         this.link.in.setBaud(baud);
       }
     });
-    rom.onExit(() => void this.powerUp('hard'));
+    rom.onExit((why) => {
+      // FLASH_END(0) is a software reset that keeps the latched boot mode: the ROM starts over in download mode.
+      if (why === 'reboot') this.sendDownloadLog('software');
+      else void this.powerUp('hard');
+    });
     this.rom = rom;
     return rom;
   }
 
   /** The ESP dev-board auto-reset circuit: RTS drives EN, DTR drives GPIO0, through a transistor pair. */
   private lines = { en: true, io0: true };
+  private leavingReset: NodeJS.Timeout | undefined;
 
   private async applySignals(dtr: boolean, rts: boolean): Promise<void> {
     const en = !(rts && !dtr);
     const io0 = !(dtr && !rts);
     const wasEn = this.lines.en;
     this.lines = { en, io0 };
-    if (!en && wasEn) await this.stopWorker(); // held in reset: silent
+    if (!en && wasEn) {
+      clearTimeout(this.leavingReset);
+      await this.stopWorker(); // held in reset: silent
+    }
     if (en && !wasEn) {
-      if (!io0 && this.profile.espChip) await this.enterDownloadMode('power-on');
-      else await this.powerUp('hard');
+      // EN rises through its RC delay: the chip leaves reset (and samples GPIO0) a little later, so the moment of
+      // DTR=RTS=1 between the two line changes of a classic reset (separate RFC 2217 SET-CONTROLs) boots nothing.
+      this.leavingReset = setTimeout(() => {
+        if (this.closed || !this.lines.en) return;
+        if (!this.lines.io0 && this.profile.espChip) void this.enterDownloadMode('power-on');
+        else void this.powerUp('hard');
+      }, EN_RC_MS);
     }
   }
 
@@ -262,10 +286,13 @@ export class VirtualBoard {
 
   private linkBaud = 0;
 
-  /** Output to the client, paced when a baud rate is emulated; dropped when no client holds the link. */
-  private send(data: string | Uint8Array): void {
+  /**
+   * Output to the client, paced when a baud rate is emulated; dropped when no client holds the link. Resolves
+   * when the link has taken the bytes (the ROM waits on it where the silicon waits for its UART).
+   */
+  private send(data: string | Uint8Array): Promise<void> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    if (this.link) void this.link.out.push(bytes);
+    return this.link ? this.link.out.push(bytes) : Promise.resolve();
   }
 
   /**
@@ -282,8 +309,10 @@ export class VirtualBoard {
   /** Bytes from the client to the board's UART. */
   private receive(data: Uint8Array): void {
     if (this.rom) return this.queueInput(data);
-    if (this.profile.espChip && this.sync.push(data)) {
-      // esptool talking to a running board without reset lines: the board drops into its ROM loader.
+    if (this.profile.espChip && !this.link?.linesDriven && this.sync.push(data)) {
+      // esptool talking to a running board over a link without reset lines (pty, TCP): the board drops into its
+      // ROM loader, standing in for the auto-reset circuit. A client that drives DTR/RTS gets silicon: SYNC is
+      // only UART input to the app, and download mode needs GPIO0 low at reset.
       void this.enterDownloadMode('power-on').then(() => this.rom?.receive(SYNC_FRAME));
       return;
     }
@@ -364,14 +393,14 @@ export class VirtualBoard {
       out: new UartPacer((c) => link.listeners.forEach((l) => l(c)), opts.baud ?? 0, () => this.drainOutput()),
       in: new UartPacer((c) => this.receive(c), opts.baud ?? 0),
       lines: { dtr: false, rts: false },
+      linesDriven: false,
+      clientBaud: opts.baud ?? 115200,
     };
     this.link = link;
     this.linkBaud = opts.baud ?? 0;
     // A paced link keeps the board's output queue as short as a UART driver's, so Ctrl-C is not stuck behind it.
     Atomics.store(this.status, STATUS_OUT_LIMIT, this.linkBaud ? PACED_BACKLOG : 0);
     let open = true;
-    /** Unpaced, the link runs at whatever rate the client sets (as a USB CDC port does), and says so. */
-    let nominalBaud = 115200;
     const board = this;
     const detach = (err?: Error) => {
       if (!open) return;
@@ -389,7 +418,7 @@ export class VirtualBoard {
       path: `virtual:${this.name}`,
       hasControlLines: true,
       get baudRate() {
-        return board.linkBaud || nominalBaud;
+        return board.linkBaud || link.clientBaud;
       },
       async write(data) {
         if (!open) throw new BoardError('LINK_LOST', `virtual board '${board.name}' link is closed`);
@@ -412,15 +441,17 @@ export class VirtualBoard {
         return () => link.closeListeners.delete(l);
       },
       async setSignals(lines: ControlLines) {
+        link.linesDriven = true;
         link.lines = { dtr: lines.dtr ?? link.lines.dtr, rts: lines.rts ?? link.lines.rts };
         await board.applySignals(link.lines.dtr, link.lines.rts);
       },
       async setBaudRate(baud) {
+        link.clientBaud = baud;
         if (board.linkBaud) {
           board.linkBaud = baud;
           link.out.setBaud(baud);
           link.in.setBaud(baud);
-        } else nominalBaud = baud;
+        }
       },
       async close() {
         detach();
@@ -449,6 +480,7 @@ export class VirtualBoard {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.leavingReset);
     boards.delete(this.name);
     await this.stopWorker();
     this.link?.closeListeners.forEach((l) => l());

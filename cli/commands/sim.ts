@@ -111,15 +111,22 @@ export function registerSimCommands(program: Command, ctx: () => CliContext): vo
     .command('list')
     .description('list virtual boards')
     .action(async () => {
-      const { listBoards, lockHolder } = await import('../../emulator/board-store.js');
-      const boards = listBoards();
+      const { scanBoards, lockHolder } = await import('../../emulator/board-store.js');
+      const { boards, invalid } = scanBoards();
       const out = ctx().out;
-      out.doc(boards.map((b) => ({ name: b.name, ...b.config, servedBy: lockHolder(b) })));
-      if (!boards.length) out.text('no virtual boards yet (one named "default" is created on first use)\n');
+      const docs = boards.map((b) => ({ name: b.name, ...b.config, servedBy: lockHolder(b) }));
+      if (!boards.length && !invalid.length) out.text('no virtual boards yet (one named "default" is created on first use)\n');
       for (const b of boards) {
         const holder = lockHolder(b);
         out.text(`${b.name.padEnd(16)} ${b.config.profile.padEnd(9)} ${String(b.config.flashSize >> 20).padStart(3)} MB${holder ? `  in use by pid ${holder}` : ''}\n`);
       }
+      // The good boards are listed all the same; each broken one is named, and the exit status says so.
+      if (invalid.length) {
+        for (const bad of invalid.slice(0, -1)) out.note(`sim list: ${bad.error.message}`);
+        const last = invalid.at(-1)!.error;
+        throw new BoardError(last.code, last.message, { boards: docs, invalid: invalid.map((i) => ({ name: i.name, message: i.error.message })) });
+      }
+      out.doc(docs);
     });
 
   sim

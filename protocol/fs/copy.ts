@@ -2,7 +2,7 @@
 // directory (created if missing); `-r dir DEST` copies into DEST/dir when DEST is an existing directory
 // and makes DEST the copy otherwise, whatever the source contains. All uploads of one command go through
 // one receiver and all downloads through one sender.
-import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Board } from '../board.js';
 import { BoardError } from '../errors.js';
@@ -10,6 +10,7 @@ import { boardBasename, hasTrailingSlash, isBoardArg, joinBoardPath, stripBoardM
 import { downloadFiles, readBoardFiles } from './download.js';
 import { errnoText, ENOENT } from './errno.js';
 import { safeHostJoin } from './host-names.js';
+import { makeDirs } from './make-dirs.js';
 import { walkLocal } from './local-tree.js';
 import { resolveOnBoard, statPaths, walkBoard, type EntryKind } from './operations.js';
 import { uploadFiles, type FileResult, type TransferOptions, type UploadItem } from './upload.js';
@@ -128,7 +129,7 @@ export async function copyPaths(board: Board, sources: string[], dest: string, o
       results.push(failed(src, err.message, { code: 'UNSAFE_PATH' }));
     }
   }
-  for (const d of hostDirs) mkdirSync(d, { recursive: true });
+  for (const d of hostDirs) makeDirs(d);
   results.push(...(await runJobs(board, jobs, boardDirs, opts)));
   return results;
 }
