@@ -308,12 +308,19 @@ export class VirtualBoard {
 
   /** Bytes from the client to the board's UART. */
   private receive(data: Uint8Array): void {
-    if (this.rom) return this.queueInput(data);
+    // On its way into the ROM, what follows (the client's further SYNCs) waits for it, instead of starting it again.
+    if (this.rom || this.romStarting) return this.queueInput(data);
     if (this.profile.espChip && !this.link?.linesDriven && this.sync.push(data)) {
       // esptool talking to a running board over a link without reset lines (pty, TCP): the board drops into its
       // ROM loader, standing in for the auto-reset circuit. A client that drives DTR/RTS gets silicon: SYNC is
       // only UART input to the app, and download mode needs GPIO0 low at reset.
-      void this.enterDownloadMode('power-on').then(() => this.rom?.receive(SYNC_FRAME));
+      this.romStarting = true;
+      void this.enterDownloadMode('power-on')
+        .then(() => this.rom?.receive(SYNC_FRAME))
+        .finally(() => {
+          this.romStarting = false;
+          void this.pumpInput();
+        });
       return;
     }
     if (!this.worker) return;
@@ -348,12 +355,13 @@ export class VirtualBoard {
   }
 
   private pumping = false;
+  private romStarting = false;
 
   private async pumpInput(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.inQueue.length && !this.closed) {
+      while (this.inQueue.length && !this.closed && !(this.romStarting && !this.rom)) {
         const head = this.inQueue[0];
         const n = this.rom ? this.toRom(this.rom, head) : this.input.write(head);
         if (n === head.length) this.inQueue.shift();
