@@ -418,6 +418,8 @@ export class VirtualBoard {
       if (board.link === link) {
         board.link = undefined;
         Atomics.store(board.status, STATUS_OUT_LIMIT, 0);
+        // Closing a port drops DTR and RTS (HUPCL): a client that left the chip held in reset does not leave it dead.
+        if (link.linesDriven && !board.closed) void board.applySignals(false, false);
       }
       link.closeListeners.forEach((l) => l(err));
     };

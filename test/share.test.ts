@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { cliPath, startCli, stopAllCli, stopCli } from './helpers/serve-cli.js';
 import { execAndCp, flash256k } from './helpers/remote-checks.js';
+import { BoardConsole } from './helpers/board-console.js';
 import { openTransport } from '../protocol/connect.js';
 import { classicReset, playReset } from '../protocol/esp/reset.js';
 
@@ -73,6 +74,27 @@ describe('RFC 2217 reset lines on the virtual board', () => {
       expect(text).toMatch(/boot:0x\w+ \(DOWNLOAD_BOOT[^]*waiting for download/);
     } finally {
       await t.close();
+      expect(await stopCli(child)).toBe(0);
+    }
+  }, 30_000);
+});
+
+describe('a served board\'s lines when its client leaves', () => {
+  it('are released (HUPCL): a client that left the chip held in reset does not leave it dead', async () => {
+    const { child, lines } = await startCli(['sim', 'serve', '--create', 'held', '--rfc2217', '127.0.0.1:0'], env);
+    const address = `rfc2217://${lines[0]!.slice('rfc2217: '.length)}`;
+    try {
+      const first = await openTransport(address);
+      await first.setSignals({ dtr: false, rts: true }); // EN low: held in reset
+      await first.close();
+      const next = await openTransport(address);
+      const con = new BoardConsole({ write: (d) => next.write(d), onData: (l) => void next.onData(l), close: () => next.close() });
+      try {
+        await con.friendlyPrompt();
+      } finally {
+        await next.close();
+      }
+    } finally {
       expect(await stopCli(child)).toBe(0);
     }
   }, 30_000);
