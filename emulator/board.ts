@@ -310,24 +310,22 @@ export class VirtualBoard {
     if (this.rom && this.inQueue.length) void this.pumpInput();
   }
 
-  /** Bytes that arrived while the ROM was starting after a SYNC, for it in order. */
-  private forRom: Uint8Array[] | undefined;
-
   /** Bytes from the client to the board's UART. */
   private receive(data: Uint8Array): void {
-    if (this.rom) return this.queueInput(data);
-    if (this.forRom) return void this.forRom.push(data);
+    // On its way into the ROM, what follows (the client's further SYNCs) waits for it, instead of starting it again.
+    if (this.rom || this.romStarting) return this.queueInput(data);
     if (this.profile.espChip && !this.link?.linesDriven && this.sync.push(data)) {
       // esptool talking to a running board over a link without reset lines (pty, TCP): the board drops into its
       // ROM loader, standing in for the auto-reset circuit, without the boot log (that would reach esptool in the
-      // middle of its SYNC, as noise). A client that drives DTR/RTS gets silicon: SYNC is only UART input to the
-      // app, and download mode needs GPIO0 low at reset.
-      const pending = [SYNC_FRAME];
-      this.forRom = pending;
-      void this.enterDownloadMode('power-on', false).finally(() => {
-        if (this.forRom === pending) this.forRom = undefined;
-        if (this.rom) for (const d of pending) this.queueInput(d);
-      });
+      // middle of its SYNC, as noise). A client that drives DTR/RTS gets silicon: SYNC is
+      // only UART input to the app, and download mode needs GPIO0 low at reset.
+      this.romStarting = true;
+      void this.enterDownloadMode('power-on', false)
+        .then(() => this.rom?.receive(SYNC_FRAME))
+        .finally(() => {
+          this.romStarting = false;
+          void this.pumpInput();
+        });
       return;
     }
     if (!this.worker) return;
@@ -362,12 +360,13 @@ export class VirtualBoard {
   }
 
   private pumping = false;
+  private romStarting = false;
 
   private async pumpInput(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.inQueue.length && !this.closed) {
+      while (this.inQueue.length && !this.closed && !(this.romStarting && !this.rom)) {
         const head = this.inQueue[0];
         const n = this.rom ? this.toRom(this.rom, head) : this.input.write(head);
         if (n === head.length) this.inQueue.shift();
@@ -430,6 +429,8 @@ export class VirtualBoard {
       if (board.link === link) {
         board.link = undefined;
         Atomics.store(board.status, STATUS_OUT_LIMIT, 0);
+        // Closing a port drops DTR and RTS (HUPCL): a client that left the chip held in reset does not leave it dead.
+        if (link.linesDriven && !board.closed) void board.applySignals(false, false);
       }
       link.closeListeners.forEach((l) => l(err));
     };

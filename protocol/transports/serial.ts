@@ -3,7 +3,8 @@
 // drops it into the ROM bootloader. HUPCL is off so closing leaves the lines alone as well.
 import { write as fsWrite } from 'node:fs';
 import { BoardError } from '../errors.js';
-import type { ControlLines, Transport } from '../transport.js';
+import type { ControlLines } from '../transport.js';
+import type { ModemLines, ServedPort } from '../port-server.js';
 import { LinkEvents } from './link-events.js';
 
 type SerialPortClass = typeof import('serialport').SerialPort;
@@ -17,9 +18,10 @@ export interface SerialOpenOptions {
 
 const FULL_RETRY_MS = 2;
 
-class SerialTransport implements Transport {
+class SerialTransport implements ServedPort {
   private readonly events = new LinkEvents();
   private closing = false;
+  private purging = false;
   /** Both lines are up after open (the kernel raised them); changes keep the other line as it is. */
   private lines: Required<ControlLines> = { dtr: true, rts: true };
   /** Writes in order, one after the other. */
@@ -30,7 +32,9 @@ class SerialTransport implements Transport {
     private readonly port: SerialPortInstance,
     readonly kind: 'serial' | 'pty',
   ) {
-    port.on('data', (chunk: Buffer) => this.events.emitData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
+    port.on('data', (chunk: Buffer) => {
+      if (!this.purging) this.events.emitData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+    });
     port.on('error', () => {}); // a failing read surfaces as 'close' with a disconnect error
     port.on('close', (err?: Error | null) => {
       this.events.emitClose(
@@ -90,6 +94,34 @@ class SerialTransport implements Transport {
     await new Promise<void>((resolve, reject) => this.port.update({ baudRate: baud }, (err) => (err ? reject(err) : resolve())));
   }
 
+  // ---- for a server in front of the port (boardctl share) ----
+
+  /** Stop reading the port while the network client is behind: the device's bytes wait in the OS buffers. */
+  holdOutput(held: boolean): void {
+    if (held) this.port.pause();
+    else this.port.resume();
+  }
+
+  /**
+   * 'receive': drop what was read from the device and not yet passed on. 'transmit': discard what waits to go
+   * out (the OS call, tcflush(TCIOFLUSH), drops unread input too).
+   */
+  async purge(what: 'receive' | 'transmit'): Promise<void> {
+    if (what === 'receive') {
+      this.purging = true; // read() hands each chunk to the 'data' listener too
+      while (this.port.read() !== null);
+      this.purging = false;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => this.port.flush((err) => (err ? reject(err) : resolve())));
+  }
+
+  modemLines(): Promise<ModemLines> {
+    return new Promise((resolve, reject) =>
+      this.port.get((err, s) => (err || !s ? reject(err ?? new Error('no modem status')) : resolve({ cts: s.cts, dsr: s.dsr, ri: false, cd: s.dcd }))),
+    );
+  }
+
   close(): Promise<void> {
     this.closing = true;
     if (!this.port.isOpen) return Promise.resolve();
@@ -123,7 +155,7 @@ async function openError(path: string, err: Error, opts: SerialOpenOptions): Pro
   return new BoardError('NO_SUCH_PORT', `${path}: cannot open (${msg})`, { port: path }, { cause: err });
 }
 
-export async function openSerialTransport(path: string, opts: SerialOpenOptions): Promise<Transport> {
+export async function openSerialTransport(path: string, opts: SerialOpenOptions): Promise<ServedPort> {
   // Loaded here so that commands which never touch a serial port do not load the native binding.
   const { SerialPort } = await import('serialport');
   const port = new SerialPort({ path, baudRate: opts.baudRate, autoOpen: false, hupcl: false, lock: true });
