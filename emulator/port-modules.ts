@@ -14,7 +14,7 @@ export type Absent = string;
 export type ModuleTable = Readonly<Record<string, typeof HERE | Absent>>;
 
 const NO_NETWORK = 'the virtual board has no networking yet';
-const NO_THREADS = 'the VM runs one thread: _thread cannot run on the virtual board';
+const NO_THREADS = 'the virtual board runs one thread: its VM has no threads';
 const NO_BLUETOOTH = 'the virtual board has no Bluetooth radio';
 const NOT_YET = 'not on the virtual board yet';
 const BOOT_ONLY = 'the virtual board mounts its filesystem itself';
