@@ -11,6 +11,11 @@ export interface ExecOptions {
   onStderr?: (text: string) => void;
   /** Overall deadline for the program to finish (default: none once it started). */
   timeoutMs?: number;
+  /**
+   * Give up (TIMEOUT, board interrupted) when the board sends nothing for this long. For programs that are
+   * expected to keep talking (boardctl's own helpers); a user's program may be quiet for as long as it likes.
+   */
+  idleTimeoutMs?: number;
   /** Aborting interrupts the program on the board (Ctrl-C) and rejects with INTERRUPTED. */
   signal?: AbortSignal;
   /** Resolve with the traceback in `stderr` instead of rejecting with DEVICE_EXCEPTION. */

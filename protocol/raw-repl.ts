@@ -1,6 +1,7 @@
 // The raw REPL client: drives MicroPython's raw REPL (and raw-paste mode when offered) over any Transport.
 // Behaviour follows mpremote's transport_serial.py; the wire facts are in shared/runtime/pyexec.c.
 import type { Board, ExecOptions, ExecResult, RunningExec } from './board.js';
+import { checkedProgram, checkedTraceback, damagedCommand, type CheckedProgram } from './checked-program.js';
 import { BoardError } from './errors.js';
 import { LinkReader } from './link-reader.js';
 import type { Transport } from './transport.js';
@@ -37,9 +38,13 @@ export interface RawReplOptions {
   resume?: boolean;
   /** Set false to never try raw-paste mode. */
   rawPaste?: boolean;
+  /** Set false to send programs bare, without the checksum guard (checked-program.ts). */
+  checkPrograms?: boolean;
 }
 
 type Mode = 'unknown' | 'raw';
+/** Silence that ends a wait: interrupt the program (TIMEOUT), or take the reply as cut short. */
+type Idle = { ms: number; then: 'interrupt' | 'cut' };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -48,6 +53,7 @@ export class RawReplClient implements Board {
   private mode: Mode = 'unknown';
   private softResetDone: boolean;
   private useRawPaste: boolean;
+  private readonly checkPrograms: boolean;
   private readonly enterTimeoutMs: number;
   /** Serialises operations: chained commands and concurrent callers take turns on the one link. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -58,6 +64,7 @@ export class RawReplClient implements Board {
     this.enterTimeoutMs = opts.enterTimeoutMs ?? 10_000;
     this.softResetDone = opts.resume === true;
     this.useRawPaste = opts.rawPaste !== false;
+    this.checkPrograms = opts.checkPrograms !== false;
   }
 
   /** True once the soft reset of this connection happened (or was skipped by `resume`). */
@@ -86,8 +93,8 @@ export class RawReplClient implements Board {
   exec(code: string, opts: ExecOptions = {}): Promise<ExecResult> {
     return this.serial(async () => {
       await this.ready();
-      await this.upload(new TextEncoder().encode(code));
-      return this.collect(opts);
+      const checked = await this.send(code);
+      return this.collect(opts, checked);
     });
   }
 
@@ -100,14 +107,15 @@ export class RawReplClient implements Board {
     return new Promise<RunningExec>((resolveStarted, rejectStarted) => {
       // The operation slot is held until the program ends, so nothing else talks to the board meanwhile.
       this.serial(async () => {
+        let checked: CheckedProgram | undefined;
         try {
           await this.ready();
-          await this.upload(new TextEncoder().encode(code));
+          checked = await this.send(code);
         } catch (err) {
           rejectStarted(err);
           return;
         }
-        const done = this.collect(opts);
+        const done = this.collect(opts, checked);
         resolveStarted({ write: (data) => this.transport.write(data), done });
         await done.catch(() => {});
       }).catch(rejectStarted);
@@ -196,7 +204,8 @@ export class RawReplClient implements Board {
       await this.reader.settle(SETTLE_QUIET_MS, Math.min(SETTLE_MAX_MS, Math.max(0, deadline - Date.now())));
       await this.write([0x0d, CTRL_A]);
       const banner = await this.reader.until(BANNER, Math.min(deadline, Date.now() + wait));
-      if (banner && (await this.reader.until('>', Math.min(deadline, Date.now() + REPLY_MS)))) {
+      // After more than one Ctrl-A, a slow board answers each with a banner: only a fresh reply proves sync.
+      if (banner && (await this.reader.until('>', Math.min(deadline, Date.now() + REPLY_MS))) && (attempt === 0 || (await this.resync(deadline)))) {
         this.mode = 'raw';
         return;
       }
@@ -210,6 +219,17 @@ export class RawReplClient implements Board {
       }
       wait = Math.min(wait * 2, 2000);
     }
+  }
+
+  /**
+   * At a raw prompt that may have more banners queued behind it, run a one-line program with a fresh number
+   * and read up to its output: every earlier reply comes before it, so the stream is in step afterwards.
+   */
+  private async resync(deadline: number): Promise<boolean> {
+    const n = 100_000 + Math.floor(Math.random() * 800_000);
+    await this.write([CTRL_C, ...new TextEncoder().encode(`print(${n}+1)`), CTRL_D]);
+    const reply = new RegExp(`OK${n + 1}\\r*\\n\\x04\\x04>`);
+    return (await this.reader.until(reply, Math.min(deadline, Date.now() + REPLY_MS))) !== undefined;
   }
 
   /** Ctrl-D at the empty raw prompt: "OK\r\nMPY: soft reboot\r\n", boot.py output, then the banner and prompt again. */
@@ -244,25 +264,34 @@ export class RawReplClient implements Board {
     });
   }
 
+  /** Send `code` under the checksum guard (when enabled and it fits); returns the guard, if any. */
+  private async send(code: string): Promise<CheckedProgram | undefined> {
+    const checked = this.checkPrograms ? checkedProgram(code) : undefined;
+    await this.upload(new TextEncoder().encode(checked?.source ?? code));
+    return checked;
+  }
+
   /** Send the program: raw-paste with the board's flow control when it offers it, else plain raw mode. */
   private async upload(code: Uint8Array): Promise<void> {
     // From here until the prompt returns, the raw REPL is busy with this program.
     this.mode = 'unknown';
     if (this.useRawPaste) {
-      await this.write([0x05, 0x41, CTRL_A]);
+      // Ctrl-C first clears whatever a stray byte left on the raw REPL's line (it prints nothing there).
+      await this.write([CTRL_C, 0x05, 0x41, CTRL_A]);
       const head = await this.replyOrThrow(this.reader.take(2, Date.now() + REPLY_MS), 'to the raw-paste request');
       if (head[0] === 0x52 && head[1] === 0x01) {
         const size = await this.replyOrThrow(this.reader.take(2, Date.now() + REPLY_MS), 'with the raw-paste window');
         await this.rawPasteWrite(code, size.readUInt16LE(0));
         return;
       }
-      this.useRawPaste = false;
       if (head[0] === 0x52 && head[1] === 0x00) {
         // Understood but unsupported: the board went back to its prompt.
         await this.replyOrThrow(this.reader.until('>', Date.now() + REPLY_MS), 'after refusing raw-paste');
       } else {
         await this.replyOrThrow(this.reader.until(BANNER_PROMPT, Date.now() + REPLY_MS), 'after the raw-paste request');
       }
+      // Only a confirmed refusal (not a reply the link damaged) turns raw-paste off for the connection.
+      this.useRawPaste = false;
     }
     for (let i = 0; i < code.length; i += PLAIN_CHUNK) {
       if (i > 0) await sleep(PLAIN_CHUNK_PAUSE_MS);
@@ -306,15 +335,19 @@ export class RawReplClient implements Board {
     }
   }
 
-  /** Stream stdout up to \x04, the traceback up to \x04, then wait for the prompt. Handles abort and timeout. */
-  private async collect(opts: ExecOptions): Promise<ExecResult> {
+  /**
+   * Stream stdout up to \x04, the traceback up to \x04, then the prompt. Handles abort, timeout and going
+   * idle; a reply whose framing the link broke, or a guarded program the link damaged, is LINK_DAMAGED.
+   */
+  private async collect(opts: ExecOptions, checked?: CheckedProgram): Promise<ExecResult> {
     const out = new Utf8Stream();
     const err = new Utf8Stream();
     let stdout = '';
     let stderr = '';
-    let stop: 'INTERRUPTED' | 'TIMEOUT' | undefined;
+    let stop: 'INTERRUPTED' | 'TIMEOUT' | 'IDLE' | undefined;
     let graceDeadline = Infinity;
-    const interruptBoard = (why: 'INTERRUPTED' | 'TIMEOUT') => {
+    let lastByte = Date.now();
+    const interruptBoard = (why: 'INTERRUPTED' | 'TIMEOUT' | 'IDLE') => {
       if (stop) return;
       stop = why;
       graceDeadline = Date.now() + INTERRUPT_GRACE_MS;
@@ -324,9 +357,12 @@ export class RawReplClient implements Board {
     if (opts.signal?.aborted) onAbort();
     opts.signal?.addEventListener('abort', onAbort);
     const timer = opts.timeoutMs !== undefined ? setTimeout(() => interruptBoard('TIMEOUT'), opts.timeoutMs) : undefined;
+    let framing: string | undefined;
     try {
-      const section = async (onText: (text: string) => void, decoder: Utf8Stream, onBytes?: (bytes: Uint8Array) => void) => {
+      /** One section up to its \x04; false when the board had to be forced back to its prompt. */
+      const section = async (onText: (text: string) => void, decoder: Utf8Stream, idle: Idle | undefined, onBytes?: (bytes: Uint8Array) => void) => {
         const onChunk = (bytes: Uint8Array) => {
+          lastByte = Date.now();
           onBytes?.(bytes);
           onText(decoder.push(bytes));
         };
@@ -334,6 +370,10 @@ export class RawReplClient implements Board {
         for (;;) {
           const finished = await this.reader.stream(CTRL_D, onChunk, Math.min(graceDeadline, Date.now() + 200));
           if (finished) break;
+          if (idle && Date.now() - lastByte >= idle.ms) {
+            if (idle.then === 'cut') return 'cut';
+            interruptBoard('IDLE');
+          }
           if (Date.now() >= graceDeadline) {
             // The program ignores Ctrl-C (or the board hangs): get back to a prompt the hard way.
             await this.enterRaw(this.enterTimeoutMs);
@@ -351,18 +391,37 @@ export class RawReplClient implements Board {
       const emitErr = (text: string) => {
         if (!text) return;
         stderr += text;
-        opts.onStderr?.(text);
+        // A guarded program's traceback is judged and cleaned up first, then handed over whole.
+        if (!checked) opts.onStderr?.(text);
       };
-      if ((await section(emitOut, out, opts.onStdoutBytes)) && (await section(emitErr, err))) {
-        const prompt = await this.reader.until('>', Date.now() + REPLY_MS);
-        this.mode = prompt ? 'raw' : 'unknown';
+      const idle: Idle | undefined = opts.idleTimeoutMs !== undefined ? { ms: opts.idleTimeoutMs, then: 'interrupt' } : undefined;
+      if ((await section(emitOut, out, idle, opts.onStdoutBytes)) === true) {
+        // The traceback follows the end of stdout at once: silence here means the link lost a frame byte.
+        const tb = await section(emitErr, err, stop ? undefined : { ms: REPLY_MS, then: 'cut' });
+        if (tb === 'cut') framing = 'the reply ended without its closing frame';
+        else if (tb === true) {
+          const prompt = await this.reader.until('>', Date.now() + REPLY_MS);
+          if (prompt && prompt.length > 1) framing = `${prompt.length - 1} stray bytes before the prompt`;
+          this.mode = prompt && !framing ? 'raw' : 'unknown';
+        }
       }
     } finally {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
     }
+    if (framing) {
+      this.mode = 'unknown';
+      throw damagedCommand(`the board's reply was damaged (${framing}); check the cable or lower the baud rate`, { stdout, stderr });
+    }
+    if (checked && stderr) {
+      const judged = checkedTraceback(stderr, checked);
+      if (judged.damaged) throw damagedCommand(undefined, { traceback: stderr });
+      stderr = judged.traceback;
+      opts.onStderr?.(stderr);
+    }
     if (stop === 'INTERRUPTED') throw new BoardError('INTERRUPTED', 'interrupted by Ctrl-C', { stdout, stderr });
     if (stop === 'TIMEOUT') throw new BoardError('TIMEOUT', `the program did not finish within ${opts.timeoutMs} ms`, { stdout, stderr });
+    if (stop === 'IDLE') throw new BoardError('TIMEOUT', `${this.transport.path}: the board sent nothing for ${opts.idleTimeoutMs} ms`, { stdout, stderr });
     if (stderr && !opts.allowError) {
       const last = stderr.trim().split(/\r?\n/).pop() ?? 'exception';
       throw new BoardError('DEVICE_EXCEPTION', last, { traceback: stderr, stdout });

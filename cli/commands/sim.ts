@@ -30,8 +30,10 @@ export function registerSimCommands(program: Command, ctx: () => CliContext): vo
     .option('--tcp <host:port>', 'serve on a raw TCP socket instead of a pty (host defaults to 127.0.0.1)')
     .option('--rfc2217 <host:port>', 'serve RFC 2217 (baud and DTR/RTS, for resets) on TCP instead of a pty')
     .option('--baud <rate>', 'emulate a UART at this baud rate (8N1) in both directions', parseBaud)
-    .action(async (name: string | undefined, opts: { link?: string; tcp?: string; rfc2217?: string; baud?: number }) => {
+    .option('--faults <spec>', 'inject link faults, e.g. drop:1e-4,flip:1e-4,dup:1e-5,delay:1e-4@50,seed=7 (both directions)')
+    .action(async (name: string | undefined, opts: { link?: string; tcp?: string; rfc2217?: string; baud?: number; faults?: string }) => {
       if (opts.tcp && opts.rfc2217) throw new BoardError('USAGE', 'choose one of --tcp and --rfc2217');
+      if (opts.faults) (await import('../../protocol/transports/faults.js')).parseFaultSpec(opts.faults); // a bad spec fails before serving
       const { serveBoard } = await import('../../emulator/link/serve.js');
       const serving = await serveBoard({ name: name ?? 'default', ...opts });
       const out = ctx().out;

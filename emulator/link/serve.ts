@@ -1,6 +1,7 @@
 // `boardctl sim serve`: keep a virtual board running and reachable by other programs, on a pseudo-terminal or
 // a TCP socket, plus the control socket for sim set/get.
 import { symlinkSync, rmSync, lstatSync } from 'node:fs';
+import { withFaults } from '../../protocol/transports/faults.js';
 import { VirtualBoard } from '../board.js';
 import { PtyServer } from './pty-server.js';
 import { startTcpServer, parseHostPort } from './tcp-server.js';
@@ -18,6 +19,8 @@ export interface ServeOptions {
   rfc2217?: string;
   /** Emulate a UART at this baud rate. */
   baud?: number;
+  /** Inject link faults (protocol/transports/faults.ts syntax) into every client's link. */
+  faults?: string;
 }
 
 export interface Serving {
@@ -36,12 +39,12 @@ export async function serveBoard(opts: ServeOptions): Promise<Serving> {
     const tcp = opts.rfc2217 ?? opts.tcp;
     if (tcp) {
       const { host, port } = parseHostPort(tcp);
-      const attach = () => board.attach({ baud: opts.baud });
+      const attach = () => withFaults(board.attach({ baud: opts.baud }), opts.faults);
       const srv = await startTcpServer({ host, port, attach, serve: opts.rfc2217 ? serveRfc2217 : undefined });
       closers.push(() => srv.close());
       return { board, tcp: { host: srv.address.address, port: srv.address.port }, close: () => closeAll(closers, board) };
     }
-    const link = board.attach({ baud: opts.baud });
+    const link = withFaults(board.attach({ baud: opts.baud }), opts.faults);
     const pty = new PtyServer(link);
     closers.push(() => pty.close(), () => link.close());
     if (opts.link) {
