@@ -37,6 +37,8 @@ export interface RunningExec {
 
 export interface Board {
   readonly transport: Transport;
+  /** Changes whenever the board's Python state starts afresh (a soft reset): helpers defined earlier are gone. */
+  readonly generation?: number;
   /** Run code in the raw REPL (raw-paste when the board offers it). Rejects with DEVICE_EXCEPTION on a traceback. */
   exec(code: string, opts?: ExecOptions): Promise<ExecResult>;
   /** Evaluate an expression and return its repr() text. */

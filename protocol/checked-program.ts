@@ -75,17 +75,19 @@ const FRAME = /^ {2}File "([^"]*)", line (\d+)/;
  * the link's fault; anything from the code comes back with the guard's frame removed and the code's
  * frames named `<stdin>` again, as if it had been sent bare.
  */
-export function checkedTraceback(traceback: string, program: CheckedProgram): { damaged: boolean; traceback: string } {
+export function checkedTraceback(traceback: string, program: CheckedProgram): { damaged: boolean; refused: boolean; traceback: string } {
   const lines = traceback.split(/(?<=\n)/);
   const frames = lines.filter((l) => FRAME.test(l));
   const fromCode = frames.some((l) => FRAME.exec(l)![1] === '<string>');
   const last = traceback.trim().split(/\r?\n/).pop() ?? '';
+  // Certain that none of the code ran: the guard's own verdict, or nothing compiled at all.
+  const refused = last === `RuntimeError: ${DAMAGED}` || /^SyntaxError\b/.test(last);
   // MemoryError and KeyboardInterrupt can strike the guard without any damage.
   if (traceback.includes(DAMAGED) || (!fromCode && !/^(MemoryError|KeyboardInterrupt)\b/.test(last))) {
-    return { damaged: true, traceback };
+    return { damaged: true, refused, traceback };
   }
-  if (!fromCode) return { damaged: false, traceback };
+  if (!fromCode) return { damaged: false, refused: false, traceback };
   const guardFrame = `  File "<stdin>", line ${program.guardLine}, in <module>`;
   const kept = lines.filter((l) => !l.startsWith(guardFrame)).map((l) => l.replace(/^( {2}File )"<string>"/, '$1"<stdin>"'));
-  return { damaged: false, traceback: kept.join('') };
+  return { damaged: false, refused: false, traceback: kept.join('') };
 }

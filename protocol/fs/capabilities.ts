@@ -55,15 +55,25 @@ export function lacking(what: string): BoardError {
 
 const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i);
 
-/** Run a program that prints `marker` and then every byte value escaped; true when they arrived intact. */
-async function rawPatternAfter(board: Board, code: (marker: string) => string): Promise<{ intact: boolean; stdout: string }> {
+/** Run a program that prints `marker` and then every byte value escaped; what arrived (hex) and whether intact. */
+async function rawPatternAfter(board: Board, code: (marker: string) => string): Promise<{ intact: boolean; seen: string; stdout: string }> {
   const marker = stdoutMarker();
   let pattern: Uint8Array | undefined;
   const onStdoutBytes = stdoutLines(marker, (line) => {
     if (line.length && !pattern) pattern = unescapeBytes(line);
   });
   const { stdout } = await board.exec(code(marker), { onStdoutBytes, idleTimeoutMs: helperIdleMs(board) });
-  return { intact: pattern !== undefined && Buffer.from(pattern).equals(ALL_BYTES), stdout };
+  const seen = pattern ? Buffer.from(pattern).toString('hex') : '';
+  return { intact: seen === Buffer.from(ALL_BYTES).toString('hex'), seen, stdout };
+}
+
+/**
+ * A link that really changes bytes changes them the same way every time; a fault does not repeat. So a
+ * channel is given up only when two looks saw the same damage.
+ */
+async function confirmedLossy(first: string, again: () => Promise<string>): Promise<boolean> {
+  const second = await again();
+  return second !== 'intact' && second === first;
 }
 
 /** The token line, checked: a line the link damaged must not pass for a board without hashlib. */
@@ -88,7 +98,12 @@ async function probe(board: Board): Promise<FsCapabilities> {
   if (!cwdLine) throw damagedCommand("the board's answer to the capability probe was damaged (no working directory)");
   const cwd = parsePyStr(cwdLine).value || '/';
   // A pattern that came back wrong once may be a link fault: look again before settling for base64.
-  const rawOut = first.intact || (await rawPatternAfter(board, rawStdoutCheckSource).catch(() => ({ intact: false }))).intact;
+  const rawOut =
+    first.intact ||
+    !(await confirmedLossy(first.seen, async () => {
+      const r = await rawPatternAfter(board, rawStdoutCheckSource).catch(() => ({ intact: false, seen: '' }));
+      return r.intact ? 'intact' : r.seen;
+    }));
   const caps: FsCapabilities = {
     cwd,
     hashlib: has.has('h-sha256'),
@@ -103,17 +118,17 @@ async function probe(board: Board): Promise<FsCapabilities> {
     download: rawOut ? 'raw' : has.has('binascii') ? 'base64' : 'none',
   };
   if (caps.stdinBuffer) {
-    // Same here: only a verdict seen twice downgrades the channel for the whole connection.
-    let link = await stdinLink(board);
-    if (link !== 'transparent') link = await stdinLink(board);
-    if (link === 'transparent') caps.upload = 'raw';
-    else if (link === 'lossy' && caps.binascii) caps.upload = 'base64';
+    // Same here: only the same verdict twice downgrades the channel for the whole connection.
+    const link = await stdinLink(board);
+    const transparent = link === 'transparent' || !(await confirmedLossy(link, () => stdinLink(board)));
+    if (transparent) caps.upload = 'raw';
+    else if (link !== 'broken' && caps.binascii) caps.upload = 'base64';
   }
   return caps;
 }
 
-/** transparent: every byte arrives as sent; lossy: readable but bytes change; broken: cannot read at all. */
-async function stdinLink(board: Board): Promise<'transparent' | 'lossy' | 'broken'> {
+/** transparent: every byte arrives as sent; broken: stdin cannot be read at all; else what arrived (hex). */
+async function stdinLink(board: Board): Promise<string> {
   const pattern = escapeBytes(ALL_BYTES);
   let out = '';
   const seen = (marker: string) =>
@@ -132,7 +147,8 @@ async function stdinLink(board: Board): Promise<'transparent' | 'lossy' | 'broke
     if (!out.includes('G')) throw new Error('stdin unreadable');
     await run.write(pattern);
     const { stdout } = await run.done;
-    return (outputLines(stdout).at(-1) ?? '') === Buffer.from(pattern).toString('hex') ? 'transparent' : 'lossy';
+    const echo = outputLines(stdout).at(-1) ?? '';
+    return echo === Buffer.from(pattern).toString('hex') ? 'transparent' : `lossy:${echo}`;
   } catch {
     await run.done.catch(() => {});
     // Whatever we sent after the program died sits in the raw REPL's line buffer: Ctrl-C clears it.

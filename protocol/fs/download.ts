@@ -12,9 +12,9 @@ import { BoardError, isBoardError } from '../errors.js';
 import { boardCapabilities, lacking, type FsCapabilities } from './capabilities.js';
 import { DigestStream, isDigest } from './digest.js';
 import { errnoText, mapBoardException } from './errno.js';
-import { helperIdleMs, isLinkFault } from './helper.js';
+import { helperError, helperIdleMs, helperRan, helperSource, isLinkFault } from './helper.js';
 import { parsePyStr } from './py-repr.js';
-import { senderSource } from './snippets.js';
+import { senderProgram } from './snippets.js';
 import { DEFAULT_RETRIES, withRetries, type FileResult, type TransferOptions } from './upload.js';
 import { stdoutLines, stdoutMarker, unescapeBytes } from './wire.js';
 
@@ -69,6 +69,8 @@ async function receiveOnce(board: Board, caps: FsCapabilities, paths: string[], 
   let bytesDone = 0;
   let received = 0;
   let stopped = false;
+  let broken = false;
+  let askedToStop = false;
   /** A host-side failure (say, the temp file cannot be created): the sender is stopped, then it is thrown. */
   let failure: unknown;
   const deliver = (i: number, bytes: Uint8Array) => {
@@ -84,7 +86,10 @@ async function receiveOnce(board: Board, caps: FsCapabilities, paths: string[], 
     if (!answering) return;
     const abort = opts.signal?.aborted === true || failure !== undefined;
     owed.push(abort ? 0x58 : 0x41);
-    if (abort) answering = false; // after X, nothing more: the sender reads no further answer
+    if (abort) {
+      answering = false; // after X, nothing more: the sender reads no further answer
+      askedToStop = true;
+    }
     if (send) send(Uint8Array.from(owed.splice(0)));
   };
   /** The file in progress is lost (a damaged line): drop it, and ignore its data until the next file. */
@@ -104,8 +109,9 @@ async function receiveOnce(board: Board, caps: FsCapabilities, paths: string[], 
     opts.onProgress?.({ file: paths[current]!, bytesDone, bytesTotal });
   };
   const controlLine = (line: string) => {
-    if (line === 'X') {
-      stopped = true;
+    if (line === 'X' || line === 'XD') {
+      if (line === 'X' && (askedToStop || !flow)) stopped = true;
+      else broken = true;
       return;
     }
     const b = /^B (\d+) (\d+) ([01]) (.+)$/.exec(line);
@@ -168,18 +174,19 @@ async function receiveOnce(board: Board, caps: FsCapabilities, paths: string[], 
   };
   const onAbort = () => stop.abort();
   const marker = stdoutMarker();
-  const onStdoutBytes = stdoutLines(marker, onLine);
+  // The library's marker line shows it ran (and is defined from now on).
+  const onStdoutBytes = stdoutLines(marker, onLine, () => helperRan(board, program));
   const idleTimeoutMs = helperIdleMs(board);
+  const program = senderProgram(paths, compress, marker, {
+    chunk: SEND_CHUNK,
+    deflate: caps.deflate === 'both' && opts.compress !== false,
+    flow,
+    raw,
+    hashlib: caps.hashlib,
+    pollMs: caps.poll ? idleTimeoutMs + 5000 : undefined,
+  });
   try {
-    const code = senderSource(paths, {
-      chunk: SEND_CHUNK,
-      compress,
-      flow,
-      raw,
-      marker,
-      hashlib: caps.hashlib,
-      pollMs: caps.poll ? idleTimeoutMs + 5000 : undefined,
-    });
+    const code = helperSource(board, program);
     if (flow) {
       if (opts.signal?.aborted) throw interrupted();
       const run = await board.start(code, { onStdoutBytes, idleTimeoutMs });
@@ -194,6 +201,7 @@ async function receiveOnce(board: Board, caps: FsCapabilities, paths: string[], 
       await board.exec(code, { signal: stop.signal, onStdoutBytes, idleTimeoutMs });
     }
     if (failure !== undefined) throw failure;
+    if (broken) throw damagedCommand('the transfer broke off (an answer was damaged or lost on the way); check the cable or lower the baud rate');
     if (stopped) throw interrupted();
   } catch (err) {
     const done = settled.size === paths.length;
@@ -204,7 +212,7 @@ async function receiveOnce(board: Board, caps: FsCapabilities, paths: string[], 
     }
     for (const s of sinks) s.abandon();
     if (failure !== undefined) throw failure;
-    throw mapBoardException(err, paths[Math.max(current, 0)]!);
+    throw mapBoardException(helperError(board, program, err), paths[Math.max(current, 0)]!);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }

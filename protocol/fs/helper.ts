@@ -1,8 +1,10 @@
 // Running boardctl's own board-side helpers: they are expected to keep talking, so each gets an inactivity
 // deadline (a lost byte must end in TIMEOUT, not a wait forever), and their output comes back as lines.
+import { createHash } from 'node:crypto';
 import type { Board, ExecOptions } from '../board.js';
-import { isBoardError, type ErrorCode } from '../errors.js';
+import { BoardError, isBoardError, type ErrorCode } from '../errors.js';
 import { outputLines } from './py-repr.js';
+import type { HelperProgram } from './snippets.js';
 
 /** Default silence after which a helper is given up on (hashing a large file on a slow board stays well under it). */
 export const HELPER_IDLE_MS = 10_000;
@@ -42,5 +44,56 @@ export async function retrying<T>(retries: number, step: () => Promise<T>): Prom
     } catch (err) {
       if (round >= retries || !isLinkFault(err)) throw err;
     }
+  }
+}
+
+/**
+ * Helper libraries stay defined on the board for the rest of the connection (until a soft reset), so a
+ * retry or the next batch sends only its call: less to move at the baud rate, less for the link to spoil.
+ */
+const LIB_MISSING = 'boardctl: helper library missing';
+const libs = new WeakMap<Board, { generation: number | undefined; names: Set<string> }>();
+
+function libsOf(board: Board): Set<string> {
+  let state = libs.get(board);
+  if (!state || state.generation !== board.generation) {
+    state = { generation: board.generation, names: new Set() };
+    libs.set(board, state);
+  }
+  return state.names;
+}
+
+const libName = (lib: string) => `_bcL${createHash('sha256').update(lib).digest('hex').slice(0, 10)}`;
+
+/** What to send for `program`: its call alone where the library is known to be there, else both. */
+export function helperSource(board: Board, program: HelperProgram): string {
+  const name = libName(program.lib);
+  const call = program.call(name);
+  if (libsOf(board).has(name)) return `if '${name}' not in globals():raise RuntimeError('${LIB_MISSING}')\n${call}`;
+  // The library's own names live in the function's scope; only its entry X becomes a global.
+  const body = program.lib.split('\n').map((l) => ` ${l}`).join('\n');
+  return `def ${name}():\n${body}\n return X\n${name}=${name}()\n${call}`;
+}
+
+/** The program ran (its library is defined now). */
+export function helperRan(board: Board, program: HelperProgram): void {
+  libsOf(board).add(libName(program.lib));
+}
+
+/** A library that went missing (user code cleared the globals) is sent again on the retry. */
+export function helperError(board: Board, program: HelperProgram, err: unknown): unknown {
+  if (!isBoardError(err, 'DEVICE_EXCEPTION') || !String(err.details.traceback ?? err.message).includes(LIB_MISSING)) return err;
+  libsOf(board).delete(libName(program.lib));
+  return new BoardError('PROTOCOL', 'the board lost boardctl\'s helper definitions; sending them again', {});
+}
+
+/** Run a helper program to its end and return its stdout lines. */
+export async function runHelper(board: Board, program: HelperProgram, opts: ExecOptions = {}): Promise<string[]> {
+  try {
+    const out = await helperLines(board, helperSource(board, program), opts);
+    helperRan(board, program);
+    return out;
+  } catch (err) {
+    throw helperError(board, program, err);
   }
 }

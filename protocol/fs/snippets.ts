@@ -5,7 +5,7 @@
 // assumes a module it lacks; lists are built in short statements so no project size exhausts the parser's
 // stack; every line a snippet prints names what it is about, so the host can check it got the right answer.
 import { BLOCKSUM_BLOCK } from './digest.js';
-import { FROM_BOARD, pyEscapeExpr, pyStr } from './wire.js';
+import { FROM_BOARD, pyBytesLiteral, pyEscapeExpr, pyStr } from './wire.js';
 
 /** Temp files are `.~bctmp.N` next to their target; anything with this prefix is debris of a broken upload. */
 export const TEMP_PREFIX = '.~bctmp.';
@@ -243,31 +243,54 @@ export type ReceiverMode = 0 | 1 | 2;
 /** Deflate window the host compresses with (the board allocates 2^bits bytes to inflate). */
 export const DEFLATE_WINDOW_BITS = 12;
 
-/** What the upload programs need to know about the board. */
+/**
+ * A helper as a library, loaded once per connection (helper.ts wraps `lib` in a function named after its
+ * hash, so libraries never meet each other's names, and keeps the function X it defines), and the call
+ * that uses it, given that function's name.
+ */
+export interface HelperProgram {
+  lib: string;
+  call: (lib: string) => string;
+}
+
+/** What the upload programs need to know about the board and the link. */
 export interface UploadSetup {
   hashlib: boolean;
+  /** DeflateIO can decompress: mode 1 is understood. */
+  inflate: boolean;
+  /** binascii is there: mode 2 (base64) is understood. */
+  base64: boolean;
   /** The board can poll its stdin, so the receiver gives up by itself when the host goes quiet. */
   poll: boolean;
   /** The receiver's own give-up time (ms): longer than the host's, which should act first. */
   boardIdleMs: number;
+  /** Wire bytes per acknowledged window. */
+  window: number;
 }
 
 /**
- * Definitions every upload path shares (kept as globals, so the exec fallback reuses them across execs):
- * P() checks free space for the manifest before anything is written (as the board will use it: files
- * replaced one at a time, small files inline in littlefs metadata), creates directories and clears upload
- * debris in the target directories; TP(i) is file i's temp path; V(i,t) checks a finished temp file's size
- * and digest on flash and renames it over the target, printing `F i result repr(dest) digest` (result: 0,
- * an errno, -1 digest mismatch, -2 size mismatch), so the host sees which file and which bytes the board
- * checked.
+ * The upload library. P() checks free space for the manifest M before anything is written (as the board
+ * will use it: files replaced one at a time, small files inline in littlefs metadata), creates the
+ * directories Dm and clears upload debris in the target directories; TP(i) is file i's temp path; V(i,e)
+ * checks a finished temp file's size and digest on flash and renames it over the target, printing
+ * `F i result repr(dest) digest` (result: 0, an errno, -1 digest mismatch, -2 size mismatch), so the host
+ * sees which file and which bytes the board checked.
+ * R() is the receiver. Protocol, all on the program's stdin/stdout:
+ * - prints `S 0 avail` when it has room (or `S need avail` and stops before writing anything);
+ * - reads each file's wire bytes in pieces that never cross a window boundary, writes them to a temp file
+ *   next to the target, and after each full window of W wire bytes prints `A` (the host keeps one window
+ *   in flight ahead of the acknowledged position);
+ * - per file prints its F line; data that does not decode (the link damaged it) fails that file with -1
+ *   and the rest of its bytes are still read, so the stream stays in step;
+ * - on the host's abort marker it removes the temp file and prints `X`; when the stream breaks (a bare
+ *   Ctrl-C arriving as data on ports whose stdin does not raise KeyboardInterrupt, end of input, or, where
+ *   stdin can be polled, a quiet host) it does the same and prints `XD`.
  */
-function uploadCommon(entries: ReceiverEntry[], dirs: string[], setup: UploadSetup): string[] {
-  const manifest = entries.map((e) => `(${pyStr(e.dest)},${e.wireLength},${e.size},${pyStr(e.digest)},${e.mode})`);
+export function uploadLib(setup: UploadSetup): string {
   return [
     'import sys,os',
+    'M=Dm=_f=None',
     ...digestDefs(setup.hashlib),
-    ...pyListAssign('M', manifest),
-    ...pyListAssign('Dm', strs(dirs)),
     `T=${pyStr(TEMP_PREFIX)}`,
     'def Q(p):',
     ' try:os.remove(p)',
@@ -313,34 +336,21 @@ function uploadCommon(entries: ReceiverEntry[], dirs: string[], setup: UploadSet
     '   except OSError as x:e=x.args[0]',
     ' if e:Q(t)',
     ' print("F",i,e,repr(d),g)',
-  ];
-}
-
-/**
- * The upload receiver. Protocol, all on the program's stdin/stdout:
- * - prints `S 0 avail` when it has room (or `S need avail` and stops before writing anything);
- * - reads each file's wire bytes in pieces that never cross a window boundary, writes them to a temp file
- *   next to the target, and after each full window of `window` wire bytes prints `A` (the host keeps one
- *   window in flight ahead of the acknowledged position);
- * - per file prints its F line (see V); on an abort marker, a bare Ctrl-C arriving as data (ports whose
- *   stdin does not raise KeyboardInterrupt) or, where stdin can be polled, a quiet host, it removes the temp
- *   file and prints `X`.
- */
-export function receiverSource(entries: ReceiverEntry[], window: number, dirs: string[], setup: UploadSetup): string {
-  const modes = new Set(entries.map((e) => e.mode));
-  return [
-    ...uploadCommon(entries, dirs, setup),
-    ...(modes.has(1)
+    ...(setup.inflate
       ? ['import io,deflate', 'class Z(io.IOBase):', ' def __init__(s,i):s.i=i;s.r=b""',
          ' def readinto(s,o):', '  if not s.r:s.r=next(s.i,b"")', '  n=min(len(o),len(s.r));o[:n]=s.r[:n];s.r=s.r[n:];return n',
          'def I(y):', ' o=bytearray(1024)', ' while 1:', '  k=y.readinto(o)', '  if not k:return', '  yield o[:k]']
       : []),
-    ...(modes.has(2) ? ['from binascii import a2b_base64 as B'] : []),
+    ...(setup.base64 ? ['from binascii import a2b_base64 as B'] : []),
+    // Ab: the host asked to stop; Dm: the stream broke (a stray control byte, end of input, a quiet host).
     'class Ab(Exception):pass',
-    `W=${window}`,
-    ...(setup.poll
-      ? ['import select', 'Pl=select.poll();Pl.register(sys.stdin,1)', 'def ri(x):', ` if not Pl.poll(${setup.boardIdleMs}):raise Ab`, ' return sys.stdin.buffer.readinto(x)']
-      : ['ri=sys.stdin.buffer.readinto']),
+    'class Dm(Exception):pass',
+    `W=${setup.window}`,
+    ...(setup.poll ? ['import select', 'Pl=select.poll();Pl.register(sys.stdin,1)'] : []),
+    'def ri(x):',
+    ...(setup.poll ? [` if not Pl.poll(${setup.boardIdleMs}):raise Dm`] : []),
+    ' try:return sys.stdin.buffer.readinto(x)',
+    ' except EOFError:raise Dm',
     'def R():',
     ' S=P();print("S",*S)',
     ' if S[0]:return',
@@ -348,7 +358,6 @@ export function receiverSource(entries: ReceiverEntry[], window: number, dirs: s
     ' b=bytearray(W);v=memoryview(b);g=0;c=0',
     ' def U(s):',
     '  nonlocal c',
-    '  if 3 in s:raise Ab',
     '  if not c and 27 not in s:return s',
     '  p=s.split(b"\\x1b")',
     '  if c:',
@@ -365,11 +374,14 @@ export function receiverSource(entries: ReceiverEntry[], window: number, dirs: s
     '  nonlocal g',
     '  while L:',
     '   k=min(W-g%W,L);j=0',
-    '   while j<k:j+=ri(v[j:k]) or 0',
+    '   while j<k:',
+    '    n=ri(v[j:k]) or 0',
+    '    if 3 in bytes(v[j:j+n]):raise Dm',
+    '    j+=n',
     '   s=bytes(v[:k])',
     '   if z<2:yield U(s)',
-    '   elif 33 in s or 3 in s:raise Ab',
-    '   else:yield B(s)',
+    '   elif 33 in s:raise Ab',
+    '   else:yield s',
     '   L-=k;g+=k',
     '   if g%W==0:w("A")',
     ' for i in range(len(M)):',
@@ -378,75 +390,92 @@ export function receiverSource(entries: ReceiverEntry[], window: number, dirs: s
     '   try:f=open(t,"wb")',
     '   except OSError as x:e=x.args[0]',
     '   r=C(L,z);it=r',
-    ...(modes.has(1) ? [`   if z==1:it=I(deflate.DeflateIO(Z(r),deflate.RAW,${DEFLATE_WINDOW_BITS}))`] : []),
-    '   for x in it:',
-    '    if f:',
-    '     try:f.write(x)',
-    '     except OSError as y:e=y.args[0];f.close();f=None',
+    ...(setup.inflate ? [`   if z==1:it=I(deflate.DeflateIO(Z(r),deflate.RAW,${DEFLATE_WINDOW_BITS}))`] : []),
+    ...(setup.base64 ? ['   if z==2:it=(B(x) for x in r)'] : []),
+    '   try:',
+    '    for x in it:',
+    '     if f:',
+    '      try:f.write(x)',
+    '      except OSError as y:e=y.args[0];f.close();f=None',
+    '   except (Ab,Dm):raise',
+    // Data that does not decode (base64, deflate) was damaged on the way; anything else is a real error.
+    '   except (ValueError,OSError):e=e or -1',
     '   for x in r:pass',
-    '  except Ab:',
+    '  except (Ab,Dm) as a:',
     '   if f:f.close()',
-    '   Q(t);print("X");return',
+    '   Q(t);print("X" if isinstance(a,Ab) else "XD");return',
     '  except BaseException:',
     '   if f:f.close()',
     '   Q(t);raise',
     '  if f:f.close()',
     '  V(i,e)',
-    'R()',
+    // The entry point: R receives a batch, P only checks space (exec fallback), O/W/F/A open, write,
+    // finish and abandon one file's temp file in that fallback.
+    'def X(op,*a):',
+    ' nonlocal M,Dm,_f',
+    ' if op=="R":M,Dm=a;R()',
+    ' elif op=="P":M,Dm=a;print("S",*P())',
+    ' elif op=="O":',
+    '  try:_f=open(TP(a[0]),"wb");print("OK")',
+    '  except OSError as x:print("E",x.args[0])',
+    ' elif op=="W":_f.write(a[0])',
+    ' elif op=="F":_f.close();V(a[0],0)',
+    ' elif op=="A":_f.close();Q(TP(a[0]))',
   ].join('\n');
 }
 
-/** Exec fallback, step 1: the shared definitions plus the space check (`S need avail`). */
-export function execUploadBeginSource(entries: ReceiverEntry[], dirs: string[], setup: UploadSetup): string {
-  return [...uploadCommon(entries, dirs, setup), 'print("S",*P())'].join('\n');
+/** Call uploadLib's entry with a batch's manifest and directories (built in short statements). */
+function uploadCall(op: 'R' | 'P', entries: ReceiverEntry[], dirs: string[]): (lib: string) => string {
+  const manifest = entries.map((e) => `(${pyStr(e.dest)},${e.wireLength},${e.size},${pyStr(e.digest)},${e.mode})`);
+  return (lib) => [...pyListAssign('_bcM', manifest), ...pyListAssign('_bcD', strs(dirs)), `${lib}("${op}",_bcM,_bcD)`].join('\n');
 }
 
-/** Exec fallback, per file: open the temp file (prints `E errno` if that fails). */
-export function execUploadOpenSource(index: number): string {
-  return `try:_f=open(TP(${index}),"wb");print("OK")\nexcept OSError as x:print("E",x.args[0])`;
+/** The receiver for one batch (see uploadLib). */
+export function receiverProgram(entries: ReceiverEntry[], dirs: string[], setup: UploadSetup): HelperProgram {
+  return { lib: uploadLib(setup), call: uploadCall('R', entries, dirs) };
 }
 
-/** Exec fallback, per file: close, verify and rename (prints the F line). */
-export function execUploadFinishSource(index: number): string {
-  return `_f.close();V(${index},0)`;
+/** Exec fallback, step 1: the manifest plus the space check (`S need avail`). */
+export function execUploadBegin(entries: ReceiverEntry[], dirs: string[], setup: UploadSetup): HelperProgram {
+  return { lib: uploadLib(setup), call: uploadCall('P', entries, dirs) };
 }
 
-/** Exec fallback, on abort: drop file `index`'s temp file. */
-export function execUploadAbortSource(index: number): string {
-  return `_f.close();Q(TP(${index}))`;
+/** Exec fallback, one step on file `index` (O open, F finish, A abandon) or a chunk of its data (W). */
+export function execUploadStep(setup: UploadSetup, op: 'O' | 'F' | 'A', index: number): HelperProgram;
+export function execUploadStep(setup: UploadSetup, op: 'W', data: Uint8Array): HelperProgram;
+export function execUploadStep(setup: UploadSetup, op: 'O' | 'F' | 'A' | 'W', arg: number | Uint8Array): HelperProgram {
+  const value = typeof arg === 'number' ? String(arg) : pyBytesLiteral(arg);
+  return { lib: uploadLib(setup), call: (lib) => `${lib}("${op}",${value})` };
 }
 
 /** Deflate window the board compresses downloads with (small: it is board RAM). */
 export const SEND_DEFLATE_BITS = 10;
 
-export interface SenderOptions {
+export interface SenderSetup {
   /** File bytes per data line (a multiple of the digest block). */
   chunk: number;
-  /** Per path: deflate on the board first (only where DeflateIO can compress). */
-  compress: boolean[];
+  /** DeflateIO can compress: files flagged in the call go through deflate on the board. */
+  deflate: boolean;
   /** Wait for the host's answer to each data line (needs a readable stdin). */
   flow: boolean;
   /** Escaped raw bytes through sys.stdout.buffer; otherwise base64 text. */
   raw: boolean;
-  /** Printed first, so the host finds the output in the link's byte stream. */
-  marker: string;
   hashlib: boolean;
   /** Where stdin can be polled, the sender gives up on a host that stops answering for this long (ms). */
   pollMs?: number;
 }
 
 /**
- * The download sender: prints the marker, then per file `B i size z repr(path)`, data lines `D` + payload,
- * then `E i digest`; a failing file prints `F i errno` instead. The payload is the chunk escaped
- * (FROM_BOARD: no Ctrl-D, LF or CR survives raw) or, for firmware without a binary stdout, base64. Files
- * flagged in `compress` go through deflate on the board first (z=1: the lines carry a raw deflate stream).
- * With `flow`, the host answers every data line with one stdin byte: `A` to go on, anything else to stop
- * (the sender then prints `X` and ends). The sender stays at most one line ahead of the host's answers, so
+ * The download sender: X(paths, flags, marker) prints the marker, then per file `B i size z repr(path)`, data lines
+ * `D` + payload, then `E i digest`; a failing file prints `F i errno` instead. The payload is the chunk
+ * escaped (FROM_BOARD: no Ctrl-D, LF or CR survives raw) or, for firmware without a binary stdout, base64.
+ * Files flagged go through deflate on the board first (z=1: the lines carry a raw deflate stream).
+ * With `flow`, the host answers every data line with one stdin byte: `A` to go on, `X` to stop (the sender
+ * then prints `X` and ends; an answer the link damaged or lost ends it with `XD`). The sender stays at most one line ahead of the host's answers, so
  * it never floods a UART and an abort needs no Ctrl-C; before ending it reads every answer it is owed, so
  * no byte is left over for the raw REPL.
  */
-export function senderSource(paths: string[], o: SenderOptions): string {
-  const zip = o.compress.some(Boolean);
+export function senderLib(o: SenderSetup): string {
   const { chunk } = o;
   return [
     'import sys,os',
@@ -455,46 +484,61 @@ export function senderSource(paths: string[], o: SenderOptions): string {
       : ['from binascii import b2a_base64 as B', 'def D(x):sys.stdout.write("D"+B(x).decode())']),
     ...digestDefs(o.hashlib),
     'class Ab(Exception):pass',
-    `u=0;F=${o.flow ? 1 : 0}`,
-    ...(o.flow && o.pollMs
-      ? ['import select', 'Pl=select.poll();Pl.register(sys.stdin,1)', 'def K():', ' global u', ` if not Pl.poll(${o.pollMs}):raise Ab`]
-      : ['def K():', ' global u']),
-    ' c=sys.stdin.buffer.read(1);u-=1',
-    ' if c!=b"A":raise Ab',
+    'class Dm(Exception):pass',
+    `F=${o.flow ? 1 : 0};u=0;Ps=Zf=None`,
+    ...(o.flow && o.pollMs ? ['import select', 'Pl=select.poll();Pl.register(sys.stdin,1)'] : []),
+    'def K():',
+    ' nonlocal u',
+    ...(o.flow && o.pollMs ? [` if not Pl.poll(${o.pollMs}):raise Dm`] : []),
+    ' try:c=sys.stdin.buffer.read(1)',
+    ' except EOFError:raise Dm',
+    ' u-=1',
+    ' if c==b"X":raise Ab',
+    ' if c!=b"A":raise Dm',
     'def L(x):',
-    ' global u',
+    ' nonlocal u',
     ' D(x);u+=1',
     ' if F and u>1:K()',
-    ...(zip
+    ...(o.deflate
       ? ['import io,deflate', 'class O(io.IOBase):', ' def __init__(s):s.b=bytearray()',
          ' def write(s,x):', '  s.b.extend(x)', `  if len(s.b)>=${chunk}:s.fl()`, '  return len(x)',
          ' def fl(s):', '  if s.b:L(s.b);s.b=bytearray()']
       : []),
-    ...pyListAssign('Ps', strs(paths)),
-    `print(${pyStr(o.marker)})`,
     'def R():',
     ` b=bytearray(${chunk});v=memoryview(b)`,
     ' for i,p in enumerate(Ps):',
-    `  z=${zip ? `${pyFlags(o.compress)}[i]-48` : '0'}`,
+    '  z=Zf[i]-48',
     '  try:',
     '   if os.stat(p)[0]&0x4000:raise OSError(21)',
     '   f=open(p,"rb");n=os.stat(p)[6]',
     '  except OSError as x:',
     '   print("F",i,x.args[0]);continue',
     '  print("B",i,n,z,repr(p));h=G()',
-    ...(zip ? [`  if z:o=O();d=deflate.DeflateIO(o,deflate.RAW,${SEND_DEFLATE_BITS})`] : []),
+    ...(o.deflate ? [`  if z:o=O();d=deflate.DeflateIO(o,deflate.RAW,${SEND_DEFLATE_BITS})`] : []),
     '  while 1:',
     '   k=f.readinto(b)',
     '   if not k:break',
     '   h.u(v[:k])',
-    ...(zip ? ['   if z:d.write(v[:k])', '   else:L(v[:k])'] : ['   L(v[:k])']),
+    ...(o.deflate ? ['   if z:d.write(v[:k])', '   else:L(v[:k])'] : ['   L(v[:k])']),
     '  f.close()',
-    ...(zip ? ['  if z:d.close();o.fl()'] : []),
+    ...(o.deflate ? ['  if z:d.close();o.fl()'] : []),
     '  print("E",i,h.x())',
     ' while F and u>0:K()',
-    'try:R()',
-    'except Ab:print("X")',
+    'def X(ps,zf,mk):',
+    ' nonlocal u,Ps,Zf',
+    ' u=0;Ps=ps;Zf=zf;print(mk)',
+    ' try:R()',
+    ' except Ab:print("X")',
+    ' except Dm:print("XD")',
   ].join('\n');
+}
+
+/** The sender for one batch: `compress` flags per path (only honoured where the lib can deflate). */
+export function senderProgram(paths: string[], compress: boolean[], marker: string, setup: SenderSetup): HelperProgram {
+  return {
+    lib: senderLib(setup),
+    call: (lib) => [...pyListAssign('_bcP', strs(paths)), `${lib}(_bcP,${pyFlags(compress)},${pyStr(marker)})`].join('\n'),
+  };
 }
 
 /** Per-path 0/1 flags as a bytes literal (short on the wire, indexable to ints). */

@@ -9,21 +9,19 @@ import { BoardError, isBoardError, type ErrorCode } from '../errors.js';
 import { boardCapabilities, lacking, type FsCapabilities, type UploadChannel, type DownloadChannel } from './capabilities.js';
 import { isDigest, transferDigest } from './digest.js';
 import { ENOSPC, errnoText, mapBoardException } from './errno.js';
-import { helperIdleMs, helperLines, isLinkFault, isLinkFaultCode } from './helper.js';
+import { helperError, helperIdleMs, helperLines, helperRan, helperSource, isLinkFault, isLinkFaultCode, runHelper } from './helper.js';
 import { parsePyStr } from './py-repr.js';
 import {
   DEFLATE_WINDOW_BITS,
-  execUploadAbortSource,
-  execUploadBeginSource,
-  execUploadFinishSource,
-  execUploadOpenSource,
+  execUploadBegin,
+  execUploadStep,
   pathOpSource,
-  receiverSource,
+  receiverProgram,
   type ReceiverEntry,
   type ReceiverMode,
   type UploadSetup,
 } from './snippets.js';
-import { ESC, ABORT_CODE, escapeBytes, pyBytesLiteral } from './wire.js';
+import { ESC, ABORT_CODE, escapeBytes } from './wire.js';
 import { formatBytes } from './units.js';
 
 export interface UploadItem {
@@ -224,12 +222,20 @@ export async function uploadFiles(board: Board, items: UploadItem[], dirs: strin
 async function uploadOnce(board: Board, caps: FsCapabilities, items: UploadItem[], dirs: string[], opts: TransferOptions): Promise<FileResult[]> {
   const channel = opts.channel ?? caps.upload;
   if (channel === 'base64' && !caps.binascii) throw lacking('binascii (needed for base64 uploads)');
-  const prepared = items.map((it) => prepare(it, channel, opts.compress !== false && caps.deflate !== 'none', caps.hashlib));
-  const setup: UploadSetup = { hashlib: caps.hashlib, poll: caps.poll, boardIdleMs: helperIdleMs(board) + 5000 };
+  const inflate = opts.compress !== false && caps.deflate !== 'none';
+  const prepared = items.map((it) => prepare(it, channel, inflate, caps.hashlib));
   // Real boards buffer only a few hundred bytes of UART input while the receiver writes to flash; the
   // in-process virtual board has no such limit, so it gets bigger windows (fewer acks). base64 needs
   // windows in whole 4-character groups.
   const window = Math.max(4, (opts.window ?? (board.transport.kind === 'virtual' ? 2048 : 256)) & ~3);
+  const setup: UploadSetup = {
+    hashlib: caps.hashlib,
+    inflate,
+    base64: channel === 'base64',
+    poll: caps.poll,
+    boardIdleMs: helperIdleMs(board) + 5000,
+    window,
+  };
   const results: FileResult[] = [];
   const runs = runsOf(prepared);
   for (const [k, run] of runs.entries()) {
@@ -239,7 +245,7 @@ async function uploadOnce(board: Board, caps: FsCapabilities, items: UploadItem[
       got =
         channel === 'exec'
           ? await uploadByExec(board, run, runDirs, setup, opts)
-          : await uploadByStdin(board, run, runDirs, setup, window, caps.hashlib, opts);
+          : await uploadByStdin(board, run, runDirs, setup, opts);
     } catch (err) {
       if (!isLinkFault(err)) throw err;
       // This run's files failed together; later runs are not tried (the retry sends them all again).
@@ -265,16 +271,9 @@ class Acks {
   }
 }
 
-async function uploadByStdin(
-  board: Board,
-  files: Prepared[],
-  dirs: string[],
-  setup: UploadSetup,
-  window: number,
-  hashlib: boolean,
-  opts: TransferOptions,
-): Promise<FileResult[]> {
+async function uploadByStdin(board: Board, files: Prepared[], dirs: string[], setup: UploadSetup, opts: TransferOptions): Promise<FileResult[]> {
   if (opts.signal?.aborted) throw interrupted();
+  const { window, hashlib } = setup;
   const ends: number[] = [];
   let total = 0;
   for (const f of files) ends.push((total += f.wire.length));
@@ -285,6 +284,7 @@ async function uploadByStdin(
   let header: [number, number] | undefined;
   let badHeader = false;
   let aborted = false;
+  let broken = false;
   let line = '';
   const onStdout = (text: string) => {
     for (const ch of text) {
@@ -297,6 +297,7 @@ async function uploadByStdin(
         else if (l.startsWith('S')) badHeader = true;
         else if (f && !confirmed.has(f.index)) confirmed.set(f.index, f.c);
         else if (l === 'X') aborted = true;
+        else if (l === 'XD') broken = true;
         line = '';
         acks.wake();
       } else line += ch;
@@ -304,7 +305,8 @@ async function uploadByStdin(
   };
   // Only a board that stops answering gets a Ctrl-C; a normal abort goes through the data stream.
   const hardStop = new AbortController();
-  const run: RunningExec = await board.start(receiverSource(files.map((f) => f.entry), window, dirs, setup), {
+  const program = receiverProgram(files.map((f) => f.entry), dirs, setup);
+  const run: RunningExec = await board.start(helperSource(board, program), {
     onStdout,
     signal: hardStop.signal,
     idleTimeoutMs: helperIdleMs(board),
@@ -325,6 +327,7 @@ async function uploadByStdin(
       throw damagedCommand("the board's reply was damaged (space check); check the cable or lower the baud rate");
     }
     if (!header) await done; // the receiver died before starting: surface its error
+    helperRan(board, program);
     const [need, avail] = header!;
     if (need > 0) {
       await done;
@@ -361,6 +364,8 @@ async function uploadByStdin(
     } finally {
       clearTimeout(timer);
     }
+    // The receiver stopped without being asked (a damaged byte looked like a stop), or the stream broke.
+    if (broken || (aborted && !abortSent)) throw damagedCommand('the transfer broke off (a byte was damaged or lost on the way); check the cable or lower the baud rate');
     // (An abort that came after the last byte was sent lets the batch finish: the files are complete.)
     if (aborted || abortSent) throw interrupted();
     opts.onProgress?.({ file: files.at(-1)!.entry.dest, bytesDone: bytesTotal, bytesTotal });
@@ -372,7 +377,7 @@ async function uploadByStdin(
       // The files the board confirmed before the fault stand; the rest failed with it.
       return files.map((f, i) => (confirmed.has(i) ? resultFor(f, confirmed.get(i), hashlib) : linkFailure(f, err as BoardError)));
     }
-    throw mapBoardException(err, files[confirmed.size]?.entry.dest ?? files[0]!.entry.dest);
+    throw mapBoardException(helperError(board, program, err), files[confirmed.size]?.entry.dest ?? files[0]!.entry.dest);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
@@ -419,9 +424,8 @@ function abortBytes(pos: number, ends: number[], window: number, base64: boolean
 
 /** For firmware without a readable stdin: one exec per chunk, each carrying a bytes literal (mpremote's way). */
 async function uploadByExec(board: Board, files: Prepared[], dirs: string[], setup: UploadSetup, opts: TransferOptions): Promise<FileResult[]> {
-  const lines = (code: string) => helperLines(board, code);
   const entries = files.map((f) => f.entry);
-  const head = (await lines(execUploadBeginSource(entries, dirs, setup))).find((l) => l.startsWith('S'))?.split(' ') ?? [];
+  const head = (await runHelper(board, execUploadBegin(entries, dirs, setup))).find((l) => l.startsWith('S'))?.split(' ') ?? [];
   if (Number(head[1]) > 0) throw noSpace(Number(head[1]), Number(head[2]));
   const bytesTotal = entries.reduce((n, e) => n + e.size, 0);
   let bytesDone = 0;
@@ -429,22 +433,22 @@ async function uploadByExec(board: Board, files: Prepared[], dirs: string[], set
   for (let i = 0; i < files.length; i++) {
     const file = files[i]!;
     if (opts.signal?.aborted) throw interrupted();
-    const opened = (await lines(execUploadOpenSource(i)))[0]?.split(' ') ?? [];
+    const opened = (await runHelper(board, execUploadStep(setup, 'O', i)))[0]?.split(' ') ?? [];
     if (opened[0] === 'E') {
       results.push(resultFor(file, { code: Number(opened[1]), dest: file.entry.dest, digest: '-' }, setup.hashlib));
       continue;
     }
     for (let off = 0; off < file.wire.length; off += EXEC_CHUNK) {
       if (opts.signal?.aborted) {
-        await board.exec(execUploadAbortSource(i));
+        await runHelper(board, execUploadStep(setup, 'A', i));
         throw interrupted();
       }
       const chunk = file.wire.subarray(off, off + EXEC_CHUNK);
-      await lines(`_f.write(${pyBytesLiteral(chunk)})`);
+      await runHelper(board, execUploadStep(setup, 'W', chunk));
       bytesDone += chunk.length;
       opts.onProgress?.({ file: file.entry.dest, bytesDone, bytesTotal });
     }
-    const fin = (await lines(execUploadFinishSource(i))).map(parseConfirmation).find((f) => f?.index === i);
+    const fin = (await runHelper(board, execUploadStep(setup, 'F', i))).map(parseConfirmation).find((f) => f?.index === i);
     results.push(resultFor(file, fin?.c, setup.hashlib));
   }
   return results;
