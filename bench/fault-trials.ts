@@ -179,7 +179,9 @@ export async function runTrials(opts: TrialOptions): Promise<Trial[]> {
     if (outcome === 'hung') trial.verdict = 'hung';
     else if (outcome !== undefined) {
       trial.verdict = 'failed-clearly';
-      trial.detail = isBoardError(outcome) ? `${outcome.code}: ${outcome.message.slice(0, 120)}` : `not a BoardError: ${String(outcome)}`;
+      trial.detail = isBoardError(outcome)
+        ? `${outcome.code}: ${outcome.message.slice(0, 120)}${outcome.code === 'DEVICE_EXCEPTION' ? ` [${String(outcome.details.traceback ?? '')}]` : ''}`
+        : `not a BoardError: ${String(outcome)}`;
       if (!isBoardError(outcome)) trial.verdict = 'silent-wrong';
       // Even a failed exec must not have run damaged: judged with the others below.
       if (kind === 'exec') {

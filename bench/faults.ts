@@ -29,7 +29,9 @@ async function main(): Promise<void> {
       console.log(
         `${rate.toExponential(0).padEnd(6)} ${String(t.ok).padStart(5)} ${String(t['ok-after-retry']).padStart(8)} ${String(t['failed-clearly']).padStart(7)} ${String(t['silent-wrong']).padStart(7)} ${String(t.hung).padStart(5)} ${String(t['output-damaged']).padStart(8)}  ${((100 * succeeded) / trials.length).toFixed(1).padStart(7)}%   ${((Date.now() - started) / 1000 / trials.length).toFixed(2)}`,
       );
-      for (const x of trials.filter((x) => x.verdict === 'silent-wrong' || x.verdict === 'hung')) console.log(`  ${x.verdict} ${x.kind} seed ${x.seed}: ${x.detail ?? ''}`);
+      for (const x of trials.filter((x) => x.verdict === 'silent-wrong' || x.verdict === 'hung' || /DEVICE_EXCEPTION/.test(x.detail ?? ''))) {
+        console.log(`  ${x.verdict} ${x.kind} seed ${x.seed}: ${x.detail ?? ''}`);
+      }
       const failures = new Map<string, number>();
       for (const x of trials.filter((x) => x.verdict === 'failed-clearly')) {
         const key = (x.detail ?? '?').replace(/\d+/g, 'N').slice(0, 90);

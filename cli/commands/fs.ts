@@ -29,6 +29,8 @@ export interface FsDeps {
   openBoard(): Promise<Board>;
   /** Host Ctrl-C; without it the commands listen for SIGINT themselves while they run. */
   signal?: AbortSignal;
+  /** --json given anywhere in the chain (it holds for every command of a chain). */
+  json?: () => boolean;
 }
 
 interface Run {
@@ -42,7 +44,7 @@ interface Run {
 function action<A extends unknown[]>(deps: FsDeps, body: (run: Run, ...args: A) => Promise<void>) {
   return async (...args: unknown[]) => {
     const cmd = args.at(-1) as Command;
-    const json = cmd.optsWithGlobals<{ json?: boolean }>().json === true;
+    const json = cmd.optsWithGlobals<{ json?: boolean }>().json === true || deps.json?.() === true;
     const own = deps.signal ? undefined : new AbortController();
     const onSigint = () => own?.abort();
     if (own) process.once('SIGINT', onSigint);
