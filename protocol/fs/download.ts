@@ -12,7 +12,7 @@ import { BoardError, isBoardError } from '../errors.js';
 import { boardCapabilities, lacking, type FsCapabilities } from './capabilities.js';
 import { DigestStream, isDigest } from './digest.js';
 import { errnoText, mapBoardException } from './errno.js';
-import { helperError, helperIdleMs, helperRan, helperSource, isLinkFault } from './helper.js';
+import { helperError, helperIdleMs, helperRan, helperSource, isLinkFault, loadHelper } from './helper.js';
 import { parsePyStr } from './py-repr.js';
 import { senderProgram } from './snippets.js';
 import { DEFAULT_RETRIES, withRetries, type FileResult, type TransferOptions } from './upload.js';
@@ -186,6 +186,7 @@ async function receiveOnce(board: Board, caps: FsCapabilities, paths: string[], 
     pollMs: caps.poll ? idleTimeoutMs + 5000 : undefined,
   });
   try {
+    await loadHelper(board, program);
     const code = helperSource(board, program);
     if (flow) {
       if (opts.signal?.aborted) throw interrupted();

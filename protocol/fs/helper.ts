@@ -65,14 +65,28 @@ function libsOf(board: Board): Set<string> {
 
 const libName = (lib: string) => `_bcL${createHash('sha256').update(lib).digest('hex').slice(0, 10)}`;
 
+/** The library as a function named after its hash: its own names live in that scope, only X comes out. */
+function libDefinition(name: string, lib: string): string {
+  return `def ${name}():\n${lib.split('\n').map((l) => ` ${l}`).join('\n')}\n return X\n${name}=${name}()`;
+}
+
 /** What to send for `program`: its call alone where the library is known to be there, else both. */
 export function helperSource(board: Board, program: HelperProgram): string {
   const name = libName(program.lib);
   const call = program.call(name);
   if (libsOf(board).has(name)) return `if '${name}' not in globals():raise RuntimeError('${LIB_MISSING}')\n${call}`;
-  // The library's own names live in the function's scope; only its entry X becomes a global.
-  const body = program.lib.split('\n').map((l) => ` ${l}`).join('\n');
-  return `def ${name}():\n${body}\n return X\n${name}=${name}()\n${call}`;
+  return `${libDefinition(name, program.lib)}\n${call}`;
+}
+
+/**
+ * Define the library first, in a run of its own, for a helper that is started (and then fed) rather than
+ * run: exec() sends a copy the link damaged again by itself, so only the short call is left at risk.
+ */
+export async function loadHelper(board: Board, program: HelperProgram): Promise<void> {
+  const name = libName(program.lib);
+  if (libsOf(board).has(name)) return;
+  await helperLines(board, libDefinition(name, program.lib));
+  libsOf(board).add(name);
 }
 
 /** The program ran (its library is defined now). */

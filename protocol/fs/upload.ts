@@ -9,7 +9,7 @@ import { BoardError, isBoardError, type ErrorCode } from '../errors.js';
 import { boardCapabilities, lacking, type FsCapabilities, type UploadChannel, type DownloadChannel } from './capabilities.js';
 import { isDigest, transferDigest } from './digest.js';
 import { ENOSPC, errnoText, mapBoardException } from './errno.js';
-import { helperError, helperIdleMs, helperLines, helperRan, helperSource, isLinkFault, isLinkFaultCode, runHelper } from './helper.js';
+import { helperError, helperIdleMs, helperLines, helperRan, helperSource, isLinkFault, isLinkFaultCode, loadHelper, runHelper } from './helper.js';
 import { parsePyStr } from './py-repr.js';
 import {
   DEFLATE_WINDOW_BITS,
@@ -306,6 +306,7 @@ async function uploadByStdin(board: Board, files: Prepared[], dirs: string[], se
   // Only a board that stops answering gets a Ctrl-C; a normal abort goes through the data stream.
   const hardStop = new AbortController();
   const program = receiverProgram(files.map((f) => f.entry), dirs, setup);
+  await loadHelper(board, program);
   const run: RunningExec = await board.start(helperSource(board, program), {
     onStdout,
     signal: hardStop.signal,
