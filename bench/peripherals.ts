@@ -1,14 +1,14 @@
 // GPIO toggle rate and I2C transaction time as Python code sees them on the virtual board (goals: toggles
-// >= 100 kHz, one 2-byte I2C read <= 0.5 ms). Timed inside the VM with time.ticks_us, the clock programs use.
+// >= 100 kHz, one 2-byte I2C read <= 0.5 ms), on the real board runtime (worker, hw plugin). Timed inside the VM
+// with time.ticks_us, the clock programs use.
 // Run: npm run build && node dist/bench/peripherals.js   (BENCH_PERIPH_N sets the iteration count)
-import { PROFILES } from '../emulator/profiles.js';
-import { openStandaloneBoard } from '../emulator/peripherals/standalone-vm.js';
+import { TestBoard } from '../test/helpers/test-board.js';
 
 const N = Number(process.env.BENCH_PERIPH_N ?? 50_000);
 
-const board = await openStandaloneBoard(PROFILES.esp32);
+const board = await TestBoard.open();
 try {
-  const out = board.run(`
+  const out = await board.run(`
 import time
 from machine import Pin, I2C
 
@@ -53,7 +53,7 @@ print('i2c', timed(i2c_read, n // 10))
   console.log(`GPIO toggles, bound on()/off(): ${fmt(rate('onoff'))}`);
   console.log(`I2C readfrom(0x48, 2):          ${(us.i2c / (N / 10) / 1000).toFixed(4)} ms per read  (goal <= 0.5 ms)`);
   console.log(`empty loop overhead:            ${(us.empty / N).toFixed(3)} us per iteration`);
-  console.log(`timeline events recorded:       ${board.plugin.hardware.timeline.events().length} (ring keeps the newest)`);
+  console.log(`timeline events recorded:       ${((await board.control('trace')) as { events: unknown[] }).events.length} (ring keeps the newest)`);
 } finally {
-  board.close();
+  await board.close();
 }

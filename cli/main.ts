@@ -2,11 +2,13 @@
 // The boardctl command line. Kept light on purpose: `boardctl --help` loads commander and the command
 // registrations only; serial ports, the virtual board's VM and the TUI load inside command actions.
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Help } from 'commander';
 import { commandOf, hoistJsonFlag, splitChain, withDefaultCommand } from './chain.js';
 import { registerBoardCommands } from './commands/board.js';
 import { registerDevsCommand } from './commands/devs.js';
 import { registerReplCommand } from './commands/repl.js';
+import { registerTuiCommand } from './commands/tui.js';
+import { BoardError } from '../protocol/errors.js';
 import type { CliContext } from './context.js';
 import { Output, reportError } from './output.js';
 import { Session } from './session.js';
@@ -18,7 +20,7 @@ interface GlobalOptions {
 }
 
 /** Commands registered here; a chain of only these never loads the other command modules. */
-const BUILTIN = new Set(['exec', 'eval', 'run', 'soft-reset', 'reset', 'bootloader', 'resume', 'connect', 'disconnect', 'devs', 'repl']);
+const BUILTIN = new Set(['exec', 'eval', 'run', 'soft-reset', 'reset', 'bootloader', 'resume', 'connect', 'disconnect', 'devs', 'repl', 'tui']);
 
 type Registrar = (program: Command, ctx: () => CliContext) => void;
 
@@ -41,20 +43,77 @@ function version(): string {
   return pkg.version;
 }
 
+const HELP_AFTER = `
+Without a command:
+  boardctl              the TUI on a terminal (a short demo on the virtual board otherwise)
+  boardctl -p PORT      the plain REPL on PORT, as mpremote does (Ctrl-] or Ctrl-X quits)
+  boardctl [-p PORT] tui   the TUI on any port
+
+Errors are one line, "boardctl: COMMAND: message", with the exit status README's table documents.`;
+
+function baudRate(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 50) throw new BoardError('USAGE', `--baud: '${text}' is not a baud rate (a whole number such as 115200)`);
+  return n;
+}
+
+/**
+ * Descriptions wrap to the terminal's width; where a long term leaves too little room beside it (flash's
+ * `write-flash [options] <address-file...>`), the description goes on the lines below instead of running past the edge.
+ */
+const helpLayout: Partial<Help> = {
+  minWidthToWrap: 20,
+  formatItem(this: Help, term: string, termWidth: number, description: string, helper: Help): string {
+    const width = this.helpWidth ?? 80;
+    if (!description || width - termWidth - 4 >= this.minWidthToWrap) return Help.prototype.formatItem.call(this, term, termWidth, description, helper);
+    const indent = '      ';
+    return `  ${term}\n${helper.boxWrap(description, width - indent.length).replace(/^/gm, indent)}`;
+  },
+};
+
+/** The full name of the command a chain segment runs (`fs image extract`), for error lines before its action starts. */
+function commandPath(program: Command, segment: string[]): string {
+  const names: string[] = [];
+  let cmd = program;
+  for (let i = 0; i < segment.length; i++) {
+    const word = segment[i]!;
+    if (word.startsWith('-')) {
+      const option = cmd.options.find((o) => o.short === word || o.long === word);
+      if (option?.required || option?.optional) i++;
+      continue;
+    }
+    const sub = cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!sub) break;
+    names.push(sub.name());
+    cmd = sub;
+  }
+  return names.join(' ');
+}
+
+/** `flash read-flash` for the action's command (its parents up to the program). */
+function actionPath(action: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = action; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
 function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals: (cmd: Command) => void): Command {
   const program = new Command('boardctl')
     .description('MicroPython boards from the terminal: run code, files, REPL, flashing, and a virtual board.\nChain commands with "+": boardctl exec "x = 1" + eval x')
     .version(version())
     .option('-p, --port <port>', 'device path, a0..a9/u0..u9/c0..c9, socket://HOST:PORT, rfc2217://HOST:PORT, virtual[:NAME] (default: $BOARDCTL_PORT, else auto-detect)')
-    .option('--baud <rate>', 'serial line speed', (v) => Number.parseInt(v, 10))
+    .option('--baud <rate>', 'serial line speed', baudRate)
     .option('--json', 'machine-readable output: one JSON document per command (NDJSON events for streams)')
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: () => {} }) // reported once, our way, by reportError
+    .configureHelp(helpLayout)
+    .addHelpText('after', HELP_AFTER)
     .hook('preAction', (_program, action) => onGlobals(action));
   registerBoardCommands(program, ctx);
   registerDevsCommand(program, ctx);
   registerReplCommand(program, ctx);
+  registerTuiCommand(program, ctx);
   for (const register of extensions) register(program, ctx);
   return program;
 }
@@ -73,9 +132,10 @@ async function main(argv: string[]): Promise<number> {
     abort.abort();
   });
 
-  const state = { json: false, command: '' };
+  // --json stands anywhere (see hoistJsonFlag), so a command line commander rejects still gets its JSON document.
+  const state = { json: argv.includes('--json'), command: '' };
   const ctx: CliContext = {
-    session: new Session({ port: process.env.BOARDCTL_PORT || undefined }, () => ctx.out),
+    session: new Session({ port: process.env.BOARDCTL_PORT || undefined, signal: abort.signal }, () => ctx.out),
     get out() {
       return new Output(state.json);
     },
@@ -88,18 +148,18 @@ async function main(argv: string[]): Promise<number> {
     const needed = segments.some((segment) => !BUILTIN.has(commandOf(segment) ?? ''));
     const extensions = needed ? await Promise.all(EXTENSIONS.map((load) => load())) : [];
     for (const segment of segments) {
-      state.command = commandOf(segment) ?? ''; // for errors commander reports before any action runs
       const program = buildProgram(
         () => ctx,
         extensions,
         (action) => {
           const globals = action.optsWithGlobals<GlobalOptions>();
-          state.command = action.name();
+          state.command = actionPath(action);
           state.json ||= globals.json === true;
           if (globals.port) ctx.session.port = globals.port;
           if (globals.baud) ctx.session.baudRate = globals.baud;
         },
       );
+      state.command = commandPath(program, segment); // for errors commander reports before any action runs
       await program.parseAsync(hoistJsonFlag(segment), { from: 'user' });
     }
   } catch (err) {

@@ -1,5 +1,6 @@
 // How the CLI talks to the user: plain text or --json documents on stdout, one-line errors on stderr.
 import { BoardError, isBoardError } from '../protocol/errors.js';
+import { hostError, isSystemError } from '../protocol/host-error.js';
 
 export class Output {
   constructor(
@@ -33,12 +34,15 @@ export function asBoardError(err: unknown): BoardError {
   const e = err as { code?: string; message?: string };
   // commander's own parse errors are usage errors
   if (typeof e?.code === 'string' && e.code.startsWith('commander.')) return new BoardError('USAGE', String(e.message ?? err).replace(/^error: /, ''));
-  return new BoardError('INTERNAL', err instanceof Error ? (err.stack ?? err.message) : String(err), {}, { cause: err });
+  // A host file operation that a command did not word itself is still the user's file, not a bug of ours.
+  if (isSystemError(err)) return hostError('', err) as BoardError;
+  return new BoardError('INTERNAL', `internal error: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`, {}, { cause: err });
 }
 
 /**
  * Report a failed command: `boardctl: CMD: message` (`boardctl: message` when no command was recognised) on stderr (a device exception shows its traceback
- * instead, unless it was already streamed), a JSON error document with --json. Returns the exit code.
+ * instead, unless it was already streamed), a JSON error document with --json. Returns the exit code. A bug of
+ * boardctl's own (INTERNAL) keeps to one line too; BOARDCTL_DEBUG=1 adds the stack for the report.
  */
 export function reportError(out: Output, command: string, err: unknown, tracebackShown: boolean): number {
   const e = asBoardError(err);
@@ -46,7 +50,12 @@ export function reportError(out: Output, command: string, err: unknown, tracebac
   if (e.code === 'DEVICE_EXCEPTION') {
     if (!tracebackShown) out.error(String(e.details.traceback ?? `${e.message}\n`));
   } else {
-    out.error(`boardctl: ${command ? `${command}: ` : ''}${e.message}\n`);
+    out.error(`boardctl: ${command ? `${command}: ` : ''}${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
+    if (e.code === 'INTERNAL') {
+      const stack = e.cause instanceof Error ? e.cause.stack : undefined;
+      if (process.env.BOARDCTL_DEBUG && stack) out.error(`${stack}\n`);
+      else out.note('this is a bug in boardctl; please report it (BOARDCTL_DEBUG=1 shows where it happened)');
+    }
   }
   return e.exitCode;
 }

@@ -1,25 +1,21 @@
 // Virtual boards on disk: $BOARDCTL_HOME (or $XDG_DATA_HOME/boardctl)/boards/NAME/ holds flash.bin, the whole
-// persistent state of the board, and board.json, what kind of board it is.
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, openSync, closeSync,
-  unlinkSync } from 'node:fs';
+// persistent state of the board, and board.json, what kind of board it is. A board's files are its owner's
+// alone (directories 0700, files 0600, whatever the umask): boot.py holds Wi-Fi keys, and the control socket
+// steers the board.
+import { chmodSync, existsSync, lstatSync, readFileSync, readdirSync, renameSync, statSync, rmSync, writeFileSync,
+  openSync, closeSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BoardError } from '../protocol/errors.js';
+import { makeDirs } from '../protocol/fs/make-dirs.js';
+import { hostError } from '../protocol/host-error.js';
+import { parseBoardConfig, type BoardConfig } from './board-config.js';
 import { getProfile, type ProfileName } from './profiles.js';
 import { FileFlashStore } from './flash-store.js';
 import { generateFirmware } from './rom/firmware.js';
 
-export interface BoardConfig {
-  profile: ProfileName;
-  flashSize: number;
-  /** Station MAC, as esptool's read-mac prints it. */
-  mac: string;
-  /** machine.unique_id(), hex. */
-  uniqueId: string;
-  /** Simulated parts wired to the board (see emulator/peripherals). */
-  parts?: unknown[];
-}
+export type { BoardConfig } from './board-config.js';
 
 export interface StoredBoard {
   name: string;
@@ -48,8 +44,30 @@ export function checkBoardName(name: string): void {
 
 function writeJsonAtomic(path: string, value: unknown): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
   renameSync(tmp, path);
+}
+
+/**
+ * Make a board's directory and everything in it private to its owner (group and other bits off), as boards made
+ * before this rule, or files copied in under a loose umask, may not be. A board that cannot be made private (it
+ * belongs to another user) is refused.
+ */
+function makePrivate(name: string, dir: string): void {
+  const uid = process.getuid?.();
+  for (const path of [dirname(dir), dir, ...readdirSync(dir).map((f) => join(dir, f))]) {
+    const st = lstatSync(path);
+    if (st.isSymbolicLink() || (st.mode & 0o077) === 0) continue;
+    try {
+      chmodSync(path, st.mode & 0o7700);
+    } catch (err) {
+      throw new BoardError(
+        'PERMISSION_DENIED',
+        `virtual board '${name}': ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}) and cannot be made private` +
+          ` (${(err as NodeJS.ErrnoException).code}${uid !== undefined && st.uid !== uid ? `; it belongs to uid ${st.uid}` : ''}): chmod go-rwx it, or use a board of your own`,
+      );
+    }
+  }
 }
 
 export interface CreateOptions {
@@ -68,7 +86,12 @@ export function createBoard(name: string, opts: CreateOptions = {}): StoredBoard
   if (fs.offset + fs.size > flashSize || fs.size < 64 * 1024) {
     throw new BoardError('USAGE', `flash size ${flashSize} is too small for the ${profile.name} layout`);
   }
-  mkdirSync(dir, { recursive: true });
+  try {
+    makeDirs(dir);
+  } catch (err) {
+    throw hostError(`cannot create virtual board '${name}'`, err);
+  }
+  makePrivate(name, dir);
   const mac = randomBytes(6);
   mac[0] = 0x24; // an Espressif OUI, locally unique tail
   mac[1] = 0x0a;
@@ -81,17 +104,22 @@ export function createBoard(name: string, opts: CreateOptions = {}): StoredBoard
   };
   const flashPath = join(dir, 'flash.bin');
   const tmpFlash = `${flashPath}.new`;
-  rmSync(tmpFlash, { force: true });
-  const flash = FileFlashStore.create(tmpFlash, flashSize);
   try {
-    // New ESP boards come flashed with MicroPython, as bought.
-    if (profile.espChip) flash.write(0, generateFirmware(profile, { flashSize }));
-    flash.sync();
-  } finally {
-    flash.close();
+    rmSync(tmpFlash, { force: true });
+    const flash = FileFlashStore.create(tmpFlash, flashSize);
+    try {
+      // New ESP boards come flashed with MicroPython, as bought.
+      if (profile.espChip) flash.write(0, generateFirmware(profile, { flashSize }));
+      flash.sync();
+    } finally {
+      flash.close();
+    }
+    renameSync(tmpFlash, flashPath);
+    writeJsonAtomic(join(dir, 'board.json'), config);
+  } catch (err) {
+    rmSync(tmpFlash, { force: true });
+    throw hostError(`cannot create virtual board '${name}'`, err);
   }
-  renameSync(tmpFlash, flashPath);
-  writeJsonAtomic(join(dir, 'board.json'), config);
   return { name, dir, flashPath, config };
 }
 
@@ -102,8 +130,26 @@ export function loadBoard(name: string, home?: string): StoredBoard {
   if (!existsSync(jsonPath)) {
     throw new BoardError('NO_SUCH_PORT', `no virtual board named '${name}' (create it with: boardctl sim create ${name})`);
   }
-  const config = JSON.parse(readFileSync(jsonPath, 'utf8')) as BoardConfig;
-  return { name, dir, flashPath: join(dir, 'flash.bin'), config };
+  makePrivate(name, dir);
+  let text: string;
+  try {
+    text = readFileSync(jsonPath, 'utf8');
+  } catch (err) {
+    throw hostError(`cannot read virtual board '${name}' (${jsonPath})`, err);
+  }
+  const config = parseBoardConfig(text, `virtual board '${name}': ${jsonPath}`);
+  const flashPath = join(dir, 'flash.bin');
+  // A flash image of another size than the board's chip would fail deep inside the VM: said here instead.
+  let size: number | undefined;
+  try {
+    size = statSync(flashPath).size;
+  } catch {
+    // missing: reported by whatever opens it
+  }
+  if (size !== undefined && size !== config.flashSize) {
+    throw new BoardError('BAD_IMAGE', `virtual board '${name}': ${flashPath} is ${size} bytes but board.json says the chip has ${config.flashSize}`, { path: flashPath });
+  }
+  return { name, dir, flashPath, config };
 }
 
 /** The board, created on first use when it is the default one. */
@@ -116,17 +162,42 @@ export function openStoredBoard(name: string, home?: string): StoredBoard {
   }
 }
 
-export function listBoards(home?: string): StoredBoard[] {
+/** Every board under the data home; one whose board.json is broken is listed apart, with its error. */
+export function scanBoards(home?: string): { boards: StoredBoard[]; invalid: { name: string; error: BoardError }[] } {
   const dir = boardsDir(home);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((n) => NAME_RE.test(n) && existsSync(join(dir, n, 'board.json')))
-    .sort()
-    .map((n) => loadBoard(n, home));
+  const result: ReturnType<typeof scanBoards> = { boards: [], invalid: [] };
+  if (!existsSync(dir)) return result;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    throw hostError('cannot list the virtual boards', err);
+  }
+  for (const n of names.filter((n) => NAME_RE.test(n) && existsSync(join(dir, n, 'board.json'))).sort()) {
+    try {
+      result.boards.push(loadBoard(n, home));
+    } catch (err) {
+      if (!(err instanceof BoardError)) throw err;
+      result.invalid.push({ name: n, error: err });
+    }
+  }
+  return result;
 }
 
+/** The boards that load (see scanBoards for the ones that do not). */
+export function listBoards(home?: string): StoredBoard[] {
+  return scanBoards(home).boards;
+}
+
+/** Removes a board even when its board.json is broken (that is one way to get rid of the mistake). */
 export function removeBoard(name: string, home?: string): void {
-  const b = loadBoard(name, home);
+  let b: Pick<StoredBoard, 'dir'>;
+  try {
+    b = loadBoard(name, home);
+  } catch (err) {
+    if (!(err instanceof BoardError) || err.code !== 'BAD_CONFIG') throw err;
+    b = { dir: join(boardsDir(home), name) };
+  }
   const holder = lockHolder(b);
   if (holder !== undefined) throw new BoardError('BOARD_BUSY', `virtual board '${name}' is in use by process ${holder}`);
   rmSync(b.dir, { recursive: true, force: true });
@@ -134,7 +205,7 @@ export function removeBoard(name: string, home?: string): void {
 
 // ---- one owner per board across processes ---------------------------------------------------------------
 
-function lockPath(b: StoredBoard): string {
+function lockPath(b: Pick<StoredBoard, 'dir'>): string {
   return join(b.dir, 'lock');
 }
 
@@ -148,7 +219,7 @@ function alive(pid: number): boolean {
 }
 
 /** PID of the live process that holds the board, if any. */
-export function lockHolder(b: StoredBoard): number | undefined {
+export function lockHolder(b: Pick<StoredBoard, 'dir'>): number | undefined {
   try {
     const pid = Number(readFileSync(lockPath(b), 'utf8').trim());
     return pid && pid !== process.pid && alive(pid) ? pid : undefined;
@@ -162,7 +233,7 @@ export function lockBoard(b: StoredBoard): () => void {
   const path = lockPath(b);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = openSync(path, 'wx');
+      const fd = openSync(path, 'wx', 0o600);
       writeFileSync(fd, `${process.pid}\n`);
       closeSync(fd);
       return () => {

@@ -3,6 +3,7 @@
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { BoardError } from '../protocol/errors.js';
 import type { ControlLines, Transport } from '../protocol/transport.js';
+import type { ServedPort } from '../protocol/port-server.js';
 import { parseFaultSpec, withFaults, type FaultSpec } from '../protocol/transports/faults.js';
 import { ByteRing } from './vm/ring.js';
 import { STATUS_BUSY, STATUS_INTS, STATUS_OUT_LIMIT, type WorkerConfig, type WorkerEvent } from './vm/shared-state.js';
@@ -14,11 +15,17 @@ import { checkBoot, downloadModeLines, type BootCause } from './rom/boot.js';
 import { EspRom } from './rom/esp-rom.js';
 import { SyncDetector, SYNC_FRAME } from './rom/sync-detector.js';
 import { UartPacer } from './link/uart-pacer.js';
+import { boardHeapBytes } from './vm/memory.js';
 
 const RING_BYTES = 64 * 1024;
 const PACED_BACKLOG = 1024;
+/** Client bytes waiting for the board beyond this make the link's write() wait (back-pressure to the client). */
+const INPUT_BACKLOG = 64 * 1024;
+/** While this much of the ROM's answers waits for a slow client, the ROM reads no further commands. */
+const ROM_BACKLOG = 64 * 1024;
 const STUCK_MS = 1000;
-const HEAP_BYTES = 2 * 1024 * 1024;
+/** How long after EN is released the chip comes out of reset (the dev board's RC on EN, ~10 kΩ and 1 µF). */
+const EN_RC_MS = 15;
 const STUCK_MESSAGE =
   '\r\n[boardctl] the board did not answer Ctrl-C within 1 s: reset it as the reset button would;' +
   ' booting in safe mode (main.py skipped)\r\n';
@@ -37,10 +44,23 @@ interface Link {
   out: UartPacer;
   in: UartPacer;
   lines: { dtr: boolean; rts: boolean };
+  /** This client has driven DTR/RTS: the board then behaves as silicon and only a reset reaches the ROM. */
+  linesDriven: boolean;
+  /** The rate the client last set (RFC 2217 SET-BAUDRATE, our own setBaudRate), paced or not. */
+  clientBaud: number;
 }
 
 export interface OpenBoardOptions {
   home?: string;
+}
+
+/** The board's end of a link, as a server in front of it (pty, TCP, RFC 2217) holds it. */
+export interface BoardLink extends ServedPort {
+  /**
+   * Flow control from the far end: while held, the board's output waits, and a program printing blocks in its
+   * print as behind a UART with RTS/CTS. Nothing is dropped.
+   */
+  holdOutput(held: boolean): void;
 }
 
 export interface AttachOptions {
@@ -58,6 +78,9 @@ export class VirtualBoard {
   private readonly output = new ByteRing(RING_BYTES);
   private readonly status = new Int32Array(new SharedArrayBuffer(STATUS_INTS * 4));
   private readonly inQueue: Uint8Array[] = [];
+  private inQueued = 0;
+  /** Writers waiting for inQueue to shrink below INPUT_BACKLOG. */
+  private inputWaiters: Array<() => void> = [];
   private link: Link | undefined;
   private rom: EspRom | undefined;
   /** The ROM's own handle on flash.bin, closed when the ROM goes (reset, close). */
@@ -107,7 +130,6 @@ export class VirtualBoard {
   private async powerUp(cause: Cause, safeMode = false): Promise<void> {
     await this.stopWorker();
     this.input.read();
-    this.inQueue.length = 0;
     if (!this.profile.espChip) {
       this.ready = this.startWorker(cause, safeMode, []);
       return this.ready;
@@ -144,7 +166,7 @@ export class VirtualBoard {
       safeMode,
       resetCause: cause,
       bootLines,
-      heapSize: HEAP_BYTES,
+      heapSize: boardHeapBytes(this.profile),
       parts: b.config.parts,
       persisted: this.persisted,
     };
@@ -187,6 +209,7 @@ export class VirtualBoard {
     for (const [, p] of this.pendingControl) p.reject(new BoardError('LINK_LOST', 'the board was reset'));
     this.pendingControl.clear();
     Atomics.store(this.status, STATUS_BUSY, 0);
+    this.takeInput(this.inQueued); // what was on its way to the old worker or ROM goes with it
     if (w) await w.terminate();
   }
 
@@ -203,42 +226,60 @@ export class VirtualBoard {
     await this.powerUp(e.kind);
   }
 
-  private async enterDownloadMode(cause: Cause): Promise<void> {
+  private async enterDownloadMode(cause: BootCause): Promise<void> {
     await this.stopWorker();
     if (!this.profile.espChip) return;
-    this.send(downloadModeLines(this.profile, bootCause(cause)).map((l) => l + '\r\n').join(''));
+    this.sendDownloadLog(cause);
     this.startRom();
+  }
+
+  private sendDownloadLog(cause: BootCause): void {
+    void this.send(downloadModeLines(this.profile, cause).map((l) => l + '\r\n').join(''));
   }
 
   private startRom(): EspRom {
     const mac = Uint8Array.from(this.stored.config.mac.split(':').map((h) => parseInt(h, 16)));
     const flash = new FileFlashStore(this.stored.flashPath);
     this.romFlash = flash;
-    const rom = new EspRom({ flash, profile: this.profile, mac });
+    const rom = new EspRom({ flash, profile: this.profile, mac, baudRate: this.linkBaud || this.link?.clientBaud });
     rom.onSend((d) => this.send(d));
     rom.onBaudRate((baud) => {
       if (this.link && this.linkBaud) {
+        this.linkBaud = baud;
         this.link.out.setBaud(baud);
         this.link.in.setBaud(baud);
       }
     });
-    rom.onExit(() => void this.powerUp('hard'));
+    rom.onExit((why) => {
+      // FLASH_END(0) is a software reset that keeps the latched boot mode: the ROM starts over in download mode.
+      if (why === 'reboot') this.sendDownloadLog('software');
+      else void this.powerUp('hard');
+    });
     this.rom = rom;
     return rom;
   }
 
   /** The ESP dev-board auto-reset circuit: RTS drives EN, DTR drives GPIO0, through a transistor pair. */
   private lines = { en: true, io0: true };
+  private leavingReset: NodeJS.Timeout | undefined;
 
   private async applySignals(dtr: boolean, rts: boolean): Promise<void> {
     const en = !(rts && !dtr);
     const io0 = !(dtr && !rts);
     const wasEn = this.lines.en;
     this.lines = { en, io0 };
-    if (!en && wasEn) await this.stopWorker(); // held in reset: silent
+    if (!en && wasEn) {
+      clearTimeout(this.leavingReset);
+      await this.stopWorker(); // held in reset: silent
+    }
     if (en && !wasEn) {
-      if (!io0 && this.profile.espChip) await this.enterDownloadMode('power-on');
-      else await this.powerUp('hard');
+      // EN rises through its RC delay: the chip leaves reset (and samples GPIO0) a little later, so the moment of
+      // DTR=RTS=1 between the two line changes of a classic reset (separate RFC 2217 SET-CONTROLs) boots nothing.
+      this.leavingReset = setTimeout(() => {
+        if (this.closed || !this.lines.en) return;
+        if (!this.lines.io0 && this.profile.espChip) void this.enterDownloadMode('power-on');
+        else void this.powerUp('hard');
+      }, EN_RC_MS);
     }
   }
 
@@ -246,10 +287,13 @@ export class VirtualBoard {
 
   private linkBaud = 0;
 
-  /** Output to the client, paced when a baud rate is emulated; dropped when no client holds the link. */
-  private send(data: string | Uint8Array): void {
+  /**
+   * Output to the client, paced when a baud rate is emulated; dropped when no client holds the link. Resolves
+   * when the link has taken the bytes (the ROM waits on it where the silicon waits for its UART).
+   */
+  private send(data: string | Uint8Array): Promise<void> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    if (this.link) void this.link.out.push(bytes);
+    return this.link ? this.link.out.push(bytes) : Promise.resolve();
   }
 
   /**
@@ -260,20 +304,48 @@ export class VirtualBoard {
     while (this.output.available() > 0 && (this.link?.out.backlog ?? 0) < PACED_BACKLOG) {
       this.send(this.output.read(PACED_BACKLOG));
     }
+    if (this.rom && this.inQueue.length) void this.pumpInput();
   }
 
   /** Bytes from the client to the board's UART. */
   private receive(data: Uint8Array): void {
-    if (this.rom) return this.rom.receive(data);
-    if (this.profile.espChip && this.sync.push(data)) {
-      // esptool talking to a running board without reset lines: the board drops into its ROM loader.
+    if (this.rom) return this.queueInput(data);
+    if (this.profile.espChip && !this.link?.linesDriven && this.sync.push(data)) {
+      // esptool talking to a running board over a link without reset lines (pty, TCP): the board drops into its
+      // ROM loader, standing in for the auto-reset circuit. A client that drives DTR/RTS gets silicon: SYNC is
+      // only UART input to the app, and download mode needs GPIO0 low at reset.
       void this.enterDownloadMode('power-on').then(() => this.rom?.receive(SYNC_FRAME));
       return;
     }
     if (!this.worker) return;
     if (data.includes(0x03) && Atomics.load(this.status, STATUS_BUSY) === 1) this.watchInterrupt();
+    this.queueInput(data);
+  }
+
+  private queueInput(data: Uint8Array): void {
     this.inQueue.push(data);
-    this.pumpInput();
+    this.inQueued += data.length;
+    void this.pumpInput();
+  }
+
+  /** Forget `n` bytes taken from the head of inQueue; wake writers once there is room. */
+  private takeInput(n: number): void {
+    this.inQueued -= n;
+    if (this.inQueued === 0) this.inQueue.length = 0;
+    if (this.inQueued < INPUT_BACKLOG) for (const w of this.inputWaiters.splice(0)) w();
+  }
+
+  /** Resolves when the board has room for more client bytes. */
+  private inputRoom(): Promise<void> {
+    if (this.inQueued < INPUT_BACKLOG || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.inputWaiters.push(resolve));
+  }
+
+  /** The ROM takes a command only while its earlier answers are not stuck behind a slow client. */
+  private toRom(rom: EspRom, data: Uint8Array): number {
+    if ((this.link?.out.backlog ?? 0) >= ROM_BACKLOG) return 0;
+    rom.receive(data);
+    return data.length;
   }
 
   private pumping = false;
@@ -284,10 +356,13 @@ export class VirtualBoard {
     try {
       while (this.inQueue.length && !this.closed) {
         const head = this.inQueue[0];
-        const n = this.input.write(head);
+        const n = this.rom ? this.toRom(this.rom, head) : this.input.write(head);
         if (n === head.length) this.inQueue.shift();
-        else {
-          this.inQueue[0] = head.subarray(n);
+        else this.inQueue[0] = head.subarray(n);
+        this.takeInput(n);
+        // The ROM is woken by drainOutput; the worker's ring is polled.
+        if (n < head.length) {
+          if (this.rom) return;
           await new Promise((r) => setTimeout(r, 2));
         }
       }
@@ -311,7 +386,7 @@ export class VirtualBoard {
   // ---- the link -----------------------------------------------------------------------------------------
 
   /** The in-process serial link. One client at a time. */
-  attach(opts: AttachOptions = {}): Transport {
+  attach(opts: AttachOptions = {}): BoardLink {
     if (this.link) throw new BoardError('BOARD_BUSY', `board busy: virtual board '${this.name}' already has a client`);
     const link: Link = {
       listeners: new Set(),
@@ -319,6 +394,8 @@ export class VirtualBoard {
       out: new UartPacer((c) => link.listeners.forEach((l) => l(c)), opts.baud ?? 0, () => this.drainOutput()),
       in: new UartPacer((c) => this.receive(c), opts.baud ?? 0),
       lines: { dtr: false, rts: false },
+      linesDriven: false,
+      clientBaud: opts.baud ?? 115200,
     };
     this.link = link;
     this.linkBaud = opts.baud ?? 0;
@@ -342,11 +419,19 @@ export class VirtualBoard {
       path: `virtual:${this.name}`,
       hasControlLines: true,
       get baudRate() {
-        return board.linkBaud || 115200;
+        return board.linkBaud || link.clientBaud;
       },
       async write(data) {
         if (!open) throw new BoardError('LINK_LOST', `virtual board '${board.name}' link is closed`);
         await link.in.push(Uint8Array.from(data));
+        await board.inputRoom();
+      },
+      holdOutput(held) {
+        if (open) link.out.hold(held);
+      },
+      async purge(what) {
+        if (what === 'receive') link.out.discard();
+        else board.takeInput(board.inQueued);
       },
       onData(l) {
         link.listeners.add(l);
@@ -357,10 +442,12 @@ export class VirtualBoard {
         return () => link.closeListeners.delete(l);
       },
       async setSignals(lines: ControlLines) {
+        link.linesDriven = true;
         link.lines = { dtr: lines.dtr ?? link.lines.dtr, rts: lines.rts ?? link.lines.rts };
         await board.applySignals(link.lines.dtr, link.lines.rts);
       },
       async setBaudRate(baud) {
+        link.clientBaud = baud;
         if (board.linkBaud) {
           board.linkBaud = baud;
           link.out.setBaud(baud);
@@ -394,6 +481,7 @@ export class VirtualBoard {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.leavingReset);
     boards.delete(this.name);
     await this.stopWorker();
     this.link?.closeListeners.forEach((l) => l());

@@ -34,7 +34,7 @@ export class FileFlashStore implements FlashStore {
 
   /** Create an erased image of `size` bytes (refuses to overwrite an existing file). */
   static create(path: string, size: number): FileFlashStore {
-    closeSync(openSync(path, 'wx'));
+    closeSync(openSync(path, 'wx', 0o600)); // a board's flash is its owner's alone (see board-store.ts)
     return new FileFlashStore(path, size);
   }
 

@@ -1,5 +1,5 @@
 // Getting an ESP chip into a known loader session (reset into download mode, SYNC, identify, optional
-// stub, faster baud) and letting go of it afterwards.
+// stub, faster baud) and letting go of it afterwards, with esptool v5's --before/--after choices.
 import { BoardError } from '../protocol/errors.js';
 import type { Transport } from '../protocol/transport.js';
 import { CHIPS, flashSizeFromId, type ChipDef, type ChipKey } from '../protocol/esp/chips.js';
@@ -7,8 +7,8 @@ import { EspLoader } from '../protocol/esp/loader.js';
 import { USB_JTAG_SERIAL_RESET, classicReset, hardReset, playReset, unixTightReset } from '../protocol/esp/reset.js';
 import type { StubImage } from '../protocol/esp/stub.js';
 
-export type BeforeReset = 'default-reset' | 'usb-reset' | 'no-reset';
-export type AfterReset = 'hard-reset' | 'no-reset';
+export type BeforeReset = 'default-reset' | 'usb-reset' | 'no-reset' | 'no-reset-no-sync';
+export type AfterReset = 'hard-reset' | 'soft-reset' | 'no-reset' | 'no-reset-stub';
 
 export interface ConnectOptions {
   chip?: 'auto' | ChipKey;
@@ -31,6 +31,8 @@ export interface EspSession {
   chip: ChipDef;
   /** Connected through the USB-Serial/JTAG peripheral (--before usb-reset): its reset needs longer. */
   usbJtag: boolean;
+  /** A flasher stub from an earlier session answered the SYNC: it is used as it is, nothing is uploaded. */
+  stubWasRunning: boolean;
   /** Cached result of detectFlashSize(). */
   flashSize?: number;
 }
@@ -39,15 +41,17 @@ export async function connectEsp(transport: Transport, opts: ConnectOptions = {}
   const loader = new EspLoader(transport, { timeoutMs: opts.timeoutMs });
   const wanted = opts.chip && opts.chip !== 'auto' ? CHIPS[opts.chip] : undefined;
   try {
-    await syncLoader(loader, transport, opts);
+    // no-reset-no-sync: something in between (or an earlier command) already synced; assume the ROM, as esptool.
+    if (opts.before !== 'no-reset-no-sync') await syncLoader(loader, transport, opts);
+    const stubWasRunning = loader.isStub;
     const chip = await loader.detectChip();
     if (wanted && wanted !== chip) {
       throw new BoardError('USAGE', `This chip is ${chip.name}, not ${wanted.name}. Wrong --chip argument?`, { detected: chip.name });
     }
-    if (opts.stub) await loader.runStub(opts.stub);
+    if (opts.stub && !stubWasRunning) await loader.runStub(opts.stub);
     if (opts.baud && opts.baud !== transport.baudRate) await loader.changeBaud(opts.baud);
     await loader.spiAttach();
-    return { transport, loader, chip, usbJtag: opts.before === 'usb-reset' };
+    return { transport, loader, chip, usbJtag: opts.before === 'usb-reset', stubWasRunning };
   } catch (err) {
     loader.dispose();
     throw err;
@@ -91,18 +95,29 @@ export async function detectFlashSize(session: EspSession): Promise<number | und
 }
 
 /**
- * Leave the loader. hard-reset pulses EN where the link has control lines; links without them get
- * the protocol's own way out (FLASH_END "reboot" in the ROM, RUN_USER_CODE in the stub).
+ * Leave the loader, as esptool v5's --after does: hard-reset pulses EN where the link has control lines;
+ * soft-reset, and hard-reset over links without them (pty, TCP), use the protocol's own way out: the ROM's
+ * FLASH_END(1) runs the app, and a stub first reboots into the ROM. no-reset returns from a stub to the ROM
+ * (FLASH_BEGIN(0) + FLASH_END(0)); no-reset-stub leaves the stub running for the next command.
  */
 export async function disconnectEsp(session: EspSession, after: AfterReset = 'hard-reset'): Promise<void> {
   const { loader, transport } = session;
   try {
-    if (after === 'hard-reset') {
-      if (transport.hasControlLines) await playReset(transport, hardReset(session.usbJtag));
-      else if (loader.isStub) await loader.runUserCode();
-      else await loader.flashEnd(true);
-    }
+    if (after === 'hard-reset' && transport.hasControlLines) await playReset(transport, hardReset(session.usbJtag));
+    else if (after === 'hard-reset' || after === 'soft-reset') await runApp(loader);
+    else if (after === 'no-reset' && loader.isStub) await loader.rebootToRom();
   } finally {
     loader.dispose();
   }
+}
+
+async function runApp(loader: EspLoader): Promise<void> {
+  if (loader.isStub) {
+    await loader.rebootToRom();
+    // The ROM starts over after the reset: it must hear a SYNC (auto-baud) before it takes commands.
+    let synced = false;
+    for (let t = 0; t < 10 && !synced; t++) synced = await loader.sync();
+    if (!synced) throw new BoardError('NO_SYNC', 'the ROM loader did not answer after leaving the stub');
+  }
+  await loader.runApp();
 }

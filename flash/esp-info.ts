@@ -1,18 +1,28 @@
-// Identification commands: chip-id, flash-id, read-mac. Data in, data out.
-import { flashSizeFromId, formatMac } from '../protocol/esp/chips.js';
+// Identification commands: chip description, flash-id, read-mac. Data in, data out.
+import { block1Revision, ESP32_APB_CTL_DATE, esp32PackageName, esp32Revision, flashSizeFromId, formatMac, type ChipRevision } from '../protocol/esp/chips.js';
 import { detectFlashSize, type EspSession } from './esp-connect.js';
 
-export interface ChipIdResult {
+export interface ChipDescription {
   chip: string;
-  /** Chip id as in image headers / GET_SECURITY_INFO. */
-  chipId: number;
-  /** Whether the ROM answered GET_SECURITY_INFO (not on ESP32). */
-  securityInfo: boolean;
+  /** esptool's "Chip type" line: package and revision, e.g. "ESP32-D0WD-V3 (revision v3.0)". */
+  description: string;
+  revision: ChipRevision;
 }
 
-export async function chipId(session: EspSession): Promise<ChipIdResult> {
-  const info = await session.loader.securityInfo();
-  return { chip: session.chip.name, chipId: info?.chipId ?? session.chip.imageChipId, securityInfo: info !== undefined };
+/** Package and revision from eFuse, read as esptool reads them. */
+export async function describeChip(session: EspSession): Promise<ChipDescription> {
+  const { loader, chip } = session;
+  const efuse = (n: number) => loader.readReg(chip.revisionEfuse + 4 * n);
+  let name: string = chip.name;
+  let revision: ChipRevision;
+  if (chip.key === 'esp32') {
+    const word3 = await efuse(3);
+    revision = esp32Revision(word3, await efuse(5), await loader.readReg(ESP32_APB_CTL_DATE));
+    name = esp32PackageName(word3, revision.major);
+  } else {
+    revision = block1Revision(await efuse(3), await efuse(5));
+  }
+  return { chip: chip.name, description: `${name} (revision v${revision.major}.${revision.minor})`, revision };
 }
 
 export interface FlashIdResult {

@@ -13,6 +13,8 @@ export interface WriteRegion {
   data: Uint8Array;
   /** For messages (the file name). */
   name?: string;
+  /** The chip the file says it is for when its format carries that outside the data (a UF2 family). */
+  chip?: string;
 }
 
 export interface WriteProgress {
@@ -36,6 +38,8 @@ export interface WriteOptions {
   /** Write images built for another chip anyway. */
   force?: boolean;
   onProgress?: (p: WriteProgress) => void;
+  /** Aborting stops between two commands (never inside a frame) and rejects with INTERRUPTED. */
+  signal?: AbortSignal;
 }
 
 export interface RegionResult {
@@ -58,7 +62,7 @@ export async function writeFlash(session: EspSession, regions: readonly WriteReg
   checkLayout(sorted, flashSize);
   if (!opts.force) {
     for (const r of sorted) {
-      const imageChip = chipOfImage(r.data);
+      const imageChip = r.chip ?? chipOfImage(r.data);
       if (imageChip && imageChip !== chip.name) {
         throw new BoardError('BAD_IMAGE', `${r.name ?? `0x${r.address.toString(16)}`}: This image is for ${imageChip}, not ${chip.name}. Use --force to flash anyway.`);
       }
@@ -87,7 +91,10 @@ export async function writeFlash(session: EspSession, regions: readonly WriteReg
       opts.onProgress?.({ region: index, address: region.address, done: data.length, total: data.length });
       continue;
     }
-    const report = (done: number) => opts.onProgress?.({ region: index, address: region.address, done, total: data.length });
+    const report = (done: number) => {
+      if (opts.signal?.aborted) throw new BoardError('INTERRUPTED', 'interrupted by Ctrl-C', { address: region.address, done });
+      opts.onProgress?.({ region: index, address: region.address, done, total: data.length });
+    };
     if (opts.compress ?? true) result.compressedSize = await writeCompressed(session, region.address, data, report);
     else await writeUncompressed(session, region.address, data, report);
     const actual = await loader.flashMd5(region.address, data.length);

@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   BAD_IMAGE: { exit: 10, summary: 'the image file is malformed or for another chip' },
   FS_CORRUPT: { exit: 11, summary: 'the filesystem image is corrupted' },
   INTERRUPTED: { exit: 130, summary: 'stopped by Ctrl-C' },
+  BAD_CONFIG: { exit: 78, summary: 'a configuration file (board.json) is invalid' },
   INTERNAL: { exit: 70, summary: 'a bug in boardctl' },
 } as const;
 

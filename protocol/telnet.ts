@@ -15,10 +15,21 @@ export const OPT_SGA = 3;
 export const OPT_COM_PORT = 44;
 
 /** RFC 2217 client-to-server command codes; the server answers with code + SERVER_OFFSET. */
-export const COM = { SET_BAUDRATE: 1, SET_DATASIZE: 2, SET_PARITY: 3, SET_STOPSIZE: 4, SET_CONTROL: 5 } as const;
+export const COM = {
+  SET_BAUDRATE: 1, SET_DATASIZE: 2, SET_PARITY: 3, SET_STOPSIZE: 4, SET_CONTROL: 5, NOTIFY_LINESTATE: 6,
+  NOTIFY_MODEMSTATE: 7, FLOWCONTROL_SUSPEND: 8, FLOWCONTROL_RESUME: 9, SET_LINESTATE_MASK: 10,
+  SET_MODEMSTATE_MASK: 11, PURGE_DATA: 12,
+} as const;
 export const SERVER_OFFSET = 100;
 /** SET-CONTROL values. */
-export const CONTROL = { NO_FLOW_CONTROL: 1, DTR_ON: 8, DTR_OFF: 9, RTS_ON: 11, RTS_OFF: 12 } as const;
+export const CONTROL = {
+  REQ_FLOW_SETTING: 0, NO_FLOW_CONTROL: 1, SW_FLOW_CONTROL: 2, HW_FLOW_CONTROL: 3, REQ_BREAK: 4, BREAK_ON: 5,
+  BREAK_OFF: 6, REQ_DTR: 7, DTR_ON: 8, DTR_OFF: 9, REQ_RTS: 10, RTS_ON: 11, RTS_OFF: 12,
+} as const;
+/** PURGE-DATA values: the access server's buffer of data from the device, to it, or both. */
+export const PURGE = { RECEIVE: 1, TRANSMIT: 2, BOTH: 3 } as const;
+/** NOTIFY-MODEMSTATE bits (the low four are "changed since last report" flags). */
+export const MODEM = { CTS: 0x10, DSR: 0x20, RI: 0x40, CD: 0x80 } as const;
 
 export type TelnetEvent =
   | { type: 'data'; data: Uint8Array }

@@ -1,68 +1,20 @@
-import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MemoryFlashStore, type FlashStore } from '../emulator/flash-store.js';
-import { PROFILES, type ProfileName } from '../emulator/profiles.js';
-import type { EspRom } from '../emulator/rom/esp-rom.js';
+import { MemoryFlashStore } from '../emulator/flash-store.js';
 import { SYNC_FRAME } from '../emulator/rom/sync-detector.js';
 import { Op } from '../protocol/esp/commands.js';
 import { decodeEspImageHeader, encodeEspImage } from '../protocol/esp/image.js';
 import { u32le } from '../protocol/esp/packet.js';
 import { slipEncode } from '../protocol/esp/slip.js';
-import { parseStubJson } from '../protocol/esp/stub.js';
 import { connectEsp, disconnectEsp, type ConnectOptions, type EspSession } from '../flash/esp-connect.js';
-import { chipId, flashId, readMac } from '../flash/esp-info.js';
+import { describeChip, flashId, readMac } from '../flash/esp-info.js';
 import { readFlash, verifyFlash } from '../flash/read-flash.js';
 import { eraseAll, eraseRegion, writeFlash } from '../flash/write-flash.js';
-import { attachRom, createDuplexPair, type DuplexEnd } from './helpers/esp-duplex.js';
+import { MiB, STUB, closeRigs, md5, rawLine, rig, testData, type Rig } from './helpers/esp-rig.js';
 
-const MiB = 1024 * 1024;
-const MAC = Uint8Array.from([0x24, 0x0a, 0xc4, 0x12, 0x34, 0x56]);
-const md5 = (d: Uint8Array) => createHash('md5').update(d).digest('hex');
-
-/** Deterministic, partly compressible data (so deflate has work but does not collapse it). */
-function testData(size: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed;
-  for (let i = 0; i < size; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out[i] = i % 3 === 0 ? (x >>> 24) & 0xff : i & 0x3f;
-  }
-  out[0] = 0x42; // not an image header
-  return out;
-}
-
-const STUB = parseStubJson(JSON.stringify({
-  entry: 0x4009_0000,
-  text: Buffer.from(testData(9000)).toString('base64'), text_start: 0x4009_0000,
-  data: Buffer.from('stub data').toString('base64'), data_start: 0x3ffe_0000,
-}));
-
-const open: DuplexEnd[] = [];
-afterEach(async () => {
-  for (const t of open.splice(0)) await t.close();
-});
-
-interface Rig {
-  host: DuplexEnd;
-  device: DuplexEnd;
-  flash: FlashStore & { data: Uint8Array };
-  rom: EspRom;
-  /** Bytes the host has sent so far. */
-  sent(): number;
-}
-
-function rig(profile: ProfileName = 'esp32', opts: { flash?: FlashStore & { data: Uint8Array }; controlLines?: boolean; baud?: number } = {}): Rig {
-  const { host, device } = createDuplexPair({ hasControlLines: opts.controlLines, baud: opts.baud });
-  open.push(host);
-  const flash = opts.flash ?? new MemoryFlashStore(PROFILES[profile].defaultFlashSize);
-  const rom = attachRom(device, { flash, profile: PROFILES[profile], mac: MAC });
-  let sent = 0;
-  device.onData((d) => void (sent += d.length));
-  return { host, device, flash, rom, sent: () => sent };
-}
+afterEach(closeRigs);
 
 async function connect(r: Rig, opts: ConnectOptions = {}): Promise<EspSession> {
   return connectEsp(r.host, opts);
@@ -73,16 +25,18 @@ describe('identification', () => {
     const r = rig('esp32');
     const s = await connect(r);
     expect(s.chip.name).toBe('ESP32');
-    expect(await chipId(s)).toEqual({ chip: 'ESP32', chipId: 0, securityInfo: false });
+    // eFuse and APB_CTL_DATE as an ESP32-D0WD-V3 has them: esptool and we print revision v3.0.
+    expect(await describeChip(s)).toEqual({ chip: 'ESP32', description: 'ESP32-D0WD-V3 (revision v3.0)', revision: { major: 3, minor: 0 } });
     expect(await readMac(s)).toBe('24:0a:c4:12:34:56');
     expect(await flashId(s)).toEqual({ manufacturer: 0xc8, device: 0x4016, size: 4 * MiB });
     await disconnectEsp(s, 'no-reset');
   });
 
-  it.each([['esp32c3', 'ESP32-C3', 5, 0x4016], ['esp32s3', 'ESP32-S3', 9, 0x4017]] as const)('%s: chip id from GET_SECURITY_INFO', async (profile, name, id, device) => {
+  it.each([['esp32c3', 'ESP32-C3', 'v0.4', 0x4016], ['esp32s3', 'ESP32-S3', 'v0.2', 0x4017]] as const)('%s: chip from GET_SECURITY_INFO, revision from eFuse BLOCK1', async (profile, name, rev, device) => {
     const r = rig(profile);
     const s = await connect(r, { chip: profile });
-    expect(await chipId(s)).toEqual({ chip: name, chipId: id, securityInfo: true });
+    expect(s.chip.name).toBe(name);
+    expect((await describeChip(s)).description).toBe(`${name} (revision ${rev})`);
     expect(await readMac(s)).toBe('24:0a:c4:12:34:56');
     expect((await flashId(s)).device).toBe(device);
   });
@@ -282,15 +236,15 @@ describe('flasher stub', () => {
     expect(r.flash.data.every((b) => b === 0xff)).toBe(true);
   });
 
-  it('leaves the loader: RUN_USER_CODE from the stub, FLASH_END from the ROM', async () => {
+  it('leaves without reset lines as esptool would: FLASH_END(1) runs the app; the stub reboots to the ROM first', async () => {
     for (const stub of [STUB, undefined]) {
       const r = rig('esp32c3');
       const exits: string[] = [];
       r.rom.onExit((why) => exits.push(why));
       const s = await connect(r, { stub });
       await disconnectEsp(s, 'hard-reset');
-      await new Promise((res) => setTimeout(res, 20));
-      expect(exits).toEqual([stub ? 'run-user-code' : 'flash-end']);
+      await r.rom.idle();
+      expect(exits).toEqual(stub ? ['reboot', 'run-app'] : ['run-app']);
     }
   });
 });
@@ -313,16 +267,14 @@ describe('link handling', () => {
   });
 
   it('a silent peer: "No serial data received."', async () => {
-    const { host } = createDuplexPair();
-    open.push(host);
+    const { host } = rawLine();
     await expect(connectEsp(host, { chip: 'esp32', attempts: 2, syncTries: 2 })).rejects.toMatchObject({
       code: 'NO_SYNC', message: 'Failed to connect to ESP32: No serial data received.',
     });
   });
 
   it('a board running its app: "Wrong boot mode detected"', async () => {
-    const { host, device } = createDuplexPair();
-    open.push(host);
+    const { host, device } = rawLine();
     device.onData(() => void device.write(Buffer.from('ets Jun  8 2016 00:22:57\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n')));
     await expect(connectEsp(host, { attempts: 1, syncTries: 2 })).rejects.toMatchObject({
       code: 'BOOTLOADER', message: 'Failed to connect to Espressif device: Wrong boot mode detected (0x13)! The chip needs to be in download mode.',
@@ -330,8 +282,7 @@ describe('link handling', () => {
   });
 
   it('a peer answering with malformed frames', async () => {
-    const { host, device } = createDuplexPair();
-    open.push(host);
+    const { host, device } = rawLine();
     device.onData(() => void device.write(slipEncode(Uint8Array.from([0x02, 0x08, 0, 0, 0, 0, 0, 0]))));
     await expect(connectEsp(host, { attempts: 1, syncTries: 2 })).rejects.toMatchObject({ code: 'NO_SYNC', message: /Invalid head of packet \(0x02\)/ });
   });
@@ -346,7 +297,7 @@ describe('link handling', () => {
   it('the ROM answers a SYNC eight times and survives noise before it', async () => {
     const r = rig('esp32');
     const replies: Uint8Array[] = [];
-    r.rom.onSend((d) => replies.push(d));
+    r.rom.onSend((d) => void replies.push(d));
     r.rom.receive(Buffer.from('garbage\xc0\xc0', 'latin1'));
     r.rom.receive(SYNC_FRAME);
     await r.rom.idle();
@@ -388,7 +339,7 @@ describe('flash CLI commands', () => {
       expect(await run(['flash', 'verify-flash', '0x10000', join(dir, 'app.bin')], rVerify)).toMatch(/verify OK/);
 
       const json = await run(['--json', 'flash', 'chip-id'], rig('esp32s3'));
-      expect(JSON.parse(json)).toEqual({ command: 'flash chip-id', ok: true, chip: 'ESP32-S3', chipId: 9, securityInfo: true });
+      expect(JSON.parse(json)).toEqual({ command: 'flash chip-id', ok: true, chip: 'ESP32-S3', description: 'ESP32-S3 (revision v0.2)', chipId: null, mac: '24:0a:c4:12:34:56' });
       await expect(run(['flash', 'write-flash', '0x10000'], rig('esp32'))).rejects.toMatchObject({ code: 'USAGE' });
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -28,7 +28,8 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-type Expect = { done?: number | 'absent'; pending?: { write: number } | 'remove'; moving?: boolean };
+type State = number | 'absent' | 'empty';
+type Expect = { done?: State; pending?: { write: number } | 'remove'; moving?: boolean };
 
 /** What each file may hold, from the writer's log: the last completed state, plus the interrupted operation. */
 function expectations(log: string): Map<number, Expect> {
@@ -43,6 +44,8 @@ function expectations(log: string): Map<number, Expect> {
     if (op === 'X') { e.done = 'absent'; e.pending = undefined; }
     if (op === 'M') e.moving = true;
     if (op === 'N') e.moving = false;
+    // What the test found after a cut: an interrupted operation is settled one way or the other.
+    if (op === 'S') { e.done = vs === 'absent' || vs === 'empty' ? vs : Number(vs); e.pending = undefined; e.moving = false; }
     m.set(k, e);
   }
   return m;
@@ -50,10 +53,12 @@ function expectations(log: string): Map<number, Expect> {
 
 function runUntilKilled(image: string, log: string, seed: number, first: number, ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, image, log, String(seed), String(first)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [script, image, log, String(seed), String(first)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    // The power cut falls `ms` after the writer has its filesystem mounted, however slow the machine is to start it.
+    let timer: NodeJS.Timeout | undefined;
+    child.stdout.once('data', () => { timer = setTimeout(() => child.kill('SIGKILL'), ms); });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       if (signal === 'SIGKILL') resolve();
@@ -74,6 +79,7 @@ test(`every completed write survives ${KILLS} kill -9s; the interrupted one is o
     // Structure first (on a copy): no cross-linked blocks, no orphaned pairs once mount has repaired.
     expect(checkImage(readFileSync(image), 4096).problems, `after kill ${round}`).toEqual([]);
     const flash = new FileFlashStore(image);
+    const settled: string[] = [];
     try {
       const fs = LittleFs.mount(new BlockDevice(flash, 0, flash.size));
       for (const [k, e] of expectations(readFileSync(log, 'utf8'))) {
@@ -86,7 +92,7 @@ test(`every completed write survives ${KILLS} kill -9s; the interrupted one is o
         if (e.moving) expect(data === undefined || moved === undefined, `file ${k} in two places`).toBe(true);
         else expect(moved, `file ${k} left at its temporary name`).toBeUndefined();
         data ??= moved;
-        const allowed: Array<number | 'absent' | 'empty'> = [e.done ?? 'absent'];
+        const allowed: State[] = [e.done ?? 'absent'];
         if (e.pending === 'remove') allowed.push('absent');
         else if (e.pending) {
           allowed.push(e.pending.write);
@@ -97,10 +103,12 @@ test(`every completed write survives ${KILLS} kill -9s; the interrupted one is o
         const got = data === undefined ? 'absent' : data.length === 0 ? 'empty' : lfsWriterVersion(data);
         expect(allowed, `file ${k} after kill ${round}`).toContain(got);
         if (typeof got === 'number') expect(Buffer.compare(data!, lfsWriterContent(k, got)), `file ${k} content`).toBe(0);
+        settled.push(`S ${k} ${got}`);
       }
     } finally {
       flash.close();
     }
+    appendFileSync(log, settled.map((l) => l + '\n').join(''));
   }
   const completed = readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('D ')).length;
   expect(completed).toBeGreaterThan(KILLS);

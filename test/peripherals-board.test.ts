@@ -75,7 +75,7 @@ describe('machine on the virtual board', () => {
 
   it('resets on an unfed WDT and reports WDT_RESET; a fed one keeps running', async () => {
     const [fed] = await con.rawExec(
-      'from machine import WDT\nimport time\nw = WDT(timeout=200)\nfor i in range(10):\n    time.sleep_ms(50)\n    w.feed()\nprint("fed ok")',
+      'from machine import WDT\nimport time\nw = WDT(timeout=1000)\nfor i in range(10):\n    time.sleep_ms(50)\n    w.feed()\nprint("fed ok")',
     );
     expect(fed).toBe('fed ok\r\n');
     await con.send('import time\nwhile True: time.sleep_ms(10)\x04');

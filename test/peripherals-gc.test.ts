@@ -1,13 +1,13 @@
 // Timer callbacks run nested inside the VM's clock hook; the heap must survive collections on both sides.
+// On the real board: worker, link, hw plugin.
 
 import { expect, it } from 'vitest';
-import { PROFILES } from '../emulator/profiles.js';
-import { openStandaloneBoard } from '../emulator/peripherals/standalone-vm.js';
+import { TestBoard } from './helpers/test-board.js';
 
 it('keeps the heap consistent while timer callbacks allocate during a busy main loop', async () => {
-  const b = await openStandaloneBoard(PROFILES.esp32);
+  const b = await TestBoard.open();
   try {
-    expect(b.run(`
+    expect(await b.run(`
 from machine import Timer
 import time, gc
 made = []
@@ -25,6 +25,6 @@ for i in range(300):
 print(len(made) > 10, all(len(m) == 20 and m[19] == '191919' for m in made), len(acc))
 `)).toBe('True True 97\n');
   } finally {
-    b.close();
+    await b.close();
   }
 });

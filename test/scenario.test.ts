@@ -5,52 +5,47 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PROFILES } from '../emulator/profiles.js';
-import { openStandaloneBoard, type StandaloneBoard } from '../emulator/peripherals/standalone-vm.js';
 import { parseDuration, parseScenario, runScenario, ScenarioError } from '../emulator/peripherals/scenario.js';
 import { parseSetArgs, registerSimHwCommands, type SimHwDeps } from '../cli/commands/sim-hw.js';
 import type { ControlRequest } from '../emulator/vm/host-api.js';
 import { BoardError } from '../protocol/errors.js';
-import type { Transport } from '../protocol/transport.js';
+import { TestBoard } from './helpers/test-board.js';
 
 const fixture = (name: string) => join(import.meta.dirname, 'fixtures', 'scenarios', name);
 
-let board: StandaloneBoard | undefined;
+let board: TestBoard | undefined;
 let dir: string | undefined;
 afterEach(async () => {
-  board?.close();
+  await board?.close();
   board = undefined;
   if (dir) await rm(dir, { recursive: true, force: true });
   dir = undefined;
 });
 
-const control = (b: StandaloneBoard) => async (req: ControlRequest) => b.plugin.control!(req.op, req.args);
+const control = (b: TestBoard) => (req: ControlRequest) => b.board.controlRequest(req);
 
 describe('scenario runner', () => {
   it('passes the button/LED/sensor scenario on a virtual esp32', async () => {
-    board = await openStandaloneBoard(PROFILES.esp32);
-    const link = board.openRepl();
+    board = await TestBoard.open();
+    const link = board.transport;
     const result = await runScenario(parseScenario(await readFile(fixture('button-led.yaml'), 'utf8')), { transport: link, control: control(board) });
-    await link.close();
     expect(result.failure).toBeUndefined();
     expect(result).toMatchObject({ ok: true, passed: 17 });
     expect(result.serial).toContain('T=31.50');
   });
 
   it('stops at the first failing step and says which', async () => {
-    board = await openStandaloneBoard(PROFILES.esp32);
-    const link = board.openRepl();
+    board = await TestBoard.open();
+    const link = board.transport;
     const result = await runScenario(parseScenario(await readFile(fixture('wrong-led.yaml'), 'utf8')), { transport: link, control: control(board) });
-    await link.close();
     expect(result).toMatchObject({ ok: false, passed: 2, failure: { step: 3, kind: 'expect-pin', message: 'expected pin 2 to be 1, it is 0' } });
   });
 
   it('times out a wait-serial that never matches', async () => {
-    board = await openStandaloneBoard(PROFILES.esp32);
-    const link = board.openRepl();
+    board = await TestBoard.open();
+    const link = board.transport;
     const scenario = parseScenario('steps:\n  - write-serial: "print(1)\\r"\n  - wait-serial: { text: "nope", timeout: 50ms }\n');
     const result = await runScenario(scenario, { transport: link, control: control(board) });
-    await link.close();
     expect(result.failure).toEqual({ step: 2, kind: 'wait-serial', message: 'timed out after 50 ms waiting for "nope"' });
   });
 
@@ -64,16 +59,15 @@ describe('scenario runner', () => {
 });
 
 describe('sim CLI commands', () => {
-  async function cli(b: StandaloneBoard, argv: string[]): Promise<void> {
+  async function cli(b: TestBoard, argv: string[]): Promise<void> {
     const deps: SimHwDeps = {
       control: async (name, req) => {
         expect(name).toBe('demo');
-        return b.plugin.control!(req.op, req.args);
+        return b.board.controlRequest(req);
       },
       openVirtual: async (name) => {
         expect(name).toBe('demo');
-        const link = b.openRepl();
-        return { transport: link as unknown as Transport, control: control(b), close: () => link.close() };
+        return { transport: b.transport, control: control(b), close: async () => {} };
       },
     };
     const program = new Command().exitOverride();
@@ -91,10 +85,10 @@ describe('sim CLI commands', () => {
   });
 
   it('sets a pin and a temperature, then writes the trace as VCD', async () => {
-    board = await openStandaloneBoard(PROFILES.esp32);
+    board = await TestBoard.open();
     await cli(board, ['set', 'demo', 'pin', '0', 'low']);
     await cli(board, ['set', 'demo', 'temp', '31.5']);
-    expect(board.run('import machine\nd = machine.I2C(0).readfrom(0x48, 2)\nprint(machine.Pin(0).value(), ((d[0] << 8 | d[1]) >> 4) * 0.0625)')).toBe('0 31.5\n');
+    expect(await board.run('import machine\nd = machine.I2C(0).readfrom(0x48, 2)\nprint(machine.Pin(0).value(), ((d[0] << 8 | d[1]) >> 4) * 0.0625)')).toBe('0 31.5\n');
     dir = await mkdtemp(join(tmpdir(), 'boardctl-sim-'));
     const vcdFile = join(dir, 'run.vcd');
     await cli(board, ['trace', 'demo', '-o', vcdFile]);
@@ -103,7 +97,7 @@ describe('sim CLI commands', () => {
   });
 
   it('exits 1 with the failing step for a failing scenario', async () => {
-    board = await openStandaloneBoard(PROFILES.esp32);
+    board = await TestBoard.open();
     const err = await cli(board, ['scenario', fixture('wrong-led.yaml')]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BoardError);
     expect((err as BoardError).exitCode).toBe(1);

@@ -1,36 +1,23 @@
 // `boardctl sim serve` as other tools meet it: a pty path on the first line, a symlink, serving across clients,
 // TCP with one client at a time, and our own CLI driving the served board.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readlinkSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { SerialPort } from 'serialport';
 import { BoardConsole } from './helpers/board-console.js';
+import { cliPath as cli, startCli, stopAllCli, stopCli as stop } from './helpers/serve-cli.js';
 
-const root = new URL('..', import.meta.url).pathname;
-const cli = join(root, 'dist/cli/main.js');
 const home = mkdtempSync(join(tmpdir(), 'boardctl-serve-'));
 const env = { ...process.env, BOARDCTL_HOME: home };
 const run = promisify(execFile);
 
-function serve(args: string[]): Promise<{ child: ChildProcess; first: string }> {
-  const child = spawn(process.execPath, [cli, 'sim', 'serve', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (first) => resolve({ child, first }));
-    child.once('exit', (code) => reject(new Error(`sim serve exited ${code}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.kill('SIGTERM');
-  return exited;
+async function serve(args: string[]): Promise<{ child: ChildProcess; first: string }> {
+  const { child, lines } = await startCli(['sim', 'serve', ...args], env);
+  return { child, first: lines[0]! };
 }
 
 async function openPty(path: string): Promise<BoardConsole> {
@@ -43,7 +30,10 @@ async function openPty(path: string): Promise<BoardConsole> {
   });
 }
 
-afterAll(() => rmSync(home, { recursive: true, force: true }));
+afterAll(async () => {
+  await stopAllCli();
+  rmSync(home, { recursive: true, force: true });
+});
 
 describe('sim serve on a pseudo-terminal', () => {
   let child: ChildProcess;

@@ -1,15 +1,15 @@
 // The TUI as users run it: `node dist/cli/main.js` with no arguments in a real pseudo-terminal, on the
 // default virtual board.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import pty from '@lydell/node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, MAIN } from './helpers/built-cli.js';
 
-const ROOT = join(import.meta.dirname, '..');
-const MAIN = join(ROOT, 'dist/cli/main.js');
-const F = { boards: '\x1bOP', repl: '\x1bOQ', files: '\x1bOR', flash: '\x1bOS', board: '\x1b[15~' };
+const F = { help: '\x1bOP', boards: '\x1bOQ', repl: '\x1bOR', files: '\x1bOS', flash: '\x1b[15~', board: '\x1b[17~', quit: '\x1b[21~' };
 const QUIT = '\x1d' + 'q';
 
 // eslint-disable-next-line no-control-regex
@@ -25,11 +25,18 @@ function interactiveEnv(extra: Record<string, string>): Record<string, string> {
   return env;
 }
 
-beforeAll(() => {
+const run = promisify(execFile);
+
+beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'boardctl-tui-'));
-  spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'ignore' });
-  if (!existsSync(MAIN)) throw new Error(`build produced no ${MAIN}`);
-}, 120_000);
+  await ensureBuilt();
+}, 180_000);
+
+/** The CLI as a separate process on the same data home (to set up and check the board around a TUI session). */
+async function cli(home: string, ...args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, [MAIN, ...args], { env: { ...process.env, BOARDCTL_HOME: home, BOARDCTL_PORT: '' } });
+  return stdout;
+}
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -105,13 +112,13 @@ class Screen {
 }
 
 /** The TUI in a pty, with helpers that wait for text to appear on the screen after a given point. */
-function openTui(name: string, size = { cols: 100, rows: 30 }) {
+function openTui(name: string, size = { cols: 100, rows: 30 }, args: string[] = []) {
   const home = join(tmp, name, 'home');
   const project = join(tmp, name, 'project');
   mkdirSync(home, { recursive: true });
   mkdirSync(project, { recursive: true });
   writeFileSync(join(project, 'hello.py'), 'print("hello from the TUI")\n');
-  const proc = pty.spawn(process.execPath, [MAIN], {
+  const proc = pty.spawn(process.execPath, [MAIN, ...args], {
     name: 'xterm-256color',
     ...size,
     cwd: project,
@@ -127,6 +134,7 @@ function openTui(name: string, size = { cols: 100, rows: 30 }) {
   let mark = 0;
   return {
     proc,
+    home,
     exited,
     screen,
     /** Wait until the screen as drawn shows `pattern` (rows joined by newlines). */
@@ -182,11 +190,8 @@ describe('boardctl TUI in a terminal', () => {
       tui.write(F.files);
       await tui.waitFor(/local .*project/);
       await tui.waitFor(/│boot\.py 139 +│/); // the board's tree has been read
-      await new Promise((r) => setTimeout(r, 300));
       tui.mark();
-      tui.write('\x1b[B');
-      await new Promise((r) => setTimeout(r, 200));
-      tui.write('u');
+      tui.write('\x1b[Bu');
       await tui.waitFor(/uploaded \/hello\.py/); // the status message, on its own row above the status line when long
       await tui.waitFor(/│hello\.py 28 +│/); // the board's side of the files pane, with its size
 
@@ -259,7 +264,7 @@ describe('boardctl TUI in a terminal', () => {
     /** Nothing drawn past the right edge or scrolled off so far, and the frame where it belongs. */
     const fits = (rows: string[]) => {
       expect({ overflows: tui.screen.overflows, scrolls: tui.screen.scrolls }, rows.join('\n')).toEqual({ overflows: 0, scrolls: 0 });
-      expect(rows[0]).toMatch(/^ F1 Boards {2}F2 REPL {2}F3 Files {2}F4 Flash {2}F5 Virtual board/);
+      expect(rows[0]).toMatch(/^ F1 Help {2}F2 Boards {2}F3 REPL {2}F4 Files {2}F5 Flash {2}F6 Virtual board {2}F10 quit$/);
       expect(rows[22]).toMatch(/^ (friendly|raw|bootloader|disconnected) /);
       expect(rows[23]).toBe('');
     };
@@ -270,7 +275,10 @@ describe('boardctl TUI in a terminal', () => {
         [F.boards, /● virtual:default[\s\S]*Enter connect/],
         [F.files, /board :\/ \(.*free[\s\S]*boot\.py[\s\S]*hello\.py[\s\S]*u upload/],
         [F.flash, /image: +none[\s\S]*w write/],
-        [F.board, /LEDs[\s\S]*led \(pin 2\)[\s\S]*1-9 press/],
+        // LED and button state in full beside nothing that could cut them, the display below.
+        [F.board, /^LEDs {5}○ led \(pin 2\) off$[\s\S]*^Buttons {2}\[1\] boot \(pin 0\) released$[\s\S]*oled 128x64[\s\S]*1-9 press/m],
+        [F.help, /boardctl keys[\s\S]*F10 or Ctrl-\] q +quit[\s\S]*y goes on/],
+        [F.help, /^LEDs/m], // F1 again closes the help
         [F.repl, /^>>>$/m],
       ];
       for (const [key, shown] of views) {
@@ -283,6 +291,54 @@ describe('boardctl TUI in a terminal', () => {
       fits(await tui.waitForScreen(new RegExp(`^${'x'.repeat(80)}\n${'x'.repeat(20)}\n>>>$`, 'm')));
       tui.write('print(6 * 7)\r');
       fits(await tui.waitForScreen(/^42\n>>>$/m));
+    } finally {
+      tui.kill();
+    }
+  }, 60_000);
+
+  it('acts on the entry the cursor is on when a key arrives, however fast keys come: Down x y, a pasted rename, q quits', async () => {
+    // The board's files, set up by the CLI (a separate process on the same data home) before the TUI starts.
+    const home = join(tmp, 'race', 'home');
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(tmp, 'race', 'a.txt'), 'A');
+    writeFileSync(join(tmp, 'race', 'b.txt'), 'B');
+    await cli(home, '-p', 'virtual', 'cp', join(tmp, 'race', 'a.txt'), join(tmp, 'race', 'b.txt'), ':');
+    const tui = openTui('race');
+    try {
+      await tui.waitForScreen(/friendly +virtual:default 115200 │ Generic ESP32/);
+      tui.write(`${F.files}\x1b[C`); // Files, board side
+      await tui.waitForScreen(/│a\.txt 1 +│[\s\S]*│b\.txt 1 +│[\s\S]*│boot\.py 139/);
+      // In one write, faster than any frame: the old TUI deleted a.txt, the entry Down had left, without asking.
+      tui.write('\x1b[Bx');
+      await tui.waitForScreen(/delete \/b\.txt on the board\? \(y\/N\)/);
+      tui.write('y');
+      await tui.waitForScreen(/deleted \/b\.txt/);
+      await tui.waitForScreen(/│a\.txt 1 +│[^\n]*\n│boot\.py 139/);
+      // A rename typed as a paste, Enter included (the old prompt took neither the paste nor the last key).
+      tui.write('\x1b[Ar\x15abc.txt\r');
+      await tui.waitForScreen(/renamed \/a\.txt to \/abc\.txt/);
+      await tui.waitForScreen(/│abc\.txt 1 +│/);
+      tui.write('q'); // quits outside the REPL, as the tab bar says
+      expect(await tui.exited).toBe(0);
+    } finally {
+      tui.kill();
+    }
+    expect(await cli(home, '-p', 'virtual', 'ls', ':')).toMatch(/^ +1 abc\.txt\n +139 boot\.py\n$/);
+  }, 120_000);
+
+  it('boardctl -p PORT tui opens the TUI on that port; on an rp2 board Flash says the ESP ROM does not apply; F10 quits', async () => {
+    const home = join(tmp, 'pico', 'home');
+    mkdirSync(home, { recursive: true });
+    await cli(home, 'sim', 'create', 'pico', '--profile', 'rp2-pico');
+    const tui = openTui('pico', { cols: 100, rows: 30 }, ['-p', 'virtual:pico', 'tui']);
+    try {
+      await tui.waitForScreen(/friendly +virtual:pico 115200 │ Raspberry Pi Pico with RP2040/);
+      tui.write(`${F.flash}d`);
+      // At once (no 10 s of reset-and-sync attempts): the next frames already say so.
+      await tui.waitForScreen(/Raspberry Pi Pico with RP2040 runs MicroPython's rp2 port: it has no ESP ROM bootloader/, 5_000);
+      expect(tui.raw).not.toMatch(/bootloader +virtual:pico/);
+      tui.write(F.quit);
+      expect(await tui.exited).toBe(0);
     } finally {
       tui.kill();
     }

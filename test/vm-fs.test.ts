@@ -1,69 +1,65 @@
-import { loadMicroPython } from '@micropython/micropython-webassembly-pyscript';
-import { describe, expect, test } from 'vitest';
-import { MemoryFlashStore } from '../emulator/flash-store.js';
+// The board's root filesystem: littlefs on its flash image, mounted by the board-side _boot.py through the `_bfs`
+// bridge (emulator/storage/vm-fs.ts), on the real board (worker, link, resets).
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, test } from 'vitest';
+import { FileFlashStore } from '../emulator/flash-store.js';
 import { BlockDevice } from '../emulator/littlefs/block-device.js';
 import { LittleFs } from '../emulator/littlefs/lfs.js';
-import { DEFAULT_BOOT_PY, createVmFsPlugin } from '../emulator/storage/vm-fs.js';
+import { getProfile, type ProfileName } from '../emulator/profiles.js';
+import { DEFAULT_BOOT_PY } from '../emulator/storage/vm-fs.js';
+import { TestBoard, type TestBoardOptions } from './helpers/test-board.js';
 
-const FS_OFFSET = 0x200000;
-const FS_SIZE = 0x200000;
+let board: TestBoard | undefined;
+afterEach(async () => {
+  await board?.close();
+  board = undefined;
+});
 
-interface Vm {
-  /** Run code; returns stdout, with an uncaught exception's last line appended as `EXC …`. */
-  py(code: string): string;
-  boot: string[];
+async function open(opts: TestBoardOptions = {}): Promise<TestBoard> {
+  board = await TestBoard.open(opts);
+  return board;
 }
 
-/** Load the real VM the way the board worker does: register `_bfs`, run the boot source. */
-async function bootVm(
-  flash: MemoryFlashStore,
-  onLine?: (line: string, mp: { _module: Record<string, () => void> }) => void,
-  port?: 'esp32' | 'rp2',
-): Promise<Vm> {
-  const out: string[] = [];
-  const mp = await loadMicroPython({
-    stdout: (l: string) => {
-      out.push(l);
-      onLine?.(l, mp as never);
-    },
-  });
-  const plugin = createVmFsPlugin({ flash, offset: FS_OFFSET, size: FS_SIZE, port });
-  for (const [name, mod] of Object.entries(plugin.jsModules ?? {})) mp.registerJsModule(name, mod);
-  const run = (code: string): string => {
-    out.length = 0;
-    try {
-      mp.runPython(code);
-    } catch (e) {
-      out.push(`EXC ${(e as Error).message.trim().split('\n').pop()}`);
-    }
-    return out.join('\n');
-  };
-  const boot = run(plugin.bootSource!).split('\n').filter(Boolean);
-  return { py: run, boot };
+function fsRegion(b: TestBoard): { offset: number; size: number } {
+  return getProfile(b.stored.config.profile as ProfileName).fsRegion(b.stored.config.flashSize);
 }
 
-const newFlash = () => new MemoryFlashStore(4 << 20);
+function withFlash<T>(b: TestBoard, fn: (flash: FileFlashStore) => T): T {
+  const flash = new FileFlashStore(b.stored.flashPath);
+  try {
+    return fn(flash);
+  } finally {
+    flash.close();
+  }
+}
 
 describe('VM root filesystem on littlefs', () => {
   test('first boot formats the blank region and writes boot.py; later boots keep files', async () => {
-    const flash = newFlash();
-    const vm = await bootVm(flash);
-    expect(vm.boot).toEqual(['Performing initial setup']);
-    expect(vm.py(`import os\nprint(os.listdir('/'), os.getcwd())\nprint(open('boot.py').read(), end='')`))
-      .toBe(`['boot.py'] /\n${DEFAULT_BOOT_PY.trimEnd()}`);
-    vm.py(`with open('/main.py', 'w') as f:\n    f.write('print(42)\\n')`);
+    const b = await open();
+    const { offset, size } = fsRegion(b);
+    // As bought: the filesystem region is erased (the board's first boot formatted it before we attached).
+    const log = await b.reset(() => withFlash(b, (flash) => flash.erase(offset, size)));
+    expect(log).toContain('Performing initial setup');
+    const before = readFileSync(b.stored.flashPath);
+    expect(await b.run(`import os\nprint(os.listdir('/'), os.getcwd())\nprint(open('boot.py').read(), end='')`))
+      .toBe(`['boot.py'] /\n${DEFAULT_BOOT_PY}`);
+    await b.run(`with open('/main.py', 'w') as f:\n    f.write('print(42)\\n')`);
     // Only the filesystem region was touched, and it is littlefs a host tool can mount.
-    expect(flash.data.subarray(0, FS_OFFSET).every((b) => b === 0xff)).toBe(true);
-    const lfs = LittleFs.mount(new BlockDevice(flash, FS_OFFSET, FS_SIZE));
-    expect(new TextDecoder().decode(lfs.readFile('/main.py'))).toBe('print(42)\n');
-    const again = await bootVm(flash);
-    expect(again.boot).toEqual([]);
-    expect(again.py(`import os\nprint(sorted(os.listdir()))\nexec(open('main.py').read())`)).toBe(`['boot.py', 'main.py']\n42`);
+    const after = readFileSync(b.stored.flashPath);
+    expect(after.subarray(0, offset).equals(before.subarray(0, offset))).toBe(true);
+    withFlash(b, (flash) => {
+      const lfs = LittleFs.mount(new BlockDevice(flash, offset, size));
+      expect(new TextDecoder().decode(lfs.readFile('/main.py'))).toBe('print(42)\n');
+    });
+    const again = await b.reset();
+    expect(again).not.toContain('Performing initial setup');
+    expect(again).toMatch(/\n42\nMicroPython v1\.27\.0/);
+    expect(await b.run(`import os\nprint(sorted(os.listdir()))`)).toBe(`['boot.py', 'main.py']\n`);
   });
 
   test('text and binary file objects: read, readinto, readline, iteration, print(file=), json, seek', async () => {
-    const vm = await bootVm(newFlash());
-    const out = vm.py(`
+    const b = await open();
+    const out = await b.run(`
 import json, os
 with open('data.json', 'w') as f:
     json.dump({'a': [1, 2, 3], 'b': 'x' * 300}, f)
@@ -102,7 +98,7 @@ with open('u.txt', 'w') as f:
 with open('u.txt') as f:
     print([f.read(1) for i in range(4)], f.read(3), f.read())
 `);
-    expect(out.split('\n')).toEqual([
+    expect(out.trimEnd().split('\n')).toEqual([
       '[1, 2, 3] 300',
       "['first 1\\n', 'second\\n', 'third']",
       "'first 1\\n' 'sec' 11 'ond\\n'",
@@ -116,8 +112,8 @@ with open('u.txt') as f:
   });
 
   test('os: mkdir, chdir, ilistdir, stat, statvfs, rename, remove, rmdir', async () => {
-    const vm = await bootVm(newFlash());
-    const out = vm.py(`
+    const b = await open();
+    const out = await b.run(`
 import os
 os.mkdir('lib')
 os.chdir('lib')
@@ -139,7 +135,7 @@ os.rmdir('pkg')
 os.remove('b.py')
 print(os.listdir('/'))
 `);
-    expect(out.split('\n')).toEqual([
+    expect(out.trimEnd().split('\n')).toEqual([
       "/lib ['a.py', 'big.bin']",
       "[('a.py', 32768, 0, 0), ('big.bin', 32768, 0, 50000)]",
       'True 50000 True',
@@ -151,8 +147,8 @@ print(os.listdir('/'))
 
   // Like the real firmware, the VM only knows names for some errnos (no ENOTDIR, ENOTEMPTY, ENAMETOOLONG).
   test('failures surface as OSError with MicroPython errno numbers', async () => {
-    const vm = await bootVm(newFlash());
-    const out = vm.py(`
+    const b = await open();
+    const out = await b.run(`
 import os
 os.mkdir('d')
 open('d/f', 'w').close()
@@ -173,7 +169,7 @@ t(lambda: os.chdir('d/f'))
 t(lambda: os.rename('d', 'd/f/inside'))
 t(lambda: open('x' * 256, 'w'))
 `);
-    expect(out.split('\n')).toEqual([
+    expect(out.trimEnd().split('\n')).toEqual([
       '2 [Errno 2] ENOENT',
       '17 [Errno 17] EEXIST',
       '39 39',
@@ -188,8 +184,8 @@ t(lambda: open('x' * 256, 'w'))
   });
 
   test('ENOSPC when the disk fills, and the filesystem still works afterwards', async () => {
-    const vm = await bootVm(newFlash());
-    const out = vm.py(`
+    const b = await open();
+    const out = await b.run(`
 import os
 n = 0
 try:
@@ -205,71 +201,25 @@ with open('after.txt', 'w') as f:
     f.write('still fine')
 print(open('after.txt').read(), os.statvfs('/')[3] > 0)
 `);
-    expect(out).toBe('full 28 True\nstill fine True');
+    expect(out).toBe('full 28 True\nstill fine True\n');
   });
 
-  test('a region that is neither blank nor littlefs gets the fs_corrupted() loop; Ctrl-C stops it', async () => {
-    const flash = newFlash();
-    flash.data.fill(0x42, FS_OFFSET, FS_OFFSET + 8192);
-    let interrupts = 0;
-    const vm = await bootVm(flash, (line, mp) => {
-      // Press Ctrl-C once the message shows, as a user at the REPL would.
-      if (line.startsWith('by firmware programming') && interrupts++ === 0) mp._module._mp_sched_keyboard_interrupt();
-    });
-    expect(vm.boot.slice(0, 4)).toEqual([
-      'The filesystem appears to be corrupted. If you had important data there, you',
-      'may want to make a flash snapshot to try to recover it. Otherwise, perform',
-      'factory reprogramming of MicroPython firmware (completely erase flash, followed',
-      'by firmware programming).',
-    ]);
-    expect(vm.boot.at(-1)).toMatch(/KeyboardInterrupt/);
-    expect(flash.data.subarray(FS_OFFSET, FS_OFFSET + 8192).every((b) => b === 0x42)).toBe(true);
-  }, 20_000);
+  // A filesystem the boot cannot mount: see the corruption tests (issue 11 item 10).
 
   test('rp2 boot: any unmountable region is formatted silently, with no boot.py', async () => {
-    const flash = newFlash();
-    flash.data.fill(0x42, FS_OFFSET, FS_OFFSET + 8192);
-    const vm = await bootVm(flash, undefined, 'rp2');
-    expect(vm.boot).toEqual([]);
-    expect(vm.py(`import os\nprint(os.listdir('/'))\nwith open('x.txt', 'w') as f:\n    f.write('y' * 600)`)).toBe('[]');
-    expect((await bootVm(flash, undefined, 'rp2')).py(`print(open('x.txt').read() == 'y' * 600)`)).toBe('True');
-  });
-
-  test('running the boot source again in the same VM remounts; the fallback transfer path is byte-exact', async () => {
-    const flash = newFlash();
-    const out: string[] = [];
-    const mp = await loadMicroPython({ stdout: (l: string) => out.push(l) });
-    const plugin = createVmFsPlugin({ flash, offset: FS_OFFSET, size: FS_SIZE });
-    mp.registerJsModule('_bfs', plugin.jsModules!._bfs);
-    mp.runPython(plugin.bootSource!);
-    mp.runPython(`keep = open('open.bin', 'wb')\nkeep.write(bytes(range(256)))`);
-    // Soft-reset style: the root is now our VFS, so the transfer device cannot be reopened.
-    mp.runPython(plugin.bootSource!);
-    mp.runPython(`
-import os
-blob = bytes(range(256)) * 50
-with open('hex.bin', 'wb') as f:
-    f.write(blob)
-with open('hex.bin', 'rb') as f:
-    print(f.read() == blob, os.stat('open.bin')[6], sorted(os.listdir('/')))
-`);
-    expect(out.at(-1)).toBe("True 256 ['boot.py', 'hex.bin', 'open.bin']");
+    const b = await open({ profile: 'rp2-pico' });
+    const { offset } = fsRegion(b);
+    const log = await b.reset(() => withFlash(b, (flash) => flash.write(offset, new Uint8Array(8192).fill(0x42))));
+    expect(log).not.toMatch(/corrupted|initial setup/);
+    expect(await b.run(`import os\nprint(os.listdir('/'))\nwith open('x.txt', 'w') as f:\n    f.write('y' * 600)`)).toBe('[]\n');
+    await b.reset();
+    expect(await b.run(`print(open('x.txt').read() == 'y' * 600)`)).toBe('True\n');
   });
 
   test('soft reset (a fresh VM, same board): files left open are committed, as finalisers do', async () => {
-    const flash = newFlash();
-    const plugin = createVmFsPlugin({ flash, offset: FS_OFFSET, size: FS_SIZE });
-    const boot = async () => {
-      const out: string[] = [];
-      const mp = await loadMicroPython({ stdout: (l: string) => out.push(l) });
-      mp.registerJsModule('_bfs', plugin.jsModules!._bfs);
-      mp.runPython(plugin.bootSource!);
-      return { mp, out };
-    };
-    const first = await boot();
-    first.mp.runPython(`f = open('log.txt', 'a')\nf.write('line 1\\n')\nprint('x' * 3, file=f)`);
-    const second = await boot();
-    second.mp.runPython(`print(repr(open('log.txt').read()))`);
-    expect(second.out.at(-1)).toBe("'line 1\\nxxx\\n'");
+    const b = await open();
+    await b.run(`f = open('log.txt', 'a')\nf.write('line 1\\n')\nprint('x' * 3, file=f)`);
+    await b.runToReset('import machine\nmachine.soft_reset()', 'soft');
+    expect(await b.run(`print(repr(open('log.txt').read()))`)).toBe("'line 1\\nxxx\\n'\n");
   });
 });

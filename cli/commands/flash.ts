@@ -7,13 +7,16 @@ import type { Transport } from '../../protocol/transport.js';
 import type { ChipKey } from '../../protocol/esp/chips.js';
 import { parseStubJson } from '../../protocol/esp/stub.js';
 import { connectEsp, detectFlashSize, disconnectEsp, type AfterReset, type BeforeReset, type EspSession } from '../../flash/esp-connect.js';
-import { chipId, flashId, formatFlashSize, parseSize, readMac } from '../../flash/esp-info.js';
+import { describeChip, flashId, formatFlashSize, parseSize, readMac } from '../../flash/esp-info.js';
+import { flashInput } from '../../flash/input-file.js';
 import { readFlash, verifyFlash } from '../../flash/read-flash.js';
 import { eraseAll, eraseRegion, writeFlash, type WriteRegion } from '../../flash/write-flash.js';
 import { Output } from '../output.js';
 
 export interface FlashDeps {
   openTransport(port: string | undefined, opts: { baud?: number }): Promise<Transport>;
+  /** Host Ctrl-C; without it write-flash listens for SIGINT itself while it runs. */
+  signal?: AbortSignal;
 }
 
 interface LinkOptions {
@@ -44,7 +47,7 @@ function choice<T extends string>(values: readonly T[], what: string) {
   };
 }
 
-/** "ADDR FILE ADDR FILE …" into regions read from disk. */
+/** "ADDR FILE ADDR FILE …" into regions read from disk; Intel HEX and UF2 files become the binary they describe. */
 async function readPairs(args: string[]): Promise<WriteRegion[]> {
   if (args.length === 0 || args.length % 2 !== 0) throw new BoardError('USAGE', 'expected <address> <file> pairs');
   const out: WriteRegion[] = [];
@@ -54,9 +57,23 @@ async function readPairs(args: string[]): Promise<WriteRegion[]> {
     const data = await readFile(name).catch((err: NodeJS.ErrnoException) => {
       throw new BoardError('LOCAL_IO', `${name}: ${err.message}`, { errno: err.code });
     });
-    out.push({ address, data: new Uint8Array(data), name });
+    const input = flashInput(address, new Uint8Array(data), name);
+    out.push({ address, data: input.data, name, chip: input.chip });
   }
   return out;
+}
+
+/** An abort signal for one command: the host's Ctrl-C, from the CLI or from SIGINT while the command runs. */
+async function withInterrupt<T>(given: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  if (given) return fn(given);
+  const own = new AbortController();
+  const onSigint = () => own.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    return await fn(own.signal);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
 }
 
 /** Bytes, rate and ETA on one rewritten stderr line, at most every 100 ms; nothing when not a TTY. */
@@ -90,8 +107,8 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
     .description('ESP serial bootloader: esptool commands (chip-id, write-flash, read-flash, …) and image tools')
     .option('-c, --chip <chip>', 'target chip: auto, esp32, esp32c3, esp32s3', choice(['auto', 'esp32', 'esp32c3', 'esp32s3'] as const, '--chip'), 'auto')
     .option('-b, --baud <rate>', 'baud rate after connecting (CHANGE_BAUDRATE)', (v) => parseNumber(v, '--baud'))
-    .option('--before <action>', 'reset before connecting: default-reset, usb-reset, no-reset', choice(['default-reset', 'usb-reset', 'no-reset'] as const, '--before'), 'default-reset')
-    .option('--after <action>', 'after the command: hard-reset, no-reset', choice(['hard-reset', 'no-reset'] as const, '--after'), 'hard-reset')
+    .option('--before <action>', 'reset before connecting: default-reset, usb-reset, no-reset, no-reset-no-sync', choice(['default-reset', 'usb-reset', 'no-reset', 'no-reset-no-sync'] as const, '--before'), 'default-reset')
+    .option('--after <action>', 'after the command: hard-reset, soft-reset, no-reset (a stub returns to the ROM), no-reset-stub', choice(['hard-reset', 'soft-reset', 'no-reset', 'no-reset-stub'] as const, '--after'), 'hard-reset')
     .option('--stub <file>', "upload and run this flasher stub (esptool's stub JSON); default: ROM loader only")
     .option('--connect-attempts <n>', 'reset-and-sync rounds', (v) => parseNumber(v, '--connect-attempts'), 7);
 
@@ -105,7 +122,10 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
       if (transport.baudRate !== ROM_BAUD) await transport.setBaudRate(ROM_BAUD);
       out.note('Connecting...');
       const session = await connectEsp(transport, { chip: o.chip, baud: o.baud, before: o.before, stub, attempts: o.connectAttempts });
-      out.note(`Connected to ${session.chip.name}${session.loader.isStub ? ' (stub running)' : ''}`);
+      const { description } = await describeChip(session);
+      out.note(`Connected to ${session.chip.name}: ${description}`);
+      if (session.stubWasRunning) out.note('Stub flasher is already running. No upload is necessary.');
+      else if (session.loader.isStub) out.note('Stub flasher running.');
       const result = await fn(session, out);
       await disconnectEsp(session, o.after);
       return result;
@@ -114,11 +134,15 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
     }
   };
 
-  flash.command('chip-id').description('chip type and id').action(async (_o, cmd: Command) => {
+  // The ESP32 family has no chip ID register (the id in image headers names the chip type): esptool v5 says so
+  // and reads the MAC instead.
+  flash.command('chip-id').description('chip type; these chips have no chip ID, so the MAC instead').action(async (_o, cmd: Command) => {
     await withChip(cmd, async (s, out) => {
-      const r = await chipId(s);
-      out.doc({ command: 'flash chip-id', ok: true, ...r });
-      out.text(`Chip is ${r.chip}\nChip ID: ${hex(r.chipId)}\n`);
+      const chip = await describeChip(s);
+      const mac = await readMac(s);
+      out.doc({ command: 'flash chip-id', ok: true, chip: chip.chip, description: chip.description, chipId: null, mac });
+      out.note(`warning: ${chip.chip} has no chip ID. Reading MAC address instead.`);
+      out.text(`MAC: ${mac}\n`);
     });
   });
 
@@ -151,12 +175,12 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
     .option('--force', 'write images built for another chip')
     .action(async (pairs: string[], o: { eraseAll?: boolean; compress: boolean; flashMode: 'keep' | 'qio' | 'qout' | 'dio' | 'dout'; flashFreq: string; flashSize: string; skipUnchanged: boolean; force?: boolean }, cmd: Command) => {
       const regions = await readPairs(pairs);
-      await withChip(cmd, async (s, out) => {
+      await withInterrupt(deps.signal, (signal) => withChip(cmd, async (s, out) => {
         const started = new Map<number, number>();
         let bar = progressBar('Writing');
         const results = await writeFlash(s, regions, {
           compress: o.compress, eraseAll: o.eraseAll, flashMode: o.flashMode, flashFreq: o.flashFreq, flashSize: o.flashSize,
-          skipUnchanged: o.skipUnchanged, force: o.force,
+          skipUnchanged: o.skipUnchanged, force: o.force, signal,
           onProgress: (p) => {
             if (!started.has(p.region)) {
               bar.end();
@@ -165,8 +189,7 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
             }
             bar.update(p.done, p.total);
           },
-        });
-        bar.end();
+        }).finally(() => bar.end());
         out.doc({ command: 'flash write-flash', ok: true, regions: results });
         for (const r of results) {
           for (const w of r.warnings) out.note(`warning: ${w}`);
@@ -178,7 +201,7 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
           const compressed = r.compressedSize !== undefined ? ` (${r.compressedSize} compressed)` : '';
           out.text(`Wrote ${r.size} bytes${compressed} at ${hex(r.address)}.\nHash of data verified.\n`);
         }
-      });
+      }));
     });
 
   flash

@@ -2,8 +2,10 @@
 // firmware image, and (sim-hw.ts) poke their simulated hardware.
 import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { CliContext } from '../context.js';
 import { BoardError } from '../../protocol/errors.js';
+import type { ProfileName } from '../../emulator/profiles.js';
 import { registerSimHwCommands } from './sim-hw.js';
 
 function parseSize(text: string): number {
@@ -20,33 +22,79 @@ function parseBaud(text: string): number {
   return n;
 }
 
+/** A profile name as the user typed it, checked; an unknown one is a usage error. */
+async function profileOption(text: string): Promise<ProfileName> {
+  const { getProfile } = await import('../../emulator/profiles.js');
+  try {
+    return getProfile(text).name;
+  } catch (err) {
+    throw new BoardError('USAGE', (err as Error).message);
+  }
+}
+
+async function createMissing(names: string[], profileName: string): Promise<void> {
+  const { createBoard, loadBoard } = await import('../../emulator/board-store.js');
+  const profile = await profileOption(profileName);
+  for (const name of names) {
+    try {
+      loadBoard(name);
+    } catch (err) {
+      if (!(err instanceof BoardError && err.code === 'NO_SUCH_PORT')) throw err;
+      createBoard(name, { profile });
+    }
+  }
+}
+
 export function registerSimCommands(program: Command, ctx: () => CliContext): void {
   const sim = program.command('sim').description('virtual boards: serve, create, list, inspect, remove, simulated hardware');
 
   sim
-    .command('serve [name]')
-    .description('run a virtual board on a pseudo-terminal (or TCP) for other serial tools; prints "pty: PATH" first')
-    .option('--link <path>', 'also make a symlink to the pty at PATH')
-    .option('--tcp <host:port>', 'serve on a raw TCP socket instead of a pty (host defaults to 127.0.0.1)')
-    .option('--rfc2217 <host:port>', 'serve RFC 2217 (baud and DTR/RTS, for resets) on TCP instead of a pty')
+    .command('serve [names...]')
+    .description(
+      'run virtual boards on pseudo-terminals (or TCP) for other serial tools; prints one line per board first:' +
+        ' "pty: PATH" (with several boards, "pty: PATH NAME")',
+    )
+    .option('--link <path>', 'also make a symlink to the pty at PATH (one board)')
+    .option('--link-dir <dir>', 'also make one symlink per board, DIR/NAME, to its pty')
+    .option('--tcp <host:port>', 'serve on raw TCP instead of a pty (host defaults to 127.0.0.1; PORT+ gives several boards consecutive ports)')
+    .option('--rfc2217 <host:port>', 'serve RFC 2217 (baud and DTR/RTS, for resets) on TCP instead of a pty (PORT+ as for --tcp)')
     .option('--baud <rate>', 'emulate a UART at this baud rate (8N1) in both directions', parseBaud)
+    .option('--create', 'create the boards that do not exist yet (see --profile)')
+    .option('--profile <profile>', 'profile of boards made by --create: esp32, esp32c3, esp32s3 or rp2-pico', 'esp32')
     .option('--faults <spec>', 'inject link faults, e.g. drop:1e-4,flip:1e-4,dup:1e-5,delay:1e-4@50,seed=7 (both directions)')
-    .action(async (name: string | undefined, opts: { link?: string; tcp?: string; rfc2217?: string; baud?: number; faults?: string }) => {
+    .action(async (names: string[], opts: { link?: string; linkDir?: string; tcp?: string; rfc2217?: string; baud?: number; create?: boolean; profile: string; faults?: string }) => {
       if (opts.tcp && opts.rfc2217) throw new BoardError('USAGE', 'choose one of --tcp and --rfc2217');
       if (opts.faults) (await import('../../protocol/transports/faults.js')).parseFaultSpec(opts.faults); // a bad spec fails before serving
-      const { serveBoard } = await import('../../emulator/link/serve.js');
-      const serving = await serveBoard({ name: name ?? 'default', ...opts });
-      const out = ctx().out;
-      if (serving.ptyPath) out.text(`pty: ${serving.ptyPath}\n`);
-      if (serving.tcp) out.text(`${opts.rfc2217 ? 'rfc2217' : 'tcp'}: ${serving.tcp.host}:${serving.tcp.port}\n`);
-      out.doc({ board: serving.board.name, pty: serving.ptyPath, tcp: serving.tcp, link: opts.link });
-      out.note(`serving virtual board '${serving.board.name}' (${serving.board.profile.name}); Ctrl-C stops`);
-      await new Promise<void>((resolve) => {
+      if (!names.length) names = ['default'];
+      // Listening for the stop before anything starts: a SIGTERM right after the first line still closes cleanly.
+      const stopped = new Promise<void>((resolve) => {
         if (ctx().signal.aborted) return resolve();
         ctx().signal.addEventListener('abort', () => resolve(), { once: true });
         process.once('SIGTERM', () => resolve());
       });
-      await serving.close();
+      if (opts.create) await createMissing(names, opts.profile);
+      const { serveBoards } = await import('../../emulator/link/serve.js');
+      const served = await serveBoards({ names, ...opts }).catch((err: unknown) => {
+        if (err instanceof BoardError && err.code === 'NO_SUCH_PORT') {
+          throw new BoardError(err.code, `${err.message}, or serve with --create`, err.details);
+        }
+        throw err;
+      });
+      const out = ctx().out;
+      const kind = opts.rfc2217 ? 'rfc2217' : 'tcp';
+      for (const s of served) {
+        const link = s.ptyPath ? `pty: ${s.ptyPath}` : `${kind}: ${s.tcp!.host}:${s.tcp!.port}`;
+        out.text(served.length > 1 ? `${link} ${s.board.name}\n` : `${link}\n`);
+      }
+      const docs = served.map((s) => ({
+        board: s.board.name, pty: s.ptyPath, tcp: s.tcp,
+        link: opts.linkDir ? join(opts.linkDir, s.board.name) : opts.link,
+      }));
+      out.doc(docs.length > 1 ? docs : docs[0]);
+      const what = served.map((s) => `'${s.board.name}' (${s.board.profile.name})`).join(', ');
+      out.note(`serving virtual board${served.length > 1 ? 's' : ''} ${what}; Ctrl-C stops`);
+      await stopped;
+      await Promise.all(served.map((s) => s.close()));
     });
 
   sim
@@ -56,14 +104,7 @@ export function registerSimCommands(program: Command, ctx: () => CliContext): vo
     .option('--flash-size <size>', 'flash chip size, e.g. 4M (default: the profile\'s)', parseSize)
     .action(async (name: string, opts: { profile: string; flashSize?: number }) => {
       const { createBoard } = await import('../../emulator/board-store.js');
-      const { getProfile } = await import('../../emulator/profiles.js');
-      let profile;
-      try {
-        profile = getProfile(opts.profile).name;
-      } catch (err) {
-        throw new BoardError('USAGE', (err as Error).message);
-      }
-      const b = createBoard(name, { profile, flashSize: opts.flashSize });
+      const b = createBoard(name, { profile: await profileOption(opts.profile), flashSize: opts.flashSize });
       ctx().out.text(`created virtual board '${b.name}' (${b.config.profile}, ${b.config.flashSize >> 20} MB flash) in ${b.dir}\n`);
       ctx().out.doc({ name: b.name, dir: b.dir, ...b.config });
     });
@@ -72,15 +113,22 @@ export function registerSimCommands(program: Command, ctx: () => CliContext): vo
     .command('list')
     .description('list virtual boards')
     .action(async () => {
-      const { listBoards, lockHolder } = await import('../../emulator/board-store.js');
-      const boards = listBoards();
+      const { scanBoards, lockHolder } = await import('../../emulator/board-store.js');
+      const { boards, invalid } = scanBoards();
       const out = ctx().out;
-      out.doc(boards.map((b) => ({ name: b.name, ...b.config, servedBy: lockHolder(b) })));
-      if (!boards.length) out.text('no virtual boards yet (one named "default" is created on first use)\n');
+      const docs = boards.map((b) => ({ name: b.name, ...b.config, servedBy: lockHolder(b) }));
+      if (!boards.length && !invalid.length) out.text('no virtual boards yet (one named "default" is created on first use)\n');
       for (const b of boards) {
         const holder = lockHolder(b);
         out.text(`${b.name.padEnd(16)} ${b.config.profile.padEnd(9)} ${String(b.config.flashSize >> 20).padStart(3)} MB${holder ? `  in use by pid ${holder}` : ''}\n`);
       }
+      // The good boards are listed all the same; each broken one is named, and the exit status says so.
+      if (invalid.length) {
+        for (const bad of invalid.slice(0, -1)) out.note(`sim list: ${bad.error.message}`);
+        const last = invalid.at(-1)!.error;
+        throw new BoardError(last.code, last.message, { boards: docs, invalid: invalid.map((i) => ({ name: i.name, message: i.error.message })) });
+      }
+      out.doc(docs);
     });
 
   sim

@@ -1,15 +1,13 @@
-// `boardctl` with no arguments on a terminal: the full-screen TUI. This module is imported only then, so
-// ink and React never load for the other commands.
+// `boardctl` with no arguments on a terminal (or `boardctl tui`): the full-screen TUI. This module is imported
+// only then, so ink and React never load for the other commands.
 //
-// Keys: the raw stdin is read here and split by the key router. The TUI's own keys (F-keys, Ctrl-]
-// prefix) become commands; in the REPL view everything else goes to the board byte for byte; in the
-// other views it is fed to ink (through its own input stream) for the views' useInput handlers.
-import { EventEmitter } from 'node:events';
+// Keys: the raw stdin goes straight to the app model (app-model.ts), which routes and handles each key as it
+// arrives; ink only draws. In the REPL view every byte that is not a TUI key goes to the board untouched.
 import { PassThrough } from 'node:stream';
 import { render } from 'ink';
+import { AppModel } from './app-model.js';
 import { BoardLink } from './board-link.js';
 import { App } from './components/app-view.js';
-import { KeyRouter, viewAfter, type ViewName } from './key-router.js';
 import { enterScreen } from './screen.js';
 
 export interface TuiOptions {
@@ -18,49 +16,28 @@ export interface TuiOptions {
   localDir?: string;
 }
 
-/** ink's input: a stream that looks like a TTY in raw mode, fed with the keys meant for the views. */
-function viewInput(): NodeJS.ReadStream {
-  const stream = new PassThrough() as unknown as NodeJS.ReadStream & { isTTY: boolean };
-  stream.isTTY = true;
-  stream.setRawMode = () => stream;
-  stream.ref = () => stream;
-  stream.unref = () => stream;
-  return stream;
-}
-
 export async function runTui(opts: TuiOptions = {}): Promise<number> {
   const stdin = process.stdin;
   const leaveScreen = enterScreen(stdin, process.stdout);
   const link = new BoardLink();
-  const commands = new EventEmitter();
-  const router = new KeyRouter();
-  const toViews = viewInput();
-  let view: ViewName = 'repl';
-
-  const onKeys = (chunk: Buffer) => {
-    for (const r of router.route(chunk)) {
-      if (r.to === 'tui') {
-        // Decided here at once, so keys typed right after a view switch go where the user now looks.
-        view = viewAfter(view, r.command);
-        commands.emit('command', r.command);
-      }
-      else if (view === 'repl') link.sendKeys(r.bytes);
-      else toViews.write(r.bytes);
-    }
-  };
+  let quit!: () => void;
+  const quitting = new Promise<void>((resolve) => (quit = resolve));
+  const model = new AppModel({ link, localDir: opts.localDir ?? process.cwd(), onQuit: () => quit() });
+  const onKeys = (chunk: Buffer) => model.input(chunk);
   stdin.on('data', onKeys);
   stdin.resume();
 
-  const app = render(
-    <App link={link} commands={commands} localDir={opts.localDir ?? process.cwd()} onView={(v) => (view = v)} />,
-    { stdin: toViews, stdout: process.stdout, exitOnCtrlC: false, maxFps: 20 },
-  );
+  // ink reads no keys here (a stream nobody writes to): the model has them first, synchronously.
+  const app = render(<App app={model} />, { stdin: new PassThrough() as unknown as NodeJS.ReadStream, stdout: process.stdout, exitOnCtrlC: false, maxFps: 20 });
   void link.connect(opts.port ?? (process.env.BOARDCTL_PORT || 'virtual')).catch(() => undefined); // shown in the status line
   try {
+    await quitting;
+    app.unmount();
     await app.waitUntilExit();
   } finally {
     stdin.off('data', onKeys);
     stdin.pause();
+    model.panel.deactivate();
     await link.disconnect().catch(() => undefined);
     leaveScreen();
   }

@@ -18,6 +18,8 @@ export interface LinkStatus {
   board?: string;
   /** os.uname().release: the MicroPython version. */
   version?: string;
+  /** os.uname().sysname: the port (esp32, esp8266, rp2, …), which decides whether the ESP ROM applies. */
+  sysname?: string;
   /** The operation holding the link, while one runs. */
   activity?: string;
   progress?: { done: number; total: number };
@@ -39,6 +41,8 @@ export class BoardLink {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<() => void>();
   private notifyTimer: NodeJS.Timeout | undefined;
+  /** Bumped whenever the link goes to another board (or to none), so views drop what they read from the last one. */
+  generation = 0;
 
   constructor(scrollback = 2000) {
     this.terminal = new TerminalBuffer(scrollback);
@@ -65,6 +69,7 @@ export class BoardLink {
       throw err;
     }
     this.transport = t;
+    this.generation++;
     this.text = new Utf8Stream();
     t.onData((bytes) => {
       if (this.paused) return;
@@ -74,6 +79,7 @@ export class BoardLink {
     t.onClose((err) => {
       if (this.transport !== t) return;
       this.transport = undefined;
+      this.generation++;
       this.update({ mode: 'disconnected', activity: undefined, message: err ? `${t.path}: link lost (${err.message})` : `${t.path}: closed`, error: !!err });
     });
     this.status = { mode: 'friendly', port: t.path, baud: t.baudRate, message: `connected to ${t.path}` };
@@ -86,8 +92,9 @@ export class BoardLink {
     const t = this.transport;
     if (!t) return;
     this.transport = undefined;
+    this.generation++;
     await t.close().catch(() => undefined);
-    this.update({ mode: 'disconnected', board: undefined, version: undefined, message: `disconnected from ${t.path}` });
+    this.update({ mode: 'disconnected', board: undefined, version: undefined, sysname: undefined, message: `disconnected from ${t.path}` });
   }
 
   /** Keys typed in the REPL pane, byte for byte (dropped while an operation holds the link). */
@@ -129,6 +136,11 @@ export class BoardLink {
     this.update({ message, error });
   }
 
+  /** The message belongs to the view it was made in: switching views clears it. */
+  clearMessage(): void {
+    if (this.status.message !== undefined) this.update({ message: undefined, error: false });
+  }
+
   private exclusive<T>(activity: string, mode: LinkMode, fn: (t: Transport) => Promise<T>): Promise<T> {
     const run = this.queue.then(async () => {
       const t = this.transport;
@@ -149,9 +161,9 @@ export class BoardLink {
 
   private async identify(): Promise<void> {
     try {
-      const { stdout } = await this.withBoard('identifying the board', (b) => b.exec('import os\nu = os.uname()\nprint(u.release)\nprint(u.machine)'));
-      const [version, board] = stdout.split(/\r?\n/);
-      this.update({ version, board });
+      const { stdout } = await this.withBoard('identifying the board', (b) => b.exec('import os\nu = os.uname()\nprint(u.release)\nprint(u.machine)\nprint(u.sysname)'));
+      const [version, board, sysname] = stdout.split(/\r?\n/);
+      this.update({ version, board, sysname });
     } catch (err) {
       this.update({ message: `no MicroPython answer: ${(err as Error).message}`, error: true });
     }

@@ -1,43 +1,42 @@
 // The files pane's actions: the protocol/fs core functions the `fs` commands use, run on the TUI's link
 // (which pauses the REPL pane meanwhile) with progress going to the status line.
-import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { downloadFiles } from '../../protocol/fs/download.js';
-import { boardTree, diskUsage, firstFailure, runPathOp, type DiskUsage, type EntryKind, type TreeNode } from '../../protocol/fs/operations.js';
+import { copyPaths } from '../../protocol/fs/copy.js';
+import { boardFsError } from '../../protocol/fs/errno.js';
+import { diskUsage, firstFailure, listPaths, runPathOp, type DiskUsage, type EntryKind } from '../../protocol/fs/operations.js';
 import { syncFolder, type SyncResult } from '../../protocol/fs/sync.js';
-import { fileResultError, uploadFiles, type FileResult, type TransferOptions } from '../../protocol/fs/upload.js';
-import { joinBoardPath } from '../../protocol/fs/board-path.js';
+import { fileResultError, type FileResult, type TransferOptions } from '../../protocol/fs/upload.js';
+import { boardDirname, joinBoardPath } from '../../protocol/fs/board-path.js';
 import { pyStr } from '../../protocol/fs/wire.js';
 import type { BoardLink } from './board-link.js';
 
 export interface BoardEntry {
   /** Absolute board path. */
   path: string;
+  /** `..` for the way up. */
   name: string;
   kind: EntryKind;
   size: number;
-  depth: number;
 }
 
 export interface BoardListing {
+  /** The folder listed, absolute. */
+  dir: string;
+  /** `..` first (below the root), then folders, then files, by name. */
   entries: BoardEntry[];
   usage: DiskUsage;
 }
 
-/** The tree flattened in display order (directories before their children). */
-function flatten(node: TreeNode, dir: string, depth: number, out: BoardEntry[]): void {
-  for (const child of node.children) {
-    const path = joinBoardPath(dir, child.name);
-    out.push({ path, name: child.name, kind: child.kind, size: child.size, depth });
-    if (child.kind === 'dir') flatten(child, path, depth + 1, out);
-  }
-}
-
-export function listBoard(link: BoardLink): Promise<BoardListing> {
-  return link.withBoard('reading the board\'s files', async (board) => {
-    const entries: BoardEntry[] = [];
-    flatten(await boardTree(board, '/'), '/', 0, entries);
-    return { entries, usage: await diskUsage(board, '/') };
+/** One board folder, as the files pane shows it. */
+export function listBoardDir(link: BoardLink, dir: string): Promise<BoardListing> {
+  return link.withBoard("reading the board's files", async (board) => {
+    const [listed] = await listPaths(board, [dir]);
+    if (!listed || !listed.ok) throw boardFsError(dir, listed && !listed.ok ? listed.errno : 5);
+    if (listed.value.kind !== 'dir') throw boardFsError(dir, 20);
+    const children = listed.value.entries
+      .map((e): BoardEntry => ({ path: joinBoardPath(dir, e.name), name: e.name, kind: e.kind, size: e.size }))
+      .sort((a, b) => Number(b.kind === 'dir') - Number(a.kind === 'dir'));
+    const up: BoardEntry[] = dir === '/' ? [] : [{ path: boardDirname(dir), name: '..', kind: 'dir', size: 0 }];
+    return { dir, entries: [...up, ...children], usage: await diskUsage(board, dir) };
   });
 }
 
@@ -49,17 +48,16 @@ function checked(results: FileResult[]): FileResult[] {
   return results;
 }
 
-export async function uploadFile(link: BoardLink, localPath: string, boardDir: string): Promise<string> {
-  const dest = joinBoardPath(boardDir, basename(localPath));
-  const data = await readFile(localPath);
-  await link.withBoard(`uploading ${basename(localPath)}`, async (board) => checked(await uploadFiles(board, [{ dest, data }], [], progressTo(link))));
-  return dest;
-}
-
-export async function downloadFile(link: BoardLink, boardPath: string, localDir: string): Promise<string> {
-  const dest = join(localDir, basename(boardPath));
-  await link.withBoard(`downloading ${boardPath}`, async (board) => checked(await downloadFiles(board, [{ src: boardPath, dest }], progressTo(link))));
-  return dest;
+/**
+ * `cp -r LOCAL :DIR/` (or `cp -r :PATH LOCALDIR/`): a file or a whole folder into a folder, with mpremote's rules.
+ * Returns how many files went.
+ */
+export async function copyInto(link: BoardLink, what: string, source: string, destDir: string, toBoard: boolean): Promise<number> {
+  const dest = toBoard ? `:${destDir === '/' ? '/' : `${destDir}/`}` : `${destDir}/`;
+  const results = await link.withBoard(what, async (board) =>
+    checked(await copyPaths(board, [toBoard ? source : `:${source}`], dest, { ...progressTo(link), recursive: true })),
+  );
+  return results.length;
 }
 
 export function removeEntry(link: BoardLink, entry: BoardEntry): Promise<void> {
@@ -75,10 +73,13 @@ export function renameEntry(link: BoardLink, from: string, to: string): Promise<
   });
 }
 
-export function syncProject(link: BoardLink, localDir: string): Promise<SyncResult> {
-  return link.withBoard(`syncing ${localDir}`, async (board) => {
-    const result = await syncFolder(board, localDir, '/', progressTo(link));
+/** `sync LOCAL :DIR [--delete]`; with `dryRun` only the plan, which the pane shows before anything runs. */
+export function syncInto(link: BoardLink, localDir: string, boardDir: string, opts: { delete: boolean; dryRun: boolean }): Promise<SyncResult> {
+  return link.withBoard(opts.dryRun ? `planning the sync of ${localDir}` : `syncing ${localDir}`, async (board) => {
+    const result = await syncFolder(board, localDir, boardDir, { ...progressTo(link), ...opts });
     checked(result.files);
+    const failedDelete = result.deleteErrors[0];
+    if (failedDelete) throw boardFsError(failedDelete.path, failedDelete.errno);
     return result;
   });
 }

@@ -2,13 +2,16 @@
 // in the board's directory: one JSON request per line, one JSON reply per line.
 import net from 'node:net';
 import { join } from 'node:path';
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { BoardError } from '../../protocol/errors.js';
 import type { ControlRequest } from '../vm/host-api.js';
 
 export function controlSocketPath(boardDir: string): string {
   return join(boardDir, 'control.sock');
 }
+
+/** Requests are a few hundred bytes; a longer line is a mistake or an attack, and must not grow the server. */
+export const MAX_REQUEST_BYTES = 1 << 20;
 
 export async function startControlServer(
   boardDir: string,
@@ -17,22 +20,49 @@ export async function startControlServer(
   const path = controlSocketPath(boardDir);
   rmSync(path, { force: true });
   const server = net.createServer((sock) => {
-    let buf = '';
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => {
-      buf += d;
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        void (async () => {
-          try {
-            const result = await handle(JSON.parse(line) as ControlRequest);
-            sock.write(JSON.stringify({ result }) + '\n');
-          } catch (err) {
-            sock.write(JSON.stringify({ error: (err as Error).message }) + '\n');
-          }
-        })();
+    let partial: Buffer[] = [];
+    let partialBytes = 0;
+    const lines: Buffer[] = [];
+    let busy = false;
+    // One request at a time, and none while replies wait for the client to read them: the socket is not read
+    // meanwhile, so a client that floods requests or never reads holds its own data, not our memory.
+    const next = async () => {
+      if (busy) return;
+      busy = true;
+      sock.pause();
+      while (lines.length && !sock.destroyed) {
+        const line = lines.shift()!.toString('utf8');
+        let reply: string;
+        try {
+          reply = JSON.stringify({ result: await handle(JSON.parse(line) as ControlRequest) });
+        } catch (err) {
+          reply = JSON.stringify({ error: (err as Error).message });
+        }
+        if (!sock.write(reply + '\n')) await new Promise((r) => sock.once('drain', r).once('close', r));
       }
+      busy = false;
+      if (!sock.destroyed) sock.resume();
+    };
+    sock.on('data', (d: Buffer) => {
+      for (let start = 0; ; ) {
+        const nl = d.indexOf(0x0a, start);
+        const piece = d.subarray(start, nl < 0 ? d.length : nl);
+        partial.push(piece);
+        partialBytes += piece.length;
+        if (partialBytes > MAX_REQUEST_BYTES) {
+          sock.removeAllListeners('data');
+          sock.pause();
+          sock.end(JSON.stringify({ error: `control request longer than ${MAX_REQUEST_BYTES} bytes: closing the connection` }) + '\n');
+          setTimeout(() => sock.destroy(), 1000).unref();
+          return;
+        }
+        if (nl < 0) break;
+        lines.push(Buffer.concat(partial));
+        partial = [];
+        partialBytes = 0;
+        start = nl + 1;
+      }
+      void next();
     });
     sock.on('error', () => undefined);
   });
@@ -40,6 +70,8 @@ export async function startControlServer(
     server.once('error', reject);
     server.listen(path, () => resolve());
   });
+  // Only the board's owner may steer it, whatever the umask (the board's directory is private as well).
+  chmodSync(path, 0o600);
   return {
     close: () =>
       new Promise<void>((resolve) => {

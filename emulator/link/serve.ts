@@ -1,11 +1,13 @@
-// `boardctl sim serve`: keep a virtual board running and reachable by other programs, on a pseudo-terminal or
-// a TCP socket, plus the control socket for sim set/get.
-import { symlinkSync, rmSync, lstatSync } from 'node:fs';
+// `boardctl sim serve`: keep virtual boards running and reachable by other programs, each on a pseudo-terminal or
+// a TCP socket, plus its control socket for sim set/get.
+import { symlinkSync, rmSync, lstatSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BoardError } from '../../protocol/errors.js';
 import { withFaults } from '../../protocol/transports/faults.js';
 import { VirtualBoard } from '../board.js';
 import { PtyServer } from './pty-server.js';
-import { startTcpServer, parseHostPort } from './tcp-server.js';
-import { serveRfc2217 } from './rfc2217-server.js';
+import { startTcpServer, parseListenAddress } from '../../protocol/port-server.js';
+import { serveRfc2217 } from '../../protocol/rfc2217-server.js';
 import { startControlServer } from './control-server.js';
 
 export interface ServeOptions {
@@ -38,9 +40,9 @@ export async function serveBoard(opts: ServeOptions): Promise<Serving> {
     closers.push(() => control.close());
     const tcp = opts.rfc2217 ?? opts.tcp;
     if (tcp) {
-      const { host, port } = parseHostPort(tcp);
+      const { host, port } = parseListenAddress(tcp);
       const attach = () => withFaults(board.attach({ baud: opts.baud }), opts.faults);
-      const srv = await startTcpServer({ host, port, attach, serve: opts.rfc2217 ? serveRfc2217 : undefined });
+      const srv = await startTcpServer({ host, port, attach, serve: opts.rfc2217 ? (sock, link) => serveRfc2217(sock, link) : undefined });
       closers.push(() => srv.close());
       return { board, tcp: { host: srv.address.address, port: srv.address.port }, close: () => closeAll(closers, board) };
     }
@@ -71,4 +73,56 @@ function existsLink(path: string): boolean {
 async function closeAll(closers: Array<() => Promise<void> | void>, board: VirtualBoard): Promise<void> {
   for (const c of closers.reverse()) await c();
   await board.close();
+}
+
+export interface FleetOptions extends Omit<ServeOptions, 'name' | 'link'> {
+  names: string[];
+  /** One board: a symlink to its pty here. */
+  link?: string;
+  /** One symlink per board, DIR/NAME, to its pty. */
+  linkDir?: string;
+}
+
+/**
+ * Several boards in this process (`sim serve a b c`), each on its own pty, or on TCP: `HOST:PORT+` gives them
+ * consecutive ports from PORT, port 0 a free port each. All start, or none stays up.
+ */
+export async function serveBoards(opts: FleetOptions): Promise<Serving[]> {
+  const names = [...new Set(opts.names)];
+  if (names.length !== opts.names.length) throw new BoardError('USAGE', 'a board is named twice');
+  if (opts.link && names.length > 1) throw new BoardError('USAGE', '--link names one pty: for several boards use --link-dir DIR');
+  const addresses = (spec: string | undefined) => (spec === undefined ? names.map(() => undefined) : fleetAddresses(spec, names.length));
+  const tcp = addresses(opts.tcp);
+  const rfc2217 = addresses(opts.rfc2217);
+  if (opts.linkDir) mkdirSync(opts.linkDir, { recursive: true });
+  const started = await Promise.allSettled(
+    names.map((name, i) =>
+      serveBoard({
+        ...opts, name, tcp: tcp[i], rfc2217: rfc2217[i],
+        link: opts.linkDir ? join(opts.linkDir, name) : opts.link,
+      }),
+    ),
+  );
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const up = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  if (failed) {
+    await Promise.all(up.map((s) => s.close()));
+    throw failed.reason;
+  }
+  return up;
+}
+
+/** `HOST:PORT+` as n consecutive addresses; a fixed port serves one board only, port 0 picks one per board. */
+export function fleetAddresses(spec: string, n: number): string[] {
+  const consecutive = spec.endsWith('+');
+  const { host, port } = parseListenAddress(consecutive ? spec.slice(0, -1) : spec);
+  const h = host.includes(':') ? `[${host}]` : host;
+  if (consecutive) {
+    if (port === 0 || port + n - 1 > 65535) throw new BoardError('USAGE', `bad port range '${spec}' for ${n} boards`);
+    return Array.from({ length: n }, (_, i) => `${h}:${port + i}`);
+  }
+  if (n > 1 && port !== 0) {
+    throw new BoardError('USAGE', `${n} boards need a port each: use ${h}:${port}+ for consecutive ports, or port 0 for free ones`);
+  }
+  return Array.from({ length: n }, () => `${h}:${port}`);
 }

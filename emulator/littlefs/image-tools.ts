@@ -1,8 +1,10 @@
 // Filesystem images on the host: build one from a folder, list, extract and check one. Images are handled in
 // memory (a copy), so reading never modifies the file even when mounting finishes an interrupted operation.
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BoardError } from '../../protocol/errors.js';
+import { makeDirs } from '../../protocol/fs/make-dirs.js';
+import { hostError } from '../../protocol/host-error.js';
 import { MemoryFlashStore } from '../flash-store.js';
 import { BlockDevice } from './block-device.js';
 import { blockCountFor } from './ctz.js';
@@ -154,15 +156,14 @@ export function extractImage(image: Uint8Array, dest: string, blockSize?: number
   walk(fs, '/', entries);
   for (const e of entries) e.path.slice(1).split('/').forEach((n) => checkName(n, e.path));
   try {
-    mkdirSync(dest, { recursive: true });
+    makeDirs(dest);
     for (const e of entries) {
       const host = join(dest, ...e.path.slice(1).split('/'));
-      if (e.type === 'dir') mkdirSync(host, { recursive: true });
+      if (e.type === 'dir') makeDirs(host);
       else writeFileSync(host, fs.readFile(e.path));
     }
   } catch (err) {
-    if (err instanceof BoardError) throw err;
-    throw new BoardError('LOCAL_IO', `cannot extract to ${dest}: ${(err as Error).message}`);
+    throw hostError(`cannot extract to ${dest}`, err);
   }
   return summary(fs, entries);
 }

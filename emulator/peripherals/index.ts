@@ -4,8 +4,6 @@ import type { BoardProfile } from '../profiles.js';
 import type { ControllablePlugin, VmHost } from '../vm/host-api.js';
 import { handleControl } from './control.js';
 import { VirtualHardware } from './hardware.js';
-import { DHT_PY, ESP32_PY, ESP_PY, NEOPIXEL_PY, RP2_PY } from './py/drivers.js';
-import { MACHINE_PY } from './py/machine.js';
 import { defaultParts, type PartSpec } from './parts.js';
 import type { HardwareSnapshot } from './snapshot.js';
 
@@ -28,8 +26,6 @@ export interface HardwarePluginConfig {
 }
 
 export interface HardwarePlugin extends ControllablePlugin {
-  /** The live state, for in-process users (tests, bench); not structured-cloneable. */
-  readonly hardware: VirtualHardware;
   /** State to hand to the next worker's createHardwarePlugin({ persisted }) across a worker-restarting reset. */
   snapshot(): HardwareSnapshot;
 }
@@ -39,16 +35,12 @@ export function createHardwarePlugin(host: VmHost, config: HardwarePluginConfig)
     profile: config.profile, parts: config.parts ?? defaultParts(config.profile), persisted: config.persisted,
   });
   host.addPoller(() => hardware.poll());
-  const portModules: Record<string, string> = config.profile.platform === 'rp2'
-    ? { rp2: RP2_PY }
-    : { esp32: ESP32_PY, esp: ESP_PY };
+  // The Python side: machine, neopixel, dht (emulator/py/common) and the port modules (esp32/, rp2/).
   return {
     name: 'hw',
-    hardware,
     snapshot: () => hardware.snapshot(),
     // Frozen: the object outlives soft resets, so Python must not be able to patch it for the next program.
     jsModules: { _hw: Object.freeze(hardware.pyApi()) },
-    pyModules: { machine: MACHINE_PY, neopixel: NEOPIXEL_PY, dht: DHT_PY, ...portModules },
     bootSource: "__import__('_hw').boot()\n",
     control: (op, args) => handleControl(hardware, op, args),
   };

@@ -14,7 +14,8 @@ import {
 import type { FlashStore } from '../flash-store.js';
 import type { BoardProfile } from '../profiles.js';
 
-export type BootCause = 'power-on' | 'hard' | 'wdt' | 'deepsleep' | 'bootloader-exit';
+/** 'software': a software system reset (the loader's FLASH_END(0)); the boot mode latched at power-on stays. */
+export type BootCause = 'power-on' | 'hard' | 'wdt' | 'deepsleep' | 'bootloader-exit' | 'software';
 
 export type BootOutcome =
   /** The app's esp_app_desc_t names project "micropython": the REPL banner follows. */
@@ -58,6 +59,7 @@ const NEWER_ROM_RESETS: RomInfo['reset'] = {
   'bootloader-exit': [0x1, 'POWERON'],
   wdt: [0x7, 'TG0WDT_SYS_RST'],
   deepsleep: [0x5, 'DSLEEP'],
+  software: [0x3, 'RTC_SW_SYS_RST'],
 };
 
 const ROMS: Record<EspChipName, RomInfo> = {
@@ -69,6 +71,7 @@ const ROMS: Record<EspChipName, RomInfo> = {
       'bootloader-exit': [0x1, 'POWERON_RESET'],
       wdt: [0x7, 'TG0WDT_SYS_RESET'],
       deepsleep: [0x5, 'DEEPSLEEP_RESET'],
+      software: [0x3, 'SW_RESET'],
     },
     flashBoot: 0x13,
     download: 'boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))',

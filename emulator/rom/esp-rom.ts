@@ -1,6 +1,7 @@
-// The virtual chip's serial download mode: the mask-ROM loader, and the flasher stub once a host
-// uploads one (recognised by MEM_END with an entry point; the stub's behaviour is emulated here, the
-// uploaded code is never run). Link bytes in via receive(), reply bytes out via onSend listeners.
+// The virtual chip's serial download mode: the mask-ROM loader, and the flasher stub once a host uploads one
+// (recognised by MEM_END with an entry point; the stub's behaviour is emulated here, the uploaded code is never
+// run). Link bytes in via receive(), reply bytes out via onSend listeners, whose promises are awaited where the
+// silicon waits for its UART (streamed reads, the switch after CHANGE_BAUDRATE, leaving the loader).
 import { createHash } from 'node:crypto';
 import { createInflate, type Inflate } from 'node:zlib';
 import type { FlashStore } from '../flash-store.js';
@@ -9,10 +10,12 @@ import {
   ErrorCode, FLASH_SECTOR, Op, READ_SLOW_BLOCK, ROM_STATUS_LEN, STUB_STATUS_LEN, SYNC_PAYLOAD, dataChecksum,
 } from '../../protocol/esp/commands.js';
 import {
-  CHIP_DETECT_MAGIC_REG, SECURITY_INFO_LEN, chipByName, efuseFromMac, type ChipDef,
+  CHIP_DETECT_MAGIC_REG, ESP32_RTCCALICFG1, SECURITY_INFO_LEN, chipByName, efuseFromMac, esp32RomCrystalHz,
+  esp32RomLineRate, type ChipDef,
 } from '../../protocol/esp/chips.js';
 import { decodeRequest, encodeResponse, readU32le, statusBytes, type Request } from '../../protocol/esp/packet.js';
 import { slipEncode, SlipDecoder } from '../../protocol/esp/slip.js';
+import { chipRegisters } from './chip-registers.js';
 import { SpiPeripheral } from './spi-peripheral.js';
 
 export interface EspRomOptions {
@@ -20,12 +23,18 @@ export interface EspRomOptions {
   profile: BoardProfile;
   /** Factory MAC burnt into eFuse, 6 bytes. */
   mac: Uint8Array;
-  /** Line speed the ROM starts at (it auto-bauds on SYNC; only used for the UART divider register). */
+  /** Line speed the ROM auto-bauded to (only used for the UART divider register esptool reads). */
   baudRate?: number;
 }
 
-/** Why the loader stopped: FLASH_END/FLASH_DEFL_END asked to run the app, or the stub got RUN_USER_CODE. */
-export type ExitReason = 'flash-end' | 'run-user-code';
+/**
+ * Why the loader stopped. 'run-app': the ROM's FLASH_END(1) ("run user code"); 'run-user-code': the stub's
+ * RUN_USER_CODE; 'reboot': FLASH_END(0) in the ROM or the stub, a software reset that keeps the latched boot
+ * mode: the loader starts over as the ROM in download mode (this object carries on; the board prints the log).
+ */
+export type ExitReason = 'run-app' | 'reboot' | 'run-user-code';
+
+export type SendListener = (data: Uint8Array) => void | Promise<void>;
 
 const ROM_SYNC_VALUE = 0x20120707;
 const SYNC_REPLIES = 8;
@@ -52,13 +61,8 @@ interface DeflateWrite {
 }
 
 interface StubRead {
-  offset: number;
-  length: number;
-  packetSize: number;
-  inFlight: number;
-  sent: number;
   acked: number;
-  md5: ReturnType<typeof createHash>;
+  wake?: () => void;
 }
 
 export class EspRom {
@@ -66,18 +70,22 @@ export class EspRom {
   private readonly chip: ChipDef;
   private readonly efuse: { low: number; high: number };
   private readonly spi: SpiPeripheral;
+  private readonly fixedRegs: ReadonlyMap<number, number>;
   private readonly regs = new Map<number, number>();
   private readonly decoder = new SlipDecoder();
-  private readonly sendListeners: ((data: Uint8Array) => void)[] = [];
+  private readonly sendListeners: SendListener[] = [];
   private readonly baudListeners: ((baud: number) => void)[] = [];
   private readonly exitListeners: ((why: ExitReason) => void)[] = [];
   private queue: Promise<void> = Promise.resolve();
   private baud: number;
   private stub = false;
+  /** The ROM reaches the SPI flash only after SPI_ATTACH routes its pins; the stub attaches at start. */
+  private spiAttached = false;
   private write?: PlainWrite | DeflateWrite;
   /** Between MEM_BEGIN and MEM_END. The uploaded bytes are not kept: nothing runs them. */
   private inRamDownload = false;
   private read?: StubRead;
+  private exited = false;
 
   constructor(opts: EspRomOptions) {
     const chip = opts.profile.espChip ? chipByName(opts.profile.espChip) : undefined;
@@ -86,6 +94,7 @@ export class EspRom {
     this.chip = chip;
     this.flash = opts.flash;
     this.efuse = efuseFromMac(opts.mac);
+    this.fixedRegs = chipRegisters(chip);
     this.baud = opts.baudRate ?? 115200;
     this.spi = new SpiPeripheral(chip.spi, opts.flash.size, chip.key === 'esp32');
   }
@@ -95,16 +104,17 @@ export class EspRom {
     return this.stub;
   }
 
-  onSend(listener: (data: Uint8Array) => void): void {
+  /** Called with every reply; a returned promise tells the loader when the bytes have left its UART. */
+  onSend(listener: SendListener): void {
     this.sendListeners.push(listener);
   }
 
-  /** Called after CHANGE_BAUDRATE has been answered at the old rate. */
+  /** Called after CHANGE_BAUDRATE has been answered (and sent) at the old rate, with the new line rate. */
   onBaudRate(listener: (baud: number) => void): void {
     this.baudListeners.push(listener);
   }
 
-  /** Called when the host tells the loader to leave and run the application. */
+  /** Called when the loader stops (after its last reply has been sent). */
   onExit(listener: (why: ExitReason) => void): void {
     this.exitListeners.push(listener);
   }
@@ -112,6 +122,11 @@ export class EspRom {
   /** Bytes from the link. Commands are handled in arrival order; replies may follow asynchronously. */
   receive(data: Uint8Array): void {
     for (const frame of this.decoder.push(data).frames) {
+      // While the stub streams a read, the host's frames are 4-byte acknowledgements, taken as they come.
+      if (this.read) {
+        if (frame.length === 4) this.acknowledge(readU32le(frame, 0));
+        continue;
+      }
       this.queue = this.queue.then(() => this.handleFrame(frame)).catch(() => undefined);
     }
   }
@@ -121,29 +136,24 @@ export class EspRom {
     return this.queue;
   }
 
-  private emit(payload: Uint8Array): void {
+  private async emit(payload: Uint8Array): Promise<void> {
     const bytes = slipEncode(payload);
-    for (const l of this.sendListeners) l(bytes);
+    await Promise.all(this.sendListeners.map((l) => l(bytes)));
   }
 
   private get statusLen(): number {
     return this.stub ? STUB_STATUS_LEN : ROM_STATUS_LEN;
   }
 
-  private reply(op: number, value = 0, payload: Uint8Array = new Uint8Array(0), error = 0): void {
+  private reply(op: number, value = 0, payload: Uint8Array = new Uint8Array(0), error = 0): Promise<void> {
     const data = new Uint8Array(payload.length + this.statusLen);
     data.set(payload);
     data.set(statusBytes(this.statusLen, error), payload.length);
-    this.emit(encodeResponse({ op, value, data }));
+    return this.emit(encodeResponse({ op, value, data }));
   }
 
   private async handleFrame(frame: Uint8Array): Promise<void> {
-    // While the stub streams a read, the host's frames are 4-byte acknowledgements, not commands.
-    if (this.read && frame.length === 4) {
-      this.read.acked = readU32le(frame, 0);
-      this.pumpRead();
-      return;
-    }
+    if (this.exited) return;
     const d = decodeRequest(frame);
     if (!d.ok) return; // the silicon ignores what it cannot parse
     const req = d.packet;
@@ -151,7 +161,7 @@ export class EspRom {
       await this.dispatch(req);
     } catch (err) {
       const code = err instanceof CommandError ? err.code : ErrorCode.FAILED_TO_ACT;
-      this.reply(req.op, 0, new Uint8Array(0), code);
+      await this.reply(req.op, 0, new Uint8Array(0), code);
     }
   }
 
@@ -174,6 +184,9 @@ export class EspRom {
       case Op.READ_REG: return this.reply(req.op, this.readReg(this.params(req, 1)[0]));
       case Op.WRITE_REG: return this.writeReg(req);
       case Op.SPI_ATTACH:
+        this.params(req, 1);
+        this.attachSpi();
+        return this.reply(req.op);
       case Op.SPI_SET_PARAMS: return this.reply(req.op);
       case Op.GET_SECURITY_INFO: return this.securityInfo(req);
       case Op.FLASH_BEGIN: return this.flashBegin(req);
@@ -192,25 +205,31 @@ export class EspRom {
     if (this.stub) {
       switch (req.op) {
         case Op.ERASE_FLASH:
-          this.flash.erase(0, this.flash.size);
+          this.eraseFlash(0, this.flash.size);
           return this.reply(req.op);
         case Op.ERASE_REGION: return this.eraseRegion(req);
-        case Op.READ_FLASH: return this.startRead(req);
-        case Op.RUN_USER_CODE:
-          for (const l of this.exitListeners) l('run-user-code');
-          return;
+        case Op.READ_FLASH: return this.streamRead(req);
+        case Op.RUN_USER_CODE: return this.leave('run-user-code');
       }
     }
     throw this.err(ErrorCode.INVALID_MESSAGE, ErrorCode.CMD_NOT_IMPLEMENTED);
   }
 
-  private sync(req: Request): void {
+  private async sync(req: Request): Promise<void> {
     if (req.data.length !== SYNC_PAYLOAD.length || !req.data.every((b, i) => b === SYNC_PAYLOAD[i])) {
       throw this.err(ErrorCode.INVALID_MESSAGE, ErrorCode.BAD_DATA_LEN);
     }
-    // The ROM answers every SYNC eight times; the stub once, with value 0 (how esptool spots a running stub).
-    if (this.stub) return this.reply(req.op, 0);
-    for (let i = 0; i < SYNC_REPLIES; i++) this.reply(req.op, ROM_SYNC_VALUE);
+    // Both answer every SYNC eight times: the ROM with a non-zero value, Espressif's stub with 0, which is how
+    // esptool recognises a stub still running from an earlier session.
+    const value = this.stub ? 0 : ROM_SYNC_VALUE;
+    const replies: Promise<void>[] = [];
+    for (let i = 0; i < SYNC_REPLIES; i++) replies.push(this.reply(req.op, value));
+    await Promise.all(replies);
+  }
+
+  private attachSpi(): void {
+    this.spiAttached = true;
+    this.spi.attached = true;
   }
 
   private readReg(addr: number): number {
@@ -220,27 +239,37 @@ export class EspRom {
     // esptool estimates the crystal as baud * divider / 1e6.
     if (addr === this.chip.uartClkdiv) return Math.round((this.chip.xtalMhz * 1e6) / this.baud) & 0xfffff;
     if (this.spi.owns(addr)) return this.spi.read(addr);
-    return this.regs.get(addr) ?? 0;
+    return this.regs.get(addr) ?? this.fixedRegs.get(addr) ?? 0;
   }
 
-  private writeReg(req: Request): void {
+  private writeReg(req: Request): Promise<void> {
     const [addr, value, mask] = this.params(req, 3);
     const merged = ((this.readReg(addr) & ~mask) | (value & mask)) >>> 0;
     if (this.spi.owns(addr)) this.spi.write(addr, merged);
     else this.regs.set(addr, merged);
-    this.reply(req.op);
+    return this.reply(req.op);
   }
 
-  private securityInfo(req: Request): void {
-    if (!this.chip.hasSecurityInfo) throw new CommandError(ErrorCode.INVALID_MESSAGE);
+  private securityInfo(req: Request): Promise<void> {
+    if (!this.chip.hasSecurityInfo) throw new CommandError(this.stub ? ErrorCode.CMD_NOT_IMPLEMENTED : ErrorCode.INVALID_MESSAGE);
     const info = new Uint8Array(SECURITY_INFO_LEN); // no security features enabled
     new DataView(info.buffer).setUint32(12, this.chip.imageChipId, true);
-    this.reply(req.op, 0, info);
+    return this.reply(req.op, 0, info);
+  }
+
+  // Flash access goes through the SPI pins: unattached, reads see the bus idle high and writes go nowhere.
+  private readFlash(offset: number, length: number): Uint8Array {
+    return this.spiAttached ? this.flash.read(offset, length) : new Uint8Array(length).fill(0xff);
+  }
+
+  private eraseFlash(offset: number, length: number): void {
+    if (this.spiAttached) this.flash.erase(offset, length);
   }
 
   /** NOR programming only clears bits: program = old AND new, so 0xFF padding leaves neighbours intact. */
   private program(offset: number, data: Uint8Array): void {
     this.checkRange(offset, data.length);
+    if (!this.spiAttached) return;
     const cur = this.flash.read(offset, data.length);
     for (let i = 0; i < cur.length; i++) cur[i] &= data[i];
     this.flash.write(offset, cur);
@@ -251,14 +280,15 @@ export class EspRom {
     const start = offset - (offset % FLASH_SECTOR);
     const end = Math.min(this.flash.size, Math.ceil((offset + size) / FLASH_SECTOR) * FLASH_SECTOR);
     this.checkRange(offset, size);
-    if (end > start) this.flash.erase(start, end - start);
+    if (end > start) this.eraseFlash(start, end - start);
   }
 
-  private flashBegin(req: Request): void {
+  private flashBegin(req: Request): Promise<void> {
     const [size, , blockSize, offset] = this.params(req, 4);
     this.eraseCovering(offset, size);
+    this.endWrite();
     this.write = { kind: 'plain', offset, end: offset + size, blockSize };
-    this.reply(req.op);
+    return this.reply(req.op);
   }
 
   /** Common checks of FLASH_DATA/FLASH_DEFL_DATA/MEM_DATA: header, length and checksum. */
@@ -270,17 +300,17 @@ export class EspRom {
     return { seq, data };
   }
 
-  private flashData(req: Request): void {
+  private flashData(req: Request): Promise<void> {
     const w = this.write;
     if (w?.kind !== 'plain') throw this.err(ErrorCode.FAILED_TO_ACT, ErrorCode.NOT_IN_FLASH_MODE);
     const { seq, data } = this.dataBlock(req);
     const at = w.offset + seq * w.blockSize;
     // The ROM programs whole blocks; bytes past the end of the chip are dropped like the address wrap would.
     this.program(at, data.subarray(0, Math.max(0, Math.min(data.length, this.flash.size - at))));
-    this.reply(req.op);
+    return this.reply(req.op);
   }
 
-  private deflBegin(req: Request): void {
+  private deflBegin(req: Request): Promise<void> {
     const [size, , , offset] = this.params(req, 4);
     this.eraseCovering(offset, size);
     const inflate = createInflate();
@@ -295,9 +325,14 @@ export class EspRom {
       w.cursor += chunk.length;
     });
     inflate.on('error', (e) => (w.error ??= e));
-    if (this.write?.kind === 'deflate') this.write.inflate.destroy();
+    this.endWrite();
     this.write = w;
-    this.reply(req.op);
+    return this.reply(req.op);
+  }
+
+  private endWrite(): void {
+    if (this.write?.kind === 'deflate') this.write.inflate.destroy();
+    this.write = undefined;
   }
 
   private async deflData(req: Request): Promise<void> {
@@ -320,95 +355,140 @@ export class EspRom {
       const code = w.error instanceof CommandError ? w.error.code : this.stub ? ErrorCode.INFLATE_ERROR : ErrorCode.DEFLATE_ERROR;
       throw new CommandError(code);
     }
-    this.reply(req.op);
+    return this.reply(req.op);
   }
 
-  private flashEnd(req: Request): void {
-    const [stay] = this.params(req, 1);
-    if (this.write?.kind === 'deflate') this.write.inflate.destroy();
-    this.write = undefined;
-    this.reply(req.op);
-    if (stay === 0) for (const l of this.exitListeners) l('flash-end');
+  /** FLASH_END/FLASH_DEFL_END: 0 reboots, 1 runs the app in the ROM and stays in the stub. */
+  private async flashEnd(req: Request): Promise<void> {
+    const [runUserCode] = this.params(req, 1);
+    // The stub's flash_end checks it is in flash mode (esptool's soft reset sends FLASH_BEGIN(0) first).
+    if (this.stub && !this.write) throw new CommandError(ErrorCode.NOT_IN_FLASH_MODE);
+    this.endWrite();
+    await this.reply(req.op);
+    if (runUserCode === 0) return this.reboot();
+    if (!this.stub) return this.leave('run-app');
   }
 
-  private md5(req: Request): void {
+  private leave(why: ExitReason): void {
+    this.exited = true;
+    for (const l of this.exitListeners) l(why);
+  }
+
+  /** Software reset into download mode: the ROM again, flash detached, registers at their reset values. */
+  private reboot(): void {
+    this.stub = false;
+    this.spiAttached = false;
+    this.spi.reset();
+    this.regs.clear();
+    this.endWrite();
+    this.inRamDownload = false;
+    this.decoder.reset();
+    for (const l of this.exitListeners) l('reboot');
+  }
+
+  private md5(req: Request): Promise<void> {
     const [offset, size] = this.params(req, 2);
     this.checkRange(offset, size);
-    const digest = createHash('md5').update(this.flash.read(offset, size)).digest();
+    const digest = createHash('md5').update(this.readFlash(offset, size)).digest();
     // The ROM answers in hex text, the stub in raw bytes.
-    this.reply(req.op, 0, this.stub ? digest : Buffer.from(digest.toString('hex'), 'latin1'));
+    return this.reply(req.op, 0, this.stub ? digest : Buffer.from(digest.toString('hex'), 'latin1'));
   }
 
-  private readSlow(req: Request): void {
+  private readSlow(req: Request): Promise<void> {
     if (this.stub) throw new CommandError(ErrorCode.CMD_NOT_IMPLEMENTED);
     const [offset, len] = this.params(req, 2);
     if (len > READ_SLOW_BLOCK) throw new CommandError(ErrorCode.FLASH_READ_LENGTH_ERROR);
     this.checkRange(offset, len);
     const block = new Uint8Array(READ_SLOW_BLOCK);
-    block.set(this.flash.read(offset, len));
-    this.reply(req.op, 0, block);
+    block.set(this.readFlash(offset, len));
+    return this.reply(req.op, 0, block);
   }
 
-  private changeBaud(req: Request): void {
-    const [baud] = this.params(req, 2);
-    this.reply(req.op);
-    this.baud = baud;
-    for (const l of this.baudListeners) l(baud);
+  private async changeBaud(req: Request): Promise<void> {
+    const [value] = this.params(req, 2);
+    // A zero rate would divide by zero in the divider computation: refused, the line stays as it is.
+    if (value === 0) throw this.err(ErrorCode.INVALID_MESSAGE, ErrorCode.INVALID_COMMAND);
+    // The answer goes out at the old rate; only then does the UART switch.
+    await this.reply(req.op);
+    this.baud = this.stub ? value : this.romLineRate(value);
+    for (const l of this.baudListeners) l(this.baud);
   }
 
-  private memBegin(req: Request): void {
+  /** The ESP32 ROM sets its divider from its own crystal estimate; the newer ROMs know their crystal. */
+  private romLineRate(value: number): number {
+    if (this.chip.key !== 'esp32') return value;
+    return Math.round(esp32RomLineRate(value, esp32RomCrystalHz(this.readReg(ESP32_RTCCALICFG1), this.readReg(this.chip.revisionEfuse + 16))));
+  }
+
+  private memBegin(req: Request): Promise<void> {
     this.params(req, 4);
     this.inRamDownload = true;
-    this.reply(req.op);
+    return this.reply(req.op);
   }
 
-  private memData(req: Request): void {
+  private memData(req: Request): Promise<void> {
     if (!this.inRamDownload) throw this.err(ErrorCode.FAILED_TO_ACT, ErrorCode.NOT_IN_FLASH_MODE);
     this.dataBlock(req);
-    this.reply(req.op);
+    return this.reply(req.op);
   }
 
-  private memEnd(req: Request): void {
+  /** MEM_END with an entry point jumps to the uploaded code: a stub, which greets with OHAI (also over a stub). */
+  private async memEnd(req: Request): Promise<void> {
     const [noEntry, entry] = this.params(req, 2);
     this.inRamDownload = false;
-    this.reply(req.op);
-    if (noEntry === 0 && entry !== 0 && !this.stub) {
-      this.stub = true;
-      this.emit(Buffer.from('OHAI', 'latin1'));
-    }
+    await this.reply(req.op);
+    if (noEntry !== 0 || entry === 0) return;
+    this.stub = true;
+    this.endWrite();
+    this.attachSpi(); // the stub attaches the flash itself before its command loop
+    await this.emit(Buffer.from('OHAI', 'latin1'));
   }
 
-  private eraseRegion(req: Request): void {
+  private eraseRegion(req: Request): Promise<void> {
     const [offset, size] = this.params(req, 2);
     if (offset % FLASH_SECTOR !== 0 || size % FLASH_SECTOR !== 0) throw new CommandError(ErrorCode.BAD_DATA_LEN);
     this.checkRange(offset, size);
-    this.flash.erase(offset, size);
-    this.reply(req.op);
+    this.eraseFlash(offset, size);
+    return this.reply(req.op);
   }
 
-  private startRead(req: Request): void {
+  private acknowledge(total: number): void {
+    const r = this.read;
+    if (!r) return;
+    r.acked = Math.max(r.acked, total);
+    r.wake?.();
+  }
+
+  /**
+   * READ_FLASH: stream `packetSize` frames, keeping at most `inFlight` unacknowledged ones on the wire, then the
+   * MD5 once everything is acknowledged. Each frame waits until the link has taken the previous one. Until the
+   * read ends the stub listens only for acknowledgements, as Espressif's does.
+   */
+  private async streamRead(req: Request): Promise<void> {
     const [offset, length, packetSize, inFlight] = this.params(req, 4);
     this.checkRange(offset, length);
     if (packetSize === 0 || inFlight === 0) throw new CommandError(ErrorCode.BAD_BLOCKSIZE);
-    this.reply(req.op);
-    this.read = { offset, length, packetSize, inFlight, sent: 0, acked: 0, md5: createHash('md5') };
-    this.pumpRead();
-  }
-
-  /** Keep up to `inFlight` unacknowledged packets on the wire; send the MD5 once everything is acknowledged. */
-  private pumpRead(): void {
-    const r = this.read;
-    if (!r) return;
-    while (r.sent < r.length && r.sent - r.acked < r.inFlight * r.packetSize) {
-      const n = Math.min(r.packetSize, r.length - r.sent);
-      const chunk = this.flash.read(r.offset + r.sent, n);
-      r.md5.update(chunk);
-      r.sent += n;
-      this.emit(chunk);
+    await this.reply(req.op);
+    const r: StubRead = { acked: 0 };
+    this.read = r;
+    const acked = (atLeast: number) => new Promise<void>((resolve) => {
+      if (r.acked >= atLeast) return resolve();
+      r.wake = () => {
+        if (r.acked < atLeast) return;
+        r.wake = undefined;
+        resolve();
+      };
+    });
+    const md5 = createHash('md5');
+    for (let sent = 0; sent < length;) {
+      await acked(sent + packetSize - inFlight * packetSize);
+      const chunk = this.readFlash(offset + sent, Math.min(packetSize, length - sent));
+      md5.update(chunk);
+      sent += chunk.length;
+      await this.emit(chunk);
     }
-    if (r.acked >= r.length) {
-      this.read = undefined;
-      this.emit(r.md5.digest());
-    }
+    await acked(length);
+    this.read = undefined;
+    await this.emit(md5.digest());
   }
 }

@@ -14,9 +14,16 @@ const W_REGS = 16;
 
 export class SpiPeripheral {
   private readonly regs = new Map<number, number>();
+  /** Pins routed to the flash (SPI_ATTACH); before that MISO floats high and every reply reads 0xFF. */
+  attached = false;
 
   /** `addrInMsb`: the ESP32 takes SPI addresses left-aligned in the ADDR register. */
   constructor(private readonly spi: SpiRegs, private readonly flashSize: number, private readonly addrInMsb: boolean) {}
+
+  reset(): void {
+    this.regs.clear();
+    this.attached = false;
+  }
 
   owns(addr: number): boolean {
     return addr >= this.spi.base && addr < this.spi.base + 0x100;
@@ -43,7 +50,9 @@ export class SpiPeripheral {
     const command = this.read(this.spi.base + this.spi.usr2) & 0xff;
     const readBytes = Math.ceil(((this.read(this.spi.base + this.spi.misoDlen) & 0xffffff) + 1) / 8);
     let reply: Uint8Array;
-    if (command === RDID) {
+    if (!this.attached) {
+      reply = new Uint8Array(readBytes).fill(0xff);
+    } else if (command === RDID) {
       const id = this.jedecId();
       reply = Uint8Array.from([id & 0xff, (id >>> 8) & 0xff, (id >>> 16) & 0xff]);
     } else if (command === RDSFDP) {

@@ -4,12 +4,15 @@ import { ByteRing } from './ring.js';
 import { ByteQueue } from './byte-queue.js';
 import { isPythonError, loadVm, type MicroPythonVm } from './vm-loader.js';
 import { detachJsGlobals, lockDownIntrinsics } from './sandbox.js';
-import { RUNTIME_PY } from './runtime-py.js';
+import { frozenFiles, frozenNames } from './frozen.js';
 import { STATUS_BUSY, STATUS_HEARTBEAT, STATUS_OUT_LIMIT, type WorkerConfig } from './shared-state.js';
 import type { ResetRequest, VmHost, VmPlugin } from './host-api.js';
 import { getProfile, bannerLine, type BoardProfile } from '../profiles.js';
+import { ceilingExceeded, memoryUse } from './memory.js';
 
 const CTRL_C = 0x03;
+// Frozen files the host runs itself, not for import by user code.
+const RUNTIME_ONLY = new Set(['_boardrt', '_boot']);
 // time.sleep spins on the clock import roughly every 50 ns; Python code calling ticks_ms in a loop is ~20x
 // slower. Calls this close together mean a busy-wait, which we turn into a real wait.
 const SPIN_GAP_MS = 0.002;
@@ -24,6 +27,8 @@ const CLOCK_WARP = 2 ** 31;
 // time.sleep() waits on the host in slices of this length, running the pollers (timers, IRQs, watchdog) between
 // them: the 10 ms tick of the FreeRTOS-based ports, and about 100 wake-ups a second while a program sleeps.
 const SLEEP_SLICE_MS = 10;
+// How often the host's memory is checked against the board's ceiling.
+const MEMORY_CHECK_MS = 250;
 
 export interface RunOutcome {
   error?: string;
@@ -46,6 +51,7 @@ export class BoardRuntime implements VmHost {
   private spinCalls = 0;
   private spinSince = 0;
   private lastPoll = 0;
+  private lastMemoryCheck = 0;
   private readonly pollers: Array<() => void> = [];
   private readonly plugins: VmPlugin[] = [];
   private pendingReset: ResetRequest | undefined;
@@ -53,6 +59,8 @@ export class BoardRuntime implements VmHost {
   /** Set while output should be collected instead of sent (banner rewriting). */
   private capture: number[] | undefined;
   resetCause: VmHost['resetCause'];
+  /** Stops this worker for a watchdog reset (set by the worker's entry point). */
+  watchdog: (() => void) | undefined;
 
   constructor(
     readonly config: WorkerConfig,
@@ -137,6 +145,8 @@ export class BoardRuntime implements VmHost {
    * owner asks for a short queue (a link paced at a real baud rate), still noticing Ctrl-C meanwhile.
    */
   flush(): void {
+    // A UART sees Ctrl-C in its receive interrupt whatever the program does; a loop that only prints must too.
+    if (this.outLen) this.drainInput();
     let off = 0;
     while (off < this.outLen) {
       const seen = this.output.signal();
@@ -220,6 +230,8 @@ export class BoardRuntime implements VmHost {
       this.runPollers();
       if (this.waitInput(Math.min(left, SLEEP_SLICE_MS))) return;
     }
+    // What fell due during the last slice (or while a loaded host did not run us) fires before the sleep ends.
+    this.runPollers();
   }
 
   /** stdin for Python: up to n bytes, blocking until at least one arrives (or a Ctrl-C or reset). */
@@ -235,6 +247,26 @@ export class BoardRuntime implements VmHost {
 
   runPollers(): void {
     for (const p of this.pollers) p();
+    this.checkMemory();
+  }
+
+  /**
+   * Past the memory ceiling the board is reset, as a watchdog would reset a board whose program ran away: from
+   * outside the VM (the worker is stopped), since a VM out of memory may never return (the port spins in
+   * nlr_jump_fail when its REPL cannot allocate).
+   */
+  private checkMemory(refused?: number): void {
+    const now = performance.now();
+    if (refused === undefined && now - this.lastMemoryCheck < MEMORY_CHECK_MS) return;
+    this.lastMemoryCheck = now;
+    if (!this.vm || this.muted) return;
+    const use = memoryUse(this.vm.wasmMemory);
+    const why = refused !== undefined ? `the VM asked for ${Math.round(refused / 2 ** 20)} MB of memory` : ceilingExceeded(use);
+    if (!why) return;
+    this.emit(`\r\n[boardctl] ${why}: resetting the board, as a watchdog would\r\n`);
+    this.flush();
+    this.muted = true;
+    this.watchdog?.();
   }
 
   /** The VM's clock import, called in tight loops by time.sleep and by ticks_ms(). */
@@ -263,13 +295,21 @@ export class BoardRuntime implements VmHost {
 
   /** A fresh VM with the runtime and plugins installed (power-on or soft reset). */
   async startVm(): Promise<void> {
-    this.vm = await loadVm({ output: (b) => this.vmOutput(b), ticks: (o) => this.ticks(o) }, this.config.heapSize);
+    this.vm = await loadVm(
+      { output: (b) => this.vmOutput(b), ticks: (o) => this.ticks(o), memoryRefused: (n) => this.checkMemory(n) },
+      this.config.heapSize,
+    );
     detachJsGlobals();
     lockDownIntrinsics();
-    const frozen: Record<string, string> = { _boardrt: RUNTIME_PY };
-    for (const p of this.plugins) Object.assign(frozen, p.pyModules ?? {});
-    if (!this.vm.FS.analyzePath('/rom').exists) this.vm.FS.mkdir('/rom');
-    for (const [name, src] of Object.entries(frozen)) this.vm.FS.writeFile(`/rom/${name}.py`, src);
+    const files = frozenFiles(this.profile.platform);
+    for (const [path, src] of files) {
+      let dir = '';
+      for (const part of ['rom', ...path.split('/').slice(0, -1)]) {
+        dir += '/' + part;
+        if (!this.vm.FS.analyzePath(dir).exists) this.vm.FS.mkdir(dir);
+      }
+      this.vm.FS.writeFile(`/rom/${path}`, src);
+    }
     const p = this.profile;
     this.vm.registerJsModule('_board', {
       platform: p.platform,
@@ -277,7 +317,7 @@ export class BoardRuntime implements VmHost {
       machine: `${p.boardName} with ${p.mcuName}`,
       release: '1.27.0',
       version: 'v1.27.0 on 2025-12-10',
-      frozen: Object.keys(frozen).filter((n) => n !== '_boardrt').join(','),
+      frozen: frozenNames(files).filter((n) => !RUNTIME_ONLY.has(n)).join(','),
       stdin_read: (n: number) => this.stdinRead(n),
       sleep_ms: (ms: number) => this.sleepMs(ms),
     });

@@ -27,9 +27,10 @@ export interface VmHost {
 export interface VmPlugin {
   /** JavaScript objects registered as importable modules (Python sees them as `import NAME`). */
   jsModules?: Record<string, object>;
-  /** Python modules made importable as if frozen into the firmware: module name -> source. */
-  pyModules?: Record<string, string>;
-  /** Python source run once at each boot, before boot.py (e.g. mounting the filesystem). */
+  /**
+   * Python run once at each boot, before boot.py (e.g. mounting the filesystem): one line that calls into the
+   * board-side Python of emulator/py, where the plugin's Python lives.
+   */
   bootSource?: string;
 }
 

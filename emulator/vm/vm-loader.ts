@@ -1,5 +1,7 @@
 // Loads one MicroPython VM instance (the npm WebAssembly build) with our hooks spliced into its wasm imports.
-// The package's loader gives no way to hook the clock, so we wrap WebAssembly.instantiate while it runs.
+// The package's loader gives no way to hook the clock or the memory, so we wrap WebAssembly.instantiate while it
+// runs: the clock import is wrapped, the heap bounded at the size asked for, and memory growth capped (memory.ts).
+import { boundHeap, capGrowth, VM_MEMORY_CEILING, type LinearMemory } from './memory.js';
 
 export interface MicroPythonVm {
   runPython(code: string): unknown;
@@ -15,6 +17,10 @@ export interface MicroPythonVm {
     _mp_sched_keyboard_interrupt(): void;
     _mp_hal_get_interrupt_char(): number;
   };
+  /** The VM's linear memory (its heap, C stack and malloc arena). */
+  wasmMemory: LinearMemory;
+  /** False when the package's wasm was not the one whose heap we know how to bound (only the ceiling holds). */
+  heapBounded: boolean;
 }
 
 /** The error the VM's runPython throws for an uncaught Python exception. */
@@ -31,10 +37,16 @@ export interface VmHooks {
   output(byte: number): void;
   /** Wraps the VM's millisecond clock import (called in tight loops by time.sleep). */
   ticks(original: () => number): number;
+  /** Linear memory may not grow past this many bytes (default VM_MEMORY_CEILING); refusals are reported here. */
+  memoryCeiling?: number;
+  memoryRefused?(requested: number): void;
 }
 
 type Imports = Record<string, Record<string, unknown>>;
 let activeHooks: VmHooks | undefined;
+let heapBounded = false;
+let heapSize = 0;
+let memory: LinearMemory | undefined;
 let patched = false;
 
 function patchInstantiate(): void {
@@ -46,24 +58,36 @@ function patchInstantiate(): void {
   wasm.instantiate = (source: unknown, importsArg?: unknown) => {
     const imports = importsArg as Imports | undefined;
     const env = imports?.env;
-    if (env && typeof env.mp_js_ticks_ms === 'function') {
-      const ticks = env.mp_js_ticks_ms as () => number;
-      const hooks = activeHooks;
-      if (hooks) env.mp_js_ticks_ms = () => hooks.ticks(ticks);
+    const hooks = activeHooks;
+    if (!hooks || !env || typeof env.mp_js_ticks_ms !== 'function' || !(source instanceof Uint8Array)) {
+      return original(source, importsArg);
     }
-    return original(source, importsArg);
+    const ticks = env.mp_js_ticks_ms as () => number;
+    env.mp_js_ticks_ms = () => hooks.ticks(ticks);
+    capGrowth(env, hooks.memoryCeiling ?? VM_MEMORY_CEILING, (n) => hooks.memoryRefused?.(n));
+    const bounded = boundHeap(source, heapSize);
+    heapBounded = bounded !== undefined;
+    return original(bounded ?? source, importsArg).then((result) => {
+      memory = (result as { instance: { exports: { memory: LinearMemory } } }).instance.exports.memory;
+      return result;
+    });
   };
 }
 
-export async function loadVm(hooks: VmHooks, heapSize: number): Promise<MicroPythonVm> {
+export async function loadVm(hooks: VmHooks, heapBytes: number): Promise<MicroPythonVm> {
   patchInstantiate();
   const { loadMicroPython } = await import('@micropython/micropython-webassembly-pyscript');
   activeHooks = hooks;
+  heapSize = heapBytes;
+  heapBounded = false;
+  memory = undefined;
   try {
     const out = (data: Uint8Array | string) => {
       for (const b of data as Uint8Array) hooks.output(b);
     };
-    return (await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapSize })) as MicroPythonVm;
+    const vm = await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapBytes });
+    if (!memory) throw new Error('the MicroPython package did not instantiate its wasm through WebAssembly.instantiate');
+    return Object.assign(vm, { wasmMemory: memory, heapBounded }) as unknown as MicroPythonVm;
   } finally {
     activeHooks = undefined;
   }

@@ -31,6 +31,10 @@ const front = new ReplFront(rt, (req) => {
   halted = true;
   post({ type: 'reset', kind: req.kind as 'hard', sleepMs: req.sleepMs, persisted: hardware.snapshot() });
 });
+rt.watchdog = () => {
+  halted = true;
+  post({ type: 'reset', kind: 'wdt', persisted: hardware.snapshot() });
+};
 
 for (const line of init.config.bootLines) rt.emit(line + '\r\n');
 await front.boot();

@@ -7,8 +7,8 @@ import {
   SYNC_PAYLOAD, ErrorCode, dataChecksum, opName,
 } from './commands.js';
 import {
-  CHIP_DETECT_MAGIC_REG, SECURITY_INFO_LEN, SPI_CMD_USR, SPI_USR_COMMAND, SPI_USR_MISO, SPI_USR_MOSI,
-  chipByImageId, chipByMagic, macFromEfuse, type ChipDef,
+  CHIP_DETECT_MAGIC_REG, ESP32_RTCCALICFG1, SECURITY_INFO_LEN, SPI_CMD_USR, SPI_USR_COMMAND, SPI_USR_MISO, SPI_USR_MOSI,
+  chipByImageId, chipByMagic, esp32RomBaudValue, esp32RomCrystalHz, macFromEfuse, type ChipDef,
 } from './chips.js';
 import { decodeResponse, encodeRequest, readU32le, splitStatus, u32le, type Response } from './packet.js';
 import { slipEncode, SlipDecoder } from './slip.js';
@@ -32,6 +32,8 @@ export type Progress = (done: number, total: number) => void;
 
 const DEFAULT_TIMEOUT_MS = 3000;
 const SYNC_TIMEOUT_MS = 100;
+/** The ROM and Espressif's stub both answer a SYNC eight times. */
+const SYNC_REPLIES = 8;
 const MB = 1024 * 1024;
 // Slow operations scale with size (esptool's per-megabyte budgets).
 const ERASE_MS_PER_MB = 30_000;
@@ -141,11 +143,18 @@ export class EspLoader {
   /** Send one command and wait for the response with the same opcode (stray responses are skipped). */
   async command(op: number, data: Uint8Array, checksum = 0, timeoutMs = this.timeoutMs): Promise<Response> {
     await this.writeFrame(encodeRequest({ op, checksum, data }));
+    const res = await this.response(op, timeoutMs);
+    if (!res) throw new BoardError('TIMEOUT', `Timed out waiting for packet response to ${opName(op)}`, { op });
+    return res;
+  }
+
+  /** The next response with this opcode within the time, skipping others; undefined on timeout. */
+  private async response(op: number, timeoutMs: number): Promise<Response | undefined> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const left = deadline - Date.now();
       const frame = left > 0 ? await this.nextFrame(left) : undefined;
-      if (!frame) throw new BoardError('TIMEOUT', `Timed out waiting for packet response to ${opName(op)}`, { op });
+      if (!frame) return undefined;
       const d = decodeResponse(frame);
       if (!d.ok) {
         this.lastBadFrame = d.reason;
@@ -158,7 +167,9 @@ export class EspLoader {
   /** command() plus status check; returns the value word and the payload without status bytes. */
   async check(what: string, op: number, data: Uint8Array, checksum = 0, timeoutMs = this.timeoutMs): Promise<{ value: number; payload: Uint8Array }> {
     const res = await this.command(op, data, checksum, timeoutMs);
-    const split = splitStatus(res.data, this.statusLen);
+    // A reply too short for the ROM's 4 status bytes is the stub's 2 (esptool reads the status the same way):
+    // a stub answering a host that did not sync (--before no-reset-no-sync) still gets understood.
+    const split = splitStatus(res.data, res.data.length < this.statusLen ? STUB_STATUS_LEN : this.statusLen);
     if (!split) throw new BoardError('PROTOCOL', `${what}: response carries ${res.data.length} bytes, no status`, { op });
     if (!split.status.ok) {
       throw new BoardError('BOOTLOADER', `Failed to ${what}: ${split.status.text} (result was 0x${split.status.error.toString(16).padStart(2, '0')})`, {
@@ -168,15 +179,27 @@ export class EspLoader {
     return { value: res.value, payload: split.payload };
   }
 
-  /** One SYNC attempt; true once the bootloader answers. Its seven extra answers are skipped later by opcode. */
+  /**
+   * One SYNC attempt; true once the loader answers. Reads the eight answers as esptool does: the ROM's carry a
+   * non-zero value, those of a flasher stub still running from an earlier session carry 0, and from then on the
+   * loader speaks the stub's dialect (2 status bytes).
+   */
   async sync(timeoutMs = SYNC_TIMEOUT_MS): Promise<boolean> {
+    let first: Response;
     try {
-      await this.command(Op.SYNC, SYNC_PAYLOAD, 0, timeoutMs);
-      return true;
+      first = await this.command(Op.SYNC, SYNC_PAYLOAD, 0, timeoutMs);
     } catch (err) {
       if (err instanceof BoardError && err.code === 'TIMEOUT') return false;
       throw err;
     }
+    let stub = first.value === 0;
+    for (let i = 1; i < SYNC_REPLIES; i++) {
+      const more = await this.response(Op.SYNC, timeoutMs);
+      if (!more) break;
+      stub &&= more.value === 0;
+    }
+    this.isStub = stub;
+    return true;
   }
 
   async readReg(addr: number): Promise<number> {
@@ -291,8 +314,23 @@ export class EspLoader {
     await this.check(`write to target flash after seq ${seq}`, Op.FLASH_DATA, dataPacket(data, seq), dataChecksum(data));
   }
 
+  /** FLASH_END: 0 reboots (back into download mode), 1 runs the app in the ROM and keeps the stub in its loop. */
   async flashEnd(reboot = false): Promise<void> {
     await this.check('leave flash mode', Op.FLASH_END, u32le(reboot ? 0 : 1));
+  }
+
+  /** ROM: leave the loader and run the app from flash (esptool's `run`: FLASH_BEGIN(0) then FLASH_END(1)). */
+  async runApp(): Promise<void> {
+    await this.flashBegin(0, 0);
+    await this.flashEnd(false);
+  }
+
+  /** Stub: reset back into the ROM loader (esptool's soft reset from the stub: FLASH_BEGIN(0) then FLASH_END(0)). */
+  async rebootToRom(): Promise<void> {
+    await this.flashBegin(0, 0);
+    await this.flashEnd(true);
+    this.isStub = false;
+    this.flushInput();
   }
 
   async flashDeflBegin(size: number, compressedSize: number, offset: number): Promise<number> {
@@ -371,9 +409,22 @@ export class EspLoader {
     await this.check('erase region', Op.ERASE_REGION, u32le(offset, size), 0, timeoutFor(ERASE_MS_PER_MB, size));
   }
 
-  /** CHANGE_BAUDRATE, then follow on our side. The stub also wants the current rate to recompute its divider. */
+  /**
+   * CHANGE_BAUDRATE, then follow on our side. The stub also wants the current rate to recompute its divider. The
+   * ESP32 ROM sets its divider from a crystal estimate off the RC oscillator, so it gets the rate scaled by that
+   * estimate (esptool's correction from RTCCALICFG1 and eFuse word 4).
+   */
   async changeBaud(baud: number): Promise<void> {
-    await this.check('change baud rate', Op.CHANGE_BAUDRATE, u32le(baud, this.isStub ? this.transport.baudRate : 0));
+    let value = baud;
+    const chip = this.chip;
+    if (!this.isStub && chip?.key === 'esp32') {
+      const cali = await this.readReg(ESP32_RTCCALICFG1);
+      const ck8m = await this.readReg(chip.revisionEfuse + 16);
+      const estimate = esp32RomCrystalHz(cali, ck8m);
+      // Registers that read implausibly (an emulator, a damaged eFuse) would make the value 0: send the rate as is.
+      if (estimate > 20e6 && estimate < 50e6) value = esp32RomBaudValue(baud, estimate);
+    }
+    await this.check('change baud rate', Op.CHANGE_BAUDRATE, u32le(value, this.isStub ? this.transport.baudRate : 0));
     await this.transport.setBaudRate(baud);
     await this.sleep(50); // the chip switches after answering; let stray bytes at the old rate drain
     this.flushInput();
@@ -394,11 +445,6 @@ export class EspLoader {
     } catch (err) {
       if (!(entry && err instanceof BoardError && err.code === 'TIMEOUT')) throw err;
     }
-  }
-
-  /** Stub only: leave and boot the application (no response comes back). */
-  async runUserCode(): Promise<void> {
-    await this.writeFrame(encodeRequest({ op: Op.RUN_USER_CODE, checksum: 0, data: new Uint8Array(0) }));
   }
 
   /** Upload and start the flasher stub; from then on speak its dialect. */

@@ -3,7 +3,7 @@
 // existing directory and makes DEST the copy otherwise (`cp -r src/ :lib/` with no :lib gives lib/a.py);
 // the board's root (`cp -r :/ backup/`) copies its contents. All uploads of one command go through one
 // receiver and all downloads through one sender; steps the link spoils are done again (`retries`).
-import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Board } from '../board.js';
 import { BoardError } from '../errors.js';
@@ -11,6 +11,7 @@ import { boardBasename, hasTrailingSlash, isBoardArg, joinBoardPath, stripBoardM
 import { downloadFiles, readBoardFiles } from './download.js';
 import { errnoText, ENOENT } from './errno.js';
 import { safeHostJoin } from './host-names.js';
+import { makeDirs } from './make-dirs.js';
 import { walkLocal } from './local-tree.js';
 import { retrying } from './helper.js';
 import { resolveOnBoard, statPaths, walkBoard, type EntryKind } from './operations.js';
@@ -135,7 +136,7 @@ export async function copyPaths(board: Board, sources: string[], dest: string, o
       results.push(failed(src, err.message, { code: 'UNSAFE_PATH' }));
     }
   }
-  for (const d of hostDirs) mkdirSync(d, { recursive: true });
+  for (const d of hostDirs) makeDirs(d);
   results.push(...(await runJobs(board, jobs, boardDirs, opts)));
   return results;
 }

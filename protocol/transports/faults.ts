@@ -206,6 +206,10 @@ export class FaultyTransport implements Transport {
   setBaudRate(baud: number): Promise<void> {
     return this.inner.setBaudRate(baud);
   }
+  /** Back-pressure of links that have it (a served board's pty or socket) passes through. */
+  holdOutput(held: boolean): void {
+    (this.inner as Transport & { holdOutput?: (held: boolean) => void }).holdOutput?.(held);
+  }
 
   async close(): Promise<void> {
     this.stopStreams();
@@ -221,7 +225,8 @@ export class FaultyTransport implements Transport {
 }
 
 /** Wrap `inner` when a spec is given (text as in the port string), else return it as is. */
-export function withFaults(inner: Transport, spec: string | FaultSpec | undefined): Transport {
+export function withFaults<T extends Transport>(inner: T, spec: string | FaultSpec | undefined): T {
   if (spec === undefined || spec === '') return inner;
-  return new FaultyTransport(inner, typeof spec === 'string' ? parseFaultSpec(spec) : spec);
+  // FaultyTransport has the link's optional extras too (holdOutput), so it stands in for any T here.
+  return new FaultyTransport(inner, typeof spec === 'string' ? parseFaultSpec(spec) : spec) as unknown as T;
 }

@@ -112,6 +112,6 @@ export function createDuplexPair(opts: DuplexOptions = {}): { host: DuplexEnd; d
 export function attachRom(device: Transport, opts: EspRomOptions): EspRom {
   const rom = new EspRom(opts);
   device.onData((d) => rom.receive(d));
-  rom.onSend((d) => void device.write(d).catch(() => undefined));
+  rom.onSend((d) => device.write(d).catch(() => undefined));
   return rom;
 }

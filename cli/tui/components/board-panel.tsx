@@ -1,16 +1,15 @@
-// The virtual board: LEDs lit or not, buttons to press from the keyboard, sensor values to adjust, the
-// SSD1306 display in braille, and a timeline of pin changes.
-import { useEffect, useRef, useState } from 'react';
-import { Box, Text, useInput } from 'ink';
-import type { PartSpec } from '../../../emulator/peripherals/parts.js';
+// The virtual board as drawn: LEDs lit or not and buttons pressed or not, one full-width line each (so at 80x24
+// nothing of them is cut), the sensors, the SSD1306 display in braille and beside it the pin timeline.
+// Polling and keys: panel-model.ts.
+import type { ReactNode } from 'react';
+import { Box, Text } from 'ink';
 import { brailleRows } from '../braille.js';
-import type { HwSnapshot, PinEvent, VirtualHw } from '../virtual-hw.js';
+import { buttonsOf, type PanelModel } from '../panel-model.js';
+import { useStore } from '../store.js';
+import type { HwSnapshot, PinEvent } from '../virtual-hw.js';
 
-const POLL_MS = 100;
-const HISTORY = 400;
-const TIMELINE_WIDTH = 40;
-
-type Button = Extract<PartSpec, { type: 'button' | 'bootsel' }>;
+const MAX_TIMELINE = 40;
+const LABEL = 9;
 
 export interface BoardPanelViewProps {
   hw: HwSnapshot;
@@ -20,6 +19,7 @@ export interface BoardPanelViewProps {
   /** The voltage source's value once adjusted here (else its configured value). */
   volts?: number;
   height: number;
+  width: number;
 }
 
 /** Per pin, its last levels as a waveform (▁ low, ▔ high), newest on the right. */
@@ -29,132 +29,92 @@ export function timeline(history: PinEvent[], width: number): Array<[number, str
   return [...byPin.entries()].sort((a, b) => a[0] - b[0]);
 }
 
-export function BoardPanelView({ hw, history, pressed, temperature, volts, height }: BoardPanelViewProps) {
-  const buttons = hw.parts.filter((p): p is Button => p.type === 'button' || p.type === 'bootsel');
+function Row({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <Text wrap="wrap">
+      <Text bold>{label.padEnd(LABEL)}</Text>
+      {children}
+    </Text>
+  );
+}
+
+export function BoardPanelView({ hw, history, pressed, temperature, volts, height, width }: BoardPanelViewProps) {
+  const buttons = buttonsOf(hw.parts);
   const voltage = hw.parts.find((p) => p.type === 'voltage');
   const oled = hw.oleds[0];
-  const waves = timeline(history, TIMELINE_WIDTH);
+  const oledCols = oled ? Math.ceil(oled.width / 2) : 0;
+  // Beside the display: "pin NN " and the wave in what is left of the width.
+  const waveWidth = Math.max(4, Math.min(MAX_TIMELINE, (oled ? width - oledCols - 1 : width) - 7));
+  const waves = timeline(history, waveWidth);
+  const sensors = [
+    temperature !== undefined ? `temp ${temperature.toFixed(2)} °C (+/-)` : undefined,
+    voltage?.type === 'voltage' ? `${voltage.id} pin ${voltage.pin}: ${(volts ?? voltage.volts).toFixed(2)} V (</>)` : undefined,
+  ].filter(Boolean);
+  const pins = (
+    <Box flexDirection="column" flexShrink={1}>
+      <Text bold>Pin timeline</Text>
+      {waves.length === 0 ? <Text dimColor wrap="truncate">no pin changes yet</Text> : null}
+      {waves.map(([pin, wave]) => (
+        <Text key={pin} wrap="truncate">
+          {`pin ${String(pin).padStart(2)} `}
+          {wave}
+        </Text>
+      ))}
+    </Box>
+  );
   return (
     <Box flexDirection="column" height={height} overflow="hidden">
-      <Box>
-        {/* The display keeps its size; on a narrow terminal the labels beside it are cut instead. */}
-        <Box flexDirection="column" marginRight={1} flexShrink={1}>
-          <Text bold>LEDs</Text>
-          {hw.leds.map((l) => (
-            <Text key={l.id} wrap="truncate">
-              <Text color={l.on ? 'redBright' : 'gray'}>{l.on ? '●' : '○'}</Text> {l.id} (pin {l.pin}) {l.on ? 'ON' : 'off'}
-            </Text>
-          ))}
-          <Text bold>Buttons</Text>
-          {buttons.map((b, i) => (
-            <Text key={b.id} wrap="truncate">
-              [{i + 1}] {b.id}
-              {b.type === 'button' ? ` (pin ${b.pin})` : ''} {pressed.has(b.id) ? <Text inverse>PRESSED</Text> : 'released'}
-            </Text>
-          ))}
-          <Text bold>Sensors</Text>
-          {temperature !== undefined ? <Text wrap="truncate">temp {temperature.toFixed(2)} °C (+/-)</Text> : null}
-          {voltage ? <Text wrap="truncate">{voltage.id} pin {voltage.pin}: {(volts ?? voltage.volts).toFixed(2)} V (&lt;/&gt;)</Text> : null}
-        </Box>
-        {oled ? (
-          <Box flexDirection="column" flexShrink={0}>
+      <Row label="LEDs">
+        {hw.leds.length === 0 ? 'none' : null}
+        {hw.leds.map((l, i) => (
+          <Text key={l.id}>
+            {i ? '   ' : ''}
+            <Text color={l.on ? 'redBright' : 'gray'}>{l.on ? '●' : '○'}</Text> {l.id} (pin {l.pin}) {l.on ? 'ON' : 'off'}
+          </Text>
+        ))}
+      </Row>
+      <Row label="Buttons">
+        {buttons.length === 0 ? 'none' : null}
+        {buttons.map((b, i) => (
+          <Text key={b.id}>
+            {i ? '   ' : ''}[{i + 1}] {b.id}
+            {b.type === 'button' ? ` (pin ${b.pin})` : ''} {pressed.has(b.id) ? <Text inverse>PRESSED</Text> : 'released'}
+          </Text>
+        ))}
+      </Row>
+      <Row label="Sensors">{sensors.length ? sensors.join(' · ') : 'none'}</Row>
+      {oled ? (
+        <Box flexGrow={1} overflow="hidden">
+          <Box flexDirection="column" flexShrink={0} marginRight={1} width={oledCols}>
             <Text bold wrap="truncate">{oled.id} {oled.width}x{oled.height}{oled.on ? '' : ' (off)'}</Text>
             {(oled.on ? brailleRows(oled.framebuffer, oled.width, oled.height, oled.inverted) : []).map((row, i) => (
               <Text key={i}>{row}</Text>
             ))}
           </Box>
-        ) : null}
-      </Box>
-      <Text bold>Pin timeline</Text>
-      {waves.length === 0 ? <Text dimColor>no pin changes yet</Text> : null}
-      {waves.map(([pin, wave]) => (
-        <Text key={pin}>
-          {`pin ${String(pin).padStart(2)} `}
-          {wave}
-        </Text>
-      ))}
+          {pins}
+        </Box>
+      ) : (
+        <Box flexGrow={1} overflow="hidden">{pins}</Box>
+      )}
       <Text dimColor wrap="truncate">1-9 press/release a button · +/- temperature · &lt;/&gt; voltage</Text>
     </Box>
   );
 }
 
 export interface BoardPanelProps {
-  hw?: VirtualHw;
-  active: boolean;
+  model: PanelModel;
   height: number;
+  width: number;
 }
 
-/** Polls the board while visible and turns keys into control requests. */
-export function BoardPanel({ hw, active, height }: BoardPanelProps) {
-  const [snapshot, setSnapshot] = useState<HwSnapshot>();
-  const [pressed, setPressed] = useState<ReadonlySet<string>>(new Set());
-  const [temperature, setTemperature] = useState<number>();
-  const [volts, setVolts] = useState<number>();
-  const [error, setError] = useState<string>();
-  const history = useRef<PinEvent[]>([]);
-
-  useEffect(() => {
-    if (!hw || !active) return;
-    let stopped = false;
-    const poll = async () => {
-      try {
-        const s = await hw.snapshot();
-        history.current = [...history.current, ...s.pinEvents].slice(-HISTORY);
-        if (!stopped) {
-          setSnapshot(s);
-          setError(undefined);
-        }
-      } catch (err) {
-        if (!stopped) setError((err as Error).message);
-      }
-      if (!stopped) timer = setTimeout(poll, POLL_MS);
-    };
-    let timer = setTimeout(poll, 0);
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, [hw, active]);
-
-  const sensor = snapshot?.parts.find((p) => p.type === 'tmp102');
-  const temp = temperature ?? (sensor?.type === 'tmp102' ? (sensor.celsius ?? 22.5) : undefined);
-  const act = (p: Promise<void>) => void p.catch((err: Error) => setError(err.message));
-
-  useInput(
-    (input) => {
-      if (!hw || !snapshot) return;
-      const buttons = snapshot.parts.filter((p) => p.type === 'button' || p.type === 'bootsel');
-      const n = Number.parseInt(input, 10);
-      const button = n >= 1 ? buttons[n - 1] : undefined;
-      if (button) {
-        const down = !pressed.has(button.id);
-        const next = new Set(pressed);
-        if (down) next.add(button.id);
-        else next.delete(button.id);
-        setPressed(next);
-        act(hw.pressButton(button.id, down));
-      } else if ((input === '+' || input === '-') && temp !== undefined) {
-        const value = temp + (input === '+' ? 0.5 : -0.5);
-        setTemperature(value);
-        act(hw.setTemperature(value));
-      } else if (input === '<' || input === '>') {
-        const v = snapshot.parts.find((p) => p.type === 'voltage');
-        if (v?.type === 'voltage') {
-          const value = Math.max(0, Math.min(3.3, (volts ?? v.volts) + (input === '>' ? 0.1 : -0.1)));
-          setVolts(value);
-          act(hw.setVoltage(v.pin, value));
-        }
-      }
-    },
-    { isActive: active },
-  );
-
-  if (!hw) return <Text dimColor>Connect to a virtual board (F1) to see its hardware.</Text>;
-  if (!snapshot) return <Text dimColor>{error ?? 'reading the board…'}</Text>;
+export function BoardPanel({ model, height, width }: BoardPanelProps) {
+  const s = useStore(model);
+  if (!s.hw) return <Text dimColor>Connect to a virtual board (F2 Boards) to see its hardware.</Text>;
+  if (!s.snapshot) return <Text dimColor>{s.error ?? 'reading the board…'}</Text>;
   return (
     <Box flexDirection="column" height={height}>
-      <BoardPanelView hw={snapshot} history={history.current} pressed={pressed} temperature={temp} volts={volts} height={height - (error ? 1 : 0)} />
-      {error ? <Text color="red" wrap="truncate">{error}</Text> : null}
+      <BoardPanelView hw={s.snapshot} history={s.history} pressed={s.pressed} temperature={model.temperature} volts={s.volts} height={height - (s.error ? 1 : 0)} width={width} />
+      {s.error ? <Text color="red" wrap="truncate">{s.error}</Text> : null}
     </Box>
   );
 }

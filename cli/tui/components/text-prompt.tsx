@@ -1,26 +1,14 @@
-// A one-line text input for names, paths and offsets: Enter accepts, Esc cancels.
-import { useState } from 'react';
-import { Text, useInput } from 'ink';
+// A one-line text field as drawn: label, value, the cursor. Its keys are handled by its view's model (prompt.ts).
+import { Text } from 'ink';
+import type { PromptState } from '../prompt.js';
 
-export interface TextPromptProps {
-  label: string;
-  initial?: string;
-  onSubmit: (value: string) => void;
-  onCancel: () => void;
-}
-
-export function TextPrompt({ label, initial = '', onSubmit, onCancel }: TextPromptProps) {
-  const [value, setValue] = useState(initial);
-  useInput((input, key) => {
-    if (key.return) onSubmit(value);
-    else if (key.escape) onCancel();
-    else if (key.backspace || key.delete) setValue((v) => v.slice(0, -1));
-    else if (!key.ctrl && !key.meta && input) setValue((v) => v + input);
-  });
+export function TextPrompt({ prompt }: { prompt: PromptState }) {
+  const { label, value, at } = prompt;
   return (
-    <Text>
-      {label}: {value}
-      <Text inverse> </Text>
+    <Text wrap="truncate-start">
+      {label}: {value.slice(0, at)}
+      <Text inverse>{value[at] ?? ' '}</Text>
+      {value.slice(at + 1)}
       <Text dimColor> (Enter ok, Esc cancel)</Text>
     </Text>
   );

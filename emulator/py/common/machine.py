@@ -1,7 +1,3 @@
-// machine module as the ports document it (docs/library/machine*.rst), on top of the `_hw` JS functions.
-// Port differences (constants, reprs, pin rules) come from the board facts _hw.board() returns.
-
-export const MACHINE_PY = String.raw`
 import _hw, json, micropython, sys, time
 
 _B = json.loads(_hw.board())
@@ -638,4 +634,3 @@ class WDT:
 
     def feed(self):
         _hw.wdt_feed()
-`;

@@ -1,7 +1,3 @@
-// Python side of the board runtime, installed as the frozen module `_boardrt` at every boot. It makes the VM look
-// like the profile's port (sys.platform, sys.implementation, os.uname), gives it a real stdin (the VM's own is a
-// stub that returns NUL forever), makes sleeps interruptible, and imports frozen modules from the VM's RAM disk.
-export const RUNTIME_PY = String.raw`
 import builtins, vfs
 import sys as _rsys, os as _ros, time as _rtime
 import _board
@@ -195,4 +191,3 @@ def install():
     builtins.input = _input
     builtins.__import__ = _import
     _rsys.path[:] = ['', '.frozen', '/lib']
-`;

@@ -1,0 +1,9 @@
+import _hw
+
+
+def bootsel_button():
+    return _hw.bootsel()
+
+
+def country(code=None):
+    return None

@@ -1,0 +1,41 @@
+// Board-side Python: the .py files under emulator/py, installed into every VM as a port's frozen modules.
+// emulator/py/common holds what every port has, emulator/py/<family> what differs: a file there replaces the
+// common one of the same path. The folder sits next to this module's folder in the source tree and in dist/ (the
+// build copies it), so the same relative URL finds it from vitest and from the compiled worker.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A folder of emulator/py besides common/: the port family of a profile (its sys.platform). */
+export type PortFamily = 'esp32' | 'rp2';
+
+const PY_ROOT = fileURLToPath(new URL('../py/', import.meta.url));
+const cache = new Map<PortFamily, ReadonlyMap<string, string>>();
+
+function collect(dir: string, prefix: string, into: Map<string, string>): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const rel = prefix + entry.name;
+    if (entry.isDirectory()) collect(join(dir, entry.name), rel + '/', into);
+    else if (entry.name.endsWith('.py')) into.set(rel, readFileSync(join(dir, entry.name), 'utf8'));
+  }
+}
+
+/** Path inside the frozen tree ('machine.py', 'umqtt/simple.py') -> source, for one port family. */
+export function frozenFiles(family: PortFamily): ReadonlyMap<string, string> {
+  let files = cache.get(family);
+  if (files) return files;
+  if (!existsSync(join(PY_ROOT, 'common'))) {
+    throw new Error(`board-side Python not found in ${PY_ROOT} (build with: npm run build)`);
+  }
+  const all = new Map<string, string>();
+  collect(join(PY_ROOT, 'common'), '', all);
+  collect(join(PY_ROOT, family), '', all);
+  files = all;
+  cache.set(family, files);
+  return files;
+}
+
+/** The importable names the frozen tree provides: its top-level modules and packages. */
+export function frozenNames(files: ReadonlyMap<string, string>): string[] {
+  return [...new Set([...files.keys()].map((p) => p.split('/')[0].replace(/\.py$/, '')))];
+}

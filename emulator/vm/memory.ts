@@ -1,0 +1,147 @@
+// Memory as on a board. The VM package (MicroPython's webassembly port) is built with MICROPY_GC_SPLIT_HEAP_AUTO
+// and a gc_get_max_new_split() that returns a constant 128 MiB: its heap grows without bound, and gc.mem_free()
+// adds those 128 MiB to the free blocks. We patch the wasm when it is instantiated (boundHeap): the heap starts at
+// the profile's size, gc.mem_free() / micropython.mem_info() count only its blocks, and no single allocation may
+// be larger than it (MemoryError, as on silicon).
+//
+// The port collects garbage only when the call depth from JavaScript returns to zero (ports/webassembly/main.c):
+// C locals live in wasm locals, which no scan can see. So garbage is freed between the steps our runtime drives
+// (REPL lines, raw-REPL execs, IRQ and timer callbacks while the board is idle), never inside one long program.
+// What a program makes meanwhile spills into extra heap areas, which the next collection frees. The host stays
+// bounded: linear memory may not grow past a ceiling, and the worker's own heap is watched against another;
+// past either the board is reset, as a watchdog would.
+import { getHeapStatistics } from 'node:v8';
+import type { BoardProfile } from '../profiles.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/**
+ * The Python heap of each port family, chosen so gc.mem_free() after boot lands where silicon's does:
+ * - esp32 without PSRAM: MicroPython's esp32 docs give "around 100KB" for the heap of a plain ESP32 (v1.2x with
+ *   the split heap reports 110-160 KB in gc.mem_free(): the first 64000-byte area plus the largest free IDF
+ *   block, see micropython#12141 / #12366 and discussion #12316). 144 KiB leaves about 130 KB after our boot.
+ * - rp2 (Pico): the heap is all RAM between .bss and the stacks (micropython#10968), about 190-230 KB free after
+ *   boot on v1.2x. 224 KiB leaves about 210 KB after our boot.
+ */
+export function boardHeapBytes(profile: Pick<BoardProfile, 'platform'>): number {
+  return profile.platform === 'rp2' ? 224 * KiB : 144 * KiB;
+}
+
+/**
+ * Most linear memory a board's VM may have. The package starts with 16 MiB (its INITIAL_MEMORY) and, with the heap
+ * fixed, only the VM's own malloc (proxies, strings crossing from JavaScript) can ask for more.
+ */
+export const VM_MEMORY_CEILING = 32 * MiB;
+/** Most the worker's JavaScript heap may use (the VM's in-memory files and proxies live there). */
+export const WORKER_HEAP_CEILING = 96 * MiB;
+
+// Function bodies of the package's wasm (index in the code section) that the patch edits, as we know them.
+const GC_INFO = 21; // gc_info(): stores gc_get_max_new_split() as "max new split"
+const GC_MAX_NEW_SPLIT = 1217; // gc_get_max_new_split(): return 134217728
+const GET_MAX_NEW_SPLIT_BODY = [0x00, 0x41, 0x80, 0x80, 0x80, 0xc0, 0x00, 0x0b];
+const CALL_GET_MAX_NEW_SPLIT = [0x10, 0xfd, 0x89, 0x80, 0x80, 0x00]; // call 1277 (60 imports + 1217), padded LEB
+
+/** Offsets and sizes of the function bodies in a wasm binary's code section. */
+function functionBodies(wasm: Uint8Array): Array<{ at: number; size: number }> {
+  let p = 8;
+  const leb = () => {
+    let r = 0;
+    let shift = 0;
+    let byte;
+    do {
+      byte = wasm[p++]!;
+      r |= (byte & 0x7f) << shift;
+      shift += 7;
+    } while (byte & 0x80);
+    return r >>> 0;
+  };
+  while (p < wasm.length) {
+    const id = wasm[p++];
+    const size = leb();
+    if (id !== 10) {
+      p += size;
+      continue;
+    }
+    const bodies = [];
+    for (let n = leb(); n > 0; n--) {
+      const bodySize = leb();
+      bodies.push({ at: p, size: bodySize });
+      p += bodySize;
+    }
+    return bodies;
+  }
+  return [];
+}
+
+/** value as a five-byte (padded) signed LEB128, the width of the constants and call targets we replace. */
+function leb5(value: number): number[] {
+  return [0, 7, 14, 21].map((s) => ((value >>> s) & 0x7f) | 0x80).concat((value >>> 28) & 0x07);
+}
+
+/**
+ * The wasm with the heap bounded as on a board, or undefined when the binary is not the one we know (then only
+ * the memory ceiling holds). Two edits, each the same length as what it replaces:
+ * - gc_get_max_new_split() returns heapBytes: a new heap area (which the port adds when a program fills the heap
+ *   with garbage it cannot collect yet) is at most one board heap, so an allocation larger than the board's heap
+ *   fails with MemoryError, as on silicon;
+ * - gc_info() reports 0 for it, so gc.mem_free() and micropython.mem_info() count only the heap's free blocks.
+ */
+export function boundHeap(wasm: Uint8Array, heapBytes: number): Uint8Array | undefined {
+  const bodies = functionBodies(wasm);
+  const split = bodies[GC_MAX_NEW_SPLIT];
+  const info = bodies[GC_INFO];
+  if (!split || !info || split.size !== GET_MAX_NEW_SPLIT_BODY.length) return undefined;
+  const bytes = Buffer.from(wasm.buffer, wasm.byteOffset, wasm.byteLength);
+  if (!bytes.subarray(split.at, split.at + split.size).equals(Buffer.from(GET_MAX_NEW_SPLIT_BODY))) return undefined;
+  const infoBody = bytes.subarray(info.at, info.at + info.size);
+  const call = infoBody.indexOf(Buffer.from(CALL_GET_MAX_NEW_SPLIT));
+  if (call < 0 || infoBody.indexOf(Buffer.from(CALL_GET_MAX_NEW_SPLIT), call + 1) >= 0) return undefined;
+  const out = Uint8Array.from(bytes);
+  out.set(leb5(heapBytes), split.at + 2);
+  out.set([0x41, ...leb5(0)], info.at + call);
+  return out;
+}
+
+/** Wrap the VM's memory-growth import so linear memory never passes ceiling bytes; refusals go to onRefused. */
+export function capGrowth(
+  env: Record<string, unknown>,
+  ceiling: number,
+  onRefused: (requested: number) => void,
+): void {
+  const grow = env.emscripten_resize_heap as (requested: number) => boolean;
+  env.emscripten_resize_heap = (requested: number) => {
+    if (requested >>> 0 > ceiling) {
+      onRefused(requested >>> 0);
+      return false;
+    }
+    return grow(requested);
+  };
+}
+
+/** The VM's linear memory (this project compiles without the DOM lib, which declares WebAssembly). */
+export interface LinearMemory {
+  readonly buffer: ArrayBuffer;
+}
+
+export interface MemoryUse {
+  vmBytes: number;
+  workerHeapBytes: number;
+}
+
+/** What this thread's VM and JavaScript heap use now (in a worker, v8 reports the worker's own isolate). */
+export function memoryUse(vmMemory: LinearMemory): MemoryUse {
+  return { vmBytes: vmMemory.buffer.byteLength, workerHeapBytes: getHeapStatistics().used_heap_size };
+}
+
+/** The console line a board prints when the host resets it for its memory, or undefined while within bounds. */
+export function ceilingExceeded(use: MemoryUse): string | undefined {
+  const mb = (n: number) => `${Math.round(n / MiB)} MB`;
+  if (use.vmBytes > VM_MEMORY_CEILING) {
+    return `the VM's memory reached ${mb(use.vmBytes)} (ceiling ${mb(VM_MEMORY_CEILING)})`;
+  }
+  if (use.workerHeapBytes > WORKER_HEAP_CEILING) {
+    return `the board's host heap reached ${mb(use.workerHeapBytes)} (ceiling ${mb(WORKER_HEAP_CEILING)})`;
+  }
+  return undefined;
+}
