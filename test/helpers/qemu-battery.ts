@@ -111,7 +111,7 @@ export function qemuBattery(image: QemuImage, facts: ImageFacts): void {
       const r = await boardctl('exec', 'def f():\n    raise ValueError("bad")\nf()');
       expect(r.code).toBe(1);
       expect(r.stderr).toBe('Traceback (most recent call last):\r\n  File "<stdin>", line 3, in <module>\r\n  File "<stdin>", line 2, in f\r\nValueError: bad\r\n');
-      await fails(1, /^boardctl: run: .*nope\.py: no such file$/m, 'run', join(host, 'nope.py'));
+      await fails(1, /^boardctl: run: .*nope\.py: [Nn]o such file( or directory)?$/m, 'run', join(host, 'nope.py'));
     });
 
     it('resume keeps the state, also right after a program left running (Ctrl-C cannot stop it here)', async () => {

@@ -4,6 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, openSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
+import { ReadStream } from 'node:tty';
 
 export type QemuImage = 'stock' | 'lfs' | 'lean';
 
@@ -88,6 +89,11 @@ export async function startQemu(image: QemuImage): Promise<Qemu> {
       child.once('exit', (code) => reject(new Error(`qemu exited (${code}) before it had a pty: ${text}`)));
     });
     holder = openSync(path, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
+    // Raw mode at once: with the default ECHO the line discipline would feed the board's output back to it
+    // until the first client sets the mode (libuv works on its own copy of the fd; ours stays open).
+    const tty = new ReadStream(holder);
+    tty.setRawMode(true);
+    tty.destroy();
     return { path, pid: child.pid!, stop };
   } catch (err) {
     await stop();
