@@ -33,7 +33,9 @@ const EXTENSIONS: Array<() => Promise<Registrar>> = [
     Promise.all([import('./commands/fs.js'), import('./commands/fs-image.js')]).then(
       ([fs, image]) =>
         (program, ctx) =>
-          image.registerFsImageCommands(fs.registerFsCommands(program, { openBoard: () => ctx().session.connect(), signal: ctx().signal })),
+          image.registerFsImageCommands(
+            fs.registerFsCommands(program, { openBoard: () => ctx().session.connect(), signal: ctx().signal, json: () => ctx().out.json }),
+          ),
     ),
 ];
 

@@ -4,6 +4,7 @@ import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { BoardError } from '../protocol/errors.js';
 import type { ControlLines, Transport } from '../protocol/transport.js';
 import type { ServedPort } from '../protocol/port-server.js';
+import { parseFaultSpec, withFaults, type FaultSpec } from '../protocol/transports/faults.js';
 import { ByteRing } from './vm/ring.js';
 import { STATUS_BUSY, STATUS_INTS, STATUS_OUT_LIMIT, type WorkerConfig, type WorkerEvent } from './vm/shared-state.js';
 import type { ControlRequest } from './vm/host-api.js';
@@ -514,22 +515,23 @@ function bootCause(cause: Cause): BootCause {
   return cause === 'soft' || cause === 'bootloader' ? 'hard' : cause;
 }
 
-/** Port strings `virtual`, `virtual:NAME`, `virtual:NAME?baud=N`. */
-export function parseVirtualSpec(spec: string): { name: string; baud?: number } {
+/** Port strings `virtual`, `virtual:NAME`, `virtual:NAME?baud=N&faults=SPEC` (faults: protocol/transports/faults.ts). */
+export function parseVirtualSpec(spec: string): { name: string; baud?: number; faults?: FaultSpec } {
   const m = /^virtual(?::([^?]*))?(?:\?(.*))?$/.exec(spec);
   if (!m) throw new BoardError('USAGE', `not a virtual board port: '${spec}'`);
   const params = new URLSearchParams(m[2] ?? '');
   const baud = params.get('baud');
   if (baud !== null && !/^\d+$/.test(baud)) throw new BoardError('USAGE', `bad baud rate '${baud}' in '${spec}'`);
-  return { name: m[1] || 'default', baud: baud === null ? undefined : Number(baud) };
+  const faults = params.get('faults');
+  return { name: m[1] || 'default', baud: baud === null ? undefined : Number(baud), ...(faults ? { faults: parseFaultSpec(faults) } : {}) };
 }
 
 /** The in-process link to a virtual board, as the client's port resolver opens it. */
 export async function openVirtualTransport(spec: string, opts: OpenBoardOptions = {}): Promise<Transport> {
-  const { name, baud } = parseVirtualSpec(spec);
+  const { name, baud, faults } = parseVirtualSpec(spec);
   const board = await VirtualBoard.open(name, opts);
   await board.whenReady();
-  return board.attach({ baud });
+  return withFaults(board.attach({ baud }), faults);
 }
 
 /** Stop every virtual board this process started (tests, process exit). */

@@ -259,10 +259,11 @@ describe('boardctl repl', () => {
       await expect.poll(() => screen, { timeout: 10_000 }).toContain('Ctrl-] or Ctrl-X to quit');
       await expect.poll(() => server.connections).toBe(1);
       term.write('abc\r');
-      // No local echo: what shows is the board's echo and its prompt.
-      // (the terminal's own ONLCR may turn the board's \r\n into \r\r\n)
-      await expect.poll(() => screen).toMatch(/abc\r+\n>>> /);
+      // No local echo: what shows is the board's echo and its prompt, with the board's CR LF as CR LF
+      // (not CR CR LF, which the terminal's ONLCR would make of it).
+      await expect.poll(() => screen).toMatch(/abc\r\n>>> /);
       expect(screen.match(/abc/g)).toHaveLength(1);
+      expect(screen).not.toContain('\r\r\n');
       term.write('\n'); // Ctrl-J
       await expect.poll(() => Buffer.from(server.peer!.received).toString('latin1')).toContain("\x05print('inj')\x04");
 
