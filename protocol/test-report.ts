@@ -36,23 +36,27 @@ function testcase(c: CaseResult): string {
 }
 
 export function junitXml(runs: BoardSuites[], timestamp = new Date()): string {
-  const all = runs.flatMap((r) => r.suites.flatMap((s) => s.cases));
-  const total = countCases(all);
-  const totalMs = runs.reduce((t, r) => t + r.suites.reduce((u, s) => u + s.timeMs, 0), 0);
-  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites${attrs({ name: 'boardctl test', tests: total.tests, failures: total.failures, errors: total.errors, skipped: total.skipped, time: seconds(totalMs) })}>`];
-  let id = 0;
+  const blocks: string[] = [];
   for (const run of runs) {
     for (const s of run.suites) {
       const n = countCases(s.cases);
       const suite = {
         name: s.file, tests: n.tests, failures: n.failures, errors: n.errors, skipped: n.skipped, time: seconds(s.timeMs),
-        timestamp: timestamp.toISOString().slice(0, 19), hostname: run.board, id: id++, package: s.file.replace(/\.py$/, ''),
+        timestamp: timestamp.toISOString().slice(0, 19), hostname: run.board, id: 0, package: s.file.replace(/\.py$/, ''),
       };
-      lines.push(`  <testsuite${attrs(suite)}>`, ...s.cases.map(testcase), '  </testsuite>');
+      blocks.push([`  <testsuite${attrs(suite)}>`, ...s.cases.map(testcase), '  </testsuite>'].join('\n'));
     }
   }
-  lines.push('</testsuites>', '');
-  return lines.join('\n');
+  return testsuites(blocks);
+}
+
+/** The document around testsuite elements: their totals on testsuites, each suite's id its place in it. */
+function testsuites(blocks: string[]): string {
+  const sum = (attr: string) => blocks.reduce((t, s) => t + Number(new RegExp(`^  <testsuite [^>]*?\\b${attr}="([\\d.]+)"`).exec(s)?.[1] ?? 0), 0);
+  const totals = { name: 'boardctl test', tests: sum('tests'), failures: sum('failures'), errors: sum('errors'), skipped: sum('skipped'), time: sum('time').toFixed(3) };
+  let id = 0;
+  const numbered = blocks.map((s) => s.replace(/^(  <testsuite [^>]*?\bid=")\d+"/, (_, head: string) => `${head}${id++}"`));
+  return ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites${attrs(totals)}>`, ...numbered, '</testsuites>', ''].join('\n');
 }
 
 /** TAP 13: one line per test, failures with a YAML block holding the traceback. */
@@ -70,4 +74,9 @@ export function tapReport(runs: BoardSuites[]): string {
     }
   });
   return `${lines.join('\n')}\n`;
+}
+
+/** Several boards' reports (from junitXml) as one: their testsuite elements under one testsuites with the totals. */
+export function mergeJunit(reports: string[]): string {
+  return testsuites(reports.flatMap((r) => r.match(/^  <testsuite [^]*?^  <\/testsuite>$/gm) ?? []));
 }
