@@ -61,7 +61,7 @@ export interface FoundPort {
  * The boards of a fleet, or undefined for a single board: a comma-separated list, entries with * or ? matched
  * against the discovered ports, or with --all every USB board found. A pattern that matches nothing is an error.
  */
-export function fleetPorts(args: Pick<FleetArgs, 'port' | 'all'>, found: FoundPort[]): string[] | undefined {
+export function fleetPorts(args: { port?: string; all?: boolean }, found: FoundPort[]): string[] | undefined {
   if (args.all) {
     if (args.port) throw new BoardError('USAGE', '--all and -p/--port: give one of them');
     const boards = found.filter((p) => p.board).map((p) => p.path);
