@@ -53,7 +53,7 @@ export async function runFleetCli(o: FleetCliOptions): Promise<number> {
   const forward = (sig: NodeJS.Signals) => () => children.forEach((c) => c.kill(sig));
   const onInt = forward('SIGINT');
   const onTerm = forward('SIGTERM');
-  process.on('SIGINT', onInt);
+  process.prependListener('SIGINT', onInt); // before main's, whose second Ctrl-C exits at once
   process.once('SIGTERM', onTerm);
   const docs: unknown[] = [];
   try {

@@ -3,6 +3,7 @@
 // each is a VM worker of its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,6 +105,14 @@ describe('a command line on several boards', () => {
     fleet.kill('SIGINT');
     expect(await done).toBe(130);
     for (const b of boards) expect(linesOf(stderr, b).join('\n')).toMatch(/KeyboardInterrupt|interrupted/);
+  }, 120_000);
+
+  it('flashes a fleet: write-flash on every board, each verified', async () => {
+    const image = join(home, 'image.bin');
+    writeFileSync(image, randomBytes(64 * 1024));
+    const r = await boardctl('-p', boards.slice(0, 2).join(','), 'flash', 'write-flash', '0x300000', image);
+    expect(r.code, r.stderr).toBe(0);
+    for (const b of boards.slice(0, 2)) expect(linesOf(r.stdout + r.stderr, b).join('\n')).toMatch(/Wrote 65536 bytes[^]*Hash of data verified/);
   }, 120_000);
 
   it('refuses what needs one board, and names a list entry twice', async () => {
