@@ -9,6 +9,7 @@ import { STATUS_BUSY, STATUS_HEARTBEAT, STATUS_OUT_LIMIT, type WorkerConfig } fr
 import type { ResetRequest, VmHost, VmPlugin } from './host-api.js';
 import { getProfile, bannerLine, type BoardProfile } from '../profiles.js';
 import { ceilingExceeded, memoryUse } from './memory.js';
+import { HostLoop } from './host-loop.js';
 
 const CTRL_C = 0x03;
 // Frozen files the host runs itself, not for import by user code.
@@ -61,6 +62,8 @@ export class BoardRuntime implements VmHost {
   resetCause: VmHost['resetCause'];
   /** Stops this worker for a watchdog reset (set by the worker's entry point). */
   watchdog: (() => void) | undefined;
+  /** asyncio's waits, and the programs whose top-level asyncio runs the host drives. */
+  readonly hostLoop = new HostLoop(this);
 
   constructor(
     readonly config: WorkerConfig,
@@ -223,12 +226,12 @@ export class BoardRuntime implements VmHost {
     return this.drainInput();
   }
 
-  /** time.sleep for Python: a real wait, cut short by Ctrl-C or a reset request. */
-  sleepMs(ms: number): void {
-    const end = performance.now() + ms;
-    for (let left = ms; left > 0 && !this.pendingReset; left = end - performance.now()) {
+  /** time.sleep for Python: a real wait, cut short by Ctrl-C, a reset request or `until`; ms < 0: no timeout. */
+  sleepMs(ms: number, until?: () => boolean): void {
+    const end = ms < 0 ? Infinity : performance.now() + ms;
+    for (let left = end - performance.now(); left > 0 && !this.pendingReset; left = end - performance.now()) {
       this.runPollers();
-      if (this.waitInput(Math.min(left, SLEEP_SLICE_MS))) return;
+      if (until?.() || this.waitInput(Math.min(left, SLEEP_SLICE_MS))) return;
     }
     // What fell due during the last slice (or while a loaded host did not run us) fires before the sleep ends.
     this.runPollers();
@@ -321,6 +324,8 @@ export class BoardRuntime implements VmHost {
       stdin_read: (n: number) => this.stdinRead(n),
       sleep_ms: (ms: number) => this.sleepMs(ms),
     });
+    this.hostLoop.reset();
+    this.vm.registerJsModule('_hostloop', this.hostLoop.jsModule());
     for (const plugin of this.plugins) {
       for (const [name, mod] of Object.entries(plugin.jsModules ?? {})) this.vm.registerJsModule(name, mod);
     }
@@ -334,13 +339,17 @@ export class BoardRuntime implements VmHost {
     }
   }
 
-  /** Run code as pyexec does for user code: Ctrl-C enabled, exceptions caught and reported. */
-  runUserCode(code: string): RunOutcome {
+  /**
+   * Run code as pyexec does for user code: Ctrl-C enabled, exceptions caught and reported. A program (a raw-REPL
+   * exec, or main.py handed over by run_file) whose top-level asyncio runs the host can drive runs so.
+   */
+  runUserCode(code: string, program = false): RunOutcome {
     const vm = this.vm;
     this.setBusy(true);
     try {
       vm.runPython('import micropython\nmicropython.kbd_intr(3)\ndel micropython');
-      vm.runPython(code);
+      if (!program || !this.hostLoop.runProgram(code, '<stdin>')) vm.runPython(code);
+      this.hostLoop.runHandedOver();
       return {};
     } catch (err) {
       if (!isPythonError(err)) throw err;

@@ -1,6 +1,7 @@
 import builtins, vfs
 import sys as _rsys, os as _ros, time as _rtime
 import _board
+import _hostloop
 
 _pending = 0
 _frozen = _board.frozen.split(',') if _board.frozen else []
@@ -171,7 +172,9 @@ def run_file(path, g):
         return False
     with f:
         src = f.read()
-    exec(compile(src, path, 'exec'), g)
+    # A program whose top-level asyncio runs the host drives is run by the host, once this call has returned.
+    if not _hostloop.hand_over(src, path):
+        exec(compile(src, path, 'exec'), g)
     return True
 
 
