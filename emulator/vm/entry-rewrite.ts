@@ -181,8 +181,10 @@ class Bindings {
       }
     } else if (stmt[0]!.kind === 'name' && words[1] === '=') {
       // loop = asyncio.get_event_loop() (or new_event_loop(), or either imported by name)
-      const call = callOf(stmt.slice(2));
-      const chain = call?.chain.map((t) => t.text) ?? [];
+      const rhs = stmt.slice(2);
+      const calls = rhs[0]?.kind === 'name' ? callsOf(rhs, 0) : [];
+      const last = calls[calls.length - 1];
+      const chain = last && last.close === rhs.length - 1 ? last.chain.map((t) => t.text) : [];
       const viaModule = chain.length === 3 && this.modules.has(chain[0]!) && chain[1] === '.' && LOOP_FACTORIES.has(chain[2]!);
       if (viaModule || (chain.length === 1 && this.factories.has(chain[0]!))) this.loops.add(words[0]!);
     }
@@ -199,34 +201,87 @@ class Bindings {
   }
 }
 
-/** For a statement that is (an assignment of) a call `CHAIN(ARGS)`: the chain's tokens and the call's brackets. */
-function callOf(stmt: Tok[]): { chain: Tok[]; open: Tok; close: Tok } | undefined {
-  const parts = splitTop(stmt, (t) => t.kind === 'op' && t.text === '=');
-  const expr = parts[parts.length - 1]!;
-  if (!expr.length || expr[0]!.kind !== 'name' || KEYWORDS.has(expr[0]!.text)) return undefined;
-  let k = 1;
-  let lastOpen = -1;
-  while (k < expr.length) {
-    const t = expr[k]!;
-    if (t.text === '.' && expr[k + 1]?.kind === 'name') {
+const OPEN = '([{';
+const CLOSE = ')]}';
+
+/** The index of the bracket closing the one at k, or -1. */
+function closing(toks: Tok[], k: number): number {
+  let depth = 0;
+  for (let j = k; j < toks.length; j++) {
+    if (OPEN.includes(toks[j]!.text)) depth++;
+    else if (CLOSE.includes(toks[j]!.text) && --depth === 0) return j;
+  }
+  return -1;
+}
+
+/** A call `CHAIN(ARGS)` in a statement: CHAIN's tokens and the call's brackets (token indexes). */
+interface Call {
+  chain: Tok[];
+  open: number;
+  close: number;
+}
+
+/** The calls a primary expression starting at token i makes, outermost last (`a.b(x).c(y)`: `a.b(x)`, `a.b(x).c(y)`). */
+function callsOf(toks: Tok[], i: number): Call[] {
+  const calls: Call[] = [];
+  let k = i + 1;
+  while (k < toks.length) {
+    const t = toks[k]!;
+    if (t.text === '.' && toks[k + 1]?.kind === 'name') {
       k += 2;
-      lastOpen = -1;
     } else if (t.text === '(' || t.text === '[') {
-      let depth = 0;
-      const start = k;
-      for (; k < expr.length; k++) {
-        if ('([{'.includes(expr[k]!.text)) depth++;
-        if (')]}'.includes(expr[k]!.text) && --depth === 0) break;
-      }
-      if (k === expr.length) return undefined;
-      lastOpen = t.text === '(' ? start : -1;
-      k++;
+      const end = closing(toks, k);
+      if (end < 0) break;
+      if (t.text === '(') calls.push({ chain: toks.slice(i, k), open: k, close: end });
+      k = end + 1;
     } else {
-      return undefined;
+      break;
     }
   }
-  if (lastOpen < 0) return undefined;
-  return { chain: expr.slice(0, lastOpen), open: expr[lastOpen]!, close: expr[expr.length - 1]! };
+  return calls;
+}
+
+/** Which tokens of a statement are in a scope of their own (a comprehension, a lambda): await cannot go there. */
+function ownScopes(toks: Tok[]): boolean[] {
+  const inner = toks.map(() => false);
+  for (let k = 0; k < toks.length; k++) {
+    const t = toks[k]!;
+    if (t.kind === 'name' && t.text === 'lambda') {
+      // to the end of the group (or statement) the lambda is in
+      let depth = 0;
+      for (let j = k; j < toks.length && depth >= 0; j++) {
+        if (OPEN.includes(toks[j]!.text)) depth++;
+        else if (CLOSE.includes(toks[j]!.text)) depth--;
+        if (depth >= 0) inner[j] = true;
+      }
+    } else if (OPEN.includes(t.text)) {
+      const end = closing(toks, k);
+      let depth = 0;
+      let comprehension = false;
+      for (let j = k + 1; j < end; j++) {
+        if (OPEN.includes(toks[j]!.text)) depth++;
+        else if (CLOSE.includes(toks[j]!.text)) depth--;
+        else if (depth === 0 && toks[j]!.text === 'for') comprehension = true;
+      }
+      if (comprehension) for (let j = k; j <= end; j++) inner[j] = true;
+    }
+  }
+  return inner;
+}
+
+/** The loop entries a statement (or a header) calls, where the program's own frame makes the call. */
+function entryCalls(toks: Tok[], names: Bindings): Call[] {
+  const inner = ownScopes(toks);
+  const found: Call[] = [];
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.kind !== 'name' || KEYWORDS.has(t.text) || toks[i - 1]?.text === '.' || inner[i]) continue;
+    const call = callsOf(toks, i).find((c) => names.isEntry(c.chain));
+    if (!call) continue;
+    found.push(call);
+    i = call.close;
+  }
+  return found;
 }
 
 /**
@@ -240,6 +295,18 @@ export function rewriteEntry(src: string): string | undefined {
   const names = new Bindings();
   const edits: Array<{ from: number; to: number; text: string }> = [];
   const blocks: Array<{ indent: number; func: boolean }> = [];
+  const edit = (toks: Tok[]) => {
+    for (const call of entryCalls(toks, names)) {
+      const first = call.chain[0]!;
+      const callee = src.slice(first.at, toks[call.open]!.at);
+      const args = src.slice(toks[call.open]!.end, toks[call.close]!.at);
+      edits.push({
+        from: first.at,
+        to: toks[call.close]!.end,
+        text: `await ${RUN_HOOK}(${callee}${args.trim() ? ', ' : ''}${args})`,
+      });
+    }
+  };
   for (const line of lines) {
     while (blocks.length && line.indent <= blocks[blocks.length - 1]!.indent) blocks.pop();
     if (blocks.some((b) => b.func)) continue;
@@ -255,7 +322,9 @@ export function rewriteEntry(src: string): string | undefined {
         if (colon === body.length - 1) blocks.push({ indent: line.indent, func });
         continue;
       }
-      if (body.slice(0, colon).some((t) => t.text === 'await' || t.text === 'yield')) return undefined;
+      const header = body.slice(0, colon);
+      if (header.some((t) => t.text === 'await' || t.text === 'yield')) return undefined;
+      edit(header);
       if (colon === body.length - 1) {
         blocks.push({ indent: line.indent, func });
         continue;
@@ -266,15 +335,7 @@ export function rewriteEntry(src: string): string | undefined {
       if (!stmt.length) continue;
       if (stmt.some((t) => t.kind === 'name' && (t.text === 'await' || t.text === 'yield'))) return undefined;
       names.notice(stmt);
-      const call = callOf(stmt);
-      if (!call || !names.isEntry(call.chain)) continue;
-      const callee = src.slice(call.chain[0]!.at, call.open.at);
-      const args = src.slice(call.open.end, call.close.at);
-      edits.push({
-        from: call.chain[0]!.at,
-        to: call.close.end,
-        text: `await ${RUN_HOOK}(${callee}${args.trim() ? ', ' : ''}${args})`,
-      });
+      edit(stmt);
     }
   }
   if (!edits.length) return undefined;

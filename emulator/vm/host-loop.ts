@@ -17,6 +17,7 @@
 //   board, waiting here between steps; its garbage waits for it to end (or for the memory ceiling's reset).
 import { rewriteEntry } from './entry-rewrite.js';
 import type { BoardRuntime } from './board-runtime.js';
+import { isPythonError } from './vm-loader.js';
 
 /** What asyncio's core returns when a run or the program is over (core.py: _OVER). */
 const OVER = -2;
@@ -88,6 +89,15 @@ export class HostLoop {
 
   /** Compile the rewritten program, then resume it and step its runs until it ends; throws what it raised. */
   private drive(src: string, name: string): void {
+    try {
+      this.step(src, name);
+    } catch (err) {
+      if (isPythonError(err)) err.message = withoutDriverFrames(err.message);
+      throw err;
+    }
+  }
+
+  private step(src: string, name: string): void {
     const vm = this.rt.vm;
     this.core ??= HostLoop.coreOf(vm.pyimport('asyncio'));
     const core = this.core;
@@ -112,4 +122,18 @@ export class HostLoop {
       .core;
     return { load: c._host_load, compile: c._host_compile, advance: c._host_advance };
   }
+}
+
+/**
+ * A traceback as the board prints it: the program is its outermost frame. The frames of the host's driver around
+ * it (asyncio/core.py's _host_* functions, and the line that called _host_compile) go.
+ */
+export function withoutDriverFrames(traceback: string): string {
+  const lines = traceback.split('\n');
+  let k = 1;
+  const driver = (line: string, next = '') =>
+    (/asyncio\/core\.py", line \d+, in _host_\w+$/.test(line)) ||
+    (line === '  File "<stdin>", line 1, in <module>' && next.endsWith(' in _host_compile'));
+  while (k < lines.length && driver(lines[k]!, lines[k + 1])) k++;
+  return [lines[0], ...lines.slice(k)].join('\n');
 }
