@@ -27,12 +27,15 @@ type Registrar = (program: Command, ctx: () => CliContext) => void;
 /** Command modules owned by other parts of boardctl, one line each, loaded only when a chain needs them. */
 const EXTENSIONS: Array<() => Promise<Registrar>> = [
   () => import('./commands/sim.js').then((m) => m.registerSimCommands),
+  () => import('./commands/share.js').then((m) => m.registerShareCommand),
   () => import('./commands/flash.js').then((m) => (program, ctx) => m.registerFlashCommands(program, { openTransport: (port, o) => ctx().session.openTransport(port, o.baud) })),
   () =>
     Promise.all([import('./commands/fs.js'), import('./commands/fs-image.js')]).then(
       ([fs, image]) =>
         (program, ctx) =>
-          image.registerFsImageCommands(fs.registerFsCommands(program, { openBoard: () => ctx().session.connect(), signal: ctx().signal })),
+          image.registerFsImageCommands(
+            fs.registerFsCommands(program, { openBoard: () => ctx().session.connect(), signal: ctx().signal, json: () => ctx().out.json }),
+          ),
     ),
 ];
 
@@ -133,7 +136,7 @@ async function main(argv: string[]): Promise<number> {
   // --json stands anywhere (see hoistJsonFlag), so a command line commander rejects still gets its JSON document.
   const state = { json: argv.includes('--json'), command: '' };
   const ctx: CliContext = {
-    session: new Session({ port: process.env.BOARDCTL_PORT || undefined }, () => ctx.out),
+    session: new Session({ port: process.env.BOARDCTL_PORT || undefined, signal: abort.signal }, () => ctx.out),
     get out() {
       return new Output(state.json);
     },

@@ -2,11 +2,31 @@
 import type { Connection } from '../protocol/connect.js';
 import type { RawReplClient } from '../protocol/raw-repl.js';
 import type { Transport } from '../protocol/transport.js';
+import { BoardError } from '../protocol/errors.js';
 import type { Output } from './output.js';
 
 export interface SessionOptions {
   port?: string;
   baudRate?: number;
+  /** Host Ctrl-C: gives up waiting for a board that does not answer. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The connection being made, or INTERRUPTED as soon as Ctrl-C comes (a board that never answers would otherwise
+ * hold the user until the raw REPL deadline). A connection that completes after that is closed.
+ */
+function untilInterrupted(connecting: Promise<Connection>, signal: AbortSignal | undefined): Promise<Connection> {
+  if (!signal) return connecting;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      reject(new BoardError('INTERRUPTED', 'interrupted by Ctrl-C while connecting'));
+      void connecting.then((c) => c.board.abandon(), () => undefined);
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    connecting.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 export class Session {
@@ -15,6 +35,7 @@ export class Session {
   /** mpremote semantics: one soft reset per session before the first command, unless `resume`. */
   private softResetDone = false;
   private board: RawReplClient | undefined;
+  private readonly signal: AbortSignal | undefined;
 
   constructor(
     opts: SessionOptions,
@@ -22,13 +43,14 @@ export class Session {
   ) {
     this.port = opts.port;
     this.baudRate = opts.baudRate;
+    this.signal = opts.signal;
   }
 
   /** The connected board, connecting (or auto-detecting) first if needed. */
   async connect(): Promise<RawReplClient> {
     if (this.board) return this.board;
     const [{ connectBoard }, { openVirtual }] = await Promise.all([import('../protocol/connect.js'), import('./virtual.js')]);
-    const conn: Connection = await connectBoard(this.port, { virtual: openVirtual, baudRate: this.baudRate, resume: this.softResetDone });
+    const conn = await untilInterrupted(connectBoard(this.port, { virtual: openVirtual, baudRate: this.baudRate, resume: this.softResetDone }), this.signal);
     if (conn.note) this.out().note(conn.note);
     this.board = conn.board;
     return conn.board;

@@ -24,6 +24,37 @@ export interface TerminalOptions {
   reconnectIntervalMs?: number;
 }
 
+/**
+ * A terminal device turns every LF it is given into CR LF (ONLCR, which Node's raw mode leaves on), so the
+ * board's CR LF would reach the screen, and expect scripts, as CR CR LF. This hands the terminal a bare LF
+ * for each CR LF instead; a CR at the end of a chunk waits briefly for the LF that may follow.
+ */
+export function terminalNewlines(write: (bytes: Uint8Array) => void, holdMs = 20): (bytes: Uint8Array) => void {
+  let heldCr = false;
+  let timer: NodeJS.Timeout | undefined;
+  const flushCr = () => {
+    timer = undefined;
+    if (heldCr) write(Uint8Array.of(0x0d));
+    heldCr = false;
+  };
+  return (bytes) => {
+    clearTimeout(timer);
+    const out: number[] = [];
+    let i = 0;
+    if (heldCr) {
+      if (bytes[0] !== 0x0a) out.push(0x0d);
+      heldCr = false;
+    }
+    for (; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      if (b === 0x0d && i === bytes.length - 1) heldCr = true;
+      else if (!(b === 0x0d && bytes[i + 1] === 0x0a)) out.push(b);
+    }
+    if (out.length) write(Uint8Array.from(out));
+    if (heldCr) timer = setTimeout(flushCr, holdMs);
+  };
+}
+
 /** Runs until an exit key or end of input; resolves after the link is closed. */
 export async function runTerminal(opts: TerminalOptions): Promise<void> {
   let link: Transport | undefined = opts.transport;

@@ -2,7 +2,7 @@
 // persistent state of the board, and board.json, what kind of board it is. A board's files are its owner's
 // alone (directories 0700, files 0600, whatever the umask): boot.py holds Wi-Fi keys, and the control socket
 // steers the board.
-import { chmodSync, existsSync, lstatSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync,
+import { chmodSync, existsSync, lstatSync, readFileSync, readdirSync, renameSync, statSync, rmSync, writeFileSync,
   openSync, closeSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,7 +13,7 @@ import { hostError } from '../protocol/host-error.js';
 import { parseBoardConfig, type BoardConfig } from './board-config.js';
 import { getProfile, type ProfileName } from './profiles.js';
 import { FileFlashStore } from './flash-store.js';
-import { generateFirmware } from './rom/firmware.js';
+import { firmwareOffset, generateFirmware } from './rom/firmware.js';
 
 export type { BoardConfig } from './board-config.js';
 
@@ -109,7 +109,7 @@ export function createBoard(name: string, opts: CreateOptions = {}): StoredBoard
     const flash = FileFlashStore.create(tmpFlash, flashSize);
     try {
       // New ESP boards come flashed with MicroPython, as bought.
-      if (profile.espChip) flash.write(0, generateFirmware(profile, { flashSize }));
+      if (profile.espChip) flash.write(firmwareOffset(profile), generateFirmware(profile, { flashSize }));
       flash.sync();
     } finally {
       flash.close();
@@ -135,9 +135,21 @@ export function loadBoard(name: string, home?: string): StoredBoard {
   try {
     text = readFileSync(jsonPath, 'utf8');
   } catch (err) {
-    throw hostError(`cannot read virtual board '${name}'`, err);
+    throw hostError(`cannot read virtual board '${name}' (${jsonPath})`, err);
   }
-  return { name, dir, flashPath: join(dir, 'flash.bin'), config: parseBoardConfig(text, `virtual board '${name}': ${jsonPath}`) };
+  const config = parseBoardConfig(text, `virtual board '${name}': ${jsonPath}`);
+  const flashPath = join(dir, 'flash.bin');
+  // A flash image of another size than the board's chip would fail deep inside the VM: said here instead.
+  let size: number | undefined;
+  try {
+    size = statSync(flashPath).size;
+  } catch {
+    // missing: reported by whatever opens it
+  }
+  if (size !== undefined && size !== config.flashSize) {
+    throw new BoardError('BAD_IMAGE', `virtual board '${name}': ${flashPath} is ${size} bytes but board.json says the chip has ${config.flashSize}`, { path: flashPath });
+  }
+  return { name, dir, flashPath, config };
 }
 
 /** The board, created on first use when it is the default one. */

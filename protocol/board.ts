@@ -11,6 +11,11 @@ export interface ExecOptions {
   onStderr?: (text: string) => void;
   /** Overall deadline for the program to finish (default: none once it started). */
   timeoutMs?: number;
+  /**
+   * Give up (TIMEOUT, board interrupted) when the board sends nothing for this long. For programs that are
+   * expected to keep talking (boardctl's own helpers); a user's program may be quiet for as long as it likes.
+   */
+  idleTimeoutMs?: number;
   /** Aborting interrupts the program on the board (Ctrl-C) and rejects with INTERRUPTED. */
   signal?: AbortSignal;
   /** Resolve with the traceback in `stderr` instead of rejecting with DEVICE_EXCEPTION. */
@@ -32,6 +37,8 @@ export interface RunningExec {
 
 export interface Board {
   readonly transport: Transport;
+  /** Changes whenever the board's Python state starts afresh (a soft reset): helpers defined earlier are gone. */
+  readonly generation?: number;
   /** Run code in the raw REPL (raw-paste when the board offers it). Rejects with DEVICE_EXCEPTION on a traceback. */
   exec(code: string, opts?: ExecOptions): Promise<ExecResult>;
   /** Evaluate an expression and return its repr() text. */

@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   BOARD_BUSY: { exit: 4, summary: 'the virtual board already has a client' },
   NO_REPL: { exit: 5, summary: 'no REPL answered before the deadline' },
   LINK_LOST: { exit: 6, summary: 'the link went away mid-command' },
+  LINK_DAMAGED: { exit: 6, summary: 'the link damaged a command or its reply' },
   TIMEOUT: { exit: 5, summary: 'the board did not answer in time' },
   DEVICE_EXCEPTION: { exit: 1, summary: 'the code raised an exception on the board' },
   DEVICE_OSERROR: { exit: 1, summary: 'a file operation failed on the board' },

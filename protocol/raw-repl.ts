@@ -1,7 +1,8 @@
 // The raw REPL client: drives MicroPython's raw REPL (and raw-paste mode when offered) over any Transport.
 // Behaviour follows mpremote's transport_serial.py; the wire facts are in shared/runtime/pyexec.c.
 import type { Board, ExecOptions, ExecResult, RunningExec } from './board.js';
-import { BoardError } from './errors.js';
+import { checkedProgram, checkedTraceback, damagedCommand, type CheckedProgram } from './checked-program.js';
+import { BoardError, isBoardError } from './errors.js';
 import { LinkReader } from './link-reader.js';
 import type { Transport } from './transport.js';
 import { Utf8Stream } from './utf8-stream.js';
@@ -19,8 +20,8 @@ const BANNER = /raw REPL; CTRL-B to exit\r?\r?\n/;
 const BANNER_PROMPT = /w REPL; CTRL-B to exit\r?\r?\n>/;
 const SOFT_REBOOT = /soft reboot\r?\r?\n/;
 
-/** How long a board may take to answer a protocol step once it is responsive. */
-const REPLY_MS = 3000;
+/** How long a board may take to answer a protocol step once it is responsive (a loaded CI machine's qemu needs seconds). */
+const REPLY_MS = 5000;
 /** After Ctrl-C, how long a running program gets to unwind before we force our way back to the prompt. */
 const INTERRUPT_GRACE_MS = 2000;
 /** After Ctrl-C: drop output until the board has been quiet this long (but never wait longer than the max). */
@@ -37,9 +38,17 @@ export interface RawReplOptions {
   resume?: boolean;
   /** Set false to never try raw-paste mode. */
   rawPaste?: boolean;
+  /** Set false to send programs bare, without the checksum guard (checked-program.ts). */
+  checkPrograms?: boolean;
+  /** How long one protocol step may wait for the board's answer (default 5 s; fault trials use less). */
+  replyTimeoutMs?: number;
+  /** exec(): send a program again this many times when the board refused a damaged copy of it (default 2). */
+  resends?: number;
 }
 
 type Mode = 'unknown' | 'raw';
+/** Silence that ends a wait: interrupt the program (TIMEOUT), or take the reply as cut short. */
+type Idle = { ms: number; then: 'interrupt' | 'cut' };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -48,16 +57,28 @@ export class RawReplClient implements Board {
   private mode: Mode = 'unknown';
   private softResetDone: boolean;
   private useRawPaste: boolean;
+  private readonly checkPrograms: boolean;
   private readonly enterTimeoutMs: number;
+  private readonly replyMs: number;
+  private readonly resends: number;
   /** Serialises operations: chained commands and concurrent callers take turns on the one link. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private resets = 0;
 
   constructor(readonly transport: Transport, opts: RawReplOptions = {}) {
     this.reader = new LinkReader(transport);
     this.enterTimeoutMs = opts.enterTimeoutMs ?? 10_000;
     this.softResetDone = opts.resume === true;
     this.useRawPaste = opts.rawPaste !== false;
+    this.checkPrograms = opts.checkPrograms !== false;
+    this.replyMs = opts.replyTimeoutMs ?? REPLY_MS;
+    this.resends = opts.resends ?? 2;
+  }
+
+  /** Soft resets on this connection: the board's globals are fresh whenever it changes. */
+  get generation(): number {
+    return this.resets;
   }
 
   /** True once the soft reset of this connection happened (or was skipped by `resume`). */
@@ -85,9 +106,16 @@ export class RawReplClient implements Board {
 
   exec(code: string, opts: ExecOptions = {}): Promise<ExecResult> {
     return this.serial(async () => {
-      await this.ready();
-      await this.upload(new TextEncoder().encode(code));
-      return this.collect(opts);
+      for (let tries = 0; ; tries++) {
+        await this.ready();
+        const checked = await this.send(code);
+        try {
+          return await this.collect(opts, checked);
+        } catch (err) {
+          // The guard refused the damaged copy before any of it ran: sending it again is safe.
+          if (tries >= this.resends || !isBoardError(err, 'LINK_DAMAGED') || err.details.refused !== true) throw err;
+        }
+      }
     });
   }
 
@@ -100,14 +128,15 @@ export class RawReplClient implements Board {
     return new Promise<RunningExec>((resolveStarted, rejectStarted) => {
       // The operation slot is held until the program ends, so nothing else talks to the board meanwhile.
       this.serial(async () => {
+        let checked: CheckedProgram | undefined;
         try {
           await this.ready();
-          await this.upload(new TextEncoder().encode(code));
+          checked = await this.send(code);
         } catch (err) {
           rejectStarted(err);
           return;
         }
-        const done = this.collect(opts);
+        const done = this.collect(opts, checked);
         resolveStarted({ write: (data) => this.transport.write(data), done });
         await done.catch(() => {});
       }).catch(rejectStarted);
@@ -185,7 +214,7 @@ export class RawReplClient implements Board {
    * Ctrl-C to stop whatever runs, let the output settle, Ctrl-A, and look for the banner. A board that is
    * still booting or busy printing gets more Ctrl-Cs with growing waits, all within one overall deadline.
    */
-  private async enterRaw(timeoutMs: number): Promise<void> {
+  private async enterRaw(timeoutMs: number, mustResync = false): Promise<void> {
     this.mode = 'unknown';
     const deadline = Date.now() + timeoutMs;
     let wait = 250;
@@ -196,7 +225,8 @@ export class RawReplClient implements Board {
       await this.reader.settle(SETTLE_QUIET_MS, Math.min(SETTLE_MAX_MS, Math.max(0, deadline - Date.now())));
       await this.write([0x0d, CTRL_A]);
       const banner = await this.reader.until(BANNER, Math.min(deadline, Date.now() + wait));
-      if (banner && (await this.reader.until('>', Math.min(deadline, Date.now() + REPLY_MS)))) {
+      // After more than one Ctrl-A, a slow board answers each with a banner: only a fresh reply proves sync.
+      if (banner && (await this.reader.until('>', Math.min(deadline, Date.now() + this.replyMs))) && (attempt === 0 && !mustResync ? true : await this.resync(deadline))) {
         this.mode = 'raw';
         return;
       }
@@ -212,18 +242,39 @@ export class RawReplClient implements Board {
     }
   }
 
-  /** Ctrl-D at the empty raw prompt: "OK\r\nMPY: soft reboot\r\n", boot.py output, then the banner and prompt again. */
+  /**
+   * At a raw prompt that may have more banners queued behind it, run a one-line program with a fresh number
+   * and read up to its output: every earlier reply comes before it, so the stream is in step afterwards.
+   */
+  private async resync(deadline: number): Promise<boolean> {
+    const n = 100_000 + Math.floor(Math.random() * 800_000);
+    await this.write([CTRL_C, ...new TextEncoder().encode(`print(${n}+1)`), CTRL_D]);
+    const reply = new RegExp(`OK${n + 1}\\r*\\n\\x04\\x04>`);
+    return (await this.reader.until(reply, Math.min(deadline, Date.now() + this.replyMs))) !== undefined;
+  }
+
+  /**
+   * Ctrl-D at the empty raw prompt: "OK\r\nMPY: soft reboot\r\n", boot.py output, then the banner and prompt
+   * again. A reply the link damaged gets one more try from a freshly synchronised prompt.
+   */
   private async doSoftReset(): Promise<void> {
-    await this.write([CTRL_D]);
     const deadline = Date.now() + this.enterTimeoutMs;
-    if (!(await this.reader.until(SOFT_REBOOT, deadline)) || !(await this.reader.until(BANNER_PROMPT, deadline))) {
+    for (let attempt = 0; ; attempt++) {
+      await this.write([CTRL_D]);
+      // boot.py may take long; without the reboot line (damaged?) the prompt gets the usual reply time.
+      const rebooted = await this.reader.until(SOFT_REBOOT, Math.min(deadline, Date.now() + this.replyMs));
+      if (await this.reader.until(BANNER_PROMPT, rebooted ? deadline : Math.min(deadline, Date.now() + this.replyMs))) break;
       this.mode = 'unknown';
-      throw new BoardError('NO_REPL', `${this.transport.path}: no raw REPL prompt after soft reset; received: "${this.reader.seen()}"`, {
-        port: this.transport.path,
-        received: this.reader.seen(),
-      });
+      if (attempt > 0 || Date.now() >= deadline) {
+        throw new BoardError('NO_REPL', `${this.transport.path}: no raw REPL prompt after soft reset; received: "${this.reader.seen()}"`, {
+          port: this.transport.path,
+          received: this.reader.seen(),
+        });
+      }
+      await this.enterRaw(deadline - Date.now(), true);
     }
     this.softResetDone = true;
+    this.resets++;
   }
 
   private protocolError(what: string): BoardError {
@@ -238,10 +289,17 @@ export class RawReplClient implements Board {
     const reply = await got;
     if (reply) return reply;
     this.mode = 'unknown';
-    throw new BoardError('TIMEOUT', `${this.transport.path}: no answer ${what} within ${REPLY_MS} ms; received: "${this.reader.seen()}"`, {
+    throw new BoardError('TIMEOUT', `${this.transport.path}: no answer ${what} within ${this.replyMs} ms; received: "${this.reader.seen()}"`, {
       port: this.transport.path,
       received: this.reader.seen(),
     });
+  }
+
+  /** Send `code` under the checksum guard (when enabled and it fits); returns the guard, if any. */
+  private async send(code: string): Promise<CheckedProgram | undefined> {
+    const checked = this.checkPrograms ? checkedProgram(code) : undefined;
+    await this.upload(new TextEncoder().encode(checked?.source ?? code));
+    return checked;
   }
 
   /** Send the program: raw-paste with the board's flow control when it offers it, else plain raw mode. */
@@ -249,27 +307,29 @@ export class RawReplClient implements Board {
     // From here until the prompt returns, the raw REPL is busy with this program.
     this.mode = 'unknown';
     if (this.useRawPaste) {
-      await this.write([0x05, 0x41, CTRL_A]);
-      const head = await this.replyOrThrow(this.reader.take(2, Date.now() + REPLY_MS), 'to the raw-paste request');
+      // Ctrl-C first clears whatever a stray byte left on the raw REPL's line (it prints nothing there).
+      await this.write([CTRL_C, 0x05, 0x41, CTRL_A]);
+      const head = await this.replyOrThrow(this.reader.take(2, Date.now() + this.replyMs), 'to the raw-paste request');
       if (head[0] === 0x52 && head[1] === 0x01) {
-        const size = await this.replyOrThrow(this.reader.take(2, Date.now() + REPLY_MS), 'with the raw-paste window');
+        const size = await this.replyOrThrow(this.reader.take(2, Date.now() + this.replyMs), 'with the raw-paste window');
         await this.rawPasteWrite(code, size.readUInt16LE(0));
         return;
       }
-      this.useRawPaste = false;
       if (head[0] === 0x52 && head[1] === 0x00) {
         // Understood but unsupported: the board went back to its prompt.
-        await this.replyOrThrow(this.reader.until('>', Date.now() + REPLY_MS), 'after refusing raw-paste');
+        await this.replyOrThrow(this.reader.until('>', Date.now() + this.replyMs), 'after refusing raw-paste');
       } else {
-        await this.replyOrThrow(this.reader.until(BANNER_PROMPT, Date.now() + REPLY_MS), 'after the raw-paste request');
+        await this.replyOrThrow(this.reader.until(BANNER_PROMPT, Date.now() + this.replyMs), 'after the raw-paste request');
       }
+      // Only a confirmed refusal (not a reply the link damaged) turns raw-paste off for the connection.
+      this.useRawPaste = false;
     }
     for (let i = 0; i < code.length; i += PLAIN_CHUNK) {
       if (i > 0) await sleep(PLAIN_CHUNK_PAUSE_MS);
       await this.write(code.subarray(i, i + PLAIN_CHUNK));
     }
     await this.write([CTRL_D]);
-    const ok = await this.replyOrThrow(this.reader.take(2, Date.now() + REPLY_MS), 'to the program');
+    const ok = await this.replyOrThrow(this.reader.take(2, Date.now() + this.replyMs), 'to the program');
     if (ok.toString('latin1') !== 'OK') throw this.protocolError('the board did not accept the program');
   }
 
@@ -285,7 +345,7 @@ export class RawReplClient implements Board {
     while (sent < code.length && !stoppedByBoard) {
       let control = this.reader.takeAvailable();
       if (credit === 0 && control.length === 0) {
-        control = await this.replyOrThrow(this.reader.take(1, Date.now() + REPLY_MS), 'with raw-paste flow control');
+        control = await this.replyOrThrow(this.reader.take(1, Date.now() + this.replyMs), 'with raw-paste flow control');
       }
       for (const b of control) {
         if (b === CTRL_A) credit += window;
@@ -301,20 +361,24 @@ export class RawReplClient implements Board {
     await this.write([CTRL_D]);
     if (!stoppedByBoard) {
       // Credits may still arrive before the board acknowledges the end of data.
-      const ack = await this.replyOrThrow(this.reader.until('\x04', Date.now() + REPLY_MS), 'to the end of raw-paste data');
+      const ack = await this.replyOrThrow(this.reader.until('\x04', Date.now() + this.replyMs), 'to the end of raw-paste data');
       if (ack.some((b) => b !== CTRL_A && b !== CTRL_D)) throw this.protocolError('unexpected bytes at the end of raw-paste');
     }
   }
 
-  /** Stream stdout up to \x04, the traceback up to \x04, then wait for the prompt. Handles abort and timeout. */
-  private async collect(opts: ExecOptions): Promise<ExecResult> {
+  /**
+   * Stream stdout up to \x04, the traceback up to \x04, then the prompt. Handles abort, timeout and going
+   * idle; a reply whose framing the link broke, or a guarded program the link damaged, is LINK_DAMAGED.
+   */
+  private async collect(opts: ExecOptions, checked?: CheckedProgram): Promise<ExecResult> {
     const out = new Utf8Stream();
     const err = new Utf8Stream();
     let stdout = '';
     let stderr = '';
-    let stop: 'INTERRUPTED' | 'TIMEOUT' | undefined;
+    let stop: 'INTERRUPTED' | 'TIMEOUT' | 'IDLE' | undefined;
     let graceDeadline = Infinity;
-    const interruptBoard = (why: 'INTERRUPTED' | 'TIMEOUT') => {
+    let lastByte = Date.now();
+    const interruptBoard = (why: 'INTERRUPTED' | 'TIMEOUT' | 'IDLE') => {
       if (stop) return;
       stop = why;
       graceDeadline = Date.now() + INTERRUPT_GRACE_MS;
@@ -324,9 +388,12 @@ export class RawReplClient implements Board {
     if (opts.signal?.aborted) onAbort();
     opts.signal?.addEventListener('abort', onAbort);
     const timer = opts.timeoutMs !== undefined ? setTimeout(() => interruptBoard('TIMEOUT'), opts.timeoutMs) : undefined;
+    let framing: string | undefined;
     try {
-      const section = async (onText: (text: string) => void, decoder: Utf8Stream, onBytes?: (bytes: Uint8Array) => void) => {
+      /** One section up to its \x04; false when the board had to be forced back to its prompt. */
+      const section = async (onText: (text: string) => void, decoder: Utf8Stream, idle: Idle | undefined, onBytes?: (bytes: Uint8Array) => void) => {
         const onChunk = (bytes: Uint8Array) => {
+          lastByte = Date.now();
           onBytes?.(bytes);
           onText(decoder.push(bytes));
         };
@@ -334,6 +401,10 @@ export class RawReplClient implements Board {
         for (;;) {
           const finished = await this.reader.stream(CTRL_D, onChunk, Math.min(graceDeadline, Date.now() + 200));
           if (finished) break;
+          if (idle && Date.now() - lastByte >= idle.ms) {
+            if (idle.then === 'cut') return 'cut';
+            interruptBoard('IDLE');
+          }
           if (Date.now() >= graceDeadline) {
             // The program ignores Ctrl-C (or the board hangs): get back to a prompt the hard way.
             await this.enterRaw(this.enterTimeoutMs);
@@ -351,18 +422,37 @@ export class RawReplClient implements Board {
       const emitErr = (text: string) => {
         if (!text) return;
         stderr += text;
-        opts.onStderr?.(text);
+        // A guarded program's traceback is judged and cleaned up first, then handed over whole.
+        if (!checked) opts.onStderr?.(text);
       };
-      if ((await section(emitOut, out, opts.onStdoutBytes)) && (await section(emitErr, err))) {
-        const prompt = await this.reader.until('>', Date.now() + REPLY_MS);
-        this.mode = prompt ? 'raw' : 'unknown';
+      const idle: Idle | undefined = opts.idleTimeoutMs !== undefined ? { ms: opts.idleTimeoutMs, then: 'interrupt' } : undefined;
+      if ((await section(emitOut, out, idle, opts.onStdoutBytes)) === true) {
+        // The traceback follows the end of stdout at once: silence here means the link lost a frame byte.
+        const tb = await section(emitErr, err, stop ? undefined : { ms: this.replyMs, then: 'cut' });
+        if (tb === 'cut') framing = 'the reply ended without its closing frame';
+        else if (tb === true) {
+          const prompt = await this.reader.until('>', Date.now() + this.replyMs);
+          if (prompt && prompt.length > 1) framing = `${prompt.length - 1} stray bytes before the prompt`;
+          this.mode = prompt && !framing ? 'raw' : 'unknown';
+        }
       }
     } finally {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
     }
+    if (framing) {
+      this.mode = 'unknown';
+      throw damagedCommand(`the board's reply was damaged (${framing}); check the cable or lower the baud rate`, { stdout, stderr });
+    }
+    if (checked && stderr) {
+      const judged = checkedTraceback(stderr, checked);
+      if (judged.damaged) throw damagedCommand(undefined, { traceback: stderr, refused: judged.refused });
+      stderr = judged.traceback;
+      opts.onStderr?.(stderr);
+    }
     if (stop === 'INTERRUPTED') throw new BoardError('INTERRUPTED', 'interrupted by Ctrl-C', { stdout, stderr });
     if (stop === 'TIMEOUT') throw new BoardError('TIMEOUT', `the program did not finish within ${opts.timeoutMs} ms`, { stdout, stderr });
+    if (stop === 'IDLE') throw new BoardError('TIMEOUT', `${this.transport.path}: the board sent nothing for ${opts.idleTimeoutMs} ms`, { stdout, stderr });
     if (stderr && !opts.allowError) {
       const last = stderr.trim().split(/\r?\n/).pop() ?? 'exception';
       throw new BoardError('DEVICE_EXCEPTION', last, { traceback: stderr, stdout });

@@ -1,48 +1,21 @@
 // The built CLI as users run it: `node dist/cli/main.js …`, against a scripted board over TCP.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pty from '@lydell/node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, MAIN } from './helpers/built-cli.js';
 import { splitChain, withDefaultCommand } from '../cli/chain.js';
 import { servePeer, type PeerServer } from './helpers/scripted-peer.js';
+import { boardctl } from './helpers/boardctl.js';
 
-const ROOT = join(import.meta.dirname, '..');
-const MAIN = join(ROOT, 'dist/cli/main.js');
 let tmp: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function boardctl(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, MAIN, ...args], {
-      env: { ...process.env, BOARDCTL_PORT: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-beforeAll(() => {
+beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'boardctl-cli-'));
-  // tsc emits even when some other part of the tree does not typecheck yet; what matters is our output.
-  spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'ignore' });
-  if (!existsSync(MAIN)) throw new Error(`build produced no ${MAIN}`);
-}, 120_000);
+  await ensureBuilt();
+}, 180_000);
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -87,6 +60,29 @@ export async function resolve(specifier, context, next) {
     // The VM (emulator/vm, emulator/board, the MicroPython wasm package), the native serial binding, the TUI,
     // and the protocol client itself all wait for a command that needs them.
     expect(resolved).not.toMatch(/serialport|\/emulator\/vm\/|\/emulator\/board|micropython-webassembly|\/ink\/|\/react\/|raw-repl/);
+  });
+
+  it('says what bare boardctl and boardctl -p PORT do, and how to get the TUI on any port', async () => {
+    const run = await boardctl(['--help']);
+    expect(run.stdout).toMatch(/^ {2}boardctl {14}the TUI on a terminal/m);
+    expect(run.stdout).toMatch(/^ {2}boardctl -p PORT {6}the plain REPL on PORT, as mpremote does/m);
+    expect(run.stdout).toMatch(/^ {2}boardctl \[-p PORT\] tui +the TUI on any port/m);
+    expect(run.stdout).toMatch(/^ {2}tui +the full-screen TUI/m);
+    const off = await boardctl(['-p', 'virtual', 'tui']);
+    expect(off.code).toBe(2);
+    expect(off.stderr).toBe('boardctl: tui: the TUI needs a terminal (stdin and stdout are not both one)\n');
+  });
+
+  it('wraps help to the terminal width, flash --help included', async () => {
+    for (const cols of [80, 60]) {
+      const term = pty.spawn(process.execPath, [MAIN, 'flash', '--help'], { cols, rows: 40, env: { ...process.env, BOARDCTL_PORT: '' } as Record<string, string> });
+      let out = '';
+      term.onData((d) => (out += d));
+      await new Promise<void>((resolve) => term.onExit(() => resolve()));
+      const lines = out.split(/\r?\n/);
+      expect(lines.join('\n')).toContain('write-flash [options] <address-file...>');
+      for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(cols);
+    }
   });
 
   it('exits 2 with one line for a usage error', async () => {
@@ -161,7 +157,7 @@ describe('boardctl against a board', () => {
     expect(run).toMatchObject({ code: 0, stdout: 'from file\r\n' });
     const missing = await boardctl(['-p', server.url, 'run', join(tmp, 'nope.py')]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/^boardctl: run: .*nope\.py: no such file\n$/);
+    expect(missing.stderr).toMatch(/^boardctl: run: .*nope\.py: no such file or directory\n$/);
   });
 
   it('interrupts the board on host Ctrl-C and exits 130', async () => {
@@ -263,10 +259,11 @@ describe('boardctl repl', () => {
       await expect.poll(() => screen, { timeout: 10_000 }).toContain('Ctrl-] or Ctrl-X to quit');
       await expect.poll(() => server.connections).toBe(1);
       term.write('abc\r');
-      // No local echo: what shows is the board's echo and its prompt.
-      // (the terminal's own ONLCR may turn the board's \r\n into \r\r\n)
-      await expect.poll(() => screen).toMatch(/abc\r+\n>>> /);
+      // No local echo: what shows is the board's echo and its prompt, with the board's CR LF as CR LF
+      // (not CR CR LF, which the terminal's ONLCR would make of it).
+      await expect.poll(() => screen).toMatch(/abc\r\n>>> /);
       expect(screen.match(/abc/g)).toHaveLength(1);
+      expect(screen).not.toContain('\r\r\n');
       term.write('\n'); // Ctrl-J
       await expect.poll(() => Buffer.from(server.peer!.received).toString('latin1')).toContain("\x05print('inj')\x04");
 

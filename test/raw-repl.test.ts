@@ -67,12 +67,29 @@ describe('raw REPL client', () => {
   });
 
   it('stops sending when the board ends raw-paste early and reports its error', async () => {
-    const { server, board } = await setup({ window: 16, stopPasteAfter: 20 });
+    const { server, board } = await setup({ window: 16, stopPasteAfter: 20 }, { checkPrograms: false });
     const err = await rejection(board.exec(`x = (\n${'1,\n'.repeat(100)}`));
     expect(err.code).toBe('DEVICE_EXCEPTION');
     expect(err.message).toContain('SyntaxError');
     expect(server.peer!.overruns).toBe(0);
     expect(await board.eval('5')).toBe('5');
+  });
+
+  it('reports a guarded program the board could not compile as a damaged command, exit 6', async () => {
+    // Under the checksum guard the code is a string literal: a SyntaxError from <stdin> can only be damage.
+    const { board } = await setup({ window: 16, stopPasteAfter: 20 });
+    const err = await rejection(board.exec(`x = (\n${'1,\n'.repeat(100)}`));
+    expect(err.code).toBe('LINK_DAMAGED');
+    expect(err.exitCode).toBe(6);
+    expect(err.message).toBe('the board received a damaged command; check the cable or lower the baud rate');
+  });
+
+  it("shows a program's own traceback as if it had been sent bare", async () => {
+    const { board } = await setup();
+    const stderr: string[] = [];
+    const err = await rejection(board.exec("x = 1\nraise ValueError('bad')", { onStderr: (t) => stderr.push(t) }));
+    expect(err.code).toBe('DEVICE_EXCEPTION');
+    expect(stderr.join('')).toBe('Traceback (most recent call last):\r\n  File "<stdin>", line 1, in <module>\r\nValueError: bad\r\n');
   });
 
   it.each([['refuse' as const], ['old-firmware' as const]])('falls back to plain raw mode when raw-paste is %s', async (mode) => {

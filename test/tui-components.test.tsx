@@ -211,7 +211,7 @@ async function boardWrite(link: BoardLink, files: Record<string, string>): Promi
   await link.withBoard('test', (b) => b.exec(code.join('\n')));
 }
 
-describe('the TUI on the virtual board, keys typed back to back', () => {
+describe('the TUI on the virtual board, keys typed back to back', { timeout: 90_000 }, () => {
   const ENV_HOME = process.env.BOARDCTL_HOME;
   let home: string;
   let project: string;
@@ -233,7 +233,7 @@ describe('the TUI on the virtual board, keys typed back to back', () => {
     app = new AppModel({ link, localDir: project, onQuit: () => quits++ });
     await link.connect('virtual');
     await boardWrite(link, { '/a.txt': 'A', '/b.txt': 'B' });
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await link.disconnect();
@@ -245,8 +245,14 @@ describe('the TUI on the virtual board, keys typed back to back', () => {
 
   it('Files: Down then x asks about the entry Down moved to, and y deletes that one', async () => {
     type(F.files);
-    await app.files.settled();
-    expect(names()).toEqual(['a.txt', 'b.txt', 'boot.py']);
+    // The first read of the board (on a machine so loaded that it can miss the raw REPL deadline, f reads again).
+    await expect
+      .poll(async () => {
+        await app.files.settled();
+        if (!app.files.listing) type('f');
+        return names();
+      }, { timeout: 60_000, interval: 500 })
+      .toEqual(['a.txt', 'b.txt', 'boot.py']);
     type(`${KEY.right}${KEY.down}x`); // the old TUI deleted a.txt here, without asking
     expect(app.files.state.question?.text).toBe('delete /b.txt on the board? (y/N)');
     type('n');
@@ -329,7 +335,7 @@ describe('the TUI on the virtual board, keys typed back to back', () => {
     await app.files.settled();
     expect(link.status.message).toMatch(/^synced .*project to :\/: 1 uploaded, 1 unchanged$/);
     expect(await boardLs(link)).toEqual(['abcd.txt', 'boot.py', 'hello.py', 'pkg']); // no --delete: kept
-  }, 60_000);
+  });
 
   it('Files at 80 columns: both sides, the folder shown, the keys', async () => {
     const v = at80(<FilesView model={app.files} connected height={BODY} />);
@@ -383,10 +389,33 @@ describe('the TUI on the virtual board, keys typed back to back', () => {
     expect(app.panel.temperature).toBe(24);
   });
 
+  it('Flash: with erase on, w asks first (n writes nothing); quitting while the link is busy asks too', async () => {
+    type(`${F.flash}eg`);
+    await expect.poll(() => app.flash.state.image?.name, { timeout: 30_000 }).toBe('micropython-esp32.bin');
+    await expect.poll(() => app.flash.state.busy, { timeout: 30_000 }).toBe(false);
+    type('w');
+    expect(app.flash.state.question?.text).toBe("erase the whole flash (the board's files too), then write micropython-esp32.bin? (y/N)");
+    type('n');
+    expect(app.flash.state.result?.text).toBe('cancelled');
+    expect(link.status.activity).toBeUndefined();
+    type('e');
+    const before = quits;
+    const busy = link.withBoard('a long upload', (b) => b.exec('import time\ntime.sleep(1)'));
+    await expect.poll(() => link.status.activity, { timeout: 20_000 }).toBe('a long upload');
+    const other = new AppModel({ link, localDir: project, onQuit: () => quits++ });
+    other.input(Buffer.from(F.quit));
+    expect(other.state.confirmQuit).toBe('a long upload');
+    other.input(Buffer.from('n'));
+    expect(quits).toBe(before);
+    other.input(Buffer.from(`${F.quit}y`));
+    expect(quits).toBe(before + 1);
+    await busy;
+  });
+
   it('Boards: Enter connects to the board the cursor is on when Enter arrives; Files then shows that board, not the last one', async () => {
     createBoard('pico', { profile: 'rp2-pico' });
     type(F.boards);
-    await expect.poll(() => app.boards.state.choices.map((c) => c.port).filter((p) => p.startsWith('virtual'))).toEqual(['virtual:default', 'virtual:pico']);
+    await expect.poll(() => app.boards.state.choices.map((c) => c.port).filter((p) => p.startsWith('virtual')), { timeout: 20_000 }).toEqual(['virtual:default', 'virtual:pico']);
     const v = at80(<BoardsView model={app.boards} height={BODY} connectedPort="virtual:default" />);
     v.fits();
     expect(v.lastFrame()).toMatch(/● virtual:default +virtual board 'default' \(esp32\)/);
@@ -399,7 +428,7 @@ describe('the TUI on the virtual board, keys typed back to back', () => {
     expect(app.files.listing).toBeUndefined(); // the default board's files are not shown for the pico
     await app.files.settled();
     expect(names()).toEqual(['pico.txt']);
-  }, 60_000);
+  });
 
   it('Flash on an rp2 board says at once that the ESP ROM does not apply', async () => {
     type(F.flash);

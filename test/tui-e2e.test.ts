@@ -1,15 +1,14 @@
 // The TUI as users run it: `node dist/cli/main.js` with no arguments in a real pseudo-terminal, on the
 // default virtual board.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pty from '@lydell/node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, MAIN } from './helpers/built-cli.js';
 
-const ROOT = join(import.meta.dirname, '..');
-const MAIN = join(ROOT, 'dist/cli/main.js');
 const F = { help: '\x1bOP', boards: '\x1bOQ', repl: '\x1bOR', files: '\x1bOS', flash: '\x1b[15~', board: '\x1b[17~', quit: '\x1b[21~' };
 const QUIT = '\x1d' + 'q';
 
@@ -30,9 +29,7 @@ const run = promisify(execFile);
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'boardctl-tui-'));
-  // Built without blocking this worker (a long synchronous build starves vitest's own messages).
-  await run('npm', ['run', '--silent', 'build'], { cwd: ROOT }).catch(() => undefined);
-  if (!existsSync(MAIN)) throw new Error(`build produced no ${MAIN}`);
+  await ensureBuilt();
 }, 180_000);
 
 /** The CLI as a separate process on the same data home (to set up and check the board around a TUI session). */

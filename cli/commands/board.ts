@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { ExecOptions } from '../../protocol/board.js';
 import { BoardError } from '../../protocol/errors.js';
+import { fileError } from '../../protocol/host-error.js';
 import type { CliContext } from '../context.js';
 
 /** Stream the program's output to the terminal as it arrives (tracebacks to stderr). */
@@ -72,7 +73,7 @@ export function registerBoardCommands(program: Command, ctx: () => CliContext): 
       try {
         code = await readFile(file, 'utf8');
       } catch (err) {
-        throw new BoardError('LOCAL_IO', `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+        throw fileError(file, err);
       }
       await runCode(ctx(), 'run', code, opts.follow);
     });

@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BoardError } from '../../protocol/errors.js';
+import { fileError } from '../../protocol/host-error.js';
 import type { ImageSummary } from '../../emulator/littlefs/image-tools.js';
 import { Output } from '../output.js';
 
@@ -25,7 +26,7 @@ function readImage(path: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new BoardError('LOCAL_IO', `cannot read ${path}: ${(err as Error).message}`);
+    throw fileError(path, err);
   }
 }
 
@@ -49,7 +50,7 @@ export function registerFsImageCommands(fsCommand: Command): Command {
       try {
         writeFileSync(opts.output, built.image);
       } catch (err) {
-        throw new BoardError('LOCAL_IO', `cannot write ${opts.output}: ${(err as Error).message}`);
+        throw fileError(opts.output, err);
       }
       for (const s of built.skipped) out.note(`skipped ${s} (not a file or folder)`);
       out.text(`built ${opts.output}: ${describeSummary(built.summary)}\n`);

@@ -5,6 +5,8 @@ import type { Board } from '../../protocol/board.js';
 import { BoardError } from '../../protocol/errors.js';
 import { isBoardArg, stripBoardMarker } from '../../protocol/fs/board-path.js';
 import { boardCapabilities } from '../../protocol/fs/capabilities.js';
+import { sha256Hex } from '../../protocol/fs/digest.js';
+import { retrying } from '../../protocol/fs/helper.js';
 import { boardFsError } from '../../protocol/fs/errno.js';
 import {
   boardTree,
@@ -18,7 +20,7 @@ import type { PathOp } from '../../protocol/fs/snippets.js';
 import { copyPaths } from '../../protocol/fs/copy.js';
 import { readBoardFiles } from '../../protocol/fs/download.js';
 import { syncFolder } from '../../protocol/fs/sync.js';
-import { fileResultError, type FileResult } from '../../protocol/fs/upload.js';
+import { DEFAULT_RETRIES, fileResultError, type FileResult } from '../../protocol/fs/upload.js';
 import { formatDiskUsage, formatListing, formatTree } from '../fs/format.js';
 import { progressLine } from '../fs/progress.js';
 import { Output } from '../output.js';
@@ -27,6 +29,8 @@ export interface FsDeps {
   openBoard(): Promise<Board>;
   /** Host Ctrl-C; without it the commands listen for SIGINT themselves while they run. */
   signal?: AbortSignal;
+  /** --json given anywhere in the chain (it holds for every command of a chain). */
+  json?: () => boolean;
 }
 
 interface Run {
@@ -40,7 +44,7 @@ interface Run {
 function action<A extends unknown[]>(deps: FsDeps, body: (run: Run, ...args: A) => Promise<void>) {
   return async (...args: unknown[]) => {
     const cmd = args.at(-1) as Command;
-    const json = cmd.optsWithGlobals<{ json?: boolean }>().json === true;
+    const json = cmd.optsWithGlobals<{ json?: boolean }>().json === true || deps.json?.() === true;
     const own = deps.signal ? undefined : new AbortController();
     const onSigint = () => own?.abort();
     if (own) process.once('SIGINT', onSigint);
@@ -123,8 +127,9 @@ const COMMANDS: Record<string, Define> = {
       .argument('<paths...>', 'sources then the destination; a trailing / makes the destination a directory')
       .option('-r, --recursive', 'copy directories')
       .option('--no-compress', 'never deflate-compress uploads')
+      .option('--retries <n>', `send a file again up to N times when the link spoils its transfer (default ${DEFAULT_RETRIES})`, parseRetries)
       .action(
-        action(deps, async (run, paths: string[], opts: { recursive?: boolean; compress?: boolean }) => {
+        action(deps, async (run, paths: string[], opts: { recursive?: boolean; compress?: boolean; retries?: number }) => {
           if (paths.length < 2) throw new BoardError('USAGE', 'missing destination (cp SRC... DEST)');
           if (!paths.some(isBoardArg)) throw new BoardError('USAGE', 'no board path given: mark board paths with ":" (e.g. cp main.py :)');
           const progress = progressLine();
@@ -133,6 +138,7 @@ const COMMANDS: Record<string, Define> = {
             results = await copyPaths(run.board, paths.slice(0, -1), paths.at(-1)!, {
               recursive: opts.recursive,
               compress: opts.compress,
+              retries: opts.retries,
               signal: run.signal,
               onProgress: (p) => progress.update(p),
             });
@@ -182,15 +188,29 @@ const COMMANDS: Record<string, Define> = {
       ),
   sha256sum: (cmd, deps) =>
     cmd
-      .description('sha256 of board files, computed on the board')
+      .description('sha256 of board files (computed on the board; without hashlib, read back and hashed here)')
       .argument('<paths...>', 'board files')
       .action(
         action(deps, async (run, paths: string[]) => {
-          if (!(await boardCapabilities(run.board)).hashlib) throw new BoardError('DEVICE_OSERROR', 'this firmware has no hashlib.sha256');
           const shown = boardArgs(paths);
-          const outcomes = await runPathOp(run.board, 'sha256', await resolveOnBoard(run.board, shown));
+          const abs = await resolveOnBoard(run.board, shown);
+          let outcomes: Outcome<string>[];
+          let onHost = false;
+          if ((await boardCapabilities(run.board)).hashlib) {
+            outcomes = await retrying(DEFAULT_RETRIES, () => runPathOp(run.board, 'digest', abs));
+          } else {
+            // As mpremote does: read the files back and hash them here.
+            onHost = true;
+            run.out.note(`${run.name}: no hashlib on the board: hashing on the host after reading the files back`);
+            const files = await readBoardFiles(run.board, abs, { signal: run.signal });
+            const bad = files.find((f) => !f.result.ok && f.result.errno === undefined);
+            if (bad) throw fileResultError(bad.result);
+            outcomes = files.map(({ result, data }) =>
+              result.ok ? { path: result.path, ok: true, value: sha256Hex(data) } : { path: result.path, ok: false, errno: result.errno! },
+            );
+          }
           outcomes.forEach((o, i) => o.ok && run.out.text(`${o.value}  ${shown[i]}\n`));
-          run.out.doc({ command: 'sha256sum', ok: outcomes.every((o) => o.ok), paths: outcomes });
+          run.out.doc({ command: 'sha256sum', ok: outcomes.every((o) => o.ok), hashedOn: onHost ? 'host' : 'board', paths: outcomes });
           throwFailures(run, outcomeErrors(outcomes, shown), {});
         }),
       ),
@@ -216,8 +236,9 @@ function defineSync(cmd: Command, deps: FsDeps): void {
     .option('--delete', 'remove board files that are not in LOCAL (ignored ones are kept)')
     .option('-n, --dry-run', 'show what would change without touching the board')
     .option('--exclude <glob>', 'skip matching paths (repeatable; .boardignore syntax)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--retries <n>', `send a file again up to N times when the link spoils its transfer (default ${DEFAULT_RETRIES})`, parseRetries)
     .action(
-      action(deps, async (run, local: string, remote: string, opts: { delete?: boolean; dryRun?: boolean; exclude?: string[] }) => {
+      action(deps, async (run, local: string, remote: string, opts: { delete?: boolean; dryRun?: boolean; exclude?: string[]; retries?: number }) => {
         if (!isBoardArg(remote)) throw new BoardError('USAGE', `the destination must be a board path (":${remote}")`);
         const [root] = await resolveOnBoard(run.board, [stripBoardMarker(remote)]);
         const progress = progressLine();
@@ -227,6 +248,7 @@ function defineSync(cmd: Command, deps: FsDeps): void {
             delete: opts.delete,
             dryRun: opts.dryRun,
             exclude: opts.exclude,
+            retries: opts.retries,
             signal: run.signal,
             onProgress: (p) => progress.update(p),
           });
@@ -234,6 +256,7 @@ function defineSync(cmd: Command, deps: FsDeps): void {
           progress.done();
         }
         const { plan } = result;
+        for (const n of result.notes) run.out.note(`${run.name}: ${n}`);
         const verb = opts.dryRun ? 'would ' : '';
         for (const d of plan.deletes) run.out.text(`${verb}delete :${joinShown(root!, d.rel)}${d.kind === 'dir' ? '/' : ''}\n`);
         for (const u of plan.uploads) run.out.text(`${verb}upload ${u.rel} (${u.reason})\n`);
@@ -242,13 +265,19 @@ function defineSync(cmd: Command, deps: FsDeps): void {
           ...fileErrors(result.files),
           ...result.deleteErrors.map((d) => boardFsError(d.path, d.errno)),
         ];
-        run.out.doc({ command: 'sync', ok: errors.length === 0, dryRun: opts.dryRun === true, plan, files: result.files });
+        run.out.doc({ command: 'sync', ok: errors.length === 0, dryRun: opts.dryRun === true, plan, files: result.files, notes: result.notes });
         throwFailures(run, errors, { files: result.files });
       }),
     );
 }
 
 const joinShown = (root: string, rel: string) => (root === '/' ? `/${rel}` : `${root}/${rel}`);
+
+function parseRetries(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > 100) throw new BoardError('USAGE', `bad --retries '${text}': use a whole number from 0 to 100`);
+  return n;
+}
 
 /**
  * Add `fs` with its subcommands, the top-level aliases, `df` and `sync`. Returns the `fs` command so

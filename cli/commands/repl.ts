@@ -10,9 +10,10 @@ export function registerReplCommand(program: Command, ctx: () => CliContext): vo
     .option('--inject-code <code>', 'code to paste when Ctrl-J is pressed')
     .action(async (opts: { capture?: string; injectCode?: string }) => {
       const c = ctx();
-      const [{ runTerminal }, { Utf8Stream }] = await Promise.all([import('../terminal.js'), import('../../protocol/utf8-stream.js')]);
+      const [{ runTerminal, terminalNewlines }, { Utf8Stream }] = await Promise.all([import('../terminal.js'), import('../../protocol/utf8-stream.js')]);
       const text = new Utf8Stream();
       const transport = await c.session.openTransport();
+      const toScreen = process.stdout.isTTY ? terminalNewlines((b) => process.stdout.write(b)) : (b: Uint8Array) => process.stdout.write(b);
       const stdin = process.stdin;
       const raw = stdin.isTTY === true;
       if (raw) stdin.setRawMode(true);
@@ -24,7 +25,7 @@ export function registerReplCommand(program: Command, ctx: () => CliContext): vo
           input: stdin,
           output: (bytes) => {
             if (c.out.json) c.out.doc({ event: 'output', data: text.push(bytes) });
-            else process.stdout.write(bytes);
+            else toScreen(bytes);
           },
           status: (event, message) => {
             if (c.out.json) c.out.doc({ event, message });

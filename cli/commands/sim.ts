@@ -61,8 +61,10 @@ export function registerSimCommands(program: Command, ctx: () => CliContext): vo
     .option('--baud <rate>', 'emulate a UART at this baud rate (8N1) in both directions', parseBaud)
     .option('--create', 'create the boards that do not exist yet (see --profile)')
     .option('--profile <profile>', 'profile of boards made by --create: esp32, esp32c3, esp32s3 or rp2-pico', 'esp32')
-    .action(async (names: string[], opts: { link?: string; linkDir?: string; tcp?: string; rfc2217?: string; baud?: number; create?: boolean; profile: string }) => {
+    .option('--faults <spec>', 'inject link faults, e.g. drop:1e-4,flip:1e-4,dup:1e-5,delay:1e-4@50,seed=7 (both directions)')
+    .action(async (names: string[], opts: { link?: string; linkDir?: string; tcp?: string; rfc2217?: string; baud?: number; create?: boolean; profile: string; faults?: string }) => {
       if (opts.tcp && opts.rfc2217) throw new BoardError('USAGE', 'choose one of --tcp and --rfc2217');
+      if (opts.faults) (await import('../../protocol/transports/faults.js')).parseFaultSpec(opts.faults); // a bad spec fails before serving
       if (!names.length) names = ['default'];
       // Listening for the stop before anything starts: a SIGTERM right after the first line still closes cleanly.
       const stopped = new Promise<void>((resolve) => {
@@ -174,11 +176,13 @@ export function registerSimCommands(program: Command, ctx: () => CliContext): vo
     .option('--profile <profile>', 'esp32, esp32c3 or esp32s3', 'esp32')
     .action(async (opts: { output: string; profile: string }) => {
       const { getProfile } = await import('../../emulator/profiles.js');
-      const { generateFirmware } = await import('../../emulator/rom/firmware.js');
-      const image = generateFirmware(getProfile(opts.profile));
+      const { firmwareOffset, generateFirmware } = await import('../../emulator/rom/firmware.js');
+      const profile = getProfile(opts.profile);
+      const image = generateFirmware(profile);
+      const offset = firmwareOffset(profile);
       await writeFile(opts.output, image);
-      ctx().out.text(`wrote ${image.length} bytes to ${opts.output} (flash it at 0x0)\n`);
-      ctx().out.doc({ output: opts.output, bytes: image.length, offset: 0 });
+      ctx().out.text(`wrote ${image.length} bytes to ${opts.output} (as MicroPython releases it: flash write-flash 0x${offset.toString(16)} ${opts.output})\n`);
+      ctx().out.doc({ output: opts.output, bytes: image.length, offset });
     });
 
   registerSimHwCommands(sim, {

@@ -3,6 +3,7 @@
 import { symlinkSync, rmSync, lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BoardError } from '../../protocol/errors.js';
+import { withFaults } from '../../protocol/transports/faults.js';
 import { VirtualBoard } from '../board.js';
 import { PtyServer } from './pty-server.js';
 import { startTcpServer, parseListenAddress } from '../../protocol/port-server.js';
@@ -20,6 +21,8 @@ export interface ServeOptions {
   rfc2217?: string;
   /** Emulate a UART at this baud rate. */
   baud?: number;
+  /** Inject link faults (protocol/transports/faults.ts syntax) into every client's link. */
+  faults?: string;
 }
 
 export interface Serving {
@@ -38,12 +41,12 @@ export async function serveBoard(opts: ServeOptions): Promise<Serving> {
     const tcp = opts.rfc2217 ?? opts.tcp;
     if (tcp) {
       const { host, port } = parseListenAddress(tcp);
-      const attach = () => board.attach({ baud: opts.baud });
+      const attach = () => withFaults(board.attach({ baud: opts.baud }), opts.faults);
       const srv = await startTcpServer({ host, port, attach, serve: opts.rfc2217 ? (sock, link) => serveRfc2217(sock, link) : undefined });
       closers.push(() => srv.close());
       return { board, tcp: { host: srv.address.address, port: srv.address.port }, close: () => closeAll(closers, board) };
     }
-    const link = board.attach({ baud: opts.baud });
+    const link = withFaults(board.attach({ baud: opts.baud }), opts.faults);
     const pty = new PtyServer(link);
     closers.push(() => pty.close(), () => link.close());
     if (opts.link) {

@@ -1,25 +1,43 @@
-// What the firmware offers for file transfer, probed once per connection and remembered per Board.
+// What the firmware offers for file transfer, probed once per connection and remembered per Board: nothing
+// is assumed because our own board has it (real esp32/rp2/stm32 firmware can only decompress, smaller
+// boards lack hashlib and binascii, the qemu port's stock build has no filesystem at all).
 import type { Board } from '../board.js';
+import { damagedCommand } from '../checked-program.js';
+import { BoardError } from '../errors.js';
+import { helperIdleMs } from './helper.js';
 import { outputLines, parsePyStr } from './py-repr.js';
-import { probeSource, stdinEchoSource } from './snippets.js';
+import { PROBE_TOKENS, probeSource, rawStdoutCheckSource, stdinEchoSource } from './snippets.js';
 import { escapeBytes, stdoutLines, stdoutMarker, unescapeBytes } from './wire.js';
 
 /** How upload data reaches the board: escaped raw bytes or base64 on stdin, or chunks of code (slowest). */
 export type UploadChannel = 'raw' | 'base64' | 'exec';
-/** How download data leaves the board: escaped raw bytes on sys.stdout.buffer, or base64 text. */
-export type DownloadChannel = 'raw' | 'base64';
+/** How download data leaves the board: escaped raw bytes on sys.stdout.buffer, base64 text, or not at all. */
+export type DownloadChannel = 'raw' | 'base64' | 'none';
 
 export interface FsCapabilities {
   cwd: string;
+  /** hashlib.sha256: transfers are checked with sha256 on the board (else digest.ts's block sum). */
   hashlib: boolean;
+  /** The hashlib algorithms present (sha256, sha1, md5). */
+  hashAlgorithms: string[];
   binascii: boolean;
-  deflate: boolean;
+  /** deflate.DeflateIO: none, decompress only (esp32, rp2, stm32 firmware), or both ways. */
+  deflate: 'none' | 'decompress' | 'both';
+  /** os.statvfs reports a filesystem at the cwd (the qemu stock build: all zeros). */
+  statvfs: boolean;
+  /** sys.stdin.buffer.readinto exists. */
+  stdinBuffer: boolean;
+  /** The errno module (its absence only changes how the board prints OSError). */
+  errno: boolean;
+  /** select.poll works on stdin, so board-side helpers can give up on a host that went quiet. */
+  poll: boolean;
   upload: UploadChannel;
   download: DownloadChannel;
 }
 
 const cache = new WeakMap<Board, Promise<FsCapabilities>>();
 
+/** The probe's findings for this connection (probed on first use; a failed probe is retried next time). */
 export function boardCapabilities(board: Board): Promise<FsCapabilities> {
   let caps = cache.get(board);
   if (!caps) {
@@ -30,44 +48,88 @@ export function boardCapabilities(board: Board): Promise<FsCapabilities> {
   return caps;
 }
 
-const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i);
-
-/** Every byte value the escaping lets through, once, so the echo shows whether the link is transparent. */
-function echoPattern(): Uint8Array {
-  return escapeBytes(ALL_BYTES);
+/** The one-line error for a feature this firmware lacks. */
+export function lacking(what: string): BoardError {
+  return new BoardError('DEVICE_OSERROR', `this firmware has no ${what}`, { lacking: what });
 }
 
-async function probe(board: Board): Promise<FsCapabilities> {
-  // The probe ends with every byte value escaped for a raw download; the raw stdout bytes show whether
-  // they arrive intact (the text stdout is UTF-8 decoded, so it cannot tell).
+const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i);
+
+/** Run a program that prints `marker` and then every byte value escaped; what arrived (hex) and whether intact. */
+async function rawPatternAfter(board: Board, code: (marker: string) => string): Promise<{ intact: boolean; seen: string; stdout: string }> {
   const marker = stdoutMarker();
   let pattern: Uint8Array | undefined;
   const onStdoutBytes = stdoutLines(marker, (line) => {
     if (line.length && !pattern) pattern = unescapeBytes(line);
   });
-  const { stdout } = await board.exec(probeSource(marker), { onStdoutBytes });
-  const lines = outputLines(stdout);
-  const mods = new Set((lines.find((l) => l.startsWith('C')) ?? '').split(' ').slice(1));
-  const cwd = parsePyStr(lines.find((l) => l.startsWith("'") || l.startsWith('"')) ?? "'/'").value || '/';
+  const { stdout } = await board.exec(code(marker), { onStdoutBytes, idleTimeoutMs: helperIdleMs(board) });
+  const seen = pattern ? Buffer.from(pattern).toString('hex') : '';
+  return { intact: seen === Buffer.from(ALL_BYTES).toString('hex'), seen, stdout };
+}
+
+/**
+ * A link that really changes bytes changes them the same way every time; a fault does not repeat. So a
+ * channel is given up only when two looks saw the same damage.
+ */
+async function confirmedLossy(first: string, again: () => Promise<string>): Promise<boolean> {
+  const second = await again();
+  return second !== 'intact' && second === first;
+}
+
+/** The token line, checked: a line the link damaged must not pass for a board without hashlib. */
+function parseTokens(lines: string[]): Set<string> {
+  const line = lines.find((l) => l.startsWith('C'));
+  const words = (line ?? '').split(' ').slice(1);
+  const count = Number(words.pop());
+  const known = new Set<string>(PROBE_TOKENS);
+  if (!line || count !== words.length || words.some((w) => !known.has(w))) {
+    throw damagedCommand(`the board's answer to the capability probe was damaged ("${line ?? ''}"); check the cable or lower the baud rate`);
+  }
+  return new Set(words);
+}
+
+async function probe(board: Board): Promise<FsCapabilities> {
+  // The probe ends with every byte value escaped for a raw download; the raw stdout bytes show whether
+  // they arrive intact (the text stdout is UTF-8 decoded, so it cannot tell).
+  const first = await rawPatternAfter(board, probeSource);
+  const lines = outputLines(first.stdout);
+  const has = parseTokens(lines);
+  const cwdLine = lines.find((l) => l.startsWith("'") || l.startsWith('"'));
+  if (!cwdLine) throw damagedCommand("the board's answer to the capability probe was damaged (no working directory)");
+  const cwd = parsePyStr(cwdLine).value || '/';
+  // A pattern that came back wrong once may be a link fault: look again before settling for base64.
+  const rawOut =
+    first.intact ||
+    !(await confirmedLossy(first.seen, async () => {
+      const r = await rawPatternAfter(board, rawStdoutCheckSource).catch(() => ({ intact: false, seen: '' }));
+      return r.intact ? 'intact' : r.seen;
+    }));
   const caps: FsCapabilities = {
     cwd,
-    hashlib: mods.has('hashlib') && mods.has('binascii'),
-    binascii: mods.has('binascii'),
-    deflate: mods.has('deflate'),
+    hashlib: has.has('h-sha256'),
+    hashAlgorithms: ['sha256', 'sha1', 'md5'].filter((a) => has.has(`h-${a}`)),
+    binascii: has.has('binascii'),
+    deflate: !has.has('deflate') ? 'none' : has.has('deflate-w') ? 'both' : 'decompress',
+    statvfs: has.has('statvfs'),
+    stdinBuffer: has.has('stdin'),
+    errno: has.has('errno'),
+    poll: has.has('poll'),
     upload: 'exec',
-    download: pattern && Buffer.from(pattern).equals(ALL_BYTES) ? 'raw' : 'base64',
+    download: rawOut ? 'raw' : has.has('binascii') ? 'base64' : 'none',
   };
-  if (mods.has('stdin')) {
+  if (caps.stdinBuffer) {
+    // Same here: only the same verdict twice downgrades the channel for the whole connection.
     const link = await stdinLink(board);
-    if (link === 'transparent') caps.upload = 'raw';
-    else if (link === 'lossy' && caps.binascii) caps.upload = 'base64';
+    const transparent = link === 'transparent' || !(await confirmedLossy(link, () => stdinLink(board)));
+    if (transparent) caps.upload = 'raw';
+    else if (link !== 'broken' && caps.binascii) caps.upload = 'base64';
   }
   return caps;
 }
 
-/** transparent: every byte arrives as sent; lossy: readable but bytes change; broken: cannot read at all. */
-async function stdinLink(board: Board): Promise<'transparent' | 'lossy' | 'broken'> {
-  const pattern = echoPattern();
+/** transparent: every byte arrives as sent; broken: stdin cannot be read at all; else what arrived (hex). */
+async function stdinLink(board: Board): Promise<string> {
+  const pattern = escapeBytes(ALL_BYTES);
   let out = '';
   const seen = (marker: string) =>
     new Promise<void>((resolve) => {
@@ -85,7 +147,8 @@ async function stdinLink(board: Board): Promise<'transparent' | 'lossy' | 'broke
     if (!out.includes('G')) throw new Error('stdin unreadable');
     await run.write(pattern);
     const { stdout } = await run.done;
-    return (outputLines(stdout).at(-1) ?? '') === Buffer.from(pattern).toString('hex') ? 'transparent' : 'lossy';
+    const echo = outputLines(stdout).at(-1) ?? '';
+    return echo === Buffer.from(pattern).toString('hex') ? 'transparent' : `lossy:${echo}`;
   } catch {
     await run.done.catch(() => {});
     // Whatever we sent after the program died sits in the raw REPL's line buffer: Ctrl-C clears it.

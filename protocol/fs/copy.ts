@@ -1,7 +1,8 @@
-// `cp` in every direction with Unix rules: a trailing `/` or several sources make the destination a
-// directory (created if missing); `-r dir DEST` copies into DEST/dir when DEST is an existing directory
-// and makes DEST the copy otherwise, whatever the source contains. All uploads of one command go through
-// one receiver and all downloads through one sender.
+// `cp` in every direction with Unix rules (mpremote's too): a trailing `/` or several sources make the
+// destination a directory (created if missing) for files; `-r dir DEST` copies into DEST/dir when DEST is an
+// existing directory and makes DEST the copy otherwise (`cp -r src/ :lib/` with no :lib gives lib/a.py);
+// the board's root (`cp -r :/ backup/`) copies its contents. All uploads of one command go through one
+// receiver and all downloads through one sender; steps the link spoils are done again (`retries`).
 import { copyFileSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Board } from '../board.js';
@@ -12,8 +13,9 @@ import { errnoText, ENOENT } from './errno.js';
 import { safeHostJoin } from './host-names.js';
 import { makeDirs } from './make-dirs.js';
 import { walkLocal } from './local-tree.js';
+import { retrying } from './helper.js';
 import { resolveOnBoard, statPaths, walkBoard, type EntryKind } from './operations.js';
-import { uploadFiles, type FileResult, type TransferOptions, type UploadItem } from './upload.js';
+import { DEFAULT_RETRIES, uploadFiles, type FileResult, type TransferOptions, type UploadItem } from './upload.js';
 
 export interface CopyOptions extends TransferOptions {
   recursive?: boolean;
@@ -80,7 +82,8 @@ const childOf = (ep: Endpoint, name: string): Endpoint => ({
 
 export async function copyPaths(board: Board, sources: string[], dest: string, opts: CopyOptions = {}): Promise<FileResult[]> {
   if (sources.length === 0) throw new BoardError('USAGE', 'cp: missing destination');
-  const [to, ...from] = await endpoints(board, [dest, ...sources]);
+  const retries = opts.retries ?? DEFAULT_RETRIES;
+  const [to, ...from] = await retrying(retries, () => endpoints(board, [dest, ...sources]));
   const destDir = to!.kind === 'dir' || hasTrailingSlash(stripBoardMarker(dest)) || stripBoardMarker(dest) === '' || sources.length > 1;
   if (destDir && to!.kind === 'file') throw new BoardError('DEVICE_OSERROR', `${to!.shown}: ${errnoText(20)}`, { path: to!.path, errno: 20 });
 
@@ -104,8 +107,12 @@ export async function copyPaths(board: Board, sources: string[], dest: string, o
     }
     let target: Endpoint;
     try {
-      if (!to!.board && src.board) safeHostJoin(to!.path, [name], src.path); // board-supplied name
-      target = destDir || (src.kind === 'dir' && to!.kind === 'dir') ? childOf(to!, name) : to!;
+      // A directory goes inside an existing directory, or becomes the (new) destination; files go inside
+      // any destination that is a directory. The board's root has no name: its contents are the copy.
+      const inside = src.kind === 'dir' ? to!.kind === 'dir' || sources.length > 1 : destDir;
+      const rootDir = src.board && src.kind === 'dir' && name === '';
+      if (!to!.board && src.board && !rootDir) safeHostJoin(to!.path, [name], src.path); // board-supplied name
+      target = inside && !rootDir ? childOf(to!, name) : to!;
     } catch (err) {
       results.push(failed(src, (err as Error).message, { code: 'UNSAFE_PATH' }));
       continue;
@@ -116,7 +123,7 @@ export async function copyPaths(board: Board, sources: string[], dest: string, o
     }
     needDir(target);
     try {
-      for (const e of await listTree(board, src)) {
+      for (const e of await retrying(retries, () => listTree(board, src))) {
         const comps = e.rel.split('/');
         const child: Endpoint = target.board
           ? { board: true, path: joinBoardPath(target.path, ...comps), shown: '' }

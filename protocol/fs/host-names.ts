@@ -1,11 +1,11 @@
 // Names that come from the board (directory listings) decide where files land on the host, so each one
 // must be a plain single component: a hostile or corrupted filesystem must not write outside the target.
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { BoardError } from '../errors.js';
 
 /** Why a board-supplied name is unsafe as a host path component, or undefined when it is fine. */
 export function unsafeNameReason(name: string): string | undefined {
-  if (name === '' ) return 'empty name';
+  if (name === '') return 'empty name';
   if (name === '.' || name === '..') return `'${name}' is a relative path component`;
   if (name.includes('\0')) return 'contains NUL';
   if (name.includes('/')) return 'contains a slash';
@@ -27,7 +27,8 @@ export function safeHostJoin(root: string, components: string[], boardPath: stri
   }
   const target = resolve(root, ...components);
   const rel = relative(resolve(root), target);
-  if (rel.startsWith('..') || isAbsolute(rel)) {
+  // A `..` segment escapes; a name that merely starts with dots (`..bak`) does not.
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
     throw new BoardError('UNSAFE_PATH', `refusing :${boardPath}: it would land outside ${root}`, { path: boardPath });
   }
   return target;

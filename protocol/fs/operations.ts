@@ -1,11 +1,13 @@
 // File operations on a board as plain functions (Board in, data out), shared by the CLI and the TUI.
 // Every function runs one exec for all its paths; per-path failures come back as errno values.
 import type { Board } from '../board.js';
+import { damagedCommand } from '../checked-program.js';
 import { BoardError } from '../errors.js';
 import { resolveBoardPath } from './board-path.js';
 import { boardCapabilities } from './capabilities.js';
 import { boardFsError } from './errno.js';
-import { outputLines, splitReprLine } from './py-repr.js';
+import { helperLines } from './helper.js';
+import { splitReprLine } from './py-repr.js';
 import { listSource, pathOpSource, statvfsSource, walkSource, type PathOp } from './snippets.js';
 
 export type EntryKind = 'file' | 'dir';
@@ -27,8 +29,36 @@ export async function resolveOnBoard(board: Board, paths: string[]): Promise<str
   return paths.map((p) => resolveBoardPath(cwd, p));
 }
 
-async function lines(board: Board, code: string): Promise<string[]> {
-  return outputLines((await board.exec(code)).stdout);
+const lines = (board: Board, code: string) => helperLines(board, code);
+
+/** A reply line that does not parse is the link's doing (board output is machine-made). */
+function parsed<T>(line: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch {
+    throw damagedCommand(`the board's reply was damaged ("${line.slice(0, 60)}"); check the cable or lower the baud rate`);
+  }
+}
+
+/** Paths per helper run: each run's program stays small (it travels at the baud rate and is compiled in RAM). */
+const PATHS_PER_RUN = 150;
+const PATH_BYTES_PER_RUN = 6000;
+
+function batches(paths: string[]): string[][] {
+  const out: string[][] = [];
+  let cur: string[] = [];
+  let bytes = 0;
+  for (const p of paths) {
+    if (cur.length && (cur.length >= PATHS_PER_RUN || bytes + p.length > PATH_BYTES_PER_RUN)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(p);
+    bytes += p.length + 4;
+  }
+  if (cur.length) out.push(cur);
+  return out;
 }
 
 export interface Listing {
@@ -40,7 +70,7 @@ export interface Listing {
 export async function listPaths(board: Board, paths: string[], opts: { long?: boolean } = {}): Promise<Outcome<Listing>[]> {
   const out: Outcome<Listing>[] = [];
   for (const line of await lines(board, listSource(paths, opts.long === true))) {
-    const { fields, name } = splitReprLine(line, 3);
+    const { fields, name } = parsed(line, () => splitReprLine(line, 3));
     const [tag, size, mtime] = fields as [string, string, string];
     const entry = (kind: EntryKind): FsEntry => ({ name, kind, size: Number(size), ...(opts.long ? { mtime: Number(mtime) } : {}) });
     if (tag === 'E') out.push({ path: name, ok: false, errno: Number(size) });
@@ -55,14 +85,26 @@ export async function listPaths(board: Board, paths: string[], opts: { long?: bo
   return out;
 }
 
-/** Run one batched path operation; `value` is the op's text result (stat: `d 0`, sha256: hex). */
+/**
+ * Run one path operation over many paths (in as few helper runs as fit); `value` is the op's text result
+ * (stat: `d 0`, digest: see digest.ts). Each reply line names its path's index, so none can be misread.
+ */
 export async function runPathOp(board: Board, op: PathOp, paths: string[]): Promise<Outcome<string>[]> {
-  if (paths.length === 0) return [];
-  const out = await lines(board, pathOpSource(op, paths));
-  return paths.map((path, i) => {
-    const parts = (out[i] ?? 'E 5').split(' ');
-    return parts[0] === 'OK' ? { path, ok: true, value: parts.slice(1).join(' ') } : { path, ok: false, errno: Number(parts[1]) };
-  });
+  const out: Outcome<string>[] = [];
+  const hashlib = op === 'digest' ? (await boardCapabilities(board)).hashlib : true;
+  for (const batch of batches(paths)) {
+    const byIndex = new Map<number, Outcome<string>>();
+    for (const line of await lines(board, pathOpSource(op, batch, hashlib))) {
+      const m = /^(OK|E) (\d+) ?(.*)$/.exec(line);
+      const i = Number(m?.[2]);
+      const path = batch[i];
+      if (!m || path === undefined || byIndex.has(i) || (m[1] === 'E' && !/^\d+$/.test(m[3]!))) parsed(line, () => { throw new Error(); });
+      byIndex.set(i, m![1] === 'OK' ? { path: path!, ok: true, value: m![3]! } : { path: path!, ok: false, errno: Number(m![3]) });
+    }
+    if (byIndex.size !== batch.length) throw damagedCommand(`the board's reply was damaged (${byIndex.size} of ${batch.length} answers); check the cable or lower the baud rate`);
+    out.push(...batch.map((_, i) => byIndex.get(i)!));
+  }
+  return out;
 }
 
 export interface PathStat {
@@ -89,30 +131,27 @@ export interface WalkEntry {
   rel: string;
   kind: EntryKind;
   size: number;
-  sha256?: string;
 }
 
 export type WalkResult = { kind: 'dir'; entries: WalkEntry[] } | { kind: 'file'; size: number } | { kind: 'missing'; errno: number };
 
-/**
- * Everything under `root` in one exec, parents before children. Files named in `hashFor` (relative path ->
- * size) whose size matches get their sha256 computed on the board. Upload debris is cleared on the way.
- */
-export async function walkBoard(board: Board, root: string, hashFor?: Map<string, number>): Promise<WalkResult> {
-  const out = await lines(board, walkSource(root, hashFor));
-  const head = out[0]?.split(' ') ?? ['E', '5'];
-  if (head[0] === 'E') return { kind: 'missing', errno: Number(head[1]) };
-  if (head[0] === 'F') return { kind: 'file', size: Number(head[1]) };
-  const entries: WalkEntry[] = [];
-  for (const line of out.slice(1)) {
-    const sp = line.indexOf(' ');
-    const tag = line.slice(0, sp);
-    const { fields, name } = splitReprLine(line.slice(sp + 1), 1);
-    const entry: WalkEntry = { rel: name, kind: tag === 'd' ? 'dir' : 'file', size: Number(fields[0]) };
-    const sha = line.slice(line.lastIndexOf(' ') + 1);
-    if (entry.kind === 'file' && /^[0-9a-f]{64}$/.test(sha)) entry.sha256 = sha;
-    entries.push(entry);
+/** Everything under `root` in one exec, parents before children (upload debris left out). */
+export async function walkBoard(board: Board, root: string): Promise<WalkResult> {
+  const out = await lines(board, walkSource(root));
+  const head = out[0] ?? '';
+  if (/^E \d+$/.test(head)) return { kind: 'missing', errno: Number(head.slice(2)) };
+  if (/^F \d+$/.test(head)) return { kind: 'file', size: Number(head.slice(2)) };
+  const tail = out.at(-1) ?? '';
+  if (head !== 'D' || !/^N \d+$/.test(tail) || Number(tail.slice(2)) !== out.length - 2) {
+    throw damagedCommand(`the board's listing of :${root} was damaged; check the cable or lower the baud rate`);
   }
+  const entries = out.slice(1, -1).map((line): WalkEntry => {
+    const { fields, name } = parsed(line, () => {
+      if (!/^[df] \d+ /.test(line)) throw new Error();
+      return splitReprLine(line.slice(2), 1);
+    });
+    return { rel: name, kind: line[0] === 'd' ? 'dir' : 'file', size: Number(fields[0]) };
+  });
   return { kind: 'dir', entries };
 }
 

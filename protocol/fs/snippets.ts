@@ -1,35 +1,98 @@
 // Board-side Python for file operations. Each snippet is one exec (never a round trip per file), prints
 // machine-readable lines, and catches OSError itself so the host gets the errno without parsing tracebacks.
-// Names are printed with repr() and parsed by parsePyStr; code stays small because it travels at the baud rate.
-import { FROM_BOARD, pyEscapeExpr, pyStr } from './wire.js';
+// Names are printed with repr() and parsed by parsePyStr; code stays small because it travels at the baud
+// rate. Snippets use only what the capability probe found (capabilities.ts), so no firmware meets code that
+// assumes a module it lacks; lists are built in short statements so no project size exhausts the parser's
+// stack; every line a snippet prints names what it is about, so the host can check it got the right answer.
+import { BLOCKSUM_BLOCK } from './digest.js';
+import { FROM_BOARD, pyBytesLiteral, pyEscapeExpr, pyStr } from './wire.js';
 
-/** Temp files are `.~bctmp.NAME` next to their target; anything with this prefix is debris of a broken upload. */
+/** Temp files are `.~bctmp.N` next to their target; anything with this prefix is debris of a broken upload. */
 export const TEMP_PREFIX = '.~bctmp.';
 
-const list = (items: string[]) => `[${items.map(pyStr).join(',')}]`;
+/** Items per list statement: a literal's elements all sit on the VM's stack while it is built. */
+const LIST_BATCH = 50;
+
+/** `name=[...]` for any number of items, as statements of at most LIST_BATCH items. */
+function pyListAssign(name: string, items: string[]): string[] {
+  const out = [`${name}=[]`];
+  for (let i = 0; i < items.length; i += LIST_BATCH) out.push(`${name}+=[${items.slice(i, i + LIST_BATCH).join(',')}]`);
+  return out;
+}
+
+const strs = (items: string[]) => items.map(pyStr);
 
 /** Board-side stdout escaping (FROM_BOARD in wire.ts), shared by the probe and the sender. */
 const STDOUT_ESCAPE = `def E(x):return ${pyEscapeExpr(FROM_BOARD, 'x')}`;
 
 /**
- * Capability probe: modules present, cwd, and whether a stdin receiver can run at all. Then, if stdout has
- * a binary buffer, `marker` and every byte value escaped as the sender would, so the host (reading the
- * link's raw bytes) sees whether raw downloads arrive intact.
+ * The digest both ends compute for a transfer (digest.ts is the host's half): class G with u(memoryview)
+ * and x() -> text, sha256 hex when the board has hashlib, else the length and a block checksum. FD(path)
+ * digests a file on flash.
+ */
+function digestDefs(hashlib: boolean): string[] {
+  const cls = hashlib
+    ? [
+        'from hashlib import sha256',
+        'class G:',
+        ' def __init__(s):s.h=sha256()',
+        ' def u(s,v):s.h.update(v)',
+        " def x(s):d=s.h.digest();return ('%02x'*len(d))%tuple(d)",
+      ]
+    : [
+        'class G:',
+        ' def __init__(s):s.a=s.c=s.n=0',
+        ' def u(s,v):',
+        `  for j in range(0,len(v),${BLOCKSUM_BLOCK}):s.a=(s.a+sum(v[j:j+${BLOCKSUM_BLOCK}]))&16777215;s.c=(s.c+s.a)&16777215`,
+        '  s.n+=len(v)',
+        " def x(s):return 's%d.%d.%d'%(s.n,s.a,s.c)",
+      ];
+  return [
+    ...cls,
+    'def FD(p):',
+    ` g=G();f=open(p,'rb');b=bytearray(${BLOCKSUM_BLOCK});v=memoryview(b)`,
+    ' while 1:',
+    '  k=f.readinto(b)',
+    '  if not k:break',
+    '  g.u(v[:k])',
+    ' f.close();return g.x()',
+  ];
+}
+
+/** Probe tokens: modules, then features (h-ALGO: hashlib algorithms, deflate-w: DeflateIO can compress). */
+export const PROBE_TOKENS = ['binascii', 'hashlib', 'deflate', 'errno', 'select', 'h-sha256', 'h-sha1', 'h-md5', 'deflate-w', 'stdin', 'statvfs', 'poll'] as const;
+
+/**
+ * Capability probe: one line `C tokens… count`, the cwd, then (if stdout has a binary buffer) `marker` and
+ * every byte value escaped as the sender would, so the host (reading the link's raw bytes) sees whether raw
+ * downloads arrive intact.
  */
 export function probeSource(marker: string): string {
   return [
     'import sys,os',
     'r=[]',
-    "for m in ('binascii','hashlib','deflate'):",
-    ' try:__import__(m);r.append(m)',
-    ' except ImportError:pass',
+    "for m in ('binascii','hashlib','deflate','errno','select'):",
+    ' try:x=__import__(m);r.append(m)',
+    ' except ImportError:continue',
+    " if m=='hashlib':r+=['h-'+a for a in ('sha256','sha1','md5') if hasattr(x,a)]",
+    " if m=='deflate' and hasattr(x,'DeflateIO') and hasattr(x.DeflateIO,'write'):r.append('deflate-w')",
     "if hasattr(sys.stdin,'buffer') and hasattr(sys.stdin.buffer,'readinto'):r.append('stdin')",
-    "print('C',' '.join(r))",
+    'try:',
+    " if os.statvfs(os.getcwd())[0]:r.append('statvfs')",
+    'except Exception:pass',
+    "try:import select;p=select.poll();p.register(sys.stdin,1);p.poll(0);r.append('poll')",
+    'except Exception:pass',
+    "print('C',' '.join(r),len(r))",
     'print(repr(os.getcwd()))',
     STDOUT_ESCAPE,
     `try:sys.stdout.buffer.write(b"${marker}\\n"+E(bytes(range(256)))+b"\\n")`,
     'except Exception:pass',
   ].join('\n');
+}
+
+/** A second look at raw stdout when the probe's pattern came back wrong (a link fault, or a lossy link). */
+export function rawStdoutCheckSource(marker: string): string {
+  return ['import sys', STDOUT_ESCAPE, `sys.stdout.buffer.write(b"${marker}\\n"+E(bytes(range(256)))+b"\\n")`].join('\n');
 }
 
 /**
@@ -50,10 +113,14 @@ export function stdinEchoSource(n: number): string {
   ].join('\n');
 }
 
-/** One entry per line: `kind size mtime repr(name)`; kind d/f; a missing or failing path prints `E errno`. */
+/**
+ * One entry per line: `kind size mtime repr(name)`; kind d/f; a path prints `F`/`D` first (`E errno` when it
+ * fails). Upload debris is never listed.
+ */
 export function listSource(paths: string[], withTimes: boolean): string {
   return [
     'import os',
+    `T=${pyStr(TEMP_PREFIX)}`,
     'def L(p):',
     " S=lambda e:os.stat(p.rstrip('/')+'/'+e[0])",
     ' try:',
@@ -62,66 +129,49 @@ export function listSource(paths: string[], withTimes: boolean): string {
     `   print('F',m[6],${withTimes ? 'm[8]' : '0'},repr(p));return`,
     "  print('D',0,0,repr(p))",
     '  for e in os.ilistdir(p):',
+    '   if e[0].startswith(T):continue',
     // Sizes and times from stat: not every VFS fills ilistdir's size field.
     `   d=e[1]&0x4000;m=${withTimes ? 'S(e)' : '(0,)*9 if d else S(e)'}`,
     `   print('d' if d else 'f',0 if d else m[6],${withTimes ? 'm[8]' : '0'},repr(e[0]))`,
     " except OSError as x:print('E',x.args[0],0,repr(p))",
-    `for p in ${list(paths)}:L(p)`,
+    ...pyListAssign('Ps', strs(paths)),
+    'for p in Ps:L(p)',
   ].join('\n');
 }
 
 /**
- * Recursive walk under each root: `d size repr(relpath)` / `f size repr(relpath)`, parents before children.
- * With `hashFor`, files whose relative path is in that dict and whose size matches also get their sha256,
- * so sync compares a whole tree in one exec. Upload debris found on the way is removed.
+ * Recursive walk under `root`: `D`, `F size` or `E errno` first, then `d 0 repr(relpath)` / `f size
+ * repr(relpath)`, parents before children, upload debris skipped; the last line is `N count` so a cut
+ * listing is noticed.
  */
-export function walkSource(root: string, hashFor?: Map<string, number>): string {
-  const want = hashFor ? `{${[...hashFor].map(([p, n]) => `${pyStr(p)}:${n}`).join(',')}}` : '{}';
+export function walkSource(root: string): string {
   return [
     'import os',
-    'try:',
-    ' from hashlib import sha256 as H;from binascii import hexlify as X',
-    'except ImportError:H=None',
-    `W=${want};T=${pyStr(TEMP_PREFIX)}`,
-    'b=bytearray(1024);v=memoryview(b)',
-    'def S(p):',
-    ' h=H();f=open(p,"rb")',
-    ' while 1:',
-    '  k=f.readinto(b)',
-    '  if not k:break',
-    '  h.update(v[:k])',
-    ' f.close();return X(h.digest()).decode()',
+    `T=${pyStr(TEMP_PREFIX)};n=0`,
     'def R(a,r):',
+    ' global n',
     ' for e in os.ilistdir(a):',
-    "  n=e[0];p=a.rstrip('/')+'/'+n;q=r+'/'+n if r else n",
-    '  if n.startswith(T):',
-    '   try:os.remove(p)',
-    '   except OSError:pass',
-    '   continue',
+    "  m=e[0];p=a.rstrip('/')+'/'+m;q=r+'/'+m if r else m",
+    '  if m.startswith(T):continue',
+    '  n+=1',
     '  if e[1]&0x4000:',
     "   print('d',0,repr(q));R(p,q)",
     '  else:',
-    '   s=os.stat(p)[6]',
-    "   print('f',s,repr(q),S(p) if H and W.get(q)==s else '-')",
+    "   print('f',os.stat(p)[6],repr(q))",
     'try:',
-    ` m=os.stat(${pyStr(root)})`,
-    " if m[0]&0x4000:print('D');R(" + pyStr(root) + ",'')",
-    " else:print('F',m[6])",
+    ` s=os.stat(${pyStr(root)})`,
+    ` if s[0]&0x4000:print('D');R(${pyStr(root)},'');print('N',n)`,
+    " else:print('F',s[6])",
     "except OSError as x:print('E',x.args[0])",
   ].join('\n');
 }
 
-/** Batched path operations; each path prints `OK` or `E errno`. */
-export type PathOp = 'stat' | 'remove' | 'removeTree' | 'mkdir' | 'mkdirParents' | 'rmdir' | 'touch' | 'sha256';
+/** Batched path operations; each path prints `OK i result` or `E i errno`. */
+export type PathOp = 'stat' | 'remove' | 'removeTree' | 'mkdir' | 'mkdirParents' | 'rmdir' | 'touch' | 'digest';
 
 const OP_BODY: Record<PathOp, string[]> = {
-  stat: [
-    ' m=os.stat(p);return ("d " if m[0]&0x4000 else "f ")+str(m[6])',
-  ],
-  remove: [
-    ' if os.stat(p)[0]&0x4000:raise OSError(21)',
-    ' os.remove(p)',
-  ],
+  stat: [' m=os.stat(p);return ("d " if m[0]&0x4000 else "f ")+str(m[6])'],
+  remove: [' if os.stat(p)[0]&0x4000:raise OSError(21)', ' os.remove(p)'],
   removeTree: [' Z(p)'],
   mkdir: [' os.mkdir(p)'],
   mkdirParents: [
@@ -137,22 +187,12 @@ const OP_BODY: Record<PathOp, string[]> = {
     '   if not d:raise OSError(20 if q!=p else 17)',
   ],
   rmdir: [' os.rmdir(p)'],
-  touch: [
-    ' try:os.stat(p)',
-    " except OSError:open(p,'wb').close()",
-  ],
-  sha256: [
-    ' from hashlib import sha256;from binascii import hexlify',
-    " h=sha256();f=open(p,'rb');b=bytearray(1024);v=memoryview(b)",
-    ' while 1:',
-    '  k=f.readinto(b)',
-    '  if not k:break',
-    '  h.update(v[:k])',
-    " f.close();return hexlify(h.digest()).decode()",
-  ],
+  touch: [' try:os.stat(p)', " except OSError:open(p,'wb').close()"],
+  digest: [' if os.stat(p)[0]&0x4000:raise OSError(21)', ' return FD(p)'],
 };
 
-export function pathOpSource(op: PathOp, paths: string[]): string {
+/** `hashlib` matters only to `digest`: which digest the board computes (see digest.ts). */
+export function pathOpSource(op: PathOp, paths: string[], hashlib = true): string {
   const helpers =
     op === 'removeTree'
       ? [
@@ -162,16 +202,19 @@ export function pathOpSource(op: PathOp, paths: string[]): string {
           "  if p!='/':os.rmdir(p)",
           ' else:os.remove(p)',
         ]
-      : [];
+      : op === 'digest'
+        ? digestDefs(hashlib)
+        : [];
   return [
     'import os',
     ...helpers,
     'def O(p):',
     ...OP_BODY[op],
-    `for p in ${list(paths)}:`,
+    ...pyListAssign('Ps', strs(paths)),
+    'for i,p in enumerate(Ps):',
     ' try:r=O(p)',
-    " except OSError as x:print('E',x.args[0]);continue",
-    " print('OK',r or '')",
+    " except OSError as x:print('E',i,x.args[0]);continue",
+    " print('OK',i,r or '')",
   ].join('\n');
 }
 
@@ -185,12 +228,12 @@ export function statvfsSource(path: string): string {
   ].join('\n');
 }
 
-/** One file to receive: target path, wire length, final size, expected sha256 hex (or null), mode. */
+/** One file to receive: target path, wire length, final size, expected digest (digest.ts), mode. */
 export interface ReceiverEntry {
   dest: string;
   wireLength: number;
   size: number;
-  sha256: string | null;
+  digest: string;
   mode: ReceiverMode;
 }
 
@@ -201,36 +244,74 @@ export type ReceiverMode = 0 | 1 | 2;
 export const DEFLATE_WINDOW_BITS = 12;
 
 /**
- * Definitions every upload path shares (kept as globals, so the exec fallback reuses them across execs):
- * P(M,D) checks free space for the manifest before anything is written, creates directories D and clears
- * upload debris in the target directories; V(t,d,n,h) checks a finished temp file's size and sha256 on
- * flash and renames it over the target, returning 0, an errno, -1 (hash mismatch) or -2 (size mismatch).
+ * A helper as a library, loaded once per connection (helper.ts wraps `lib` in a function named after its
+ * hash, so libraries never meet each other's names, and keeps the function X it defines), and the call
+ * that uses it, given that function's name.
  */
-function uploadCommon(entries: ReceiverEntry[], dirs: string[]): string[] {
-  const manifest = entries
-    .map((e) => `(${pyStr(e.dest)},${e.wireLength},${e.size},${e.sha256 ? pyStr(e.sha256) : 'None'},${e.mode})`)
-    .join(',');
+export interface HelperProgram {
+  lib: string;
+  call: (lib: string) => string;
+}
+
+/** What the upload programs need to know about the board and the link. */
+export interface UploadSetup {
+  hashlib: boolean;
+  /** DeflateIO can decompress: mode 1 is understood. */
+  inflate: boolean;
+  /** binascii is there: mode 2 (base64) is understood. */
+  base64: boolean;
+  /** The board can poll its stdin, so the receiver gives up by itself when the host goes quiet. */
+  poll: boolean;
+  /** The receiver's own give-up time (ms): longer than the host's, which should act first. */
+  boardIdleMs: number;
+  /** Wire bytes per acknowledged window. */
+  window: number;
+}
+
+/**
+ * The upload library. P() checks free space for the manifest M before anything is written (as the board
+ * will use it: files replaced one at a time, small files inline in littlefs metadata), creates the
+ * directories Dm and clears upload debris in the target directories; TP(i) is file i's temp path; V(i,e)
+ * checks a finished temp file's size and digest on flash and renames it over the target, printing
+ * `F i result repr(dest) digest` (result: 0, an errno, -1 digest mismatch, -2 size mismatch), so the host
+ * sees which file and which bytes the board checked.
+ * R() is the receiver. Protocol, all on the program's stdin/stdout:
+ * - prints `S 0 avail` when it has room (or `S need avail` and stops before writing anything);
+ * - reads each file's wire bytes in pieces that never cross a window boundary, writes them to a temp file
+ *   next to the target, and after each full window of W wire bytes prints `A` (the host keeps one window
+ *   in flight ahead of the acknowledged position);
+ * - per file prints its F line; data that does not decode (the link damaged it) fails that file with -1
+ *   and the rest of its bytes are still read, so the stream stays in step;
+ * - on the host's abort marker it removes the temp file and prints `X`; when the stream breaks (a bare
+ *   Ctrl-C arriving as data on ports whose stdin does not raise KeyboardInterrupt, end of input, or, where
+ *   stdin can be polled, a quiet host) it does the same and prints `XD`.
+ */
+export function uploadLib(setup: UploadSetup): string {
   return [
     'import sys,os',
-    'try:',
-    ' from hashlib import sha256 as H;from binascii import hexlify as X',
-    'except ImportError:H=None',
-    `M=[${manifest}];T=${pyStr(TEMP_PREFIX)}`,
+    'M=Dm=_f=None',
+    ...digestDefs(setup.hashlib),
+    `T=${pyStr(TEMP_PREFIX)}`,
     'def Q(p):',
     ' try:os.remove(p)',
     ' except OSError:pass',
-    'def TP(d):',
-    ' j=d.rfind("/");return d[:j+1]+T+d[j+1:]',
+    'def TP(i):',
+    ' d=M[i][0];j=d.rfind("/");return d[:j+1]+T+str(i)',
     'def P():',
     ' p=M[0][0];A=-1;K=4096',
     ' while p:',
     '  p=p[:p.rfind("/")]',
-    '  try:s=os.statvfs(p or "/");A=s[0]*s[4];K=s[0];break',
+    '  try:s=os.statvfs(p or "/");K=s[0];A=K*s[4];break',
     '  except OSError:pass',
-    ' N=0',
-    ' for m in M:N+=(m[2]+K-1)//K*K',
+    ' if K<1:K=4096;A=-1',
+    ' def B(n,d):return 2*(n+len(d)+24) if n<=K//8 else (n+K-1)//K*K',
+    ' N=D=0',
+    ' for m in M:',
+    '  try:o=os.stat(m[0])[6]',
+    '  except OSError:o=-1',
+    '  n=B(m[2],m[0]);N=max(N,D+n);D+=n-(B(o,m[0]) if o>=0 else 0)',
     ' if A>=0 and N>A:return N,A',
-    ` for d in ${list(dirs)}:`,
+    ' for d in Dm:',
     '  try:os.mkdir(d)',
     '  except OSError:pass',
     ' for d in set(m[0][:m[0].rfind("/")] or "/" for m in M):',
@@ -239,63 +320,55 @@ function uploadCommon(entries: ReceiverEntry[], dirs: string[]): string[] {
     '    if e[0].startswith(T):Q(d.rstrip("/")+"/"+e[0])',
     '  except OSError:pass',
     ' return 0,A',
-    'def V(t,d,n,h):',
-    ' e=0',
-    ' if os.stat(t)[6]!=n:e=-2',
-    ' elif H and h:',
-    '  q=H();f=open(t,"rb");b=bytearray(512)',
-    '  while 1:',
-    '   k=f.readinto(b)',
-    '   if not k:break',
-    '   q.update(memoryview(b)[:k])',
-    '  f.close()',
-    '  if X(q.digest()).decode()!=h:e=-1',
+    'def V(i,e):',
+    ' d,L,n,h,z=M[i];t=TP(i);g="-"',
+    ' if not e:',
+    '  try:',
+    '   if os.stat(t)[6]!=n:e=-2',
+    '   else:',
+    '    g=FD(t)',
+    '    if g!=h:e=-1',
+    '  except OSError as x:e=x.args[0]',
     ' if not e:',
     '  try:os.rename(t,d)',
     '  except OSError:',
     '   try:os.remove(d);os.rename(t,d)',
     '   except OSError as x:e=x.args[0]',
     ' if e:Q(t)',
-    ' return e',
-  ];
-}
-
-/**
- * The upload receiver. Protocol, all on the program's stdin/stdout:
- * - prints `S 0 avail` when it has room (or `S need avail` and stops before writing anything);
- * - reads each file's wire bytes in pieces that never cross a window boundary, writes them to a temp file
- *   next to the target, and after each full window of `window` wire bytes prints `A` (the host keeps one
- *   window in flight ahead of the acknowledged position);
- * - per file prints `F i result` (see V); on an abort marker removes the temp file and prints `X`.
- */
-export function receiverSource(entries: ReceiverEntry[], window: number, dirs: string[]): string {
-  const modes = new Set(entries.map((e) => e.mode));
-  return [
-    ...uploadCommon(entries, dirs),
-    ...(modes.has(1)
+    ' print("F",i,e,repr(d),g)',
+    ...(setup.inflate
       ? ['import io,deflate', 'class Z(io.IOBase):', ' def __init__(s,i):s.i=i;s.r=b""',
          ' def readinto(s,o):', '  if not s.r:s.r=next(s.i,b"")', '  n=min(len(o),len(s.r));o[:n]=s.r[:n];s.r=s.r[n:];return n',
          'def I(y):', ' o=bytearray(1024)', ' while 1:', '  k=y.readinto(o)', '  if not k:return', '  yield o[:k]']
       : []),
-    ...(modes.has(2) ? ['from binascii import a2b_base64 as B'] : []),
+    ...(setup.base64 ? ['from binascii import a2b_base64 as B'] : []),
+    // Ab: the host asked to stop; Bk: the stream broke (a stray control byte, end of input, a quiet host).
     'class Ab(Exception):pass',
-    `W=${window}`,
+    'class Bk(Exception):pass',
+    `W=${setup.window}`,
+    ...(setup.poll ? ['import select', 'Pl=select.poll();Pl.register(sys.stdin,1)'] : []),
+    'def ri(x):',
+    ...(setup.poll ? [` if not Pl.poll(${setup.boardIdleMs}):raise Bk`] : []),
+    ' try:return sys.stdin.buffer.readinto(x)',
+    ' except EOFError:raise Bk',
     'def R():',
     ' S=P();print("S",*S)',
     ' if S[0]:return',
-    ' ri=sys.stdin.buffer.readinto;w=sys.stdout.write',
+    ' w=sys.stdout.write',
     ' b=bytearray(W);v=memoryview(b);g=0;c=0',
     ' def U(s):',
     '  nonlocal c',
     '  if not c and 27 not in s:return s',
     '  p=s.split(b"\\x1b")',
     '  if c:',
+    '   if not p[0]:raise Bk',
     '   if p[0][0]==65:raise Ab',
     '   p[0]=bytes((p[0][0]^64,))+p[0][1:]',
     '  c=0',
     '  if not p[-1]:c=1;p.pop()',
     '  for i in range(1,len(p)):',
     '   q=p[i]',
+    '   if not q:raise Bk',
     '   if q[0]==65:raise Ab',
     '   p[i]=bytes((q[0]^64,))+q[1:]',
     '  return b"".join(p)',
@@ -303,130 +376,172 @@ export function receiverSource(entries: ReceiverEntry[], window: number, dirs: s
     '  nonlocal g',
     '  while L:',
     '   k=min(W-g%W,L);j=0',
-    '   while j<k:j+=ri(v[j:k]) or 0',
+    '   while j<k:',
+    '    n=ri(v[j:k]) or 0',
+    '    if 3 in bytes(v[j:j+n]):raise Bk',
+    '    j+=n',
     '   s=bytes(v[:k])',
     '   if z<2:yield U(s)',
     '   elif 33 in s:raise Ab',
-    '   else:yield B(s)',
+    '   else:yield s',
     '   L-=k;g+=k',
     '   if g%W==0:w("A")',
     ' for i in range(len(M)):',
-    '  d,L,n,h,z=M[i];t=TP(d);e=0;f=None',
+    '  L,z=M[i][1],M[i][4];t=TP(i);e=0;f=None',
     '  try:',
     '   try:f=open(t,"wb")',
     '   except OSError as x:e=x.args[0]',
     '   r=C(L,z);it=r',
-    ...(modes.has(1) ? [`   if z==1:it=I(deflate.DeflateIO(Z(r),deflate.RAW,${DEFLATE_WINDOW_BITS}))`] : []),
-    '   for x in it:',
-    '    if f:',
-    '     try:f.write(x)',
-    '     except OSError as y:e=y.args[0];f.close();f=None',
+    ...(setup.inflate ? [`   if z==1:it=I(deflate.DeflateIO(Z(r),deflate.RAW,${DEFLATE_WINDOW_BITS}))`] : []),
+    ...(setup.base64 ? ['   if z==2:it=(B(x) for x in r)'] : []),
+    '   try:',
+    '    for x in it:',
+    '     if f:',
+    '      try:f.write(x)',
+    '      except OSError as y:e=y.args[0];f.close();f=None',
+    '   except (Ab,Bk):raise',
+    // Data that does not decode (base64, deflate) was damaged on the way; anything else is a real error.
+    '   except (ValueError,OSError,EOFError):e=e or -1',
     '   for x in r:pass',
-    '  except Ab:',
+    '  except (Ab,Bk) as a:',
     '   if f:f.close()',
-    '   Q(t);print("X");return',
+    '   Q(t);print("X" if isinstance(a,Ab) else "XD");return',
     '  except BaseException:',
     '   if f:f.close()',
     '   Q(t);raise',
-    '  if f:f.close();e=V(t,d,n,h)',
-    '  elif e:Q(t)',
-    '  print("F",i,e)',
-    'R()',
+    '  if f:f.close()',
+    '  V(i,e)',
+    // The entry point: R receives a batch, P only checks space (exec fallback), O/W/F/A open, write,
+    // finish and abandon one file's temp file in that fallback.
+    'def X(op,*a):',
+    ' nonlocal M,Dm,_f',
+    ' if op=="R":M,Dm=a;R()',
+    ' elif op=="P":M,Dm=a;print("S",*P())',
+    ' elif op=="O":',
+    '  try:_f=open(TP(a[0]),"wb");print("OK")',
+    '  except OSError as x:print("E",x.args[0])',
+    ' elif op=="W":_f.write(a[0])',
+    ' elif op=="F":_f.close();V(a[0],0)',
+    ' elif op=="A":_f.close();Q(TP(a[0]))',
   ].join('\n');
 }
 
-/** Exec fallback, step 1: the shared definitions plus the space check (`S need avail`). */
-export function execUploadBeginSource(entries: ReceiverEntry[], dirs: string[]): string {
-  return [...uploadCommon(entries, dirs), 'print("S",*P())'].join('\n');
+/** Call uploadLib's entry with a batch's manifest and directories (built in short statements). */
+function uploadCall(op: 'R' | 'P', entries: ReceiverEntry[], dirs: string[]): (lib: string) => string {
+  const manifest = entries.map((e) => `(${pyStr(e.dest)},${e.wireLength},${e.size},${pyStr(e.digest)},${e.mode})`);
+  return (lib) => [...pyListAssign('_bcM', manifest), ...pyListAssign('_bcD', strs(dirs)), `${lib}("${op}",_bcM,_bcD)`].join('\n');
 }
 
-/** Exec fallback, per file: open the temp file (prints `E errno` if that fails). */
-export function execUploadOpenSource(index: number): string {
-  return `try:_f=open(TP(M[${index}][0]),"wb");print("OK")\nexcept OSError as x:print("E",x.args[0])`;
+/** The receiver for one batch (see uploadLib). */
+export function receiverProgram(entries: ReceiverEntry[], dirs: string[], setup: UploadSetup): HelperProgram {
+  return { lib: uploadLib(setup), call: uploadCall('R', entries, dirs) };
 }
 
-/** Exec fallback, per file: close, verify and rename (prints `F i result`). */
-export function execUploadFinishSource(index: number): string {
-  return `_f.close();m=M[${index}];print("F",${index},V(TP(m[0]),m[0],m[2],m[3]))`;
+/** Exec fallback, step 1: the manifest plus the space check (`S need avail`). */
+export function execUploadBegin(entries: ReceiverEntry[], dirs: string[], setup: UploadSetup): HelperProgram {
+  return { lib: uploadLib(setup), call: uploadCall('P', entries, dirs) };
+}
+
+/** Exec fallback, one step on file `index` (O open, F finish, A abandon) or a chunk of its data (W). */
+export function execUploadStep(setup: UploadSetup, op: 'O' | 'F' | 'A', index: number): HelperProgram;
+export function execUploadStep(setup: UploadSetup, op: 'W', data: Uint8Array): HelperProgram;
+export function execUploadStep(setup: UploadSetup, op: 'O' | 'F' | 'A' | 'W', arg: number | Uint8Array): HelperProgram {
+  const value = typeof arg === 'number' ? String(arg) : pyBytesLiteral(arg);
+  return { lib: uploadLib(setup), call: (lib) => `${lib}("${op}",${value})` };
 }
 
 /** Deflate window the board compresses downloads with (small: it is board RAM). */
 export const SEND_DEFLATE_BITS = 10;
 
-export interface SenderOptions {
-  /** File bytes per data line. */
+export interface SenderSetup {
+  /** File bytes per data line (a multiple of the digest block). */
   chunk: number;
-  /** Per path: deflate on the board first. */
-  compress: boolean[];
+  /** DeflateIO can compress: files flagged in the call go through deflate on the board. */
+  deflate: boolean;
   /** Wait for the host's answer to each data line (needs a readable stdin). */
   flow: boolean;
   /** Escaped raw bytes through sys.stdout.buffer; otherwise base64 text. */
   raw: boolean;
-  /** Printed first, so the host finds the output in the link's byte stream. */
-  marker: string;
+  hashlib: boolean;
+  /** Where stdin can be polled, the sender gives up on a host that stops answering for this long (ms). */
+  pollMs?: number;
 }
 
 /**
- * The download sender: prints the marker, then per file `B i size z`, data lines `D` + payload, then
- * `E i sha256hex` (or `-` without hashlib); a failing file prints `F i errno` instead. The payload is
- * the chunk escaped (FROM_BOARD: no Ctrl-D, LF or CR survives raw) or, for firmware without a binary
- * stdout, base64. Files flagged in `compress` go through deflate on the board first (z=1: the lines
- * carry a raw deflate stream), which pays off for source text.
- * With `flow`, the host answers every data line with one stdin byte: `A` to go on, `X` to stop (the
- * sender then prints `X` and ends). The sender stays at most one line ahead of the host's answers, so
- * it never floods a UART and an abort needs no Ctrl-C; before ending it reads every answer it is owed,
- * so no byte is left over for the raw REPL.
+ * The download sender: X(paths, flags, marker) prints the marker, then per file `B i size z repr(path)`, data lines
+ * `D` + payload, then `E i digest`; a failing file prints `F i errno` instead. The payload is the chunk
+ * escaped (FROM_BOARD: no Ctrl-D, LF or CR survives raw) or, for firmware without a binary stdout, base64.
+ * Files flagged go through deflate on the board first (z=1: the lines carry a raw deflate stream).
+ * With `flow`, the host answers every data line with one stdin byte: `A` to go on, `X` to stop (the sender
+ * then prints `X` and ends; an answer the link damaged or lost ends it with `XD`). The sender stays at most one line ahead of the host's answers, so
+ * it never floods a UART and an abort needs no Ctrl-C; before ending it reads every answer it is owed, so
+ * no byte is left over for the raw REPL.
  */
-export function senderSource(paths: string[], o: SenderOptions): string {
-  const zip = o.compress.some(Boolean);
+export function senderLib(o: SenderSetup): string {
   const { chunk } = o;
   return [
     'import sys,os',
     ...(o.raw
       ? [STDOUT_ESCAPE, 'Y=sys.stdout.buffer.write', 'def D(x):Y(b"D"+E(x)+b"\\n")']
       : ['from binascii import b2a_base64 as B', 'def D(x):sys.stdout.write("D"+B(x).decode())']),
-    'try:',
-    ' from hashlib import sha256 as H;from binascii import hexlify as X',
-    'except ImportError:H=None',
+    ...digestDefs(o.hashlib),
     'class Ab(Exception):pass',
-    `u=0;F=${o.flow ? 1 : 0}`,
-    `print(${pyStr(o.marker)})`,
+    'class Bk(Exception):pass',
+    `F=${o.flow ? 1 : 0};u=0;Ps=Zf=None`,
+    ...(o.flow && o.pollMs ? ['import select', 'Pl=select.poll();Pl.register(sys.stdin,1)'] : []),
     'def K():',
-    ' global u',
-    ' c=sys.stdin.buffer.read(1);u-=1',
+    ' nonlocal u',
+    ...(o.flow && o.pollMs ? [` if not Pl.poll(${o.pollMs}):raise Bk`] : []),
+    ' try:c=sys.stdin.buffer.read(1)',
+    ' except EOFError:raise Bk',
+    ' u-=1',
     ' if c==b"X":raise Ab',
+    ' if c!=b"A":raise Bk',
     'def L(x):',
-    ' global u',
+    ' nonlocal u',
     ' D(x);u+=1',
     ' if F and u>1:K()',
-    ...(zip
+    ...(o.deflate
       ? ['import io,deflate', 'class O(io.IOBase):', ' def __init__(s):s.b=bytearray()',
          ' def write(s,x):', '  s.b.extend(x)', `  if len(s.b)>=${chunk}:s.fl()`, '  return len(x)',
          ' def fl(s):', '  if s.b:L(s.b);s.b=bytearray()']
       : []),
     'def R():',
     ` b=bytearray(${chunk});v=memoryview(b)`,
-    ` for i,p in enumerate(${list(paths)}):`,
-    `  z=${zip ? `${pyList(o.compress)}[i]` : '0'}`,
+    ' for i,p in enumerate(Ps):',
+    '  z=Zf[i]-48',
     '  try:',
     '   if os.stat(p)[0]&0x4000:raise OSError(21)',
     '   f=open(p,"rb");n=os.stat(p)[6]',
     '  except OSError as x:',
     '   print("F",i,x.args[0]);continue',
-    '  print("B",i,n,z);h=H() if H else None',
-    ...(zip ? [`  if z:o=O();d=deflate.DeflateIO(o,deflate.RAW,${SEND_DEFLATE_BITS})`] : []),
+    '  print("B",i,n,z,repr(p));h=G()',
+    ...(o.deflate ? [`  if z:o=O();d=deflate.DeflateIO(o,deflate.RAW,${SEND_DEFLATE_BITS})`] : []),
     '  while 1:',
     '   k=f.readinto(b)',
     '   if not k:break',
-    '   if h:h.update(v[:k])',
-    ...(zip ? ['   if z:d.write(v[:k])', '   else:L(v[:k])'] : ['   L(v[:k])']),
+    '   h.u(v[:k])',
+    ...(o.deflate ? ['   if z:d.write(v[:k])', '   else:L(v[:k])'] : ['   L(v[:k])']),
     '  f.close()',
-    ...(zip ? ['  if z:d.close();o.fl()'] : []),
-    '  print("E",i,X(h.digest()).decode() if h else "-")',
-    ' while F and u:K()',
-    'try:R()',
-    'except Ab:print("X")',
+    ...(o.deflate ? ['  if z:d.close();o.fl()'] : []),
+    '  print("E",i,h.x())',
+    ' while F and u>0:K()',
+    'def X(ps,zf,mk):',
+    ' nonlocal u,Ps,Zf',
+    ' u=0;Ps=ps;Zf=zf;print(mk)',
+    ' try:R()',
+    ' except Ab:print("X")',
+    ' except Bk:print("XD")',
   ].join('\n');
 }
 
-const pyList = (flags: boolean[]) => `[${flags.map((f) => (f ? '1' : '0')).join(',')}]`;
+/** The sender for one batch: `compress` flags per path (only honoured where the lib can deflate). */
+export function senderProgram(paths: string[], compress: boolean[], marker: string, setup: SenderSetup): HelperProgram {
+  return {
+    lib: senderLib(setup),
+    call: (lib) => [...pyListAssign('_bcP', strs(paths)), `${lib}(_bcP,${pyFlags(compress)},${pyStr(marker)})`].join('\n'),
+  };
+}
+
+/** Per-path 0/1 flags as a bytes literal (short on the wire, indexable to ints). */
+const pyFlags = (flags: boolean[]) => `b'${flags.map((f) => (f ? '1' : '0')).join('')}'`;

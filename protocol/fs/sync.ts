@@ -1,17 +1,21 @@
-// `sync LOCAL :REMOTE`: hash everything on the board in one exec, upload only what differs in one
-// receiver run, and with --delete remove what the host no longer has (one exec).
-import { createHash } from 'node:crypto';
+// `sync LOCAL :REMOTE`: list the board's tree in one exec, hash the files whose size matches on the board in
+// batches (or, on firmware without hashlib, read them back and hash them here), upload only what differs,
+// and with --delete remove what the host no longer has.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Board } from '../board.js';
 import { BoardError } from '../errors.js';
 import { joinBoardPath } from './board-path.js';
+import { boardCapabilities } from './capabilities.js';
+import { sha256Hex } from './digest.js';
+import { readBoardFiles } from './download.js';
 import { boardFsError } from './errno.js';
+import { retrying } from './helper.js';
 import { DEFAULT_IGNORES, IgnoreRules } from './ignore.js';
 import { walkLocal } from './local-tree.js';
 import { runPathOp, walkBoard } from './operations.js';
-import { planSync, type LocalFile, type SyncPlan } from './sync-plan.js';
-import { uploadFiles, type FileResult, type TransferOptions } from './upload.js';
+import { planSync, type LocalFile, type RemoteFile, type SyncPlan } from './sync-plan.js';
+import { DEFAULT_RETRIES, fileResultError, uploadFiles, type FileResult, type TransferOptions } from './upload.js';
 
 export interface SyncOptions extends TransferOptions {
   delete?: boolean;
@@ -25,6 +29,8 @@ export interface SyncResult {
   files: FileResult[];
   /** Board paths that failed to delete, with their errno. */
   deleteErrors: { path: string; errno: number }[];
+  /** What the user should hear about how the comparison was made (e.g. no hashlib on the board). */
+  notes: string[];
 }
 
 /** `.boardignore` at the root of the local folder, the defaults and --exclude patterns. */
@@ -51,19 +57,20 @@ export async function syncFolder(board: Board, localDir: string, remoteRoot: str
     if (e.kind === 'dir') return { rel: e.rel, kind: 'dir', size: 0 };
     const bytes = readFileSync(e.abs);
     data.set(e.rel, bytes);
-    return { rel: e.rel, kind: 'file', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    return { rel: e.rel, kind: 'file', size: bytes.length, sha256: sha256Hex(bytes) };
   });
-  const hashFor = new Map(local.filter((l) => l.kind === 'file').map((l) => [l.rel, l.size]));
-  const walk = await walkBoard(board, remoteRoot, hashFor);
+  const retries = opts.retries ?? DEFAULT_RETRIES;
+  const walk = await retrying(retries, () => walkBoard(board, remoteRoot));
   if (walk.kind === 'file') throw boardFsError(remoteRoot, 20);
-  const remote = walk.kind === 'dir' ? walk.entries : [];
+  const remote: RemoteFile[] = walk.kind === 'dir' ? walk.entries : [];
+  const abs = (rel: string) => joinBoardPath(remoteRoot, ...rel.split('/'));
+  const notes = await hashSameSize(board, local, remote, abs, opts);
   const plan = planSync(local, remote, { delete: opts.delete, ignore });
-  const result: SyncResult = { plan, files: [], deleteErrors: [] };
+  const result: SyncResult = { plan, files: [], deleteErrors: [], notes };
   if (opts.dryRun) return result;
 
-  const abs = (rel: string) => joinBoardPath(remoteRoot, ...rel.split('/'));
   if (plan.deletes.length) {
-    const outcomes = await runPathOp(board, 'removeTree', plan.deletes.map((d) => abs(d.rel)));
+    const outcomes = await retrying(retries, () => runPathOp(board, 'removeTree', plan.deletes.map((d) => abs(d.rel))));
     for (const o of outcomes) if (!o.ok && o.errno !== 2) result.deleteErrors.push({ path: o.path, errno: o.errno });
   }
   const dirs = [...(walk.kind === 'missing' ? [remoteRoot] : []), ...plan.mkdirs.map(abs)];
@@ -74,4 +81,32 @@ export async function syncFolder(board: Board, localDir: string, remoteRoot: str
     opts,
   );
   return result;
+}
+
+/**
+ * Fill in the sha256 of board files that could equal their local counterpart (same size): on the board
+ * where it has hashlib, else by reading them back (as mpremote does), which the returned note says.
+ */
+async function hashSameSize(
+  board: Board,
+  local: LocalFile[],
+  remote: RemoteFile[],
+  abs: (rel: string) => string,
+  opts: SyncOptions,
+): Promise<string[]> {
+  const sizes = new Map(local.filter((l) => l.kind === 'file').map((l) => [l.rel, l.size]));
+  const candidates = remote.filter((r) => r.kind === 'file' && sizes.get(r.rel) === r.size);
+  if (!candidates.length) return [];
+  const paths = candidates.map((c) => abs(c.rel));
+  if ((await boardCapabilities(board)).hashlib) {
+    const outcomes = await retrying(opts.retries ?? DEFAULT_RETRIES, () => runPathOp(board, 'digest', paths));
+    outcomes.forEach((o, i) => o.ok && (candidates[i]!.sha256 = o.value));
+    return [];
+  }
+  const files = await readBoardFiles(board, paths, { ...opts, onProgress: undefined });
+  files.forEach((f, i) => {
+    if (f.result.ok) candidates[i]!.sha256 = sha256Hex(f.data);
+    else if (f.result.code) throw fileResultError(f.result);
+  });
+  return [`no hashlib on the board: compared ${candidates.length} same-size file${candidates.length === 1 ? '' : 's'} by reading ${candidates.length === 1 ? 'it' : 'them'} back`];
 }

@@ -1,24 +1,27 @@
-// Uploads: one receiver program per batch streams every file through the board's stdin at close to the
-// wire limit. Each file lands in a temp file next to its target and is renamed over it only after its
-// size and sha256 check out on the board, so an interruption never leaves a half-written file.
-import { createHash } from 'node:crypto';
+// Uploads: a receiver program per batch streams every file through the board's stdin at close to the wire
+// limit. Each file lands in a temp file next to its target and is renamed over it only after its size and
+// digest check out on the board, which then names the file and the digest it checked, so the host knows the
+// right bytes reached the right name. A file whose transfer the link spoiled is sent again (`retries`).
 import { deflateRawSync } from 'node:zlib';
 import type { Board, RunningExec } from '../board.js';
-import { BoardError, type ErrorCode } from '../errors.js';
-import { boardCapabilities, type DownloadChannel, type UploadChannel } from './capabilities.js';
+import { damagedCommand } from '../checked-program.js';
+import { BoardError, isBoardError, type ErrorCode } from '../errors.js';
+import { boardCapabilities, lacking, type FsCapabilities, type UploadChannel, type DownloadChannel } from './capabilities.js';
+import { isDigest, transferDigest } from './digest.js';
 import { ENOSPC, errnoText, mapBoardException } from './errno.js';
-import { outputLines } from './py-repr.js';
+import { helperError, helperIdleMs, helperLines, helperRan, helperSource, isLinkFault, isLinkFaultCode, loadHelper, runHelper } from './helper.js';
+import { parsePyStr } from './py-repr.js';
 import {
   DEFLATE_WINDOW_BITS,
-  execUploadBeginSource,
-  execUploadFinishSource,
-  execUploadOpenSource,
+  execUploadBegin,
+  execUploadStep,
   pathOpSource,
-  receiverSource,
+  receiverProgram,
   type ReceiverEntry,
   type ReceiverMode,
+  type UploadSetup,
 } from './snippets.js';
-import { ESC, ABORT_CODE, escapeBytes, pyBytesLiteral } from './wire.js';
+import { ESC, ABORT_CODE, escapeBytes } from './wire.js';
 import { formatBytes } from './units.js';
 
 export interface UploadItem {
@@ -45,7 +48,11 @@ export interface TransferOptions {
   compress?: boolean;
   /** Wire bytes per acknowledged window. */
   window?: number;
+  /** Send a file again this many times when the link spoiled its transfer (default 2). */
+  retries?: number;
 }
+
+export const DEFAULT_RETRIES = 2;
 
 export interface FileResult {
   path: string;
@@ -53,30 +60,31 @@ export interface FileResult {
   board: boolean;
   size: number;
   ok: boolean;
-  /** Board errno on failure (negative: -1 hash mismatch, -2 size mismatch). */
+  /** Board errno on failure. */
   errno?: number;
   error?: string;
   /** Bytes that crossed the link for this file's data. */
   wireBytes?: number;
-  /** Set for failures that are not board errnos (e.g. UNSAFE_PATH). */
+  /** Set for failures that are not board errnos (UNSAFE_PATH, LINK_DAMAGED, TIMEOUT…). */
   code?: ErrorCode;
+  /** Transfers it took (more than 1 when the link spoiled earlier ones). */
+  attempts?: number;
 }
 
 /** Bytes per exec in the no-stdin fallback (a bytes literal; code is sent at the baud rate too). */
 const EXEC_CHUNK = 1024;
 /** Compression must save at least this share of the wire bytes to be worth the board's CPU. */
 const COMPRESS_MIN_SAVING = 0.05;
+/** Files and manifest bytes per receiver run, so its program stays small whatever the project's size. */
+const FILES_PER_RUN = 40;
+const MANIFEST_BYTES_PER_RUN = 3000;
 
 interface Prepared {
   entry: ReceiverEntry;
   wire: Uint8Array;
 }
 
-function sha256Hex(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-function prepare(item: UploadItem, channel: UploadChannel, compress: boolean, hash: boolean): Prepared {
+function prepare(item: UploadItem, channel: UploadChannel, compress: boolean, hashlib: boolean): Prepared {
   let mode: ReceiverMode = channel === 'base64' ? 2 : 0;
   let wire: Uint8Array;
   if (channel === 'base64') wire = new TextEncoder().encode(Buffer.from(item.data).toString('base64'));
@@ -92,18 +100,50 @@ function prepare(item: UploadItem, channel: UploadChannel, compress: boolean, ha
     }
   }
   return {
-    entry: { dest: item.dest, wireLength: wire.length, size: item.data.length, sha256: hash ? sha256Hex(item.data) : null, mode },
+    entry: { dest: item.dest, wireLength: wire.length, size: item.data.length, digest: transferDigest(item.data, hashlib), mode },
     wire,
   };
 }
 
-function resultFor(p: Prepared, code: number): FileResult {
-  const r: FileResult = { path: p.entry.dest, board: true, size: p.entry.size, ok: code === 0, wireBytes: p.wire.length };
-  if (code !== 0) {
-    r.errno = code;
-    r.error = code === -1 ? 'sha256 mismatch after writing' : code === -2 ? 'size mismatch after writing' : errnoText(code);
+/** The board's word on one file: `F i result repr(dest) digest`. */
+interface Confirmation {
+  code: number;
+  dest: string;
+  digest: string;
+}
+
+function parseConfirmation(line: string): { index: number; c: Confirmation } | undefined {
+  const m = /^F (\d+) (-?\d+) (.+) (\S+)$/.exec(line);
+  if (!m) return undefined;
+  try {
+    return { index: Number(m[1]), c: { code: Number(m[2]), dest: parsePyStr(m[3]!).value, digest: m[4]! } };
+  } catch {
+    return undefined;
   }
-  return r;
+}
+
+const linkFailure = (p: Prepared, err: BoardError): FileResult => ({
+  path: p.entry.dest,
+  board: true,
+  size: p.entry.size,
+  ok: false,
+  code: err.code,
+  error: err.message,
+  wireBytes: p.wire.length,
+});
+
+/** A file's result from the board's confirmation, checked against what was sent. */
+function resultFor(p: Prepared, c: Confirmation | undefined, hashlib: boolean): FileResult {
+  const r: FileResult = { path: p.entry.dest, board: true, size: p.entry.size, ok: false, wireBytes: p.wire.length };
+  const spoiled = (why: string) => linkFailure(p, damagedCommand(`:${p.entry.dest}: ${why}; check the cable or lower the baud rate`));
+  if (!c) return spoiled('the board never confirmed the file');
+  if (c.dest !== p.entry.dest) return spoiled(`the board confirmed another name (:${c.dest})`);
+  if (c.code === -1) return spoiled('the data arrived damaged (digest mismatch)');
+  if (c.code === -2) return spoiled('the data arrived incomplete (size mismatch)');
+  if (c.code > 0) return { ...r, errno: c.code, error: errnoText(c.code) };
+  if (c.code !== 0) return spoiled('the board sent an unknown result');
+  if (!isDigest(c.digest, hashlib) || c.digest !== p.entry.digest) return spoiled('the board checked other bytes than were sent');
+  return { ...r, ok: true };
 }
 
 function noSpace(need: number, avail: number): BoardError {
@@ -115,26 +155,105 @@ function noSpace(need: number, avail: number): BoardError {
 
 const interrupted = () => new BoardError('INTERRUPTED', 'interrupted by Ctrl-C');
 
+/** Receiver runs: few files and a short manifest each. */
+function runsOf(files: Prepared[]): Prepared[][] {
+  const runs: Prepared[][] = [];
+  let cur: Prepared[] = [];
+  let bytes = 0;
+  for (const f of files) {
+    if (cur.length && (cur.length >= FILES_PER_RUN || bytes + f.entry.dest.length > MANIFEST_BYTES_PER_RUN)) {
+      runs.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(f);
+    bytes += f.entry.dest.length + 100;
+  }
+  if (cur.length) runs.push(cur);
+  return runs;
+}
+
+/**
+ * Run `attempt` over `items` and again over the ones that failed with a link fault, up to `retries` more
+ * times; the capability probe failing the same way is retried too. Shared by uploads and downloads.
+ */
+export async function withRetries<T>(
+  items: T[],
+  retries: number,
+  attempt: (items: T[]) => Promise<FileResult[]>,
+): Promise<FileResult[]> {
+  const results = new Array<FileResult | undefined>(items.length);
+  let pending = items.map((_, i) => i);
+  for (let round = 0; pending.length; round++) {
+    const last = round >= retries;
+    let got: FileResult[];
+    try {
+      got = await attempt(pending.map((i) => items[i]!));
+    } catch (err) {
+      if (last || !isLinkFault(err)) throw err;
+      continue;
+    }
+    const again: number[] = [];
+    got.forEach((r, k) => {
+      const i = pending[k]!;
+      results[i] = { ...r, attempts: round + 1 };
+      if (!r.ok && isLinkFaultCode(r.code)) again.push(i);
+    });
+    pending = last ? [] : again;
+  }
+  return results.map((r) => r!);
+}
+
 /**
  * Upload files (directories in `dirs` are created first, parents before children). Resolves per-file
- * results; rejects with NO_SPACE before writing anything when the batch cannot fit, and with INTERRUPTED
+ * results; rejects with NO_SPACE before writing anything when a batch cannot fit, and with INTERRUPTED
  * (board back at its prompt, targets untouched) when the signal fires.
  */
 export async function uploadFiles(board: Board, items: UploadItem[], dirs: string[] = [], opts: TransferOptions = {}): Promise<FileResult[]> {
   if (items.length === 0) {
     // Nothing to stream: just the directories (empty ones from cp -r, sync).
-    if (dirs.length) await board.exec(pathOpSource('mkdirParents', dirs));
+    if (dirs.length) await withRetries([0], opts.retries ?? DEFAULT_RETRIES, async () => (await helperLines(board, pathOpSource('mkdirParents', dirs)), []));
     return [];
   }
-  const caps = await boardCapabilities(board);
+  // Each try creates the directories again (that is idempotent): the one before may not have got that far.
+  return withRetries(items, opts.retries ?? DEFAULT_RETRIES, async (todo) => uploadOnce(board, await boardCapabilities(board), todo, dirs, opts));
+}
+
+async function uploadOnce(board: Board, caps: FsCapabilities, items: UploadItem[], dirs: string[], opts: TransferOptions): Promise<FileResult[]> {
   const channel = opts.channel ?? caps.upload;
-  const prepared = items.map((it) => prepare(it, channel, opts.compress !== false && caps.deflate, caps.hashlib));
-  if (channel === 'exec') return uploadByExec(board, prepared, dirs, opts);
+  if (channel === 'base64' && !caps.binascii) throw lacking('binascii (needed for base64 uploads)');
+  const inflate = opts.compress !== false && caps.deflate !== 'none';
+  const prepared = items.map((it) => prepare(it, channel, inflate, caps.hashlib));
   // Real boards buffer only a few hundred bytes of UART input while the receiver writes to flash; the
   // in-process virtual board has no such limit, so it gets bigger windows (fewer acks). base64 needs
   // windows in whole 4-character groups.
   const window = Math.max(4, (opts.window ?? (board.transport.kind === 'virtual' ? 2048 : 256)) & ~3);
-  return uploadByStdin(board, prepared, dirs, window, opts);
+  const setup: UploadSetup = {
+    hashlib: caps.hashlib,
+    inflate,
+    base64: channel === 'base64',
+    poll: caps.poll,
+    boardIdleMs: helperIdleMs(board) + 5000,
+    window,
+  };
+  const results: FileResult[] = [];
+  const runs = runsOf(prepared);
+  for (const [k, run] of runs.entries()) {
+    const runDirs = k === 0 ? dirs : [];
+    let got: FileResult[];
+    try {
+      got =
+        channel === 'exec'
+          ? await uploadByExec(board, run, runDirs, setup, opts)
+          : await uploadByStdin(board, run, runDirs, setup, opts);
+    } catch (err) {
+      if (!isLinkFault(err)) throw err;
+      // This run's files failed together; later runs are not tried (the retry sends them all again).
+      return [...results, ...prepared.slice(results.length).map((p) => linkFailure(p, err as BoardError))];
+    }
+    results.push(...got);
+  }
+  return results;
 }
 
 class Acks {
@@ -152,26 +271,33 @@ class Acks {
   }
 }
 
-async function uploadByStdin(board: Board, files: Prepared[], dirs: string[], window: number, opts: TransferOptions): Promise<FileResult[]> {
+async function uploadByStdin(board: Board, files: Prepared[], dirs: string[], setup: UploadSetup, opts: TransferOptions): Promise<FileResult[]> {
   if (opts.signal?.aborted) throw interrupted();
+  const { window, hashlib } = setup;
   const ends: number[] = [];
   let total = 0;
   for (const f of files) ends.push((total += f.wire.length));
   const bytesTotal = files.reduce((n, f) => n + f.entry.size, 0);
 
   const acks = new Acks();
-  const codes = new Map<number, number>();
+  const confirmed = new Map<number, Confirmation>();
   let header: [number, number] | undefined;
+  let badHeader = false;
   let aborted = false;
+  let broken = false;
   let line = '';
   const onStdout = (text: string) => {
     for (const ch of text) {
       if (line === '' && ch === 'A') acks.bump();
       else if (ch === '\n') {
-        const parts = line.trim().split(' ');
-        if (parts[0] === 'S') header = [Number(parts[1]), Number(parts[2])];
-        else if (parts[0] === 'F') codes.set(Number(parts[1]), Number(parts[2]));
-        else if (parts[0] === 'X') aborted = true;
+        const l = line.trim();
+        const s = /^S (\d+) (-?\d+)$/.exec(l);
+        const f = parseConfirmation(l);
+        if (s) header = [Number(s[1]), Number(s[2])];
+        else if (l.startsWith('S')) badHeader = true;
+        else if (f && !confirmed.has(f.index)) confirmed.set(f.index, f.c);
+        else if (l === 'X') aborted = true;
+        else if (l === 'XD') broken = true;
         line = '';
         acks.wake();
       } else line += ch;
@@ -179,9 +305,12 @@ async function uploadByStdin(board: Board, files: Prepared[], dirs: string[], wi
   };
   // Only a board that stops answering gets a Ctrl-C; a normal abort goes through the data stream.
   const hardStop = new AbortController();
-  const run: RunningExec = await board.start(receiverSource(files.map((f) => f.entry), window, dirs), {
+  const program = receiverProgram(files.map((f) => f.entry), dirs, setup);
+  await loadHelper(board, program);
+  const run: RunningExec = await board.start(helperSource(board, program), {
     onStdout,
     signal: hardStop.signal,
+    idleTimeoutMs: helperIdleMs(board),
   });
   let finished = false;
   const done = run.done.finally(() => {
@@ -192,8 +321,14 @@ async function uploadByStdin(board: Board, files: Prepared[], dirs: string[], wi
   const onAbort = () => acks.wake();
   opts.signal?.addEventListener('abort', onAbort);
   try {
-    while (!header && !finished) await acks.next();
+    while (!header && !badHeader && !finished) await acks.next();
+    if (badHeader) {
+      hardStop.abort();
+      await done.catch(() => {});
+      throw damagedCommand("the board's reply was damaged (space check); check the cable or lower the baud rate");
+    }
     if (!header) await done; // the receiver died before starting: surface its error
+    helperRan(board, program);
     const [need, avail] = header!;
     if (need > 0) {
       await done;
@@ -230,14 +365,20 @@ async function uploadByStdin(board: Board, files: Prepared[], dirs: string[], wi
     } finally {
       clearTimeout(timer);
     }
+    // The receiver stopped without being asked (a damaged byte looked like a stop), or the stream broke.
+    if (broken || (aborted && !abortSent)) throw damagedCommand('the transfer broke off (a byte was damaged or lost on the way); check the cable or lower the baud rate');
     // (An abort that came after the last byte was sent lets the batch finish: the files are complete.)
     if (aborted || abortSent) throw interrupted();
     opts.onProgress?.({ file: files.at(-1)!.entry.dest, bytesDone: bytesTotal, bytesTotal });
-    return files.map((f, i) => resultFor(f, codes.get(i) ?? 5));
+    return files.map((f, i) => resultFor(f, confirmed.get(i), hashlib));
   } catch (err) {
-    if (err instanceof BoardError && err.code === 'INTERRUPTED') throw err;
+    if (isBoardError(err, 'INTERRUPTED')) throw err;
     if (opts.signal?.aborted) throw interrupted();
-    throw mapBoardException(err, files[codes.size]?.entry.dest ?? files[0]!.entry.dest);
+    if (isLinkFault(err) && confirmed.size) {
+      // The files the board confirmed before the fault stand; the rest failed with it.
+      return files.map((f, i) => (confirmed.has(i) ? resultFor(f, confirmed.get(i), hashlib) : linkFailure(f, err as BoardError)));
+    }
+    throw mapBoardException(helperError(board, program, err), files[confirmed.size]?.entry.dest ?? files[0]!.entry.dest);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
@@ -283,10 +424,9 @@ function abortBytes(pos: number, ends: number[], window: number, base64: boolean
 }
 
 /** For firmware without a readable stdin: one exec per chunk, each carrying a bytes literal (mpremote's way). */
-async function uploadByExec(board: Board, files: Prepared[], dirs: string[], opts: TransferOptions): Promise<FileResult[]> {
-  const lines = async (code: string) => outputLines((await board.exec(code)).stdout);
+async function uploadByExec(board: Board, files: Prepared[], dirs: string[], setup: UploadSetup, opts: TransferOptions): Promise<FileResult[]> {
   const entries = files.map((f) => f.entry);
-  const head = (await lines(execUploadBeginSource(entries, dirs))).find((l) => l.startsWith('S'))?.split(' ') ?? [];
+  const head = (await runHelper(board, execUploadBegin(entries, dirs, setup))).find((l) => l.startsWith('S'))?.split(' ') ?? [];
   if (Number(head[1]) > 0) throw noSpace(Number(head[1]), Number(head[2]));
   const bytesTotal = entries.reduce((n, e) => n + e.size, 0);
   let bytesDone = 0;
@@ -294,23 +434,23 @@ async function uploadByExec(board: Board, files: Prepared[], dirs: string[], opt
   for (let i = 0; i < files.length; i++) {
     const file = files[i]!;
     if (opts.signal?.aborted) throw interrupted();
-    const opened = (await lines(execUploadOpenSource(i)))[0]?.split(' ') ?? [];
+    const opened = (await runHelper(board, execUploadStep(setup, 'O', i)))[0]?.split(' ') ?? [];
     if (opened[0] === 'E') {
-      results.push(resultFor(file, Number(opened[1])));
+      results.push(resultFor(file, { code: Number(opened[1]), dest: file.entry.dest, digest: '-' }, setup.hashlib));
       continue;
     }
     for (let off = 0; off < file.wire.length; off += EXEC_CHUNK) {
       if (opts.signal?.aborted) {
-        await board.exec(`_f.close();Q(TP(M[${i}][0]))`);
+        await runHelper(board, execUploadStep(setup, 'A', i));
         throw interrupted();
       }
       const chunk = file.wire.subarray(off, off + EXEC_CHUNK);
-      await board.exec(`_f.write(${pyBytesLiteral(chunk)})`);
+      await runHelper(board, execUploadStep(setup, 'W', chunk));
       bytesDone += chunk.length;
       opts.onProgress?.({ file: file.entry.dest, bytesDone, bytesTotal });
     }
-    const fin = (await lines(execUploadFinishSource(i))).find((l) => l.startsWith('F'))?.split(' ') ?? [];
-    results.push(resultFor(file, Number(fin[2] ?? 5)));
+    const fin = (await runHelper(board, execUploadStep(setup, 'F', i))).map(parseConfirmation).find((f) => f?.index === i);
+    results.push(resultFor(file, fin?.c, setup.hashlib));
   }
   return results;
 }
@@ -324,5 +464,6 @@ export function fileResultError(r: FileResult): BoardError {
       errno: r.errno,
     });
   }
-  return new BoardError(r.code ?? 'DEVICE_OSERROR', `${shown}: ${r.error ?? 'failed'}`, { path: r.path });
+  const message = r.error?.startsWith(shown) ? r.error : `${shown}: ${r.error ?? 'failed'}`;
+  return new BoardError(r.code ?? 'DEVICE_OSERROR', message, { path: r.path });
 }

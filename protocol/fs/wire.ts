@@ -80,6 +80,7 @@ export class StdoutLines {
   constructor(
     private readonly marker: Uint8Array,
     private readonly onLine: (line: Buffer) => void,
+    private readonly onStart?: () => void,
   ) {}
 
   push(chunk: Uint8Array): void {
@@ -92,6 +93,7 @@ export class StdoutLines {
         return;
       }
       this.started = true;
+      this.onStart?.();
       buf = buf.subarray(at + this.marker.length);
     }
     const stop = buf.indexOf(0x04);
@@ -116,8 +118,8 @@ export function stdoutMarker(): string {
  * A program's stdout as raw lines, for ExecOptions.onStdoutBytes (onStdout hands over UTF-8 decoded text,
  * which turns binary into U+FFFD). `onLine` must not throw (it runs inside the link's data event).
  */
-export function stdoutLines(marker: string, onLine: (line: Buffer) => void): (bytes: Uint8Array) => void {
-  const lines = new StdoutLines(Buffer.from(marker), onLine);
+export function stdoutLines(marker: string, onLine: (line: Buffer) => void, onStart?: () => void): (bytes: Uint8Array) => void {
+  const lines = new StdoutLines(Buffer.from(marker), onLine, onStart);
   return (bytes) => lines.push(bytes);
 }
 

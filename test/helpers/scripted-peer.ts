@@ -2,6 +2,7 @@
 // behaves), with switches to misbehave. It is transport-agnostic: feed() takes what the host sent, and
 // everything the "board" says goes to the sink. Adapters below serve it over TCP or a PTY master.
 import { createServer, type Server, type Socket } from 'node:net';
+import { programChecksum } from '../../protocol/checked-program.js';
 
 export interface ProgramOutput {
   /** Chunks of stdout, each sent as a separate write (lets tests split UTF-8 sequences). */
@@ -258,9 +259,29 @@ export class ScriptedPeer {
     this.mode = 'raw';
   }
 
-  private execute(code: string): void {
+  private execute(received: string): void {
+    const sync = /^print\((\d+)\+1\)$/.exec(received);
+    if (sync) {
+      // The client's resync after a slow start (a fresh number, read back).
+      this.mode = 'raw';
+      this.say(`${Number(sync[1]) + 1}\r\n\x04\x04>`);
+      return;
+    }
+    const code = unguard(received);
+    if (typeof code !== 'string') {
+      this.mode = 'raw';
+      this.say(`\x04Traceback (most recent call last):\r\n  File "<stdin>", line 1, in <module>\r\n${code.error}\r\n\x04>`);
+      return;
+    }
     this.programs.push(code);
-    const result = (this.opts.run ?? defaultRun)(code);
+    const result = { ...(this.opts.run ?? defaultRun)(code) };
+    // Under the guard the code runs in exec(): its frames are "<string>", below the guard's own frame.
+    if (result.traceback && code !== received) {
+      const guardLine = received.split('\n').length;
+      result.traceback = result.traceback
+        .replace(/File "<stdin>"/g, 'File "<string>"')
+        .replace(/^(Traceback[^\n]*\n)/, `$1  File "<stdin>", line ${guardLine}, in <module>\r\n`);
+    }
     if (result.disconnect) {
       this.hangUp();
       return;
@@ -275,6 +296,21 @@ export class ScriptedPeer {
     if (result.traceback) this.say(result.traceback);
     this.say('\x04>');
   }
+}
+
+const GUARD =
+  /^_bc=\[(r'''[\s\S]*?'''|r"""[\s\S]*?"""|"(?:[^"\\]|\\.)*")\]\ndef _bcf\(b\):\n a=c=0\n for i in range\(0,len\(b\),8\):a\+=sum\(b\[i:i\+8\]\);c=\(c\+a\)&16777215\n return len\(b\),a,c\nif _bcf\(bytes\(_bc\[0\],'utf8'\)\)!=\((\d+),(\d+),(\d+)\):raise RuntimeError\('boardctl: damaged command'\)\ndel _bcf\nexec\(_bc\.pop\(\)\)$/;
+
+/** What a board makes of a program sent under boardctl's checksum guard: the code, or the error it raises. */
+export function unguard(program: string): string | { error: string } {
+  if (!program.startsWith('_bc=')) return program;
+  const m = GUARD.exec(program);
+  if (!m) return { error: 'SyntaxError: invalid syntax' };
+  const lit = m[1]!;
+  const code = lit.startsWith('r') ? lit.slice(4, -3) : (JSON.parse(lit.replace(/\\x([0-9a-f]{2})/gi, '\\u00$1')) as string);
+  const sums = programChecksum(enc.encode(code));
+  if (sums.join() !== [m[2], m[3], m[4]].join()) return { error: "RuntimeError: boardctl: damaged command" };
+  return code;
 }
 
 export interface PeerServer {

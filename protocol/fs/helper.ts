@@ -1,0 +1,113 @@
+// Running boardctl's own board-side helpers: they are expected to keep talking, so each gets an inactivity
+// deadline (a lost byte must end in TIMEOUT, not a wait forever), and their output comes back as lines.
+import { createHash } from 'node:crypto';
+import type { Board, ExecOptions } from '../board.js';
+import { BoardError, isBoardError, type ErrorCode } from '../errors.js';
+import { outputLines } from './py-repr.js';
+import type { HelperProgram } from './snippets.js';
+
+/** Default silence after which a helper is given up on (hashing a large file on a slow board stays well under it). */
+export const HELPER_IDLE_MS = 10_000;
+
+const idleByBoard = new WeakMap<Board, number>();
+
+/** Shorten (or lengthen) the helpers' inactivity deadline on one connection (fault trials use a short one). */
+export function setHelperIdleTimeout(board: Board, ms: number): void {
+  idleByBoard.set(board, ms);
+}
+
+export function helperIdleMs(board: Board): number {
+  return idleByBoard.get(board) ?? HELPER_IDLE_MS;
+}
+
+/** Run a helper and return its stdout lines. */
+export async function helperLines(board: Board, code: string, opts: ExecOptions = {}): Promise<string[]> {
+  return outputLines((await board.exec(code, { idleTimeoutMs: helperIdleMs(board), ...opts })).stdout);
+}
+
+const LINK_FAULTS: ReadonlySet<ErrorCode> = new Set(['LINK_DAMAGED', 'TIMEOUT', 'PROTOCOL']);
+
+/** Errors a second try may cure: the link damaged something, or a helper went quiet. */
+export function isLinkFault(err: unknown): boolean {
+  return isBoardError(err) && LINK_FAULTS.has(err.code);
+}
+
+export function isLinkFaultCode(code: ErrorCode | undefined): boolean {
+  return code !== undefined && LINK_FAULTS.has(code);
+}
+
+/** Run a read-only or idempotent step again (up to `retries` times) when the link spoiled it. */
+export async function retrying<T>(retries: number, step: () => Promise<T>): Promise<T> {
+  for (let round = 0; ; round++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (round >= retries || !isLinkFault(err)) throw err;
+    }
+  }
+}
+
+/**
+ * Helper libraries stay defined on the board for the rest of the connection (until a soft reset), so a
+ * retry or the next batch sends only its call: less to move at the baud rate, less for the link to spoil.
+ */
+const LIB_MISSING = 'boardctl: helper library missing';
+const libs = new WeakMap<Board, { generation: number | undefined; names: Set<string> }>();
+
+function libsOf(board: Board): Set<string> {
+  let state = libs.get(board);
+  if (!state || state.generation !== board.generation) {
+    state = { generation: board.generation, names: new Set() };
+    libs.set(board, state);
+  }
+  return state.names;
+}
+
+const libName = (lib: string) => `_bcL${createHash('sha256').update(lib).digest('hex').slice(0, 10)}`;
+
+/** The library as a function named after its hash: its own names live in that scope, only X comes out. */
+function libDefinition(name: string, lib: string): string {
+  return `def ${name}():\n${lib.split('\n').map((l) => ` ${l}`).join('\n')}\n return X\n${name}=${name}()`;
+}
+
+/** What to send for `program`: its call alone where the library is known to be there, else both. */
+export function helperSource(board: Board, program: HelperProgram): string {
+  const name = libName(program.lib);
+  const call = program.call(name);
+  if (libsOf(board).has(name)) return `if '${name}' not in globals():raise RuntimeError('${LIB_MISSING}')\n${call}`;
+  return `${libDefinition(name, program.lib)}\n${call}`;
+}
+
+/**
+ * Define the library first, in a run of its own, for a helper that is started (and then fed) rather than
+ * run: exec() sends a copy the link damaged again by itself, so only the short call is left at risk.
+ */
+export async function loadHelper(board: Board, program: HelperProgram): Promise<void> {
+  const name = libName(program.lib);
+  if (libsOf(board).has(name)) return;
+  await helperLines(board, libDefinition(name, program.lib));
+  libsOf(board).add(name);
+}
+
+/** The program ran (its library is defined now). */
+export function helperRan(board: Board, program: HelperProgram): void {
+  libsOf(board).add(libName(program.lib));
+}
+
+/** A library that went missing (user code cleared the globals) is sent again on the retry. */
+export function helperError(board: Board, program: HelperProgram, err: unknown): unknown {
+  if (!isBoardError(err, 'DEVICE_EXCEPTION') || !String(err.details.traceback ?? err.message).includes(LIB_MISSING)) return err;
+  libsOf(board).delete(libName(program.lib));
+  return new BoardError('PROTOCOL', 'the board lost boardctl\'s helper definitions; sending them again', {});
+}
+
+/** Run a helper program to its end and return its stdout lines. */
+export async function runHelper(board: Board, program: HelperProgram, opts: ExecOptions = {}): Promise<string[]> {
+  try {
+    const out = await helperLines(board, helperSource(board, program), opts);
+    helperRan(board, program);
+    return out;
+  } catch (err) {
+    throw helperError(board, program, err);
+  }
+}

@@ -1,0 +1,240 @@
+// The client's command battery on real MicroPython firmware (qemu, see qemu.ts), through the built CLI as
+// users run it: every check passes or gives its documented clear error, and none shows a traceback from
+// boardctl's own board-side code. One qemu per test file; each image's file calls qemuBattery().
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pty from '@lydell/node-pty';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { qemuMissing, startQemu, type Qemu, type QemuImage } from './qemu.js';
+
+const MAIN = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ImageFacts {
+  /** littlefs at / (stock has no filesystem: open() raises ENODEV). */
+  fs: boolean;
+  /** hashlib, binascii and deflate (lean has none of them). */
+  hashlib: boolean;
+}
+
+const sha = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
+
+/** Nothing from our own helpers: no traceback at all unless the check provoked one in user code. */
+function clean(r: Run): Run {
+  expect(r.stderr).not.toContain('Traceback');
+  expect(r.stderr).not.toContain('<string>');
+  expect(r.stdout).not.toContain('Traceback');
+  return r;
+}
+
+function tree(root: string, files: Record<string, string | Uint8Array>): void {
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(join(root, rel, '..'), { recursive: true });
+    writeFileSync(join(root, rel), content);
+  }
+}
+
+export function qemuBattery(image: QemuImage, facts: ImageFacts): void {
+  const missing = qemuMissing(image) ?? (existsSync(MAIN) ? undefined : `${MAIN} is missing (npm run build)`);
+  // Each check runs several CLI processes on a board whose link moves 9 KB/s; a loaded CI machine needs room.
+  describe(`real firmware under qemu: ${image}.elf`, { timeout: 180_000 }, () => {
+    if (missing) {
+      console.warn(`qemu lane (${image}) skipped: ${missing}`);
+      it.skip(`skipped: ${missing}`, () => {});
+      return;
+    }
+    let q: Qemu;
+    let home: string;
+    let host: string;
+    beforeAll(async () => {
+      home = mkdtempSync(join(tmpdir(), `boardctl-qemu-${image}-home-`));
+      host = mkdtempSync(join(tmpdir(), `boardctl-qemu-${image}-`));
+      q = await startQemu(image);
+    }, 30_000);
+    afterAll(async () => {
+      await q?.stop();
+      rmSync(home, { recursive: true, force: true });
+      rmSync(host, { recursive: true, force: true });
+    });
+
+    const boardctl = (...args: string[]): Promise<Run> =>
+      new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [MAIN, '-p', q.path, ...args], {
+          env: { ...process.env, BOARDCTL_HOME: home, BOARDCTL_PORT: '' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        child.on('error', reject);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          resolve({ code, stdout, stderr });
+        });
+      });
+    const ok = async (...args: string[]) => {
+      const r = clean(await boardctl(...args));
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return r;
+    };
+    /** The documented error: exit code and a one-line `boardctl: CMD: …` message. */
+    const fails = async (exit: number, message: RegExp, ...args: string[]) => {
+      const r = clean(await boardctl(...args));
+      expect(r.code).toBe(exit);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n').every((l) => l.startsWith('boardctl: '))).toBe(true);
+      return r;
+    };
+
+    // Chains (`+`) share one connection, as users chain them; they keep the number of processes, each
+    // paying the soft reset and probe on a 9 KB/s link, low.
+    it('exec, eval, run, chains, soft-reset and --json', async () => {
+      writeFileSync(join(host, 'prog.py'), 'for i in range(3):\n    print("line", i)\n');
+      const chain = await ok('exec', 'import sys;print(sys.platform)', '+', 'exec', 'x = 6', '+', 'eval', 'x * 7', '+', 'run', join(host, 'prog.py'), '+', 'exec', 'y = 1', '+', 'soft-reset', '+', 'eval', "'y' in globals()");
+      expect(chain.stdout).toBe('qemu\r\n42\nline 0\r\nline 1\r\nline 2\r\nFalse\n');
+      const json = (await ok('--json', 'eval', '1 + 1', '+', 'exec', 'print(3)')).stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown);
+      expect(json).toMatchObject([{ command: 'eval', ok: true, value: '2' }, { command: 'exec', ok: true, stdout: '3\r\n' }]);
+    });
+
+    it("a program's traceback is its own, exit 1; a missing local file is a one-line error", async () => {
+      const r = await boardctl('exec', 'def f():\n    raise ValueError("bad")\nf()');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe('Traceback (most recent call last):\r\n  File "<stdin>", line 3, in <module>\r\n  File "<stdin>", line 2, in f\r\nValueError: bad\r\n');
+      await fails(1, /^boardctl: run: .*nope\.py: [Nn]o such file( or directory)?$/m, 'run', join(host, 'nope.py'));
+    });
+
+    it('resume keeps the state, also right after a program left running (Ctrl-C cannot stop it here)', async () => {
+      await ok('exec', 'z = 5');
+      expect((await ok('resume', 'eval', 'z')).stdout).toBe('5\n');
+      await ok('exec', '--no-follow', 'import time\ntime.sleep(1.5)\nw = 9');
+      // The board answers the first Ctrl-A only after the sleep: the banners of every retry must not count.
+      expect((await ok('resume', 'eval', 'w', '+', 'eval', 'w + 1')).stdout).toBe('9\n10\n');
+    });
+
+    it('repl shows the board\'s CR LF as CR LF and quits on Ctrl-]', async () => {
+      const term = pty.spawn(process.execPath, [MAIN, '-p', q.path, 'repl'], {
+        env: { ...process.env, BOARDCTL_HOME: home, BOARDCTL_PORT: '' } as Record<string, string>,
+        cols: 100,
+        rows: 30,
+      });
+      let screen = '';
+      term.onData((d) => (screen += d));
+      const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+      try {
+        await expect.poll(() => screen, { timeout: 10_000 }).toContain('Ctrl-] or Ctrl-X to quit');
+        term.write('\r');
+        await expect.poll(() => screen, { timeout: 10_000 }).toContain('>>> ');
+        term.write('print(2 + 3)\r');
+        await expect.poll(() => screen, { timeout: 10_000 }).toMatch(/\r\n5\r\n>>> /);
+        expect(screen).not.toContain('\r\r\n');
+        term.write('\x1d');
+        expect(await exited).toBe(0);
+      } finally {
+        term.kill();
+      }
+    });
+
+    if (!facts.fs) {
+      it('without a filesystem every file verb says "No such device" (as mpremote), exit 1', async () => {
+        writeFileSync(join(host, 'a.py'), 'print(1)\n');
+        expect((await ok('ls', '+', 'df')).stdout).toMatch(/^ +Size.*\n +0 +0 +0 +0% +\/\n$/);
+        const json = JSON.parse((await boardctl('--json', 'cp', join(host, 'a.py'), ':')).stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+        expect(json).toMatchObject({ ok: false, error: 'DEVICE_OSERROR', errno: 19, message: ':/a.py: No such device' });
+        await fails(1, /^boardctl: cat: :\/a\.py: No such device$/m, 'cat', ':/a.py');
+        await fails(1, /^boardctl: mkdir: :\/d: No such device$/m, 'mkdir', ':/d');
+        await fails(1, /^boardctl: sha256sum: :\/a\.py: No such device$/m, 'sha256sum', ':/a.py');
+        tree(join(host, 'proj'), { 'main.py': 'x = 1\n' });
+        await fails(1, /^boardctl: sync: :\/main\.py: No such device$/m, 'sync', join(host, 'proj'), ':/');
+      });
+      return;
+    }
+
+    it('every fs verb, and their errors', async () => {
+      writeFileSync(join(host, 'a.py'), 'print("a")\n');
+      const pad = (n: number) => String(n).padStart(12);
+      const r = await ok(
+        ...['cp', join(host, 'a.py'), ':', '+', 'mkdir', '-p', ':/m/n/o', '+', 'mkdir', ':/m/p', '+', 'touch', ':/m/t.txt', '+', 'rmdir', ':/m/n/o'],
+        ...['+', 'ls', ':/m', '+', 'ls', '-l', ':/a.py', '+', 'cat', ':a.py', '+', 'cp', ':/a.py', ':/m/b.py', '+', 'cat', ':/m/b.py', '+', 'tree', '-s', ':/m'],
+        ...['+', 'df', '+', 'rm', ':/m/b.py', '+', 'rm', '-r', ':/m', '+', 'ls'],
+      );
+      const expected = [
+        `${pad(0)} n/\n${pad(0)} p/\n${pad(0)} t.txt\n`,
+        ` +11 \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d /a\\.py\n`,
+        'print\\("a"\\)\nprint\\("a"\\)\n',
+        ':/m\n├── \\[ +11\\]  b\\.py\n├── n\n├── p\n└── \\[ +0\\]  t\\.txt\n',
+        ' +Size +Used +Avail +Use% +Mounted on\n +2\\.0M .*/\n',
+        `${pad(11)} a\\.py\n`,
+      ];
+      expect(r.stdout).toMatch(new RegExp(`^${expected.join('')}$`));
+      await fails(1, /^boardctl: cat: :\/nope\.py: No such file or directory$/m, 'cat', ':/nope.py');
+      await fails(1, /^boardctl: mkdir: :\/a\.py: File exists$/m, 'mkdir', ':/a.py');
+      mkdirSync(join(host, 'dir'));
+      await fails(1, /is a directory \(not copied; use -r\)$/m, 'cp', join(host, 'dir'), ':/');
+    });
+
+    it('cp -r both ways, text and binary, with names that only look like traversal', async () => {
+      const src = join(host, 'src');
+      const blob = randomBytes(6000);
+      const text = Array.from({ length: 300 }, (_, i) => `value_${i} = ${i * 7}  # comment\n`).join('');
+      tree(src, { 'a.py': 'A = 1\n', 'lib/big.py': text, 'lib/blob.bin': blob, '..bak': 'dots\n' });
+      const back = join(host, 'back');
+      const all = join(host, 'all');
+      // No :lib yet: lib becomes the copy (lib/a.py, as mpremote and POSIX cp do); then back, and the whole board.
+      const r = await ok(
+        ...['cp', '-r', `${src}/`, ':lib/', '+', 'ls', ':/lib', '+', 'exec', 'import sys\nsys.path.append("/lib/lib")\nimport big\nprint(big.value_299)'],
+        ...['+', 'cp', '-r', ':/lib', back, '+', 'cp', '-r', ':/', `${all}/`],
+      );
+      expect(r.stdout).toBe(`${'5'.padStart(12)} ..bak\n${'6'.padStart(12)} a.py\n${'0'.padStart(12)} lib/\n2093\r\n`);
+      expect(readFileSync(join(back, 'lib', 'big.py'), 'utf8')).toBe(text);
+      expect(readFileSync(join(back, 'lib', 'blob.bin')).equals(blob)).toBe(true);
+      expect(readFileSync(join(back, '..bak'), 'utf8')).toBe('dots\n');
+      expect(readdirSync(all).sort()).toEqual(['a.py', 'lib']);
+      expect(readFileSync(join(all, 'lib', 'lib', 'big.py'), 'utf8')).toBe(text);
+    });
+
+    it('sync with --dry-run and --delete', async () => {
+      const proj = join(host, 'proj');
+      tree(proj, { 'main.py': 'print("v1")\n', 'lib/util.py': 'U = 1\n', 'data.bin': randomBytes(3000) });
+      const first = await ok('sync', proj, ':/app');
+      expect(first.stdout).toContain('3 to upload, 0 to delete, 0 unchanged');
+      writeFileSync(join(proj, 'main.py'), 'print("v2")\n'); // same size, other content
+      const dry = clean(await boardctl('exec', "open('/app/stale.py','w').write('x')", '+', 'sync', '--dry-run', '--delete', proj, ':/app'));
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toContain('would delete :/app/stale.py');
+      expect(dry.stdout).toContain('would upload main.py (changed)');
+      expect(dry.stdout).toContain('1 to upload, 1 to delete, 2 unchanged (dry run)');
+      // Without hashlib the files are read back and hashed here, and sync says so in one line.
+      expect(dry.stderr).toBe(facts.hashlib ? '' : 'boardctl: sync: no hashlib on the board: compared 3 same-size files by reading them back\n');
+      const real = clean(await boardctl('--json', 'cat', ':/app/main.py', '+', 'sync', '--delete', proj, ':/app', '+', 'cat', ':/app/main.py', '+', 'ls', ':/app'));
+      expect(real.code).toBe(0);
+      const docs = real.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(docs).toMatchObject([
+        { command: 'cat', text: 'print("v1")\n' },
+        { command: 'sync', ok: true, plan: { uploads: [{ rel: 'main.py' }], deletes: [{ rel: 'stale.py' }] } },
+        { command: 'cat', text: 'print("v2")\n' },
+        { command: 'ls', ok: true },
+      ]);
+      expect(JSON.stringify(docs[3])).not.toContain('stale.py');
+    });
+
+    it(`sha256sum ${facts.hashlib ? 'on the board' : 'on the host after reading the file back, saying so'}`, async () => {
+      const data = randomBytes(4000);
+      writeFileSync(join(host, 'h.bin'), data);
+      const r = clean(await boardctl('cp', join(host, 'h.bin'), ':/h.bin', '+', 'sha256sum', ':/h.bin'));
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`${sha(data)}  /h.bin\n`);
+      expect(r.stderr).toBe(facts.hashlib ? '' : 'boardctl: sha256sum: no hashlib on the board: hashing on the host after reading the files back\n');
+    });
+  });
+}
