@@ -1,6 +1,7 @@
 # Mounts littlefs on the board's flash as the root filesystem, as the port's _boot.py mounts its VfsLfs2.
-# Run at every boot by the host (not imported), with its own globals and the runtime's `bare` and `set_entries`. The `_bfs` functions (emulator/storage/
-# vm-fs.ts) do the work; they return a negative errno instead of raising, and chk() turns that into OSError.
+# Run at every boot by the host (not imported), with its own globals and the runtime's `bare` and `set_entries`.
+# The `_bfs` functions (emulator/storage/vm-fs.ts) do the work; they return a negative errno instead of raising,
+# and chk() turns that into OSError.
 import vfs, os, io, sys, _bfs, _vfs
 
 # Read-ahead for small reads, and "the rest of the file" as a small int (the host reads what is there).
