@@ -36,7 +36,7 @@ def empty(n):
         pass
 
 def i2c_read(n):
-    i2c = I2C(0)
+    i2c = I2C(0, scl=Pin(22), sda=Pin(21))
     for _ in range(n):
         i2c.readfrom(0x48, 2)
 

@@ -29,6 +29,7 @@ const PART_FIELDS: Record<PartSpec['type'], Record<string, FieldKind>> = {
   voltage: { id: 'string', pin: 'pin', volts: 'number' },
   neopixel: { id: 'string', pin: 'pin', count: 'count' },
   dht22: { id: 'string', pin: 'pin', 'celsius?': 'number', 'humidity?': 'number' },
+  ds18b20: { id: 'string', pin: 'pin', 'celsius?': 'number' },
 };
 
 const TOP_FIELDS = ['profile', 'flashSize', 'mac', 'uniqueId', 'parts'];

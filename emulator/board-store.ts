@@ -13,7 +13,7 @@ import { hostError } from '../protocol/host-error.js';
 import { parseBoardConfig, type BoardConfig } from './board-config.js';
 import { getProfile, type ProfileName } from './profiles.js';
 import { FileFlashStore } from './flash-store.js';
-import { generateFirmware } from './rom/firmware.js';
+import { firmwareOffset, generateFirmware } from './rom/firmware.js';
 
 export type { BoardConfig } from './board-config.js';
 
@@ -109,7 +109,7 @@ export function createBoard(name: string, opts: CreateOptions = {}): StoredBoard
     const flash = FileFlashStore.create(tmpFlash, flashSize);
     try {
       // New ESP boards come flashed with MicroPython, as bought.
-      if (profile.espChip) flash.write(0, generateFirmware(profile, { flashSize }));
+      if (profile.espChip) flash.write(firmwareOffset(profile), generateFirmware(profile, { flashSize }));
       flash.sync();
     } finally {
       flash.close();

@@ -12,6 +12,7 @@ import { lockBoard, openStoredBoard, type StoredBoard } from './board-store.js';
 import { getProfile, type BoardProfile } from './profiles.js';
 import { FileFlashStore } from './flash-store.js';
 import { checkBoot, downloadModeLines, type BootCause } from './rom/boot.js';
+import { appFacts, type AppFacts } from './rom/app-facts.js';
 import { EspRom } from './rom/esp-rom.js';
 import { SyncDetector, SYNC_FRAME } from './rom/sync-detector.js';
 import { UartPacer } from './link/uart-pacer.js';
@@ -134,7 +135,7 @@ export class VirtualBoard {
       this.ready = this.startWorker(cause, safeMode, []);
       return this.ready;
     }
-    const flash = new FileFlashStore(this.stored.flashPath);
+    const flash = new FileFlashStore(this.stored.flashPath, this.stored.config.flashSize);
     let boot;
     try {
       boot = checkBoot(flash, this.profile, bootCause(cause));
@@ -142,7 +143,7 @@ export class VirtualBoard {
       flash.close();
     }
     if (boot.outcome === 'micropython') {
-      this.ready = this.startWorker(cause, safeMode, boot.lines);
+      this.ready = this.startWorker(cause, safeMode, boot.lines, appFacts(boot));
       return this.ready;
     }
     this.send(boot.lines.map((l) => l + '\r\n').join(''));
@@ -152,14 +153,15 @@ export class VirtualBoard {
     this.ready = Promise.resolve();
   }
 
-  private startWorker(cause: Cause, safeMode: boolean, bootLines: string[]): Promise<void> {
+  private startWorker(cause: Cause, safeMode: boolean, bootLines: string[], app: AppFacts = {}): Promise<void> {
     const { port1, port2 } = new MessageChannel();
     const b = this.stored;
-    const region = this.profile.fsRegion(b.config.flashSize);
+    const region = app.vfs ?? this.profile.fsRegion(b.config.flashSize);
     const config: WorkerConfig = {
       profile: this.profile.name,
       boardName: b.name,
       flashPath: b.flashPath,
+      flashSize: b.config.flashSize,
       fsOffset: region.offset,
       fsSize: region.size,
       blockSize: 4096,
@@ -169,6 +171,8 @@ export class VirtualBoard {
       heapSize: boardHeapBytes(this.profile),
       parts: b.config.parts,
       persisted: this.persisted,
+      banner: app.banner,
+      runningApp: app.runningApp,
     };
     const generation = ++this.generation;
     const worker = new Worker(workerUrl(), {
@@ -226,10 +230,10 @@ export class VirtualBoard {
     await this.powerUp(e.kind);
   }
 
-  private async enterDownloadMode(cause: BootCause): Promise<void> {
+  private async enterDownloadMode(cause: BootCause, log = true): Promise<void> {
     await this.stopWorker();
     if (!this.profile.espChip) return;
-    this.sendDownloadLog(cause);
+    if (log) this.sendDownloadLog(cause);
     this.startRom();
   }
 
@@ -239,7 +243,7 @@ export class VirtualBoard {
 
   private startRom(): EspRom {
     const mac = Uint8Array.from(this.stored.config.mac.split(':').map((h) => parseInt(h, 16)));
-    const flash = new FileFlashStore(this.stored.flashPath);
+    const flash = new FileFlashStore(this.stored.flashPath, this.stored.config.flashSize);
     this.romFlash = flash;
     const rom = new EspRom({ flash, profile: this.profile, mac, baudRate: this.linkBaud || this.link?.clientBaud });
     rom.onSend((d) => this.send(d));
@@ -309,12 +313,20 @@ export class VirtualBoard {
 
   /** Bytes from the client to the board's UART. */
   private receive(data: Uint8Array): void {
-    if (this.rom) return this.queueInput(data);
+    // On its way into the ROM, what follows (the client's further SYNCs) waits for it, instead of starting it again.
+    if (this.rom || this.romStarting) return this.queueInput(data);
     if (this.profile.espChip && !this.link?.linesDriven && this.sync.push(data)) {
       // esptool talking to a running board over a link without reset lines (pty, TCP): the board drops into its
-      // ROM loader, standing in for the auto-reset circuit. A client that drives DTR/RTS gets silicon: SYNC is
+      // ROM loader, standing in for the auto-reset circuit, without the boot log (that would reach esptool in the
+      // middle of its SYNC, as noise). A client that drives DTR/RTS gets silicon: SYNC is
       // only UART input to the app, and download mode needs GPIO0 low at reset.
-      void this.enterDownloadMode('power-on').then(() => this.rom?.receive(SYNC_FRAME));
+      this.romStarting = true;
+      void this.enterDownloadMode('power-on', false)
+        .then(() => this.rom?.receive(SYNC_FRAME))
+        .finally(() => {
+          this.romStarting = false;
+          void this.pumpInput();
+        });
       return;
     }
     if (!this.worker) return;
@@ -349,12 +361,13 @@ export class VirtualBoard {
   }
 
   private pumping = false;
+  private romStarting = false;
 
   private async pumpInput(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.inQueue.length && !this.closed) {
+      while (this.inQueue.length && !this.closed && !(this.romStarting && !this.rom)) {
         const head = this.inQueue[0];
         const n = this.rom ? this.toRom(this.rom, head) : this.input.write(head);
         if (n === head.length) this.inQueue.shift();
@@ -378,8 +391,14 @@ export class VirtualBoard {
     setTimeout(() => {
       if (gen !== this.generation || this.closed) return;
       if (Atomics.load(this.status, STATUS_BUSY) !== 1 || this.input.readPosition() !== readPos) return;
+      // On silicon the Ctrl-C would have worked and what the client sent after it (pyboard's \r\x01 for the raw
+      // REPL) would be read next: it is fed to the rebooted board instead of being lost with the old one.
+      const unread = this.input.read();
+      const typedAhead = unread.slice(unread.lastIndexOf(0x03) + 1);
       this.send(STUCK_MESSAGE);
-      void this.powerUp('hard', true);
+      void this.powerUp('hard', true).then(() => {
+        if (typedAhead.length && !this.closed) this.queueInput(typedAhead);
+      });
     }, STUCK_MS).unref();
   }
 
@@ -411,6 +430,8 @@ export class VirtualBoard {
       if (board.link === link) {
         board.link = undefined;
         Atomics.store(board.status, STATUS_OUT_LIMIT, 0);
+        // Closing a port drops DTR and RTS (HUPCL): a client that left the chip held in reset does not leave it dead.
+        if (link.linesDriven && !board.closed) void board.applySignals(false, false);
       }
       link.closeListeners.forEach((l) => l(err));
     };

@@ -31,7 +31,17 @@ export type ImageInfo = Common &
   (
     | { kind: 'esp-app' | 'esp-bootloader'; chip?: string; image: EspImage }
     | { kind: 'partition-table'; table: PartitionTable }
-    | { kind: 'merged'; chip?: string; bootloader: { offset: number; image: EspImage }; partitionTable: PartitionTable; apps: MergedApp[]; warnings: string[] }
+    | {
+      kind: 'merged';
+      chip?: string;
+      /** The flash address the file's first byte belongs at (MicroPython's ESP32 release files: 0x1000). */
+      flashOffset: number;
+      /** `offset`: the bootloader's flash address. */
+      bootloader: { offset: number; image: EspImage };
+      partitionTable: PartitionTable;
+      apps: MergedApp[];
+      warnings: string[];
+    }
     | { kind: 'uf2'; uf2: Uf2File }
     | { kind: 'ihex'; hex: IhexFile }
   );
@@ -40,24 +50,37 @@ const hex = (n: number, width = 0) => '0x' + n.toString(16).padStart(width, '0')
 const isErased = (b: Uint8Array) => b.every((x) => x === 0xff);
 const hasTableMagic = (b: Uint8Array, at: number) => b[at] === 0xaa && b[at + 1] === 0x50;
 
-/** Where a merged image keeps its bootloader: 0x0 (C3/S3/…), 0x1000 (ESP32/S2) or 0x2000 (P4/C5), before an erased lead-in. */
-function mergedBootloaderOffset(bytes: Uint8Array): number | undefined {
-  if (bytes.length <= PARTITION_TABLE_OFFSET + 32 || !hasTableMagic(bytes, PARTITION_TABLE_OFFSET)) return undefined;
-  return [0x0, 0x1000, 0x2000].find((off) => bytes[off] === ESP_IMAGE_MAGIC && isErased(bytes.subarray(0, off)));
+const BOOTLOADER_OFFSETS = [0x0, 0x1000, 0x2000]; // C3/S3/…, ESP32/S2, P4/C5
+
+/**
+ * The layout of a merged image: one that starts at the bootloader (a release file, as MicroPython's ESP32 .bin for
+ * 0x1000) or at flash offset 0 with an erased lead-in before the bootloader; the partition table at 0x8000.
+ */
+function mergedLayout(bytes: Uint8Array): { flashOffset: number; bootloader: number } | undefined {
+  for (const flashOffset of BOOTLOADER_OFFSETS) {
+    const table = PARTITION_TABLE_OFFSET - flashOffset;
+    if (bytes.length <= table + 32 || !hasTableMagic(bytes, table)) continue;
+    if (flashOffset > 0) return bytes[0] === ESP_IMAGE_MAGIC ? { flashOffset, bootloader: flashOffset } : undefined;
+    const bl = BOOTLOADER_OFFSETS.find((off) => bytes[off] === ESP_IMAGE_MAGIC && isErased(bytes.subarray(0, off)));
+    if (bl !== undefined) return { flashOffset: 0, bootloader: bl };
+  }
+  return undefined;
 }
 
-function mergedInfo(bytes: Uint8Array, blOffset: number): ImageInfo {
-  const bootloader = decodeEspImage(bytes.subarray(blOffset, PARTITION_TABLE_OFFSET), { verify: false });
+function mergedInfo(bytes: Uint8Array, layout: { flashOffset: number; bootloader: number }): ImageInfo {
+  const at = (flashAddress: number) => flashAddress - layout.flashOffset;
+  const blOffset = layout.bootloader;
+  const bootloader = decodeEspImage(bytes.subarray(at(blOffset), at(PARTITION_TABLE_OFFSET)), { verify: false });
   const chip = findChip(bootloader.chipId);
   const warnings: string[] = [];
   if (chip && chip.bootloaderOffset !== blOffset) {
     warnings.push(`${chip.name} loads its bootloader from ${hex(chip.bootloaderOffset)}, but this image has it at ${hex(blOffset)}`);
   }
-  const partitionTable = decodePartitionTable(bytes.subarray(PARTITION_TABLE_OFFSET, PARTITION_TABLE_OFFSET + PARTITION_TABLE_MAX_LEN), { verify: false });
+  const partitionTable = decodePartitionTable(bytes.subarray(at(PARTITION_TABLE_OFFSET), at(PARTITION_TABLE_OFFSET) + PARTITION_TABLE_MAX_LEN), { verify: false });
   const apps = partitionTable.entries
     .filter((p) => p.type === PARTITION_TYPES.app)
     .map((partition): MergedApp => {
-      const slice = bytes.subarray(partition.offset, partition.offset + partition.size);
+      const slice = bytes.subarray(at(partition.offset), at(partition.offset) + partition.size);
       if (slice.length === 0 || slice[0] === 0xff) return { partition, state: 'empty' };
       try {
         const image = decodeEspImage(slice, { verify: false });
@@ -70,14 +93,14 @@ function mergedInfo(bytes: Uint8Array, blOffset: number): ImageInfo {
       }
     });
   if (!bootPartition(partitionTable)) warnings.push('the partition table has no app partition to boot');
-  return { kind: 'merged', size: bytes.length, chip: bootloader.chipName, bootloader: { offset: blOffset, image: bootloader }, partitionTable, apps, warnings };
+  return { kind: 'merged', size: bytes.length, chip: bootloader.chipName, flashOffset: layout.flashOffset, bootloader: { offset: blOffset, image: bootloader }, partitionTable, apps, warnings };
 }
 
 /** Recognise and decode a firmware file. Throws BAD_IMAGE when the format is unknown or the file is malformed. */
 export function imageInfo(bytes: Uint8Array, name?: string): ImageInfo {
   const base = { name, size: bytes.length };
-  const blOffset = mergedBootloaderOffset(bytes);
-  if (blOffset !== undefined) return { ...mergedInfo(bytes, blOffset), name };
+  const layout = mergedLayout(bytes);
+  if (layout) return { ...mergedInfo(bytes, layout), name };
   if (bytes[0] === ESP_IMAGE_MAGIC) {
     const image = decodeEspImage(bytes, { verify: false });
     return { ...base, kind: image.appDesc ? 'esp-app' : 'esp-bootloader', chip: image.chipName, image };
@@ -208,6 +231,7 @@ export function formatImageInfo(info: ImageInfo): string {
       const bl = info.bootloader;
       lines.push(
         ...title('Flash Layout'),
+        `File starts at flash offset ${hex(info.flashOffset, 8)} (write it there)`,
         `${hex(bl.offset, 8)}  bootloader (${imageSummary(bl.image)})`,
         `${hex(PARTITION_TABLE_OFFSET, 8)}  partition table (${info.partitionTable.entries.length} entries${info.partitionTable.md5 ? `, MD5 ${validity(info.partitionTable.md5.valid)}` : ''})`,
         ...info.apps.map((a) => {

@@ -132,3 +132,69 @@ export function parseListenAddress(spec: string): { host: string; port: number }
   if (!m || port > 65535) throw new BoardError('USAGE', `bad address '${spec}': expected HOST:PORT or PORT`);
   return { host: m[1] || '127.0.0.1', port };
 }
+
+export interface ShareOptions {
+  host: string;
+  port: number;
+  /** How a connected client talks to the port (default: raw bytes both ways). */
+  serve?(sock: net.Socket, port: ServedPort): void;
+}
+
+/**
+ * Serve one open port to one TCP client at a time (`boardctl share`), as esp_rfc2217_server does: the port stays
+ * open between clients, a second client is refused while one is connected, and each client leaves the port at
+ * the speed it was opened with.
+ */
+export function sharePort(port: ServedPort, opts: ShareOptions): Promise<{ address: net.AddressInfo; close(): Promise<void> }> {
+  let inUse = false;
+  return startTcpServer({
+    ...opts,
+    attach() {
+      if (inUse) throw new BoardError('PORT_BUSY', `${port.path} is shared with another client; one at a time`);
+      inUse = true;
+      return clientView(port, () => (inUse = false));
+    },
+  });
+}
+
+/** One client's view of a shared port: its listeners go, and the line speed is restored, when it leaves. */
+function clientView(port: ServedPort, onClose: () => void): ServedPort {
+  const unsubscribe: Array<() => void> = [];
+  const closeListeners = new Set<(err?: Error) => void>();
+  unsubscribe.push(port.onClose((err) => closeListeners.forEach((l) => l(err))));
+  const openedAt = port.baudRate;
+  let open = true;
+  return {
+    kind: port.kind,
+    path: port.path,
+    get baudRate() {
+      return port.baudRate;
+    },
+    get hasControlLines() {
+      return port.hasControlLines;
+    },
+    write: (data) => port.write(data),
+    onData(listener) {
+      const off = port.onData(listener);
+      unsubscribe.push(off);
+      return off;
+    },
+    onClose(listener) {
+      closeListeners.add(listener);
+      return () => closeListeners.delete(listener);
+    },
+    setSignals: (lines) => port.setSignals(lines),
+    setBaudRate: (baud) => port.setBaudRate(baud),
+    holdOutput: (held) => port.holdOutput?.(held),
+    purge: async (what) => port.purge?.(what),
+    ...(port.modemLines ? { modemLines: () => port.modemLines!() } : {}),
+    async close() {
+      if (!open) return;
+      open = false;
+      for (const off of unsubscribe) off();
+      port.holdOutput?.(false);
+      if (port.baudRate !== openedAt) await port.setBaudRate(openedAt).catch(() => undefined);
+      onClose();
+    },
+  };
+}

@@ -28,8 +28,11 @@ export interface Rfc2217ServeOptions {
    * client connects, and release both when it leaves, so no client leaves the chip held in reset.
    */
   linesPerClient?: boolean;
-  /** Flow control the port can apply on request (default: any, as a virtual UART never drops). */
-  flowControl?: readonly number[];
+  /**
+   * The port has no flow control to switch on (a serial port opened without it): a request for RTS/CTS or
+   * XON/XOFF is answered with "none", so the client knows. Otherwise any is accepted (a virtual UART never drops).
+   */
+  noFlowControl?: boolean;
 }
 
 /** Speak RFC 2217 with one connected client, in front of the port. */
@@ -105,7 +108,7 @@ export function serveRfc2217(sock: net.Socket, port: ServedPort, opts: Rfc2217Se
       case CONTROL.NO_FLOW_CONTROL:
       case CONTROL.SW_FLOW_CONTROL:
       case CONTROL.HW_FLOW_CONTROL:
-        if (!opts.flowControl || opts.flowControl.includes(v)) flowSetting = v;
+        if (!opts.noFlowControl) flowSetting = v;
         return reply(COM.SET_CONTROL, [flowSetting]);
       default:
         return reply(COM.SET_CONTROL, [v]);

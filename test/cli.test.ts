@@ -8,33 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, MAIN } from './helpers/built-cli.js';
 import { splitChain, withDefaultCommand } from '../cli/chain.js';
 import { servePeer, type PeerServer } from './helpers/scripted-peer.js';
+import { boardctl } from './helpers/boardctl.js';
 
 let tmp: string;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function boardctl(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, MAIN, ...args], {
-      env: { ...process.env, BOARDCTL_PORT: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'boardctl-cli-'));

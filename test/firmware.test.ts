@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { generateApp, generateBootloader, generateFirmware, micropythonPartitions } from '../emulator/rom/firmware.js';
+import { firmwareOffset, generateApp, generateBootloader, generateFirmware, micropythonPartitions } from '../emulator/rom/firmware.js';
+import { imageInfo } from '../flash/image-info.js';
 import { checkBoot, downloadModeLines } from '../emulator/rom/boot.js';
 import { PROFILES, type BoardProfile } from '../emulator/profiles.js';
 import { MemoryFlashStore } from '../emulator/flash-store.js';
@@ -10,18 +11,29 @@ const ESP_PROFILES = [PROFILES.esp32, PROFILES.esp32c3, PROFILES.esp32s3];
 
 function flashed(profile: BoardProfile): MemoryFlashStore {
   const flash = new MemoryFlashStore(profile.defaultFlashSize);
-  flash.write(0, generateFirmware(profile));
+  flash.write(firmwareOffset(profile), generateFirmware(profile));
   return flash;
 }
 
 describe.each(ESP_PROFILES)('generated firmware for $name', (profile) => {
-  const fw = generateFirmware(profile);
+  // As MicroPython releases it: the file starts at the bootloader (ESP32: flashed at 0x1000; C3/S3: at 0x0).
+  const base = firmwareOffset(profile);
+  const fw = new Uint8Array(base + generateFirmware(profile).length).fill(0xff);
+  fw.set(generateFirmware(profile), base);
 
-  it('is small and has a valid bootloader at the chip offset', () => {
-    expect(fw.length).toBeLessThan(0x10000 + 8 * 1024);
-    const blOffset = profile.bootloaderOffset!;
-    expect(fw.subarray(0, blOffset).every((b) => b === 0xff)).toBe(true);
-    const bl = decodeEspImage(fw.subarray(blOffset, 0x8000));
+  it('is laid out as the port\'s release file: bootloader first, flashed at the chip\'s bootloader offset', () => {
+    expect(base).toBe(profile.espChip === 'ESP32' ? 0x1000 : 0);
+    const release = generateFirmware(profile);
+    expect(release[0]).toBe(0xe9);
+    expect(release.length).toBeLessThan(0x10000 - base + 8 * 1024);
+    const info = imageInfo(release);
+    if (info.kind !== 'merged') throw new Error(`detected ${info.kind}`);
+    expect([info.flashOffset, info.bootloader.offset, info.warnings]).toEqual([base, base, []]);
+    expect(info.apps[0]?.image?.appDesc?.projectName).toBe('micropython');
+  });
+
+  it('has a valid bootloader at the chip offset', () => {
+    const bl = decodeEspImage(fw.subarray(base, 0x8000));
     expect(bl.chipName).toBe(profile.espChip);
     expect(bl.checksum.valid).toBe(true);
     expect(bl.sha256?.valid).toBe(true);

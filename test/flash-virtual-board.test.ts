@@ -115,7 +115,7 @@ describe('booting what is flashed', () => {
       expect(await con.expect(/invalid header: 0xffffffff\r\n[\s\S]*invalid header: 0xffffffff\r\n/, 5000)).toContain('ets Jun  8 2016');
       await con.link.close();
 
-      con = await reflash('boot', generateFirmware(getProfile('esp32')), 0);
+      con = await reflash('boot', generateFirmware(getProfile('esp32')), 0x1000);
       await con.expect('MicroPython v1.27.0 on 2025-12-10; Generic ESP32 module with ESP32\r\n', 10_000);
       await con.friendlyPrompt();
       await con.send("print(__import__('os').listdir('/'))\r");

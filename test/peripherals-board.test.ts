@@ -55,7 +55,7 @@ describe('machine on the virtual board', () => {
   it('reads the TMP102 at 0x48 over I2C and follows the temperature set from outside', async () => {
     await board.controlRequest({ plugin: 'hw', op: 'set', args: { what: 'temp', value: 31.5 } });
     const [out, err] = await con.rawExec(
-      'from machine import I2C, Pin\ni2c = I2C(0, scl=Pin(18), sda=Pin(19))\nprint(i2c.scan())\n' +
+      'from machine import I2C, Pin\ni2c = I2C(0, scl=Pin(22), sda=Pin(21))\nprint(i2c.scan())\n' +
         'd = i2c.readfrom(0x48, 2)\nraw = ((d[0] << 8) | d[1]) >> 4\nprint(raw * 0.0625)',
     );
     expect(err).toBe('');

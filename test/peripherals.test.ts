@@ -139,7 +139,7 @@ describe('I2C and sensors', () => {
     await b.control('set', { what: 'temp', value: 31.5 });
     const program = `
 from machine import I2C, Pin
-i2c = I2C(0, scl=Pin(18), sda=Pin(19), freq=100000)
+i2c = I2C(0, scl=Pin(22), sda=Pin(21), freq=100000)
 print(i2c.scan())
 data = i2c.readfrom(0x48, 2)
 raw = (data[0] << 8 | data[1]) >> 4
@@ -158,22 +158,22 @@ print(raw * 0.0625)
     const b = await open();
     expect(await b.run(`
 from machine import I2C, SoftI2C, Pin
-for bus in (I2C(0), SoftI2C(scl=Pin(18), sda=Pin(19))):
+for bus in (I2C(0, scl=Pin(22), sda=Pin(21)), SoftI2C(scl=Pin(22), sda=Pin(21))):
     try:
         bus.writeto(0x11, b'x')
     except OSError as e:
         print(e.errno, end=' ')
     print(bus.readfrom_mem(0x48, 1, 2))
-print(I2C(0))
+print(I2C(0), I2C(0).scan())
 print(SoftI2C(scl=Pin(4), sda=Pin(5)).scan())
-`)).toBe("19 b'`\\xa0'\n19 b'`\\xa0'\nI2C(0, scl=18, sda=19, freq=400000)\n[]\n");
+`)).toBe("19 b'`\\xa0'\n19 b'`\\xa0'\nI2C(0, scl=18, sda=19, freq=400000) []\n[]\n");
   });
 
   it('stores data in the 24C32 EEPROM with 16-bit addresses', async () => {
     const b = await open();
     expect(await b.run(`
-from machine import I2C
-i2c = I2C(0)
+from machine import I2C, Pin
+i2c = I2C(0, scl=Pin(22), sda=Pin(21))
 i2c.writeto_mem(0x50, 0x0123, b'hello', addrsize=16)
 buf = bytearray(5)
 i2c.readfrom_mem_into(0x50, 0x0123, buf, addrsize=16)
@@ -184,9 +184,9 @@ print(buf, i2c.readfrom_mem(0x50, 0x0122, 1, addrsize=16))
   it('decodes SSD1306 commands and data into the framebuffer', async () => {
     const b = await open();
     await b.run(`
-from machine import I2C
+from machine import I2C, Pin
 import framebuf
-i2c = I2C(0)
+i2c = I2C(0, scl=Pin(22), sda=Pin(21))
 for c in (0xae, 0x20, 0x00, 0x81, 0xcf, 0xa6, 0xaf, 0x21, 0, 127, 0x22, 0, 7):
     i2c.writeto(0x3c, bytes((0x80, c)))
 fb = framebuf.FrameBuffer(bytearray(1024), 128, 64, framebuf.MONO_VLSB)
@@ -386,7 +386,7 @@ describe('state across worker restarts', () => {
     await b.run(`
 import machine, esp32
 machine.RTC().datetime((2030, 6, 1, 5, 12, 0, 0, 0))
-machine.I2C(0).writeto_mem(0x50, 0, b'kept', addrsize=16)
+machine.I2C(0, scl=machine.Pin(22), sda=machine.Pin(21)).writeto_mem(0x50, 0, b'kept', addrsize=16)
 esp32.NVS('app').set_i32('n', 7)
 machine.RTC().memory(b'mem')
 `);
@@ -394,7 +394,7 @@ machine.RTC().memory(b'mem')
     await b.runToReset('machine.deepsleep(10)', 'deepsleep');
     expect(await b.run(`
 import machine, esp32
-i2c = machine.I2C(0)
+i2c = machine.I2C(0, scl=machine.Pin(22), sda=machine.Pin(21))
 d = i2c.readfrom(0x48, 2)
 print(machine.reset_cause() == machine.DEEPSLEEP_RESET, machine.wake_reason() == machine.TIMER_WAKE)
 print(machine.RTC().datetime()[:4], machine.RTC().memory(), esp32.NVS('app').get_i32('n'))
@@ -430,7 +430,7 @@ except OSError as e:
 describe('VCD export', () => {
   it('turns the timeline into a VCD with one wire per pin and ordered timestamps', async () => {
     const b = await open();
-    await b.run('from machine import Pin, I2C\np = Pin(2, Pin.OUT)\np.on()\np.off()\nI2C(0).readfrom(0x48, 2)');
+    await b.run('from machine import Pin, I2C\np = Pin(2, Pin.OUT)\np.on()\np.off()\nI2C(0, scl=Pin(22), sda=Pin(21)).readfrom(0x48, 2)');
     const vcd = (await b.control('vcd', {})) as string;
     expect(vcd).toContain('$timescale 1us $end');
     expect(vcd).toMatch(/\$var wire 1 (\S+) gpio2 \$end/);
@@ -439,7 +439,7 @@ describe('VCD export', () => {
     expect(body.filter((l) => l.endsWith(id) && !l.startsWith('b'))).toEqual([`1${id}`, `0${id}`]);
     const times = body.filter((l) => l.startsWith('#')).map((l) => Number(l.slice(1)));
     expect(times).toEqual([...times].sort((x, y) => x - y));
-    expect(vcd).toMatch(/\$var wire 7 \S+ i2c_18_19_addr \$end/);
+    expect(vcd).toMatch(/\$var wire 7 \S+ i2c_22_21_addr \$end/);
     expect(vcd).toContain('b1001000 ');
   });
 

@@ -79,6 +79,7 @@ describe('sim CLI commands', () => {
     expect(parseSetArgs(['pin', '0', 'low'])).toEqual({ what: 'pin', pin: 0, level: 0 });
     expect(parseSetArgs(['pin', '4', 'release'])).toEqual({ what: 'pin', pin: 4, level: null });
     expect(parseSetArgs(['temp', '31.5'])).toEqual({ what: 'temp', value: 31.5 });
+    expect(parseSetArgs(['temp', 'probe', '4.5'])).toEqual({ what: 'temp', id: 'probe', value: 4.5 });
     expect(parseSetArgs(['voltage', '34', '1.2'])).toEqual({ what: 'voltage', pin: 34, value: 1.2 });
     expect(() => parseSetArgs(['pin', 'x', 'low'])).toThrow(BoardError);
     expect(() => parseSetArgs(['colour', 'red'])).toThrow(/cannot set 'colour'/);
@@ -88,7 +89,7 @@ describe('sim CLI commands', () => {
     board = await TestBoard.open();
     await cli(board, ['set', 'demo', 'pin', '0', 'low']);
     await cli(board, ['set', 'demo', 'temp', '31.5']);
-    expect(await board.run('import machine\nd = machine.I2C(0).readfrom(0x48, 2)\nprint(machine.Pin(0).value(), ((d[0] << 8 | d[1]) >> 4) * 0.0625)')).toBe('0 31.5\n');
+    expect(await board.run('import machine\nd = machine.I2C(0, scl=machine.Pin(22), sda=machine.Pin(21)).readfrom(0x48, 2)\nprint(machine.Pin(0).value(), ((d[0] << 8 | d[1]) >> 4) * 0.0625)')).toBe('0 31.5\n');
     dir = await mkdtemp(join(tmpdir(), 'boardctl-sim-'));
     const vcdFile = join(dir, 'run.vcd');
     await cli(board, ['trace', 'demo', '-o', vcdFile]);

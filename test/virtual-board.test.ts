@@ -216,6 +216,7 @@ describe.each([
       'import jsffi\no = jsffi.to_js({"a": 1})\nf = o.constructor.constructor\nprint(f("return process")())',
       'import jsffi\nf = jsffi.to_js([1]).map.constructor\nprint(f("return globalThis.process.env")())',
       'import _board\nf = _board.stdin_read.constructor\nprint(f("return process")())',
+      'import time\nf = time.sleep.__globals__["_board"].stdin_read.constructor\nprint(f("return process")())',
       'import os\nprint(os.listdir("/proc"))',
       'open("/etc/passwd").read()',
     ];
@@ -224,10 +225,13 @@ describe.each([
       expect(err, `${code} -> ${JSON.stringify(out)}`).toMatch(/Error|Exception/);
       expect(out).not.toMatch(/root:|PATH=|\[object process\]|versions/);
     }
-    // Planting a member on a shared prototype is refused by restarting the VM; the plant does not survive.
-    await con.send('import jsffi\njsffi.to_js({}).__proto__.polluted = 1\x04');
+    // The VM's JavaScript modules are not importable (a board has none), but a determined program still finds
+    // the runtime's through a function's globals. Planting a member on a shared prototype from there is refused
+    // by restarting the VM; the plant does not survive.
+    const board = "import time\nb = time.sleep.__globals__['_board']\n";
+    await con.send(`${board}b.__proto__.polluted = 1\x04`);
     expect(await con.expect('raw REPL; CTRL-B to exit\r\n>')).toContain('soft reboot');
-    const [, err] = await con.rawExec('import jsffi\nprint(jsffi.to_js({}).polluted)');
+    const [, err] = await con.rawExec(`${board}print(b.polluted)`);
     expect(err).toContain('AttributeError');
     await con.send('\x02');
     await con.expect('>>> ');

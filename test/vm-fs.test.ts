@@ -111,6 +111,23 @@ with open('u.txt') as f:
     ]);
   });
 
+  test('read() after readline(), readinto(buf, n), and reads that fill the buffer across the read-ahead', async () => {
+    const b = await open();
+    const out = await b.run(`
+with open('r.txt', 'w') as f:
+    f.write('head\\n' + 'x' * 3000)
+f = open('r.txt')
+print(repr(f.readline()), len(f.read()), repr(f.read()))
+f.close()
+f = open('r.txt', 'rb')
+buf = bytearray(1000)
+print(f.readinto(buf, 3), bytes(buf[:4]))
+print(f.readinto(buf), f.readinto(memoryview(buf)[:600]), f.readinto(buf, 5000), f.readinto(buf))
+f.close()
+`);
+    expect(out).toBe("'head\\n' 3000 ''\n3 b'hea\\x00'\n1000 600 1000 402\n");
+  });
+
   test('os: mkdir, chdir, ilistdir, stat, statvfs, rename, remove, rmdir', async () => {
     const b = await open();
     const out = await b.run(`

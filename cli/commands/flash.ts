@@ -167,6 +167,7 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
     .description('write files to flash: <address> <file> pairs')
     .argument('<address-file...>', 'address and file, repeated')
     .option('-e, --erase-all', 'erase the whole flash first')
+    .option('-z, --compress', 'send deflate-compressed data (the default)')
     .option('-u, --no-compress', 'send data uncompressed')
     .option('--flash-mode <mode>', 'header flash mode: keep, qio, qout, dio, dout', choice(['keep', 'qio', 'qout', 'dio', 'dout'] as const, '--flash-mode'), 'keep')
     .option('--flash-freq <freq>', 'header flash frequency: keep, 80m, 40m, 26m, 20m', 'keep')

@@ -38,6 +38,9 @@ export function parseSetArgs(words: string[]): Record<string, unknown> {
       return { what, pin: number(a, 'pin'), level: LEVELS[b] };
     }
     case 'temp':
+      // `temp 31.5` sets every thermometer, `temp probe 31.5` the part with that id.
+      if (a === undefined) throw usage('usage: sim set NAME temp [PART-ID] VALUE');
+      return b === undefined ? { what, value: number(a, what) } : { what, id: a, value: number(b, what) };
     case 'humidity':
       if (a === undefined) throw usage(`usage: sim set NAME ${what} VALUE`);
       return { what, value: number(a, what) };
@@ -91,7 +94,7 @@ export function registerSimHwCommands(sim: Command, deps: SimHwDeps): void {
 
   sim
     .command('set')
-    .description('drive a simulated part: pin N low|high|release, temp C, humidity %, voltage PIN V, button ID press|release, bootsel press|release')
+    .description('drive a simulated part: pin N low|high|release, temp [ID] C, humidity %, voltage PIN V, button ID press|release, bootsel press|release')
     .argument('<name>', 'virtual board name')
     .argument('<what...>', 'what to set and its value')
     .action(async (name: string, words: string[], _opts: unknown, cmd: Command) => {

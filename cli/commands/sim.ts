@@ -176,11 +176,13 @@ export function registerSimCommands(program: Command, ctx: () => CliContext): vo
     .option('--profile <profile>', 'esp32, esp32c3 or esp32s3', 'esp32')
     .action(async (opts: { output: string; profile: string }) => {
       const { getProfile } = await import('../../emulator/profiles.js');
-      const { generateFirmware } = await import('../../emulator/rom/firmware.js');
-      const image = generateFirmware(getProfile(opts.profile));
+      const { firmwareOffset, generateFirmware } = await import('../../emulator/rom/firmware.js');
+      const profile = getProfile(opts.profile);
+      const image = generateFirmware(profile);
+      const offset = firmwareOffset(profile);
       await writeFile(opts.output, image);
-      ctx().out.text(`wrote ${image.length} bytes to ${opts.output} (flash it at 0x0)\n`);
-      ctx().out.doc({ output: opts.output, bytes: image.length, offset: 0 });
+      ctx().out.text(`wrote ${image.length} bytes to ${opts.output} (as MicroPython releases it: flash write-flash 0x${offset.toString(16)} ${opts.output})\n`);
+      ctx().out.doc({ output: opts.output, bytes: image.length, offset });
     });
 
   registerSimHwCommands(sim, {

@@ -20,8 +20,8 @@ export function loadImage(name: string, data: Uint8Array): FlashImage {
 /** Where an image goes on a chip whose bootloader lives at `bootloaderOffset` (0x1000 ESP32, 0x0 C3/S3). */
 export function suggestedOffset(info: ImageInfo, bootloaderOffset: number): number {
   switch (info.kind) {
-    // A merged image already holds the gap before its bootloader when it was built from flash offset 0.
-    case 'merged': return Math.max(0, bootloaderOffset - info.bootloader.offset);
+    // A merged image says where it starts: 0x0 with a gap before its bootloader, or the bootloader's offset.
+    case 'merged': return info.flashOffset;
     case 'esp-bootloader': return bootloaderOffset;
     case 'esp-app': return 0x10000;
     case 'partition-table': return 0x8000;

@@ -59,10 +59,12 @@ function set(hw: VirtualHardware, a: Record<string, unknown>): { ok: true } {
     }
     case 'bootsel': hw.bootselPressed = Boolean(a.pressed); break;
     case 'temp': {
-      const sensors = a.id === undefined ? [...hw.tmp102.values()] : [hw.tmp102.get(String(a.id))];
-      if (sensors.length === 0 || !sensors[0]) throw new ControlError('no such temperature sensor');
+      // Without an id every thermometer follows (the room's temperature); with one, only that part.
+      const all = [...hw.tmp102.values(), ...hw.ds18b20.values()];
+      const sensors = a.id === undefined ? all : [hw.tmp102.get(String(a.id)) ?? hw.ds18b20.get(String(a.id))];
+      if (sensors.length === 0 || !sensors[0]) throw new ControlError(`no temperature sensor${a.id === undefined ? '' : ` '${String(a.id)}'`}`);
       for (const s of sensors) s!.celsius = num(a, 'value');
-      for (const d of hw.dhts.values()) d.celsius = num(a, 'value');
+      if (a.id === undefined) for (const d of hw.dhts.values()) d.celsius = num(a, 'value');
       break;
     }
     case 'humidity':

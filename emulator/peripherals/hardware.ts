@@ -8,6 +8,9 @@ import type { ResetKind, VmHost } from '../vm/host-api.js';
 import { boardFacts, type BoardFacts } from './board-pins.js';
 import { fromHex, toHex } from './hex.js';
 import { ENODEV, I2cBuses } from './i2c-bus.js';
+import { OneWireBuses } from './onewire-bus.js';
+import { PioStateMachine, type PioProgram } from './pio.js';
+import { Ds18b20, serialFor } from './parts/ds18b20.js';
 import { Eeprom24c32 } from './parts/eeprom24c32.js';
 import { Ssd1306 } from './parts/ssd1306.js';
 import { Tmp102 } from './parts/tmp102.js';
@@ -45,7 +48,9 @@ export class VirtualHardware {
   readonly pins: PinBank;
   readonly i2c: I2cBuses;
   readonly rtc: RtcState;
+  readonly oneWire = new OneWireBuses();
   readonly tmp102 = new Map<string, Tmp102>();
+  readonly ds18b20 = new Map<string, Ds18b20>();
   readonly eeproms = new Map<string, Eeprom24c32>();
   readonly oleds = new Map<string, Ssd1306>();
   /** ADC source voltages by pin. */
@@ -60,6 +65,10 @@ export class VirtualHardware {
   readonly nvs = new Map<string, string>();
   /** How the last deep sleep was to end, for wake_reason(). */
   lastSleep: { timer: boolean } | null = null;
+
+  /** rp2 PIO state machines 0-7 (PIO0: 0-3, PIO1: 4-7) and each block's IRQ flags. */
+  readonly pio = new Map<number, PioStateMachine>();
+  private readonly pioIrq = [{ flags: 0 }, { flags: 0 }];
 
   private dispatch: PyCallable | null = null;
   private readonly timers = new Map<number, SoftTimer>();
@@ -87,7 +96,7 @@ export class VirtualHardware {
       lastSleep: this.lastSleep,
       nvs: [...this.nvs],
       eeproms: [...this.eeproms].map(([id, e]) => [id, [...e.memory]]),
-      temps: [...this.tmp102].map(([id, t]) => [id, t.celsius]),
+      temps: [...this.tmp102, ...this.ds18b20].map(([id, t]) => [id, t.celsius]),
       dhts: [...this.dhts].map(([pin, d]) => [pin, { ...d }]),
       volts: [...this.volts],
       drives: this.pins.all().flatMap(([pin, s]) => (s.ext === null ? [] : [[pin, s.ext] as [number, 0 | 1]])),
@@ -101,7 +110,7 @@ export class VirtualHardware {
     this.lastSleep = s.lastSleep;
     for (const [k, v] of s.nvs) this.nvs.set(k, v);
     for (const [id, mem] of s.eeproms) this.eeproms.get(id)?.memory.set(mem);
-    for (const [id, c] of s.temps) { const t = this.tmp102.get(id); if (t) t.celsius = c; }
+    for (const [id, c] of s.temps) { const t = this.tmp102.get(id) ?? this.ds18b20.get(id); if (t) t.celsius = c; }
     for (const [pin, d] of s.dhts) this.dhts.set(pin, { ...d });
     for (const [pin, v] of s.volts) this.volts.set(pin, v);
     for (const [pin, level] of s.drives) this.pins.drive(pin, level);
@@ -118,6 +127,12 @@ export class VirtualHardware {
         break;
       case 'voltage': this.volts.set(part.pin, part.volts); break;
       case 'dht22': this.dhts.set(part.pin, { celsius: part.celsius ?? 21, humidity: part.humidity ?? 45 }); break;
+      case 'ds18b20': {
+        const probe = new Ds18b20(serialFor(part.id), part.celsius ?? 21.5, () => performance.now() - this.clockOrigin);
+        this.ds18b20.set(part.id, probe);
+        this.oneWire.attach(part.pin, probe);
+        break;
+      }
       case 'neopixel': this.neopixels.set(part.pin, Array.from({ length: part.count }, () => [0, 0, 0])); break;
       case 'led':
       case 'bootsel':
@@ -132,11 +147,19 @@ export class VirtualHardware {
     this.i2c.attach(bus.scl, bus.sda, dev);
   }
 
+  private nowUs(): number {
+    return (performance.now() - this.clockOrigin) * 1000;
+  }
+
   /** Runs from the host's clock hook and idle loop: watchdog, timers, pin IRQs. */
   poll(): void {
     if (this.polling) return; // a callback that sleeps re-enters through the clock hook
     this.polling = true;
     try {
+      if (this.pio.size) {
+        const us = this.nowUs();
+        for (const sm of this.pio.values()) sm.run(us);
+      }
       const now = this.host.ticksMs();
       if (this.wdt && now - this.wdt.fedAt > this.wdt.timeoutMs) {
         this.wdt = null;
@@ -172,6 +195,7 @@ export class VirtualHardware {
     this.wdt = null;
     this.irqsEnabled = true;
     this.uartRx.clear();
+    this.pio.clear();
     if (this.host.resetCause === 'soft') this.pins.dropIrqs();
     else this.pins.resetMcuSide();
   }
@@ -187,7 +211,6 @@ export class VirtualHardware {
     const pins = this.pins;
     return {
       board: () => JSON.stringify(this.facts),
-      boot: () => this.boot(),
       set_dispatch: (fn: PyCallable) => { this.dispatch = fn; },
       pin_init: (pin: number, mode: number, pull: number, value: number) =>
         pins.configure(pin, mode < 0 ? null : MODES[mode], pull < 0 ? null : PULLS[pull],
@@ -261,6 +284,44 @@ export class VirtualHardware {
         this.nvs.set(key, value);
         return 0;
       },
+      pio_init: (id: number, json: string) => {
+        const prog = JSON.parse(json) as PioProgram & { initPins: [number, number, number][] };
+        for (const [pin, dir, level] of prog.initPins) pins.configure(pin, dir ? 'out' : 'in', null, level ? 1 : 0);
+        const old = this.pio.get(id);
+        const sm = new PioStateMachine(pins, this.pioIrq[id >> 2]!, prog);
+        sm.restart(this.nowUs());
+        if (old?.active) sm.setActive(true, this.nowUs());
+        this.pio.set(id, sm);
+      },
+      pio_active: (id: number, on: number) => {
+        const sm = this.pio.get(id);
+        if (!sm) return 0;
+        if (on >= 0) { sm.run(this.nowUs()); sm.setActive(on === 1, this.nowUs()); }
+        return sm.active ? 1 : 0;
+      },
+      pio_put: (id: number, value: number) => {
+        const sm = this.pio.get(id);
+        if (!sm) return -1;
+        sm.run(this.nowUs());
+        if (sm.tx.length >= 4) return 0;
+        sm.tx.push(value >>> 0);
+        return 1;
+      },
+      pio_get: (id: number) => {
+        const sm = this.pio.get(id);
+        sm?.run(this.nowUs());
+        return sm && sm.rx.length ? sm.rx.shift()! : null;
+      },
+      pio_levels: (id: number) => {
+        const sm = this.pio.get(id);
+        sm?.run(this.nowUs());
+        return sm ? `${sm.tx.length},${sm.rx.length}` : '0,0';
+      },
+      pio_exec: (id: number, instr: number) => this.pio.get(id)?.exec(instr & 0xffff, this.nowUs()),
+      pio_restart: (id: number) => this.pio.get(id)?.restart(this.nowUs()),
+      ow_reset: (pin: number) => this.oneWire.reset(pin),
+      ow_bit: (pin: number, bit: number) => this.oneWire.slot(pin, bit ? 1 : 0),
+      ow_byte: (pin: number, value: number) => this.oneWire.byte(pin, value & 0xff),
       dht: (pin: number) => {
         const d = this.dhts.get(pin);
         return d ? `${d.celsius},${d.humidity}` : '';

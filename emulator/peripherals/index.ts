@@ -41,7 +41,7 @@ export function createHardwarePlugin(host: VmHost, config: HardwarePluginConfig)
     snapshot: () => hardware.snapshot(),
     // Frozen: the object outlives soft resets, so Python must not be able to patch it for the next program.
     jsModules: { _hw: Object.freeze(hardware.pyApi()) },
-    bootSource: "__import__('_hw').boot()\n",
+    onBoot: () => hardware.boot(),
     control: (op, args) => handleControl(hardware, op, args),
   };
 }

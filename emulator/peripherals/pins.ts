@@ -67,10 +67,10 @@ export class PinBank {
     this.update(pin, s);
   }
 
-  write(pin: number, value: 0 | 1): void {
+  write(pin: number, value: 0 | 1, atUs?: number): void {
     const s = this.state(pin);
     s.out = value;
-    this.update(pin, s);
+    this.update(pin, s, atUs);
   }
 
   read(pin: number): 0 | 1 {
@@ -102,11 +102,11 @@ export class PinBank {
     this.pendingIrqs.length = 0;
   }
 
-  private update(pin: number, s: PinState): void {
+  private update(pin: number, s: PinState, atUs?: number): void {
     const level = this.resolve(s);
     if (level === s.level) return;
     s.level = level;
-    this.timeline.record({ kind: 'pin', pin, level });
+    this.timeline.record({ kind: 'pin', pin, level }, atUs);
     const irq = s.irq;
     if (irq && irq.trigger & (level ? EDGE_RISING : EDGE_FALLING)) {
       irq.flags |= level ? EDGE_RISING : EDGE_FALLING;

@@ -18,8 +18,9 @@ export class Timeline {
 
   constructor(private readonly capacity: number, private readonly clockUs: () => number) {}
 
-  record(e: Omit_t<TimelineEvent>): void {
-    const ev = { t: this.clockUs(), ...e } as TimelineEvent;
+  /** `atUs` stamps an event the host computed the time of (a PIO state machine's edges between two polls). */
+  record(e: Omit_t<TimelineEvent>, atUs?: number): void {
+    const ev = { t: atUs ?? this.clockUs(), ...e } as TimelineEvent;
     if (this.ring.length < this.capacity) {
       this.ring.push(ev);
     } else {

@@ -6,12 +6,14 @@
 import { BoardError } from '../../protocol/errors.js';
 import { decodeEspImage, ESP_IMAGE_MAGIC, findChip, IMAGE_HEADER_LEN, type EspImage } from '../../protocol/esp/image.js';
 import {
-  bootPartition,
   decodePartitionTable,
+  type DecodedPartition,
   PARTITION_TABLE_MAX_LEN,
   PARTITION_TABLE_OFFSET,
+  type PartitionTable,
 } from '../../protocol/esp/partition-table.js';
 import type { FlashStore } from '../flash-store.js';
+import { bootCandidates } from './ota.js';
 import type { BoardProfile } from '../profiles.js';
 
 /** 'software': a software system reset (the loader's FLASH_END(0)); the boot mode latched at power-on stays. */
@@ -38,6 +40,8 @@ export interface BootResult {
   restarts: boolean;
   /** The app that was started, for 'micropython' and 'other-app'. */
   app?: { offset: number; image: EspImage };
+  /** The partition table the bootloader read, when it booted an app. */
+  table?: PartitionTable;
 }
 
 type EspChipName = NonNullable<BoardProfile['espChip']>;
@@ -170,29 +174,48 @@ export function checkBoot(flash: FlashStore, profile: BoardProfile, cause: BootC
   } catch (err) {
     return bootError('boot-error', logE('flash_parts', (err as Error).message), logE('boot', 'Failed to verify partition table'), logE('boot', 'load partition table error!'));
   }
-  const part = bootPartition(table);
-  if (!part) return bootError('boot-error', logE('boot', 'No bootable app partitions in the partition table'));
-  const notBootable = () => [logE('boot', `${part.label === 'factory' ? 'Factory' : 'OTA'} app partition is not bootable`), logE('boot', 'No bootable app partitions in the partition table')];
+  // With OTA data the bootloader picks a slot (and runs the rollback states); an app that fails to verify
+  // makes it try the next candidate, as bootloader_utility_load_boot_image does.
+  const candidates = bootCandidates(flash, table);
+  if (candidates.length === 0) return bootError('boot-error', logE('boot', 'No bootable app partitions in the partition table'));
+  const failures: string[] = [];
+  let failure: BootOutcome = 'boot-error';
+  let booted: { part: DecodedPartition; app: EspImage } | undefined;
+  for (const part of candidates) {
+    const checked = checkApp(flash, part, chip.id, logE);
+    if ('app' in checked) {
+      booted = { part, app: checked.app };
+      break;
+    }
+    failure = checked.outcome;
+    failures.push(...checked.lines, logE('boot', `${part.label === 'factory' ? 'Factory' : 'OTA'} app partition is not bootable`));
+  }
+  if (!booted) return bootError(failure, ...failures, logE('boot', 'No bootable app partitions in the partition table'));
+  const { part, app } = booted;
+  const outcome = app.appDesc?.projectName === 'micropython' ? 'micropython' : 'other-app';
+  return { outcome, lines: [...lines, ...failures], restarts: false, app: { offset: part.offset, image: app }, table };
+}
+
+/** The bootloader's checks of one app partition: magic, chip, checksum and hash. */
+function checkApp(
+  flash: FlashStore, part: DecodedPartition, chipId: number, logE: (tag: string, message: string) => string,
+): { app: EspImage } | { outcome: BootOutcome; lines: string[] } {
+  const fail = (outcome: BootOutcome, line: string) => ({ outcome, lines: [line] });
   const size = Math.min(part.size, flash.size - part.offset);
   const first = flash.read(part.offset, Math.min(size, IMAGE_HEADER_LEN));
   if (first[0] !== ESP_IMAGE_MAGIC) {
-    return bootError('boot-error', logE('esp_image', `image at ${hex(part.offset)} has invalid magic byte (nothing flashed here?)`), ...notBootable());
+    return fail('boot-error', logE('esp_image', `image at ${hex(part.offset)} has invalid magic byte (nothing flashed here?)`));
   }
   let app: EspImage;
   try {
     app = decodeEspImage(flash.read(part.offset, size), { verify: false });
   } catch (err) {
-    return bootError('checksum-error', logE('esp_image', (err as Error).message), ...notBootable());
+    return fail('checksum-error', logE('esp_image', (err as Error).message));
   }
-  if (app.chipId !== chip.id) {
-    return bootError('boot-error', logE('boot_comm', `mismatch chip ID, expected ${chip.id}, found ${app.chipId}`), ...notBootable());
-  }
+  if (app.chipId !== chipId) return fail('boot-error', logE('boot_comm', `mismatch chip ID, expected ${chipId}, found ${app.chipId}`));
   if (!app.checksum.valid) {
-    return bootError('checksum-error', logE('esp_image', `Checksum failed. Calculated ${hex(app.checksum.calculated)} read ${hex(app.checksum.stored)}`), ...notBootable());
+    return fail('checksum-error', logE('esp_image', `Checksum failed. Calculated ${hex(app.checksum.calculated)} read ${hex(app.checksum.stored)}`));
   }
-  if (app.sha256 && !app.sha256.valid) {
-    return bootError('checksum-error', logE('esp_image', 'Image hash failed - image is corrupt'), ...notBootable());
-  }
-  const outcome = app.appDesc?.projectName === 'micropython' ? 'micropython' : 'other-app';
-  return { outcome, lines, restarts: false, app: { offset: part.offset, image: app } };
+  if (app.sha256 && !app.sha256.valid) return fail('checksum-error', logE('esp_image', 'Image hash failed - image is corrupt'));
+  return { app };
 }

@@ -88,6 +88,11 @@ export interface GenerateFirmwareOptions {
   /** Flash size the header and partition table describe (default: the profile's). */
   flashSize?: number;
   flashMode?: FlashMode;
+  /**
+   * MicroPython's OTA variant (ESP32_GENERIC-OTA): partitions-4MiB-ota.csv (otadata and two 0x180000 app slots,
+   * the app in ota_0, vfs for the rest of the flash) and "<board> with OTA" as the board name.
+   */
+  ota?: boolean;
 }
 
 export function generateBootloader(profile: BoardProfile, opts: GenerateFirmwareOptions = {}): Uint8Array {
@@ -123,7 +128,8 @@ export function generateApp(profile: BoardProfile, opts: GenerateAppOptions = {}
     time: BUILD_TIME,
   });
   // Read-only data after the descriptor: the banner the firmware prints, as in a real image's .rodata.
-  const rodata = new TextEncoder().encode(`${bannerLine(profile)}\0`);
+  const boardName = opts.ota ? `${profile.boardName} with OTA` : profile.boardName;
+  const rodata = new TextEncoder().encode(`${bannerLine(profile, { version: opts.version, boardName })}\0`);
   const drom = new Uint8Array(desc.length + rodata.length + ((4 - (rodata.length % 4)) % 4));
   drom.set(desc);
   drom.set(rodata, desc.length);
@@ -139,12 +145,25 @@ export function generateApp(profile: BoardProfile, opts: GenerateAppOptions = {}
   });
 }
 
+/** Where MicroPython's OTA layout puts the vfs partition: after two 0x180000 slots from 0x10000. */
+export const OTA_VFS_OFFSET = APP_OFFSET + 2 * 0x180000;
+
 /** MicroPython's default ESP32 partitions.csv: nvs, phy_init, a 0x1F0000 factory app, and vfs (FAT) for the rest. */
-export function micropythonPartitions(profile: BoardProfile, flashSize = profile.defaultFlashSize): PartitionEntry[] {
+export function micropythonPartitions(profile: BoardProfile, flashSize = profile.defaultFlashSize, ota = false): PartitionEntry[] {
   const fs = profile.fsRegion(flashSize);
   const entry = (label: string, type: string, subtype: string, offset: number, size: number): PartitionEntry => ({
     label, ...partitionTypeCodes(type, subtype), offset, size, flags: 0,
   });
+  if (ota) {
+    return [
+      entry('nvs', 'data', 'nvs', 0x9000, 0x4000),
+      entry('otadata', 'data', 'ota', 0xd000, 0x2000),
+      entry('phy_init', 'data', 'phy', 0xf000, 0x1000),
+      entry('ota_0', 'app', 'ota_0', APP_OFFSET, 0x180000),
+      entry('ota_1', 'app', 'ota_1', APP_OFFSET + 0x180000, 0x180000),
+      entry('vfs', 'data', 'fat', OTA_VFS_OFFSET, flashSize - OTA_VFS_OFFSET),
+    ];
+  }
   return [
     entry('nvs', 'data', 'nvs', 0x9000, 0x6000),
     entry('phy_init', 'data', 'phy', 0xf000, 0x1000),
@@ -154,17 +173,25 @@ export function micropythonPartitions(profile: BoardProfile, flashSize = profile
 }
 
 /**
- * A merged flash image (flash offset 0 onwards) for the profile's chip: bootloader at profile.bootloaderOffset,
- * partition table at 0x8000, app at 0x10000. Ends after the app; the rest of the flash stays erased.
+ * The firmware as MicroPython releases it for the profile's port: one file that starts at the chip's bootloader
+ * offset (ESP32: 0x1000, the documented `esptool --chip esp32 write-flash -z 0x1000 ESP32_GENERIC-….bin`; C3/S3:
+ * 0x0), holding the bootloader, the partition table at flash 0x8000 and the app at 0x10000. It ends after the app;
+ * the rest of the flash stays erased. Flash it at firmwareOffset(profile).
  */
 export function generateFirmware(profile: BoardProfile, opts: GenerateFirmwareOptions = {}): Uint8Array {
   espLayout(profile);
   const flashSize = opts.flashSize ?? profile.defaultFlashSize;
+  const base = firmwareOffset(profile);
   const app = generateApp(profile, opts);
   // Gaps are 0xFF, the erased state. (emulator/ may not use flash/merge-bin; the layout is fixed and cannot overlap.)
-  const out = new Uint8Array(APP_OFFSET + app.length).fill(0xff);
-  out.set(generateBootloader(profile, opts), profile.bootloaderOffset ?? 0);
-  out.set(encodePartitionTable(micropythonPartitions(profile, flashSize)), PARTITION_TABLE_OFFSET);
-  out.set(app, APP_OFFSET);
+  const out = new Uint8Array(APP_OFFSET - base + app.length).fill(0xff);
+  out.set(generateBootloader(profile, opts), 0);
+  out.set(encodePartitionTable(micropythonPartitions(profile, flashSize, opts.ota)), PARTITION_TABLE_OFFSET - base);
+  out.set(app, APP_OFFSET - base);
   return out;
+}
+
+/** Where the release firmware file goes: the chip's bootloader offset. */
+export function firmwareOffset(profile: BoardProfile): number {
+  return profile.bootloaderOffset ?? 0;
 }

@@ -149,6 +149,15 @@ export function createVmFsPlugin(opts: VmFsOptions): VmPlugin {
       }
     },
 
+    /** What to tell the user when mount() failed: how to get an empty filesystem again. */
+    repair_hint(): string {
+      const range = `0x${opts.offset.toString(16)} 0x${opts.size.toString(16)}`;
+      const how = rp2
+        ? `its flash image does not hold the filesystem region (${range}); recreate the board (boardctl sim rm, sim create)`
+        : `to reformat it (its files are lost), erase the filesystem region and reset: boardctl flash erase-region ${range}`;
+      return `[boardctl] The board runs without a filesystem: ${how}`;
+    },
+
     umount(): number {
       return guard((lfs) => {
         lfs.unmount();
@@ -218,5 +227,5 @@ export function createVmFsPlugin(opts: VmFsOptions): VmPlugin {
   };
 
   // The Python side is emulator/py/common/_boot.py, run with its own globals (the REPL's stay clean).
-  return { jsModules: { _bfs: bfs }, bootSource: "__import__('_boardrt').run_file('/rom/_boot.py', {})" };
+  return { jsModules: { _bfs: bfs }, bootScript: '_boot.py' };
 }

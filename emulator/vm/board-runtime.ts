@@ -8,11 +8,16 @@ import { frozenFiles, frozenNames } from './frozen.js';
 import { STATUS_BUSY, STATUS_HEARTBEAT, STATUS_OUT_LIMIT, type WorkerConfig } from './shared-state.js';
 import type { ResetRequest, VmHost, VmPlugin } from './host-api.js';
 import { getProfile, bannerLine, type BoardProfile } from '../profiles.js';
+import { absentModules, presentModules } from '../port-modules.js';
+import { randomBytes } from 'node:crypto';
 import { ceilingExceeded, memoryUse } from './memory.js';
 
 const CTRL_C = 0x03;
-// Frozen files the host runs itself, not for import by user code.
-const RUNTIME_ONLY = new Set(['_boardrt', '_boot']);
+// time.ticks_*() wrap at 2**30 on 32-bit ports (MICROPY_PY_TIME_TICKS_PERIOD); ticks_cpu counts 10 ns steps.
+const TICKS_PERIOD = 2 ** 30;
+const CPU_TICKS_PER_MS = 100_000;
+/** urandom() bytes per call, at most (a real board would run out of heap long before). */
+const URANDOM_MAX = 1 << 20;
 // time.sleep spins on the clock import roughly every 50 ns; Python code calling ticks_ms in a loop is ~20x
 // slower. Calls this close together mean a busy-wait, which we turn into a real wait.
 const SPIN_GAP_MS = 0.002;
@@ -29,6 +34,13 @@ const CLOCK_WARP = 2 ** 31;
 const SLEEP_SLICE_MS = 10;
 // How often the host's memory is checked against the board's ceiling.
 const MEMORY_CHECK_MS = 250;
+
+/** Python functions the runtime hands the host at boot, called directly (user code cannot rebind them). */
+interface RuntimeEntry {
+  runFile(path: string): boolean;
+  runFrozen(name: string): void;
+  kbdIntr(chr: number): void;
+}
 
 export interface RunOutcome {
   error?: string;
@@ -59,6 +71,9 @@ export class BoardRuntime implements VmHost {
   /** Set while output should be collected instead of sent (banner rewriting). */
   private capture: number[] | undefined;
   resetCause: VmHost['resetCause'];
+  private entry!: RuntimeEntry;
+  /** The VM package's own module names (help('modules')), the same for every VM: read once per worker. */
+  private static vmModules: string | undefined;
   /** Stops this worker for a watchdog reset (set by the worker's entry point). */
   watchdog: (() => void) | undefined;
 
@@ -130,14 +145,16 @@ export class BoardRuntime implements VmHost {
     }
     if (this.outLen === this.outBuf.length) this.flush();
     this.outBuf[this.outLen++] = b;
-    // Line by line, so what was echoed shows even if the code that follows never calls out of the VM.
-    if (b === 0x0a) this.flush();
   }
 
-  /** Text or bytes from the host side of the board (banners, protocol replies). */
+  /**
+   * Text or bytes from the host side of the board (banners, protocol replies), on the wire at once: a client
+   * waiting for a reply must not wait for the program that follows it to print.
+   */
   emit(data: string | Uint8Array): void {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     for (const b of bytes) this.emitByte(b);
+    this.flushUnlessCapturing();
   }
 
   /**
@@ -162,6 +179,10 @@ export class BoardRuntime implements VmHost {
       }
     }
     this.outLen = 0;
+  }
+
+  private flushUnlessCapturing(): void {
+    if (!this.capture) this.flush();
   }
 
   /** Run fn with the VM's output collected; returns it. */
@@ -269,8 +290,25 @@ export class BoardRuntime implements VmHost {
     this.watchdog?.();
   }
 
+  /** Whenever Python reads a clock: notice Ctrl-C, and run the pollers (timers, IRQs, control) every ms. */
+  private housekeeping(now: number): void {
+    this.drainInput();
+    if (now - this.lastPoll >= 1) {
+      this.lastPoll = now;
+      this.runPollers();
+      this.flush();
+    }
+  }
+
+  /** time.ticks_us() / ticks_cpu(): the host's clock at µs (10 ns) steps; busy-waits on them stay busy. */
+  private ticksAt(perMs: number): number {
+    const now = performance.now();
+    this.housekeeping(now);
+    return Math.floor(now * perMs) % TICKS_PERIOD;
+  }
+
   /** The VM's clock import, called in tight loops by time.sleep and by ticks_ms(). */
-  private ticks(original: () => number): number {
+  private ticks(): number {
     const now = performance.now();
     if (now - this.lastTick < SPIN_GAP_MS) {
       if (++this.spinCalls > SPIN_CALLS) {
@@ -281,22 +319,25 @@ export class BoardRuntime implements VmHost {
       this.spinCalls = 0;
       this.spinSince = now;
     }
-    this.drainInput();
-    if (now - this.lastPoll >= 1) {
-      this.lastPoll = now;
-      this.runPollers();
-      this.flush();
-    }
+    this.housekeeping(now);
     this.lastTick = performance.now();
-    return (original() + this.warp) >>> 0;
+    // The host's monotonic clock, as time.ticks_us() (the package's own clock is the wall clock).
+    return (Math.floor(this.lastTick) + this.warp) >>> 0;
   }
 
   // ---- VM lifecycle -------------------------------------------------------------------------------------
 
   /** A fresh VM with the runtime and plugins installed (power-on or soft reset). */
   async startVm(): Promise<void> {
+    // Each write of the VM goes out when it is made (a UART sends as the firmware writes), so what a program
+    // printed, or the raw REPL's OK, is on the wire even when the code that follows computes for minutes.
     this.vm = await loadVm(
-      { output: (b) => this.vmOutput(b), ticks: (o) => this.ticks(o), memoryRefused: (n) => this.checkMemory(n) },
+      {
+        output: (b) => this.vmOutput(b),
+        wrote: () => this.flushUnlessCapturing(),
+        ticks: () => this.ticks(),
+        memoryRefused: (n) => this.checkMemory(n),
+      },
       this.config.heapSize,
     );
     detachJsGlobals();
@@ -311,15 +352,32 @@ export class BoardRuntime implements VmHost {
       this.vm.FS.writeFile(`/rom/${path}`, src);
     }
     const p = this.profile;
+    BoardRuntime.vmModules ??= this.captureOutput(() => this.vm.runPython("help('modules')"))
+      .split('\n').slice(0, -2).join(' ').split(/\s+/).filter(Boolean).join(',');
+    const kept: unknown[] = [];
+    // What _boardrt.py reads to make the VM this profile's port. Functions here must never throw.
     this.vm.registerJsModule('_board', {
       platform: p.platform,
       sysname: p.sysname,
       machine: `${p.boardName} with ${p.mcuName}`,
+      build: p.buildName,
       release: '1.27.0',
       version: 'v1.27.0 on 2025-12-10',
-      frozen: frozenNames(files).filter((n) => !RUNTIME_ONLY.has(n)).join(','),
+      modules: presentModules(p.modules).join(','),
+      absent: Object.entries(absentModules(p.modules)).map(([name, why]) => `${name}:${why}`).join('|'),
+      frozen: frozenNames(files).join(','),
+      vm_modules: BoardRuntime.vmModules,
       stdin_read: (n: number) => this.stdinRead(n),
+      stdin_any: () => (this.drainInput(), this.pendingInput.length > 0 ? 1 : 0),
       sleep_ms: (ms: number) => this.sleepMs(ms),
+      ticks_us: () => this.ticksAt(1000),
+      ticks_cpu: () => this.ticksAt(CPU_TICKS_PER_MS),
+      urandom: (n: number) => randomBytes(Math.max(0, Math.min(URANDOM_MAX, n | 0))).toString('hex'),
+      // Python objects the runtime wrote into the firmware's tables: held here, they are never collected.
+      keep: (list: unknown) => void kept.push(list),
+      connect: (runFile: RuntimeEntry['runFile'], runFrozen: RuntimeEntry['runFrozen'], kbdIntr: RuntimeEntry['kbdIntr']) => {
+        this.entry = { runFile, runFrozen, kbdIntr };
+      },
     });
     for (const plugin of this.plugins) {
       for (const [name, mod] of Object.entries(plugin.jsModules ?? {})) this.vm.registerJsModule(name, mod);
@@ -328,19 +386,32 @@ export class BoardRuntime implements VmHost {
       "import sys\nsys.path.insert(0, '/rom')\nimport _boardrt\nsys.path.pop(0)\n_boardrt.install()\ndel sys, _boardrt",
     );
     for (const plugin of this.plugins) {
-      if (!plugin.bootSource) continue;
-      const outcome = this.runUserCode(plugin.bootSource);
+      plugin.onBoot?.();
+      if (!plugin.bootScript) continue;
+      const outcome = this.asUserCode(() => this.entry.runFrozen(plugin.bootScript!));
       if (outcome.error) this.emitCooked(outcome.error);
     }
   }
 
   /** Run code as pyexec does for user code: Ctrl-C enabled, exceptions caught and reported. */
   runUserCode(code: string): RunOutcome {
-    const vm = this.vm;
+    return this.asUserCode(() => this.vm.runPython(code));
+  }
+
+  /** A file on the board's filesystem as pyexec_file_if_exists runs it (boot.py, main.py); false if absent. */
+  runBootFile(path: string): RunOutcome & { found: boolean } {
+    let found = false;
+    const outcome = this.asUserCode(() => {
+      found = this.entry.runFile(path);
+    });
+    return { ...outcome, found };
+  }
+
+  private asUserCode(run: () => void): RunOutcome {
     this.setBusy(true);
     try {
-      vm.runPython('import micropython\nmicropython.kbd_intr(3)\ndel micropython');
-      vm.runPython(code);
+      this.entry.kbdIntr(CTRL_C);
+      run();
       return {};
     } catch (err) {
       if (!isPythonError(err)) throw err;
@@ -348,7 +419,7 @@ export class BoardRuntime implements VmHost {
       return { error: err.message };
     } finally {
       this.setBusy(false);
-      vm.runPython('import micropython\nmicropython.kbd_intr(-1)\ndel micropython');
+      this.entry.kbdIntr(-1);
     }
   }
 
@@ -358,11 +429,11 @@ export class BoardRuntime implements VmHost {
   }
 
   bannerText(): string {
-    return `${bannerLine(this.profile)}\r\nType "help()" for more information.\r\n`;
+    return `${this.config.banner ?? bannerLine(this.profile)}\r\nType "help()" for more information.\r\n`;
   }
 
   /** The banner the VM prints names the WebAssembly port; real boards name the board. */
   rewriteBanner(text: string): string {
-    return text.replace(/MicroPython v[^\r\n]*?; JS with Emscripten/g, bannerLine(this.profile));
+    return text.replace(/MicroPython v[^\r\n]*?; JS with Emscripten/g, this.config.banner ?? bannerLine(this.profile));
   }
 }

@@ -27,11 +27,10 @@ export interface VmHost {
 export interface VmPlugin {
   /** JavaScript objects registered as importable modules (Python sees them as `import NAME`). */
   jsModules?: Record<string, object>;
-  /**
-   * Python run once at each boot, before boot.py (e.g. mounting the filesystem): one line that calls into the
-   * board-side Python of emulator/py, where the plugin's Python lives.
-   */
-  bootSource?: string;
+  /** Called at each boot (a fresh VM), before any Python of the board runs. */
+  onBoot?(): void;
+  /** A frozen file of emulator/py the host runs at each boot, before boot.py (e.g. '_boot.py' mounts the fs). */
+  bootScript?: string;
 }
 
 /** A request from outside the board (CLI `sim set/get`, the TUI, scenarios) to one of its plugins. */

@@ -4,6 +4,8 @@ import type { WorkerConfig } from './shared-state.js';
 import { FileFlashStore } from '../flash-store.js';
 import { getProfile } from '../profiles.js';
 import { createVmFsPlugin } from '../storage/vm-fs.js';
+import { createPartitionPlugin } from '../storage/partitions.js';
+import { createBlockDevFsPlugin } from '../storage/blockdev-fs.js';
 import { createHardwarePlugin, type HardwarePlugin, type PartSpec } from '../peripherals/index.js';
 
 export interface BoardPlugins {
@@ -13,7 +15,7 @@ export interface BoardPlugins {
 
 export function loadPlugins(host: VmHost, config: WorkerConfig): BoardPlugins {
   const profile = getProfile(config.profile);
-  const flash = new FileFlashStore(config.flashPath);
+  const flash = new FileFlashStore(config.flashPath, config.flashSize);
   const storage: ControllablePlugin = {
     name: 'fs',
     ...createVmFsPlugin({
@@ -29,5 +31,7 @@ export function loadPlugins(host: VmHost, config: WorkerConfig): BoardPlugins {
     parts: config.parts as PartSpec[] | undefined,
     persisted: config.persisted as Parameters<typeof createHardwarePlugin>[1]['persisted'],
   });
-  return { all: [storage, hardware], hardware };
+  // esp32.Partition: the flashed partition table and OTA slots (ESP boards only).
+  const partitions = profile.espChip ? [createPartitionPlugin({ flash, runningApp: config.runningApp })] : [];
+  return { all: [storage, hardware, createBlockDevFsPlugin(), ...partitions], hardware };
 }

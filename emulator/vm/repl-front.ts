@@ -20,6 +20,8 @@ type Paste = { stage: 'A' | 'ack' | 'data'; code: Uint8Array; length: number; si
 export class ReplFront {
   private mode: 'friendly' | 'raw' = 'friendly';
   private paste: Paste | undefined;
+  /** A raw-REPL program runs: its output has been acknowledged (OK or the paste's \x04) but not yet framed. */
+  private execRunning = false;
 
   constructor(
     private readonly rt: BoardRuntime,
@@ -52,8 +54,11 @@ export class ReplFront {
       this.rt.emit(Buffer.from(this.rt.rewriteBanner(text), 'latin1'));
     } else {
       this.rt.setBusy(true);
+      // Ctrl-D in the raw REPL runs what was sent (after printing OK).
+      this.execRunning = this.mode === 'raw' && b === CTRL_D;
       try {
         result = vm.replProcessChar(b);
+        this.execRunning = false; // (left set when the VM throws: recover() closes the framing)
       } finally {
         this.rt.setBusy(false);
       }
@@ -91,7 +96,8 @@ export class ReplFront {
         return;
       }
       if (p.length > RAW_PASTE_MAX) {
-        this.rt.emit(`\x04\x04Traceback (most recent call last):\r\n  File "<stdin>", line 1, in <module>\r\n` +
+        // No stdout, then the traceback as the program's error output.
+        this.rt.emit(`\x04Traceback (most recent call last):\r\n  File "<stdin>", line 1, in <module>\r\n` +
           `MemoryError: memory allocation failed, allocating ${p.length} bytes\r\n\x04>`);
         return;
       }
@@ -112,7 +118,9 @@ export class ReplFront {
   }
 
   private async runPaste(code: string): Promise<void> {
+    this.execRunning = true;
     const outcome = this.rt.runUserCode(code);
+    this.execRunning = false;
     this.rt.emit('\x04');
     if (await this.handleResetRequest()) return;
     if (outcome.systemExit) {
@@ -128,7 +136,7 @@ export class ReplFront {
   private async runBootScripts(raw: boolean): Promise<boolean> {
     const files = raw || this.rt.config.safeMode ? ['boot.py'] : ['boot.py', 'main.py'];
     for (const file of files) {
-      const outcome = this.rt.runUserCode(`__import__('_boardrt').run_file(${JSON.stringify(file)}, globals())`);
+      const outcome = this.rt.runBootFile(file);
       if (await this.handleResetRequest()) return true;
       if (outcome.systemExit) {
         await this.softReset();
@@ -151,6 +159,22 @@ export class ReplFront {
       this.mode = 'friendly';
       this.rt.emit(this.rt.bannerText() + '>>> ');
     }
+  }
+
+  /**
+   * A JavaScript exception unwound the VM's C stack (a C recursion overflowing the host's stack, an error thrown
+   * by host code under a Python call): the VM cannot be trusted, so it is replaced, as a crash resets a board.
+   * A raw-REPL program that was running gets its framing closed with the error as its traceback first, so the
+   * client's command ends with that error instead of waiting for an end that would never come.
+   */
+  async recover(err: unknown): Promise<void> {
+    const what = err instanceof Error ? `${err.name}: ${err.message.trim().split('\n').pop()}` : String(err);
+    const note = `[boardctl] the VM hit a host-side error (${what}); the board resets (soft reboot)\r\n`;
+    if (this.execRunning) this.rt.emit(`\x04${note}\x04`);
+    else this.rt.emit(`\r\n${note}`);
+    this.execRunning = false;
+    this.paste = undefined;
+    await this.softReset();
   }
 
   /** Soft reset as on a real port: fresh heap, files kept, boot.py (and main.py in friendly mode). */

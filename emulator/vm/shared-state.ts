@@ -9,6 +9,8 @@ export interface WorkerConfig {
   profile: string;
   boardName: string;
   flashPath: string;
+  /** The chip's size (board.json): a shorter image file (truncated) is padded with erased flash. */
+  flashSize: number;
   fsOffset: number;
   fsSize: number;
   blockSize: number;
@@ -21,6 +23,10 @@ export interface WorkerConfig {
   parts?: unknown[];
   /** Hardware state (RTC, NVS, sensors) carried across a reset that restarts the worker. */
   persisted?: unknown;
+  /** ESP: the banner of the app the bootloader started (it may be an OTA update); the profile's otherwise. */
+  banner?: string;
+  /** ESP: flash offset of the app partition the bootloader started (esp32.Partition.RUNNING). */
+  runningApp?: number;
 }
 
 export interface WorkerInit {

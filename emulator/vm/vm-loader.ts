@@ -35,12 +35,18 @@ export function isPythonError(err: unknown): err is PythonError {
 export interface VmHooks {
   /** Every byte the VM writes to stdout or stderr. */
   output(byte: number): void;
+  /** After each write the VM makes to stdout or stderr (a print, a protocol reply such as the raw REPL's OK). */
+  wrote(): void;
   /** Wraps the VM's millisecond clock import (called in tight loops by time.sleep). */
   ticks(original: () => number): number;
   /** Linear memory may not grow past this many bytes (default VM_MEMORY_CEILING); refusals are reported here. */
   memoryCeiling?: number;
   memoryRefused?(requested: number): void;
 }
+
+// Python frames live on the VM's own stack (the package's default is 2048 words, 8 KB). Every nested import also
+// passes through the board runtime's import hook, so a project whose imports nest 20 deep needs more.
+const PYSTACK_WORDS = 16 * 1024;
 
 type Imports = Record<string, Record<string, unknown>>;
 let activeHooks: VmHooks | undefined;
@@ -64,6 +70,12 @@ function patchInstantiate(): void {
     }
     const ticks = env.mp_js_ticks_ms as () => number;
     env.mp_js_ticks_ms = () => hooks.ticks(ticks);
+    const write = env.fd_write as (fd: number, ...rest: number[]) => number;
+    env.fd_write = (fd: number, ...rest: number[]) => {
+      const r = write(fd, ...rest);
+      if (fd === 1 || fd === 2) hooks.wrote();
+      return r;
+    };
     capGrowth(env, hooks.memoryCeiling ?? VM_MEMORY_CEILING, (n) => hooks.memoryRefused?.(n));
     const bounded = boundHeap(source, heapSize);
     heapBounded = bounded !== undefined;
@@ -85,7 +97,7 @@ export async function loadVm(hooks: VmHooks, heapBytes: number): Promise<MicroPy
     const out = (data: Uint8Array | string) => {
       for (const b of data as Uint8Array) hooks.output(b);
     };
-    const vm = await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapBytes });
+    const vm = await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapBytes, pystack: PYSTACK_WORDS });
     if (!memory) throw new Error('the MicroPython package did not instantiate its wasm through WebAssembly.instantiate');
     return Object.assign(vm, { wasmMemory: memory, heapBounded }) as unknown as MicroPythonVm;
   } finally {

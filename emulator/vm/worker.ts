@@ -51,10 +51,7 @@ while (!halted) {
       const resetting = front.feed(b);
       if (resetting) await resetting;
     } catch (err) {
-      // A JavaScript exception unwound the VM's C stack (it cannot be turned into a Python exception), so
-      // the VM's state is not to be trusted: start a fresh one, as a soft reset would.
-      rt.emit(`\r\n[boardctl] the VM hit a host-side error (${(err as Error).message}); soft reboot\r\n`);
-      await front.softReset();
+      await front.recover(err);
     }
   }
   rt.flush();

@@ -25,6 +25,7 @@ class Rfc2217Transport implements Transport {
   private comPortWaiters: Array<() => void> = [];
   private readonly ackWaiters = new Map<number, Array<(value: Uint8Array) => void>>();
   private readonly parser = new TelnetParser();
+  private controlUnanswered = false;
 
   constructor(readonly path: string, baudRate: number) {
     this.currentBaud = baudRate;
@@ -82,12 +83,21 @@ class Rfc2217Transport implements Transport {
     return this.link.close();
   }
 
-  /** Send one COM-PORT-OPTION command and wait (bounded) for the server's answer; undefined if none came. */
+  /**
+   * Send one COM-PORT-OPTION command and wait (bounded) for the server's answer; undefined if none came. A server
+   * that left one SET-CONTROL unanswered (esp_rfc2217_server always, ser2net when the port has no modem lines)
+   * is not waited for again, as pyserial's ?ign_set_control: each reset would otherwise cost seconds.
+   */
   private async subnegotiate(command: number, value: number[]): Promise<Uint8Array | undefined> {
+    if (command === COM.SET_CONTROL && this.controlUnanswered) {
+      await this.link.write(subnegotiationFrame([OPT_COM_PORT, command, ...value]));
+      return undefined;
+    }
     const reply = new Promise<Uint8Array | undefined>((resolve) => {
       const timer = setTimeout(() => {
         const list = this.ackWaiters.get(command + SERVER_OFFSET);
         list?.splice(list.indexOf(done), 1);
+        if (command === COM.SET_CONTROL) this.controlUnanswered = true;
         resolve(undefined);
       }, ACK_TIMEOUT_MS);
       const done = (v: Uint8Array) => {

@@ -1,8 +1,10 @@
 // Serial device paths (USB-UART bridges, native USB CDC, and pseudo-terminals) through `serialport`.
 // Opening must not move DTR/RTS: ESP dev boards wire them to EN/GPIO0, so a pulse resets the chip or
 // drops it into the ROM bootloader. HUPCL is off so closing leaves the lines alone as well.
+import { write as fsWrite } from 'node:fs';
 import { BoardError } from '../errors.js';
-import type { ControlLines, Transport } from '../transport.js';
+import type { ControlLines } from '../transport.js';
+import type { ModemLines, ServedPort } from '../port-server.js';
 import { LinkEvents } from './link-events.js';
 
 type SerialPortClass = typeof import('serialport').SerialPort;
@@ -14,18 +16,25 @@ export interface SerialOpenOptions {
   listPorts?: () => Promise<string[]>;
 }
 
-class SerialTransport implements Transport {
+const FULL_RETRY_MS = 2;
+
+class SerialTransport implements ServedPort {
   private readonly events = new LinkEvents();
   private closing = false;
+  private purging = false;
   /** Both lines are up after open (the kernel raised them); changes keep the other line as it is. */
   private lines: Required<ControlLines> = { dtr: true, rts: true };
+  /** Writes in order, one after the other. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     readonly path: string,
     private readonly port: SerialPortInstance,
     readonly kind: 'serial' | 'pty',
   ) {
-    port.on('data', (chunk: Buffer) => this.events.emitData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
+    port.on('data', (chunk: Buffer) => {
+      if (!this.purging) this.events.emitData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+    });
     port.on('error', () => {}); // a failing read surfaces as 'close' with a disconnect error
     port.on('close', (err?: Error | null) => {
       this.events.emitClose(
@@ -41,17 +50,31 @@ class SerialTransport implements Transport {
     return this.kind === 'serial';
   }
 
+  /**
+   * Written to the descriptor here, not through serialport's write: when the kernel buffer is full (EAGAIN) that
+   * waits for a "writable" poll which its poller drops as soon as the read side polls again (bindings-cpp 13
+   * restarts uv_poll with the new event only), and the write never finishes. A full buffer is retried shortly
+   * instead. (A 16 KiB stub block fills a pty, or a UART at 115200, every time.)
+   */
   write(data: Uint8Array): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (!this.port.isOpen) {
-        reject(new BoardError('LINK_LOST', `${this.path}: port is closed`, { port: this.path }));
-        return;
-      }
-      this.port.write(Buffer.from(data.buffer, data.byteOffset, data.length), (err) => {
-        if (err) reject(new BoardError('LINK_LOST', `${this.path}: write failed (${err.message})`, { port: this.path }, { cause: err }));
-        else resolve();
+    const bytes = Buffer.from(data.buffer, data.byteOffset, data.length);
+    const next = this.writing.then(() => this.writeAll(bytes));
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async writeAll(bytes: Buffer): Promise<void> {
+    for (let off = 0; off < bytes.length;) {
+      const fd = (this.port.port as { fd?: number | null } | undefined)?.fd;
+      if (!this.port.isOpen || typeof fd !== 'number') throw new BoardError('LINK_LOST', `${this.path}: port is closed`, { port: this.path });
+      off += await new Promise<number>((resolve, reject) => {
+        fsWrite(fd, bytes, off, bytes.length - off, (err, n) => {
+          if (!err) resolve(n);
+          else if (err.code === 'EAGAIN' || err.code === 'EWOULDBLOCK' || err.code === 'EINTR') setTimeout(() => resolve(0), FULL_RETRY_MS);
+          else reject(new BoardError('LINK_LOST', `${this.path}: write failed (${err.message})`, { port: this.path }, { cause: err }));
+        });
       });
-    });
+    }
   }
   onData(listener: (chunk: Uint8Array) => void): () => void {
     return this.events.onData(listener);
@@ -69,6 +92,34 @@ class SerialTransport implements Transport {
 
   async setBaudRate(baud: number): Promise<void> {
     await new Promise<void>((resolve, reject) => this.port.update({ baudRate: baud }, (err) => (err ? reject(err) : resolve())));
+  }
+
+  // ---- for a server in front of the port (boardctl share) ----
+
+  /** Stop reading the port while the network client is behind: the device's bytes wait in the OS buffers. */
+  holdOutput(held: boolean): void {
+    if (held) this.port.pause();
+    else this.port.resume();
+  }
+
+  /**
+   * 'receive': drop what was read from the device and not yet passed on. 'transmit': discard what waits to go
+   * out (the OS call, tcflush(TCIOFLUSH), drops unread input too).
+   */
+  async purge(what: 'receive' | 'transmit'): Promise<void> {
+    if (what === 'receive') {
+      this.purging = true; // read() hands each chunk to the 'data' listener too
+      while (this.port.read() !== null);
+      this.purging = false;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => this.port.flush((err) => (err ? reject(err) : resolve())));
+  }
+
+  modemLines(): Promise<ModemLines> {
+    return new Promise((resolve, reject) =>
+      this.port.get((err, s) => (err || !s ? reject(err ?? new Error('no modem status')) : resolve({ cts: s.cts, dsr: s.dsr, ri: false, cd: s.dcd }))),
+    );
   }
 
   close(): Promise<void> {
@@ -104,7 +155,7 @@ async function openError(path: string, err: Error, opts: SerialOpenOptions): Pro
   return new BoardError('NO_SUCH_PORT', `${path}: cannot open (${msg})`, { port: path }, { cause: err });
 }
 
-export async function openSerialTransport(path: string, opts: SerialOpenOptions): Promise<Transport> {
+export async function openSerialTransport(path: string, opts: SerialOpenOptions): Promise<ServedPort> {
   // Loaded here so that commands which never touch a serial port do not load the native binding.
   const { SerialPort } = await import('serialport');
   const port = new SerialPort({ path, baudRate: opts.baudRate, autoOpen: false, hupcl: false, lock: true });

@@ -5,6 +5,8 @@ import { MemoryFlashStore, type FlashStore } from '../../emulator/flash-store.js
 import { PROFILES, type ProfileName } from '../../emulator/profiles.js';
 import type { EspRom } from '../../emulator/rom/esp-rom.js';
 import { parseStubJson } from '../../protocol/esp/stub.js';
+import type { Transport } from '../../protocol/transport.js';
+import { BoardConsole } from './board-console.js';
 import { attachRom, createDuplexPair, type DuplexEnd, type DuplexOptions } from './esp-duplex.js';
 
 export const MiB = 1024 * 1024;
@@ -66,4 +68,12 @@ export function rig(profile: ProfileName = 'esp32', opts: RigOptions = {}): Rig 
 
 export async function closeRigs(): Promise<void> {
   for (const t of open.splice(0)) await t.close();
+}
+
+/** MicroPython answers on the link (its banner may already have gone by): the app is running. */
+export async function micropythonAnswers(t: Transport): Promise<void> {
+  const con = new BoardConsole({ write: (d) => t.write(d), onData: (l) => void t.onData(l), close: () => t.close() });
+  await con.friendlyPrompt();
+  await con.send('import sys; print(sys.implementation.name)\r');
+  await con.expect('micropython\r\n>>> ', 10_000);
 }

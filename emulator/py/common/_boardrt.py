@@ -1,11 +1,29 @@
-import builtins, vfs
-import sys as _rsys, os as _ros, time as _rtime
+# The board runtime, run by the host at every boot before anything else (install()). It makes the VM the profile's
+# port: the real sys, os and time modules with the port's identity and the host's stdin, sleeps and clock; the
+# port's module set and no more (the VM package's extras are out of reach); frozen modules imported from /rom.
+# Nothing of it stays visible: it is not in sys.modules and its frames are taken out of tracebacks.
+import builtins
+import micropython
+import sys
+import uio as io
+import uos
+import utime
+import vfs
+import __main__
 import _board
+import _patch
 
+_VfsPosix = vfs.VfsPosix
+_c_import = builtins.__import__
+_c_help = builtins.help
+_c_sleep_us = utime.sleep_us
 _pending = 0
-_frozen = _board.frozen.split(',') if _board.frozen else []
-_imp = builtins.__import__
-_depth = 0
+_OURS = set(_patch.qstr_number('/rom/%s.py' % m) for m in ('_boardrt', '_boot', '_patch'))
+_frozen = set()  # top-level names of the frozen tree the port has
+_absent = {}  # top-level name -> why the board lacks it
+_hidden = set()  # the VM's own modules the port has not
+_private = {}  # the host's JavaScript modules, for the runtime's own modules only
+_runtime = set()  # frozen helpers of the runtime's own modules ('_vfs'), which the firmware has not
 
 
 def check():
@@ -14,50 +32,29 @@ def check():
         pass
 
 
-class _Module:
-    def __init__(self, real, name):
-        self._real = real
-        self.__name__ = name
-
-    def __getattr__(self, attr):
-        return getattr(self._real, attr)
-
-    def __repr__(self):
-        return "<module '%s'>" % self.__name__
+def _native(e):
+    # The exception object itself (a Python subclass instance keeps it as its first sub-object).
+    if getattr(builtins, type(e).__name__, None) is type(e):
+        return e
+    return _patch.object_at(_patch.peek(id(e) + 16))
 
 
-class _Impl:
-    name = 'micropython'
-    version = _rsys.implementation.version
-    _machine = _board.machine
-    _mpy = getattr(_rsys.implementation, '_mpy', 0)
-
-    def __getitem__(self, i):
-        return (self.name, self.version, self._machine, self._mpy)[i]
-
-    def __repr__(self):
-        return "(name='micropython', version=%r, _machine=%r, _mpy=%d)" % (self.version, self._machine, self._mpy)
+def hide(e):
+    _patch.drop_frames(_native(e), _OURS)
 
 
-class _Uname:
-    _fields = ('sysname', 'nodename', 'release', 'version', 'machine')
+def bare(f):
+    # f as firmware C code looks from Python: what it raises carries no frame of the runtime.
+    def call(*args, **kw):
+        try:
+            return f(*args, **kw)
+        except BaseException as e:
+            hide(e)
+            raise
+    return call
 
-    def __init__(self):
-        self.sysname = _board.sysname
-        self.nodename = _board.sysname
-        self.release = _board.release
-        self.version = _board.version
-        self.machine = _board.machine
 
-    def __getitem__(self, i):
-        return getattr(self, self._fields[i])
-
-    def __len__(self):
-        return 5
-
-    def __repr__(self):
-        return '(' + ', '.join('%s=%r' % (f, getattr(self, f)) for f in self._fields) + ')'
-
+# ---- stdin: the link's input, pollable -----------------------------------------------------------------------
 
 def _chunk(n):
     # Block until at least one byte arrives from the link (host-side wait; Ctrl-C raises here).
@@ -68,32 +65,43 @@ def _chunk(n):
             return d
 
 
-class _Stdin:
-    def __init__(self, binary):
-        self._binary = binary
-        self.buffer = self if binary else _Stdin(True)
+class FileIO(io.IOBase):
+    # sys.stdin.buffer: bytes.
+    def _out(self, b):
+        return bytes(b)
 
+    @bare
     def read(self, n=-1):
         out = bytearray()
-        while n < 0 or len(out) < n:
-            d = _chunk(4096 if n < 0 else n - len(out))
-            if n < 0 and b'\x04' in d:
-                out += d[: d.index(b'\x04')]
+        while n is None or n < 0 or len(out) < n:
+            d = _chunk(4096 if n is None or n < 0 else n - len(out))
+            if (n is None or n < 0) and b'\x04' in d:
+                out += d[:d.index(b'\x04')]
                 break
             out += d
-        return bytes(out) if self._binary else out.decode()
+        return self._out(out)
 
-    def readinto(self, buf, n=-1):
-        n = len(buf) if n < 0 else min(n, len(buf))
+    @bare
+    def readinto(self, buf, nbytes=-1):
+        n = len(buf) if nbytes < 0 else min(nbytes, len(buf))
         d = _chunk(n)
-        buf[: len(d)] = d
+        buf[:len(d)] = d
         return len(d)
 
+    @bare
     def readline(self):
         out = bytearray()
         while not out.endswith(b'\n') and not out.endswith(b'\r'):
             out += _chunk(1)
-        return bytes(out) if self._binary else out.decode()
+        return self._out(out)
+
+    def ioctl(self, op, arg):
+        if op == 3:  # MP_STREAM_POLL: readable while link input waits
+            return arg & 1 if _board.stdin_any() else 0
+        return 0
+
+    def fileno(self):
+        return 0
 
     def __iter__(self):
         return self
@@ -101,12 +109,32 @@ class _Stdin:
     def __next__(self):
         return self.readline()
 
-    def fileno(self):
-        return 0
+    def __repr__(self):
+        return '<io.FileIO 0>'
 
 
-def _input(prompt=''):
-    out = _rsys.stdout
+class TextIOWrapper(FileIO):
+    # sys.stdin: text.
+    def __init__(self):
+        self.buffer = FileIO()
+
+    def _out(self, b):
+        return b.decode()
+
+    def __repr__(self):
+        return '<io.TextIOWrapper 0>'
+
+
+def input(prompt=''):
+    try:
+        return _read_line(prompt)
+    except BaseException as e:
+        hide(e)
+        raise
+
+
+def _read_line(prompt):
+    out = sys.stdout
     if prompt:
         out.write(prompt)
     line = bytearray()
@@ -128,66 +156,211 @@ def _input(prompt=''):
             out.buffer.write(bytes((c,)))
 
 
-class _Time(_Module):
-    # The VM's own sleeps spin on the clock; these wait on the host instead (idle CPU, prompt Ctrl-C).
-    def sleep(self, s):
+# ---- time: sleeps that wait on the host (idle CPU, prompt Ctrl-C) ---------------------------------------------
+# Plain functions (not wrapped), so that they print as functions; each takes its own frame out of a traceback.
+
+def sleep(s):
+    try:
         _board.sleep_ms(s * 1000)
         check()
+    except BaseException as e:
+        hide(e)
+        raise
 
-    def sleep_ms(self, ms):
+
+def sleep_ms(ms):
+    try:
         _board.sleep_ms(ms)
         check()
+    except BaseException as e:
+        hide(e)
+        raise
 
-    def sleep_us(self, us):
+
+def sleep_us(us):
+    try:
         if us >= 1000:
             _board.sleep_ms(us / 1000)
         else:
-            _rtime.sleep_us(us)
+            _c_sleep_us(us)
         check()
+    except BaseException as e:
+        hide(e)
+        raise
 
 
-def _import(name, *args):
-    global _depth
-    if name in _frozen and name not in _rsys.modules:
-        if _depth == 0:
-            vfs.mount(vfs.VfsPosix('/rom'), '/.frozen')
-            _rsys.path.insert(0, '/.frozen')
-        _depth += 1
-        try:
-            return _imp(name, *args)
-        finally:
-            _depth -= 1
-            if _depth == 0:
-                _rsys.path.remove('/.frozen')
-                vfs.umount('/.frozen')
-    return _imp(name, *args)
+# ---- os -------------------------------------------------------------------------------------------------------
+
+_uname = None
 
 
-def run_file(path, g):
-    # boot.py / main.py as pyexec_file_if_exists runs them; False when the file does not exist.
+def uname():
+    return _uname
+
+
+def urandom(n):
+    if n < 0:
+        raise ValueError
+    return bytes.fromhex(_board.urandom(n))
+
+
+# ---- imports: the port's module set, frozen modules from /rom ---------------------------------------------------
+
+_depth = 0
+_base = []  # sys.path as the user has it, for the import under way
+_set = None  # the list the hook put in sys.path for it
+
+
+def _search_path(base, frozen):
+    # base with '.frozen' meaning our frozen tree (or nothing): the VM's own frozen modules are never searched.
+    out = []
+    for p in base:
+        if p == '.frozen':
+            if frozen:
+                out.append('/.frozen')
+        else:
+            out.append(p)
+    return out
+
+
+def __import__(name, *args):
+    # args as the caller gave them (globals, locals, fromlist, level): the C import reads what is absent its way.
+    global _depth, _base, _set
+    g = args[0] if args else None
+    level = args[3] if len(args) > 3 else 0
+    if not isinstance(name, str) or not isinstance(level, int) or not isinstance(g, (dict, type(None))):
+        return _c_import(name, *args)  # and its TypeError or ValueError
+    g = g or {}
+    top = name.split('.')[0] if level == 0 else g.get('__name__', '').split('.')[0]
+    ours = g.get('__file__', '').startswith(('/.frozen/', '/rom/'))
+    if level == 0 and name in _private and ours:
+        return _private[name]
+    if level == 0 and (top in _hidden or top in _runtime and not ours):
+        raise ImportError("no module named '%s'" % name)
+    frozen = top in _frozen or top in _runtime  # (a frozen package's relative imports, too)
+    current = sys.path
+    saved = _base, _set
+    # A module being imported may set sys.path itself (to () to reach a builtin): that is the user's path then.
+    _base = _base if _depth and current is _set else list(current)
+    _set = ['/.frozen'] if top in _runtime else _search_path(_base, frozen)
+    _depth += 1
+    mounted = False
+    try:
+        if frozen and '/.frozen' not in [m[1] for m in vfs.mount()]:
+            vfs.mount(_VfsPosix('/rom'), '/.frozen', readonly=True)
+            mounted = True
+        sys.path = _set
+        return _c_import(name, *args)
+    except ImportError as e:
+        if level == 0 and top in _absent and top in str(e):
+            raise ImportError("no module named '%s' (%s)" % (name, _absent[top]))
+        hide(e)
+        raise
+    except BaseException as e:
+        hide(e)
+        raise
+    finally:
+        sys.path = current
+        _base, _set = saved
+        if mounted:
+            vfs.umount('/.frozen')
+        _depth -= 1
+
+
+def help(*args):
+    if args != ('modules',):
+        # help(help) describes the firmware's help, a C function.
+        return _c_help(*(_c_help if a is help else a for a in args))
+    # As the firmware lists them: sorted, in four columns 18 wide, column by column.
+    names = _board.modules.split(',')
+    rows = (len(names) + 3) // 4
+    for r in range(rows):
+        line = ''
+        for c in range(r, len(names), rows):
+            line += names[c]
+            if c + rows < len(names):
+                gap = 18 - len(names[c])
+                while gap < 1:
+                    gap += 18
+                line += ' ' * gap
+        print(line)
+    print('Plus any modules on the filesystem')
+
+
+def run_file(path):
+    # boot.py / main.py as pyexec_file_if_exists runs them, in the REPL's globals; False when there is no file.
     try:
         f = open(path)
     except OSError:
         return False
     with f:
         src = f.read()
-    exec(compile(src, path, 'exec'), g)
+    exec(compile(src, path, 'exec'), __main__.__dict__)
     return True
 
 
+def run_frozen(name):
+    # A frozen script the host runs at boot (the filesystem's _boot.py), with the runtime's helpers at hand: the
+    # runtime's own _patch (a second import of it would not keep what it patches in).
+    with open('/rom/' + name) as f:
+        src = f.read()
+    exec(compile(src, '/rom/' + name, 'exec'), {'__name__': name[:-3], '__file__': '/rom/' + name, 'bare': bare,
+                                          'set_entries': _patch.set_entries})
+
+
+def _vm_builtins(names):
+    # Which of the VM's modules are built in (C): those importable with no path at all.
+    saved = sys.path[:]
+    sys.path[:] = []
+    found = set()
+    try:
+        for n in names:
+            try:
+                _c_import(n)
+                found.add(n)
+            except ImportError:
+                pass
+    finally:
+        sys.path[:] = saved
+    return found
+
+
 def install():
-    s = _Module(_rsys, 'sys')
-    s.platform = _board.platform
-    s.implementation = _Impl()
-    s.stdin = _Stdin(False)
-    o = _Module(_ros, 'os')
-    _u = _Uname()
-    o.uname = lambda: _u
-    t = _Time(_rtime, 'time')
-    m = _rsys.modules
-    m['sys'] = s
-    m['os'] = m['uos'] = o
-    m['time'] = m['utime'] = t
-    builtins.input = _input
-    builtins.__import__ = _import
-    _rsys.path[:] = ['', '.frozen', '/lib']
+    global _uname, _frozen, _absent, _hidden, _private, _runtime
+    _patch.keep = []
+    _board.keep(_patch.keep)
+    q = _patch.qstr
+    present = set(n.split('/')[0] for n in _board.modules.split(','))
+    frozen = set(_board.frozen.split(','))
+    _frozen = frozen & present
+    _runtime = set(n for n in frozen - present if n.startswith('_'))
+    _absent = dict(a.split(':', 1) for a in _board.absent.split('|') if a)
+    vm = [n for n in _board.vm_modules.split(',') if '/' not in n]
+    _hidden = set(n for n in _vm_builtins(vm) if n not in present)
+
+    impl = sys.implementation
+    _patch.set_item(impl, 2, q(_board.machine))
+    if len(impl) > 4:
+        _patch.set_item(impl, 4, q(_board.build))
+    _patch.set_entries(sys.__dict__, {'platform': q(_board.platform), 'stdin': TextIOWrapper()})
+    _uname = _patch.attrtuple(
+        impl, ('sysname', 'nodename', 'release', 'version', 'machine'),
+        [q(_board.sysname), q(_board.sysname), q(_board.release), q(_board.version), q(_board.machine)])
+    _patch.set_entries(uos.__dict__, {'uname': uname, 'urandom': urandom}, drop=('VfsPosix',))
+    _patch.set_entries(vfs.__dict__, {}, drop=('VfsPosix',))
+    _patch.set_entries(utime.__dict__, {
+        'sleep': sleep, 'sleep_ms': sleep_ms, 'sleep_us': sleep_us,
+        'ticks_us': _board.ticks_us, 'ticks_cpu': _board.ticks_cpu,
+    })
+    builtins.input = input
+    builtins.help = help
+    builtins.__import__ = __import__
+    sys.path[:] = ['', '.frozen', '/lib']
+    for m in ('_boardrt', '_patch'):
+        sys.modules.pop(m, None)
+    # The host's modules (registered into sys.modules) stay reachable for our frozen code only.
+    _private = {n: m for n, m in sys.modules.items() if type(m).__name__ == 'JsProxy'}
+    for n in _private:
+        del sys.modules[n]
+    _hidden |= set(_private)
+    _board.connect(run_file, run_frozen, micropython.kbd_intr)

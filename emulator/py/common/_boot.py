@@ -1,8 +1,11 @@
 # Mounts littlefs on the board's flash as the root filesystem, as the port's _boot.py mounts its VfsLfs2.
-# Run at every boot from the host (not imported), with its own globals. The `_bfs` functions (emulator/storage/
+# Run at every boot by the host (not imported), with its own globals and the runtime's `bare` and `set_entries`. The `_bfs` functions (emulator/storage/
 # vm-fs.ts) do the work; they return a negative errno instead of raising, and chk() turns that into OSError.
-import vfs, os, io, _bfs
+import vfs, os, io, _bfs, _vfs
 
+# Read-ahead for small reads, and "the rest of the file" as a small int (the host reads what is there).
+_CHUNK = 512
+_ALL = 0x3FFFFFFF
 _EPOCH = 946684800 if __import__('time').gmtime(0)[0] == 2000 else 0
 
 
@@ -68,24 +71,32 @@ class File(io.IOBase):
         self._dropr()
         return put(self._fd, b)
 
-    def readinto(self, buf):
+    def readinto(self, buf, nbytes=-1):
+        # Fills buf (or its first nbytes) unless the file ends first: the VM's module reader takes a short read
+        # for the end of the file. Small reads go through a buffer, large ones straight to the host.
         self._live()
-        n = len(buf)
-        avail = len(self._rb) - self._ri
-        if not avail:
-            if n >= 512:
-                d = get(self._fd, n)
-                buf[:len(d)] = d
-                return len(d)
-            self._rb = get(self._fd, 512)
-            self._ri = 0
-            avail = len(self._rb)
+        mv = memoryview(buf)
+        if 0 <= nbytes < len(mv):
+            mv = mv[:nbytes]
+        want = len(mv)
+        got = 0
+        while got < want:
+            avail = len(self._rb) - self._ri
             if not avail:
-                return 0
-        m = min(n, avail)
-        buf[:m] = self._rb[self._ri:self._ri + m]
-        self._ri += m
-        return m
+                if want - got >= _CHUNK:
+                    d = get(self._fd, want - got)
+                    mv[got:got + len(d)] = d
+                    return got + len(d)
+                self._rb = get(self._fd, _CHUNK)
+                self._ri = 0
+                if not self._rb:
+                    break
+                continue
+            m = min(want - got, avail)
+            mv[got:got + m] = self._rb[self._ri:self._ri + m]
+            self._ri += m
+            got += m
+        return got
 
     def _raw(self, n):
         head = self._rb[self._ri:self._ri + n]
@@ -95,7 +106,7 @@ class File(io.IOBase):
     def read(self, n=-1):
         self._live()
         if n is None or n < 0:
-            n = 0x7fffffff
+            n = _ALL
         d = self._raw(n)
         if not self._text:
             return d
@@ -122,7 +133,7 @@ class File(io.IOBase):
         out = bytearray()
         while limit < 0 or len(out) < limit:
             if self._ri >= len(self._rb):
-                self._rb = get(self._fd, 512)
+                self._rb = get(self._fd, _CHUNK)
                 self._ri = 0
                 if not self._rb:
                     break
@@ -185,7 +196,8 @@ class File(io.IOBase):
         self.close()
 
 
-class Vfs:
+class VfsLfs2(_vfs.VfsLfs2):
+    # The root: littlefs on the board's flash through `_bfs` (a vfs.VfsLfs2, repr <VfsLfs2>, as on the firmware).
     def __init__(self):
         self._cwd = '/'
 
@@ -236,22 +248,31 @@ class Vfs:
         return File(fd, 'b' not in mode, any(c in mode for c in 'wax+'))
 
 
+# What the filesystem raises comes from the firmware's C code on a board: no frames of this file.
+for _cls, _names in (
+    (File, ('write', 'readinto', 'read', 'readline', 'seek', 'tell', 'flush', 'close')),
+    (VfsLfs2, ('umount', 'ilistdir', 'stat', 'statvfs', 'chdir', 'mkdir', 'remove', 'rmdir', 'rename', 'open')),
+):
+    for _n in _names:
+        setattr(_cls, _n, bare(getattr(_cls, _n)))
+
 try:
     vfs.umount('/')
 except OSError:
     pass
 r = _bfs.mount()
 if r < 0:
-    import time, micropython
-    micropython.kbd_intr(3)
-    while True:
-        print("""The filesystem appears to be corrupted. If you had important data there, you
+    # esp32's inisetup repeats this until Ctrl-C; the virtual board says it once and boots on without a
+    # filesystem, so no tool waits on it (see the difference table).
+    print("""The filesystem appears to be corrupted. If you had important data there, you
 may want to make a flash snapshot to try to recover it. Otherwise, perform
 factory reprogramming of MicroPython firmware (completely erase flash, followed
 by firmware programming).
 """)
-        time.sleep(3)
-if r == 1:
+    print(_bfs.repair_hint())
+elif r == 1:
     print('Performing initial setup')
-vfs.mount(Vfs(), '/')
-os.chdir('/')
+if r >= 0:
+    vfs.mount(VfsLfs2(), '/')
+    os.chdir('/')
+    _vfs.install(set_entries)

@@ -1,0 +1,129 @@
+# Changes to the VM's own objects where MicroPython has no API for them: the builtin modules' contents (sys.platform,
+# os.uname, time.sleep, no VfsPosix), a new attrtuple, a traceback without the runtime's frames. The builtin
+# modules keep being the real ones (`sys.x = 1` fails, `from os import nothing` raises ImportError), only their
+# tables change. The layouts are MicroPython v1.27.0's on wasm32 with MICROPY_OBJ_REPR_A, the VM package's build
+# (test/board-identity.test.ts checks every use):
+#   any object     word 0: its type
+#   module         word 1: its globals dict
+#   dict           word 1: map flags (bit 0 keys are qstrs, 1 fixed, 2 ordered) and used (bits 3..), 2: alloc,
+#                  3: table, two words (key, value) an entry
+#   tuple          word 1: len, then the items; an attrtuple has a pointer to its field names (qstr numbers)
+#                  after them
+#   list           word 3: items pointer
+#   exception      word 1: traceback alloc (low 16 bits) and length in words (high 16), 2: traceback data,
+#                  three words a frame: file qstr, line, block qstr
+#   qstr object    (qstr << 3) | 2
+# Everything written into a table or an object outside the heap is kept alive through `keep`: the GC does not
+# look into the firmware's own tables.
+import struct
+import uctypes
+
+keep = None  # set by the runtime: a list the host holds on to
+
+
+def peek(addr):
+    return struct.unpack('<I', uctypes.bytearray_at(addr, 4))[0]
+
+
+def poke(addr, value):
+    struct.pack_into('<I', uctypes.bytearray_at(addr, 4), 0, value & 0xFFFFFFFF)
+
+
+def word(obj):
+    return id(obj) & 0xFFFFFFFF
+
+
+class _Names:
+    pass
+
+
+def qstr(s):
+    # The interned form of s: an attribute name is always a qstr.
+    o = _Names()
+    setattr(o, s, None)
+    for k in o.__dict__:
+        return k
+
+
+def qstr_number(s):
+    return word(qstr(s)) >> 3
+
+
+def _alloc(nwords):
+    buf = bytearray(4 * nwords)
+    keep.append(buf)
+    return uctypes.addressof(buf)
+
+
+def object_at(addr):
+    # A reference to the object at addr, through a list whose item pointer is rewritten.
+    box = [None]
+    poke(peek(id(box) + 12), addr)
+    return box[0]
+
+
+def entries(d):
+    # (key word, value word) of a dict, module dict or type's locals.
+    n = peek(id(d) + 4) >> 3
+    table = peek(id(d) + 12)
+    return [(peek(table + 8 * i), peek(table + 8 * i + 4)) for i in range(n)]
+
+
+def set_entries(d, names, drop=()):
+    # d with the entries of `names` (name -> object) replaced or added and those in `drop` removed. The table is a
+    # new one (a fixed map cannot grow in place); the keys stay qstrs, the map stays ordered.
+    new = {word(qstr(k)): v for k, v in names.items()}
+    gone = set(word(qstr(k)) for k in drop)
+    rows = []
+    for k, v in entries(d):
+        if k in gone:
+            continue
+        if k in new:
+            v = word(new.pop(k))
+        rows.append((k, v))
+    rows += [(k, word(v)) for k, v in new.items()]
+    for v in names.values():
+        keep.append(v)
+    table = _alloc(2 * len(rows))
+    for i, (k, v) in enumerate(rows):
+        poke(table + 8 * i, k)
+        poke(table + 8 * i + 4, v)
+    a = id(d)
+    poke(a + 12, table)
+    poke(a + 8, len(rows))
+    poke(a + 4, (peek(a + 4) & 7) | (len(rows) << 3))
+
+
+def attrtuple(like, fields, values):
+    # A new attrtuple of the same type as `like` (e.g. sys.implementation): fields and values as given.
+    n = len(values)
+    names = _alloc(n)
+    for i, f in enumerate(fields):
+        poke(names + 4 * i, qstr_number(f))
+    obj = _alloc(3 + n)
+    poke(obj, peek(id(like)))
+    poke(obj + 4, n)
+    for i, v in enumerate(values):
+        keep.append(v)
+        poke(obj + 8 + 4 * i, word(v))
+    poke(obj + 8 + 4 * n, names)
+    return object_at(obj)
+
+
+def set_item(tup, i, value):
+    # Replace item i of a tuple in place (an attrtuple of the firmware, as sys.implementation).
+    keep.append(value)
+    poke(id(tup) + 8 + 4 * i, word(value))
+
+
+def drop_frames(exc, files):
+    # Remove the innermost-last frames whose file is one of `files` (qstr numbers) from exc's traceback, so an
+    # exception leaving the runtime looks as if it came from the firmware's C code.
+    a = id(exc)
+    head = peek(a + 4)
+    n = head >> 16
+    data = peek(a + 8)
+    while n >= 3 and peek(data + 4 * (n - 3)) in files:
+        n -= 3
+    poke(a + 4, (head & 0xFFFF) | (n << 16))
+

@@ -1,0 +1,508 @@
+// FAT12/FAT16 on a block device, for vfs.VfsFat on user block devices (MicroPython's VfsFat runs ChaN's FatFs;
+// this follows the on-disk format of Microsoft's FAT specification). mkfs lays the volume out as FatFs's
+// f_mkfs(FM_FAT | FM_SFD) does for MicroPython: no partition table, one FAT, a fixed root directory. Names are
+// case-preserving as with FatFs's LFN: an 8.3 name in one case uses the NT case bits, any other name gets
+// long-name entries before a generated ~N short name. FAT32 and exFAT volumes are refused (EINVAL).
+import type { FlashStore } from '../flash-store.js';
+import { LfsError } from '../littlefs/errors.js';
+import type { OpenFlags, Whence } from '../littlefs/file.js';
+
+const DIR_ENTRY = 32;
+const ATTR_DIR = 0x10;
+const ATTR_ARCHIVE = 0x20;
+const ATTR_LFN = 0x0f;
+const DELETED = 0xe5;
+const NT_LOWER_BASE = 0x08;
+const NT_LOWER_EXT = 0x10;
+const SHORT_CHARS = /^[A-Z0-9!#$%&'()\-@^_`{}~]+$/;
+
+interface Geometry {
+  ss: number; spc: number; reserved: number; nFats: number; rootEntries: number; fatSectors: number;
+  totalSectors: number; fat16: boolean; rootStart: number; dataStart: number; clusters: number;
+}
+
+/** Where a directory entry lives, so a file can update its size and first cluster. */
+interface Slot { sector: number; offset: number }
+interface DirEntry { name: string; attr: number; cluster: number; size: number; slots: Slot[] }
+
+export interface FatFile {
+  read(n?: number): Uint8Array;
+  write(data: Uint8Array): number;
+  seek(off: number, whence?: Whence): number;
+  sync(): void;
+  close(): void;
+}
+
+const le16 = (b: Uint8Array, o: number) => b[o]! | (b[o + 1]! << 8);
+const le32 = (b: Uint8Array, o: number) => (le16(b, o) | (le16(b, o + 2) << 16)) >>> 0;
+const put16 = (b: Uint8Array, o: number, v: number) => { b[o] = v & 0xff; b[o + 1] = (v >> 8) & 0xff; };
+const put32 = (b: Uint8Array, o: number, v: number) => { put16(b, o, v & 0xffff); put16(b, o + 2, v >>> 16); };
+
+function shortChecksum(name11: Uint8Array): number {
+  let sum = 0;
+  for (const c of name11) sum = (((sum & 1) << 7) + (sum >> 1) + c) & 0xff;
+  return sum;
+}
+
+export class FatFs {
+  private constructor(private readonly dev: FlashStore, private readonly g: Geometry) {}
+
+  /** f_mkfs for a super-floppy FAT12/16 volume on the whole device. */
+  static format(dev: FlashStore & { blockSize: number; blockCount: number }): void {
+    const ss = dev.blockSize;
+    const total = dev.blockCount;
+    if (ss < 512 || ss > 4096 || (ss & (ss - 1)) || total < 16) throw new LfsError('EINVAL', 'block device too small for FAT');
+    let spc = 1;
+    while (total / spc > 65524 && spc < 128) spc *= 2;
+    const rootSectors = Math.min(32 * (512 / ss) || 1, Math.max(1, total >> 3));
+    const rootEntries = (rootSectors * ss) / DIR_ENTRY;
+    const reserved = 1;
+    let fatSectors = 1;
+    let clusters = 0;
+    let fat16 = false;
+    for (;;) {
+      clusters = Math.floor((total - reserved - fatSectors - rootSectors) / spc);
+      fat16 = clusters >= 4085;
+      const need = Math.ceil(((clusters + 2) * (fat16 ? 2 : 1.5)) / ss);
+      if (need <= fatSectors) break;
+      fatSectors = need;
+    }
+    if (clusters < 1 || clusters > 65524) throw new LfsError('EINVAL', 'volume size not usable for FAT12/16');
+    const boot = new Uint8Array(ss);
+    boot.set([0xeb, 0xfe, 0x90]);
+    boot.set(new TextEncoder().encode('MSDOS5.0'), 3);
+    put16(boot, 11, ss);
+    boot[13] = spc;
+    put16(boot, 14, reserved);
+    boot[16] = 1;
+    put16(boot, 17, rootEntries);
+    if (total < 0x10000) put16(boot, 19, total);
+    else put32(boot, 32, total);
+    boot[21] = 0xf8;
+    put16(boot, 22, fatSectors);
+    put16(boot, 24, 63);
+    put16(boot, 26, 255);
+    boot[36] = 0x80;
+    boot[38] = 0x29;
+    put32(boot, 39, 0x12345678);
+    boot.set(new TextEncoder().encode(`NO NAME    ${fat16 ? 'FAT16   ' : 'FAT12   '}`), 43);
+    put16(boot, 510, 0xaa55);
+    dev.write(0, boot);
+    const zero = new Uint8Array(ss);
+    for (let s = reserved; s < reserved + fatSectors + rootSectors; s++) dev.write(s * ss, zero);
+    const fat0 = new Uint8Array(ss);
+    fat0.set(fat16 ? [0xf8, 0xff, 0xff, 0xff] : [0xf8, 0xff, 0xff]);
+    dev.write(reserved * ss, fat0);
+  }
+
+  static mount(dev: FlashStore): FatFs {
+    const b = dev.read(0, 512);
+    const ss = le16(b, 11);
+    if (le16(b, 510) !== 0xaa55 || ![512, 1024, 2048, 4096].includes(ss) || !b[13] || !b[16]) {
+      throw new LfsError('ENODEV', 'no FAT filesystem');
+    }
+    const spc = b[13]!;
+    const reserved = le16(b, 14);
+    const nFats = b[16]!;
+    const rootEntries = le16(b, 17);
+    const fatSectors = le16(b, 22);
+    const totalSectors = le16(b, 19) || le32(b, 32);
+    if (!fatSectors || !rootEntries) throw new LfsError('EINVAL', 'FAT32 volumes are not supported');
+    const rootStart = reserved + nFats * fatSectors;
+    const dataStart = rootStart + Math.ceil((rootEntries * DIR_ENTRY) / ss);
+    const clusters = Math.floor((totalSectors - dataStart) / spc);
+    const g = { ss, spc, reserved, nFats, rootEntries, fatSectors, totalSectors, fat16: clusters >= 4085, rootStart, dataStart, clusters };
+    return new FatFs(dev, g);
+  }
+
+  // ---- FAT --------------------------------------------------------------------------------------------
+
+  private fatGet(c: number): number {
+    const { g } = this;
+    const at = g.reserved * g.ss + (g.fat16 ? c * 2 : Math.floor(c * 1.5));
+    const b = this.dev.read(at, 2);
+    if (g.fat16) return le16(b, 0);
+    const v = le16(b, 0);
+    return c & 1 ? v >> 4 : v & 0xfff;
+  }
+
+  private fatSet(c: number, value: number): void {
+    const { g } = this;
+    for (let f = 0; f < g.nFats; f++) {
+      const at = (g.reserved + f * g.fatSectors) * g.ss + (g.fat16 ? c * 2 : Math.floor(c * 1.5));
+      const b = this.dev.read(at, 2);
+      if (g.fat16) put16(b, 0, value);
+      else {
+        const v = le16(b, 0);
+        put16(b, 0, c & 1 ? (v & 0x000f) | (value << 4) : (v & 0xf000) | (value & 0xfff));
+      }
+      this.dev.write(at, b);
+    }
+  }
+
+  private isEnd(v: number): boolean {
+    return v >= (this.g.fat16 ? 0xfff8 : 0xff8) || v < 2;
+  }
+
+  private eoc(): number {
+    return this.g.fat16 ? 0xffff : 0xfff;
+  }
+
+  private chain(first: number): number[] {
+    const out: number[] = [];
+    for (let c = first; c >= 2 && !this.isEnd(c) && out.length <= this.g.clusters; c = this.fatGet(c)) out.push(c);
+    return out;
+  }
+
+  private allocCluster(after: number): number {
+    for (let c = 2; c < this.g.clusters + 2; c++) {
+      if (this.fatGet(c) !== 0) continue;
+      this.fatSet(c, this.eoc());
+      if (after >= 2) this.fatSet(after, c);
+      return c;
+    }
+    throw new LfsError('ENOSPC');
+  }
+
+  private freeChain(first: number): void {
+    for (const c of this.chain(first)) this.fatSet(c, 0);
+  }
+
+  private clusterSector(c: number): number {
+    return this.g.dataStart + (c - 2) * this.g.spc;
+  }
+
+  private clusterBytes(): number {
+    return this.g.spc * this.g.ss;
+  }
+
+  // ---- directories ------------------------------------------------------------------------------------
+
+  /** The sectors of a directory: the fixed root region, or the clusters of its chain. */
+  private dirSectors(cluster: number): number[] {
+    const { g } = this;
+    if (cluster === 0) return Array.from({ length: g.dataStart - g.rootStart }, (_, i) => g.rootStart + i);
+    return this.chain(cluster).flatMap((c) => Array.from({ length: g.spc }, (_, i) => this.clusterSector(c) + i));
+  }
+
+  private readDir(cluster: number): { entries: DirEntry[]; free: Slot[]; slots: Slot[] } {
+    const entries: DirEntry[] = [];
+    const free: Slot[] = [];
+    const slots: Slot[] = [];
+    let lfn: string[] = [];
+    let lfnSlots: Slot[] = [];
+    for (const sector of this.dirSectors(cluster)) {
+      const data = this.dev.read(sector * this.g.ss, this.g.ss);
+      for (let offset = 0; offset < this.g.ss; offset += DIR_ENTRY) {
+        const e = data.subarray(offset, offset + DIR_ENTRY);
+        const slot = { sector, offset };
+        slots.push(slot);
+        if (e[0] === 0 || e[0] === DELETED) {
+          free.push(slot);
+          lfn = [];
+          lfnSlots = [];
+          continue;
+        }
+        if (e[11] === ATTR_LFN) {
+          const seq = e[0]! & 0x1f;
+          let part = '';
+          for (const o of [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30]) {
+            const ch = le16(e, o);
+            if (ch === 0 || ch === 0xffff) break;
+            part += String.fromCharCode(ch);
+          }
+          lfn[seq - 1] = part;
+          lfnSlots.push(slot);
+          continue;
+        }
+        if (e[11]! & 0x08) { lfn = []; lfnSlots = []; continue; } // volume label
+        const name = lfn.length ? lfn.join('') : this.shortName(e);
+        if (name !== '.' && name !== '..') {
+          entries.push({ name, attr: e[11]!, cluster: le16(e, 26), size: le32(e, 28), slots: [...lfnSlots, slot] });
+        }
+        lfn = [];
+        lfnSlots = [];
+      }
+    }
+    return { entries, free, slots };
+  }
+
+  private shortName(e: Uint8Array): string {
+    const dec = (a: number, b: number) => String.fromCharCode(...e.subarray(a, b)).trimEnd();
+    let base = dec(0, 8);
+    let ext = dec(8, 11);
+    if (e[12]! & NT_LOWER_BASE) base = base.toLowerCase();
+    if (e[12]! & NT_LOWER_EXT) ext = ext.toLowerCase();
+    return ext ? `${base}.${ext}` : base;
+  }
+
+  private split(path: string): string[] {
+    return path.split('/').filter((p) => p && p !== '.');
+  }
+
+  /** The directory cluster a path names (0: root). */
+  private dirCluster(parts: string[]): number {
+    let cluster = 0;
+    for (const p of parts) {
+      const e = this.readDir(cluster).entries.find((x) => x.name.toLowerCase() === p.toLowerCase());
+      if (!e) throw new LfsError('ENOENT', p);
+      if (!(e.attr & ATTR_DIR)) throw new LfsError('ENOTDIR', p);
+      cluster = e.cluster;
+    }
+    return cluster;
+  }
+
+  private lookup(path: string): { parent: number; name: string; entry?: DirEntry } {
+    const parts = this.split(path);
+    const name = parts.pop();
+    if (name === undefined) throw new LfsError('EINVAL', 'the root directory');
+    const parent = this.dirCluster(parts);
+    const entry = this.readDir(parent).entries.find((x) => x.name.toLowerCase() === name.toLowerCase());
+    return { parent, name, entry };
+  }
+
+  /** Short-name bytes and NT case flags for a name; null when it needs long-name entries. */
+  private static shortForm(name: string): { name11: Uint8Array; nt: number } | null {
+    const dot = name.lastIndexOf('.');
+    const base = dot > 0 ? name.slice(0, dot) : name;
+    const ext = dot > 0 ? name.slice(dot + 1) : '';
+    if (!base || base.length > 8 || ext.length > 3 || (dot > 0 && !ext)) return null;
+    const oneCase = (s: string) => s === s.toUpperCase() || s === s.toLowerCase();
+    if (!oneCase(base) || !oneCase(ext) || !SHORT_CHARS.test(base.toUpperCase()) || (ext && !SHORT_CHARS.test(ext.toUpperCase()))) return null;
+    const name11 = new TextEncoder().encode(base.toUpperCase().padEnd(8) + ext.toUpperCase().padEnd(3));
+    const nt = (base !== base.toUpperCase() ? NT_LOWER_BASE : 0) | (ext && ext !== ext.toUpperCase() ? NT_LOWER_EXT : 0);
+    return { name11, nt };
+  }
+
+  private writeEntryAt(slot: Slot, bytes: Uint8Array): void {
+    this.dev.write(slot.sector * this.g.ss + slot.offset, bytes);
+  }
+
+  /** Add an entry (with long-name entries when needed) to a directory; returns the short entry's slot. */
+  private addEntry(dir: number, name: string, attr: number, cluster: number, size: number): Slot {
+    if (new TextEncoder().encode(name).length > 255) throw new LfsError('ENAMETOOLONG');
+    if (/[\\/:*?"<>|]/.test(name)) throw new LfsError('EINVAL', name);
+    const short = FatFs.shortForm(name);
+    let name11: Uint8Array;
+    let nt = 0;
+    const units = [...name].map((c) => c.charCodeAt(0));
+    const lfnCount = short ? 0 : Math.ceil(units.length / 13);
+    if (short) ({ name11, nt } = short);
+    else {
+      const { entries } = this.readDir(dir);
+      const stem = name.replace(/[^A-Za-z0-9]/g, '').toUpperCase().slice(0, 6) || 'FILE';
+      let n = 1;
+      const taken = new Set(entries.map((e) => e.name.toUpperCase()));
+      while (taken.has(`${stem}~${n}`) && n < 999999) n++;
+      const ext = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).replace(/[^A-Za-z0-9]/g, '').toUpperCase().slice(0, 3) : '';
+      name11 = new TextEncoder().encode(`${stem}~${n}`.slice(0, 8).padEnd(8) + ext.padEnd(3));
+    }
+    const slots = this.freeSlots(dir, lfnCount + 1);
+    const sum = shortChecksum(name11);
+    for (let i = 0; i < lfnCount; i++) {
+      const seq = lfnCount - i;
+      const e = new Uint8Array(DIR_ENTRY);
+      e[0] = seq | (i === 0 ? 0x40 : 0);
+      e[11] = ATTR_LFN;
+      e[13] = sum;
+      const chunk = units.slice((seq - 1) * 13, seq * 13);
+      [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30].forEach((o, j) => put16(e, o, j < chunk.length ? chunk[j]! : j === chunk.length ? 0 : 0xffff));
+      this.writeEntryAt(slots[i]!, e);
+    }
+    const e = new Uint8Array(DIR_ENTRY);
+    e.set(name11);
+    e[11] = attr;
+    e[12] = nt;
+    put16(e, 26, cluster);
+    put32(e, 28, size);
+    this.writeEntryAt(slots[lfnCount]!, e);
+    return slots[lfnCount]!;
+  }
+
+  /** n consecutive free slots, growing a subdirectory by a zeroed cluster when it is full. */
+  private freeSlots(dir: number, n: number): Slot[] {
+    for (;;) {
+      const { slots } = this.readDir(dir);
+      const isFree = (s: Slot) => {
+        const b = this.dev.read(s.sector * this.g.ss + s.offset, 1)[0];
+        return b === 0 || b === DELETED;
+      };
+      for (let i = 0; i + n <= slots.length; i++) {
+        if (slots.slice(i, i + n).every(isFree)) return slots.slice(i, i + n);
+      }
+      if (dir === 0) throw new LfsError('ENOSPC', 'root directory full');
+      const last = this.chain(dir).at(-1)!;
+      const c = this.allocCluster(last);
+      this.zeroCluster(c);
+    }
+  }
+
+  private zeroCluster(c: number): void {
+    this.dev.write(this.clusterSector(c) * this.g.ss, new Uint8Array(this.clusterBytes()));
+  }
+
+  private deleteEntry(e: DirEntry): void {
+    for (const s of e.slots) this.writeEntryAt(s, new Uint8Array([DELETED]));
+  }
+
+  // ---- the MountedFs surface ----------------------------------------------------------------------------
+
+  readdir(path: string): { name: string; type: 'file' | 'dir'; size: number }[] {
+    return this.readDir(this.dirCluster(this.split(path))).entries.map((e) => ({
+      name: e.name, type: e.attr & ATTR_DIR ? 'dir' : 'file', size: e.attr & ATTR_DIR ? 0 : e.size,
+    }));
+  }
+
+  stat(path: string): { type: 'file' | 'dir'; size: number } {
+    if (this.split(path).length === 0) return { type: 'dir', size: 0 };
+    const { entry } = this.lookup(path);
+    if (!entry) throw new LfsError('ENOENT', path);
+    return { type: entry.attr & ATTR_DIR ? 'dir' : 'file', size: entry.attr & ATTR_DIR ? 0 : entry.size };
+  }
+
+  mkdir(path: string): void {
+    const { parent, name, entry } = this.lookup(path);
+    if (entry) throw new LfsError('EEXIST', path);
+    const c = this.allocCluster(0);
+    this.zeroCluster(c);
+    const dot = (n: string, cluster: number) => {
+      const e = new Uint8Array(DIR_ENTRY);
+      e.set(new TextEncoder().encode(n.padEnd(11)));
+      e[11] = ATTR_DIR;
+      put16(e, 26, cluster);
+      return e;
+    };
+    this.dev.write(this.clusterSector(c) * this.g.ss, dot('.', c));
+    this.dev.write(this.clusterSector(c) * this.g.ss + DIR_ENTRY, dot('..', parent));
+    this.addEntry(parent, name, ATTR_DIR, c, 0);
+  }
+
+  remove(path: string): void {
+    const { entry } = this.lookup(path);
+    if (!entry) throw new LfsError('ENOENT', path);
+    if (entry.attr & ATTR_DIR && this.readDir(entry.cluster).entries.length) throw new LfsError('ENOTEMPTY', path);
+    this.deleteEntry(entry);
+    this.freeChain(entry.cluster);
+  }
+
+  rename(from: string, to: string): void {
+    const src = this.lookup(from);
+    if (!src.entry) throw new LfsError('ENOENT', from);
+    const dst = this.lookup(to);
+    if (dst.entry) {
+      if (dst.entry.attr & ATTR_DIR) throw new LfsError('EEXIST', to);
+      this.deleteEntry(dst.entry);
+      this.freeChain(dst.entry.cluster);
+    }
+    this.deleteEntry(src.entry);
+    this.addEntry(dst.parent, dst.name, src.entry.attr, src.entry.cluster, src.entry.size);
+  }
+
+  statvfs(): { blockSize: number; blockCount: number; blocksFree: number; nameMax: number } {
+    let free = 0;
+    for (let c = 2; c < this.g.clusters + 2; c++) if (this.fatGet(c) === 0) free++;
+    return { blockSize: this.clusterBytes(), blockCount: this.g.clusters, blocksFree: free, nameMax: 255 };
+  }
+
+  unmount(): void {}
+
+  open(path: string, flags: OpenFlags): FatFile {
+    const found = this.lookup(path);
+    let entry = found.entry;
+    if (entry && entry.attr & ATTR_DIR) throw new LfsError('EISDIR', path);
+    if (entry && flags.excl) throw new LfsError('EEXIST', path);
+    if (!entry) {
+      if (!flags.create) throw new LfsError('ENOENT', path);
+      this.addEntry(found.parent, found.name, ATTR_ARCHIVE, 0, 0);
+      entry = this.lookup(path).entry!;
+    }
+    const slot = entry.slots.at(-1)!;
+    const state = { first: entry.cluster, size: entry.size, pos: 0, dirty: false };
+    if (flags.trunc && state.size) {
+      this.freeChain(state.first);
+      state.first = 0;
+      state.size = 0;
+      state.dirty = true;
+    }
+    if (flags.append) state.pos = state.size;
+    const fs = this;
+    const cb = this.clusterBytes();
+    let closed = false;
+    const live = () => { if (closed) throw new LfsError('EBADF'); };
+    const commit = () => {
+      if (!state.dirty) return;
+      const e = fs.dev.read(slot.sector * fs.g.ss + slot.offset, DIR_ENTRY);
+      put16(e, 26, state.first);
+      put32(e, 28, state.size);
+      fs.writeEntryAt(slot, e);
+      state.dirty = false;
+    };
+    return {
+      read(n = Infinity): Uint8Array {
+        live();
+        if (!flags.read) throw new LfsError('EBADF');
+        const len = Math.max(0, Math.min(n, state.size - state.pos));
+        const out = new Uint8Array(len);
+        const chain = fs.chain(state.first);
+        for (let done = 0; done < len;) {
+          const at = state.pos + done;
+          const c = chain[Math.floor(at / cb)]!;
+          const off = at % cb;
+          const k = Math.min(len - done, cb - off);
+          out.set(fs.dev.read(fs.clusterSector(c) * fs.g.ss + off, k), done);
+          done += k;
+        }
+        state.pos += len;
+        return out;
+      },
+      write(data: Uint8Array): number {
+        live();
+        if (!flags.write) throw new LfsError('EBADF');
+        if (flags.append) state.pos = state.size;
+        const end = state.pos + data.length;
+        const chain = fs.chain(state.first);
+        while (chain.length * cb < end) {
+          const c = fs.allocCluster(chain.at(-1) ?? 0);
+          if (!chain.length) state.first = c;
+          chain.push(c);
+        }
+        // A gap left by seeking past the end reads as zeros.
+        if (state.pos > state.size) {
+          const gap = new Uint8Array(state.pos - state.size);
+          const save = state.pos;
+          state.pos = state.size;
+          this.write(gap);
+          state.pos = save;
+        }
+        for (let done = 0; done < data.length;) {
+          const at = state.pos + done;
+          const c = chain[Math.floor(at / cb)]!;
+          const off = at % cb;
+          const k = Math.min(data.length - done, cb - off);
+          fs.dev.write(fs.clusterSector(c) * fs.g.ss + off, data.subarray(done, done + k));
+          done += k;
+        }
+        state.pos = end;
+        state.size = Math.max(state.size, end);
+        state.dirty = true;
+        return data.length;
+      },
+      seek(off: number, whence: Whence = 0): number {
+        live();
+        const base = whence === 1 ? state.pos : whence === 2 ? state.size : 0;
+        if (base + off < 0) throw new LfsError('EINVAL');
+        state.pos = base + off;
+        return state.pos;
+      },
+      sync(): void {
+        live();
+        commit();
+      },
+      close(): void {
+        if (closed) return;
+        commit();
+        closed = true;
+      },
+    };
+  }
+}

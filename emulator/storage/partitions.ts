@@ -1,0 +1,89 @@
+// The `_part` module behind esp32.Partition: the partition table that is flashed, reads and NOR writes on the
+// board's flash, and the OTA calls of ESP-IDF (emulator/rom/ota.ts). Python calls these synchronously; they never
+// throw: a failure is a negative ESP-IDF error code, which esp32.py raises as OSError(-code, name) as the port does.
+import { decodeEspImage } from '../../protocol/esp/image.js';
+import {
+  decodePartitionTable, PARTITION_TABLE_MAX_LEN, PARTITION_TABLE_OFFSET, type DecodedPartition, type PartitionTable,
+} from '../../protocol/esp/partition-table.js';
+import type { FlashStore } from '../flash-store.js';
+import {
+  ESP_ERR, EspError, markRunningValid, nextBootPartition, nextUpdatePartition, setBootPartition,
+} from '../rom/ota.js';
+import type { ControllablePlugin } from '../vm/host-api.js';
+
+export interface PartitionPluginOptions {
+  flash: FlashStore;
+  /** Offset of the app the bootloader started. */
+  runningApp?: number;
+}
+
+const ERR_NAMES: Record<number, string> = {
+  [ESP_ERR.NOT_FOUND]: 'ESP_ERR_NOT_FOUND',
+  [ESP_ERR.INVALID_ARG]: 'ESP_ERR_INVALID_ARG',
+  [ESP_ERR.OTA_VALIDATE_FAILED]: 'ESP_ERR_OTA_VALIDATE_FAILED',
+  [ESP_ERR.NOT_SUPPORTED]: 'ESP_ERR_NOT_SUPPORTED',
+};
+
+export function createPartitionPlugin(opts: PartitionPluginOptions): ControllablePlugin {
+  const { flash } = opts;
+  let table: PartitionTable | undefined;
+  try {
+    table = decodePartitionTable(flash.read(PARTITION_TABLE_OFFSET, PARTITION_TABLE_MAX_LEN));
+  } catch {
+    table = undefined; // the board booted, so this only happens when the table was overwritten since
+  }
+  const at = (offset: number) => table?.entries.find((e) => e.offset === offset);
+  const inFlash = (offset: number, n: number) => offset >= 0 && n >= 0 && offset + n <= flash.size;
+  const call = (fn: (t: PartitionTable) => number): number => {
+    if (!table) return -ESP_ERR.NOT_FOUND;
+    try {
+      return fn(table);
+    } catch (err) {
+      return err instanceof EspError ? -err.code : -ESP_ERR.INVALID_ARG;
+    }
+  };
+  const part = (t: PartitionTable, offset: number): DecodedPartition => {
+    const p = t.entries.find((e) => e.offset === offset);
+    if (!p) throw new EspError(ESP_ERR.NOT_FOUND, `no partition at 0x${offset.toString(16)}`);
+    return p;
+  };
+
+  const api = {
+    /** JSON list of [type, subtype, offset, size, label, encrypted], in table order. */
+    table: () => JSON.stringify((table?.entries ?? []).map((e) => [e.type, e.subtype, e.offset, e.size, e.label, e.encrypted ? 1 : 0])),
+    read: (offset: number, n: number) => (inFlash(offset, n) ? Buffer.from(flash.read(offset, n)).toString('hex') : -ESP_ERR.INVALID_ARG),
+    /** NOR flash: programming only clears bits; erase sets them back. */
+    write: (offset: number, hex: string) => {
+      const data = Buffer.from(hex, 'hex');
+      if (!inFlash(offset, data.length)) return -ESP_ERR.INVALID_ARG;
+      const old = flash.read(offset, data.length);
+      for (let i = 0; i < old.length; i++) old[i] &= data[i]!;
+      flash.write(offset, old);
+      return 0;
+    },
+    erase: (offset: number, n: number) => {
+      if (!inFlash(offset, n) || offset % 4096 || n % 4096) return -ESP_ERR.INVALID_ARG;
+      flash.erase(offset, n);
+      return 0;
+    },
+    running: () => opts.runningApp ?? -1,
+    boot: () => call((t) => nextBootPartition(flash, t)?.offset ?? -ESP_ERR.NOT_FOUND),
+    next_update: (offset: number) => call((t) => nextUpdatePartition(t, offset < 0 ? undefined : at(offset)).offset),
+    set_boot: (offset: number) =>
+      call((t) => {
+        const p = part(t, offset);
+        // esp_ota_set_boot_partition verifies the image first.
+        try {
+          const image = decodeEspImage(flash.read(p.offset, p.size), { verify: false });
+          if (!image.checksum.valid || (image.sha256 && !image.sha256.valid)) throw new Error('bad image');
+        } catch {
+          return -ESP_ERR.OTA_VALIDATE_FAILED;
+        }
+        setBootPartition(flash, t, p);
+        return 0;
+      }),
+    mark_valid: () => call((t) => (markRunningValid(flash, t, opts.runningApp === undefined ? undefined : at(opts.runningApp)), 0)),
+    err_name: (code: number) => ERR_NAMES[code] ?? `ESP_ERR_${code.toString(16)}`,
+  };
+  return { name: 'partitions', jsModules: { _part: Object.freeze(api) } };
+}

@@ -1,0 +1,153 @@
+// `boardctl flash` as a user runs it, a process per command against a served board (issues 14.8 and 15): fifty
+// stub writes in a row under one deadline, Ctrl-C in the middle of a write, Intel HEX and UF2 files, and chip-id.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createBoard } from '../emulator/board-store.js';
+import { serveBoard, type Serving } from '../emulator/link/serve.js';
+import { writeIhex } from '../flash/ihex.js';
+import { encodeUf2, UF2_FAMILIES } from '../flash/uf2.js';
+import { cliPath } from './helpers/serve-cli.js';
+import { STUB, md5, testData } from './helpers/esp-rig.js';
+
+const home = mkdtempSync(join(tmpdir(), 'boardctl-flash-cli-'));
+const env = { ...process.env, BOARDCTL_HOME: home };
+const execRun = promisify(execFile);
+const stubFile = join(home, 'stub.json');
+const servings: Serving[] = [];
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function boardctl(args: string[], timeoutMs = 60_000): Promise<Ran> {
+  try {
+    const { stdout, stderr } = await execRun(process.execPath, [cliPath, ...args], { env, timeout: timeoutMs, killSignal: 'SIGKILL' });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number | string; killed?: boolean; stdout: string; stderr: string };
+    if (e.killed) throw new Error(`boardctl ${args.join(' ')} did not finish within ${timeoutMs} ms; stderr: ${e.stderr}`);
+    return { code: Number(e.code), stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function served(name: string, baud?: number): Promise<string> {
+  createBoard(name, { home });
+  const s = await serveBoard({ name, home, baud });
+  servings.push(s);
+  await s.board.whenReady();
+  return s.ptyPath!;
+}
+
+beforeAll(() => {
+  const segments = STUB.segments;
+  writeFileSync(stubFile, JSON.stringify({
+    entry: STUB.entry,
+    text: Buffer.from(segments[0]!.data).toString('base64'), text_start: segments[0]!.address,
+    data: Buffer.from(segments[1]!.data).toString('base64'), data_start: segments[1]!.address,
+  }));
+});
+
+afterAll(async () => {
+  for (const s of servings) await s.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe('flash --stub write-flash, fifty times in a row against a served pty', () => {
+  it('every run ends, all within one deadline', async () => {
+    const pty = await served('loop');
+    const file = join(home, 'loop.bin');
+    const deadline = Date.now() + 15 * 60_000;
+    for (let i = 0; i < 50; i++) {
+      writeFileSync(file, testData(20_000, i + 1));
+      const left = deadline - Date.now();
+      expect(left, `run ${i}: the overall deadline passed`).toBeGreaterThan(0);
+      const r = await boardctl(['-p', pty, 'flash', '--stub', stubFile, 'write-flash', '0x180000', file], Math.min(left, 60_000));
+      expect(r, `run ${i}`).toMatchObject({ code: 0 });
+      expect(r.stdout).toContain('Hash of data verified.');
+    }
+  }, 16 * 60_000);
+});
+
+describe('Ctrl-C during write-flash', () => {
+  it('stops between two commands with INTERRUPTED (exit 130); the board answers the next command and flashes again', async () => {
+    // A paced link, so the write takes long enough to interrupt.
+    const pty = await served('ctrlc', 115_200);
+    const file = join(home, 'big.bin');
+    const data = testData(192 * 1024, 3);
+    writeFileSync(file, data);
+    const child = spawn(process.execPath, [cliPath, '-p', pty, 'flash', 'write-flash', '0x100000', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const connected = new Promise<void>((resolve) => child.stderr.on('data', (d) => {
+      stderr += d;
+      if (stderr.includes('Connected to')) resolve();
+    }));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await connected;
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/boardctl: flash write-flash: interrupted by Ctrl-C\n$/);
+
+    expect((await boardctl(['-p', pty, 'flash', 'read-mac'])).stdout).toMatch(/^MAC: ([0-9a-f]{2}:){5}[0-9a-f]{2}\n$/);
+    const small = join(home, 'small.bin');
+    writeFileSync(small, testData(8192, 99));
+    const again = await boardctl(['-p', pty, 'flash', 'write-flash', '0x100000', small]);
+    expect(again).toMatchObject({ code: 0 });
+    expect(again.stdout).toContain('Hash of data verified.');
+  }, 120_000);
+});
+
+describe('file formats and identification', () => {
+  let pty: string;
+  beforeAll(async () => {
+    pty = await served('formats');
+  });
+
+  it('writes Intel HEX as the binary it describes (from the address, gaps erased), as esptool v5', async () => {
+    const a = testData(5000, 8);
+    const b = testData(3000, 9);
+    const hexFile = join(home, 'fw.hex');
+    writeFileSync(hexFile, writeIhex([{ offset: 0x181000, data: a }, { offset: 0x183000, data: b }]));
+    const w = await boardctl(['-p', pty, 'flash', 'write-flash', '0x180000', hexFile]);
+    expect(w).toMatchObject({ code: 0 });
+    expect(w.stdout).toContain(`Wrote ${0x3000 + 3000} bytes`);
+    const back = join(home, 'back.bin');
+    expect((await boardctl(['-p', pty, 'flash', 'read-flash', '0x180000', String(0x3000 + 3000), back])).code).toBe(0);
+    const expected = new Uint8Array(0x3000 + 3000).fill(0xff);
+    expected.set(a, 0x1000);
+    expected.set(b, 0x3000);
+    expect(md5(readFileSync(back))).toBe(md5(expected));
+
+    const below = await boardctl(['-p', pty, 'flash', 'write-flash', '0x182000', hexFile]);
+    expect(below.code).toBe(2);
+    expect(below.stderr).toMatch(/Intel HEX data at 0x181000 lies below the address 0x182000/);
+  }, 120_000);
+
+  it('writes a UF2 for the chip at its block addresses and refuses one for another chip', async () => {
+    const data = testData(10_000, 10);
+    const uf2 = join(home, 'fw.uf2');
+    writeFileSync(uf2, encodeUf2([{ offset: 0x190000, data }], { familyId: UF2_FAMILIES.ESP32! }));
+    expect((await boardctl(['-p', pty, 'flash', 'write-flash', '0x190000', uf2])).code).toBe(0);
+    const bin = join(home, 'fw.bin');
+    writeFileSync(bin, data);
+    expect((await boardctl(['-p', pty, 'flash', 'verify-flash', '0x190000', bin])).stdout).toMatch(/verify OK/);
+
+    writeFileSync(uf2, encodeUf2([{ offset: 0x190000, data }], { familyId: UF2_FAMILIES.RP2040! }));
+    const wrong = await boardctl(['-p', pty, 'flash', 'write-flash', '0x190000', uf2]);
+    expect(wrong.code).toBe(10);
+    expect(wrong.stderr).toMatch(/This image is for RP2040, not ESP32/);
+  }, 120_000);
+
+  it('chip-id: the chip has no ID, so the MAC (esptool v5); the revision is v3.0', async () => {
+    const r = await boardctl(['-p', pty, 'flash', 'chip-id']);
+    expect(r.stderr).toContain('Connected to ESP32: ESP32-D0WD-V3 (revision v3.0)');
+    expect(r.stderr).toContain('warning: ESP32 has no chip ID. Reading MAC address instead.');
+    expect(r.stdout).toMatch(/^MAC: 24:0a:c4:([0-9a-f]{2}:){2}[0-9a-f]{2}\n$/);
+  }, 60_000);
+});

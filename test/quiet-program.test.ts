@@ -1,0 +1,76 @@
+// A program that computes for seconds before it prints (issue 13 item 1): the board puts the raw-paste end
+// acknowledgement and the plain raw REPL's OK on the wire at once, not when the program first prints, so clients
+// with a 3 s reply deadline (ours, mpremote) do not give up on a healthy board.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBoard } from '../emulator/board-store.js';
+import { serveBoard, type Serving } from '../emulator/link/serve.js';
+import { boardctl } from './helpers/boardctl.js';
+import { TestBoard } from './helpers/test-board.js';
+
+const home = mkdtempSync(join(tmpdir(), 'boardctl-quiet-'));
+const env = { BOARDCTL_HOME: home };
+/** Seconds the quiet loop should run: past the clients' 3 s reply deadline. */
+const QUIET_S = 4.5;
+let iterations = 0;
+
+/** A loop that never calls out of the VM (no clock, no print) until it is done. */
+const quiet = (n: number) => `x = 0\nfor i in range(${n}):\n    x += i\nprint(x)`;
+const sum = (n: number) => String((BigInt(n) * BigInt(n - 1)) / 2n);
+
+beforeAll(async () => {
+  createBoard('quiet', { home });
+  createBoard('quiet-pty', { home });
+  // How many iterations make QUIET_S seconds on this machine, now.
+  const board = await TestBoard.open({ home, name: 'calibrate' });
+  try {
+    const n = 300_000;
+    const ms = Number(await board.run(`import time\nt = time.ticks_ms()\n${quiet(n)}\nprint(time.ticks_diff(time.ticks_ms(), t))`).then((o) => o.trim().split('\n')[1]));
+    iterations = Math.round((n / Math.max(ms, 1)) * QUIET_S * 1000);
+  } finally {
+    await board.close();
+  }
+}, 60_000);
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+describe('a program quiet for longer than the reply deadline', () => {
+  it('runs through `boardctl exec` on the in-process board (raw-paste)', async () => {
+    const t0 = Date.now();
+    const r = await boardctl(['-p', 'virtual:quiet', 'exec', quiet(iterations)], env, [], 60_000);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(sum(iterations));
+    expect(Date.now() - t0).toBeGreaterThan(3500);
+  }, 90_000);
+
+  it('runs through `boardctl exec` over a served pty', async () => {
+    let serving: Serving | undefined;
+    try {
+      serving = await serveBoard({ name: 'quiet-pty', home });
+      const t0 = Date.now();
+      const r = await boardctl(['-p', serving.ptyPath!, 'exec', quiet(iterations)], env, [], 60_000);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe(sum(iterations));
+      expect(Date.now() - t0).toBeGreaterThan(3500);
+    } finally {
+      await serving?.close();
+    }
+  }, 90_000);
+
+  it('gets the plain raw REPL OK at once', async () => {
+    const board = await TestBoard.open({ home, name: 'quiet-plain' });
+    try {
+      await board.con.rawRepl();
+      const t0 = Date.now();
+      await board.con.send(quiet(iterations) + '\x04');
+      await board.con.expect('OK', 2000);
+      expect(Date.now() - t0).toBeLessThan(2000);
+      expect(await board.con.expect('\x04', 60_000)).toBe(`${sum(iterations)}\r\n\x04`);
+    } finally {
+      await board.close();
+    }
+  }, 90_000);
+});
