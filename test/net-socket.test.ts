@@ -232,3 +232,24 @@ except OSError as e:
     }
   });
 });
+
+describe('blocking calls and resets', () => {
+  it('Ctrl-C interrupts a blocked accept; a soft reset closes the board\'s sockets and keeps the station up', async () => {
+    const run = tb.run(`
+import socket
+srv = socket.socket()
+srv.bind(('0.0.0.0', 8766))
+srv.listen(1)
+srv.accept()
+`).then(() => 'returned', (err: Error) => err.message);
+    const published = () => tb.board.net!.published().some((p) => p.boardPort === 8766);
+    for (let i = 0; i < 200 && !published(); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(published()).toBe(true);
+    await tb.con.send('\x03');
+    expect(await run).toMatch(/KeyboardInterrupt/);
+    await tb.runToReset('import machine\nmachine.soft_reset()', 'soft');
+    for (let i = 0; i < 40 && published(); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(published()).toBe(false);
+    expect(await tb.run('import network\nprint(network.WLAN(network.STA_IF).isconnected())')).toBe('True\n');
+  });
+});

@@ -126,6 +126,7 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
 
   /** A blocking wait on a socket: 0 when ready, else -EAGAIN (non-blocking), -ETIMEDOUT or -EINTR. */
   function block(ready: () => boolean, timeoutMs: number): number {
+    drain();
     if (ready()) return 0;
     if (timeoutMs === 0) return -E.EAGAIN;
     const got = waitFor(ready, timeoutMs);
