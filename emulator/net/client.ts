@@ -6,7 +6,7 @@
 // failure with more to say than an errno (TLS) returns DETAILED and leaves it for last_error().
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { E } from './errno.js';
-import { SEND_WINDOW, type NetEvent, type NetFailure, type NetRequest, type WlanRequest, type WlanState } from './protocol.js';
+import { SEND_WINDOW, type NetEvent, type TlsOptions, type NetFailure, type NetRequest, type WlanRequest, type WlanState } from './protocol.js';
 import type { ControllablePlugin, VmHost } from '../vm/host-api.js';
 
 /** A failure last_error() describes. */
@@ -268,7 +268,11 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
       s.rxBytes = 0;
       s.eof = false;
       s.epoch++;
-      const r = request((rq) => ({ t: 'tls', rq, id, opts: JSON.parse(json) }), timeoutMs) as number;
+      // Certificates and keys come as hex of what Python held (PEM text or DER bytes).
+      const o = JSON.parse(json) as TlsOptions & { ca: string[] };
+      const bytes = (hex: string | undefined) => (hex === undefined ? undefined : Buffer.from(hex, 'hex').toString('latin1'));
+      const opts: TlsOptions = { ...o, ca: o.ca.map((c) => bytes(c)!), cert: bytes(o.cert), key: bytes(o.key) };
+      const r = request((rq) => ({ t: 'tls', rq, id, opts }), timeoutMs) as number;
       return r < 0 ? r : 0;
     },
     close(id: number): void {
