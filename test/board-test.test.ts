@@ -85,12 +85,12 @@ describe('boardctl test', () => {
   }, 60_000);
 
   it('--timeout interrupts a file that hangs, keeps what it reported, and the next file runs', async () => {
-    const r = await boardctl(['--json', '-p', 'virtual:bt', 'test', '--timeout', '3', 'board-tests-timeout']);
+    const r = await boardctl(['--json', '-p', 'virtual:bt', 'test', '--timeout', '5', 'board-tests-timeout']);
     expect(r.code).toBe(1);
     const docs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     const [hang, after, summary] = docs;
     expect(hang.cases.map((c: { name: string; status: string }) => [c.name, c.status])).toEqual([['test_first', 'pass'], ['test_a_hangs', 'error']]);
-    expect(hang.cases[1].message).toBe('timed out after 3 s');
+    expect(hang.cases[1].message).toBe('timed out after 5 s');
     expect(after).toMatchObject({ file: 'board-tests-timeout/test_b_after.py', tests: 1, failures: 0, errors: 0 });
     expect(summary).toMatchObject({ command: 'test', ok: false, files: 2, tests: 3, errors: 1 });
   }, 90_000);

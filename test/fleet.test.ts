@@ -76,6 +76,7 @@ describe('a command line on several boards', () => {
     fleet.stderr!.on('data', (d) => (stderr += d));
     const done = new Promise<number | null>((resolve) => fleet.on('close', resolve));
     await new Promise<void>((resolve) => {
+      fleet.on('close', () => resolve()); // it ended early: the checks below say how
       fleet.stdout!.on('data', (d) => {
         stdout += d;
         if (linesOf(stdout, gone).includes('3')) resolve();
@@ -97,6 +98,7 @@ describe('a command line on several boards', () => {
     fleet.stderr!.on('data', (d) => (stderr += d));
     const done = new Promise<number | null>((resolve) => fleet.on('close', resolve));
     await new Promise<void>((resolve) => {
+      fleet.on('close', () => resolve());
       fleet.stdout!.on('data', (d) => {
         stdout += d;
         if (boards.every((b) => linesOf(stdout, b).includes('up'))) resolve();
