@@ -108,6 +108,17 @@ describe('boardctl test', () => {
     expect([total(junit, 'tests'), total(junit, 'failures')]).toEqual([10, 2]);
   }, 120_000);
 
+  it('--scenario sets the virtual board\'s inputs before each file', async () => {
+    const without = await boardctl(['-p', 'virtual:bt', 'test', 'board-tests-scenario']);
+    expect(without.code).toBe(1);
+    expect(without.stdout).toMatch(/AssertionError: 0 != 1/);
+    const withInputs = await boardctl(['-p', 'virtual:bt', 'test', 'board-tests-scenario', '--scenario', 'board-tests-scenario/inputs.yaml']);
+    expect(withInputs.code, withInputs.stdout).toBe(0);
+    const notVirtual = await boardctl(['-p', 'socket://127.0.0.1:9', 'test', 'board-tests-scenario', '--scenario', 'board-tests-scenario/inputs.yaml']);
+    expect(notVirtual.code).toBe(2);
+    expect(notVirtual.stderr).toMatch(/--scenario sets a virtual board's inputs: use -p virtual/);
+  }, 60_000);
+
   it('says so when there is nothing to run', async () => {
     const empty = mkdtempSync(join(home, 'empty-'));
     const r = await boardctl(['-p', 'virtual:bt', 'test', empty]);
