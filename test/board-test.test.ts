@@ -119,6 +119,16 @@ describe('boardctl test', () => {
     expect(notVirtual.stderr).toMatch(/--scenario sets a virtual board's inputs: use -p virtual/);
   }, 60_000);
 
+  it('uses the firmware\'s own unittest where the board has one', async () => {
+    const ours = new URL('../protocol/py/unittest_mini.py', import.meta.url).pathname;
+    const r = await boardctl(['-p', 'virtual:bt2', 'cp', ours, ':unittest.py', '+', 'test', 'board-tests-firmware', '+', 'rm', ':unittest.py']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^test_the_boards_own_unittest \(test_which\.TestWhich\) \.\.\. ok$/m);
+    // Without it, the same file finds the run's unittest, which is not on the board.
+    const without = await boardctl(['-p', 'virtual:bt2', 'test', 'board-tests-firmware']);
+    expect(without.code).toBe(1);
+  }, 60_000);
+
   it('says so when there is nothing to run', async () => {
     const empty = mkdtempSync(join(home, 'empty-'));
     const r = await boardctl(['-p', 'virtual:bt', 'test', empty]);
