@@ -123,9 +123,13 @@ function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals:
   return program;
 }
 
-async function foundPorts(): Promise<FoundPort[]> {
+/** Ports a fleet pattern may match: the serial ports found, and with `virtual:…` the stored virtual boards. */
+async function foundPorts(pattern: string | undefined): Promise<FoundPort[]> {
   const { listPorts } = await import('../protocol/ports.js');
-  return listPorts();
+  const found: FoundPort[] = await listPorts();
+  if (!pattern?.includes('virtual:')) return found;
+  const { scanBoards } = await import('../emulator/board-store.js');
+  return [...found, ...scanBoards().boards.map((b) => ({ path: `virtual:${b.name}` }))];
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -157,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
     // Several boards: the command line runs on each, in processes of their own (cli/fleet-run.ts).
     const fleet = fleetArgs(argv);
     const spec = { port: fleet.port ?? process.env.BOARDCTL_PORT, all: fleet.all };
-    const boards = fleetPorts(spec, spec.all || /[*?]/.test(spec.port ?? '') ? await foundPorts() : []);
+    const boards = fleetPorts(spec, spec.all || /[*?]/.test(spec.port ?? '') ? await foundPorts(spec.port) : []);
     if (boards) {
       const { runFleetCli } = await import('./fleet-run.js');
       return await runFleetCli({ boards, jobs: fleet.jobs, rest: fleet.rest, json: state.json, out: ctx.out, signal: abort.signal });

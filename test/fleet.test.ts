@@ -117,6 +117,14 @@ describe('a command line on several boards', () => {
     for (const b of boards.slice(0, 2)) expect(linesOf(r.stdout + r.stderr, b).join('\n')).toMatch(/Wrote 65536 bytes[^]*Hash of data verified/);
   }, 120_000);
 
+  it('expands virtual:* over the stored virtual boards', async () => {
+    const r = await boardctl('-p', 'virtual:f[*', 'exec', 'print(1)');
+    expect(r.code).toBe(3); // nothing is named like that: the glob has no match
+    const all = await boardctl('-p', 'virtual:f?', 'exec', 'print(6 * 7)');
+    expect(all.code, all.stderr).toBe(0);
+    expect(boards.map((b) => linesOf(all.stdout, b))).toEqual([['42'], ['42'], ['42']]);
+  }, 60_000);
+
   it('refuses what needs one board, and names a list entry twice', async () => {
     const repl = await boardctl('-p', boards.join(','), 'repl');
     expect(repl.code).toBe(2);
