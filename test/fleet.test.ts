@@ -149,6 +149,10 @@ describe('fleet core', () => {
     expect(fleetPorts({ port: 'u*' }, found)).toEqual(['/dev/ttyUSB0', '/dev/ttyUSB1']);
     expect(fleetPorts({ port: 'ttyACM?,virtual:x' }, found)).toEqual(['/dev/ttyACM0', 'virtual:x']);
     expect(fleetPorts({ port: 'u0' }, found)).toBeUndefined(); // one board: the ordinary path
+    expect(fleetPorts({ port: 'virtual:x?baud=9600' }, found)).toBeUndefined(); // options, not a pattern
+    expect(fleetPorts({ port: 'virtual:x?faults=drop:1e-4,delay:1e-4@50,seed=7' }, found)).toBeUndefined();
+    expect(fleetPorts({ port: 'virtual:x?faults=drop:0.01,seed=7,virtual:y,u1' }, found)).toEqual(['virtual:x?faults=drop:0.01,seed=7', 'virtual:y', 'u1']);
+    expect(fleetPorts({ port: 'v*?baud=9600' }, [{ path: 'virtual:a' }, { path: 'virtual:b' }])).toEqual(['virtual:a?baud=9600', 'virtual:b?baud=9600']);
     expect(fleetPorts({ all: true }, found)).toEqual(['/dev/ttyUSB0', '/dev/ttyACM0']);
     expect(() => fleetPorts({ port: 'c*' }, found)).toThrow(/-p c\*: no port matches/);
     expect(() => fleetPorts({ port: 'a0,,u0' }, found)).toThrow(/empty name/);
