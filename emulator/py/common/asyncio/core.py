@@ -44,9 +44,14 @@ _OVER = -2
 # A step hands control back to the host at least this often (ms), so it can collect garbage, serve the link
 # and its peripherals, and notice Ctrl-C, however busy the tasks are.
 _STEP_MS = 10
-# The loop's waits end at least once a tick (ms), as the firmware's poll hook wakes each FreeRTOS tick: what
-# micropython.schedule() queued runs then, and streams waited on are looked at again.
+# The loop's waits end at least once a tick (ms), so that the tasks an IRQ callback queued (Event.set() from a
+# soft IRQ, which the docs advise against but which works on the ports) run, and what micropython.schedule()
+# queued outside any IRQ runs. While a task waits on a stream the tick is shorter: a UART's input does not end
+# the host's wait. ThreadSafeFlag.set(), link input (Ctrl-C) and resets end a wait at once; IRQ handlers run
+# inside it, as the firmware's poll hook runs them inside its wait. Idle, a board of three sleeping tasks takes
+# about 1% of a core (bench/asyncio.ts).
 _TICK_MS = 10
+_IDLE_TICK_MS = 50
 
 
 class _Sleep:
@@ -234,10 +239,10 @@ def _step(run):
             return _OVER
         t = q.peek()
         if t is None:
-            return _TICK_MS
+            return _TICK_MS if _io_queue.waiting else _IDLE_TICK_MS
         dt = _ticks_diff(t.ph_key, _ticks())
         if dt > 0:
-            return min(dt, _TICK_MS)
+            return min(dt, _TICK_MS if _io_queue.waiting else _IDLE_TICK_MS)
         q.pop()
         if t.done():
             if t.state is None:
