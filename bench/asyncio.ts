@@ -4,9 +4,10 @@
 //   asyncio.run) and a run inside a call (exec()), against the same VM resuming 100 plain generators round-robin
 //   in the same run, and against the ESP32 figure below;
 // - CPU of this process (board worker included) while every task sleeps, against the same board idle at its prompt;
-// - Ctrl-C latency into asyncio.run, tasks asleep and tasks busy (the goal is under 100 ms);
+// - Ctrl-C latency into asyncio.run, tasks asleep and tasks busy (the goal is under 100 ms), against Ctrl-C into a
+//   plain time.sleep() in the same run (the link's and the worker's share of it);
 // - a soak: the seed-style program of the acceptance (test/fixtures/asyncio/seed_main.py) run from main.py for
-//   10 minutes (BENCH_SOAK_S overrides): host RSS, the board's output rate, no memory-ceiling reset.
+//   10 minutes (BENCH_SOAK_S overrides; 0 skips it): host RSS, the board's output rate, no memory-ceiling reset.
 // Run: npm run build && node dist/bench/asyncio.js
 import { readFileSync } from 'node:fs';
 import { TestBoard } from '../test/helpers/test-board.js';
@@ -132,15 +133,19 @@ async function idle(tb: TestBoard): Promise<void> {
 }
 
 async function ctrlC(tb: TestBoard): Promise<void> {
-  const bodies = {
-    asleep: 'async def task():\n    await asyncio.sleep(3600)',
-    busy: 'async def task():\n    while True:\n        await asyncio.sleep_ms(0)',
+  const run = (body: string) => `import asyncio\n${body}\nasync def main():\n    await asyncio.gather(task(), task(), task())\nasyncio.run(main())`;
+  const programs = {
+    // The baseline: the same link, worker and traceback, without asyncio.
+    'time.sleep(3600)': 'import time\ntime.sleep(3600)',
+    'tasks asleep': run('async def task():\n    await asyncio.sleep(3600)'),
+    'tasks busy': run('async def task():\n    while True:\n        await asyncio.sleep_ms(0)'),
   };
-  console.log(`Ctrl-C into asyncio.run (3 tasks, KeyboardInterrupt seen on the link), ${TRIALS} trials (goal < 100 ms):`);
-  for (const [what, body] of Object.entries(bodies)) {
+  console.log(`Ctrl-C into asyncio.run (3 tasks; until KeyboardInterrupt is seen on the link), ${TRIALS} trials, goal < 100 ms:`);
+  let base = NaN;
+  for (const [what, code] of Object.entries(programs)) {
     const ms: number[] = [];
     for (let i = 0; i < TRIALS; i++) {
-      await tb.con.send(`import asyncio\n${body}\nasync def main():\n    await asyncio.gather(task(), task(), task())\nasyncio.run(main())\n\x04`);
+      await tb.con.send(`${code}\n\x04`);
       await tb.con.expect('OK');
       await pause(150);
       const t0 = performance.now();
@@ -149,7 +154,9 @@ async function ctrlC(tb: TestBoard): Promise<void> {
       ms.push(performance.now() - t0);
       await tb.con.expect('\x04>', 5000);
     }
-    console.log(`  tasks ${what.padEnd(7)} median ${median(ms).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms`);
+    base = Number.isNaN(base) ? median(ms) : base;
+    console.log(`  ${what.padEnd(17)} median ${median(ms).toFixed(1).padStart(6)} ms (${(median(ms) / base).toFixed(2)}x time.sleep), ` +
+      `max ${Math.max(...ms).toFixed(1)} ms`);
   }
 }
 
@@ -199,4 +206,4 @@ try {
 } finally {
   await tb.close();
 }
-await soak();
+if (SOAK_S > 0) await soak();

@@ -57,6 +57,7 @@ describe('asyncio on the virtual board', () => {
     await tb.con.send('\x03');
     const end = await tb.con.expect('>>> ', 5000);
     expect(end).toMatch(/Traceback \(most recent call last\):\r\n {2}File "main.py", line \d+, in <module>\r\n[^]*KeyboardInterrupt: \r\n/);
+    expect(end, "no frame of the host's driver").not.toContain('_host_');
     await tb.con.send('print(6 * 7)\r');
     await tb.con.expect('42\r\n>>> ');
     await tb.run("import os\nos.remove('main.py')");
@@ -195,6 +196,35 @@ describe('asyncio on the virtual board', () => {
     await pause(20);
     await tb.control('set', { what: 'button', id: 'boot', pressed: false });
     expect(await out).toBe('[]\n[(True, 1)]\nb\'x\'\nwoken\n');
+  });
+
+  it('reads sys.stdin through a StreamReader while other tasks run (the link\'s input, as on the board)', async () => {
+    await softReset();
+    await tb.con.rawRepl();
+    await tb.con.send(
+      [
+        'import asyncio, sys',
+        'ticks = [0]',
+        'async def ticker():',
+        '    while True:',
+        '        await asyncio.sleep_ms(20)',
+        '        ticks[0] += 1',
+        'async def main():',
+        '    asyncio.create_task(ticker())',
+        "    print('ready')",
+        '    c = await asyncio.StreamReader(sys.stdin).read(1)',
+        '    line = await asyncio.StreamReader(sys.stdin.buffer).readline()',
+        '    print(repr(c), line, ticks[0] > 3)',
+        'asyncio.run(main())',
+        '\x04',
+      ].join('\n'),
+    );
+    await tb.con.expect('ready\r\n', 5000);
+    await pause(100);
+    await tb.con.send('x');
+    await pause(100);
+    await tb.con.send('yz\n');
+    expect(await tb.con.expect('\x04>', 5000)).toBe("'x' b'yz\\n' True\r\n\x04\x04>");
   });
 
   it('collects the garbage of a long run: ten times the memory ceiling allocated by tasks, memory flat', async () => {
