@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { RawReplClient } from '../protocol/raw-repl.js';
 import { VM_MEMORY_CEILING } from '../emulator/vm/memory.js';
 import type { TimelineEvent } from '../emulator/peripherals/timeline.js';
@@ -230,6 +231,42 @@ describe('asyncio on the virtual board', () => {
     await pause(100);
     await tb.con.send('yz\n');
     expect(await tb.con.expect('\x04>', 5000)).toBe("'x' b'yz\\n' True\r\n\x04\x04>");
+  });
+
+  it('serves and connects TCP streams (start_server, open_connection) over the ESP32 board\'s network', async () => {
+    await softReset();
+    // A port the host has free (the board binds what it is given, as a program on silicon would).
+    const port = await new Promise<number>((done) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: p } = probe.address() as AddressInfo;
+        probe.close(() => done(p));
+      });
+    });
+    const out = await tb.run(
+      [
+        'import asyncio, network, time',
+        'w = network.WLAN(network.STA_IF)',
+        'w.active(True)',
+        "w.connect('boardctl', 'micropython')",
+        'while not w.isconnected():',
+        '    time.sleep_ms(50)',
+        'async def handle(r, wr):',
+        "    wr.write(b'echo ' + await r.readline())",
+        '    await wr.drain()',
+        '    wr.close()',
+        'async def main():',
+        `    srv = await asyncio.start_server(handle, '127.0.0.1', ${port})`,
+        `    r, wr = await asyncio.open_connection('127.0.0.1', ${port})`,
+        "    wr.write(b'hi\\n')",
+        '    await wr.drain()',
+        '    print(await r.readline())',
+        '    wr.close()',
+        '    srv.close()',
+        'asyncio.run(main())',
+      ].join('\n'),
+      30_000,
+    );
+    expect(out).toBe("b'echo hi\\n'\n");
   });
 
   it('collects the garbage of a long run: ten times the memory ceiling allocated by tasks, memory flat', async () => {
