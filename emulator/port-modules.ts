@@ -80,7 +80,7 @@ export const ESP32_MODULES: ModuleTable = {
   espnow: NO_NETWORK,
   flashbdev: BOOT_ONLY,
   inisetup: BOOT_ONLY,
-  'mip/__init__': NO_NETWORK,
+  'mip/__init__': HERE,
   network: HERE,
   ntptime: NO_NETWORK,
   'requests/__init__': HERE,
