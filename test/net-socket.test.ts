@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { TestBoard } from './helpers/test-board.js';
+import { parseBoardConfig } from '../emulator/board-config.js';
 
 let tb: TestBoard;
 const servers: net.Server[] = [];
@@ -251,5 +252,58 @@ srv.accept()
     for (let i = 0; i < 40 && published(); i++) await new Promise((r) => setTimeout(r, 25));
     expect(published()).toBe(false);
     expect(await tb.run('import network\nprint(network.WLAN(network.STA_IF).isconnected())')).toBe('True\n');
+  });
+});
+
+describe('the network around the board', () => {
+  it('the uplink going down resets connections and refuses new ones; back up, they work again', async () => {
+    let peer: net.Socket | undefined;
+    const port = await hostServer((s) => {
+      peer = s;
+      s.pipe(s);
+    });
+    const net_ = (up: boolean) => tb.board.controlRequest({ plugin: 'net', op: 'set', args: { what: 'uplink', up } });
+    await tb.run(`
+import socket, errno
+s = socket.socket()
+s.connect(('127.0.0.1', ${port}))
+`);
+    for (let i = 0; i < 200 && !peer; i++) await new Promise((r) => setTimeout(r, 25));
+    await net_(false);
+    try {
+      const out = await tb.run(`
+try:
+    s.write(b'x')
+    s.recv(1)
+except OSError as e:
+    print(e.errno == errno.ECONNRESET)
+s.close()
+s = socket.socket()
+try:
+    s.connect(('127.0.0.1', ${port}))
+except OSError as e:
+    print(e.errno == errno.EHOSTUNREACH)
+`);
+      expect(out).toBe('True\nTrue\n');
+    } finally {
+      await net_(true);
+    }
+    expect(await tb.run(`
+s = socket.socket()
+s.connect(('127.0.0.1', ${port}))
+s.write(b'back')
+print(s.recv(4))
+s.close()
+`)).toBe("b'back'\n");
+  });
+
+  it("board.json's network is checked field by field", () => {
+    const base = { profile: 'esp32', flashSize: 4 << 20, mac: '24:0a:c4:00:00:01', uniqueId: 'aabbcc' };
+    const parse = (network: unknown) => parseBoardConfig(JSON.stringify({ ...base, network }), 'board.json');
+    expect(parse({ offline: true, allow: ['*.example.com:443', '10.0.0.0/8'], aps: [{ ssid: 'home', key: 'secret123' }] }).network)
+      .toEqual({ offline: true, allow: ['*.example.com:443', '10.0.0.0/8'], aps: [{ ssid: 'home', key: 'secret123', security: 'wpa2' }] });
+    expect(() => parse({ alow: [] })).toThrow(/unknown field 'alow'.*did you mean 'allow'/);
+    expect(() => parse({ aps: [{ ssid: 'home', key: 'short' }] })).toThrow(/8 to 63 characters/);
+    expect(() => parse({ allow: ['host:99999'] })).toThrow(/not 1\.\.65535/);
   });
 });

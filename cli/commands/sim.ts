@@ -137,13 +137,19 @@ export function registerSimCommands(program: Command, ctx: () => CliContext): vo
     .action(async (name: string) => {
       const { loadBoard, lockHolder } = await import('../../emulator/board-store.js');
       const { getProfile, bannerLine } = await import('../../emulator/profiles.js');
+      const { accessPoints } = await import('../../emulator/net/config.js');
+      const { NetPolicy } = await import('../../emulator/net/policy.js');
       const b = loadBoard(name);
       const p = getProfile(b.config.profile);
       const fs = p.fsRegion(b.config.flashSize);
+      const hasNet = p.modules.network === 'here';
+      const network = hasNet
+        ? { aps: accessPoints(b.config.network).map((ap) => ({ ssid: ap.ssid, key: ap.key, security: ap.security ?? 'open' })), policy: new NetPolicy(b.config.network).describe() }
+        : undefined;
       const info = {
         name: b.name, dir: b.dir, profile: p.name, banner: bannerLine(p), flashSize: b.config.flashSize,
         filesystem: { offset: fs.offset, size: fs.size }, mac: b.config.mac, uniqueId: b.config.uniqueId,
-        servedBy: lockHolder(b), parts: b.config.parts,
+        servedBy: lockHolder(b), parts: b.config.parts, network,
       };
       ctx().out.doc(info);
       ctx().out.text(
@@ -155,6 +161,12 @@ export function registerSimCommands(program: Command, ctx: () => CliContext): vo
           `mac:         ${info.mac}`,
           `unique id:   ${info.uniqueId}`,
           `served by:   ${info.servedBy ? `pid ${info.servedBy}` : 'nobody'}`,
+          ...(network
+            ? [
+              ...network.aps.map((ap) => `wifi:        SSID ${JSON.stringify(ap.ssid)}${ap.key !== undefined ? `, key ${JSON.stringify(ap.key)}` : ''} (${ap.security})`),
+              `reaches:     ${network.policy}`,
+            ]
+            : ['wifi:        none (the port has no network)']),
         ].join('\n') + '\n',
       );
     });
