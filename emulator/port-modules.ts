@@ -82,7 +82,7 @@ export const ESP32_MODULES: ModuleTable = {
   inisetup: BOOT_ONLY,
   'mip/__init__': HERE,
   network: HERE,
-  ntptime: NO_NETWORK,
+  ntptime: HERE,
   'requests/__init__': HERE,
   socket: HERE,
   ssl: HERE,

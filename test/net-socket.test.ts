@@ -307,3 +307,20 @@ s.close()
     expect(() => parse({ allow: ['host:99999'] })).toThrow(/not 1\.\.65535/);
   });
 });
+
+describe('ntptime', () => {
+  it("sets the RTC from the gateway's NTP answer (the host's clock)", async () => {
+    const out = await tb.run(`
+import ntptime, machine, time
+machine.RTC().datetime((2001, 1, 1, 1, 0, 0, 0, 0))
+ntptime.host = '10.0.2.2'
+ntptime.settime()
+print(time.gmtime()[0], time.time())
+`);
+    const [year, secs] = out.trim().split(' ').map(Number);
+    expect(year).toBe(new Date().getUTCFullYear());
+    const epochYear = Number(await tb.run('import time\nprint(time.gmtime(0)[0])'));
+    const epoch = Date.UTC(epochYear, 0, 1) / 1000;
+    expect(Math.abs(secs! + epoch - Date.now() / 1000)).toBeLessThan(5);
+  });
+});

@@ -122,6 +122,8 @@ class socket(io.IOBase):
         return bytes.fromhex(r) if r else b''
 
     def recv(self, bufsize):
+        if self._type == SOCK_DGRAM:
+            return self.recvfrom(bufsize)[0]
         if self._buf:
             data, self._buf = self._buf[:bufsize], self._buf[bufsize:]
             return data
