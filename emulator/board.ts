@@ -176,6 +176,7 @@ export class VirtualBoard {
       resetCause: cause,
       bootLines,
       heapSize: boardHeapBytes(this.profile),
+      uniqueId: b.config.uniqueId,
       parts: b.config.parts,
       persisted: this.persisted,
       banner: app.banner,

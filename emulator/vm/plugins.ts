@@ -29,6 +29,7 @@ export function loadPlugins(host: VmHost, config: WorkerConfig, net?: NetChannel
   };
   const hardware = createHardwarePlugin(host, {
     profile,
+    uniqueId: config.uniqueId,
     parts: config.parts as PartSpec[] | undefined,
     persisted: config.persisted as Parameters<typeof createHardwarePlugin>[1]['persisted'],
   });

@@ -11,6 +11,7 @@ import utime
 import vfs
 import __main__
 import _board
+import _hostloop
 import _patch
 
 _VfsPosix = vfs.VfsPosix
@@ -298,7 +299,9 @@ def run_file(path):
         return False
     with f:
         src = f.read()
-    exec(compile(src, path, 'exec'), __main__.__dict__)
+    # A program whose top-level asyncio runs the host drives is run by the host, once this call has returned.
+    if not _hostloop.hand_over(src, path):
+        exec(compile(src, path, 'exec'), __main__.__dict__)
     return True
 
 
