@@ -324,3 +324,41 @@ print(time.gmtime()[0], time.time())
     expect(Math.abs(secs! + epoch - Date.now() / 1000)).toBeLessThan(5);
   });
 });
+
+describe('asyncio streams', () => {
+  it('open_connection and start_server over the board\'s sockets', async () => {
+    const port = await hostServer(echo);
+    const out = await tb.run(`
+import asyncio
+
+async def client():
+    r, w = await asyncio.open_connection('127.0.0.1', ${port})
+    w.write(b'line one\\n')
+    await w.drain()
+    got = await r.readline()
+    w.close()
+    await w.wait_closed()
+    return got
+
+async def handle(r, w):
+    data = await r.read(100)
+    w.write(data.upper())
+    await w.drain()
+    w.close()
+
+async def main():
+    print(await client())
+    srv = await asyncio.start_server(handle, '0.0.0.0', 8767)
+    r, w = await asyncio.open_connection('127.0.0.1', 8767)
+    w.write(b'to myself')
+    await w.drain()
+    print(await r.read(100))
+    w.close()
+    srv.close()
+    await srv.wait_closed()
+
+asyncio.run(main())
+`);
+    expect(out).toBe("b'line one\\n'\nb'TO MYSELF'\n");
+  });
+});

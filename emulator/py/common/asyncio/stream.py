@@ -94,18 +94,19 @@ StreamReader = Stream
 StreamWriter = Stream
 
 
-# TCP, over the socket module where the board has one (the virtual board has no networking yet: importing
-# socket raises ImportError with that reason).
+# TCP, over the socket module where the board has one (the rp2 Pico has none: importing socket raises
+# ImportError with that reason).
 
 async def open_connection(host, port, ssl=None):
     import socket
+    from errno import EINPROGRESS  # the port's value: 119 on the ESP32 (newlib), 115 on Linux
     ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
     s = socket.socket(ai[0], ai[1], ai[2])
     s.setblocking(False)
     try:
         s.connect(ai[-1])
     except OSError as e:
-        if e.errno != 115:  # EINPROGRESS: the connection completes in the background
+        if e.errno != EINPROGRESS:  # the connection completes in the background
             raise
     yield from core._wait_io(s, 2)
     if ssl:
@@ -127,15 +128,23 @@ class Server:
         await self.wait_closed()
 
     def close(self):
+        self.closed = True
         self.task.cancel()
 
     async def wait_closed(self):
         await self.task
 
     async def _serve(self, s, cb, ssl):
+        self.closed = False
         try:
             while True:
-                yield from core._wait_io(s, 1)
+                try:
+                    yield from core._wait_io(s, 1)
+                except core.CancelledError:
+                    # Closed by close(): wait_closed() returns; cancelled from elsewhere: that goes on up.
+                    if self.closed:
+                        return
+                    raise
                 s2, addr = s.accept()
                 s2.setblocking(False)
                 if ssl:
