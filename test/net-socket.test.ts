@@ -297,6 +297,27 @@ s.close()
 `)).toBe("b'back'\n");
   });
 
+  it('an access point that goes away is noticed at the beacon timeout; the station rejoins when it is back', async () => {
+    const ap = (up: boolean) => tb.board.controlRequest({ plugin: 'net', op: 'set', args: { what: 'ap', up } });
+    const run = tb.run(`
+import network, time
+w = network.WLAN(network.STA_IF)
+print('up', w.isconnected())
+t0 = time.ticks_ms()
+while w.isconnected():
+    time.sleep_ms(50)
+print('lost after', time.ticks_diff(time.ticks_ms(), t0) // 1000, 's')
+while not w.isconnected():
+    time.sleep_ms(50)
+print('back', w.status() == network.STAT_GOT_IP)
+`, 30_000);
+    await new Promise((r) => setTimeout(r, 300));
+    await ap(false);
+    await new Promise((r) => setTimeout(r, 8000));
+    await ap(true);
+    expect(await run).toMatch(/^up True\nlost after [56] s\nback True\n$/);
+  }, 40_000);
+
   it("board.json's network is checked field by field", () => {
     const base = { profile: 'esp32', flashSize: 4 << 20, mac: '24:0a:c4:00:00:01', uniqueId: 'aabbcc' };
     const parse = (network: unknown) => parseBoardConfig(JSON.stringify({ ...base, network }), 'board.json');
