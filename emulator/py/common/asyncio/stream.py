@@ -4,7 +4,17 @@
 from . import core
 
 
-class Stream:
+class _Closing:
+    # `async with`: close() and wait_closed() on the way out.
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb):
+        self.close()
+        await self.wait_closed()
+
+
+class Stream(_Closing):
     def __init__(self, s, e={}):
         self.s = s
         self.e = e
@@ -12,13 +22,6 @@ class Stream:
 
     def get_extra_info(self, v):
         return self.e[v]
-
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, exc_type, exc, tb):
-        self.close()
-        await self.wait_closed()
 
     def close(self):
         pass
@@ -94,19 +97,18 @@ StreamReader = Stream
 StreamWriter = Stream
 
 
-# TCP, over the socket module where the board has one (the rp2 Pico has none: importing socket raises
-# ImportError with that reason).
+# TCP, over the socket module where the board has one (ESP32; on rp2 importing socket raises ImportError).
 
 async def open_connection(host, port, ssl=None):
+    import errno
     import socket
-    from errno import EINPROGRESS  # the port's value: 119 on the ESP32 (newlib), 115 on Linux
     ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
     s = socket.socket(ai[0], ai[1], ai[2])
     s.setblocking(False)
     try:
         s.connect(ai[-1])
     except OSError as e:
-        if e.errno != EINPROGRESS:  # the connection completes in the background
+        if e.errno != errno.EINPROGRESS:  # (the connection completes in the background)
             raise
     yield from core._wait_io(s, 2)
     if ssl:
@@ -119,14 +121,7 @@ async def open_connection(host, port, ssl=None):
     return ss, ss
 
 
-class Server:
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, exc_type, exc, tb):
-        self.close()
-        await self.wait_closed()
-
+class Server(_Closing):
     def close(self):
         self.closed = True
         self.task.cancel()
