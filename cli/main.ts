@@ -29,6 +29,7 @@ type Registrar = (program: Command, ctx: () => CliContext) => void;
 const EXTENSIONS: Array<() => Promise<Registrar>> = [
   () => import('./commands/sim.js').then((m) => m.registerSimCommands),
   () => import('./commands/share.js').then((m) => m.registerShareCommand),
+  () => import('./commands/mip.js').then((m) => m.registerMipCommand),
   () => import('./commands/test.js').then((m) => m.registerTestCommand),
   () => import('./commands/flash.js').then((m) => (program, ctx) => m.registerFlashCommands(program, { openTransport: (port, o) => ctx().session.openTransport(port, o.baud) })),
   () =>

@@ -123,15 +123,23 @@ async def open_connection(host, port, ssl=None):
 
 class Server(_Closing):
     def close(self):
+        self.closed = True
         self.task.cancel()
 
     async def wait_closed(self):
         await self.task
 
     async def _serve(self, s, cb, ssl):
+        self.closed = False
         try:
             while True:
-                yield from core._wait_io(s, 1)
+                try:
+                    yield from core._wait_io(s, 1)
+                except core.CancelledError:
+                    # Closed by close(): wait_closed() returns; cancelled from elsewhere: that goes on up.
+                    if self.closed:
+                        return
+                    raise
                 s2, addr = s.accept()
                 s2.setblocking(False)
                 if ssl:
