@@ -104,7 +104,8 @@ export class VirtualBoard {
   private constructor(readonly stored: StoredBoard) {
     this.profile = getProfile(stored.config.profile);
     if (this.profile.modules.network === HERE) {
-      this.net = new NetHost({ config: stored.config.network, mac: stored.config.mac, hostname: "mpy-esp32" });
+      const console = { input: (d: Uint8Array) => this.receive(d), onOutput: (l: (c: Uint8Array) => void) => this.tapOutput(l) };
+      this.net = new NetHost({ config: stored.config.network, mac: stored.config.mac, hostname: "mpy-esp32", console });
     }
     this.release = lockBoard(stored);
   }
@@ -300,6 +301,13 @@ export class VirtualBoard {
   // ---- bytes in and out ---------------------------------------------------------------------------------
 
   private linkBaud = 0;
+  /** Terminals beside the link (the WebREPL's, as os.dupterm): they see every byte the board prints. */
+  private readonly outputTaps = new Set<(chunk: Uint8Array) => void>();
+
+  private tapOutput(listener: (chunk: Uint8Array) => void): () => void {
+    this.outputTaps.add(listener);
+    return () => this.outputTaps.delete(listener);
+  }
 
   /**
    * Output to the client, paced when a baud rate is emulated; dropped when no client holds the link. Resolves
@@ -307,6 +315,7 @@ export class VirtualBoard {
    */
   private send(data: string | Uint8Array): Promise<void> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    for (const tap of this.outputTaps) tap(bytes);
     return this.link ? this.link.out.push(bytes) : Promise.resolve();
   }
 
