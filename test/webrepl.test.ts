@@ -94,6 +94,12 @@ it('runs an interactive repl over ws://', async () => {
     await expect.poll(() => screen, { timeout: 10_000 }).toContain('>>> ');
     term.write('print(7 * 6)\r');
     await expect.poll(() => screen, { timeout: 10_000 }).toMatch(/print\(7 \* 6\)\r\n42\r\n>>> /);
+    // webrepl_setup's dialog, typed over the WebREPL: an empty line quits it.
+    term.write('import webrepl_setup\r');
+    await expect.poll(() => screen, { timeout: 10_000 }).toContain('WebREPL daemon auto-start status: disabled');
+    await expect.poll(() => screen, { timeout: 10_000 }).toContain('(Empty line to quit)\r\n> ');
+    term.write('\r');
+    await expect.poll(() => screen, { timeout: 10_000 }).toMatch(/\(Empty line to quit\)\r\n> \r\n>>> $/);
     term.write('\x1d');
     expect(await exited).toBe(0);
   } finally {
