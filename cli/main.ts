@@ -3,7 +3,7 @@
 // registrations only; serial ports, the virtual board's VM and the TUI load inside command actions.
 import { readFileSync } from 'node:fs';
 import { Command, Help } from 'commander';
-import { commandOf, hoistJsonFlag, splitChain, withDefaultCommand } from './chain.js';
+import { commandOf, hoistJsonFlag, splitChain, withDefaultCommand, withTrailingRepl } from './chain.js';
 import { registerBoardCommands } from './commands/board.js';
 import { registerDevsCommand } from './commands/devs.js';
 import { registerReplCommand } from './commands/repl.js';
@@ -28,6 +28,7 @@ type Registrar = (program: Command, ctx: () => CliContext) => void;
 const EXTENSIONS: Array<() => Promise<Registrar>> = [
   () => import('./commands/sim.js').then((m) => m.registerSimCommands),
   () => import('./commands/share.js').then((m) => m.registerShareCommand),
+  () => import('./commands/mount.js').then((m) => m.registerMountCommands),
   () => import('./commands/flash.js').then((m) => (program, ctx) => m.registerFlashCommands(program, { openTransport: (port, o) => ctx().session.openTransport(port, o.baud) })),
   () =>
     Promise.all([import('./commands/fs.js'), import('./commands/fs-image.js')]).then(
@@ -145,7 +146,7 @@ async function main(argv: string[]): Promise<number> {
   };
   let code = 0;
   try {
-    const segments = splitChain(withDefaultCommand(argv));
+    const segments = withTrailingRepl(splitChain(withDefaultCommand(argv)));
     const needed = segments.some((segment) => !BUILTIN.has(commandOf(segment) ?? ''));
     const extensions = needed ? await Promise.all(EXTENSIONS.map((load) => load())) : [];
     for (const segment of segments) {

@@ -56,6 +56,19 @@ export class Session {
     return conn.board;
   }
 
+  /**
+   * Put a layer between the board and its link (mount's request server): the connected board's link is taken
+   * back and a client made by `make` speaks over it from now on, keeping the session's soft-reset state.
+   */
+  async interpose<T extends RawReplClient>(make: (transport: Transport, opts: { resume: boolean }) => T): Promise<T> {
+    const board = await this.connect();
+    const resume = board.didSoftReset;
+    this.board = undefined;
+    const layered = make(await board.release(), { resume });
+    this.board = layered;
+    return layered;
+  }
+
   /** A bare link for commands that speak their own protocol (flashing) or none (the terminal). */
   async openTransport(port?: string, baudRate?: number): Promise<Transport> {
     if (this.board && (port === undefined || port === this.port)) {
