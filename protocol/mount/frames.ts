@@ -57,14 +57,9 @@ export class FrameSplitter {
         return out;
       }
       text(buf.subarray(0, at));
-      const end = buf.indexOf(FRAME_END, at + this.mark.length);
-      const nextMark = buf.indexOf(this.mark, at + this.mark.length);
-      if (nextMark >= 0 && (end < 0 || nextMark < end)) {
-        // A new frame started before this one ended: its end mark was lost.
-        out.push({ kind: 'damaged', bytes: buf.subarray(at, nextMark) });
-        buf = buf.subarray(nextMark);
-        continue;
-      }
+      // Inside a frame only stuffed bytes occur: the first byte that cannot (a new mark, the raw REPL's
+      // Ctrl-D, a CR or LF) ends a frame whose end mark the link lost, and what follows it is text again.
+      const end = frameEnd(buf, at + this.mark.length);
       if (end < 0) {
         if (buf.length - at > MAX_FRAME) {
           out.push({ kind: 'damaged', bytes: buf.subarray(at) });
@@ -72,6 +67,11 @@ export class FrameSplitter {
         }
         this.pending = Buffer.from(buf.subarray(at));
         return out;
+      }
+      if (buf[end] !== FRAME_END) {
+        out.push({ kind: 'damaged', bytes: buf.subarray(at, end) });
+        buf = buf.subarray(end);
+        continue;
       }
       const request = parseRequest(Buffer.from(unescapeBytes(buf.subarray(at + this.mark.length, end))));
       out.push(request ? { kind: 'request', request } : { kind: 'damaged', bytes: buf.subarray(at, end + 1) });
@@ -86,6 +86,15 @@ export class FrameSplitter {
     if (!held.length) return [];
     return held.length > this.mark.length || held.equals(this.mark) ? [{ kind: 'damaged', bytes: held }] : [{ kind: 'text', bytes: held }];
   }
+}
+
+/** Where the frame whose body starts at `from` ends: its end mark, or a byte no frame body holds; -1 if not yet. */
+function frameEnd(buf: Buffer, from: number): number {
+  for (let i = from; i < buf.length; i++) {
+    const b = buf[i]!;
+    if (b === FRAME_END || b === FRAME_START || b === 0x04 || b === 0x0a || b === 0x0d) return i;
+  }
+  return -1;
 }
 
 function partialMark(buf: Buffer, mark: Buffer): number {
