@@ -391,7 +391,7 @@ export class RawReplClient implements Board {
     let framing: string | undefined;
     try {
       /** One section up to its \x04; false when the board had to be forced back to its prompt. */
-      const section = async (onText: (text: string) => void, decoder: Utf8Stream, idle: Idle | undefined, onBytes?: (bytes: Uint8Array) => void) => {
+      const section = async (onText: (text: string) => void, decoder: Utf8Stream, idle: Idle | undefined, onBytes?: (bytes: Uint8Array) => void, watchReboot = false) => {
         // A program that soft-resets the board (machine.soft_reset()) never ends its stdout: the board comes
         // back with the raw REPL banner instead. What follows the reboot line is held until that is clear.
         let held: Uint8Array[] | undefined;
@@ -403,7 +403,7 @@ export class RawReplClient implements Board {
           tail = (tail + Buffer.from(bytes).toString('latin1')).slice(-512);
           if (held) held.push(bytes);
           else onText(decoder.push(bytes));
-          if (!held && SOFT_REBOOT.test(tail)) held = [];
+          if (watchReboot && !held && SOFT_REBOOT.test(tail)) held = [];
           if (held && BANNER_PROMPT.test(tail) && tail.endsWith('>')) rebooted = true;
         };
         // Re-check periodically so an abort that arrives mid-wait gets its grace deadline.
@@ -447,7 +447,7 @@ export class RawReplClient implements Board {
         if (!checked) opts.onStderr?.(text);
       };
       const idle: Idle | undefined = opts.idleTimeoutMs !== undefined ? { ms: opts.idleTimeoutMs, then: 'interrupt' } : undefined;
-      const ended = await section(emitOut, out, idle, opts.onStdoutBytes);
+      const ended = await section(emitOut, out, idle, opts.onStdoutBytes, true);
       if (ended === true) {
         // The traceback follows the end of stdout at once: silence here means the link lost a frame byte.
         const tb = await section(emitErr, err, stop ? undefined : { ms: this.replyMs, then: 'cut' });
