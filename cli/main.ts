@@ -9,6 +9,7 @@ import { registerDevsCommand } from './commands/devs.js';
 import { registerReplCommand } from './commands/repl.js';
 import { registerTuiCommand } from './commands/tui.js';
 import { BoardError } from '../protocol/errors.js';
+import { expandMacros, loadConfig, macroHelp, type Config } from './config.js';
 import type { CliContext } from './context.js';
 import { Output, reportError } from './output.js';
 import { Session } from './session.js';
@@ -99,7 +100,7 @@ function actionPath(action: Command): string {
   return names.join(' ');
 }
 
-function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals: (cmd: Command) => void): Command {
+function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals: (cmd: Command) => void, macros: string): Command {
   const program = new Command('boardctl')
     .description('MicroPython boards from the terminal: run code, files, REPL, flashing, and a virtual board.\nChain commands with "+": boardctl exec "x = 1" + eval x')
     .version(version())
@@ -110,7 +111,7 @@ function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals:
     .exitOverride()
     .configureOutput({ outputError: () => {} }) // reported once, our way, by reportError
     .configureHelp(helpLayout)
-    .addHelpText('after', HELP_AFTER)
+    .addHelpText('after', HELP_AFTER + macros)
     .hook('preAction', (_program, action) => onGlobals(action));
   registerBoardCommands(program, ctx);
   registerDevsCommand(program, ctx);
@@ -136,8 +137,14 @@ async function main(argv: string[]): Promise<number> {
 
   // --json stands anywhere (see hoistJsonFlag), so a command line commander rejects still gets its JSON document.
   const state = { json: argv.includes('--json'), command: '' };
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    return reportError(new Output(state.json), '', err, false);
+  }
   const ctx: CliContext = {
-    session: new Session({ port: process.env.BOARDCTL_PORT || undefined, signal: abort.signal }, () => ctx.out),
+    session: new Session({ port: process.env.BOARDCTL_PORT || config.port, baudRate: config.baud, boards: config.boards, signal: abort.signal }, () => ctx.out),
     get out() {
       return new Output(state.json);
     },
@@ -146,7 +153,7 @@ async function main(argv: string[]): Promise<number> {
   };
   let code = 0;
   try {
-    const segments = withTrailingRepl(splitChain(withDefaultCommand(argv)));
+    const segments = withTrailingRepl(splitChain(withDefaultCommand(expandMacros(argv, config.commands))));
     const needed = segments.some((segment) => !BUILTIN.has(commandOf(segment) ?? ''));
     const extensions = needed ? await Promise.all(EXTENSIONS.map((load) => load())) : [];
     for (const segment of segments) {
@@ -157,9 +164,10 @@ async function main(argv: string[]): Promise<number> {
           const globals = action.optsWithGlobals<GlobalOptions>();
           state.command = actionPath(action);
           state.json ||= globals.json === true;
-          if (globals.port) ctx.session.port = globals.port;
+          if (globals.port) ctx.session.port = ctx.session.named(globals.port);
           if (globals.baud) ctx.session.baudRate = globals.baud;
         },
+        macroHelp(config),
       );
       state.command = commandPath(program, segment); // for errors commander reports before any action runs
       await program.parseAsync(hoistJsonFlag(segment), { from: 'user' });
