@@ -30,6 +30,7 @@ const EXTENSIONS: Array<() => Promise<Registrar>> = [
   () => import('./commands/sim.js').then((m) => m.registerSimCommands),
   () => import('./commands/share.js').then((m) => m.registerShareCommand),
   () => import('./commands/mount.js').then((m) => m.registerMountCommands),
+  () => import('./commands/watch.js').then((m) => m.registerWatchCommand),
   () => import('./commands/flash.js').then((m) => (program, ctx) => m.registerFlashCommands(program, { openTransport: (port, o) => ctx().session.openTransport(port, o.baud) })),
   () =>
     Promise.all([import('./commands/fs.js'), import('./commands/fs-image.js')]).then(
