@@ -57,6 +57,7 @@ export async function watchLoop(board: RawReplClient, opts: WatchOptions): Promi
   let wake: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
   let running = new AbortController();
+  let inRun = false;
   const watcher: FSWatcher = watch(root, { recursive: true }, (_type, name) => {
     if (!name) return;
     const rel = relative(root, resolve(root, name.toString())).split(sep).join('/');
@@ -65,7 +66,8 @@ export async function watchLoop(board: RawReplClient, opts: WatchOptions): Promi
     clearTimeout(timer);
     timer = setTimeout(() => {
       pending = true;
-      running.abort();
+      // Only a program still running is stopped: a Ctrl-C sent as one ends would reach the next helper.
+      if (inRun) running.abort();
       wake?.();
     }, opts.debounceMs ?? 100);
   });
@@ -76,7 +78,7 @@ export async function watchLoop(board: RawReplClient, opts: WatchOptions): Promi
   opts.signal.addEventListener('abort', stop);
   try {
     for (let first = true; !opts.signal.aborted; first = false) {
-      // A save during the sync or the run stops the run (and a new round starts).
+      // A save during the run stops it; one during the sync starts another round after the run.
       running = new AbortController();
       pending = false;
       const files = [...changed];
@@ -89,12 +91,15 @@ export async function watchLoop(board: RawReplClient, opts: WatchOptions): Promi
       }
       opts.onEvent({ event: 'run', changed: files });
       try {
+        inRun = true;
         await runEntry(board, dir, opts, running.signal);
         opts.onEvent({ event: 'done', ok: true });
       } catch (err) {
         if (isBoardError(err, 'INTERRUPTED')) opts.onEvent({ event: 'done', ok: false, interrupted: true });
         else if (isBoardError(err, 'DEVICE_EXCEPTION')) opts.onEvent({ event: 'done', ok: false, error: err.message });
         else throw err;
+      } finally {
+        inRun = false;
       }
       if (!pending && !opts.signal.aborted) await new Promise<void>((r) => (wake = r));
       wake = undefined;
