@@ -79,7 +79,7 @@ describe('watch', () => {
     expect(shown.at - saved).toBeLessThan(1000);
   });
 
-  it('runs once for ten saves within 100 ms, and leaves .boardignore'd files on the host', async () => {
+  it('runs once for ten saves within 100 ms, and leaves files .boardignore names on the host', async () => {
     const from = events.length;
     for (let i = 1; i <= 10; i++) {
       writeFileSync(join(project, 'main.py'), `print('burst', ${i})\n`);

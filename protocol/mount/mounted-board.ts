@@ -15,7 +15,7 @@ let helperText: string | undefined;
 
 /** remote_fs.py without its comments and blank lines (it travels at the baud rate). */
 function helperSource(): string {
-  helperText ??= readFileSync(new URL('./remote_fs.py', import.meta.url), 'utf8')
+  helperText ??= readFileSync(new URL('../py/remote_fs.py', import.meta.url), 'utf8')
     .split('\n')
     .filter((l) => l.trim() && !l.trimStart().startsWith('#'))
     .join('\n');

@@ -2,7 +2,7 @@
 # REPL link itself: the request leaves on stdout inside a frame the host takes out of the stream (so program
 # output around it is untouched), the answer comes back on stdin. Sent by the client to any board, real
 # firmware included, so it uses only what every port with os.mount has. The client runs it as the body of
-# a function (see mount-helper.ts) and replaces KEY with this mount's frame key.
+# a function (see protocol/mount/mounted-board.ts) and replaces KEY with this mount's frame key.
 import os
 import sys
 import io
