@@ -107,8 +107,7 @@ export class RawReplClient implements Board {
   exec(code: string, opts: ExecOptions = {}): Promise<ExecResult> {
     return this.serial(async () => {
       for (let tries = 0; ; tries++) {
-        await this.ready();
-        const checked = await this.send(code);
+        const checked = await this.prepare(code, opts.signal);
         try {
           return await this.collect(opts, checked);
         } catch (err) {
@@ -130,8 +129,7 @@ export class RawReplClient implements Board {
       this.serial(async () => {
         let checked: CheckedProgram | undefined;
         try {
-          await this.ready();
-          checked = await this.send(code);
+          checked = await this.prepare(code, opts.signal);
         } catch (err) {
           rejectStarted(err);
           return;
@@ -293,6 +291,30 @@ export class RawReplClient implements Board {
       port: this.transport.path,
       received: this.reader.seen(),
     });
+  }
+
+  /**
+   * Get to the raw prompt and send `code`. Ctrl-C (the signal) ends the waits for the board at once with
+   * INTERRUPTED; a Ctrl-C to the board then drops whatever part of the program it got (raw and raw-paste alike).
+   */
+  private async prepare(code: string, signal: AbortSignal | undefined): Promise<CheckedProgram | undefined> {
+    const interrupted = () => new BoardError('INTERRUPTED', 'interrupted by Ctrl-C');
+    if (signal?.aborted) throw interrupted();
+    const onAbort = () => this.reader.cancel(interrupted());
+    signal?.addEventListener('abort', onAbort);
+    try {
+      await this.ready();
+      return await this.send(code);
+    } catch (err) {
+      if (signal?.aborted && isBoardError(err, 'INTERRUPTED')) {
+        this.mode = 'unknown';
+        await this.write([CTRL_C]).catch(() => {});
+      }
+      throw err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.reader.cancel(undefined);
+    }
   }
 
   /** Send `code` under the checksum guard (when enabled and it fits); returns the guard, if any. */
