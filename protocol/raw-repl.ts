@@ -22,6 +22,13 @@ const SOFT_REBOOT = /soft reboot\r?\r?\n/;
 
 /** How long a board may take to answer a protocol step once it is responsive (a loaded CI machine's qemu needs seconds). */
 const REPLY_MS = 5000;
+/** The friendly REPL's banner and prompt ending the output: the board rebooted (it never says so in raw mode). */
+const FRIENDLY_BANNER = /MicroPython v[^\r\n]*\r?\nType "help\(\)" for more information\.\r?\n>>> $/;
+const RESET_TAIL = 256;
+/** All that may stand between the end of a program and the raw prompt: a soft reboot's line and the raw banner. */
+const RAW_REBOOT = /^MPY: soft reboot\r?\r?\nraw REPL; CTRL-B to exit\r?\r?\n>$/;
+/** Quiet after such a banner before it counts: a program that merely printed one goes on. */
+const RESET_QUIET_MS = 600;
 /** After Ctrl-C, how long a running program gets to unwind before we force our way back to the prompt. */
 const INTERRUPT_GRACE_MS = 2000;
 /** After Ctrl-C: drop output until the board has been quiet this long (but never wait longer than the max). */
@@ -414,8 +421,10 @@ export class RawReplClient implements Board {
     try {
       /** One section up to its \x04; false when the board had to be forced back to its prompt. */
       const section = async (onText: (text: string) => void, decoder: Utf8Stream, idle: Idle | undefined, onBytes?: (bytes: Uint8Array) => void) => {
+        let tail = '';
         const onChunk = (bytes: Uint8Array) => {
           lastByte = Date.now();
+          tail = (tail + Buffer.from(bytes).toString('latin1')).slice(-RESET_TAIL);
           onBytes?.(bytes);
           onText(decoder.push(bytes));
         };
@@ -423,6 +432,9 @@ export class RawReplClient implements Board {
         for (;;) {
           const finished = await this.reader.stream(CTRL_D, onChunk, Math.min(graceDeadline, Date.now() + 200));
           if (finished) break;
+          // The board rebooted under the program (a watchdog, machine.reset()): its friendly prompt will
+          // never be followed by the \x04 we wait for.
+          if (Date.now() - lastByte >= RESET_QUIET_MS && FRIENDLY_BANNER.test(tail)) return 'reset';
           if (idle && Date.now() - lastByte >= idle.ms) {
             if (idle.then === 'cut') return 'cut';
             interruptBoard('IDLE');
@@ -448,13 +460,22 @@ export class RawReplClient implements Board {
         if (!checked) opts.onStderr?.(text);
       };
       const idle: Idle | undefined = opts.idleTimeoutMs !== undefined ? { ms: opts.idleTimeoutMs, then: 'interrupt' } : undefined;
-      if ((await section(emitOut, out, idle, opts.onStdoutBytes)) === true) {
+      const first = await section(emitOut, out, idle, opts.onStdoutBytes);
+      if (first === 'reset') {
+        this.mode = 'unknown';
+        this.resets++;
+        throw new BoardError('LINK_LOST', `${this.transport.path}: the board reset while the program ran (it is back at its friendly prompt)`, { stdout, stderr, reset: true });
+      }
+      if (first === true) {
         // The traceback follows the end of stdout at once: silence here means the link lost a frame byte.
         const tb = await section(emitErr, err, stop ? undefined : { ms: this.replyMs, then: 'cut' });
         if (tb === 'cut') framing = 'the reply ended without its closing frame';
         else if (tb === true) {
           const prompt = await this.reader.until('>', Date.now() + this.replyMs);
-          if (prompt && prompt.length > 1) framing = `${prompt.length - 1} stray bytes before the prompt`;
+          // A board that soft-rebooted after closing the exec (a host-side VM error) shows its raw banner again.
+          const rebooted = prompt !== undefined && RAW_REBOOT.test(prompt.toString('latin1'));
+          if (rebooted) this.resets++;
+          else if (prompt && prompt.length > 1) framing = `${prompt.length - 1} stray bytes before the prompt`;
           this.mode = prompt && !framing ? 'raw' : 'unknown';
         }
       }
