@@ -155,7 +155,7 @@ interface Case {
    * A known failure another part of boardctl owns: the case stays in the table and is expected to fail until their
    * fix lands (then vitest reports it as passing unexpectedly, and the marker goes).
    */
-  expectedFixBy?: 'client' | 'rom' | 'vm-core';
+  expectedFixBy?: 'client';
 }
 
 const P = ['-p', 'virtual:good'];
