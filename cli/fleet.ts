@@ -57,6 +57,12 @@ export interface FoundPort {
   board?: string;
 }
 
+/** A glob over device paths; in virtual:NAME?baud=… and URL ports the `?` starts options, never a pattern. */
+function isGlob(entry: string): boolean {
+  const path = /^(virtual|[a-z0-9]+:\/\/)/i.test(entry) ? entry.split('?')[0]! : entry;
+  return /[*?]/.test(path);
+}
+
 /**
  * The boards of a fleet, or undefined for a single board: a comma-separated list, entries with * or ? matched
  * against the discovered ports, or with --all every USB board found. A pattern that matches nothing is an error.
@@ -68,11 +74,11 @@ export function fleetPorts(args: { port?: string; all?: boolean }, found: FoundP
     if (boards.length === 0) throw new BoardError('NO_SUCH_PORT', 'no board found for --all (boardctl devs lists the ports)');
     return boards;
   }
-  if (!args.port || !/[,*?]/.test(args.port)) return undefined;
+  if (!args.port || !(args.port.includes(',') || isGlob(args.port))) return undefined;
   const ports: string[] = [];
   for (const entry of args.port.split(',').map((s) => s.trim())) {
     if (!entry) throw new BoardError('USAGE', `-p ${args.port}: an empty name in the list`);
-    if (!/[*?]/.test(entry)) {
+    if (!isGlob(entry)) {
       ports.push(entry);
       continue;
     }

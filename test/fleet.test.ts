@@ -130,6 +130,8 @@ describe('fleet core', () => {
     expect(fleetPorts({ port: 'u*' }, found)).toEqual(['/dev/ttyUSB0', '/dev/ttyUSB1']);
     expect(fleetPorts({ port: 'ttyACM?,virtual:x' }, found)).toEqual(['/dev/ttyACM0', 'virtual:x']);
     expect(fleetPorts({ port: 'u0' }, found)).toBeUndefined(); // one board: the ordinary path
+    expect(fleetPorts({ port: 'virtual:x?baud=9600' }, found)).toBeUndefined(); // a query, not a pattern
+    expect(fleetPorts({ port: 'virtual:a?baud=9600,u?' }, found)).toEqual(['virtual:a?baud=9600', '/dev/ttyUSB0', '/dev/ttyUSB1']);
     expect(fleetPorts({ all: true }, found)).toEqual(['/dev/ttyUSB0', '/dev/ttyACM0']);
     expect(() => fleetPorts({ port: 'c*' }, found)).toThrow(/-p c\*: no port matches/);
     expect(() => fleetPorts({ port: 'a0,,u0' }, found)).toThrow(/empty name/);
