@@ -29,6 +29,7 @@ type Registrar = (program: Command, ctx: () => CliContext) => void;
 const EXTENSIONS: Array<() => Promise<Registrar>> = [
   () => import('./commands/sim.js').then((m) => m.registerSimCommands),
   () => import('./commands/share.js').then((m) => m.registerShareCommand),
+  () => import('./commands/mip.js').then((m) => m.registerMipCommand),
   () => import('./commands/test.js').then((m) => m.registerTestCommand),
   () => import('./commands/flash.js').then((m) => (program, ctx) => m.registerFlashCommands(program, { openTransport: (port, o) => ctx().session.openTransport(port, o.baud) })),
   () =>
@@ -123,9 +124,13 @@ function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals:
   return program;
 }
 
-async function foundPorts(): Promise<FoundPort[]> {
+/** Ports a fleet pattern may match: the serial ports found, and with `virtual:…` the stored virtual boards. */
+async function foundPorts(pattern: string | undefined): Promise<FoundPort[]> {
   const { listPorts } = await import('../protocol/ports.js');
-  return listPorts();
+  const found: FoundPort[] = await listPorts();
+  if (!pattern?.includes('virtual:')) return found;
+  const { scanBoards } = await import('../emulator/board-store.js');
+  return [...found, ...scanBoards().boards.map((b) => ({ path: `virtual:${b.name}` }))];
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -157,7 +162,7 @@ async function main(argv: string[]): Promise<number> {
     // Several boards: the command line runs on each, in processes of their own (cli/fleet-run.ts).
     const fleet = fleetArgs(argv);
     const spec = { port: fleet.port ?? process.env.BOARDCTL_PORT, all: fleet.all };
-    const boards = fleetPorts(spec, spec.all || /[*?]/.test(spec.port ?? '') ? await foundPorts() : []);
+    const boards = fleetPorts(spec, spec.all || /[*?]/.test(spec.port ?? '') ? await foundPorts(spec.port) : []);
     if (boards) {
       const { runFleetCli } = await import('./fleet-run.js');
       return await runFleetCli({ boards, jobs: fleet.jobs, rest: fleet.rest, json: state.json, out: ctx.out, signal: abort.signal });
