@@ -48,7 +48,7 @@ export class ReplFront {
     if (this.mode === 'raw' && b === CTRL_D && this.rawLine.length) {
       const code = Buffer.from(this.rawLine).toString('utf8');
       this.rawLine = [];
-      if (this.rt.hostLoop.accepts(code) || this.rt.steppedLoops(code)) {
+      if (this.rt.hostLoop.accepts(code)) {
         vm.replProcessChar(CTRL_C); // empties the VM's raw line (it prints nothing)
         this.rt.emit('OK');
         return this.runPaste(code);

@@ -3,6 +3,7 @@
 # port's module set and no more (the VM package's extras are out of reach); frozen modules imported from /rom.
 # Nothing of it stays visible: it is not in sys.modules and its frames are taken out of tracebacks.
 import builtins
+import gc
 import micropython
 import sys
 import uio as io
@@ -322,9 +323,15 @@ _await_flag = None  # the compiler's top-level-await switch, a byte in place
 _program = None  # the staged program (a generator) until it ends
 
 
+_LIVE_MAX = 4 << 20  # past this much in use no board could run the program: stop collecting for it
+
+
 def _collect_point():
-    # What a rewritten loop awaits when a collection is pending: one trip out to the host and back.
-    yield
+    # What a rewritten loop awaits when a collection is pending: one trip out to the host and back. Each
+    # collection marks all live data, so a loop whose live data keeps growing is left to reach the memory ceiling
+    # (and its reset) as an unstepped loop does, instead of paying a collection per heap-full on the way.
+    if gc.mem_alloc() < _LIVE_MAX:
+        yield
     return True
 
 
