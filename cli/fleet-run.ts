@@ -3,7 +3,7 @@
 // into one document per board plus a summary. Ctrl-C is passed on to every board, as it would reach one.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BoardError } from '../protocol/errors.js';
@@ -13,7 +13,7 @@ import type { Output } from './output.js';
 
 /** Commands that need the user's terminal or hold a port for good: one board at a time. */
 const SINGLE_BOARD = new Set(['repl', 'tui', 'share', 'devs']);
-export const DEFAULT_JOBS = 8;
+const DEFAULT_JOBS = 8;
 
 const cliPath = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -53,7 +53,7 @@ export async function runFleetCli(o: FleetCliOptions): Promise<number> {
   const forward = (sig: NodeJS.Signals) => () => children.forEach((c) => c.kill(sig));
   const onInt = forward('SIGINT');
   const onTerm = forward('SIGTERM');
-  process.on('SIGINT', onInt);
+  process.prependListener('SIGINT', onInt); // before main's, whose second Ctrl-C exits at once
   process.once('SIGTERM', onTerm);
   const docs: unknown[] = [];
   try {
@@ -83,7 +83,8 @@ export async function runFleetCli(o: FleetCliOptions): Promise<number> {
             stdout.end();
             if (signal) stderr.push(`boardctl: the board's process was ended by ${signal}\n`);
             stderr.end();
-            const run: BoardRun = { board, exitCode: code ?? 128 + 9, started: true, ...(signal ? { signal } : {}) };
+            // Ended by a signal: the shell's 128 + N.
+            const run: BoardRun = { board, exitCode: code ?? 128 + (constants.signals[signal!] ?? 0), started: true, ...(signal ? { signal } : {}) };
             if (o.json) {
               const documents = jsonText.split('\n').filter((l) => l.trim()).map((l) => {
                 try {

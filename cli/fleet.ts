@@ -47,6 +47,23 @@ function namesOf(path: string): string[] {
   return [path, base, ...(m ? [`${m[1] === 'USB' ? 'u' : 'a'}${m[2]}`] : [])];
 }
 
+/** One item of a faults list (drop:1e-4, delay:1e-4@50, seed=7): part of the port before it, not a port. */
+const FAULT_ITEM = /^(?!virtual)[a-z]+(:[\d.e+-]+(@\d+)?|=\w*)$/i;
+
+/** The list's entries: split at commas, except those inside a port's options (virtual:x?faults=drop:1e-4,seed=7). */
+function listEntries(list: string): string[] {
+  const entries: string[] = [];
+  for (const piece of list.split(',').map((x) => x.trim())) {
+    if (entries.length && entries.at(-1)!.includes('?') && FAULT_ITEM.test(piece)) entries[entries.length - 1] += `,${piece}`;
+    else entries.push(piece);
+  }
+  return entries;
+}
+
+/** A `?key=value` options suffix (virtual:NAME?baud=115200) is part of a port name, not a pattern. */
+const OPTIONS_SUFFIX = /\?[a-z]+=.*$/;
+const isPattern = (entry: string) => /[*?]/.test(entry.replace(OPTIONS_SUFFIX, ''));
+
 function globRegExp(glob: string): RegExp {
   return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
 }
@@ -68,16 +85,19 @@ export function fleetPorts(args: { port?: string; all?: boolean }, found: FoundP
     if (boards.length === 0) throw new BoardError('NO_SUCH_PORT', 'no board found for --all (boardctl devs lists the ports)');
     return boards;
   }
-  if (!args.port || !/[,*?]/.test(args.port)) return undefined;
+  if (!args.port) return undefined;
+  const entries = listEntries(args.port);
+  if (entries.length === 1 && !isPattern(entries[0]!)) return undefined;
   const ports: string[] = [];
-  for (const entry of args.port.split(',').map((s) => s.trim())) {
+  for (const entry of entries) {
     if (!entry) throw new BoardError('USAGE', `-p ${args.port}: an empty name in the list`);
-    if (!/[*?]/.test(entry)) {
+    if (!isPattern(entry)) {
       ports.push(entry);
       continue;
     }
-    const re = globRegExp(entry);
-    const matched = found.filter((p) => namesOf(p.path).some((n) => re.test(n))).map((p) => p.path);
+    const options = OPTIONS_SUFFIX.exec(entry)?.[0] ?? '';
+    const re = globRegExp(entry.slice(0, entry.length - options.length));
+    const matched = found.filter((p) => namesOf(p.path).some((n) => re.test(n))).map((p) => p.path + options);
     if (matched.length === 0) throw new BoardError('NO_SUCH_PORT', `-p ${entry}: no port matches (found: ${found.map((p) => p.path).join(', ') || 'none'})`);
     ports.push(...matched);
   }

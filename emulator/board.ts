@@ -495,10 +495,21 @@ export class VirtualBoard {
 
   /** Ask one of the board's parts (e.g. 'hw' for the simulated hardware) to do or report something. */
   controlRequest(req: ControlRequest): Promise<unknown> {
+    // The network lives here on the main thread, beside the host sockets.
+    if (req.plugin === 'net') return this.netControl(req.op, req.args);
     if (!this.control) return Promise.reject(new BoardError('LINK_LOST', `virtual board '${this.name}' is not running MicroPython`));
     const id = this.nextControlId++;
     this.control.postMessage({ type: 'control', id, ...req });
     return new Promise((resolve, reject) => this.pendingControl.set(id, { resolve, reject }));
+  }
+
+  private async netControl(op: string, args: unknown): Promise<unknown> {
+    if (!this.net) throw new BoardError('USAGE', `virtual board '${this.name}' (${this.profile.name}) has no network`);
+    if (op === 'info') return this.net.info();
+    if (op !== 'set') throw new BoardError('USAGE', `the network has no '${op}' request`);
+    const a = args as { what: 'ap' | 'uplink'; up: boolean; ssid?: string };
+    this.net.set(a.what, a.up, a.ssid);
+    return this.net.info();
   }
 
   private settleControl(e: Extract<WorkerEvent, { type: 'control-result' }>): void {

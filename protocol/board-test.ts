@@ -37,6 +37,8 @@ export interface TestFile {
 export interface RunTestOptions {
   /** Soft reset before the file (default true), so each file starts with a fresh heap. */
   reset?: boolean;
+  /** Run after the soft reset, before the file (virtual inputs from a scenario). */
+  before?: () => Promise<void>;
   /** Give up on the file after this long: the board is interrupted and the file gets an error. */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -131,6 +133,7 @@ export async function runTestFile(board: Board, file: TestFile, opts: RunTestOpt
     }
   }, opts.onOutput);
   if (opts.reset !== false) await board.softReset();
+  await opts.before?.();
   try {
     const result = await board.exec(testProgram(file), { onStdout: (t) => out.push(t), timeoutMs: opts.timeoutMs, signal: opts.signal, allowError: true });
     const rest = out.rest();

@@ -85,12 +85,12 @@ describe('boardctl test', () => {
   }, 60_000);
 
   it('--timeout interrupts a file that hangs, keeps what it reported, and the next file runs', async () => {
-    const r = await boardctl(['--json', '-p', 'virtual:bt', 'test', '--timeout', '3', 'board-tests-timeout']);
+    const r = await boardctl(['--json', '-p', 'virtual:bt', 'test', '--timeout', '5', 'board-tests-timeout']);
     expect(r.code).toBe(1);
     const docs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     const [hang, after, summary] = docs;
     expect(hang.cases.map((c: { name: string; status: string }) => [c.name, c.status])).toEqual([['test_first', 'pass'], ['test_a_hangs', 'error']]);
-    expect(hang.cases[1].message).toBe('timed out after 3 s');
+    expect(hang.cases[1].message).toBe('timed out after 5 s');
     expect(after).toMatchObject({ file: 'board-tests-timeout/test_b_after.py', tests: 1, failures: 0, errors: 0 });
     expect(summary).toMatchObject({ command: 'test', ok: false, files: 2, tests: 3, errors: 1 });
   }, 90_000);
@@ -107,6 +107,27 @@ describe('boardctl test', () => {
     ]);
     expect([total(junit, 'tests'), total(junit, 'failures')]).toEqual([10, 2]);
   }, 120_000);
+
+  it('--scenario sets the virtual board\'s inputs before each file', async () => {
+    const without = await boardctl(['-p', 'virtual:bt', 'test', 'board-tests-scenario']);
+    expect(without.code).toBe(1);
+    expect(without.stdout).toMatch(/AssertionError: 0 != 1/);
+    const withInputs = await boardctl(['-p', 'virtual:bt', 'test', 'board-tests-scenario', '--scenario', 'board-tests-scenario/inputs.yaml']);
+    expect(withInputs.code, withInputs.stdout).toBe(0);
+    const notVirtual = await boardctl(['-p', 'socket://127.0.0.1:9', 'test', 'board-tests-scenario', '--scenario', 'board-tests-scenario/inputs.yaml']);
+    expect(notVirtual.code).toBe(2);
+    expect(notVirtual.stderr).toMatch(/--scenario sets a virtual board's inputs: use -p virtual/);
+  }, 60_000);
+
+  it('uses the firmware\'s own unittest where the board has one', async () => {
+    const ours = new URL('../protocol/py/unittest_mini.py', import.meta.url).pathname;
+    const r = await boardctl(['-p', 'virtual:bt2', 'cp', ours, ':unittest.py', '+', 'test', 'board-tests-firmware', '+', 'rm', ':unittest.py']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^test_the_boards_own_unittest \(test_which\.TestWhich\) \.\.\. ok$/m);
+    // Without it, the same file finds the run's unittest, which is not on the board.
+    const without = await boardctl(['-p', 'virtual:bt2', 'test', 'board-tests-firmware']);
+    expect(without.code).toBe(1);
+  }, 60_000);
 
   it('says so when there is nothing to run', async () => {
     const empty = mkdtempSync(join(home, 'empty-'));

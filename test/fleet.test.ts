@@ -3,6 +3,7 @@
 // each is a VM worker of its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +76,7 @@ describe('a command line on several boards', () => {
     fleet.stderr!.on('data', (d) => (stderr += d));
     const done = new Promise<number | null>((resolve) => fleet.on('close', resolve));
     await new Promise<void>((resolve) => {
+      fleet.on('close', () => resolve()); // it ended early: the checks below say how
       fleet.stdout!.on('data', (d) => {
         stdout += d;
         if (linesOf(stdout, gone).includes('3')) resolve();
@@ -96,6 +98,7 @@ describe('a command line on several boards', () => {
     fleet.stderr!.on('data', (d) => (stderr += d));
     const done = new Promise<number | null>((resolve) => fleet.on('close', resolve));
     await new Promise<void>((resolve) => {
+      fleet.on('close', () => resolve());
       fleet.stdout!.on('data', (d) => {
         stdout += d;
         if (boards.every((b) => linesOf(stdout, b).includes('up'))) resolve();
@@ -105,6 +108,22 @@ describe('a command line on several boards', () => {
     expect(await done).toBe(130);
     for (const b of boards) expect(linesOf(stderr, b).join('\n')).toMatch(/KeyboardInterrupt|interrupted/);
   }, 120_000);
+
+  it('flashes a fleet: write-flash on every board, each verified', async () => {
+    const image = join(home, 'image.bin');
+    writeFileSync(image, randomBytes(64 * 1024));
+    const r = await boardctl('-p', boards.slice(0, 2).join(','), 'flash', 'write-flash', '0x300000', image);
+    expect(r.code, r.stderr).toBe(0);
+    for (const b of boards.slice(0, 2)) expect(linesOf(r.stdout + r.stderr, b).join('\n')).toMatch(/Wrote 65536 bytes[^]*Hash of data verified/);
+  }, 120_000);
+
+  it('expands virtual:* over the stored virtual boards', async () => {
+    const r = await boardctl('-p', 'virtual:f[*', 'exec', 'print(1)');
+    expect(r.code).toBe(3); // nothing is named like that: the glob has no match
+    const all = await boardctl('-p', 'virtual:f?', 'exec', 'print(6 * 7)');
+    expect(all.code, all.stderr).toBe(0);
+    expect(boards.map((b) => linesOf(all.stdout, b))).toEqual([['42'], ['42'], ['42']]);
+  }, 60_000);
 
   it('refuses what needs one board, and names a list entry twice', async () => {
     const repl = await boardctl('-p', boards.join(','), 'repl');
@@ -130,6 +149,10 @@ describe('fleet core', () => {
     expect(fleetPorts({ port: 'u*' }, found)).toEqual(['/dev/ttyUSB0', '/dev/ttyUSB1']);
     expect(fleetPorts({ port: 'ttyACM?,virtual:x' }, found)).toEqual(['/dev/ttyACM0', 'virtual:x']);
     expect(fleetPorts({ port: 'u0' }, found)).toBeUndefined(); // one board: the ordinary path
+    expect(fleetPorts({ port: 'virtual:x?baud=9600' }, found)).toBeUndefined(); // options, not a pattern
+    expect(fleetPorts({ port: 'virtual:x?faults=drop:1e-4,delay:1e-4@50,seed=7' }, found)).toBeUndefined();
+    expect(fleetPorts({ port: 'virtual:x?faults=drop:0.01,seed=7,virtual:y,u1' }, found)).toEqual(['virtual:x?faults=drop:0.01,seed=7', 'virtual:y', 'u1']);
+    expect(fleetPorts({ port: 'v*?baud=9600' }, [{ path: 'virtual:a' }, { path: 'virtual:b' }])).toEqual(['virtual:a?baud=9600', 'virtual:b?baud=9600']);
     expect(fleetPorts({ all: true }, found)).toEqual(['/dev/ttyUSB0', '/dev/ttyACM0']);
     expect(() => fleetPorts({ port: 'c*' }, found)).toThrow(/-p c\*: no port matches/);
     expect(() => fleetPorts({ port: 'a0,,u0' }, found)).toThrow(/empty name/);

@@ -54,10 +54,10 @@ function subscribe(b: Broker, topic: string, got: string[]): Promise<void> {
   }, resolve));
 }
 
-// A seed-style program: connect_wifi with the default AP, then sensor readings as JSON every 200 ms while a
-// timer blinks the LED (asyncio is not on the board yet: the blink runs from machine.Timer instead).
+// A seed-style program: connect_wifi with the default AP, then sensor readings as JSON every 200 ms from one
+// asyncio task while another blinks the LED.
 const SEED = (port: number, count: number) => `
-import network, time, json, machine
+import network, time, json, machine, asyncio
 from umqtt.robust import MQTTClient
 
 def connect_wifi(ssid, key):
@@ -69,24 +69,33 @@ def connect_wifi(ssid, key):
             time.sleep_ms(50)
     return wlan
 
-connect_wifi('boardctl', 'micropython')
 led = machine.Pin(2, machine.Pin.OUT)
-blinks = [0]
-def blink(t):
-    led.value(not led.value())
-    blinks[0] += 1
-tim = machine.Timer(0)
-tim.init(period=100, callback=blink)
-c = MQTTClient('seed-board', '10.0.2.2', ${port}, keepalive=30)
-c.DELAY = 0.3
-c.DEBUG = True
-c.connect()
-for i in range(${count}):
-    c.publish(b'sensors/room', json.dumps({'seq': i, 'temp': 21.5, 'hum': 40}))
-    time.sleep_ms(200)
-c.disconnect()
-tim.deinit()
-print('blinks', blinks[0] > ${count})
+blinks = 0
+
+async def blink():
+    global blinks
+    while True:
+        led.value(not led.value())
+        blinks += 1
+        await asyncio.sleep_ms(100)
+
+async def publish(c):
+    for i in range(${count}):
+        c.publish(b'sensors/room', json.dumps({'seq': i, 'temp': 21.5, 'hum': 40}))
+        await asyncio.sleep_ms(200)
+
+async def main():
+    connect_wifi('boardctl', 'micropython')
+    c = MQTTClient('seed-board', '10.0.2.2', ${port}, keepalive=30)
+    c.DELAY = 0.3
+    c.DEBUG = True
+    c.connect()
+    asyncio.create_task(blink())
+    await publish(c)
+    c.disconnect()
+
+asyncio.run(main())
+print('blinks', blinks > ${count})
 `;
 
 it('publishes JSON readings every 200 ms; after the broker restarts, umqtt.robust reconnects and publishing resumes', async () => {

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { TestBoard } from './helpers/test-board.js';
+import { parseBoardConfig } from '../emulator/board-config.js';
 
 let tb: TestBoard;
 const servers: net.Server[] = [];
@@ -251,5 +252,134 @@ srv.accept()
     for (let i = 0; i < 40 && published(); i++) await new Promise((r) => setTimeout(r, 25));
     expect(published()).toBe(false);
     expect(await tb.run('import network\nprint(network.WLAN(network.STA_IF).isconnected())')).toBe('True\n');
+  });
+});
+
+describe('the network around the board', () => {
+  it('the uplink going down resets connections and refuses new ones; back up, they work again', async () => {
+    let peer: net.Socket | undefined;
+    const port = await hostServer((s) => {
+      peer = s;
+      s.pipe(s);
+    });
+    const net_ = (up: boolean) => tb.board.controlRequest({ plugin: 'net', op: 'set', args: { what: 'uplink', up } });
+    await tb.run(`
+import socket, errno
+s = socket.socket()
+s.connect(('127.0.0.1', ${port}))
+`);
+    for (let i = 0; i < 200 && !peer; i++) await new Promise((r) => setTimeout(r, 25));
+    await net_(false);
+    try {
+      const out = await tb.run(`
+try:
+    s.write(b'x')
+    s.recv(1)
+except OSError as e:
+    print(e.errno == errno.ECONNRESET)
+s.close()
+s = socket.socket()
+try:
+    s.connect(('127.0.0.1', ${port}))
+except OSError as e:
+    print(e.errno == errno.EHOSTUNREACH)
+`);
+      expect(out).toBe('True\nTrue\n');
+    } finally {
+      await net_(true);
+    }
+    expect(await tb.run(`
+s = socket.socket()
+s.connect(('127.0.0.1', ${port}))
+s.write(b'back')
+print(s.recv(4))
+s.close()
+`)).toBe("b'back'\n");
+  });
+
+  it('an access point that goes away is noticed at the beacon timeout; the station rejoins when it is back', async () => {
+    const ap = (up: boolean) => tb.board.controlRequest({ plugin: 'net', op: 'set', args: { what: 'ap', up } });
+    const run = tb.run(`
+import network, time
+w = network.WLAN(network.STA_IF)
+print('up', w.isconnected())
+t0 = time.ticks_ms()
+while w.isconnected():
+    time.sleep_ms(50)
+print('lost after', time.ticks_diff(time.ticks_ms(), t0) // 1000, 's')
+while not w.isconnected():
+    time.sleep_ms(50)
+print('back', w.status() == network.STAT_GOT_IP)
+`, 30_000);
+    await new Promise((r) => setTimeout(r, 300));
+    await ap(false);
+    await new Promise((r) => setTimeout(r, 8000));
+    await ap(true);
+    expect(await run).toMatch(/^up True\nlost after [56] s\nback True\n$/);
+  }, 40_000);
+
+  it("board.json's network is checked field by field", () => {
+    const base = { profile: 'esp32', flashSize: 4 << 20, mac: '24:0a:c4:00:00:01', uniqueId: 'aabbcc' };
+    const parse = (network: unknown) => parseBoardConfig(JSON.stringify({ ...base, network }), 'board.json');
+    expect(parse({ offline: true, allow: ['*.example.com:443', '10.0.0.0/8'], aps: [{ ssid: 'home', key: 'secret123' }] }).network)
+      .toEqual({ offline: true, allow: ['*.example.com:443', '10.0.0.0/8'], aps: [{ ssid: 'home', key: 'secret123', security: 'wpa2' }] });
+    expect(() => parse({ alow: [] })).toThrow(/unknown field 'alow'.*did you mean 'allow'/);
+    expect(() => parse({ aps: [{ ssid: 'home', key: 'short' }] })).toThrow(/8 to 63 characters/);
+    expect(() => parse({ allow: ['host:99999'] })).toThrow(/not 1\.\.65535/);
+  });
+});
+
+describe('ntptime', () => {
+  it("sets the RTC from the gateway's NTP answer (the host's clock)", async () => {
+    const out = await tb.run(`
+import ntptime, machine, time
+machine.RTC().datetime((2001, 1, 1, 1, 0, 0, 0, 0))
+ntptime.host = '10.0.2.2'
+ntptime.settime()
+print(time.gmtime()[0], time.time())
+`);
+    const [year, secs] = out.trim().split(' ').map(Number);
+    expect(year).toBe(new Date().getUTCFullYear());
+    const epochYear = Number(await tb.run('import time\nprint(time.gmtime(0)[0])'));
+    const epoch = Date.UTC(epochYear, 0, 1) / 1000;
+    expect(Math.abs(secs! + epoch - Date.now() / 1000)).toBeLessThan(5);
+  });
+});
+
+describe('asyncio streams', () => {
+  it('open_connection and start_server over the board\'s sockets', async () => {
+    const port = await hostServer(echo);
+    const out = await tb.run(`
+import asyncio
+
+async def client():
+    r, w = await asyncio.open_connection('127.0.0.1', ${port})
+    w.write(b'line one\\n')
+    await w.drain()
+    got = await r.readline()
+    w.close()
+    await w.wait_closed()
+    return got
+
+async def handle(r, w):
+    data = await r.read(100)
+    w.write(data.upper())
+    await w.drain()
+    w.close()
+
+async def main():
+    print(await client())
+    srv = await asyncio.start_server(handle, '0.0.0.0', 8767)
+    r, w = await asyncio.open_connection('127.0.0.1', 8767)
+    w.write(b'to myself')
+    await w.drain()
+    print(await r.read(100))
+    w.close()
+    srv.close()
+    await srv.wait_closed()
+
+asyncio.run(main())
+`);
+    expect(out).toBe("b'line one\\n'\nb'TO MYSELF'\n");
   });
 });

@@ -45,6 +45,41 @@ const VERDICT = { pass: 'ok', fail: 'FAIL', error: 'ERROR', skip: 'skipped' } as
 const title = (c: CaseResult) => `${c.name} (${c.classname})`;
 const RULE = '='.repeat(70);
 
+/**
+ * --scenario FILE on a virtual board: its set steps (and delays) drive the board's simulated inputs before each
+ * file. Steps that talk over the serial line (wait-serial, expect-pin…) belong to `sim scenario`.
+ */
+async function scenarioInputs(file: string, port: string | undefined): Promise<() => Promise<void>> {
+  const [{ parseScenario }, { parsePortSpec }, { readFile }] = await Promise.all([
+    import('../../emulator/peripherals/scenario.js'),
+    import('../../protocol/port-spec.js'),
+    import('node:fs/promises'),
+  ]);
+  if (!port || parsePortSpec(port).kind !== 'virtual') throw new BoardError('USAGE', `--scenario sets a virtual board's inputs: use -p virtual[:NAME] (got ${port ?? 'no port'})`);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw fileError(file, err);
+  }
+  let steps;
+  try {
+    steps = parseScenario(text).steps;
+  } catch (err) {
+    throw new BoardError('USAGE', `${file}: ${(err as Error).message}`);
+  }
+  const other = steps.find((st) => st.kind !== 'set' && st.kind !== 'delay');
+  if (other) throw new BoardError('USAGE', `${file}: test --scenario takes set and delay steps (${other.kind} is for boardctl sim scenario)`);
+  const { VirtualBoard, parseVirtualSpec } = await import('../../emulator/board.js');
+  const board = await VirtualBoard.open(parseVirtualSpec(port).name);
+  return async () => {
+    for (const st of steps) {
+      if (st.kind === 'set') await board.controlRequest({ plugin: 'hw', op: 'set', args: st.args });
+      else if (st.kind === 'delay') await new Promise((r) => setTimeout(r, st.ms));
+    }
+  };
+}
+
 function parseTimeout(text: string): number {
   const s = Number(text);
   if (!(s > 0)) throw new BoardError('USAGE', `--timeout: '${text}' is not a number of seconds`);
@@ -60,9 +95,11 @@ export function registerTestCommand(program: Command, ctx: () => CliContext): vo
     .option('--tap', 'print TAP version 13 instead of unittest-style lines')
     .option('--timeout <seconds>', 'give up on a file after this long (the board is interrupted, the file errors)', parseTimeout)
     .option('--no-reset', 'do not soft-reset the board before each file')
-    .action(async (paths: string[], opts: { junit?: string; tap?: boolean; timeout?: number; reset: boolean }) => {
+    .option('--scenario <file>', 'virtual board: set its simulated inputs from a scenario\'s set steps before each file')
+    .action(async (paths: string[], opts: { junit?: string; tap?: boolean; timeout?: number; reset: boolean; scenario?: string }) => {
       const c = ctx();
       const files = collectTestFiles(paths.length ? paths : ['.']);
+      const before = opts.scenario ? await scenarioInputs(opts.scenario, c.session.port) : undefined;
       const [{ runTestFile, countCases }, { junitXml, tapReport }] = await Promise.all([import('../../protocol/board-test.js'), import('../../protocol/test-report.js')]);
       const board = await c.session.connect();
       const plain = !c.out.json && !opts.tap;
@@ -71,6 +108,7 @@ export function registerTestCommand(program: Command, ctx: () => CliContext): vo
       for (const file of files) {
         const suite = await runTestFile(board, file, {
           reset: opts.reset,
+          before,
           timeoutMs: opts.timeout,
           signal: c.signal,
           onOutput: (text) => plain && c.out.text(text),

@@ -100,6 +100,7 @@ export class NetHost {
   setPolicy(overrides: { offline?: boolean; allow?: string[] }): void {
     Object.assign(this.config, Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)));
     this.policy = new NetPolicy(this.config);
+    this.wlan?.setOffline(this.policy.offline);
   }
 
   onNotice(listener: (n: NetNotice) => void): () => void {

@@ -291,6 +291,12 @@ export class Wlan {
     if (up && this.joined && names.includes(this.joined.ssid)) clearTimeout(this.beacon);
   }
 
+  /** `sim serve --offline`: the radio sees nothing from now on. */
+  setOffline(offline: boolean): void {
+    this.opts.offline = offline;
+    this.changed();
+  }
+
   apsDown(): string[] {
     return [...this.downAps];
   }

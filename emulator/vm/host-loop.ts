@@ -125,15 +125,16 @@ export class HostLoop {
 }
 
 /**
- * A traceback as the board prints it: the program is its outermost frame. The frames of the host's driver around
- * it (asyncio/core.py's _host_* functions, and the line that called _host_compile) go.
+ * A traceback as the board prints it: the program is its outermost frame, and the host's driver is nowhere in it
+ * (asyncio/core.py's _host_* functions where the program awaits a run, and the line that called _host_compile).
  */
 export function withoutDriverFrames(traceback: string): string {
   const lines = traceback.split('\n');
-  let k = 1;
-  const driver = (line: string, next = '') =>
-    (/asyncio\/core\.py", line \d+, in _host_\w+$/.test(line)) ||
-    (line === '  File "<stdin>", line 1, in <module>' && next.endsWith(' in _host_compile'));
-  while (k < lines.length && driver(lines[k]!, lines[k + 1])) k++;
-  return [lines[0], ...lines.slice(k)].join('\n');
+  return lines
+    .filter((line, k) => {
+      if (k === 0) return true;
+      if (/asyncio\/core\.py", line \d+, in _host_\w+$/.test(line)) return false;
+      return !(line === '  File "<stdin>", line 1, in <module>' && lines[k + 1]?.endsWith(' in _host_compile'));
+    })
+    .join('\n');
 }

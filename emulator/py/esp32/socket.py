@@ -21,6 +21,7 @@ TCP_NODELAY = const(1)
 IP_ADD_MEMBERSHIP = const(3)
 
 _EINTR = const(4)
+_EAGAIN = const(11)
 _EBADF = const(9)
 _EINPROGRESS = const(119)
 _ENOTCONN = const(128)
@@ -114,24 +115,51 @@ class socket(io.IOBase):
             mv = mv[self.send(mv):]
 
     def write(self, data, n=None):
-        self.sendall(data if n is None else memoryview(data)[:n])
-        return len(data) if n is None else n
+        data = data if n is None else memoryview(data)[:n]
+        if self._timeout == 0:
+            # A non-blocking stream write takes what fits (None: nothing did), as asyncio's streams expect.
+            try:
+                return self.send(data)
+            except OSError as e:
+                if e.errno == _EAGAIN:
+                    return None
+                raise
+        self.sendall(data)
+        return len(data)
 
     def _fill(self, n):
-        r = _call(_net.recv, self._sid(), n, self._timeout)
+        # Stream reads on a non-blocking socket give what is there: None when nothing is.
+        try:
+            r = _call(_net.recv, self._sid(), n, self._timeout)
+        except OSError as e:
+            if e.errno == _EAGAIN and self._timeout == 0:
+                return None
+            raise
         return bytes.fromhex(r) if r else b''
 
-    def recv(self, bufsize):
+    def _take(self, n):
         if self._buf:
-            data, self._buf = self._buf[:bufsize], self._buf[bufsize:]
+            data, self._buf = self._buf[:n], self._buf[n:]
             return data
-        return self._fill(bufsize)
+        return self._fill(n)
+
+    def recv(self, bufsize):
+        if self._type == SOCK_DGRAM:
+            return self.recvfrom(bufsize)[0]
+        data = self._take(bufsize)
+        if data is None:
+            raise OSError(_EAGAIN)
+        return data
 
     def read(self, size=-1):
         out = []
         got = 0
         while size < 0 or got < size:
-            chunk = self.recv(_CHUNK if size < 0 else size - got)
+            chunk = self._take(_CHUNK if size < 0 else size - got)
+            if chunk is None:
+                if not out:
+                    return None
+                break
             if not chunk:
                 break
             out.append(chunk)
@@ -141,13 +169,15 @@ class socket(io.IOBase):
     def readinto(self, buf, nbytes=None):
         n = len(buf) if nbytes is None else nbytes
         data = self.read(n)
+        if data is None:
+            return None
         buf[:len(data)] = data
         return len(data)
 
     def readline(self):
         while b'\n' not in self._buf:
             chunk = self._fill(_CHUNK)
-            if not chunk:
+            if not chunk:  # end of stream, or nothing more yet on a non-blocking socket
                 break
             self._buf += chunk
         i = self._buf.find(b'\n') + 1 or len(self._buf)

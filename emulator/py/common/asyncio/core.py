@@ -44,9 +44,14 @@ _OVER = -2
 # A step hands control back to the host at least this often (ms), so it can collect garbage, serve the link
 # and its peripherals, and notice Ctrl-C, however busy the tasks are.
 _STEP_MS = 10
-# The loop's waits end at least once a tick (ms), as the firmware's poll hook wakes each FreeRTOS tick: what
-# micropython.schedule() queued runs then, and streams waited on are looked at again.
+# The loop's waits end at least once a tick (ms), so that the tasks an IRQ callback queued (Event.set() from a
+# soft IRQ, which the docs advise against but which works on the ports) run, and what micropython.schedule()
+# queued outside any IRQ runs. While a task waits on a stream the tick is shorter: a UART's input does not end
+# the host's wait. ThreadSafeFlag.set(), link input (Ctrl-C) and resets end a wait at once; IRQ handlers run
+# inside it, as the firmware's poll hook runs them inside its wait. Idle, a board of three sleeping tasks takes
+# about 1% of a core (bench/asyncio.ts).
 _TICK_MS = 10
+_IDLE_TICK_MS = 50
 
 
 class _Sleep:
@@ -229,15 +234,20 @@ def _step(run):
     until = _ticks_add(_ticks(), _STEP_MS)
     q = _task_queue
     while True:
-        _io_queue.poll()
+        io = _io_queue
+        if io.flags or io.waiting:
+            io.poll()
         if run.over():
             return _OVER
         t = q.peek()
         if t is None:
-            return _TICK_MS
-        dt = _ticks_diff(t.ph_key, _ticks())
+            return _TICK_MS if io.waiting else _IDLE_TICK_MS
+        now = _ticks()  # (once per task: the clock is a call out to the host)
+        dt = _ticks_diff(t.ph_key, now)
         if dt > 0:
-            return min(dt, _TICK_MS)
+            return min(dt, _TICK_MS if io.waiting else _IDLE_TICK_MS)
+        if _ticks_diff(now, until) >= 0:
+            return 0
         q.pop()
         if t.done():
             if t.state is None:
@@ -259,8 +269,6 @@ def _step(run):
             _finish(t, e, run)
         finally:
             cur_task = None
-        if _ticks_diff(_ticks(), until) >= 0:
-            return 0
 
 
 def _block(run):
@@ -385,6 +393,21 @@ def _host_end():
         pass
 
 
+def _unlock_heap():
+    # Allocating fails while the heap is locked. heap_unlock() returns the depth left; on a heap that was not
+    # locked (only full) it wraps the depth round to its maximum, which heap_lock() undoes. (Unlocking until it
+    # returned 0 took 32767 calls on an unlocked heap, 30 ms of every run that raised.)
+    try:
+        bytearray(1)
+    except MemoryError:
+        d = _micropython.heap_unlock()
+        if d > 255:
+            _micropython.heap_lock()
+            return
+        while d:
+            d = _micropython.heap_unlock()
+
+
 def _host_resume(value, exc):
     # Resume the program (with what its run returned, or raising what ended it), up to its next run or end.
     global _program_run, _run, cur_task
@@ -397,8 +420,7 @@ def _host_resume(value, exc):
     except BaseException:
         _host_end()
         # The host reports it, which allocates: a heap the program left locked would hang the VM there.
-        while _micropython.heap_unlock():
-            pass
+        _unlock_heap()
         raise
     fn, args, kw = req
     if fn is run:

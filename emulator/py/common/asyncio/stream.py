@@ -4,7 +4,17 @@
 from . import core
 
 
-class Stream:
+class _Closing:
+    # `async with`: close() and wait_closed() on the way out.
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb):
+        self.close()
+        await self.wait_closed()
+
+
+class Stream(_Closing):
     def __init__(self, s, e={}):
         self.s = s
         self.e = e
@@ -12,13 +22,6 @@ class Stream:
 
     def get_extra_info(self, v):
         return self.e[v]
-
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, exc_type, exc, tb):
-        self.close()
-        await self.wait_closed()
 
     def close(self):
         pass
@@ -94,10 +97,10 @@ StreamReader = Stream
 StreamWriter = Stream
 
 
-# TCP, over the socket module where the board has one (the virtual board has no networking yet: importing
-# socket raises ImportError with that reason).
+# TCP, over the socket module where the board has one (ESP32; on rp2 importing socket raises ImportError).
 
 async def open_connection(host, port, ssl=None):
+    import errno
     import socket
     ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
     s = socket.socket(ai[0], ai[1], ai[2])
@@ -105,7 +108,7 @@ async def open_connection(host, port, ssl=None):
     try:
         s.connect(ai[-1])
     except OSError as e:
-        if e.errno != 115:  # EINPROGRESS: the connection completes in the background
+        if e.errno != errno.EINPROGRESS:  # (the connection completes in the background)
             raise
     yield from core._wait_io(s, 2)
     if ssl:
@@ -118,24 +121,25 @@ async def open_connection(host, port, ssl=None):
     return ss, ss
 
 
-class Server:
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, exc_type, exc, tb):
-        self.close()
-        await self.wait_closed()
-
+class Server(_Closing):
     def close(self):
+        self.closed = True
         self.task.cancel()
 
     async def wait_closed(self):
         await self.task
 
     async def _serve(self, s, cb, ssl):
+        self.closed = False
         try:
             while True:
-                yield from core._wait_io(s, 1)
+                try:
+                    yield from core._wait_io(s, 1)
+                except core.CancelledError:
+                    # Closed by close(): wait_closed() returns; cancelled from elsewhere: that goes on up.
+                    if self.closed:
+                        return
+                    raise
                 s2, addr = s.accept()
                 s2.setblocking(False)
                 if ssl:
