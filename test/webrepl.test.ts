@@ -106,3 +106,22 @@ it('runs an interactive repl over ws://', async () => {
     term.kill();
   }
 }, 30_000);
+
+it('asks for the password on a terminal when neither the URL nor the environment has one', async () => {
+  const term = pty.spawn(process.execPath, [MAIN, '-p', ws, 'exec', 'print(6 * 7)'], {
+    env: { ...process.env, BOARDCTL_PORT: '', ...env, BOARDCTL_WEBREPL_PASSWORD: '' } as Record<string, string>,
+    cols: 120,
+    rows: 30,
+  });
+  let screen = '';
+  term.onData((d) => (screen += d));
+  const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+  try {
+    await expect.poll(() => screen, { timeout: 10_000 }).toContain('WebREPL password: ');
+    term.write('s3cret\r');
+    expect(await exited).toBe(0);
+    expect(screen).toMatch(/s3cret\s+42\s+$/);
+  } finally {
+    term.kill();
+  }
+}, 30_000);
