@@ -23,6 +23,19 @@ const START = [
   "webrepl.start(password='s3cret')",
 ].join('\n');
 
+/** boardctl ARGS on a pseudo-terminal, with BOARDCTL_WEBREPL_PASSWORD set to `password`. */
+function onTerminal(args: string[], password: string) {
+  const term = pty.spawn(process.execPath, [MAIN, ...args], {
+    env: { ...process.env, BOARDCTL_PORT: '', ...env, BOARDCTL_WEBREPL_PASSWORD: password } as Record<string, string>,
+    cols: 120,
+    rows: 30,
+  });
+  let screen = '';
+  term.onData((d) => (screen += d));
+  const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+  return { term, exited, screen: () => screen };
+}
+
 beforeAll(async () => {
   expect((await boardctl(['sim', 'create', 'wr', '--profile', 'esp32'], env)).code).toBe(0);
   // The WebREPL's port 8266 is published at a free host port (port 0), not at 8266.
@@ -80,26 +93,19 @@ it('copies a file up and down with sha256 equal', async () => {
 }, 60_000);
 
 it('runs an interactive repl over ws://', async () => {
-  const term = pty.spawn(process.execPath, [MAIN, '-p', ws, 'repl'], {
-    env: { ...process.env, BOARDCTL_PORT: '', ...env, BOARDCTL_WEBREPL_PASSWORD: 's3cret' } as Record<string, string>,
-    cols: 120,
-    rows: 30,
-  });
-  let screen = '';
-  term.onData((d) => (screen += d));
-  const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+  const { term, exited, screen } = onTerminal(['-p', ws, 'repl'], 's3cret');
   try {
-    await expect.poll(() => screen, { timeout: 10_000 }).toContain('Ctrl-] or Ctrl-X to quit');
+    await expect.poll(screen, { timeout: 10_000 }).toContain('Ctrl-] or Ctrl-X to quit');
     term.write('\r');
-    await expect.poll(() => screen, { timeout: 10_000 }).toContain('>>> ');
+    await expect.poll(screen, { timeout: 10_000 }).toContain('>>> ');
     term.write('print(7 * 6)\r');
-    await expect.poll(() => screen, { timeout: 10_000 }).toMatch(/print\(7 \* 6\)\r\n42\r\n>>> /);
+    await expect.poll(screen, { timeout: 10_000 }).toMatch(/print\(7 \* 6\)\r\n42\r\n>>> /);
     // webrepl_setup's dialog, typed over the WebREPL: an empty line quits it.
     term.write('import webrepl_setup\r');
-    await expect.poll(() => screen, { timeout: 10_000 }).toContain('WebREPL daemon auto-start status: disabled');
-    await expect.poll(() => screen, { timeout: 10_000 }).toContain('(Empty line to quit)\r\n> ');
+    await expect.poll(screen, { timeout: 10_000 }).toContain('WebREPL daemon auto-start status: disabled');
+    await expect.poll(screen, { timeout: 10_000 }).toContain('(Empty line to quit)\r\n> ');
     term.write('\r');
-    await expect.poll(() => screen, { timeout: 10_000 }).toMatch(/\(Empty line to quit\)\r\n> \r\n>>> $/);
+    await expect.poll(screen, { timeout: 10_000 }).toMatch(/\(Empty line to quit\)\r\n> \r\n>>> $/);
     term.write('\x1d');
     expect(await exited).toBe(0);
   } finally {
@@ -108,19 +114,12 @@ it('runs an interactive repl over ws://', async () => {
 }, 30_000);
 
 it('asks for the password on a terminal when neither the URL nor the environment has one', async () => {
-  const term = pty.spawn(process.execPath, [MAIN, '-p', ws, 'exec', 'print(6 * 7)'], {
-    env: { ...process.env, BOARDCTL_PORT: '', ...env, BOARDCTL_WEBREPL_PASSWORD: '' } as Record<string, string>,
-    cols: 120,
-    rows: 30,
-  });
-  let screen = '';
-  term.onData((d) => (screen += d));
-  const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+  const { term, exited, screen } = onTerminal(['-p', ws, 'exec', 'print(6 * 7)'], '');
   try {
-    await expect.poll(() => screen, { timeout: 10_000 }).toContain('WebREPL password: ');
+    await expect.poll(screen, { timeout: 10_000 }).toContain('WebREPL password: ');
     term.write('s3cret\r');
     expect(await exited).toBe(0);
-    expect(screen).toMatch(/s3cret\s+42\s+$/);
+    expect(screen()).toMatch(/s3cret\s+42\s+$/);
   } finally {
     term.kill();
   }
