@@ -191,8 +191,8 @@ function mirror(vm: ChildVm, hostDir: string, vmDir: string): void {
   }
 }
 
-async function loadVm(heapSize: number, quiet = false): Promise<ChildVm> {
-  const out = quiet ? () => undefined : (data: Uint8Array) => process.stdout.write(data);
+async function loadVm(heapSize: number, heard: () => boolean = () => true): Promise<ChildVm> {
+  const out = (data: Uint8Array) => heard() && process.stdout.write(data);
   const { loadMicroPython } = await import('@micropython/micropython-webassembly-pyscript');
   return (await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapSize })) as ChildVm;
 }
@@ -225,19 +225,34 @@ async function child(testsDir: string, test: string, heapSize: number): Promise<
 
 /**
  * `--stdin HEAP`: the program on standard input, as run-perfbench.py feeds the unix port (MICROPY_MICROPYTHON).
- * It runs twice, each time in a fresh VM: first unheard, so V8 has compiled the VM's code (WebAssembly functions
- * are compiled when first called) as a board's long-running VM has, then for its output.
+ * It runs twice in one VM, first unheard, so the VM starts as a board's long-running one does: its code compiled
+ * by V8 (WebAssembly functions are compiled when first called) and its heap areas grown. Between the runs the
+ * garbage is collected and sys.path restored (the benchmark header removes '').
  */
 async function stdinChild(heapSize: number): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   const code = Buffer.concat(chunks).toString('utf8');
+  let heard = false;
+  const vm = await loadVm(heapSize, () => heard);
   try {
-    (await loadVm(heapSize, true)).runPython(code);
+    vm.runPython('import sys\n_before = set(sys.modules)');
+    vm.runPython(code);
   } catch {
-    // the second run reports it
+    // the heard run reports it
   }
-  runProgram(await loadVm(heapSize), code);
+  try {
+    // Undo what the program left: its imports, its mounts (the import benchmarks mount a VFS), sys.path.
+    vm.runPython(
+      "import gc, os, sys, vfs\nif '' not in sys.path: sys.path.insert(0, '')\n" +
+        "for _m in set(sys.modules) - _before: del sys.modules[_m]\nos.chdir('/')\n" +
+        "for _fs, _p in vfs.mount():\n    if _p != '/': vfs.umount(_p)\ngc.collect()",
+    );
+  } catch {
+    // the heard run reports it
+  }
+  heard = true;
+  runProgram(vm, code);
 }
 
 // ---- command line -------------------------------------------------------------------------------------------
