@@ -121,8 +121,9 @@ export const FLASH_DEFLATE_LEVEL = 9;
 
 /**
  * Data blocks in flight ahead of their answers. Two keeps the wire busy while the loader writes one block and
- * answers it, and no more than two frames ever wait on the chip: the stub receives into two buffers, the ROM into
- * its UART ring (1 KiB, one ROM block). A lost frame or a NAK still fails the write (then the MD5 check).
+ * answers it, and never more than one block waits on the chip: the stub receives into two buffers; for the ROM we
+ * count on its UART receive buffer holding one 1 KiB block while it writes the previous one (not measured on
+ * silicon yet). Either way a lost frame or a NAK fails the write (then the MD5 check); `window: 1` is esptool's way.
  */
 export const PIPELINE_WINDOW = 2;
 
