@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['cli', 'board', 'fs', 'transfer', 'qemu', 'faults', 'flash', 'peripherals', 'memory', 'links', 'perfbench'];
+const BENCHES = ['cli', 'board', 'fs', 'transfer', 'qemu', 'faults', 'flash', 'peripherals', 'memory', 'links', 'asyncio', 'perfbench'];
 
 let failed = 0;
 for (const name of BENCHES) {

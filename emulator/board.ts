@@ -17,6 +17,8 @@ import { EspRom } from './rom/esp-rom.js';
 import { SyncDetector, SYNC_FRAME } from './rom/sync-detector.js';
 import { UartPacer } from './link/uart-pacer.js';
 import { boardHeapBytes } from './vm/memory.js';
+import { HERE } from './port-modules.js';
+import { NetHost } from './net/host.js';
 
 const RING_BYTES = 64 * 1024;
 const PACED_BACKLOG = 1024;
@@ -96,9 +98,14 @@ export class VirtualBoard {
   private ready: Promise<void> = Promise.resolve();
   /** Hardware state the last worker handed over at its reset (RTC, NVS, sensor settings). */
   private persisted: unknown;
+  /** The board's Wi-Fi network and host sockets, on profiles whose port has a network. */
+  readonly net: NetHost | undefined;
 
   private constructor(readonly stored: StoredBoard) {
     this.profile = getProfile(stored.config.profile);
+    if (this.profile.modules.network === HERE) {
+      this.net = new NetHost({ config: stored.config.network, mac: stored.config.mac, hostname: "mpy-esp32" });
+    }
     this.release = lockBoard(stored);
   }
 
@@ -169,15 +176,17 @@ export class VirtualBoard {
       resetCause: cause,
       bootLines,
       heapSize: boardHeapBytes(this.profile),
+      uniqueId: b.config.uniqueId,
       parts: b.config.parts,
       persisted: this.persisted,
       banner: app.banner,
       runningApp: app.runningApp,
     };
     const generation = ++this.generation;
+    const net = this.net?.attach();
     const worker = new Worker(workerUrl(), {
-      workerData: { input: this.input.sab, output: this.output.sab, status: this.status.buffer, config, control: port2 },
-      transferList: [port2],
+      workerData: { input: this.input.sab, output: this.output.sab, status: this.status.buffer, config, control: port2, net },
+      transferList: net ? [port2, net.port] : [port2],
     });
     this.worker = worker;
     this.control = port1;
@@ -215,6 +224,7 @@ export class VirtualBoard {
     Atomics.store(this.status, STATUS_BUSY, 0);
     this.takeInput(this.inQueued); // what was on its way to the old worker or ROM goes with it
     if (w) await w.terminate();
+    this.net?.detach();
   }
 
   private async onWorkerReset(e: Extract<WorkerEvent, { type: 'reset' }>): Promise<void> {
