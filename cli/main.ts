@@ -12,6 +12,7 @@ import { BoardError } from '../protocol/errors.js';
 import type { CliContext } from './context.js';
 import { Output, reportError } from './output.js';
 import { Session } from './session.js';
+import { phase } from '../protocol/timing.js';
 
 interface GlobalOptions {
   port?: string;
@@ -120,6 +121,7 @@ function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals:
 }
 
 async function main(argv: string[]): Promise<number> {
+  phase('node started, CLI modules loaded');
   if (argv.length === 0) {
     // No arguments: the TUI on a terminal, else a headless demo (ink/React load only for the TUI).
     if (process.stdin.isTTY && process.stdout.isTTY && !process.env.CI) return (await import('./tui/app.js')).runTui();
@@ -148,6 +150,7 @@ async function main(argv: string[]): Promise<number> {
     const segments = splitChain(withDefaultCommand(argv));
     const needed = segments.some((segment) => !BUILTIN.has(commandOf(segment) ?? ''));
     const extensions = needed ? await Promise.all(EXTENSIONS.map((load) => load())) : [];
+    if (needed) phase('command modules loaded');
     for (const segment of segments) {
       const program = buildProgram(
         () => ctx,

@@ -2,6 +2,7 @@
 // its reset and boot pins, and the one link a client holds at a time.
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { BoardError } from '../protocol/errors.js';
+import { phase } from '../protocol/timing.js';
 import type { ControlLines, Transport } from '../protocol/transport.js';
 import type { ServedPort } from '../protocol/port-server.js';
 import { parseFaultSpec, withFaults, type FaultSpec } from '../protocol/transports/faults.js';
@@ -109,6 +110,7 @@ export class VirtualBoard {
       p = (async () => {
         const b = new VirtualBoard(openStoredBoard(name, opts.home));
         await b.powerUp('power-on');
+        phase(`virtual board '${name}' booted to its REPL`);
         return b;
       })();
       boards.set(name, p);

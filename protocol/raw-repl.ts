@@ -4,6 +4,7 @@ import type { Board, ExecOptions, ExecResult, RunningExec } from './board.js';
 import { checkedProgram, checkedTraceback, damagedCommand, type CheckedProgram } from './checked-program.js';
 import { BoardError, isBoardError } from './errors.js';
 import { LinkReader } from './link-reader.js';
+import { phase } from './timing.js';
 import type { Transport } from './transport.js';
 import { Utf8Stream } from './utf8-stream.js';
 
@@ -110,7 +111,9 @@ export class RawReplClient implements Board {
         await this.ready();
         const checked = await this.send(code);
         try {
-          return await this.collect(opts, checked);
+          const result = await this.collect(opts, checked);
+          phase('exec');
+          return result;
         } catch (err) {
           // The guard refused the damaged copy before any of it ran: sending it again is safe.
           if (tries >= this.resends || !isBoardError(err, 'LINK_DAMAGED') || err.details.refused !== true) throw err;
@@ -178,6 +181,7 @@ export class RawReplClient implements Board {
     }
     this.reader.detach();
     await this.transport.close();
+    phase('link closed');
   }
 
   /** Close the link without sending anything: a program left running keeps running, a rebooting board reboots. */
@@ -228,6 +232,7 @@ export class RawReplClient implements Board {
       // After more than one Ctrl-A, a slow board answers each with a banner: only a fresh reply proves sync.
       if (banner && (await this.reader.until('>', Math.min(deadline, Date.now() + this.replyMs))) && (attempt === 0 && !mustResync ? true : await this.resync(deadline))) {
         this.mode = 'raw';
+        phase(`raw REPL entered (${attempt + 1} attempt${attempt ? 's' : ''})`);
         return;
       }
       if (Date.now() >= deadline) {
@@ -275,6 +280,7 @@ export class RawReplClient implements Board {
     }
     this.softResetDone = true;
     this.resets++;
+    phase('soft reset');
   }
 
   private protocolError(what: string): BoardError {

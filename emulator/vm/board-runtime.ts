@@ -11,6 +11,7 @@ import { getProfile, bannerLine, type BoardProfile } from '../profiles.js';
 import { absentModules, presentModules } from '../port-modules.js';
 import { randomBytes } from 'node:crypto';
 import { ceilingExceeded, memoryUse } from './memory.js';
+import { phase } from '../../protocol/timing.js';
 
 const CTRL_C = 0x03;
 // time.ticks_*() wrap at 2**30 on 32-bit ports (MICROPY_PY_TIME_TICKS_PERIOD); ticks_cpu counts 10 ns steps.
@@ -340,6 +341,7 @@ export class BoardRuntime implements VmHost {
       },
       this.config.heapSize,
     );
+    phase('VM loaded');
     detachJsGlobals();
     lockDownIntrinsics();
     const files = frozenFiles(this.profile.platform);
@@ -385,12 +387,14 @@ export class BoardRuntime implements VmHost {
     this.vm.runPython(
       "import sys\nsys.path.insert(0, '/rom')\nimport _boardrt\nsys.path.pop(0)\n_boardrt.install()\ndel sys, _boardrt",
     );
+    phase('runtime installed');
     for (const plugin of this.plugins) {
       plugin.onBoot?.();
       if (!plugin.bootScript) continue;
       const outcome = this.asUserCode(() => this.entry.runFrozen(plugin.bootScript!));
       if (outcome.error) this.emitCooked(outcome.error);
     }
+    phase('parts started');
   }
 
   /** Run code as pyexec does for user code: Ctrl-C enabled, exceptions caught and reported. */

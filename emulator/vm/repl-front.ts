@@ -4,6 +4,7 @@
 // and main.py, and resets requested by machine.*.
 import type { BoardRuntime } from './board-runtime.js';
 import type { ResetRequest } from './host-api.js';
+import { phase } from '../../protocol/timing.js';
 
 const CTRL_A = 0x01;
 const CTRL_B = 0x02;
@@ -144,6 +145,7 @@ export class ReplFront {
       }
       if (outcome.error) this.rt.emitCooked(outcome.error);
     }
+    phase(files.join(' and ') + ' done');
     return false;
   }
 

@@ -4,6 +4,9 @@ import { BoardRuntime } from './board-runtime.js';
 import { ReplFront } from './repl-front.js';
 import { loadPlugins } from './plugins.js';
 import type { WorkerCommand, WorkerEvent, WorkerInit } from './shared-state.js';
+import { phase } from '../../protocol/timing.js';
+
+phase('worker modules loaded');
 
 const init = workerData as WorkerInit & { control: MessagePort };
 const post = (e: WorkerEvent) => parentPort!.postMessage(e);
