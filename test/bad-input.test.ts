@@ -155,7 +155,7 @@ interface Case {
    * A known failure another part of boardctl owns: the case stays in the table and is expected to fail until their
    * fix lands (then vitest reports it as passing unexpectedly, and the marker goes).
    */
-  expectedFixBy?: 'client' | 'rom' | 'vm-core';
+  expectedFixBy?: 'client';
 }
 
 const P = ['-p', 'virtual:good'];
@@ -379,7 +379,7 @@ const CASES: Record<string, Case[]> = {
     },
     {
       name: 'Ctrl-C during a pure compute loop', args: () => ['-p', 'virtual:intr', 'exec', 'while True: pass'], interrupt: 6_000,
-      command: 'exec', exit: 130, message: /^interrupted by Ctrl-C$/, expectedFixBy: 'vm-core',
+      command: 'exec', exit: 130, message: /^interrupted by Ctrl-C$/,
     },
     {
       name: 'Ctrl-C during an upload over a UART-paced link: no partial file on the board', args: () => ['-p', 'virtual:good?baud=9600', 'cp', join(host, 'big.bin'), ':big.bin'],

@@ -333,8 +333,8 @@ def install():
     present = set(n.split('/')[0] for n in _board.modules.split(','))
     frozen = set(_board.frozen.split(','))
     _frozen = frozen & present
-    _runtime = set(n for n in frozen - present if n.startswith('_'))
     _absent = dict(a.split(':', 1) for a in _board.absent.split('|') if a)
+    _runtime = set(n for n in frozen - present if n.startswith('_') and n not in _absent)
     vm = [n for n in _board.vm_modules.split(',') if '/' not in n]
     _hidden = set(n for n in _vm_builtins(vm) if n not in present)
 

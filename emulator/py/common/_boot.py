@@ -1,7 +1,8 @@
 # Mounts littlefs on the board's flash as the root filesystem, as the port's _boot.py mounts its VfsLfs2.
-# Run at every boot by the host (not imported), with its own globals and the runtime's `bare` and `set_entries`. The `_bfs` functions (emulator/storage/
-# vm-fs.ts) do the work; they return a negative errno instead of raising, and chk() turns that into OSError.
-import vfs, os, io, _bfs, _vfs
+# Run at every boot by the host (not imported), with its own globals and the runtime's `bare` and `set_entries`.
+# The `_bfs` functions (emulator/storage/vm-fs.ts) do the work; they return a negative errno instead of raising,
+# and chk() turns that into OSError.
+import vfs, os, io, sys, _bfs, _vfs
 
 # Read-ahead for small reads, and "the rest of the file" as a small int (the host reads what is there).
 _CHUNK = 512
@@ -276,3 +277,4 @@ if r >= 0:
     vfs.mount(VfsLfs2(), '/')
     os.chdir('/')
     _vfs.install(set_entries)
+del sys.modules['_vfs']  # a runtime module: not the user's to see
