@@ -37,7 +37,7 @@ type Cause = WorkerConfig['resetCause'];
 function workerUrl(): URL {
   // Under vitest this module runs from source; the worker always runs compiled (npm test builds first).
   const here = new URL(import.meta.url);
-  return here.pathname.endsWith('.ts') ? new URL('../dist/emulator/vm/worker.js', here) : new URL('./vm/worker.js', here);
+  return here.pathname.endsWith('.ts') ? new URL('../dist/emulator/vm/worker.js', here) : new URL('../emulator/vm/worker.js', here);
 }
 
 interface Link {

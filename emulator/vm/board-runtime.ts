@@ -341,7 +341,7 @@ export class BoardRuntime implements VmHost {
       },
       this.config.heapSize,
     );
-    phase('VM loaded');
+    phase('board: VM loaded');
     detachJsGlobals();
     lockDownIntrinsics();
     const files = frozenFiles(this.profile.platform);
@@ -387,14 +387,14 @@ export class BoardRuntime implements VmHost {
     this.vm.runPython(
       "import sys\nsys.path.insert(0, '/rom')\nimport _boardrt\nsys.path.pop(0)\n_boardrt.install()\ndel sys, _boardrt",
     );
-    phase('runtime installed');
+    phase('board: runtime installed');
     for (const plugin of this.plugins) {
       plugin.onBoot?.();
       if (!plugin.bootScript) continue;
       const outcome = this.asUserCode(() => this.entry.runFrozen(plugin.bootScript!));
       if (outcome.error) this.emitCooked(outcome.error);
     }
-    phase('parts started');
+    phase('board: parts started');
   }
 
   /** Run code as pyexec does for user code: Ctrl-C enabled, exceptions caught and reported. */

@@ -145,7 +145,7 @@ export class ReplFront {
       }
       if (outcome.error) this.rt.emitCooked(outcome.error);
     }
-    phase(files.join(' and ') + ' done');
+    phase('board: ' + files.join(' and ') + ' done');
     return false;
   }
 

@@ -6,7 +6,7 @@ import { loadPlugins } from './plugins.js';
 import type { WorkerCommand, WorkerEvent, WorkerInit } from './shared-state.js';
 import { phase } from '../../protocol/timing.js';
 
-phase('worker modules loaded');
+phase('board: worker modules loaded');
 
 const init = workerData as WorkerInit & { control: MessagePort };
 const post = (e: WorkerEvent) => parentPort!.postMessage(e);
