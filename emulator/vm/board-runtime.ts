@@ -4,6 +4,7 @@ import { ByteRing } from './ring.js';
 import { ByteQueue } from './byte-queue.js';
 import { isPythonError, loadVm, type MicroPythonVm } from './vm-loader.js';
 import { detachJsGlobals, lockDownIntrinsics } from './sandbox.js';
+import { restoreSnapshot, takeSnapshot, type VmSnapshot } from './vm-snapshot.js';
 import { frozenFiles, frozenNames } from './frozen.js';
 import { STATUS_BUSY, STATUS_HEARTBEAT, STATUS_OUT_LIMIT, type WorkerConfig } from './shared-state.js';
 import type { ResetRequest, VmHost, VmPlugin } from './host-api.js';
@@ -73,6 +74,8 @@ export class BoardRuntime implements VmHost {
   private capture: number[] | undefined;
   resetCause: VmHost['resetCause'];
   private entry!: RuntimeEntry;
+  /** This worker's VM just after its runtime was installed (see startVm). */
+  private snapshot: VmSnapshot | undefined;
   /** The VM package's own module names (help('modules')), the same for every VM: read once per worker. */
   private static vmModules: string | undefined;
   /** Stops this worker for a watchdog reset (set by the worker's entry point). */
@@ -329,7 +332,8 @@ export class BoardRuntime implements VmHost {
   // ---- VM lifecycle -------------------------------------------------------------------------------------
 
   /** A fresh VM with the runtime and plugins installed (power-on or soft reset). */
-  async startVm(): Promise<void> {
+  /** Load a VM and install the runtime modules that make it this profile's port. */
+  private async loadRuntime(): Promise<void> {
     // Each write of the VM goes out when it is made (a UART sends as the firmware writes), so what a program
     // printed, or the raw REPL's OK, is on the wire even when the code that follows computes for minutes.
     this.vm = await loadVm(
@@ -388,6 +392,20 @@ export class BoardRuntime implements VmHost {
       "import sys\nsys.path.insert(0, '/rom')\nimport _boardrt\nsys.path.pop(0)\n_boardrt.install()\ndel sys, _boardrt",
     );
     phase('board: runtime installed');
+  }
+
+  /**
+   * A fresh VM with the runtime installed, then the parts' boot. The first VM of this worker is loaded and kept
+   * as a snapshot; a soft reset restores that (a few ms instead of a new VM), unless `reload` asks for a new VM
+   * (after a host error unwound the old one) or the restore does not apply.
+   */
+  async startVm(reload = false): Promise<void> {
+    if (reload || !this.snapshot || !restoreSnapshot(this.vm, this.snapshot)) {
+      await this.loadRuntime();
+      this.snapshot = takeSnapshot(this.vm);
+    } else {
+      phase('board: VM restored from its snapshot');
+    }
     for (const plugin of this.plugins) {
       plugin.onBoot?.();
       if (!plugin.bootScript) continue;

@@ -21,6 +21,8 @@ export interface MicroPythonVm {
   wasmMemory: LinearMemory;
   /** False when the package's wasm was not the one whose heap we know how to bound (only the ceiling holds). */
   heapBounded: boolean;
+  /** The VM's C stack pointer (emscripten's), where the wasm exports it. */
+  stackPointer?: () => number;
 }
 
 /** The error the VM's runPython throws for an uncaught Python exception. */
@@ -53,6 +55,7 @@ let activeHooks: VmHooks | undefined;
 let heapBounded = false;
 let heapSize = 0;
 let memory: LinearMemory | undefined;
+let stackPointer: (() => number) | undefined;
 let patched = false;
 
 function patchInstantiate(): void {
@@ -80,7 +83,9 @@ function patchInstantiate(): void {
     const bounded = boundHeap(source, heapSize);
     heapBounded = bounded !== undefined;
     return original(bounded ?? source, importsArg).then((result) => {
-      memory = (result as { instance: { exports: { memory: LinearMemory } } }).instance.exports.memory;
+      const exports = (result as { instance: { exports: { memory: LinearMemory; emscripten_stack_get_current?: () => number } } }).instance.exports;
+      memory = exports.memory;
+      stackPointer = exports.emscripten_stack_get_current;
       return result;
     });
   };
@@ -93,13 +98,14 @@ export async function loadVm(hooks: VmHooks, heapBytes: number): Promise<MicroPy
   heapSize = heapBytes;
   heapBounded = false;
   memory = undefined;
+  stackPointer = undefined;
   try {
     const out = (data: Uint8Array | string) => {
       for (const b of data as Uint8Array) hooks.output(b);
     };
     const vm = await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapBytes, pystack: PYSTACK_WORDS });
     if (!memory) throw new Error('the MicroPython package did not instantiate its wasm through WebAssembly.instantiate');
-    return Object.assign(vm, { wasmMemory: memory, heapBounded }) as unknown as MicroPythonVm;
+    return Object.assign(vm, { wasmMemory: memory, heapBounded, stackPointer }) as unknown as MicroPythonVm;
   } finally {
     activeHooks = undefined;
   }
