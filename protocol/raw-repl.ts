@@ -66,9 +66,13 @@ export class RawReplClient implements Board {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private resets = 0;
+  /** Bytes over the link, both ways, for the timing trace. */
+  private sent = 0;
+  private received = 0;
 
   constructor(readonly transport: Transport, opts: RawReplOptions = {}) {
     this.reader = new LinkReader(transport);
+    transport.onData((chunk) => (this.received += chunk.length));
     this.enterTimeoutMs = opts.enterTimeoutMs ?? 10_000;
     this.softResetDone = opts.resume === true;
     this.useRawPaste = opts.rawPaste !== false;
@@ -140,7 +144,7 @@ export class RawReplClient implements Board {
           return;
         }
         const done = this.collect(opts, checked);
-        resolveStarted({ write: (data) => this.transport.write(data), done });
+        resolveStarted({ write: (data) => ((this.sent += data.length), this.transport.write(data)), done });
         await done.catch(() => {});
       }).catch(rejectStarted);
     });
@@ -181,7 +185,7 @@ export class RawReplClient implements Board {
     }
     this.reader.detach();
     await this.transport.close();
-    phase('link closed');
+    phase(`link closed (${this.sent} bytes sent, ${this.received} received)`);
   }
 
   /** Close the link without sending anything: a program left running keeps running, a rebooting board reboots. */
@@ -201,6 +205,7 @@ export class RawReplClient implements Board {
 
   private async write(bytes: Uint8Array | number[]): Promise<void> {
     if (this.reader.linkLost) throw this.reader.linkLost;
+    this.sent += bytes.length;
     await this.transport.write(bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes));
   }
 

@@ -109,7 +109,7 @@ describe('BOARDCTL_DEBUG=timing', () => {
       'raw REPL entered (1 attempt)',
       'soft reset',
       'exec',
-      'link closed',
+      expect.stringMatching(/^link closed \(\d+ bytes sent, \d+ received\)$/),
     ]);
     const times = lines.map(([ms]) => ms);
     expect(times).toEqual([...times].sort((a, b) => a - b));
