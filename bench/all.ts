@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['cli', 'board', 'fs', 'transfer', 'qemu', 'faults', 'flash', 'peripherals', 'memory', 'links'];
+const BENCHES = ['cli', 'board', 'fs', 'transfer', 'qemu', 'faults', 'flash', 'peripherals', 'memory', 'links', 'asyncio', 'fleet', 'network'];
 
 let failed = 0;
 for (const name of BENCHES) {

@@ -21,33 +21,72 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const rate = (bytes: number, ms: number) => bytes / (ms / 1000);
 const kb = (bps: number) => `${(bps / 1024).toFixed(1)} KB/s`;
 
-/** Raw link limits: the board reads 64 KB from stdin, or prints 64 KB, as fast as it can. */
-async function linkLimits(board: Board): Promise<{ up: number; down: number }> {
-  const run = await board.start(`import sys\nb=bytearray(1024);n=0\nprint('go')\nwhile n<${SIZE}:n+=sys.stdin.buffer.readinto(b) or 0\nprint('done')`);
+/** The board reads SIZE bytes from stdin `window` at a time, answering each window with one byte when `acked`. */
+async function readRate(board: Board, window: number, acked: boolean): Promise<number> {
+  const ack = acked ? "sys.stdout.write('A')" : 'pass';
+  let acks = 0;
+  let more: (() => void) | undefined;
+  const run = await board.start(`import sys\nb=bytearray(${window});n=0\nprint('go')\nwhile n<${SIZE}:\n n+=sys.stdin.buffer.readinto(b) or 0\n ${ack}\nprint('done')`, {
+    onStdoutBytes: (b) => {
+      acks += b.filter((c) => c === 0x41).length;
+      more?.();
+    },
+  });
   await new Promise((r) => setTimeout(r, 200));
   const t0 = performance.now();
-  await run.write(Buffer.alloc(SIZE, 0x61));
+  if (!acked) await run.write(Buffer.alloc(SIZE, 0x61));
+  else {
+    // Two windows in flight, as uploads keep them.
+    for (let sent = 0; sent < SIZE; sent += window) {
+      while (sent >= (acks + 2) * window) await new Promise<void>((r) => (more = r));
+      await run.write(Buffer.alloc(window, 0x61));
+    }
+  }
   await run.done;
-  const up = rate(SIZE, performance.now() - t0);
+  return rate(SIZE, performance.now() - t0);
+}
+
+/**
+ * Raw link limits: the board only reads 64 KB from stdin (all at once, and in acknowledged 256-byte windows:
+ * some links, qemu's UART among them, move bytes faster when the host never floods them), or only prints 64 KB
+ * (to the binary stdout where downloads use it).
+ */
+async function linkLimits(board: Board, binary: boolean): Promise<{ up: number; down: number }> {
+  const out = binary ? 'sys.stdout.buffer' : 'sys.stdout';
+  const up = Math.max(await readRate(board, 1024, false), await readRate(board, 256, true));
   let got = 0;
   const t1 = performance.now();
-  await board.exec(`import sys\nb=b'a'*1024\nfor i in range(${SIZE / 1024}):sys.stdout.write(b)`, { onStdoutBytes: (b) => (got += b.length) });
+  await board.exec(`import sys\nb=b'a'*1024\nfor i in range(${SIZE / 1024}):${out}.write(b)`, { onStdoutBytes: (b) => (got += b.length) });
   const down = rate(got, performance.now() - t1);
   return { up, down };
 }
 
+/** Rounds of limit-then-transfer, best of each kept: qemu shares the host's cores, so one sample on a busy machine says little. */
+const ROUNDS = 3;
+
 async function measure(label: string, board: Board): Promise<void> {
   const caps = await boardCapabilities(board);
-  const limits = await linkLimits(board);
   const data = randomBytes(SIZE);
-  let t = performance.now();
-  const [up] = await uploadFiles(board, [{ dest: '/bench.bin', data }]);
-  if (!up?.ok) throw new Error(`upload failed: ${up?.error}`);
-  const upRate = rate(SIZE, performance.now() - t);
-  t = performance.now();
-  const [down] = await readBoardFiles(board, ['/bench.bin']);
-  if (!down?.result.ok || !Buffer.from(down.data).equals(data)) throw new Error('download mismatch');
-  const downRate = rate(SIZE, performance.now() - t);
+  const ups: number[] = [];
+  const downs: number[] = [];
+  const upLimits: number[] = [];
+  const downLimits: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const limits = await linkLimits(board, caps.download === 'raw');
+    upLimits.push(limits.up);
+    downLimits.push(limits.down);
+    let t = performance.now();
+    const [up] = await uploadFiles(board, [{ dest: '/bench.bin', data }]);
+    if (!up?.ok) throw new Error(`upload failed: ${up?.error}`);
+    ups.push(rate(SIZE, performance.now() - t));
+    t = performance.now();
+    const [down] = await readBoardFiles(board, ['/bench.bin']);
+    if (!down?.result.ok || !Buffer.from(down.data).equals(data)) throw new Error('download mismatch');
+    downs.push(rate(SIZE, performance.now() - t));
+  }
+  const limits = { up: Math.max(...upLimits), down: Math.max(...downLimits) };
+  const upRate = Math.max(...ups);
+  const downRate = Math.max(...downs);
   const rtt = async (b: Board) => {
     const xs: number[] = [];
     for (let i = 0; i < 15; i++) {
@@ -62,6 +101,7 @@ async function measure(label: string, board: Board): Promise<void> {
   const bare = await rtt(bareClient);
   await bareClient.release();
   console.log(`${label}`);
+  console.log(`  best of ${ROUNDS} rounds`);
   console.log(`  link limit      up ${kb(limits.up).padStart(11)}   down ${kb(limits.down).padStart(11)}`);
   console.log(`  64 KB random    up ${kb(upRate).padStart(11)} (${((100 * upRate) / limits.up).toFixed(0)}% of limit)   down ${kb(downRate).padStart(11)} (${((100 * downRate) / limits.down).toFixed(0)}% of limit)`);
   console.log(`  exec round trip ${guarded.toFixed(1)} ms (bare, without the checksum guard: ${bare.toFixed(1)} ms)`);

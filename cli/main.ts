@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Help } from 'commander';
 import { commandOf, hoistJsonFlag, splitChain, withDefaultCommand } from './chain.js';
+import { fleetArgs, fleetPorts, type FoundPort } from './fleet.js';
 import { registerBoardCommands } from './commands/board.js';
 import { registerDevsCommand } from './commands/devs.js';
 import { registerReplCommand } from './commands/repl.js';
@@ -29,6 +30,8 @@ type Registrar = (program: Command, ctx: () => CliContext) => void;
 const EXTENSIONS: Array<() => Promise<Registrar>> = [
   () => import('./commands/sim.js').then((m) => m.registerSimCommands),
   () => import('./commands/share.js').then((m) => m.registerShareCommand),
+  () => import('./commands/mip.js').then((m) => m.registerMipCommand),
+  () => import('./commands/test.js').then((m) => m.registerTestCommand),
   () => import('./commands/flash.js').then((m) => (program, ctx) => m.registerFlashCommands(program, { openTransport: (port, o) => ctx().session.openTransport(port, o.baud) })),
   () =>
     Promise.all([import('./commands/fs.js'), import('./commands/fs-image.js')]).then(
@@ -106,6 +109,8 @@ function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals:
     .option('-p, --port <port>', 'device path, a0..a9/u0..u9/c0..c9, socket://HOST:PORT, rfc2217://HOST:PORT, virtual[:NAME] (default: $BOARDCTL_PORT, else auto-detect)')
     .option('--baud <rate>', 'serial line speed', baudRate)
     .option('--json', 'machine-readable output: one JSON document per command (NDJSON events for streams)')
+    .option('--jobs <n>', 'with several boards (-p a0,u1,virtual:x, a glob such as \'u*\', or --all): how many run at once (default 8)')
+    .option('--all', 'run on every USB board found')
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: () => {} }) // reported once, our way, by reportError
@@ -118,6 +123,15 @@ function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals:
   registerTuiCommand(program, ctx);
   for (const register of extensions) register(program, ctx);
   return program;
+}
+
+/** Ports a fleet pattern may match: the serial ports found, and with `virtual:…` the stored virtual boards. */
+async function foundPorts(pattern: string | undefined): Promise<FoundPort[]> {
+  const { listPorts } = await import('../protocol/ports.js');
+  const found: FoundPort[] = await listPorts();
+  if (!pattern?.includes('virtual:')) return found;
+  const { scanBoards } = await import('../emulator/board-store.js');
+  return [...found, ...scanBoards().boards.map((b) => ({ path: `virtual:${b.name}` }))];
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -147,6 +161,14 @@ async function main(argv: string[]): Promise<number> {
   };
   let code = 0;
   try {
+    // Several boards: the command line runs on each, in processes of their own (cli/fleet-run.ts).
+    const fleet = fleetArgs(argv);
+    const spec = { port: fleet.port ?? process.env.BOARDCTL_PORT, all: fleet.all };
+    const boards = fleetPorts(spec, spec.all || /[*?]/.test(spec.port ?? '') ? await foundPorts(spec.port) : []);
+    if (boards) {
+      const { runFleetCli } = await import('./fleet-run.js');
+      return await runFleetCli({ boards, jobs: fleet.jobs, rest: fleet.rest, json: state.json, out: ctx.out, signal: abort.signal });
+    }
     const segments = splitChain(withDefaultCommand(argv));
     const needed = segments.some((segment) => !BUILTIN.has(commandOf(segment) ?? ''));
     const extensions = needed ? await Promise.all(EXTENSIONS.map((load) => load())) : [];

@@ -4,6 +4,7 @@ import { BoardError } from '../protocol/errors.js';
 import { boardFacts } from './peripherals/board-pins.js';
 import type { PartSpec } from './peripherals/parts.js';
 import { PROFILES, type BoardProfile, type ProfileName } from './profiles.js';
+import { checkNetworkConfig, type NetworkConfig } from './net/config.js';
 
 export interface BoardConfig {
   profile: ProfileName;
@@ -14,6 +15,8 @@ export interface BoardConfig {
   uniqueId: string;
   /** Simulated parts wired to the board (see emulator/peripherals); absent: the profile's dev-board kit. */
   parts?: PartSpec[];
+  /** The network around the board (emulator/net/config.ts); absent: the default access point, no limits. */
+  network?: NetworkConfig;
 }
 
 type FieldKind = 'string' | 'pin' | 'count' | 'number' | 'level' | 'bool' | 'bus' | 'address';
@@ -32,7 +35,7 @@ const PART_FIELDS: Record<PartSpec['type'], Record<string, FieldKind>> = {
   ds18b20: { id: 'string', pin: 'pin', 'celsius?': 'number' },
 };
 
-const TOP_FIELDS = ['profile', 'flashSize', 'mac', 'uniqueId', 'parts'];
+const TOP_FIELDS = ['profile', 'flashSize', 'mac', 'uniqueId', 'parts', 'network'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -156,5 +159,6 @@ export function parseBoardConfig(text: string, source: string): BoardConfig {
     const ids = new Set<string>();
     config.parts = (raw.parts as unknown[]).map((p, i) => check.part(i, p, profile, ids));
   }
+  if (raw.network !== undefined) config.network = checkNetworkConfig(raw.network, (w, m) => check.fail(w, m), (w, v, k) => check.fields(w, v, k));
   return config;
 }

@@ -100,7 +100,8 @@ export function createBoard(name: string, opts: CreateOptions = {}): StoredBoard
     profile: profile.name,
     flashSize,
     mac: [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':'),
-    uniqueId: randomBytes(profile.espChip ? 6 : 8).toString('hex'),
+    // An ESP32's unique_id() is its base MAC; an RP2040's is the 8-byte id of its flash chip.
+    uniqueId: profile.espChip ? Buffer.from(mac).toString('hex') : randomBytes(8).toString('hex'),
   };
   const flashPath = join(dir, 'flash.bin');
   const tmpFlash = `${flashPath}.new`;

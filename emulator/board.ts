@@ -18,6 +18,8 @@ import { EspRom } from './rom/esp-rom.js';
 import { SyncDetector, SYNC_FRAME } from './rom/sync-detector.js';
 import { UartPacer } from './link/uart-pacer.js';
 import { boardHeapBytes } from './vm/memory.js';
+import { HERE } from './port-modules.js';
+import { NetHost } from './net/host.js';
 
 const RING_BYTES = 64 * 1024;
 const PACED_BACKLOG = 1024;
@@ -37,7 +39,7 @@ type Cause = WorkerConfig['resetCause'];
 function workerUrl(): URL {
   // Under vitest this module runs from source; the worker always runs compiled (npm test builds first).
   const here = new URL(import.meta.url);
-  return here.pathname.endsWith('.ts') ? new URL('../dist/emulator/vm/worker.js', here) : new URL('../emulator/vm/worker.js', here);
+  return here.pathname.endsWith('.ts') ? new URL('../dist/emulator/vm/worker.js', here) : new URL('../emulator/vm/worker.js', here); // from dist/emulator and the bundle's dist/chunks alike
 }
 
 interface Link {
@@ -97,9 +99,14 @@ export class VirtualBoard {
   private ready: Promise<void> = Promise.resolve();
   /** Hardware state the last worker handed over at its reset (RTC, NVS, sensor settings). */
   private persisted: unknown;
+  /** The board's Wi-Fi network and host sockets, on profiles whose port has a network. */
+  readonly net: NetHost | undefined;
 
   private constructor(readonly stored: StoredBoard) {
     this.profile = getProfile(stored.config.profile);
+    if (this.profile.modules.network === HERE) {
+      this.net = new NetHost({ config: stored.config.network, mac: stored.config.mac, hostname: "mpy-esp32" });
+    }
     this.release = lockBoard(stored);
   }
 
@@ -171,15 +178,17 @@ export class VirtualBoard {
       resetCause: cause,
       bootLines,
       heapSize: boardHeapBytes(this.profile),
+      uniqueId: b.config.uniqueId,
       parts: b.config.parts,
       persisted: this.persisted,
       banner: app.banner,
       runningApp: app.runningApp,
     };
     const generation = ++this.generation;
+    const net = this.net?.attach();
     const worker = new Worker(workerUrl(), {
-      workerData: { input: this.input.sab, output: this.output.sab, status: this.status.buffer, config, control: port2 },
-      transferList: [port2],
+      workerData: { input: this.input.sab, output: this.output.sab, status: this.status.buffer, config, control: port2, net },
+      transferList: net ? [port2, net.port] : [port2],
     });
     this.worker = worker;
     this.control = port1;
@@ -217,6 +226,7 @@ export class VirtualBoard {
     Atomics.store(this.status, STATUS_BUSY, 0);
     this.takeInput(this.inQueued); // what was on its way to the old worker or ROM goes with it
     if (w) await w.terminate();
+    this.net?.detach();
   }
 
   private async onWorkerReset(e: Extract<WorkerEvent, { type: 'reset' }>): Promise<void> {
@@ -487,10 +497,21 @@ export class VirtualBoard {
 
   /** Ask one of the board's parts (e.g. 'hw' for the simulated hardware) to do or report something. */
   controlRequest(req: ControlRequest): Promise<unknown> {
+    // The network lives here on the main thread, beside the host sockets.
+    if (req.plugin === 'net') return this.netControl(req.op, req.args);
     if (!this.control) return Promise.reject(new BoardError('LINK_LOST', `virtual board '${this.name}' is not running MicroPython`));
     const id = this.nextControlId++;
     this.control.postMessage({ type: 'control', id, ...req });
     return new Promise((resolve, reject) => this.pendingControl.set(id, { resolve, reject }));
+  }
+
+  private async netControl(op: string, args: unknown): Promise<unknown> {
+    if (!this.net) throw new BoardError('USAGE', `virtual board '${this.name}' (${this.profile.name}) has no network`);
+    if (op === 'info') return this.net.info();
+    if (op !== 'set') throw new BoardError('USAGE', `the network has no '${op}' request`);
+    const a = args as { what: 'ap' | 'uplink'; up: boolean; ssid?: string };
+    this.net.set(a.what, a.up, a.ssid);
+    return this.net.info();
   }
 
   private settleControl(e: Extract<WorkerEvent, { type: 'control-result' }>): void {

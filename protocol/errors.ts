@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   LINK_DAMAGED: { exit: 6, summary: 'the link damaged a command or its reply' },
   TIMEOUT: { exit: 5, summary: 'the board did not answer in time' },
   DEVICE_EXCEPTION: { exit: 1, summary: 'the code raised an exception on the board' },
+  TESTS_FAILED: { exit: 1, summary: 'a test failed or raised an error (boardctl test)' },
   DEVICE_OSERROR: { exit: 1, summary: 'a file operation failed on the board' },
   LOCAL_IO: { exit: 1, summary: 'a file operation failed on the host' },
   UNSAFE_PATH: { exit: 1, summary: 'a path would escape its destination' },

@@ -197,6 +197,21 @@ describe('cp', () => {
     expect(readFileSync(join(out, name), 'utf8')).toBe('print("ü")\n');
   });
 
+  it('cp -r src/ :lib/ to a new lib makes lib/a.py (as mpremote and POSIX cp), :/ copies the whole board, and ..bak is a name, not a traversal', async () => {
+    const src = join(host, 'slash');
+    hostTree(src, { 'a.py': 'A', '..bak': 'dots', 'sub/a..b.py': 'ab' });
+    expect((await cli('cp', '-r', `${src}/`, ':slashlib/')).error).toBeUndefined();
+    expect(await boardNames('/slashlib')).toBe("['..bak', 'a.py', 'sub']");
+    const back = join(host, 'slash-back');
+    expect((await cli('cp', '-r', ':/slashlib', back)).error).toBeUndefined();
+    expect(readFileSync(join(back, '..bak'), 'utf8')).toBe('dots');
+    expect(readFileSync(join(back, 'sub', 'a..b.py'), 'utf8')).toBe('ab');
+    const whole = join(host, 'whole');
+    expect((await cli('cp', '-r', ':/', `${whole}/`)).error).toBeUndefined();
+    expect(readdirSync(whole)).toEqual(expect.arrayContaining(['boot.py', 'slashlib', 'r1', 'r2']));
+    expect(readFileSync(join(whole, 'slashlib', '..bak'), 'utf8')).toBe('dots');
+  });
+
   it('refuses board names that would escape the host destination', async () => {
     await py("import os\nos.mkdir('/evil')\nW('/evil/..\\\\..\\\\escaped.txt','pwned')\nW('/evil/fine.txt','ok')");
     const dest = join(host, 'evil-dest');

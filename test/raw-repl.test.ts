@@ -45,6 +45,14 @@ describe('raw REPL client', () => {
     expect(sent.slice(-2)).toEqual([0x0d, 0x02]);
   });
 
+  it('resume on a board that reads nothing for 800 ms runs the program once (issue 12.2)', async () => {
+    const { server, board } = await setup({ holdInputMs: 800 }, { resume: true });
+    expect(await board.eval('5')).toBe('5');
+    expect(await board.eval('6')).toBe('6');
+    expect(server.peer!.programs).toEqual(['print(repr(5))', 'print(repr(6))']);
+    expect(server.peer!.softResets).toBe(0);
+  });
+
   it('rejects with DEVICE_EXCEPTION carrying the traceback, and keeps working after', async () => {
     const { board } = await setup();
     const stderr: string[] = [];

@@ -225,11 +225,11 @@ describe('boardctl TUI in a terminal', () => {
       await tui.waitFor(/image: +none/);
       tui.write('g');
       await tui.waitFor(/micropython-esp32\.bin \(merged/);
-      // As with `flash write-flash`, a region the flash already holds is skipped by default.
+      // As with `flash write-flash`, a region the flash already holds is skipped by default (a release image goes to 0x1000 on ESP32).
       tui.mark();
       tui.write('w');
       await tui.waitFor(/bootloader +virtual:default/);
-      await tui.waitFor(/\d+ bytes at 0x0 on ESP32: skipped, already in flash/, 60_000);
+      await tui.waitFor(/\d+ bytes at 0x1000 on ESP32: skipped, already in flash/, 60_000);
       await tui.waitFor(/friendly +virtual:default/);
       // Always write: progress, the MD5 check, and the result kept while another view has the focus.
       tui.write('a');
@@ -240,11 +240,11 @@ describe('boardctl TUI in a terminal', () => {
       await tui.waitFor(/\d+%/);
       tui.write(F.repl);
       await tui.waitFor(/REPL paused: flashing/);
-      await tui.waitFor(/Wrote \d+ bytes at 0x0 to ESP32; hash of data verified/, 60_000); // in the status line
+      await tui.waitFor(/Wrote \d+ bytes at 0x1000 to ESP32; hash of data verified/, 60_000); // in the status line
       await tui.waitFor(/friendly +virtual:default/);
       tui.mark();
       tui.write(F.flash);
-      await tui.waitFor(/image: +micropython-esp32\.bin[\s\S]*write: +always[\s\S]*Wrote \d+ bytes at 0x0 to ESP32; hash of data verified/);
+      await tui.waitFor(/image: +micropython-esp32\.bin[\s\S]*write: +always[\s\S]*Wrote \d+ bytes at 0x1000 to ESP32; hash of data verified/);
 
       tui.mark();
       tui.write(QUIT);

@@ -94,10 +94,17 @@ export function registerSimHwCommands(sim: Command, deps: SimHwDeps): void {
 
   sim
     .command('set')
-    .description('drive a simulated part: pin N low|high|release, temp [ID] C, humidity %, voltage PIN V, button ID press|release, bootsel press|release')
+    .description('drive a simulated part: ap up|down [SSID], uplink up|down, pin N low|high|release, temp [ID] C, humidity %, voltage PIN V, button ID press|release, bootsel press|release')
     .argument('<name>', 'virtual board name')
     .argument('<what...>', 'what to set and its value')
     .action(async (name: string, words: string[], _opts: unknown, cmd: Command) => {
+      if (words[0] === 'ap' || words[0] === 'uplink') {
+        const [what, state, ssid] = words as ['ap' | 'uplink', string, string | undefined];
+        if (state !== 'up' && state !== 'down') throw new BoardError('USAGE', `sim set ${what}: expected up or down, got '${state ?? ''}'`);
+        await deps.control(name, { plugin: 'net', op: 'set', args: { what, up: state === 'up', ssid } });
+        output(cmd).doc({ command: 'set', ok: true, board: name, what, up: state === 'up', ssid });
+        return;
+      }
       const args = parseSetArgs(words);
       await deps.control(name, { plugin: 'hw', op: 'set', args });
       output(cmd).doc({ command: 'set', ok: true, board: name, ...args });

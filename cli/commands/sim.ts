@@ -62,7 +62,20 @@ export function registerSimCommands(program: Command, ctx: () => CliContext): vo
     .option('--create', 'create the boards that do not exist yet (see --profile)')
     .option('--profile <profile>', 'profile of boards made by --create: esp32, esp32c3, esp32s3 or rp2-pico', 'esp32')
     .option('--faults <spec>', 'inject link faults, e.g. drop:1e-4,flip:1e-4,dup:1e-5,delay:1e-4@50,seed=7 (both directions)')
-    .action(async (names: string[], opts: { link?: string; linkDir?: string; tcp?: string; rfc2217?: string; baud?: number; create?: boolean; profile: string; faults?: string }) => {
+    .option('--offline', 'the boards see no access point and open no host socket')
+    .option('--allow <hosts>', 'the boards may reach only these: HOST, HOST:PORT, *.DOMAIN, IP/PREFIX, comma-separated')
+    .action(async (names: string[], opts: { link?: string; linkDir?: string; tcp?: string; rfc2217?: string; baud?: number; create?: boolean; profile: string; faults?: string; offline?: boolean; allow?: string }) => {
+      const allow = opts.allow?.split(',').map((h) => h.trim()).filter(Boolean);
+      if (allow) {
+        const { parseAllowEntry } = await import('../../emulator/net/policy.js');
+        for (const entry of allow) {
+          try {
+            parseAllowEntry(entry);
+          } catch (err) {
+            throw new BoardError('USAGE', `--allow: ${(err as Error).message}`);
+          }
+        }
+      }
       if (opts.tcp && opts.rfc2217) throw new BoardError('USAGE', 'choose one of --tcp and --rfc2217');
       if (opts.faults) (await import('../../protocol/transports/faults.js')).parseFaultSpec(opts.faults); // a bad spec fails before serving
       if (!names.length) names = ['default'];
@@ -91,6 +104,15 @@ export function registerSimCommands(program: Command, ctx: () => CliContext): vo
         link: opts.linkDir ? join(opts.linkDir, s.board.name) : opts.link,
       }));
       out.doc(docs.length > 1 ? docs : docs[0]);
+      // Listening sockets the boards open are published on the host: say where, as they come and go.
+      for (const s of served) {
+        s.board.net?.setPolicy({ offline: opts.offline, allow });
+        s.board.net?.onNotice((n) => {
+          if (n.kind === 'refused') return out.note(`${s.board.name}: refused a connection to ${n.host}${n.port ? `:${n.port}` : ''} (${n.why})`);
+          out.text(`${n.kind}: ${s.board.name} ${n.proto} port ${n.boardPort} at ${n.host}:${n.hostPort}\n`);
+          out.doc({ board: s.board.name, event: n.kind, proto: n.proto, boardPort: n.boardPort, host: n.host, hostPort: n.hostPort });
+        });
+      }
       const what = served.map((s) => `'${s.board.name}' (${s.board.profile.name})`).join(', ');
       out.note(`serving virtual board${served.length > 1 ? 's' : ''} ${what}; Ctrl-C stops`);
       await stopped;
@@ -137,13 +159,19 @@ export function registerSimCommands(program: Command, ctx: () => CliContext): vo
     .action(async (name: string) => {
       const { loadBoard, lockHolder } = await import('../../emulator/board-store.js');
       const { getProfile, bannerLine } = await import('../../emulator/profiles.js');
+      const { accessPoints } = await import('../../emulator/net/config.js');
+      const { NetPolicy } = await import('../../emulator/net/policy.js');
       const b = loadBoard(name);
       const p = getProfile(b.config.profile);
       const fs = p.fsRegion(b.config.flashSize);
+      const hasNet = p.modules.network === 'here';
+      const network = hasNet
+        ? { aps: accessPoints(b.config.network).map((ap) => ({ ssid: ap.ssid, key: ap.key, security: ap.security ?? 'open' })), policy: new NetPolicy(b.config.network).describe() }
+        : undefined;
       const info = {
         name: b.name, dir: b.dir, profile: p.name, banner: bannerLine(p), flashSize: b.config.flashSize,
         filesystem: { offset: fs.offset, size: fs.size }, mac: b.config.mac, uniqueId: b.config.uniqueId,
-        servedBy: lockHolder(b), parts: b.config.parts,
+        servedBy: lockHolder(b), parts: b.config.parts, network,
       };
       ctx().out.doc(info);
       ctx().out.text(
@@ -155,6 +183,12 @@ export function registerSimCommands(program: Command, ctx: () => CliContext): vo
           `mac:         ${info.mac}`,
           `unique id:   ${info.uniqueId}`,
           `served by:   ${info.servedBy ? `pid ${info.servedBy}` : 'nobody'}`,
+          ...(network
+            ? [
+              ...network.aps.map((ap) => `wifi:        SSID ${JSON.stringify(ap.ssid)}${ap.key !== undefined ? `, key ${JSON.stringify(ap.key)}` : ''} (${ap.security})`),
+              `reaches:     ${network.policy}`,
+            ]
+            : ['wifi:        none (the port has no network)']),
         ].join('\n') + '\n',
       );
     });

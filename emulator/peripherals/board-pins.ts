@@ -19,7 +19,13 @@ export interface BoardFacts {
 
 const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
 
-export function boardFacts(profile: BoardProfile): BoardFacts {
+/** The profile's facts; `uniqueId` (hex, from board.json) replaces the profile's fixed machine.unique_id(). */
+export function boardFacts(profile: BoardProfile, uniqueId?: string): BoardFacts {
+  const facts = profileFacts(profile);
+  return uniqueId ? { ...facts, uniqueId: [...Buffer.from(uniqueId, 'hex')] } : facts;
+}
+
+function profileFacts(profile: BoardProfile): BoardFacts {
   if (profile.platform === 'rp2') {
     return {
       platform: 'rp2', chip: profile.mcuName, pins: range(0, 29), inputOnly: [], names: { LED: 25 },

@@ -37,6 +37,7 @@ interface SoftTimer {
 
 export interface HardwareConfig {
   profile: BoardProfile;
+  uniqueId?: string;
   parts: PartSpec[];
   /** State carried over from the previous worker of this board (see snapshot()). */
   persisted?: HardwareSnapshot;
@@ -79,7 +80,7 @@ export class VirtualHardware {
   private readonly clockOrigin: number;
 
   constructor(private readonly host: VmHost, readonly config: HardwareConfig) {
-    this.facts = boardFacts(config.profile);
+    this.facts = boardFacts(config.profile, config.uniqueId);
     this.clockOrigin = performance.now() - host.ticksMs();
     this.timeline = new Timeline(TIMELINE_CAPACITY, () => Math.round((performance.now() - this.clockOrigin) * 1000));
     this.pins = new PinBank(this.timeline);

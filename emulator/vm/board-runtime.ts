@@ -12,6 +12,7 @@ import { getProfile, bannerLine, type BoardProfile } from '../profiles.js';
 import { absentModules, presentModules } from '../port-modules.js';
 import { randomBytes } from 'node:crypto';
 import { ceilingExceeded, memoryUse } from './memory.js';
+import { HostLoop } from './host-loop.js';
 import { phase } from '../../protocol/timing.js';
 
 const CTRL_C = 0x03;
@@ -80,6 +81,8 @@ export class BoardRuntime implements VmHost {
   private static vmModules: string | undefined;
   /** Stops this worker for a watchdog reset (set by the worker's entry point). */
   watchdog: (() => void) | undefined;
+  /** asyncio's waits, and the programs whose top-level asyncio runs the host drives. */
+  readonly hostLoop = new HostLoop(this);
 
   constructor(
     readonly config: WorkerConfig,
@@ -248,12 +251,12 @@ export class BoardRuntime implements VmHost {
     return this.drainInput();
   }
 
-  /** time.sleep for Python: a real wait, cut short by Ctrl-C or a reset request. */
-  sleepMs(ms: number): void {
-    const end = performance.now() + ms;
-    for (let left = ms; left > 0 && !this.pendingReset; left = end - performance.now()) {
+  /** time.sleep for Python: a real wait, cut short by Ctrl-C, a reset request or `until`; ms < 0: no timeout. */
+  sleepMs(ms: number, until?: () => boolean): void {
+    const end = ms < 0 ? Infinity : performance.now() + ms;
+    for (let left = end - performance.now(); left > 0 && !this.pendingReset; left = end - performance.now()) {
       this.runPollers();
-      if (this.waitInput(Math.min(left, SLEEP_SLICE_MS))) return;
+      if (until?.() || this.waitInput(Math.min(left, SLEEP_SLICE_MS))) return;
     }
     // What fell due during the last slice (or while a loaded host did not run us) fires before the sleep ends.
     this.runPollers();
@@ -385,6 +388,7 @@ export class BoardRuntime implements VmHost {
         this.entry = { runFile, runFrozen, kbdIntr };
       },
     });
+    this.vm.registerJsModule('_hostloop', this.hostLoop.jsModule());
     for (const plugin of this.plugins) {
       for (const [name, mod] of Object.entries(plugin.jsModules ?? {})) this.vm.registerJsModule(name, mod);
     }
@@ -406,6 +410,8 @@ export class BoardRuntime implements VmHost {
     } else {
       phase('board: VM restored from its snapshot');
     }
+    // What the host holds of the last session's Python objects (asyncio's core) names nothing in this heap.
+    this.hostLoop.reset();
     for (const plugin of this.plugins) {
       plugin.onBoot?.();
       if (!plugin.bootScript) continue;
@@ -415,16 +421,25 @@ export class BoardRuntime implements VmHost {
     phase('board: parts started');
   }
 
-  /** Run code as pyexec does for user code: Ctrl-C enabled, exceptions caught and reported. */
-  runUserCode(code: string): RunOutcome {
-    return this.asUserCode(() => this.vm.runPython(code));
+  /**
+   * Run code as pyexec does for user code: Ctrl-C enabled, exceptions caught and reported. A program (a raw-REPL
+   * exec) whose top-level asyncio runs the host can drive is run so.
+   */
+  runUserCode(code: string, program = false): RunOutcome {
+    return this.asUserCode(() => {
+      if (!program || !this.hostLoop.runProgram(code, '<stdin>')) this.vm.runPython(code);
+    });
   }
 
-  /** A file on the board's filesystem as pyexec_file_if_exists runs it (boot.py, main.py); false if absent. */
+  /**
+   * A file on the board's filesystem as pyexec_file_if_exists runs it (boot.py, main.py); false if absent. One
+   * whose top-level asyncio runs the host can drive is handed over by run_file and run once that call returned.
+   */
   runBootFile(path: string): RunOutcome & { found: boolean } {
     let found = false;
     const outcome = this.asUserCode(() => {
       found = this.entry.runFile(path);
+      this.hostLoop.runHandedOver();
     });
     return { ...outcome, found };
   }

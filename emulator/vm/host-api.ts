@@ -17,6 +17,8 @@ export interface VmHost {
   addPoller(poll: () => void): void;
   /** Drain link input; true when a Ctrl-C arrived and a KeyboardInterrupt is now pending in the VM. */
   checkInterrupt(): boolean;
+  /** Run the pollers now (a part that makes the VM wait, as a socket does, keeps timers and IRQs going). */
+  runPollers(): void;
   /** Milliseconds since the board powered on (the same clock as time.ticks_ms). */
   ticksMs(): number;
   /** How the board last came out of reset (machine.reset_cause()). */

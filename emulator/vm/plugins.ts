@@ -7,13 +7,14 @@ import { createVmFsPlugin } from '../storage/vm-fs.js';
 import { createPartitionPlugin } from '../storage/partitions.js';
 import { createBlockDevFsPlugin } from '../storage/blockdev-fs.js';
 import { createHardwarePlugin, type HardwarePlugin, type PartSpec } from '../peripherals/index.js';
+import { createNetPlugin, type NetChannel } from '../net/client.js';
 
 export interface BoardPlugins {
   all: ControllablePlugin[];
   hardware: HardwarePlugin;
 }
 
-export function loadPlugins(host: VmHost, config: WorkerConfig): BoardPlugins {
+export function loadPlugins(host: VmHost, config: WorkerConfig, net?: NetChannel): BoardPlugins {
   const profile = getProfile(config.profile);
   const flash = new FileFlashStore(config.flashPath, config.flashSize);
   const storage: ControllablePlugin = {
@@ -28,10 +29,13 @@ export function loadPlugins(host: VmHost, config: WorkerConfig): BoardPlugins {
   };
   const hardware = createHardwarePlugin(host, {
     profile,
+    uniqueId: config.uniqueId,
     parts: config.parts as PartSpec[] | undefined,
     persisted: config.persisted as Parameters<typeof createHardwarePlugin>[1]['persisted'],
   });
   // esp32.Partition: the flashed partition table and OTA slots (ESP boards only).
   const partitions = profile.espChip ? [createPartitionPlugin({ flash, runningApp: config.runningApp })] : [];
-  return { all: [storage, hardware, createBlockDevFsPlugin(), ...partitions], hardware };
+  // The Wi-Fi radio and sockets, on the profiles whose port has a network (the main thread holds the host side).
+  const network = net ? [createNetPlugin(host, net)] : [];
+  return { all: [storage, hardware, createBlockDevFsPlugin(), ...partitions, ...network], hardware };
 }

@@ -21,6 +21,8 @@ type Paste = { stage: 'A' | 'ack' | 'data'; code: Uint8Array; length: number; si
 export class ReplFront {
   private mode: 'friendly' | 'raw' = 'friendly';
   private paste: Paste | undefined;
+  /** What the VM's raw REPL holds so far: a program the host drives (host-loop.ts) is taken from it at Ctrl-D. */
+  private rawLine: number[] = [];
   /** A raw-REPL program runs: its output has been acknowledged (OK or the paste's \x04) but not yet framed. */
   private execRunning = false;
 
@@ -44,6 +46,18 @@ export class ReplFront {
       return;
     }
     const vm = this.rt.vm;
+    if (this.mode === 'raw' && b === CTRL_D && this.rawLine.length) {
+      const code = Buffer.from(this.rawLine).toString('utf8');
+      this.rawLine = [];
+      if (this.rt.hostLoop.accepts(code)) {
+        vm.replProcessChar(CTRL_C); // empties the VM's raw line (it prints nothing)
+        this.rt.emit('OK');
+        return this.runPaste(code);
+      }
+    } else if (this.mode === 'raw') {
+      if (b < 0x05) this.rawLine = [];
+      else this.rawLine.push(b);
+    }
     let result = 0;
     if (b === CTRL_A || b === CTRL_B) {
       // Mode switches print fixed text and run no code: collect it to learn the new mode and fix the banner.
@@ -120,7 +134,7 @@ export class ReplFront {
 
   private async runPaste(code: string): Promise<void> {
     this.execRunning = true;
-    const outcome = this.rt.runUserCode(code);
+    const outcome = this.rt.runUserCode(code, true);
     this.execRunning = false;
     this.rt.emit('\x04');
     if (await this.handleResetRequest()) return;
@@ -153,6 +167,7 @@ export class ReplFront {
     const vm = this.rt.vm;
     this.rt.captureOutput(() => vm.replInit());
     this.paste = undefined;
+    this.rawLine = [];
     if (raw) {
       this.rt.captureOutput(() => vm.replProcessChar(CTRL_A));
       this.mode = 'raw';

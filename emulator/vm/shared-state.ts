@@ -20,6 +20,8 @@ export interface WorkerConfig {
   /** Lines printed before MicroPython starts (ROM/bootloader log). */
   bootLines: string[];
   heapSize: number;
+  /** machine.unique_id() as hex (board.json), so every board of a fleet has its own. */
+  uniqueId?: string;
   parts?: unknown[];
   /** Hardware state (RTC, NVS, sensors) carried across a reset that restarts the worker. */
   persisted?: unknown;

@@ -5,6 +5,12 @@ import { boundHeap, capGrowth, VM_MEMORY_CEILING, type LinearMemory } from './me
 
 export interface MicroPythonVm {
   runPython(code: string): unknown;
+  /** As runPython, compiling with top-level await allowed (synchronous for code that returns None). */
+  runPythonAsync(code: string): unknown;
+  /** A module, imported by the VM, as a proxy. */
+  pyimport(name: string): unknown;
+  /** __main__'s globals. */
+  globals: { set(key: string, value: unknown): void; delete(key: string): void };
   registerJsModule(name: string, module: object): void;
   replInit(): void;
   replProcessChar(chr: number): number;

@@ -4,16 +4,17 @@ import { BoardRuntime } from './board-runtime.js';
 import { ReplFront } from './repl-front.js';
 import { loadPlugins } from './plugins.js';
 import type { WorkerCommand, WorkerEvent, WorkerInit } from './shared-state.js';
+import type { NetChannel } from '../net/client.js';
 import { phase } from '../../protocol/timing.js';
 
 phase('board: worker modules loaded');
 
-const init = workerData as WorkerInit & { control: MessagePort };
+const init = workerData as WorkerInit & { control: MessagePort; net?: NetChannel };
 const post = (e: WorkerEvent) => parentPort!.postMessage(e);
 const rt = new BoardRuntime(init.config, init.input, init.output, init.status, () => post({ type: 'output' }));
 let halted = false;
 
-const { all: plugins, hardware } = loadPlugins(rt, init.config);
+const { all: plugins, hardware } = loadPlugins(rt, init.config, init.net);
 for (const p of plugins) rt.addPlugin(p);
 
 // Control requests (sim set/get, the TUI) are polled, so they are served even while Python code runs.

@@ -3,6 +3,7 @@
 // read straight off the link; firmware without a binary stdout sends base64 text instead. Host files are
 // written to a temp file next to the target and renamed only once size and digest match; a file the link
 // spoiled is fetched again (`retries`).
+import { createHash } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import { closeSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -246,9 +247,11 @@ export interface DownloadItem {
 
 const HOST_TEMP = /^\..+\.boardctl-(\d+)\.tmp$/;
 
-/** A host temp name next to the target, recognisable and unique per process. */
+/** A host temp name next to the target, recognisable, unique per process and target, short whatever the name. */
 function hostTempPath(dest: string): string {
-  return join(dirname(dest), `.${basename(dest)}.boardctl-${process.pid}.tmp`);
+  const name = basename(dest);
+  const tag = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return join(dirname(dest), `.${name.slice(0, 32)}.${tag}.boardctl-${process.pid}.tmp`);
 }
 
 /** Temp files a killed boardctl left in `dir` (their process is gone) are removed before new ones appear. */

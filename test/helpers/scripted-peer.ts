@@ -37,6 +37,11 @@ export interface PeerOptions {
   bannerEol?: string;
   /** Runs the program; default: print(repr(literal)), print(literal), raise, and a few markers. */
   run?: (code: string) => ProgramOutput;
+  /**
+   * Read nothing for this long after connecting, then everything that came meanwhile at once: a board still
+   * finishing a program Ctrl-C cannot stop, or qemu polling an unheld pty.
+   */
+  holdInputMs?: number;
 }
 
 const enc = new TextEncoder();
@@ -93,6 +98,14 @@ export class ScriptedPeer {
     } else if (this.opts.chatty) {
       this.chatter = setInterval(() => this.say(this.opts.chatty!), 5);
     }
+    if (this.opts.holdInputMs) {
+      this.held = [];
+      this.later(this.opts.holdInputMs, () => {
+        const queued = Uint8Array.from(this.held!);
+        this.held = undefined;
+        this.feed(queued);
+      });
+    }
   }
 
   /** Drop the link now, as an unplugged board does. */
@@ -107,11 +120,17 @@ export class ScriptedPeer {
   }
 
   feed(bytes: Uint8Array): void {
+    if (this.held) {
+      this.held.push(...bytes);
+      return;
+    }
     for (const b of bytes) {
       this.received.push(b);
       this.byte(b);
     }
   }
+
+  private held: number[] | undefined;
 
   private say(text: string | Uint8Array): void {
     this.sink(typeof text === 'string' ? enc.encode(text) : text);

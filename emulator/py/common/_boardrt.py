@@ -11,9 +11,13 @@ import utime
 import vfs
 import __main__
 import _board
+import _hostloop
 import _patch
 
 _VfsPosix = vfs.VfsPosix
+# The ESP32 port's errno values (ESP-IDF's newlib, not Linux's) where they differ: its sockets raise these.
+_ESP_ERRNO = {'EADDRINUSE': 112, 'ECONNABORTED': 113, 'ENOTCONN': 128, 'ETIMEDOUT': 116, 'EHOSTUNREACH': 118,
+              'EALREADY': 120, 'EINPROGRESS': 119}
 _c_import = builtins.__import__
 _c_help = builtins.help
 _c_sleep_us = utime.sleep_us
@@ -295,7 +299,9 @@ def run_file(path):
         return False
     with f:
         src = f.read()
-    exec(compile(src, path, 'exec'), __main__.__dict__)
+    # A program whose top-level asyncio runs the host drives is run by the host, once this call has returned.
+    if not _hostloop.hand_over(src, path):
+        exec(compile(src, path, 'exec'), __main__.__dict__)
     return True
 
 
@@ -348,6 +354,9 @@ def install():
         [q(_board.sysname), q(_board.sysname), q(_board.release), q(_board.version), q(_board.machine)])
     _patch.set_entries(uos.__dict__, {'uname': uname, 'urandom': urandom}, drop=('VfsPosix',))
     _patch.set_entries(vfs.__dict__, {}, drop=('VfsPosix',))
+    if _board.platform == 'esp32':
+        import errno
+        _patch.set_entries(errno.__dict__, _ESP_ERRNO)
     _patch.set_entries(utime.__dict__, {
         'sleep': sleep, 'sleep_ms': sleep_ms, 'sleep_us': sleep_us,
         'ticks_us': _board.ticks_us, 'ticks_cpu': _board.ticks_cpu,

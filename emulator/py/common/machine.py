@@ -1,4 +1,4 @@
-import _hw, json, micropython, sys, time
+import _hw, io, json, micropython, sys, time
 
 _B = json.loads(_hw.board())
 _RP2 = _B['platform'] == 'rp2'
@@ -511,7 +511,8 @@ class SoftSPI(_SPIBase):
         self.baudrate = baudrate
 
 
-class UART:
+class UART(io.IOBase):
+    # A stream, as the firmware's: select.poll and asyncio's streams wait on it through ioctl.
     INV_TX = 1
     INV_RX = 2
     RTS = 1
@@ -561,6 +562,11 @@ class UART:
 
     def txdone(self):
         return True
+
+    def ioctl(self, op, arg):
+        if op == 3:  # MP_STREAM_POLL: readable with bytes received, always writable
+            return (arg & 1 if _hw.uart_any(self._id) else 0) | (arg & 4)
+        return 0
 
     def sendbreak(self):
         pass
