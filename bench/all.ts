@@ -3,7 +3,10 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['cli', 'board', 'fs', 'transfer', 'qemu', 'faults', 'flash', 'peripherals', 'memory', 'links', 'asyncio', 'fleet', 'network'];
+const BENCHES = [
+  'cli', 'board', 'fs', 'transfer', 'qemu', 'faults', 'flash', 'peripherals', 'memory', 'links', 'asyncio', 'fleet',
+  'network', 'devloop',
+];
 
 let failed = 0;
 for (const name of BENCHES) {

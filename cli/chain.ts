@@ -8,6 +8,8 @@ const ARITY: Record<string, number> = {
   exec: 1,
   eval: 1,
   run: 1,
+  mount: 1,
+  umount: 0,
   resume: 0,
   'soft-reset': 0,
   disconnect: 0,
@@ -41,6 +43,12 @@ export function hoistJsonFlag(segment: string[]): string[] {
 export function withDefaultCommand(argv: string[]): string[] {
   if (commandOf(argv) !== undefined || argv.some((a) => ['-h', '--help', '-V', '--version'].includes(a))) return argv;
   return [...argv, 'repl'];
+}
+
+/** A chain that ends by mounting a folder goes on into the REPL, where the mount is used (mpremote's behaviour). */
+export function withTrailingRepl(segments: string[][]): string[][] {
+  const last = segments.at(-1);
+  return last && commandOf(last) === 'mount' && !last.some((a) => a === '-h' || a === '--help') ? [...segments, ['repl']] : segments;
 }
 
 export function splitChain(argv: string[]): string[][] {

@@ -3,13 +3,14 @@
 // registrations only; serial ports, the virtual board's VM and the TUI load inside command actions.
 import { readFileSync } from 'node:fs';
 import { Command, Help } from 'commander';
-import { commandOf, hoistJsonFlag, splitChain, withDefaultCommand } from './chain.js';
+import { commandOf, hoistJsonFlag, splitChain, withDefaultCommand, withTrailingRepl } from './chain.js';
 import { fleetArgs, fleetPorts, type FoundPort } from './fleet.js';
 import { registerBoardCommands } from './commands/board.js';
 import { registerDevsCommand } from './commands/devs.js';
 import { registerReplCommand } from './commands/repl.js';
 import { registerTuiCommand } from './commands/tui.js';
 import { BoardError } from '../protocol/errors.js';
+import { expandMacros, loadConfig, macroHelp, type Config } from './config.js';
 import type { CliContext } from './context.js';
 import { Output, reportError } from './output.js';
 import { Session } from './session.js';
@@ -31,6 +32,8 @@ const EXTENSIONS: Array<() => Promise<Registrar>> = [
   () => import('./commands/sim.js').then((m) => m.registerSimCommands),
   () => import('./commands/share.js').then((m) => m.registerShareCommand),
   () => import('./commands/mip.js').then((m) => m.registerMipCommand),
+  () => import('./commands/mount.js').then((m) => m.registerMountCommands),
+  () => import('./commands/watch.js').then((m) => m.registerWatchCommand),
   () => import('./commands/test.js').then((m) => m.registerTestCommand),
   () => import('./commands/flash.js').then((m) => (program, ctx) => m.registerFlashCommands(program, { openTransport: (port, o) => ctx().session.openTransport(port, o.baud) })),
   () =>
@@ -102,7 +105,7 @@ function actionPath(action: Command): string {
   return names.join(' ');
 }
 
-function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals: (cmd: Command) => void): Command {
+function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals: (cmd: Command) => void, macros: string): Command {
   const program = new Command('boardctl')
     .description('MicroPython boards from the terminal: run code, files, REPL, flashing, and a virtual board.\nChain commands with "+": boardctl exec "x = 1" + eval x')
     .version(version())
@@ -115,7 +118,7 @@ function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals:
     .exitOverride()
     .configureOutput({ outputError: () => {} }) // reported once, our way, by reportError
     .configureHelp(helpLayout)
-    .addHelpText('after', HELP_AFTER)
+    .addHelpText('after', HELP_AFTER + macros)
     .hook('preAction', (_program, action) => onGlobals(action));
   registerBoardCommands(program, ctx);
   registerDevsCommand(program, ctx);
@@ -151,8 +154,14 @@ async function main(argv: string[]): Promise<number> {
 
   // --json stands anywhere (see hoistJsonFlag), so a command line commander rejects still gets its JSON document.
   const state = { json: argv.includes('--json'), command: '' };
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    return reportError(new Output(state.json), '', err, false);
+  }
   const ctx: CliContext = {
-    session: new Session({ port: process.env.BOARDCTL_PORT || undefined, signal: abort.signal }, () => ctx.out),
+    session: new Session({ port: process.env.BOARDCTL_PORT || config.port, baudRate: config.baud, boards: config.boards, signal: abort.signal }, () => ctx.out),
     get out() {
       return new Output(state.json);
     },
@@ -161,15 +170,17 @@ async function main(argv: string[]): Promise<number> {
   };
   let code = 0;
   try {
+    // Macros first: one may name several boards (cli/config.ts).
+    const expanded = expandMacros(argv, config.commands);
     // Several boards: the command line runs on each, in processes of their own (cli/fleet-run.ts).
-    const fleet = fleetArgs(argv);
+    const fleet = fleetArgs(expanded);
     const spec = { port: fleet.port ?? process.env.BOARDCTL_PORT, all: fleet.all };
     const boards = fleetPorts(spec, spec.all || /[*?]/.test(spec.port ?? '') ? await foundPorts(spec.port) : []);
     if (boards) {
       const { runFleetCli } = await import('./fleet-run.js');
       return await runFleetCli({ boards, jobs: fleet.jobs, rest: fleet.rest, json: state.json, out: ctx.out, signal: abort.signal });
     }
-    const segments = splitChain(withDefaultCommand(argv));
+    const segments = withTrailingRepl(splitChain(withDefaultCommand(expanded)));
     const needed = segments.some((segment) => !BUILTIN.has(commandOf(segment) ?? ''));
     const extensions = needed ? await Promise.all(EXTENSIONS.map((load) => load())) : [];
     if (needed) phase('command modules loaded');
@@ -181,9 +192,10 @@ async function main(argv: string[]): Promise<number> {
           const globals = action.optsWithGlobals<GlobalOptions>();
           state.command = actionPath(action);
           state.json ||= globals.json === true;
-          if (globals.port) ctx.session.port = globals.port;
+          if (globals.port) ctx.session.port = ctx.session.named(globals.port);
           if (globals.baud) ctx.session.baudRate = globals.baud;
         },
+        macroHelp(config),
       );
       state.command = commandPath(program, segment); // for errors commander reports before any action runs
       await program.parseAsync(hoistJsonFlag(segment), { from: 'user' });

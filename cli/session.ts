@@ -11,6 +11,8 @@ export interface SessionOptions {
   baudRate?: number;
   /** Host Ctrl-C: gives up waiting for a board that does not answer. */
   signal?: AbortSignal;
+  /** Named boards from the config: `-p kitchen`, `connect kitchen`. */
+  boards?: Record<string, string>;
 }
 
 /**
@@ -38,11 +40,14 @@ export class Session {
   private board: RawReplClient | undefined;
   private readonly signal: AbortSignal | undefined;
 
+  private readonly boards: Record<string, string>;
+
   constructor(
     opts: SessionOptions,
     private readonly out: () => Output,
   ) {
-    this.port = opts.port;
+    this.boards = opts.boards ?? {};
+    this.port = this.named(opts.port);
     this.baudRate = opts.baudRate;
     this.signal = opts.signal;
   }
@@ -56,6 +61,19 @@ export class Session {
     if (conn.note) this.out().note(conn.note);
     this.board = conn.board;
     return conn.board;
+  }
+
+  /**
+   * Put a layer between the board and its link (mount's request server): the connected board's link is taken
+   * back and a client made by `make` speaks over it from now on, keeping the session's soft-reset state.
+   */
+  async interpose<T extends RawReplClient>(make: (transport: Transport, opts: { resume: boolean }) => T): Promise<T> {
+    const board = await this.connect();
+    const resume = board.didSoftReset;
+    this.board = undefined;
+    const layered = make(await board.release(), { resume });
+    this.board = layered;
+    return layered;
   }
 
   /** A bare link for commands that speak their own protocol (flashing) or none (the terminal). */
@@ -86,10 +104,15 @@ export class Session {
     this.softResetDone = true;
   }
 
+  /** A board's name from the config as its port; anything else as it is. */
+  named(port: string | undefined): string | undefined {
+    return port === undefined ? undefined : (this.boards[port] ?? port);
+  }
+
   /** Switch to another port (mpremote `connect`). */
   async use(port: string | undefined): Promise<void> {
     await this.close();
-    this.port = port;
+    this.port = this.named(port);
     this.softResetDone = false;
   }
 

@@ -404,15 +404,36 @@ export class RawReplClient implements Board {
     let framing: string | undefined;
     try {
       /** One section up to its \x04; false when the board had to be forced back to its prompt. */
-      const section = async (onText: (text: string) => void, decoder: Utf8Stream, idle: Idle | undefined, onBytes?: (bytes: Uint8Array) => void) => {
+      const section = async (onText: (text: string) => void, decoder: Utf8Stream, idle: Idle | undefined, onBytes?: (bytes: Uint8Array) => void, watchReboot = false) => {
+        // A program that soft-resets the board (machine.soft_reset()) never ends its stdout: the board comes
+        // back with the raw REPL banner instead. What follows the reboot line is held until that is clear.
+        let held: Uint8Array[] | undefined;
+        let tail = '';
+        let rebooted = false;
         const onChunk = (bytes: Uint8Array) => {
           lastByte = Date.now();
           onBytes?.(bytes);
-          onText(decoder.push(bytes));
+          tail = (tail + Buffer.from(bytes).toString('latin1')).slice(-512);
+          if (held) held.push(bytes);
+          else onText(decoder.push(bytes));
+          if (watchReboot && !held && SOFT_REBOOT.test(tail)) held = [];
+          if (held && BANNER_PROMPT.test(tail) && tail.endsWith('>')) rebooted = true;
         };
         // Re-check periodically so an abort that arrives mid-wait gets its grace deadline.
         for (;;) {
-          const finished = await this.reader.stream(CTRL_D, onChunk, Math.min(graceDeadline, Date.now() + 200));
+          const finished = await this.reader.stream(CTRL_D, onChunk, Math.min(graceDeadline, Date.now() + (held ? 50 : 200)));
+          if (rebooted) {
+            this.resets++;
+            this.mode = 'raw';
+            onText(decoder.end());
+            return 'reset';
+          }
+          if (held && (finished || Date.now() - lastByte > this.replyMs)) {
+            // Not a reset after all (the program printed those words): let the output through.
+            for (const b of held.splice(0)) onText(decoder.push(b));
+            held = undefined;
+            tail = '';
+          }
           if (finished) break;
           if (idle && Date.now() - lastByte >= idle.ms) {
             if (idle.then === 'cut') return 'cut';
@@ -439,7 +460,8 @@ export class RawReplClient implements Board {
         if (!checked) opts.onStderr?.(text);
       };
       const idle: Idle | undefined = opts.idleTimeoutMs !== undefined ? { ms: opts.idleTimeoutMs, then: 'interrupt' } : undefined;
-      if ((await section(emitOut, out, idle, opts.onStdoutBytes)) === true) {
+      const ended = await section(emitOut, out, idle, opts.onStdoutBytes, true);
+      if (ended === true) {
         // The traceback follows the end of stdout at once: silence here means the link lost a frame byte.
         const tb = await section(emitErr, err, stop ? undefined : { ms: this.replyMs, then: 'cut' });
         if (tb === 'cut') framing = 'the reply ended without its closing frame';

@@ -76,7 +76,7 @@ describe('boardctl against a board', () => {
 
   it('execs code and streams its output', async () => {
     const run = await boardctl(['-p', server.url, 'exec', "print('hello')"]);
-    expect(run).toMatchObject({ code: 0, stdout: 'hello\r\n', stderr: '' });
+    expect(run).toMatchObject({ code: 0, stdout: 'hello\n', stderr: '' });
   });
 
   it('chains commands over one connection with one soft reset', async () => {
@@ -92,7 +92,7 @@ describe('boardctl against a board', () => {
 
   it('takes mpremote forms: connect PORT CMD, resume, BOARDCTL_PORT', async () => {
     let run = await boardctl(['connect', server.url, 'resume', 'exec', "print('x')"]);
-    expect(run).toMatchObject({ code: 0, stdout: 'x\r\n' });
+    expect(run).toMatchObject({ code: 0, stdout: 'x\n' });
     expect(server.peer!.softResets).toBe(0);
     run = await boardctl(['eval', '5'], { BOARDCTL_PORT: server.url });
     expect(run).toMatchObject({ code: 0, stdout: '5\n' });
@@ -128,7 +128,7 @@ describe('boardctl against a board', () => {
     const file = join(tmp, 'hello.py');
     writeFileSync(file, "print('from file')\n");
     const run = await boardctl(['-p', server.url, 'run', file]);
-    expect(run).toMatchObject({ code: 0, stdout: 'from file\r\n' });
+    expect(run).toMatchObject({ code: 0, stdout: 'from file\n' });
     const missing = await boardctl(['-p', server.url, 'run', join(tmp, 'nope.py')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^boardctl: run: .*nope\.py: no such file or directory\n$/);
@@ -186,7 +186,7 @@ describe('boardctl against the virtual board', () => {
 
   it('runs exec and eval in one chain, sharing state', async () => {
     let run = await boardctl(['-p', 'virtual', 'exec', 'x = 6 * 7', '+', 'eval', 'x', '+', 'exec', 'print(x + 1)'], env());
-    expect(run).toMatchObject({ code: 0, stdout: '42\n43\r\n', stderr: '' });
+    expect(run).toMatchObject({ code: 0, stdout: '42\n43\n', stderr: '' });
     run = await boardctl(['--json', 'connect', 'virtual', 'eval', '[1, 2]'], env());
     expect(run.code).toBe(0);
     expect(run.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
@@ -204,7 +204,7 @@ describe('boardctl against the virtual board', () => {
 
   it('soft-reset clears the heap between chained commands', async () => {
     const run = await boardctl(['-p', 'virtual', 'exec', 'y = 1', '+', 'soft-reset', '+', 'exec', "print('y' in globals())"], env());
-    expect(run).toMatchObject({ code: 0, stdout: 'False\r\n' });
+    expect(run).toMatchObject({ code: 0, stdout: 'False\n' });
   });
 });
 

@@ -6,31 +6,51 @@ import type { ExecOptions } from '../../protocol/board.js';
 import { BoardError } from '../../protocol/errors.js';
 import { fileError } from '../../protocol/host-error.js';
 import type { CliContext } from '../context.js';
+import { lineEndsFor } from '../line-ends.js';
 
-/** Stream the program's output to the terminal as it arrives (tracebacks to stderr). */
-function streaming(ctx: CliContext): ExecOptions {
+/** Stream the program's output to the terminal as it arrives (tracebacks to stderr); `done` writes what is held. */
+function streaming(ctx: CliContext, raw = false): ExecOptions & { done(): void } {
+  const out = lineEndsFor(process.stdout, raw);
+  const err = lineEndsFor(process.stderr, raw);
   return {
     signal: ctx.signal,
-    onStdout: (text) => ctx.out.text(text),
+    onStdout: (text) => ctx.out.text(out.push(text)),
     onStderr: (text) => {
       ctx.tracebackShown = true;
-      ctx.out.error(text);
+      ctx.out.error(err.push(text));
+    },
+    done: () => {
+      ctx.out.text(out.end());
+      ctx.out.error(err.end());
     },
   };
 }
 
-async function runCode(ctx: CliContext, command: string, code: string, follow: boolean): Promise<void> {
+async function runCode(ctx: CliContext, command: string, code: string, opts: RunOptions): Promise<void> {
   const board = await ctx.session.connect();
-  if (!follow) {
+  if (!opts.follow) {
     // mpremote's --no-follow: start the program and leave it running.
     await board.start(code, { signal: ctx.signal });
     await ctx.session.abandon();
     ctx.out.doc({ command, ok: true, follow: false });
     return;
   }
-  const result = await board.exec(code, streaming(ctx));
-  ctx.out.doc({ command, ok: true, ...result });
+  const stream = streaming(ctx, opts.raw);
+  try {
+    const result = await board.exec(code, stream);
+    ctx.out.doc({ command, ok: true, ...result });
+  } finally {
+    stream.done();
+  }
 }
+
+interface RunOptions {
+  follow: boolean;
+  /** Board output exactly as it came (CR LF included) even when stdout is not a terminal. */
+  raw?: boolean;
+}
+
+const RAW_HELP = "write the board's output as it came (CR LF); by default CR LF becomes LF when stdout is not a terminal";
 
 /** Start a one-liner the board does not return from (it resets), then let go of the link. */
 async function startAndLetGo(ctx: CliContext, command: string, code: string): Promise<void> {
@@ -48,17 +68,25 @@ export function registerBoardCommands(program: Command, ctx: () => CliContext): 
     .description('run Python code on the board')
     .argument('<code>', 'Python source')
     .option('--no-follow', 'start the code and return without waiting for its output')
-    .action((code: string, opts: { follow: boolean }) => runCode(ctx(), 'exec', code, opts.follow));
+    .option('--raw', RAW_HELP)
+    .action((code: string, opts: RunOptions) => runCode(ctx(), 'exec', code, opts));
 
   program
     .command('eval')
     .description('evaluate an expression on the board and print its repr()')
     .argument('<expr>', 'Python expression')
-    .action(async (expr: string) => {
+    .option('--raw', RAW_HELP)
+    .action(async (expr: string, opts: { raw?: boolean }) => {
       const c = ctx();
       const board = await c.session.connect();
       // The value is printed once, after the fact; only a traceback streams.
-      const value = await board.eval(expr, { ...streaming(c), onStdout: undefined });
+      const stream = streaming(c, opts.raw);
+      let value: string;
+      try {
+        value = await board.eval(expr, { ...stream, onStdout: undefined });
+      } finally {
+        stream.done();
+      }
       c.out.text(`${value}\n`);
       c.out.doc({ command: 'eval', ok: true, value });
     });
@@ -68,14 +96,15 @@ export function registerBoardCommands(program: Command, ctx: () => CliContext): 
     .description('run a local Python file on the board (without copying it)')
     .argument('<file>', 'local .py file')
     .option('--no-follow', 'start the file and return without waiting for its output')
-    .action(async (file: string, opts: { follow: boolean }) => {
+    .option('--raw', RAW_HELP)
+    .action(async (file: string, opts: RunOptions) => {
       let code: string;
       try {
         code = await readFile(file, 'utf8');
       } catch (err) {
         throw fileError(file, err);
       }
-      await runCode(ctx(), 'run', code, opts.follow);
+      await runCode(ctx(), 'run', code, opts);
     });
 
   program

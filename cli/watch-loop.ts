@@ -1,0 +1,127 @@
+// The edit-run loop behind `watch`: put the folder on the board (sync, hash-skipping; or a mount), run the
+// entry point, stream its output, and on the next save (debounced, so an editor's write-rename-delete or a
+// burst of saves is one change) stop the program if it still runs, sync again and run again. Ends when
+// `signal` aborts. Reports through `onEvent` only (the command decides how events look).
+import { watch, type FSWatcher } from 'node:fs';
+import { relative, resolve, sep } from 'node:path';
+import type { RawReplClient } from '../protocol/raw-repl.js';
+import { isBoardError } from '../protocol/errors.js';
+import { syncFolder, syncIgnoreRules } from '../protocol/fs/sync.js';
+import { pyStr } from '../protocol/fs/wire.js';
+
+export type WatchEvent =
+  | { event: 'sync'; uploaded: string[]; deleted: string[] }
+  | { event: 'run'; changed: string[] }
+  | { event: 'output'; data: string }
+  | { event: 'error'; data: string }
+  | { event: 'done'; ok: boolean; interrupted?: boolean; error?: string };
+
+export interface WatchOptions {
+  local: string;
+  /** Board folder the files go to (ignored with a mount: the files are at /remote). */
+  remote: string;
+  /** What to run: a file of the folder, code, or a soft reset that runs the board's main.py. */
+  entry: { file: string } | { code: string } | { reset: true };
+  delete?: boolean;
+  /** The board runs from a mount of the folder (set up by the caller), so nothing is copied. */
+  mounted?: boolean;
+  debounceMs?: number;
+  signal: AbortSignal;
+  onEvent(e: WatchEvent): void;
+}
+
+/**
+ * The program for one run, in a namespace of its own: modules a previous run imported from the project's folder
+ * are dropped first, so changed ones load afresh without the cost of a soft reset (frozen ones and /lib stay).
+ */
+export function runProgram(dir: string, entry: { file: string } | { code: string }): string {
+  const run =
+    'file' in entry
+      ? `with open(${pyStr(entry.file)}) as _f:_s=_f.read()\nexec(_s,{'__name__':'__main__'})`
+      : `exec(${pyStr(entry.code)},{'__name__':'__main__'})`;
+  return [
+    'import sys,os',
+    `os.chdir(${pyStr(dir)})`,
+    `_d=${pyStr(dir === '/' ? '/' : `${dir}/`)}`,
+    "for _m in [k for k,v in sys.modules.items() if '.frozen' not in getattr(v,'__file__','.frozen') and (v.__file__[0]!='/' or v.__file__.startswith(_d))]:del sys.modules[_m]",
+    run,
+  ].join('\n');
+}
+
+export async function watchLoop(board: RawReplClient, opts: WatchOptions): Promise<void> {
+  const root = resolve(opts.local);
+  const ignore = syncIgnoreRules(root);
+  const dir = opts.mounted ? '/remote' : opts.remote;
+  const changed = new Set<string>();
+  let pending = false;
+  let wake: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let running = new AbortController();
+  let inRun = false;
+  const watcher: FSWatcher = watch(root, { recursive: true }, (_type, name) => {
+    if (!name) return;
+    const rel = relative(root, resolve(root, name.toString())).split(sep).join('/');
+    if (rel.startsWith('..') || ignore.ignores(rel, false)) return;
+    changed.add(rel);
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      pending = true;
+      // Only a program still running is stopped: a Ctrl-C sent as one ends would reach the next helper.
+      if (inRun) running.abort();
+      wake?.();
+    }, opts.debounceMs ?? 100);
+  });
+  const stop = () => {
+    running.abort();
+    wake?.();
+  };
+  opts.signal.addEventListener('abort', stop);
+  try {
+    for (let first = true; !opts.signal.aborted; first = false) {
+      // A save during the run stops it; one during the sync starts another round after the run.
+      running = new AbortController();
+      pending = false;
+      const files = [...changed];
+      changed.clear();
+      if (!opts.mounted) {
+        const result = await syncFolder(board, root, opts.remote, { delete: opts.delete });
+        const uploaded = result.plan.uploads.map((u) => u.rel);
+        const deleted = result.plan.deletes.map((d) => d.rel);
+        if (first || uploaded.length || deleted.length) opts.onEvent({ event: 'sync', uploaded, deleted });
+      }
+      opts.onEvent({ event: 'run', changed: files });
+      try {
+        inRun = true;
+        await runEntry(board, dir, opts, running.signal);
+        opts.onEvent({ event: 'done', ok: true });
+      } catch (err) {
+        if (isBoardError(err, 'INTERRUPTED')) opts.onEvent({ event: 'done', ok: false, interrupted: true });
+        else if (isBoardError(err, 'DEVICE_EXCEPTION')) opts.onEvent({ event: 'done', ok: false, error: err.message });
+        else throw err;
+      } finally {
+        inRun = false;
+      }
+      if (!pending && !opts.signal.aborted) await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+    }
+  } finally {
+    clearTimeout(timer);
+    watcher.close();
+    opts.signal.removeEventListener('abort', stop);
+  }
+}
+
+async function runEntry(board: RawReplClient, dir: string, opts: WatchOptions, signal: AbortSignal): Promise<void> {
+  const stream = {
+    signal,
+    onStdout: (data: string) => opts.onEvent({ event: 'output', data }),
+    onStderr: (data: string) => opts.onEvent({ event: 'error', data }),
+  };
+  if ('reset' in opts.entry) {
+    // As the board's own boot would: a fresh heap, then main.py if the folder has one.
+    await board.softReset();
+    await board.exec(runProgram(dir, { code: "try:\n open('main.py').close()\nexcept OSError:pass\nelse:\n exec(open('main.py').read(),{'__name__':'__main__'})" }), stream);
+    return;
+  }
+  await board.exec(runProgram(dir, opts.entry), stream);
+}

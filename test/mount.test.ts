@@ -1,0 +1,244 @@
+// `mount`: a host folder on the board at /remote, served over the REPL link while programs run. The same checks
+// run on the virtual board over its in-process link and over the pty `sim serve` gives, and the host's error
+// paths against a scripted peer that sends damaged and foreign frames.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openTransport } from '../protocol/connect.js';
+import { isBoardError } from '../protocol/errors.js';
+import { HostTree } from '../protocol/mount/host-tree.js';
+import { MountLink } from '../protocol/mount/mount-link.js';
+import { MountedBoard } from '../protocol/mount/mounted-board.js';
+import type { Transport } from '../protocol/transport.js';
+import { servePeer, defaultRun, type PeerServer } from './helpers/scripted-peer.js';
+import { startCli, stopAllCli, stopCli } from './helpers/serve-cli.js';
+import { TestBoard } from './helpers/test-board.js';
+
+const work = mkdtempSync(join(tmpdir(), 'boardctl-mount-'));
+const root = join(work, 'project');
+const outside = join(work, 'outside');
+const big = randomBytes(1 << 20);
+
+beforeAll(() => {
+  mkdirSync(join(root, 'app', 'drivers'), { recursive: true });
+  mkdirSync(outside);
+  writeFileSync(join(root, 'app', '__init__.py'), 'NAME = "app"\n');
+  writeFileSync(join(root, 'app', 'util.py'), 'def twice(x):\n    return 2 * x\n');
+  writeFileSync(join(root, 'app', 'drivers', '__init__.py'), '');
+  writeFileSync(join(root, 'app', 'drivers', 'led.py'), 'from app.util import twice\nPIN = twice(21)\n');
+  writeFileSync(join(root, 'big.bin'), big);
+  writeFileSync(join(outside, 'secret.txt'), 'host secret\n');
+  symlinkSync(join(outside, 'secret.txt'), join(root, 'link.txt'));
+  symlinkSync(outside, join(root, 'linkdir'));
+});
+
+afterAll(async () => {
+  await stopAllCli();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const lf = (s: string) => s.replace(/\r\n/g, '\n');
+
+interface Rig {
+  name: string;
+  open(): Promise<{ transport: Transport; close(): Promise<void> }>;
+}
+
+const rigs: Rig[] = [
+  {
+    name: 'in-process link',
+    async open() {
+      const tb = await TestBoard.open();
+      return { transport: tb.transport, close: () => tb.close() };
+    },
+  },
+  {
+    name: 'pty',
+    async open() {
+      const home = join(work, 'pty-home');
+      mkdirSync(home, { recursive: true });
+      const { child, lines } = await startCli(['sim', 'serve'], { ...process.env, BOARDCTL_HOME: home });
+      const transport = await openTransport(lines[0]!.replace(/^pty: /, ''));
+      return {
+        transport,
+        async close() {
+          await transport.close().catch(() => {});
+          await stopCli(child as ChildProcess);
+        },
+      };
+    },
+  },
+];
+
+describe.each(rigs)('mount over the $name', (rig) => {
+  let board: MountedBoard;
+  let tree: HostTree;
+  let close: () => Promise<void>;
+  const py = async (code: string) => lf((await board.exec(code)).stdout);
+
+  beforeAll(async () => {
+    const opened = await rig.open();
+    close = opened.close;
+    tree = new HostTree(root);
+    board = new MountedBoard(new MountLink(opened.transport, tree));
+    await board.ensureMounted();
+  }, 60_000);
+  afterAll(async () => {
+    await board?.close();
+    await close?.();
+  });
+
+  it('puts the folder at /remote, cwd and sys.path first, and imports a package tree from it', async () => {
+    expect(await py('import os,sys\nprint(os.getcwd(), sys.path[0])')).toBe('/remote /remote\n');
+    expect(await py('import app, app.drivers.led as led\nprint(app.NAME, led.PIN)')).toBe('app 42\n');
+  });
+
+  it('writes host files from the board; stat, listdir, rename, mkdir, rmdir and remove act on the host', async () => {
+    await py("with open('made.txt','w') as f:\n f.write('from the board\\n')");
+    expect(readFileSync(join(root, 'made.txt'), 'utf8')).toBe('from the board\n');
+    expect(await py("import os\nprint(os.stat('made.txt')[6], os.stat('app')[0] & 0x4000)")).toBe('15 16384\n');
+    expect(await py("with open('made.txt','a') as f:\n f.write('more')\nprint(open('made.txt').read().split())")).toBe("['from', 'the', 'board', 'more']\n");
+    await py("import os\nos.rename('made.txt','moved.txt')\nos.mkdir('newdir')");
+    expect(existsSync(join(root, 'moved.txt')) && !existsSync(join(root, 'made.txt'))).toBe(true);
+    expect(await py("import os\nprint(sorted(os.listdir()))")).toBe("['app', 'big.bin', 'moved.txt', 'newdir']\n");
+    await py("import os\nos.remove('moved.txt')\nos.rmdir('newdir')");
+    expect(existsSync(join(root, 'moved.txt')) || existsSync(join(root, 'newdir'))).toBe(false);
+    expect(await py("import os\ntry:os.stat('gone.py')\nexcept OSError as e:print(e.errno)")).toBe('2\n');
+  });
+
+  it('reads a 1 MB file intact', async () => {
+    const code = "import hashlib\nh=hashlib.sha256();b=bytearray(4096);n=0\nwith open('big.bin','rb') as f:\n while True:\n  k=f.readinto(b)\n  if not k:break\n  h.update(b[:k]);n+=k\nprint(n,h.digest().hex())";
+    expect(await py(code)).toBe(`${big.length} ${createHash('sha256').update(big).digest('hex')}\n`);
+  }, 60_000);
+
+  it('is still mounted after a soft reset and after machine.soft_reset() in a program', async () => {
+    await board.softReset();
+    expect(await py("import os,app.util\nprint(os.getcwd(), app.util.twice(4))")).toBe('/remote 8\n');
+    await board.exec('import machine\nmachine.soft_reset()');
+    expect(await py("import app\nprint(app.NAME, open('app/util.py').readline().strip())")).toBe('app def twice(x):\n');
+  }, 60_000);
+
+  it('stops a large read at Ctrl-C, closes its file and keeps serving', async () => {
+    const open = tree.openFiles;
+    const abort = new AbortController();
+    const reading = board.exec("print('reading')\nb=bytearray(4096)\nwhile True:\n with open('big.bin','rb') as f:\n  while f.readinto(b):pass", {
+      signal: abort.signal,
+      onStdout: (t) => t.includes('reading') && setTimeout(() => abort.abort(), 300),
+    });
+    const err = await reading.catch((e: unknown) => e);
+    expect(isBoardError(err, 'INTERRUPTED')).toBe(true);
+    expect(String((err as { details: { stderr?: string } }).details.stderr)).toContain('KeyboardInterrupt');
+    expect(tree.openFiles).toBe(open);
+    expect(await py("with open('app/__init__.py') as f:print(f.read().strip())")).toBe('NAME = "app"\n');
+  }, 60_000);
+
+  it('refuses paths that leave the folder: .. and symlinks', async () => {
+    const errno = (expr: string) => py(`try:\n ${expr}\n print('allowed')\nexcept OSError as e:print(e.errno)`);
+    expect(await errno("open('/remote/../outside/secret.txt')")).toBe('13\n');
+    expect(await errno("open('app/../../outside/secret.txt')")).toBe('13\n');
+    expect(await errno("open('link.txt')")).toBe('13\n');
+    expect(await errno("import os;os.listdir('linkdir')")).toBe('13\n');
+    expect(await py("import os\nprint('link.txt' in os.listdir(), 'linkdir' in os.listdir())")).toBe('False False\n');
+    expect(await py("print(open('app/../app/__init__.py').read().strip())")).toBe('NAME = "app"\n');
+  });
+
+  it('leaves program output around requests alone, bytes that look like a frame start included', async () => {
+    const key = board.link.key;
+    const out = await py(`import sys\nsys.stdout.write('A\\x18${key.slice(0, 2)}|')\nprint(open('app/__init__.py').read().strip())\nsys.stdout.write('\\x18zzzz|\\x18')\nprint('B')`);
+    expect(out).toBe(`A\x18${key.slice(0, 2)}|NAME = "app"\n\x18zzzz|\x18B\n`);
+  });
+});
+
+describe('the host side of a mount', () => {
+  it('resolves inside the folder only, following links only when allowed', () => {
+    const safe = new HostTree(root);
+    expect(safe.resolve('/app/../app/util.py').rel).toBe('/app/util.py');
+    expect(() => safe.resolve('/../outside')).toThrow();
+    expect(() => safe.resolve('/linkdir/secret.txt')).toThrow();
+    expect(new HostTree(root, true).resolve('/linkdir/secret.txt').abs).toBe(join(root, 'linkdir', 'secret.txt'));
+  });
+});
+
+describe('mount against a scripted misbehaving peer', () => {
+  const key = 'qwer';
+  let server: PeerServer;
+  let board: MountedBoard;
+  const frame = (body: string) => `\x18${key}${body}\x17`;
+  const outputs: Record<string, Array<string | Uint8Array>> = {
+    GOOD: ['before|', frame('S/app'), '|after\r\n'],
+    LOST_END: ['x|', `\x18${key}S/app`, '\r\nrest\r\n'],
+    BAD_VERB: [frame('s/app'), 'ok\r\n'],
+    FOREIGN: ['\x18zzzzS/app\x17|\x18', 'q\r\n'],
+    SPLIT: ['a', `\x18${key.slice(0, 2)}`, `${key.slice(2)}S/a`, 'pp\x17', 'b\r\n'],
+  };
+
+  beforeAll(async () => {
+    server = await servePeer({
+      run: (code) => {
+        const name = Object.keys(outputs).find((k) => code.includes(k));
+        return name ? { stdout: outputs[name] } : defaultRun(code);
+      },
+    });
+    board = new MountedBoard(new MountLink(await openTransport(server.url), new HostTree(root), key), { enterTimeoutMs: 3000 });
+    await board.ensureMounted();
+  });
+  afterAll(async () => {
+    await board?.close();
+    await server?.close();
+  });
+
+  /** What the host sent the peer while `run` ran. */
+  async function answered(run: () => Promise<unknown>): Promise<string> {
+    const received = server.peer!.received;
+    const start = received.length;
+    await run();
+    // The answer may still be on its way when the program's end reached us.
+    for (let n = -1; n !== received.length; ) {
+      n = received.length;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return Buffer.from(received.slice(start)).toString('latin1');
+  }
+
+  it('sent the helper once, with its key', () => {
+    expect(server.peer!.programs.filter((p) => p.includes(`KEY = b'${key}'`))).toHaveLength(1);
+  });
+
+  it('answers a request and takes it out of the output', async () => {
+    let out = '';
+    const sent = await answered(async () => (out = (await board.exec('GOOD')).stdout));
+    expect(out).toBe('before||after\r\n');
+    expect(sent).toMatch(/\+\x12\x00\x00\x0016384 0 \d+/);
+  });
+
+  it('answers EIO to a frame that lost its end mark, and the output after it still arrives', async () => {
+    let out = '';
+    const sent = await answered(async () => (out = (await board.exec('LOST_END')).stdout));
+    expect(sent).toContain('-\x05\x00\x00\x00');
+    expect(out).toBe('x|\r\nrest\r\n');
+  });
+
+  it('answers EIO to a request it does not know', async () => {
+    let out = '';
+    const sent = await answered(async () => (out = (await board.exec('BAD_VERB')).stdout));
+    expect(sent).toContain('-\x05\x00\x00\x00');
+    expect(out).toBe('ok\r\n');
+  });
+
+  it('passes frames with another key through as output', async () => {
+    let out = '';
+    const sent = await answered(async () => (out = (await board.exec('FOREIGN')).stdout));
+    expect(out).toBe('\x18zzzzS/app\x17|\x18q\r\n');
+    expect(sent).not.toMatch(/[+-][\x00-\x20]\x00\x00\x00/);
+  });
+
+  it('joins a frame split across reads', async () => {
+    let out = '';
+    const sent = await answered(async () => (out = (await board.exec('SPLIT')).stdout));
+    expect(out).toBe('ab\r\n');
+    expect(sent).toMatch(/\+\x12\x00\x00\x0016384 0/);
+  });
+});
