@@ -46,7 +46,7 @@ describe('soft reset from the VM snapshot', () => {
     const trace = run.stderr.split('\n').filter((l) => l.startsWith('boardctl timing:'));
     expect(trace.filter((l) => l.endsWith('board: VM loaded'))).toHaveLength(1);
     expect(trace.filter((l) => l.endsWith('board: VM restored from its snapshot'))).toHaveLength(5);
-    const lines = run.stdout.split('\r\n').filter(Boolean);
+    const lines = run.stdout.split(/\r?\n/).filter(Boolean);
     const states = lines.filter((l) => l.startsWith('['));
     expect(states).toHaveLength(4);
     // The same fresh state after each reset, to the byte of free heap.
