@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const BENCHES = [
   'cli', 'board', 'fs', 'transfer', 'qemu', 'faults', 'flash', 'peripherals', 'memory', 'links', 'asyncio', 'fleet',
-  'network', 'devloop',
+  'network', 'devloop', 'perfbench',
 ];
 
 let failed = 0;

@@ -191,18 +191,17 @@ function mirror(vm: ChildVm, hostDir: string, vmDir: string): void {
   }
 }
 
-async function child(testsDir: string, test: string, heapSize: number): Promise<void> {
-  const out = (data: Uint8Array) => process.stdout.write(data);
+async function loadVm(heapSize: number, heard: () => boolean = () => true): Promise<ChildVm> {
+  const out = (data: Uint8Array) => heard() && process.stdout.write(data);
   const { loadMicroPython } = await import('@micropython/micropython-webassembly-pyscript');
-  const vm = (await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapSize })) as ChildVm;
-  const file = join(testsDir, test);
-  const cwd = `/tests/${relative(testsDir, dirname(file)).replaceAll('\\', '/')}`;
-  mirror(vm, dirname(file), cwd);
-  // The C library's cwd, which the VM's filesystem uses; chdir from Python would import os before the test.
-  vm.FS.chdir(cwd);
+  return (await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapSize })) as ChildVm;
+}
+
+/** Run a program as the unix port runs one: its output, then the exit code says how it ended. */
+function runProgram(vm: ChildVm, code: string): void {
   let failed = false;
   try {
-    vm.runPython(readFileSync(file, 'utf8'));
+    vm.runPython(code);
   } catch (err) {
     const e = err as { name?: string; type?: string; message?: string };
     if (e.name !== 'PythonError' || e.type !== 'SystemExit') {
@@ -214,11 +213,57 @@ async function child(testsDir: string, test: string, heapSize: number): Promise<
   process.stdout.write('', () => process.exit(failed ? 1 : 0));
 }
 
+async function child(testsDir: string, test: string, heapSize: number): Promise<void> {
+  const vm = await loadVm(heapSize);
+  const file = join(testsDir, test);
+  const cwd = `/tests/${relative(testsDir, dirname(file)).replaceAll('\\', '/')}`;
+  mirror(vm, dirname(file), cwd);
+  // The C library's cwd, which the VM's filesystem uses; chdir from Python would import os before the test.
+  vm.FS.chdir(cwd);
+  runProgram(vm, readFileSync(file, 'utf8'));
+}
+
+/**
+ * `--stdin HEAP`: the program on standard input, as run-perfbench.py feeds the unix port (MICROPY_MICROPYTHON).
+ * It runs twice in one VM, first unheard, so the VM starts as a board's long-running one does: its code compiled
+ * by V8 (WebAssembly functions are compiled when first called) and its heap areas grown. Between the runs the
+ * garbage is collected and sys.path restored (the benchmark header removes '').
+ */
+async function stdinChild(heapSize: number): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const code = Buffer.concat(chunks).toString('utf8');
+  let heard = false;
+  const vm = await loadVm(heapSize, () => heard);
+  try {
+    vm.runPython('import sys\n_before = set(sys.modules)');
+    vm.runPython(code);
+  } catch {
+    // the heard run reports it
+  }
+  try {
+    // Undo what the program left: its imports, its mounts (the import benchmarks mount a VFS), sys.path.
+    vm.runPython(
+      "import gc, os, sys, vfs\nif '' not in sys.path: sys.path.insert(0, '')\n" +
+        "for _m in set(sys.modules) - _before: del sys.modules[_m]\nos.chdir('/')\n" +
+        "for _fs, _p in vfs.mount():\n    if _p != '/': vfs.umount(_p)\ngc.collect()",
+    );
+  } catch {
+    // the heard run reports it
+  }
+  heard = true;
+  runProgram(vm, code);
+}
+
 // ---- command line -------------------------------------------------------------------------------------------
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--child') {
     await child(argv[1]!, argv[2]!, Number(argv[3]));
+    return -1;
+  }
+  if (argv[0] === '--stdin') {
+    await stdinChild(Number(argv[1] ?? DEFAULT_HEAP));
     return -1;
   }
   const opt = (name: string): string | undefined => {

@@ -82,8 +82,9 @@ export function checkedTraceback(traceback: string, program: CheckedProgram): { 
   const last = traceback.trim().split(/\r?\n/).pop() ?? '';
   // Certain that none of the code ran: the guard's own verdict, or nothing compiled at all.
   const refused = last === `RuntimeError: ${DAMAGED}` || /^SyntaxError\b/.test(last);
-  // MemoryError and KeyboardInterrupt can strike the guard without any damage.
-  if (traceback.includes(DAMAGED) || (!fromCode && !/^(MemoryError|KeyboardInterrupt)\b/.test(last))) {
+  // MemoryError and KeyboardInterrupt can strike the guard without any damage, and the virtual board's own
+  // notice of a host-side VM error (`[boardctl] …`) replaces the traceback whatever ran.
+  if (traceback.includes(DAMAGED) || (!fromCode && !/^(MemoryError|KeyboardInterrupt)\b|^\[boardctl\] /.test(last))) {
     return { damaged: true, refused, traceback };
   }
   if (!fromCode) return { damaged: false, refused: false, traceback };

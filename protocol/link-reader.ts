@@ -25,6 +25,8 @@ export class LinkReader {
   private history: Buffer = Buffer.alloc(0);
   private wake: (() => void) | undefined;
   private lost: BoardError | undefined;
+  /** Set while the caller gave up (Ctrl-C): every wait ends with it at once. */
+  private cancelled: BoardError | undefined;
   private readonly unsubscribe: Array<() => void>;
 
   constructor(transport: Transport) {
@@ -52,6 +54,12 @@ export class LinkReader {
     return this.lost;
   }
 
+  /** End every wait, now and until cancel(undefined), with `err`. */
+  cancel(err: BoardError | undefined): void {
+    this.cancelled = err;
+    if (err) this.wake?.();
+  }
+
   /** Recently seen bytes (consumed, discarded and still buffered), escaped for a message. */
   seen(): string {
     return escapeBytes(Buffer.concat([this.history, this.buf]).subarray(-HISTORY_BYTES));
@@ -71,6 +79,7 @@ export class LinkReader {
       const found = find(this.buf);
       if (found !== undefined) return found;
       if (this.lost) throw this.lost;
+      if (this.cancelled) throw this.cancelled;
       const left = deadline - Date.now();
       if (left <= 0) return undefined;
       await new Promise<void>((resolve) => {

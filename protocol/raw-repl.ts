@@ -23,6 +23,14 @@ const SOFT_REBOOT = /soft reboot\r?\r?\n/;
 
 /** How long a board may take to answer a protocol step once it is responsive (a loaded CI machine's qemu needs seconds). */
 const REPLY_MS = 5000;
+/** The friendly REPL's banner and prompt ending the output: the board rebooted (it never says so in raw mode). */
+const FRIENDLY_BANNER = /MicroPython v[^\r\n]*\r?\nType "help\(\)" for more information\.\r?\n>>> $/;
+/** Output kept to spot a reboot: the soft reboot line, boot.py output and the banner that follows it. */
+const RESET_TAIL = 512;
+/** All that may stand between the end of a program and the raw prompt: a soft reboot's line and the raw banner. */
+const RAW_REBOOT = /^MPY: soft reboot\r?\r?\nraw REPL; CTRL-B to exit\r?\r?\n>$/;
+/** Quiet after such a banner before it counts: a program that merely printed one goes on. */
+const RESET_QUIET_MS = 600;
 /** After Ctrl-C, how long a running program gets to unwind before we force our way back to the prompt. */
 const INTERRUPT_GRACE_MS = 2000;
 /** After Ctrl-C: drop output until the board has been quiet this long (but never wait longer than the max). */
@@ -112,8 +120,7 @@ export class RawReplClient implements Board {
   exec(code: string, opts: ExecOptions = {}): Promise<ExecResult> {
     return this.serial(async () => {
       for (let tries = 0; ; tries++) {
-        await this.ready();
-        const checked = await this.send(code);
+        const checked = await this.prepare(code, opts.signal);
         try {
           const result = await this.collect(opts, checked);
           phase('exec');
@@ -137,8 +144,7 @@ export class RawReplClient implements Board {
       this.serial(async () => {
         let checked: CheckedProgram | undefined;
         try {
-          await this.ready();
-          checked = await this.send(code);
+          checked = await this.prepare(code, opts.signal);
         } catch (err) {
           rejectStarted(err);
           return;
@@ -306,6 +312,30 @@ export class RawReplClient implements Board {
     });
   }
 
+  /**
+   * Get to the raw prompt and send `code`. Ctrl-C (the signal) ends the waits for the board at once with
+   * INTERRUPTED; a Ctrl-C to the board then drops whatever part of the program it got (raw and raw-paste alike).
+   */
+  private async prepare(code: string, signal: AbortSignal | undefined): Promise<CheckedProgram | undefined> {
+    const interrupted = () => new BoardError('INTERRUPTED', 'interrupted by Ctrl-C');
+    if (signal?.aborted) throw interrupted();
+    const onAbort = () => this.reader.cancel(interrupted());
+    signal?.addEventListener('abort', onAbort);
+    try {
+      await this.ready();
+      return await this.send(code);
+    } catch (err) {
+      if (signal?.aborted && isBoardError(err, 'INTERRUPTED')) {
+        this.mode = 'unknown';
+        await this.write([CTRL_C]).catch(() => {});
+      }
+      throw err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.reader.cancel(undefined);
+    }
+  }
+
   /** Send `code` under the checksum guard (when enabled and it fits); returns the guard, if any. */
   private async send(code: string): Promise<CheckedProgram | undefined> {
     const checked = this.checkPrograms ? checkedProgram(code) : undefined;
@@ -411,7 +441,7 @@ export class RawReplClient implements Board {
         const onChunk = (bytes: Uint8Array) => {
           lastByte = Date.now();
           onBytes?.(bytes);
-          tail = (tail + Buffer.from(bytes).toString('latin1')).slice(-512);
+          tail = (tail + Buffer.from(bytes).toString('latin1')).slice(-RESET_TAIL);
           if (held) held.push(bytes);
           else onText(decoder.push(bytes));
           if (watchReboot && !held && SOFT_REBOOT.test(tail)) held = [];
@@ -424,7 +454,7 @@ export class RawReplClient implements Board {
             this.resets++;
             this.mode = 'raw';
             onText(decoder.end());
-            return 'reset';
+            return 'soft-reset';
           }
           if (held && (finished || Date.now() - lastByte > this.replyMs)) {
             // Not a reset after all (the program printed those words): let the output through.
@@ -433,6 +463,9 @@ export class RawReplClient implements Board {
             tail = '';
           }
           if (finished) break;
+          // The board rebooted under the program (a watchdog, machine.reset()): its friendly prompt will
+          // never be followed by the \x04 we wait for.
+          if (Date.now() - lastByte >= RESET_QUIET_MS && FRIENDLY_BANNER.test(tail)) return 'reset';
           if (idle && Date.now() - lastByte >= idle.ms) {
             if (idle.then === 'cut') return 'cut';
             interruptBoard('IDLE');
@@ -459,13 +492,21 @@ export class RawReplClient implements Board {
       };
       const idle: Idle | undefined = opts.idleTimeoutMs !== undefined ? { ms: opts.idleTimeoutMs, then: 'interrupt' } : undefined;
       const ended = await section(emitOut, out, idle, opts.onStdoutBytes, true);
+      if (ended === 'reset') {
+        this.mode = 'unknown';
+        this.resets++;
+        throw new BoardError('LINK_LOST', `${this.transport.path}: the board reset while the program ran (it is back at its friendly prompt)`, { stdout, stderr, reset: true });
+      }
       if (ended === true) {
         // The traceback follows the end of stdout at once: silence here means the link lost a frame byte.
         const tb = await section(emitErr, err, stop ? undefined : { ms: this.replyMs, then: 'cut' });
         if (tb === 'cut') framing = 'the reply ended without its closing frame';
         else if (tb === true) {
           const prompt = await this.reader.until('>', Date.now() + this.replyMs);
-          if (prompt && prompt.length > 1) framing = `${prompt.length - 1} stray bytes before the prompt`;
+          // A board that soft-rebooted after closing the exec (a host-side VM error) shows its raw banner again.
+          const rebooted = prompt !== undefined && RAW_REBOOT.test(prompt.toString('latin1'));
+          if (rebooted) this.resets++;
+          else if (prompt && prompt.length > 1) framing = `${prompt.length - 1} stray bytes before the prompt`;
           this.mode = prompt && !framing ? 'raw' : 'unknown';
         }
       }

@@ -358,9 +358,9 @@ const CASES: Record<string, Case[]> = {
       setup: () => void chattr('+i', join(home, 'boards', 'good', 'flash.bin')),
       teardown: () => void chattr('-i', join(home, 'boards', 'good', 'flash.bin')),
     },
-    { name: 'cp from the board into /proc', args: () => [...P, 'cp', ':boot.py', '/proc/x.py'], command: 'cp', exit: 1, message: /no such file or directory/ },
+    { name: 'cp from the board into /proc', args: () => [...P, 'cp', ':boot.py', '/proc/x.py'], command: 'cp', exit: 1, message: /^\/proc\/x\.py: no such file or directory$/ },
     { name: 'cp from the board under a regular file', args: () => [...P, 'cp', ':boot.py', join(host, 'afile', 'x')], command: 'cp', exit: 1, message: /not a directory$/ },
-    { name: 'sync of a folder holding an unreadable file (a link to /proc/self/mem; was a stack trace)', args: () => [...P, 'sync', join(host, 'proj'), ':/'], command: 'sync', exit: 1, message: /i\/o error$/ },
+    { name: 'sync of a folder holding an unreadable file (a link to /proc/self/mem; was a stack trace)', args: () => [...P, 'sync', join(host, 'proj'), ':/'], command: 'sync', exit: 1, message: /^cannot read .*proj\/[^:]+: i\/o error$/ },
     { name: 'sync of a regular file as the folder', args: () => [...P, 'sync', join(host, 'afile'), ':/'], command: 'sync', exit: 1, message: /not a directory/ },
     { name: 'run of /proc/self/mem', args: () => [...P, 'run', '/proc/self/mem'], command: 'run', exit: 1, message: /^\/proc\/self\/mem: i\/o error$/ },
     { name: 'repl --capture into /proc', args: () => [...P, 'repl', '--capture', '/proc/x'], command: 'repl', exit: 1, message: /\/proc\/x: no such file or directory$/ },
@@ -388,7 +388,7 @@ const CASES: Record<string, Case[]> = {
     {
       name: 'Ctrl-C while waiting for a silent board to answer', args: () => ['-p', `socket://127.0.0.1:${peer!.port}`, 'eval', '1'], interrupt: 1_500,
       command: 'eval', exit: 130, message: /interrupted by Ctrl-C/, setup: async () => void (await startPeer('silent')), teardown: stopPeer,
-      check: (r) => expect(r.ms).toBeLessThan(6_000), expectedFixBy: 'client',
+      check: (r) => expect(r.ms).toBeLessThan(6_000),
     },
     {
       name: 'Ctrl-C during write-flash (README promises INTERRUPTED)', args: () => ['-p', 'virtual:intr?baud=115200', 'flash', 'write-flash', '0x1c0000', join(host, 'big.bin')],

@@ -66,6 +66,15 @@ describe('bare-VM test runner', () => {
     expect(run!.result).toBe('pass');
   }, 30_000);
 
+  it('runs a program from stdin as run-perfbench.py runs the unix port: output once (after an unheard warm-up run)', () => {
+    const run = (code: string) => spawnSync(process.execPath, [script, '--stdin', String(144 * 1024)], { input: code, encoding: 'latin1' });
+    const ok = run("import sys\nsys.path.remove('')\nprint('once', len(sys.path) >= 0)\n");
+    expect([ok.status, ok.stdout]).toEqual([0, 'once True\n']);
+    const bad = run('print(1)\nraise ValueError("x")\n');
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toMatch(/^1\nTraceback .*ValueError: x/s);
+  }, 30_000);
+
   it('matches pattern .exp files as run-tests.py does (escaped regex, "########" for any lines)', () => {
     const exp = 'start\n########\nid \\.\\+ (x)\nend\n';
     expect(matchPatterns(exp, 'start\nnoise\nmore\nid 42 (x)\nend\n')).toBe(exp);

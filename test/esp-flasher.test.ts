@@ -180,7 +180,7 @@ describe('virtual ROM details', () => {
   it.each([[false, /Deflate error/], [true, /Inflate error/]] as const)('rejects a corrupt deflate stream (stub %s)', async (stub, message) => {
     const s = await connect(rig('esp32c3'), { stub: stub ? STUB : undefined });
     await s.loader.flashDeflBegin(4096, 100, 0x10000);
-    await expect(s.loader.flashDeflBlock(new Uint8Array(100).fill(0x5a), 0)).rejects.toMatchObject({ code: 'BOOTLOADER', message });
+    await expect(s.loader.dataBlocks(Op.FLASH_DEFL_DATA, [new Uint8Array(100).fill(0x5a)], 2)).rejects.toMatchObject({ code: 'BOOTLOADER', message });
   });
 
   it('refuses stub-only commands in the ROM, as the silicon does', async () => {

@@ -32,8 +32,9 @@ beforeAll(async () => {
 async function connect(): Promise<void> {
   const { openVirtualTransport } = await import('../emulator/board.js');
   link = new TargetedFaults(await openVirtualTransport('virtual:fs-faults'));
-  board = new RawReplClient(link, { replyTimeoutMs: 1500 });
-  setHelperIdleTimeout(board, 1500);
+  // Short enough that a lost byte ends quickly, long enough that a loaded machine is not taken for one.
+  board = new RawReplClient(link, { replyTimeoutMs: 3000 });
+  setHelperIdleTimeout(board, 3000);
 }
 
 afterEach(async () => {

@@ -350,8 +350,21 @@ describe('sleep and port modules', () => {
   it('wakes lightsleep() on a pin IRQ', async () => {
     const b = await open();
     await b.run('import machine\nhits = []\nmachine.Pin(0, machine.Pin.IN).irq(lambda p: hits.append(p.value()), machine.Pin.IRQ_FALLING)');
-    after(20, () => b.control('set', { what: 'button', id: 'boot', pressed: true }));
-    expect(await b.run('machine.lightsleep()\nmachine.lightsleep(5)\nprint(hits)')).toBe('[0]\n');
+    // Press the button once the board sleeps, and again every 200 ms until it wakes: a loaded host may take a
+    // while from the marker to the sleep, and a press before it would leave lightsleep() waiting for the next.
+    await b.con.send("print('sleeping')\nmachine.lightsleep()\nmachine.lightsleep(5)\nprint(hits[0])\x04");
+    await b.con.expect('sleeping\r\n');
+    let pressed = false;
+    const presser = setInterval(() => {
+      pressed = !pressed;
+      void b.control('set', { what: 'button', id: 'boot', pressed }).catch(() => undefined);
+    }, 100);
+    try {
+      expect(await b.con.expect('\x04', 20_000)).toBe('0\r\n\x04');
+    } finally {
+      clearInterval(presser);
+    }
+    await b.con.expect('\x04>');
   });
 
   it('keeps esp32.NVS values across a hard reset', async () => {

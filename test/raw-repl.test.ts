@@ -122,6 +122,16 @@ describe('raw REPL client', () => {
     expect(took).toBeLessThan(2500);
   });
 
+  it('Ctrl-C while waiting for a silent device to give its raw prompt ends at once with INTERRUPTED', async () => {
+    const { board } = await setup({ silent: true }, { enterTimeoutMs: 20_000 });
+    const ctl = new AbortController();
+    setTimeout(() => ctl.abort(), 300);
+    const t0 = Date.now();
+    const err = await rejection(board.exec('print(1)', { signal: ctl.signal }));
+    expect((err as BoardError).code).toBe('INTERRUPTED');
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+
   it('reports garbage bytes escaped in NO_REPL', async () => {
     const { board } = await setup({ garbage: true }, { enterTimeoutMs: 600 });
     const err = await rejection(board.exec('pass'));

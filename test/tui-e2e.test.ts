@@ -11,6 +11,8 @@ import { ensureBuilt, MAIN } from './helpers/built-cli.js';
 
 const F = { help: '\x1bOP', boards: '\x1bOQ', repl: '\x1bOR', files: '\x1bOS', flash: '\x1b[15~', board: '\x1b[17~', quit: '\x1b[21~' };
 const QUIT = '\x1d' + 'q';
+/** A new board's first boot (its flash image made, the VM started) in a TUI process: slow on a loaded machine. */
+const BOOT_MS = 45_000;
 
 // eslint-disable-next-line no-control-regex
 const strip = (s: string) => s.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]/g, '');
@@ -179,7 +181,7 @@ describe('boardctl TUI in a terminal', () => {
   it('runs code in the REPL pane, uploads a file, drives the virtual hardware, flashes, and restores the terminal on quit', async () => {
     const tui = openTui('full');
     try {
-      await tui.waitFor(/friendly +virtual:default 115200 │ Generic ESP32 module with ESP32 · MicroPython 1\.27\.0/);
+      await tui.waitFor(/friendly +virtual:default 115200 │ Generic ESP32 module with ESP32 · MicroPython 1\.27\.0/, BOOT_MS);
       await tui.waitFor(/>>> /);
 
       tui.mark();
@@ -269,7 +271,7 @@ describe('boardctl TUI in a terminal', () => {
       expect(rows[23]).toBe('');
     };
     try {
-      fits(await tui.waitForScreen(/friendly +virtual:default 115200 │ Generic ESP32 module/));
+      fits(await tui.waitForScreen(/friendly +virtual:default 115200 │ Generic ESP32 module/, BOOT_MS));
       fits(await tui.waitForScreen(/^>>>$/m));
       const views: Array<[string, RegExp]> = [
         [F.boards, /● virtual:default[\s\S]*Enter connect/],
@@ -305,7 +307,7 @@ describe('boardctl TUI in a terminal', () => {
     await cli(home, '-p', 'virtual', 'cp', join(tmp, 'race', 'a.txt'), join(tmp, 'race', 'b.txt'), ':');
     const tui = openTui('race');
     try {
-      await tui.waitForScreen(/friendly +virtual:default 115200 │ Generic ESP32/);
+      await tui.waitForScreen(/friendly +virtual:default 115200 │ Generic ESP32/, BOOT_MS);
       tui.write(`${F.files}\x1b[C`); // Files, board side
       await tui.waitForScreen(/│a\.txt 1 +│[\s\S]*│b\.txt 1 +│[\s\S]*│boot\.py 139/);
       // In one write, faster than any frame: the old TUI deleted a.txt, the entry Down had left, without asking.
@@ -332,7 +334,7 @@ describe('boardctl TUI in a terminal', () => {
     await cli(home, 'sim', 'create', 'pico', '--profile', 'rp2-pico');
     const tui = openTui('pico', { cols: 100, rows: 30 }, ['-p', 'virtual:pico', 'tui']);
     try {
-      await tui.waitForScreen(/friendly +virtual:pico 115200 │ Raspberry Pi Pico with RP2040/);
+      await tui.waitForScreen(/friendly +virtual:pico 115200 │ Raspberry Pi Pico with RP2040/, BOOT_MS);
       tui.write(`${F.flash}d`);
       // At once (no 10 s of reset-and-sync attempts): the next frames already say so.
       await tui.waitForScreen(/Raspberry Pi Pico with RP2040 runs MicroPython's rp2 port: it has no ESP ROM bootloader/, 5_000);
@@ -347,7 +349,7 @@ describe('boardctl TUI in a terminal', () => {
   it('gives the terminal back when killed by a signal', async () => {
     const tui = openTui('signal');
     try {
-      await tui.waitFor(/>>> /);
+      await tui.waitFor(/>>> /, BOOT_MS);
       expect(tui.raw).toContain('\x1b[?1049h');
       tui.proc.kill('SIGTERM');
       expect(await tui.exited).toBe(143);

@@ -174,14 +174,15 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
     .option('--flash-size <size>', 'header flash size: keep, detect, 1MB..128MB', 'keep')
     .option('--no-skip-unchanged', 'write regions even when their MD5 already matches')
     .option('--force', 'write images built for another chip')
-    .action(async (pairs: string[], o: { eraseAll?: boolean; compress: boolean; flashMode: 'keep' | 'qio' | 'qout' | 'dio' | 'dout'; flashFreq: string; flashSize: string; skipUnchanged: boolean; force?: boolean }, cmd: Command) => {
+    .option('--window <n>', 'data blocks sent ahead of their answers (default 2; 1 waits for each, as esptool)', (v) => parseNumber(v, '--window'))
+    .action(async (pairs: string[], o: { eraseAll?: boolean; compress: boolean; flashMode: 'keep' | 'qio' | 'qout' | 'dio' | 'dout'; flashFreq: string; flashSize: string; skipUnchanged: boolean; force?: boolean; window?: number }, cmd: Command) => {
       const regions = await readPairs(pairs);
       await withInterrupt(deps.signal, (signal) => withChip(cmd, async (s, out) => {
         const started = new Map<number, number>();
         let bar = progressBar('Writing');
         const results = await writeFlash(s, regions, {
           compress: o.compress, eraseAll: o.eraseAll, flashMode: o.flashMode, flashFreq: o.flashFreq, flashSize: o.flashSize,
-          skipUnchanged: o.skipUnchanged, force: o.force, signal,
+          skipUnchanged: o.skipUnchanged, force: o.force, window: o.window, signal,
           onProgress: (p) => {
             if (!started.has(p.region)) {
               bar.end();

@@ -13,6 +13,7 @@ import { absentModules, presentModules } from '../port-modules.js';
 import { randomBytes } from 'node:crypto';
 import { ceilingExceeded, memoryUse } from './memory.js';
 import { HostLoop } from './host-loop.js';
+import { rewriteLoops } from './loop-rewrite.js';
 import { phase } from '../../protocol/timing.js';
 
 const CTRL_C = 0x03;
@@ -40,9 +41,14 @@ const MEMORY_CHECK_MS = 250;
 
 /** Python functions the runtime hands the host at boot, called directly (user code cannot rebind them). */
 interface RuntimeEntry {
-  runFile(path: string): boolean;
+  /** false: no such file; 2: the file's top-level loops are rewritten and it is staged for step(). */
+  runFile(path: string): boolean | number;
   runFrozen(name: string): void;
   kbdIntr(chr: number): void;
+  /** Compile a program rewritten by loop-rewrite.ts and make it the staged program. */
+  stage(src: string, name: string): void;
+  /** Run the staged program to its next collection point; false once it has ended. */
+  step(): boolean;
 }
 
 export interface RunOutcome {
@@ -384,8 +390,12 @@ export class BoardRuntime implements VmHost {
       urandom: (n: number) => randomBytes(Math.max(0, Math.min(URANDOM_MAX, n | 0))).toString('hex'),
       // Python objects the runtime wrote into the firmware's tables: held here, they are never collected.
       keep: (list: unknown) => void kept.push(list),
-      connect: (runFile: RuntimeEntry['runFile'], runFrozen: RuntimeEntry['runFrozen'], kbdIntr: RuntimeEntry['kbdIntr']) => {
-        this.entry = { runFile, runFrozen, kbdIntr };
+      gc_flag: this.vm.flags?.gcPending ?? -1,
+      await_flag: this.vm.flags?.topLevelAwait ?? -1,
+      rewrite_loops: (src: string) => rewriteLoops(src) ?? '',
+      connect: (...fns: [RuntimeEntry['runFile'], RuntimeEntry['runFrozen'], RuntimeEntry['kbdIntr'], RuntimeEntry['stage'], RuntimeEntry['step']]) => {
+        const [runFile, runFrozen, kbdIntr, stage, step] = fns;
+        this.entry = { runFile, runFrozen, kbdIntr, stage, step };
       },
     });
     this.vm.registerJsModule('_hostloop', this.hostLoop.jsModule());
@@ -423,11 +433,16 @@ export class BoardRuntime implements VmHost {
 
   /**
    * Run code as pyexec does for user code: Ctrl-C enabled, exceptions caught and reported. A program (a raw-REPL
-   * exec) whose top-level asyncio runs the host can drive is run so.
+   * exec) whose top-level asyncio runs the host can drive is run so; else one with top-level while loops is
+   * stepped (loop-rewrite.ts).
    */
   runUserCode(code: string, program = false): RunOutcome {
     return this.asUserCode(() => {
-      if (!program || !this.hostLoop.runProgram(code, '<stdin>')) this.vm.runPython(code);
+      if (program && this.hostLoop.runProgram(code, '<stdin>')) return;
+      const stepped = program && this.steppedLoops(code);
+      if (!stepped) return void this.vm.runPython(code);
+      this.entry.stage(stepped, '<stdin>');
+      this.stepProgram();
     });
   }
 
@@ -438,10 +453,28 @@ export class BoardRuntime implements VmHost {
   runBootFile(path: string): RunOutcome & { found: boolean } {
     let found = false;
     const outcome = this.asUserCode(() => {
-      found = this.entry.runFile(path);
+      const r = this.entry.runFile(path);
+      found = r !== false;
+      if (r === 2) this.stepProgram();
       this.hostLoop.runHandedOver();
     });
     return { ...outcome, found };
+  }
+
+  /** The program with its top-level while loops rewritten for stepping, or undefined (run it as written). */
+  steppedLoops(code: string): string | undefined {
+    return this.vm.flags ? rewriteLoops(code) : undefined;
+  }
+
+  /**
+   * Step the staged program to its end, each step a call from here: the VM collects garbage between them, and a
+   * Ctrl-C that came meanwhile is raised in the program where it resumes.
+   */
+  private stepProgram(): void {
+    while (this.entry.step()) {
+      if (this.pendingReset) return;
+      this.drainInput();
+    }
   }
 
   private asUserCode(run: () => void): RunOutcome {

@@ -103,6 +103,56 @@ export function boundHeap(wasm: Uint8Array, heapBytes: number): Uint8Array | und
   return out;
 }
 
+/** Addresses in linear memory of two of the port's C flags, which the runtime's loop stepping reads and sets. */
+export interface VmFlags {
+  /** gc_collect_pending: set when the VM wanted a collection (a full heap, gc.collect()) it could not make. */
+  gcPending: number;
+  /** mp_compile_allow_top_level_await: set while mp_js_do_exec_async compiles. */
+  topLevelAwait: number;
+}
+
+/** `i32.const 0; i32.const 1; i32.store8 offset=ADDR` (ADDR a padded five-byte LEB128), as a static bool is set. */
+const SET_FLAG = [0x41, 0x00, 0x41, 0x01, 0x3a, 0x00];
+const CLEAR_FLAG = [0x41, 0x00, 0x41, 0x00, 0x3a, 0x00];
+
+function leb5At(bytes: Uint8Array, at: number): number | undefined {
+  let r = 0;
+  for (let k = 0; k < 5; k++) {
+    const b = bytes[at + k]!;
+    if ((k < 4) !== ((b & 0x80) !== 0)) return undefined;
+    r += (b & 0x7f) * 2 ** (7 * k);
+  }
+  return r;
+}
+
+function startsWith(bytes: Uint8Array, at: number, pattern: number[]): boolean {
+  return pattern.every((b, k) => bytes[at + k] === b);
+}
+
+/**
+ * The two flags, found in the bodies of the functions that set them, or undefined when the binary is not the one
+ * we know: gc_collect() (right after gc_get_max_new_split) is `flag = 1` alone; mp_js_do_exec_async() sets its
+ * flag, calls mp_js_do_exec and clears it.
+ */
+export function findVmFlags(wasm: Uint8Array): VmFlags | undefined {
+  const bodies = functionBodies(wasm);
+  const collect = bodies[GC_MAX_NEW_SPLIT + 1];
+  if (!collect || collect.size !== 13 || wasm[collect.at] !== 0 || !startsWith(wasm, collect.at + 1, SET_FLAG)) return undefined;
+  const gcPending = leb5At(wasm, collect.at + 7);
+  let topLevelAwait: number | undefined;
+  for (const { at, size } of bodies) {
+    if (size > 64 || wasm[at] !== 0 || !startsWith(wasm, at + 1, SET_FLAG)) continue;
+    const flag = leb5At(wasm, at + 7);
+    const end = at + size - 12;
+    if (flag !== gcPending && startsWith(wasm, end, CLEAR_FLAG) && leb5At(wasm, end + 6) === flag && wasm[at + size - 1] === 0x0b) {
+      if (topLevelAwait !== undefined) return undefined;
+      topLevelAwait = flag;
+    }
+  }
+  if (gcPending === undefined || topLevelAwait === undefined) return undefined;
+  return { gcPending, topLevelAwait };
+}
+
 /** Wrap the VM's memory-growth import so linear memory never passes ceiling bytes; refusals go to onRefused. */
 export function capGrowth(
   env: Record<string, unknown>,

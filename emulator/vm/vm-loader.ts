@@ -1,7 +1,7 @@
 // Loads one MicroPython VM instance (the npm WebAssembly build) with our hooks spliced into its wasm imports.
 // The package's loader gives no way to hook the clock or the memory, so we wrap WebAssembly.instantiate while it
 // runs: the clock import is wrapped, the heap bounded at the size asked for, and memory growth capped (memory.ts).
-import { boundHeap, capGrowth, VM_MEMORY_CEILING, type LinearMemory } from './memory.js';
+import { boundHeap, capGrowth, findVmFlags, VM_MEMORY_CEILING, type LinearMemory, type VmFlags } from './memory.js';
 
 export interface MicroPythonVm {
   runPython(code: string): unknown;
@@ -27,6 +27,8 @@ export interface MicroPythonVm {
   wasmMemory: LinearMemory;
   /** False when the package's wasm was not the one whose heap we know how to bound (only the ceiling holds). */
   heapBounded: boolean;
+  /** Where the port's GC and compiler flags live, or undefined for a wasm we do not know (loops run as written). */
+  flags: VmFlags | undefined;
   /** The VM's C stack pointer (emscripten's), where the wasm exports it. */
   stackPointer?: () => number;
 }
@@ -59,6 +61,7 @@ const PYSTACK_WORDS = 16 * 1024;
 type Imports = Record<string, Record<string, unknown>>;
 let activeHooks: VmHooks | undefined;
 let heapBounded = false;
+let flags: VmFlags | undefined;
 let heapSize = 0;
 let memory: LinearMemory | undefined;
 let stackPointer: (() => number) | undefined;
@@ -88,6 +91,7 @@ function patchInstantiate(): void {
     capGrowth(env, hooks.memoryCeiling ?? VM_MEMORY_CEILING, (n) => hooks.memoryRefused?.(n));
     const bounded = boundHeap(source, heapSize);
     heapBounded = bounded !== undefined;
+    flags = findVmFlags(source);
     return original(bounded ?? source, importsArg).then((result) => {
       const exports = (result as { instance: { exports: { memory: LinearMemory; emscripten_stack_get_current?: () => number } } }).instance.exports;
       memory = exports.memory;
@@ -103,6 +107,7 @@ export async function loadVm(hooks: VmHooks, heapBytes: number): Promise<MicroPy
   activeHooks = hooks;
   heapSize = heapBytes;
   heapBounded = false;
+  flags = undefined;
   memory = undefined;
   stackPointer = undefined;
   try {
@@ -111,7 +116,7 @@ export async function loadVm(hooks: VmHooks, heapBytes: number): Promise<MicroPy
     };
     const vm = await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapBytes, pystack: PYSTACK_WORDS });
     if (!memory) throw new Error('the MicroPython package did not instantiate its wasm through WebAssembly.instantiate');
-    return Object.assign(vm, { wasmMemory: memory, heapBounded, stackPointer }) as unknown as MicroPythonVm;
+    return Object.assign(vm, { wasmMemory: memory, heapBounded, flags, stackPointer }) as unknown as MicroPythonVm;
   } finally {
     activeHooks = undefined;
   }

@@ -166,7 +166,10 @@ export class EspLoader {
 
   /** command() plus status check; returns the value word and the payload without status bytes. */
   async check(what: string, op: number, data: Uint8Array, checksum = 0, timeoutMs = this.timeoutMs): Promise<{ value: number; payload: Uint8Array }> {
-    const res = await this.command(op, data, checksum, timeoutMs);
+    return this.statusOf(what, op, await this.command(op, data, checksum, timeoutMs));
+  }
+
+  private statusOf(what: string, op: number, res: Response): { value: number; payload: Uint8Array } {
     // A reply too short for the ROM's 4 status bytes is the stub's 2 (esptool reads the status the same way):
     // a stub answering a host that did not sync (--before no-reset-no-sync) still gets understood.
     const split = splitStatus(res.data, res.data.length < this.statusLen ? STUB_STATUS_LEN : this.statusLen);
@@ -177,6 +180,27 @@ export class EspLoader {
       });
     }
     return { value: res.value, payload: split.payload };
+  }
+
+  /**
+   * A data command (FLASH_DATA, FLASH_DEFL_DATA) for each block, with up to `window` blocks sent ahead of their
+   * answers, so the wire stays busy while the loader writes a block and its answer travels back. The loader
+   * answers in order; an error status (NAK) or an answer that does not come (a frame lost on the line) fails the
+   * write, naming the block it belongs to. `onAnswered(seq)` follows each answer.
+   */
+  async dataBlocks(op: number, blocks: readonly Uint8Array[], window: number, onAnswered?: (seq: number) => void, timeoutMs = this.timeoutMs): Promise<void> {
+    const what = (seq: number) => `${op === Op.FLASH_DEFL_DATA ? 'write compressed data' : 'write'} to target flash after seq ${seq}`;
+    let sent = 0;
+    for (let seq = 0; seq < blocks.length; seq++) {
+      for (; sent < blocks.length && sent < seq + Math.max(1, window); sent++) {
+        const data = blocks[sent]!;
+        await this.writeFrame(encodeRequest({ op, checksum: dataChecksum(data), data: dataPacket(data, sent) }));
+      }
+      const res = await this.response(op, timeoutMs);
+      if (!res) throw new BoardError('TIMEOUT', `Timed out waiting for packet response to ${opName(op)} after seq ${seq}`, { op, seq });
+      this.statusOf(what(seq), op, res);
+      onAnswered?.(seq);
+    }
   }
 
   /**
@@ -310,10 +334,6 @@ export class EspLoader {
     await this.check('enter flash download mode', Op.FLASH_BEGIN, this.beginParams(size, blocks, this.flashBlockSize, offset), 0, timeoutFor(ERASE_MS_PER_MB, size));
   }
 
-  async flashBlock(data: Uint8Array, seq: number): Promise<void> {
-    await this.check(`write to target flash after seq ${seq}`, Op.FLASH_DATA, dataPacket(data, seq), dataChecksum(data));
-  }
-
   /** FLASH_END: 0 reboots (back into download mode), 1 runs the app in the ROM and keeps the stub in its loop. */
   async flashEnd(reboot = false): Promise<void> {
     await this.check('leave flash mode', Op.FLASH_END, u32le(reboot ? 0 : 1));
@@ -339,10 +359,6 @@ export class EspLoader {
     const writeSize = this.isStub ? size : Math.ceil(size / FLASH_SECTOR) * FLASH_SECTOR;
     await this.check('enter compressed flash mode', Op.FLASH_DEFL_BEGIN, this.beginParams(writeSize, blocks, this.flashBlockSize, offset), 0, timeoutFor(ERASE_MS_PER_MB, writeSize));
     return blocks;
-  }
-
-  async flashDeflBlock(data: Uint8Array, seq: number, timeoutMs = this.timeoutMs): Promise<void> {
-    await this.check(`write compressed data to flash after seq ${seq}`, Op.FLASH_DEFL_DATA, dataPacket(data, seq), dataChecksum(data), timeoutMs);
   }
 
   async flashDeflEnd(reboot = false): Promise<void> {

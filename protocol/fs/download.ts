@@ -13,6 +13,7 @@ import { BoardError, isBoardError } from '../errors.js';
 import { boardCapabilities, lacking, type FsCapabilities } from './capabilities.js';
 import { DigestStream, isDigest } from './digest.js';
 import { errnoText, mapBoardException } from './errno.js';
+import { fileError } from '../host-error.js';
 import { helperError, helperIdleMs, helperRan, helperSource, isLinkFault, loadHelper } from './helper.js';
 import { parsePyStr } from './py-repr.js';
 import { senderProgram } from './snippets.js';
@@ -294,7 +295,8 @@ export async function downloadFiles(board: Board, items: DownloadItem[], opts: T
         try {
           fd = openSync(temp, 'w', 0o666);
         } catch (err) {
-          throw new BoardError('LOCAL_IO', `${item.dest}: ${(err as Error).message}`, { path: item.dest }, { cause: err });
+          // Named after the target (the temp file is ours), in the reason's words only.
+          throw fileError(item.dest, err);
         }
       },
       data: (b) => void writeSync(fd!, b),
@@ -305,7 +307,7 @@ export async function downloadFiles(board: Board, items: DownloadItem[], opts: T
           return undefined;
         } catch (err) {
           rmSync(temp, { force: true });
-          return (err as Error).message;
+          return fileError(item.dest, err).message;
         }
       },
       abandon: () => {

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Board } from '../board.js';
 import { BoardError } from '../errors.js';
+import { fileError } from '../host-error.js';
 import { joinBoardPath } from './board-path.js';
 import { boardCapabilities } from './capabilities.js';
 import { sha256Hex } from './digest.js';
@@ -55,7 +56,12 @@ export async function syncFolder(board: Board, localDir: string, remoteRoot: str
   const data = new Map<string, Uint8Array>();
   const local: LocalFile[] = localEntries.map((e) => {
     if (e.kind === 'dir') return { rel: e.rel, kind: 'dir', size: 0 };
-    const bytes = readFileSync(e.abs);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(e.abs);
+    } catch (err) {
+      throw fileError(`cannot read ${join(localDir, e.rel)}`, err);
+    }
     data.set(e.rel, bytes);
     return { rel: e.rel, kind: 'file', size: bytes.length, sha256: sha256Hex(bytes) };
   });

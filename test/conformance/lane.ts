@@ -2,12 +2,14 @@
 // served with `boardctl sim serve` (our own code path, as a user runs it), and run-tests.py driving one of them.
 import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import type { Verdict } from '../../bench/micropython-tests-bare.js';
 
-export const root = resolve(new URL('../..', import.meta.url).pathname);
+// The repository, from the source (vitest) or from its build under dist/ (bench scripts).
+const here = resolve(new URL('../..', import.meta.url).pathname);
+export const root = basename(here) === 'dist' ? dirname(here) : here;
 export const cli = join(root, 'dist/cli/main.js');
 const run = promisify(execFile);
 

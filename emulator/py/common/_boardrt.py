@@ -3,10 +3,12 @@
 # port's module set and no more (the VM package's extras are out of reach); frozen modules imported from /rom.
 # Nothing of it stays visible: it is not in sys.modules and its frames are taken out of tracebacks.
 import builtins
+import gc
 import micropython
 import sys
 import uio as io
 import uos
+import uctypes
 import utime
 import vfs
 import __main__
@@ -299,10 +301,96 @@ def run_file(path):
         return False
     with f:
         src = f.read()
-    # A program whose top-level asyncio runs the host drives is run by the host, once this call has returned.
-    if not _hostloop.hand_over(src, path):
-        exec(compile(src, path, 'exec'), __main__.__dict__)
+    # A program whose top-level asyncio runs the host drives is run by the host, once this call has returned;
+    # one with top-level while loops is staged for the host to step.
+    if _hostloop.hand_over(src, path):
+        return True
+    stepped = _gc_flag is not None and _board.rewrite_loops(src)
+    if stepped:
+        stage(stepped, path)
+        return 2
+    exec(compile(src, path, 'exec'), __main__.__dict__)
     return True
+
+
+# ---- programs whose top-level loops the host steps (emulator/vm/loop-rewrite.ts) -------------------------------
+# The host hands the rewritten program to stage(), which compiles it with top-level await (its module code is then
+# a generator) and makes the generator; the host then calls step() until it returns False. Each call is a call
+# from JavaScript at the top level, where the VM collects the garbage it could not collect while the loop ran.
+
+_gc_flag = None  # the port's gc_collect_pending, a byte in place (None: the host cannot step loops)
+_await_flag = None  # the compiler's top-level-await switch, a byte in place
+_program = None  # the staged program (a generator) until it ends
+
+
+_LIVE_MAX = 4 << 20  # past this much in use no board could run the program: stop collecting for it
+
+
+def _collect_point():
+    # What a rewritten loop awaits when a collection is pending: one trip out to the host and back. Each
+    # collection marks all live data, so a loop whose live data keeps growing is left to reach the memory ceiling
+    # (and its reset) as an unstepped loop does, instead of paying a collection per heap-full on the way.
+    if gc.mem_alloc() < _LIVE_MAX:
+        yield
+    return True
+
+
+def _stepped(src, name):
+    # The rewritten program compiled with top-level await, made into its generator (none of it has run yet).
+    _await_flag[0] = 1
+    try:
+        code = compile(src, name, 'exec')
+    finally:
+        _await_flag[0] = 0
+    return exec(code, __main__.__dict__)
+
+
+def _exec(code):
+    # A rewritten top-level `exec(code)`: code runs as exec() runs it there, in __main__, stepped when it has
+    # top-level loops (its collection points then pass through here to the host).
+    mine = __main__.__dict__.get('exec', exec)
+    if mine is not exec:
+        return mine(code)  # the program's own exec
+    stepped = type(code) is str and _board.rewrite_loops(code)
+    if stepped:
+        return (yield from _stepped(stepped, '<string>'))
+    exec(code, __main__.__dict__)
+
+
+def stage(src, name):
+    global _program
+    try:
+        _program = _stepped(src, name)
+    except BaseException as e:
+        hide(e)
+        raise
+    builtins.__boardctl_gc__ = _gc_flag
+    builtins.__boardctl_yield__ = _collect_point
+    builtins.__boardctl_exec__ = _exec
+
+
+def _unstage():
+    global _program
+    _program = None
+    for n in ('__boardctl_gc__', '__boardctl_yield__', '__boardctl_exec__'):
+        try:
+            delattr(builtins, n)
+        except AttributeError:
+            pass
+
+
+def step():
+    # Run the staged program up to its next collection point: True while it goes on. What it raises comes out of
+    # here as out of the program (our frame taken out); its end is a StopIteration with no frame of its own.
+    try:
+        _program.send(None)
+        return True
+    except BaseException as e:
+        _unstage()
+        hide(e)
+        if isinstance(e, StopIteration) and not _patch.frame_count(e):
+            return False
+        raise
 
 
 def run_frozen(name):
@@ -372,4 +460,8 @@ def install():
     for n in _private:
         del sys.modules[n]
     _hidden |= set(_private)
-    _board.connect(run_file, run_frozen, micropython.kbd_intr)
+    global _gc_flag, _await_flag
+    if _board.gc_flag >= 0:
+        _gc_flag = uctypes.bytearray_at(_board.gc_flag, 1)
+        _await_flag = uctypes.bytearray_at(_board.await_flag, 1)
+    _board.connect(run_file, run_frozen, micropython.kbd_intr, stage, step)

@@ -117,13 +117,21 @@ def set_item(tup, i, value):
 
 
 def drop_frames(exc, files):
-    # Remove the innermost-last frames whose file is one of `files` (qstr numbers) from exc's traceback, so an
-    # exception leaving the runtime looks as if it came from the firmware's C code.
+    # Remove the frames whose file is one of `files` (qstr numbers) from exc's traceback, so an exception leaving
+    # the runtime looks as if it came from the firmware's C code.
     a = id(exc)
     head = peek(a + 4)
-    n = head >> 16
     data = peek(a + 8)
-    while n >= 3 and peek(data + 4 * (n - 3)) in files:
-        n -= 3
+    n = 0
+    for i in range(0, head >> 16, 3):
+        if peek(data + 4 * i) not in files:
+            for k in range(3):
+                poke(data + 4 * (n + k), peek(data + 4 * (i + k)))
+            n += 3
     poke(a + 4, (head & 0xFFFF) | (n << 16))
 
+
+
+def frame_count(exc):
+    # How many frames exc's traceback holds (a built-in exception raised by C code and caught at once: none).
+    return (peek(id(exc) + 4) >> 16) // 3

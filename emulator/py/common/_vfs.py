@@ -134,15 +134,20 @@ class _File(io.IOBase):
 
 
 class _BlockVfs:
+    # As on the firmware, the constructor mounts the device (ENODEV when it holds no such filesystem), so the
+    # object's methods work before, and without, vfs.mount().
     def __init__(self, bdev):
         self._bdev = bdev
         self._h = 0
         self._cwd = '/'
+        self.mount(False, False)
 
     def _p(self, p):
         return p if p.startswith('/') else self._cwd.rstrip('/') + '/' + p
 
     def mount(self, readonly, mkfs):
+        if self._h:
+            return
         bs, n = _geometry(self._bdev)
         self._h = _chk(self._mount(_BlockIo(self._bdev, bs, self._EXT), bs, n))
 
@@ -192,8 +197,8 @@ class VfsLfs2(_BlockVfs):
     _EXT = True
 
     def __init__(self, block_dev, readsize=32, progsize=32, lookahead=32, mtime=True):
-        super().__init__(block_dev)
         self._prog = progsize
+        super().__init__(block_dev)
 
     def _mount(self, bio, bs, n):
         return _bdfs.mount_lfs(bio, bs, n, self._prog)
@@ -227,7 +232,11 @@ def _detect(bdev):
     bs = bdev.ioctl(5, 0) or 512
     buf = bytearray(bs)
     for block in (0, 1):
-        bdev.readblocks(block, buf)
+        # The extended protocol's readblocks may require its offset argument; the simple one takes none.
+        try:
+            bdev.readblocks(block, buf, 0)
+        except TypeError:
+            bdev.readblocks(block, buf)
         if buf[8:16] == b'littlefs':
             return VfsLfs2(bdev)
     return VfsFat(bdev)

@@ -1,0 +1,84 @@
+// Pipelined data blocks (FLASH_DEFL_DATA / FLASH_DATA sent ahead of their answers): never more than the window
+// in flight, and a NAK or a frame lost on the line still fails the write cleanly, naming the block.
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCode, Op, ROM_STATUS_LEN } from '../protocol/esp/commands.js';
+import { EspLoader } from '../protocol/esp/loader.js';
+import { decodeRequest, encodeResponse, readU32le, statusBytes } from '../protocol/esp/packet.js';
+import { SlipDecoder, slipEncode } from '../protocol/esp/slip.js';
+import { writeFlash } from '../flash/write-flash.js';
+import { STUB, closeRigs, md5, rig, testData } from './helpers/esp-rig.js';
+import { connectEsp } from '../flash/esp-connect.js';
+import { createDuplexPair } from './helpers/esp-duplex.js';
+
+afterEach(closeRigs);
+
+/** A scripted loader: answers each data block after `delayMs`, as `answer(seq)` says (an error code, or 'drop'). */
+function scriptedPeer(answer: (seq: number) => number | 'drop', delayMs = 5) {
+  const { host, device } = createDuplexPair();
+  const decoder = new SlipDecoder();
+  const seen: number[] = [];
+  let unanswered = 0;
+  let maxInFlight = 0;
+  device.onData((chunk) => {
+    for (const frame of decoder.push(chunk).frames) {
+      const d = decodeRequest(frame);
+      if (!d.ok) continue;
+      const seq = readU32le(d.packet.data, 1);
+      seen.push(seq);
+      const what = answer(seq);
+      if (what === 'drop') continue;
+      maxInFlight = Math.max(maxInFlight, ++unanswered);
+      setTimeout(() => {
+        unanswered--;
+        void device.write(slipEncode(encodeResponse({ op: d.packet.op, value: 0, data: statusBytes(ROM_STATUS_LEN, what) })));
+      }, delayMs);
+    }
+  });
+  return { loader: new EspLoader(host, { timeoutMs: 300 }), seen, maxInFlight: () => maxInFlight, close: () => host.close() };
+}
+
+const blocks = (n: number) => Array.from({ length: n }, (_, i) => testData(1024, i));
+
+describe('pipelined data blocks', () => {
+  it.each([1, 2, 3])('keeps at most %i block(s) in flight and reports each answer in order', async (window) => {
+    const peer = scriptedPeer(() => 0);
+    const answered: number[] = [];
+    await peer.loader.dataBlocks(Op.FLASH_DEFL_DATA, blocks(8), window, (seq) => answered.push(seq));
+    expect(answered).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(peer.seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(peer.maxInFlight()).toBe(window);
+    await peer.close();
+  });
+
+  it('fails on a NAK, naming the block, and sends no more than the window past it', async () => {
+    const peer = scriptedPeer((seq) => (seq === 2 ? ErrorCode.INVALID_CRC : 0));
+    await expect(peer.loader.dataBlocks(Op.FLASH_DEFL_DATA, blocks(8), 2)).rejects.toMatchObject({
+      code: 'BOOTLOADER',
+      message: /write compressed data to target flash after seq 2: .*0x07/,
+    });
+    expect(peer.seen).toEqual([0, 1, 2, 3]);
+    await peer.close();
+  });
+
+  it('fails with a timeout when a frame is lost on the line (its answer never comes)', async () => {
+    const peer = scriptedPeer((seq) => (seq === 5 ? 'drop' : 0));
+    const t = performance.now();
+    await expect(peer.loader.dataBlocks(Op.FLASH_DATA, blocks(6), 2)).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      message: /Timed out waiting for packet response to FLASH_DATA after seq 5/,
+    });
+    expect(performance.now() - t).toBeLessThan(5000);
+    await peer.close();
+  });
+
+  it.each([false, true])('writes through the virtual ROM pipelined (stub %s), compressed and not, and the MD5 matches', async (stub) => {
+    const r = rig('esp32');
+    const s = await connectEsp(r.host, { stub: stub ? STUB : undefined });
+    const data = testData(48 * 1024, 3);
+    for (const compress of [true, false]) {
+      const [res] = await writeFlash(s, [{ address: 0x20000, data }], { compress, skipUnchanged: false });
+      expect(res!.md5).toBe(md5(data));
+      expect(md5(r.flash.data.subarray(0x20000, 0x20000 + data.length))).toBe(md5(data));
+    }
+  });
+});

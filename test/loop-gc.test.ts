@@ -1,0 +1,144 @@
+// A program's top-level while loops are stepped by the host, so that the VM collects their garbage while they
+// run (issue 11 item 7, emulator/vm/loop-rewrite.ts): on the real board runtime (worker, rings, resets), through
+// boardctl's own checksum-guarded exec, a bare raw-paste exec as mpremote sends it, and main.py at boot. Each
+// memory case allocates more than the host's memory ceiling for the VM: without collections during the loop the
+// board would be reset by its memory watchdog.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBoard } from '../cli/api.js';
+import { openVirtualTransport } from '../emulator/board.js';
+import { createBoard } from '../emulator/board-store.js';
+import { VM_MEMORY_CEILING } from '../emulator/vm/memory.js';
+import type { Board } from '../protocol/board.js';
+import { BoardError } from '../protocol/errors.js';
+import { RawReplClient } from '../protocol/raw-repl.js';
+import { TestBoard } from './helpers/test-board.js';
+
+const home = mkdtempSync(join(tmpdir(), 'boardctl-loops-'));
+const MiB = 1024 * 1024;
+let board: Board;
+
+beforeAll(async () => {
+  process.env.BOARDCTL_HOME = home;
+  createBoard('loops', { home });
+  board = await openBoard('virtual:loops');
+}, 60_000);
+afterAll(async () => {
+  await board?.close().catch(() => undefined);
+  rmSync(home, { recursive: true, force: true });
+});
+
+// Every way a loop can end or go on, loops nested in other top-level statements, and one in a function (not
+// rewritten), with the output CPython would print.
+const SEMANTICS = `
+import gc
+n = 0
+while True:
+    n += 1
+    if n == 3:
+        continue
+    if n > 5:
+        break
+else:
+    print('not reached')
+print('break', n)
+k = 3
+while k: k -= 1
+else: print('else', k)
+seen = []
+for i in range(2):
+    if i >= 0:
+        try:
+            j = 0
+            while (j := j + 1) < 3 and (lambda v: v)({'a': 1}['a']):
+                seen.append((i, j))
+        finally:
+            seen.append('f')
+print(seen)
+def inner():
+    m = 0
+    while m < 4:
+        m += 1
+    return m
+print('inner', inner())
+while n < 10000:
+    junk = bytearray(100)
+    n += 1
+print('globals', n, 'junk' in globals())
+t = 0
+while t < 3:
+    t += 1
+    if t == 2:
+        raise ValueError('at two')
+`;
+const SEMANTICS_OUT =
+  "break 6\r\nelse 0\r\n[(0, 1), (0, 2), 'f', (1, 1), (1, 2), 'f']\r\ninner 4\r\nglobals 10000 True\r\n";
+
+async function failure(b: Board, code: string, timeoutMs?: number): Promise<BoardError> {
+  const err = await b.exec(code, { timeoutMs }).then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(BoardError);
+  return err as BoardError;
+}
+
+/** A loop that allocates `total` bytes in 8 KB pieces, sleeping 1 ms every 16 of them, then reports the heap. */
+const allocating = (total: number) =>
+  `import gc, time\nmade = 0\nwhile made < ${total}:\n    x = bytearray(8192)\n    made += len(x)\n` +
+  '    if made % (16 * 8192) == 0:\n        time.sleep_ms(1)\nprint(made, gc.mem_free() > 50_000)\n';
+
+describe('top-level while loops stepped by the host', () => {
+  it('keep break, continue, else, globals, exceptions and their line numbers', async () => {
+    const err = await failure(board, SEMANTICS);
+    expect(err.details.stdout).toBe(SEMANTICS_OUT);
+    expect(err.message).toBe('ValueError: at two');
+    expect(String(err.details.traceback)).toMatch(/^Traceback \(most recent call last\):\r?\n {2}File "<stdin>", line 40, in <module>\r?\nValueError: at two/);
+    expect(String(err.details.traceback)).not.toContain('/rom/');
+    // The loop's globals are the REPL's, as after any program.
+    expect((await board.exec('print(n, t)')).stdout).toBe('10000 2\r\n');
+    // Top-level await stays a SyntaxError, as on the board.
+    expect((await failure(board, 'x = 1\nwhile await x:\n    pass')).message).toMatch(/SyntaxError/);
+  });
+
+  it('collect the garbage of a loop that allocates twice the memory ceiling; the host stays flat', async () => {
+    const rss0 = process.memoryUsage().rss;
+    const r = await board.exec(allocating(2 * VM_MEMORY_CEILING), { timeoutMs: 120_000 });
+    expect(r.stdout).toBe(`${2 * VM_MEMORY_CEILING} True\r\n`);
+    expect(process.memoryUsage().rss - rss0).toBeLessThan(48 * MiB);
+  }, 150_000);
+
+  it('stop at Ctrl-C with the loop line in the traceback, and the board answers the next command', async () => {
+    const t0 = Date.now();
+    const err = await failure(board, 'import time\nwhile True:\n    x = bytearray(1000)\n', 1500);
+    expect(err.code).toBe('TIMEOUT');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(String(err.details.stderr)).toMatch(/line [23], in <module>\r?\nKeyboardInterrupt/);
+    expect((await board.exec('print(6 * 7)')).stdout).toBe('42\r\n');
+  });
+
+  it('step programs sent bare over raw-paste, as mpremote sends them', async () => {
+    await board.close();
+    const bare = new RawReplClient(await openVirtualTransport('virtual:loops', { home }), { checkPrograms: false, resume: true });
+    board = bare;
+    const err = await failure(bare, SEMANTICS);
+    expect(err.details.stdout).toBe(SEMANTICS_OUT);
+    expect(String(err.details.traceback)).toMatch(/line 40, in <module>/);
+    expect((await bare.exec(allocating(2 * VM_MEMORY_CEILING), { timeoutMs: 120_000 })).stdout).toBe(`${2 * VM_MEMORY_CEILING} True\r\n`);
+  }, 150_000);
+});
+
+describe('a main.py whose loop allocates past the memory ceiling', () => {
+  it('runs at boot to its end with its garbage collected', async () => {
+    await board.close();
+    const tb = await TestBoard.open({ home, name: 'loops' });
+    try {
+      const total = VM_MEMORY_CEILING + 8 * MiB;
+      await tb.run(`with open('main.py', 'w') as f:\n    f.write(${JSON.stringify(allocating(total))})`);
+      const log = await tb.reset();
+      expect(log).toContain(`${total} True\n`);
+      expect(log).not.toContain('watchdog');
+    } finally {
+      await tb.close();
+    }
+  }, 60_000);
+});
