@@ -3,6 +3,7 @@ import type { Connection } from '../protocol/connect.js';
 import type { RawReplClient } from '../protocol/raw-repl.js';
 import type { Transport } from '../protocol/transport.js';
 import { BoardError } from '../protocol/errors.js';
+import { phase } from '../protocol/timing.js';
 import type { Output } from './output.js';
 import { webreplPassword } from './webrepl-password.js';
 
@@ -56,6 +57,7 @@ export class Session {
   async connect(): Promise<RawReplClient> {
     if (this.board) return this.board;
     const [{ connectBoard }, { openVirtual }] = await Promise.all([import('../protocol/connect.js'), import('./virtual.js')]);
+    phase('connection modules loaded');
     const conn = await untilInterrupted(connectBoard(this.port, { virtual: openVirtual, webreplPassword, baudRate: this.baudRate, resume: this.softResetDone }), this.signal);
     if (conn.note) this.out().note(conn.note);
     this.board = conn.board;

@@ -2,6 +2,7 @@
 // its reset and boot pins, and the one link a client holds at a time.
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { BoardError } from '../protocol/errors.js';
+import { phase } from '../protocol/timing.js';
 import type { ControlLines, Transport } from '../protocol/transport.js';
 import type { ServedPort } from '../protocol/port-server.js';
 import { parseFaultSpec, withFaults, type FaultSpec } from '../protocol/transports/faults.js';
@@ -38,7 +39,7 @@ type Cause = WorkerConfig['resetCause'];
 function workerUrl(): URL {
   // Under vitest this module runs from source; the worker always runs compiled (npm test builds first).
   const here = new URL(import.meta.url);
-  return here.pathname.endsWith('.ts') ? new URL('../dist/emulator/vm/worker.js', here) : new URL('./vm/worker.js', here);
+  return here.pathname.endsWith('.ts') ? new URL('../dist/emulator/vm/worker.js', here) : new URL('../emulator/vm/worker.js', here); // from dist/emulator and the bundle's dist/chunks alike
 }
 
 interface Link {
@@ -117,6 +118,7 @@ export class VirtualBoard {
       p = (async () => {
         const b = new VirtualBoard(openStoredBoard(name, opts.home));
         await b.powerUp('power-on');
+        phase(`virtual board '${name}' booted to its REPL`);
         return b;
       })();
       boards.set(name, p);

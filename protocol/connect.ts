@@ -4,6 +4,7 @@ import { BoardError } from './errors.js';
 import { parsePortSpec } from './port-spec.js';
 import { listPorts } from './ports.js';
 import { RawReplClient, type RawReplOptions } from './raw-repl.js';
+import { phase } from './timing.js';
 import type { Transport } from './transport.js';
 import { openRfc2217Transport } from './transports/rfc2217.js';
 import { openSerialTransport } from './transports/serial.js';
@@ -24,6 +25,12 @@ export const DEFAULT_BAUD = 115200;
 export const DEFAULT_VIRTUAL_PORT = 'virtual';
 
 export async function openTransport(port: string, opts: OpenTransportOptions = {}): Promise<Transport> {
+  const transport = await openSpec(port, opts);
+  phase(`port open (${transport.kind} ${transport.path})`);
+  return transport;
+}
+
+async function openSpec(port: string, opts: OpenTransportOptions): Promise<Transport> {
   const spec = parsePortSpec(port);
   const baudRate = opts.baudRate ?? DEFAULT_BAUD;
   switch (spec.kind) {
