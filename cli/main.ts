@@ -19,6 +19,7 @@ import { phase } from '../protocol/timing.js';
 interface GlobalOptions {
   port?: string;
   baud?: number;
+  password?: string;
   json?: boolean;
 }
 
@@ -111,6 +112,7 @@ function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals:
     .version(version())
     .option('-p, --port <port>', 'device path, a0..a9/u0..u9/c0..c9, socket://HOST:PORT, rfc2217://HOST:PORT, virtual[:NAME] (default: $BOARDCTL_PORT, else auto-detect)')
     .option('--baud <rate>', 'serial line speed', baudRate)
+    .option('--password <password>', 'WebREPL password of a ws:// port (else its ?password=, $BOARDCTL_WEBREPL_PASSWORD or a prompt)')
     .option('--json', 'machine-readable output: one JSON document per command (NDJSON events for streams)')
     .option('--jobs <n>', 'with several boards (-p a0,u1,virtual:x, a glob such as \'u*\', or --all): how many run at once (default 8)')
     .option('--all', 'run on every USB board found')
@@ -194,6 +196,7 @@ async function main(argv: string[]): Promise<number> {
           state.json ||= globals.json === true;
           if (globals.port) ctx.session.port = ctx.session.named(globals.port);
           if (globals.baud) ctx.session.baudRate = globals.baud;
+          if (globals.password !== undefined) ctx.session.password = globals.password;
         },
         macroHelp(config),
       );

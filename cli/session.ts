@@ -36,6 +36,8 @@ function untilInterrupted(connecting: Promise<Connection>, signal: AbortSignal |
 export class Session {
   port: string | undefined;
   baudRate: number | undefined;
+  /** --password: a ws:// port's WebREPL password, before the environment's or a prompt. */
+  password: string | undefined;
   /** mpremote semantics: one soft reset per session before the first command, unless `resume`. */
   private softResetDone = false;
   private board: RawReplClient | undefined;
@@ -58,7 +60,7 @@ export class Session {
     if (this.board) return this.board;
     const [{ connectBoard }, { openVirtual }] = await Promise.all([import('../protocol/connect.js'), import('./virtual.js')]);
     phase('connection modules loaded');
-    const conn = await untilInterrupted(connectBoard(this.port, { virtual: openVirtual, webreplPassword, baudRate: this.baudRate, resume: this.softResetDone }), this.signal);
+    const conn = await untilInterrupted(connectBoard(this.port, { virtual: openVirtual, webreplPassword: async () => this.password ?? (await webreplPassword()), baudRate: this.baudRate, resume: this.softResetDone }), this.signal);
     if (conn.note) this.out().note(conn.note);
     this.board = conn.board;
     return conn.board;

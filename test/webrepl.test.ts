@@ -73,9 +73,11 @@ it('refuses a wrong password with one line and exit 12, and a missing one withou
   expect(none.stderr).toContain('no WebREPL password');
 });
 
-it('runs exec over ws:// with the password from the URL or BOARDCTL_WEBREPL_PASSWORD', async () => {
+it('runs exec over ws:// with the password from the URL, --password or BOARDCTL_WEBREPL_PASSWORD', async () => {
   const run = await boardctl(['-p', `${ws}?password=s3cret`, 'exec', 'import sys; print(sys.platform, 6 * 7)'], env);
   expect(run).toMatchObject({ code: 0, stdout: 'esp32 42\n' });
+  const viaOption = await boardctl(['-p', ws, '--password', 's3cret', 'exec', 'print(7 * 6)'], env);
+  expect(viaOption).toMatchObject({ code: 0, stdout: '42\n' });
   const viaEnv = await boardctl(['-p', ws, 'exec', 'print(w.isconnected())'], { ...env, BOARDCTL_WEBREPL_PASSWORD: 's3cret' });
   // No soft reset over the WebREPL: the session's globals (w) are still there.
   expect(viaEnv).toMatchObject({ code: 0, stdout: 'True\n' });
