@@ -20,9 +20,39 @@ def _hex(data):
     return bytes(data).hex() if len(data) else ''
 
 
+# The AES suites of mbedTLS 3.6 in its preference order (strongest first); Node's TLS on the host offers them too.
+_CIPHERS = (
+    'TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384', 'TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384',
+    'TLS-ECDHE-ECDSA-WITH-AES-256-CBC-SHA384', 'TLS-ECDHE-RSA-WITH-AES-256-CBC-SHA384',
+    'TLS-ECDHE-ECDSA-WITH-AES-256-CBC-SHA', 'TLS-ECDHE-RSA-WITH-AES-256-CBC-SHA',
+    'TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256', 'TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256',
+    'TLS-ECDHE-ECDSA-WITH-AES-128-CBC-SHA256', 'TLS-ECDHE-RSA-WITH-AES-128-CBC-SHA256',
+    'TLS-ECDHE-ECDSA-WITH-AES-128-CBC-SHA', 'TLS-ECDHE-RSA-WITH-AES-128-CBC-SHA',
+    'TLS-RSA-WITH-AES-256-GCM-SHA384', 'TLS-RSA-WITH-AES-256-CBC-SHA256', 'TLS-RSA-WITH-AES-256-CBC-SHA',
+    'TLS-RSA-WITH-AES-128-GCM-SHA256', 'TLS-RSA-WITH-AES-128-CBC-SHA256', 'TLS-RSA-WITH-AES-128-CBC-SHA',
+)
+_CONTEXT_ATTRS = ('protocol', 'verify_mode', '_ca', '_cert', '_key')
+
+
 class SSLSocket(socket.socket):
+    # With do_handshake=False the handshake waits for the first read or write, as mbedTLS runs it there.
+    _opts = None
+
     def __repr__(self):
         return '<SSLSocket>'
+
+    def _handshake(self):
+        if self._opts is not None:
+            opts, self._opts = self._opts, None
+            socket._call(_net.tls, self._sid(), opts, self._timeout)
+
+    def _fill(self, n):
+        self._handshake()
+        return super()._fill(n)
+
+    def send(self, data):
+        self._handshake()
+        return super().send(data)
 
 
 class SSLContext:
@@ -35,6 +65,15 @@ class SSLContext:
         self._cert = None
         self._key = None
 
+    # modtls_mbedtls.c's attribute handler: only its own attributes can be stored, none deleted.
+    def __setattr__(self, name, value):
+        if name not in _CONTEXT_ATTRS:
+            raise AttributeError(name)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        raise AttributeError(name)
+
     def load_cert_chain(self, cert, key):
         self._cert = _hex(cert)
         self._key = _hex(key)
@@ -43,15 +82,18 @@ class SSLContext:
         self._ca.append(_hex(cadata))
 
     def get_ciphers(self):
-        return ['TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256', 'TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256']
+        return list(_CIPHERS)
 
     def set_ciphers(self, ciphers):
-        pass
+        if not isinstance(ciphers, (tuple, list)):
+            raise TypeError("object '%s' isn't a tuple or list" % type(ciphers).__name__)
+        if not all(c in _CIPHERS for c in ciphers):
+            raise OSError(-24192, 'MBEDTLS_ERR_SSL_BAD_CONFIG')
+        # a valid choice is accepted; the host's TLS negotiates among the same suites
 
     def wrap_socket(self, sock, server_side=False, do_handshake=True, server_hostname=None, client_id=None):
-        if server_side != (self.protocol == PROTOCOL_TLS_SERVER):
-            raise ValueError('invalid protocol for this side')
-        opts = {'server': server_side, 'verify': self.verify_mode, 'ca': self._ca}
+        # The endpoint is the context's protocol, as mbedtls_ssl_config_defaults sets it; server_side is not checked.
+        opts = {'server': self.protocol == PROTOCOL_TLS_SERVER, 'verify': self.verify_mode, 'ca': self._ca}
         if server_hostname is not None:
             opts['hostname'] = server_hostname
         if self._cert:
@@ -60,5 +102,7 @@ class SSLContext:
         ssock = SSLSocket(socket.AF_INET, socket.SOCK_STREAM, 0, sock._sid())
         ssock._timeout = sock._timeout
         sock._id = None  # the connection belongs to the SSL socket now
-        socket._call(_net.tls, ssock._id, json.dumps(opts), ssock._timeout)
+        ssock._opts = json.dumps(opts)
+        if do_handshake:
+            ssock._handshake()
         return ssock
