@@ -15,6 +15,8 @@ MBEDTLS_VERSION = 'Mbed TLS 3.6.2'
 
 
 def _hex(data):
+    if data is None:
+        raise TypeError("can't convert 'NoneType' object to str implicitly")  # mp_obj_str_get_data's words
     if isinstance(data, str):
         data = data.encode()
     return bytes(data).hex() if len(data) else ''
@@ -75,8 +77,13 @@ class SSLContext:
         raise AttributeError(name)
 
     def load_cert_chain(self, cert, key):
-        self._cert = _hex(cert)
-        self._key = _hex(key)
+        # Parsed at load as mbedTLS does, the key first: bad data is ValueError here, not at the handshake.
+        key = _hex(key)
+        socket._call(_net.check_pem, 'key', key)
+        cert = _hex(cert)
+        socket._call(_net.check_pem, 'cert', cert)
+        self._cert = cert
+        self._key = key
 
     def load_verify_locations(self, cadata):
         self._ca.append(_hex(cadata))
