@@ -1,7 +1,7 @@
 # tls as the ESP32 port has it (library/ssl.rst's tls section, extmod/modtls_mbedtls.c's API): SSLContext over a
 # socket, with the TLS itself run on the host by Node's tls (emulator/net/tls-host.ts) with mbedTLS's behaviour:
 # no CA store (a client trusts only the CAs it was given), its verify errors and codes.
-import _net, json, socket
+import _net, io, json, select, socket
 from micropython import const
 
 PROTOCOL_TLS_CLIENT = const(0)
@@ -12,6 +12,12 @@ CERT_NONE = const(0)
 CERT_OPTIONAL = const(1)
 CERT_REQUIRED = const(2)
 MBEDTLS_VERSION = 'Mbed TLS 3.6.2'
+_EBADF = const(9)
+_EINVAL = const(22)
+_EOPNOTSUPP = const(95)
+_POLL = const(3)
+_CLOSE = const(4)
+_POLLNVAL = const(0x20)
 
 
 def _hex(data):
@@ -57,6 +63,42 @@ class SSLSocket(socket.socket):
         return super().send(data)
 
 
+class _StreamSSL(io.IOBase):
+    # TLS over a stream that is not a board socket (an io.IOBase of the program's): the host's TLS cannot run
+    # over it, so every handshake raises OSError(EOPNOTSUPP); the rest behaves as modtls_mbedtls.c's SSLSocket.
+    def __init__(self, stream):
+        self._s = stream
+
+    def __repr__(self):
+        return '<SSLSocket>'
+
+    def _io(self, *args):
+        raise OSError(_EBADF if self._s is None else _EOPNOTSUPP)
+
+    read = readinto = readline = write = recv = send = _io
+
+    def setblocking(self, flag):
+        self._s.setblocking(flag)
+
+    def ioctl(self, request, arg):
+        if request == _CLOSE:
+            if self._s is not None:
+                s, self._s = self._s, None
+                s.ioctl(_CLOSE, 0) if hasattr(s, 'ioctl') else s.close()  # a native stream closes natively
+            return 0
+        if request == _POLL:
+            if self._s is None:
+                return _POLLNVAL
+            p = select.poll()  # the stream's own poll, native or Python
+            p.register(self._s, arg)
+            r = p.poll(0)
+            return r[0][1] if r else 0
+        raise OSError(_EINVAL)
+
+    def close(self):
+        self.ioctl(_CLOSE, 0)
+
+
 class SSLContext:
     def __init__(self, protocol):
         if protocol not in (PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER):
@@ -99,6 +141,11 @@ class SSLContext:
         # a valid choice is accepted; the host's TLS negotiates among the same suites
 
     def wrap_socket(self, sock, server_side=False, do_handshake=True, server_hostname=None, client_id=None):
+        if not isinstance(sock, socket.socket):
+            ssock = _StreamSSL(sock)
+            if do_handshake:
+                ssock._io()
+            return ssock
         # The endpoint is the context's protocol, as mbedtls_ssl_config_defaults sets it; server_side is not checked.
         opts = {'server': self.protocol == PROTOCOL_TLS_SERVER, 'verify': self.verify_mode, 'ca': self._ca}
         if server_hostname is not None:
