@@ -107,7 +107,12 @@ class socket(io.IOBase):
         return socket(AF_INET, SOCK_STREAM, 0, int(child)), (host, int(port))
 
     def connect(self, address):
-        _call(_net.connect, self._sid(), _ip(address[0]), address[1], self._timeout)
+        try:
+            _call(_net.connect, self._sid(), _ip(address[0]), address[1], self._timeout)
+        except OSError as e:
+            # a non-blocking connect under way: reads wait for it (EAGAIN), as lwIP's do
+            self._connected = e.errno == _EINPROGRESS
+            raise
         self._connected = True
 
     def send(self, data):
