@@ -282,6 +282,10 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
       lastError = { value: `invalid ${kind}` };
       return DETAILED;
     },
+    /** Start the WebREPL server on a board port (its framing and prompt run on the host), or stop it (''). */
+    webrepl(port: number, password: string): number {
+      return request((rq) => ({ t: 'webrepl', rq, port, password })) as number;
+    },
     close(id: number): void {
       socks.delete(id);
       post({ t: 'close', id });
