@@ -124,6 +124,10 @@ for k, cert in ((b'!', None), (key, None), (key, b'!')):
         srv.load_cert_chain(cert, k)
     except (ValueError, TypeError) as e:
         print(repr(e))
+try:
+    ctx.load_verify_locations(cadata=b'!')
+except ValueError as e:
+    print(repr(e))
 srv.load_cert_chain(${JSON.stringify(fixture('localhost.pem'))}.encode(), key)
 c = ctx.get_ciphers()
 ctx.set_ciphers(c[:1])
@@ -148,6 +152,7 @@ print(w.ioctl(3, 0))
     "b'HTTP/1.1 200 OK'\n" +
     "ValueError('invalid key',)\n" +
     "TypeError(\"can't convert 'NoneType' object to str implicitly\",)\n" +
+    "ValueError('invalid cert',)\n" +
     "ValueError('invalid cert',)\n" +
     "object 'str' isn't a tuple or list\n" +
     "(-24192, 'MBEDTLS_ERR_SSL_BAD_CONFIG')\n" +

@@ -128,7 +128,9 @@ class SSLContext:
         self._key = key
 
     def load_verify_locations(self, cadata):
-        self._ca.append(_hex(cadata))
+        ca = _hex(cadata)
+        socket._call(_net.check_pem, 'cert', ca)
+        self._ca.append(ca)
 
     def get_ciphers(self):
         return list(_CIPHERS)
