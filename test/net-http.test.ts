@@ -105,3 +105,59 @@ print(fetch(${httpsPort}, 'localhost', ca=False))
     'ValueError: The certificate is not correctly signed by the trusted CA\n',
   );
 });
+
+it('a do_handshake_on_connect=False wrap shakes hands at its first write; keys, certificates and ciphers are checked as mbedTLS does', async () => {
+  const out = await tb.run(`
+import io, socket, ssl, tls
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.load_verify_locations(cafile='/ca.pem')
+s = socket.socket()
+s.connect(socket.getaddrinfo('localhost', ${httpsPort})[0][-1])
+s = ctx.wrap_socket(s, server_hostname='localhost', do_handshake_on_connect=False)
+s.write(b'GET /data HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n')
+print(s.read().split(b'\\r\\n')[0])
+s.close()
+srv = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+key = ${JSON.stringify(fixture('localhost.key'))}.encode()
+for k, cert in ((b'!', None), (key, None), (key, b'!')):
+    try:
+        srv.load_cert_chain(cert, k)
+    except (ValueError, TypeError) as e:
+        print(repr(e))
+try:
+    ctx.load_verify_locations(cadata=b'!')
+except ValueError as e:
+    print(repr(e))
+srv.load_cert_chain(${JSON.stringify(fixture('localhost.pem'))}.encode(), key)
+c = ctx.get_ciphers()
+ctx.set_ciphers(c[:1])
+for bad in (c[0], ['BAR']):
+    try:
+        ctx.set_ciphers(bad)
+    except (TypeError, OSError) as e:
+        print(e)
+try:
+    ctx.extra = 1
+except AttributeError:
+    print('AttributeError')
+w = ssl.wrap_socket(io.BytesIO(), server_side=1, do_handshake=0)
+try:
+    w.write(b'x')
+except OSError as e:
+    print(w, e.errno)
+w.close()
+print(w.ioctl(3, 0))
+`, 30_000);
+  expect(out).toBe(
+    "b'HTTP/1.1 200 OK'\n" +
+    "ValueError('invalid key',)\n" +
+    "TypeError(\"can't convert 'NoneType' object to str implicitly\",)\n" +
+    "ValueError('invalid cert',)\n" +
+    "ValueError('invalid cert',)\n" +
+    "object 'str' isn't a tuple or list\n" +
+    "(-24192, 'MBEDTLS_ERR_SSL_BAD_CONFIG')\n" +
+    'AttributeError\n' +
+    '<SSLSocket> 95\n' +
+    '32\n',
+  );
+});

@@ -115,7 +115,7 @@ describe('boardctl mip install on the host', () => {
       expect(installed.stdout).toContain('Installing: /lib/helper.py');
       expect(installed.stdout.trim().endsWith('Done')).toBe(true);
       const ran = await run('exec', 'import greet; print(greet.hello())');
-      expect(ran.stdout).toBe('HELLO!\r\n');
+      expect(ran.stdout).toBe('HELLO!\n');
       await expect(run('mip', 'install', 'missing', '--index', index)).rejects.toMatchObject({ code: 1 });
     } finally {
       rmSync(home, { recursive: true, force: true });

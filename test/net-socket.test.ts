@@ -202,6 +202,28 @@ s.close()
     expect(await run).toBe('[]\nwaiting\n1 1 b\'ping\'\n');
   });
 
+  it("a socket's edges as modsocket.c has them: int arguments, ENOTCONN before connect, fileno -1 and POLLNVAL once closed", async () => {
+    const out = await tb.run(`
+import socket, select
+for args in ((None,), (socket.AF_INET, None), (socket.AF_INET, socket.SOCK_STREAM, None)):
+    try:
+        socket.socket(*args)
+    except TypeError:
+        print('TypeError')
+s = socket.socket()
+try:
+    s.recv(1)
+except OSError as e:
+    print('recv', e.errno)
+print(s.fileno() >= 0)
+p = select.poll()
+p.register(s)
+s.close()
+print(s.fileno(), p.poll(0)[0][1])
+`);
+    expect(out).toBe('TypeError\nTypeError\nTypeError\nrecv 128\nTrue\n-1 32\n');
+  });
+
   it('the allow-list refuses a host before any connection is made', async () => {
     let reached = 0;
     const allowed = await hostServer(echo);

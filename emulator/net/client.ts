@@ -7,6 +7,7 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { E } from './errno.js';
 import { SEND_WINDOW, type NetEvent, type TlsOptions, type NetFailure, type NetRequest, type WlanRequest, type WlanState } from './protocol.js';
+import { parsesAs } from './tls-host.js';
 import type { ControllablePlugin, VmHost } from '../vm/host-api.js';
 
 /** A failure last_error() describes. */
@@ -274,6 +275,12 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
       const opts: TlsOptions = { ...o, ca: o.ca.map((c) => bytes(c)!), cert: bytes(o.cert), key: bytes(o.key) };
       const r = request((rq) => ({ t: 'tls', rq, id, opts }), timeoutMs) as number;
       return r < 0 ? r : 0;
+    },
+    /** 0 when a key or certificate (hex of PEM or DER) parses; else DETAILED, ValueError 'invalid key'/'invalid cert'. */
+    check_pem(kind: string, hex: string): number {
+      if (parsesAs(kind === 'key' ? 'key' : 'cert', Buffer.from(hex, 'hex').toString('latin1'))) return 0;
+      lastError = { value: `invalid ${kind}` };
+      return DETAILED;
     },
     /** Start the WebREPL server on a board port (its framing and prompt run on the host), or stop it (''). */
     webrepl(port: number, password: string): number {

@@ -29,6 +29,7 @@ _DETAILED = const(-1000)
 _POLL = const(3)
 _CLOSE = const(4)
 _POLLIN = const(1)
+_POLLNVAL = const(0x20)
 _CHUNK = const(4096)
 
 
@@ -66,6 +67,10 @@ def getaddrinfo(host, port, af=0, type=0, proto=0, flags=0):
 
 class socket(io.IOBase):
     def __init__(self, af=AF_INET, type=SOCK_STREAM, proto=0, _id=None):
+        if not all(isinstance(a, int) for a in (af, type, proto)):
+            raise TypeError("can't convert to int")  # the port reads them with mp_obj_get_int
+        # A TCP socket is connected once connect() succeeds or accept() made it; before, recv is ENOTCONN.
+        self._connected = _id is not None
         self._id = _net.socket() if _id is None else _id
         self._type = type
         self._timeout = -1
@@ -102,7 +107,13 @@ class socket(io.IOBase):
         return socket(AF_INET, SOCK_STREAM, 0, int(child)), (host, int(port))
 
     def connect(self, address):
-        _call(_net.connect, self._sid(), _ip(address[0]), address[1], self._timeout)
+        try:
+            _call(_net.connect, self._sid(), _ip(address[0]), address[1], self._timeout)
+        except OSError as e:
+            # a non-blocking connect under way: reads wait for it (EAGAIN), as lwIP's do
+            self._connected = e.errno == _EINPROGRESS
+            raise
+        self._connected = True
 
     def send(self, data):
         if not data:
@@ -129,6 +140,8 @@ class socket(io.IOBase):
 
     def _fill(self, n):
         # Stream reads on a non-blocking socket give what is there: None when nothing is.
+        if not self._connected and self._type == SOCK_STREAM:
+            raise OSError(_ENOTCONN)
         try:
             r = _call(_net.recv, self._sid(), n, self._timeout)
         except OSError as e:
@@ -195,12 +208,12 @@ class socket(io.IOBase):
         return self
 
     def fileno(self):
-        return self._sid()
+        return -1 if self._id is None else self._id  # lwIP's fd, -1 once closed
 
     def ioctl(self, request, arg):
         if request == _POLL:
             if self._id is None:
-                return 0
+                return _POLLNVAL
             return ((_POLLIN if self._buf else 0) | _net.poll(self._id)) & (arg | 0x18)
         if request == _CLOSE:
             self.close()
