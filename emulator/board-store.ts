@@ -15,6 +15,9 @@ import { getProfile, type ProfileName } from './profiles.js';
 import { FileFlashStore } from './flash-store.js';
 import { firmwareOffset, generateFirmware } from './rom/firmware.js';
 
+/** The flash's erase unit: a flash image is made of whole sectors. */
+const FLASH_SECTOR = 4096;
+
 export type { BoardConfig } from './board-config.js';
 
 export interface StoredBoard {
@@ -140,14 +143,16 @@ export function loadBoard(name: string, home?: string): StoredBoard {
   }
   const config = parseBoardConfig(text, `virtual board '${name}': ${jsonPath}`);
   const flashPath = join(dir, 'flash.bin');
-  // A flash image of another size than the board's chip would fail deep inside the VM: said here instead.
+  // A flash image of another size than the board's chip would fail deep inside the VM: said here instead. A
+  // copy cut short at a sector boundary is a flash whose end reads as erased (the store pads it, the boot
+  // formats the filesystem), as a partial dump written back would leave a chip.
   let size: number | undefined;
   try {
     size = statSync(flashPath).size;
   } catch {
     // missing: reported by whatever opens it
   }
-  if (size !== undefined && size !== config.flashSize) {
+  if (size !== undefined && (size > config.flashSize || size % FLASH_SECTOR !== 0)) {
     throw new BoardError('BAD_IMAGE', `virtual board '${name}': ${flashPath} is ${size} bytes but board.json says the chip has ${config.flashSize}`, { path: flashPath });
   }
   return { name, dir, flashPath, config };
