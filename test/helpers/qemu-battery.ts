@@ -102,7 +102,7 @@ export function qemuBattery(image: QemuImage, facts: ImageFacts): void {
     it('exec, eval, run, chains, soft-reset and --json', async () => {
       writeFileSync(join(host, 'prog.py'), 'for i in range(3):\n    print("line", i)\n');
       const chain = await ok('exec', 'import sys;print(sys.platform)', '+', 'exec', 'x = 6', '+', 'eval', 'x * 7', '+', 'run', join(host, 'prog.py'), '+', 'exec', 'y = 1', '+', 'soft-reset', '+', 'eval', "'y' in globals()");
-      expect(chain.stdout).toBe('qemu\r\n42\nline 0\r\nline 1\r\nline 2\r\nFalse\n');
+      expect(chain.stdout).toBe('qemu\n42\nline 0\nline 1\nline 2\nFalse\n');
       const json = (await ok('--json', 'eval', '1 + 1', '+', 'exec', 'print(3)')).stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown);
       expect(json).toMatchObject([{ command: 'eval', ok: true, value: '2' }, { command: 'exec', ok: true, stdout: '3\r\n' }]);
     });
@@ -110,7 +110,7 @@ export function qemuBattery(image: QemuImage, facts: ImageFacts): void {
     it("a program's traceback is its own, exit 1; a missing local file is a one-line error", async () => {
       const r = await boardctl('exec', 'def f():\n    raise ValueError("bad")\nf()');
       expect(r.code).toBe(1);
-      expect(r.stderr).toBe('Traceback (most recent call last):\r\n  File "<stdin>", line 3, in <module>\r\n  File "<stdin>", line 2, in f\r\nValueError: bad\r\n');
+      expect(r.stderr).toBe('Traceback (most recent call last):\n  File "<stdin>", line 3, in <module>\n  File "<stdin>", line 2, in f\nValueError: bad\n');
       await fails(1, /^boardctl: run: .*nope\.py: [Nn]o such file( or directory)?$/m, 'run', join(host, 'nope.py'));
     });
 
@@ -195,7 +195,7 @@ export function qemuBattery(image: QemuImage, facts: ImageFacts): void {
         ...['cp', '-r', `${src}/`, ':lib/', '+', 'ls', ':/lib', '+', 'exec', 'import sys\nsys.path.append("/lib/lib")\nimport big\nprint(big.value_299)'],
         ...['+', 'cp', '-r', ':/lib', back, '+', 'cp', '-r', ':/', `${all}/`],
       );
-      expect(r.stdout).toBe(`${'5'.padStart(12)} ..bak\n${'6'.padStart(12)} a.py\n${'0'.padStart(12)} lib/\n2093\r\n`);
+      expect(r.stdout).toBe(`${'5'.padStart(12)} ..bak\n${'6'.padStart(12)} a.py\n${'0'.padStart(12)} lib/\n2093\n`);
       expect(readFileSync(join(back, 'lib', 'big.py'), 'utf8')).toBe(text);
       expect(readFileSync(join(back, 'lib', 'blob.bin')).equals(blob)).toBe(true);
       expect(readFileSync(join(back, '..bak'), 'utf8')).toBe('dots\n');
