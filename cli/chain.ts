@@ -10,6 +10,8 @@ const ARITY: Record<string, number> = {
   run: 1,
   mount: 1,
   umount: 0,
+  sleep: 1,
+  rtc: 0,
   resume: 0,
   'soft-reset': 0,
   disconnect: 0,

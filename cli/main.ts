@@ -33,6 +33,7 @@ const EXTENSIONS: Array<() => Promise<Registrar>> = [
   () => import('./commands/mip.js').then((m) => m.registerMipCommand),
   () => import('./commands/mount.js').then((m) => m.registerMountCommands),
   () => import('./commands/watch.js').then((m) => m.registerWatchCommand),
+  () => import('./commands/devloop.js').then((m) => m.registerDevloopCommands),
   () => import('./commands/test.js').then((m) => m.registerTestCommand),
   () => import('./commands/flash.js').then((m) => (program, ctx) => m.registerFlashCommands(program, { openTransport: (port, o) => ctx().session.openTransport(port, o.baud) })),
   () =>
