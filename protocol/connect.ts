@@ -4,7 +4,7 @@ import { BoardError } from './errors.js';
 import { parsePortSpec } from './port-spec.js';
 import { listPorts } from './ports.js';
 import { RawReplClient, type RawReplOptions } from './raw-repl.js';
-import type { Transport } from './transport.js';
+import type { ControlLines, Transport } from './transport.js';
 import { openRfc2217Transport } from './transports/rfc2217.js';
 import { openSerialTransport } from './transports/serial.js';
 import { openTcpTransport } from './transports/tcp.js';
@@ -15,12 +15,27 @@ export interface OpenTransportOptions {
   baudRate?: number;
   /** Opens `virtual` / `virtual:NAME` ports; without it such ports are NO_SUCH_PORT. */
   virtual?: VirtualFactory;
+  /** DTR/RTS levels to set, in one change, right after opening (before a byte is sent); unset lines stay as opened. */
+  lines?: ControlLines;
 }
 
 export const DEFAULT_BAUD = 115200;
 export const DEFAULT_VIRTUAL_PORT = 'virtual';
 
 export async function openTransport(port: string, opts: OpenTransportOptions = {}): Promise<Transport> {
+  const transport = await openLink(port, opts);
+  if (opts.lines && (opts.lines.dtr !== undefined || opts.lines.rts !== undefined)) {
+    try {
+      await transport.setSignals(opts.lines);
+    } catch (err) {
+      await transport.close();
+      throw err;
+    }
+  }
+  return transport;
+}
+
+async function openLink(port: string, opts: OpenTransportOptions): Promise<Transport> {
   const spec = parsePortSpec(port);
   const baudRate = opts.baudRate ?? DEFAULT_BAUD;
   switch (spec.kind) {

@@ -93,3 +93,16 @@ describe('romfs', () => {
     expect(r.stderr).toBe('boardctl: romfs query: the board has no ROMFS (its firmware is built without MICROPY_VFS_ROM)\n');
   });
 });
+
+describe('--dtr / --rts', () => {
+  it("set the lines on opening: RTS on with DTR off holds the virtual ESP32 in reset, both on do not", async () => {
+    const both = await run(['--dtr', 'on', '--rts', '1', 'exec', 'print(1)']);
+    expect(both.stdout).toBe('1\n');
+    const held = await run(['--dtr', 'off', '--rts', 'on', 'exec', 'print(1)']);
+    expect(held.code).toBe(5);
+    expect(held.stderr).toMatch(/^boardctl: exec: virtual:default: no raw REPL prompt within \d+ ms; received: nothing\n$/);
+    const bad = await boardctl(['--dtr', 'high', 'exec', '1'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe("boardctl: exec: --dtr: 'high' is not a line level (on, off, 1 or 0)\n");
+  });
+});
