@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pty from '@lydell/node-pty';
 import { rtcTuple } from '../protocol/board-clock.js';
 import { boardctl } from './helpers/boardctl.js';
-import { ensureBuilt } from './helpers/built-cli.js';
+import { ensureBuilt, MAIN } from './helpers/built-cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'boardctl-devloop-verbs-'));
 const temp = join(work, 'tmp');
@@ -104,5 +105,34 @@ describe('--dtr / --rts', () => {
     const bad = await boardctl(['--dtr', 'high', 'exec', '1'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe("boardctl: exec: --dtr: 'high' is not a line level (on, off, 1 or 0)\n");
+  });
+});
+
+describe('repl --inject-file', () => {
+  it('pastes the file as it is when Ctrl-K is pressed', async () => {
+    const file = join(work, 'inject.py');
+    writeFileSync(file, "print('first', 6 * 7)\n");
+    const term = pty.spawn(process.execPath, [MAIN, '-p', 'virtual', 'repl', '--inject-file', file], {
+      env: { ...process.env, ...env, BOARDCTL_PORT: '' } as Record<string, string>,
+      cols: 120,
+      rows: 30,
+    });
+    let screen = '';
+    term.onData((d) => (screen += d));
+    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+    try {
+      await expect.poll(() => screen, { timeout: 20_000 }).toContain('Ctrl-] or Ctrl-X to quit');
+      term.write('\r');
+      await expect.poll(() => screen, { timeout: 10_000 }).toContain('>>> ');
+      term.write('\x0b');
+      await expect.poll(() => screen, { timeout: 10_000 }).toMatch(/\r\nfirst 42\r\n/);
+      writeFileSync(file, "print('second')\n");
+      term.write('\x0b');
+      await expect.poll(() => screen, { timeout: 10_000 }).toMatch(/\r\nsecond\r\n/);
+      term.write('\x1d');
+      expect(await exited).toBe(0);
+    } finally {
+      term.kill();
+    }
   });
 });
