@@ -14,6 +14,7 @@ import { expandMacros, loadConfig, macroHelp, type Config } from './config.js';
 import type { CliContext } from './context.js';
 import { Output, reportError } from './output.js';
 import { Session } from './session.js';
+import { phase } from '../protocol/timing.js';
 
 interface GlobalOptions {
   port?: string;
@@ -151,6 +152,7 @@ async function foundPorts(pattern: string | undefined): Promise<FoundPort[]> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  phase('node started, CLI modules loaded');
   if (argv.length === 0) {
     // No arguments: the TUI on a terminal, else a headless demo (ink/React load only for the TUI).
     if (process.stdin.isTTY && process.stdout.isTTY && !process.env.CI) return (await import('./tui/app.js')).runTui();
@@ -195,6 +197,7 @@ async function main(argv: string[]): Promise<number> {
     const segments = withTrailingRepl(splitChain(withDefaultCommand(expanded)));
     const needed = segments.some((segment) => !BUILTIN.has(commandOf(segment) ?? ''));
     const extensions = needed ? await Promise.all(EXTENSIONS.map((load) => load())) : [];
+    if (needed) phase('command modules loaded');
     for (const segment of segments) {
       const program = buildProgram(
         () => ctx,

@@ -3,7 +3,9 @@ import type { Connection } from '../protocol/connect.js';
 import type { RawReplClient } from '../protocol/raw-repl.js';
 import type { ControlLines, Transport } from '../protocol/transport.js';
 import { BoardError } from '../protocol/errors.js';
+import { phase } from '../protocol/timing.js';
 import type { Output } from './output.js';
+import { webreplPassword } from './webrepl-password.js';
 
 export interface SessionOptions {
   port?: string;
@@ -57,7 +59,8 @@ export class Session {
   async connect(): Promise<RawReplClient> {
     if (this.board) return this.board;
     const [{ connectBoard }, { openVirtual }] = await Promise.all([import('../protocol/connect.js'), import('./virtual.js')]);
-    const conn = await untilInterrupted(connectBoard(this.port, { virtual: openVirtual, baudRate: this.baudRate, lines: this.lines, resume: this.softResetDone }), this.signal);
+    phase('connection modules loaded');
+    const conn = await untilInterrupted(connectBoard(this.port, { virtual: openVirtual, webreplPassword, baudRate: this.baudRate, lines: this.lines, resume: this.softResetDone }), this.signal);
     if (conn.note) this.out().note(conn.note);
     this.board = conn.board;
     return conn.board;
@@ -86,7 +89,7 @@ export class Session {
     }
     await this.close();
     const [{ openTransport, openAnyTransport }, { openVirtual }] = await Promise.all([import('../protocol/connect.js'), import('./virtual.js')]);
-    const opts = { virtual: openVirtual, baudRate: baudRate ?? this.baudRate, lines: this.lines };
+    const opts = { virtual: openVirtual, webreplPassword, baudRate: baudRate ?? this.baudRate, lines: this.lines };
     const target = port ?? this.port;
     if (target) return openTransport(target, opts);
     const { transport, note } = await openAnyTransport(opts);

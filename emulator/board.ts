@@ -2,6 +2,7 @@
 // its reset and boot pins, and the one link a client holds at a time.
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { BoardError } from '../protocol/errors.js';
+import { phase } from '../protocol/timing.js';
 import type { ControlLines, Transport } from '../protocol/transport.js';
 import type { ServedPort } from '../protocol/port-server.js';
 import { parseFaultSpec, withFaults, type FaultSpec } from '../protocol/transports/faults.js';
@@ -38,7 +39,7 @@ type Cause = WorkerConfig['resetCause'];
 function workerUrl(): URL {
   // Under vitest this module runs from source; the worker always runs compiled (npm test builds first).
   const here = new URL(import.meta.url);
-  return here.pathname.endsWith('.ts') ? new URL('../dist/emulator/vm/worker.js', here) : new URL('./vm/worker.js', here);
+  return here.pathname.endsWith('.ts') ? new URL('../dist/emulator/vm/worker.js', here) : new URL('../emulator/vm/worker.js', here); // from dist/emulator and the bundle's dist/chunks alike
 }
 
 interface Link {
@@ -104,7 +105,8 @@ export class VirtualBoard {
   private constructor(readonly stored: StoredBoard) {
     this.profile = getProfile(stored.config.profile);
     if (this.profile.modules.network === HERE) {
-      this.net = new NetHost({ config: stored.config.network, mac: stored.config.mac, hostname: "mpy-esp32" });
+      const console = { input: (d: Uint8Array) => this.receive(d), onOutput: (l: (c: Uint8Array) => void) => this.tapOutput(l) };
+      this.net = new NetHost({ config: stored.config.network, mac: stored.config.mac, hostname: "mpy-esp32", console });
     }
     this.release = lockBoard(stored);
   }
@@ -116,6 +118,7 @@ export class VirtualBoard {
       p = (async () => {
         const b = new VirtualBoard(openStoredBoard(name, opts.home));
         await b.powerUp('power-on');
+        phase(`virtual board '${name}' booted to its REPL`);
         return b;
       })();
       boards.set(name, p);
@@ -300,6 +303,13 @@ export class VirtualBoard {
   // ---- bytes in and out ---------------------------------------------------------------------------------
 
   private linkBaud = 0;
+  /** Terminals beside the link (the WebREPL's, as os.dupterm): they see every byte the board prints. */
+  private readonly outputTaps = new Set<(chunk: Uint8Array) => void>();
+
+  private tapOutput(listener: (chunk: Uint8Array) => void): () => void {
+    this.outputTaps.add(listener);
+    return () => this.outputTaps.delete(listener);
+  }
 
   /**
    * Output to the client, paced when a baud rate is emulated; dropped when no client holds the link. Resolves
@@ -307,6 +317,7 @@ export class VirtualBoard {
    */
   private send(data: string | Uint8Array): Promise<void> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    for (const tap of this.outputTaps) tap(bytes);
     return this.link ? this.link.out.push(bytes) : Promise.resolve();
   }
 

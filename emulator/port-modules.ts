@@ -69,7 +69,7 @@ const CORE: ModuleTable = {
 export const ESP32_MODULES: ModuleTable = {
   ...CORE,
   _espnow: NO_NETWORK,
-  _webrepl: NO_NETWORK,
+  _webrepl: 'the WebREPL protocol runs on the host (webrepl.start serves it)',
   aioespnow: NO_NETWORK,
   apa106: NOT_YET,
   bluetooth: NO_BLUETOOTH,
@@ -90,9 +90,9 @@ export const ESP32_MODULES: ModuleTable = {
   'umqtt/robust': HERE,
   'umqtt/simple': HERE,
   upysh: HERE,
-  webrepl: NO_NETWORK,
-  webrepl_setup: NO_NETWORK,
-  websocket: NO_NETWORK,
+  webrepl: HERE,
+  webrepl_setup: HERE,
+  websocket: 'the websocket framing of the WebREPL runs on the host: no websocket module for programs',
 };
 
 export const RP2_MODULES: ModuleTable = {

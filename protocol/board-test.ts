@@ -48,7 +48,8 @@ export interface RunTestOptions {
 }
 
 const MARK = '\x1eBT';
-const pySource = (name: string) => readFileSync(new URL(`./py/${name}`, import.meta.url), 'utf8');
+// '../protocol/py/': the same folder from dist/protocol and from the bundled CLI's dist/chunks.
+const pySource = (name: string) => readFileSync(new URL(`../protocol/py/${name}`, import.meta.url), 'utf8');
 let sources: { driver: string; mini: string } | undefined;
 
 /** The program that runs one test file: the driver, then its call with the file's text. */

@@ -4,10 +4,12 @@ import { BoardError } from './errors.js';
 import { parsePortSpec } from './port-spec.js';
 import { listPorts } from './ports.js';
 import { RawReplClient, type RawReplOptions } from './raw-repl.js';
+import { phase } from './timing.js';
 import type { ControlLines, Transport } from './transport.js';
 import { openRfc2217Transport } from './transports/rfc2217.js';
 import { openSerialTransport } from './transports/serial.js';
 import { openTcpTransport } from './transports/tcp.js';
+import { openWebReplTransport, type PasswordSource } from './transports/webrepl.js';
 
 export type VirtualFactory = (spec: string) => Promise<Transport>;
 
@@ -15,6 +17,8 @@ export interface OpenTransportOptions {
   baudRate?: number;
   /** Opens `virtual` / `virtual:NAME` ports; without it such ports are NO_SUCH_PORT. */
   virtual?: VirtualFactory;
+  /** The WebREPL password of a ws:// port whose URL has none. */
+  webreplPassword?: PasswordSource;
   /** DTR/RTS levels to set, in one change, right after opening (before a byte is sent); unset lines stay as opened. */
   lines?: ControlLines;
 }
@@ -23,7 +27,8 @@ export const DEFAULT_BAUD = 115200;
 export const DEFAULT_VIRTUAL_PORT = 'virtual';
 
 export async function openTransport(port: string, opts: OpenTransportOptions = {}): Promise<Transport> {
-  const transport = await openLink(port, opts);
+  const transport = await openSpec(port, opts);
+  phase(`port open (${transport.kind} ${transport.path})`);
   if (opts.lines && (opts.lines.dtr !== undefined || opts.lines.rts !== undefined)) {
     try {
       await transport.setSignals(opts.lines);
@@ -35,7 +40,7 @@ export async function openTransport(port: string, opts: OpenTransportOptions = {
   return transport;
 }
 
-async function openLink(port: string, opts: OpenTransportOptions): Promise<Transport> {
+async function openSpec(port: string, opts: OpenTransportOptions): Promise<Transport> {
   const spec = parsePortSpec(port);
   const baudRate = opts.baudRate ?? DEFAULT_BAUD;
   switch (spec.kind) {
@@ -44,6 +49,8 @@ async function openLink(port: string, opts: OpenTransportOptions): Promise<Trans
       return opts.virtual(spec.path);
     case 'socket':
       return openTcpTransport(spec.path);
+    case 'webrepl':
+      return openWebReplTransport(spec.path, opts.webreplPassword);
     case 'rfc2217':
       return openRfc2217Transport(spec.path, baudRate);
     case 'serial':
@@ -83,7 +90,11 @@ export interface Connection {
  * else the default virtual board.
  */
 export async function connectBoard(port: string | undefined, opts: ConnectOptions = {}): Promise<Connection> {
-  if (port) return { board: new RawReplClient(await openTransport(port, opts), opts) };
+  if (port) {
+    const transport = await openTransport(port, opts);
+    // A soft reset closes the board's sockets, the WebREPL's own: over it the session resumes (as Thonny does).
+    return { board: new RawReplClient(transport, transport.kind === 'webrepl' ? { ...opts, resume: true } : opts) };
+  }
   const candidates = (await listPorts().catch(() => [])).filter((p) => p.vidPid);
   for (const candidate of candidates) {
     let transport: Transport;

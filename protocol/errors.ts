@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   VERIFY_FAILED: { exit: 9, summary: 'data read back differs (MD5 mismatch)' },
   BAD_IMAGE: { exit: 10, summary: 'the image file is malformed or for another chip' },
   FS_CORRUPT: { exit: 11, summary: 'the filesystem image is corrupted' },
+  AUTH_FAILED: { exit: 12, summary: 'the board refused the password (WebREPL)' },
   INTERRUPTED: { exit: 130, summary: 'stopped by Ctrl-C' },
   BAD_CONFIG: { exit: 78, summary: 'a configuration file (board.json) is invalid' },
   INTERNAL: { exit: 70, summary: 'a bug in boardctl' },

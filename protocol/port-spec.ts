@@ -5,6 +5,7 @@ export type PortSpec =
   | { kind: 'serial'; path: string }
   | { kind: 'socket'; path: string }
   | { kind: 'rfc2217'; path: string }
+  | { kind: 'webrepl'; path: string }
   | { kind: 'virtual'; path: string };
 
 /** mpremote's short names: a0..a9 = /dev/ttyACMn, u0..u9 = /dev/ttyUSBn, c0..c9 = COMn. */
@@ -23,8 +24,9 @@ export function parsePortSpec(port: string): PortSpec {
   if (path === 'virtual' || path.startsWith('virtual:') || path.startsWith('virtual?')) return { kind: 'virtual', path };
   if (path.startsWith('socket://')) return { kind: 'socket', path };
   if (path.startsWith('rfc2217://')) return { kind: 'rfc2217', path };
+  if (path.startsWith('ws://')) return { kind: 'webrepl', path };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
-    throw new BoardError('USAGE', `${path}: unknown port scheme (use a device path, socket://, rfc2217:// or virtual)`);
+    throw new BoardError('USAGE', `${path}: unknown port scheme (use a device path, socket://, rfc2217://, ws:// or virtual)`);
   }
   return { kind: 'serial', path };
 }

@@ -4,6 +4,7 @@ import type { Board, ExecOptions, ExecResult, RunningExec } from './board.js';
 import { checkedProgram, checkedTraceback, damagedCommand, type CheckedProgram } from './checked-program.js';
 import { BoardError, isBoardError } from './errors.js';
 import { LinkReader } from './link-reader.js';
+import { phase } from './timing.js';
 import type { Transport } from './transport.js';
 import { Utf8Stream } from './utf8-stream.js';
 
@@ -73,9 +74,13 @@ export class RawReplClient implements Board {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private resets = 0;
+  /** Bytes over the link, both ways, for the timing trace. */
+  private sent = 0;
+  private received = 0;
 
   constructor(readonly transport: Transport, opts: RawReplOptions = {}) {
     this.reader = new LinkReader(transport);
+    transport.onData((chunk) => (this.received += chunk.length));
     this.enterTimeoutMs = opts.enterTimeoutMs ?? 10_000;
     this.softResetDone = opts.resume === true;
     this.useRawPaste = opts.rawPaste !== false;
@@ -117,7 +122,9 @@ export class RawReplClient implements Board {
       for (let tries = 0; ; tries++) {
         const checked = await this.prepare(code, opts.signal);
         try {
-          return await this.collect(opts, checked);
+          const result = await this.collect(opts, checked);
+          phase('exec');
+          return result;
         } catch (err) {
           // The guard refused the damaged copy before any of it ran: sending it again is safe.
           if (tries >= this.resends || !isBoardError(err, 'LINK_DAMAGED') || err.details.refused !== true) throw err;
@@ -143,7 +150,7 @@ export class RawReplClient implements Board {
           return;
         }
         const done = this.collect(opts, checked);
-        resolveStarted({ write: (data) => this.transport.write(data), done });
+        resolveStarted({ write: (data) => ((this.sent += data.length), this.transport.write(data)), done });
         await done.catch(() => {});
       }).catch(rejectStarted);
     });
@@ -184,6 +191,7 @@ export class RawReplClient implements Board {
     }
     this.reader.detach();
     await this.transport.close();
+    phase(`link closed (${this.sent} bytes sent, ${this.received} received)`);
   }
 
   /** Close the link without sending anything: a program left running keeps running, a rebooting board reboots. */
@@ -203,6 +211,7 @@ export class RawReplClient implements Board {
 
   private async write(bytes: Uint8Array | number[]): Promise<void> {
     if (this.reader.linkLost) throw this.reader.linkLost;
+    this.sent += bytes.length;
     await this.transport.write(bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes));
   }
 
@@ -234,6 +243,7 @@ export class RawReplClient implements Board {
       // After more than one Ctrl-A, a slow board answers each with a banner: only a fresh reply proves sync.
       if (banner && (await this.reader.until('>', Math.min(deadline, Date.now() + this.replyMs))) && (attempt === 0 && !mustResync ? true : await this.resync(deadline))) {
         this.mode = 'raw';
+        phase(`raw REPL entered (${attempt + 1} attempt${attempt ? 's' : ''})`);
         return;
       }
       if (Date.now() >= deadline) {
@@ -281,6 +291,7 @@ export class RawReplClient implements Board {
     }
     this.softResetDone = true;
     this.resets++;
+    phase('soft reset');
   }
 
   private protocolError(what: string): BoardError {

@@ -8,7 +8,7 @@ export interface ControlLines {
   rts?: boolean;
 }
 
-export type TransportKind = 'serial' | 'pty' | 'virtual' | 'socket' | 'rfc2217';
+export type TransportKind = 'serial' | 'pty' | 'virtual' | 'socket' | 'rfc2217' | 'webrepl';
 
 export interface Transport {
   readonly kind: TransportKind;

@@ -36,32 +36,6 @@ describe('command chains', () => {
 });
 
 describe('boardctl --help', () => {
-  it('loads neither serialport, the emulator, ink nor react', async () => {
-    // A module-resolution hook logs every specifier the process resolves.
-    const log = join(tmp, 'resolved.log');
-    const hooks = join(tmp, 'hooks.mjs');
-    writeFileSync(
-      hooks,
-      `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const r = await next(specifier, context);
-  appendFileSync(${JSON.stringify(log)}, r.url + '\\n');
-  return r;
-}`,
-    );
-    const preload = join(tmp, 'preload.mjs');
-    writeFileSync(preload, `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hooks}`)});\n`);
-    const run = await boardctl(['--help'], {}, ['--import', preload]);
-    expect(run.code).toBe(0);
-    expect(run.stdout).toContain('Usage: boardctl');
-    const resolved = readFileSync(log, 'utf8');
-    expect(resolved).toContain('/dist/cli/main.js');
-    expect(resolved).toContain('commander');
-    // The VM (emulator/vm, emulator/board, the MicroPython wasm package), the native serial binding, the TUI,
-    // and the protocol client itself all wait for a command that needs them.
-    expect(resolved).not.toMatch(/serialport|\/emulator\/vm\/|\/emulator\/board|micropython-webassembly|\/ink\/|\/react\/|raw-repl/);
-  });
-
   it('says what bare boardctl and boardctl -p PORT do, and how to get the TUI on any port', async () => {
     const run = await boardctl(['--help']);
     expect(run.stdout).toMatch(/^ {2}boardctl {14}the TUI on a terminal/m);

@@ -17,8 +17,13 @@ const QUIET_S = 4.5;
 let iterations = 0;
 
 /** A loop that never calls out of the VM (no clock, no print) until it is done. */
-const quiet = (n: number) => `x = 0\nfor i in range(${n}):\n    x += i\nprint(x)`;
-const sum = (n: number) => String((BigInt(n) * BigInt(n - 1)) / 2n);
+// Kept to small ints: a sum that grows into big ints makes the VM's malloc grow past its memory ceiling (memory.md).
+const quiet = (n: number) => `x = 0\nfor i in range(${n}):\n    x = (x + i) % 1000003\nprint(x)`;
+const sum = (n: number) => {
+  let x = 0;
+  for (let i = 0; i < n; i++) x = (x + i) % 1000003;
+  return String(x);
+};
 
 beforeAll(async () => {
   createBoard('quiet', { home });
@@ -27,7 +32,11 @@ beforeAll(async () => {
   const board = await TestBoard.open({ home, name: 'calibrate' });
   try {
     const n = 300_000;
-    const ms = Number(await board.run(`import time\nt = time.ticks_ms()\n${quiet(n)}\nprint(time.ticks_diff(time.ticks_ms(), t))`).then((o) => o.trim().split('\n')[1]));
+    const timed = () => board.run(`import time\nt = time.ticks_ms()\n${quiet(n)}\nprint(time.ticks_diff(time.ticks_ms(), t))`).then((o) => Number(o.trim().split('\n')[1]));
+    // Timed twice, the second counts: a soft reset keeps the VM's compiled code (vm-snapshot.ts), so the commands
+    // below run the loop at the warmed-up speed.
+    await timed();
+    const ms = await timed();
     iterations = Math.round((n / Math.max(ms, 1)) * QUIET_S * 1000);
   } finally {
     await board.close();

@@ -275,6 +275,10 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
       const r = request((rq) => ({ t: 'tls', rq, id, opts }), timeoutMs) as number;
       return r < 0 ? r : 0;
     },
+    /** Start the WebREPL server on a board port (its framing and prompt run on the host), or stop it (''). */
+    webrepl(port: number, password: string): number {
+      return request((rq) => ({ t: 'webrepl', rq, port, password })) as number;
+    },
     close(id: number): void {
       socks.delete(id);
       post({ t: 'close', id });

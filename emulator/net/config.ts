@@ -30,7 +30,7 @@ export interface NetworkConfig {
   allow?: string[];
   /** The host address listening sockets are published on (default 127.0.0.1). */
   publishHost?: string;
-  /** Board port -> host port for published listening sockets; others get the same port when free, or any. */
+  /** Board port -> host port (0: any free one) for published listening sockets; others get the same port when free, or any. */
   ports?: Record<string, number>;
   /** Who answers NTP: the internet's servers (default) or the host's clock for every NTP query. */
   ntp?: 'internet' | 'host';
@@ -93,7 +93,7 @@ export function checkNetworkConfig(
     out.ports = {};
     for (const [board, host] of Object.entries(value.ports)) {
       if (!isPort(Number(board)) || !/^\d+$/.test(board)) fail('network.ports', `'${board}' is not a port number`);
-      if (!isPort(host)) fail(`network.ports.${board}`, `expected a host port 1..65535, got ${JSON.stringify(host)}`);
+      if (!isPort(host) && host !== 0) fail(`network.ports.${board}`, `expected a host port 1..65535 (0: any free one), got ${JSON.stringify(host)}`);
       out.ports[board] = host as number;
     }
   }

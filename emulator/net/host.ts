@@ -12,6 +12,7 @@ import { NetPolicy } from './policy.js';
 import { ntpAnswer } from './ntp.js';
 import { startTls, tlsError } from './tls-host.js';
 import { Wlan } from './wlan.js';
+import { WebReplServer, type BoardConsole } from './webrepl-host.js';
 import { ACCEPTED_ID_BASE, RECV_WINDOW, type NetEvent, type NetFailure, type NetRequest, type TlsOptions } from './protocol.js';
 
 /** The gateway of the board's network: connections to it reach the host itself (as QEMU's user network does). */
@@ -27,6 +28,8 @@ export interface NetHostOptions {
   mac: string;
   /** The chip's default hostname (mpy-esp32, ...). */
   hostname: string;
+  /** The board's REPL, for a WebREPL client. */
+  console?: BoardConsole;
 }
 
 /** Something the user may want to know about, as `sim serve` prints it. */
@@ -90,6 +93,7 @@ export class NetHost {
   private uplink = true;
   private readonly listeners = new Set<(n: NetNotice) => void>();
   private readonly config: NetworkConfig;
+  private webrepl: { server: WebReplServer; published: Published } | undefined;
 
   constructor(private readonly opts: NetHostOptions) {
     this.config = opts.config ?? {};
@@ -185,6 +189,7 @@ export class NetHost {
       case 'consumed': return this.consumed(m.id, m.n);
       case 'tls': return this.tls(m.rq, m.id, m.opts);
       case 'close': return this.closeSocket(m.id, true);
+      case 'webrepl': return void this.startWebRepl(m.rq, m.port, m.password);
     }
   }
 
@@ -209,11 +214,7 @@ export class NetHost {
   }
 
   private publishedFor(proto: 'tcp' | 'udp', boardPort: number): Published | undefined {
-    for (const s of this.sockets.values()) {
-      const p = s.kind === 'listen' || s.kind === 'udp' ? s.published : undefined;
-      if (p && p.proto === proto && p.boardPort === boardPort) return p;
-    }
-    return undefined;
+    return this.published().find((p) => p.proto === proto && p.boardPort === boardPort);
   }
 
   private async resolve(rq: number, host: string): Promise<void> {
@@ -402,6 +403,32 @@ export class NetHost {
     );
   }
 
+  // ---- WebREPL ------------------------------------------------------------------------------------------
+
+  private async startWebRepl(rq: number, boardPort: number, password: string): Promise<void> {
+    this.stopWebRepl();
+    if (!password) return this.reply(rq, 0);
+    if (!this.opts.console) return this.fail(rq, E.EOPNOTSUPP);
+    if (this.publishedFor('tcp', boardPort)) return this.fail(rq, E.EADDRINUSE);
+    const console = this.opts.console;
+    try {
+      const { published, value: server } = await this.publish('tcp', boardPort, (hostPort) => WebReplServer.start(this.publishHost(), hostPort, password, console));
+      if (this.port === undefined) return server.close();
+      this.webrepl = { server, published };
+      this.reply(rq, boardPort);
+      this.notice({ kind: 'published', ...published });
+    } catch (err) {
+      this.fail(rq, boardErrno(err));
+    }
+  }
+
+  private stopWebRepl(): void {
+    if (!this.webrepl) return;
+    this.webrepl.server.close();
+    this.notice({ kind: 'unpublished', ...this.webrepl.published });
+    this.webrepl = undefined;
+  }
+
   // ---- UDP ----------------------------------------------------------------------------------------------
 
   /** The board's UDP socket; an unbound one gets an ephemeral host socket, as lwIP binds at the first send. */
@@ -480,6 +507,8 @@ export class NetHost {
   }
 
   private closeAll(graceful: boolean): void {
+    // A soft reset closes the firmware's sockets, the WebREPL's with them.
+    this.stopWebRepl();
     for (const id of [...this.sockets.keys()]) this.closeSocket(id, graceful);
     this.lookedUp.clear();
   }
@@ -510,6 +539,7 @@ export class NetHost {
   published(): Published[] {
     const out: Published[] = [];
     for (const s of this.sockets.values()) if ((s.kind === 'listen' || s.kind === 'udp') && s.published) out.push(s.published);
+    if (this.webrepl) out.push(this.webrepl.published);
     return out;
   }
 

@@ -42,7 +42,9 @@ export type NetRequest =
   | { t: 'consumed'; id: number; n: number }
   /** Start TLS on a connected socket (sent after the 'consumed' of everything the board has read). */
   | { t: 'tls'; rq: number; id: number; opts: TlsOptions }
-  | { t: 'close'; id: number };
+  | { t: 'close'; id: number }
+  /** webrepl.start(port, password) (a password of '' stops it); the reply is the board port. */
+  | { t: 'webrepl'; rq: number; port: number; password: string };
 
 /** A failure: an errno (OSError(n)), a TLS error (OSError(code, name)) or a certificate refusal (ValueError). */
 export type NetFailure = { errno: number } | { tls: number; name: string } | { value: string };

@@ -4,6 +4,7 @@ import { ByteRing } from './ring.js';
 import { ByteQueue } from './byte-queue.js';
 import { isPythonError, loadVm, type MicroPythonVm } from './vm-loader.js';
 import { detachJsGlobals, lockDownIntrinsics } from './sandbox.js';
+import { restoreSnapshot, takeSnapshot, type VmSnapshot } from './vm-snapshot.js';
 import { frozenFiles, frozenNames } from './frozen.js';
 import { STATUS_BUSY, STATUS_HEARTBEAT, STATUS_OUT_LIMIT, type WorkerConfig } from './shared-state.js';
 import type { ResetRequest, VmHost, VmPlugin } from './host-api.js';
@@ -13,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { ceilingExceeded, memoryUse } from './memory.js';
 import { HostLoop } from './host-loop.js';
 import { rewriteLoops } from './loop-rewrite.js';
+import { phase } from '../../protocol/timing.js';
 
 const CTRL_C = 0x03;
 // time.ticks_*() wrap at 2**30 on 32-bit ports (MICROPY_PY_TIME_TICKS_PERIOD); ticks_cpu counts 10 ns steps.
@@ -79,6 +81,8 @@ export class BoardRuntime implements VmHost {
   private capture: number[] | undefined;
   resetCause: VmHost['resetCause'];
   private entry!: RuntimeEntry;
+  /** This worker's VM just after its runtime was installed (see startVm). */
+  private snapshot: VmSnapshot | undefined;
   /** The VM package's own module names (help('modules')), the same for every VM: read once per worker. */
   private static vmModules: string | undefined;
   /** Stops this worker for a watchdog reset (set by the worker's entry point). */
@@ -337,7 +341,8 @@ export class BoardRuntime implements VmHost {
   // ---- VM lifecycle -------------------------------------------------------------------------------------
 
   /** A fresh VM with the runtime and plugins installed (power-on or soft reset). */
-  async startVm(): Promise<void> {
+  /** Load a VM and install the runtime modules that make it this profile's port. */
+  private async loadRuntime(): Promise<void> {
     // Each write of the VM goes out when it is made (a UART sends as the firmware writes), so what a program
     // printed, or the raw REPL's OK, is on the wire even when the code that follows computes for minutes.
     this.vm = await loadVm(
@@ -349,6 +354,7 @@ export class BoardRuntime implements VmHost {
       },
       this.config.heapSize,
     );
+    phase('board: VM loaded');
     detachJsGlobals();
     lockDownIntrinsics();
     const files = frozenFiles(this.profile.platform);
@@ -392,7 +398,6 @@ export class BoardRuntime implements VmHost {
         this.entry = { runFile, runFrozen, kbdIntr, stage, step };
       },
     });
-    this.hostLoop.reset();
     this.vm.registerJsModule('_hostloop', this.hostLoop.jsModule());
     for (const plugin of this.plugins) {
       for (const [name, mod] of Object.entries(plugin.jsModules ?? {})) this.vm.registerJsModule(name, mod);
@@ -400,12 +405,30 @@ export class BoardRuntime implements VmHost {
     this.vm.runPython(
       "import sys\nsys.path.insert(0, '/rom')\nimport _boardrt\nsys.path.pop(0)\n_boardrt.install()\ndel sys, _boardrt",
     );
+    phase('board: runtime installed');
+  }
+
+  /**
+   * A fresh VM with the runtime installed, then the parts' boot. The first VM of this worker is loaded and kept
+   * as a snapshot; a soft reset restores that (a few ms instead of a new VM), unless `reload` asks for a new VM
+   * (after a host error unwound the old one) or the restore does not apply.
+   */
+  async startVm(reload = false): Promise<void> {
+    if (reload || !this.snapshot || !restoreSnapshot(this.vm, this.snapshot)) {
+      await this.loadRuntime();
+      this.snapshot = takeSnapshot(this.vm);
+    } else {
+      phase('board: VM restored from its snapshot');
+    }
+    // What the host holds of the last session's Python objects (asyncio's core) names nothing in this heap.
+    this.hostLoop.reset();
     for (const plugin of this.plugins) {
       plugin.onBoot?.();
       if (!plugin.bootScript) continue;
       const outcome = this.asUserCode(() => this.entry.runFrozen(plugin.bootScript!));
       if (outcome.error) this.emitCooked(outcome.error);
     }
+    phase('board: parts started');
   }
 
   /**

@@ -4,6 +4,7 @@
 // and main.py, and resets requested by machine.*.
 import type { BoardRuntime } from './board-runtime.js';
 import type { ResetRequest } from './host-api.js';
+import { phase } from '../../protocol/timing.js';
 
 const CTRL_A = 0x01;
 const CTRL_B = 0x02;
@@ -158,6 +159,7 @@ export class ReplFront {
       }
       if (outcome.error) this.rt.emitCooked(outcome.error);
     }
+    phase('board: ' + files.join(' and ') + ' done');
     return false;
   }
 
@@ -189,15 +191,18 @@ export class ReplFront {
     else this.rt.emit(`\r\n${note}`);
     this.execRunning = false;
     this.paste = undefined;
-    await this.softReset();
+    await this.softReset(true);
   }
 
-  /** Soft reset as on a real port: fresh heap, files kept, boot.py (and main.py in friendly mode). */
-  async softReset(): Promise<void> {
+  /**
+   * Soft reset as on a real port: fresh heap, files kept, boot.py (and main.py in friendly mode). `newVm` replaces
+   * the VM instead of restoring its boot state (the VM cannot be trusted after a host error).
+   */
+  async softReset(newVm = false): Promise<void> {
     const raw = this.mode === 'raw';
     this.rt.emit('MPY: soft reboot\r\n');
     this.rt.flush();
-    await this.rt.startVm();
+    await this.rt.startVm(newVm);
     if (await this.runBootScripts(raw)) return;
     this.enterRepl(raw);
   }

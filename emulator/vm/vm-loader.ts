@@ -29,6 +29,8 @@ export interface MicroPythonVm {
   heapBounded: boolean;
   /** Where the port's GC and compiler flags live, or undefined for a wasm we do not know (loops run as written). */
   flags: VmFlags | undefined;
+  /** The VM's C stack pointer (emscripten's), where the wasm exports it. */
+  stackPointer?: () => number;
 }
 
 /** The error the VM's runPython throws for an uncaught Python exception. */
@@ -62,6 +64,7 @@ let heapBounded = false;
 let flags: VmFlags | undefined;
 let heapSize = 0;
 let memory: LinearMemory | undefined;
+let stackPointer: (() => number) | undefined;
 let patched = false;
 
 function patchInstantiate(): void {
@@ -90,7 +93,9 @@ function patchInstantiate(): void {
     heapBounded = bounded !== undefined;
     flags = findVmFlags(source);
     return original(bounded ?? source, importsArg).then((result) => {
-      memory = (result as { instance: { exports: { memory: LinearMemory } } }).instance.exports.memory;
+      const exports = (result as { instance: { exports: { memory: LinearMemory; emscripten_stack_get_current?: () => number } } }).instance.exports;
+      memory = exports.memory;
+      stackPointer = exports.emscripten_stack_get_current;
       return result;
     });
   };
@@ -104,13 +109,14 @@ export async function loadVm(hooks: VmHooks, heapBytes: number): Promise<MicroPy
   heapBounded = false;
   flags = undefined;
   memory = undefined;
+  stackPointer = undefined;
   try {
     const out = (data: Uint8Array | string) => {
       for (const b of data as Uint8Array) hooks.output(b);
     };
     const vm = await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapBytes, pystack: PYSTACK_WORDS });
     if (!memory) throw new Error('the MicroPython package did not instantiate its wasm through WebAssembly.instantiate');
-    return Object.assign(vm, { wasmMemory: memory, heapBounded, flags }) as unknown as MicroPythonVm;
+    return Object.assign(vm, { wasmMemory: memory, heapBounded, flags, stackPointer }) as unknown as MicroPythonVm;
   } finally {
     activeHooks = undefined;
   }

@@ -5,6 +5,9 @@ import { ReplFront } from './repl-front.js';
 import { loadPlugins } from './plugins.js';
 import type { WorkerCommand, WorkerEvent, WorkerInit } from './shared-state.js';
 import type { NetChannel } from '../net/client.js';
+import { phase } from '../../protocol/timing.js';
+
+phase('board: worker modules loaded');
 
 const init = workerData as WorkerInit & { control: MessagePort; net?: NetChannel };
 const post = (e: WorkerEvent) => parentPort!.postMessage(e);

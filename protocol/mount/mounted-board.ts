@@ -1,7 +1,7 @@
 // A raw REPL client over a MountLink that keeps the host folder mounted: after any soft reset (ours, the
 // program's machine.soft_reset(), Ctrl-D at the REPL) the board has lost /remote, so the helper runs again
 // before the next program, and before the link is handed to the terminal.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { ExecOptions, ExecResult, RunningExec } from '../board.js';
 import { HELPER_IDLE_MS } from '../fs/helper.js';
 import { pyStr } from '../fs/wire.js';
@@ -15,7 +15,9 @@ let helperText: string | undefined;
 
 /** remote_fs.py without its comments and blank lines (it travels at the baud rate). */
 function helperSource(): string {
-  helperText ??= readFileSync(new URL('../py/remote_fs.py', import.meta.url), 'utf8')
+  // Beside this module in dist/protocol/mount (and the source tree); from the bundled CLI's dist/chunks, one level up.
+  const at = ['../py/remote_fs.py', '../protocol/py/remote_fs.py'].map((p) => new URL(p, import.meta.url)).find((u) => existsSync(u));
+  helperText ??= readFileSync(at ?? new URL('../py/remote_fs.py', import.meta.url), 'utf8')
     .split('\n')
     .filter((l) => l.trim() && !l.trimStart().startsWith('#'))
     .join('\n');

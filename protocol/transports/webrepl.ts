@@ -1,0 +1,101 @@
+// ws://HOST:PORT: a board's WebREPL (the REPL over websocket text frames, after its "Password: " prompt), with
+// the `ws` library doing the websocket itself. The raw REPL runs through it as through a serial port.
+import type { WebSocket } from 'ws';
+import { BoardError } from '../errors.js';
+import type { ControlLines, Transport } from '../transport.js';
+import { LinkEvents } from './link-events.js';
+import { parseHostPort } from './tcp.js';
+
+/** Where a WebREPL password comes from when the URL has none (environment, a prompt): undefined if none. */
+export type PasswordSource = () => Promise<string | undefined>;
+
+const PROMPT = 'Password: ';
+const CONNECTED = 'WebREPL connected';
+const DENIED = 'Access denied';
+
+class WebReplTransport implements Transport {
+  readonly kind = 'webrepl' as const;
+  readonly hasControlLines = false;
+  readonly baudRate = 0;
+  private readonly events = new LinkEvents();
+  private closingByUs = false;
+
+  constructor(readonly path: string, private readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => this.events.emitData(new Uint8Array(data.buffer, data.byteOffset, data.length)));
+    ws.on('close', () => {
+      this.events.emitClose(this.closingByUs ? undefined : new BoardError('LINK_LOST', `${path}: WebREPL connection closed by the board`, { port: path }));
+    });
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.ws.readyState !== this.ws.OPEN) {
+        reject(new BoardError('LINK_LOST', `${this.path}: connection is closed`, { port: this.path }));
+        return;
+      }
+      // Text frames: the firmware's _webrepl takes binary ones as file-transfer requests.
+      this.ws.send(data, { binary: false }, (err) => (err ? reject(new BoardError('LINK_LOST', `${this.path}: write failed (${err.message})`, { port: this.path })) : resolve()));
+    });
+  }
+  onData(listener: (chunk: Uint8Array) => void): () => void {
+    return this.events.onData(listener);
+  }
+  onClose(listener: (err?: Error) => void): () => void {
+    return this.events.onClose(listener);
+  }
+  async setSignals(_lines: ControlLines): Promise<void> {}
+  async setBaudRate(_baud: number): Promise<void> {}
+  close(): Promise<void> {
+    this.closingByUs = true;
+    return new Promise((resolve) => {
+      if (this.ws.readyState === this.ws.CLOSED) return resolve();
+      this.ws.once('close', () => resolve());
+      this.ws.close();
+      setTimeout(() => this.ws.terminate(), 300).unref();
+    });
+  }
+}
+
+/** Connect, answer the password prompt, and hand over the REPL; a refused password is AUTH_FAILED. */
+export async function openWebReplTransport(spec: string, password?: PasswordSource, timeoutMs = 5000): Promise<Transport> {
+  const { host, port } = parseHostPort(spec, spec.slice('ws://'.length));
+  const given = new URL(spec).searchParams.get('password') ?? (await password?.());
+  if (given === undefined || given === '') {
+    throw new BoardError('USAGE', `${spec}: no WebREPL password (add ?password=… or set BOARDCTL_WEBREPL_PASSWORD)`, { port: spec });
+  }
+  const { default: WebSocketClient } = await import('ws');
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  const ws = new WebSocketClient(`ws://${hostPart}:${port}/`, { perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: timeoutMs });
+  return new Promise<Transport>((resolve, reject) => {
+    let seen = '';
+    let answered = false;
+    const fail = (err: BoardError) => {
+      clearTimeout(timer);
+      ws.removeAllListeners();
+      ws.on('error', () => undefined);
+      ws.terminate();
+      reject(err);
+    };
+    const timer = setTimeout(() => fail(new BoardError('TIMEOUT', `${spec}: no WebREPL prompt within ${timeoutMs} ms`, { port: spec })), timeoutMs);
+    ws.once('error', (err: NodeJS.ErrnoException) => fail(new BoardError('NO_SUCH_PORT', `${spec}: cannot connect to ${host}:${port} (${err.code ?? err.message})`, { port: spec, errno: err.code })));
+    ws.on('close', () => fail(new BoardError(answered ? 'AUTH_FAILED' : 'PROTOCOL', answered ? `${spec}: WebREPL password refused` : `${spec}: closed before the WebREPL prompt`, { port: spec })));
+    const onMessage = (data: Buffer) => {
+      seen += data.toString('latin1');
+      if (!answered && seen.includes(PROMPT)) {
+        answered = true;
+        seen = '';
+        ws.send(`${given}\r`);
+        return;
+      }
+      if (!answered) return;
+      if (seen.includes(DENIED)) return fail(new BoardError('AUTH_FAILED', `${spec}: WebREPL password refused`, { port: spec }));
+      const at = seen.indexOf(CONNECTED);
+      if (at < 0) return;
+      clearTimeout(timer);
+      ws.removeAllListeners();
+      // The banner has a frame of its own: the REPL's output comes in the frames after it.
+      resolve(new WebReplTransport(spec, ws));
+    };
+    ws.on('message', onMessage);
+  });
+}

@@ -1,0 +1,127 @@
+// Start-up: the BOARDCTL_DEBUG=timing trace, the bundled CLI, and what a command loads. (Speed goals live in
+// bench/cli, not here.)
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, ROOT } from './helpers/built-cli.js';
+import { boardctl } from './helpers/boardctl.js';
+import { servePeer, type PeerServer } from './helpers/scripted-peer.js';
+
+const TRACE = /^boardctl timing: +(\d+\.\d) ms +\+(\d+\.\d) ms {2}(.+)$/;
+
+/** The trace lines of a run's stderr, as [ms since start, label]. */
+function trace(stderr: string): Array<[number, string]> {
+  return stderr
+    .split('\n')
+    .map((l) => TRACE.exec(l))
+    .filter((m) => m !== null)
+    .map((m) => [Number(m[1]), m[3]]);
+}
+
+let server: PeerServer;
+let tmp: string;
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'boardctl-start-'));
+  await ensureBuilt();
+  server = await servePeer();
+}, 180_000);
+afterAll(async () => {
+  await server?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/**
+ * The sources a run of boardctl loaded: a module-resolution hook logs every URL the process resolves, and the
+ * bundle's metafile (esbuild's record of which sources went into which output file) turns the bundle's files
+ * back into the sources they hold. Also returns the raw URLs.
+ */
+async function loaded(args: string[], env: Record<string, string> = {}): Promise<{ sources: string[]; urls: string[]; run: Awaited<ReturnType<typeof boardctl>> }> {
+  const log = join(tmp, `resolved-${Math.random().toString(36).slice(2)}.log`);
+  const hooks = join(tmp, 'hooks.mjs');
+  writeFileSync(
+    hooks,
+    `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  appendFileSync(process.env.RESOLVE_LOG, r.url + '\\n');
+  return r;
+}`,
+  );
+  const preload = join(tmp, 'preload.mjs');
+  writeFileSync(preload, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  const run = await boardctl(args, { ...env, RESOLVE_LOG: log }, ['--import', preload]);
+  const urls = [...new Set(readFileSync(log, 'utf8').trim().split('\n'))];
+  const meta = JSON.parse(readFileSync(join(ROOT, 'dist/chunks/meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+  const sources = urls.flatMap((url) => {
+    if (!url.startsWith('file:')) return [url];
+    const rel = fileURLToPath(url).slice(ROOT.length + 1);
+    return meta.outputs[rel] ? Object.keys(meta.outputs[rel].inputs) : [rel];
+  });
+  return { sources: [...new Set(sources)], urls, run };
+}
+
+describe('the bundled CLI', () => {
+  it('--help loads one file of ours and commander from inside it: neither serialport, the emulator, ink, react nor the protocol client', async () => {
+    const { sources, urls, run } = await loaded(['--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Usage: boardctl');
+    expect(urls).toContainEqual(expect.stringMatching(/\/dist\/cli\/main\.js$/));
+    // Bundled: no module of ours or of node_modules is resolved on its own, only the bundle's files.
+    expect(urls.filter((u) => u.startsWith('file:') && !/\/dist\/(cli\/main|chunks\/[\w-]+)\.js$/.test(u))).toEqual([]);
+    expect(sources).toContain('cli/main.ts');
+    expect(sources).toContainEqual(expect.stringMatching(/^node_modules\/commander\//));
+    expect(sources.filter((s) => /serialport|^emulator\/(vm|board)|micropython-webassembly|\/ink\/|\/react\/|raw-repl|^cli\/tui\//.test(s))).toEqual([]);
+  });
+
+  it('exec on a socket loads the protocol client but no emulator, TUI or serial binding', async () => {
+    const { sources, run } = await loaded(['-p', server.url, 'exec', 'pass']);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(sources).toContain('protocol/raw-repl.ts');
+    expect(sources.filter((s) => /serialport|^emulator\/|micropython-webassembly|\/ink\/|\/react\/|^cli\/tui\/|^cli\/commands\/(fs|flash|sim)/.test(s))).toEqual([]);
+  });
+
+  it('a virtual board loads the emulator and its VM worker, still no TUI', async () => {
+    const home = mkdtempSync(join(tmp, 'home-'));
+    const { sources, urls, run } = await loaded(['-p', 'virtual', 'exec', 'print(6*7)'], { BOARDCTL_HOME: home });
+    expect(run).toMatchObject({ code: 0, stdout: expect.stringMatching(/^42\r?\n$/) });
+    expect(sources).toContain('emulator/board.ts');
+    // The worker runs the compiled modules (the MicroPython package finds its wasm next to itself).
+    expect(urls).toContainEqual(expect.stringMatching(/\/dist\/emulator\/vm\/worker\.js$/));
+    expect(urls).toContainEqual(expect.stringMatching(/micropython-webassembly-pyscript\/micropython\.mjs$/));
+    expect(sources.filter((s) => /\/ink\/|\/react\/|^cli\/tui\//.test(s))).toEqual([]);
+  });
+});
+
+describe('BOARDCTL_DEBUG=timing', () => {
+  it('prints each phase of a command, in order, with times that only grow', async () => {
+    const run = await boardctl(['-p', server.url, 'exec', "print('hi')"], { BOARDCTL_DEBUG: 'timing' });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^hi\r?\n$/);
+    const lines = trace(run.stderr);
+    // Nothing else on stderr: the trace is the only addition.
+    expect(run.stderr.trim().split('\n')).toHaveLength(lines.length);
+    expect(lines.map(([, label]) => label)).toEqual([
+      'node started, CLI modules loaded',
+      'connection modules loaded',
+      expect.stringMatching(/^port open \(socket socket:\/\/127\.0\.0\.1:\d+\)$/),
+      'raw REPL entered (1 attempt)',
+      'soft reset',
+      'exec',
+      expect.stringMatching(/^link closed \(\d+ bytes sent, \d+ received\)$/),
+    ]);
+    const times = lines.map(([ms]) => ms);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
+  it('is silent without it, and with other debug words', async () => {
+    for (const env of [{}, { BOARDCTL_DEBUG: '1' }] as Array<Record<string, string>>) {
+      const run = await boardctl(['-p', server.url, 'exec', 'pass'], env);
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+    }
+    const both = await boardctl(['-p', server.url, 'resume', 'exec', 'pass'], { BOARDCTL_DEBUG: '1,timing' });
+    expect(trace(both.stderr).map(([, l]) => l)).not.toContain('soft reset');
+    expect(trace(both.stderr).map(([, l]) => l)).toContain('exec');
+  });
+});

@@ -1,0 +1,89 @@
+// A soft reset restores the VM's state from just after its runtime was installed (vm-snapshot.ts) instead of
+// loading a new VM: what a program leaves behind must be gone as after a real soft reset, every time.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBoard } from '../cli/api.js';
+import { createBoard } from '../emulator/board-store.js';
+import type { Board } from '../protocol/board.js';
+import { ensureBuilt } from './helpers/built-cli.js';
+import { boardctl } from './helpers/boardctl.js';
+
+const home = mkdtempSync(join(tmpdir(), 'boardctl-snapshot-'));
+
+beforeAll(async () => {
+  createBoard('snap', { home });
+  await ensureBuilt();
+}, 180_000);
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+/** What a fresh boot looks like from Python: globals, loaded modules, the free heap. */
+const STATE =
+  "import sys, gc\ngc.collect()\nprint(sorted(k for k in globals() if not k.startswith('__')), sorted(sys.modules), gc.mem_free())";
+
+describe('soft reset from the VM snapshot', () => {
+  it('leaves nothing of the last program (globals, modules, heap, an IRQ handler); files and boot.py stay', async () => {
+    const program = [
+      "with open('boot.py', 'w') as f: f.write(\"with open('boots', 'a') as f: f.write('b')\\n\")",
+      "with open('side.py', 'w') as f: f.write('print(\"side imported\")\\nVALUE = 7\\n')",
+    ].join('\n');
+    // A program that changes all it can: globals, an imported module, a heap full of objects, a JS-side callback
+    // (a pin IRQ handler), sys.modules, and a long string.
+    const mess = [
+      'import side, machine, sys',
+      'junk = [bytearray(100) for _ in range(300)]',
+      "machine.Pin(4, machine.Pin.IN).irq(lambda p: print('irq'), machine.Pin.IRQ_RISING)",
+      'sys.modules["fake"] = side',
+      "big = 'x' * 20000",
+    ].join('\n');
+    const chain = ['exec', program, '+', 'soft-reset', '+', 'exec', STATE];
+    for (let i = 0; i < 3; i++) chain.push('+', 'exec', mess, '+', 'soft-reset', '+', 'exec', STATE);
+    chain.push('+', 'exec', "import side\nprint(side.VALUE, open('boots').read())");
+    const run = await boardctl(['-p', 'virtual:snap', ...chain], { BOARDCTL_HOME: home, BOARDCTL_DEBUG: 'timing' });
+    expect(run.code, run.stderr).toBe(0);
+    // Every soft reset after the first boot came from the snapshot, none loaded a VM.
+    const trace = run.stderr.split('\n').filter((l) => l.startsWith('boardctl timing:'));
+    expect(trace.filter((l) => l.endsWith('board: VM loaded'))).toHaveLength(1);
+    expect(trace.filter((l) => l.endsWith('board: VM restored from its snapshot'))).toHaveLength(5);
+    const lines = run.stdout.split(/\r?\n/).filter(Boolean);
+    const states = lines.filter((l) => l.startsWith('['));
+    expect(states).toHaveLength(4);
+    // The same fresh state after each reset, to the byte of free heap.
+    expect(new Set(states).size).toBe(1);
+    expect(states[0]).not.toMatch(/side|fake|junk/);
+    // The module ran again on each fresh import; the IRQ handler never fired; files stayed.
+    expect(lines.filter((l) => l === 'side imported')).toHaveLength(4);
+    expect(lines).not.toContain('irq');
+    // boot.py ran at each of the four soft resets after it was written.
+    expect(lines.at(-1)).toBe('7 bbbb');
+  });
+
+  it('replaces the VM after a host-side error unwound it, and soft resets from the new one keep working', async () => {
+    let board: Board | undefined;
+    try {
+      process.env.BOARDCTL_HOME = home;
+      board = await openBoard('virtual:snap');
+      const free = async () => Number((await board!.exec('import gc\ngc.collect()\nprint(gc.mem_free())')).stdout);
+      await board.softReset();
+      const before = await free();
+      // C recursion in re overflows the host's stack: the VM is left mid-call and must not be restored.
+      await board.exec("import re\nre.match('(a*)*', 'aaa')").catch(() => undefined);
+      const after: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        await board.softReset();
+        after.push(await free());
+        await board.exec('x = [0] * 1000');
+      }
+      // The new VM's boot state, each time (a few bytes from the first VM's, which also listed the VM's modules).
+      expect(new Set(after).size).toBe(1);
+      expect(Math.abs(after[0]! - before)).toBeLessThan(200);
+      expect(await board.eval("'x' in globals()")).toBe('True');
+      await board.softReset();
+      expect(await board.eval("'x' in globals()")).toBe('False');
+    } finally {
+      await board?.close();
+      delete process.env.BOARDCTL_HOME;
+    }
+  });
+});

@@ -1,0 +1,126 @@
+// WebREPL both ways: a served virtual ESP32 runs webrepl.start(password=…), and boardctl reaches it over
+// ws://127.0.0.1:PORT: a wrong password is refused (AUTH_FAILED, exit 12), exec, cp up and down, and a repl.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import pty from '@lydell/node-pty';
+import { boardctl } from './helpers/boardctl.js';
+import { MAIN } from './helpers/built-cli.js';
+import { startCli, stopAllCli, stopCli } from './helpers/serve-cli.js';
+
+const home = mkdtempSync(join(tmpdir(), 'boardctl-webrepl-'));
+const env = { BOARDCTL_HOME: home };
+let serve: ChildProcess;
+let ws = '';
+
+const START = [
+  'import network, time, webrepl',
+  "w = network.WLAN(network.STA_IF); w.active(True); w.connect('boardctl', 'micropython')",
+  'while not w.isconnected(): time.sleep_ms(50)',
+  "webrepl.start(password='s3cret')",
+].join('\n');
+
+/** boardctl ARGS on a pseudo-terminal, with BOARDCTL_WEBREPL_PASSWORD set to `password`. */
+function onTerminal(args: string[], password: string) {
+  const term = pty.spawn(process.execPath, [MAIN, ...args], {
+    env: { ...process.env, BOARDCTL_PORT: '', ...env, BOARDCTL_WEBREPL_PASSWORD: password } as Record<string, string>,
+    cols: 120,
+    rows: 30,
+  });
+  let screen = '';
+  term.onData((d) => (screen += d));
+  const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+  return { term, exited, screen: () => screen };
+}
+
+beforeAll(async () => {
+  expect((await boardctl(['sim', 'create', 'wr', '--profile', 'esp32'], env)).code).toBe(0);
+  // The WebREPL's port 8266 is published at a free host port (port 0), not at 8266.
+  const config = join(home, 'boards', 'wr', 'board.json');
+  writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), network: { ports: { 8266: 0 } } }));
+  const started = await startCli(['sim', 'serve', 'wr', '--tcp', '127.0.0.1:0'], { ...process.env, ...env });
+  serve = started.child;
+  const out: string[] = [];
+  serve.stdout!.on('data', (d: Buffer) => out.push(...d.toString().split('\n')));
+  const uart = `socket://${/^tcp: (127\.0\.0\.1:\d+)$/.exec(started.lines[0]!)![1]}`;
+  const run = await boardctl(['-p', uart, 'exec', START], env, [], 30_000);
+  expect(run.stdout).toContain('WebREPL server started on http://10.0.2.15:8266/');
+  let published: RegExpExecArray | null = null;
+  for (let i = 0; i < 400 && !published; i++) {
+    published = /published: wr tcp port 8266 at 127\.0\.0\.1:(\d+)/.exec(out.join('\n'));
+    if (!published) await new Promise((r) => setTimeout(r, 25));
+  }
+  expect(published).not.toBeNull();
+  ws = `ws://127.0.0.1:${published![1]}`;
+}, 60_000);
+
+afterAll(async () => {
+  if (serve) expect(await stopCli(serve)).toBe(0);
+  await stopAllCli();
+  rmSync(home, { recursive: true, force: true });
+});
+
+it('refuses a wrong password with one line and exit 12, and a missing one without a prompt', async () => {
+  const wrong = await boardctl(['-p', `${ws}?password=nope`, 'exec', 'print(1)'], env);
+  expect(wrong.code).toBe(12);
+  expect(wrong.stderr.trim().split('\n')).toEqual([`boardctl: exec: ${ws}?password=nope: WebREPL password refused`]);
+  expect(wrong.stdout).toBe('');
+  const none = await boardctl(['-p', ws, 'exec', 'print(1)'], { ...env, BOARDCTL_WEBREPL_PASSWORD: '' });
+  expect(none.code).toBe(2);
+  expect(none.stderr).toContain('no WebREPL password');
+});
+
+it('runs exec over ws:// with the password from the URL or BOARDCTL_WEBREPL_PASSWORD', async () => {
+  const run = await boardctl(['-p', `${ws}?password=s3cret`, 'exec', 'import sys; print(sys.platform, 6 * 7)'], env);
+  expect(run).toMatchObject({ code: 0, stdout: 'esp32 42\n' });
+  const viaEnv = await boardctl(['-p', ws, 'exec', 'print(w.isconnected())'], { ...env, BOARDCTL_WEBREPL_PASSWORD: 's3cret' });
+  // No soft reset over the WebREPL: the session's globals (w) are still there.
+  expect(viaEnv).toMatchObject({ code: 0, stdout: 'True\n' });
+});
+
+it('copies a file up and down with sha256 equal', async () => {
+  const up = join(home, 'up.bin');
+  const down = join(home, 'down.bin');
+  const data = randomBytes(40_000);
+  writeFileSync(up, data);
+  const run = await boardctl(['-p', ws, 'cp', up, ':w.bin', '+', 'cp', ':w.bin', down], { ...env, BOARDCTL_WEBREPL_PASSWORD: 's3cret' }, [], 60_000);
+  expect(run.code, run.stderr).toBe(0);
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  expect(sha(readFileSync(down))).toBe(sha(data));
+}, 60_000);
+
+it('runs an interactive repl over ws://', async () => {
+  const { term, exited, screen } = onTerminal(['-p', ws, 'repl'], 's3cret');
+  try {
+    await expect.poll(screen, { timeout: 10_000 }).toContain('Ctrl-] or Ctrl-X to quit');
+    term.write('\r');
+    await expect.poll(screen, { timeout: 10_000 }).toContain('>>> ');
+    term.write('print(7 * 6)\r');
+    await expect.poll(screen, { timeout: 10_000 }).toMatch(/print\(7 \* 6\)\r\n42\r\n>>> /);
+    // webrepl_setup's dialog, typed over the WebREPL: an empty line quits it.
+    term.write('import webrepl_setup\r');
+    await expect.poll(screen, { timeout: 10_000 }).toContain('WebREPL daemon auto-start status: disabled');
+    await expect.poll(screen, { timeout: 10_000 }).toContain('(Empty line to quit)\r\n> ');
+    term.write('\r');
+    await expect.poll(screen, { timeout: 10_000 }).toMatch(/\(Empty line to quit\)\r\n> \r\n>>> $/);
+    term.write('\x1d');
+    expect(await exited).toBe(0);
+  } finally {
+    term.kill();
+  }
+}, 30_000);
+
+it('asks for the password on a terminal when neither the URL nor the environment has one', async () => {
+  const { term, exited, screen } = onTerminal(['-p', ws, 'exec', 'print(6 * 7)'], '');
+  try {
+    await expect.poll(screen, { timeout: 10_000 }).toContain('WebREPL password: ');
+    term.write('s3cret\r');
+    expect(await exited).toBe(0);
+    expect(screen()).toMatch(/s3cret\s+42\s+$/);
+  } finally {
+    term.kill();
+  }
+}, 30_000);
