@@ -10,6 +10,8 @@ const ARITY: Record<string, number> = {
   run: 1,
   mount: 1,
   umount: 0,
+  sleep: 1,
+  rtc: 0,
   resume: 0,
   'soft-reset': 0,
   disconnect: 0,
@@ -18,7 +20,7 @@ const ARITY: Record<string, number> = {
 const SHORTCUT = /^[auc]\d$/;
 
 /** Global options that take a value (so the value is not taken for a command name). */
-const VALUE_OPTIONS = new Set(['-p', '--port', '--baud']);
+const VALUE_OPTIONS = new Set(['-p', '--port', '--baud', '--dtr', '--rts']);
 
 /** The command a segment runs (its first word that is not an option or an option's value). */
 export function commandOf(segment: string[]): string | undefined {

@@ -13,7 +13,7 @@ export interface FleetArgs {
 }
 
 /** Options that take a value among the global ones before the command (kept for the boards, except -p). */
-const GLOBAL_VALUE = new Set(['--baud', '--password']);
+const GLOBAL_VALUE = new Set(['--baud', '--password', '--dtr', '--rts']);
 
 function jobCount(text: string | undefined): number {
   const n = Number(text);

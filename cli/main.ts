@@ -20,6 +20,8 @@ interface GlobalOptions {
   port?: string;
   baud?: number;
   password?: string;
+  dtr?: boolean;
+  rts?: boolean;
   json?: boolean;
 }
 
@@ -35,6 +37,7 @@ const EXTENSIONS: Array<() => Promise<Registrar>> = [
   () => import('./commands/mip.js').then((m) => m.registerMipCommand),
   () => import('./commands/mount.js').then((m) => m.registerMountCommands),
   () => import('./commands/watch.js').then((m) => m.registerWatchCommand),
+  () => import('./commands/devloop.js').then((m) => m.registerDevloopCommands),
   () => import('./commands/test.js').then((m) => m.registerTestCommand),
   () => import('./commands/flash.js').then((m) => (program, ctx) => m.registerFlashCommands(program, { openTransport: (port, o) => ctx().session.openTransport(port, o.baud) })),
   () =>
@@ -64,6 +67,15 @@ function baudRate(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 50) throw new BoardError('USAGE', `--baud: '${text}' is not a baud rate (a whole number such as 115200)`);
   return n;
+}
+
+/** A control line's level as mpremote's --dtr/--rts take it (PR #17532): on/off or 1/0. */
+function lineLevel(option: string): (text: string) => boolean {
+  return (text) => {
+    const level = { on: true, '1': true, off: false, '0': false }[text.trim().toLowerCase()];
+    if (level === undefined) throw new BoardError('USAGE', `${option}: '${text}' is not a line level (on, off, 1 or 0)`);
+    return level;
+  };
 }
 
 /**
@@ -113,6 +125,8 @@ function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals:
     .option('-p, --port <port>', 'device path, a0..a9/u0..u9/c0..c9, socket://HOST:PORT, rfc2217://HOST:PORT, virtual[:NAME] (default: $BOARDCTL_PORT, else auto-detect)')
     .option('--baud <rate>', 'serial line speed', baudRate)
     .option('--password <password>', 'WebREPL password of a ws:// port (else its ?password=, $BOARDCTL_WEBREPL_PASSWORD or a prompt)')
+    .option('--dtr <level>', 'set DTR on or off right after opening the port (by default opening and closing leave both lines alone)', lineLevel('--dtr'))
+    .option('--rts <level>', 'set RTS on or off right after opening the port (on with DTR off holds an ESP dev board in reset)', lineLevel('--rts'))
     .option('--json', 'machine-readable output: one JSON document per command (NDJSON events for streams)')
     .option('--jobs <n>', 'with several boards (-p a0,u1,virtual:x, a glob such as \'u*\', or --all): how many run at once (default 8)')
     .option('--all', 'run on every USB board found')
@@ -197,6 +211,8 @@ async function main(argv: string[]): Promise<number> {
           if (globals.port) ctx.session.port = ctx.session.named(globals.port);
           if (globals.baud) ctx.session.baudRate = globals.baud;
           if (globals.password !== undefined) ctx.session.password = globals.password;
+          if (globals.dtr !== undefined) ctx.session.lines.dtr = globals.dtr;
+          if (globals.rts !== undefined) ctx.session.lines.rts = globals.rts;
         },
         macroHelp(config),
       );

@@ -1,7 +1,7 @@
 // One board connection shared by every command of a `+` chain, opened on first use and closed at the end.
 import type { Connection } from '../protocol/connect.js';
 import type { RawReplClient } from '../protocol/raw-repl.js';
-import type { Transport } from '../protocol/transport.js';
+import type { ControlLines, Transport } from '../protocol/transport.js';
 import { BoardError } from '../protocol/errors.js';
 import { phase } from '../protocol/timing.js';
 import type { Output } from './output.js';
@@ -38,6 +38,8 @@ export class Session {
   baudRate: number | undefined;
   /** --password: a ws:// port's WebREPL password, before the environment's or a prompt. */
   password: string | undefined;
+  /** DTR/RTS levels set on opening a port (--dtr/--rts); the lines not named stay as the port opened. */
+  lines: ControlLines = {};
   /** mpremote semantics: one soft reset per session before the first command, unless `resume`. */
   private softResetDone = false;
   private board: RawReplClient | undefined;
@@ -60,7 +62,7 @@ export class Session {
     if (this.board) return this.board;
     const [{ connectBoard }, { openVirtual }] = await Promise.all([import('../protocol/connect.js'), import('./virtual.js')]);
     phase('connection modules loaded');
-    const conn = await untilInterrupted(connectBoard(this.port, { virtual: openVirtual, webreplPassword: async () => this.password ?? (await webreplPassword()), baudRate: this.baudRate, resume: this.softResetDone }), this.signal);
+    const conn = await untilInterrupted(connectBoard(this.port, { virtual: openVirtual, webreplPassword: async () => this.password ?? (await webreplPassword()), baudRate: this.baudRate, lines: this.lines, resume: this.softResetDone }), this.signal);
     if (conn.note) this.out().note(conn.note);
     this.board = conn.board;
     return conn.board;
@@ -89,7 +91,7 @@ export class Session {
     }
     await this.close();
     const [{ openTransport, openAnyTransport }, { openVirtual }] = await Promise.all([import('../protocol/connect.js'), import('./virtual.js')]);
-    const opts = { virtual: openVirtual, webreplPassword, baudRate: baudRate ?? this.baudRate };
+    const opts = { virtual: openVirtual, webreplPassword, baudRate: baudRate ?? this.baudRate, lines: this.lines };
     const target = port ?? this.port;
     if (target) return openTransport(target, opts);
     const { transport, note } = await openAnyTransport(opts);

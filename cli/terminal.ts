@@ -1,11 +1,12 @@
 // The `repl` pass-through: keys go to the board byte for byte (no local echo, the board echoes), board
-// output goes to the terminal. Ctrl-] or Ctrl-X leaves; Ctrl-J injects code. When the device goes away
+// output goes to the terminal. Ctrl-] or Ctrl-X leaves; Ctrl-J injects code, Ctrl-K a file. When the device goes away
 // (unplugged, board reset over USB) we say so and reconnect when the same device path returns.
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import type { Transport } from '../protocol/transport.js';
 
 const EXIT_KEYS = new Set([0x1d, 0x18]);
 const INJECT_KEY = 0x0a;
+const INJECT_FILE_KEY = 0x0b;
 
 export interface TerminalOptions {
   /** The link to start with. */
@@ -16,11 +17,13 @@ export interface TerminalOptions {
   /** Board output for the user. */
   output: (bytes: Uint8Array) => void;
   /** Link state changes worth telling the user about. */
-  status: (event: 'disconnected' | 'reconnected', message: string) => void;
+  status: (event: 'disconnected' | 'reconnected' | 'inject-failed', message: string) => void;
   /** Append everything the board prints to this file. */
   capturePath?: string;
   /** Sent in paste mode when Ctrl-J is pressed. */
   injectCode?: string;
+  /** Read when Ctrl-K is pressed (so the latest save goes) and sent in paste mode, as mpremote's --inject-file. */
+  injectFile?: string;
   reconnectIntervalMs?: number;
 }
 
@@ -105,6 +108,16 @@ export async function runTerminal(opts: TerminalOptions): Promise<void> {
     }
   };
 
+  const injectedFile = (): string | undefined => {
+    if (opts.injectFile === undefined) return undefined;
+    try {
+      return readFileSync(opts.injectFile, 'utf8');
+    } catch (err) {
+      opts.status('inject-failed', `${opts.injectFile}: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+
   const onInput = (chunk: Buffer | string) => {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const exitAt = bytes.findIndex((b) => EXIT_KEYS.has(b));
@@ -113,8 +126,9 @@ export async function runTerminal(opts: TerminalOptions): Promise<void> {
       const out: Buffer[] = [];
       let start = 0;
       keys.forEach((b, i) => {
-        if (b !== INJECT_KEY || opts.injectCode === undefined) return;
-        out.push(keys.subarray(start, i), Buffer.from(`\x05${opts.injectCode}\x04`));
+        const code = b === INJECT_KEY ? opts.injectCode : b === INJECT_FILE_KEY ? injectedFile() : undefined;
+        if (code === undefined) return;
+        out.push(keys.subarray(start, i), Buffer.from(`\x05${code}\x04`));
         start = i + 1;
       });
       out.push(keys.subarray(start));

@@ -5,7 +5,7 @@ import { parsePortSpec } from './port-spec.js';
 import { listPorts } from './ports.js';
 import { RawReplClient, type RawReplOptions } from './raw-repl.js';
 import { phase } from './timing.js';
-import type { Transport } from './transport.js';
+import type { ControlLines, Transport } from './transport.js';
 import { openRfc2217Transport } from './transports/rfc2217.js';
 import { openSerialTransport } from './transports/serial.js';
 import { openTcpTransport } from './transports/tcp.js';
@@ -19,6 +19,8 @@ export interface OpenTransportOptions {
   virtual?: VirtualFactory;
   /** The WebREPL password of a ws:// port whose URL has none. */
   webreplPassword?: PasswordSource;
+  /** DTR/RTS levels to set, in one change, right after opening (before a byte is sent); unset lines stay as opened. */
+  lines?: ControlLines;
 }
 
 export const DEFAULT_BAUD = 115200;
@@ -27,6 +29,14 @@ export const DEFAULT_VIRTUAL_PORT = 'virtual';
 export async function openTransport(port: string, opts: OpenTransportOptions = {}): Promise<Transport> {
   const transport = await openSpec(port, opts);
   phase(`port open (${transport.kind} ${transport.path})`);
+  if (opts.lines && (opts.lines.dtr !== undefined || opts.lines.rts !== undefined)) {
+    try {
+      await transport.setSignals(opts.lines);
+    } catch (err) {
+      await transport.close();
+      throw err;
+    }
+  }
   return transport;
 }
 

@@ -5,10 +5,11 @@ import type { CliContext } from '../context.js';
 export function registerReplCommand(program: Command, ctx: () => CliContext): void {
   program
     .command('repl')
-    .description('terminal on the board (Ctrl-] or Ctrl-X to quit, Ctrl-J to inject --inject-code)')
+    .description('terminal on the board (Ctrl-] or Ctrl-X to quit, Ctrl-J to inject --inject-code, Ctrl-K --inject-file)')
     .option('--capture <file>', 'append the session output to FILE')
     .option('--inject-code <code>', 'code to paste when Ctrl-J is pressed')
-    .action(async (opts: { capture?: string; injectCode?: string }) => {
+    .option('--inject-file <file>', 'local file to paste (read afresh each time) when Ctrl-K is pressed')
+    .action(async (opts: { capture?: string; injectCode?: string; injectFile?: string }) => {
       const c = ctx();
       const [{ runTerminal, terminalNewlines }, { Utf8Stream }] = await Promise.all([import('../terminal.js'), import('../../protocol/utf8-stream.js')]);
       const text = new Utf8Stream();
@@ -33,6 +34,7 @@ export function registerReplCommand(program: Command, ctx: () => CliContext): vo
           },
           capturePath: opts.capture,
           injectCode: opts.injectCode,
+          injectFile: opts.injectFile,
         });
       } finally {
         if (raw) stdin.setRawMode(false);
