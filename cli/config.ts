@@ -3,6 +3,7 @@
 // config.py offers:
 //   { "port": "kitchen", "baud": 115200,
 //     "boards": { "kitchen": "rfc2217://10.0.0.5:4000" },
+//     "groups": { "rack": ["virtual:a", "virtual:b", "kitchen"] },
 //     "commands": { "deploy": "sync src :/ --delete + soft-reset",
 //                   "flashmp": { "args": ["file"], "command": "flash write-flash 0x1000 {file}", "help": "…" } } }
 // Macro arguments are `{name}` in the command; `"args": ["x=4"]` gives a default.
@@ -23,6 +24,8 @@ export interface Config {
   port?: string;
   baud?: number;
   boards: Record<string, string>;
+  /** Named lists of boards: `-p rack` runs as a fleet on them (cli/fleet.ts). */
+  groups: Record<string, string[]>;
   commands: Record<string, Macro>;
   /** The files read, user file first. */
   files: string[];
@@ -71,6 +74,15 @@ function readConfigFile(file: string, into: Config): void {
       into.boards[name] = port;
     }
   }
+  if (data.groups !== undefined) {
+    if (!isRecord(data.groups)) throw bad(file, '"groups" must map names to lists of boards');
+    for (const [name, members] of Object.entries(data.groups)) {
+      if (!Array.isArray(members) || members.length === 0 || !members.every((m) => typeof m === 'string' && m !== '')) {
+        throw bad(file, `group "${name}": expected a non-empty list of board names or ports`);
+      }
+      into.groups[name] = members;
+    }
+  }
   if (data.commands !== undefined) {
     if (!isRecord(data.commands)) throw bad(file, '"commands" must map names to commands');
     for (const [name, spec] of Object.entries(data.commands)) into.commands[name] = macroOf(file, name, spec);
@@ -88,12 +100,26 @@ function macroOf(file: string, name: string, spec: unknown): Macro {
 
 /** The user's config, then the project's over it. A missing file is no error; a broken one is. */
 export function loadConfig(opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Config {
-  const config: Config = { boards: {}, commands: {}, files: [] };
+  const config: Config = { boards: {}, groups: {}, commands: {}, files: [] };
   const user = userConfigPath(opts.env);
   if (existsSync(user)) readConfigFile(user, config);
   const project = projectConfigPath(opts.cwd);
   if (project && resolve(project) !== resolve(user)) readConfigFile(project, config);
+  // Checked once both files are in: a clash may span them.
+  for (const [name, members] of Object.entries(config.groups)) {
+    const where = config.files.join(' or ');
+    if (Object.hasOwn(config.boards, name)) throw bad(where, `"${name}" is both a board and a group`);
+    const nested = members.find((m) => Object.hasOwn(config.groups, m));
+    if (nested) throw bad(where, `group "${name}": "${nested}" is a group (groups do not nest)`);
+  }
   return config;
+}
+
+/** The boards of the groups named in a -p list, in place of their names; undefined when it names no group. */
+export function groupPorts(config: Config, port: string | undefined): string[] | undefined {
+  const entries = port?.split(',') ?? [];
+  if (!entries.some((e) => Object.hasOwn(config.groups, e))) return undefined;
+  return entries.flatMap((e) => config.groups[e] ?? [e]);
 }
 
 /** A board's name from the config as its port string; anything else as it is. */

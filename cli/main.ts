@@ -10,7 +10,7 @@ import { registerDevsCommand } from './commands/devs.js';
 import { registerReplCommand } from './commands/repl.js';
 import { registerTuiCommand } from './commands/tui.js';
 import { BoardError } from '../protocol/errors.js';
-import { expandMacros, loadConfig, macroHelp, type Config } from './config.js';
+import { expandMacros, groupPorts, loadConfig, macroHelp, type Config } from './config.js';
 import type { CliContext } from './context.js';
 import { Output, reportError } from './output.js';
 import { Session } from './session.js';
@@ -190,8 +190,11 @@ async function main(argv: string[]): Promise<number> {
     const expanded = expandMacros(argv, config.commands);
     // Several boards: the command line runs on each, in processes of their own (cli/fleet-run.ts).
     const fleet = fleetArgs(expanded);
-    const spec = { port: fleet.port ?? process.env.BOARDCTL_PORT, all: fleet.all };
-    const boards = fleetPorts(spec, spec.all || /[*?]/.test(spec.port ?? '') ? await foundPorts(spec.port) : []);
+    // A group from the config runs as a fleet, also when it has one board.
+    const port = fleet.port ?? process.env.BOARDCTL_PORT;
+    const members = groupPorts(config, port);
+    const spec = { port: members?.join(',') ?? port, all: fleet.all };
+    const boards = fleetPorts(spec, spec.all || /[*?]/.test(spec.port ?? '') ? await foundPorts(spec.port) : []) ?? members;
     if (boards) {
       const { runFleetCli } = await import('./fleet-run.js');
       return await runFleetCli({ boards, jobs: fleet.jobs, rest: fleet.rest, json: state.json, out: ctx.out, signal: abort.signal });

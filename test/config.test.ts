@@ -73,6 +73,19 @@ describe('config files', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/boardctl\.json: not valid JSON/);
   });
+
+  it('refuses an empty group, and a group named like a board (of either file)', async () => {
+    const dir = join(work, 'bad-groups');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'boardctl.json'), JSON.stringify({ groups: { rack: [] } }));
+    const empty = await runIn(dir, ['-p', 'rack', 'eval', '1']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/boardctl\.json: group "rack": expected a non-empty list of board names or ports\n$/);
+    writeFileSync(join(dir, 'boardctl.json'), JSON.stringify({ groups: { bench: ['virtual:a', 'virtual:b'] } }));
+    const clash = await runIn(dir, ['eval', '1']);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toMatch(/"bench" is both a board and a group/);
+  });
 });
 
 /** boardctl run in `cwd`, with the test's config home. */
@@ -100,6 +113,16 @@ describe('the CLI with a config', () => {
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/no virtual board named 'elsewhere'/);
   }, 60_000);
+
+  it('runs -p GROUP as a fleet over the group\'s boards, a named board among them', async () => {
+    const dir = join(work, 'grouped');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'boardctl.json'), JSON.stringify({ boards: { second: 'virtual:gb' }, groups: { rack: ['virtual:ga', 'second'] } }));
+    for (const name of ['ga', 'gb']) expect((await runIn(dir, ['sim', 'create', name])).code).toBe(0);
+    const run = await runIn(dir, ['-p', 'rack', 'exec', 'print(1)']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.replace(/\r/g, '').trim().split('\n').sort()).toEqual(['second: 1', 'virtual:ga: 1']);
+  }, 120_000);
 
   it('lists the macros in --help and refuses a self-calling one', async () => {
     const help = await runIn(project, ['--help']);
