@@ -27,10 +27,12 @@ describe('esp32.RMT', () => {
         't = time.ticks_ms()\nr.write_pulses((20000, 10000, 30000), 1)\nprint(r.active(), r.wait_done())\n' +
         'print(r.wait_done(timeout=1000), time.ticks_diff(time.ticks_ms(), t) >= 60, r.active())\n' +
         'r2 = esp32.RMT(1, pin=Pin(5), clock_div=80)\nr2.write_pulses(5000, [1, 0, 1, 1, 0])\n' +
-        'r2.write_pulses([4000, 6000], [0, 1])\nprint(r2.wait_done(timeout=1000), r2.source_freq(), r2.clock_div())\n' +
+        'r2.write_pulses([4000, 6000], [0, 1])\nprint(r2.wait_done(timeout=1000), r2.source_freq(), r2.clock_div(), r2)\n' +
         'r.deinit()\nr2.deinit()',
     );
-    expect(out).toBe('True False\nTrue True False\nTrue 80000000 80\n');
+    expect(out).toBe(
+      'True False\nTrue True False\nTrue 80000000 80 RMT(pin=5, source_freq=80000000, resolution=1000000, idle_level=0)\n',
+    );
     const { events } = (await board.control('trace', {})) as { events: TimelineEvent[] };
     const pin = (n: number) => events.filter((e): e is Extract<TimelineEvent, { kind: 'pin' }> => e.kind === 'pin' && e.pin === n);
     const e4 = pin(4);

@@ -77,7 +77,7 @@ class RMT:
             resolution_hz = RMT._SOURCE_FREQ // clock_div
         if not 0 < resolution_hz <= RMT._SOURCE_FREQ:
             raise ValueError('resolution_hz out of range')
-        if num_symbols < 64:
+        if num_symbols < 48:  # one memory block: 64 symbols on the ESP32, 48 on the C3 and S3
             raise ValueError('num_symbols too small')
         if tx_carrier is not None:
             freq, duty, _ = tx_carrier
@@ -92,8 +92,8 @@ class RMT:
         _hw.rmt_init(channel, self._pin, self._idle)
 
     def __repr__(self):
-        return 'RMT(channel=%d, pin=%d, source_freq=%d, resolution_hz=%d, idle_level=%d)' % (
-            self._ch, self._pin, RMT._SOURCE_FREQ, self._res, self._idle)
+        return 'RMT(pin=%d, source_freq=%d, resolution=%d, idle_level=%d)' % (
+            self._pin, RMT._SOURCE_FREQ, self._res, self._idle)
 
     def source_freq(self):
         return RMT._SOURCE_FREQ
