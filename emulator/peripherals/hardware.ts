@@ -16,6 +16,7 @@ import { Ssd1306 } from './parts/ssd1306.js';
 import { Tmp102 } from './parts/tmp102.js';
 import type { PartSpec } from './parts.js';
 import { PinBank, type PinMode, type Pull } from './pins.js';
+import { RmtChannel } from './rmt.js';
 import { powerOnRtc, rtcDatetime, setRtcDatetime, type RtcState } from './rtc.js';
 import type { HardwareSnapshot } from './snapshot.js';
 import { Timeline } from './timeline.js';
@@ -70,6 +71,8 @@ export class VirtualHardware {
   /** rp2 PIO state machines 0-7 (PIO0: 0-3, PIO1: 4-7) and each block's IRQ flags. */
   readonly pio = new Map<number, PioStateMachine>();
   private readonly pioIrq = [{ flags: 0 }, { flags: 0 }];
+  /** esp32.RMT transmit channels by channel number. */
+  readonly rmt = new Map<number, RmtChannel>();
 
   private dispatch: PyCallable | null = null;
   private readonly timers = new Map<number, SoftTimer>();
@@ -161,6 +164,10 @@ export class VirtualHardware {
         const us = this.nowUs();
         for (const sm of this.pio.values()) sm.run(us);
       }
+      if (this.rmt.size) {
+        const us = this.nowUs();
+        for (const ch of this.rmt.values()) ch.run(us);
+      }
       const now = this.host.ticksMs();
       if (this.wdt && now - this.wdt.fedAt > this.wdt.timeoutMs) {
         this.wdt = null;
@@ -197,6 +204,7 @@ export class VirtualHardware {
     this.irqsEnabled = true;
     this.uartRx.clear();
     this.pio.clear();
+    this.rmt.clear();
     if (this.host.resetCause === 'soft') this.pins.dropIrqs();
     else this.pins.resetMcuSide();
   }
@@ -320,6 +328,15 @@ export class VirtualHardware {
       },
       pio_exec: (id: number, instr: number) => this.pio.get(id)?.exec(instr & 0xffff, this.nowUs()),
       pio_restart: (id: number) => this.pio.get(id)?.restart(this.nowUs()),
+      rmt_init: (ch: number, pin: number, idle: number) => {
+        this.rmt.get(ch)?.stop(this.nowUs());
+        this.rmt.set(ch, new RmtChannel(pins, pin, idle ? 1 : 0));
+      },
+      rmt_write: (ch: number, json: string, resolutionHz: number, loop: boolean) =>
+        this.rmt.get(ch)?.write(JSON.parse(json) as [number, number][], resolutionHz, loop, this.nowUs()),
+      rmt_state: (ch: number) => this.rmt.get(ch)?.state(this.nowUs()) ?? 0,
+      rmt_loop: (ch: number, on: boolean) => { const c = this.rmt.get(ch); if (c) c.looping = on; },
+      rmt_deinit: (ch: number) => { this.rmt.get(ch)?.stop(this.nowUs()); this.rmt.delete(ch); },
       ow_reset: (pin: number) => this.oneWire.reset(pin),
       ow_bit: (pin: number, bit: number) => this.oneWire.slot(pin, bit ? 1 : 0),
       ow_byte: (pin: number, value: number) => this.oneWire.byte(pin, value & 0xff),

@@ -1,4 +1,4 @@
-import _hw, _part, json
+import _hw, _part, json, time
 
 WAKEUP_ALL_LOW = False
 WAKEUP_ANY_HIGH = True
@@ -51,6 +51,117 @@ class NVS:
 
     def commit(self):
         pass
+
+
+class RMT:
+    # Transmit only, as the firmware: the host plays each train on the pin (emulator/peripherals/rmt.ts).
+    _SOURCE_FREQ = 80000000
+    _CHANNELS = 8
+    _used = set()
+    _bitstream = 7
+
+    def __init__(self, channel=-1, *, pin=None, resolution_hz=10000000, clock_div=None, idle_level=False,
+                 num_symbols=64, tx_carrier=None):
+        if pin is None:
+            raise ValueError('pin must be specified')
+        if channel is None or channel < 0:
+            free = [c for c in range(RMT._CHANNELS) if c not in RMT._used]
+            if not free:
+                raise OSError(-259, 'ESP_ERR_NOT_FOUND')
+            channel = free[0]
+        elif channel >= RMT._CHANNELS:
+            raise ValueError('invalid channel')
+        if clock_div is not None:
+            if not 1 <= clock_div <= 255:
+                raise ValueError('clock_div must be between 1 and 255')
+            resolution_hz = RMT._SOURCE_FREQ // clock_div
+        if not 0 < resolution_hz <= RMT._SOURCE_FREQ:
+            raise ValueError('resolution_hz out of range')
+        if num_symbols < 48:  # one memory block: 64 symbols on the ESP32, 48 on the C3 and S3
+            raise ValueError('num_symbols too small')
+        if tx_carrier is not None:
+            freq, duty, _ = tx_carrier
+            if freq <= 0 or not 0 <= duty <= 100:
+                raise ValueError('invalid tx_carrier')
+        self._ch = channel
+        self._pin = getattr(pin, '_id', pin)
+        self._res = resolution_hz
+        self._idle = 1 if idle_level else 0
+        self._loop = False
+        RMT._used.add(channel)
+        _hw.rmt_init(channel, self._pin, self._idle)
+
+    def __repr__(self):
+        return 'RMT(pin=%d, source_freq=%d, resolution=%d, idle_level=%d)' % (
+            self._pin, RMT._SOURCE_FREQ, self._res, self._idle)
+
+    def source_freq(self):
+        return RMT._SOURCE_FREQ
+
+    def clock_div(self):
+        return RMT._SOURCE_FREQ // self._res
+
+    def active(self):
+        return _hw.rmt_state(self._ch) != 0
+
+    def wait_done(self, *, timeout=0):
+        start = time.ticks_ms()
+        while _hw.rmt_state(self._ch):
+            if time.ticks_diff(time.ticks_ms(), start) >= timeout:
+                return False
+            time.sleep_ms(1)
+        return True
+
+    def loop(self, enable_loop):
+        self._loop = bool(enable_loop)
+        if not self._loop:
+            _hw.rmt_loop(self._ch, False)
+
+    def write_pulses(self, duration, data=True):
+        if isinstance(duration, int):
+            if not isinstance(data, (list, tuple)):
+                raise TypeError('data must be a list or tuple')
+            items = [(1 if d else 0, duration) for d in data]
+        elif isinstance(duration, (list, tuple)):
+            if isinstance(data, (list, tuple)):
+                if len(data) != len(duration):
+                    raise ValueError('duration and data must have same length')
+                items = [(1 if l else 0, d) for l, d in zip(data, duration)]
+            else:
+                level = 1 if data else 0
+                items = []
+                for d in duration:
+                    items.append((level, d))
+                    level ^= 1
+        else:
+            raise TypeError('duration must be an int or a list or tuple')
+        for _, d in items:
+            if not isinstance(d, int):
+                raise TypeError("can't convert %s to int" % type(d).__name__)
+            if not 0 < d <= 32767:
+                raise ValueError('duration must be between 1 and 32767')
+        if self._loop and len(items) > 126:
+            raise ValueError('looping sequences longer than 126 pulses are not supported')
+        # An earlier train plays out first; a looping one switches to the new train at the end of its iteration.
+        self._settle(2 if self._loop else 1)
+        _hw.rmt_write(self._ch, json.dumps(items), self._res, self._loop)
+        self._settle(2)
+
+    def _settle(self, busy):
+        while _hw.rmt_state(self._ch) >= busy:
+            time.sleep_ms(1)
+
+    def deinit(self):
+        _hw.rmt_deinit(self._ch)
+        RMT._used.discard(self._ch)
+
+    @staticmethod
+    def bitstream_channel(value=0x7FFFFFFF):
+        if value != 0x7FFFFFFF:
+            if value is not None and not 0 <= value < RMT._CHANNELS:
+                raise ValueError('invalid channel')
+            RMT._bitstream = value
+        return RMT._bitstream
 
 
 def raw_temperature():
