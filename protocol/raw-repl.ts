@@ -495,7 +495,9 @@ export class RawReplClient implements Board {
       if (ended === 'reset') {
         this.mode = 'unknown';
         this.resets++;
-        throw new BoardError('LINK_LOST', `${this.transport.path}: the board reset while the program ran (it is back at its friendly prompt)`, { stdout, stderr, reset: true });
+        // After our Ctrl-C (or deadline) the reset is its answer: a virtual board resets a program Ctrl-C cannot
+        // stop, as its reset button would. Reported below as what the user asked for.
+        if (!stop) throw new BoardError('LINK_LOST', `${this.transport.path}: the board reset while the program ran (it is back at its friendly prompt)`, { stdout, stderr, reset: true });
       }
       if (ended === true) {
         // The traceback follows the end of stdout at once: silence here means the link lost a frame byte.
