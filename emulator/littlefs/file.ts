@@ -15,6 +15,15 @@ export interface OpenFlags {
   append?: boolean;
 }
 
+/** A Python open() mode ('r', 'wb', 'a+', 'x', …) as open flags. */
+export function parseMode(mode: string): OpenFlags {
+  const plus = mode.includes('+');
+  if (mode.includes('w')) return { write: true, read: plus, create: true, trunc: true };
+  if (mode.includes('a')) return { write: true, read: plus, create: true, append: true };
+  if (mode.includes('x')) return { write: true, read: plus, create: true, excl: true };
+  return { read: true, write: plus };
+}
+
 export type Whence = 0 | 1 | 2;
 
 interface Dirty {

@@ -4,7 +4,7 @@
 // ioctl). Every function returns a negative errno instead of throwing, as vm-fs.ts does.
 import { BlockDevice } from '../littlefs/block-device.js';
 import { LFS_ERRNO, LfsError } from '../littlefs/errors.js';
-import type { OpenFlags, Whence } from '../littlefs/file.js';
+import { parseMode, type OpenFlags, type Whence } from '../littlefs/file.js';
 import { LittleFs } from '../littlefs/lfs.js';
 import type { FlashStore } from '../flash-store.js';
 import type { ControllablePlugin } from '../vm/host-api.js';
@@ -76,14 +76,6 @@ export class PyBlockStore implements FlashStore {
 
 const S_IFDIR = 0x4000;
 const S_IFREG = 0x8000;
-
-function parseMode(mode: string): OpenFlags {
-  const plus = mode.includes('+');
-  if (mode.includes('w')) return { write: true, read: plus, create: true, trunc: true };
-  if (mode.includes('a')) return { write: true, read: plus, create: true, append: true };
-  if (mode.includes('x')) return { write: true, read: plus, create: true, excl: true };
-  return { read: true, write: plus };
-}
 
 export function createBlockDevFsPlugin(): ControllablePlugin {
   const mounts = new Map<number, MountedFs>();

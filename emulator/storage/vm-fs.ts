@@ -9,7 +9,7 @@
 import type { FlashStore } from '../flash-store.js';
 import { BlockDevice } from '../littlefs/block-device.js';
 import { LFS_ERRNO, LfsError } from '../littlefs/errors.js';
-import type { LfsFile, OpenFlags, Whence } from '../littlefs/file.js';
+import { parseMode, type LfsFile, type Whence } from '../littlefs/file.js';
 import { LittleFs } from '../littlefs/lfs.js';
 import type { VmPlugin } from '../vm/host-api.js';
 
@@ -42,14 +42,6 @@ interface EmFs {
 }
 
 let deviceSeq = 0;
-
-function parseMode(mode: string): OpenFlags {
-  const plus = mode.includes('+');
-  if (mode.includes('w')) return { write: true, read: plus, create: true, trunc: true };
-  if (mode.includes('a')) return { write: true, read: plus, create: true, append: true };
-  if (mode.includes('x')) return { write: true, read: plus, create: true, excl: true };
-  return { read: true, write: plus };
-}
 
 /** The first two blocks read as erased flash: a board that never had a filesystem. */
 function regionErased(flash: FlashStore, offset: number, blockSize: number): boolean {
