@@ -7,7 +7,6 @@ import vfs, os, io, sys, _bfs, _vfs
 # Read-ahead for small reads, and "the rest of the file" as a small int (the host reads what is there).
 _CHUNK = 512
 _ALL = 0x3FFFFFFF
-_EPOCH = 946684800 if __import__('time').gmtime(0)[0] == 2000 else 0
 
 
 def chk(r):
@@ -219,7 +218,7 @@ class VfsLfs2(_vfs.VfsLfs2):
 
     def stat(self, path):
         m, s, t = chk(_bfs.stat(self._p(path))).split()
-        t = int(t) - _EPOCH if int(t) else 0
+        t = int(t) - _vfs.EPOCH if int(t) else 0
         return (int(m), 0, 0, 0, 0, 0, int(s), t, t, t)
 
     def statvfs(self, path):
