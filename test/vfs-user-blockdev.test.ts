@@ -110,6 +110,15 @@ describe('files on user block devices', () => {
     );
   });
 
+  it('on the flash are the same types, and what a filesystem raises carries no frame of the runtime', async () => {
+    const out = await run(
+      't = open("/types.txt", "w")\nprint(type(t).__name__, repr(t), type(open("/types.txt", "rb")).__name__)\nt.close()\n' +
+        'print(err(lambda: t.write("x")))\nimport io, sys\nd, fs = fat()\ntry:\n    fs.stat("nope")\nexcept OSError as e:\n' +
+        '    s = io.StringIO()\n    sys.print_exception(e, s)\n    print(s.getvalue().count("File "), "_vfs" in s.getvalue())\nos.remove("/types.txt")',
+    );
+    expect(out).toBe('TextIOWrapper <io.TextIOWrapper> FileIO\nValueError \n1 False\n');
+  });
+
   it('import a module from a FAT mount (the file stream has ioctl)', async () => {
     const body = Array.from({ length: 40 }, (_, i) => `v${i} = ${i}`).join('\\n');
     const out = await run(

@@ -342,8 +342,20 @@ class _VfsModule:
         return "<module 'vfs'>"
 
 
-def install(set_entries):
+def install(set_entries, bare):
     # `import vfs` finds this module (no VfsPosix: the ESP32 and RP2 firmware have none); os gets the same names,
-    # in its table (set_entries: the runtime's way to change a built-in module's).
+    # in its table (set_entries: the runtime's way to change a built-in module's). What the filesystems raise
+    # comes from C code on a board: bare() drops this file's frames from it.
+    for cls, names in (
+        (FileIO, ('read', 'readinto', 'readline', 'write', 'seek', 'tell', 'flush', 'close')),
+        (_BlockVfs, ('__init__', 'umount', 'ilistdir', 'stat', 'statvfs', 'chdir', 'mkdir', 'remove', 'rmdir', 'rename',
+                     'open')),
+        (VfsLfs2, ('__init__',)),
+    ):
+        for n in names:
+            setattr(cls, n, bare(getattr(cls, n)))
+    for cls in (VfsLfs2, VfsFat):
+        cls.mkfs = staticmethod(bare(cls.mkfs))
+    _VfsModule.mount = staticmethod(bare(mount))
     sys.modules['vfs'] = _VfsModule()
-    set_entries(os.__dict__, {'VfsLfs2': VfsLfs2, 'VfsFat': VfsFat, 'mount': mount})
+    set_entries(os.__dict__, {'VfsLfs2': VfsLfs2, 'VfsFat': VfsFat, 'mount': _VfsModule.mount})
