@@ -582,7 +582,7 @@ export class LittleFs {
       if (!r.name) throw new LfsError('EISDIR', path);
       // littlefs fetches the pair from the device at each open (its revision counts first), so a device that
       // fails reads fails the open; the cache here would hide that.
-      for (const b of (r.found?.mdir ?? r.insert!.mdir).pair) this.bd.read(b, 0, 4);
+      for (const b of (r.found ?? r.insert)?.mdir.pair ?? []) this.bd.read(b, 0, 4);
       if (r.found) {
         if (flags.create && flags.excl) throw new LfsError('EEXIST', path);
         if (r.found.entry.type === T.DIR) throw new LfsError('EISDIR', path);
