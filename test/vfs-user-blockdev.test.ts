@@ -150,6 +150,16 @@ describe('files on user block devices', () => {
     await run(DEVICES);
   });
 
+  it('on a device that outlives a soft reset (a Partition), a file left open is closed by the reset, as the finaliser sweep does', async () => {
+    const nvs = "import esp32\np = esp32.Partition.find(esp32.Partition.TYPE_DATA, label='nvs')[0]\n";
+    await board.runToReset(
+      `${nvs}vfs.VfsLfs2.mkfs(p)\nf = vfs.VfsLfs2(p).open('left', 'w')\nf.write('swept')\nimport machine\nmachine.soft_reset()`,
+      'soft',
+    );
+    expect(await run(`import vfs\n${nvs}print(vfs.VfsLfs2(p).open('left').read())`)).toBe('swept\n');
+    await run(DEVICES);
+  });
+
   it('carry their modification time from the clock: FAT entries, littlefs mtime attribute (mtime=False: none)', async () => {
     const out = await run(
       't0 = time.time()\nd, fs = fat()\nfs.open("a", "w").close()\nd2, l = lfs()\nl.open("a", "w").close()\n' +

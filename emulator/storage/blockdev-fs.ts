@@ -191,5 +191,16 @@ export function createBlockDevFsPlugin(): ControllablePlugin {
     mounts.clear();
     files.clear();
   };
-  return { name: 'blockdev-fs', jsModules: { _bdfs: Object.freeze(api) }, onBoot };
+  // At a soft reset the firmware's finalisers close every file still open: commit them through their devices.
+  const onSweep = () => {
+    for (const { file } of files.values()) {
+      try {
+        file.close();
+      } catch {
+        // a device that fails now loses that file, as the finaliser's close would
+      }
+    }
+    files.clear();
+  };
+  return { name: 'blockdev-fs', jsModules: { _bdfs: Object.freeze(api) }, onBoot, onSweep };
 }

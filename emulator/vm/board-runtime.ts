@@ -414,6 +414,8 @@ export class BoardRuntime implements VmHost {
    * (after a host error unwound the old one) or the restore does not apply.
    */
   async startVm(reload = false): Promise<void> {
+    // A VM that is to be replaced because it failed runs no more of its code.
+    if (this.snapshot && !reload) for (const plugin of this.plugins) plugin.onSweep?.();
     if (reload || !this.snapshot || !restoreSnapshot(this.vm, this.snapshot)) {
       await this.loadRuntime();
       this.snapshot = takeSnapshot(this.vm);

@@ -31,6 +31,11 @@ export interface VmPlugin {
   jsModules?: Record<string, object>;
   /** Called at each boot (a fresh VM), before any Python of the board runs. */
   onBoot?(): void;
+  /**
+   * Called at a soft reset while the old VM's objects still work, before its heap is replaced: a real port's
+   * gc_sweep_all, which runs the finalisers (files close and commit).
+   */
+  onSweep?(): void;
   /** A frozen file of emulator/py the host runs at each boot, before boot.py (e.g. '_boot.py' mounts the fs). */
   bootScript?: string;
 }
