@@ -92,9 +92,11 @@ describe('VfsFat on a user block device, as FatFs lays it out', () => {
   it('renames into the next free directory slot, keeping the entry (FatFs registers before it removes)', async () => {
     const out = await run(
       'd, fs = fat()\nfor n in ("one-long-name.txt", "b.txt"):\n    fs.open(n, "w").close()\n' +
-        'fs.rename("one-long-name.txt", "c.txt")\nprint([e[0] for e in fs.ilistdir("/")], [e[0] for e in fs.ilistdir(b"")])',
+        'fs.rename("one-long-name.txt", "c.txt")\nprint([e[0] for e in fs.ilistdir("/")], [e[0] for e in fs.ilistdir(b"")])\n' +
+        // a (cluster 2, sector 34) moved into b (cluster 3): its '..' entry names cluster 3.
+        'd, fs = fat()\nfs.mkdir("a")\nfs.mkdir("b")\nfs.rename("a", "b/a")\nprint([e[0] for e in fs.ilistdir("b")], d.data[34 * 512 + 32 + 26])',
     );
-    expect(out).toBe("['b.txt', 'c.txt'] [b'b.txt', b'c.txt']\n");
+    expect(out).toBe("['b.txt', 'c.txt'] [b'b.txt', b'c.txt']\n['a'] 3\n");
   });
 });
 

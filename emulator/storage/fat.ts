@@ -455,6 +455,13 @@ export class FatFs {
     moved.set(old.subarray(13), 13);
     this.writeEntryAt(slot, moved);
     this.deleteEntry(src.entry);
+    // A directory moved to another parent: its '..' entry (the second of its first cluster) names the new one.
+    if (src.entry.attr & ATTR_DIR && src.parent !== dst.parent) {
+      const dotdot = { sector: this.clusterSector(src.entry.cluster), offset: DIR_ENTRY };
+      const e = this.dev.read(at(dotdot), DIR_ENTRY);
+      put16(e, 26, dst.parent);
+      this.writeEntryAt(dotdot, e);
+    }
   }
 
   statvfs(): { blockSize: number; blockCount: number; blocksFree: number; nameMax: number } {
