@@ -15,6 +15,8 @@ class Blocks:
         self.syncs = 0
 
     def readblocks(self, n, buf, off=0):
+        if self.result == 'raise':
+            raise KeyboardInterrupt
         at = n * self.size + off
         buf[:] = self.data[at:at + len(buf)]
         return self.result
@@ -56,7 +58,7 @@ def err(fn):
     try:
         fn()
         return 'ok'
-    except Exception as e:
+    except BaseException as e:
         return '%s %s' % (type(e).__name__, e)
 `;
 
@@ -184,11 +186,11 @@ describe('block devices', () => {
   it('that fail: EIO on FAT for any failure, the errno (or EINVAL) on littlefs, and what the device raises', async () => {
     const out = await run(
       'def probe(fs, d, res):\n    fs.open("p", "w").close()\n    d.result = res\n    r = err(lambda: fs.open("p"))\n    d.result = None\n    return r\n' +
-        'd, fs = fat()\nprint([probe(fs, d, r) for r in (-5, 5, True, False, "x")])\n' +
-        'd, fs = lfs()\nprint([probe(fs, d, r) for r in (-5, 5, True, False, "x")])',
+        'd, fs = fat()\nprint([probe(fs, d, r) for r in (-5, 5, True, False, "x", "raise")])\n' +
+        'd, fs = lfs()\nprint([probe(fs, d, r) for r in (-5, 5, True, False, "x", "raise")])',
     );
-    const fat = "'OSError [Errno 5] EIO', 'OSError [Errno 5] EIO', 'ok', 'OSError [Errno 5] EIO', \"TypeError can't convert str to int\"";
-    const lfs = "'OSError [Errno 5] EIO', 'OSError [Errno 22] EINVAL', 'ok', 'OSError [Errno 5] EIO', \"TypeError can't convert str to int\"";
+    const fat = "'OSError [Errno 5] EIO', 'OSError [Errno 5] EIO', 'ok', 'OSError [Errno 5] EIO', \"TypeError can't convert str to int\", 'KeyboardInterrupt '";
+    const lfs = "'OSError [Errno 5] EIO', 'OSError [Errno 22] EINVAL', 'ok', 'OSError [Errno 5] EIO', \"TypeError can't convert str to int\", 'KeyboardInterrupt '";
     expect(out).toBe(`[${fat}]\n[${lfs}]\n`);
   });
 });

@@ -34,7 +34,7 @@ class _BlockIo:
         try:
             r = fn()
             return _result(r) if checked else 0
-        except Exception as e:
+        except BaseException as e:  # a Ctrl-C in the device's code too: it is raised again once the host returns
             self.exc = e
             return -5
 
