@@ -50,14 +50,15 @@ def hide(e):
 
 
 def bare(f):
-    # f as firmware C code looks from Python: what it raises carries no frame of the runtime.
+    # f as firmware C code looks from Python: it prints as a C function, what it raises carries no frame of the
+    # runtime.
     def call(*args, **kw):
         try:
             return f(*args, **kw)
         except BaseException as e:
             hide(e)
             raise
-    return call
+    return _patch.as_builtin(call)
 
 
 # ---- stdin: the link's input, pollable -----------------------------------------------------------------------
@@ -162,8 +163,8 @@ def _read_line(prompt):
             out.buffer.write(bytes((c,)))
 
 
-# ---- time: sleeps that wait on the host (idle CPU, prompt Ctrl-C) ---------------------------------------------
-# Plain functions (not wrapped), so that they print as functions; each takes its own frame out of a traceback.
+# ---- time: sleeps that wait on the host (idle CPU, prompt Ctrl-C), the host's clock ----------------------------
+# Plain functions (not wrapped, one call less); each takes its own frame out of a traceback.
 
 def sleep(s):
     try:
@@ -193,6 +194,18 @@ def sleep_us(us):
     except BaseException as e:
         hide(e)
         raise
+
+
+_ticks_us = _board.ticks_us
+_ticks_cpu = _board.ticks_cpu
+
+
+def ticks_us():
+    return _ticks_us()
+
+
+def ticks_cpu():
+    return _ticks_cpu()
 
 
 # ---- os -------------------------------------------------------------------------------------------------------
@@ -421,7 +434,6 @@ def _vm_builtins(names):
 
 def install():
     global _uname, _frozen, _absent, _hidden, _private, _runtime
-    _patch.keep = []
     _board.keep(_patch.keep)
     q = _patch.qstr
     present = set(n.split('/')[0] for n in _board.modules.split(','))
@@ -447,8 +459,11 @@ def install():
         _patch.set_entries(errno.__dict__, _ESP_ERRNO)
     _patch.set_entries(utime.__dict__, {
         'sleep': sleep, 'sleep_ms': sleep_ms, 'sleep_us': sleep_us,
-        'ticks_us': _board.ticks_us, 'ticks_cpu': _board.ticks_cpu,
+        'ticks_us': ticks_us, 'ticks_cpu': ticks_cpu,
     })
+    # What stands in for the firmware's C functions prints as they do.
+    for f in (sleep, sleep_ms, sleep_us, ticks_us, ticks_cpu, uname, urandom, input, help, __import__):
+        _patch.as_builtin(f)
     builtins.input = input
     builtins.help = help
     builtins.__import__ = __import__

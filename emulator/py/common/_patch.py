@@ -13,12 +13,15 @@
 #   exception      word 1: traceback alloc (low 16 bits) and length in words (high 16), 2: traceback data,
 #                  three words a frame: file qstr, line, block qstr
 #   qstr object    (qstr << 3) | 2
+#   type           word 1: flags (low 16 bits), name qstr (high 16); bytes 8..19: slot indices (1-based, 0 none:
+#                  make_new, print, call, unary_op, binary_op, attr, subscr, iter, buffer, protocol, parent,
+#                  locals_dict), then the slots, a word each
 # Everything written into a table or an object outside the heap is kept alive through `keep`: the GC does not
 # look into the firmware's own tables.
 import struct
 import uctypes
 
-keep = None  # set by the runtime: a list the host holds on to
+keep = []  # the runtime hands it to the host, which holds on to it
 
 
 def peek(addr):
@@ -114,6 +117,26 @@ def set_item(tup, i, value):
     # Replace item i of a tuple in place (an attrtuple of the firmware, as sys.implementation).
     keep.append(value)
     poke(id(tup) + 8 + 4 * i, word(value))
+
+
+_as_c = {}  # a function type -> its copy that prints as the firmware's C functions
+
+
+def as_builtin(f):
+    # f (a Python function or closure standing in for a firmware C function) printing as those do, `<function>`:
+    # its type becomes a copy of its own named 'function' with no print slot. Calls, binding and attributes go
+    # through the same slots as before.
+    t = peek(id(f))
+    c = _as_c.get(t)
+    if c is None:
+        slots = max(uctypes.bytearray_at(t + 8, 12))
+        c = _alloc(5 + slots)
+        uctypes.bytearray_at(c, 20 + 4 * slots)[:] = uctypes.bytearray_at(t, 20 + 4 * slots)
+        struct.pack_into('<H', uctypes.bytearray_at(c + 6, 2), 0, qstr_number('function'))
+        uctypes.bytearray_at(c + 9, 1)[0] = 0
+        _as_c[t] = c
+    poke(id(f), c)
+    return f
 
 
 def drop_frames(exc, files):

@@ -1,0 +1,64 @@
+// A program that runs on an ESP32 runs unchanged on the virtual board: what the board's Python stand-ins for the
+// firmware's C code show a program (reprs, timing, stdout bytes, clocks, errnos, tracebacks) is the firmware's.
+// One esp32 board for the whole file; each case leaves it as it found it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestBoard } from './helpers/test-board.js';
+
+let board: TestBoard;
+beforeAll(async () => {
+  board = await TestBoard.open();
+});
+afterAll(() => board?.close());
+
+describe('peripherals take the time their wire takes', () => {
+  it('SPI prints the clock it runs and each transfer lasts 8 clocks a byte', async () => {
+    const out = await board.run(`
+import time
+from machine import SPI
+s = SPI(1, baudrate=100000)
+print(s)
+print(SPI(2, 8000000, sck=5).__repr__().split(', ')[1:2], SPI(1, 3000000).__repr__().split(', ')[1:2])
+t = time.ticks_us()
+s.write(bytes(500))
+print(time.ticks_diff(time.ticks_us(), t) >= 40000)
+buf = bytearray(250)
+t = time.ticks_us()
+s.write_readinto(b'x' * 250, buf)
+print(time.ticks_diff(time.ticks_us(), t) >= 20000, buf == b'x' * 250)
+`);
+    expect(out).toBe(
+      'SPI(id=1, baudrate=100000, polarity=0, phase=0, bits=8, firstbit=0, sck=14, mosi=13, miso=12)\n' +
+        "['baudrate=8000000'] ['baudrate=2962962']\nTrue\nTrue True\n",
+    );
+  });
+
+  it('UART write queues, flush and txdone wait for the last stop bit at the baud rate', async () => {
+    const out = await board.run(`
+import time
+from machine import UART
+u = UART(1, baudrate=1200, tx=4, rx=5)
+t = time.ticks_us()
+u.write(b'x' * 60)
+busy = not u.txdone()
+u.flush()
+print(busy, time.ticks_diff(time.ticks_us(), t) >= 500000, u.txdone(), len(u.read()))
+u.init(baudrate=2400, bits=8, parity=0, stop=2)
+t = time.ticks_us()
+u.write('Hello World')
+u.flush()
+print(time.ticks_diff(time.ticks_us(), t) >= 11 * 12 * 1000000 // 2400)
+`);
+    expect(out).toBe('True True True 60\nTrue\n');
+  });
+});
+
+describe('stand-ins for C functions print as C functions', () => {
+  it('time, os and builtins replacements print as <function>', async () => {
+    const out = await board.run(`
+import time, os, builtins
+print(time.sleep, time.sleep_ms, time.ticks_us, time.ticks_cpu, os.uname, os.urandom, builtins.__import__, input)
+print(type(time.sleep), time.ticks_us() > 0)
+`);
+    expect(out).toBe(`${Array(8).fill('<function>').join(' ')}\n<class 'function'> True\n`);
+  });
+});
