@@ -62,3 +62,14 @@ print(type(time.sleep), time.ticks_us() > 0)
     expect(out).toBe(`${Array(8).fill('<function>').join(' ')}\n<class 'function'> True\n`);
   });
 });
+
+describe('stdout', () => {
+  it('sys.stdout.buffer writes bytes as they are; text stdout turns LF into CR LF', async () => {
+    await board.run('pass');
+    await board.con.send("import sys\nsys.stdout.buffer.write(b'a\\nb\\r\\n')\nsys.stdout.write('c\\n')\nprint('d')\n" +
+      "sys.stderr.buffer.write(b'e\\n')\nprint(sys.stdout.buffer.write(b'f\\n'), sys.stdout.buffer)\x04");
+    await board.con.expect('OK');
+    expect(await board.con.expect('\x04')).toBe('a\nb\r\nc\r\nd\r\ne\nf\n2 <io.FileIO 1>\r\n\x04');
+    expect(await board.con.expect('\x04>')).toBe('\x04>');
+  });
+});

@@ -67,6 +67,8 @@ export class BoardRuntime implements VmHost {
   private outBuf = new Uint8Array(8192);
   private outLen = 0;
   private lastOut = 0;
+  /** Set while the VM writes through sys.stdout.buffer: bytes as they are, as the firmware's raw stdout. */
+  private rawOut = false;
   private warp = 0;
   private lastTick = 0;
   private spinCalls = 0;
@@ -143,9 +145,9 @@ export class BoardRuntime implements VmHost {
 
   // ---- output -------------------------------------------------------------------------------------------
 
-  /** A byte from the VM: lone LF becomes CRLF as on real ports' cooked stdout. */
+  /** A byte from the VM: lone LF becomes CRLF as on real ports' cooked stdout (text, not sys.stdout.buffer). */
   vmOutput(b: number): void {
-    if (b === 0x0a && this.lastOut !== 0x0d) this.emitByte(0x0d);
+    if (b === 0x0a && this.lastOut !== 0x0d && !this.rawOut) this.emitByte(0x0d);
     this.emitByte(b);
   }
 
@@ -383,6 +385,7 @@ export class BoardRuntime implements VmHost {
       frozen: frozenNames(files).join(','),
       vm_modules: BoardRuntime.vmModules,
       stdin_read: (n: number) => this.stdinRead(n),
+      raw_stdout: (on: boolean) => void (this.rawOut = !!on),
       stdin_any: () => (this.drainInput(), this.pendingInput.length > 0 ? 1 : 0),
       sleep_ms: (ms: number) => this.sleepMs(ms),
       ticks_us: () => this.ticksAt(1000),

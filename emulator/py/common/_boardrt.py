@@ -163,6 +163,22 @@ def _read_line(prompt):
             out.buffer.write(bytes((c,)))
 
 
+# ---- stdout: sys.stdout.buffer is raw (no LF to CRLF), as the firmware's ------------------------------------
+
+_c_buffer_write = type(sys.stdout.buffer).write
+
+
+def _buffer_write(self, *args):
+    _board.raw_stdout(1)
+    try:
+        return _c_buffer_write(self, *args)
+    except BaseException as e:
+        hide(e)
+        raise
+    finally:
+        _board.raw_stdout(0)
+
+
 # ---- time: sleeps that wait on the host (idle CPU, prompt Ctrl-C), the host's clock ----------------------------
 # Plain functions (not wrapped, one call less); each takes its own frame out of a traceback.
 
@@ -449,6 +465,7 @@ def install():
     if len(impl) > 4:
         _patch.set_item(impl, 4, q(_board.build))
     _patch.set_entries(sys.__dict__, {'platform': q(_board.platform), 'stdin': TextIOWrapper()})
+    _patch.own_locals(sys.stdout.buffer, {'write': _patch.as_builtin(_buffer_write)})
     _uname = _patch.attrtuple(
         impl, ('sysname', 'nodename', 'release', 'version', 'machine'),
         [q(_board.sysname), q(_board.sysname), q(_board.release), q(_board.version), q(_board.machine)])

@@ -97,6 +97,18 @@ def set_entries(d, names, drop=()):
     poke(a + 4, (peek(a + 4) & 7) | (len(rows) << 3))
 
 
+def own_locals(obj, names):
+    # obj's type with a locals dict of its own (the firmware's may be shared with other types): a copy of the old
+    # one with the entries of `names` (name -> object) replaced or added.
+    t = peek(id(obj))
+    i = uctypes.bytearray_at(t + 19, 1)[0]
+    slot = t + 20 + 4 * (i - 1)
+    d = {object_at(k): object_at(v) for k, v in entries(object_at(peek(slot)))}
+    d.update(names)
+    keep.append(d)
+    poke(slot, word(d))
+
+
 def attrtuple(like, fields, values):
     # A new attrtuple of the same type as `like` (e.g. sys.implementation): fields and values as given.
     n = len(values)
