@@ -1,6 +1,6 @@
 // A program that runs on an ESP32 runs unchanged on the virtual board: what the board's Python stand-ins for the
 // firmware's C code show a program (reprs, timing, stdout bytes, clocks, errnos, tracebacks) is the firmware's.
-// One esp32 board for the whole file; each case leaves it as it found it.
+// One esp32 board for the whole file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBoard } from './helpers/test-board.js';
 
@@ -71,5 +71,19 @@ describe('stdout', () => {
     await board.con.expect('OK');
     expect(await board.con.expect('\x04')).toBe('a\nb\r\nc\r\nd\r\ne\nf\n2 <io.FileIO 1>\r\n\x04');
     expect(await board.con.expect('\x04>')).toBe('\x04>');
+  });
+});
+
+describe('the calendar clock is the RTC', () => {
+  it('starts at 2000-01-01 with the RTC, and setting the RTC moves time.localtime/gmtime/time', async () => {
+    const out = await board.run(`
+import machine, time
+r = machine.RTC()
+print(r.datetime()[:3], time.localtime()[:3], time.gmtime()[:3])
+r.datetime((2024, 1, 2, 1, 3, 4, 5, 0))
+print(time.localtime()[:5], time.gmtime()[:4], abs(time.time() - time.mktime((2024, 1, 2, 3, 4, 5, 0, 0))) < 5)
+print(time.localtime()[:4] == r.datetime()[:3] + (r.datetime()[4],))
+`);
+    expect(out).toBe('(2000, 1, 1) (2000, 1, 1) (2000, 1, 1)\n(2024, 1, 2, 3, 4) (2024, 1, 2, 3) True\nTrue\n');
   });
 });

@@ -75,6 +75,7 @@ export class BoardRuntime implements VmHost {
   private spinSince = 0;
   private lastPoll = 0;
   private lastMemoryCheck = 0;
+  private wallClock: () => number = Date.now;
   private readonly pollers: Array<() => void> = [];
   private readonly plugins: VmPlugin[] = [];
   private pendingReset: ResetRequest | undefined;
@@ -129,6 +130,10 @@ export class BoardRuntime implements VmHost {
     this.pendingReset = undefined;
     this.muted = false;
     return r;
+  }
+
+  setWallClock(nowMs: () => number): void {
+    this.wallClock = nowMs;
   }
 
   addPoller(poll: () => void): void {
@@ -352,6 +357,7 @@ export class BoardRuntime implements VmHost {
         output: (b) => this.vmOutput(b),
         wrote: () => this.flushUnlessCapturing(),
         ticks: () => this.ticks(),
+        wallClock: () => this.wallClock(),
         memoryRefused: (n) => this.checkMemory(n),
       },
       this.config.heapSize,
