@@ -87,3 +87,25 @@ print(time.localtime()[:4] == r.datetime()[:3] + (r.datetime()[4],))
     expect(out).toBe('(2000, 1, 1) (2000, 1, 1) (2000, 1, 1)\n(2024, 1, 2, 3, 4) (2024, 1, 2, 3) True\nTrue\n');
   });
 });
+
+describe('errno', () => {
+  it("esp32's errno values (ESP-IDF newlib) have their names in errorcode and in printed OSErrors", async () => {
+    const out = await board.run(`
+import errno
+e = errno
+print([(n, getattr(e, n), e.errorcode[getattr(e, n)]) for n in ('ETIMEDOUT', 'EHOSTUNREACH', 'EINPROGRESS', 'ENOTCONN')])
+print(len(e.errorcode), 110 in e.errorcode, e.errorcode[113], e.errorcode[104])
+for n in (118, 116, 5):
+    try:
+        raise OSError(n)
+    except OSError as x:
+        print(repr(x), x)
+`);
+    expect(out).toBe(
+      "[('ETIMEDOUT', 116, 'ETIMEDOUT'), ('EHOSTUNREACH', 118, 'EHOSTUNREACH'), ('EINPROGRESS', 119, 'EINPROGRESS'), ('ENOTCONN', 128, 'ENOTCONN')]\n" +
+        '22 False ECONNABORTED ECONNRESET\n' +
+        'OSError(118,) [Errno 118] EHOSTUNREACH\nOSError(116,) [Errno 116] ETIMEDOUT\nOSError(5,) [Errno 5] EIO\n',
+    );
+    await expect(board.run('import errno\nraise OSError(errno.EHOSTUNREACH)')).rejects.toThrow(/\nOSError: \[Errno 118\] EHOSTUNREACH\n$/);
+  });
+});

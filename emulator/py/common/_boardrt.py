@@ -474,6 +474,8 @@ def install():
     if _board.platform == 'esp32':
         import errno
         _patch.set_entries(errno.__dict__, _ESP_ERRNO)
+        # errorcode is also the table the VM prints OSError names from ("[Errno 118] EHOSTUNREACH").
+        _patch.set_items(errno.errorcode, [(getattr(errno, n), n) for n in errno.errorcode.values()])
     _patch.set_entries(utime.__dict__, {
         'sleep': sleep, 'sleep_ms': sleep_ms, 'sleep_us': sleep_us,
         'ticks_us': ticks_us, 'ticks_cpu': ticks_cpu,

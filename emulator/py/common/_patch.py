@@ -73,8 +73,8 @@ def entries(d):
 
 
 def set_entries(d, names, drop=()):
-    # d with the entries of `names` (name -> object) replaced or added and those in `drop` removed. The table is a
-    # new one (a fixed map cannot grow in place); the keys stay qstrs, the map stays ordered.
+    # d with the entries of `names` (name -> object) replaced or added and those in `drop` removed. The keys stay
+    # qstrs, the map stays ordered.
     new = {word(qstr(k)): v for k, v in names.items()}
     gone = set(word(qstr(k)) for k in drop)
     rows = []
@@ -87,6 +87,18 @@ def set_entries(d, names, drop=()):
     rows += [(k, word(v)) for k, v in new.items()]
     for v in names.values():
         keep.append(v)
+    _set_rows(d, rows)
+
+
+def set_items(d, items):
+    # d holding exactly `items` ((key, value) objects, in order): a firmware dict whose keys are not names.
+    for kv in items:
+        keep.append(kv)
+    _set_rows(d, [(word(k), word(v)) for k, v in items])
+
+
+def _set_rows(d, rows):
+    # d's table replaced by a new one of (key word, value word) rows (a fixed map cannot grow in place).
     table = _alloc(2 * len(rows))
     for i, (k, v) in enumerate(rows):
         poke(table + 8 * i, k)
