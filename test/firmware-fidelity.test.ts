@@ -32,6 +32,17 @@ print(time.ticks_diff(time.ticks_us(), t) >= 20000, buf == b'x' * 250)
     );
   });
 
+  it("rp2's SPI prints the clock clk_peri's dividers give", async () => {
+    const pico = await TestBoard.open({ profile: 'rp2-pico', name: 'pico' });
+    try {
+      expect(await pico.run('from machine import SPI\nprint(SPI(0, 1000000))\nprint(SPI(1, 8000000, polarity=1))'))
+        .toBe('SPI(0, baudrate=992063, polarity=0, phase=0, bits=8, sck=18, mosi=19, miso=16)\n' +
+          'SPI(1, baudrate=7812500, polarity=1, phase=0, bits=8, sck=10, mosi=11, miso=8)\n');
+    } finally {
+      await pico.close();
+    }
+  });
+
   it('UART write queues, flush and txdone wait for the last stop bit at the baud rate', async () => {
     const out = await board.run(`
 import time
@@ -107,5 +118,36 @@ for n in (118, 116, 5):
         'OSError(118,) [Errno 118] EHOSTUNREACH\nOSError(116,) [Errno 116] ETIMEDOUT\nOSError(5,) [Errno 5] EIO\n',
     );
     await expect(board.run('import errno\nraise OSError(errno.EHOSTUNREACH)')).rejects.toThrow(/\nOSError: \[Errno 118\] EHOSTUNREACH\n$/);
+  });
+});
+
+describe('tracebacks', () => {
+  it('name frozen modules by their frozen path, and keep user frames exact', async () => {
+    const err = await board.run(
+      'import asyncio\nasync def boom():\n    raise ValueError(1)\n\nasync def main():\n    await asyncio.wait_for(boom(), 1)\n' +
+        'def go():\n    asyncio.run(main())\ngo()',
+    ).then(() => '', (e: Error) => e.message);
+    const files = [...err.matchAll(/File "([^"]+)", line (\d+), in (\S+)/g)].map((m) => `${m[1]}:${m[2]}:${m[3]}`);
+    expect(files.filter((f) => f.startsWith('<stdin>'))).toEqual(['<stdin>:9:<module>', '<stdin>:8:go', '<stdin>:6:main', '<stdin>:3:boom']);
+    expect(files.filter((f) => !f.startsWith('<stdin>')).every((f) => /^asyncio\/(core|funcs)\.py:\d+:/.test(f)), err).toBe(true);
+    expect(files).toContainEqual(expect.stringMatching(/^asyncio\/core\.py:\d+:run$/));
+    expect(err).toMatch(/\nValueError: 1\n$/);
+  });
+
+  it('show no frames of the modules that are C on the firmware (machine, socket), whose functions print as C functions', async () => {
+    const out = await board.run(`
+import machine, socket, sys
+print(machine.reset, machine.Pin.value, socket.socket.connect)
+for f in (lambda: machine.Pin(99), lambda: machine.SPI(7), lambda: socket.socket().connect(('10.9.9.9', 80))):
+    try:
+        f()
+    except Exception as e:
+        sys.print_exception(e)
+`);
+    const frames = [...out.matchAll(/File "([^"]+)", line (\d+), in (\S+)/g)].map((m) => `${m[1]}:${m[2]}:${m[3]}`);
+    expect(out.split('\n')[0]).toBe('<function> <function> <function>');
+    expect(frames).toEqual(['<stdin>:6:<module>', '<stdin>:4:<lambda>', '<stdin>:6:<module>', '<stdin>:4:<lambda>', '<stdin>:6:<module>', '<stdin>:4:<lambda>']);
+    expect(out).toContain('ValueError: invalid pin\n');
+    expect(out).toMatch(/OSError: \[Errno \d+\] E[A-Z]+\n$/);
   });
 });

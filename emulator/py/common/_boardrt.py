@@ -285,7 +285,10 @@ def __import__(name, *args):
             vfs.mount(_VfsPosix('/rom'), '/.frozen', readonly=True)
             mounted = True
         sys.path = _set
-        return _c_import(name, *args)
+        m = _c_import(name, *args)
+        if mounted:
+            _name_frozen()
+        return m
     except ImportError as e:
         if level == 0 and top in _absent and top in str(e):
             raise ImportError("no module named '%s' (%s)" % (name, _absent[top]))
@@ -300,6 +303,44 @@ def __import__(name, *args):
         if mounted:
             vfs.umount('/.frozen')
         _depth -= 1
+
+
+_FUNCTION = type(check)
+# Our frozen modules that are C modules on the firmware: their functions print as C functions and what they raise
+# carries none of their frames (the others are frozen Python there too, and keep their frames).
+_C_MODULES = ('machine', 'network', 'socket', 'tls', 'esp', 'esp32', 'cryptolib')
+_named = set()  # frozen modules seen by _name_frozen
+
+
+def _as_c(m, f):
+    # m's functions and its classes' methods (not the _private ones) wrapped by bare(); frames of its file dropped.
+    _OURS.add(_patch.qstr_number(f))
+    g = m.__dict__
+    for k, v in list(g.items()):
+        if type(v) is type and getattr(v, '__module__', None) == g.get('__name__'):
+            for n, w in list(v.__dict__.items()):
+                if type(w) is _FUNCTION and (n[0] != '_' or n[:2] == '__'):
+                    setattr(v, n, bare(w))
+        elif type(v) is _FUNCTION and k[0] != '_' and _patch.globals_of(v) is g:
+            g[k] = bare(v)
+
+
+def _name_frozen():
+    # Tracebacks name frozen modules as the firmware does ('asyncio/core.py', not the path under /.frozen): the
+    # file name of each newly imported module's code is renamed, found through a function compiled in it.
+    for m in list(sys.modules.values()):
+        f = getattr(m, '__file__', '')
+        if not f.startswith('/.frozen/') or f in _named:
+            continue
+        _named.add(f)
+        if f[9:-3] in _C_MODULES:
+            _as_c(m, f)
+            continue
+        g = m.__dict__
+        for v in list(g.values()) + [w for c in g.values() if type(c) is type for w in c.__dict__.values()]:
+            if type(v) is _FUNCTION and _patch.globals_of(v) is g:
+                _patch.rename_source(v, f[9:])
+                break
 
 
 def help(*args):

@@ -13,6 +13,8 @@
 #   exception      word 1: traceback alloc (low 16 bits) and length in words (high 16), 2: traceback data,
 #                  three words a frame: file qstr, line, block qstr
 #   qstr object    (qstr << 3) | 2
+#   function       word 1: its module context (word 1 the globals, 2 the qstr table: 16-bit qstrs, the first
+#                  the file name tracebacks give)
 #   type           word 1: flags (low 16 bits), name qstr (high 16); bytes 8..19: slot indices (1-based, 0 none:
 #                  make_new, print, call, unary_op, binary_op, attr, subscr, iter, buffer, protocol, parent,
 #                  locals_dict), then the slots, a word each
@@ -161,6 +163,21 @@ def as_builtin(f):
         _as_c[t] = c
     poke(id(f), c)
     return f
+
+
+def globals_of(f):
+    # The globals of the module a plain Python function was compiled in (its context's dict).
+    return object_at(peek(peek(id(f) + 4) + 4))
+
+
+def rename_source(f, name):
+    # The file name tracebacks give for the code of f's module, from now on. False if its qstr cannot be put in
+    # the table's 16 bits.
+    n = qstr_number(name)
+    if n > 0xFFFF:
+        return False
+    struct.pack_into('<H', uctypes.bytearray_at(peek(peek(id(f) + 4) + 8), 2), 0, n)
+    return True
 
 
 def drop_frames(exc, files):
