@@ -1,6 +1,6 @@
 // A program that runs on an ESP32 runs unchanged on the virtual board: what the board's Python stand-ins for the
 // firmware's C code show a program (reprs, timing, stdout bytes, clocks, errnos, tracebacks) is the firmware's.
-// One esp32 board for the whole file.
+// One esp32 board shared by the whole file (and a Pico for its SPI case).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBoard } from './helpers/test-board.js';
 
