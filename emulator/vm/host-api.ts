@@ -21,6 +21,11 @@ export interface VmHost {
   runPollers(): void;
   /** Milliseconds since the board powered on (the same clock as time.ticks_ms). */
   ticksMs(): number;
+  /**
+   * The calendar clock the VM's time module reads (time.time(), localtime(), gmtime()), as Unix milliseconds:
+   * the board's RTC, so that setting machine.RTC moves time as on the ports (the host's clock until set).
+   */
+  setWallClock(nowMs: () => number): void;
   /** How the board last came out of reset (machine.reset_cause()). */
   readonly resetCause: ResetKind | 'power-on';
 }
