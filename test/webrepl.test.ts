@@ -10,6 +10,7 @@ import pty from '@lydell/node-pty';
 import { boardctl } from './helpers/boardctl.js';
 import { MAIN } from './helpers/built-cli.js';
 import { startCli, stopAllCli, stopCli } from './helpers/serve-cli.js';
+import { WebReplPeer } from './helpers/webrepl-peer.js';
 
 const home = mkdtempSync(join(tmpdir(), 'boardctl-webrepl-'));
 const env = { BOARDCTL_HOME: home };
@@ -83,6 +84,30 @@ it('runs exec over ws:// with the password from the URL, --password or BOARDCTL_
   expect(viaEnv).toMatchObject({ code: 0, stdout: 'True\n' });
 });
 
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+it("serves the firmware's file-transfer records to a webrepl_cli-style client: put, get, a missing file, the version", async () => {
+  const peer = await WebReplPeer.login(ws, 's3cret');
+  try {
+    expect(await peer.version()).toEqual([1, 27, 0]);
+    const data = randomBytes(100 * 1024);
+    expect(await peer.put('/rec.bin', data)).toEqual([0, 0]);
+    const back = await peer.get('/rec.bin');
+    expect(back).toMatchObject({ status: 0, end: 0, biggest: 256 });
+    expect(sha(back.data!)).toBe(sha(data));
+    // The board's own view of the file: the REPL over the same connection still works after the records.
+    peer.ws.send("import os; print('size', os.stat('/rec.bin')[6])\r");
+    await peer.untilText(`size ${data.length}`);
+    expect((await peer.get('/missing.bin')).status).toBe(1);
+    expect(await peer.put('/no/such/dir.bin', Buffer.from('x'))).toEqual([1]);
+    // After failed requests the next one is served.
+    expect(await peer.put('/empty.bin', Buffer.alloc(0))).toEqual([0, 0]);
+    expect(await peer.get('/empty.bin')).toMatchObject({ status: 0, end: 0, data: Buffer.alloc(0) });
+  } finally {
+    await peer.close();
+  }
+}, 60_000);
+
 it('copies a file up and down with sha256 equal', async () => {
   const up = join(home, 'up.bin');
   const down = join(home, 'down.bin');
@@ -90,7 +115,6 @@ it('copies a file up and down with sha256 equal', async () => {
   writeFileSync(up, data);
   const run = await boardctl(['-p', ws, 'cp', up, ':w.bin', '+', 'cp', ':w.bin', down], { ...env, BOARDCTL_WEBREPL_PASSWORD: 's3cret' }, [], 60_000);
   expect(run.code, run.stderr).toBe(0);
-  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
   expect(sha(readFileSync(down))).toBe(sha(data));
 }, 60_000);
 
