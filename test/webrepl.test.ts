@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import pty from '@lydell/node-pty';
+import WebSocket, { WebSocketServer } from 'ws';
 import { boardctl } from './helpers/boardctl.js';
 import { MAIN } from './helpers/built-cli.js';
 import { startCli, stopAllCli, stopCli } from './helpers/serve-cli.js';
@@ -117,6 +118,60 @@ it('copies a file up and down with sha256 equal', async () => {
   expect(run.code, run.stderr).toBe(0);
   expect(sha(readFileSync(down))).toBe(sha(data));
 }, 60_000);
+
+/**
+ * A websocket relay in front of the board that counts the binary (file-record) bytes each way; with
+ * `dropBinary` it plays a WebREPL that does not answer the records (they never reach the board).
+ */
+async function relay(target: string, dropBinary = false) {
+  // The REPL's text frames carry raw bytes, as the firmware's do: no UTF-8 checks on either side.
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, skipUTF8Validation: true });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const counts = { up: 0, down: 0 };
+  server.on('connection', (client) => {
+    const board = new WebSocket(target, { perMessageDeflate: false, skipUTF8Validation: true });
+    const early: [Buffer, boolean][] = [];
+    client.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary && dropBinary) return;
+      if (isBinary) counts.up += data.length;
+      if (board.readyState === board.OPEN) board.send(data, { binary: isBinary });
+      else early.push([data, isBinary]);
+    });
+    board.on('open', () => early.splice(0).forEach(([d, b]) => board.send(d, { binary: b })));
+    board.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) counts.down += data.length;
+      client.send(data, { binary: isBinary });
+    });
+    board.on('close', () => client.close());
+    client.on('close', () => board.close());
+    board.on('error', () => client.terminate());
+  });
+  const url = `ws://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return { url, counts, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+it('cp over ws:// moves files with the WebREPL records, and through the raw REPL where the peer does not answer them', async () => {
+  const up = join(home, 'rec-up.bin');
+  const data = randomBytes(60_000);
+  writeFileSync(up, data);
+  const password = { ...env, BOARDCTL_WEBREPL_PASSWORD: 's3cret' };
+  for (const dropBinary of [false, true]) {
+    const r = await relay(ws, dropBinary);
+    const down = join(home, `rec-down-${dropBinary}.bin`);
+    try {
+      const run = await boardctl(['-p', r.url, 'cp', up, ':rec-cp.bin', '+', 'cp', ':rec-cp.bin', down], password, [], 60_000);
+      expect(run.code, run.stderr).toBe(0);
+      expect(sha(readFileSync(down))).toBe(sha(data));
+      if (dropBinary) expect(r.counts.down).toBe(0);
+      else expect(Math.min(r.counts.up, r.counts.down)).toBeGreaterThan(data.length);
+    } finally {
+      await r.close();
+    }
+  }
+  // No upload debris (the records' temp file) is left beside the target.
+  const ls = await boardctl(['-p', ws, 'exec', "import os; print([n for n in os.listdir('/') if n.startswith('.~bc')])"], password);
+  expect(ls).toMatchObject({ code: 0, stdout: '[]\n' });
+}, 120_000);
 
 it('runs an interactive repl over ws://', async () => {
   const { term, exited, screen } = onTerminal(['-p', ws, 'repl'], 's3cret');

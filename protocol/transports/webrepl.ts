@@ -5,6 +5,7 @@ import { BoardError } from '../errors.js';
 import type { ControlLines, Transport } from '../transport.js';
 import { LinkEvents } from './link-events.js';
 import { parseHostPort } from './tcp.js';
+import { RecordClient } from './webrepl-records-client.js';
 
 /** Where a WebREPL password comes from when the URL has none (environment, a prompt): undefined if none. */
 export type PasswordSource = () => Promise<string | undefined>;
@@ -20,21 +21,35 @@ class WebReplTransport implements Transport {
   private readonly events = new LinkEvents();
   private closingByUs = false;
 
+  readonly records: RecordClient;
+
   constructor(readonly path: string, private readonly ws: WebSocket) {
-    ws.on('message', (data: Buffer) => this.events.emitData(new Uint8Array(data.buffer, data.byteOffset, data.length)));
+    this.records = new RecordClient(path, (bytes) => this.sendFrame(bytes, true));
+    // Text frames are the REPL; binary ones the file-transfer records.
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
+      if (isBinary) this.records.feed(bytes);
+      else this.events.emitData(bytes);
+    });
     ws.on('close', () => {
-      this.events.emitClose(this.closingByUs ? undefined : new BoardError('LINK_LOST', `${path}: WebREPL connection closed by the board`, { port: path }));
+      const lost = new BoardError('LINK_LOST', `${path}: WebREPL connection closed by the board`, { port: path });
+      this.records.end(lost);
+      this.events.emitClose(this.closingByUs ? undefined : lost);
     });
   }
 
   write(data: Uint8Array): Promise<void> {
+    // Text frames: the firmware's _webrepl takes binary ones as file-transfer requests.
+    return this.sendFrame(data, false);
+  }
+
+  private sendFrame(data: Uint8Array, binary: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.ws.readyState !== this.ws.OPEN) {
         reject(new BoardError('LINK_LOST', `${this.path}: connection is closed`, { port: this.path }));
         return;
       }
-      // Text frames: the firmware's _webrepl takes binary ones as file-transfer requests.
-      this.ws.send(data, { binary: false }, (err) => (err ? reject(new BoardError('LINK_LOST', `${this.path}: write failed (${err.message})`, { port: this.path })) : resolve()));
+      this.ws.send(data, { binary }, (err) => (err ? reject(new BoardError('LINK_LOST', `${this.path}: write failed (${err.message})`, { port: this.path })) : resolve()));
     });
   }
   onData(listener: (chunk: Uint8Array) => void): () => void {
