@@ -18,8 +18,8 @@ export interface FileRecords {
   available(): Promise<boolean>;
   /** Write a board file; the board's status (0: written). */
   put(name: string, data: Uint8Array): Promise<number>;
-  /** Read a board file: its bytes, or the board's non-zero status. */
-  get(name: string): Promise<Uint8Array | number>;
+  /** Read a board file (`size`: its size as stated, to ask ahead): its bytes, or the board's non-zero status. */
+  get(name: string, size?: number): Promise<Uint8Array | number>;
 }
 
 export interface Transport {

@@ -121,7 +121,7 @@ export async function receiveByRecords(board: Board, records: FileRecords, paths
       results.push({ ...base, errno, error: errnoText(errno) });
       continue;
     }
-    const got = await records.get(path);
+    const got = await records.get(path, st.value.size);
     if (typeof got === 'number') {
       results.push({ ...base, ...refused(got) });
       continue;

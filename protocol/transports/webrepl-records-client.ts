@@ -3,7 +3,7 @@
 // time, as webrepl_cli.py does them.
 import { BoardError } from '../errors.js';
 import type { FileRecords } from '../transport.js';
-import { MAX_NAME, OP_GET, OP_PUT, OP_VERSION, decodeStatus, encodeRequest, type FileRequest } from '../webrepl-records.js';
+import { GET_CHUNK, MAX_NAME, OP_GET, OP_PUT, OP_VERSION, decodeStatus, encodeRequest, type FileRequest } from '../webrepl-records.js';
 
 /** A peer that has not answered the version request by then does not speak the records. */
 const PROBE_MS = 2000;
@@ -11,6 +11,8 @@ const PROBE_MS = 2000;
 const STALL_MS = 15_000;
 /** Bytes per binary frame of a put (the firmware reads its stream 512 bytes at a time, whatever the frames). */
 const PUT_FRAME = 16 * 1024;
+/** Chunk asks of a get in flight at most (the firmware answers each with up to GET_CHUNK bytes). */
+const ASKS_AHEAD = 32;
 
 export class RecordClient implements FileRecords {
   readonly maxName = MAX_NAME;
@@ -58,17 +60,27 @@ export class RecordClient implements FileRecords {
     });
   }
 
-  get(name: string): Promise<Uint8Array | number> {
+  get(name: string, size = 0): Promise<Uint8Array | number> {
     return this.serial(async () => {
       await this.request({ op: OP_GET, name, size: 0 });
       const opened = await this.status();
       if (opened !== 0) return opened;
       const parts: Buffer[] = [];
+      let got = 0;
+      let asked = 0;
       for (;;) {
-        await this.send(Uint8Array.of(0));
-        const n = (await this.read(2)).readUInt16LE(0);
-        if (n === 0) break;
-        parts.push(await this.read(n));
+        // Each 0 byte asks for one chunk; more asks than chunks would be read as the start of the next request,
+        // so only as many go ahead as the expected size still needs (chunks are at most GET_CHUNK bytes), and
+        // the asks past it (the end's empty chunk, a file that grew) go one at a time. Topped up in batches.
+        const needed = Math.min(ASKS_AHEAD, Math.ceil((size - got) / GET_CHUNK));
+        const n = asked === 0 ? Math.max(needed, 1) : asked <= ASKS_AHEAD / 2 ? Math.max(needed - asked, 0) : 0;
+        if (n > 0) await this.send(new Uint8Array(n));
+        asked += n;
+        const len = (await this.read(2)).readUInt16LE(0);
+        asked--;
+        if (len === 0) break;
+        parts.push(await this.read(len));
+        got += len;
       }
       const end = await this.status();
       return end === 0 ? Buffer.concat(parts) : end;

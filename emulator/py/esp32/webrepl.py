@@ -8,7 +8,7 @@ import _net, network, socket
 from micropython import const
 
 _PUT = const(1)
-_BLOCK = const(4096)
+_BLOCK = const(16384)
 _port = 0
 
 
