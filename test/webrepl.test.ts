@@ -17,6 +17,8 @@ const home = mkdtempSync(join(tmpdir(), 'boardctl-webrepl-'));
 const env = { BOARDCTL_HOME: home };
 let serve: ChildProcess;
 let ws = '';
+/** What `sim serve` printed (published ports). */
+const out: string[] = [];
 
 const START = [
   'import network, time, webrepl',
@@ -45,7 +47,6 @@ beforeAll(async () => {
   writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), network: { ports: { 8266: 0 } } }));
   const started = await startCli(['sim', 'serve', 'wr', '--tcp', '127.0.0.1:0'], { ...process.env, ...env });
   serve = started.child;
-  const out: string[] = [];
   serve.stdout!.on('data', (d: Buffer) => out.push(...d.toString().split('\n')));
   const uart = `socket://${/^tcp: (127\.0\.0\.1:\d+)$/.exec(started.lines[0]!)![1]}`;
   const run = await boardctl(['-p', uart, 'exec', START], env, [], 30_000);
@@ -200,8 +201,45 @@ it('asks for the password on a terminal when neither the URL nor the environment
     await expect.poll(screen, { timeout: 10_000 }).toContain('WebREPL password: ');
     term.write('s3cret\r');
     expect(await exited).toBe(0);
-    expect(screen()).toMatch(/s3cret\s+42\s+$/);
+    // Typed without echo, as a password prompt should.
+    expect(screen()).toMatch(/WebREPL password: \s+42\s+$/);
+    expect(screen()).not.toContain('s3cret');
   } finally {
     term.kill();
   }
 }, 30_000);
+
+it('serves one client at a time: a second one is closed before its handshake, and the first sees the notice', async () => {
+  const first = await WebReplPeer.login(ws, 's3cret');
+  try {
+    await expect(WebReplPeer.login(ws, 's3cret')).rejects.toThrow(/socket hang up|ECONNRESET/);
+    await first.untilText(`Concurrent WebREPL connection from ('127.0.0.1', `);
+    const busy = await boardctl(['-p', `${ws}?password=s3cret`, 'exec', 'print(1)'], env);
+    expect(busy.code).toBe(3);
+    expect(busy.stderr).toContain('a WebREPL serves one client at a time');
+    first.ws.send('print(6 * 7)\r');
+    await first.untilText('42');
+  } finally {
+    await first.close();
+  }
+}, 30_000);
+
+it('cannot be reached while the board has no address (AP gone), and is again once the station reconnects', async () => {
+  const peer = await WebReplPeer.login(ws, 's3cret');
+  expect((await boardctl(['sim', 'set', 'wr', 'ap', 'down'], env)).code).toBe(0);
+  try {
+    // At the station's beacon timeout its link drops, and the client's connection with it.
+    await expect.poll(() => peer.closed, { timeout: 20_000, interval: 100 }).toBe(true);
+    await expect(WebReplPeer.login(ws, 's3cret')).rejects.toThrow(/socket hang up|ECONNRESET/);
+  } finally {
+    expect((await boardctl(['sim', 'set', 'wr', 'ap', 'up'], env)).code).toBe(0);
+  }
+  // ESP-IDF's station reconnects by itself: the WebREPL, still listening, is reachable again.
+  let again: WebReplPeer | undefined;
+  for (let i = 0; i < 100 && !again; i++) {
+    again = await WebReplPeer.login(ws, 's3cret').catch(() => undefined);
+    if (!again) await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(again).toBeDefined();
+  await again!.close();
+}, 60_000);
