@@ -2,8 +2,8 @@
 // the `ws` library doing the websocket itself. The raw REPL runs through it as through a serial port.
 import type { WebSocket } from 'ws';
 import { BoardError } from '../errors.js';
-import type { ControlLines, Transport } from '../transport.js';
-import { LinkEvents } from './link-events.js';
+import type { Transport } from '../transport.js';
+import { NetworkTransport, closeOrCut, writeOrLost } from './network-link.js';
 import { parseHostPort } from './tcp.js';
 import { RecordClient } from './webrepl-records-client.js';
 
@@ -14,16 +14,13 @@ const PROMPT = 'Password: ';
 const CONNECTED = 'WebREPL connected';
 const DENIED = 'Access denied';
 
-class WebReplTransport implements Transport {
+class WebReplTransport extends NetworkTransport {
   readonly kind = 'webrepl' as const;
-  readonly hasControlLines = false;
-  readonly baudRate = 0;
-  private readonly events = new LinkEvents();
   private closingByUs = false;
-
   readonly records: RecordClient;
 
-  constructor(readonly path: string, private readonly ws: WebSocket) {
+  constructor(path: string, private readonly ws: WebSocket) {
+    super(path);
     this.records = new RecordClient(path, (bytes) => this.sendFrame(bytes, true));
     // Text frames are the REPL; binary ones the file-transfer records.
     ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -44,30 +41,12 @@ class WebReplTransport implements Transport {
   }
 
   private sendFrame(data: Uint8Array, binary: boolean): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.ws.readyState !== this.ws.OPEN) {
-        reject(new BoardError('LINK_LOST', `${this.path}: connection is closed`, { port: this.path }));
-        return;
-      }
-      this.ws.send(data, { binary }, (err) => (err ? reject(new BoardError('LINK_LOST', `${this.path}: write failed (${err.message})`, { port: this.path })) : resolve()));
-    });
+    return writeOrLost(this.path, this.ws.readyState === this.ws.OPEN, (done) => this.ws.send(data, { binary }, done));
   }
-  onData(listener: (chunk: Uint8Array) => void): () => void {
-    return this.events.onData(listener);
-  }
-  onClose(listener: (err?: Error) => void): () => void {
-    return this.events.onClose(listener);
-  }
-  async setSignals(_lines: ControlLines): Promise<void> {}
-  async setBaudRate(_baud: number): Promise<void> {}
+
   close(): Promise<void> {
     this.closingByUs = true;
-    return new Promise((resolve) => {
-      if (this.ws.readyState === this.ws.CLOSED) return resolve();
-      this.ws.once('close', () => resolve());
-      this.ws.close();
-      setTimeout(() => this.ws.terminate(), 300).unref();
-    });
+    return closeOrCut(this.ws.readyState === this.ws.CLOSED, (done) => this.ws.once('close', done), () => this.ws.close(), () => this.ws.terminate());
   }
 }
 
