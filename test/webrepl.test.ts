@@ -12,6 +12,7 @@ import { boardctl } from './helpers/boardctl.js';
 import { MAIN } from './helpers/built-cli.js';
 import { startCli, stopAllCli, stopCli } from './helpers/serve-cli.js';
 import { WebReplPeer } from './helpers/webrepl-peer.js';
+import { connectBoard } from '../protocol/connect.js';
 
 const home = mkdtempSync(join(tmpdir(), 'boardctl-webrepl-'));
 const env = { BOARDCTL_HOME: home };
@@ -91,6 +92,8 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 it("serves the firmware's file-transfer records to a webrepl_cli-style client: put, get, a missing file, the version", async () => {
   const peer = await WebReplPeer.login(ws, 's3cret');
   try {
+    // The banner ends in the firmware's static prompt, whatever the REPL is doing.
+    expect(peer.output()).toBe('Password: \r\nWebREPL connected\r\n>>> ');
     expect(await peer.version()).toEqual([1, 27, 0]);
     const data = randomBytes(100 * 1024);
     expect(await peer.put('/rec.bin', data)).toEqual([0, 0]);
@@ -107,6 +110,25 @@ it("serves the firmware's file-transfer records to a webrepl_cli-style client: p
     expect(await peer.get('/empty.bin')).toMatchObject({ status: 0, end: 0, data: Buffer.alloc(0) });
   } finally {
     await peer.close();
+  }
+}, 60_000);
+
+it("boardctl's record client keeps one connection's requests in step: gets asked ahead by the stated size, then a put", async () => {
+  const { board } = await connectBoard(`${ws}?password=s3cret`);
+  try {
+    const records = board.transport.records!;
+    expect(await records.available()).toBe(true);
+    for (const size of [512, 700, 0]) {
+      const data = randomBytes(size);
+      expect(await records.put('/step.bin', data)).toBe(0);
+      // The exact size (a multiple of the firmware's 256-byte chunks too), a smaller one, none: the same bytes.
+      for (const hint of [size, 100, undefined]) expect(sha(Buffer.from((await records.get('/step.bin', hint)) as Uint8Array))).toBe(sha(data));
+    }
+    expect(await records.get('/no-such.bin')).toBe(1);
+    // The REPL beside the records is still in step too.
+    expect((await board.exec('print(6 * 7)')).stdout).toBe('42\r\n');
+  } finally {
+    await board.close();
   }
 }, 60_000);
 

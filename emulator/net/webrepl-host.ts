@@ -25,7 +25,7 @@ export interface WebReplBoard {
 }
 
 export const PASSWORD_PROMPT = 'Password: ';
-export const CONNECTED = '\r\nWebREPL connected\r\n';
+export const CONNECTED = '\r\nWebREPL connected\r\n>>> '; // modwebrepl.c's connected_prompt, prompt and all
 export const DENIED = '\r\nAccess denied\r\n';
 
 export class WebReplServer {
