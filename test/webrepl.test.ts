@@ -18,8 +18,9 @@ const home = mkdtempSync(join(tmpdir(), 'boardctl-webrepl-'));
 const env = { BOARDCTL_HOME: home };
 let serve: ChildProcess;
 let ws = '';
+let uart = '';
 /** What `sim serve` printed (published ports). */
-const out: string[] = [];
+let out = '';
 
 const START = [
   'import network, time, webrepl',
@@ -48,13 +49,13 @@ beforeAll(async () => {
   writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), network: { ports: { 8266: 0 } } }));
   const started = await startCli(['sim', 'serve', 'wr', '--tcp', '127.0.0.1:0'], { ...process.env, ...env });
   serve = started.child;
-  serve.stdout!.on('data', (d: Buffer) => out.push(...d.toString().split('\n')));
-  const uart = `socket://${/^tcp: (127\.0\.0\.1:\d+)$/.exec(started.lines[0]!)![1]}`;
+  serve.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  uart = `socket://${/^tcp: (127\.0\.0\.1:\d+)$/.exec(started.lines[0]!)![1]}`;
   const run = await boardctl(['-p', uart, 'exec', START], env, [], 30_000);
-  expect(run.stdout).toContain('WebREPL server started on http://10.0.2.15:8266/');
+  expect(run.stdout).toContain('WebREPL server started on http://10.0.2.15:8266/\nStarted webrepl in manual override mode\n');
   let published: RegExpExecArray | null = null;
   for (let i = 0; i < 400 && !published; i++) {
-    published = /published: wr tcp port 8266 at 127\.0\.0\.1:(\d+)/.exec(out.join('\n'));
+    published = /published: wr tcp port 8266 at 127\.0\.0\.1:(\d+)/.exec(out);
     if (!published) await new Promise((r) => setTimeout(r, 25));
   }
   expect(published).not.toBeNull();
@@ -264,4 +265,20 @@ it('cannot be reached while the board has no address (AP gone), and is again onc
   }
   expect(again).toBeDefined();
   await again!.close();
+}, 60_000);
+
+it("start() as the firmware's webrepl.py: a password over 9 characters is a ValueError (after stop), webrepl_cfg.PASS is normal mode", async () => {
+  // exec over the UART starts with a soft reset, which stops the WebREPL: start one, then the too long one.
+  let seen = out.length;
+  const long = await boardctl(['-p', uart, 'exec', "import webrepl\nwebrepl.start(password='s3cret')\ntry:\n    webrepl.start(password='0123456789')\nexcept ValueError:\n    print('ValueError')"], env, [], 30_000);
+  expect(long, long.stderr).toMatchObject({ code: 0 });
+  expect(long.stdout).toMatch(/manual override mode\nValueError\n$/);
+  await expect.poll(() => out.slice(seen)).toMatch(/published: wr tcp port 8266 at 127\.0\.0\.1:(\d+)\nunpublished: wr tcp port 8266 at 127\.0\.0\.1:\1/);
+  seen = out.length;
+  const cfg = await boardctl(['-p', uart, 'exec', "import webrepl\nwith open('webrepl_cfg.py', 'w') as f:\n    f.write(\"PASS = 'abc12'\\n\")\nwebrepl.start()"], env, [], 30_000);
+  expect(cfg.stdout, cfg.stderr).toMatch(/Started webrepl in normal mode\n$/);
+  let port: string | undefined;
+  await expect.poll(() => (port = /published: wr tcp port 8266 at 127\.0\.0\.1:(\d+)/.exec(out.slice(seen))?.[1])).toBeDefined();
+  const peer = await WebReplPeer.login(`ws://127.0.0.1:${port}`, 'abc12');
+  await peer.close();
 }, 60_000);

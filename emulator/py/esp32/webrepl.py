@@ -49,6 +49,7 @@ def _addresses():
 def start(port=8266, password=None, accept_handler=None):
     global _port
     stop()
+    given = password
     if password is None:
         try:
             import webrepl_cfg
@@ -56,12 +57,14 @@ def start(port=8266, password=None, accept_handler=None):
         except ImportError:
             print("WebREPL is not configured, run 'import webrepl_setup'")
             return
+    if len(password) > 9:
+        raise ValueError  # _webrepl.password()'s buffer holds 9 characters
     _net.wr_handler(_transfer)
     socket._call(_net.webrepl, port, password)
     _port = port
     for ip in _addresses():
         print('WebREPL server started on http://%s:%d/' % (ip, port))
-    print('Started webrepl in normal mode')
+    print('Started webrepl in %s mode' % ('normal' if given is None else 'manual override'))
 
 
 def start_foreground(port=8266, password=None):
