@@ -17,6 +17,7 @@ import { fileError } from '../host-error.js';
 import { helperError, helperIdleMs, helperRan, helperSource, isLinkFault, loadHelper } from './helper.js';
 import { parsePyStr } from './py-repr.js';
 import { senderProgram } from './snippets.js';
+import { receiveByRecords, recordsCarry, recordsOf, type RecordSink } from './record-transfer.js';
 import { DEFAULT_RETRIES, withRetries, type FileResult, type TransferOptions } from './upload.js';
 import { stdoutLines, stdoutMarker, unescapeBytes } from './wire.js';
 
@@ -28,19 +29,15 @@ const DATA = 0x44; // 'D'
 /** Files per sender run, so its program stays small whatever the project's size. */
 const FILES_PER_RUN = 60;
 
-interface Sink {
-  begin(size: number): void;
-  data(bytes: Uint8Array): void;
-  /** The file arrived whole and checked; returns an error text if it cannot be kept. */
-  end(): string | undefined;
-  abandon(): void;
-}
+type Sink = RecordSink;
 
 const interrupted = () => new BoardError('INTERRUPTED', 'interrupted by Ctrl-C');
 const spoiled = (path: string, why: string) => damagedCommand(`:${path}: ${why}; check the cable or lower the baud rate`);
 
 /** Run senders for `paths` (retrying files the link spoiled), feeding each file to its sink. */
 async function receiveFiles(board: Board, paths: string[], sinks: Sink[], opts: TransferOptions): Promise<FileResult[]> {
+  const records = await recordsOf(board, opts);
+  if (records && recordsCarry(records, paths)) return receiveByRecords(board, records, paths, sinks, opts);
   const indexes = paths.map((_, i) => i);
   return withRetries(indexes, opts.retries ?? DEFAULT_RETRIES, async (todo) => {
     const caps = await boardCapabilities(board);
