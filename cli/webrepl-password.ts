@@ -7,9 +7,10 @@ export async function webreplPassword(): Promise<string | undefined> {
   if (env) return env;
   const stdin = process.stdin;
   if (!stdin.isTTY) return undefined;
-  process.stderr.write('WebREPL password: ');
   const wasRaw = stdin.isRaw;
+  // Echo off before the prompt shows: what is typed as soon as it appears must not echo either.
   stdin.setRawMode(true);
+  process.stderr.write('WebREPL password: ');
   stdin.resume();
   try {
     return await new Promise<string | undefined>((resolve) => {

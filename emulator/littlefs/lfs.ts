@@ -21,6 +21,8 @@ export interface LfsOptions {
   diskVersion?: 0x00020000 | 0x00020001;
   /** Stamp committed files with MicroPython's mtime attribute (VfsLfs2's mtime=True, the default). */
   mtime?: boolean;
+  /** The clock mtime is taken from (Unix ms): the board's RTC on a virtual board; the host's by default. */
+  clock?: () => number;
 }
 
 export interface LfsStat {
@@ -101,6 +103,7 @@ export class LittleFs {
   /** Blocks handed out during the current operation that nothing committed refers to yet. */
   private readonly pending = new Set<number>();
   private readonly stampMtime: boolean;
+  private readonly clock: () => number;
   private gdisk = new Uint8Array(12);
   private gstate = new Uint8Array(12);
 
@@ -110,6 +113,7 @@ export class LittleFs {
     this.progSize = opts.progSize ?? 32;
     this.nameMax = opts.nameMax ?? 255;
     this.stampMtime = opts.mtime ?? true;
+    this.clock = opts.clock ?? Date.now;
     this.inlineMax = opts.inlineMax ?? Math.min(4 * this.progSize, ATTR_MAX, this.blockSize / 8);
     this.used = new Uint8Array(this.blockCount);
   }
@@ -611,7 +615,7 @@ export class LittleFs {
       const ops: TagOp[] = [{ type: struct, id: f.id, data }];
       if (this.stampMtime) {
         const mtime = new Uint8Array(8);
-        new DataView(mtime.buffer).setBigUint64(0, BigInt(Date.now()) * 1000000n, true);
+        new DataView(mtime.buffer).setBigUint64(0, BigInt(Math.floor(this.clock())) * 1000000n, true);
         ops.push({ type: T.USERATTR | ATTR_MTIME, id: f.id, data: mtime });
       }
       this.commit(f.mdir, ops);

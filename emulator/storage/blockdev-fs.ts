@@ -94,7 +94,8 @@ export class PyBlockStore implements FlashStore {
 const S_IFDIR = 0x4000;
 const S_IFREG = 0x8000;
 
-export function createBlockDevFsPlugin(): ControllablePlugin {
+/** clock: the board's calendar clock (Unix ms), which file times come from. */
+export function createBlockDevFsPlugin(clock: () => number = Date.now): ControllablePlugin {
   const mounts = new Map<number, MountedFs>();
   const files = new Map<number, { fs: number; file: FatFile }>();
   let next = 1;
@@ -121,18 +122,18 @@ export function createBlockDevFsPlugin(): ControllablePlugin {
 
   const api = {
     mkfs_lfs: (io: PyBlockIo, bs: number, bc: number, progSize: number) =>
-      guard(() => (LittleFs.format(lfsDevice(io, bs, bc), { progSize }).unmount(), 0)),
+      guard(() => (LittleFs.format(lfsDevice(io, bs, bc), { progSize, clock }).unmount(), 0)),
     mount_lfs: (io: PyBlockIo, bs: number, bc: number, progSize: number, mtime: boolean) =>
       guard(() => {
         const h = next++;
-        mounts.set(h, LittleFs.mount(lfsDevice(io, bs, bc), { progSize, mtime }));
+        mounts.set(h, LittleFs.mount(lfsDevice(io, bs, bc), { progSize, mtime, clock }));
         return h;
       }),
     mkfs_fat: (io: PyBlockIo, bs: number, bc: number) => guard(() => (FatFs.format(store(io, bs, bc)), 0)),
     mount_fat: (io: PyBlockIo, bs: number, bc: number) =>
       guard(() => {
         const h = next++;
-        mounts.set(h, FatFs.mount(store(io, bs, bc)));
+        mounts.set(h, FatFs.mount(store(io, bs, bc), clock));
         return h;
       }),
     umount: (h: number) =>

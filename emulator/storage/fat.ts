@@ -67,7 +67,12 @@ function shortChecksum(name11: Uint8Array): number {
 }
 
 export class FatFs {
-  private constructor(private readonly dev: FlashStore, private readonly g: Geometry) {}
+  private constructor(
+    private readonly dev: FlashStore,
+    private readonly g: Geometry,
+    /** What entries are stamped with (Unix ms): the board's RTC, as FatFs's get_fattime on the ports. */
+    private readonly clock: () => number,
+  ) {}
 
   /**
    * f_mkfs as MicroPython's FatFs (R0.13) runs it for FAT12/16: one FAT, 512 root entries, 16 clusters at
@@ -129,7 +134,7 @@ export class FatFs {
     dev.write(reserved * ss, fat0);
   }
 
-  static mount(dev: FlashStore): FatFs {
+  static mount(dev: FlashStore, clock: () => number = Date.now): FatFs {
     const b = dev.read(0, 512);
     const ss = le16(b, 11);
     if (le16(b, 510) !== 0xaa55 || ![512, 1024, 2048, 4096].includes(ss) || !b[13] || !b[16]) {
@@ -146,7 +151,7 @@ export class FatFs {
     const dataStart = rootStart + Math.ceil((rootEntries * DIR_ENTRY) / ss);
     const clusters = Math.floor((totalSectors - dataStart) / spc);
     const g = { ss, spc, reserved, nFats, rootEntries, fatSectors, totalSectors, fat16: clusters > MAX_FAT12, rootStart, dataStart, clusters };
-    return new FatFs(dev, g);
+    return new FatFs(dev, g, clock);
   }
 
   // ---- FAT --------------------------------------------------------------------------------------------
@@ -349,7 +354,7 @@ export class FatFs {
     e.set(name11);
     e[11] = attr;
     e[12] = nt;
-    const now = fatTime(Date.now());
+    const now = fatTime(this.clock());
     put32(e, 14, now);
     put16(e, 18, now >>> 16);
     put32(e, 22, now);
@@ -498,7 +503,7 @@ export class FatFs {
     const commit = () => {
       if (!state.dirty) return;
       const e = fs.dev.read(slot.sector * fs.g.ss + slot.offset, DIR_ENTRY);
-      put32(e, 22, fatTime(Date.now()));
+      put32(e, 22, fatTime(fs.clock()));
       put16(e, 26, state.first);
       put32(e, 28, state.size);
       fs.writeEntryAt(slot, e);

@@ -75,7 +75,7 @@ export class BoardRuntime implements VmHost {
   private spinSince = 0;
   private lastPoll = 0;
   private lastMemoryCheck = 0;
-  private wallClock: () => number = Date.now;
+  private clock: () => number = Date.now;
   private readonly pollers: Array<() => void> = [];
   private readonly plugins: VmPlugin[] = [];
   private pendingReset: ResetRequest | undefined;
@@ -133,7 +133,11 @@ export class BoardRuntime implements VmHost {
   }
 
   setWallClock(nowMs: () => number): void {
-    this.wallClock = nowMs;
+    this.clock = nowMs;
+  }
+
+  wallClock(): number {
+    return this.clock();
   }
 
   addPoller(poll: () => void): void {
@@ -357,7 +361,7 @@ export class BoardRuntime implements VmHost {
         output: (b) => this.vmOutput(b),
         wrote: () => this.flushUnlessCapturing(),
         ticks: () => this.ticks(),
-        wallClock: () => this.wallClock(),
+        wallClock: () => this.clock(),
         memoryRefused: (n) => this.checkMemory(n),
       },
       this.config.heapSize,

@@ -26,6 +26,8 @@ export interface VmHost {
    * the board's RTC, so that setting machine.RTC moves time as on the ports (the host's clock until set).
    */
   setWallClock(nowMs: () => number): void;
+  /** The board's calendar clock now (Unix ms): what its filesystems stamp files with, as the ports' do. */
+  wallClock(): number;
   /** How the board last came out of reset (machine.reset_cause()). */
   readonly resetCause: ResetKind | 'power-on';
 }

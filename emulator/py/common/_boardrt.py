@@ -333,6 +333,8 @@ def _name_frozen():
         if not f.startswith('/.frozen/') or f in _named:
             continue
         _named.add(f)
+        if f[9:-3] in _runtime:
+            continue  # the runtime's own helpers keep their /.frozen name, whose frames hide() drops
         if f[9:-3] in _C_MODULES:
             _as_c(m, f)
             continue
