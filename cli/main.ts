@@ -22,6 +22,8 @@ interface GlobalOptions {
   password?: string;
   dtr?: boolean;
   rts?: boolean;
+  /** false when --no-reset-lines was given (commander's negated flag). */
+  resetLines?: boolean;
   json?: boolean;
 }
 
@@ -127,6 +129,7 @@ function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals:
     .option('--password <password>', 'WebREPL password of a ws:// port (else its ?password=, $BOARDCTL_WEBREPL_PASSWORD or a prompt)')
     .option('--dtr <level>', 'set DTR on or off right after opening the port (by default opening and closing leave both lines alone)', lineLevel('--dtr'))
     .option('--rts <level>', 'set RTS on or off right after opening the port (on with DTR off holds an ESP dev board in reset)', lineLevel('--rts'))
+    .option('--no-reset-lines', "never move DTR/RTS: flash defaults to --before/--after no-reset, and reset --hard is refused")
     .option('--json', 'machine-readable output: one JSON document per command (NDJSON events for streams)')
     .option('--jobs <n>', 'with several boards (-p a0,u1,virtual:x, a glob such as \'u*\', or --all): how many run at once (default 8)')
     .option('--all', 'run on every USB board found')
@@ -216,6 +219,7 @@ async function main(argv: string[]): Promise<number> {
           if (globals.password !== undefined) ctx.session.password = globals.password;
           if (globals.dtr !== undefined) ctx.session.lines.dtr = globals.dtr;
           if (globals.rts !== undefined) ctx.session.lines.rts = globals.rts;
+          if (globals.resetLines === false) ctx.session.noResetLines = true;
         },
         macroHelp(config),
       );
