@@ -95,6 +95,19 @@ describe('romfs', () => {
   });
 });
 
+describe('sync --delete to :/', () => {
+  it("keeps the board's boot.py when the folder has none, and says so; extras the folder lacks go", async () => {
+    const folder = join(work, 'sync-root');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'main.py'), "print('m')\n");
+    const r = await run(['exec', "open('/stale.py', 'w').write('x')", '+', 'fs', 'sync', '--delete', folder, ':/', '+', 'exec', "import os; print(sorted(os.listdir('/')))"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('delete :/stale.py');
+    expect(r.stdout.trim().split('\n').at(-1)).toBe("['boot.py', 'main.py']");
+    expect(r.stderr).toBe('boardctl: sync: --delete kept what the folder never had: :/boot.py\n');
+  });
+});
+
 describe('--dtr / --rts', () => {
   it("set the lines on opening: RTS on with DTR off holds the virtual ESP32 in reset, both on do not", async () => {
     const both = await run(['--dtr', 'on', '--rts', '1', 'exec', 'print(1)']);
