@@ -65,6 +65,11 @@ Without a command:
 
 Errors are one line, "boardctl: COMMAND: message", with the exit status README's table documents.`;
 
+/** A default port (not -p) stands for the chain's board unless the chain `connect`s or asks for help/version. */
+function defaultPortApplies(argv: string[]): boolean {
+  return !argv.some((a) => ['-h', '--help', '-V', '--version'].includes(a)) && !splitChain(argv).some((segment) => commandOf(segment) === 'connect');
+}
+
 function baudRate(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 50) throw new BoardError('USAGE', `--baud: '${text}' is not a baud rate (a whole number such as 115200)`);
@@ -193,8 +198,9 @@ async function main(argv: string[]): Promise<number> {
     const expanded = expandMacros(argv, config.commands);
     // Several boards: the command line runs on each, in processes of their own (cli/fleet-run.ts).
     const fleet = fleetArgs(expanded);
-    // A group from the config runs as a fleet, also when it has one board.
-    const port = fleet.port ?? process.env.BOARDCTL_PORT;
+    // A group from the config runs as a fleet, also when it has one board; so does a default port
+    // ($BOARDCTL_PORT, else the config's "port") naming one, unless the chain connects elsewhere or asks for help.
+    const port = fleet.port ?? (defaultPortApplies(expanded) ? process.env.BOARDCTL_PORT || config.port : undefined);
     const members = groupPorts(config, port);
     const spec = { port: members?.join(',') ?? port, all: fleet.all };
     const boards = fleetPorts(spec, spec.all || /[*?]/.test(spec.port ?? '') ? await foundPorts(spec.port) : []) ?? members;
