@@ -95,6 +95,15 @@ describe('romfs', () => {
   });
 });
 
+describe('fs cat of an empty file', () => {
+  it('prints nothing and succeeds, also while a program still holds the file open (the link is not blamed)', async () => {
+    const r = await run(['exec', "open('e.txt', 'w').close()\nf = open('held.py', 'w')\nf.write('x = 1')", '+', 'fs', 'cat', ':e.txt', ':held.py', '+', 'exec', 'f.close()', '+', 'fs', 'cat', ':held.py']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('x = 1');
+  });
+});
+
 describe('sync --delete to :/', () => {
   it("keeps the board's boot.py when the folder has none, and says so; extras the folder lacks go", async () => {
     const folder = join(work, 'sync-root');
