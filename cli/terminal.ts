@@ -1,6 +1,8 @@
 // The `repl` pass-through: keys go to the board byte for byte (no local echo, the board echoes), board
 // output goes to the terminal. Ctrl-] or Ctrl-X leaves; Ctrl-J injects code, Ctrl-K a file. When the device goes away
-// (unplugged, board reset over USB) we say so and reconnect when the same device path returns.
+// (unplugged, board reset over USB) we say so and reconnect when the same device path returns. Over a mount,
+// a soft reset (Ctrl-D, machine.soft_reset()) loses /remote on the board: once the REPL prompt is back, the
+// mount helper runs again (raw REPL in and out, unseen, keys held meanwhile).
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import type { Transport } from '../protocol/transport.js';
 
@@ -17,7 +19,7 @@ export interface TerminalOptions {
   /** Board output for the user. */
   output: (bytes: Uint8Array) => void;
   /** Link state changes worth telling the user about. */
-  status: (event: 'disconnected' | 'reconnected' | 'inject-failed', message: string) => void;
+  status: (event: 'disconnected' | 'reconnected' | 'inject-failed' | 'remount-failed', message: string) => void;
   /** Append everything the board prints to this file. */
   capturePath?: string;
   /** Sent in paste mode when Ctrl-J is pressed. */
@@ -25,7 +27,13 @@ export interface TerminalOptions {
   /** Read when Ctrl-K is pressed (so the latest save goes) and sent in paste mode, as mpremote's --inject-file. */
   injectFile?: string;
   reconnectIntervalMs?: number;
+  /** The link carries a mount: `arm` registers the call for a board reboot, `run` mounts again (raw REPL in and out). */
+  remount?: { arm: (onReboot: () => void) => void; run: () => Promise<void> };
 }
+
+const PROMPT = '>>> ';
+/** After a remount, the friendly banner's prompt ends the hidden part; this long at most. */
+const BANNER_MS = 3000;
 
 /**
  * A terminal device turns every LF it is given into CR LF (ONLCR, which Node's raw mode leaves on), so the
@@ -74,8 +82,53 @@ export async function runTerminal(opts: TerminalOptions): Promise<void> {
     finish();
   };
 
+  // Remount state: `rebooted` until the prompt is back, then `hidden` (output dropped, keys held) until the
+  // banner of the friendly REPL we return to has shown its prompt.
+  let rebooted = false;
+  let hidden = false;
+  let tail = '';
+  let held: Buffer[] = [];
+  const reveal = () => {
+    hidden = false;
+    const keys = Buffer.concat(held);
+    held = [];
+    if (keys.length) onInput(keys);
+  };
+  const remount = async (r: NonNullable<TerminalOptions['remount']>) => {
+    hidden = true;
+    tail = '';
+    try {
+      await r.run();
+    } catch (err) {
+      opts.status('remount-failed', `could not mount /remote again after the soft reset: ${(err as Error).message}`);
+      return reveal();
+    }
+    const timer = setTimeout(reveal, BANNER_MS);
+    waitPrompt = () => (clearTimeout(timer), reveal());
+  };
+  let waitPrompt: (() => void) | undefined;
+  opts.remount?.arm(() => (rebooted = true));
+
   const attach = (t: Transport) => {
     t.onData((bytes) => {
+      if (opts.remount && (rebooted || hidden)) {
+        tail = (tail + Buffer.from(bytes).toString('latin1')).slice(-PROMPT.length);
+        if (rebooted && !hidden && tail === PROMPT) {
+          rebooted = false;
+          opts.output(bytes);
+          capture?.write(bytes);
+          void remount(opts.remount);
+          return;
+        }
+        if (hidden) {
+          if (tail === PROMPT && waitPrompt) {
+            const done = waitPrompt;
+            waitPrompt = undefined;
+            done();
+          }
+          return;
+        }
+      }
       opts.output(bytes);
       capture?.write(bytes);
     });
@@ -120,6 +173,7 @@ export async function runTerminal(opts: TerminalOptions): Promise<void> {
 
   const onInput = (chunk: Buffer | string) => {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (hidden && !bytes.some((b) => EXIT_KEYS.has(b))) return void held.push(bytes);
     const exitAt = bytes.findIndex((b) => EXIT_KEYS.has(b));
     const keys = exitAt >= 0 ? bytes.subarray(0, exitAt) : bytes;
     if (link && keys.length) {

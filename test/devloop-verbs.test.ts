@@ -130,6 +130,38 @@ describe('--dtr / --rts', () => {
   });
 });
 
+describe('mount + repl', () => {
+  it('mounts /remote again after a Ctrl-D soft reset in the terminal, without showing the raw REPL', async () => {
+    const dir = join(work, 'mounted');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'greet.py'), "def hi():\n    return 'hi from the host'\n");
+    const term = pty.spawn(process.execPath, [MAIN, '-p', 'virtual', 'mount', dir, '+', 'repl'], {
+      env: { ...process.env, ...env, BOARDCTL_PORT: '' } as Record<string, string>,
+      cols: 120,
+      rows: 30,
+    });
+    let screen = '';
+    term.onData((d) => (screen += d));
+    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+    try {
+      await expect.poll(() => screen, { timeout: 20_000 }).toContain('Ctrl-] or Ctrl-X to quit');
+      term.write('\r');
+      await expect.poll(() => screen, { timeout: 10_000 }).toContain('>>> ');
+      term.write('x = 1\r\x04');
+      await expect.poll(() => screen, { timeout: 10_000 }).toContain('soft reboot');
+      // Typed at once: the keys wait while the helper runs, then reach the fresh REPL.
+      term.write("import greet; print(greet.hi(), 'x' in globals())\r");
+      await expect.poll(() => screen, { timeout: 15_000 }).toMatch(/\r\nhi from the host False\r\n>>> /);
+      expect(screen).not.toContain('raw REPL');
+      expect(screen.split('soft reboot')[1]).not.toContain('Traceback');
+      term.write('\x1d');
+      expect(await exited).toBe(0);
+    } finally {
+      term.kill();
+    }
+  });
+});
+
 describe('repl --inject-file', () => {
   it('pastes the file as it is when Ctrl-K is pressed', async () => {
     const file = join(work, 'inject.py');
