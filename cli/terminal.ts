@@ -2,7 +2,7 @@
 // output goes to the terminal. Ctrl-] or Ctrl-X leaves; Ctrl-J injects code, Ctrl-K a file. When the device goes away
 // (unplugged, board reset over USB) we say so and reconnect when the same device path returns. Over a mount,
 // a soft reset (Ctrl-D, machine.soft_reset()) loses /remote on the board: once the REPL prompt is back, the
-// mount helper runs again (raw REPL in and out, unseen, keys held meanwhile).
+// mount helper runs again (raw REPL in and out, unseen; keys typed meanwhile wait for it).
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import type { Transport } from '../protocol/transport.js';
 
@@ -34,6 +34,8 @@ export interface TerminalOptions {
 const PROMPT = '>>> ';
 /** After a remount, the friendly banner's prompt ends the hidden part; this long at most. */
 const BANNER_MS = 3000;
+/** Keys wait this long at most for the prompt after a reboot (a main.py that runs on gets them then). */
+const BOOT_HOLD_MS = 3000;
 
 /**
  * A terminal device turns every LF it is given into CR LF (ONLCR, which Node's raw mode leaves on), so the
@@ -82,20 +84,30 @@ export async function runTerminal(opts: TerminalOptions): Promise<void> {
     finish();
   };
 
-  // Remount state: `rebooted` until the prompt is back, then `hidden` (output dropped, keys held) until the
-  // banner of the friendly REPL we return to has shown its prompt.
+  // Remount state: `rebooted` until the prompt is back, then `hidden` (output dropped) until the banner of the
+  // friendly REPL we return to has shown its prompt. Keys typed from the reboot on wait (`holding`), so a line
+  // typed ahead during the boot reaches the REPL after the remount instead of being cleared by it; Ctrl-C goes
+  // through at once (main.py may run forever), and so does everything once a boot shows no prompt for a while.
   let rebooted = false;
   let hidden = false;
+  let holding = false;
+  let holdTimer: NodeJS.Timeout | undefined;
   let tail = '';
   let held: Buffer[] = [];
-  const reveal = () => {
-    hidden = false;
+  const letKeysGo = () => {
+    clearTimeout(holdTimer);
+    holding = false;
     const keys = Buffer.concat(held);
     held = [];
     if (keys.length) onInput(keys);
   };
+  const reveal = () => {
+    hidden = false;
+    letKeysGo();
+  };
   const remount = async (r: NonNullable<TerminalOptions['remount']>) => {
     hidden = true;
+    clearTimeout(holdTimer);
     tail = '';
     try {
       await r.run();
@@ -107,7 +119,11 @@ export async function runTerminal(opts: TerminalOptions): Promise<void> {
     waitPrompt = () => (clearTimeout(timer), reveal());
   };
   let waitPrompt: (() => void) | undefined;
-  opts.remount?.arm(() => (rebooted = true));
+  opts.remount?.arm(() => {
+    rebooted = holding = true;
+    clearTimeout(holdTimer);
+    holdTimer = setTimeout(() => !hidden && letKeysGo(), BOOT_HOLD_MS);
+  });
 
   const attach = (t: Transport) => {
     t.onData((bytes) => {
@@ -173,7 +189,11 @@ export async function runTerminal(opts: TerminalOptions): Promise<void> {
 
   const onInput = (chunk: Buffer | string) => {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (hidden && !bytes.some((b) => EXIT_KEYS.has(b))) return void held.push(bytes);
+    if (holding && !bytes.some((b) => EXIT_KEYS.has(b))) {
+      if (hidden || !bytes.includes(0x03)) return void held.push(bytes);
+      held.push(bytes);
+      return letKeysGo();
+    }
     const exitAt = bytes.findIndex((b) => EXIT_KEYS.has(b));
     const keys = exitAt >= 0 ? bytes.subarray(0, exitAt) : bytes;
     if (link && keys.length) {

@@ -139,7 +139,9 @@ describe('--dtr / --rts', () => {
 describe('mount + repl', () => {
   it('mounts /remote again after a Ctrl-D soft reset in the terminal, without showing the raw REPL', async () => {
     const dir = hostFolder('mounted', { 'greet.py': "def hi():\n    return 'hi from the host'\n" });
-    const term = cliTerminal(['-p', 'virtual', 'mount', dir, '+', 'repl'], env);
+    // A main.py that takes a while: the line typed during the boot must survive the remount.
+    const boot = "with open('/main.py', 'w') as f:\n    f.write('import time\\ntime.sleep(0.5)\\nprint(\\'booted\\')\\n')";
+    const term = cliTerminal(['-p', 'virtual', 'exec', boot, '+', 'mount', dir, '+', 'repl'], env);
     const screen = term.screen;
     try {
       await term.ready();
@@ -147,7 +149,7 @@ describe('mount + repl', () => {
       await expect.poll(screen, { timeout: 10_000 }).toContain('soft reboot');
       // Typed at once: the keys wait while the helper runs, then reach the fresh REPL.
       term.write("import greet; print(greet.hi(), 'x' in globals())\r");
-      await expect.poll(screen, { timeout: 15_000 }).toMatch(/\r\nhi from the host False\r\n>>> /);
+      await expect.poll(screen, { timeout: 15_000 }).toMatch(/\r\nbooted\r\n[^]*\r\nhi from the host False\r\n>>> /);
       expect(screen()).not.toContain('raw REPL');
       expect(screen().split('soft reboot')[1]).not.toContain('Traceback');
       term.write('\x1d');
