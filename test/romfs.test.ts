@@ -137,6 +137,14 @@ describe('ROMFS on real firmware (qemu lfs.elf: one read-only 4 MiB segment)', {
     const bad = await onQemu('romfs', 'deploy', '--partition', '1', root);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe('boardctl: romfs deploy: no ROMFS segment 1: the board has 1 (0)\n');
+    const big = join(work, 'big.romfs');
+    writeFileSync(big, encodeRomfs([{ name: 'big.bin', data: new Uint8Array(4 << 20) }]));
+    const tooBig = await onQemu('romfs', 'deploy', big);
+    expect(tooBig.code).toBe(1);
+    expect(tooBig.stderr).toMatch(/^boardctl: romfs deploy: the image \(41943\d\d bytes\) does not fit ROMFS0 \(4194304 bytes\)\n$/);
+    const notImage = await onQemu('romfs', 'deploy', join(root, 'a.py'));
+    expect(notImage.code).toBe(10);
+    expect(notImage.stderr).toBe('boardctl: romfs deploy: not a ROMFS image (it does not start with d2cd31)\n');
   });
 
   it("the firmware's own VfsRom mounts our image: listdir, import from /rom/lib, byte-equal files", async () => {
