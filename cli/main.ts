@@ -22,6 +22,8 @@ interface GlobalOptions {
   password?: string;
   dtr?: boolean;
   rts?: boolean;
+  /** false when --no-reset-lines was given (commander's negated flag). */
+  resetLines?: boolean;
   json?: boolean;
 }
 
@@ -62,6 +64,11 @@ Without a command:
   boardctl [-p PORT] tui   the TUI on any port
 
 Errors are one line, "boardctl: COMMAND: message", with the exit status README's table documents.`;
+
+/** A default port (not -p) stands for the chain's board unless the chain `connect`s or asks for help/version. */
+function defaultPortApplies(argv: string[]): boolean {
+  return !argv.some((a) => ['-h', '--help', '-V', '--version'].includes(a)) && !splitChain(argv).some((segment) => commandOf(segment) === 'connect');
+}
 
 function baudRate(text: string): number {
   const n = Number(text);
@@ -127,6 +134,7 @@ function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals:
     .option('--password <password>', 'WebREPL password of a ws:// port (else its ?password=, $BOARDCTL_WEBREPL_PASSWORD or a prompt)')
     .option('--dtr <level>', 'set DTR on or off right after opening the port (by default opening and closing leave both lines alone)', lineLevel('--dtr'))
     .option('--rts <level>', 'set RTS on or off right after opening the port (on with DTR off holds an ESP dev board in reset)', lineLevel('--rts'))
+    .option('--no-reset-lines', "never move DTR/RTS: flash defaults to --before/--after no-reset, and reset --hard is refused")
     .option('--json', 'machine-readable output: one JSON document per command (NDJSON events for streams)')
     .option('--jobs <n>', 'with several boards (-p a0,u1,virtual:x, a glob such as \'u*\', or --all): how many run at once (default 8)')
     .option('--all', 'run on every USB board found')
@@ -190,8 +198,9 @@ async function main(argv: string[]): Promise<number> {
     const expanded = expandMacros(argv, config.commands);
     // Several boards: the command line runs on each, in processes of their own (cli/fleet-run.ts).
     const fleet = fleetArgs(expanded);
-    // A group from the config runs as a fleet, also when it has one board.
-    const port = fleet.port ?? process.env.BOARDCTL_PORT;
+    // A group from the config runs as a fleet, also when it has one board; so does a default port
+    // ($BOARDCTL_PORT, else the config's "port") naming one, unless the chain connects elsewhere or asks for help.
+    const port = fleet.port ?? (defaultPortApplies(expanded) ? process.env.BOARDCTL_PORT || config.port : undefined);
     const members = groupPorts(config, port);
     const spec = { port: members?.join(',') ?? port, all: fleet.all };
     const boards = fleetPorts(spec, spec.all || /[*?]/.test(spec.port ?? '') ? await foundPorts(spec.port) : []) ?? members;
@@ -216,6 +225,7 @@ async function main(argv: string[]): Promise<number> {
           if (globals.password !== undefined) ctx.session.password = globals.password;
           if (globals.dtr !== undefined) ctx.session.lines.dtr = globals.dtr;
           if (globals.rts !== undefined) ctx.session.lines.rts = globals.rts;
+          if (globals.resetLines === false) ctx.session.noResetLines = true;
         },
         macroHelp(config),
       );

@@ -136,7 +136,10 @@ async function receiveOnce(board: Board, caps: FsCapabilities, paths: string[], 
       const i = current;
       if (packed) {
         try {
-          deliver(i, inflateRawSync(Buffer.concat(packed)));
+          // An empty file (also one a program holds open and has not flushed) may come with no deflate data at
+          // all; the size and digest checks below still tell a lost stream from an empty file.
+          const data = Buffer.concat(packed);
+          if (data.length) deliver(i, inflateRawSync(data));
         } catch {
           spoil('the compressed data arrived damaged');
           return;
