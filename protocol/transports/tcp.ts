@@ -57,10 +57,15 @@ export class SocketLink {
         reject(new BoardError('LINK_LOST', `${this.spec}: connection is closed`, { port: this.spec }));
         return;
       }
-      this.socket.write(data, (err) =>
-        err ? reject(new BoardError('LINK_LOST', `${this.spec}: write failed (${err.message})`, { port: this.spec }, { cause: err })) : resolve(),
-      );
+      this.socket.write(data, (err) => (err ? reject(this.writeError(err)) : resolve()));
     });
+  }
+
+  /** EPIPE and ECONNRESET on a write: the peer's end went away before its close reached us; say so alike. */
+  private writeError(err: NodeJS.ErrnoException): BoardError {
+    const how = { EPIPE: 'closed', ECONNRESET: 'reset' }[err.code ?? ''];
+    const what = how ? `connection ${how} by the peer` : `write failed (${err.message})`;
+    return new BoardError('LINK_LOST', `${this.spec}: ${what}`, { port: this.spec }, { cause: err });
   }
 
   close(): Promise<void> {
