@@ -15,6 +15,7 @@ import type { CliContext } from './context.js';
 import { Output, reportError } from './output.js';
 import { Session } from './session.js';
 import { phase } from '../protocol/timing.js';
+import { EXTENSIONS, extensionOf, readCommandTable, registerStubs, stubTerm, type Registrar, type TableEntry } from './command-table.js';
 
 interface GlobalOptions {
   port?: string;
@@ -29,28 +30,6 @@ interface GlobalOptions {
 
 /** Commands registered here; a chain of only these never loads the other command modules. */
 const BUILTIN = new Set(['exec', 'eval', 'run', 'soft-reset', 'reset', 'bootloader', 'resume', 'connect', 'disconnect', 'devs', 'repl', 'tui']);
-
-type Registrar = (program: Command, ctx: () => CliContext) => void;
-
-/** Command modules owned by other parts of boardctl, one line each, loaded only when a chain needs them. */
-const EXTENSIONS: Array<() => Promise<Registrar>> = [
-  () => import('./commands/sim.js').then((m) => m.registerSimCommands),
-  () => import('./commands/share.js').then((m) => m.registerShareCommand),
-  () => import('./commands/mip.js').then((m) => m.registerMipCommand),
-  () => import('./commands/mount.js').then((m) => m.registerMountCommands),
-  () => import('./commands/watch.js').then((m) => m.registerWatchCommand),
-  () => import('./commands/devloop.js').then((m) => m.registerDevloopCommands),
-  () => import('./commands/test.js').then((m) => m.registerTestCommand),
-  () => import('./commands/flash.js').then((m) => (program, ctx) => m.registerFlashCommands(program, { openTransport: (port, o) => ctx().session.openTransport(port, o.baud) })),
-  () =>
-    Promise.all([import('./commands/fs.js'), import('./commands/fs-image.js')]).then(
-      ([fs, image]) =>
-        (program, ctx) =>
-          image.registerFsImageCommands(
-            fs.registerFsCommands(program, { openBoard: () => ctx().session.connect(), signal: ctx().signal, json: () => ctx().out.json }),
-          ),
-    ),
-];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -91,6 +70,9 @@ function lineLevel(option: string): (text: string) => boolean {
  */
 const helpLayout: Partial<Help> = {
   minWidthToWrap: 20,
+  subcommandTerm(this: Help, cmd: Command): string {
+    return stubTerm(cmd) ?? Help.prototype.subcommandTerm.call(this, cmd);
+  },
   formatItem(this: Help, term: string, termWidth: number, description: string, helper: Help): string {
     const width = this.helpWidth ?? 80;
     if (!description || width - termWidth - 4 >= this.minWidthToWrap) return Help.prototype.formatItem.call(this, term, termWidth, description, helper);
@@ -125,7 +107,35 @@ function actionPath(action: Command): string {
   return names.join(' ');
 }
 
-function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals: (cmd: Command) => void, macros: string): Command {
+/** The other parts' commands a chain needs: registrations loaded, and the table for the help listing of the rest. */
+interface Extensions {
+  loaded: Map<number, Registrar>;
+  table?: TableEntry[];
+}
+
+/**
+ * Loads the registrations the chain's commands need: none for built-in commands, the owner of each command the
+ * table knows, the table alone for a segment with no command (`--help`, `--version`), all of them otherwise.
+ */
+async function loadExtensions(segments: string[][]): Promise<Extensions> {
+  const names = segments.map(commandOf).filter((name) => !BUILTIN.has(name ?? ''));
+  if (names.length === 0) return { loaded: new Map() };
+  const table = readCommandTable();
+  const indices = new Set<number>();
+  for (const name of names) {
+    const owner = table && (name === undefined ? -1 : extensionOf(table, name));
+    if (owner === undefined) {
+      for (const i of EXTENSIONS.keys()) indices.add(i);
+      break;
+    }
+    if (owner >= 0) indices.add(owner);
+  }
+  const loaded = new Map(await Promise.all([...indices].map(async (i) => [i, await EXTENSIONS[i]!()] as const)));
+  if (loaded.size) phase('command modules loaded');
+  return { loaded, table };
+}
+
+function buildProgram(ctx: () => CliContext, extensions: Extensions, onGlobals: (cmd: Command) => void, macros: string): Command {
   const program = new Command('boardctl')
     .description('MicroPython boards from the terminal: run code, files, REPL, flashing, and a virtual board.\nChain commands with "+": boardctl exec "x = 1" + eval x')
     .version(version())
@@ -148,7 +158,11 @@ function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals:
   registerDevsCommand(program, ctx);
   registerReplCommand(program, ctx);
   registerTuiCommand(program, ctx);
-  for (const register of extensions) register(program, ctx);
+  for (const index of EXTENSIONS.keys()) {
+    const register = extensions.loaded.get(index);
+    if (register) register(program, ctx);
+    else if (extensions.table) registerStubs(program, extensions.table, index);
+  }
   return program;
 }
 
@@ -209,9 +223,7 @@ async function main(argv: string[]): Promise<number> {
       return await runFleetCli({ boards, jobs: fleet.jobs, rest: fleet.rest, json: state.json, out: ctx.out, signal: abort.signal });
     }
     const segments = withTrailingRepl(splitChain(withDefaultCommand(expanded)));
-    const needed = segments.some((segment) => !BUILTIN.has(commandOf(segment) ?? ''));
-    const extensions = needed ? await Promise.all(EXTENSIONS.map((load) => load())) : [];
-    if (needed) phase('command modules loaded');
+    const extensions = await loadExtensions(segments);
     for (const segment of segments) {
       const program = buildProgram(
         () => ctx,

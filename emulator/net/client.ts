@@ -7,7 +7,7 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { E } from './errno.js';
 import { SEND_WINDOW, type NetEvent, type TlsOptions, type NetFailure, type NetRequest, type WlanRequest, type WlanState } from './protocol.js';
-import { parsesAs } from './tls-host.js';
+import { parsesAs } from './tls-keys.js';
 import type { ControllablePlugin, VmHost } from '../vm/host-api.js';
 
 /** A Python function as the VM hands it to JavaScript. */

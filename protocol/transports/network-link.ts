@@ -12,8 +12,15 @@ const CLOSE_GRACE_MS = 300;
 export function writeOrLost(path: string, open: boolean, start: (done: (err?: Error | null) => void) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     if (!open) return reject(new BoardError('LINK_LOST', `${path}: connection is closed`, { port: path }));
-    start((err) => (err ? reject(new BoardError('LINK_LOST', `${path}: write failed (${err.message})`, { port: path }, { cause: err })) : resolve()));
+    start((err) => (err ? reject(writeError(path, err)) : resolve()));
   });
+}
+
+/** EPIPE and ECONNRESET on a write: the peer's end went away before its close reached us; say so alike. */
+function writeError(path: string, err: NodeJS.ErrnoException): BoardError {
+  const how = { EPIPE: 'closed', ECONNRESET: 'reset' }[err.code ?? ''];
+  const what = how ? `connection ${how} by the peer` : `write failed (${err.message})`;
+  return new BoardError('LINK_LOST', `${path}: ${what}`, { port: path }, { cause: err });
 }
 
 /** End the connection (`end`), resolving once it is closed; `cut` it if the peer does not answer in time. */
