@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pty from '@lydell/node-pty';
 import { rtcTuple } from '../protocol/board-clock.js';
 import { boardctl } from './helpers/boardctl.js';
-import { ensureBuilt, MAIN } from './helpers/built-cli.js';
+import { ensureBuilt } from './helpers/built-cli.js';
+import { cliTerminal } from './helpers/cli-terminal.js';
 
 const work = mkdtempSync(join(tmpdir(), 'boardctl-devloop-verbs-'));
 const temp = join(work, 'tmp');
@@ -112,25 +112,18 @@ describe('repl --inject-file', () => {
   it('pastes the file as it is when Ctrl-K is pressed', async () => {
     const file = join(work, 'inject.py');
     writeFileSync(file, "print('first', 6 * 7)\n");
-    const term = pty.spawn(process.execPath, [MAIN, '-p', 'virtual', 'repl', '--inject-file', file], {
-      env: { ...process.env, ...env, BOARDCTL_PORT: '' } as Record<string, string>,
-      cols: 120,
-      rows: 30,
-    });
-    let screen = '';
-    term.onData((d) => (screen += d));
-    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+    const term = cliTerminal(['-p', 'virtual', 'repl', '--inject-file', file], env);
     try {
-      await expect.poll(() => screen, { timeout: 20_000 }).toContain('Ctrl-] or Ctrl-X to quit');
+      await expect.poll(() => term.screen, { timeout: 20_000 }).toContain('Ctrl-] or Ctrl-X to quit');
       term.write('\r');
-      await expect.poll(() => screen, { timeout: 10_000 }).toContain('>>> ');
+      await expect.poll(() => term.screen, { timeout: 10_000 }).toContain('>>> ');
       term.write('\x0b');
-      await expect.poll(() => screen, { timeout: 10_000 }).toMatch(/\r\nfirst 42\r\n/);
+      await expect.poll(() => term.screen, { timeout: 10_000 }).toMatch(/\r\nfirst 42\r\n/);
       writeFileSync(file, "print('second')\n");
       term.write('\x0b');
-      await expect.poll(() => screen, { timeout: 10_000 }).toMatch(/\r\nsecond\r\n/);
+      await expect.poll(() => term.screen, { timeout: 10_000 }).toMatch(/\r\nsecond\r\n/);
       term.write('\x1d');
-      expect(await exited).toBe(0);
+      expect(await term.exited).toBe(0);
     } finally {
       term.kill();
     }

@@ -1,22 +1,18 @@
 // The client's command battery on real MicroPython firmware (qemu, see qemu.ts), through the built CLI as
 // users run it: every check passes or gives its documented clear error, and none shows a traceback from
 // boardctl's own board-side code. One qemu per test file; each image's file calls qemuBattery().
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pty from '@lydell/node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { boardctl as runCli, type CliRun } from './boardctl.js';
+import { MAIN } from './built-cli.js';
+import { cliTerminal } from './cli-terminal.js';
 import { qemuMissing, startQemu, type Qemu, type QemuImage } from './qemu.js';
 
-const MAIN = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 
-export interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 export interface ImageFacts {
   /** littlefs at / (stock has no filesystem: open() raises ENODEV). */
@@ -65,23 +61,8 @@ export function qemuBattery(image: QemuImage, facts: ImageFacts): void {
       rmSync(host, { recursive: true, force: true });
     });
 
-    const boardctl = (...args: string[]): Promise<Run> =>
-      new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [MAIN, '-p', q.path, ...args], {
-          env: { ...process.env, BOARDCTL_HOME: home, BOARDCTL_PORT: '' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr += d));
-        const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-        child.on('error', reject);
-        child.on('close', (code) => {
-          clearTimeout(timer);
-          resolve({ code, stdout, stderr });
-        });
-      });
+    // Each check runs on a board whose link moves 9 KB/s: a minute per CLI process.
+    const boardctl = (...args: string[]): Promise<Run> => runCli(['-p', q.path, ...args], { BOARDCTL_HOME: home }, [], 60_000);
     const ok = async (...args: string[]) => {
       const r = clean(await boardctl(...args));
       expect(r.stderr).toBe('');
@@ -126,23 +107,16 @@ export function qemuBattery(image: QemuImage, facts: ImageFacts): void {
     });
 
     it('repl shows the board\'s CR LF as CR LF and quits on Ctrl-]', async () => {
-      const term = pty.spawn(process.execPath, [MAIN, '-p', q.path, 'repl'], {
-        env: { ...process.env, BOARDCTL_HOME: home, BOARDCTL_PORT: '' } as Record<string, string>,
-        cols: 100,
-        rows: 30,
-      });
-      let screen = '';
-      term.onData((d) => (screen += d));
-      const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+      const term = cliTerminal(['-p', q.path, 'repl'], { BOARDCTL_HOME: home });
       try {
-        await expect.poll(() => screen, { timeout: 10_000 }).toContain('Ctrl-] or Ctrl-X to quit');
+        await expect.poll(() => term.screen, { timeout: 10_000 }).toContain('Ctrl-] or Ctrl-X to quit');
         term.write('\r');
-        await expect.poll(() => screen, { timeout: 10_000 }).toContain('>>> ');
+        await expect.poll(() => term.screen, { timeout: 10_000 }).toContain('>>> ');
         term.write('print(2 + 3)\r');
-        await expect.poll(() => screen, { timeout: 10_000 }).toMatch(/\r\n5\r\n>>> /);
-        expect(screen).not.toContain('\r\r\n');
+        await expect.poll(() => term.screen, { timeout: 10_000 }).toMatch(/\r\n5\r\n>>> /);
+        expect(term.screen).not.toContain('\r\r\n');
         term.write('\x1d');
-        expect(await exited).toBe(0);
+        expect(await term.exited).toBe(0);
       } finally {
         term.kill();
       }
