@@ -102,6 +102,9 @@ export const RP2_MODULES: ModuleTable = {
   rp2: HERE,
 };
 
+/** Modules whose import is an interactive dialog (as on the firmware): importing them in a script waits for input. */
+export const INTERACTIVE_MODULES: ReadonlySet<string> = new Set(['webrepl_setup']);
+
 /** The names help('modules') prints on the board, sorted as it sorts them. */
 export function presentModules(table: ModuleTable): string[] {
   return Object.keys(table).filter((n) => table[n] === HERE).sort();

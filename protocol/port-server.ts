@@ -3,6 +3,7 @@
 import net from 'node:net';
 import { BoardError } from './errors.js';
 import type { Transport } from './transport.js';
+import { DelegatingTransport } from './transports/delegating.js';
 
 /** A link as a server in front of it holds it: with flow control toward the link's source where it has one. */
 export interface ServedPort extends Transport {
@@ -152,49 +153,42 @@ export function sharePort(port: ServedPort, opts: ShareOptions): Promise<{ addre
     attach() {
       if (inUse) throw new BoardError('PORT_BUSY', `${port.path} is shared with another client; one at a time`);
       inUse = true;
-      return clientView(port, () => (inUse = false));
+      return new ClientView(port, () => (inUse = false));
     },
   });
 }
 
 /** One client's view of a shared port: its listeners go, and the line speed is restored, when it leaves. */
-function clientView(port: ServedPort, onClose: () => void): ServedPort {
-  const unsubscribe: Array<() => void> = [];
-  const closeListeners = new Set<(err?: Error) => void>();
-  unsubscribe.push(port.onClose((err) => closeListeners.forEach((l) => l(err))));
-  const openedAt = port.baudRate;
-  let open = true;
-  return {
-    kind: port.kind,
-    path: port.path,
-    get baudRate() {
-      return port.baudRate;
-    },
-    get hasControlLines() {
-      return port.hasControlLines;
-    },
-    write: (data) => port.write(data),
-    onData(listener) {
-      const off = port.onData(listener);
-      unsubscribe.push(off);
-      return off;
-    },
-    onClose(listener) {
-      closeListeners.add(listener);
-      return () => closeListeners.delete(listener);
-    },
-    setSignals: (lines) => port.setSignals(lines),
-    setBaudRate: (baud) => port.setBaudRate(baud),
-    holdOutput: (held) => port.holdOutput?.(held),
-    purge: async (what) => port.purge?.(what),
-    ...(port.modemLines ? { modemLines: () => port.modemLines!() } : {}),
-    async close() {
-      if (!open) return;
-      open = false;
-      for (const off of unsubscribe) off();
-      port.holdOutput?.(false);
-      if (port.baudRate !== openedAt) await port.setBaudRate(openedAt).catch(() => undefined);
-      onClose();
-    },
-  };
+class ClientView extends DelegatingTransport<ServedPort> {
+  private readonly unsubscribe: Array<() => void> = [];
+  private readonly closeListeners = new Set<(err?: Error) => void>();
+  private readonly openedAt: number;
+  private open = true;
+
+  constructor(
+    port: ServedPort,
+    private readonly onLeave: () => void,
+  ) {
+    super(port);
+    this.openedAt = port.baudRate;
+    this.unsubscribe.push(port.onClose((err) => this.closeListeners.forEach((l) => l(err))));
+  }
+
+  override onData(listener: (chunk: Uint8Array) => void): () => void {
+    const off = this.inner.onData(listener);
+    this.unsubscribe.push(off);
+    return off;
+  }
+  override onClose(listener: (err?: Error) => void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+  override async close(): Promise<void> {
+    if (!this.open) return;
+    this.open = false;
+    for (const off of this.unsubscribe) off();
+    this.inner.holdOutput?.(false);
+    if (this.inner.baudRate !== this.openedAt) await this.inner.setBaudRate(this.openedAt).catch(() => undefined);
+    this.onLeave();
+  }
 }

@@ -524,7 +524,7 @@ export class RawReplClient implements Board {
       throw damagedCommand(`the board's reply was damaged (${framing}); check the cable or lower the baud rate`, { stdout, stderr });
     }
     if (checked && stderr) {
-      const judged = checkedTraceback(stderr, checked);
+      const judged = checkedTraceback(stderr);
       if (judged.damaged) throw damagedCommand(undefined, { traceback: stderr, refused: judged.refused });
       stderr = judged.traceback;
       opts.onStderr?.(stderr);

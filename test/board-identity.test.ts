@@ -3,7 +3,7 @@
 // trace of the runtime that does it (no frames in tracebacks, no VfsPosix, nothing in sys.modules).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROFILES, type ProfileName } from '../emulator/profiles.js';
-import { absentModules, presentModules } from '../emulator/port-modules.js';
+import { absentModules, INTERACTIVE_MODULES, presentModules } from '../emulator/port-modules.js';
 import { TestBoard } from './helpers/test-board.js';
 
 /** The VM package's own extras (C and frozen) that no port's firmware has. */
@@ -22,7 +22,7 @@ describe.each(Object.keys(PROFILES) as ProfileName[])('the %s board', (profile) 
     expect(listed.pop()).toBe('Plus any modules on the filesystem');
     expect(listed.join(' ').split(/\s+/).sort()).toEqual(presentModules(table));
     // Importing webrepl_setup starts its dialog, as on the firmware (test/webrepl.test.ts runs it).
-    const present = [...new Set(presentModules(table).map((m) => m.split('/')[0]))].filter((m) => m !== 'webrepl_setup');
+    const present = [...new Set(presentModules(table).map((m) => m.split('/')[0]))].filter((m) => !INTERACTIVE_MODULES.has(m));
     const absent = Object.keys(absentModules(table));
     const out = await board.run(`
 def imports(name):

@@ -1,29 +1,13 @@
 // A board that reboots under a running program (machine.reset(), the memory ceiling's watchdog reset) comes back
 // at its friendly prompt and never closes the raw REPL exchange: the command ends with LINK_LOST (exit 6) saying
 // so, instead of waiting forever, and the same connection goes on (issue 11 item 3, from the conformance lane).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Board } from '../protocol/board.js';
 import { rejection } from './helpers/rejection.js';
+import { virtualClient } from './helpers/virtual-client.js';
 
-const home = mkdtempSync(join(tmpdir(), 'boardctl-reset-'));
-process.env.BOARDCTL_HOME = home;
 let board: Board;
-
-beforeAll(async () => {
-  const [{ openBoard }, { createBoard }] = await Promise.all([import('../cli/api.js'), import('../emulator/board-store.js')]);
-  createBoard('reset');
-  board = await openBoard('virtual:reset');
-}, 60_000);
-
-afterAll(async () => {
-  await board?.close();
-  const { closeAllVirtualBoards } = await import('../emulator/board.js');
-  await closeAllVirtualBoards();
-  rmSync(home, { recursive: true, force: true });
-});
+virtualClient('reset', (b) => (board = b));
 
 describe('a board that resets mid-program', () => {
   it('machine.reset(): LINK_LOST naming the reset, the boot text as output, and the next command runs', async () => {

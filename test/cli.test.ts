@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pty from '@lydell/node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, MAIN } from './helpers/built-cli.js';
+import { cliTerminal } from './helpers/cli-terminal.js';
 import { splitChain, withDefaultCommand } from '../cli/chain.js';
 import { servePeer, type PeerServer } from './helpers/scripted-peer.js';
 import { boardctl } from './helpers/boardctl.js';
@@ -221,35 +222,28 @@ describe('boardctl repl', () => {
   it('passes keys through, captures output, injects code, survives an unplug, and quits on Ctrl-]', async () => {
     const server = await servePeer();
     const capture = join(tmp, 'capture.txt');
-    const term = pty.spawn(process.execPath, [MAIN, '-p', server.url, 'repl', '--capture', capture, '--inject-code', "print('inj')"], {
-      env: { ...process.env, BOARDCTL_PORT: '' } as Record<string, string>,
-      cols: 120,
-      rows: 30,
-    });
-    let screen = '';
-    term.onData((d) => (screen += d));
-    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+    const term = cliTerminal(['-p', server.url, 'repl', '--capture', capture, '--inject-code', "print('inj')"]);
     try {
-      await expect.poll(() => screen, { timeout: 10_000 }).toContain('Ctrl-] or Ctrl-X to quit');
+      await expect.poll(term.screen, { timeout: 10_000 }).toContain('Ctrl-] or Ctrl-X to quit');
       await expect.poll(() => server.connections).toBe(1);
       term.write('abc\r');
       // No local echo: what shows is the board's echo and its prompt, with the board's CR LF as CR LF
       // (not CR CR LF, which the terminal's ONLCR would make of it).
-      await expect.poll(() => screen).toMatch(/abc\r\n>>> /);
-      expect(screen.match(/abc/g)).toHaveLength(1);
-      expect(screen).not.toContain('\r\r\n');
+      await expect.poll(term.screen).toMatch(/abc\r\n>>> /);
+      expect(term.screen().match(/abc/g)).toHaveLength(1);
+      expect(term.screen()).not.toContain('\r\r\n');
       term.write('\n'); // Ctrl-J
       await expect.poll(() => Buffer.from(server.peer!.received).toString('latin1')).toContain("\x05print('inj')\x04");
 
       server.peer!.hangUpNow();
-      await expect.poll(() => screen, { timeout: 10_000 }).toContain('device disconnected');
-      await expect.poll(() => screen, { timeout: 10_000 }).toContain('reconnected');
+      await expect.poll(term.screen, { timeout: 10_000 }).toContain('device disconnected');
+      await expect.poll(term.screen, { timeout: 10_000 }).toContain('reconnected');
       expect(server.connections).toBe(2);
       term.write('xyz');
       await expect.poll(() => Buffer.from(server.peer!.received).toString('latin1')).toBe('xyz');
 
       term.write('\x1d');
-      expect(await exited).toBe(0);
+      expect(await term.exited).toBe(0);
       expect(readFileSync(capture, 'utf8')).toContain('abc\r\n>>> ');
     } finally {
       term.kill();

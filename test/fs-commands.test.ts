@@ -1,11 +1,10 @@
 // The file commands end to end against the virtual board (a MicroPython VM with littlefs on a flash
 // image), through the same commander wiring the CLI uses, with real temp folders on the host.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Board } from '../protocol/board.js';
 import { BoardError } from '../protocol/errors.js';
 import { registerFsCommands } from '../cli/commands/fs.js';
@@ -13,23 +12,10 @@ import { uploadFiles } from '../protocol/fs/upload.js';
 import { downloadFiles, readBoardFiles } from '../protocol/fs/download.js';
 import { boardCapabilities } from '../protocol/fs/capabilities.js';
 import { diskUsage } from '../protocol/fs/operations.js';
+import { virtualClient } from './helpers/virtual-client.js';
 
-const home = mkdtempSync(join(tmpdir(), 'boardctl-fs-home-'));
-process.env.BOARDCTL_HOME = home;
-const host = mkdtempSync(join(tmpdir(), 'boardctl-fs-host-'));
 let board: Board;
-
-beforeAll(async () => {
-  const [{ openBoard }, { createBoard }] = await Promise.all([import('../cli/api.js'), import('../emulator/board-store.js')]);
-  createBoard('fs-commands');
-  board = await openBoard('virtual:fs-commands');
-}, 60_000);
-
-afterAll(async () => {
-  await board?.close();
-  rmSync(home, { recursive: true, force: true });
-  rmSync(host, { recursive: true, force: true });
-});
+const { host } = virtualClient('fs-commands', (b) => (board = b));
 
 interface CliRun {
   stdout: string;

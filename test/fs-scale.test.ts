@@ -1,33 +1,17 @@
 // Projects as they come (issue 15): thousands of small files, many small files on a nearly full board, a set of
 // large files replaced by same-size ones, and names at littlefs's 255-byte limit, on the virtual board.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Board } from '../protocol/board.js';
 import { copyPaths } from '../protocol/fs/copy.js';
 import { diskUsage, walkBoard } from '../protocol/fs/operations.js';
 import { syncFolder } from '../protocol/fs/sync.js';
 import { uploadFiles } from '../protocol/fs/upload.js';
+import { virtualClient } from './helpers/virtual-client.js';
 
-const home = mkdtempSync(join(tmpdir(), 'boardctl-fs-scale-'));
-process.env.BOARDCTL_HOME = home;
-const host = mkdtempSync(join(tmpdir(), 'boardctl-fs-scale-host-'));
 let board: Board;
-
-beforeAll(async () => {
-  const [{ openBoard }, { createBoard }] = await Promise.all([import('../cli/api.js'), import('../emulator/board-store.js')]);
-  createBoard('fs-scale');
-  board = await openBoard('virtual:fs-scale');
-}, 60_000);
-
-afterAll(async () => {
-  await board?.close();
-  const { closeAllVirtualBoards } = await import('../emulator/board.js');
-  await closeAllVirtualBoards();
-  rmSync(home, { recursive: true, force: true });
-  rmSync(host, { recursive: true, force: true });
-});
+const { host } = virtualClient('fs-scale', (b) => (board = b));
 
 describe('sync at scale', () => {
   it('2000 small files sync without exhausting the board (batched helpers), and a second sync changes nothing', { timeout: 180_000 }, async () => {

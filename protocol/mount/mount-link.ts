@@ -2,7 +2,8 @@
 // them from the host folder, and hands everything else on, so the raw REPL client, the terminal and the TUI
 // work over it unchanged. While a request is open, other writes (keys, Ctrl-C) wait for its answer.
 import { randomBytes } from 'node:crypto';
-import type { ControlLines, Transport } from '../transport.js';
+import type { Transport } from '../transport.js';
+import { DelegatingTransport } from '../transports/delegating.js';
 import { errorAnswer, FrameSplitter, type Piece } from './frames.js';
 import type { HostTree } from './host-tree.js';
 
@@ -18,9 +19,7 @@ export function frameKey(): string {
   return [...randomBytes(4)].map((b) => String.fromCharCode(0x61 + (b % 26))).join('');
 }
 
-export class MountLink implements Transport {
-  readonly kind;
-  readonly path;
+export class MountLink extends DelegatingTransport {
   private readonly splitter: FrameSplitter;
   private readonly listeners = new Set<(chunk: Uint8Array) => void>();
   private readonly offInner: () => void;
@@ -35,12 +34,11 @@ export class MountLink implements Transport {
   onReboot: (() => void) | undefined;
 
   constructor(
-    readonly inner: Transport,
+    inner: Transport,
     readonly tree: HostTree,
     readonly key: string = frameKey(),
   ) {
-    this.kind = inner.kind;
-    this.path = inner.path;
+    super(inner);
     this.splitter = new FrameSplitter(key);
     this.offInner = inner.onData((chunk) => this.receive(chunk));
     inner.onClose(() => {
@@ -49,37 +47,17 @@ export class MountLink implements Transport {
     });
   }
 
-  get baudRate(): number {
-    return this.inner.baudRate;
-  }
-
-  get hasControlLines(): boolean {
-    return this.inner.hasControlLines;
-  }
-
-  async write(data: Uint8Array): Promise<void> {
+  override async write(data: Uint8Array): Promise<void> {
     await this.gate;
     await this.inner.write(data);
   }
 
-  onData(listener: (chunk: Uint8Array) => void): () => void {
+  override onData(listener: (chunk: Uint8Array) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  onClose(listener: (err?: Error) => void): () => void {
-    return this.inner.onClose(listener);
-  }
-
-  setSignals(lines: ControlLines): Promise<void> {
-    return this.inner.setSignals(lines);
-  }
-
-  setBaudRate(baud: number): Promise<void> {
-    return this.inner.setBaudRate(baud);
-  }
-
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     clearTimeout(this.timer);
     this.offInner();
     this.tree.closeAll();

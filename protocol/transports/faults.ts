@@ -3,7 +3,8 @@
 // their own code's robustness with it (`virtual:NAME?faults=drop:1e-4,flip:1e-4,seed=7`, `sim serve
 // --faults …`); boardctl's tests run their fault trials through it.
 import { BoardError } from '../errors.js';
-import type { ControlLines, Transport } from '../transport.js';
+import type { Transport } from '../transport.js';
+import { DelegatingTransport } from './delegating.js';
 import { LinkEvents } from './link-events.js';
 
 export type FaultKind = 'drop' | 'flip' | 'dup' | 'delay';
@@ -149,7 +150,7 @@ class FaultyStream {
 }
 
 /** A Transport whose bytes suffer the faults of `spec`; `counts` tells how many of each were injected. */
-export class FaultyTransport implements Transport {
+export class FaultyTransport extends DelegatingTransport {
   readonly counts: FaultCounts = { drop: 0, flip: 0, dup: 0, delay: 0 };
   private readonly events = new LinkEvents();
   private readonly toBoard: FaultyStream;
@@ -159,9 +160,10 @@ export class FaultyTransport implements Transport {
   private writing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly inner: Transport,
+    inner: Transport,
     readonly spec: FaultSpec,
   ) {
+    super(inner);
     const { direction: dir } = spec;
     this.toBoard = new FaultyStream(spec, spec.seed, dir !== 'from-board', this.counts, (b) => {
       this.writing = this.writing.then(() => inner.write(b)).catch(() => {});
@@ -176,42 +178,19 @@ export class FaultyTransport implements Transport {
     ];
   }
 
-  get kind() {
-    return this.inner.kind;
-  }
-  get path() {
-    return this.inner.path;
-  }
-  get baudRate() {
-    return this.inner.baudRate;
-  }
-  get hasControlLines() {
-    return this.inner.hasControlLines;
-  }
-
-  async write(data: Uint8Array): Promise<void> {
+  override async write(data: Uint8Array): Promise<void> {
     if (this.events.closed) throw new BoardError('LINK_LOST', `${this.path}: the connection is closed`, { port: this.path });
     this.toBoard.push(data);
     await this.writing;
   }
-  onData(listener: (chunk: Uint8Array) => void): () => void {
+  override onData(listener: (chunk: Uint8Array) => void): () => void {
     return this.events.onData(listener);
   }
-  onClose(listener: (err?: Error) => void): () => void {
+  override onClose(listener: (err?: Error) => void): () => void {
     return this.events.onClose(listener);
   }
-  setSignals(lines: ControlLines): Promise<void> {
-    return this.inner.setSignals(lines);
-  }
-  setBaudRate(baud: number): Promise<void> {
-    return this.inner.setBaudRate(baud);
-  }
-  /** Back-pressure of links that have it (a served board's pty or socket) passes through. */
-  holdOutput(held: boolean): void {
-    (this.inner as Transport & { holdOutput?: (held: boolean) => void }).holdOutput?.(held);
-  }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.stopStreams();
     await this.inner.close();
     this.events.emitClose();
@@ -227,6 +206,6 @@ export class FaultyTransport implements Transport {
 /** Wrap `inner` when a spec is given (text as in the port string), else return it as is. */
 export function withFaults<T extends Transport>(inner: T, spec: string | FaultSpec | undefined): T {
   if (spec === undefined || spec === '') return inner;
-  // FaultyTransport has the link's optional extras too (holdOutput), so it stands in for any T here.
+  // FaultyTransport passes the link's optional extras through (holdOutput, purge), so it stands in for any T here.
   return new FaultyTransport(inner, typeof spec === 'string' ? parseFaultSpec(spec) : spec) as unknown as T;
 }

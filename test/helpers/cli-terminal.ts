@@ -14,7 +14,8 @@ export interface CliTerminal {
   ready(): Promise<void>;
 }
 
-export function cliTerminal(args: string[], env: Record<string, string>): CliTerminal {
+/** Start `boardctl ARGS` on a 120×30 terminal; BOARDCTL_PORT is cleared, `env` added. */
+export function cliTerminal(args: string[], env: Record<string, string> = {}): CliTerminal {
   const term = pty.spawn(process.execPath, [MAIN, ...args], {
     env: { ...process.env, BOARDCTL_PORT: '', ...env } as Record<string, string>,
     cols: 120,

@@ -1,22 +1,18 @@
 // The client's command battery on real MicroPython firmware (qemu, see qemu.ts), through the built CLI as
 // users run it: every check passes or gives its documented clear error, and none shows a traceback from
 // boardctl's own board-side code. One qemu per test file; each image's file calls qemuBattery().
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pty from '@lydell/node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { boardctl as runCli, type CliRun } from './boardctl.js';
+import { MAIN } from './built-cli.js';
+import { cliTerminal } from './cli-terminal.js';
 import { qemuMissing, startQemu, type Qemu, type QemuImage } from './qemu.js';
 
-const MAIN = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 
-export interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 export interface ImageFacts {
   /** littlefs at / (stock has no filesystem: open() raises ENODEV). */
@@ -65,23 +61,8 @@ export function qemuBattery(image: QemuImage, facts: ImageFacts): void {
       rmSync(host, { recursive: true, force: true });
     });
 
-    const boardctl = (...args: string[]): Promise<Run> =>
-      new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [MAIN, '-p', q.path, ...args], {
-          env: { ...process.env, BOARDCTL_HOME: home, BOARDCTL_PORT: '' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr += d));
-        const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-        child.on('error', reject);
-        child.on('close', (code) => {
-          clearTimeout(timer);
-          resolve({ code, stdout, stderr });
-        });
-      });
+    // Each check runs on a board whose link moves 9 KB/s: a minute per CLI process.
+    const boardctl = (...args: string[]): Promise<Run> => runCli(['-p', q.path, ...args], { BOARDCTL_HOME: home }, [], 60_000);
     const ok = async (...args: string[]) => {
       const r = clean(await boardctl(...args));
       expect(r.stderr).toBe('');
@@ -101,8 +82,9 @@ export function qemuBattery(image: QemuImage, facts: ImageFacts): void {
     // paying the soft reset and probe on a 9 KB/s link, low.
     it('exec, eval, run, chains, soft-reset and --json', async () => {
       writeFileSync(join(host, 'prog.py'), 'for i in range(3):\n    print("line", i)\n');
-      const chain = await ok('exec', 'import sys;print(sys.platform)', '+', 'exec', 'x = 6', '+', 'eval', 'x * 7', '+', 'run', join(host, 'prog.py'), '+', 'exec', 'y = 1', '+', 'soft-reset', '+', 'eval', "'y' in globals()");
-      expect(chain.stdout).toBe('qemu\n42\nline 0\nline 1\nline 2\nFalse\n');
+      const chain = await ok('exec', 'import sys;print(sys.platform)', '+', 'exec', 'x = 6', '+', 'eval', 'x * 7', '+', 'run', join(host, 'prog.py'), '+', 'exec', 'y = 1', '+', 'soft-reset', '+', 'exec', 'v = 1', '+', 'eval', 'sorted(dir())');
+      // The soft reset cleared y; the checksum guard around every program leaves none of its names behind.
+      expect(chain.stdout).toBe("qemu\n42\nline 0\nline 1\nline 2\n['__file__', '__name__', 'v']\n");
       const json = (await ok('--json', 'eval', '1 + 1', '+', 'exec', 'print(3)')).stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown);
       expect(json).toMatchObject([{ command: 'eval', ok: true, value: '2' }, { command: 'exec', ok: true, stdout: '3\r\n' }]);
     });
@@ -111,6 +93,8 @@ export function qemuBattery(image: QemuImage, facts: ImageFacts): void {
       const r = await boardctl('exec', 'def f():\n    raise ValueError("bad")\nf()');
       expect(r.code).toBe(1);
       expect(r.stderr).toBe('Traceback (most recent call last):\n  File "<stdin>", line 3, in <module>\n  File "<stdin>", line 2, in f\nValueError: bad\n');
+      // Nor after a program's error (resume: no soft reset in between).
+      expect((await ok('resume', 'eval', 'sorted(dir())')).stdout).toBe("['__file__', '__name__', 'f']\n");
       await fails(1, /^boardctl: run: .*nope\.py: [Nn]o such file( or directory)?$/m, 'run', join(host, 'nope.py'));
     });
 
@@ -123,23 +107,14 @@ export function qemuBattery(image: QemuImage, facts: ImageFacts): void {
     });
 
     it('repl shows the board\'s CR LF as CR LF and quits on Ctrl-]', async () => {
-      const term = pty.spawn(process.execPath, [MAIN, '-p', q.path, 'repl'], {
-        env: { ...process.env, BOARDCTL_HOME: home, BOARDCTL_PORT: '' } as Record<string, string>,
-        cols: 100,
-        rows: 30,
-      });
-      let screen = '';
-      term.onData((d) => (screen += d));
-      const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+      const term = cliTerminal(['-p', q.path, 'repl'], { BOARDCTL_HOME: home });
       try {
-        await expect.poll(() => screen, { timeout: 10_000 }).toContain('Ctrl-] or Ctrl-X to quit');
-        term.write('\r');
-        await expect.poll(() => screen, { timeout: 10_000 }).toContain('>>> ');
+        await term.ready();
         term.write('print(2 + 3)\r');
-        await expect.poll(() => screen, { timeout: 10_000 }).toMatch(/\r\n5\r\n>>> /);
-        expect(screen).not.toContain('\r\r\n');
+        await expect.poll(term.screen, { timeout: 10_000 }).toMatch(/\r\n5\r\n>>> /);
+        expect(term.screen()).not.toContain('\r\r\n');
         term.write('\x1d');
-        expect(await exited).toBe(0);
+        expect(await term.exited).toBe(0);
       } finally {
         term.kill();
       }

@@ -318,17 +318,17 @@ export class ScriptedPeer {
 }
 
 const GUARD =
-  /^_bc=\[(r'''[\s\S]*?'''|r"""[\s\S]*?"""|"(?:[^"\\]|\\.)*")\]\ndef _bcf\(b\):\n a=c=0\n for i in range\(0,len\(b\),8\):a\+=sum\(b\[i:i\+8\]\);c=\(c\+a\)&16777215\n return len\(b\),a,c\nif _bcf\(bytes\(_bc\[0\],'utf8'\)\)!=\((\d+),(\d+),(\d+)\):raise RuntimeError\('boardctl: damaged command'\)\ndel _bcf\nexec\(_bc\.pop\(\)\)$/;
+  /^exec\(\(lambda b:b\.decode\(\)if\(len\(b\),sum\(b\),sum\(sum\(b\[i:i\+8\]\)\*\(i\+1\)%65521 for i in range\(0,len\(b\),8\)\)\)==\((\d+),(\d+),(\d+)\)else\{\}\['boardctl: damaged command'\]\)\((r'''[\s\S]*?'''|r"""[\s\S]*?"""|"(?:[^"\\]|\\.)*")\.encode\(\)\)\)$/;
 
 /** What a board makes of a program sent under boardctl's checksum guard: the code, or the error it raises. */
 export function unguard(program: string): string | { error: string } {
-  if (!program.startsWith('_bc=')) return program;
+  if (!program.startsWith('exec((lambda b:')) return program;
   const m = GUARD.exec(program);
   if (!m) return { error: 'SyntaxError: invalid syntax' };
-  const lit = m[1]!;
+  const lit = m[4]!;
   const code = lit.startsWith('r') ? lit.slice(4, -3) : (JSON.parse(lit.replace(/\\x([0-9a-f]{2})/gi, '\\u00$1')) as string);
   const sums = programChecksum(enc.encode(code));
-  if (sums.join() !== [m[2], m[3], m[4]].join()) return { error: "RuntimeError: boardctl: damaged command" };
+  if (sums.join() !== [m[1], m[2], m[3]].join()) return { error: 'KeyError: boardctl: damaged command' };
   return code;
 }
 

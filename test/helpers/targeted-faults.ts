@@ -2,7 +2,8 @@
 // pattern (host to board, or board to host), in the next `times` chunks where the pattern ends, wherever the
 // link split it. The seeded random link (protocol/transports/faults.ts) is for trials; this is for
 // reproducing one failure mode at a time.
-import type { ControlLines, Transport } from '../../protocol/transport.js';
+import type { Transport } from '../../protocol/transport.js';
+import { DelegatingTransport } from '../../protocol/transports/delegating.js';
 
 export type Damage = 'flip' | 'drop';
 
@@ -28,13 +29,15 @@ interface Stream {
 
 const TAIL = 256;
 
-export class TargetedFaults implements Transport {
+export class TargetedFaults extends DelegatingTransport {
   private armed: Armed[] = [];
   private readonly streams = { 'to-board': newStream(), 'from-board': newStream() };
   /** Faults actually applied. */
   hits = 0;
 
-  constructor(private readonly inner: Transport) {}
+  constructor(inner: Transport) {
+    super(inner);
+  }
 
   /** Damage the byte `offset` after the start of `pattern`, in the next `times` chunks where the pattern ends. */
   arm(direction: Armed['direction'], pattern: string | Uint8Array, offset: number, damage: Damage, times = 1): void {
@@ -70,34 +73,10 @@ export class TargetedFaults implements Transport {
     return buf;
   }
 
-  get kind() {
-    return this.inner.kind;
-  }
-  get path() {
-    return this.inner.path;
-  }
-  get baudRate() {
-    return this.inner.baudRate;
-  }
-  get hasControlLines() {
-    return this.inner.hasControlLines;
-  }
-  write(data: Uint8Array): Promise<void> {
+  override write(data: Uint8Array): Promise<void> {
     return this.inner.write(this.apply('to-board', data));
   }
-  onData(listener: (chunk: Uint8Array) => void): () => void {
+  override onData(listener: (chunk: Uint8Array) => void): () => void {
     return this.inner.onData((chunk) => listener(this.apply('from-board', chunk)));
-  }
-  onClose(listener: (err?: Error) => void): () => void {
-    return this.inner.onClose(listener);
-  }
-  setSignals(lines: ControlLines): Promise<void> {
-    return this.inner.setSignals(lines);
-  }
-  setBaudRate(baud: number): Promise<void> {
-    return this.inner.setBaudRate(baud);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
