@@ -360,23 +360,51 @@ def _exec(code):
 def stage(src, name):
     global _program
     try:
-        _program = _stepped(src, name)
+        # Module code with no collection points of its own (only its functions' loops) runs here, to its end.
+        _program = _stepped(src, name) or _ended()
     except BaseException as e:
         hide(e)
         raise
-    builtins.__boardctl_gc__ = _gc_flag
-    builtins.__boardctl_yield__ = _collect_point
-    builtins.__boardctl_exec__ = _exec
+
+
+def _ended():
+    return
+    yield
 
 
 def _unstage():
     global _program
     _program = None
-    for n in ('__boardctl_gc__', '__boardctl_yield__', '__boardctl_exec__'):
+    _twins.clear()
+
+
+# A top-level function whose loops are stepped is an `async def` (loop-rewrite.ts): called by a rewritten
+# statement it is awaited, so its collection points reach the host; called by anything else (an expression, a
+# callback, the REPL later) its wrapper runs it to its end at once, passing its collection points by.
+_twins = {}  # wrapper -> the async function, for the staged program's calls
+
+
+def _twin(fun):
+    def stepped(*args, **kw):
+        run = fun(*args, **kw)
         try:
-            delattr(builtins, n)
-        except AttributeError:
-            pass
+            while True:
+                run.send(None)
+        except StopIteration as e:
+            return e.value
+
+    _twins[stepped] = fun
+    return stepped
+
+
+def _now(value):
+    return value
+    yield
+
+
+def _call(fun):
+    # What a rewritten call `await __boardctl_call__(f)(...)` calls: f's async function, or f run at once.
+    return _twins.get(fun) or (lambda *args, **kw: _now(fun(*args, **kw)))
 
 
 def step():
@@ -464,4 +492,13 @@ def install():
     if _board.gc_flag >= 0:
         _gc_flag = uctypes.bytearray_at(_board.gc_flag, 1)
         _await_flag = uctypes.bytearray_at(_board.await_flag, 1)
+        # The port asks for a collection every 16 KiB allocated; a board's heap (gc.threshold() -1) only when full:
+        # a stepped loop then trips to the host once per heap of garbage, not once per 16 KiB.
+        gc.threshold(-1)
+        # What rewritten programs name; stepped functions may outlive their program, so these stay.
+        builtins.__boardctl_gc__ = _gc_flag
+        builtins.__boardctl_yield__ = _collect_point
+        builtins.__boardctl_exec__ = _exec
+        builtins.__boardctl_twin__ = _twin
+        builtins.__boardctl_call__ = _call
     _board.connect(run_file, run_frozen, micropython.kbd_intr, stage, step)
