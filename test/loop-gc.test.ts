@@ -212,6 +212,30 @@ describe('loops in functions and for loops, stepped by the host', () => {
   }, 150_000);
 });
 
+describe('a runaway allocation', () => {
+  // Silicon fails these at once on its ~144 KiB heap; here each must end in MemoryError within seconds, not grow
+  // the host toward the memory ceiling (34-80 s and a watchdog reset before).
+  const RUNAWAY: Array<[string, string, string]> = [
+    ['one list past the heap', '[].extend(range(10**9))', 'line 1, in <module>'],
+    ['a top-level loop of live lists', 'lst = []\nwhile 1:\n    lst = [lst]', 'line 3, in <module>'],
+    ['a loop of live lists in a function', 'def grow():\n    lst = []\n    while 1:\n        lst = [lst]\n\ngrow()', 'line 4, in grow'],
+  ];
+  it.each(RUNAWAY)('raises MemoryError within seconds: %s', async (_name, code, where) => {
+    const rss0 = process.memoryUsage().rss;
+    const t0 = Date.now();
+    const err = await failure(board, code, 20_000);
+    expect(err.message).toMatch(/^MemoryError/);
+    expect(String(err.details.traceback)).toContain(where);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(process.memoryUsage().rss - rss0).toBeLessThan(64 * MiB);
+  });
+
+  it('is MemoryError where the program catches it, and the program goes on', async () => {
+    const code = 'lst = []\nwhile True:\n    try:\n        lst = [lst]\n    except MemoryError:\n        break\nn = 0\nwhile lst:\n    lst = lst[0]\n    n += 1\nprint(n > 5000)';
+    expect((await board.exec(code, { timeoutMs: 20_000 })).stdout).toBe('True\r\n');
+  });
+});
+
 describe('a main.py whose loop allocates past the memory ceiling', () => {
   it('runs at boot to its end with its garbage collected', async () => {
     await board.close();

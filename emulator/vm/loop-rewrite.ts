@@ -174,27 +174,32 @@ function steppedCalls(toks: Tok[], stepped: Set<string>): Edit[] {
   return edits;
 }
 
+/** The header `if COND:` or `while COND:` of toks with the check before its condition, or undefined. */
+function headerCheck(toks: Tok[]): Edit[] | undefined {
+  const c = headerColon(toks);
+  if (c < 1) return undefined;
+  // Insertions only: the condition's own calls may be edited too.
+  return [{ from: toks[0]!.end, to: toks[0]!.end, text: ` (${CHECK}) and (` }, { from: toks[c]!.at, to: toks[c]!.at, text: ')' }];
+}
+
 /**
- * Edits that make the body of the for loop headed by lines[k] pass a collection point at the start of each
- * iteration, on the lines it has (so line numbers stay), or undefined where its first statement gives no room.
+ * The edit that makes each iteration of the loop headed by lines[k] start with a collection point, on the lines
+ * it has (so line numbers stay): before its first statement (inside a `try:` that opens the body, so what the
+ * collection point raises is the body's to handle, as an allocation's MemoryError would be), or in the test of
+ * an `if` or `while` that opens it; undefined where the first statement gives no room (def, class, with, ...).
  */
-function forBodyCheck(src: string, lines: Line[], k: number): Edit | undefined {
+function bodyCheck(lines: Line[], k: number): Edit[] | undefined {
   const toks = lines[k]!.toks;
   const colon = headerColon(toks);
   if (colon < 0) return undefined;
-  if (colon < toks.length - 1) return { from: toks[colon + 1]!.at, to: toks[colon + 1]!.at, text: `${CHECK}; ` };
+  if (colon < toks.length - 1) return [{ from: toks[colon + 1]!.at, to: toks[colon + 1]!.at, text: `${CHECK}; ` }];
   for (let j = k + 1; j < lines.length && lines[j]!.indent > lines[k]!.indent; j++) {
     const body = lines[j]!.toks;
     const first = body[0]!.text;
-    if (first === 'try' && body.length === 2) continue; // `try:`: its first statement runs first
-    if (first === 'if' || first === 'while') {
-      // The while header is stepped itself; an if's test is prefixed by the check.
-      if (first === 'while') return { from: body[0]!.at, to: body[0]!.at, text: '' };
-      const c = headerColon(body);
-      return c < 1 ? undefined : { from: body[0]!.end, to: body[c]!.at, text: ` (${CHECK}) and (${src.slice(body[0]!.end, body[c]!.at)})` };
-    }
+    if (first === 'try' && body.length === 2) continue;
+    if (first === 'if' || first === 'while') return headerCheck(body);
     if (COMPOUND.has(first)) return undefined;
-    return { from: body[0]!.at, to: body[0]!.at, text: `${CHECK}; ` };
+    return [{ from: body[0]!.at, to: body[0]!.at, text: `${CHECK}; ` }];
   }
   return undefined;
 }
@@ -250,15 +255,11 @@ export function rewriteLoops(src: string): string | undefined {
         continue;
       }
       edits.push(...steppedCalls(toks, stepped));
-      if (first === 'for') {
-        const check = forBodyCheck(src, lines, k);
-        if (check) edits.push(check);
-        continue;
+      if (first === 'for' || first === 'while') {
+        const check = bodyCheck(lines, k) ?? (first === 'while' ? headerCheck(toks) : undefined);
+        if (first === 'while' && !check) return undefined;
+        if (check && !edits.some((e) => e.from === check[0]!.from && e.text === check[0]!.text)) edits.push(...check);
       }
-      if (first !== 'while') continue;
-      const colon = headerColon(toks);
-      if (colon < 1) return undefined;
-      edits.push({ from: toks[0]!.end, to: toks[colon]!.at, text: ` (${CHECK}) and (${src.slice(toks[0]!.end, toks[colon]!.at)})` });
     }
   }
   if (!edits.some((e) => e.text)) return undefined;

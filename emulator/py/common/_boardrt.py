@@ -323,15 +323,25 @@ _await_flag = None  # the compiler's top-level-await switch, a byte in place
 _program = None  # the staged program (a generator) until it ends
 
 
-_LIVE_MAX = 4 << 20  # past this much in use no board could run the program: stop collecting for it
+_steps = 0  # calls of step(): each is a call from the host, after which the VM has collected
+_over = 0  # collections in a row that left more in use than the board's heap
 
 
 def _collect_point():
-    # What a rewritten loop awaits when a collection is pending: one trip out to the host and back. Each
-    # collection marks all live data, so a loop whose live data keeps growing is left to reach the memory ceiling
-    # (and its reset) as an unstepped loop does, instead of paying a collection per heap-full on the way.
-    if gc.mem_alloc() < _LIVE_MAX:
-        yield
+    # What a rewritten loop awaits when a collection is pending: one trip out to the host, which collects, and
+    # back. What is still in use then is live: past the board's heap the program could not go on on a board, so
+    # it gets the MemoryError the board's allocator would give, in the loop (a program that catches it goes on).
+    # Driven by a stepped function's wrapper instead (no trip out, nothing collected), it only passes by.
+    # Twice in a row: the first collection after a program may still see what the last one left (its roots
+    # linger for one collection).
+    global _over
+    steps = _steps
+    yield
+    if _steps != steps:
+        _over = _over + 1 if gc.mem_alloc() > _board.heap else 0
+        if _over > 1:
+            _over = 0
+            raise MemoryError('memory allocation failed')
     return True
 
 
@@ -410,6 +420,8 @@ def _call(fun):
 def step():
     # Run the staged program up to its next collection point: True while it goes on. What it raises comes out of
     # here as out of the program (our frame taken out); its end is a StopIteration with no frame of its own.
+    global _steps
+    _steps += 1
     try:
         _program.send(None)
         return True
