@@ -176,9 +176,15 @@ def main():
 
 print(main())
 print(fact(5) + 1, -fact(3) ** 2, str(fact(4)) * 2)
+
+def show(v):
+    for c in str(v):
+        pass
+    print(v)
+for k in (1, 2): show(fact(k + 2))
 boom(3)
 `;
-const FUNCTIONS_OUT = "[1, 2, 6, 'boom 2', 20, [1, 1, 2, 6], [1, 1, 2, 6], 24]\r\n121 -36 2424\r\n";
+const FUNCTIONS_OUT = "[1, 2, 6, 'boom 2', 20, [1, 1, 2, 6], [1, 1, 2, 6], 24]\r\n121 -36 2424\r\n6\r\n24\r\n";
 
 /** A board's main loop in a function: `while True:` that allocates `total` bytes of garbage, then stops. */
 const mainLoop = (total: number) =>
@@ -190,7 +196,7 @@ describe('loops in functions and for loops, stepped by the host', () => {
     const err = await failure(board, FUNCTIONS);
     expect(err.details.stdout).toBe(FUNCTIONS_OUT);
     expect(String(err.details.traceback)).toMatch(
-      /^Traceback \(most recent call last\):\r?\n {2}File "<stdin>", line 48, in <module>\r?\n {2}File "<stdin>", line 20, in boom\r?\nValueError: boom 3/,
+      /^Traceback \(most recent call last\):\r?\n {2}File "<stdin>", line 54, in <module>\r?\n {2}File "<stdin>", line 20, in boom\r?\nValueError: boom 3/,
     );
     expect(String(err.details.traceback)).not.toContain('/rom/');
     // The functions outlive the program: called later, from the REPL, they run as any function does.

@@ -213,7 +213,7 @@ function bodyCheck(lines: Line[], k: number): Edit[] | undefined {
  *   comprehensions) awaits it through __boardctl_call__, so its collection points reach the host.
  *   The wrapper takes the blank or comment line before the def (a decorator), else the start of the simple
  *   statement after the function; a function with neither, with decorators, or that is a generator already
- *   keeps its loops as written.
+ *   keeps its loops as written, as do all functions of a program that locks the heap.
  */
 export function rewriteLoops(src: string): string | undefined {
   if (!/while|for|exec/.test(src)) return undefined;
@@ -223,7 +223,9 @@ export function rewriteLoops(src: string): string | undefined {
   // Top-level functions to step, and the line range of each one's body.
   const stepped = new Set<string>();
   const bodies: Array<[number, number]> = [];
-  for (let k = 0; k < lines.length; k++) {
+  // A stepped function's every call allocates (its generator; the wrapper's arguments): a program that locks the
+  // heap (micropython.heap_lock) keeps its functions as written, or its locked calls would fail.
+  for (let k = 0; k < lines.length && !src.includes('heap_lock'); k++) {
     const { indent, toks } = lines[k]!;
     if (indent > 0 || toks[0]!.text !== 'def' || toks[1]?.str !== false || headerColon(toks) !== toks.length - 1) continue;
     const end = blockEnd(lines, k);
@@ -264,7 +266,9 @@ export function rewriteLoops(src: string): string | undefined {
   }
   if (!edits.some((e) => e.text)) return undefined;
   let out = src;
-  const ordered = edits.map((e, seq) => ({ ...e, seq })).sort((a, b) => a.from - b.from || a.seq - b.seq);
+  // At one place, a statement's collection point goes before the call edits of that statement.
+  const rank = (e: Edit) => (e.text.endsWith('; ') ? 0 : 1);
+  const ordered = edits.map((e, seq) => ({ ...e, seq })).sort((a, b) => a.from - b.from || rank(a) - rank(b) || a.seq - b.seq);
   for (const { from, to, text } of ordered.reverse()) out = out.slice(0, from) + text + out.slice(to);
   return out;
 }
