@@ -1,17 +1,16 @@
-// A program's top-level `while` loops, rewritten so that the VM can collect garbage while they run. The VM
-// collects only when a call from JavaScript returns to the top level (ports/webassembly/main.c: a full heap, or
-// gc.collect(), only sets gc_collect_pending), so a board's `while True:` main loop would otherwise keep all its
-// garbage until the program ends. Each top-level loop's condition becomes
-//     while (not __boardctl_gc__[0] or (await __boardctl_yield__())) and (CONDITION):
+// A program's loops, rewritten so that the VM can collect garbage while they run. The VM collects only when a call
+// from JavaScript returns to the top level (ports/webassembly/main.c: a full heap, or gc.collect(), only sets
+// gc_collect_pending), so a board's `while True:` main loop would otherwise keep all its garbage until the program
+// ends. Each loop iteration starts with
+//     not __boardctl_gc__[0] or (await __boardctl_yield__())
 // where __boardctl_gc__ is the port's gc_collect_pending flag (one byte, read in place) and __boardctl_yield__()
 // a generator that yields once. The program is compiled with top-level await, so it is a generator the host
 // steps (_boardrt.py's loop section): while no collection is pending an iteration costs one byte read; when one
-// is, the program yields at the head of the next iteration, the host's next call collects, and the loop goes on.
-// The condition is evaluated as before, once per iteration, so break, continue, else, exceptions and Ctrl-C keep
-// their meaning; names stay globals of __main__; lines keep their numbers (only the header line grows).
-// Rewritten are loops of the module's own code (also inside top-level if, for, try, with and while), never
-// inside def or class. A program with top-level await, yield or async (a SyntaxError on the board) runs as
-// written, and fails there as it would.
+// is, the program yields, the host's next call collects, and the loop goes on. Top-level functions with loops
+// become async functions that the program's calls await (see rewriteLoops), so their loops reach the host too.
+// break, continue, else, exceptions and Ctrl-C keep their meaning; names stay globals of __main__; lines keep
+// their numbers (edits stay on the lines they change). A program with top-level await, yield or async (a
+// SyntaxError on the board) runs as written, and fails there as it would.
 
 type Tok = { text: string; at: number; end: number; str: boolean };
 type Line = { indent: number; toks: Tok[] };
