@@ -4,12 +4,17 @@
 // the board idle at its prompt) and, where one exists, a real ESP32's: ESP-IDF's Wi-Fi guide gives "up to
 // 20 MBit/s TCP throughput" over the air (docs/en/api-guides/wifi.rst, feature list), i.e. 2.5 MB/s.
 // Servers run on 127.0.0.1 at port 0 and stop at the end.
+// The WebREPL's file transfer: cp up and down over ws:// with the firmware's file records against the same
+// copies through the raw-REPL programs over the same connection.
 // Run: npm run build && node dist/bench/network.js   (BENCH_NET_MB sets the transfer size)
 import net from 'node:net';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Aedes } from 'aedes';
 import { TestBoard } from '../test/helpers/test-board.js';
+import { connectBoard } from '../protocol/connect.js';
+import { readBoardFiles } from '../protocol/fs/download.js';
+import { uploadFiles } from '../protocol/fs/upload.js';
 
 const MB = Number(process.env.BENCH_NET_MB ?? 2);
 const BYTES = MB * 1024 * 1024;
@@ -166,6 +171,33 @@ s.close()
   silent?.end('x');
   await blocked;
   console.log(`host CPU while the board blocks in recv: ${(inRecv * 100).toFixed(1)}% of a core  (board idle at its prompt: ${(idle * 100).toFixed(1)}%; an ESP32 blocked in recv runs its idle task)`);
+
+  // WebREPL file transfer: the records against the raw REPL, both over one ws:// connection
+  await board.run(`import webrepl\nwebrepl.start(password='bench')`);
+  const wr = board.board.net!.published().find((p) => p.boardPort === 8266)!;
+  const { board: client } = await connectBoard(`ws://127.0.0.1:${wr.hostPort}?password=bench`);
+  try {
+    const file = Buffer.alloc(Math.min(BYTES, 512 * 1024), 0xa5);
+    const rate = async (step: () => Promise<unknown>) => {
+      const t0 = performance.now();
+      await step();
+      return file.length / ((performance.now() - t0) / 1000);
+    };
+    const via = async (records: boolean) => ({
+      up: await rate(() => uploadFiles(client, [{ dest: '/bench.bin', data: file }], [], { records })),
+      down: await rate(async () => {
+        const [got] = await readBoardFiles(client, ['/bench.bin'], { records });
+        if (got?.data.length !== file.length) throw new Error(`read back ${got?.data.length} bytes`);
+      }),
+    });
+    const raw = await via(false);
+    const rec = await via(true);
+    for (const dir of ['up', 'down'] as const) {
+      console.log(`WebREPL cp ${dir} (${file.length / 1024} KB): file records ${mbps(rec[dir])}, raw REPL ${mbps(raw[dir])} (${(rec[dir] / raw[dir]).toFixed(2)}x; host socket to host socket: ${mbps(hostDown)}, ${(rec[dir] / hostDown).toFixed(4)}x)`);
+    }
+  } finally {
+    await client.close();
+  }
 } finally {
   await board.close();
   for (const close of closers) close();

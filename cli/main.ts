@@ -15,6 +15,7 @@ import type { CliContext } from './context.js';
 import { Output, reportError } from './output.js';
 import { Session } from './session.js';
 import { phase } from '../protocol/timing.js';
+import { EXTENSIONS, extensionOf, readCommandTable, registerStubs, stubTerm, type Registrar, type TableEntry } from './command-table.js';
 
 interface GlobalOptions {
   port?: string;
@@ -22,33 +23,13 @@ interface GlobalOptions {
   password?: string;
   dtr?: boolean;
   rts?: boolean;
+  /** false when --no-reset-lines was given (commander's negated flag). */
+  resetLines?: boolean;
   json?: boolean;
 }
 
 /** Commands registered here; a chain of only these never loads the other command modules. */
 const BUILTIN = new Set(['exec', 'eval', 'run', 'soft-reset', 'reset', 'bootloader', 'resume', 'connect', 'disconnect', 'devs', 'repl', 'tui']);
-
-type Registrar = (program: Command, ctx: () => CliContext) => void;
-
-/** Command modules owned by other parts of boardctl, one line each, loaded only when a chain needs them. */
-const EXTENSIONS: Array<() => Promise<Registrar>> = [
-  () => import('./commands/sim.js').then((m) => m.registerSimCommands),
-  () => import('./commands/share.js').then((m) => m.registerShareCommand),
-  () => import('./commands/mip.js').then((m) => m.registerMipCommand),
-  () => import('./commands/mount.js').then((m) => m.registerMountCommands),
-  () => import('./commands/watch.js').then((m) => m.registerWatchCommand),
-  () => import('./commands/devloop.js').then((m) => m.registerDevloopCommands),
-  () => import('./commands/test.js').then((m) => m.registerTestCommand),
-  () => import('./commands/flash.js').then((m) => (program, ctx) => m.registerFlashCommands(program, { openTransport: (port, o) => ctx().session.openTransport(port, o.baud) })),
-  () =>
-    Promise.all([import('./commands/fs.js'), import('./commands/fs-image.js')]).then(
-      ([fs, image]) =>
-        (program, ctx) =>
-          image.registerFsImageCommands(
-            fs.registerFsCommands(program, { openBoard: () => ctx().session.connect(), signal: ctx().signal, json: () => ctx().out.json }),
-          ),
-    ),
-];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -62,6 +43,11 @@ Without a command:
   boardctl [-p PORT] tui   the TUI on any port
 
 Errors are one line, "boardctl: COMMAND: message", with the exit status README's table documents.`;
+
+/** A default port (not -p) stands for the chain's board unless the chain `connect`s or asks for help/version. */
+function defaultPortApplies(argv: string[]): boolean {
+  return !argv.some((a) => ['-h', '--help', '-V', '--version'].includes(a)) && !splitChain(argv).some((segment) => commandOf(segment) === 'connect');
+}
 
 function baudRate(text: string): number {
   const n = Number(text);
@@ -84,6 +70,9 @@ function lineLevel(option: string): (text: string) => boolean {
  */
 const helpLayout: Partial<Help> = {
   minWidthToWrap: 20,
+  subcommandTerm(this: Help, cmd: Command): string {
+    return stubTerm(cmd) ?? Help.prototype.subcommandTerm.call(this, cmd);
+  },
   formatItem(this: Help, term: string, termWidth: number, description: string, helper: Help): string {
     const width = this.helpWidth ?? 80;
     if (!description || width - termWidth - 4 >= this.minWidthToWrap) return Help.prototype.formatItem.call(this, term, termWidth, description, helper);
@@ -118,7 +107,35 @@ function actionPath(action: Command): string {
   return names.join(' ');
 }
 
-function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals: (cmd: Command) => void, macros: string): Command {
+/** The other parts' commands a chain needs: registrations loaded, and the table for the help listing of the rest. */
+interface Extensions {
+  loaded: Map<number, Registrar>;
+  table?: TableEntry[];
+}
+
+/**
+ * Loads the registrations the chain's commands need: none for built-in commands, the owner of each command the
+ * table knows, the table alone for a segment with no command (`--help`, `--version`), all of them otherwise.
+ */
+async function loadExtensions(segments: string[][]): Promise<Extensions> {
+  const names = segments.map(commandOf).filter((name) => !BUILTIN.has(name ?? ''));
+  if (names.length === 0) return { loaded: new Map() };
+  const table = readCommandTable();
+  const indices = new Set<number>();
+  for (const name of names) {
+    const owner = table && (name === undefined ? -1 : extensionOf(table, name));
+    if (owner === undefined) {
+      for (const i of EXTENSIONS.keys()) indices.add(i);
+      break;
+    }
+    if (owner >= 0) indices.add(owner);
+  }
+  const loaded = new Map(await Promise.all([...indices].map(async (i) => [i, await EXTENSIONS[i]!()] as const)));
+  if (loaded.size) phase('command modules loaded');
+  return { loaded, table };
+}
+
+function buildProgram(ctx: () => CliContext, extensions: Extensions, onGlobals: (cmd: Command) => void, macros: string): Command {
   const program = new Command('boardctl')
     .description('MicroPython boards from the terminal: run code, files, REPL, flashing, and a virtual board.\nChain commands with "+": boardctl exec "x = 1" + eval x')
     .version(version())
@@ -127,6 +144,7 @@ function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals:
     .option('--password <password>', 'WebREPL password of a ws:// port (else its ?password=, $BOARDCTL_WEBREPL_PASSWORD or a prompt)')
     .option('--dtr <level>', 'set DTR on or off right after opening the port (by default opening and closing leave both lines alone)', lineLevel('--dtr'))
     .option('--rts <level>', 'set RTS on or off right after opening the port (on with DTR off holds an ESP dev board in reset)', lineLevel('--rts'))
+    .option('--no-reset-lines', "never move DTR/RTS: flash defaults to --before/--after no-reset, and reset --hard is refused")
     .option('--json', 'machine-readable output: one JSON document per command (NDJSON events for streams)')
     .option('--jobs <n>', 'with several boards (-p a0,u1,virtual:x, a glob such as \'u*\', or --all): how many run at once (default 8)')
     .option('--all', 'run on every USB board found')
@@ -140,7 +158,11 @@ function buildProgram(ctx: () => CliContext, extensions: Registrar[], onGlobals:
   registerDevsCommand(program, ctx);
   registerReplCommand(program, ctx);
   registerTuiCommand(program, ctx);
-  for (const register of extensions) register(program, ctx);
+  for (const index of EXTENSIONS.keys()) {
+    const register = extensions.loaded.get(index);
+    if (register) register(program, ctx);
+    else if (extensions.table) registerStubs(program, extensions.table, index);
+  }
   return program;
 }
 
@@ -190,8 +212,9 @@ async function main(argv: string[]): Promise<number> {
     const expanded = expandMacros(argv, config.commands);
     // Several boards: the command line runs on each, in processes of their own (cli/fleet-run.ts).
     const fleet = fleetArgs(expanded);
-    // A group from the config runs as a fleet, also when it has one board.
-    const port = fleet.port ?? process.env.BOARDCTL_PORT;
+    // A group from the config runs as a fleet, also when it has one board; so does a default port
+    // ($BOARDCTL_PORT, else the config's "port") naming one, unless the chain connects elsewhere or asks for help.
+    const port = fleet.port ?? (defaultPortApplies(expanded) ? process.env.BOARDCTL_PORT || config.port : undefined);
     const members = groupPorts(config, port);
     const spec = { port: members?.join(',') ?? port, all: fleet.all };
     const boards = fleetPorts(spec, spec.all || /[*?]/.test(spec.port ?? '') ? await foundPorts(spec.port) : []) ?? members;
@@ -200,9 +223,7 @@ async function main(argv: string[]): Promise<number> {
       return await runFleetCli({ boards, jobs: fleet.jobs, rest: fleet.rest, json: state.json, out: ctx.out, signal: abort.signal });
     }
     const segments = withTrailingRepl(splitChain(withDefaultCommand(expanded)));
-    const needed = segments.some((segment) => !BUILTIN.has(commandOf(segment) ?? ''));
-    const extensions = needed ? await Promise.all(EXTENSIONS.map((load) => load())) : [];
-    if (needed) phase('command modules loaded');
+    const extensions = await loadExtensions(segments);
     for (const segment of segments) {
       const program = buildProgram(
         () => ctx,
@@ -216,6 +237,7 @@ async function main(argv: string[]): Promise<number> {
           if (globals.password !== undefined) ctx.session.password = globals.password;
           if (globals.dtr !== undefined) ctx.session.lines.dtr = globals.dtr;
           if (globals.rts !== undefined) ctx.session.lines.rts = globals.rts;
+          if (globals.resetLines === false) ctx.session.noResetLines = true;
         },
         macroHelp(config),
       );

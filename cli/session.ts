@@ -40,6 +40,8 @@ export class Session {
   password: string | undefined;
   /** DTR/RTS levels set on opening a port (--dtr/--rts); the lines not named stay as the port opened. */
   lines: ControlLines = {};
+  /** --no-reset-lines: nothing moves DTR/RTS on this session's links. */
+  noResetLines = false;
   /** mpremote semantics: one soft reset per session before the first command, unless `resume`. */
   private softResetDone = false;
   private board: RawReplClient | undefined;
@@ -62,7 +64,7 @@ export class Session {
     if (this.board) return this.board;
     const [{ connectBoard }, { openVirtual }] = await Promise.all([import('../protocol/connect.js'), import('./virtual.js')]);
     phase('connection modules loaded');
-    const conn = await untilInterrupted(connectBoard(this.port, { virtual: openVirtual, webreplPassword: async () => this.password ?? (await webreplPassword()), baudRate: this.baudRate, lines: this.lines, resume: this.softResetDone }), this.signal);
+    const conn = await untilInterrupted(connectBoard(this.port, { virtual: openVirtual, webreplPassword: async () => this.password ?? (await webreplPassword()), baudRate: this.baudRate, lines: this.lines, noResetLines: this.noResetLines, resume: this.softResetDone }), this.signal);
     if (conn.note) this.out().note(conn.note);
     this.board = conn.board;
     return conn.board;
@@ -91,7 +93,7 @@ export class Session {
     }
     await this.close();
     const [{ openTransport, openAnyTransport }, { openVirtual }] = await Promise.all([import('../protocol/connect.js'), import('./virtual.js')]);
-    const opts = { virtual: openVirtual, webreplPassword, baudRate: baudRate ?? this.baudRate, lines: this.lines };
+    const opts = { virtual: openVirtual, webreplPassword, baudRate: baudRate ?? this.baudRate, lines: this.lines, noResetLines: this.noResetLines };
     const target = port ?? this.port;
     if (target) return openTransport(target, opts);
     const { transport, note } = await openAnyTransport(opts);

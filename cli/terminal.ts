@@ -1,6 +1,8 @@
 // The `repl` pass-through: keys go to the board byte for byte (no local echo, the board echoes), board
 // output goes to the terminal. Ctrl-] or Ctrl-X leaves; Ctrl-J injects code, Ctrl-K a file. When the device goes away
-// (unplugged, board reset over USB) we say so and reconnect when the same device path returns.
+// (unplugged, board reset over USB) we say so and reconnect when the same device path returns. Over a mount,
+// a soft reset (Ctrl-D, machine.soft_reset()) loses /remote on the board: once the REPL prompt is back, the
+// mount helper runs again (raw REPL in and out, unseen; keys typed meanwhile wait for it).
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import type { Transport } from '../protocol/transport.js';
 
@@ -17,7 +19,7 @@ export interface TerminalOptions {
   /** Board output for the user. */
   output: (bytes: Uint8Array) => void;
   /** Link state changes worth telling the user about. */
-  status: (event: 'disconnected' | 'reconnected' | 'inject-failed', message: string) => void;
+  status: (event: 'disconnected' | 'reconnected' | 'inject-failed' | 'remount-failed', message: string) => void;
   /** Append everything the board prints to this file. */
   capturePath?: string;
   /** Sent in paste mode when Ctrl-J is pressed. */
@@ -25,7 +27,15 @@ export interface TerminalOptions {
   /** Read when Ctrl-K is pressed (so the latest save goes) and sent in paste mode, as mpremote's --inject-file. */
   injectFile?: string;
   reconnectIntervalMs?: number;
+  /** The link carries a mount: `arm` registers the call for a board reboot, `run` mounts again (raw REPL in and out). */
+  remount?: { arm: (onReboot: () => void) => void; run: () => Promise<void> };
 }
+
+const PROMPT = '>>> ';
+/** After a remount, the friendly banner's prompt ends the hidden part; this long at most. */
+const BANNER_MS = 3000;
+/** Keys wait this long at most for the prompt after a reboot (a main.py that runs on gets them then). */
+const BOOT_HOLD_MS = 3000;
 
 /**
  * A terminal device turns every LF it is given into CR LF (ONLCR, which Node's raw mode leaves on), so the
@@ -74,8 +84,67 @@ export async function runTerminal(opts: TerminalOptions): Promise<void> {
     finish();
   };
 
+  // Remount state: `rebooted` until the prompt is back, then `hidden` (output dropped) until the banner of the
+  // friendly REPL we return to has shown its prompt. Keys typed from the reboot on wait (`holding`), so a line
+  // typed ahead during the boot reaches the REPL after the remount instead of being cleared by it; Ctrl-C goes
+  // through at once (main.py may run forever), and so does everything once a boot shows no prompt for a while.
+  let rebooted = false;
+  let hidden = false;
+  let holding = false;
+  let holdTimer: NodeJS.Timeout | undefined;
+  let tail = '';
+  let held: Buffer[] = [];
+  const letKeysGo = () => {
+    clearTimeout(holdTimer);
+    holding = false;
+    const keys = Buffer.concat(held);
+    held = [];
+    if (keys.length) onInput(keys);
+  };
+  const reveal = () => {
+    hidden = false;
+    letKeysGo();
+  };
+  const remount = async (r: NonNullable<TerminalOptions['remount']>) => {
+    hidden = true;
+    clearTimeout(holdTimer);
+    tail = '';
+    try {
+      await r.run();
+    } catch (err) {
+      opts.status('remount-failed', `could not mount /remote again after the soft reset: ${(err as Error).message}`);
+      return reveal();
+    }
+    const timer = setTimeout(reveal, BANNER_MS);
+    waitPrompt = () => (clearTimeout(timer), reveal());
+  };
+  let waitPrompt: (() => void) | undefined;
+  opts.remount?.arm(() => {
+    rebooted = holding = true;
+    clearTimeout(holdTimer);
+    holdTimer = setTimeout(() => !hidden && letKeysGo(), BOOT_HOLD_MS);
+  });
+
   const attach = (t: Transport) => {
     t.onData((bytes) => {
+      if (opts.remount && (rebooted || hidden)) {
+        tail = (tail + Buffer.from(bytes).toString('latin1')).slice(-PROMPT.length);
+        if (rebooted && !hidden && tail === PROMPT) {
+          rebooted = false;
+          opts.output(bytes);
+          capture?.write(bytes);
+          void remount(opts.remount);
+          return;
+        }
+        if (hidden) {
+          if (tail === PROMPT && waitPrompt) {
+            const done = waitPrompt;
+            waitPrompt = undefined;
+            done();
+          }
+          return;
+        }
+      }
       opts.output(bytes);
       capture?.write(bytes);
     });
@@ -120,6 +189,11 @@ export async function runTerminal(opts: TerminalOptions): Promise<void> {
 
   const onInput = (chunk: Buffer | string) => {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (holding && !bytes.some((b) => EXIT_KEYS.has(b))) {
+      if (hidden || !bytes.includes(0x03)) return void held.push(bytes);
+      held.push(bytes);
+      return letKeysGo();
+    }
     const exitAt = bytes.findIndex((b) => EXIT_KEYS.has(b));
     const keys = exitAt >= 0 ? bytes.subarray(0, exitAt) : bytes;
     if (link && keys.length) {

@@ -10,7 +10,7 @@ import { syncFolder, syncIgnoreRules } from '../protocol/fs/sync.js';
 import { pyStr } from '../protocol/fs/wire.js';
 
 export type WatchEvent =
-  | { event: 'sync'; uploaded: string[]; deleted: string[] }
+  | { event: 'sync'; uploaded: string[]; deleted: string[]; kept: string[] }
   | { event: 'run'; changed: string[] }
   | { event: 'output'; data: string }
   | { event: 'error'; data: string }
@@ -53,6 +53,9 @@ export async function watchLoop(board: RawReplClient, opts: WatchOptions): Promi
   const ignore = syncIgnoreRules(root);
   const dir = opts.mounted ? '/remote' : opts.remote;
   const changed = new Set<string>();
+  /** Host entries some sync of this watch saw; `shown`: kept board entries already reported. */
+  const seen = new Set<string>();
+  const keptShown = new Set<string>();
   let pending = false;
   let wake: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -84,10 +87,15 @@ export async function watchLoop(board: RawReplClient, opts: WatchOptions): Promi
       const files = [...changed];
       changed.clear();
       if (!opts.mounted) {
-        const result = await syncFolder(board, root, opts.remote, { delete: opts.delete });
+        // --delete follows deletions: it removes what the folder had during this watch and no longer has,
+        // never board files it never had (boot.py, mip's lib/, data the program wrote).
+        const result = await syncFolder(board, root, opts.remote, { delete: opts.delete, deletable: (rel) => seen.has(rel) });
+        for (const rel of result.localRels) seen.add(rel);
         const uploaded = result.plan.uploads.map((u) => u.rel);
         const deleted = result.plan.deletes.map((d) => d.rel);
-        if (first || uploaded.length || deleted.length) opts.onEvent({ event: 'sync', uploaded, deleted });
+        const kept = result.plan.kept.filter((k) => !keptShown.has(k));
+        for (const k of kept) keptShown.add(k);
+        if (first || uploaded.length || deleted.length || kept.length) opts.onEvent({ event: 'sync', uploaded, deleted, kept });
       }
       opts.onEvent({ event: 'run', changed: files });
       try {

@@ -105,7 +105,7 @@ export class VirtualBoard {
   private constructor(readonly stored: StoredBoard) {
     this.profile = getProfile(stored.config.profile);
     if (this.profile.modules.network === HERE) {
-      const console = { input: (d: Uint8Array) => this.receive(d), onOutput: (l: (c: Uint8Array) => void) => this.tapOutput(l) };
+      const console = { input: (d: Uint8Array) => this.receive(d), onOutput: (l: (c: Uint8Array) => void) => this.tapOutput(l), print: (text: string) => void this.send(text) };
       this.net = new NetHost({ config: stored.config.network, mac: stored.config.mac, hostname: "mpy-esp32", console });
     }
     this.release = lockBoard(stored);

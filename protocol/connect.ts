@@ -21,13 +21,35 @@ export interface OpenTransportOptions {
   webreplPassword?: PasswordSource;
   /** DTR/RTS levels to set, in one change, right after opening (before a byte is sent); unset lines stay as opened. */
   lines?: ControlLines;
+  /**
+   * --no-reset-lines: nothing may move DTR/RTS on this link (esptool's --before/--after no-reset for every
+   * command): a step that would (a hard reset, a bootloader entry by the lines) is a USAGE error instead.
+   */
+  noResetLines?: boolean;
 }
 
 export const DEFAULT_BAUD = 115200;
 export const DEFAULT_VIRTUAL_PORT = 'virtual';
 
+/** A transport whose DTR/RTS cannot be moved: setSignals is refused, naming what wanted it. */
+function lockedLines(transport: Transport): Transport {
+  const refuse = () =>
+    Promise.reject(new BoardError('USAGE', '--no-reset-lines: this step would move DTR/RTS (a reset or bootloader entry by the control lines); drop --no-reset-lines, or reset the board by hand'));
+  return new Proxy(transport, {
+    get(target, key) {
+      if (key === 'setSignals') return refuse;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 export async function openTransport(port: string, opts: OpenTransportOptions = {}): Promise<Transport> {
-  const transport = await openSpec(port, opts);
+  if (opts.noResetLines && (opts.lines?.dtr !== undefined || opts.lines?.rts !== undefined)) {
+    throw new BoardError('USAGE', '--no-reset-lines leaves DTR/RTS alone, --dtr/--rts set them: choose one');
+  }
+  const opened = await openSpec(port, opts);
+  const transport = opts.noResetLines ? lockedLines(opened) : opened;
   phase(`port open (${transport.kind} ${transport.path})`);
   if (opts.lines && (opts.lines.dtr !== undefined || opts.lines.rts !== undefined)) {
     try {

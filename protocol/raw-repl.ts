@@ -236,8 +236,11 @@ export class RawReplClient implements Board {
     for (let attempt = 0; ; attempt++) {
       await this.write(attempt === 0 ? [0x0d, CTRL_C] : [0x0d, CTRL_C, CTRL_C]);
       // Stale output is dropped so an old banner cannot count; junk arriving later is harmless, as the
-      // banner is searched for anywhere in what follows.
-      await this.reader.settle(SETTLE_QUIET_MS, Math.min(SETTLE_MAX_MS, Math.max(0, deadline - Date.now())));
+      // banner is searched for anywhere in what follows. The first try drops only what is already here and asks
+      // at once, as mpremote does (a board at its prompt answers the first Ctrl-A); a retry waits for quiet. A
+      // peer that hangs up meanwhile ends the wait at once (the reader's waits end on link loss).
+      const quiet = attempt === 0 && !mustResync ? 0 : SETTLE_QUIET_MS;
+      await this.reader.settle(quiet, quiet && Math.min(SETTLE_MAX_MS, Math.max(0, deadline - Date.now())));
       await this.write([0x0d, CTRL_A]);
       const banner = await this.reader.until(BANNER, Math.min(deadline, Date.now() + wait));
       // After more than one Ctrl-A, a slow board answers each with a banner: only a fresh reply proves sync.

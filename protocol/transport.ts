@@ -10,6 +10,18 @@ export interface ControlLines {
 
 export type TransportKind = 'serial' | 'pty' | 'virtual' | 'socket' | 'rfc2217' | 'webrepl';
 
+/** A link's own file transfer beside the REPL (the WebREPL's binary records). */
+export interface FileRecords {
+  /** Longest board path (UTF-8 bytes) a request can name. */
+  readonly maxName: number;
+  /** Whether the peer answers the records (asked once, with a version request). */
+  available(): Promise<boolean>;
+  /** Write a board file; the board's status (0: written). */
+  put(name: string, data: Uint8Array): Promise<number>;
+  /** Read a board file (`size`: its size as stated, to ask ahead): its bytes, or the board's non-zero status. */
+  get(name: string, size?: number): Promise<Uint8Array | number>;
+}
+
 export interface Transport {
   readonly kind: TransportKind;
   /** The port string as the user gave it (after shortcut expansion). */
@@ -27,5 +39,7 @@ export interface Transport {
   readonly baudRate: number;
   /** True when setSignals reaches real control lines (a reset by DTR/RTS is possible). */
   readonly hasControlLines: boolean;
+  /** Set where the link moves files itself (ws://), beside the raw REPL. */
+  readonly records?: FileRecords;
   close(): Promise<void>;
 }

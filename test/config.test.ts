@@ -124,6 +124,21 @@ describe('the CLI with a config', () => {
     expect(run.stdout.replace(/\r/g, '').trim().split('\n').sort()).toEqual(['second: 1', 'virtual:ga: 1']);
   }, 120_000);
 
+  it('takes a group as the default "port": a fleet, but not for --help or a chain that connects elsewhere', async () => {
+    const dir = join(work, 'default-group');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'boardctl.json'), JSON.stringify({ port: 'rack', groups: { rack: ['virtual:ga', 'virtual:gb'] } }));
+    for (const name of ['ga', 'gb']) await runIn(dir, ['sim', 'create', name]);
+    const run = await runIn(dir, ['exec', 'print(2)']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.replace(/\r/g, '').trim().split('\n').sort()).toEqual(['virtual:ga: 2', 'virtual:gb: 2']);
+    const one = await runIn(dir, ['connect', 'virtual:ga', 'eval', '3']);
+    expect(one.stdout).toBe('3\n');
+    const help = await runIn(dir, ['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout.match(/^Usage: boardctl/gm)).toHaveLength(1);
+  }, 120_000);
+
   it('lists the macros in --help and refuses a self-calling one', async () => {
     const help = await runIn(project, ['--help']);
     expect(help.stdout).toMatch(/Commands from .*config\.json and .*boardctl\.json:/);

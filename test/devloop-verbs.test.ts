@@ -4,15 +4,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pty from '@lydell/node-pty';
 import { rtcTuple } from '../protocol/board-clock.js';
 import { boardctl } from './helpers/boardctl.js';
-import { ensureBuilt, MAIN } from './helpers/built-cli.js';
+import { ensureBuilt } from './helpers/built-cli.js';
+import { cliTerminal } from './helpers/cli-terminal.js';
 
 const work = mkdtempSync(join(tmpdir(), 'boardctl-devloop-verbs-'));
 const temp = join(work, 'tmp');
 const env = { BOARDCTL_HOME: join(work, 'home'), TMPDIR: temp, VISUAL: '', EDITOR: '' };
 const run = (args: string[], extra: Record<string, string> = {}) => boardctl(['-p', 'virtual', ...args], { ...env, ...extra }, [], 40_000);
+
+/** A host folder holding `files` (name → text). */
+function hostFolder(name: string, files: Record<string, string>): string {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+  return dir;
+}
 
 /** An editor script: appends a line to the file it is given, then exits with `status`. */
 function editor(name: string, status: number): string {
@@ -95,6 +103,26 @@ describe('romfs', () => {
   });
 });
 
+describe('fs cat of an empty file', () => {
+  it('prints nothing and succeeds, also while a program still holds the file open (the link is not blamed)', async () => {
+    const r = await run(['exec', "open('e.txt', 'w').close()\nf = open('held.py', 'w')\nf.write('x = 1')", '+', 'fs', 'cat', ':e.txt', ':held.py', '+', 'exec', 'f.close()', '+', 'fs', 'cat', ':held.py']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('x = 1');
+  });
+});
+
+describe('sync --delete to :/', () => {
+  it("keeps the board's boot.py when the folder has none, and says so; extras the folder lacks go", async () => {
+    const folder = hostFolder('sync-root', { 'main.py': "print('m')\n" });
+    const r = await run(['exec', "open('/stale.py', 'w').write('x')", '+', 'fs', 'sync', '--delete', folder, ':/', '+', 'exec', "import os; print(sorted(os.listdir('/')))"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('delete :/stale.py');
+    expect(r.stdout.trim().split('\n').at(-1)).toBe("['boot.py', 'main.py']");
+    expect(r.stderr).toBe('boardctl: sync: --delete kept what the folder never had: :/boot.py\n');
+  });
+});
+
 describe('--dtr / --rts', () => {
   it("set the lines on opening: RTS on with DTR off holds the virtual ESP32 in reset, both on do not", async () => {
     const both = await run(['--dtr', 'on', '--rts', '1', 'exec', 'print(1)']);
@@ -108,29 +136,45 @@ describe('--dtr / --rts', () => {
   });
 });
 
+describe('mount + repl', () => {
+  it('mounts /remote again after a Ctrl-D soft reset in the terminal, without showing the raw REPL', async () => {
+    const dir = hostFolder('mounted', { 'greet.py': "def hi():\n    return 'hi from the host'\n" });
+    // A main.py that takes a while: the line typed during the boot must survive the remount.
+    const boot = "with open('/main.py', 'w') as f:\n    f.write('import time\\ntime.sleep(0.5)\\nprint(\\'booted\\')\\n')";
+    const term = cliTerminal(['-p', 'virtual', 'exec', boot, '+', 'mount', dir, '+', 'repl'], env);
+    const screen = term.screen;
+    try {
+      await term.ready();
+      term.write('x = 1\r\x04');
+      await expect.poll(screen, { timeout: 10_000 }).toContain('soft reboot');
+      // Typed at once: the keys wait while the helper runs, then reach the fresh REPL.
+      term.write("import greet; print(greet.hi(), 'x' in globals())\r");
+      await expect.poll(screen, { timeout: 15_000 }).toMatch(/\r\nbooted\r\n[^]*\r\nhi from the host False\r\n>>> /);
+      expect(screen()).not.toContain('raw REPL');
+      expect(screen().split('soft reboot')[1]).not.toContain('Traceback');
+      term.write('\x1d');
+      expect(await term.exited).toBe(0);
+    } finally {
+      term.kill();
+    }
+  });
+});
+
 describe('repl --inject-file', () => {
   it('pastes the file as it is when Ctrl-K is pressed', async () => {
     const file = join(work, 'inject.py');
     writeFileSync(file, "print('first', 6 * 7)\n");
-    const term = pty.spawn(process.execPath, [MAIN, '-p', 'virtual', 'repl', '--inject-file', file], {
-      env: { ...process.env, ...env, BOARDCTL_PORT: '' } as Record<string, string>,
-      cols: 120,
-      rows: 30,
-    });
-    let screen = '';
-    term.onData((d) => (screen += d));
-    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+    const term = cliTerminal(['-p', 'virtual', 'repl', '--inject-file', file], env);
+    const screen = term.screen;
     try {
-      await expect.poll(() => screen, { timeout: 20_000 }).toContain('Ctrl-] or Ctrl-X to quit');
-      term.write('\r');
-      await expect.poll(() => screen, { timeout: 10_000 }).toContain('>>> ');
+      await term.ready();
       term.write('\x0b');
-      await expect.poll(() => screen, { timeout: 10_000 }).toMatch(/\r\nfirst 42\r\n/);
+      await expect.poll(screen, { timeout: 10_000 }).toMatch(/\r\nfirst 42\r\n/);
       writeFileSync(file, "print('second')\n");
       term.write('\x0b');
-      await expect.poll(() => screen, { timeout: 10_000 }).toMatch(/\r\nsecond\r\n/);
+      await expect.poll(screen, { timeout: 10_000 }).toMatch(/\r\nsecond\r\n/);
       term.write('\x1d');
-      expect(await exited).toBe(0);
+      expect(await term.exited).toBe(0);
     } finally {
       term.kill();
     }

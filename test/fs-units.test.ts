@@ -191,6 +191,13 @@ describe('sync planner', () => {
       { rel: 'old', kind: 'dir' },
     ]);
   });
+
+  it('--delete spares what `deletable` protects, and the directories that hold it, and lists them as kept', () => {
+    const extra = [...remote, { rel: 'old/keep.txt', kind: 'file' as const, size: 1 }];
+    const plan = planSync(local, extra, { delete: true, deletable: (rel) => rel !== 'old/keep.txt' && rel !== 'data.log' });
+    expect(plan.deletes).toEqual([{ rel: 'old/x.py', kind: 'file' }]);
+    expect(plan.kept).toEqual(['data.log', 'old/keep.txt']);
+  });
 });
 
 describe('tree layout', () => {

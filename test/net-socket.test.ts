@@ -81,9 +81,17 @@ print(seen == [network.STAT_CONNECTING, network.STAT_GOT_IP], w.isconnected(), 3
 print(w.ifconfig())
 print(w.config('mac') == bytes(int(b, 16) for b in '${tb.stored.config.mac}'.split(':')), network.hostname())
 print([ap[0] for ap in w.scan()])
+ap = network.WLAN(network.AP_IF)
+print(w.config('ssid'), w.config('essid'), ap.config('ssid') == ap.config('essid'), w.config('hostname') == w.config('dhcp_hostname'))
+print(ap.config('security') == ap.config('authmode'), ap.config('max_clients') > 0, w.config('txpower') > 0)
+try:
+    w.config('nope')
+except ValueError as e:
+    print(e)
 `, 30_000);
     expect(out).toBe(
-      "True True True\n('10.0.2.15', '255.255.255.0', '10.0.2.2', '10.0.2.3')\nTrue mpy-esp32\n[b'boardctl']\n",
+      "True True True\n('10.0.2.15', '255.255.255.0', '10.0.2.2', '10.0.2.3')\nTrue mpy-esp32\n[b'boardctl']\n" +
+        'boardctl boardctl True True\nTrue True True\nunknown config param\n',
     );
   });
 });

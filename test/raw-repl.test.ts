@@ -1,8 +1,10 @@
 // The raw REPL client against a scripted MicroPython peer over real TCP sockets.
+import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openBoard } from '../cli/api.js';
 import { connectBoard, openTransport } from '../protocol/connect.js';
 import { BoardError } from '../protocol/errors.js';
+import { LinkReader } from '../protocol/link-reader.js';
 import { RawReplClient, type RawReplOptions } from '../protocol/raw-repl.js';
 import { servePeer, type PeerOptions, type PeerServer } from './helpers/scripted-peer.js';
 import { rejection } from './helpers/rejection.js';
@@ -22,6 +24,19 @@ async function setup(peerOpts: PeerOptions = {}, clientOpts: RawReplOptions = {}
   return { server, board };
 }
 
+
+/** A TCP peer that sends `words` and hangs up as soon as a client connects. */
+async function hangingUpPeer(words: string): Promise<string> {
+  const sockets = new Set<Socket>();
+  const server = createServer((c) => {
+    sockets.add(c);
+    c.on('error', () => {});
+    c.end(words);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise<void>((resolve) => (sockets.forEach((c) => c.destroy()), server.close(() => resolve()))));
+  return `socket://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
 
 describe('raw REPL client', () => {
   it('runs code with one soft reset per connection and streams stdout', async () => {
@@ -158,6 +173,23 @@ describe('raw REPL client', () => {
     const { board } = await setup();
     const err = await rejection(board.exec('DISCONNECT = 1'));
     expect(err.code).toBe('LINK_LOST');
+  });
+
+  it('a peer that hangs up at once is LINK_LOST at once, not at the (here 2-minute) deadline for the prompt', async () => {
+    const url = await hangingUpPeer('');
+    const board = new RawReplClient(await openTransport(url), { enterTimeoutMs: 120_000 });
+    cleanups.push(() => board.close().catch(() => {}));
+    const err = await rejection(board.eval('1'));
+    expect(err).toMatchObject({ code: 'LINK_LOST', message: expect.stringMatching(/connection (closed|reset) by the peer/) });
+  });
+
+  it("the link reader hands over what came before a link loss, then ends a wait with no deadline at once", async () => {
+    const transport = await openTransport(await hangingUpPeer('last words'));
+    cleanups.push(() => transport.close().catch(() => {}));
+    const reader = new LinkReader(transport);
+    expect((await reader.until('words', Infinity))?.toString()).toBe('last words');
+    const err = await rejection(reader.until('never sent', Infinity));
+    expect(err).toMatchObject({ code: 'LINK_LOST', message: expect.stringMatching(/closed by the peer/) });
   });
 
   it('keeps UTF-8 sequences split across reads whole', async () => {

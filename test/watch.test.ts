@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ensureBuilt, MAIN } from './helpers/built-cli.js';
 
-type Event = { event: string; data?: string; uploaded?: string[]; deleted?: string[]; ok?: boolean; at: number };
+type Event = { event: string; data?: string; uploaded?: string[]; deleted?: string[]; kept?: string[]; ok?: boolean; at: number };
 
 const work = mkdtempSync(join(tmpdir(), 'boardctl-watch-'));
 const project = join(work, 'project');
@@ -92,13 +92,18 @@ describe('watch', () => {
     expect(events.find((e, i) => i >= from && e.event === 'sync')!.uploaded).toEqual(['main.py']);
   });
 
-  it('removes a deleted file from the board with --delete', async () => {
+  it('removes a deleted file from the board with --delete, and keeps the files the folder never had', async () => {
     const from = events.length;
-    writeFileSync(join(project, 'main.py'), "import os\nprint(sorted(os.listdir()))\n");
+    writeFileSync(join(project, 'main.py'), "import os\nwith open('log.txt', 'w') as f:\n    f.write('run')\nprint(sorted(os.listdir()))\n");
     unlinkSync(join(project, 'helper.py'));
     const sync = await next((e) => e.event === 'sync' && (e.deleted ?? []).length > 0, from);
     expect(sync.deleted).toEqual(['helper.py']);
-    expect(await runOutput(from)).toBe("['main.py']\n");
+    expect(await runOutput(from)).toBe("['log.txt', 'main.py']\n");
+    // The program's log.txt is not the folder's: the next sync leaves it, and says so once.
+    const again = events.length;
+    writeFileSync(join(project, 'main.py'), "import os\nprint(sorted(os.listdir()), open('log.txt').read())\n");
+    expect(await runOutput(again)).toBe("['log.txt', 'main.py'] run\n");
+    expect(events.find((e, i) => i >= again && e.event === 'sync')).toMatchObject({ uploaded: ['main.py'], deleted: [], kept: ['log.txt'] });
   });
 
   it('stops cleanly at Ctrl-C', async () => {

@@ -7,14 +7,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import pty from '@lydell/node-pty';
+import WebSocket, { WebSocketServer } from 'ws';
 import { boardctl } from './helpers/boardctl.js';
 import { MAIN } from './helpers/built-cli.js';
 import { startCli, stopAllCli, stopCli } from './helpers/serve-cli.js';
+import { WebReplPeer } from './helpers/webrepl-peer.js';
+import { connectBoard } from '../protocol/connect.js';
 
 const home = mkdtempSync(join(tmpdir(), 'boardctl-webrepl-'));
 const env = { BOARDCTL_HOME: home };
 let serve: ChildProcess;
 let ws = '';
+let uart = '';
+/** What `sim serve` printed (published ports). */
+let out = '';
 
 const START = [
   'import network, time, webrepl',
@@ -43,14 +49,13 @@ beforeAll(async () => {
   writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), network: { ports: { 8266: 0 } } }));
   const started = await startCli(['sim', 'serve', 'wr', '--tcp', '127.0.0.1:0'], { ...process.env, ...env });
   serve = started.child;
-  const out: string[] = [];
-  serve.stdout!.on('data', (d: Buffer) => out.push(...d.toString().split('\n')));
-  const uart = `socket://${/^tcp: (127\.0\.0\.1:\d+)$/.exec(started.lines[0]!)![1]}`;
+  serve.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  uart = `socket://${/^tcp: (127\.0\.0\.1:\d+)$/.exec(started.lines[0]!)![1]}`;
   const run = await boardctl(['-p', uart, 'exec', START], env, [], 30_000);
-  expect(run.stdout).toContain('WebREPL server started on http://10.0.2.15:8266/');
+  expect(run.stdout).toContain('WebREPL server started on http://10.0.2.15:8266/\nStarted webrepl in manual override mode\n');
   let published: RegExpExecArray | null = null;
   for (let i = 0; i < 400 && !published; i++) {
-    published = /published: wr tcp port 8266 at 127\.0\.0\.1:(\d+)/.exec(out.join('\n'));
+    published = /published: wr tcp port 8266 at 127\.0\.0\.1:(\d+)/.exec(out);
     if (!published) await new Promise((r) => setTimeout(r, 25));
   }
   expect(published).not.toBeNull();
@@ -83,6 +88,51 @@ it('runs exec over ws:// with the password from the URL, --password or BOARDCTL_
   expect(viaEnv).toMatchObject({ code: 0, stdout: 'True\n' });
 });
 
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+it("serves the firmware's file-transfer records to a webrepl_cli-style client: put, get, a missing file, the version", async () => {
+  const peer = await WebReplPeer.login(ws, 's3cret');
+  try {
+    // The banner ends in the firmware's static prompt, whatever the REPL is doing.
+    expect(peer.output()).toBe('Password: \r\nWebREPL connected\r\n>>> ');
+    expect(await peer.version()).toEqual([1, 27, 0]);
+    const data = randomBytes(100 * 1024);
+    expect(await peer.put('/rec.bin', data)).toEqual([0, 0]);
+    const back = await peer.get('/rec.bin');
+    expect(back).toMatchObject({ status: 0, end: 0, biggest: 256 });
+    expect(sha(back.data!)).toBe(sha(data));
+    // The board's own view of the file: the REPL over the same connection still works after the records.
+    peer.ws.send("import os; print('size', os.stat('/rec.bin')[6])\r");
+    await peer.untilText(`size ${data.length}`);
+    expect((await peer.get('/missing.bin')).status).toBe(1);
+    expect(await peer.put('/no/such/dir.bin', Buffer.from('x'))).toEqual([1]);
+    // After failed requests the next one is served.
+    expect(await peer.put('/empty.bin', Buffer.alloc(0))).toEqual([0, 0]);
+    expect(await peer.get('/empty.bin')).toMatchObject({ status: 0, end: 0, data: Buffer.alloc(0) });
+  } finally {
+    await peer.close();
+  }
+}, 60_000);
+
+it("boardctl's record client keeps one connection's requests in step: gets asked ahead by the stated size, then a put", async () => {
+  const { board } = await connectBoard(`${ws}?password=s3cret`);
+  try {
+    const records = board.transport.records!;
+    expect(await records.available()).toBe(true);
+    for (const size of [512, 700, 0]) {
+      const data = randomBytes(size);
+      expect(await records.put('/step.bin', data)).toBe(0);
+      // The exact size (a multiple of the firmware's 256-byte chunks too), a smaller one, none: the same bytes.
+      for (const hint of [size, 100, undefined]) expect(sha(Buffer.from((await records.get('/step.bin', hint)) as Uint8Array))).toBe(sha(data));
+    }
+    expect(await records.get('/no-such.bin')).toBe(1);
+    // The REPL beside the records is still in step too.
+    expect((await board.exec('print(6 * 7)')).stdout).toBe('42\r\n');
+  } finally {
+    await board.close();
+  }
+}, 60_000);
+
 it('copies a file up and down with sha256 equal', async () => {
   const up = join(home, 'up.bin');
   const down = join(home, 'down.bin');
@@ -90,9 +140,62 @@ it('copies a file up and down with sha256 equal', async () => {
   writeFileSync(up, data);
   const run = await boardctl(['-p', ws, 'cp', up, ':w.bin', '+', 'cp', ':w.bin', down], { ...env, BOARDCTL_WEBREPL_PASSWORD: 's3cret' }, [], 60_000);
   expect(run.code, run.stderr).toBe(0);
-  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
   expect(sha(readFileSync(down))).toBe(sha(data));
 }, 60_000);
+
+/**
+ * A websocket relay in front of the board that counts the binary (file-record) bytes each way; with
+ * `dropBinary` it plays a WebREPL that does not answer the records (they never reach the board).
+ */
+async function relay(target: string, dropBinary = false) {
+  // The REPL's text frames carry raw bytes, as the firmware's do: no UTF-8 checks on either side.
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, skipUTF8Validation: true });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const counts = { up: 0, down: 0 };
+  server.on('connection', (client) => {
+    const board = new WebSocket(target, { perMessageDeflate: false, skipUTF8Validation: true });
+    const early: [Buffer, boolean][] = [];
+    client.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary && dropBinary) return;
+      if (isBinary) counts.up += data.length;
+      if (board.readyState === board.OPEN) board.send(data, { binary: isBinary });
+      else early.push([data, isBinary]);
+    });
+    board.on('open', () => early.splice(0).forEach(([d, b]) => board.send(d, { binary: b })));
+    board.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) counts.down += data.length;
+      client.send(data, { binary: isBinary });
+    });
+    board.on('close', () => client.close());
+    client.on('close', () => board.close());
+    board.on('error', () => client.terminate());
+  });
+  const url = `ws://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return { url, counts, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+it('cp over ws:// moves files with the WebREPL records, and through the raw REPL where the peer does not answer them', async () => {
+  const up = join(home, 'rec-up.bin');
+  const data = randomBytes(60_000);
+  writeFileSync(up, data);
+  const password = { ...env, BOARDCTL_WEBREPL_PASSWORD: 's3cret' };
+  for (const dropBinary of [false, true]) {
+    const r = await relay(ws, dropBinary);
+    const down = join(home, `rec-down-${dropBinary}.bin`);
+    try {
+      const run = await boardctl(['-p', r.url, 'cp', up, ':rec-cp.bin', '+', 'cp', ':rec-cp.bin', down], password, [], 60_000);
+      expect(run.code, run.stderr).toBe(0);
+      expect(sha(readFileSync(down))).toBe(sha(data));
+      if (dropBinary) expect(r.counts.down).toBe(0);
+      else expect(Math.min(r.counts.up, r.counts.down)).toBeGreaterThan(data.length);
+    } finally {
+      await r.close();
+    }
+  }
+  // No upload debris (the records' temp file) is left beside the target.
+  const ls = await boardctl(['-p', ws, 'exec', "import os; print([n for n in os.listdir('/') if n.startswith('.~bc')])"], password);
+  expect(ls).toMatchObject({ code: 0, stdout: '[]\n' });
+}, 120_000);
 
 it('runs an interactive repl over ws://', async () => {
   const { term, exited, screen } = onTerminal(['-p', ws, 'repl'], 's3cret');
@@ -121,8 +224,61 @@ it('asks for the password on a terminal when neither the URL nor the environment
     await expect.poll(screen, { timeout: 10_000 }).toContain('WebREPL password: ');
     term.write('s3cret\r');
     expect(await exited).toBe(0);
-    expect(screen()).toMatch(/s3cret\s+42\s+$/);
+    // Typed without echo, as a password prompt should.
+    expect(screen()).toMatch(/WebREPL password: \s+42\s+$/);
+    expect(screen()).not.toContain('s3cret');
   } finally {
     term.kill();
   }
 }, 30_000);
+
+it('serves one client at a time: a second one is closed before its handshake, and the first sees the notice', async () => {
+  const first = await WebReplPeer.login(ws, 's3cret');
+  try {
+    await expect(WebReplPeer.login(ws, 's3cret')).rejects.toThrow(/socket hang up|ECONNRESET/);
+    await first.untilText(`Concurrent WebREPL connection from ('127.0.0.1', `);
+    const busy = await boardctl(['-p', `${ws}?password=s3cret`, 'exec', 'print(1)'], env);
+    expect(busy.code).toBe(3);
+    expect(busy.stderr).toContain('a WebREPL serves one client at a time');
+    first.ws.send('print(6 * 7)\r');
+    await first.untilText('42');
+  } finally {
+    await first.close();
+  }
+}, 30_000);
+
+it('cannot be reached while the board has no address (AP gone), and is again once the station reconnects', async () => {
+  const peer = await WebReplPeer.login(ws, 's3cret');
+  expect((await boardctl(['sim', 'set', 'wr', 'ap', 'down'], env)).code).toBe(0);
+  try {
+    // At the station's beacon timeout its link drops, and the client's connection with it.
+    await expect.poll(() => peer.closed, { timeout: 20_000, interval: 100 }).toBe(true);
+    await expect(WebReplPeer.login(ws, 's3cret')).rejects.toThrow(/socket hang up|ECONNRESET/);
+  } finally {
+    expect((await boardctl(['sim', 'set', 'wr', 'ap', 'up'], env)).code).toBe(0);
+  }
+  // ESP-IDF's station reconnects by itself: the WebREPL, still listening, is reachable again.
+  let again: WebReplPeer | undefined;
+  for (let i = 0; i < 100 && !again; i++) {
+    again = await WebReplPeer.login(ws, 's3cret').catch(() => undefined);
+    if (!again) await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(again).toBeDefined();
+  await again!.close();
+}, 60_000);
+
+it("start() as the firmware's webrepl.py: a password over 9 characters is a ValueError (after stop), webrepl_cfg.PASS is normal mode", async () => {
+  // exec over the UART starts with a soft reset, which stops the WebREPL: start one, then the too long one.
+  let seen = out.length;
+  const long = await boardctl(['-p', uart, 'exec', "import webrepl\nwebrepl.start(password='s3cret')\ntry:\n    webrepl.start(password='0123456789')\nexcept ValueError:\n    print('ValueError')"], env, [], 30_000);
+  expect(long, long.stderr).toMatchObject({ code: 0 });
+  expect(long.stdout).toMatch(/manual override mode\nValueError\n$/);
+  await expect.poll(() => out.slice(seen)).toMatch(/published: wr tcp port 8266 at 127\.0\.0\.1:(\d+)\nunpublished: wr tcp port 8266 at 127\.0\.0\.1:\1/);
+  seen = out.length;
+  const cfg = await boardctl(['-p', uart, 'exec', "import webrepl\nwith open('webrepl_cfg.py', 'w') as f:\n    f.write(\"PASS = 'abc12'\\n\")\nwebrepl.start()"], env, [], 30_000);
+  expect(cfg.stdout, cfg.stderr).toMatch(/Started webrepl in normal mode\n$/);
+  let port: string | undefined;
+  await expect.poll(() => (port = /published: wr tcp port 8266 at 127\.0\.0\.1:(\d+)/.exec(out.slice(seen))?.[1])).toBeDefined();
+  const peer = await WebReplPeer.login(`ws://127.0.0.1:${port}`, 'abc12');
+  await peer.close();
+}, 60_000);

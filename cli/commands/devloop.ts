@@ -1,6 +1,7 @@
 // The small verbs of the edit-run loop, with mpremote's names: `sleep SECONDS` (between chain steps),
-// `rtc [--set]`, `edit :FILE…` and `romfs query|build|deploy`.
+// `rtc [--set]`, `edit :FILE…` and `romfs query|build|deploy` (mpremote's, with --partition for its -p).
 import { spawn } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BoardError } from '../../protocol/errors.js';
 import type { CliContext } from '../context.js';
@@ -82,33 +83,61 @@ export function registerDevloopCommands(program: Command, ctx: () => CliContext)
       c.out.doc({ command: 'edit', ok: true, files: results });
     });
 
-  const romfs = program.command('romfs').description("the board's ROMFS segments (ports built with MICROPY_VFS_ROM)");
-  const requireRomfs = async () => {
-    const { requireRomfs: probe } = await import('../../protocol/romfs.js');
-    return probe(await ctx().session.connect());
-  };
+  const romfs = program.command('romfs').description("ROMFS images: build one from a folder, write it to the board's ROMFS segment, list the segments");
   romfs
     .command('query')
-    .description('list the ROMFS segments')
+    .description("list the board's ROMFS segments: size, first bytes, the image each holds")
     .action(async () => {
-      const segments = await requireRomfs();
-      ctx().out.text(`${segments} ROMFS segment(s)\n`);
-      ctx().out.doc({ command: 'romfs query', ok: true, segments });
-    });
-  romfs
-    .command('deploy')
-    .description('write a ROMFS image or folder to the board')
-    .argument('<path>', 'ROMFS image or folder')
-    .action(async () => {
-      await requireRomfs();
-      throw new BoardError('USAGE', 'romfs deploy: writing ROMFS segments is not implemented yet');
+      const c = ctx();
+      const { querySegments } = await import('../../protocol/romfs.js');
+      const segments = await querySegments(await c.session.connect());
+      for (const s of segments) {
+        const held = s.imageLength === undefined ? 'no ROMFS image' : `a ROMFS image of ${s.imageLength} bytes`;
+        const blocks = s.blockSize ? ` (${s.size / s.blockSize} blocks of ${s.blockSize})` : '';
+        c.out.text(`ROMFS${s.index}: ${s.size} bytes${blocks}, ${held}; starts ${s.head.replace(/(..)(?!$)/g, '$1:')}\n`);
+      }
+      c.out.doc({ command: 'romfs query', ok: true, segments });
     });
   romfs
     .command('build')
-    .description('build a ROMFS image from a folder (for the connected board)')
+    .description('build a ROMFS image from a folder (.boardignore honoured; .py files go in as source)')
     .argument('<folder>', 'source folder')
-    .action(async () => {
-      await requireRomfs();
-      throw new BoardError('USAGE', 'romfs build: building ROMFS images is not implemented yet');
+    .option('-o, --output <file>', 'the image file (default: FOLDER.romfs)')
+    .action(async (folder: string, opts: { output?: string }) => {
+      const c = ctx();
+      const [{ romfsEntriesFromFolder }, { encodeRomfs }] = await Promise.all([import('../../protocol/romfs-folder.js'), import('../../protocol/romfs-image.js')]);
+      const image = encodeRomfs(romfsEntriesFromFolder(folder));
+      const output = opts.output ?? `${folder.replace(/[\\/]+$/, '')}.romfs`;
+      writeFileSync(output, image);
+      if (!c.out.json) c.out.note(`wrote ${image.length} bytes to ${output}`);
+      c.out.doc({ command: 'romfs build', ok: true, output, bytes: image.length });
     });
+  romfs
+    .command('deploy')
+    .description("write a ROMFS image (a .romfs/.img file, or a folder built on the fly) to the board's ROMFS segment; mounted at /rom after a soft reset")
+    .argument('<source>', 'image file or folder')
+    .option('--partition <n>', 'the segment to write (mpremote: romfs -p N)', '0')
+    .action(async (source: string, opts: { partition: string }) => {
+      const c = ctx();
+      const segment = Number(opts.partition);
+      if (!/^\d+$/.test(opts.partition)) throw new BoardError('USAGE', `--partition: '${opts.partition}' is not a segment number`);
+      const [{ deployRomfs }, { romfsEntriesFromFolder }, { encodeRomfs }] = await Promise.all([
+        import('../../protocol/romfs.js'),
+        import('../../protocol/romfs-folder.js'),
+        import('../../protocol/romfs-image.js'),
+      ]);
+      const image = statSync(source, { throwIfNoEntry: false })?.isDirectory() ? encodeRomfs(romfsEntriesFromFolder(source)) : readLocal(source);
+      const result = await deployRomfs(await c.session.connect(), image, { segment, signal: c.signal });
+      if (!c.out.json) c.out.note(`wrote ${result.bytes} bytes to ROMFS${result.segment} (${result.segmentSize} bytes)${result.verified ? ', read back equal' : ''}; soft-reset to mount it at /rom`);
+      c.out.doc({ command: 'romfs deploy', ok: true, ...result });
+    });
+}
+
+/** A local file's bytes, or the one-line error. */
+function readLocal(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new BoardError('LOCAL_IO', `${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (err as Error).message}`);
+  }
 }

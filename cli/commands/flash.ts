@@ -28,6 +28,8 @@ interface LinkOptions {
   stub?: string;
   json?: boolean;
   connectAttempts: number;
+  /** false with --no-reset-lines. */
+  resetLines?: boolean;
 }
 
 /** The ROM loader listens at 115200 after reset; -b switches after SYNC. */
@@ -115,6 +117,11 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
   /** Open, connect, run, leave, close: the frame of every command that talks to a chip. */
   const withChip = async <T>(cmd: Command, fn: (s: EspSession, out: Output) => Promise<T>): Promise<T> => {
     const o = cmd.optsWithGlobals<LinkOptions>();
+    // --no-reset-lines: esptool's no-reset both ways unless asked otherwise (then the locked lines refuse it).
+    if (o.resetLines === false) {
+      if (flash.getOptionValueSource('before') === 'default') o.before = 'no-reset';
+      if (flash.getOptionValueSource('after') === 'default') o.after = 'no-reset';
+    }
     const out = new Output(o.json === true);
     const stub = o.stub ? parseStubJson(await readFile(o.stub, 'utf8'), o.stub) : undefined;
     const transport = await deps.openTransport(o.port, { baud: ROM_BAUD });

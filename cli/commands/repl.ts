@@ -1,6 +1,23 @@
 // `repl`: a raw terminal on the board's friendly REPL.
 import type { Command } from 'commander';
+import type { Transport } from '../../protocol/transport.js';
 import type { CliContext } from '../context.js';
+import type { TerminalOptions } from '../terminal.js';
+
+/** Over a mount (`mount DIR + repl`), what the terminal needs to mount again after the board's soft resets. */
+async function remountFor(transport: Transport): Promise<TerminalOptions['remount']> {
+  const [{ MountLink }, { MountedBoard }] = await Promise.all([import('../../protocol/mount/mount-link.js'), import('../../protocol/mount/mounted-board.js')]);
+  if (!(transport instanceof MountLink) || !transport.mounted) return undefined;
+  return {
+    arm: (onReboot) => (transport.onReboot = onReboot),
+    run: async () => {
+      // A client of its own for the moment: no soft reset (that is what just happened), raw REPL in and out.
+      const board = new MountedBoard(transport, { resume: true });
+      await board.ensureMounted();
+      await board.release();
+    },
+  };
+}
 
 export function registerReplCommand(program: Command, ctx: () => CliContext): void {
   program
@@ -14,6 +31,7 @@ export function registerReplCommand(program: Command, ctx: () => CliContext): vo
       const [{ runTerminal, terminalNewlines }, { Utf8Stream }] = await Promise.all([import('../terminal.js'), import('../../protocol/utf8-stream.js')]);
       const text = new Utf8Stream();
       const transport = await c.session.openTransport();
+      const remount = await remountFor(transport);
       const toScreen = process.stdout.isTTY ? terminalNewlines((b) => process.stdout.write(b)) : (b: Uint8Array) => process.stdout.write(b);
       const stdin = process.stdin;
       const raw = stdin.isTTY === true;
@@ -35,6 +53,7 @@ export function registerReplCommand(program: Command, ctx: () => CliContext): vo
           capturePath: opts.capture,
           injectCode: opts.injectCode,
           injectFile: opts.injectFile,
+          remount,
         });
       } finally {
         if (raw) stdin.setRawMode(false);

@@ -35,7 +35,7 @@ export function registerWatchCommand(program: Command, ctx: () => CliContext): v
     .option('--run <file>', "file of the folder to run after each sync (default main.py)")
     .option('--exec <code>', 'Python code to run after each sync')
     .option('--reset', "soft-reset after each sync and run the folder's main.py, as a boot would")
-    .option('--delete', 'remove board files the folder no longer has')
+    .option('--delete', 'remove board files the folder had during this watch and no longer has (never ones it never had, such as boot.py)')
     .option('--mount', 'run from a mount of the folder instead of copying it')
     .option('-l, --unsafe-links', 'with --mount: follow symlinks, also those pointing outside the folder')
     .action(async (local: string, remote: string | undefined, flags: WatchFlags) => {
@@ -65,7 +65,10 @@ export function registerWatchCommand(program: Command, ctx: () => CliContext): v
         if (c.out.json) return c.out.doc(e);
         if (e.event === 'output') c.out.text(out.push(e.data));
         else if (e.event === 'error') c.out.error(err.push(e.data));
-        else if (e.event === 'sync') c.out.note(`synced: ${e.uploaded.length} uploaded, ${e.deleted.length} deleted`);
+        else if (e.event === 'sync') {
+          c.out.note(`synced: ${e.uploaded.length} uploaded, ${e.deleted.length} deleted`);
+          if (e.kept.length) c.out.note(`--delete keeps board files this folder never had: ${e.kept.join(', ')}`);
+        }
         else if (e.event === 'done') {
           c.out.text(out.end());
           if (e.interrupted) c.out.note('stopped');

@@ -50,9 +50,12 @@ export class LfsFile {
     private readonly parent: [number, number],
     private readonly name: Uint8Array,
     readonly flags: OpenFlags,
+    created = false,
   ) {
     this.load();
     if (flags.trunc && flags.write && this.size > 0) this.truncate(0);
+    // As littlefs marks a created or truncated file dirty: its close commits it (and its mtime) even unwritten.
+    if (flags.write && (created || flags.trunc)) this.changed = true;
   }
 
   get size(): number {

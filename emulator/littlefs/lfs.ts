@@ -19,6 +19,10 @@ export interface LfsOptions {
   inlineMax?: number;
   /** On-disk version format() writes: 2.1 (default, current littlefs) or 2.0 (readable by littlefs < 2.6). */
   diskVersion?: 0x00020000 | 0x00020001;
+  /** Stamp committed files with MicroPython's mtime attribute (VfsLfs2's mtime=True, the default). */
+  mtime?: boolean;
+  /** The clock mtime is taken from (Unix ms): the board's RTC on a virtual board; the host's by default. */
+  clock?: () => number;
 }
 
 export interface LfsStat {
@@ -98,6 +102,8 @@ export class LittleFs {
   private cursor = 0;
   /** Blocks handed out during the current operation that nothing committed refers to yet. */
   private readonly pending = new Set<number>();
+  private readonly stampMtime: boolean;
+  private readonly clock: () => number;
   private gdisk = new Uint8Array(12);
   private gstate = new Uint8Array(12);
 
@@ -106,6 +112,8 @@ export class LittleFs {
     this.blockCount = bd.blockCount;
     this.progSize = opts.progSize ?? 32;
     this.nameMax = opts.nameMax ?? 255;
+    this.stampMtime = opts.mtime ?? true;
+    this.clock = opts.clock ?? Date.now;
     this.inlineMax = opts.inlineMax ?? Math.min(4 * this.progSize, ATTR_MAX, this.blockSize / 8);
     this.used = new Uint8Array(this.blockCount);
   }
@@ -576,6 +584,9 @@ export class LittleFs {
     return this.op(() => {
       const r = this.lookup(path);
       if (!r.name) throw new LfsError('EISDIR', path);
+      // littlefs fetches the pair from the device at each open (its revision counts first), so a device that
+      // fails reads fails the open; the cache here would hide that.
+      for (const b of (r.found ?? r.insert)?.mdir.pair ?? []) this.bd.read(b, 0, 4);
       if (r.found) {
         if (flags.create && flags.excl) throw new LfsError('EEXIST', path);
         if (r.found.entry.type === T.DIR) throw new LfsError('EISDIR', path);
@@ -589,7 +600,7 @@ export class LittleFs {
           { type: T.INLINESTRUCT, id: at.id, data: new Uint8Array(0) },
         ]);
       }
-      const file = new LfsFile(this, r.parent!, r.name, flags);
+      const file = new LfsFile(this, r.parent!, r.name, flags, !r.found);
       this.openFiles.add(file);
       return file;
     });
@@ -601,12 +612,13 @@ export class LittleFs {
       const f = this.locate(parent, name);
       // Removed while open: like littlefs, the handle's data goes nowhere.
       if (!f) return;
-      const mtime = new Uint8Array(8);
-      new DataView(mtime.buffer).setBigUint64(0, BigInt(Date.now()) * 1000000n, true);
-      this.commit(f.mdir, [
-        { type: struct, id: f.id, data },
-        { type: T.USERATTR | ATTR_MTIME, id: f.id, data: mtime },
-      ]);
+      const ops: TagOp[] = [{ type: struct, id: f.id, data }];
+      if (this.stampMtime) {
+        const mtime = new Uint8Array(8);
+        new DataView(mtime.buffer).setBigUint64(0, BigInt(Math.floor(this.clock())) * 1000000n, true);
+        ops.push({ type: T.USERATTR | ATTR_MTIME, id: f.id, data: mtime });
+      }
+      this.commit(f.mdir, ops);
     });
   }
 

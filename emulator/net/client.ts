@@ -7,8 +7,11 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { E } from './errno.js';
 import { SEND_WINDOW, type NetEvent, type TlsOptions, type NetFailure, type NetRequest, type WlanRequest, type WlanState } from './protocol.js';
-import { parsesAs } from './tls-host.js';
+import { parsesAs } from './tls-keys.js';
 import type { ControllablePlugin, VmHost } from '../vm/host-api.js';
+
+/** A Python function as the VM hands it to JavaScript. */
+type PyCallable = (...args: unknown[]) => unknown;
 
 /** A failure last_error() describes. */
 const DETAILED = -1000;
@@ -44,6 +47,8 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
   let nextRq = 1;
   let wlan: WlanState | undefined;
   let lastError: NetFailure | undefined;
+  /** The WebREPL's file requests: webrepl.py's handler, the request waiting for it, a put's bytes. */
+  const files = { handler: undefined as PyCallable | undefined, pending: undefined as { op: number; name: string; size: number } | undefined, rx: [] as Buffer[], aborted: false, busy: false };
 
   const post = (m: NetRequest) => channel.port.postMessage(m);
   const sock = (id: number): Sock => {
@@ -70,6 +75,9 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
       case 'connected': return;
       case 'accept': sock(e.id).accepts.push({ child: e.child, host: e.host, port: e.port }); return;
       case 'dgram': sock(e.id).dgrams.push({ data: Buffer.from(e.data), host: e.host, port: e.port }); return;
+      case 'wr-begin': files.pending = { op: e.op, name: e.name, size: e.size }; files.rx = []; files.aborted = false; return;
+      case 'wr-data': files.rx.push(Buffer.from(e.data)); return;
+      case 'wr-abort': files.aborted = true; return;
     }
   }
 
@@ -286,6 +294,27 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
     webrepl(port: number, password: string): number {
       return request((rq) => ({ t: 'webrepl', rq, port, password })) as number;
     },
+    /** webrepl.py's _transfer(op, name, size), run for each file request of the WebREPL's client. */
+    wr_handler(fn: PyCallable | null): void {
+      files.handler = fn ?? undefined;
+    },
+    /** The status of the request under way (its open's, then its end's). */
+    wr_status(code: number): void {
+      post({ t: 'wr-status', code });
+    },
+    /** Up to n bytes of the file being put, as hex; '' when the client went away. */
+    wr_recv(n: number): string | number {
+      const got = waitFor(() => files.rx.length > 0 || files.aborted, -1);
+      if (got === 'intr') return -E.EINTR;
+      const head = files.rx.shift();
+      if (!head) return '';
+      if (head.length > n) files.rx.unshift(head.subarray(n));
+      return head.subarray(0, n).toString('hex');
+    },
+    /** Bytes of the file being got, as hex ('' at its end). */
+    wr_send(hex: string): void {
+      post({ t: 'wr-chunk', data: Buffer.from(hex, 'hex') });
+    },
     close(id: number): void {
       socks.delete(id);
       post({ t: 'close', id });
@@ -296,10 +325,30 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
     },
   };
 
+  // A file request runs when the board looks at its network: between bytecodes, in its waits, or idle at the
+  // REPL, as the firmware serves it inside a read of the WebREPL's stream (a hard-IRQ-like call into Python).
+  host.addPoller(() => {
+    if (files.busy) return;
+    drain();
+    if (!files.pending || !files.handler) return;
+    const { op, name, size } = files.pending;
+    files.pending = undefined;
+    files.busy = true;
+    try {
+      files.handler(op, name, size);
+    } catch {
+      post({ t: 'wr-status', code: 1 });
+    } finally {
+      files.busy = false;
+    }
+  });
+
   return {
     name: 'net',
     jsModules: { _net: mod },
     onBoot() {
+      files.handler = undefined;
+      files.pending = undefined;
       // A fresh VM: its sockets are gone; the host closes theirs and pushes the radio's state again.
       socks.clear();
       replies.clear();

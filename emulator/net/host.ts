@@ -12,7 +12,7 @@ import { NetPolicy } from './policy.js';
 import { ntpAnswer } from './ntp.js';
 import { startTls, tlsError } from './tls-host.js';
 import { Wlan } from './wlan.js';
-import { WebReplServer, type BoardConsole } from './webrepl-host.js';
+import { WebReplServer, type BoardConsole, type WebReplBoard } from './webrepl-host.js';
 import { ACCEPTED_ID_BASE, RECV_WINDOW, type NetEvent, type NetFailure, type NetRequest, type TlsOptions } from './protocol.js';
 
 /** The gateway of the board's network: connections to it reach the host itself (as QEMU's user network does). */
@@ -130,7 +130,10 @@ export class NetHost {
       aps: accessPoints(this.config), offline: this.policy.offline, mac: this.opts.mac, hostname: this.opts.hostname,
     });
     wlan.onChange(() => this.post({ t: 'wlan', state: wlan.state() }));
-    wlan.onLinkDown(() => this.abortStreams(E.ECONNABORTED));
+    wlan.onLinkDown(() => {
+      this.abortStreams(E.ECONNABORTED);
+      if (!wlan.reachable) this.webrepl?.server.dropClient();
+    });
     this.wlan = wlan;
     return { port: port2, bell };
   }
@@ -190,6 +193,8 @@ export class NetHost {
       case 'tls': return this.tls(m.rq, m.id, m.opts);
       case 'close': return this.closeSocket(m.id, true);
       case 'webrepl': return void this.startWebRepl(m.rq, m.port, m.password);
+      case 'wr-status': return this.webrepl?.server.fromBoard({ kind: 'status', code: m.code });
+      case 'wr-chunk': return this.webrepl?.server.fromBoard({ kind: 'chunk', data: m.data });
     }
   }
 
@@ -412,7 +417,16 @@ export class NetHost {
     if (this.publishedFor('tcp', boardPort)) return this.fail(rq, E.EADDRINUSE);
     const console = this.opts.console;
     try {
-      const { published, value: server } = await this.publish('tcp', boardPort, (hostPort) => WebReplServer.start(this.publishHost(), hostPort, password, console));
+      const board: WebReplBoard = {
+        console,
+        files: {
+          begin: (req) => this.post({ t: 'wr-begin', ...req }),
+          data: (data) => this.post({ t: 'wr-data', data }),
+          abort: () => this.post({ t: 'wr-abort' }),
+        },
+        reachable: () => this.wlan?.reachable ?? false,
+      };
+      const { published, value: server } = await this.publish('tcp', boardPort, (hostPort) => WebReplServer.start(this.publishHost(), hostPort, password, board));
       if (this.port === undefined) return server.close();
       this.webrepl = { server, published };
       this.reply(rq, boardPort);

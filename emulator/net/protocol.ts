@@ -44,7 +44,10 @@ export type NetRequest =
   | { t: 'tls'; rq: number; id: number; opts: TlsOptions }
   | { t: 'close'; id: number }
   /** webrepl.start(port, password) (a password of '' stops it); the reply is the board port. */
-  | { t: 'webrepl'; rq: number; port: number; password: string };
+  | { t: 'webrepl'; rq: number; port: number; password: string }
+  /** A WebREPL file request's status (the open's, then the end's), and a get's file bytes (empty: the end). */
+  | { t: 'wr-status'; code: number }
+  | { t: 'wr-chunk'; data: Uint8Array };
 
 /** A failure: an errno (OSError(n)), a TLS error (OSError(code, name)) or a certificate refusal (ValueError). */
 export type NetFailure = { errno: number } | { tls: number; name: string } | { value: string };
@@ -61,7 +64,11 @@ export type NetEvent =
   | { t: 'connected'; id: number }
   | { t: 'accept'; id: number; child: number; host: string; port: number }
   | { t: 'dgram'; id: number; data: Uint8Array; host: string; port: number }
-  | { t: 'wlan'; state: WlanState };
+  | { t: 'wlan'; state: WlanState }
+  /** A WebREPL client's file request (put 1, get 2), the bytes of a put, and the client gone mid-transfer. */
+  | { t: 'wr-begin'; op: number; name: string; size: number }
+  | { t: 'wr-data'; data: Uint8Array }
+  | { t: 'wr-abort' };
 
 /** What the board's network module reads; the main thread pushes it whenever it changes. */
 export interface WlanState {

@@ -3,10 +3,10 @@
 // (a refused certificate is ValueError with mbedtls_x509_crt_verify_info's text; other failures
 // OSError(MBEDTLS_ERR_..., name), as extmod/modtls_mbedtls.c raises them).
 import { Duplex } from 'node:stream';
-import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { isIP, type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { NetFailure, TlsOptions } from './protocol.js';
+import { parseKey } from './tls-keys.js';
 
 // mbedTLS error codes (mbedtls/ssl.h) and the names MicroPython's error table gives them.
 const SSL_ERR = {
@@ -46,40 +46,9 @@ function pem(data: string, label: 'CERTIFICATE'): string {
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
-/** The key the board gave (PEM text, or DER bytes as latin1 in PKCS#8, PKCS#1 or SEC1), or undefined. */
-function parseKey(data: string): KeyObject | undefined {
-  if (data.includes('-----BEGIN ')) {
-    try {
-      return createPrivateKey(data);
-    } catch {
-      return undefined;
-    }
-  }
-  const der = Buffer.from(data, 'latin1');
-  for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
-    try {
-      return createPrivateKey({ key: der, format: 'der', type });
-    } catch {
-      // try the next encoding
-    }
-  }
-  return undefined;
-}
-
 function privateKey(data: string): string {
   if (data.includes('-----BEGIN ')) return data;
   return (parseKey(data)?.export({ format: 'pem', type: 'pkcs8' }) as string | undefined) ?? data;
-}
-
-/** Whether a key or certificate parses, as mbedtls_pk_parse_key / mbedtls_x509_crt_parse check at load time. */
-export function parsesAs(kind: 'key' | 'cert', data: string): boolean {
-  if (kind === 'key') return parseKey(data) !== undefined;
-  try {
-    new X509Certificate(data.includes('-----BEGIN ') ? data : Buffer.from(data, 'latin1'));
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function verifyFlags(sock: tls.TLSSocket, hostname: string | undefined): VerifyFlag[] {

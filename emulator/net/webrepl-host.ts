@@ -1,56 +1,85 @@
 // The board's WebREPL server, run on the main thread: the websocket handshake (SHA-1, which the board's hashlib
-// lacks) and framing come from `ws`; the password prompt and the REPL over text frames follow the firmware's
-// _webrepl (docs.micropython.org "WebREPL"). An accepted client is attached to the board's console as
-// os.dupterm attaches it on the firmware: it sees the REPL's output beside the UART's and types into it.
-import type { AddressInfo } from 'node:net';
+// lacks) and framing come from `ws`; the password prompt, the REPL over text frames and the file-transfer
+// records in binary frames follow the firmware's webrepl.py and _webrepl (extmod/webrepl, extmod/modwebrepl.c).
+// An accepted client is attached to the board's console as os.dupterm attaches it on the firmware: it sees the
+// REPL's output beside the UART's and types into it.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { FileSession, type BoardAnswer, type BoardFiles } from './webrepl-files.js';
 
 export interface BoardConsole {
   /** Bytes typed at the REPL. */
   input(data: Uint8Array): void;
   /** Subscribe to the REPL's output; returns the unsubscribe function. */
   onOutput(listener: (chunk: Uint8Array) => void): () => void;
+  /** Text the board prints (webrepl.py's messages), to the UART and every terminal beside it. */
+  print(text: string): void;
+}
+
+export interface WebReplBoard {
+  console: BoardConsole;
+  files: BoardFiles;
+  /** The board has an address a client can reach (a connected station or an active AP). */
+  reachable(): boolean;
 }
 
 export const PASSWORD_PROMPT = 'Password: ';
-export const CONNECTED = '\r\nWebREPL connected\r\n';
+export const CONNECTED = '\r\nWebREPL connected\r\n>>> '; // modwebrepl.c's connected_prompt, prompt and all
 export const DENIED = '\r\nAccess denied\r\n';
 
 export class WebReplServer {
-  private client: WebSocket | undefined;
+  private client: { ws: WebSocket; files: FileSession } | undefined;
 
-  private constructor(private readonly server: WebSocketServer, private readonly password: string, private readonly console: BoardConsole) {
-    server.on('connection', (ws) => this.accept(ws));
+  private constructor(private readonly http: Server, private readonly wss: WebSocketServer, private readonly password: string, private readonly board: WebReplBoard) {
+    http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
   }
 
   /** Listen on host:port (0: any free one); resolves with the server and the port it got. */
-  static async start(host: string, port: number, password: string, console: BoardConsole): Promise<[WebReplServer, number]> {
+  static async start(host: string, port: number, password: string, board: WebReplBoard): Promise<[WebReplServer, number]> {
     const { WebSocketServer } = await import('ws');
-    const server = new WebSocketServer({ host, port, perMessageDeflate: false, skipUTF8Validation: true });
+    const http = createServer((_req, res) => res.writeHead(426).end());
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.once('listening', () => {
-        server.off('error', reject);
+      http.once('error', reject);
+      http.listen({ host, port, exclusive: true }, () => {
+        http.off('error', reject);
         resolve();
       });
     });
-    return [new WebReplServer(server, password, console), (server.address() as AddressInfo).port];
+    const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, skipUTF8Validation: true });
+    return [new WebReplServer(http, wss, password, board), (http.address() as AddressInfo).port];
+  }
+
+  private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    // Nobody reaches a board without an address (the firmware listens on its interfaces').
+    if (!this.board.reachable()) return void socket.destroy();
+    const peer = `('${socket.remoteAddress?.replace(/^::ffff:/, '')}', ${socket.remotePort})`;
+    // As webrepl.py's accept_conn: one client at a time; a second one is closed before any handshake.
+    if (this.client) {
+      this.board.console.print(`\r\nConcurrent WebREPL connection from ${peer} rejected\r\n`);
+      return void socket.destroy();
+    }
+    this.board.console.print(`\r\nWebREPL connection from: ${peer}\r\n`);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
   }
 
   private accept(ws: WebSocket): void {
-    // The firmware serves one WebREPL client at a time.
-    if (this.client) return void ws.close(1013, 'busy');
-    this.client = ws;
+    const files = new FileSession(this.board.files, (record) => ws.send(record, { binary: true }));
+    this.client = { ws, files };
     let typed = '';
     let detach: (() => void) | undefined;
     ws.on('error', () => undefined);
     ws.on('close', () => {
       detach?.();
-      if (this.client === ws) this.client = undefined;
+      files.close();
+      if (this.client?.ws === ws) this.client = undefined;
     });
     ws.send(PASSWORD_PROMPT);
-    ws.on('message', (data: Buffer) => {
-      if (detach) return this.console.input(new Uint8Array(data.buffer, data.byteOffset, data.length));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (detach) {
+        if (isBinary) return files.feed(data);
+        return this.board.console.input(new Uint8Array(data.buffer, data.byteOffset, data.length));
+      }
       typed += data.toString('latin1');
       const end = typed.search(/[\r\n]/);
       if (end < 0) return;
@@ -59,15 +88,26 @@ export class WebReplServer {
         return void ws.close();
       }
       ws.send(CONNECTED);
-      detach = this.console.onOutput((chunk) => ws.send(chunk, { binary: false }));
+      detach = this.board.console.onOutput((chunk) => ws.send(chunk, { binary: false }));
       // What came after the password line is the first REPL input.
       const rest = typed.slice(end + 1).replace(/^\n/, '');
-      if (rest) this.console.input(Buffer.from(rest, 'latin1'));
+      if (rest) this.board.console.input(Buffer.from(rest, 'latin1'));
     });
   }
 
+  /** What the board answered to the client's file request. */
+  fromBoard(answer: BoardAnswer): void {
+    this.client?.files.fromBoard(answer);
+  }
+
+  /** The board lost its address: the client's connection goes with it. */
+  dropClient(): void {
+    this.client?.ws.terminate();
+  }
+
   close(): void {
-    this.client?.terminate();
-    this.server.close();
+    this.client?.ws.terminate();
+    this.wss.close();
+    this.http.close();
   }
 }

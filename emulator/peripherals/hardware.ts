@@ -17,7 +17,7 @@ import { Tmp102 } from './parts/tmp102.js';
 import type { PartSpec } from './parts.js';
 import { PinBank, type PinMode, type Pull } from './pins.js';
 import { RmtChannel } from './rmt.js';
-import { powerOnRtc, rtcDatetime, setRtcDatetime, type RtcState } from './rtc.js';
+import { powerOnRtc, rtcDatetime, rtcNow, setRtcDatetime, type RtcState } from './rtc.js';
 import type { HardwareSnapshot } from './snapshot.js';
 import { Timeline } from './timeline.js';
 
@@ -89,6 +89,7 @@ export class VirtualHardware {
     this.pins = new PinBank(this.timeline);
     this.i2c = new I2cBuses(this.timeline);
     this.rtc = powerOnRtc();
+    host.setWallClock(() => rtcNow(this.rtc));
     for (const part of config.parts) this.wire(part);
     if (config.persisted) this.restore(config.persisted);
   }

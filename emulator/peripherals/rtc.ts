@@ -10,9 +10,14 @@ export function powerOnRtc(now = Date.now()): RtcState {
   return { offsetMs: Date.UTC(2000, 0, 1) - now };
 }
 
+/** The RTC's time as Unix milliseconds (what the port's time module counts from). */
+export function rtcNow(state: RtcState, now = Date.now()): number {
+  return now + state.offsetMs;
+}
+
 /** (year, month, day, weekday Monday=0, hours, minutes, seconds, microseconds) as machine.RTC.datetime() gives it. */
 export function rtcDatetime(state: RtcState, now = Date.now()): number[] {
-  const d = new Date(now + state.offsetMs);
+  const d = new Date(rtcNow(state, now));
   return [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), (d.getUTCDay() + 6) % 7,
     d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds() * 1000];
 }

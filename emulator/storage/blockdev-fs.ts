@@ -3,18 +3,22 @@
 // through the callbacks Python hands over (the block protocol of os.AbstractBlockDev: readblocks, writeblocks,
 // ioctl). Every function returns a negative errno instead of throwing, as vm-fs.ts does.
 import { BlockDevice } from '../littlefs/block-device.js';
-import { LFS_ERRNO, LfsError } from '../littlefs/errors.js';
+import { LFS_ERRNO, LfsError, type LfsErrorCode } from '../littlefs/errors.js';
 import { parseMode, type OpenFlags, type Whence } from '../littlefs/file.js';
 import { LittleFs } from '../littlefs/lfs.js';
 import type { FlashStore } from '../flash-store.js';
 import type { ControllablePlugin } from '../vm/host-api.js';
 import { FatFs, type FatFile } from './fat.js';
 
-/** Python callables: read(block, offset, n) -> hex, write(block, offset, hex), erase(block) (errno < 0 on failure). */
+/**
+ * Python callables: read(block, offset, n) -> hex, write(block, offset, hex), erase(block), sync() (the device's
+ * ioctl 3, or the old protocol's sync()); errno < 0 on failure.
+ */
 export interface PyBlockIo {
   read(block: number, offset: number, n: number): string | number;
   write(block: number, offset: number, hex: string): number;
   erase(block: number): number;
+  sync(): number;
 }
 
 /** What VfsLfs2 and VfsFat both offer the Python side (littlefs's own API; FatFs implements the same). */
@@ -24,6 +28,8 @@ export interface MountedFs {
   stat(path: string): { type: 'file' | 'dir'; size: number; mtime?: number };
   mkdir(path: string): void;
   remove(path: string): void;
+  /** Where removing a directory differs from removing a file (VfsFat); VfsLfs2 removes either with remove(). */
+  rmdir?(path: string): void;
   rename(from: string, to: string): void;
   statvfs(): { blockSize: number; blockCount: number; blocksFree: number; nameMax: number };
   unmount(): void;
@@ -33,12 +39,20 @@ export interface MountedFs {
 export class PyBlockStore implements FlashStore {
   readonly size: number;
 
-  constructor(private readonly io: PyBlockIo, readonly blockSize: number, readonly blockCount: number) {
+  /** `errnos`: a device's own negative errno reaches the caller (littlefs), else every failure is EIO (FatFs). */
+  constructor(
+    private readonly io: PyBlockIo,
+    readonly blockSize: number,
+    readonly blockCount: number,
+    private readonly errnos = false,
+  ) {
     this.size = blockSize * blockCount;
   }
 
   private check(r: number | string): void {
-    if (typeof r === 'number' && r < 0) throw new LfsError('EIO', `block device error ${-r}`);
+    if (typeof r !== 'number' || r >= 0) return;
+    const code = this.errnos ? (Object.keys(LFS_ERRNO) as LfsErrorCode[]).find((k) => LFS_ERRNO[k] === -r) : undefined;
+    throw new LfsError(code ?? 'EIO', `block device error ${-r}`);
   }
 
   read(offset: number, length: number): Uint8Array {
@@ -70,14 +84,18 @@ export class PyBlockStore implements FlashStore {
     for (let b = offset / this.blockSize; b < (offset + length) / this.blockSize; b++) this.check(this.io.erase(b));
   }
 
-  sync(): void {}
+  sync(): void {
+    this.check(this.io.sync());
+  }
+
   close(): void {}
 }
 
 const S_IFDIR = 0x4000;
 const S_IFREG = 0x8000;
 
-export function createBlockDevFsPlugin(): ControllablePlugin {
+/** clock: the board's calendar clock (Unix ms), which file times come from. */
+export function createBlockDevFsPlugin(clock: () => number = Date.now): ControllablePlugin {
   const mounts = new Map<number, MountedFs>();
   const files = new Map<number, { fs: number; file: FatFile }>();
   let next = 1;
@@ -100,22 +118,22 @@ export function createBlockDevFsPlugin(): ControllablePlugin {
     return f.file;
   };
   const store = (io: PyBlockIo, bs: number, bc: number) => new PyBlockStore(io, bs, bc);
-  const lfsDevice = (io: PyBlockIo, bs: number, bc: number) => new BlockDevice(store(io, bs, bc), 0, bs * bc, bs);
+  const lfsDevice = (io: PyBlockIo, bs: number, bc: number) => new BlockDevice(new PyBlockStore(io, bs, bc, true), 0, bs * bc, bs);
 
   const api = {
     mkfs_lfs: (io: PyBlockIo, bs: number, bc: number, progSize: number) =>
-      guard(() => (LittleFs.format(lfsDevice(io, bs, bc), { progSize }).unmount(), 0)),
-    mount_lfs: (io: PyBlockIo, bs: number, bc: number, progSize: number) =>
+      guard(() => (LittleFs.format(lfsDevice(io, bs, bc), { progSize, clock }).unmount(), 0)),
+    mount_lfs: (io: PyBlockIo, bs: number, bc: number, progSize: number, mtime: boolean) =>
       guard(() => {
         const h = next++;
-        mounts.set(h, LittleFs.mount(lfsDevice(io, bs, bc), { progSize }));
+        mounts.set(h, LittleFs.mount(lfsDevice(io, bs, bc), { progSize, mtime, clock }));
         return h;
       }),
     mkfs_fat: (io: PyBlockIo, bs: number, bc: number) => guard(() => (FatFs.format(store(io, bs, bc)), 0)),
     mount_fat: (io: PyBlockIo, bs: number, bc: number) =>
       guard(() => {
         const h = next++;
-        mounts.set(h, FatFs.mount(store(io, bs, bc)));
+        mounts.set(h, FatFs.mount(store(io, bs, bc), clock));
         return h;
       }),
     umount: (h: number) =>
@@ -144,6 +162,12 @@ export function createBlockDevFsPlugin(): ControllablePlugin {
       }),
     mkdir: (h: number, path: string) => guard(() => (fsOf(h).mkdir(path), 0)),
     remove: (h: number, path: string) => guard(() => (fsOf(h).remove(path), 0)),
+    rmdir: (h: number, path: string) =>
+      guard(() => {
+        const fs = fsOf(h);
+        (fs.rmdir ?? fs.remove).call(fs, path);
+        return 0;
+      }),
     rename: (h: number, a: string, b: string) => guard(() => (fsOf(h).rename(a, b), 0)),
     open: (h: number, path: string, mode: string) =>
       guard(() => {
@@ -163,5 +187,21 @@ export function createBlockDevFsPlugin(): ControllablePlugin {
         return 0;
       }),
   };
-  return { name: 'blockdev-fs', jsModules: { _bdfs: Object.freeze(api) } };
+  // A new VM (boot, soft reset) holds none of the old one's devices: their handles go with it.
+  const onBoot = () => {
+    mounts.clear();
+    files.clear();
+  };
+  // At a soft reset the firmware's finalisers close every file still open: commit them through their devices.
+  const onSweep = () => {
+    for (const { file } of files.values()) {
+      try {
+        file.close();
+      } catch {
+        // a device that fails now loses that file, as the finaliser's close would
+      }
+    }
+    files.clear();
+  };
+  return { name: 'blockdev-fs', jsModules: { _bdfs: Object.freeze(api) }, onBoot, onSweep };
 }

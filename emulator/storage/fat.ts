@@ -15,6 +15,12 @@ const DELETED = 0xe5;
 const NT_LOWER_BASE = 0x08;
 const NT_LOWER_EXT = 0x10;
 const SHORT_CHARS = /^[A-Z0-9!#$%&'()\-@^_`{}~]+$/;
+/** FatFs's limits: a volume with up to MAX_FAT12 clusters is FAT12, up to MAX_FAT16 FAT16. */
+const MAX_FAT12 = 0xff5;
+const MAX_FAT16 = 0xfff5;
+const ROOT_ENTRIES = 512;
+/** f_mkfs's cluster-size table: the cluster doubles at each of these volume sizes (in 4096-sector units). */
+const AU_STEPS = [1, 4, 16, 64, 256, 512];
 
 interface Geometry {
   ss: number; spc: number; reserved: number; nFats: number; rootEntries: number; fatSectors: number;
@@ -23,7 +29,7 @@ interface Geometry {
 
 /** Where a directory entry lives, so a file can update its size and first cluster. */
 interface Slot { sector: number; offset: number }
-interface DirEntry { name: string; attr: number; cluster: number; size: number; slots: Slot[] }
+interface DirEntry { name: string; attr: number; cluster: number; size: number; mtime: number; slots: Slot[] }
 
 export interface FatFile {
   read(n?: number): Uint8Array;
@@ -38,6 +44,22 @@ const le32 = (b: Uint8Array, o: number) => (le16(b, o) | (le16(b, o + 2) << 16))
 const put16 = (b: Uint8Array, o: number, v: number) => { b[o] = v & 0xff; b[o + 1] = (v >> 8) & 0xff; };
 const put32 = (b: Uint8Array, o: number, v: number) => { put16(b, o, v & 0xffff); put16(b, o + 2, v >>> 16); };
 
+/** A FAT date and time (local time = UTC on the board, 2 s steps, 1980-2107) packed as date << 16 | time. */
+function fatTime(ms: number): number {
+  const d = new Date(ms);
+  const year = Math.min(Math.max(d.getUTCFullYear(), 1980), 2107) - 1980;
+  const date = (year << 9) | ((d.getUTCMonth() + 1) << 5) | d.getUTCDate();
+  return ((date << 16) | (d.getUTCHours() << 11) | (d.getUTCMinutes() << 5) | (d.getUTCSeconds() >> 1)) >>> 0;
+}
+
+/** Seconds since 1970 of a packed FAT date and time (0 when the entry has none). */
+function fatSeconds(packed: number): number {
+  const date = packed >>> 16;
+  if (!date) return 0;
+  const t = packed & 0xffff;
+  return Date.UTC(1980 + (date >> 9), ((date >> 5) & 15) - 1, date & 31, t >> 11, (t >> 5) & 63, (t & 31) * 2) / 1000;
+}
+
 function shortChecksum(name11: Uint8Array): number {
   let sum = 0;
   for (const c of name11) sum = (((sum & 1) << 7) + (sum >> 1) + c) & 0xff;
@@ -45,29 +67,46 @@ function shortChecksum(name11: Uint8Array): number {
 }
 
 export class FatFs {
-  private constructor(private readonly dev: FlashStore, private readonly g: Geometry) {}
+  private constructor(
+    private readonly dev: FlashStore,
+    private readonly g: Geometry,
+    /** What entries are stamped with (Unix ms): the board's RTC, as FatFs's get_fattime on the ports. */
+    private readonly clock: () => number,
+  ) {}
 
-  /** f_mkfs for a super-floppy FAT12/16 volume on the whole device. */
+  /**
+   * f_mkfs as MicroPython's FatFs (R0.13) runs it for FAT12/16: one FAT, 512 root entries, 16 clusters at
+   * least, the cluster size picked from the volume size (one sector up to 4096 sectors), doubled once when the
+   * cluster count does not fit the FAT type; volumes under 50 sectors are refused.
+   */
   static format(dev: FlashStore & { blockSize: number; blockCount: number }): void {
     const ss = dev.blockSize;
     const total = dev.blockCount;
-    if (ss < 512 || ss > 4096 || (ss & (ss - 1)) || total < 16) throw new LfsError('EINVAL', 'block device too small for FAT');
-    let spc = 1;
-    while (total / spc > 65524 && spc < 128) spc *= 2;
-    const rootSectors = Math.min(32 * (512 / ss) || 1, Math.max(1, total >> 3));
-    const rootEntries = (rootSectors * ss) / DIR_ENTRY;
+    if (ss < 512 || ss > 4096 || (ss & (ss - 1))) throw new LfsError('EINVAL', 'sector size not usable for FAT');
+    if (total < 50) throw new LfsError('EIO', 'volume too small for FAT');
+    const rootSectors = (ROOT_ENTRIES * DIR_ENTRY) / ss;
     const reserved = 1;
-    let fatSectors = 1;
-    let clusters = 0;
-    let fat16 = false;
+    let au = 0;
+    let spc: number;
+    let fatSectors: number;
+    let clusters: number;
+    let fat16: boolean;
     for (;;) {
-      clusters = Math.floor((total - reserved - fatSectors - rootSectors) / spc);
-      fat16 = clusters >= 4085;
-      const need = Math.ceil(((clusters + 2) * (fat16 ? 2 : 1.5)) / ss);
-      if (need <= fatSectors) break;
-      fatSectors = need;
+      spc = au || 1 << AU_STEPS.filter((s) => s <= Math.floor(total / 4096)).length;
+      const estimate = Math.floor(total / spc);
+      fat16 = estimate > MAX_FAT12;
+      fatSectors = Math.ceil((fat16 ? estimate * 2 + 4 : Math.floor((estimate * 3 + 1) / 2) + 3) / ss);
+      const dataStart = reserved + fatSectors + rootSectors;
+      if (total < dataStart + spc * 16) throw new LfsError('EIO', 'volume too small for FAT');
+      clusters = Math.floor((total - dataStart) / spc);
+      if (fat16 && clusters > MAX_FAT16) {
+        // FatFs doubles the cluster up to 64 sectors, then formats FAT32, which this FAT does not implement.
+        if (au || spc * 2 > 64) throw new LfsError('EINVAL', 'the volume needs FAT32, which is not supported');
+      } else if (fat16 ? clusters > MAX_FAT12 : clusters <= MAX_FAT12) break;
+      else if (au || !fat16 || spc * 2 > 128) throw new LfsError('EIO', 'volume size not usable for FAT12/16');
+      au = spc * 2;
     }
-    if (clusters < 1 || clusters > 65524) throw new LfsError('EINVAL', 'volume size not usable for FAT12/16');
+    const rootEntries = ROOT_ENTRIES;
     const boot = new Uint8Array(ss);
     boot.set([0xeb, 0xfe, 0x90]);
     boot.set(new TextEncoder().encode('MSDOS5.0'), 3);
@@ -95,7 +134,7 @@ export class FatFs {
     dev.write(reserved * ss, fat0);
   }
 
-  static mount(dev: FlashStore): FatFs {
+  static mount(dev: FlashStore, clock: () => number = Date.now): FatFs {
     const b = dev.read(0, 512);
     const ss = le16(b, 11);
     if (le16(b, 510) !== 0xaa55 || ![512, 1024, 2048, 4096].includes(ss) || !b[13] || !b[16]) {
@@ -111,8 +150,8 @@ export class FatFs {
     const rootStart = reserved + nFats * fatSectors;
     const dataStart = rootStart + Math.ceil((rootEntries * DIR_ENTRY) / ss);
     const clusters = Math.floor((totalSectors - dataStart) / spc);
-    const g = { ss, spc, reserved, nFats, rootEntries, fatSectors, totalSectors, fat16: clusters >= 4085, rootStart, dataStart, clusters };
-    return new FatFs(dev, g);
+    const g = { ss, spc, reserved, nFats, rootEntries, fatSectors, totalSectors, fat16: clusters > MAX_FAT12, rootStart, dataStart, clusters };
+    return new FatFs(dev, g, clock);
   }
 
   // ---- FAT --------------------------------------------------------------------------------------------
@@ -218,7 +257,9 @@ export class FatFs {
         if (e[11]! & 0x08) { lfn = []; lfnSlots = []; continue; } // volume label
         const name = lfn.length ? lfn.join('') : this.shortName(e);
         if (name !== '.' && name !== '..') {
-          entries.push({ name, attr: e[11]!, cluster: le16(e, 26), size: le32(e, 28), slots: [...lfnSlots, slot] });
+          entries.push({
+            name, attr: e[11]!, cluster: le16(e, 26), size: le32(e, 28), mtime: fatSeconds(le32(e, 22)), slots: [...lfnSlots, slot],
+          });
         }
         lfn = [];
         lfnSlots = [];
@@ -313,6 +354,10 @@ export class FatFs {
     e.set(name11);
     e[11] = attr;
     e[12] = nt;
+    const now = fatTime(this.clock());
+    put32(e, 14, now);
+    put16(e, 18, now >>> 16);
+    put32(e, 22, now);
     put16(e, 26, cluster);
     put32(e, 28, size);
     this.writeEntryAt(slots[lfnCount]!, e);
@@ -353,11 +398,11 @@ export class FatFs {
     }));
   }
 
-  stat(path: string): { type: 'file' | 'dir'; size: number } {
-    if (this.split(path).length === 0) return { type: 'dir', size: 0 };
+  stat(path: string): { type: 'file' | 'dir'; size: number; mtime: number } {
+    if (this.split(path).length === 0) return { type: 'dir', size: 0, mtime: 0 };
     const { entry } = this.lookup(path);
     if (!entry) throw new LfsError('ENOENT', path);
-    return { type: entry.attr & ATTR_DIR ? 'dir' : 'file', size: entry.attr & ATTR_DIR ? 0 : entry.size };
+    return { type: entry.attr & ATTR_DIR ? 'dir' : 'file', size: entry.attr & ATTR_DIR ? 0 : entry.size, mtime: entry.mtime };
   }
 
   mkdir(path: string): void {
@@ -377,10 +422,22 @@ export class FatFs {
     this.addEntry(parent, name, ATTR_DIR, c, 0);
   }
 
+  /** Remove a file (EISDIR for a directory), as MicroPython's VfsFat.remove does. */
   remove(path: string): void {
+    this.unlink(path, false);
+  }
+
+  /** Remove an empty directory: ENOTDIR for a file, EACCES (FatFs's FR_DENIED) when it is not empty. */
+  rmdir(path: string): void {
+    this.unlink(path, true);
+  }
+
+  private unlink(path: string, dir: boolean): void {
     const { entry } = this.lookup(path);
     if (!entry) throw new LfsError('ENOENT', path);
-    if (entry.attr & ATTR_DIR && this.readDir(entry.cluster).entries.length) throw new LfsError('ENOTEMPTY', path);
+    const isDir = (entry.attr & ATTR_DIR) !== 0;
+    if (isDir !== dir) throw new LfsError(dir ? 'ENOTDIR' : 'EISDIR', path);
+    if (isDir && this.readDir(entry.cluster).entries.length) throw new LfsError('EACCES', path);
     this.deleteEntry(entry);
     this.freeChain(entry.cluster);
   }
@@ -394,8 +451,22 @@ export class FatFs {
       this.deleteEntry(dst.entry);
       this.freeChain(dst.entry.cluster);
     }
+    // FatFs registers the new name before removing the old one, so it lands in the next free slot, and carries
+    // the entry's times, cluster and size over.
+    const at = (slot: Slot) => slot.sector * this.g.ss + slot.offset;
+    const old = this.dev.read(at(src.entry.slots.at(-1)!), DIR_ENTRY);
+    const slot = this.addEntry(dst.parent, dst.name, src.entry.attr, src.entry.cluster, src.entry.size);
+    const moved = this.dev.read(at(slot), DIR_ENTRY);
+    moved.set(old.subarray(13), 13);
+    this.writeEntryAt(slot, moved);
     this.deleteEntry(src.entry);
-    this.addEntry(dst.parent, dst.name, src.entry.attr, src.entry.cluster, src.entry.size);
+    // A directory moved to another parent: its '..' entry (the second of its first cluster) names the new one.
+    if (src.entry.attr & ATTR_DIR && src.parent !== dst.parent) {
+      const dotdot = { sector: this.clusterSector(src.entry.cluster), offset: DIR_ENTRY };
+      const e = this.dev.read(at(dotdot), DIR_ENTRY);
+      put16(e, 26, dst.parent);
+      this.writeEntryAt(dotdot, e);
+    }
   }
 
   statvfs(): { blockSize: number; blockCount: number; blocksFree: number; nameMax: number } {
@@ -418,7 +489,7 @@ export class FatFs {
     }
     const slot = entry.slots.at(-1)!;
     const state = { first: entry.cluster, size: entry.size, pos: 0, dirty: false };
-    if (flags.trunc && state.size) {
+    if (flags.trunc) {
       this.freeChain(state.first);
       state.first = 0;
       state.size = 0;
@@ -432,10 +503,21 @@ export class FatFs {
     const commit = () => {
       if (!state.dirty) return;
       const e = fs.dev.read(slot.sector * fs.g.ss + slot.offset, DIR_ENTRY);
+      put32(e, 22, fatTime(fs.clock()));
       put16(e, 26, state.first);
       put32(e, 28, state.size);
       fs.writeEntryAt(slot, e);
       state.dirty = false;
+    };
+    // The VM runs no finaliser for our file objects, so a file dropped without close() would never be
+    // committed: the entry follows every change instead (FatFs commits it at sync, close or the finaliser).
+    let modified = state.dirty;
+    commit();
+    // f_sync / f_close of a modified file end with the device's sync (CTRL_SYNC: ioctl 3, or the old sync()).
+    const flush = () => {
+      commit();
+      if (modified) fs.dev.sync();
+      modified = false;
     };
     return {
       read(n = Infinity): Uint8Array {
@@ -485,6 +567,8 @@ export class FatFs {
         state.pos = end;
         state.size = Math.max(state.size, end);
         state.dirty = true;
+        modified = true;
+        commit();
         return data.length;
       },
       seek(off: number, whence: Whence = 0): number {
@@ -496,11 +580,11 @@ export class FatFs {
       },
       sync(): void {
         live();
-        commit();
+        flush();
       },
       close(): void {
         if (closed) return;
-        commit();
+        flush();
         closed = true;
       },
     };

@@ -31,6 +31,8 @@ export interface VmFsOptions {
    * formats the region whenever mounting fails, without writing boot.py.
    */
   port?: 'esp32' | 'rp2';
+  /** The board's calendar clock (Unix ms) that stamps files' mtime; the host's by default. */
+  clock?: () => number;
 }
 
 /** Emscripten FS surface used to register the transfer device (present on the pyscript build's Module). */
@@ -51,7 +53,7 @@ function regionErased(flash: FlashStore, offset: number, blockSize: number): boo
 export function createVmFsPlugin(opts: VmFsOptions): VmPlugin {
   const blockSize = opts.blockSize ?? 4096;
   const rp2 = opts.port === 'rp2';
-  const lfsOptions = { progSize: rp2 ? 256 : 32 };
+  const lfsOptions = { progSize: rp2 ? 256 : 32, clock: opts.clock };
   let fs: LittleFs | undefined;
   const files = new Map<number, LfsFile>();
   let nextFd = 3;

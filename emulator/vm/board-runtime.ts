@@ -67,12 +67,15 @@ export class BoardRuntime implements VmHost {
   private outBuf = new Uint8Array(8192);
   private outLen = 0;
   private lastOut = 0;
+  /** Set while the VM writes through sys.stdout.buffer: bytes as they are, as the firmware's raw stdout. */
+  private rawOut = false;
   private warp = 0;
   private lastTick = 0;
   private spinCalls = 0;
   private spinSince = 0;
   private lastPoll = 0;
   private lastMemoryCheck = 0;
+  private clock: () => number = Date.now;
   private readonly pollers: Array<() => void> = [];
   private readonly plugins: VmPlugin[] = [];
   private pendingReset: ResetRequest | undefined;
@@ -129,6 +132,14 @@ export class BoardRuntime implements VmHost {
     return r;
   }
 
+  setWallClock(nowMs: () => number): void {
+    this.clock = nowMs;
+  }
+
+  wallClock(): number {
+    return this.clock();
+  }
+
   addPoller(poll: () => void): void {
     this.pollers.push(poll);
   }
@@ -143,9 +154,9 @@ export class BoardRuntime implements VmHost {
 
   // ---- output -------------------------------------------------------------------------------------------
 
-  /** A byte from the VM: lone LF becomes CRLF as on real ports' cooked stdout. */
+  /** A byte from the VM: lone LF becomes CRLF as on real ports' cooked stdout (text, not sys.stdout.buffer). */
   vmOutput(b: number): void {
-    if (b === 0x0a && this.lastOut !== 0x0d) this.emitByte(0x0d);
+    if (b === 0x0a && this.lastOut !== 0x0d && !this.rawOut) this.emitByte(0x0d);
     this.emitByte(b);
   }
 
@@ -350,6 +361,7 @@ export class BoardRuntime implements VmHost {
         output: (b) => this.vmOutput(b),
         wrote: () => this.flushUnlessCapturing(),
         ticks: () => this.ticks(),
+        wallClock: () => this.clock(),
         memoryRefused: (n) => this.checkMemory(n),
       },
       this.config.heapSize,
@@ -383,6 +395,7 @@ export class BoardRuntime implements VmHost {
       frozen: frozenNames(files).join(','),
       vm_modules: BoardRuntime.vmModules,
       stdin_read: (n: number) => this.stdinRead(n),
+      raw_stdout: (on: boolean) => void (this.rawOut = !!on),
       stdin_any: () => (this.drainInput(), this.pendingInput.length > 0 ? 1 : 0),
       sleep_ms: (ms: number) => this.sleepMs(ms),
       ticks_us: () => this.ticksAt(1000),
@@ -415,6 +428,8 @@ export class BoardRuntime implements VmHost {
    * (after a host error unwound the old one) or the restore does not apply.
    */
   async startVm(reload = false): Promise<void> {
+    // A VM that is to be replaced because it failed runs no more of its code.
+    if (this.snapshot && !reload) for (const plugin of this.plugins) plugin.onSweep?.();
     if (reload || !this.snapshot || !restoreSnapshot(this.vm, this.snapshot)) {
       await this.loadRuntime();
       this.snapshot = takeSnapshot(this.vm);

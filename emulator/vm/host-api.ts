@@ -21,6 +21,13 @@ export interface VmHost {
   runPollers(): void;
   /** Milliseconds since the board powered on (the same clock as time.ticks_ms). */
   ticksMs(): number;
+  /**
+   * The calendar clock the VM's time module reads (time.time(), localtime(), gmtime()), as Unix milliseconds:
+   * the board's RTC, so that setting machine.RTC moves time as on the ports (the host's clock until set).
+   */
+  setWallClock(nowMs: () => number): void;
+  /** The board's calendar clock now (Unix ms): what its filesystems stamp files with, as the ports' do. */
+  wallClock(): number;
   /** How the board last came out of reset (machine.reset_cause()). */
   readonly resetCause: ResetKind | 'power-on';
 }
@@ -31,6 +38,11 @@ export interface VmPlugin {
   jsModules?: Record<string, object>;
   /** Called at each boot (a fresh VM), before any Python of the board runs. */
   onBoot?(): void;
+  /**
+   * Called at a soft reset while the old VM's objects still work, before its heap is replaced: a real port's
+   * gc_sweep_all, which runs the finalisers (files close and commit).
+   */
+  onSweep?(): void;
   /** A frozen file of emulator/py the host runs at each boot, before boot.py (e.g. '_boot.py' mounts the fs). */
   bootScript?: string;
 }

@@ -25,6 +25,7 @@ export function loadPlugins(host: VmHost, config: WorkerConfig, net?: NetChannel
       size: config.fsSize,
       blockSize: config.blockSize,
       port: profile.platform === 'rp2' ? 'rp2' : 'esp32',
+      clock: () => host.wallClock(),
     }),
   };
   const hardware = createHardwarePlugin(host, {
@@ -37,5 +38,5 @@ export function loadPlugins(host: VmHost, config: WorkerConfig, net?: NetChannel
   const partitions = profile.espChip ? [createPartitionPlugin({ flash, runningApp: config.runningApp })] : [];
   // The Wi-Fi radio and sockets, on the profiles whose port has a network (the main thread holds the host side).
   const network = net ? [createNetPlugin(host, net)] : [];
-  return { all: [storage, hardware, createBlockDevFsPlugin(), ...partitions, ...network], hardware };
+  return { all: [storage, hardware, createBlockDevFsPlugin(() => host.wallClock()), ...partitions, ...network], hardware };
 }

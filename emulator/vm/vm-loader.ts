@@ -49,6 +49,8 @@ export interface VmHooks {
   wrote(): void;
   /** Wraps the VM's millisecond clock import (called in tight loops by time.sleep). */
   ticks(original: () => number): number;
+  /** The VM's calendar clock import (Unix ms), read by time.time(), localtime() and gmtime(). */
+  wallClock(): number;
   /** Linear memory may not grow past this many bytes (default VM_MEMORY_CEILING); refusals are reported here. */
   memoryCeiling?: number;
   memoryRefused?(requested: number): void;
@@ -82,6 +84,7 @@ function patchInstantiate(): void {
     }
     const ticks = env.mp_js_ticks_ms as () => number;
     env.mp_js_ticks_ms = () => hooks.ticks(ticks);
+    if (typeof env.mp_js_time_ms === 'function') env.mp_js_time_ms = () => hooks.wallClock();
     const write = env.fd_write as (fd: number, ...rest: number[]) => number;
     env.fd_write = (fd: number, ...rest: number[]) => {
       const r = write(fd, ...rest);

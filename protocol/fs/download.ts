@@ -17,6 +17,7 @@ import { fileError } from '../host-error.js';
 import { helperError, helperIdleMs, helperRan, helperSource, isLinkFault, loadHelper } from './helper.js';
 import { parsePyStr } from './py-repr.js';
 import { senderProgram } from './snippets.js';
+import { receiveByRecords, recordsCarry, recordsOf, type RecordSink } from './record-transfer.js';
 import { DEFAULT_RETRIES, withRetries, type FileResult, type TransferOptions } from './upload.js';
 import { stdoutLines, stdoutMarker, unescapeBytes } from './wire.js';
 
@@ -28,19 +29,15 @@ const DATA = 0x44; // 'D'
 /** Files per sender run, so its program stays small whatever the project's size. */
 const FILES_PER_RUN = 60;
 
-interface Sink {
-  begin(size: number): void;
-  data(bytes: Uint8Array): void;
-  /** The file arrived whole and checked; returns an error text if it cannot be kept. */
-  end(): string | undefined;
-  abandon(): void;
-}
+type Sink = RecordSink;
 
 const interrupted = () => new BoardError('INTERRUPTED', 'interrupted by Ctrl-C');
 const spoiled = (path: string, why: string) => damagedCommand(`:${path}: ${why}; check the cable or lower the baud rate`);
 
 /** Run senders for `paths` (retrying files the link spoiled), feeding each file to its sink. */
 async function receiveFiles(board: Board, paths: string[], sinks: Sink[], opts: TransferOptions): Promise<FileResult[]> {
+  const records = await recordsOf(board, opts);
+  if (records && recordsCarry(records, paths)) return receiveByRecords(board, records, paths, sinks, opts);
   const indexes = paths.map((_, i) => i);
   return withRetries(indexes, opts.retries ?? DEFAULT_RETRIES, async (todo) => {
     const caps = await boardCapabilities(board);
@@ -139,7 +136,10 @@ async function receiveOnce(board: Board, caps: FsCapabilities, paths: string[], 
       const i = current;
       if (packed) {
         try {
-          deliver(i, inflateRawSync(Buffer.concat(packed)));
+          // An empty file (also one a program holds open and has not flushed) may come with no deflate data at
+          // all; the size and digest checks below still tell a lost stream from an empty file.
+          const data = Buffer.concat(packed);
+          if (data.length) deliver(i, inflateRawSync(data));
         } catch {
           spoil('the compressed data arrived damaged');
           return;

@@ -59,6 +59,11 @@ function digestDefs(hashlib: boolean): string[] {
   ];
 }
 
+/** Prints the transfer digest (digest.ts's transferDigest) of the buffer the Python expression `expr` gives. */
+export function bufferDigestSource(expr: string, hashlib: boolean): string {
+  return [...digestDefs(hashlib), 'g=G()', `g.u(${expr})`, 'print(g.x())'].join('\n');
+}
+
 /** Probe tokens: modules, then features (h-ALGO: hashlib algorithms, deflate-w: DeflateIO can compress). */
 export const PROBE_TOKENS = ['binascii', 'hashlib', 'deflate', 'errno', 'select', 'h-sha256', 'h-sha1', 'h-md5', 'deflate-w', 'stdin', 'statvfs', 'poll'] as const;
 

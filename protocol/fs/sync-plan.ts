@@ -1,6 +1,7 @@
 // Deciding what `sync` does, as pure data: compare the host tree with the board tree (sizes and the
 // sha256 values the board computed in one batch) and list directories to create, files to upload and,
-// with --delete, board entries to remove. Board entries the ignore rules match are never touched.
+// with --delete, board entries to remove. Board entries the ignore rules match are never touched, nor those the
+// caller protects (`deletable`), nor a directory holding one of those.
 import type { IgnoreRules } from './ignore.js';
 
 export interface LocalFile {
@@ -22,13 +23,22 @@ export interface SyncPlan {
   uploads: { rel: string; reason: 'new' | 'changed' }[];
   /** Children before parents, so directories are empty when their turn comes. */
   deletes: { rel: string; kind: 'file' | 'dir' }[];
+  /** Board entries --delete would have removed but `deletable` protects (they are left, and said so). */
+  kept: string[];
   unchanged: string[];
 }
 
-export function planSync(local: LocalFile[], remote: RemoteFile[], opts: { delete?: boolean; ignore?: IgnoreRules } = {}): SyncPlan {
+export interface PlanOptions {
+  delete?: boolean;
+  ignore?: IgnoreRules;
+  /** With --delete: may this board entry, which the host tree lacks, go? (default: yes) */
+  deletable?: (rel: string, kind: 'file' | 'dir') => boolean;
+}
+
+export function planSync(local: LocalFile[], remote: RemoteFile[], opts: PlanOptions = {}): SyncPlan {
   const remoteByRel = new Map(remote.map((r) => [r.rel, r]));
   const localRels = new Set(local.map((l) => l.rel));
-  const plan: SyncPlan = { mkdirs: [], uploads: [], deletes: [], unchanged: [] };
+  const plan: SyncPlan = { mkdirs: [], uploads: [], deletes: [], kept: [], unchanged: [] };
   // A type clash (file here, directory there) needs the board entry gone first, so it counts as a delete.
   const clashes = new Set<string>();
   for (const l of local) {
@@ -41,10 +51,19 @@ export function planSync(local: LocalFile[], remote: RemoteFile[], opts: { delet
     else plan.unchanged.push(l.rel);
   }
   const underClash = (rel: string) => [...clashes].some((c) => rel === c || rel.startsWith(`${c}/`));
+  // Children come before their parents here, so a directory knows whether it still holds a kept entry.
+  const holdsKept = new Set<string>();
   for (const r of [...remote].reverse()) {
     const ignored = opts.ignore?.ignores(r.rel, r.kind === 'dir') || ancestors(r.rel).some((a) => opts.ignore?.ignores(a, true));
-    if (underClash(r.rel) || (opts.delete && !localRels.has(r.rel) && !ignored)) plan.deletes.push({ rel: r.rel, kind: r.kind });
+    if (underClash(r.rel)) plan.deletes.push({ rel: r.rel, kind: r.kind });
+    else if (!opts.delete || localRels.has(r.rel) || ignored) continue;
+    else if (!holdsKept.has(r.rel) && (opts.deletable?.(r.rel, r.kind) ?? true)) plan.deletes.push({ rel: r.rel, kind: r.kind });
+    else {
+      if (!holdsKept.has(r.rel)) plan.kept.push(r.rel);
+      for (const a of ancestors(r.rel)) holdsKept.add(a);
+    }
   }
+  plan.kept.reverse();
   return plan;
 }
 

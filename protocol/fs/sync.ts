@@ -20,12 +20,16 @@ import { DEFAULT_RETRIES, fileResultError, uploadFiles, type FileResult, type Tr
 
 export interface SyncOptions extends TransferOptions {
   delete?: boolean;
+  /** With --delete: board entries (relative to the sync root) that may go although the host tree lacks them. */
+  deletable?: (rel: string, kind: 'file' | 'dir') => boolean;
   dryRun?: boolean;
   exclude?: string[];
 }
 
 export interface SyncResult {
   plan: SyncPlan;
+  /** The host tree's entries this sync saw (relative paths). */
+  localRels: string[];
   /** Upload outcomes (empty on a dry run). */
   files: FileResult[];
   /** Board paths that failed to delete, with their errno. */
@@ -71,8 +75,11 @@ export async function syncFolder(board: Board, localDir: string, remoteRoot: str
   const remote: RemoteFile[] = walk.kind === 'dir' ? walk.entries : [];
   const abs = (rel: string) => joinBoardPath(remoteRoot, ...rel.split('/'));
   const notes = await hashSameSize(board, local, remote, abs, opts);
-  const plan = planSync(local, remote, { delete: opts.delete, ignore });
-  const result: SyncResult = { plan, files: [], deleteErrors: [], notes };
+  // The board's own boot.py at / survives a --delete from a tree that has none (mpremote users keep it there).
+  const deletable = (rel: string, kind: 'file' | 'dir') => !(remoteRoot === '/' && rel === 'boot.py') && (opts.deletable?.(rel, kind) ?? true);
+  const plan = planSync(local, remote, { delete: opts.delete, ignore, deletable });
+  if (plan.kept.length) notes.push(`--delete kept what the folder never had: ${plan.kept.map((k) => `:${abs(k)}`).join(', ')}`);
+  const result: SyncResult = { plan, localRels: local.map((l) => l.rel), files: [], deleteErrors: [], notes };
   if (opts.dryRun) return result;
 
   if (plan.deletes.length) {

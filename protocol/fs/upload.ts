@@ -23,6 +23,7 @@ import {
 } from './snippets.js';
 import { ESC, ABORT_CODE, escapeBytes } from './wire.js';
 import { formatBytes } from './units.js';
+import { recordTempNames, recordsOf, uploadByRecords } from './record-transfer.js';
 
 export interface UploadItem {
   /** Absolute board path of the target file. */
@@ -48,6 +49,8 @@ export interface TransferOptions {
   compress?: boolean;
   /** Wire bytes per acknowledged window. */
   window?: number;
+  /** Set false to move files through the raw REPL even where the link has its own file records (ws://). */
+  records?: boolean;
   /** Send a file again this many times when the link spoiled its transfer (default 2). */
   retries?: number;
 }
@@ -214,6 +217,12 @@ export async function uploadFiles(board: Board, items: UploadItem[], dirs: strin
     // Nothing to stream: just the directories (empty ones from cp -r, sync).
     if (dirs.length) await withRetries([0], opts.retries ?? DEFAULT_RETRIES, async () => (await helperLines(board, pathOpSource('mkdirParents', dirs)), []));
     return [];
+  }
+  const records = await recordsOf(board, opts);
+  const temp = records && recordTempNames(records, items);
+  if (records && temp) {
+    if (dirs.length) await uploadFiles(board, [], dirs, opts);
+    return uploadByRecords(board, records, items, temp, opts);
   }
   // Each try creates the directories again (that is idempotent): the one before may not have got that far.
   return withRetries(items, opts.retries ?? DEFAULT_RETRIES, async (todo) => uploadOnce(board, await boardCapabilities(board), todo, dirs, opts));

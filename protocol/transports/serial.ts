@@ -1,6 +1,11 @@
 // Serial device paths (USB-UART bridges, native USB CDC, and pseudo-terminals) through `serialport`.
 // Opening must not move DTR/RTS: ESP dev boards wire them to EN/GPIO0, so a pulse resets the chip or
-// drops it into the ROM bootloader. HUPCL is off so closing leaves the lines alone as well.
+// drops it into the ROM bootloader. (Linux raises both together when any program opens a tty; on the
+// two-transistor auto-reset circuit that is the idle state.) Closing must not move them either: a tty
+// driver's default termios has HUPCL, which drops both lines on the last close, and serialport's
+// `hupcl: false` only leaves HUPCL unset, it does not clear it, so it is cleared here right after opening
+// (also when boardctl is killed later, the lines stay where they were).
+import { execFile } from 'node:child_process';
 import { write as fsWrite } from 'node:fs';
 import { BoardError } from '../errors.js';
 import type { ControlLines } from '../transport.js';
@@ -129,6 +134,16 @@ class SerialTransport implements ServedPort {
   }
 }
 
+/**
+ * Clear HUPCL in the tty's termios with stty (node has no termios call; GNU stty takes -F, BSD's -f). Our fd
+ * stays open meanwhile, so stty's own close is not the last one. Windows has no HUPCL.
+ */
+function clearHupcl(path: string): Promise<void> {
+  if (process.platform === 'win32') return Promise.resolve();
+  const device = process.platform === 'linux' ? '-F' : '-f';
+  return new Promise((resolve) => execFile('stty', [device, path, '-hupcl'], { timeout: 5000 }, () => resolve()));
+}
+
 function isNotTty(err: Error): boolean {
   return /ENOTTY|Inappropriate ioctl|EINVAL|Invalid argument/.test(err.message);
 }
@@ -165,6 +180,7 @@ export async function openSerialTransport(path: string, opts: SerialOpenOptions)
   } catch (err) {
     throw await openError(path, err as Error, opts);
   }
+  await clearHupcl(path);
   // TIOCMGET only reads the lines; on a pseudo-terminal it fails with ENOTTY, which tells us what we hold.
   const kind = await new Promise<'serial' | 'pty'>((resolve) => port.get((err) => resolve(err ? 'pty' : 'serial')));
   return new SerialTransport(path, port, kind);

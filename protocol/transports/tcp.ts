@@ -1,8 +1,9 @@
 // socket://HOST:PORT: a raw TCP byte stream (ser2net raw mode, ESP-Link, the virtual board's TCP bridge).
 import { Socket, connect } from 'node:net';
 import { BoardError } from '../errors.js';
-import type { ControlLines, Transport } from '../transport.js';
-import { LinkEvents } from './link-events.js';
+import type { Transport } from '../transport.js';
+import type { LinkEvents } from './link-events.js';
+import { NetworkTransport, closeOrCut, writeOrLost } from './network-link.js';
 
 export interface HostPort {
   host: string;
@@ -52,54 +53,27 @@ export class SocketLink {
   }
 
   write(data: Uint8Array): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.socket.destroyed || !this.socket.writable) {
-        reject(new BoardError('LINK_LOST', `${this.spec}: connection is closed`, { port: this.spec }));
-        return;
-      }
-      this.socket.write(data, (err) =>
-        err ? reject(new BoardError('LINK_LOST', `${this.spec}: write failed (${err.message})`, { port: this.spec }, { cause: err })) : resolve(),
-      );
-    });
+    return writeOrLost(this.spec, !this.socket.destroyed && this.socket.writable, (done) => this.socket.write(data, done));
   }
 
   close(): Promise<void> {
     this.closingByUs = true;
-    return new Promise((resolve) => {
-      if (this.socket.destroyed) {
-        resolve();
-        return;
-      }
-      this.socket.once('close', () => resolve());
-      this.socket.end();
-      // A peer that never answers our FIN must not keep us waiting.
-      setTimeout(() => this.socket.destroy(), 300).unref();
-    });
+    return closeOrCut(this.socket.destroyed, (done) => this.socket.once('close', done), () => this.socket.end(), () => this.socket.destroy());
   }
 }
 
-class TcpTransport implements Transport {
+class TcpTransport extends NetworkTransport {
   readonly kind = 'socket' as const;
-  readonly hasControlLines = false;
-  readonly baudRate = 0;
-  private readonly events = new LinkEvents();
   private readonly link: SocketLink;
 
-  constructor(readonly path: string, socket: Socket) {
+  constructor(path: string, socket: Socket) {
+    super(path);
     this.link = new SocketLink(path, socket, this.events, (chunk) => this.events.emitData(chunk));
   }
 
   write(data: Uint8Array): Promise<void> {
     return this.link.write(data);
   }
-  onData(listener: (chunk: Uint8Array) => void): () => void {
-    return this.events.onData(listener);
-  }
-  onClose(listener: (err?: Error) => void): () => void {
-    return this.events.onClose(listener);
-  }
-  async setSignals(_lines: ControlLines): Promise<void> {}
-  async setBaudRate(_baud: number): Promise<void> {}
   close(): Promise<void> {
     return this.link.close();
   }

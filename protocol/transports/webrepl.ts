@@ -2,9 +2,10 @@
 // the `ws` library doing the websocket itself. The raw REPL runs through it as through a serial port.
 import type { WebSocket } from 'ws';
 import { BoardError } from '../errors.js';
-import type { ControlLines, Transport } from '../transport.js';
-import { LinkEvents } from './link-events.js';
+import type { Transport } from '../transport.js';
+import { NetworkTransport, closeOrCut, writeOrLost } from './network-link.js';
 import { parseHostPort } from './tcp.js';
+import { RecordClient } from './webrepl-records-client.js';
 
 /** Where a WebREPL password comes from when the URL has none (environment, a prompt): undefined if none. */
 export type PasswordSource = () => Promise<string | undefined>;
@@ -13,46 +14,39 @@ const PROMPT = 'Password: ';
 const CONNECTED = 'WebREPL connected';
 const DENIED = 'Access denied';
 
-class WebReplTransport implements Transport {
+class WebReplTransport extends NetworkTransport {
   readonly kind = 'webrepl' as const;
-  readonly hasControlLines = false;
-  readonly baudRate = 0;
-  private readonly events = new LinkEvents();
   private closingByUs = false;
+  readonly records: RecordClient;
 
-  constructor(readonly path: string, private readonly ws: WebSocket) {
-    ws.on('message', (data: Buffer) => this.events.emitData(new Uint8Array(data.buffer, data.byteOffset, data.length)));
+  constructor(path: string, private readonly ws: WebSocket) {
+    super(path);
+    this.records = new RecordClient(path, (bytes) => this.sendFrame(bytes, true));
+    // Text frames are the REPL; binary ones the file-transfer records.
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
+      if (isBinary) this.records.feed(bytes);
+      else this.events.emitData(bytes);
+    });
     ws.on('close', () => {
-      this.events.emitClose(this.closingByUs ? undefined : new BoardError('LINK_LOST', `${path}: WebREPL connection closed by the board`, { port: path }));
+      const lost = new BoardError('LINK_LOST', `${path}: WebREPL connection closed by the board`, { port: path });
+      this.records.end(lost);
+      this.events.emitClose(this.closingByUs ? undefined : lost);
     });
   }
 
   write(data: Uint8Array): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.ws.readyState !== this.ws.OPEN) {
-        reject(new BoardError('LINK_LOST', `${this.path}: connection is closed`, { port: this.path }));
-        return;
-      }
-      // Text frames: the firmware's _webrepl takes binary ones as file-transfer requests.
-      this.ws.send(data, { binary: false }, (err) => (err ? reject(new BoardError('LINK_LOST', `${this.path}: write failed (${err.message})`, { port: this.path })) : resolve()));
-    });
+    // Text frames: the firmware's _webrepl takes binary ones as file-transfer requests.
+    return this.sendFrame(data, false);
   }
-  onData(listener: (chunk: Uint8Array) => void): () => void {
-    return this.events.onData(listener);
+
+  private sendFrame(data: Uint8Array, binary: boolean): Promise<void> {
+    return writeOrLost(this.path, this.ws.readyState === this.ws.OPEN, (done) => this.ws.send(data, { binary }, done));
   }
-  onClose(listener: (err?: Error) => void): () => void {
-    return this.events.onClose(listener);
-  }
-  async setSignals(_lines: ControlLines): Promise<void> {}
-  async setBaudRate(_baud: number): Promise<void> {}
+
   close(): Promise<void> {
     this.closingByUs = true;
-    return new Promise((resolve) => {
-      if (this.ws.readyState === this.ws.CLOSED) return resolve();
-      this.ws.once('close', () => resolve());
-      this.ws.close();
-      setTimeout(() => this.ws.terminate(), 300).unref();
-    });
+    return closeOrCut(this.ws.readyState === this.ws.CLOSED, (done) => this.ws.once('close', done), () => this.ws.close(), () => this.ws.terminate());
   }
 }
 
@@ -77,7 +71,11 @@ export async function openWebReplTransport(spec: string, password?: PasswordSour
       reject(err);
     };
     const timer = setTimeout(() => fail(new BoardError('TIMEOUT', `${spec}: no WebREPL prompt within ${timeoutMs} ms`, { port: spec })), timeoutMs);
-    ws.once('error', (err: NodeJS.ErrnoException) => fail(new BoardError('NO_SUCH_PORT', `${spec}: cannot connect to ${host}:${port} (${err.code ?? err.message})`, { port: spec, errno: err.code })));
+    ws.once('error', (err: NodeJS.ErrnoException) => {
+      // The firmware's webrepl.py accepts a second client and closes it at once, before the handshake.
+      const why = err.code === 'ECONNRESET' ? 'the board closed the connection before the handshake: a WebREPL serves one client at a time' : (err.code ?? err.message);
+      fail(new BoardError('NO_SUCH_PORT', `${spec}: cannot connect to ${host}:${port} (${why})`, { port: spec, errno: err.code }));
+    });
     ws.on('close', () => fail(new BoardError(answered ? 'AUTH_FAILED' : 'PROTOCOL', answered ? `${spec}: WebREPL password refused` : `${spec}: closed before the WebREPL prompt`, { port: spec })));
     const onMessage = (data: Buffer) => {
       seen += data.toString('latin1');

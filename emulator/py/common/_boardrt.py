@@ -24,7 +24,7 @@ _c_import = builtins.__import__
 _c_help = builtins.help
 _c_sleep_us = utime.sleep_us
 _pending = 0
-_OURS = set(_patch.qstr_number('/rom/%s.py' % m) for m in ('_boardrt', '_boot', '_patch'))
+_OURS = set(_patch.qstr_number(p) for p in ('/rom/_boardrt.py', '/rom/_boot.py', '/rom/_patch.py', '/.frozen/_vfs.py'))
 _frozen = set()  # top-level names of the frozen tree the port has
 _absent = {}  # top-level name -> why the board lacks it
 _hidden = set()  # the VM's own modules the port has not
@@ -50,14 +50,15 @@ def hide(e):
 
 
 def bare(f):
-    # f as firmware C code looks from Python: what it raises carries no frame of the runtime.
+    # f as firmware C code looks from Python: it prints as a C function, what it raises carries no frame of the
+    # runtime.
     def call(*args, **kw):
         try:
             return f(*args, **kw)
         except BaseException as e:
             hide(e)
             raise
-    return call
+    return _patch.as_builtin(call)
 
 
 # ---- stdin: the link's input, pollable -----------------------------------------------------------------------
@@ -162,8 +163,24 @@ def _read_line(prompt):
             out.buffer.write(bytes((c,)))
 
 
-# ---- time: sleeps that wait on the host (idle CPU, prompt Ctrl-C) ---------------------------------------------
-# Plain functions (not wrapped), so that they print as functions; each takes its own frame out of a traceback.
+# ---- stdout: sys.stdout.buffer is raw (no LF to CRLF), as the firmware's ------------------------------------
+
+_c_buffer_write = type(sys.stdout.buffer).write
+
+
+def _buffer_write(self, *args):
+    _board.raw_stdout(1)
+    try:
+        return _c_buffer_write(self, *args)
+    except BaseException as e:
+        hide(e)
+        raise
+    finally:
+        _board.raw_stdout(0)
+
+
+# ---- time: sleeps that wait on the host (idle CPU, prompt Ctrl-C), the host's clock ----------------------------
+# Plain functions (not wrapped, one call less); each takes its own frame out of a traceback.
 
 def sleep(s):
     try:
@@ -193,6 +210,18 @@ def sleep_us(us):
     except BaseException as e:
         hide(e)
         raise
+
+
+_ticks_us = _board.ticks_us
+_ticks_cpu = _board.ticks_cpu
+
+
+def ticks_us():
+    return _ticks_us()
+
+
+def ticks_cpu():
+    return _ticks_cpu()
 
 
 # ---- os -------------------------------------------------------------------------------------------------------
@@ -256,7 +285,10 @@ def __import__(name, *args):
             vfs.mount(_VfsPosix('/rom'), '/.frozen', readonly=True)
             mounted = True
         sys.path = _set
-        return _c_import(name, *args)
+        m = _c_import(name, *args)
+        if mounted:
+            _name_frozen()
+        return m
     except ImportError as e:
         if level == 0 and top in _absent and top in str(e):
             raise ImportError("no module named '%s' (%s)" % (name, _absent[top]))
@@ -271,6 +303,46 @@ def __import__(name, *args):
         if mounted:
             vfs.umount('/.frozen')
         _depth -= 1
+
+
+_FUNCTION = type(check)
+# Our frozen modules that are C modules on the firmware: their functions print as C functions and what they raise
+# carries none of their frames (the others are frozen Python there too, and keep their frames).
+_C_MODULES = ('machine', 'network', 'socket', 'tls', 'esp', 'esp32', 'cryptolib')
+_named = set()  # frozen modules seen by _name_frozen
+
+
+def _as_c(m, f):
+    # m's functions and its classes' methods (not the _private ones) wrapped by bare(); frames of its file dropped.
+    _OURS.add(_patch.qstr_number(f))
+    g = m.__dict__
+    for k, v in list(g.items()):
+        if type(v) is type and getattr(v, '__module__', None) == g.get('__name__'):
+            for n, w in list(v.__dict__.items()):
+                if type(w) is _FUNCTION and (n[0] != '_' or n[:2] == '__'):
+                    setattr(v, n, bare(w))
+        elif type(v) is _FUNCTION and k[0] != '_' and _patch.globals_of(v) is g:
+            g[k] = bare(v)
+
+
+def _name_frozen():
+    # Tracebacks name frozen modules as the firmware does ('asyncio/core.py', not the path under /.frozen): the
+    # file name of each newly imported module's code is renamed, found through a function compiled in it.
+    for m in list(sys.modules.values()):
+        f = getattr(m, '__file__', '')
+        if not f.startswith('/.frozen/') or f in _named:
+            continue
+        _named.add(f)
+        if f[9:-3] in _runtime:
+            continue  # the runtime's own helpers keep their /.frozen name, whose frames hide() drops
+        if f[9:-3] in _C_MODULES:
+            _as_c(m, f)
+            continue
+        g = m.__dict__
+        for v in list(g.values()) + [w for c in g.values() if type(c) is type for w in c.__dict__.values()]:
+            if type(v) is _FUNCTION and _patch.globals_of(v) is g:
+                _patch.rename_source(v, f[9:])
+                break
 
 
 def help(*args):
@@ -461,7 +533,6 @@ def _vm_builtins(names):
 
 def install():
     global _uname, _frozen, _absent, _hidden, _private, _runtime
-    _patch.keep = []
     _board.keep(_patch.keep)
     q = _patch.qstr
     present = set(n.split('/')[0] for n in _board.modules.split(','))
@@ -477,6 +548,7 @@ def install():
     if len(impl) > 4:
         _patch.set_item(impl, 4, q(_board.build))
     _patch.set_entries(sys.__dict__, {'platform': q(_board.platform), 'stdin': TextIOWrapper()})
+    _patch.own_locals(sys.stdout.buffer, {'write': _patch.as_builtin(_buffer_write)})
     _uname = _patch.attrtuple(
         impl, ('sysname', 'nodename', 'release', 'version', 'machine'),
         [q(_board.sysname), q(_board.sysname), q(_board.release), q(_board.version), q(_board.machine)])
@@ -485,10 +557,15 @@ def install():
     if _board.platform == 'esp32':
         import errno
         _patch.set_entries(errno.__dict__, _ESP_ERRNO)
+        # errorcode is also the table the VM prints OSError names from ("[Errno 118] EHOSTUNREACH").
+        _patch.set_items(errno.errorcode, [(getattr(errno, n), n) for n in errno.errorcode.values()])
     _patch.set_entries(utime.__dict__, {
         'sleep': sleep, 'sleep_ms': sleep_ms, 'sleep_us': sleep_us,
-        'ticks_us': _board.ticks_us, 'ticks_cpu': _board.ticks_cpu,
+        'ticks_us': ticks_us, 'ticks_cpu': ticks_cpu,
     })
+    # What stands in for the firmware's C functions prints as they do.
+    for f in (sleep, sleep_ms, sleep_us, ticks_us, ticks_cpu, uname, urandom, input, help, __import__):
+        _patch.as_builtin(f)
     builtins.input = input
     builtins.help = help
     builtins.__import__ = __import__

@@ -7,7 +7,6 @@ import vfs, os, io, sys, _bfs, _vfs
 # Read-ahead for small reads, and "the rest of the file" as a small int (the host reads what is there).
 _CHUNK = 512
 _ALL = 0x3FFFFFFF
-_EPOCH = 946684800 if __import__('time').gmtime(0)[0] == 2000 else 0
 
 
 def chk(r):
@@ -41,17 +40,15 @@ def get(fd, n):
 
 
 
-class File(io.IOBase):
-    def __init__(self, fd, text, w):
-        self._fd = fd
+class File(_vfs.FileIO):
+    # A file on the flash; type, repr, ioctl and the closed-file ValueError are the user-device files' (_vfs).
+
+    def __init__(self, fs, fd, text, w):
+        super().__init__(fs, fd)
         self._text = text
         self._w = w
         self._rb = b''
         self._ri = 0
-
-    def _live(self):
-        if self._fd < 0:
-            raise OSError(9)
 
     def _dropr(self):
         n = len(self._rb) - self._ri
@@ -148,18 +145,6 @@ class File(io.IOBase):
                 break
         return self._out(out)
 
-    def readlines(self):
-        return [l for l in self]
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        l = self.readline()
-        if not l:
-            raise StopIteration
-        return l
-
     def seek(self, off, whence=0):
         self._live()
         if whence == 1:
@@ -167,9 +152,6 @@ class File(io.IOBase):
         self._rb = b''
         self._ri = 0
         return chk(_bfs.seek(self._fd, off, whence))
-
-    def tell(self):
-        return self.seek(0, 1)
 
     def flush(self):
         self._live()
@@ -181,24 +163,18 @@ class File(io.IOBase):
             self._fd = -1
             chk(_bfs.close(fd))
 
-    def ioctl(self, op, arg):
-        if op == 1:
-            self.flush()
-            return 0
-        if op == 4:
-            self.close()
-            return 0
-        return -22
 
-    def __enter__(self):
-        return self
+class FileIO(File):
+    pass
 
-    def __exit__(self, *a):
-        self.close()
+
+class TextIOWrapper(File):
+    pass
 
 
 class VfsLfs2(_vfs.VfsLfs2):
     # The root: littlefs on the board's flash through `_bfs` (a vfs.VfsLfs2, repr <VfsLfs2>, as on the firmware).
+
     def __init__(self):
         self._cwd = '/'
 
@@ -219,7 +195,7 @@ class VfsLfs2(_vfs.VfsLfs2):
 
     def stat(self, path):
         m, s, t = chk(_bfs.stat(self._p(path))).split()
-        t = int(t) - _EPOCH if int(t) else 0
+        t = int(t) - _vfs.EPOCH if int(t) else 0
         return (int(m), 0, 0, 0, 0, 0, int(s), t, t, t)
 
     def statvfs(self, path):
@@ -246,7 +222,8 @@ class VfsLfs2(_vfs.VfsLfs2):
 
     def open(self, path, mode='r'):
         fd = chk(_bfs.open(self._p(path), mode))
-        return File(fd, 'b' not in mode, any(c in mode for c in 'wax+'))
+        text = 'b' not in mode
+        return (TextIOWrapper if text else FileIO)(self, fd, text, any(c in mode for c in 'wax+'))
 
 
 # What the filesystem raises comes from the firmware's C code on a board: no frames of this file.
@@ -276,5 +253,5 @@ elif r == 1:
 if r >= 0:
     vfs.mount(VfsLfs2(), '/')
     os.chdir('/')
-    _vfs.install(set_entries)
+    _vfs.install(set_entries, bare)
 del sys.modules['_vfs']  # a runtime module: not the user's to see

@@ -13,12 +13,17 @@
 #   exception      word 1: traceback alloc (low 16 bits) and length in words (high 16), 2: traceback data,
 #                  three words a frame: file qstr, line, block qstr
 #   qstr object    (qstr << 3) | 2
+#   function       word 1: its module context (word 1 the globals, 2 the qstr table: 16-bit qstrs, the first
+#                  the file name tracebacks give)
+#   type           word 1: flags (low 16 bits), name qstr (high 16); bytes 8..19: slot indices (1-based, 0 none:
+#                  make_new, print, call, unary_op, binary_op, attr, subscr, iter, buffer, protocol, parent,
+#                  locals_dict), then the slots, a word each
 # Everything written into a table or an object outside the heap is kept alive through `keep`: the GC does not
 # look into the firmware's own tables.
 import struct
 import uctypes
 
-keep = None  # set by the runtime: a list the host holds on to
+keep = []  # the runtime hands it to the host, which holds on to it
 
 
 def peek(addr):
@@ -70,8 +75,8 @@ def entries(d):
 
 
 def set_entries(d, names, drop=()):
-    # d with the entries of `names` (name -> object) replaced or added and those in `drop` removed. The table is a
-    # new one (a fixed map cannot grow in place); the keys stay qstrs, the map stays ordered.
+    # d with the entries of `names` (name -> object) replaced or added and those in `drop` removed. The keys stay
+    # qstrs, the map stays ordered.
     new = {word(qstr(k)): v for k, v in names.items()}
     gone = set(word(qstr(k)) for k in drop)
     rows = []
@@ -84,6 +89,18 @@ def set_entries(d, names, drop=()):
     rows += [(k, word(v)) for k, v in new.items()]
     for v in names.values():
         keep.append(v)
+    _set_rows(d, rows)
+
+
+def set_items(d, items):
+    # d holding exactly `items` ((key, value) objects, in order): a firmware dict whose keys are not names.
+    for kv in items:
+        keep.append(kv)
+    _set_rows(d, [(word(k), word(v)) for k, v in items])
+
+
+def _set_rows(d, rows):
+    # d's table replaced by a new one of (key word, value word) rows (a fixed map cannot grow in place).
     table = _alloc(2 * len(rows))
     for i, (k, v) in enumerate(rows):
         poke(table + 8 * i, k)
@@ -92,6 +109,18 @@ def set_entries(d, names, drop=()):
     poke(a + 12, table)
     poke(a + 8, len(rows))
     poke(a + 4, (peek(a + 4) & 7) | (len(rows) << 3))
+
+
+def own_locals(obj, names):
+    # obj's type with a locals dict of its own (the firmware's may be shared with other types): a copy of the old
+    # one with the entries of `names` (name -> object) replaced or added.
+    t = peek(id(obj))
+    i = uctypes.bytearray_at(t + 19, 1)[0]
+    slot = t + 20 + 4 * (i - 1)
+    d = {object_at(k): object_at(v) for k, v in entries(object_at(peek(slot)))}
+    d.update(names)
+    keep.append(d)
+    poke(slot, word(d))
 
 
 def attrtuple(like, fields, values):
@@ -114,6 +143,41 @@ def set_item(tup, i, value):
     # Replace item i of a tuple in place (an attrtuple of the firmware, as sys.implementation).
     keep.append(value)
     poke(id(tup) + 8 + 4 * i, word(value))
+
+
+_as_c = {}  # a function type -> its copy that prints as the firmware's C functions
+
+
+def as_builtin(f):
+    # f (a Python function or closure standing in for a firmware C function) printing as those do, `<function>`:
+    # its type becomes a copy of its own named 'function' with no print slot. Calls, binding and attributes go
+    # through the same slots as before.
+    t = peek(id(f))
+    c = _as_c.get(t)
+    if c is None:
+        slots = max(uctypes.bytearray_at(t + 8, 12))
+        c = _alloc(5 + slots)
+        uctypes.bytearray_at(c, 20 + 4 * slots)[:] = uctypes.bytearray_at(t, 20 + 4 * slots)
+        struct.pack_into('<H', uctypes.bytearray_at(c + 6, 2), 0, qstr_number('function'))
+        uctypes.bytearray_at(c + 9, 1)[0] = 0
+        _as_c[t] = c
+    poke(id(f), c)
+    return f
+
+
+def globals_of(f):
+    # The globals of the module a plain Python function was compiled in (its context's dict).
+    return object_at(peek(peek(id(f) + 4) + 4))
+
+
+def rename_source(f, name):
+    # The file name tracebacks give for the code of f's module, from now on. False if its qstr cannot be put in
+    # the table's 16 bits.
+    n = qstr_number(name)
+    if n > 0xFFFF:
+        return False
+    struct.pack_into('<H', uctypes.bytearray_at(peek(peek(id(f) + 4) + 8), 2), 0, n)
+    return True
 
 
 def drop_frames(exc, files):

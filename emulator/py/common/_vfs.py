@@ -1,96 +1,139 @@
 # vfs.VfsLfs2 and vfs.VfsFat on user block devices (a RAM disk class as in the MicroPython docs' filesystem
 # guide, an esp32.Partition), and vfs.mount() of a block device with the filesystem detected, as the firmware
 # does. The filesystems run on the host (`_bdfs`, emulator/storage/blockdev-fs.ts); their blocks come from the
-# Python object's readblocks/writeblocks/ioctl, called back from the host.
+# Python object's readblocks/writeblocks/ioctl (or the old protocol's count/sync), called back from the host.
 import io, os, sys, vfs as _rvfs, _bdfs
 
+# The host keeps times in seconds since 1970; the board's time.time() counts from its port's epoch.
+EPOCH = 946684800 if __import__('time').gmtime(0)[0] == 2000 else 0
 
-def _chk(r):
-    if isinstance(r, int) and r < 0:
-        raise OSError(-r)
-    return r
+
+def _result(r):
+    # A block call's result as the firmware reads it (extmod/vfs_blockdev.c): None or True is success, False
+    # EIO, a positive int EINVAL, anything else must convert to an int.
+    if r is None or r is True:
+        return 0
+    if r is False:
+        return -5
+    if not isinstance(r, int):
+        raise TypeError("can't convert %s to int" % type(r).__name__)
+    return -22 if r > 0 else r
 
 
 class _BlockIo:
     # The host asks for byte ranges of blocks; the extended protocol (offset argument) passes them through,
-    # the simple one reads and rewrites whole blocks.
+    # the simple one reads and rewrites whole blocks. An exception raised by the device stops the filesystem
+    # call and reaches the caller unchanged, as it does through the firmware's C code.
     def __init__(self, bdev, bs, ext):
         self._dev = bdev
         self._bs = bs
         self._ext = ext
+        self.exc = None
+
+    def _call(self, fn, checked=True):
+        try:
+            r = fn()
+            return _result(r) if checked else 0
+        except BaseException as e:  # a Ctrl-C in the device's code too: it is raised again once the host returns
+            self.exc = e
+            return -5
+
+    def check(self, r):
+        if self.exc is not None:
+            e, self.exc = self.exc, None
+            raise e
+        if isinstance(r, int) and r < 0:
+            raise OSError(-r)
+        return r
 
     def read(self, block, off, n):
-        try:
-            if self._ext:
-                buf = bytearray(n)
-                self._dev.readblocks(block, buf, off)
-            else:
-                full = bytearray(self._bs)
-                self._dev.readblocks(block, full)
-                buf = full[off:off + n]
-            return bytes(buf).hex() if n else ''
-        except Exception:
-            return -5
+        buf = bytearray(n if self._ext else self._bs)
+        if self._ext:
+            r = self._call(lambda: self._dev.readblocks(block, buf, off))
+        else:
+            r = self._call(lambda: self._dev.readblocks(block, buf))
+            buf = buf[off:off + n]
+        return r if r < 0 else bytes(buf).hex() if n else ''
 
     def write(self, block, off, hexdata):
-        try:
-            data = bytes.fromhex(hexdata)
-            if self._ext:
-                self._dev.writeblocks(block, data, off)
-            elif off == 0 and len(data) == self._bs:
-                self._dev.writeblocks(block, data)
-            else:
-                full = bytearray(self._bs)
-                self._dev.readblocks(block, full)
-                full[off:off + len(data)] = data
-                self._dev.writeblocks(block, full)
-            return 0
-        except Exception:
-            return -5
+        data = bytes.fromhex(hexdata)
+        if self._ext:
+            return self._call(lambda: self._dev.writeblocks(block, data, off))
+        if off == 0 and len(data) == self._bs:
+            return self._call(lambda: self._dev.writeblocks(block, data))
+        full = bytearray(self._bs)
+        r = self._call(lambda: self._dev.readblocks(block, full))
+        if r < 0:
+            return r
+        full[off:off + len(data)] = data
+        return self._call(lambda: self._dev.writeblocks(block, full))
 
     def erase(self, block):
-        try:
-            if self._ext:
-                self._dev.ioctl(6, block)
-            return 0
-        except Exception:
-            return -5
+        return self._call(lambda: self._dev.ioctl(6, block)) if self._ext else 0
+
+    def sync(self):
+        # What the device answers a sync is not looked at (only what it raises).
+        d = self._dev
+        if hasattr(d, 'ioctl'):
+            return self._call(lambda: d.ioctl(3, 0), False)
+        return self._call(d.sync, False) if hasattr(d, 'sync') else 0
 
 
 def _geometry(bdev):
-    bs = bdev.ioctl(5, 0) or 512
-    return bs, bdev.ioctl(4, 0)
+    # (block size, block count); a device without ioctl speaks the old protocol: 512-byte blocks, count().
+    if not hasattr(bdev, 'ioctl'):
+        return 512, bdev.count()
+    return bdev.ioctl(5, 0) or 512, bdev.ioctl(4, 0)
 
 
-class _File(io.IOBase):
-    def __init__(self, fd, text):
+def _norm(cwd, p):
+    # An absolute path with '.' and '..' resolved, as FatFs and the firmware's littlefs glue resolve them.
+    parts = [] if p.startswith('/') else [x for x in cwd.split('/') if x]
+    for x in p.split('/'):
+        if x == '..':
+            if parts:
+                parts.pop()
+        elif x and x != '.':
+            parts.append(x)
+    return '/' + '/'.join(parts)
+
+
+class FileIO(io.IOBase):
+    # A file on a user block device; its type and repr are the firmware's (io.FileIO, io.TextIOWrapper).
+    def __init__(self, fs, fd):
+        self._fs = fs
         self._fd = fd
-        self._text = text
+
+    def __repr__(self):
+        name = type(self).__name__
+        return '<io.%s %x>' % (name, id(self)) if self._fs._ADDR else '<io.%s>' % name
 
     def _live(self):
         if self._fd < 0:
-            raise OSError(9)
+            self._fs._closed()
+        return self._fd
+
+    def _out(self, d):
+        return d
 
     def read(self, n=-1):
-        self._live()
-        d = bytes.fromhex(_chk(_bdfs.read(self._fd, -1 if n is None else n)))
-        return d.decode() if self._text else d
+        d = bytes.fromhex(self._fs._c(_bdfs.read(self._live(), -1 if n is None else n)))
+        return self._out(d)
 
     def readinto(self, buf, nbytes=-1):
         n = len(buf) if nbytes < 0 else min(nbytes, len(buf))
-        self._live()
-        d = bytes.fromhex(_chk(_bdfs.read(self._fd, n)))
+        d = bytes.fromhex(self._fs._c(_bdfs.read(self._live(), n)))
         buf[:len(d)] = d
         return len(d)
 
-    def readline(self):
+    def readline(self, limit=-1):
         out = bytearray()
-        while True:
-            c = bytes.fromhex(_chk(_bdfs.read(self._fd, 1)))
+        while limit < 0 or len(out) < limit:
+            c = bytes.fromhex(self._fs._c(_bdfs.read(self._live(), 1)))
             out += c
             if not c or c == b'\n':
                 break
-        return out.decode() if self._text else bytes(out)
+        return self._out(bytes(out))
 
     def readlines(self):
         return list(self)
@@ -105,32 +148,45 @@ class _File(io.IOBase):
         return line
 
     def write(self, b):
-        self._live()
+        fd = self._live()
         if isinstance(b, str):
             b = b.encode()
-        return _chk(_bdfs.write(self._fd, bytes(b).hex() if len(b) else ''))
+        return self._fs._c(_bdfs.write(fd, bytes(b).hex() if len(b) else ''))
 
     def seek(self, off, whence=0):
-        self._live()
-        return _chk(_bdfs.seek(self._fd, off, whence))
+        return self._fs._c(_bdfs.seek(self._live(), off, whence))
 
     def tell(self):
         return self.seek(0, 1)
 
     def flush(self):
-        self._live()
-        _chk(_bdfs.flush(self._fd))
+        self._fs._c(_bdfs.flush(self._live()))
 
     def close(self):
         if self._fd >= 0:
             fd, self._fd = self._fd, -1
-            _chk(_bdfs.close(fd))
+            self._fs._c(_bdfs.close(fd))
+
+    def ioctl(self, op, arg):
+        # The stream protocol's ioctl, which import (and anything reading the file as a stream) uses.
+        if op == 1:
+            self.flush()
+        elif op == 4:
+            self.close()
+        else:
+            return -22
+        return 0
 
     def __enter__(self):
         return self
 
     def __exit__(self, *a):
         self.close()
+
+
+class TextIOWrapper(FileIO):
+    def _out(self, d):
+        return d.decode()
 
 
 class _BlockVfs:
@@ -140,73 +196,93 @@ class _BlockVfs:
         self._bdev = bdev
         self._h = 0
         self._cwd = '/'
+        self._io = None
         self.mount(False, False)
 
+    def _c(self, r):
+        return self._io.check(r)
+
     def _p(self, p):
-        return p if p.startswith('/') else self._cwd.rstrip('/') + '/' + p
+        return _norm(self._cwd, p.decode() if isinstance(p, bytes) else p)
 
     def mount(self, readonly, mkfs):
         if self._h:
             return
         bs, n = _geometry(self._bdev)
-        self._h = _chk(self._mount(_BlockIo(self._bdev, bs, self._EXT), bs, n))
+        self._io = _BlockIo(self._bdev, bs, self._EXT)
+        self._h = self._c(self._mount(self._io, bs, n))
 
     def umount(self):
         if self._h:
             h, self._h = self._h, 0
-            _chk(_bdfs.umount(h))
+            self._c(_bdfs.umount(h))
 
     def ilistdir(self, path='.'):
-        s = _chk(_bdfs.ilistdir(self._h, self._p(path)))
+        s = self._c(_bdfs.ilistdir(self._h, self._p(path)))
         f = s.split('/') if s else []
-        return iter([(f[i], int(f[i + 1]), 0, int(f[i + 2])) for i in range(0, len(f), 3)])
+        name = (lambda x: x.encode()) if isinstance(path, bytes) else (lambda x: x)
+        return iter([(name(f[i]), int(f[i + 1]), 0, int(f[i + 2])) for i in range(0, len(f), 3)])
 
     def stat(self, path):
-        m, s, t = _chk(_bdfs.stat(self._h, self._p(path))).split()
-        return (int(m), 0, 0, 0, 0, 0, int(s), int(t), int(t), int(t))
+        m, s, t = self._c(_bdfs.stat(self._h, self._p(path))).split()
+        t = int(t) - EPOCH if int(t) else 0
+        return (int(m), 0, 0, 0, 0, 0, int(s), t, t, t)
 
     def statvfs(self, path):
-        b, n, f, nm = [int(x) for x in _chk(_bdfs.statvfs(self._h)).split()]
+        b, n, f, nm = [int(x) for x in self._c(_bdfs.statvfs(self._h)).split()]
         return (b, b, n, f, f, 0, 0, 0, 0, nm)
 
     def chdir(self, path):
+        # Both FatFs and the firmware's littlefs glue answer ENOENT for a path that is not a directory.
         p = self._p(path)
-        if self.stat(p)[0] & 0x4000 == 0:
-            raise OSError(20)
+        try:
+            d = self.stat(p)[0] & 0x4000
+        except OSError:
+            d = 0
+        if not d:
+            raise OSError(2)
         self._cwd = p
 
     def getcwd(self):
         return self._cwd
 
     def mkdir(self, path):
-        _chk(_bdfs.mkdir(self._h, self._p(path)))
+        self._c(_bdfs.mkdir(self._h, self._p(path)))
 
     def remove(self, path):
-        _chk(_bdfs.remove(self._h, self._p(path)))
+        self._c(_bdfs.remove(self._h, self._p(path)))
 
-    rmdir = remove
+    def rmdir(self, path):
+        self._c(_bdfs.rmdir(self._h, self._p(path)))
 
     def rename(self, old, new):
-        _chk(_bdfs.rename(self._h, self._p(old), self._p(new)))
+        self._c(_bdfs.rename(self._h, self._p(old), self._p(new)))
 
     def open(self, path, mode='r'):
-        return _File(_chk(_bdfs.open(self._h, self._p(path), mode)), 'b' not in mode)
+        fd = self._c(_bdfs.open(self._h, self._p(path), mode))
+        return (FileIO if 'b' in mode else TextIOWrapper)(self, fd)
 
 
 class VfsLfs2(_BlockVfs):
     _EXT = True
+    _ADDR = False
 
     def __init__(self, block_dev, readsize=32, progsize=32, lookahead=32, mtime=True):
         self._prog = progsize
+        self._mtime = mtime
         super().__init__(block_dev)
 
     def _mount(self, bio, bs, n):
-        return _bdfs.mount_lfs(bio, bs, n, self._prog)
+        return _bdfs.mount_lfs(bio, bs, n, self._prog, self._mtime)
+
+    def _closed(self):
+        raise ValueError
 
     @staticmethod
     def mkfs(block_dev, readsize=32, progsize=32, lookahead=32):
         bs, n = _geometry(block_dev)
-        _chk(_bdfs.mkfs_lfs(_BlockIo(block_dev, bs, True), bs, n, progsize))
+        bio = _BlockIo(block_dev, bs, True)
+        bio.check(_bdfs.mkfs_lfs(bio, bs, n, progsize))
 
     def __repr__(self):
         return '<VfsLfs2>'
@@ -214,14 +290,19 @@ class VfsLfs2(_BlockVfs):
 
 class VfsFat(_BlockVfs):
     _EXT = False
+    _ADDR = True
 
     def _mount(self, bio, bs, n):
         return _bdfs.mount_fat(bio, bs, n)
 
+    def _closed(self):
+        raise OSError(22)
+
     @staticmethod
     def mkfs(block_dev):
         bs, n = _geometry(block_dev)
-        _chk(_bdfs.mkfs_fat(_BlockIo(block_dev, bs, False), bs, n))
+        bio = _BlockIo(block_dev, bs, False)
+        bio.check(_bdfs.mkfs_fat(bio, bs, n))
 
     def __repr__(self):
         return '<VfsFat>'
@@ -229,7 +310,7 @@ class VfsFat(_BlockVfs):
 
 def _detect(bdev):
     # littlefs keeps "littlefs" at offset 8 of its superblock in block 0 or 1; anything else is tried as FAT.
-    bs = bdev.ioctl(5, 0) or 512
+    bs = _geometry(bdev)[0]
     buf = bytearray(bs)
     for block in (0, 1):
         # The extended protocol's readblocks may require its offset argument; the simple one takes none.
@@ -261,8 +342,20 @@ class _VfsModule:
         return "<module 'vfs'>"
 
 
-def install(set_entries):
+def install(set_entries, bare):
     # `import vfs` finds this module (no VfsPosix: the ESP32 and RP2 firmware have none); os gets the same names,
-    # in its table (set_entries: the runtime's way to change a built-in module's).
+    # in its table (set_entries: the runtime's way to change a built-in module's). What the filesystems raise
+    # comes from C code on a board: bare() drops this file's frames from it.
+    for cls, names in (
+        (FileIO, ('read', 'readinto', 'readline', 'write', 'seek', 'tell', 'flush', 'close')),
+        (_BlockVfs, ('__init__', 'umount', 'ilistdir', 'stat', 'statvfs', 'chdir', 'mkdir', 'remove', 'rmdir', 'rename',
+                     'open')),
+        (VfsLfs2, ('__init__',)),
+    ):
+        for n in names:
+            setattr(cls, n, bare(getattr(cls, n)))
+    for cls in (VfsLfs2, VfsFat):
+        cls.mkfs = staticmethod(bare(cls.mkfs))
+    _VfsModule.mount = staticmethod(bare(mount))
     sys.modules['vfs'] = _VfsModule()
-    set_entries(os.__dict__, {'VfsLfs2': VfsLfs2, 'VfsFat': VfsFat, 'mount': mount})
+    set_entries(os.__dict__, {'VfsLfs2': VfsLfs2, 'VfsFat': VfsFat, 'mount': _VfsModule.mount})

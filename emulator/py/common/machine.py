@@ -466,12 +466,57 @@ class SoftI2C(_I2CBase):
         return 'SoftI2C(scl=%d, sda=%d, freq=%d)' % (self._scl, self._sda, self._freq)
 
 
+def _wait_until_us(t):
+    # A wire busy until ticks_us() reaches t: sleep through most of it, spin on the clock for the last 3 ms (a
+    # sleep on a loaded host ends up to ~1.5 ms late).
+    left = time.ticks_diff(t, time.ticks_us())
+    if left > 4000:
+        time.sleep_ms(left // 1000 - 3)
+    while time.ticks_diff(t, time.ticks_us()) > 0:
+        pass
+
+
+def _spi_clock(hz):
+    # The clock the controller runs for a requested rate. ESP32: the 80 MHz APB clock divided by pre * n (n 2..64,
+    # pre 1..8192), the pair nearest the request (the larger n on a tie). RP2040: clk_peri divided by the smallest
+    # even prescaler (2..254) that leaves the rate in a postdivider's range, and the smallest postdivider (1..256)
+    # that does not exceed the request.
+    if _RP2:
+        f = _B['freq']
+        pre = 2
+        while pre < 254 and f >= pre * 256 * hz:
+            pre += 2
+        post = 1
+        while post < 256 and f // (pre * post) > hz:
+            post += 1
+        return f // (pre * post)
+    f = 80000000
+    if hz > f * 3 // 4:
+        return f
+    best = None
+    for n in range(2, 65):
+        pre = min(8192, max(1, (f // n + hz // 2) // hz))
+        got = f // (pre * n)
+        if best is None or abs(got - hz) <= abs(best - hz):
+            best = got
+    return best
+
+
 class _SPIBase:
     MSB = 0
     LSB = 1
 
     def _xfer(self, data):
-        return bytes.fromhex(_hw.spi(self._bus, _hex(data)))
+        # The bus is busy for 8 clocks a byte: the call returns when the last one has gone, as the firmware's does.
+        t = time.ticks_add(time.ticks_us(), len(data) * 8000000 // self._rate)
+        out = bytes.fromhex(_hw.spi(self._bus, _hex(data)))
+        _wait_until_us(t)
+        return out
+
+    def _config(self, baudrate, polarity, phase, bits, firstbit, sck, mosi, miso):
+        self._rate = self._clock(baudrate)
+        self._cfg = (polarity, phase, bits, firstbit)
+        self._pins = tuple(q if p is None else _pin(p)._id for p, q in zip((sck, mosi, miso), self._pins))
 
     def read(self, nbytes, write=0):
         return self._xfer(bytes([write]) * nbytes)
@@ -491,24 +536,48 @@ class _SPIBase:
 
 class SPI(_SPIBase):
     CONTROLLER = 0
+    _first = 0 if _RP2 else 1  # esp32 numbers its buses by the IDF's host (SPI2_HOST is SPI(1))
 
     def __init__(self, id, baudrate=1000000, *, polarity=0, phase=0, bits=8, firstbit=0, sck=None, mosi=None, miso=None):
-        if not 0 <= id < len(_B['spi']):
+        if not 0 <= id - SPI._first < len(_B['spi']):
             raise ValueError('SPI(%d) doesn\'t exist' % id)
+        d = _B['spi'][id - SPI._first]
+        self._id = id
         self._bus = 'spi%d' % id
-        self.baudrate = baudrate
+        self._pins = (d['sck'], d['mosi'], d['miso'])
+        self._config(baudrate, polarity, phase, bits, firstbit, sck, mosi, miso)
 
-    def init(self, baudrate=1000000, **kw):
-        self.baudrate = baudrate
+    def init(self, baudrate=1000000, *, polarity=0, phase=0, bits=8, firstbit=0, sck=None, mosi=None, miso=None):
+        self._config(baudrate, polarity, phase, bits, firstbit, sck, mosi, miso)
+
+    _clock = staticmethod(_spi_clock)
+
+    def __repr__(self):
+        pol, pha, bits, first = self._cfg
+        if _RP2:
+            return 'SPI(%d, baudrate=%d, polarity=%d, phase=%d, bits=%d, sck=%d, mosi=%d, miso=%d)' % (
+                (self._id, self._rate, pol, pha, bits) + self._pins)
+        return 'SPI(id=%d, baudrate=%d, polarity=%d, phase=%d, bits=%d, firstbit=%d, sck=%d, mosi=%d, miso=%d)' % (
+            (self._id, self._rate, pol, pha, bits, first) + self._pins)
 
 
 class SoftSPI(_SPIBase):
     def __init__(self, baudrate=500000, *, polarity=0, phase=0, bits=8, firstbit=0, sck=None, mosi=None, miso=None):
         self._bus = 'softspi'
-        self.baudrate = baudrate
+        self._pins = (-1, -1, -1)
+        self._config(baudrate, polarity, phase, bits, firstbit, sck, mosi, miso)
 
-    def init(self, baudrate=500000, **kw):
-        self.baudrate = baudrate
+    def init(self, baudrate=500000, *, polarity=0, phase=0, bits=8, firstbit=0, sck=None, mosi=None, miso=None):
+        self._config(baudrate, polarity, phase, bits, firstbit, sck, mosi, miso)
+
+    @staticmethod
+    def _clock(hz):
+        # Bit-banged with a whole number of microseconds per half clock, rounded up (never faster than asked).
+        return 500000 // max(1, (500000 + hz - 1) // hz)
+
+    def __repr__(self):
+        pol, pha = self._cfg[:2]
+        return 'SoftSPI(baudrate=%d, polarity=%d, phase=%d, sck=%d, mosi=%d, miso=%d)' % ((self._rate, pol, pha) + self._pins)
 
 
 class UART(io.IOBase):
@@ -520,10 +589,13 @@ class UART(io.IOBase):
 
     def __init__(self, id, baudrate=115200, bits=8, parity=None, stop=1, **kw):
         self._id = id
-        self.init(baudrate, bits, parity, stop)
+        self.init(baudrate, bits, parity, stop, **kw)
 
-    def init(self, baudrate=115200, bits=8, parity=None, stop=1, **kw):
+    def init(self, baudrate=115200, bits=8, parity=None, stop=1, *, txbuf=256, **kw):
         self._baud = baudrate
+        self._frame = 1 + bits + (parity is not None) + stop  # bits a character takes on the wire
+        self._txbuf = txbuf
+        self._sent = time.ticks_us()  # when the last character queued has left
 
     def deinit(self):
         pass
@@ -554,14 +626,22 @@ class UART(io.IOBase):
     def write(self, buf):
         if isinstance(buf, str):
             buf = buf.encode()
+        # The characters queue in the transmit buffer and leave at the baud rate; a write waits only for room.
+        now = time.ticks_us()
         _hw.uart_write(self._id, _hex(buf))
+        start = now if time.ticks_diff(self._sent, now) < 0 else self._sent
+        self._sent = time.ticks_add(start, self._wire_us(len(buf)))
+        _wait_until_us(time.ticks_add(self._sent, -self._wire_us(self._txbuf)))
         return len(buf)
 
+    def _wire_us(self, n):
+        return int(n * self._frame * 1000000 // self._baud)
+
     def flush(self):
-        pass
+        _wait_until_us(self._sent)
 
     def txdone(self):
-        return True
+        return time.ticks_diff(self._sent, time.ticks_us()) <= 0
 
     def ioctl(self, op, arg):
         if op == 3:  # MP_STREAM_POLL: readable with bytes received, always writable

@@ -34,6 +34,12 @@ MODE_11N = const(4)
 MODE_LR = const(8)
 
 
+# config() queries: per interface (the station's or the soft AP's), the soft AP's only, and the radio's.
+_IFACE = {'ssid': 'ssid', 'essid': 'ssid', 'channel': 'channel'}
+_SOFT_AP = {'hidden': 'hidden', 'security': 'security', 'authmode': 'security', 'max_clients': 'maxClients'}
+_RADIO = {'txpower': 'txpower', 'reconnects': 'reconnects', 'hostname': 'hostname', 'dhcp_hostname': 'hostname', 'pm': 'pm', 'protocol': 'protocol'}
+
+
 def _ask(op, **args):
     args['op'] = op
     r = _net.wlan(json.dumps(args))
@@ -207,24 +213,11 @@ class WLAN:
         name = args[0]
         if name == 'mac':
             return _mac(st['staMac'] if self._if == STA_IF else st['apMac'])
-        if name in ('ssid', 'essid'):
-            return st['ssid'] if self._if == STA_IF else ap['ssid']
-        if name == 'channel':
-            return st['channel'] if self._if == STA_IF else ap['channel']
-        if name == 'hidden':
-            return ap['hidden']
-        if name in ('security', 'authmode'):
-            return ap['security']
-        if name == 'max_clients':
-            return ap['maxClients']
-        if name == 'txpower':
-            return st['txpower']
-        if name == 'reconnects':
-            return st['reconnects']
-        if name in ('hostname', 'dhcp_hostname'):
-            return st['hostname']
-        if name == 'pm':
-            return st['pm']
-        if name == 'protocol':
-            return st['protocol']
+        if name in _IFACE:
+            key = _IFACE[name]
+            return st[key] if self._if == STA_IF else ap[key]
+        if name in _SOFT_AP:
+            return ap[_SOFT_AP[name]]
+        if name in _RADIO:
+            return st[_RADIO[name]]
         raise ValueError('unknown config param')
