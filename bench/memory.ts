@@ -116,10 +116,11 @@ async function soak(seconds: number): Promise<void> {
   console.log(`  ${calls.trim()} calls, ${(Number(calls) * 20_000 / MiB).toFixed(0)} MB allocated; host RSS ` +
     `${(rss0 / MiB).toFixed(0)} -> max ${(rssMax / MiB).toFixed(0)} MB (+${((rssMax - rss0) / MiB).toFixed(1)} MB)`);
 
-  // A board's main loop in main.py: the host steps its top-level while loop (emulator/vm/loop-rewrite.ts), so its
-  // garbage is collected as it runs. Host RSS is sampled over the run, against the idle-timer run above.
-  const loop = 'import time\nn = 0\nprint("main loop running")\nwhile True:\n' +
-    '    x = [bytearray(1000) for i in range(20)]\n    n += 1\n    time.sleep_ms(10)\n';
+  // A board's main loop in main.py, as one is usually written (`def main(): while True:`, then `main()`): the host
+  // steps the function's loop (emulator/vm/loop-rewrite.ts), so its garbage is collected as it runs. Host RSS is
+  // sampled over the run, against the idle-timer run above.
+  const loop = 'import time\nn = 0\n\ndef main():\n    global n\n    print("main loop running")\n    while True:\n' +
+    '        x = [bytearray(1000) for i in range(20)]\n        n += 1\n        time.sleep_ms(10)\n\nmain()\n';
   await con.rawExec(`with open('main.py', 'w') as f:\n    f.write(${JSON.stringify(loop)})`);
   await con.send('\x02');
   await con.expect('>>> ');
@@ -141,7 +142,7 @@ async function soak(seconds: number): Promise<void> {
   await con.expect('>>> ');
   await con.send('print(n)\r');
   const iterations = Number(/(\d+)\r\n>>> $/.exec(await con.expect(/\d+\r\n>>> $/))?.[1]);
-  console.log(`  main.py \`while True:\` allocating 20 KB and sleeping 10 ms per iteration, ${seconds} s: ` +
+  console.log(`  main.py \`def main(): while True:\` allocating 20 KB and sleeping 10 ms per iteration, ${seconds} s: ` +
     `${iterations} iterations, ${(iterations * 20_000 / MiB).toFixed(0)} MB allocated, ` +
     (reset ? 'RESET at the memory ceiling' : 'no reset'));
   console.log(`  host RSS ${(loop0 / MiB).toFixed(0)} -> max ${(loopMax / MiB).toFixed(0)} MB ` +

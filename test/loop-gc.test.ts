@@ -127,6 +127,121 @@ describe('top-level while loops stepped by the host', () => {
   }, 150_000);
 });
 
+// A board's main.py as it is usually written: the loops live in functions. Calls of them from the module (and
+// from each other) are stepped; calls from anywhere else run them at once, with the same results.
+const FUNCTIONS = `
+def fact(n):
+    r = 1
+    while n > 1:
+        r *= n
+        n -= 1
+    return r
+
+def depth(n):
+    for _ in range(1):
+        if n == 0:
+            return 0
+    return depth(n - 1) + 1
+
+def boom(n):
+    k = 0
+    while True:
+        k += 1
+        if k == n:
+            raise ValueError('boom %d' % k)
+
+class Acc:
+    def __init__(self):
+        self.items = []
+    def run(self, n):
+        for i in range(n):
+            self.items.append(fact(i))
+        return self
+
+def main():
+    seen = []
+    def note(v):
+        seen.append(v)
+    for i in range(1, 4):
+        note(fact(i))
+    try:
+        boom(2)
+    except ValueError as e:
+        note(str(e))
+    note(depth(20))
+    note(Acc().run(4).items)
+    note([fact(k) for k in range(4)])
+    note((lambda: fact(4))())
+    return seen
+
+print(main())
+print(fact(5) + 1, -fact(3) ** 2, str(fact(4)) * 2)
+
+def show(v):
+    for c in str(v):
+        pass
+    print(v)
+for k in (1, 2): show(fact(k + 2))
+boom(3)
+`;
+const FUNCTIONS_OUT = "[1, 2, 6, 'boom 2', 20, [1, 1, 2, 6], [1, 1, 2, 6], 24]\r\n121 -36 2424\r\n6\r\n24\r\n";
+
+/** A board's main loop in a function: `while True:` that allocates `total` bytes of garbage, then stops. */
+const mainLoop = (total: number) =>
+  `import gc\ndef work(n):\n    return bytearray(n)\n\ndef main():\n    made = 0\n    while True:\n` +
+  `        made += len(work(8192))\n        if made >= ${total}:\n            return made\n\nprint(main(), gc.mem_free() > 10_000)\n`;
+
+describe('loops in functions and for loops, stepped by the host', () => {
+  it('keep the results of nested calls, recursion, closures, methods, exceptions and their tracebacks', async () => {
+    const err = await failure(board, FUNCTIONS);
+    expect(err.details.stdout).toBe(FUNCTIONS_OUT);
+    expect(String(err.details.traceback)).toMatch(
+      /^Traceback \(most recent call last\):\r?\n {2}File "<stdin>", line 54, in <module>\r?\n {2}File "<stdin>", line 20, in boom\r?\nValueError: boom 3/,
+    );
+    expect(String(err.details.traceback)).not.toContain('/rom/');
+    // The functions outlive the program: called later, from the REPL, they run as any function does.
+    expect((await board.exec('print(fact(6), main()[-1])')).stdout).toBe('720 24\r\n');
+  });
+
+  it("collect the garbage of a function's while True loop (200 MB), the host's memory growing under 64 MB", async () => {
+    const total = 200 * MiB;
+    const rss0 = process.memoryUsage().rss;
+    const r = await board.exec(mainLoop(total), { timeoutMs: 120_000 });
+    expect(r.stdout).toBe(`${total} True\r\n`);
+    expect(process.memoryUsage().rss - rss0).toBeLessThan(64 * MiB);
+  }, 150_000);
+
+  it('collect the garbage of a top-level for loop over big ints', async () => {
+    // Each `x += i` leaves a ~270-byte int behind: 200,000 of them are more than the memory ceiling.
+    const r = await board.exec('x = 1 << 2000\nfor i in range(200_000):\n    x += i\nprint(x - (1 << 2000))', { timeoutMs: 120_000 });
+    expect(r.stdout).toBe(`${(200_000 * 199_999) / 2}\r\n`);
+  }, 150_000);
+});
+
+describe('a runaway allocation', () => {
+  // Silicon fails these at once on its ~144 KiB heap; here each must end in MemoryError within seconds, not grow
+  // the host toward the memory ceiling (34-80 s and a watchdog reset before).
+  const RUNAWAY: Array<[string, string, string]> = [
+    ['one list past the heap', '[].extend(range(10**9))', 'line 1, in <module>'],
+    ['a top-level loop of live lists', 'lst = []\nwhile 1:\n    lst = [lst]', 'line 3, in <module>'],
+    ['a loop of live lists in a function', 'def grow():\n    lst = []\n    while 1:\n        lst = [lst]\n\ngrow()', 'line 4, in grow'],
+  ];
+  it.each(RUNAWAY)('raises MemoryError within seconds: %s', async (_name, code, where) => {
+    const rss0 = process.memoryUsage().rss;
+    const t0 = Date.now();
+    const err = await failure(board, code, 20_000);
+    expect(err.message).toMatch(/^MemoryError/);
+    expect(String(err.details.traceback)).toContain(where);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(process.memoryUsage().rss - rss0).toBeLessThan(64 * MiB);
+  });
+
+  it('is MemoryError where the program catches it, and the program goes on', async () => {
+    const code = 'lst = []\nwhile True:\n    try:\n        lst = [lst]\n    except MemoryError:\n        break\nn = 0\nwhile lst:\n    lst = lst[0]\n    n += 1\nprint(n > 5000)';
+    expect((await board.exec(code, { timeoutMs: 20_000 })).stdout).toBe('True\r\n');
+  });
+});
+
 describe('a main.py whose loop allocates past the memory ceiling', () => {
   it('runs at boot to its end with its garbage collected', async () => {
     await board.close();

@@ -403,6 +403,7 @@ export class BoardRuntime implements VmHost {
       urandom: (n: number) => randomBytes(Math.max(0, Math.min(URANDOM_MAX, n | 0))).toString('hex'),
       // Python objects the runtime wrote into the firmware's tables: held here, they are never collected.
       keep: (list: unknown) => void kept.push(list),
+      heap: this.config.heapSize,
       gc_flag: this.vm.flags?.gcPending ?? -1,
       await_flag: this.vm.flags?.topLevelAwait ?? -1,
       rewrite_loops: (src: string) => rewriteLoops(src) ?? '',

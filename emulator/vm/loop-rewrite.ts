@@ -1,17 +1,16 @@
-// A program's top-level `while` loops, rewritten so that the VM can collect garbage while they run. The VM
-// collects only when a call from JavaScript returns to the top level (ports/webassembly/main.c: a full heap, or
-// gc.collect(), only sets gc_collect_pending), so a board's `while True:` main loop would otherwise keep all its
-// garbage until the program ends. Each top-level loop's condition becomes
-//     while (not __boardctl_gc__[0] or (await __boardctl_yield__())) and (CONDITION):
+// A program's loops, rewritten so that the VM can collect garbage while they run. The VM collects only when a call
+// from JavaScript returns to the top level (ports/webassembly/main.c: a full heap, or gc.collect(), only sets
+// gc_collect_pending), so a board's `while True:` main loop would otherwise keep all its garbage until the program
+// ends. Each loop iteration starts with
+//     not __boardctl_gc__[0] or (await __boardctl_yield__())
 // where __boardctl_gc__ is the port's gc_collect_pending flag (one byte, read in place) and __boardctl_yield__()
 // a generator that yields once. The program is compiled with top-level await, so it is a generator the host
 // steps (_boardrt.py's loop section): while no collection is pending an iteration costs one byte read; when one
-// is, the program yields at the head of the next iteration, the host's next call collects, and the loop goes on.
-// The condition is evaluated as before, once per iteration, so break, continue, else, exceptions and Ctrl-C keep
-// their meaning; names stay globals of __main__; lines keep their numbers (only the header line grows).
-// Rewritten are loops of the module's own code (also inside top-level if, for, try, with and while), never
-// inside def or class. A program with top-level await, yield or async (a SyntaxError on the board) runs as
-// written, and fails there as it would.
+// is, the program yields, the host's next call collects, and the loop goes on. Top-level functions with loops
+// become async functions that the program's calls await (see rewriteLoops), so their loops reach the host too.
+// break, continue, else, exceptions and Ctrl-C keep their meaning; names stay globals of __main__; lines keep
+// their numbers (edits stay on the lines they change). A program with top-level await, yield or async (a
+// SyntaxError on the board) runs as written, and fails there as it would.
 
 type Tok = { text: string; at: number; end: number; str: boolean };
 type Line = { indent: number; toks: Tok[] };
@@ -22,6 +21,8 @@ const GEN_WORDS = new Set(['await', 'yield', 'async']);
 export const GC_FLAG = '__boardctl_gc__';
 export const YIELD_HOOK = '__boardctl_yield__';
 export const EXEC_HOOK = '__boardctl_exec__';
+export const TWIN_HOOK = '__boardctl_twin__';
+export const CALL_HOOK = '__boardctl_call__';
 const isName = (c: string | undefined) => c !== undefined && (/\w/.test(c) || c.charCodeAt(0) >= 0x80);
 
 /** The index after the string literal whose opening quote is at i, or -1 when it does not end. */
@@ -100,38 +101,192 @@ function headerColon(toks: Tok[]): number {
   return -1;
 }
 
-/** The program with its top-level while loops rewritten, or undefined when there are none to rewrite. */
+/** `not __boardctl_gc__[0] or (await __boardctl_yield__())`: a byte read, and a trip to the host when due. */
+const CHECK = `not ${GC_FLAG}[0] or (await ${YIELD_HOOK}())`;
+const COMPOUND = new Set(['if', 'while', 'for', 'try', 'with', 'def', 'class', 'async', '@', 'elif', 'else', 'except', 'finally']);
+
+type Edit = { from: number; to: number; text: string };
+
+/** The line index after the block whose header is lines[k] (the lines indented deeper than it). */
+function blockEnd(lines: Line[], k: number): number {
+  let j = k + 1;
+  while (j < lines.length && lines[j]!.indent > lines[k]!.indent) j++;
+  return j;
+}
+
+/** Does the scope of lines [from, to) (nested def and class bodies left out) hold a while or for loop? */
+function hasLoop(lines: Line[], from: number, to: number): boolean {
+  for (let k = from; k < to; k++) {
+    const first = lines[k]!.toks[0]!.text;
+    if (first === 'while' || first === 'for') return true;
+    if (first === 'def' || first === 'class') k = blockEnd(lines, k) - 1;
+  }
+  return false;
+}
+
+/** The index of the token that closes the bracket opened at toks[k], or -1. */
+function closing(toks: Tok[], k: number): number {
+  let depth = 0;
+  for (let j = k; j < toks.length; j++) {
+    const t = toks[j]!.str ? '' : toks[j]!.text;
+    if (t === '(' || t === '[' || t === '{') depth++;
+    else if ((t === ')' || t === ']' || t === '}') && --depth === 0) return j;
+  }
+  return -1;
+}
+
+/** Is the bracket toks[open..close] a comprehension, or does a lambda start directly inside it? */
+function ownScope(toks: Tok[], open: number, close: number): boolean {
+  let depth = 0;
+  for (let j = open + 1; j < close; j++) {
+    const t = toks[j]!.str ? '' : toks[j]!.text;
+    if (t === '(' || t === '[' || t === '{') depth++;
+    else if (t === ')' || t === ']' || t === '}') depth--;
+    else if (depth === 0 && (t === 'for' || t === 'lambda')) return true;
+  }
+  return false;
+}
+
+/**
+ * The statement's calls of stepped functions, each `f(...)` made `(await __boardctl_call__(f)(...))`; calls inside
+ * a lambda or a comprehension (scopes of their own, where await cannot go) stay as written.
+ */
+function steppedCalls(toks: Tok[], stepped: Set<string>): Edit[] {
+  const edits: Edit[] = [];
+  for (let k = 0; k < toks.length; k++) {
+    const t = toks[k]!;
+    if (t.str) continue;
+    if (t.text === 'lambda') break;
+    if ('([{'.includes(t.text)) {
+      const close = closing(toks, k);
+      if (ownScope(toks, k, close)) k = close;
+      continue;
+    }
+    if (!stepped.has(t.text) || toks[k + 1]?.text !== '(' || toks[k - 1]?.text === '.' || toks[k - 1]?.text === 'def') continue;
+    const close = closing(toks, k + 1);
+    edits.push(
+      { from: t.at, to: t.at, text: `(await ${CALL_HOOK}(` },
+      { from: t.end, to: t.end, text: ')' },
+      { from: toks[close]!.end, to: toks[close]!.end, text: ')' },
+    );
+  }
+  return edits;
+}
+
+/** The header `if COND:` or `while COND:` of toks with the check before its condition, or undefined. */
+function headerCheck(toks: Tok[]): Edit[] | undefined {
+  const c = headerColon(toks);
+  if (c < 1) return undefined;
+  // Insertions only: the condition's own calls may be edited too.
+  return [{ from: toks[0]!.end, to: toks[0]!.end, text: ` (${CHECK}) and (` }, { from: toks[c]!.at, to: toks[c]!.at, text: ')' }];
+}
+
+/**
+ * The edit that makes each iteration of the loop headed by lines[k] start with a collection point, on the lines
+ * it has (so line numbers stay): before its first statement (inside a `try:` that opens the body, so what the
+ * collection point raises is the body's to handle, as an allocation's MemoryError would be), or in the test of
+ * an `if` or `while` that opens it; undefined where the first statement gives no room (def, class, with, ...).
+ */
+function bodyCheck(lines: Line[], k: number): Edit[] | undefined {
+  const toks = lines[k]!.toks;
+  const colon = headerColon(toks);
+  if (colon < 0) return undefined;
+  if (colon < toks.length - 1) return [{ from: toks[colon + 1]!.at, to: toks[colon + 1]!.at, text: `${CHECK}; ` }];
+  for (let j = k + 1; j < lines.length && lines[j]!.indent > lines[k]!.indent; j++) {
+    const body = lines[j]!.toks;
+    const first = body[0]!.text;
+    if (first === 'try' && body.length === 2) continue;
+    if (first === 'if' || first === 'while') return headerCheck(body);
+    if (COMPOUND.has(first)) return undefined;
+    return [{ from: body[0]!.at, to: body[0]!.at, text: `${CHECK}; ` }];
+  }
+  return undefined;
+}
+
+/**
+ * The program with its loops rewritten for stepping, or undefined when there are none to rewrite:
+ * - the module's own while and for loops (also inside top-level if, for, try, with and while);
+ * - the loops of its top-level functions that a stepped statement may call: such a `def` becomes an
+ *   `async def` (its loops stepped the same way) wrapped by __boardctl_twin__, which runs it to its end when
+ *   anything else calls it; a call of one in the module's code or in such a function (outside lambdas and
+ *   comprehensions) awaits it through __boardctl_call__, so its collection points reach the host.
+ *   The wrapper takes the blank or comment line before the def (a decorator), else the start of the simple
+ *   statement after the function; a function with neither, with decorators, or that is a generator already
+ *   keeps its loops as written, as do all functions of a program that locks the heap.
+ */
 export function rewriteLoops(src: string): string | undefined {
-  if (!src.includes('while') && !src.includes('exec')) return undefined;
+  if (!/while|for|exec/.test(src)) return undefined;
   const lines = logicalLines(src);
   if (!lines) return undefined;
-  const edits: Array<{ from: number; to: number; text: string }> = [];
-  // Indents of the def and class bodies the current line may be in.
-  const scopes: number[] = [];
-  for (const { indent, toks } of lines) {
-    while (scopes.length && indent <= scopes[scopes.length - 1]!) scopes.pop();
-    if (scopes.length) continue;
-    const first = toks[0]!.text;
-    const isDef = first === 'def' || first === 'class' || (first === 'async' && toks[1]?.text === 'def');
-    if (isDef) {
-      if (headerColon(toks) === toks.length - 1) scopes.push(indent);
-      continue;
-    }
-    if (toks.some((t) => !t.str && GEN_WORDS.has(t.text))) return undefined;
-    if (isExecOfOne(toks)) {
-      edits.push({ from: toks[0]!.at, to: toks[1]!.end, text: `await ${EXEC_HOOK}(` });
-      continue;
-    }
-    if (first !== 'while') continue;
-    const colon = headerColon(toks);
-    if (colon < 1) return undefined;
-    const cond = src.slice(toks[0]!.end, toks[colon]!.at);
-    edits.push({ from: toks[0]!.end, to: toks[colon]!.at, text: ` (not ${GC_FLAG}[0] or (await ${YIELD_HOOK}())) and (${cond})` });
+  const edits: Edit[] = [];
+  // Top-level functions to step, and the line range of each one's body.
+  const stepped = new Set<string>();
+  const bodies: Array<[number, number]> = [];
+  // A stepped function's every call allocates (its generator; the wrapper's arguments): a program that locks the
+  // heap (micropython.heap_lock) keeps its functions as written, or its locked calls would fail.
+  for (let k = 0; k < lines.length && !src.includes('heap_lock'); k++) {
+    const { indent, toks } = lines[k]!;
+    if (indent > 0 || toks[0]!.text !== 'def' || toks[1]?.str !== false || headerColon(toks) !== toks.length - 1) continue;
+    const end = blockEnd(lines, k);
+    const inner = lines.slice(k + 1, end);
+    if (end === k + 1 || !hasLoop(lines, k + 1, end) || inner.some((l) => l.toks.some((t) => !t.str && GEN_WORDS.has(t.text)))) continue;
+    if (k > 0 && lines[k - 1]!.toks[0]!.text === '@') continue;
+    const wrap = wrapperEdit(src, lines, k, end, toks[1]!.text);
+    if (!wrap) continue;
+    stepped.add(toks[1]!.text);
+    bodies.push([k + 1, end]);
+    edits.push(wrap, { from: toks[0]!.at, to: toks[0]!.at, text: 'async ' });
   }
-  if (!edits.length) return undefined;
+  // Each scope to rewrite: the module, then the stepped functions' bodies.
+  for (const [from, to, module] of [[0, lines.length, true] as const, ...bodies.map(([a, b]) => [a, b, false] as const)]) {
+    const scopes: number[] = [];
+    for (let k = from; k < to; k++) {
+      const { indent, toks } = lines[k]!;
+      while (scopes.length && indent <= scopes[scopes.length - 1]!) scopes.pop();
+      if (scopes.length) continue;
+      const first = toks[0]!.text;
+      const isDef = first === 'def' || first === 'class' || (first === 'async' && toks[1]?.text === 'def');
+      if (isDef) {
+        if (headerColon(toks) === toks.length - 1) scopes.push(indent);
+        continue;
+      }
+      if (module && toks.some((t) => !t.str && GEN_WORDS.has(t.text))) return undefined;
+      if (module && isExecOfOne(toks)) {
+        edits.push({ from: toks[0]!.at, to: toks[1]!.end, text: `await ${EXEC_HOOK}(` });
+        continue;
+      }
+      edits.push(...steppedCalls(toks, stepped));
+      if (first === 'for' || first === 'while') {
+        const check = bodyCheck(lines, k) ?? (first === 'while' ? headerCheck(toks) : undefined);
+        if (first === 'while' && !check) return undefined;
+        if (check && !edits.some((e) => e.from === check[0]!.from && e.text === check[0]!.text)) edits.push(...check);
+      }
+    }
+  }
+  if (!edits.some((e) => e.text)) return undefined;
   let out = src;
-  for (const { from, to, text } of edits.reverse()) out = out.slice(0, from) + text + out.slice(to);
+  // At one place, a statement's collection point goes before the call edits of that statement.
+  const rank = (e: Edit) => (e.text.endsWith('; ') ? 0 : 1);
+  const ordered = edits.map((e, seq) => ({ ...e, seq })).sort((a, b) => a.from - b.from || rank(a) - rank(b) || a.seq - b.seq);
+  for (const { from, to, text } of ordered.reverse()) out = out.slice(0, from) + text + out.slice(to);
   return out;
+}
+
+/**
+ * Where the function `name` defined by lines [k, end) gets its wrapper: the blank or comment line just before
+ * its def as a decorator, else the start of the simple statement after it; undefined when there is neither.
+ */
+function wrapperEdit(src: string, lines: Line[], k: number, end: number, name: string): Edit | undefined {
+  const defAt = lines[k]!.toks[0]!.at;
+  const lineStart = src.lastIndexOf('\n', defAt - 1) + 1;
+  const prevStart = lineStart === 0 ? -1 : lineStart < 2 ? 0 : src.lastIndexOf('\n', lineStart - 2) + 1;
+  const prevEnd = k > 0 ? lines[k - 1]!.toks[lines[k - 1]!.toks.length - 1]!.end : 0;
+  if (prevStart >= 0 && prevEnd <= prevStart && /^[ \t\f]*(#.*)?\r?$/.test(src.slice(prevStart, lineStart - 1))) {
+    return { from: prevStart, to: lineStart - 1, text: `@${TWIN_HOOK}` };
+  }
+  const next = lines[end];
+  if (!next || next.indent > 0 || COMPOUND.has(next.toks[0]!.text)) return undefined;
+  return { from: next.toks[0]!.at, to: next.toks[0]!.at, text: `${name} = ${TWIN_HOOK}(${name}); ` };
 }
 
 /**

@@ -49,7 +49,8 @@ export class ReplFront {
     if (this.mode === 'raw' && b === CTRL_D && this.rawLine.length) {
       const code = Buffer.from(this.rawLine).toString('utf8');
       this.rawLine = [];
-      if (this.rt.hostLoop.accepts(code)) {
+      // Programs the host drives or steps (not the VM's own raw REPL): asyncio runs, loops to collect in.
+      if (this.rt.hostLoop.accepts(code) || this.rt.steppedLoops(code) !== undefined) {
         vm.replProcessChar(CTRL_C); // empties the VM's raw line (it prints nothing)
         this.rt.emit('OK');
         return this.runPaste(code);

@@ -395,15 +395,25 @@ _await_flag = None  # the compiler's top-level-await switch, a byte in place
 _program = None  # the staged program (a generator) until it ends
 
 
-_LIVE_MAX = 4 << 20  # past this much in use no board could run the program: stop collecting for it
+_steps = 0  # calls of step(): each is a call from the host, after which the VM has collected
+_over = 0  # collections in a row that left more in use than the board's heap
 
 
 def _collect_point():
-    # What a rewritten loop awaits when a collection is pending: one trip out to the host and back. Each
-    # collection marks all live data, so a loop whose live data keeps growing is left to reach the memory ceiling
-    # (and its reset) as an unstepped loop does, instead of paying a collection per heap-full on the way.
-    if gc.mem_alloc() < _LIVE_MAX:
-        yield
+    # What a rewritten loop awaits when a collection is pending: one trip out to the host, which collects, and
+    # back. What is still in use then is live: past the board's heap the program could not go on on a board, so
+    # it gets the MemoryError the board's allocator would give, in the loop (a program that catches it goes on).
+    # Driven by a stepped function's wrapper instead (no trip out, nothing collected), it only passes by.
+    # Twice in a row: the first collection after a program may still see what the last one left (its roots
+    # linger for one collection).
+    global _over
+    steps = _steps
+    yield
+    if _steps != steps:
+        _over = _over + 1 if gc.mem_alloc() > _board.heap else 0
+        if _over > 1:
+            _over = 0
+            raise MemoryError('memory allocation failed')
     return True
 
 
@@ -432,28 +442,58 @@ def _exec(code):
 def stage(src, name):
     global _program
     try:
-        _program = _stepped(src, name)
+        # Module code with no collection points of its own (only its functions' loops) runs here, to its end.
+        _program = _stepped(src, name) or _ended()
     except BaseException as e:
         hide(e)
         raise
-    builtins.__boardctl_gc__ = _gc_flag
-    builtins.__boardctl_yield__ = _collect_point
-    builtins.__boardctl_exec__ = _exec
+
+
+def _ended():
+    return
+    yield
 
 
 def _unstage():
     global _program
     _program = None
-    for n in ('__boardctl_gc__', '__boardctl_yield__', '__boardctl_exec__'):
+    _twins.clear()
+
+
+# A top-level function whose loops are stepped is an `async def` (loop-rewrite.ts): called by a rewritten
+# statement it is awaited, so its collection points reach the host; called by anything else (an expression, a
+# callback, the REPL later) its wrapper runs it to its end at once, passing its collection points by.
+_twins = {}  # wrapper -> the async function, for the staged program's calls
+
+
+def _twin(fun):
+    def stepped(*args, **kw):
+        run = fun(*args, **kw)
         try:
-            delattr(builtins, n)
-        except AttributeError:
-            pass
+            while True:
+                run.send(None)
+        except StopIteration as e:
+            return e.value
+
+    _twins[stepped] = fun
+    return stepped
+
+
+def _now(value):
+    return value
+    yield
+
+
+def _call(fun):
+    # What a rewritten call `await __boardctl_call__(f)(...)` calls: f's async function, or f run at once.
+    return _twins.get(fun) or (lambda *args, **kw: _now(fun(*args, **kw)))
 
 
 def step():
     # Run the staged program up to its next collection point: True while it goes on. What it raises comes out of
     # here as out of the program (our frame taken out); its end is a StopIteration with no frame of its own.
+    global _steps
+    _steps += 1
     try:
         _program.send(None)
         return True
@@ -541,4 +581,13 @@ def install():
     if _board.gc_flag >= 0:
         _gc_flag = uctypes.bytearray_at(_board.gc_flag, 1)
         _await_flag = uctypes.bytearray_at(_board.await_flag, 1)
+        # The port asks for a collection every 16 KiB allocated; a board's heap (gc.threshold() -1) only when full:
+        # a stepped loop then trips to the host once per heap of garbage, not once per 16 KiB.
+        gc.threshold(-1)
+        # What rewritten programs name; stepped functions may outlive their program, so these stay.
+        builtins.__boardctl_gc__ = _gc_flag
+        builtins.__boardctl_yield__ = _collect_point
+        builtins.__boardctl_exec__ = _exec
+        builtins.__boardctl_twin__ = _twin
+        builtins.__boardctl_call__ = _call
     _board.connect(run_file, run_frozen, micropython.kbd_intr, stage, step)
