@@ -453,6 +453,7 @@ export class BoardRuntime implements VmHost {
    * stepped (loop-rewrite.ts).
    */
   runUserCode(code: string, program = false): RunOutcome {
+    if (program) this.collectNow();
     return this.asUserCode(() => {
       if (program && this.hostLoop.runProgram(code, '<stdin>')) return;
       const stepped = program && this.steppedLoops(code);
@@ -475,6 +476,16 @@ export class BoardRuntime implements VmHost {
       this.hostLoop.runHandedOver();
     });
     return { ...outcome, found };
+  }
+
+  /**
+   * A collection at the top level, the only place the port collects (gc.collect() inside a program only asks for
+   * one), and the heap collects only when full (gc.threshold(-1), as a board's): without it, what boot and the
+   * previous programs left would still count in a program's `gc.collect(); gc.mem_free()`, where a board's
+   * gc.collect() has freed it. Binds no name.
+   */
+  collectNow(): void {
+    this.vm.runPython("__import__('gc').collect()");
   }
 
   /** The program with its top-level while loops rewritten for stepping, or undefined (run it as written). */

@@ -20,12 +20,13 @@ const MiB = 1024 * KiB;
  * The Python heap of each port family, chosen so gc.mem_free() after boot lands where silicon's does:
  * - esp32 without PSRAM: MicroPython's esp32 docs give "around 100KB" for the heap of a plain ESP32 (v1.2x with
  *   the split heap reports 110-160 KB in gc.mem_free(): the first 64000-byte area plus the largest free IDF
- *   block, see micropython#12141 / #12366 and discussion #12316). 144 KiB leaves about 130 KB after our boot.
+ *   block, see micropython#12141 / #12366 and discussion #12316). 152 KiB leaves about 116 KB after our boot
+ *   (our runtime's Python, C code on the firmware, takes heap that silicon's flash holds: the heap is sized for it).
  * - rp2 (Pico): the heap is all RAM between .bss and the stacks (micropython#10968), about 190-230 KB free after
  *   boot on v1.2x. 224 KiB leaves about 210 KB after our boot.
  */
 export function boardHeapBytes(profile: Pick<BoardProfile, 'platform'>): number {
-  return profile.platform === 'rp2' ? 224 * KiB : 144 * KiB;
+  return profile.platform === 'rp2' ? 224 * KiB : 152 * KiB;
 }
 
 /**

@@ -72,6 +72,7 @@ export class ReplFront {
       this.rt.setBusy(true);
       // Ctrl-D in the raw REPL runs what was sent (after printing OK).
       this.execRunning = this.mode === 'raw' && b === CTRL_D;
+      if (this.execRunning) this.rt.collectNow();
       try {
         result = vm.replProcessChar(b);
         this.execRunning = false; // (left set when the VM throws: recover() closes the framing)
@@ -160,6 +161,7 @@ export class ReplFront {
       }
       if (outcome.error) this.rt.emitCooked(outcome.error);
     }
+    this.rt.collectNow(); // what boot left is garbage before the first prompt, as after a board's boot
     phase('board: ' + files.join(' and ') + ' done');
     return false;
   }
