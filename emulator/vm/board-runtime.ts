@@ -49,6 +49,8 @@ interface RuntimeEntry {
   stage(src: string, name: string): void;
   /** Run the staged program to its next collection point; false once it has ended. */
   step(): boolean;
+  /** gc.collect, held from boot: a user's builtins.__import__ or gc cannot get in its way. */
+  collect(): void;
 }
 
 export interface RunOutcome {
@@ -407,9 +409,11 @@ export class BoardRuntime implements VmHost {
       gc_flag: this.vm.flags?.gcPending ?? -1,
       await_flag: this.vm.flags?.topLevelAwait ?? -1,
       rewrite_loops: (src: string) => rewriteLoops(src) ?? '',
-      connect: (...fns: [RuntimeEntry['runFile'], RuntimeEntry['runFrozen'], RuntimeEntry['kbdIntr'], RuntimeEntry['stage'], RuntimeEntry['step']]) => {
-        const [runFile, runFrozen, kbdIntr, stage, step] = fns;
-        this.entry = { runFile, runFrozen, kbdIntr, stage, step };
+      connect: (
+        ...fns: [RuntimeEntry['runFile'], RuntimeEntry['runFrozen'], RuntimeEntry['kbdIntr'], RuntimeEntry['stage'], RuntimeEntry['step'], RuntimeEntry['collect']]
+      ) => {
+        const [runFile, runFrozen, kbdIntr, stage, step, collect] = fns;
+        this.entry = { runFile, runFrozen, kbdIntr, stage, step, collect };
       },
     });
     this.vm.registerJsModule('_hostloop', this.hostLoop.jsModule());
@@ -482,10 +486,10 @@ export class BoardRuntime implements VmHost {
    * A collection at the top level, the only place the port collects (gc.collect() inside a program only asks for
    * one), and the heap collects only when full (gc.threshold(-1), as a board's): without it, what boot and the
    * previous programs left would still count in a program's `gc.collect(); gc.mem_free()`, where a board's
-   * gc.collect() has freed it. Binds no name.
+   * gc.collect() has freed it. Binds no name, imports nothing.
    */
   collectNow(): void {
-    this.vm.runPython("__import__('gc').collect()");
+    this.entry.collect();
   }
 
   /** The program with its top-level while loops rewritten for stepping, or undefined (run it as written). */

@@ -590,4 +590,4 @@ def install():
         builtins.__boardctl_exec__ = _exec
         builtins.__boardctl_twin__ = _twin
         builtins.__boardctl_call__ = _call
-    _board.connect(run_file, run_frozen, micropython.kbd_intr, stage, step)
+    _board.connect(run_file, run_frozen, micropython.kbd_intr, stage, step, gc.collect)
