@@ -134,7 +134,8 @@ describe('a single link fault', () => {
     const data = randomBytes(2000);
     link.arm('from-board', "F 0 0 '/echo.bin' ", 20, 'flip');
     const [r] = await uploadFiles(board, [{ dest: '/echo.bin', data }], [], { retries: 0 });
-    expect(link.hits).toBe(1);
+    // (Seen in CI runs: no hit and a successful upload; the message shows what the board sent instead.)
+    expect(link.hits, `result ${JSON.stringify(r)}; the board's last bytes ${link.lastFromBoard()}`).toBe(1);
     expect(r).toMatchObject({ ok: false, code: 'LINK_DAMAGED' });
     expect(r!.error).toMatch(/the board checked other bytes than were sent/);
     // The file itself did arrive whole (the damage was in the reply): sending it again is harmless.

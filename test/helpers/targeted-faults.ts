@@ -35,6 +35,11 @@ export class TargetedFaults extends DelegatingTransport {
   /** Faults actually applied. */
   hits = 0;
 
+  /** The last bytes from the board (up to 256), for a failure message: what the link carried where a fault was due. */
+  lastFromBoard(): string {
+    return JSON.stringify(this.streams['from-board'].tail.toString('latin1'));
+  }
+
   constructor(inner: Transport) {
     super(inner);
   }
