@@ -81,7 +81,23 @@ export class TargetedFaults extends DelegatingTransport {
   override write(data: Uint8Array): Promise<void> {
     return this.inner.write(this.apply('to-board', data));
   }
+  // One subscription to the inner link, however many listeners: each chunk is judged (and damaged) once. Judged
+  // once per listener, a chunk was counted twice, so a pattern printed in pieces ('F', ' ', '0 0 …') was missed.
+  private readonly listeners = new Set<(chunk: Uint8Array) => void>();
+  private unsubscribe?: () => void;
+
   override onData(listener: (chunk: Uint8Array) => void): () => void {
-    return this.inner.onData((chunk) => listener(this.apply('from-board', chunk)));
+    this.listeners.add(listener);
+    this.unsubscribe ??= this.inner.onData((chunk) => {
+      const damaged = this.apply('from-board', chunk);
+      for (const l of [...this.listeners]) l(damaged);
+    });
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) {
+        this.unsubscribe?.();
+        this.unsubscribe = undefined;
+      }
+    };
   }
 }
