@@ -9,12 +9,13 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findFixture, root, ServedBoard, type Fixture } from '../test/conformance/lane.js';
+import { boardHeapBytes } from '../emulator/vm/memory.js';
 
 const N = process.env.BENCH_PERF_N ?? '100';
 const M = process.env.BENCH_PERF_M ?? '100';
 const AVERAGE = process.env.BENCH_PERF_AVERAGE ?? '3';
 // The esp32 profile's heap (README: Heap), so both sides pick the same benchmark parameters and collect alike.
-const HEAP = 144 * 1024;
+const HEAP = boardHeapBytes({ platform: 'esp32' });
 
 interface Score {
   time: number;
