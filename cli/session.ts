@@ -62,7 +62,9 @@ export class Session {
   /** The connected board, connecting (or auto-detecting) first if needed. */
   async connect(): Promise<RawReplClient> {
     if (this.board) return this.board;
-    const [{ connectBoard }, { openVirtual }] = await Promise.all([import('../protocol/connect.js'), import('./virtual.js')]);
+    const virtual = import('./virtual.js');
+    void virtual.then((v) => v.startVirtualEarly(this.port));
+    const [{ connectBoard }, { openVirtual }] = await Promise.all([import('../protocol/connect.js'), virtual]);
     phase('connection modules loaded');
     const conn = await untilInterrupted(connectBoard(this.port, { virtual: openVirtual, webreplPassword: async () => this.password ?? (await webreplPassword()), baudRate: this.baudRate, lines: this.lines, noResetLines: this.noResetLines, resume: this.softResetDone }), this.signal);
     if (conn.note) this.out().note(conn.note);
