@@ -3,8 +3,9 @@
 // drops it into the ROM bootloader. (Linux raises both together when any program opens a tty; on the
 // two-transistor auto-reset circuit that is the idle state.) Closing must not move them either: a tty
 // driver's default termios has HUPCL, which drops both lines on the last close, and serialport's
-// `hupcl: false` only leaves HUPCL unset, it does not clear it, so it is cleared here right after opening
-// (also when boardctl is killed later, the lines stay where they were).
+// `hupcl: false` only leaves HUPCL unset, it does not clear it, so it is cleared right after opening, by an
+// stty child that runs while the first exchange does, and close() waits for it (also when boardctl is killed
+// later, the lines stay where they were).
 import { execFile } from 'node:child_process';
 import { write as fsWrite } from 'node:fs';
 import { BoardError } from '../errors.js';
@@ -36,6 +37,8 @@ class SerialTransport implements ServedPort {
     readonly path: string,
     private readonly port: SerialPortInstance,
     readonly kind: 'serial' | 'pty',
+    /** Settles once HUPCL is cleared (or stty could not): closing before that would drop DTR/RTS. */
+    private readonly hupclCleared: Promise<void>,
   ) {
     port.on('data', (chunk: Buffer) => {
       if (!this.purging) this.events.emitData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
@@ -96,6 +99,7 @@ class SerialTransport implements ServedPort {
   }
 
   async setBaudRate(baud: number): Promise<void> {
+    await this.hupclCleared; // stty writes back the whole termios it read: a speed set meanwhile would be lost
     await new Promise<void>((resolve, reject) => this.port.update({ baudRate: baud }, (err) => (err ? reject(err) : resolve())));
   }
 
@@ -127,10 +131,11 @@ class SerialTransport implements ServedPort {
     );
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.closing = true;
-    if (!this.port.isOpen) return Promise.resolve();
-    return new Promise((resolve) => this.port.close(() => resolve()));
+    await this.hupclCleared;
+    if (!this.port.isOpen) return;
+    await new Promise<void>((resolve) => this.port.close(() => resolve()));
   }
 }
 
@@ -180,8 +185,9 @@ export async function openSerialTransport(path: string, opts: SerialOpenOptions)
   } catch (err) {
     throw await openError(path, err as Error, opts);
   }
-  await clearHupcl(path);
+  // Not awaited: a child process takes 5-15 ms (more on a loaded machine), and no byte we send needs it.
+  const hupclCleared = clearHupcl(path);
   // TIOCMGET only reads the lines; on a pseudo-terminal it fails with ENOTTY, which tells us what we hold.
   const kind = await new Promise<'serial' | 'pty'>((resolve) => port.get((err) => resolve(err ? 'pty' : 'serial')));
-  return new SerialTransport(path, port, kind);
+  return new SerialTransport(path, port, kind, hupclCleared);
 }
