@@ -70,7 +70,7 @@ describe('HUPCL on a real pty (a served virtual board)', { timeout: 90_000 }, ()
     const stty = spawnSync('/bin/sh', ['-c', 'command -v stty'], { encoding: 'utf8' }).stdout.trim();
     writeFileSync(join(bin, 'stty'), `#!/bin/sh\nsleep 1\nexec ${stty} "$@"\n`, { mode: 0o755 });
     expect(hupcl(pty, true)).toBe(true);
-    const r = await boardctl(['-p', pty, 'eval', '6 * 7'], { ...env, PATH: `${bin}:${env.PATH}` });
+    const r = await boardctl(['-p', pty, 'eval', '6 * 7'], { ...env, PATH: `${bin}:${process.env.PATH}` });
     expect(r.stdout).toBe('42\n');
     expect(hupcl(pty)).toBe(false);
   });
