@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, MAIN, ROOT } from './helpers/built-cli.js';
 import { boardctl } from './helpers/boardctl.js';
 import { servePeer, type PeerServer } from './helpers/scripted-peer.js';
+import { startCli, stopAllCli } from './helpers/serve-cli.js';
 
 const TRACE = /^boardctl timing: +(\d+\.\d) ms +\+(\d+\.\d) ms {2}(.+)$/;
 
@@ -23,12 +24,17 @@ function trace(stderr: string): Array<[number, string]> {
 
 let server: PeerServer;
 let tmp: string;
+/** A virtual board served on a pseudo-terminal (`sim serve`), as a serial port. */
+let servedPty: string;
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'boardctl-start-'));
   await ensureBuilt();
   server = await servePeer();
+  const served = await startCli(['sim', 'serve'], { ...process.env, BOARDCTL_HOME: join(tmp, 'served'), BOARDCTL_PORT: '' });
+  servedPty = served.lines[0]!.slice('pty: '.length);
 }, 180_000);
 afterAll(async () => {
+  await stopAllCli();
   await server?.close();
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -137,6 +143,15 @@ describe('the bundled CLI', () => {
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(sources).toContain('protocol/raw-repl.ts');
     expect(sources.filter((s) => EXTENSION_CODE.test(s) || /serialport|^emulator\/|micropython-webassembly|\/ink\/|\/react\/|^cli\/tui\//.test(s))).toEqual([]);
+  });
+
+  it('exec on a serial port loads its transport and serialport, but no socket, WebSocket, RFC 2217 or port-listing code', async () => {
+    const { sources, urls, run } = await loaded(['-p', servedPty, 'exec', 'print(6*7)']);
+    expect(run).toMatchObject({ code: 0, stdout: '42\n', stderr: '' });
+    expect(sources).toEqual(expect.arrayContaining(['protocol/raw-repl.ts', 'protocol/transports/serial.ts']));
+    expect(urls).toContainEqual(expect.stringMatching(/\/node_modules\/serialport\//));
+    expect(sources.filter((s) => /^protocol\/(transports\/(tcp|network-link|rfc2217|webrepl)|telnet|ports)\.ts|\/ws\/|^emulator\/|^cli\/(virtual|tui\/)/.test(s))).toEqual([]);
+    expect(urls).not.toContain('node:net');
   });
 
   it('a virtual board loads the emulator and its VM worker, still no TUI', async () => {

@@ -4,8 +4,8 @@
 // two-transistor auto-reset circuit that is the idle state.) Closing must not move them either: a tty
 // driver's default termios has HUPCL, which drops both lines on the last close, and serialport's
 // `hupcl: false` only leaves HUPCL unset, it does not clear it, so it is cleared right after opening, by an
-// stty child that runs while the first exchange does, and close() waits for it (also when boardctl is killed
-// later, the lines stay where they were).
+// stty child started once the first bytes are on their way (the board answers meanwhile), and close() waits
+// for it (also when boardctl is killed later, the lines stay where they were).
 import { execFile } from 'node:child_process';
 import { write as fsWrite } from 'node:fs';
 import { BoardError } from '../errors.js';
@@ -23,6 +23,8 @@ export interface SerialOpenOptions {
 }
 
 const FULL_RETRY_MS = 2;
+/** A port nothing is written to (a server waiting for its client) has HUPCL cleared after this long. */
+const HUPCL_LATEST_MS = 20;
 
 class SerialTransport implements ServedPort {
   private readonly events = new LinkEvents();
@@ -32,13 +34,14 @@ class SerialTransport implements ServedPort {
   private lines: Required<ControlLines> = { dtr: true, rts: true };
   /** Writes in order, one after the other. */
   private writing: Promise<void> = Promise.resolve();
+  /** Settles once HUPCL is cleared (or stty could not): closing before that would drop DTR/RTS. */
+  private hupclCleared: Promise<void> | undefined;
+  private readonly hupclTimer = setTimeout(() => void this.clearHupcl(), HUPCL_LATEST_MS);
 
   constructor(
     readonly path: string,
     private readonly port: SerialPortInstance,
     readonly kind: 'serial' | 'pty',
-    /** Settles once HUPCL is cleared (or stty could not): closing before that would drop DTR/RTS. */
-    private readonly hupclCleared: Promise<void>,
   ) {
     port.on('data', (chunk: Buffer) => {
       if (!this.purging) this.events.emitData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
@@ -68,7 +71,15 @@ class SerialTransport implements ServedPort {
     const bytes = Buffer.from(data.buffer, data.byteOffset, data.length);
     const next = this.writing.then(() => this.writeAll(bytes));
     this.writing = next.catch(() => undefined);
+    void this.clearHupcl();
     return next;
+  }
+
+  /** Starts stty once, after the write just queued has gone to the descriptor (a child's spawn takes 5-15 ms). */
+  private clearHupcl(): Promise<void> {
+    clearTimeout(this.hupclTimer);
+    this.hupclCleared ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => clearHupcl(this.path));
+    return this.hupclCleared;
   }
 
   private async writeAll(bytes: Buffer): Promise<void> {
@@ -99,7 +110,7 @@ class SerialTransport implements ServedPort {
   }
 
   async setBaudRate(baud: number): Promise<void> {
-    await this.hupclCleared; // stty writes back the whole termios it read: a speed set meanwhile would be lost
+    await this.clearHupcl(); // stty writes back the whole termios it read: a speed set meanwhile would be lost
     await new Promise<void>((resolve, reject) => this.port.update({ baudRate: baud }, (err) => (err ? reject(err) : resolve())));
   }
 
@@ -133,7 +144,7 @@ class SerialTransport implements ServedPort {
 
   async close(): Promise<void> {
     this.closing = true;
-    await this.hupclCleared;
+    await this.clearHupcl();
     if (!this.port.isOpen) return;
     await new Promise<void>((resolve) => this.port.close(() => resolve()));
   }
@@ -185,9 +196,7 @@ export async function openSerialTransport(path: string, opts: SerialOpenOptions)
   } catch (err) {
     throw await openError(path, err as Error, opts);
   }
-  // Not awaited: a child process takes 5-15 ms (more on a loaded machine), and no byte we send needs it.
-  const hupclCleared = clearHupcl(path);
   // TIOCMGET only reads the lines; on a pseudo-terminal it fails with ENOTTY, which tells us what we hold.
   const kind = await new Promise<'serial' | 'pty'>((resolve) => port.get((err) => resolve(err ? 'pty' : 'serial')));
-  return new SerialTransport(path, port, kind, hupclCleared);
+  return new SerialTransport(path, port, kind);
 }
