@@ -186,7 +186,7 @@ export async function runCommandLine(argv: string[]): Promise<number> {
   phase('node started, CLI modules loaded');
   if (argv.length === 0) {
     // No arguments: the TUI on a terminal, else a headless demo (ink/React load only for the TUI).
-    if (process.stdin.isTTY && process.stdout.isTTY && !process.env.CI) return (await import('./tui/app.js')).runTui();
+    if (process.stdin.isTTY && process.stdout.isTTY && !process.env.CI) return (await import('./tui-start.js')).startTui();
     return (await import('./tui/headless-demo.js')).runHeadlessDemo();
   }
   const abort = new AbortController();

@@ -166,6 +166,26 @@ describe('the bundled CLI', () => {
   });
 });
 
+describe('the TUI (bare boardctl on a terminal)', () => {
+  it('starts opening its board before ink and React load: the board is loading before the TUI takes the screen', async () => {
+    const env = { ...process.env, BOARDCTL_HOME: mkdtempSync(join(tmp, 'tui-')), BOARDCTL_PORT: '', BOARDCTL_DEBUG: 'timing' } as Record<string, string>;
+    delete env.CI; // boardctl shows the TUI only to a person at a terminal
+    const term = pty.spawn(process.execPath, [MAIN], { env, cols: 100, rows: 30 });
+    let shown = '';
+    term.onData((d) => (shown += d));
+    const exited = new Promise((resolve) => term.onExit(resolve));
+    try {
+      await expect.poll(() => shown, { timeout: 60_000 }).toContain('>>> ');
+    } finally {
+      term.kill();
+      await exited;
+    }
+    const loaded = shown.indexOf('virtual board modules loaded');
+    expect(loaded).toBeGreaterThan(0);
+    expect(shown.indexOf('\x1b[?1049h')).toBeGreaterThan(loaded); // the alternate screen: ink draws from here
+  }, 90_000);
+});
+
 describe('BOARDCTL_DEBUG=timing', () => {
   it('prints each phase of a command, in order, with times that only grow', async () => {
     const run = await boardctl(['-p', server.url, 'exec', "print('hi')"], { BOARDCTL_DEBUG: 'timing' });
