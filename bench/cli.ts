@@ -126,6 +126,7 @@ async function startupCases(served: string): Promise<void> {
   const cases: Case[] = [
     { label: 'node -e 0 (baseline)', run: () => once(process.execPath, ['-e', '0']) },
     { label: 'boardctl --help', run: () => timedCli(['--help']), goal: 1.25 },
+    { label: 'boardctl exec --help (commander renders it)', run: () => timedCli(['exec', '--help']) },
     { label: 'boardctl exec pass, served pty board', run: () => timedCli(['-p', served, 'exec', 'pass']), goal: 2 },
     { label: 'boardctl resume exec pass, served pty board', run: () => timedCli(['-p', served, 'resume', 'exec', 'pass']), goal: 1.7 },
     { label: 'boardctl exec pass, in-process virtual board', run: () => timedCli(['-p', 'virtual', 'exec', 'pass']), goal: 2.5 },
