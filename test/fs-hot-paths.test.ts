@@ -57,7 +57,7 @@ describe('ls of a big folder', () => {
 });
 
 describe('programs on the link', () => {
-  it('a fresh connection lists in two programs (short probe, listing); an unchanged sync is one program', async () => {
+  it('a fresh connection lists in two programs (short probe, listing); an unchanged sync is one program; one global stays', async () => {
     const tree = join(host, 'tree');
     for (let d = 0; d < 4; d++) {
       mkdirSync(join(tree, `pkg${d}`), { recursive: true });
@@ -81,6 +81,17 @@ describe('programs on the link', () => {
       writeFileSync(join(tree, 'pkg2', 'm3.py'), 'V = 24\n');
       const changed = await programsDuring(fresh, () => syncFolder(fresh, tree, '/tree'));
       expect(changed.result.plan.uploads).toEqual([{ rel: 'pkg2/m3.py', reason: 'changed' }]);
+      // A program that clears its globals takes boardctl's helper libraries with it: the next ls notices
+      // (one failed call) and sends its library again, and the listing is whole.
+      await fresh.exec('for k in list(globals()):\n if k.startswith("_bc"):del globals()[k]');
+      const lost = await programsDuring(fresh, () => listPaths(fresh, ['/tree']));
+      expect(lost.result[0]!.ok && lost.result[0]!.value.entries.map((e) => e.name)).toEqual(['pkg0', 'pkg1', 'pkg2', 'pkg3']);
+      expect(lost.programs).toBe(2);
+      // Of boardctl's helpers one name stays in the user's globals, whatever ran: the holder of the
+      // libraries (the long path list went through a temporary global, removed after the call).
+      expect(await listPaths(fresh, Array.from({ length: 60 }, () => '/tree/pkg1'))).toHaveLength(60);
+      const names = await fresh.exec('print(sorted(k for k in globals() if k.startswith("_bc")))');
+      expect(names.stdout.trim()).toBe("['_bc']");
     } finally {
       await fresh.close();
     }

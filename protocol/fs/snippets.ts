@@ -150,7 +150,10 @@ const LIST_LIB = [
   '  except OSError as x:print("E",x.args[0],0,repr(p))',
 ].join('\n');
 
-/** A list for a helper's call: inline when short, else built in a global first (removed after the call). */
+/**
+ * A list for a helper's call: inline when short, else built in a global first, in short statements, and
+ * removed after the call (a call that fails leaves it for the next to overwrite).
+ */
 function pyListArg(name: string, items: string[], call: (expr: string) => string): string {
   if (items.length <= LIST_BATCH) return call(`[${items.join(',')}]`);
   return [...pyListAssign(name, items), call(name), `del ${name}`].join('\n');
@@ -292,6 +295,8 @@ export interface HelperProgram {
 
 /** What the upload programs need to know about the board and the link. */
 export interface UploadSetup {
+  /** The data comes on stdin (the receiver R); otherwise as exec'd chunks (the O/W/F/A steps). */
+  stdin: boolean;
   hashlib: boolean;
   /** DeflateIO can decompress: mode 1 is understood. */
   inflate: boolean;
@@ -373,6 +378,28 @@ export function uploadLib(setup: UploadSetup): string {
     '   except OSError as x:e=x.args[0]',
     ' if e:Q(t)',
     ' print("F",i,e,repr(d),g)',
+    ...(setup.stdin ? receiverLines(setup) : []),
+    // The entry point: R receives a batch, P only checks space (exec fallback), O/W/F/A open, write,
+    // finish and abandon one file's temp file in that fallback.
+    'def X(op,*a):',
+    ' nonlocal M,Dm,_f',
+    ...(setup.stdin
+      ? [' if op=="R":M,Dm=a;R()']
+      : [
+          ' if op=="P":M,Dm=a;print("S",*P())',
+          ' elif op=="O":',
+          '  try:_f=open(TP(a[0]),"wb");print("OK")',
+          '  except OSError as x:print("E",x.args[0])',
+          ' elif op=="W":_f.write(a[0])',
+          ' elif op=="F":_f.close();V(a[0],0)',
+          ' elif op=="A":_f.close();Q(TP(a[0]))',
+        ]),
+  ].join('\n');
+}
+
+/** The stdin receiver R of uploadLib (see there), with the decoders the setup asks for. */
+function receiverLines(setup: UploadSetup): string[] {
+  return [
     ...(setup.inflate
       ? ['import io,deflate', 'class Z(io.IOBase):', ' def __init__(s,i):s.i=i;s.r=b""',
          ' def readinto(s,o):', '  if not s.r:s.r=next(s.i,b"")', '  n=min(len(o),len(s.r));o[:n]=s.r[:n];s.r=s.r[n:];return n',
@@ -448,25 +475,13 @@ export function uploadLib(setup: UploadSetup): string {
     '   Q(t);raise',
     '  if f:f.close()',
     '  V(i,e)',
-    // The entry point: R receives a batch, P only checks space (exec fallback), O/W/F/A open, write,
-    // finish and abandon one file's temp file in that fallback.
-    'def X(op,*a):',
-    ' nonlocal M,Dm,_f',
-    ' if op=="R":M,Dm=a;R()',
-    ' elif op=="P":M,Dm=a;print("S",*P())',
-    ' elif op=="O":',
-    '  try:_f=open(TP(a[0]),"wb");print("OK")',
-    '  except OSError as x:print("E",x.args[0])',
-    ' elif op=="W":_f.write(a[0])',
-    ' elif op=="F":_f.close();V(a[0],0)',
-    ' elif op=="A":_f.close();Q(TP(a[0]))',
-  ].join('\n');
+  ];
 }
 
 /** Call uploadLib's entry with a batch's manifest and directories (built in short statements). */
 function uploadCall(op: 'R' | 'P', entries: ReceiverEntry[], dirs: string[]): (lib: string) => string {
   const manifest = entries.map((e) => `(${pyStr(e.dest)},${e.wireLength},${e.size},${pyStr(e.digest)},${e.mode})`);
-  return (lib) => [...pyListAssign('_bcM', manifest), ...pyListAssign('_bcD', strs(dirs)), `${lib}("${op}",_bcM,_bcD)`].join('\n');
+  return (lib) => pyListArg('_bcM', manifest, (m) => pyListArg('_bcD', strs(dirs), (d) => `${lib}("${op}",${m},${d})`));
 }
 
 /** The receiver for one batch (see uploadLib). */
@@ -576,7 +591,7 @@ export function senderLib(o: SenderSetup): string {
 export function senderProgram(paths: string[], compress: boolean[], marker: string, setup: SenderSetup): HelperProgram {
   return {
     lib: senderLib(setup),
-    call: (lib) => [...pyListAssign('_bcP', strs(paths)), `${lib}(_bcP,${pyFlags(compress)},${pyStr(marker)})`].join('\n'),
+    call: (lib) => pyListArg('_bcP', strs(paths), (ps) => `${lib}(${ps},${pyFlags(compress)},${pyStr(marker)})`),
   };
 }
 
