@@ -86,7 +86,7 @@ describe('the boot image', () => {
     const boots = [facts(out.slice(0, half).join('\n')), facts(out.slice(half).join('\n'))];
     for (const restored of boots) {
       expect(restored.same).toEqual(fresh.same);
-      expect(Math.abs(restored.free - fresh.free)).toBeLessThanOrEqual(64);
+      expect(Math.abs(restored.free - fresh.free)).toBeLessThanOrEqual(128);
       // The generator is seeded anew at each boot, not left where the image had it.
       expect(restored.draw).not.toBe(fresh.draw);
     }

@@ -136,19 +136,18 @@ export function readBootImage(slot: BootImageSlot): BootImage | string {
   const body = buf.subarray(0, Math.max(0, buf.length - DIGEST_BYTES));
   if (buf.length < MAGIC.length + 4 + DIGEST_BYTES || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return 'not an image';
   if (createHash('sha256').update(body).digest().compare(buf.subarray(body.length)) !== 0) return 'damaged (checksum)';
-  const headerLen = buf.readUInt32LE(MAGIC.length);
-  const at = MAGIC.length + 4 + headerLen;
-  let header: Header;
+  const at = MAGIC.length + 4 + buf.readUInt32LE(MAGIC.length);
   try {
-    header = JSON.parse(buf.toString('utf8', MAGIC.length + 4, at)) as Header;
+    const header = JSON.parse(buf.toString('utf8', MAGIC.length + 4, at)) as Header;
+    if (header.key !== slot.key) return 'stale (made by another VM or runtime)';
+    if (body.length !== at + header.pages.length * PAGE) return 'damaged (size)';
+    const memory = new Uint8Array(header.usedBytes);
+    header.pages.forEach((page, k) => memory.set(body.subarray(at + k * PAGE, at + (k + 1) * PAGE), page * PAGE));
+    return { header, memory };
   } catch {
+    // Not the header this code writes (the checksum held, so written so on purpose): not ours to use.
     return 'damaged (header)';
   }
-  if (header.key !== slot.key) return 'stale (made by another VM or runtime)';
-  if (body.length !== at + header.pages.length * PAGE) return 'damaged (size)';
-  const memory = new Uint8Array(header.usedBytes);
-  header.pages.forEach((page, k) => memory.set(body.subarray(at + k * PAGE, at + (k + 1) * PAGE), page * PAGE));
-  return { header, memory };
 }
 
 /** The image of a VM just installed, written atomically (a process booting meanwhile reads the old or the new). */
