@@ -1,7 +1,7 @@
 // Loads one MicroPython VM instance (the npm WebAssembly build) with our hooks spliced into its wasm imports.
 // The package's loader gives no way to hook the clock or the memory, so we wrap WebAssembly.instantiate while it
 // runs: the clock import is wrapped, the heap bounded at the size asked for, and memory growth capped (memory.ts).
-import { createHash } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import { boundHeap, capGrowth, findVmFlags, VM_MEMORY_CEILING, type LinearMemory, type VmFlags } from './memory.js';
 
 export interface MicroPythonVm {
@@ -96,6 +96,9 @@ function patchInstantiate(): void {
     const ticks = env.mp_js_ticks_ms as () => number;
     env.mp_js_ticks_ms = () => hooks.ticks(ticks);
     if (typeof env.mp_js_time_ms === 'function') env.mp_js_time_ms = () => hooks.wallClock();
+    // The random module's seed, from node:crypto: the package's globalThis.crypto first loads all of WebCrypto
+    // (~40 ms of a worker's CPU).
+    if (typeof env.mp_js_random_u32 === 'function') env.mp_js_random_u32 = () => randomFillSync(new Uint32Array(1))[0]!;
     const write = env.fd_write as (fd: number, ...rest: number[]) => number;
     env.fd_write = (fd: number, ...rest: number[]) => {
       const r = write(fd, ...rest);
