@@ -8,8 +8,3 @@ export const openVirtual: VirtualFactory = async (spec) => {
   phase('virtual board modules loaded');
   return openVirtualTransport(spec);
 };
-
-/** The port is a virtual board's: start its VM's thread now, while the board's modules load (worker-thread.ts). */
-export function startVirtualEarly(port: string | undefined): void {
-  if (port?.startsWith('virtual')) void import('../emulator/worker-thread.js').then((m) => m.startWorkerEarly());
-}
