@@ -181,14 +181,9 @@ async function foundPorts(pattern: string | undefined): Promise<FoundPort[]> {
   return [...found, ...scanBoards().boards.map((b) => ({ path: `virtual:${b.name}` }))];
 }
 
-/** Runs one command line (a chain, a fleet, the TUI); resolves to the exit status. */
+/** Runs one command line (a chain or a fleet; cli/main.ts runs a bare `boardctl`); resolves to the exit status. */
 export async function runCommandLine(argv: string[]): Promise<number> {
   phase('node started, CLI modules loaded');
-  if (argv.length === 0) {
-    // No arguments: the TUI on a terminal, else a headless demo (ink/React load only for the TUI).
-    if (process.stdin.isTTY && process.stdout.isTTY && !process.env.CI) return (await import('./tui-start.js')).startTui();
-    return (await import('./tui/headless-demo.js')).runHeadlessDemo();
-  }
   const abort = new AbortController();
   let interrupts = 0;
   process.on('SIGINT', () => {

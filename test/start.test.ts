@@ -166,7 +166,15 @@ describe('the bundled CLI', () => {
   });
 });
 
-describe('the TUI (bare boardctl on a terminal)', () => {
+describe('bare boardctl: the TUI on a terminal, a demo off one', () => {
+  it('bare boardctl loads no commander and no command module (off a terminal: the headless demo)', async () => {
+    const { sources, run } = await loaded([], { BOARDCTL_HOME: mkdtempSync(join(tmp, 'bare-')) });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("sysname='esp32'");
+    expect(sources).toEqual(expect.arrayContaining(['cli/tui-start.ts', 'cli/tui/headless-demo.ts']));
+    expect(sources.filter((s) => /^node_modules\/commander\/|^cli\/(command-line|command-table|commands\/)|\/ink\/|\/react\//.test(s))).toEqual([]);
+  }, 60_000);
+
   it('starts opening its board before ink and React load: the board is loading before the TUI takes the screen', async () => {
     const env = { ...process.env, BOARDCTL_HOME: mkdtempSync(join(tmp, 'tui-')), BOARDCTL_PORT: '', BOARDCTL_DEBUG: 'timing' } as Record<string, string>;
     delete env.CI; // boardctl shows the TUI only to a person at a terminal
