@@ -5,7 +5,7 @@
 // assumes a module it lacks; lists are built in short statements so no project size exhausts the parser's
 // stack; every line a snippet prints names what it is about, so the host can check it got the right answer.
 import { BLOCKSUM_BLOCK, SHORT_DIGEST_HEX } from './digest.js';
-import { FROM_BOARD, pyBytesLiteral, pyEscapeExpr, pyStr } from './wire.js';
+import { escapedLength, FROM_BOARD, pyBytesLiteral, pyEscapeExpr, pyStr, TO_BOARD } from './wire.js';
 
 /** Temp files are `.~bctmp.N` next to their target; anything with this prefix is debris of a broken upload. */
 export const TEMP_PREFIX = '.~bctmp.';
@@ -109,10 +109,12 @@ export function rawStdoutCheckSource(marker: string): string {
 /**
  * Echo test for the stdin link. It first reads one harmless byte and says `G`, so a firmware whose stdin
  * cannot be read fails before the full pattern is sent (which would otherwise land in the raw REPL);
- * then it reads exactly `n` raw bytes and prints them in hex, so the host sees whether every byte value
- * (bar the ones we escape) arrives untouched.
+ * then it reads exactly the escaped pattern's length in raw bytes (every byte value, escaped as uploads are)
+ * and prints `=` when they are that pattern, else what arrived in hex, so the host sees whether every byte
+ * value (bar the ones we escape) arrives untouched.
  */
-export function stdinEchoSource(n: number): string {
+export function stdinEchoSource(): string {
+  const n = escapedLength(ALL_BYTES, TO_BOARD);
   return [
     'import sys',
     `b=bytearray(${n});v=memoryview(b);k=0;r=sys.stdin.buffer.readinto`,
@@ -120,9 +122,12 @@ export function stdinEchoSource(n: number): string {
     "while not r(v[:1]):pass",
     "print('G')",
     `while k<${n}:k+=r(v[k:]) or 0`,
-    "print(''.join('%02x'%x for x in b))",
+    `print('=' if b==${pyEscapeExpr(TO_BOARD, 'range(256)')} else ''.join('%02x'%x for x in b))`,
   ].join('\n');
 }
+
+/** Every byte value, the stdin echo test's pattern before escaping. */
+export const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i);
 
 /**
  * The listing library: X(paths, times) prints per path `F size mtime repr(path)` (a file), `E errno 0
