@@ -172,13 +172,14 @@ export function listProgram(paths: string[], withTimes: boolean): HelperProgram 
 /**
  * The walk library: X(root, sizes) prints `D`, `F size` or `E errno` first, then `d 0 repr(relpath)` / `f size
  * repr(relpath)`, parents before children, upload debris skipped; the last line is `N count` so a cut
- * listing is noticed. In its digest form (a board with hashlib), a file whose size is in the set `sizes`
- * also gets its short digest (digest.ts) at the end of its line: sync's comparison in the same run as the walk.
+ * listing is noticed. In its digest form, a file whose size is in the set `sizes` also gets its short digest
+ * (digest.ts) at the end of its line: sync's comparison in the same run as the walk. A board without hashlib
+ * says so with `D-` instead of `D` and sends no digests.
  */
 function walkLib(digests: boolean): string {
   return [
     'import os',
-    ...(digests ? digestDefs(true) : []),
+    ...(digests ? ['try:', ...digestDefs(true).map((l) => ` ${l}`), 'except ImportError:FD=None'] : []),
     `T=${pyStr(TEMP_PREFIX)}`,
     'def W(a,r,Z):',
     ' c=0',
@@ -191,12 +192,14 @@ function walkLib(digests: boolean): string {
     // ilistdir's size where the VFS fills it in, else a stat.
     '  z=e[3] if len(e)>3 else 0',
     '  if z<1:z=os.stat(p)[6]',
-    ...(digests ? ["  if z in Z:print('f',z,repr(q),FD(p))", "  else:print('f',z,repr(q))"] : ["  print('f',z,repr(q))"]),
+    ...(digests ? ["  if Z and z in Z:print('f',z,repr(q),FD(p))", "  else:print('f',z,repr(q))"] : ["  print('f',z,repr(q))"]),
     ' return c',
     'def X(t,Z):',
     ' try:',
     '  s=os.stat(t)',
-    "  if s[0]&0x4000:print('D');print('N',W(t,'',Z))",
+    ...(digests
+      ? ["  if s[0]&0x4000:print('D' if FD else 'D-');print('N',W(t,'',Z if FD else None))"]
+      : ["  if s[0]&0x4000:print('D');print('N',W(t,'',None))"]),
     "  else:print('F',s[6])",
     " except OSError as x:print('E',x.args[0])",
   ].join('\n');
