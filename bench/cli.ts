@@ -90,8 +90,8 @@ interface Case {
   goal?: number;
 }
 
-async function timedCli(args: string[]): Promise<Run> {
-  const r = await once(process.execPath, [MAIN, ...args]);
+async function timedCli(args: string[], env: NodeJS.ProcessEnv = ENV): Promise<Run> {
+  const r = await once(process.execPath, [MAIN, ...args], env);
   if (r.code !== 0) throw new Error(`boardctl ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim().split('\n')[0]}`);
   return r;
 }
@@ -127,9 +127,12 @@ async function startupCases(served: string): Promise<void> {
   const cases: Case[] = [
     { label: 'node -e 0 (baseline)', run: () => once(process.execPath, ['-e', '0']) },
     { label: 'boardctl --help', run: () => timedCli(['--help']), goal: 1.25 },
+    { label: 'boardctl exec --help (commander renders it)', run: () => timedCli(['exec', '--help']) },
     { label: 'boardctl exec pass, served pty board', run: () => timedCli(['-p', served, 'exec', 'pass']), goal: 2 },
     { label: 'boardctl resume exec pass, served pty board', run: () => timedCli(['-p', served, 'resume', 'exec', 'pass']), goal: 1.7 },
     { label: 'boardctl exec pass, in-process virtual board', run: () => timedCli(['-p', 'virtual', 'exec', 'pass']), goal: 2.5 },
+    // The same without the boot image (emulator/vm/boot-image.ts): every process installs the runtime.
+    { label: '  the same, installing the runtime (no image)', run: () => timedCli(['-p', 'virtual', 'exec', 'pass'], { ...ENV, BOARDCTL_BOOT_IMAGE: 'off' }) },
   ];
   const times = cases.map(() => [] as Run[]);
   for (let i = 0; i < RUNS; i++) for (const [n, c] of cases.entries()) times[n]!.push(await c.run());
@@ -151,6 +154,9 @@ async function startupCases(served: string): Promise<void> {
     const cpuText = cpu === undefined || !baseCpu ? '' : `cpu ${cpu.toFixed(0)} ms${n === 0 ? '' : ` ${(cpu / baseCpu).toFixed(2)}x`}`;
     row(c.label, n === 0 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(0)} ms ${ratio.toFixed(2)}x`, c.goal ? `<= ${c.goal}x` : '', verdict, cpuText);
   }
+  const [image, fresh] = [4, 5].map((n) => median(times[n]!.map((r) => r.ms)));
+  const [imageCpu, freshCpu] = [4, 5].map((n) => meanCpu(times[n]!));
+  row('  in-process exec pass: boot image / no image', `${(image! / fresh!).toFixed(2)}x`, '', '', imageCpu && freshCpu ? `cpu ${(imageCpu / freshCpu).toFixed(2)}x` : '');
   const ms = median(npmStart);
   row('npm start to the TUI prompt', `${ms.toFixed(0)} ms ${(ms / base).toFixed(2)}x`, '< 2000 ms', ms < 2000 ? 'PASS' : 'FAIL (a loaded machine?)');
 }
