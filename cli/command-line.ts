@@ -30,6 +30,8 @@ interface GlobalOptions {
 
 /** Commands registered here; a chain of only these never loads the other command modules. */
 const BUILTIN = new Set(['exec', 'eval', 'run', 'soft-reset', 'reset', 'bootloader', 'resume', 'connect', 'disconnect', 'devs', 'repl', 'tui']);
+/** The status of a process a SIGPIPE ended: what a pipeline reports for a writer whose reader left. */
+const SIGPIPE_STATUS = 128 + 13;
 
 const HELP_AFTER = `
 Without a command:
@@ -191,6 +193,14 @@ export async function runCommandLine(argv: string[]): Promise<number> {
     if (++interrupts > 1) process.exit(130);
     abort.abort();
   });
+  // A reader that went away (`boardctl exec … | head`): the board's program is stopped as by Ctrl-C, nothing more
+  // is said, and the status is a SIGPIPE death's (128 + 13), as other tools in a pipeline end, so pipefail sees it.
+  let readerGone = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    readerGone = true;
+    abort.abort();
+  });
 
   // --json stands anywhere (see hoistJsonFlag), so a command line commander rejects still gets its JSON document.
   const state = { json: argv.includes('--json'), command: '' };
@@ -249,13 +259,13 @@ export async function runCommandLine(argv: string[]): Promise<number> {
   } catch (err) {
     const e = err as { code?: string; exitCode?: number };
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') code = e.exitCode ?? 0;
-    else code = reportError(ctx.out, state.command, err, ctx.tracebackShown);
+    else if (!readerGone) code = reportError(ctx.out, state.command, err, ctx.tracebackShown);
   }
   try {
     await ctx.session.close();
   } catch (err) {
-    if (code === 0) code = reportError(ctx.out, state.command, err, false);
+    if (code === 0 && !readerGone) code = reportError(ctx.out, state.command, err, false);
   }
-  return code;
+  return readerGone ? SIGPIPE_STATUS : code;
 }
 
