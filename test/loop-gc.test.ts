@@ -218,6 +218,53 @@ describe('loops in functions and for loops, stepped by the host', () => {
   }, 150_000);
 });
 
+/** The bare VM package's `dir(builtins)`, sorted, as print() shows it. */
+async function bareBuiltins(): Promise<string> {
+  let out = '';
+  const { loadMicroPython } = await import('@micropython/micropython-webassembly-pyscript');
+  const vm = await loadMicroPython({ stdout: (d: Uint8Array) => (out += Buffer.from(d).toString()), linebuffer: false });
+  vm.runPython('import builtins\nprint(sorted(dir(builtins)))');
+  return out.trim();
+}
+
+/**
+ * A function whose loop asks for a collection (gc.collect() in a program only asks) after dropping n bytes:
+ * stepped, its next iteration goes to the host, which collects, and it sees the heap free again.
+ */
+const probe = (name: string) =>
+  `def ${name}(n):\n    for i in range(2):\n        if i == 0:\n            junk = bytearray(n)\n            junk = None\n` +
+  '            gc.collect()\n    return gc.mem_free() > 90_000\n';
+
+// The rewritten code reaches the runtime through constants of its own compiled code (loop-rewrite.ts, hooks),
+// not through names: builtins stay the VM's own, a program's globals cannot get in the way, and a stepped
+// function is a plain function of the program.
+describe('what a program sees of its stepping', () => {
+  const OLD_NAMES = ['__boardctl_gc__', '__boardctl_yield__', '__boardctl_exec__', '__boardctl_twin__', '__boardctl_call__'];
+
+  it("leaves builtins as the VM package has them, and binds no name of its own", async () => {
+    const code = `import builtins\nfor n in ${JSON.stringify(OLD_NAMES)}:\n    try:\n        eval(n)\n        print('bound', n)\n` +
+      '    except NameError:\n        pass\nprint(sorted(dir(builtins)))\n';
+    expect((await board.exec(code)).stdout.trim()).toBe(await bareBuiltins());
+  });
+
+  it('steps a program whose globals have the names the stepping once used', async () => {
+    const shadow = `${OLD_NAMES.join(' = ')} = BaseException = None\n`;
+    const rss0 = process.memoryUsage().rss;
+    const total = VM_MEMORY_CEILING + 8 * MiB;
+    const r = await board.exec(`${shadow}${mainLoop(total)}del ${OLD_NAMES.join(', ')}, BaseException\n`, { timeoutMs: 120_000 });
+    expect(r.stdout).toBe(`${total} True\r\n`);
+    expect(process.memoryUsage().rss - rss0).toBeLessThan(64 * MiB);
+  }, 150_000);
+
+  it('wraps a function on the blank or comment line after it, its next statement, or a line at the end', async () => {
+    const places = `import gc\n${probe('p1')}\n${probe('p2')}# a comment\n${probe('p3')}print(p1(60_000), p2(60_000), p3(60_000))\n`;
+    expect((await board.exec(places)).stdout).toBe('True True True\r\n');
+    // A program whose module code awaits nothing (its functions' loops only), with no newline at its end.
+    const r = await board.exec(`def boom(n):\n    while True:\n        n -= 1\n        if n == 0:\n            raise ValueError('boom')\n\n${probe('p4').trimEnd()}`);
+    expect(r.stdout).toBe('');
+  });
+});
+
 describe('a runaway allocation', () => {
   // Silicon fails these at once on its ~144 KiB heap; here each must end in MemoryError within seconds, not grow
   // the host toward the memory ceiling (34-80 s and a watchdog reset before).

@@ -393,6 +393,7 @@ def run_file(path):
 _gc_flag = None  # the port's gc_collect_pending, a byte in place (None: the host cannot step loops)
 _await_flag = None  # the compiler's top-level-await switch, a byte in place
 _program = None  # the staged program (a generator) until it ends
+_hooks = {}  # what a rewritten program's hooks stand for: bytes literal -> the runtime's object
 
 
 _steps = 0  # calls of step(): each is a call from the host, after which the VM has collected
@@ -418,12 +419,14 @@ def _collect_point():
 
 
 def _stepped(src, name):
-    # The rewritten program compiled with top-level await, made into its generator (none of it has run yet).
+    # The rewritten program compiled with top-level await, its hooks bound, made into its generator (none of it
+    # has run yet).
     _await_flag[0] = 1
     try:
         code = compile(src, name, 'exec')
     finally:
         _await_flag[0] = 0
+    _patch.bind_constants(code, _hooks)
     return exec(code, __main__.__dict__)
 
 
@@ -435,7 +438,8 @@ def _exec(code):
         return mine(code)  # the program's own exec
     stepped = type(code) is str and _board.rewrite_loops(code)
     if stepped:
-        return (yield from _stepped(stepped, '<string>'))
+        # (code with no collection points of its own has run to its end in there: no generator)
+        return (yield from _stepped(stepped, '<string>') or ())
     exec(code, __main__.__dict__)
 
 
@@ -584,10 +588,8 @@ def install():
         # The port asks for a collection every 16 KiB allocated; a board's heap (gc.threshold() -1) only when full:
         # a stepped loop then trips to the host once per heap of garbage, not once per 16 KiB.
         gc.threshold(-1)
-        # What rewritten programs name; stepped functions may outlive their program, so these stay.
-        builtins.__boardctl_gc__ = _gc_flag
-        builtins.__boardctl_yield__ = _collect_point
-        builtins.__boardctl_exec__ = _exec
-        builtins.__boardctl_twin__ = _twin
-        builtins.__boardctl_call__ = _call
+        # What rewritten programs name, by their hooks (loop-rewrite.ts).
+        mark = b'\0' + _board.hook_mark.encode()
+        for k, v in (('gc', _gc_flag), ('yield', _collect_point), ('exec', _exec), ('twin', _twin), ('call', _call)):
+            _hooks[mark + k.encode()] = v
     _board.connect(run_file, run_frozen, micropython.kbd_intr, stage, step, gc.collect)
