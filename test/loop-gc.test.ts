@@ -263,6 +263,12 @@ describe('what a program sees of its stepping', () => {
     const r = await board.exec(`def boom(n):\n    while True:\n        n -= 1\n        if n == 0:\n            raise ValueError('boom')\n\n${probe('p4').trimEnd()}`);
     expect(r.stdout).toBe('');
   });
+
+  it('makes a stepped function a plain function: type, repr, name, and tracebacks of its own frames', async () => {
+    const err = await failure(board, "print([type(f) is type(lambda: 0) and repr(f).startswith('<function %s at 0x' % f.__name__) for f in (p1, p2, p3, p4, boom)])\nboom(2)");
+    expect(err.details.stdout).toBe('[True, True, True, True, True]\r\n');
+    expect(err.details.traceback).toBe('Traceback (most recent call last):\r\n  File "<stdin>", line 2, in <module>\r\n  File "<stdin>", line 5, in boom\r\nValueError: boom\r\n');
+  });
 });
 
 describe('a runaway allocation', () => {

@@ -466,21 +466,35 @@ def _unstage():
 
 # A top-level function whose loops are stepped is an `async def` (loop-rewrite.ts): called by a rewritten
 # statement it is awaited, so its collection points reach the host; called by anything else (an expression, a
-# callback, the REPL later) its wrapper runs it to its end at once, passing its collection points by.
+# callback, the REPL later) its wrapper runs it to its end at once, passing its collection points by. The wrapper
+# is a plain function of the program's, of the same name; its frames and _run's are taken out of tracebacks.
 _twins = {}  # wrapper -> the async function, for the staged program's calls
+_WRAPPER = """def %s(*args, **kw):
+    try:
+        return b'\\0run'(b'\\0fun', args, kw)
+    except b'\\0base' as e:
+        b'\\0hide'(e)
+        raise
+"""
+
+
+def _run(fun, args, kw):
+    run = fun(*args, **kw)
+    try:
+        while True:
+            run.send(None)
+    except StopIteration as e:
+        return e.value
 
 
 def _twin(fun):
-    def stepped(*args, **kw):
-        run = fun(*args, **kw)
-        try:
-            while True:
-                run.send(None)
-        except StopIteration as e:
-            return e.value
-
-    _twins[stepped] = fun
-    return stepped
+    code = compile(_WRAPPER % fun.__name__, '/rom/_boardrt.py', 'exec')
+    _patch.bind_constants(code, {b'\0run': _run, b'\0fun': fun, b'\0base': BaseException, b'\0hide': hide})
+    g = _patch.globals_of(fun)
+    exec(code, g)
+    wrapper = g[fun.__name__]
+    _twins[wrapper] = fun
+    return wrapper
 
 
 def _now(value):
