@@ -218,13 +218,17 @@ describe('loops in functions and for loops, stepped by the host', () => {
   }, 150_000);
 });
 
-/** The bare VM package's `dir(builtins)`, sorted, as print() shows it. */
-async function bareBuiltins(): Promise<string> {
-  let out = '';
+/** A program run on the bare VM package (nothing stepped): its output (LF line ends) and its traceback, if any. */
+async function onBareVm(code: string): Promise<{ stdout: string; traceback?: string }> {
+  let stdout = '';
   const { loadMicroPython } = await import('@micropython/micropython-webassembly-pyscript');
-  const vm = await loadMicroPython({ stdout: (d: Uint8Array) => (out += Buffer.from(d).toString()), linebuffer: false });
-  vm.runPython('import builtins\nprint(sorted(dir(builtins)))');
-  return out.trim();
+  const vm = await loadMicroPython({ stdout: (d: Uint8Array) => (stdout += Buffer.from(d).toString()), linebuffer: false });
+  try {
+    vm.runPython(code);
+    return { stdout };
+  } catch (err) {
+    return { stdout, traceback: (err as Error).message };
+  }
 }
 
 /**
@@ -244,7 +248,7 @@ describe('what a program sees of its stepping', () => {
   it("leaves builtins as the VM package has them, and binds no name of its own", async () => {
     const code = `import builtins\nfor n in ${JSON.stringify(OLD_NAMES)}:\n    try:\n        eval(n)\n        print('bound', n)\n` +
       '    except NameError:\n        pass\nprint(sorted(dir(builtins)))\n';
-    expect((await board.exec(code)).stdout.trim()).toBe(await bareBuiltins());
+    expect((await board.exec(code)).stdout.trim()).toBe((await onBareVm('import builtins\nprint(sorted(dir(builtins)))')).stdout.trim());
   });
 
   it('steps a program whose globals have the names the stepping once used', async () => {
@@ -268,6 +272,82 @@ describe('what a program sees of its stepping', () => {
     const err = await failure(board, "print([type(f) is type(lambda: 0) and repr(f).startswith('<function %s at 0x' % f.__name__) for f in (p1, p2, p3, p4, boom)])\nboom(2)");
     expect(err.details.stdout).toBe('[True, True, True, True, True]\r\n');
     expect(err.details.traceback).toBe('Traceback (most recent call last):\r\n  File "<stdin>", line 2, in <module>\r\n  File "<stdin>", line 5, in boom\r\nValueError: boom\r\n');
+  });
+});
+
+// Methods of top-level classes are stepped as top-level functions are; calls `x.m(...)` of a stepped method's
+// name await it when x.m is one, else run what x.m is at once.
+const METHODS = `
+class Counter:
+    def __init__(self):
+        self.n = 0
+
+    def count(self, k):
+        while k:
+            self.n += 1
+            k -= 1
+            if self.n == 7:
+                continue
+        else:
+            self.done = True
+        return self
+
+    def total(self, *parts, scale=1):
+        s = 0
+        for p in parts:
+            s += p * scale
+        return s
+
+class Loud(Counter):
+    def count(self, k):
+        for _ in range(1):
+            super().count(k)
+        return self
+
+    def fail(self, at):
+        i = 0
+        while True:
+            i += 1
+            if i == at:
+                raise KeyError(i)
+
+c = Loud().count(10)
+print(c.n, c.done, c.total(1, 2, 3, scale=2), Counter.total(c, 4), [Counter().count(2).n for _ in range(2)])
+m = c.count
+print(m(1).n, type(Loud.fail).__name__, Loud.fail.__name__, [].count(1))
+try:
+    c.fail(3)
+except KeyError as e:
+    print('caught', e)
+c.fail(4)
+`;
+
+/** A board's main loop as a method: `while True:` that allocates `total` bytes of garbage, then stops. */
+const methodLoop = (total: number) =>
+  'import gc\nclass App:\n    def __init__(self):\n        self.made = 0\n\n    def main(self, total):\n        while True:\n' +
+  `            self.made += len(bytearray(8192))\n            if self.made >= total:\n                return self.made\n\nprint(App().main(${total}), gc.mem_free() > 10_000)\n`;
+
+describe('loops in methods of top-level classes, stepped by the host', () => {
+  it('keep the output and the exception of an unstepped run (the bare VM package)', async () => {
+    const err = await failure(board, METHODS);
+    const bare = await onBareVm(METHODS);
+    expect(err.details.stdout).toBe(bare.stdout.replaceAll('\n', '\r\n'));
+    expect(String(err.details.traceback).replaceAll('\r\n', '\n')).toBe(bare.traceback);
+    expect(bare.stdout).toContain('caught 3');
+  });
+
+  it("collect the garbage of a method's while True loop (200 MB), the host's memory growing under 64 MB", async () => {
+    const total = 200 * MiB;
+    const rss0 = process.memoryUsage().rss;
+    expect((await board.exec(methodLoop(total), { timeoutMs: 120_000 })).stdout).toBe(`${total} True\r\n`);
+    expect(process.memoryUsage().rss - rss0).toBeLessThan(64 * MiB);
+  }, 150_000);
+
+  it('stop at Ctrl-C with the method in the traceback, and the board answers the next command', async () => {
+    const err = await failure(board, 'class W:\n    def spin(self):\n        while True:\n            x = bytearray(1000)\n\nW().spin()\n', 1500);
+    expect(err.code).toBe('TIMEOUT');
+    expect(String(err.details.stderr)).toMatch(/line [34], in spin\r?\nKeyboardInterrupt/);
+    expect((await board.exec('print(6 * 7)')).stdout).toBe('42\r\n');
   });
 });
 

@@ -467,7 +467,8 @@ def _unstage():
 # A top-level function whose loops are stepped is an `async def` (loop-rewrite.ts): called by a rewritten
 # statement it is awaited, so its collection points reach the host; called by anything else (an expression, a
 # callback, the REPL later) its wrapper runs it to its end at once, passing its collection points by. The wrapper
-# is a plain function of the program's, of the same name; its frames and _run's are taken out of tracebacks.
+# is a plain function of the same name (a method of the class, for a method); its frames and _run's are taken
+# out of tracebacks.
 _twins = {}  # wrapper -> the async function, for the staged program's calls
 _WRAPPER = """def %s(*args, **kw):
     try:
@@ -490,7 +491,7 @@ def _run(fun, args, kw):
 def _twin(fun):
     code = compile(_WRAPPER % fun.__name__, '/rom/_boardrt.py', 'exec')
     _patch.bind_constants(code, {b'\0run': _run, b'\0fun': fun, b'\0base': BaseException, b'\0hide': hide})
-    g = _patch.globals_of(fun)
+    g = {}
     exec(code, g)
     wrapper = g[fun.__name__]
     _twins[wrapper] = fun
@@ -502,9 +503,20 @@ def _now(value):
     yield
 
 
+_BOUND = type(_twins.get)
+
+
 def _call(fun):
-    # What a rewritten call `await __boardctl_call__(f)(...)` calls: f's async function, or f run at once.
-    return _twins.get(fun) or (lambda *args, **kw: _now(fun(*args, **kw)))
+    # What a rewritten call `await CALL(f)(...)` calls: f's async function (for a method bound to an object, bound
+    # to it too), or f run at once.
+    if type(fun) is _BOUND:
+        meth, obj = _patch.bound_parts(fun)
+        twin = _twins.get(meth) if type(meth) is _FUNCTION else None
+        if twin:
+            return lambda *args, **kw: twin(obj, *args, **kw)
+    elif type(fun) is _FUNCTION and fun in _twins:
+        return _twins[fun]
+    return lambda *args, **kw: _now(fun(*args, **kw))
 
 
 def step():

@@ -15,6 +15,7 @@
 #   qstr object    (qstr << 3) | 2
 #   function       word 1: its module context (word 1 the globals, 2 the qstr table: 16-bit qstrs, the first
 #                  the file name tracebacks give)
+#   bound method   word 1: the function, 2: the object it is bound to
 #   bytes          word 2: len, 3: data pointer
 #   code           (compile()'s) word 2: the table of the compiled source's constant objects, those of its module
 #                  code first, in the order of their first use
@@ -196,6 +197,11 @@ def drop_frames(exc, files):
                 poke(data + 4 * (n + k), peek(data + 4 * (i + k)))
             n += 3
     poke(a + 4, (head & 0xFFFF) | (n << 16))
+
+
+def bound_parts(m):
+    # The function and the object of a bound method.
+    return object_at(peek(id(m) + 4)), object_at(peek(id(m) + 8))
 
 
 def bind_constants(code, objs):
