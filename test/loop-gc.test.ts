@@ -260,6 +260,13 @@ describe('what a program sees of its stepping', () => {
     expect(process.memoryUsage().rss - rss0).toBeLessThan(64 * MiB);
   }, 150_000);
 
+  it("drives a program's asyncio.run() the same way: no name while it runs, and its globals cannot get in the way", async () => {
+    const main = "import asyncio\nasync def main():\n    await asyncio.sleep_ms(1)\n    try:\n        eval('__boardctl_run__')\n" +
+      "    except NameError:\n        return 'unbound'\nprint(asyncio.run(main()))\n";
+    expect((await board.exec(main)).stdout).toBe('unbound\r\n');
+    expect((await board.exec(`__boardctl_run__ = None\n${main.replace("return 'unbound'", "pass")}del __boardctl_run__\n`)).stdout).toBe('None\r\n');
+  });
+
   it('wraps a function on the blank or comment line after it, its next statement, or a line at the end', async () => {
     const places = `import gc\n${probe('p1')}\n${probe('p2')}# a comment\n${probe('p3')}print(p1(60_000), p2(60_000), p3(60_000))\n`;
     expect((await board.exec(places)).stdout).toBe('True True True\r\n');
