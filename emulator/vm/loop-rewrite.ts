@@ -2,9 +2,9 @@
 // from JavaScript returns to the top level (ports/webassembly/main.c: a full heap, or gc.collect(), only sets
 // gc_collect_pending), so a board's `while True:` main loop would otherwise keep all its garbage until the program
 // ends. Each loop iteration starts with
-//     not GC[0] or (await YIELD())
-// where GC is the port's gc_collect_pending flag (one byte, read in place) and YIELD() a generator that yields
-// once. The program is compiled with top-level await, so it is a generator the host steps (_boardrt.py's loop
+//     not GC[0] or not ON[0] or (await YIELD())
+// where GC is the port's gc_collect_pending flag (one byte, read in place), ON says the host drives the code, and
+// YIELD() a generator that yields once. The program is compiled with top-level await, so it is a generator the host steps (_boardrt.py's loop
 // section): while no collection is pending an iteration costs one byte read; when one is, the program yields, the
 // host's next call collects, and the loop goes on. Top-level functions and methods with loops become async functions
 // that the program's calls await (see rewriteLoops), so their loops reach the host too.
@@ -25,15 +25,16 @@ const GEN_WORDS = new Set(['await', 'yield', 'async']);
 /** What starts each hook's literal after its NUL byte: _boardrt.py builds the same bytes from it (_board.hook_mark). */
 export const HOOK_MARK = 'boardctl:';
 /** The runtime's objects a rewritten program uses, each written as its hook: `b'\\x00boardctl:gc'`. */
-const hook = (name: 'gc' | 'yield' | 'exec' | 'twin' | 'call') => `b'\\x00${HOOK_MARK}${name}'`;
+const hook = (name: 'gc' | 'on' | 'yield' | 'exec' | 'twin' | 'call') => `b'\\x00${HOOK_MARK}${name}'`;
 const GC_FLAG = hook('gc');
+const ON_FLAG = hook('on');
 const YIELD_HOOK = hook('yield');
 const EXEC_HOOK = hook('exec');
 const TWIN_HOOK = hook('twin');
 const CALL_HOOK = hook('call');
 /** The last line of every rewritten program: it names each hook and never runs (the flag has one byte): a test
  * the compiler cannot fold away, or the hooks in its body would not be among the constants. */
-const HOOKS_LINE = `if ${GC_FLAG}[1:]: ${YIELD_HOOK}(${EXEC_HOOK}, ${TWIN_HOOK}, ${CALL_HOOK})`;
+const HOOKS_LINE = `if ${GC_FLAG}[1:]: ${YIELD_HOOK}(${ON_FLAG}, ${EXEC_HOOK}, ${TWIN_HOOK}, ${CALL_HOOK})`;
 const isName = (c: string | undefined) => c !== undefined && (/\w/.test(c) || c.charCodeAt(0) >= 0x80);
 
 /** The index after the string literal whose opening quote is at i, or -1 when it does not end. */
@@ -112,8 +113,13 @@ function headerColon(toks: Tok[]): number {
   return -1;
 }
 
-/** `not GC[0] or (await YIELD())`: a byte read, and a trip to the host when due. */
-const CHECK = `not ${GC_FLAG}[0] or (await ${YIELD_HOOK}())`;
+/**
+ * `not GC[0] or not ON[0] or (await YIELD())`: a byte read, and a trip to the host when due and the host is what
+ * drives the code (ON: a byte the runtime sets while it steps the program). A stepped function run to its end by
+ * its wrapper passes by (nothing could collect its garbage there), allocating nothing: a pending collection stays
+ * pending for the program's next collection point.
+ */
+const CHECK = `not ${GC_FLAG}[0] or not ${ON_FLAG}[0] or (await ${YIELD_HOOK}())`;
 const COMPOUND = new Set(['if', 'while', 'for', 'try', 'with', 'def', 'class', 'async', '@', 'elif', 'else', 'except', 'finally']);
 
 type Edit = { from: number; to: number; text: string };

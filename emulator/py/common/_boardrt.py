@@ -394,6 +394,7 @@ _gc_flag = None  # the port's gc_collect_pending, a byte in place (None: the hos
 _await_flag = None  # the compiler's top-level-await switch, a byte in place
 _program = None  # the staged program (a generator) until it ends
 _hooks = {}  # what a rewritten program's hooks stand for: bytes literal -> the runtime's object
+_on = bytearray(1)  # 1 while the host steps the program: only then can a collection point reach it
 
 
 _steps = 0  # calls of step(): each is a call from the host, after which the VM has collected
@@ -480,12 +481,17 @@ _WRAPPER = """def %s(*args, **kw):
 
 
 def _run(fun, args, kw):
-    run = fun(*args, **kw)
+    # Nothing collects while this runs: the function's collection points pass by, allocating nothing.
+    on = _on[0]
+    _on[0] = 0
     try:
+        run = fun(*args, **kw)
         while True:
             run.send(None)
     except StopIteration as e:
         return e.value
+    finally:
+        _on[0] = on
 
 
 def _twin(fun):
@@ -524,6 +530,7 @@ def step():
     # here as out of the program (our frame taken out); its end is a StopIteration with no frame of its own.
     global _steps
     _steps += 1
+    _on[0] = 1
     try:
         _program.send(None)
         return True
@@ -533,6 +540,8 @@ def step():
         if isinstance(e, StopIteration) and not _patch.frame_count(e):
             return False
         raise
+    finally:
+        _on[0] = 0
 
 
 def run_frozen(name):
@@ -616,6 +625,10 @@ def install():
         gc.threshold(-1)
         # What rewritten programs name, by their hooks (loop-rewrite.ts).
         mark = b'\0' + _board.hook_mark.encode()
-        for k, v in (('gc', _gc_flag), ('yield', _collect_point), ('exec', _exec), ('twin', _twin), ('call', _call)):
+        for k, v in (('gc', _gc_flag), ('on', _on), ('yield', _collect_point), ('exec', _exec), ('twin', _twin),
+                     ('call', _call)):
             _hooks[mark + k.encode()] = v
     _board.connect(run_file, run_frozen, micropython.kbd_intr, stage, step, gc.collect)
+    # What only boot needs takes none of the heap a program has (its code would stay with this module's globals).
+    g = globals()
+    del g['install'], g['_vm_builtins']
