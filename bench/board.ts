@@ -83,7 +83,37 @@ async function main(): Promise<void> {
   console.log(`  parse ${jsonLen} B of JSON:                   ${jsonMs.toFixed(3)} ms  (real ESP32: 15 ms -> ${(15 / jsonMs).toFixed(0)}x)`);
   await link.close();
   await board.close();
+  const boots = await bootsWithAndWithoutImage(5);
+  console.log(`  power-on boot from the boot image, median of 5: ${ms(boots.image.wall)} (CPU ${ms(boots.image.cpu)})`);
+  console.log(`  power-on boot installing the runtime:         ${ms(boots.fresh.wall)} (CPU ${ms(boots.fresh.cpu)})` +
+    `  -> image ${(boots.image.wall / boots.fresh.wall).toFixed(2)}x wall, ${(boots.image.cpu / boots.fresh.cpu).toFixed(2)}x CPU`);
   rmSync(home, { recursive: true, force: true });
+}
+
+/**
+ * Power-on boots to the prompt (a new worker each), interleaved: restoring the boot image (emulator/vm/boot-image.ts,
+ * written by the first boot above) against installing the runtime (BOARDCTL_BOOT_IMAGE=off). Wall and CPU ms
+ * (all of this process's threads), medians.
+ */
+async function bootsWithAndWithoutImage(runs: number): Promise<Record<'image' | 'fresh', { wall: number; cpu: number }>> {
+  const got = { image: { wall: [] as number[], cpu: [] as number[] }, fresh: { wall: [] as number[], cpu: [] as number[] } };
+  for (let i = 0; i < runs; i++) {
+    for (const kind of ['fresh', 'image'] as const) {
+      // Read by the worker, whose environment is a copy of this one when it starts.
+      process.env.BOARDCTL_BOOT_IMAGE = kind === 'fresh' ? 'off' : 'on';
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      const b = await VirtualBoard.open('bench', { home });
+      await b.whenReady();
+      got[kind].wall.push(performance.now() - t0);
+      const cpu = process.cpuUsage(cpu0);
+      got[kind].cpu.push((cpu.user + cpu.system) / 1000);
+      await b.close();
+    }
+  }
+  delete process.env.BOARDCTL_BOOT_IMAGE;
+  const sum = (k: 'image' | 'fresh') => ({ wall: median(got[k].wall)!, cpu: median(got[k].cpu)! });
+  return { image: sum('image'), fresh: sum('fresh') };
 }
 
 await main();

@@ -1,6 +1,7 @@
 // CLI start-up and whole-process command times, each next to its goal (issue 20, issue 15) as a ratio against
 // `node -e 0` measured in the same run, interleaved so machine load hits every figure alike; PASS or FAIL.
-// Run: npm run build && node dist/bench/cli.js   (BENCH_RUNS sets the repetitions, default 11)
+// Run: npm run build && node dist/bench/cli.js   (BENCH_RUNS sets the repetitions, default 11; BENCH_ONLY=hot
+// runs only the hot paths)
 // Also: ls of 300 files and sync of an unchanged 200-file tree on a pty board at an emulated 115200 baud, as
 // bytes on the wire and time against the wire limit (what the bytes take at 115200 8N1).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -89,8 +90,8 @@ interface Case {
   goal?: number;
 }
 
-async function timedCli(args: string[]): Promise<Run> {
-  const r = await once(process.execPath, [MAIN, ...args]);
+async function timedCli(args: string[], env: NodeJS.ProcessEnv = ENV): Promise<Run> {
+  const r = await once(process.execPath, [MAIN, ...args], env);
   if (r.code !== 0) throw new Error(`boardctl ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim().split('\n')[0]}`);
   return r;
 }
@@ -126,9 +127,12 @@ async function startupCases(served: string): Promise<void> {
   const cases: Case[] = [
     { label: 'node -e 0 (baseline)', run: () => once(process.execPath, ['-e', '0']) },
     { label: 'boardctl --help', run: () => timedCli(['--help']), goal: 1.25 },
+    { label: 'boardctl exec --help (commander renders it)', run: () => timedCli(['exec', '--help']) },
     { label: 'boardctl exec pass, served pty board', run: () => timedCli(['-p', served, 'exec', 'pass']), goal: 2 },
     { label: 'boardctl resume exec pass, served pty board', run: () => timedCli(['-p', served, 'resume', 'exec', 'pass']), goal: 1.7 },
     { label: 'boardctl exec pass, in-process virtual board', run: () => timedCli(['-p', 'virtual', 'exec', 'pass']), goal: 2.5 },
+    // The same without the boot image (emulator/vm/boot-image.ts): every process installs the runtime.
+    { label: '  the same, installing the runtime (no image)', run: () => timedCli(['-p', 'virtual', 'exec', 'pass'], { ...ENV, BOARDCTL_BOOT_IMAGE: 'off' }) },
   ];
   const times = cases.map(() => [] as Run[]);
   for (let i = 0; i < RUNS; i++) for (const [n, c] of cases.entries()) times[n]!.push(await c.run());
@@ -150,13 +154,27 @@ async function startupCases(served: string): Promise<void> {
     const cpuText = cpu === undefined || !baseCpu ? '' : `cpu ${cpu.toFixed(0)} ms${n === 0 ? '' : ` ${(cpu / baseCpu).toFixed(2)}x`}`;
     row(c.label, n === 0 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(0)} ms ${ratio.toFixed(2)}x`, c.goal ? `<= ${c.goal}x` : '', verdict, cpuText);
   }
+  const [image, fresh] = [4, 5].map((n) => median(times[n]!.map((r) => r.ms)));
+  const [imageCpu, freshCpu] = [4, 5].map((n) => meanCpu(times[n]!));
+  row('  in-process exec pass: boot image / no image', `${(image! / fresh!).toFixed(2)}x`, '', '', imageCpu && freshCpu ? `cpu ${(imageCpu / freshCpu).toFixed(2)}x` : '');
   const ms = median(npmStart);
   row('npm start to the TUI prompt', `${ms.toFixed(0)} ms ${(ms / base).toFixed(2)}x`, '< 2000 ms', ms < 2000 ? 'PASS' : 'FAIL (a loaded machine?)');
 }
 
-/** Wire bytes of one command, from the timing trace's last line ("link closed (N bytes sent, M received)"). */
+/** A phase's time in a timing trace ("boardctl timing:  T ms  +D ms  label"), or undefined. */
+const tracedAt = (trace: string, label: RegExp) => {
+  const line = trace.split('\n').find((l) => label.test(l));
+  return line ? Number(/timing:\s+([\d.]+) ms/.exec(line)?.[1]) : undefined;
+};
+
+/**
+ * Wire bytes of one command, from the timing trace's last line ("link closed (N bytes sent, M received)"),
+ * and its time against what those bytes take at `baud` 8N1: the whole process, and the session alone (port
+ * open to link closed: what is left once Node's start and the module loads are taken away).
+ */
 async function onTheWire(label: string, args: string[], baud: number): Promise<void> {
   const times: number[] = [];
+  const sessions: number[] = [];
   let bytes = 0;
   for (let i = 0; i < Math.max(3, Math.floor(RUNS / 3)); i++) {
     const r = await once(process.execPath, [MAIN, ...args], { ...ENV, BOARDCTL_DEBUG: 'timing' });
@@ -165,10 +183,13 @@ async function onTheWire(label: string, args: string[], baud: number): Promise<v
     if (!m) throw new Error(`no wire count in the trace of boardctl ${args.join(' ')}`);
     bytes = Number(m[1]) + Number(m[2]);
     times.push(r.ms);
+    sessions.push(tracedAt(r.stderr, /link closed/)! - tracedAt(r.stderr, /port open/)!);
   }
   const wireMs = (bytes * 10 * 1000) / baud;
   const ms = median(times);
-  row(label, `${ms.toFixed(0)} ms`, `${bytes} B`, `wire limit ${wireMs.toFixed(0)} ms (${(ms / wireMs).toFixed(2)}x)`);
+  const session = median(sessions);
+  const cell = (t: number) => `${t.toFixed(0)} ms ${(t / wireMs).toFixed(2)}x`.padStart(16);
+  console.log(`${label.padEnd(36)} ${`${bytes} B`.padStart(8)} ${`${wireMs.toFixed(0)} ms`.padStart(9)} ${cell(ms)} ${cell(session)}`);
 }
 
 async function hotPaths(): Promise<void> {
@@ -179,28 +200,39 @@ async function hotPaths(): Promise<void> {
     mkdirSync(join(tree, `pkg${d}`), { recursive: true });
     for (let f = 0; f < 20; f++) writeFileSync(join(tree, `pkg${d}`, `m${f}.py`), `# module ${d}/${f}\nVALUE = ${d * 100 + f}\n`);
   }
+  // 100 small files (200 bytes of source each) for cp -r.
+  const small = join(HOME, 'small');
+  mkdirSync(small);
+  for (let f = 0; f < 100; f++) writeFileSync(join(small, `s${f}.py`), `# ${f}\n${'x = 1\n'.repeat(40)}`.slice(0, 200));
   createBoard('wire', { home: HOME });
   const make = "import os\nos.mkdir('many')\nfor i in range(300):\n    with open('many/f%03d.txt' % i, 'w') as f:\n        f.write('x')";
   await timedCli(['-p', 'virtual:wire', 'exec', make, '+', 'sync', tree, ':tree']);
   const link = join(HOME, 'wire-pty');
   const server = await serve('wire', link, baud);
+  const chain = Array.from({ length: 20 }, () => ['fs', 'ls', ':']).flatMap((c, i) => (i ? ['+', ...c] : c));
   try {
-    console.log(`\nhot paths on a served pty board at an emulated ${baud} baud (bytes both ways; the limit is what they take at ${baud} 8N1)`);
+    console.log(`\nhot paths on a served pty board at an emulated ${baud} baud (bytes both ways; the wire limit is what they take`);
+    console.log(`at ${baud} 8N1; whole process and link (port open to close) as a ratio to it; median of ${Math.max(3, Math.floor(RUNS / 3))})`);
+    console.log(`${''.padEnd(36)} ${'on wire'.padStart(8)} ${'limit'.padStart(9)} ${'process'.padStart(16)} ${'link'.padStart(16)}`);
     await onTheWire('ls of a 300-file folder', ['-p', link, 'ls', ':many'], baud);
     await onTheWire('sync of an unchanged 200-file tree', ['-p', link, 'sync', tree, ':tree'], baud);
+    await onTheWire('cp -r of 100 files of 200 bytes', ['-p', link, 'cp', '-r', small, ':'], baud);
+    await onTheWire('a chain of 20 fs ls :', ['-p', link, ...chain], baud);
   } finally {
     await stop(server);
   }
 }
 
 try {
-  createBoard('bench', { home: HOME });
-  const link = join(HOME, 'bench-pty');
-  const server = await serve('bench', link);
-  try {
-    await startupCases(link);
-  } finally {
-    await stop(server);
+  if (process.env.BENCH_ONLY !== 'hot') {
+    createBoard('bench', { home: HOME });
+    const link = join(HOME, 'bench-pty');
+    const server = await serve('bench', link);
+    try {
+      await startupCases(link);
+    } finally {
+      await stop(server);
+    }
   }
   await hotPaths();
 } finally {

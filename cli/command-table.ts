@@ -82,13 +82,15 @@ export function stubTerm(cmd: Command): string | undefined {
   return stubTerms.get(cmd);
 }
 
+/** The CLI context of registrations run at build time, when no action may run. */
+export function notAtBuild(): CliContext {
+  throw new Error('a command registration used the CLI context before any action ran');
+}
+
 /** Writes the table from the real registrations (the build runs it). */
 export async function writeCommandTable(): Promise<void> {
   const program = new Command('boardctl');
   const help: Help = program.createHelp();
-  const notAtBuild = (): CliContext => {
-    throw new Error('a command registration used the CLI context before any action ran');
-  };
   const commands: TableEntry[] = [];
   for (const [extension, load] of EXTENSIONS.entries()) {
     const before = program.commands.length;

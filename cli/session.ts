@@ -1,5 +1,5 @@
 // One board connection shared by every command of a `+` chain, opened on first use and closed at the end.
-import type { Connection } from '../protocol/connect.js';
+import type { Connection, VirtualFactory } from '../protocol/connect.js';
 import type { RawReplClient } from '../protocol/raw-repl.js';
 import type { ControlLines, Transport } from '../protocol/transport.js';
 import { BoardError } from '../protocol/errors.js';
@@ -33,6 +33,9 @@ function untilInterrupted(connecting: Promise<Connection>, signal: AbortSignal |
   });
 }
 
+/** The virtual board's factory, its module loaded only when a virtual port opens. */
+const openVirtual: VirtualFactory = async (spec) => (await import('./virtual.js')).openVirtual(spec);
+
 export class Session {
   port: string | undefined;
   baudRate: number | undefined;
@@ -62,7 +65,7 @@ export class Session {
   /** The connected board, connecting (or auto-detecting) first if needed. */
   async connect(): Promise<RawReplClient> {
     if (this.board) return this.board;
-    const [{ connectBoard }, { openVirtual }] = await Promise.all([import('../protocol/connect.js'), import('./virtual.js')]);
+    const { connectBoard } = await import('../protocol/connect.js');
     phase('connection modules loaded');
     const conn = await untilInterrupted(connectBoard(this.port, { virtual: openVirtual, webreplPassword: async () => this.password ?? (await webreplPassword()), baudRate: this.baudRate, lines: this.lines, noResetLines: this.noResetLines, resume: this.softResetDone }), this.signal);
     if (conn.note) this.out().note(conn.note);
@@ -92,7 +95,7 @@ export class Session {
       return board.release();
     }
     await this.close();
-    const [{ openTransport, openAnyTransport }, { openVirtual }] = await Promise.all([import('../protocol/connect.js'), import('./virtual.js')]);
+    const { openTransport, openAnyTransport } = await import('../protocol/connect.js');
     const opts = { virtual: openVirtual, webreplPassword, baudRate: baudRate ?? this.baudRate, lines: this.lines, noResetLines: this.noResetLines };
     const target = port ?? this.port;
     if (target) return openTransport(target, opts);

@@ -39,6 +39,11 @@ export function boardsDir(home = dataHome()): string {
   return join(home, 'boards');
 }
 
+/** Where the virtual boards' VM keeps its boot images (emulator/vm/boot-image.ts): beside the boards, shared by them. */
+export function bootImagesDir(board: Pick<StoredBoard, 'dir'>): string {
+  return join(dirname(dirname(board.dir)), 'vm');
+}
+
 export function checkBoardName(name: string): void {
   if (!NAME_RE.test(name)) {
     throw new BoardError('USAGE', `invalid board name '${name}': use letters, digits, '.', '_' and '-'`);

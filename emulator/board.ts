@@ -9,7 +9,7 @@ import { parseFaultSpec, withFaults, type FaultSpec } from '../protocol/transpor
 import { ByteRing } from './vm/ring.js';
 import { STATUS_BUSY, STATUS_INTS, STATUS_OUT_LIMIT, type WorkerConfig, type WorkerEvent } from './vm/shared-state.js';
 import type { ControlRequest } from './vm/host-api.js';
-import { lockBoard, openStoredBoard, type StoredBoard } from './board-store.js';
+import { bootImagesDir, lockBoard, openStoredBoard, type StoredBoard } from './board-store.js';
 import { getProfile, type BoardProfile } from './profiles.js';
 import { FileFlashStore } from './flash-store.js';
 import { checkBoot, downloadModeLines, type BootCause } from './rom/boot.js';
@@ -179,6 +179,7 @@ export class VirtualBoard {
       resetCause: cause,
       bootLines,
       heapSize: boardHeapBytes(this.profile),
+      bootImageDir: bootImagesDir(b),
       uniqueId: b.config.uniqueId,
       parts: b.config.parts,
       persisted: this.persisted,

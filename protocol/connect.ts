@@ -1,15 +1,13 @@
 // From a port string (or none) to an open Transport or a ready Board. The virtual board lives in emulator/,
-// which protocol/ must not import: callers pass a factory for `virtual` ports.
+// which protocol/ must not import: callers pass a factory for `virtual` ports. Each kind of link loads its own
+// modules when a port of that kind opens (a command on a serial port loads no socket or WebSocket code).
 import { BoardError } from './errors.js';
 import { parsePortSpec } from './port-spec.js';
-import { listPorts } from './ports.js';
+import type { PortInfo } from './ports.js';
 import { RawReplClient, type RawReplOptions } from './raw-repl.js';
 import { phase } from './timing.js';
 import type { ControlLines, Transport } from './transport.js';
-import { openRfc2217Transport } from './transports/rfc2217.js';
-import { openSerialTransport } from './transports/serial.js';
-import { openTcpTransport } from './transports/tcp.js';
-import { openWebReplTransport, type PasswordSource } from './transports/webrepl.js';
+import type { PasswordSource } from './transports/webrepl.js';
 
 export type VirtualFactory = (spec: string) => Promise<Transport>;
 
@@ -70,17 +68,21 @@ async function openSpec(port: string, opts: OpenTransportOptions): Promise<Trans
       if (!opts.virtual) throw new BoardError('NO_SUCH_PORT', `${spec.path}: the virtual board is not available here`, { port: spec.path });
       return opts.virtual(spec.path);
     case 'socket':
-      return openTcpTransport(spec.path);
+      return (await import('./transports/tcp.js')).openTcpTransport(spec.path);
     case 'webrepl':
-      return openWebReplTransport(spec.path, opts.webreplPassword);
+      return (await import('./transports/webrepl.js')).openWebReplTransport(spec.path, opts.webreplPassword);
     case 'rfc2217':
-      return openRfc2217Transport(spec.path, baudRate);
+      return (await import('./transports/rfc2217.js')).openRfc2217Transport(spec.path, baudRate);
     case 'serial':
-      return openSerialTransport(spec.path, {
+      return (await import('./transports/serial.js')).openSerialTransport(spec.path, {
         baudRate,
         listPorts: async () => (await listPorts()).map((p) => p.path),
       });
   }
+}
+
+async function listPorts(): Promise<PortInfo[]> {
+  return (await import('./ports.js')).listPorts();
 }
 
 /** No port given, for commands that need only a link: the first USB serial port that opens, else the virtual board. */

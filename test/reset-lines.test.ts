@@ -4,7 +4,7 @@
 // while boardctl holds the port and after it has gone. --no-reset-lines is esptool's no-reset for every step.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { boardctl } from './helpers/boardctl.js';
@@ -60,6 +60,17 @@ describe('HUPCL on a real pty (a served virtual board)', { timeout: 90_000 }, ()
     }
     expect(hupcl(pty, true)).toBe(true);
     const r = await boardctl(['-p', pty, 'eval', '6 * 7'], env);
+    expect(r.stdout).toBe('42\n');
+    expect(hupcl(pty)).toBe(false);
+  });
+
+  it('is cleared before the port closes, however long stty takes (it runs alongside the first exchange)', async () => {
+    // An stty that takes a second (a loaded machine): a close that did not wait for it would leave HUPCL set.
+    const bin = mkdtempSync(join(home, 'slow-stty-'));
+    const stty = spawnSync('/bin/sh', ['-c', 'command -v stty'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(join(bin, 'stty'), `#!/bin/sh\nsleep 1\nexec ${stty} "$@"\n`, { mode: 0o755 });
+    expect(hupcl(pty, true)).toBe(true);
+    const r = await boardctl(['-p', pty, 'eval', '6 * 7'], { ...env, PATH: `${bin}:${process.env.PATH}` });
     expect(r.stdout).toBe('42\n');
     expect(hupcl(pty)).toBe(false);
   });

@@ -1,13 +1,15 @@
 // Start-up: the BOARDCTL_DEBUG=timing trace, the bundled CLI, and what a command loads. (Speed goals live in
 // bench/cli, not here.)
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import pty from '@lydell/node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, ROOT } from './helpers/built-cli.js';
+import { ensureBuilt, MAIN, ROOT } from './helpers/built-cli.js';
 import { boardctl } from './helpers/boardctl.js';
 import { servePeer, type PeerServer } from './helpers/scripted-peer.js';
+import { startCli, stopAllCli } from './helpers/serve-cli.js';
 
 const TRACE = /^boardctl timing: +(\d+\.\d) ms +\+(\d+\.\d) ms {2}(.+)$/;
 
@@ -22,12 +24,17 @@ function trace(stderr: string): Array<[number, string]> {
 
 let server: PeerServer;
 let tmp: string;
+/** A virtual board served on a pseudo-terminal (`sim serve`), as a serial port. */
+let servedPty: string;
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'boardctl-start-'));
   await ensureBuilt();
   server = await servePeer();
+  const served = await startCli(['sim', 'serve'], { ...process.env, BOARDCTL_HOME: join(tmp, 'served'), BOARDCTL_PORT: '' });
+  servedPty = served.lines[0]!.slice('pty: '.length);
 }, 180_000);
 afterAll(async () => {
+  await stopAllCli();
   await server?.close();
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -66,31 +73,61 @@ describe('the bundled CLI', () => {
   // The registrations of the other parts' commands (files, flashing, virtual boards, ...) and what they pull in.
   const EXTENSION_CODE = /^cli\/commands\/(sim|share|mip|mount|watch|devloop|test|flash|fs)|^protocol\/(fs|esp)\/|^flash\/|fflate/;
 
-  it('--help loads the bundle and commander from inside it: no command implementation, serial port, emulator or TUI', async () => {
-    const { sources, urls, run } = await loaded(['--help']);
+  it('--help and --version load no commander and no command module: the text the build stored', async () => {
+    for (const flag of ['--help', '-V']) {
+      const { sources, urls, run } = await loaded([flag]);
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      expect(urls).toContainEqual(expect.stringMatching(/\/dist\/cli\/main\.js$/));
+      // Bundled: no module of ours or of node_modules is resolved on its own, only the bundle's files.
+      expect(urls.filter((u) => u.startsWith('file:') && !/\/dist\/(cli\/main|chunks\/[\w-]+)\.js$/.test(u))).toEqual([]);
+      expect(sources).toContain('cli/quick-help.ts');
+      expect(sources.filter((s) => /^node_modules\/|^cli\/(command-line|command-table|commands\/)|^protocol\/(?!errors)|^emulator\//.test(s))).toEqual([]);
+      expect(urls.filter((u) => u.startsWith('node:')).sort()).toEqual(['node:fs', 'node:module', 'node:os', 'node:path', 'node:tty']);
+    }
+    expect((await boardctl(['-V'])).stdout).toBe(`${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
+  });
+
+  it('a --help that commander renders loads commander from the bundle, but no command implementation, serial port, emulator or TUI', async () => {
+    // `-p x --help` is not the plain --help the stored text answers.
+    const { sources, urls, run } = await loaded(['-p', 'x', '--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Usage: boardctl');
     expect(run.stdout).toMatch(/^ {2}sync \[options\] <local> <remote> +upload what changed/m); // listed from the table
-    expect(urls).toContainEqual(expect.stringMatching(/\/dist\/cli\/main\.js$/));
-    // Bundled: no module of ours or of node_modules is resolved on its own, only the bundle's files.
     expect(urls.filter((u) => u.startsWith('file:') && !/\/dist\/(cli\/main|chunks\/[\w-]+)\.js$/.test(u))).toEqual([]);
-    expect(sources).toContain('cli/main.ts');
+    expect(sources).toContain('cli/command-line.ts');
     expect(sources).toContainEqual(expect.stringMatching(/^node_modules\/commander\//));
     expect(sources.filter((s) => EXTENSION_CODE.test(s) || /serialport|^emulator\/|micropython-webassembly|\/ink\/|\/react\/|raw-repl|^cli\/tui\//.test(s))).toEqual([]);
-    // Small, and kept small: a few files (esbuild's shared chunks), the built-ins a start needs, under 100 KB of
-    // code (commander is 55 KB of it). An import of anything heavier at the top of the CLI fails here.
+    // Small, and kept small: a few files (esbuild's shared chunks), under 100 KB of code (commander is 55 KB of
+    // it). An import of anything heavier at the top of the CLI fails here.
     const files = urls.filter((u) => u.startsWith('file:'));
-    expect(files.length).toBeLessThanOrEqual(10);
+    expect(files.length).toBeLessThanOrEqual(12);
     expect(files.reduce((n, u) => n + statSync(fileURLToPath(u)).size, 0)).toBeLessThan(100_000);
-    expect(urls.filter((u) => u.startsWith('node:')).sort()).toEqual(['node:fs', 'node:fs/promises', 'node:module', 'node:os', 'node:path']);
   });
 
-  it('--help lists the same commands, in the same order and words, as the loaded registrations do', async () => {
-    // `boardctl help` is not a command the table knows: it loads every registration (the table's source).
-    const [table, full] = await Promise.all([boardctl(['--help']), boardctl(['help'])]);
+  it('the stored --help is what commander prints, at its width on a pipe and on an 80-column terminal; other widths and macros go to commander', async () => {
+    // `boardctl help` is not a command the table knows: commander renders it from every registration.
+    const [stored, full] = await Promise.all([boardctl(['--help']), boardctl(['help'])]);
     expect(full).toMatchObject({ code: 0, stderr: '' });
     expect(full.stdout).toMatch(/^ {2}flash \[options\] +ESP serial bootloader/m);
-    expect(table).toMatchObject({ code: 0, stdout: full.stdout, stderr: '' });
+    expect(stored).toMatchObject({ code: 0, stdout: full.stdout, stderr: '' });
+    const onTerminal = async (args: string[], cols: number) => {
+      const term = pty.spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, BOARDCTL_PORT: '' } as Record<string, string>, cols, rows: 30 });
+      let shown = '';
+      term.onData((d) => (shown += d));
+      await new Promise((resolve) => term.onExit(resolve));
+      return shown.replace(/\r\n/g, '\n');
+    };
+    expect(await onTerminal(['--help'], 80)).toBe(full.stdout);
+    const wide = await onTerminal(['--help'], 132);
+    expect(wide).not.toBe(full.stdout);
+    expect(wide).toBe(await onTerminal(['help'], 132));
+    // A config's macros are listed after the stored text, as commander lists them.
+    const config = mkdtempSync(join(tmp, 'config-'));
+    mkdirSync(join(config, 'boardctl'));
+    writeFileSync(join(config, 'boardctl', 'config.json'), JSON.stringify({ commands: { blink: { command: 'exec "print(1)"', args: ['pin=2'], help: 'blink a pin' } } }));
+    const [macroStored, macroFull] = await Promise.all([boardctl(['-h'], { XDG_CONFIG_HOME: config }), boardctl(['help'], { XDG_CONFIG_HOME: config })]);
+    expect(macroFull.stdout).toMatch(/^ {2}blink PIN +blink a pin$/m);
+    expect(macroStored).toMatchObject({ code: 0, stdout: macroFull.stdout, stderr: '' });
   });
 
   it('a command of another part loads its registration only', async () => {
@@ -108,6 +145,15 @@ describe('the bundled CLI', () => {
     expect(sources.filter((s) => EXTENSION_CODE.test(s) || /serialport|^emulator\/|micropython-webassembly|\/ink\/|\/react\/|^cli\/tui\//.test(s))).toEqual([]);
   });
 
+  it('exec on a serial port loads its transport and serialport, but no socket, WebSocket, RFC 2217 or port-listing code', async () => {
+    const { sources, urls, run } = await loaded(['-p', servedPty, 'exec', 'print(6*7)']);
+    expect(run).toMatchObject({ code: 0, stdout: '42\n', stderr: '' });
+    expect(sources).toEqual(expect.arrayContaining(['protocol/raw-repl.ts', 'protocol/transports/serial.ts']));
+    expect(urls).toContainEqual(expect.stringMatching(/\/node_modules\/serialport\//));
+    expect(sources.filter((s) => /^protocol\/(transports\/(tcp|network-link|rfc2217|webrepl)|telnet|ports)\.ts|\/ws\/|^emulator\/|^cli\/(virtual|tui\/)/.test(s))).toEqual([]);
+    expect(urls).not.toContain('node:net');
+  });
+
   it('a virtual board loads the emulator and its VM worker, still no TUI', async () => {
     const home = mkdtempSync(join(tmp, 'home-'));
     const { sources, urls, run } = await loaded(['-p', 'virtual', 'exec', 'print(6*7)'], { BOARDCTL_HOME: home });
@@ -118,6 +164,34 @@ describe('the bundled CLI', () => {
     expect(urls).toContainEqual(expect.stringMatching(/micropython-webassembly-pyscript\/micropython\.mjs$/));
     expect(sources.filter((s) => /\/ink\/|\/react\/|^cli\/tui\//.test(s))).toEqual([]);
   });
+});
+
+describe('bare boardctl: the TUI on a terminal, a demo off one', () => {
+  it('bare boardctl loads no commander and no command module (off a terminal: the headless demo)', async () => {
+    const { sources, run } = await loaded([], { BOARDCTL_HOME: mkdtempSync(join(tmp, 'bare-')) });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("sysname='esp32'");
+    expect(sources).toEqual(expect.arrayContaining(['cli/tui-start.ts', 'cli/tui/headless-demo.ts']));
+    expect(sources.filter((s) => /^node_modules\/commander\/|^cli\/(command-line|command-table|commands\/)|\/ink\/|\/react\//.test(s))).toEqual([]);
+  }, 60_000);
+
+  it('starts opening its board before ink and React load: the board is loading before the TUI takes the screen', async () => {
+    const env = { ...process.env, BOARDCTL_HOME: mkdtempSync(join(tmp, 'tui-')), BOARDCTL_PORT: '', BOARDCTL_DEBUG: 'timing' } as Record<string, string>;
+    delete env.CI; // boardctl shows the TUI only to a person at a terminal
+    const term = pty.spawn(process.execPath, [MAIN], { env, cols: 100, rows: 30 });
+    let shown = '';
+    term.onData((d) => (shown += d));
+    const exited = new Promise((resolve) => term.onExit(resolve));
+    try {
+      await expect.poll(() => shown, { timeout: 60_000 }).toContain('>>> ');
+    } finally {
+      term.kill();
+      await exited;
+    }
+    const loaded = shown.indexOf('virtual board modules loaded');
+    expect(loaded).toBeGreaterThan(0);
+    expect(shown.indexOf('\x1b[?1049h')).toBeGreaterThan(loaded); // the alternate screen: ink draws from here
+  }, 90_000);
 });
 
 describe('BOARDCTL_DEBUG=timing', () => {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Board } from '../../protocol/board.js';
 import { BoardError } from '../../protocol/errors.js';
 import { isBoardArg, stripBoardMarker } from '../../protocol/fs/board-path.js';
-import { boardCapabilities } from '../../protocol/fs/capabilities.js';
+import { boardBasics } from '../../protocol/fs/capabilities.js';
 import { sha256Hex } from '../../protocol/fs/digest.js';
 import { retrying } from '../../protocol/fs/helper.js';
 import { boardFsError } from '../../protocol/fs/errno.js';
@@ -196,7 +196,7 @@ const COMMANDS: Record<string, Define> = {
           const abs = await resolveOnBoard(run.board, shown);
           let outcomes: Outcome<string>[];
           let onHost = false;
-          if ((await boardCapabilities(run.board)).hashlib) {
+          if ((await boardBasics(run.board)).hashlib) {
             outcomes = await retrying(DEFAULT_RETRIES, () => runPathOp(run.board, 'digest', abs));
           } else {
             // As mpremote does: read the files back and hash them here.

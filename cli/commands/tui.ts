@@ -9,7 +9,7 @@ export function registerTuiCommand(program: Command, ctx: () => CliContext): voi
     .description('the full-screen TUI (boards, REPL, files, flashing, virtual hardware) on -p PORT or the default board')
     .action(async () => {
       if (!process.stdin.isTTY || !process.stdout.isTTY) throw new BoardError('USAGE', 'the TUI needs a terminal (stdin and stdout are not both one)');
-      const { runTui } = await import('../tui/app.js');
-      await runTui({ port: ctx().session.port });
+      const { startTui } = await import('../tui-start.js');
+      await startTui(ctx().session.port);
     });
 }

@@ -9,10 +9,13 @@ import { AppModel } from './app-model.js';
 import { BoardLink } from './board-link.js';
 import { App } from './components/app-view.js';
 import { enterScreen } from './screen.js';
+import type { Transport } from '../../protocol/transport.js';
 
 export interface TuiOptions {
   /** Where to connect first (default: $BOARDCTL_PORT, else the default virtual board). */
   port?: string;
+  /** PORT's link, already being opened (cli/tui-start.ts). */
+  opening?: Promise<Transport>;
   localDir?: string;
 }
 
@@ -29,7 +32,7 @@ export async function runTui(opts: TuiOptions = {}): Promise<number> {
 
   // ink reads no keys here (a stream nobody writes to): the model has them first, synchronously.
   const app = render(<App app={model} />, { stdin: new PassThrough() as unknown as NodeJS.ReadStream, stdout: process.stdout, exitOnCtrlC: false, maxFps: 20 });
-  void link.connect(opts.port ?? (process.env.BOARDCTL_PORT || 'virtual')).catch(() => undefined); // shown in the status line
+  void link.connect(opts.port ?? (process.env.BOARDCTL_PORT || 'virtual'), opts.opening).catch(() => undefined); // shown in the status line
   try {
     await quitting;
     app.unmount();

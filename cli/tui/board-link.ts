@@ -58,12 +58,13 @@ export class BoardLink {
     return () => this.listeners.delete(listener);
   }
 
-  async connect(port: string): Promise<void> {
+  /** Connects to PORT; OPENING is its link already being opened (the TUI's start opens it while ink loads). */
+  async connect(port: string, opening?: Promise<Transport>): Promise<void> {
     await this.disconnect();
     this.update({ mode: 'disconnected', port, message: `connecting to ${port}…`, error: false });
     let t: Transport;
     try {
-      t = await openTransport(port);
+      t = await (opening ?? openTransport(port));
     } catch (err) {
       this.update({ message: (err as Error).message, error: true });
       throw err;

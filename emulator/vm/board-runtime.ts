@@ -5,6 +5,7 @@ import { ByteQueue } from './byte-queue.js';
 import { isPythonError, loadVm, type MicroPythonVm } from './vm-loader.js';
 import { detachJsGlobals, lockDownIntrinsics } from './sandbox.js';
 import { restoreSnapshot, takeSnapshot, type VmSnapshot } from './vm-snapshot.js';
+import { applyBootImage, bootImageSlot, readBootImage, writeBootImage, type BootImageSlot, type JsModules } from './boot-image.js';
 import { frozenFiles, frozenNames } from './frozen.js';
 import { STATUS_BUSY, STATUS_HEARTBEAT, STATUS_OUT_LIMIT, type WorkerConfig } from './shared-state.js';
 import type { ResetRequest, VmHost, VmPlugin } from './host-api.js';
@@ -51,6 +52,12 @@ interface RuntimeEntry {
   step(): boolean;
   /** gc.collect, held from boot: a user's builtins.__import__ or gc cannot get in its way. */
   collect(): void;
+  /**
+   * random.seed(): a new seed from the host's entropy. The generator's state is C data, which a snapshot or a boot
+   * image restores as it was (install seeded it): reseeded at each restore, each boot draws other numbers, as a
+   * board seeds from its hardware RNG.
+   */
+  seed(): void;
 }
 
 export interface RunOutcome {
@@ -86,6 +93,10 @@ export class BoardRuntime implements VmHost {
   private capture: number[] | undefined;
   resetCause: VmHost['resetCause'];
   private entry!: RuntimeEntry;
+  /** The handles connect() was given, in its order (what a boot image names by id). */
+  private entryHandles: unknown[] = [];
+  /** Where this board's boot image is kept, once a VM was loaded (boot-image.ts); undefined: none is kept. */
+  private imageSlot: BootImageSlot | undefined;
   /** This worker's VM just after its runtime was installed (see startVm). */
   private snapshot: VmSnapshot | undefined;
   /** The VM package's own module names (help('modules')), the same for every VM: read once per worker. */
@@ -353,9 +364,11 @@ export class BoardRuntime implements VmHost {
 
   // ---- VM lifecycle -------------------------------------------------------------------------------------
 
-  /** A fresh VM with the runtime and plugins installed (power-on or soft reset). */
-  /** Load a VM and install the runtime modules that make it this profile's port. */
-  private async loadRuntime(): Promise<void> {
+  /**
+   * Load a VM and make it this profile's port: restored from the boot image when there is a valid one, else by
+   * installing the runtime modules. Returns the modules it installed (undefined: restored from the image).
+   */
+  private async loadRuntime(useImage = true): Promise<JsModules | undefined> {
     // Each write of the VM goes out when it is made (a UART sends as the firmware writes), so what a program
     // printed, or the raw REPL's OK, is on the wire even when the code that follows computes for minutes.
     this.vm = await loadVm(
@@ -378,53 +391,92 @@ export class BoardRuntime implements VmHost {
         dir += '/' + part;
         if (!this.vm.FS.analyzePath(dir).exists) this.vm.FS.mkdir(dir);
       }
-      this.vm.FS.writeFile(`/rom/${path}`, src);
+      // As bytes: the package converts a string through a JavaScript array a number per byte (tens of ms).
+      this.vm.FS.writeFile(`/rom/${path}`, Buffer.from(src, 'utf8'));
     }
-    const p = this.profile;
+    const dir = process.env.BOARDCTL_BOOT_IMAGE === 'off' ? undefined : this.config.bootImageDir;
+    if (useImage && dir !== undefined) {
+      const modules = this.jsModules(files);
+      const slot = bootImageSlot(dir, this.vm, {
+        profile: this.profile.name,
+        heapSize: this.config.heapSize,
+        files,
+        modules,
+        extra: process.env.BOARDCTL_BOOT_IMAGE_KEY,
+      });
+      this.imageSlot = slot;
+      const image = readBootImage(slot);
+      const entry = typeof image === 'string' ? image : applyBootImage(this.vm, image, modules);
+      if (typeof entry !== 'string') {
+        this.connect(entry);
+        phase('board: runtime restored from its boot image');
+        return undefined;
+      }
+      phase(`board: boot image not used (${entry})`);
+      // An image that failed to apply has spoiled this VM: install into a new one.
+      if (typeof image !== 'string') return this.loadRuntime(false);
+    }
     BoardRuntime.vmModules ??= this.captureOutput(() => this.vm.runPython("help('modules')"))
       .split('\n').slice(0, -2).join(' ').split(/\s+/).filter(Boolean).join(',');
-    const kept: unknown[] = [];
-    // What _boardrt.py reads to make the VM this profile's port. Functions here must never throw.
-    this.vm.registerJsModule('_board', {
-      platform: p.platform,
-      sysname: p.sysname,
-      machine: `${p.boardName} with ${p.mcuName}`,
-      build: p.buildName,
-      release: '1.27.0',
-      version: 'v1.27.0 on 2025-12-10',
-      modules: presentModules(p.modules).join(','),
-      absent: Object.entries(absentModules(p.modules)).map(([name, why]) => `${name}:${why}`).join('|'),
-      frozen: frozenNames(files).join(','),
-      vm_modules: BoardRuntime.vmModules,
-      stdin_read: (n: number) => this.stdinRead(n),
-      raw_stdout: (on: boolean) => void (this.rawOut = !!on),
-      stdin_any: () => (this.drainInput(), this.pendingInput.length > 0 ? 1 : 0),
-      sleep_ms: (ms: number) => this.sleepMs(ms),
-      ticks_us: () => this.ticksAt(1000),
-      ticks_cpu: () => this.ticksAt(CPU_TICKS_PER_MS),
-      urandom: (n: number) => randomBytes(Math.max(0, Math.min(URANDOM_MAX, n | 0))).toString('hex'),
-      // Python objects the runtime wrote into the firmware's tables: held here, they are never collected.
-      keep: (list: unknown) => void kept.push(list),
-      heap: this.config.heapSize,
-      gc_flag: this.vm.flags?.gcPending ?? -1,
-      await_flag: this.vm.flags?.topLevelAwait ?? -1,
-      rewrite_loops: (src: string) => rewriteLoops(src) ?? '',
-      hook_mark: HOOK_MARK,
-      connect: (
-        ...fns: [RuntimeEntry['runFile'], RuntimeEntry['runFrozen'], RuntimeEntry['kbdIntr'], RuntimeEntry['stage'], RuntimeEntry['step'], RuntimeEntry['collect']]
-      ) => {
-        const [runFile, runFrozen, kbdIntr, stage, step, collect] = fns;
-        this.entry = { runFile, runFrozen, kbdIntr, stage, step, collect };
-      },
-    });
-    this.vm.registerJsModule('_hostloop', this.hostLoop.jsModule());
-    for (const plugin of this.plugins) {
-      for (const [name, mod] of Object.entries(plugin.jsModules ?? {})) this.vm.registerJsModule(name, mod);
-    }
+    const modules = this.jsModules(files);
+    for (const [name, mod] of Object.entries(modules)) this.vm.registerJsModule(name, mod);
     this.vm.runPython(
       "import sys\nsys.path.insert(0, '/rom')\nimport _boardrt\nsys.path.pop(0)\n_boardrt.install()\ndel sys, _boardrt",
     );
     phase('board: runtime installed');
+    return modules;
+  }
+
+  /**
+   * The JavaScript modules of a VM: what _boardrt.py reads to make the VM this profile's port (`_board`), the
+   * host's asyncio loop, and the parts' modules. Functions here must never throw.
+   */
+  private jsModules(files: ReadonlyMap<string, string>): JsModules {
+    const p = this.profile;
+    const kept: unknown[] = [];
+    const modules: JsModules = {
+      _board: {
+        platform: p.platform,
+        sysname: p.sysname,
+        machine: `${p.boardName} with ${p.mcuName}`,
+        build: p.buildName,
+        release: '1.27.0',
+        version: 'v1.27.0 on 2025-12-10',
+        modules: presentModules(p.modules).join(','),
+        absent: Object.entries(absentModules(p.modules)).map(([name, why]) => `${name}:${why}`).join('|'),
+        frozen: frozenNames(files).join(','),
+        // Read by install() alone (a VM restored from its boot image never runs it).
+        vm_modules: BoardRuntime.vmModules ?? '',
+        stdin_read: (n: number) => this.stdinRead(n),
+        raw_stdout: (on: boolean) => void (this.rawOut = !!on),
+        stdin_any: () => (this.drainInput(), this.pendingInput.length > 0 ? 1 : 0),
+        sleep_ms: (ms: number) => this.sleepMs(ms),
+        ticks_us: () => this.ticksAt(1000),
+        ticks_cpu: () => this.ticksAt(CPU_TICKS_PER_MS),
+        urandom: (n: number) => randomBytes(Math.max(0, Math.min(URANDOM_MAX, n | 0))).toString('hex'),
+        // Python objects the runtime wrote into the firmware's tables: held here, they are never collected.
+        keep: (list: unknown) => void kept.push(list),
+        heap: this.config.heapSize,
+        gc_flag: this.vm.flags?.gcPending ?? -1,
+        await_flag: this.vm.flags?.topLevelAwait ?? -1,
+        rewrite_loops: (src: string) => rewriteLoops(src) ?? '',
+        hook_mark: HOOK_MARK,
+        connect: (...fns: unknown[]) => this.connect(fns),
+      },
+      _hostloop: this.hostLoop.jsModule(),
+    };
+    for (const plugin of this.plugins) Object.assign(modules, plugin.jsModules);
+    return modules;
+  }
+
+  /** The runtime's entry functions (run_file, run_frozen, kbd_intr, stage, step, gc.collect, random.seed), as install() gives them. */
+  private connect(fns: unknown[]): void {
+    const [runFile, runFrozen, kbdIntr, stage, step, collect, seed] = fns as [
+      RuntimeEntry['runFile'], RuntimeEntry['runFrozen'], RuntimeEntry['kbdIntr'], RuntimeEntry['stage'], RuntimeEntry['step'],
+      RuntimeEntry['collect'], RuntimeEntry['seed'],
+    ];
+    this.entry = { runFile, runFrozen, kbdIntr, stage, step, collect, seed };
+    this.entryHandles = fns;
   }
 
   /**
@@ -436,9 +488,19 @@ export class BoardRuntime implements VmHost {
     // A VM that is to be replaced because it failed runs no more of its code.
     if (this.snapshot && !reload) for (const plugin of this.plugins) plugin.onSweep?.();
     if (reload || !this.snapshot || !restoreSnapshot(this.vm, this.snapshot)) {
-      await this.loadRuntime();
+      const installed = await this.loadRuntime();
+      if (!installed) this.entry.seed();
       this.snapshot = takeSnapshot(this.vm);
+      if (installed && this.snapshot && this.imageSlot) {
+        const why = writeBootImage(this.imageSlot, this.snapshot, {
+          memoryBytes: this.vm.wasmMemory.buffer.byteLength,
+          modules: installed,
+          entry: this.entryHandles,
+        });
+        phase(why ? `board: boot image not written (${why})` : 'board: boot image written');
+      }
     } else {
+      this.entry.seed();
       phase('board: VM restored from its snapshot');
     }
     // What the host holds of the last session's Python objects (asyncio's core) names nothing in this heap.

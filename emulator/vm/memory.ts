@@ -98,7 +98,7 @@ export function boundHeap(wasm: Uint8Array, heapBytes: number): Uint8Array | und
   const infoBody = bytes.subarray(info.at, info.at + info.size);
   const call = infoBody.indexOf(Buffer.from(CALL_GET_MAX_NEW_SPLIT));
   if (call < 0 || infoBody.indexOf(Buffer.from(CALL_GET_MAX_NEW_SPLIT), call + 1) >= 0) return undefined;
-  const out = Uint8Array.from(bytes);
+  const out = new Uint8Array(bytes); // a copy (Uint8Array.from iterates: ~8 ms for the 430 KB wasm)
   out.set(leb5(heapBytes), split.at + 2);
   out.set([0x41, ...leb5(0)], info.at + call);
   return out;

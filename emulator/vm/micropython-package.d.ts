@@ -20,6 +20,8 @@ declare module '@micropython/micropython-webassembly-pyscript' {
     globals: { get(key: string): any; set(key: string, value: unknown): void; delete(key: string): void };
     FS: any;
     _module: any;
+    /** A Python object by its proxy id (passed into Python, it is that object). */
+    PyProxy: new (ref: number) => object;
   }
   export function loadMicroPython(options?: LoadOptions): Promise<MicroPythonInstance>;
 }

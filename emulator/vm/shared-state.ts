@@ -20,6 +20,8 @@ export interface WorkerConfig {
   /** Lines printed before MicroPython starts (ROM/bootloader log). */
   bootLines: string[];
   heapSize: number;
+  /** Where the VM's boot image is kept and looked for (boot-image.ts); without it every boot installs the runtime. */
+  bootImageDir?: string;
   /** machine.unique_id() as hex (board.json), so every board of a fleet has its own. */
   uniqueId?: string;
   parts?: unknown[];

@@ -1,6 +1,7 @@
 // Loads one MicroPython VM instance (the npm WebAssembly build) with our hooks spliced into its wasm imports.
 // The package's loader gives no way to hook the clock or the memory, so we wrap WebAssembly.instantiate while it
 // runs: the clock import is wrapped, the heap bounded at the size asked for, and memory growth capped (memory.ts).
+import { createHash, randomFillSync } from 'node:crypto';
 import { boundHeap, capGrowth, findVmFlags, VM_MEMORY_CEILING, type LinearMemory, type VmFlags } from './memory.js';
 
 export interface MicroPythonVm {
@@ -10,7 +11,7 @@ export interface MicroPythonVm {
   /** A module, imported by the VM, as a proxy. */
   pyimport(name: string): unknown;
   /** __main__'s globals. */
-  globals: { set(key: string, value: unknown): void; delete(key: string): void };
+  globals: { get(key: string): unknown; set(key: string, value: unknown): void; delete(key: string): void };
   registerJsModule(name: string, module: object): void;
   replInit(): void;
   replProcessChar(chr: number): number;
@@ -22,6 +23,8 @@ export interface MicroPythonVm {
   _module: {
     _mp_sched_keyboard_interrupt(): void;
     _mp_hal_get_interrupt_char(): number;
+    /** Give up a handle's id on a Python object (what the package does when it finalises the handle). */
+    _proxy_c_free_obj(ref: number): void;
   };
   /** The VM's linear memory (its heap, C stack and malloc arena). */
   wasmMemory: LinearMemory;
@@ -31,6 +34,12 @@ export interface MicroPythonVm {
   flags: VmFlags | undefined;
   /** The VM's C stack pointer (emscripten's), where the wasm exports it. */
   stackPointer?: () => number;
+  /** Grow linear memory to at least this many bytes as the VM's own malloc would (the package's views follow). */
+  growMemory(bytes: number): boolean;
+  /** SHA-256 of the package's wasm as shipped (before our edits): which VM build this is. */
+  wasmDigest: string;
+  /** The package's handle on a Python object by its proxy id: passed back into Python, it is that object. */
+  PyProxy: new (ref: number) => object;
 }
 
 /** The error the VM's runPython throws for an uncaught Python exception. */
@@ -67,6 +76,8 @@ let flags: VmFlags | undefined;
 let heapSize = 0;
 let memory: LinearMemory | undefined;
 let stackPointer: (() => number) | undefined;
+let growMemory: ((bytes: number) => boolean) | undefined;
+let wasmDigest = '';
 let patched = false;
 
 function patchInstantiate(): void {
@@ -85,6 +96,9 @@ function patchInstantiate(): void {
     const ticks = env.mp_js_ticks_ms as () => number;
     env.mp_js_ticks_ms = () => hooks.ticks(ticks);
     if (typeof env.mp_js_time_ms === 'function') env.mp_js_time_ms = () => hooks.wallClock();
+    // The random module's seed, from node:crypto: the package's globalThis.crypto first loads all of WebCrypto
+    // (~40 ms of a worker's CPU).
+    if (typeof env.mp_js_random_u32 === 'function') env.mp_js_random_u32 = () => randomFillSync(new Uint32Array(1))[0]!;
     const write = env.fd_write as (fd: number, ...rest: number[]) => number;
     env.fd_write = (fd: number, ...rest: number[]) => {
       const r = write(fd, ...rest);
@@ -92,6 +106,8 @@ function patchInstantiate(): void {
       return r;
     };
     capGrowth(env, hooks.memoryCeiling ?? VM_MEMORY_CEILING, (n) => hooks.memoryRefused?.(n));
+    growMemory = env.emscripten_resize_heap as (bytes: number) => boolean;
+    wasmDigest = createHash('sha256').update(source).digest('hex');
     const bounded = boundHeap(source, heapSize);
     heapBounded = bounded !== undefined;
     flags = findVmFlags(source);
@@ -113,13 +129,14 @@ export async function loadVm(hooks: VmHooks, heapBytes: number): Promise<MicroPy
   flags = undefined;
   memory = undefined;
   stackPointer = undefined;
+  growMemory = undefined;
   try {
     const out = (data: Uint8Array | string) => {
       for (const b of data as Uint8Array) hooks.output(b);
     };
     const vm = await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapBytes, pystack: PYSTACK_WORDS });
-    if (!memory) throw new Error('the MicroPython package did not instantiate its wasm through WebAssembly.instantiate');
-    return Object.assign(vm, { wasmMemory: memory, heapBounded, flags, stackPointer }) as unknown as MicroPythonVm;
+    if (!memory || !growMemory) throw new Error('the MicroPython package did not instantiate its wasm through WebAssembly.instantiate');
+    return Object.assign(vm, { wasmMemory: memory, heapBounded, flags, stackPointer, growMemory, wasmDigest }) as unknown as MicroPythonVm;
   } finally {
     activeHooks = undefined;
   }

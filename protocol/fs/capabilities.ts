@@ -14,7 +14,8 @@ export type UploadChannel = 'raw' | 'base64' | 'exec';
 /** How download data leaves the board: escaped raw bytes on sys.stdout.buffer, base64 text, or not at all. */
 export type DownloadChannel = 'raw' | 'base64' | 'none';
 
-export interface FsCapabilities {
+/** What the short probe finds: enough for commands that move no file data (ls, an unchanged sync). */
+export interface FsBasics {
   cwd: string;
   /** hashlib.sha256: transfers are checked with sha256 on the board (else digest.ts's block sum). */
   hashlib: boolean;
@@ -31,21 +32,47 @@ export interface FsCapabilities {
   errno: boolean;
   /** select.poll works on stdin, so board-side helpers can give up on a host that went quiet. */
   poll: boolean;
+}
+
+/** The basics and the channels file data can take, which only a transfer needs to know (their checks cost round trips). */
+export interface FsCapabilities extends FsBasics {
   upload: UploadChannel;
   download: DownloadChannel;
 }
 
+const basicsCache = new WeakMap<Board, Promise<FsBasics>>();
 const cache = new WeakMap<Board, Promise<FsCapabilities>>();
 
-/** The probe's findings for this connection (probed on first use; a failed probe is retried next time). */
-export function boardCapabilities(board: Board): Promise<FsCapabilities> {
-  let caps = cache.get(board);
-  if (!caps) {
-    caps = probe(board);
-    cache.set(board, caps);
-    caps.catch(() => cache.delete(board));
+/** Remember a probe's result for this connection; a failed probe is retried next time. */
+function remembered<T>(map: WeakMap<Board, Promise<T>>, board: Board, probe: () => Promise<T>): Promise<T> {
+  let found = map.get(board);
+  if (!found) {
+    found = probe();
+    map.set(board, found);
+    found.catch(() => map.delete(board));
   }
-  return caps;
+  return found;
+}
+
+/**
+ * The basics for this connection: from the full probe when a transfer ran first, else from the short probe
+ * (one exec, no byte patterns, no stdin echo).
+ */
+export function boardBasics(board: Board): Promise<FsBasics> {
+  return cache.get(board) ?? remembered(basicsCache, board, async () => parseBasics(outputLines((await board.exec(probeSource(), { idleTimeoutMs: helperIdleMs(board) })).stdout)));
+}
+
+/**
+ * Everything transfers need, probed on first use: after the short probe, only the channel checks run;
+ * otherwise one probe finds the basics and checks raw stdout in the same exec.
+ */
+export function boardCapabilities(board: Board): Promise<FsCapabilities> {
+  return remembered(cache, board, async () => {
+    const known = basicsCache.get(board);
+    if (known) return channels(board, await known, await rawPatternAfter(board, rawStdoutCheckSource));
+    const first = await rawPatternAfter(board, probeSource);
+    return channels(board, parseBasics(outputLines(first.stdout)), first);
+  });
 }
 
 /** The one-line error for a feature this firmware lacks. */
@@ -88,24 +115,12 @@ function parseTokens(lines: string[]): Set<string> {
   return new Set(words);
 }
 
-async function probe(board: Board): Promise<FsCapabilities> {
-  // The probe ends with every byte value escaped for a raw download; the raw stdout bytes show whether
-  // they arrive intact (the text stdout is UTF-8 decoded, so it cannot tell).
-  const first = await rawPatternAfter(board, probeSource);
-  const lines = outputLines(first.stdout);
+function parseBasics(lines: string[]): FsBasics {
   const has = parseTokens(lines);
   const cwdLine = lines.find((l) => l.startsWith("'") || l.startsWith('"'));
   if (!cwdLine) throw damagedCommand("the board's answer to the capability probe was damaged (no working directory)");
-  const cwd = parsePyStr(cwdLine).value || '/';
-  // A pattern that came back wrong once may be a link fault: look again before settling for base64.
-  const rawOut =
-    first.intact ||
-    !(await confirmedLossy(first.seen, async () => {
-      const r = await rawPatternAfter(board, rawStdoutCheckSource).catch(() => ({ intact: false, seen: '' }));
-      return r.intact ? 'intact' : r.seen;
-    }));
-  const caps: FsCapabilities = {
-    cwd,
+  return {
+    cwd: parsePyStr(cwdLine).value || '/',
     hashlib: has.has('h-sha256'),
     hashAlgorithms: ['sha256', 'sha1', 'md5'].filter((a) => has.has(`h-${a}`)),
     binascii: has.has('binascii'),
@@ -114,9 +129,19 @@ async function probe(board: Board): Promise<FsCapabilities> {
     stdinBuffer: has.has('stdin'),
     errno: has.has('errno'),
     poll: has.has('poll'),
-    upload: 'exec',
-    download: rawOut ? 'raw' : has.has('binascii') ? 'base64' : 'none',
   };
+}
+
+/** The upload and download channels, given the basics and a first look at the raw stdout pattern. */
+async function channels(board: Board, basics: FsBasics, first: { intact: boolean; seen: string }): Promise<FsCapabilities> {
+  // A pattern that came back wrong once may be a link fault: look again before settling for base64.
+  const rawOut =
+    first.intact ||
+    !(await confirmedLossy(first.seen, async () => {
+      const r = await rawPatternAfter(board, rawStdoutCheckSource).catch(() => ({ intact: false, seen: '' }));
+      return r.intact ? 'intact' : r.seen;
+    }));
+  const caps: FsCapabilities = { ...basics, upload: 'exec', download: rawOut ? 'raw' : basics.binascii ? 'base64' : 'none' };
   if (caps.stdinBuffer) {
     // Same here: only the same verdict twice downgrades the channel for the whole connection.
     const link = await stdinLink(board);

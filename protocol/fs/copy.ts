@@ -8,6 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import type { Board } from '../board.js';
 import { BoardError } from '../errors.js';
 import { boardBasename, hasTrailingSlash, isBoardArg, joinBoardPath, stripBoardMarker } from './board-path.js';
+import { boardCapabilities } from './capabilities.js';
 import { downloadFiles, readBoardFiles } from './download.js';
 import { errnoText, ENOENT } from './errno.js';
 import { safeHostJoin } from './host-names.js';
@@ -57,6 +58,9 @@ function hostKind(path: string): EntryKind | undefined {
 /** Resolve arguments to endpoints, stating all board paths in one exec. */
 async function endpoints(board: Board, args: string[]): Promise<Endpoint[]> {
   const boardArgs = args.filter(isBoardArg);
+  // cp moves file data: the full probe first brings the basics with it (one program, not a short probe and
+  // then the channel checks).
+  await boardCapabilities(board);
   const abs = await resolveOnBoard(board, boardArgs.map(stripBoardMarker));
   const stats = await statPaths(board, abs);
   let k = 0;

@@ -1,5 +1,6 @@
 // The digest a transfer is checked with, computed the same way on both ends (snippets.ts digestDefs is the
-// board's half): sha256 hex where the board has hashlib; elsewhere `sLENGTH.A.C`, a Fletcher-style sum over
+// board's half): the first 64 bits of sha256, in hex, where the board has hashlib (a damaged or changed file
+// passes for the same with odds of 2^-64, and each digest costs 16 bytes at the baud rate instead of 64); elsewhere `sLENGTH.A.C`, a Fletcher-style sum over
 // 512-byte blocks that C-speed sum() can compute on any firmware. It catches any single damaged, lost or
 // extra byte, which is what a link does; it is no content hash, so sync never uses it to call files equal.
 import { createHash, type Hash } from 'node:crypto';
@@ -16,14 +17,24 @@ export function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** Hex digits of sha256 that transfers and sync compare (the board's G.x() prints this many). */
+export const SHORT_DIGEST_HEX = 16;
+
+/** The sha256 digest transfers and sync compare: its first SHORT_DIGEST_HEX hex digits. */
+export function shortSha256(data: Uint8Array): string {
+  return sha256Hex(data).slice(0, SHORT_DIGEST_HEX);
+}
+
 /** The digest a board with (or without) hashlib reports for `data`. */
 export function transferDigest(data: Uint8Array, hashlib: boolean): string {
-  return hashlib ? sha256Hex(data) : blockSum(data);
+  return hashlib ? shortSha256(data) : blockSum(data);
 }
+
+const SHORT_DIGEST = new RegExp(`^[0-9a-f]{${SHORT_DIGEST_HEX}}$`);
 
 /** A digest as the board printed it is well-formed for that kind (a missing one is an error, never a pass). */
 export function isDigest(text: string | undefined, hashlib: boolean): boolean {
-  return text !== undefined && (hashlib ? /^[0-9a-f]{64}$/.test(text) : /^s\d+\.\d+\.\d+$/.test(text));
+  return text !== undefined && (hashlib ? SHORT_DIGEST.test(text) : /^s\d+\.\d+\.\d+$/.test(text));
 }
 
 /** transferDigest over data that arrives in pieces. */
@@ -52,7 +63,7 @@ export class DigestStream {
   }
 
   digest(): string {
-    if (this.sha) return this.sha.digest('hex');
+    if (this.sha) return this.sha.digest('hex').slice(0, SHORT_DIGEST_HEX);
     if (this.fill) this.closeBlock();
     return `s${this.n}.${this.a}.${this.c}`;
   }

@@ -51,7 +51,6 @@ export async function retrying<T>(retries: number, step: () => Promise<T>): Prom
  * Helper libraries stay defined on the board for the rest of the connection (until a soft reset), so a
  * retry or the next batch sends only its call: less to move at the baud rate, less for the link to spoil.
  */
-const LIB_MISSING = 'boardctl: helper library missing';
 const libs = new WeakMap<Board, { generation: number | undefined; names: Set<string> }>();
 
 function libsOf(board: Board): Set<string> {
@@ -63,19 +62,36 @@ function libsOf(board: Board): Set<string> {
   return state.names;
 }
 
-const libName = (lib: string) => `_bcL${createHash('sha256').update(lib).digest('hex').slice(0, 10)}`;
+/** A library's name: its hash, an attribute of the one global the helpers own. */
+const libName = (lib: string) => `L${createHash('sha256').update(lib).digest('hex').slice(0, 10)}`;
+/** The one name boardctl's helpers leave in the user's globals: a class holding the libraries. */
+const HOLDER = '_bc';
+const libCall = (name: string) => `${HOLDER}.${name}`;
 
-/** The library as a function named after its hash: its own names live in that scope, only X comes out. */
+/**
+ * The library as a function: its own names live in that scope and only X comes out, kept as an attribute of
+ * the holder (made by the first library of the connection).
+ */
 function libDefinition(name: string, lib: string): string {
-  return `def ${name}():\n${lib.split('\n').map((l) => ` ${l}`).join('\n')}\n return X\n${name}=${name}()`;
+  return [
+    `try:${HOLDER}`,
+    `except NameError:\n class ${HOLDER}:pass`,
+    'def _bcf():',
+    ...lib.split('\n').map((l) => ` ${l}`),
+    ' return X',
+    `${libCall(name)}=_bcf()`,
+    'del _bcf',
+  ].join('\n');
 }
 
-/** What to send for `program`: its call alone where the library is known to be there, else both. */
+/**
+ * What to send for `program`: its call alone where the library is known to be there (were it gone, user
+ * code removed it, the call fails naming it: helperError), else both.
+ */
 export function helperSource(board: Board, program: HelperProgram): string {
   const name = libName(program.lib);
-  const call = program.call(name);
-  if (libsOf(board).has(name)) return `if '${name}' not in globals():raise RuntimeError('${LIB_MISSING}')\n${call}`;
-  return `${libDefinition(name, program.lib)}\n${call}`;
+  const call = program.call(libCall(name));
+  return libsOf(board).has(name) ? call : `${libDefinition(name, program.lib)}\n${call}`;
 }
 
 /**
@@ -96,18 +112,25 @@ export function helperRan(board: Board, program: HelperProgram): void {
 
 /** A library that went missing (user code cleared the globals) is sent again on the retry. */
 export function helperError(board: Board, program: HelperProgram, err: unknown): unknown {
-  if (!isBoardError(err, 'DEVICE_EXCEPTION') || !String(err.details.traceback ?? err.message).includes(LIB_MISSING)) return err;
-  libsOf(board).delete(libName(program.lib));
+  const name = libName(program.lib);
+  // The holder is gone (NameError) or lacks this library (AttributeError); MicroPython and CPython word the
+  // rest differently, the names are what tell.
+  const lost = new RegExp(`^(NameError: name '${HOLDER}'|AttributeError: .*'${name}')`, 'm');
+  if (!isBoardError(err, 'DEVICE_EXCEPTION') || !lost.test(String(err.details.traceback ?? err.message))) return err;
+  libsOf(board).delete(name);
   return new BoardError('PROTOCOL', 'the board lost boardctl\'s helper definitions; sending them again', {});
 }
 
-/** Run a helper program to its end and return its stdout lines. */
+/** Run a helper program to its end and return its stdout lines; a library user code removed is sent again, once. */
 export async function runHelper(board: Board, program: HelperProgram, opts: ExecOptions = {}): Promise<string[]> {
-  try {
-    const out = await helperLines(board, helperSource(board, program), opts);
-    helperRan(board, program);
-    return out;
-  } catch (err) {
-    throw helperError(board, program, err);
+  for (let round = 0; ; round++) {
+    try {
+      const out = await helperLines(board, helperSource(board, program), opts);
+      helperRan(board, program);
+      return out;
+    } catch (err) {
+      const mapped = helperError(board, program, err);
+      if (round > 0 || mapped === err) throw mapped;
+    }
   }
 }

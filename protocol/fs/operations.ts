@@ -4,11 +4,12 @@ import type { Board } from '../board.js';
 import { damagedCommand } from '../checked-program.js';
 import { BoardError } from '../errors.js';
 import { resolveBoardPath } from './board-path.js';
-import { boardCapabilities } from './capabilities.js';
+import { boardBasics } from './capabilities.js';
+import { isDigest } from './digest.js';
 import { boardFsError } from './errno.js';
-import { helperLines } from './helper.js';
-import { splitReprLine } from './py-repr.js';
-import { listSource, pathOpSource, statvfsSource, walkSource, type PathOp } from './snippets.js';
+import { helperLines, runHelper } from './helper.js';
+import { parsePyStr, splitReprLine } from './py-repr.js';
+import { listProgram, pathOpSource, statvfsSource, walkProgram, type PathOp } from './snippets.js';
 
 export type EntryKind = 'file' | 'dir';
 
@@ -25,7 +26,7 @@ export type Outcome<T> = { path: string; ok: true; value: T } | { path: string; 
 
 /** Absolute board paths for user arguments (relative ones resolve against the board's cwd). */
 export async function resolveOnBoard(board: Board, paths: string[]): Promise<string[]> {
-  const { cwd } = await boardCapabilities(board);
+  const { cwd } = await boardBasics(board);
   return paths.map((p) => resolveBoardPath(cwd, p));
 }
 
@@ -67,20 +68,45 @@ export interface Listing {
   entries: FsEntry[];
 }
 
+/** An entry line of the listing library: `SIZE` or `d`, `,MTIME` with times, then repr(name). */
+const ENTRY_LINE = /^(d|\d+)(?:,(\d+))?(['"].*)$/;
+
 export async function listPaths(board: Board, paths: string[], opts: { long?: boolean } = {}): Promise<Outcome<Listing>[]> {
   const out: Outcome<Listing>[] = [];
-  for (const line of await lines(board, listSource(paths, opts.long === true))) {
+  const damaged = () => damagedCommand(`the board's listing was damaged; check the cable or lower the baud rate`);
+  // The directory whose entries are arriving, until its `N count` line closes it.
+  let open: FsEntry[] | undefined;
+  for (const line of await runHelper(board, listProgram(paths, opts.long === true))) {
+    const entry = ENTRY_LINE.exec(line);
+    if (entry) {
+      if (!open) throw damaged();
+      const name = parsed(line, () => {
+        const s = parsePyStr(entry[3]!);
+        if (s.end !== entry[3]!.length) throw new Error();
+        return s.value;
+      });
+      const dir = entry[1] === 'd';
+      open.push({ name, kind: dir ? 'dir' : 'file', size: dir ? 0 : Number(entry[1]), ...(opts.long ? { mtime: Number(entry[2] ?? 0) } : {}) });
+      continue;
+    }
+    if (line.startsWith('N ')) {
+      if (!open || line !== `N ${open.length}`) throw damaged();
+      open = undefined;
+      continue;
+    }
     const { fields, name } = parsed(line, () => splitReprLine(line, 3));
     const [tag, size, mtime] = fields as [string, string, string];
-    const entry = (kind: EntryKind): FsEntry => ({ name, kind, size: Number(size), ...(opts.long ? { mtime: Number(mtime) } : {}) });
+    // Only a directory that could not be read ends without its count (its E line replaces it).
+    if (open && (tag !== 'E' || out.pop()?.path !== name)) throw damaged();
+    open = undefined;
     if (tag === 'E') out.push({ path: name, ok: false, errno: Number(size) });
-    else if (tag === 'F') out.push({ path: name, ok: true, value: { kind: 'file', entries: [entry('file')] } });
-    else if (tag === 'D') out.push({ path: name, ok: true, value: { kind: 'dir', entries: [] } });
-    else {
-      const last = out.at(-1);
-      if (last?.ok) last.value.entries.push(entry(tag === 'd' ? 'dir' : 'file'));
-    }
+    else if (tag === 'F') out.push({ path: name, ok: true, value: { kind: 'file', entries: [{ name, kind: 'file', size: Number(size), ...(opts.long ? { mtime: Number(mtime) } : {}) }] } });
+    else if (tag === 'D') {
+      open = [];
+      out.push({ path: name, ok: true, value: { kind: 'dir', entries: open } });
+    } else throw damaged();
   }
+  if (open || out.length !== paths.length) throw damaged();
   for (const o of out) if (o.ok) o.value.entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return out;
 }
@@ -91,7 +117,7 @@ export async function listPaths(board: Board, paths: string[], opts: { long?: bo
  */
 export async function runPathOp(board: Board, op: PathOp, paths: string[]): Promise<Outcome<string>[]> {
   const out: Outcome<string>[] = [];
-  const hashlib = op === 'digest' ? (await boardCapabilities(board)).hashlib : true;
+  const hashlib = op === 'digest' ? (await boardBasics(board)).hashlib : true;
   for (const batch of batches(paths)) {
     const byIndex = new Map<number, Outcome<string>>();
     for (const line of await lines(board, pathOpSource(op, batch, hashlib))) {
@@ -131,13 +157,21 @@ export interface WalkEntry {
   rel: string;
   kind: EntryKind;
   size: number;
+  /** The file's short digest (digest.ts), where the walk was asked for this size's digests. */
+  digest?: string;
 }
 
 export type WalkResult = { kind: 'dir'; entries: WalkEntry[] } | { kind: 'file'; size: number } | { kind: 'missing'; errno: number };
 
-/** Everything under `root` in one exec, parents before children (upload debris left out). */
-export async function walkBoard(board: Board, root: string): Promise<WalkResult> {
-  const out = await lines(board, walkSource(root));
+/** A walk line: `d 0 repr(rel)` or `f SIZE repr(rel)`, optionally followed by ` DIGEST`. */
+const WALK_LINE = /^([df]) (\d+) (['"].*)$/;
+
+/**
+ * Everything under `root` in one exec, parents before children (upload debris left out). With `digestSizes`
+ * (the board must have hashlib), files of those sizes come with their short digest.
+ */
+export async function walkBoard(board: Board, root: string, digestSizes?: number[]): Promise<WalkResult> {
+  const out = await runHelper(board, walkProgram(root, digestSizes));
   const head = out[0] ?? '';
   if (/^E \d+$/.test(head)) return { kind: 'missing', errno: Number(head.slice(2)) };
   if (/^F \d+$/.test(head)) return { kind: 'file', size: Number(head.slice(2)) };
@@ -145,13 +179,21 @@ export async function walkBoard(board: Board, root: string): Promise<WalkResult>
   if (head !== 'D' || !/^N \d+$/.test(tail) || Number(tail.slice(2)) !== out.length - 2) {
     throw damagedCommand(`the board's listing of :${root} was damaged; check the cable or lower the baud rate`);
   }
-  const entries = out.slice(1, -1).map((line): WalkEntry => {
-    const { fields, name } = parsed(line, () => {
-      if (!/^[df] \d+ /.test(line)) throw new Error();
-      return splitReprLine(line.slice(2), 1);
-    });
-    return { rel: name, kind: line[0] === 'd' ? 'dir' : 'file', size: Number(fields[0]) };
-  });
+  const sizes = new Set(digestSizes);
+  const entries = out.slice(1, -1).map((line): WalkEntry =>
+    parsed(line, () => {
+      const m = WALK_LINE.exec(line);
+      if (!m) throw new Error();
+      const name = parsePyStr(m[3]!);
+      const rest = m[3]!.slice(name.end);
+      const size = Number(m[2]);
+      const kind = m[1] === 'd' ? 'dir' : 'file';
+      // A file of a size asked for carries a well-formed digest, and only such a file carries one.
+      const digest = kind === 'file' && sizes.has(size) ? rest.slice(1) : undefined;
+      if (digest !== undefined ? rest[0] !== ' ' || !isDigest(digest, true) : rest !== '') throw new Error();
+      return { rel: name.value, kind, size, ...(digest !== undefined ? { digest } : {}) };
+    }),
+  );
   return { kind: 'dir', entries };
 }
 

@@ -4,7 +4,7 @@
 // rate. Snippets use only what the capability probe found (capabilities.ts), so no firmware meets code that
 // assumes a module it lacks; lists are built in short statements so no project size exhausts the parser's
 // stack; every line a snippet prints names what it is about, so the host can check it got the right answer.
-import { BLOCKSUM_BLOCK } from './digest.js';
+import { BLOCKSUM_BLOCK, SHORT_DIGEST_HEX } from './digest.js';
 import { FROM_BOARD, pyBytesLiteral, pyEscapeExpr, pyStr } from './wire.js';
 
 /** Temp files are `.~bctmp.N` next to their target; anything with this prefix is debris of a broken upload. */
@@ -27,8 +27,8 @@ const STDOUT_ESCAPE = `def E(x):return ${pyEscapeExpr(FROM_BOARD, 'x')}`;
 
 /**
  * The digest both ends compute for a transfer (digest.ts is the host's half): class G with u(memoryview)
- * and x() -> text, sha256 hex when the board has hashlib, else the length and a block checksum. FD(path)
- * digests a file on flash.
+ * and x(n) -> text, the first n bytes of sha256 in hex when the board has hashlib (digest.ts's short digest
+ * by default), else the length and a block checksum. FD(path, n) digests a file on flash.
  */
 function digestDefs(hashlib: boolean): string[] {
   const cls = hashlib
@@ -37,7 +37,7 @@ function digestDefs(hashlib: boolean): string[] {
         'class G:',
         ' def __init__(s):s.h=sha256()',
         ' def u(s,v):s.h.update(v)',
-        " def x(s):d=s.h.digest();return ('%02x'*len(d))%tuple(d)",
+        ` def x(s,n=${SHORT_DIGEST_HEX / 2}):d=s.h.digest()[:n];return ('%02x'*n)%tuple(d)`,
       ]
     : [
         'class G:',
@@ -45,17 +45,17 @@ function digestDefs(hashlib: boolean): string[] {
         ' def u(s,v):',
         `  for j in range(0,len(v),${BLOCKSUM_BLOCK}):s.a=(s.a+sum(v[j:j+${BLOCKSUM_BLOCK}]))&16777215;s.c=(s.c+s.a)&16777215`,
         '  s.n+=len(v)',
-        " def x(s):return 's%d.%d.%d'%(s.n,s.a,s.c)",
+        " def x(s,n=0):return 's%d.%d.%d'%(s.n,s.a,s.c)",
       ];
   return [
     ...cls,
-    'def FD(p):',
+    `def FD(p,n=${SHORT_DIGEST_HEX / 2}):`,
     ` g=G();f=open(p,'rb');b=bytearray(${BLOCKSUM_BLOCK});v=memoryview(b)`,
     ' while 1:',
     '  k=f.readinto(b)',
     '  if not k:break',
     '  g.u(v[:k])',
-    ' f.close();return g.x()',
+    ' f.close();return g.x(n)',
   ];
 }
 
@@ -68,11 +68,12 @@ export function bufferDigestSource(expr: string, hashlib: boolean): string {
 export const PROBE_TOKENS = ['binascii', 'hashlib', 'deflate', 'errno', 'select', 'h-sha256', 'h-sha1', 'h-md5', 'deflate-w', 'stdin', 'statvfs', 'poll'] as const;
 
 /**
- * Capability probe: one line `C tokens… count`, the cwd, then (if stdout has a binary buffer) `marker` and
- * every byte value escaped as the sender would, so the host (reading the link's raw bytes) sees whether raw
- * downloads arrive intact.
+ * Capability probe: one line `C tokens… count`, the cwd, then (given a `marker`, and if stdout has a binary
+ * buffer) `marker` and every byte value escaped as the sender would, so the host (reading the link's raw
+ * bytes) sees whether raw downloads arrive intact. Without a marker it is the short probe of commands that
+ * move no file data (ls, sync of an unchanged tree).
  */
-export function probeSource(marker: string): string {
+export function probeSource(marker?: string): string {
   return [
     'import sys,os',
     'r=[]',
@@ -89,15 +90,20 @@ export function probeSource(marker: string): string {
     'except Exception:pass',
     "print('C',' '.join(r),len(r))",
     'print(repr(os.getcwd()))',
-    STDOUT_ESCAPE,
-    `try:sys.stdout.buffer.write(b"${marker}\\n"+E(bytes(range(256)))+b"\\n")`,
-    'except Exception:pass',
+    ...(marker === undefined ? [] : rawPatternLines(marker)),
   ].join('\n');
 }
 
-/** A second look at raw stdout when the probe's pattern came back wrong (a link fault, or a lossy link). */
+/** Prints `marker` and every byte value escaped, where stdout has a binary buffer. */
+const rawPatternLines = (marker: string) => [
+  STDOUT_ESCAPE,
+  `try:sys.stdout.buffer.write(b"${marker}\\n"+E(bytes(range(256)))+b"\\n")`,
+  'except Exception:pass',
+];
+
+/** A look at raw stdout on its own: after the short probe, or when the probe's pattern came back wrong. */
 export function rawStdoutCheckSource(marker: string): string {
-  return ['import sys', STDOUT_ESCAPE, `sys.stdout.buffer.write(b"${marker}\\n"+E(bytes(range(256)))+b"\\n")`].join('\n');
+  return ['import sys', ...rawPatternLines(marker)].join('\n');
 }
 
 /**
@@ -119,56 +125,85 @@ export function stdinEchoSource(n: number): string {
 }
 
 /**
- * One entry per line: `kind size mtime repr(name)`; kind d/f; a path prints `F`/`D` first (`E errno` when it
- * fails). Upload debris is never listed.
+ * The listing library: X(paths, times) prints per path `F size mtime repr(path)` (a file), `E errno 0
+ * repr(path)`, or `D 0 0 repr(path)`, the directory's entries, then `N count`. An entry is one short line:
+ * the size (files) or `d` (directories), `,mtime` with times, then repr(name) (`1'boot.py'`, `d,774'lib'`).
+ * Sizes come from ilistdir where the VFS fills them in (a stat per file otherwise, or for times). Upload
+ * debris is never listed.
  */
-export function listSource(paths: string[], withTimes: boolean): string {
-  return [
-    'import os',
-    `T=${pyStr(TEMP_PREFIX)}`,
-    'def L(p):',
-    " S=lambda e:os.stat(p.rstrip('/')+'/'+e[0])",
-    ' try:',
-    '  m=os.stat(p)',
-    '  if not m[0]&0x4000:',
-    `   print('F',m[6],${withTimes ? 'm[8]' : '0'},repr(p));return`,
-    "  print('D',0,0,repr(p))",
-    '  for e in os.ilistdir(p):',
-    '   if e[0].startswith(T):continue',
-    // Sizes and times from stat: not every VFS fills ilistdir's size field.
-    `   d=e[1]&0x4000;m=${withTimes ? 'S(e)' : '(0,)*9 if d else S(e)'}`,
-    `   print('d' if d else 'f',0 if d else m[6],${withTimes ? 'm[8]' : '0'},repr(e[0]))`,
-    " except OSError as x:print('E',x.args[0],0,repr(p))",
-    ...pyListAssign('Ps', strs(paths)),
-    'for p in Ps:L(p)',
-  ].join('\n');
+const LIST_LIB = [
+  'import os',
+  `T=${pyStr(TEMP_PREFIX)}`,
+  'def X(Ps,t):',
+  ' for p in Ps:',
+  '  try:',
+  '   m=os.stat(p)',
+  '   if not m[0]&0x4000:print("F",m[6],m[8] if t else 0,repr(p));continue',
+  '   print("D",0,0,repr(p));n=0;q=p.rstrip("/")+"/"',
+  '   for e in os.ilistdir(p):',
+  '    a=e[0]',
+  '    if a.startswith(T):continue',
+  '    n+=1;d=e[1]&0x4000;z=e[3] if len(e)>3 else 0',
+  '    if t or not(d or z>0):m=os.stat(q+a);z=m[6]',
+  '    print("d" if d else z,",%d"%m[8] if t else "",repr(a),sep="")',
+  '   print("N",n)',
+  '  except OSError as x:print("E",x.args[0],0,repr(p))',
+].join('\n');
+
+/**
+ * A list for a helper's call: inline when short, else built in a global first, in short statements, and
+ * removed after the call (a call that fails leaves it for the next to overwrite).
+ */
+function pyListArg(name: string, items: string[], call: (expr: string) => string): string {
+  if (items.length <= LIST_BATCH) return call(`[${items.join(',')}]`);
+  return [...pyListAssign(name, items), call(name), `del ${name}`].join('\n');
+}
+
+/** Listing of `paths` (see LIST_LIB); `withTimes` adds mtimes (a stat per entry). */
+export function listProgram(paths: string[], withTimes: boolean): HelperProgram {
+  return { lib: LIST_LIB, call: (lib) => pyListArg('_bcP', strs(paths), (ps) => `${lib}(${ps},${withTimes ? 1 : 0})`) };
 }
 
 /**
- * Recursive walk under `root`: `D`, `F size` or `E errno` first, then `d 0 repr(relpath)` / `f size
+ * The walk library: X(root, sizes) prints `D`, `F size` or `E errno` first, then `d 0 repr(relpath)` / `f size
  * repr(relpath)`, parents before children, upload debris skipped; the last line is `N count` so a cut
- * listing is noticed.
+ * listing is noticed. In its digest form (a board with hashlib), a file whose size is in the set `sizes`
+ * also gets its short digest (digest.ts) at the end of its line: sync's comparison in the same run as the walk.
  */
-export function walkSource(root: string): string {
+function walkLib(digests: boolean): string {
   return [
     'import os',
-    `T=${pyStr(TEMP_PREFIX)};n=0`,
-    'def R(a,r):',
-    ' global n',
+    ...(digests ? digestDefs(true) : []),
+    `T=${pyStr(TEMP_PREFIX)}`,
+    'def W(a,r,Z):',
+    ' c=0',
     ' for e in os.ilistdir(a):',
     "  m=e[0];p=a.rstrip('/')+'/'+m;q=r+'/'+m if r else m",
     '  if m.startswith(T):continue',
-    '  n+=1',
+    '  c+=1',
     '  if e[1]&0x4000:',
-    "   print('d',0,repr(q));R(p,q)",
-    '  else:',
-    "   print('f',os.stat(p)[6],repr(q))",
-    'try:',
-    ` s=os.stat(${pyStr(root)})`,
-    ` if s[0]&0x4000:print('D');R(${pyStr(root)},'');print('N',n)`,
-    " else:print('F',s[6])",
-    "except OSError as x:print('E',x.args[0])",
+    "   print('d',0,repr(q));c+=W(p,q,Z);continue",
+    // ilistdir's size where the VFS fills it in, else a stat.
+    '  z=e[3] if len(e)>3 else 0',
+    '  if z<1:z=os.stat(p)[6]',
+    ...(digests ? ["  if z in Z:print('f',z,repr(q),FD(p))", "  else:print('f',z,repr(q))"] : ["  print('f',z,repr(q))"]),
+    ' return c',
+    'def X(t,Z):',
+    ' try:',
+    '  s=os.stat(t)',
+    "  if s[0]&0x4000:print('D');print('N',W(t,'',Z))",
+    "  else:print('F',s[6])",
+    " except OSError as x:print('E',x.args[0])",
   ].join('\n');
+}
+
+/** The walk of `root` (see walkLib), with the digests of files of `sizes` where given. */
+export function walkProgram(root: string, sizes?: number[]): HelperProgram {
+  const distinct = [...new Set(sizes)].map(String);
+  return {
+    lib: walkLib(sizes !== undefined),
+    call: (lib) => (sizes ? pyListArg('_bcZ', distinct, (z) => `${lib}(${pyStr(root)},set(${z}))`) : `${lib}(${pyStr(root)},None)`),
+  };
 }
 
 /** Batched path operations; each path prints `OK i result` or `E i errno`. */
@@ -193,7 +228,7 @@ const OP_BODY: Record<PathOp, string[]> = {
   ],
   rmdir: [' os.rmdir(p)'],
   touch: [' try:os.stat(p)', " except OSError:open(p,'wb').close()"],
-  digest: [' if os.stat(p)[0]&0x4000:raise OSError(21)', ' return FD(p)'],
+  digest: [' if os.stat(p)[0]&0x4000:raise OSError(21)', ' return FD(p,32)'],
 };
 
 /** `hashlib` matters only to `digest`: which digest the board computes (see digest.ts). */
@@ -260,6 +295,8 @@ export interface HelperProgram {
 
 /** What the upload programs need to know about the board and the link. */
 export interface UploadSetup {
+  /** The data comes on stdin (the receiver R); otherwise as exec'd chunks (the O/W/F/A steps). */
+  stdin: boolean;
   hashlib: boolean;
   /** DeflateIO can decompress: mode 1 is understood. */
   inflate: boolean;
@@ -341,6 +378,28 @@ export function uploadLib(setup: UploadSetup): string {
     '   except OSError as x:e=x.args[0]',
     ' if e:Q(t)',
     ' print("F",i,e,repr(d),g)',
+    ...(setup.stdin ? receiverLines(setup) : []),
+    // The entry point: R receives a batch, P only checks space (exec fallback), O/W/F/A open, write,
+    // finish and abandon one file's temp file in that fallback.
+    'def X(op,*a):',
+    ' nonlocal M,Dm,_f',
+    ...(setup.stdin
+      ? [' if op=="R":M,Dm=a;R()']
+      : [
+          ' if op=="P":M,Dm=a;print("S",*P())',
+          ' elif op=="O":',
+          '  try:_f=open(TP(a[0]),"wb");print("OK")',
+          '  except OSError as x:print("E",x.args[0])',
+          ' elif op=="W":_f.write(a[0])',
+          ' elif op=="F":_f.close();V(a[0],0)',
+          ' elif op=="A":_f.close();Q(TP(a[0]))',
+        ]),
+  ].join('\n');
+}
+
+/** The stdin receiver R of uploadLib (see there), with the decoders the setup asks for. */
+function receiverLines(setup: UploadSetup): string[] {
+  return [
     ...(setup.inflate
       ? ['import io,deflate', 'class Z(io.IOBase):', ' def __init__(s,i):s.i=i;s.r=b""',
          ' def readinto(s,o):', '  if not s.r:s.r=next(s.i,b"")', '  n=min(len(o),len(s.r));o[:n]=s.r[:n];s.r=s.r[n:];return n',
@@ -416,25 +475,13 @@ export function uploadLib(setup: UploadSetup): string {
     '   Q(t);raise',
     '  if f:f.close()',
     '  V(i,e)',
-    // The entry point: R receives a batch, P only checks space (exec fallback), O/W/F/A open, write,
-    // finish and abandon one file's temp file in that fallback.
-    'def X(op,*a):',
-    ' nonlocal M,Dm,_f',
-    ' if op=="R":M,Dm=a;R()',
-    ' elif op=="P":M,Dm=a;print("S",*P())',
-    ' elif op=="O":',
-    '  try:_f=open(TP(a[0]),"wb");print("OK")',
-    '  except OSError as x:print("E",x.args[0])',
-    ' elif op=="W":_f.write(a[0])',
-    ' elif op=="F":_f.close();V(a[0],0)',
-    ' elif op=="A":_f.close();Q(TP(a[0]))',
-  ].join('\n');
+  ];
 }
 
 /** Call uploadLib's entry with a batch's manifest and directories (built in short statements). */
 function uploadCall(op: 'R' | 'P', entries: ReceiverEntry[], dirs: string[]): (lib: string) => string {
   const manifest = entries.map((e) => `(${pyStr(e.dest)},${e.wireLength},${e.size},${pyStr(e.digest)},${e.mode})`);
-  return (lib) => [...pyListAssign('_bcM', manifest), ...pyListAssign('_bcD', strs(dirs)), `${lib}("${op}",_bcM,_bcD)`].join('\n');
+  return (lib) => pyListArg('_bcM', manifest, (m) => pyListArg('_bcD', strs(dirs), (d) => `${lib}("${op}",${m},${d})`));
 }
 
 /** The receiver for one batch (see uploadLib). */
@@ -544,7 +591,7 @@ export function senderLib(o: SenderSetup): string {
 export function senderProgram(paths: string[], compress: boolean[], marker: string, setup: SenderSetup): HelperProgram {
   return {
     lib: senderLib(setup),
-    call: (lib) => [...pyListAssign('_bcP', strs(paths)), `${lib}(_bcP,${pyFlags(compress)},${pyStr(marker)})`].join('\n'),
+    call: (lib) => pyListArg('_bcP', strs(paths), (ps) => `${lib}(${ps},${pyFlags(compress)},${pyStr(marker)})`),
   };
 }
 

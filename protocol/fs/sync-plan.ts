@@ -1,6 +1,6 @@
-// Deciding what `sync` does, as pure data: compare the host tree with the board tree (sizes and the
-// sha256 values the board computed in one batch) and list directories to create, files to upload and,
-// with --delete, board entries to remove. Board entries the ignore rules match are never touched, nor those the
+// Deciding what `sync` does, as pure data: compare the host tree with the board tree (sizes, and the short
+// sha256 digests of digest.ts that the board computed while it walked) and list directories to create, files
+// to upload and, with --delete, board entries to remove. Board entries the ignore rules match are never touched, nor those the
 // caller protects (`deletable`), nor a directory holding one of those.
 import type { IgnoreRules } from './ignore.js';
 

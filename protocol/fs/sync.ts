@@ -1,14 +1,14 @@
-// `sync LOCAL :REMOTE`: list the board's tree in one exec, hash the files whose size matches on the board in
-// batches (or, on firmware without hashlib, read them back and hash them here), upload only what differs,
-// and with --delete remove what the host no longer has.
+// `sync LOCAL :REMOTE`: list the board's tree in one exec, which on a board with hashlib also hashes the files
+// whose size a local file has (on firmware without hashlib they are read back and hashed here), upload only
+// what differs, and with --delete remove what the host no longer has.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Board } from '../board.js';
 import { BoardError } from '../errors.js';
 import { fileError } from '../host-error.js';
 import { joinBoardPath } from './board-path.js';
-import { boardCapabilities } from './capabilities.js';
-import { sha256Hex } from './digest.js';
+import { boardBasics } from './capabilities.js';
+import { shortSha256 } from './digest.js';
 import { readBoardFiles } from './download.js';
 import { boardFsError } from './errno.js';
 import { retrying } from './helper.js';
@@ -67,14 +67,18 @@ export async function syncFolder(board: Board, localDir: string, remoteRoot: str
       throw fileError(`cannot read ${join(localDir, e.rel)}`, err);
     }
     data.set(e.rel, bytes);
-    return { rel: e.rel, kind: 'file', size: bytes.length, sha256: sha256Hex(bytes) };
+    return { rel: e.rel, kind: 'file', size: bytes.length, sha256: shortSha256(bytes) };
   });
   const retries = opts.retries ?? DEFAULT_RETRIES;
-  const walk = await retrying(retries, () => walkBoard(board, remoteRoot));
+  // Where the board has hashlib, the walk brings the digests of the files whose size a local file has: the
+  // whole comparison in one run.
+  const { hashlib } = await boardBasics(board);
+  const sizes = hashlib ? local.filter((l) => l.kind === 'file').map((l) => l.size) : undefined;
+  const walk = await retrying(retries, () => walkBoard(board, remoteRoot, sizes));
   if (walk.kind === 'file') throw boardFsError(remoteRoot, 20);
-  const remote: RemoteFile[] = walk.kind === 'dir' ? walk.entries : [];
+  const remote: RemoteFile[] = walk.kind === 'dir' ? walk.entries.map(({ digest, ...e }) => ({ ...e, ...(digest ? { sha256: digest } : {}) })) : [];
   const abs = (rel: string) => joinBoardPath(remoteRoot, ...rel.split('/'));
-  const notes = await hashSameSize(board, local, remote, abs, opts);
+  const notes = hashlib ? [] : await readBackSameSize(board, local, remote, abs, opts);
   // The board's own boot.py at / survives a --delete from a tree that has none (mpremote users keep it there).
   const deletable = (rel: string, kind: 'file' | 'dir') => !(remoteRoot === '/' && rel === 'boot.py') && (opts.deletable?.(rel, kind) ?? true);
   const plan = planSync(local, remote, { delete: opts.delete, ignore, deletable });
@@ -97,10 +101,10 @@ export async function syncFolder(board: Board, localDir: string, remoteRoot: str
 }
 
 /**
- * Fill in the sha256 of board files that could equal their local counterpart (same size): on the board
- * where it has hashlib, else by reading them back (as mpremote does), which the returned note says.
+ * On firmware without hashlib: fill in the digest of board files that could equal their local counterpart
+ * (same size) by reading them back (as mpremote does), which the returned note says.
  */
-async function hashSameSize(
+async function readBackSameSize(
   board: Board,
   local: LocalFile[],
   remote: RemoteFile[],
@@ -110,15 +114,9 @@ async function hashSameSize(
   const sizes = new Map(local.filter((l) => l.kind === 'file').map((l) => [l.rel, l.size]));
   const candidates = remote.filter((r) => r.kind === 'file' && sizes.get(r.rel) === r.size);
   if (!candidates.length) return [];
-  const paths = candidates.map((c) => abs(c.rel));
-  if ((await boardCapabilities(board)).hashlib) {
-    const outcomes = await retrying(opts.retries ?? DEFAULT_RETRIES, () => runPathOp(board, 'digest', paths));
-    outcomes.forEach((o, i) => o.ok && (candidates[i]!.sha256 = o.value));
-    return [];
-  }
-  const files = await readBoardFiles(board, paths, { ...opts, onProgress: undefined });
+  const files = await readBoardFiles(board, candidates.map((c) => abs(c.rel)), { ...opts, onProgress: undefined });
   files.forEach((f, i) => {
-    if (f.result.ok) candidates[i]!.sha256 = sha256Hex(f.data);
+    if (f.result.ok) candidates[i]!.sha256 = shortSha256(f.data);
     else if (f.result.code) throw fileResultError(f.result);
   });
   return [`no hashlib on the board: compared ${candidates.length} same-size file${candidates.length === 1 ? '' : 's'} by reading ${candidates.length === 1 ? 'it' : 'them'} back`];

@@ -79,7 +79,7 @@ const EXEC_CHUNK = 1024;
 /** Compression must save at least this share of the wire bytes to be worth the board's CPU. */
 const COMPRESS_MIN_SAVING = 0.05;
 /** Files and manifest bytes per receiver run, so its program stays small whatever the project's size. */
-const FILES_PER_RUN = 40;
+const FILES_PER_RUN = 60;
 const MANIFEST_BYTES_PER_RUN = 3000;
 
 interface Prepared {
@@ -164,13 +164,14 @@ function runsOf(files: Prepared[]): Prepared[][] {
   let cur: Prepared[] = [];
   let bytes = 0;
   for (const f of files) {
-    if (cur.length && (cur.length >= FILES_PER_RUN || bytes + f.entry.dest.length > MANIFEST_BYTES_PER_RUN)) {
+    if (cur.length && (cur.length >= FILES_PER_RUN || bytes + Buffer.byteLength(f.entry.dest) > MANIFEST_BYTES_PER_RUN)) {
       runs.push(cur);
       cur = [];
       bytes = 0;
     }
     cur.push(f);
-    bytes += f.entry.dest.length + 100;
+    // The entry's text in the manifest: its name, two lengths, the digest and the mode.
+    bytes += Buffer.byteLength(f.entry.dest) + f.entry.digest.length + 24;
   }
   if (cur.length) runs.push(cur);
   return runs;
@@ -238,6 +239,7 @@ async function uploadOnce(board: Board, caps: FsCapabilities, items: UploadItem[
   // windows in whole 4-character groups.
   const window = Math.max(4, (opts.window ?? (board.transport.kind === 'virtual' ? 2048 : 256)) & ~3);
   const setup: UploadSetup = {
+    stdin: channel !== 'exec',
     hashlib: caps.hashlib,
     inflate,
     base64: channel === 'base64',

@@ -3,8 +3,9 @@
 // drops it into the ROM bootloader. (Linux raises both together when any program opens a tty; on the
 // two-transistor auto-reset circuit that is the idle state.) Closing must not move them either: a tty
 // driver's default termios has HUPCL, which drops both lines on the last close, and serialport's
-// `hupcl: false` only leaves HUPCL unset, it does not clear it, so it is cleared here right after opening
-// (also when boardctl is killed later, the lines stay where they were).
+// `hupcl: false` only leaves HUPCL unset, it does not clear it, so it is cleared right after opening, by an
+// stty child started once the first bytes are on their way (the board answers meanwhile), and close() waits
+// for it (also when boardctl is killed later, the lines stay where they were).
 import { execFile } from 'node:child_process';
 import { write as fsWrite } from 'node:fs';
 import { BoardError } from '../errors.js';
@@ -22,6 +23,8 @@ export interface SerialOpenOptions {
 }
 
 const FULL_RETRY_MS = 2;
+/** A port nothing is written to (a server waiting for its client) has HUPCL cleared after this long. */
+const HUPCL_LATEST_MS = 20;
 
 class SerialTransport implements ServedPort {
   private readonly events = new LinkEvents();
@@ -31,6 +34,9 @@ class SerialTransport implements ServedPort {
   private lines: Required<ControlLines> = { dtr: true, rts: true };
   /** Writes in order, one after the other. */
   private writing: Promise<void> = Promise.resolve();
+  /** Settles once HUPCL is cleared (or stty could not): closing before that would drop DTR/RTS. */
+  private hupclCleared: Promise<void> | undefined;
+  private readonly hupclTimer = setTimeout(() => void this.clearHupcl(), HUPCL_LATEST_MS);
 
   constructor(
     readonly path: string,
@@ -65,7 +71,15 @@ class SerialTransport implements ServedPort {
     const bytes = Buffer.from(data.buffer, data.byteOffset, data.length);
     const next = this.writing.then(() => this.writeAll(bytes));
     this.writing = next.catch(() => undefined);
+    void this.clearHupcl();
     return next;
+  }
+
+  /** Starts stty once, after the write just queued has gone to the descriptor (a child's spawn takes 5-15 ms). */
+  private clearHupcl(): Promise<void> {
+    clearTimeout(this.hupclTimer);
+    this.hupclCleared ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => clearHupcl(this.path));
+    return this.hupclCleared;
   }
 
   private async writeAll(bytes: Buffer): Promise<void> {
@@ -96,6 +110,7 @@ class SerialTransport implements ServedPort {
   }
 
   async setBaudRate(baud: number): Promise<void> {
+    await this.clearHupcl(); // stty writes back the whole termios it read: a speed set meanwhile would be lost
     await new Promise<void>((resolve, reject) => this.port.update({ baudRate: baud }, (err) => (err ? reject(err) : resolve())));
   }
 
@@ -127,10 +142,11 @@ class SerialTransport implements ServedPort {
     );
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.closing = true;
-    if (!this.port.isOpen) return Promise.resolve();
-    return new Promise((resolve) => this.port.close(() => resolve()));
+    await this.clearHupcl();
+    if (!this.port.isOpen) return;
+    await new Promise<void>((resolve) => this.port.close(() => resolve()));
   }
 }
 
@@ -180,7 +196,6 @@ export async function openSerialTransport(path: string, opts: SerialOpenOptions)
   } catch (err) {
     throw await openError(path, err as Error, opts);
   }
-  await clearHupcl(path);
   // TIOCMGET only reads the lines; on a pseudo-terminal it fails with ENOTTY, which tells us what we hold.
   const kind = await new Promise<'serial' | 'pty'>((resolve) => port.get((err) => resolve(err ? 'pty' : 'serial')));
   return new SerialTransport(path, port, kind);

@@ -5,6 +5,7 @@
 import builtins
 import gc
 import micropython
+import random
 import sys
 import uio as io
 import uos
@@ -628,7 +629,7 @@ def install():
         for k, v in (('gc', _gc_flag), ('on', _on), ('yield', _collect_point), ('exec', _exec), ('twin', _twin),
                      ('call', _call)):
             _hooks[mark + k.encode()] = v
-    _board.connect(run_file, run_frozen, micropython.kbd_intr, stage, step, gc.collect)
+    _board.connect(run_file, run_frozen, micropython.kbd_intr, stage, step, gc.collect, random.seed)
     # What only boot needs takes none of the heap a program has (its code would stay with this module's globals).
     g = globals()
     del g['install'], g['_vm_builtins']
