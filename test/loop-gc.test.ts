@@ -218,6 +218,155 @@ describe('loops in functions and for loops, stepped by the host', () => {
   }, 150_000);
 });
 
+/** A program run on the bare VM package (nothing stepped): its output (LF line ends) and its traceback, if any. */
+async function onBareVm(code: string): Promise<{ stdout: string; traceback?: string }> {
+  let stdout = '';
+  const { loadMicroPython } = await import('@micropython/micropython-webassembly-pyscript');
+  const vm = await loadMicroPython({ stdout: (d: Uint8Array) => (stdout += Buffer.from(d).toString()), linebuffer: false });
+  try {
+    vm.runPython(code);
+    return { stdout };
+  } catch (err) {
+    return { stdout, traceback: (err as Error).message };
+  }
+}
+
+/**
+ * A function whose loop asks for a collection (gc.collect() in a program only asks) after dropping n bytes:
+ * stepped, its next iteration goes to the host, which collects, and it sees the heap free again.
+ */
+const probe = (name: string) =>
+  `def ${name}(n):\n    for i in range(2):\n        if i == 0:\n            junk = bytearray(n)\n            junk = None\n` +
+  '            gc.collect()\n    return gc.mem_free() > 90_000\n';
+
+// The rewritten code reaches the runtime through constants of its own compiled code (loop-rewrite.ts, hooks),
+// not through names: builtins stay the VM's own, a program's globals cannot get in the way, and a stepped
+// function is a plain function of the program.
+describe('what a program sees of its stepping', () => {
+  const OLD_NAMES = ['__boardctl_gc__', '__boardctl_yield__', '__boardctl_exec__', '__boardctl_twin__', '__boardctl_call__'];
+
+  it("leaves builtins as the VM package has them, and binds no name of its own", async () => {
+    const code = `import builtins\nfor n in ${JSON.stringify(OLD_NAMES)}:\n    try:\n        eval(n)\n        print('bound', n)\n` +
+      '    except NameError:\n        pass\nprint(sorted(dir(builtins)))\n';
+    expect((await board.exec(code)).stdout.trim()).toBe((await onBareVm('import builtins\nprint(sorted(dir(builtins)))')).stdout.trim());
+  });
+
+  it('steps a program whose globals have the names the stepping once used', async () => {
+    const shadow = `${OLD_NAMES.join(' = ')} = BaseException = None\n`;
+    const rss0 = process.memoryUsage().rss;
+    const total = VM_MEMORY_CEILING + 8 * MiB;
+    const r = await board.exec(`${shadow}${mainLoop(total)}del ${OLD_NAMES.join(', ')}, BaseException\n`, { timeoutMs: 120_000 });
+    expect(r.stdout).toBe(`${total} True\r\n`);
+    expect(process.memoryUsage().rss - rss0).toBeLessThan(64 * MiB);
+  }, 150_000);
+
+  it("drives a program's asyncio.run() the same way: no name while it runs, and its globals cannot get in the way", async () => {
+    const main = "import asyncio\nasync def main():\n    await asyncio.sleep_ms(1)\n    try:\n        eval('__boardctl_run__')\n" +
+      "    except NameError:\n        return 'unbound'\nprint(asyncio.run(main()))\n";
+    expect((await board.exec(main)).stdout).toBe('unbound\r\n');
+    expect((await board.exec(`__boardctl_run__ = None\n${main.replace("return 'unbound'", "pass")}del __boardctl_run__\n`)).stdout).toBe('None\r\n');
+  });
+
+  it('wraps a function on the blank or comment line after it, its next statement, or a line at the end', async () => {
+    const places = `import gc\n${probe('p1')}\n${probe('p2')}# a comment\n${probe('p3')}print(p1(60_000), p2(60_000), p3(60_000))\n`;
+    expect((await board.exec(places)).stdout).toBe('True True True\r\n');
+    // A program whose module code awaits nothing (its functions' loops only), with no newline at its end.
+    const r = await board.exec(`def boom(n):\n    while True:\n        n -= 1\n        if n == 0:\n            raise ValueError('boom')\n\n${probe('p4').trimEnd()}`);
+    expect(r.stdout).toBe('');
+  });
+
+  it('makes a stepped function a plain function: type, repr, name, and tracebacks of its own frames', async () => {
+    const err = await failure(board, "print([type(f) is type(lambda: 0) and repr(f).startswith('<function %s at 0x' % f.__name__) for f in (p1, p2, p3, p4, boom)])\nboom(2)");
+    expect(err.details.stdout).toBe('[True, True, True, True, True]\r\n');
+    expect(err.details.traceback).toBe('Traceback (most recent call last):\r\n  File "<stdin>", line 2, in <module>\r\n  File "<stdin>", line 5, in boom\r\nValueError: boom\r\n');
+  });
+});
+
+// Methods of top-level classes are stepped as top-level functions are; calls `x.m(...)` of a stepped method's
+// name await it when x.m is one, else run what x.m is at once.
+const METHODS = `
+class Counter:
+    def __init__(self):
+        self.n = 0
+
+    def count(self, k):
+        while k:
+            self.n += 1
+            k -= 1
+            if self.n == 7:
+                continue
+        else:
+            self.done = True
+        return self
+
+    def total(self, *parts, scale=1):
+        s = 0
+        for p in parts:
+            s += p * scale
+        return s
+
+class Loud(Counter):
+    def count(self, k):
+        for _ in range(1):
+            super().count(k)
+        return self
+
+    def fail(self, at):
+        i = 0
+        while True:
+            i += 1
+            if i == at:
+                raise KeyError(i)
+
+c = Loud().count(10)
+print(c.n, c.done, c.total(1, 2, 3, scale=2), Counter.total(c, 4), [Counter().count(2).n for _ in range(2)])
+m = c.count
+print(m(1).n, type(Loud.fail).__name__, Loud.fail.__name__, [].count(1))
+try:
+    c.fail(3)
+except KeyError as e:
+    print('caught', e)
+c.fail(4)
+`;
+
+/** A board's main loop as a method: `while True:` that allocates `total` bytes of garbage, then stops. */
+const methodLoop = (total: number) =>
+  'import gc\nclass App:\n    def __init__(self):\n        self.made = 0\n\n    def main(self, total):\n        while True:\n' +
+  `            self.made += len(bytearray(8192))\n            if self.made >= total:\n                return self.made\n\nprint(App().main(${total}), gc.mem_free() > 10_000)\n`;
+
+describe('loops in methods of top-level classes, stepped by the host', () => {
+  it('keep the output and the exception of an unstepped run (the bare VM package)', async () => {
+    const err = await failure(board, METHODS);
+    const bare = await onBareVm(METHODS);
+    expect(err.details.stdout).toBe(bare.stdout.replaceAll('\n', '\r\n'));
+    expect(String(err.details.traceback).replaceAll('\r\n', '\n')).toBe(bare.traceback);
+    expect(bare.stdout).toContain('caught 3');
+  });
+
+  it("collect the garbage of a method's while True loop (200 MB), the host's memory growing under 64 MB", async () => {
+    const total = 200 * MiB;
+    const rss0 = process.memoryUsage().rss;
+    expect((await board.exec(methodLoop(total), { timeoutMs: 120_000 })).stdout).toBe(`${total} True\r\n`);
+    expect(process.memoryUsage().rss - rss0).toBeLessThan(64 * MiB);
+  }, 150_000);
+
+  it('pass their collection points by when their wrapper runs them (a filesystem calling a device), allocating nothing', async () => {
+    // gc.collect() in a program only asks for a collection: it stays pending through the whole call, where a
+    // collection point that went on asking would allocate at each of the million iterations (the ceiling's reset).
+    await board.exec('class Dev:\n    def fill(self, buf, times):\n        for k in range(times):\n            for i in range(len(buf)):\n' +
+      '                buf[i] = (i + k) & 255\n\nd = Dev()\n');
+    const r = await board.exec('import gc\nb = bytearray(4096)\ngc.collect()\nd.fill(b, 250)\nprint(b[1000], sum(b[:256]))', { timeoutMs: 60_000 });
+    expect(r.stdout).toBe('225 32640\r\n');
+  }, 90_000);
+
+  it('stop at Ctrl-C with the method in the traceback, and the board answers the next command', async () => {
+    const err = await failure(board, 'class W:\n    def spin(self):\n        while True:\n            x = bytearray(1000)\n\nW().spin()\n', 1500);
+    expect(err.code).toBe('TIMEOUT');
+    expect(String(err.details.stderr)).toMatch(/line [34], in spin\r?\nKeyboardInterrupt/);
+    expect((await board.exec('print(6 * 7)')).stdout).toBe('42\r\n');
+  });
+});
+
 describe('a runaway allocation', () => {
   // Silicon fails these at once on its ~144 KiB heap; here each must end in MemoryError within seconds, not grow
   // the host toward the memory ceiling (34-80 s and a watchdog reset before).

@@ -183,6 +183,16 @@ describe('block devices', () => {
     expect(out).toBe("['f.txt'] hello! True 26\n");
   });
 
+  it('mounted with readonly=True refuse every change with EROFS (errno 30) and still read', async () => {
+    const out = await run(
+      'for mk in (fat, lfs):\n    d, fs = mk()\n    with fs.open("f", "w") as f:\n        f.write("kept")\n    fs.mkdir("d")\n' +
+        '    vfs.mount(fs, "/ro", readonly=True)\n    changes = (lambda: open("/ro/g", "w"), lambda: open("/ro/f", "a"), lambda: open("/ro/f", "r+b"),\n' +
+        '               lambda: os.mkdir("/ro/e"), lambda: os.remove("/ro/f"), lambda: os.rmdir("/ro/d"), lambda: os.rename("/ro/f", "/ro/h"))\n' +
+        '    print(set(err(c) for c in changes), open("/ro/f").read(), sorted(os.listdir("/ro")))\n    vfs.umount("/ro")',
+    );
+    expect(out).toBe("{'OSError 30'} kept ['d', 'f']\n".repeat(2));
+  });
+
   it('that fail: EIO on FAT for any failure, the errno (or EINVAL) on littlefs, and what the device raises', async () => {
     const out = await run(
       'def probe(fs, d, res):\n    fs.open("p", "w").close()\n    d.result = res\n    r = err(lambda: fs.open("p"))\n    d.result = None\n    return r\n' +

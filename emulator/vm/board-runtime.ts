@@ -14,7 +14,7 @@ import { absentModules, presentModules } from '../port-modules.js';
 import { randomBytes } from 'node:crypto';
 import { ceilingExceeded, memoryUse } from './memory.js';
 import { HostLoop } from './host-loop.js';
-import { rewriteLoops } from './loop-rewrite.js';
+import { HOOK_MARK, rewriteLoops } from './loop-rewrite.js';
 import { phase } from '../../protocol/timing.js';
 
 const CTRL_C = 0x03;
@@ -461,6 +461,7 @@ export class BoardRuntime implements VmHost {
         gc_flag: this.vm.flags?.gcPending ?? -1,
         await_flag: this.vm.flags?.topLevelAwait ?? -1,
         rewrite_loops: (src: string) => rewriteLoops(src) ?? '',
+        hook_mark: HOOK_MARK,
         connect: (...fns: unknown[]) => this.connect(fns),
       },
       _hostloop: this.hostLoop.jsModule(),

@@ -2,11 +2,13 @@
 // garbage only when no Python frame is active, and a program's `asyncio.run(main())` would otherwise run its
 // loop inside the program's frame until the board resets. So a statement at the program's top level such as
 //     asyncio.run(main())      result = loop.run_until_complete(task)      loop.run_forever()
-// becomes `await __boardctl_run__(asyncio.run, main())` (and so on), the program is compiled with top-level
+// becomes `await RUN(asyncio.run, main())` (and so on), the program is compiled with top-level
 // await (a generator), and the host resumes it step by step. Only module-level statements (also inside if, try,
 // with, for, while) whose callee is reached from a name the program bound by importing asyncio (or uasyncio)
 // are rewritten; lines and their numbers stay as they were. Anything else runs as written, with the loop inside
 // the call (its garbage then waits for the program to end, or for the memory ceiling's reset).
+
+import { HOOK_MARK } from './loop-rewrite.js';
 
 type TokKind = 'name' | 'op' | 'str' | 'num';
 interface Tok {
@@ -29,8 +31,13 @@ const KEYWORDS = new Set([...COMPOUND, 'and', 'as', 'assert', 'await', 'break', 
 const ASYNCIO = new Set(['asyncio', 'uasyncio']);
 const LOOP_ENTRIES = new Set(['run_until_complete', 'run_forever']);
 const LOOP_FACTORIES = new Set(['get_event_loop', 'new_event_loop']);
-/** The host's hook for a rewritten run (asyncio/core.py: _host_run, put in builtins while the program runs). */
-export const RUN_HOOK = '__boardctl_run__';
+/**
+ * The host's hook for a rewritten run, RUN: a bytes literal that asyncio/core.py (_host_compile) makes its
+ * _host_run in the compiled program's constants (as loop-rewrite.ts's hooks), so no name of it is anywhere. The
+ * program's last line names it where the compiler keeps it, and never runs its body.
+ */
+const RUN_HOOK = `b'\\x00${HOOK_MARK}run'`;
+const HOOK_LINE = `if [${RUN_HOOK}][1:]: pass`;
 
 const isNameChar = (c: string) => /[\w]/.test(c) || c.charCodeAt(0) >= 0x80;
 
@@ -341,5 +348,5 @@ export function rewriteEntry(src: string): string | undefined {
   if (!edits.length) return undefined;
   let out = src;
   for (const e of edits.reverse()) out = out.slice(0, e.from) + e.text + out.slice(e.to);
-  return out;
+  return `${out}\n${HOOK_LINE}\n`;
 }

@@ -394,6 +394,8 @@ def run_file(path):
 _gc_flag = None  # the port's gc_collect_pending, a byte in place (None: the host cannot step loops)
 _await_flag = None  # the compiler's top-level-await switch, a byte in place
 _program = None  # the staged program (a generator) until it ends
+_hooks = {}  # what a rewritten program's hooks stand for: bytes literal -> the runtime's object
+_on = bytearray(1)  # 1 while the host steps the program: only then can a collection point reach it
 
 
 _steps = 0  # calls of step(): each is a call from the host, after which the VM has collected
@@ -419,12 +421,14 @@ def _collect_point():
 
 
 def _stepped(src, name):
-    # The rewritten program compiled with top-level await, made into its generator (none of it has run yet).
+    # The rewritten program compiled with top-level await, its hooks bound, made into its generator (none of it
+    # has run yet).
     _await_flag[0] = 1
     try:
         code = compile(src, name, 'exec')
     finally:
         _await_flag[0] = 0
+    _patch.bind_constants(code, _hooks)
     return exec(code, __main__.__dict__)
 
 
@@ -436,7 +440,8 @@ def _exec(code):
         return mine(code)  # the program's own exec
     stepped = type(code) is str and _board.rewrite_loops(code)
     if stepped:
-        return (yield from _stepped(stepped, '<string>'))
+        # (code with no collection points of its own has run to its end in there: no generator)
+        return (yield from _stepped(stepped, '<string>') or ())
     exec(code, __main__.__dict__)
 
 
@@ -463,21 +468,41 @@ def _unstage():
 
 # A top-level function whose loops are stepped is an `async def` (loop-rewrite.ts): called by a rewritten
 # statement it is awaited, so its collection points reach the host; called by anything else (an expression, a
-# callback, the REPL later) its wrapper runs it to its end at once, passing its collection points by.
+# callback, the REPL later) its wrapper runs it to its end at once, passing its collection points by. The wrapper
+# is a plain function of the same name (a method of the class, for a method); its frames and _run's are taken
+# out of tracebacks.
 _twins = {}  # wrapper -> the async function, for the staged program's calls
+_WRAPPER = """def %s(*args, **kw):
+    try:
+        return b'\\0run'(b'\\0fun', args, kw)
+    except b'\\0base' as e:
+        b'\\0hide'(e)
+        raise
+"""
+
+
+def _run(fun, args, kw):
+    # Nothing collects while this runs: the function's collection points pass by, allocating nothing.
+    on = _on[0]
+    _on[0] = 0
+    try:
+        run = fun(*args, **kw)
+        while True:
+            run.send(None)
+    except StopIteration as e:
+        return e.value
+    finally:
+        _on[0] = on
 
 
 def _twin(fun):
-    def stepped(*args, **kw):
-        run = fun(*args, **kw)
-        try:
-            while True:
-                run.send(None)
-        except StopIteration as e:
-            return e.value
-
-    _twins[stepped] = fun
-    return stepped
+    code = compile(_WRAPPER % fun.__name__, '/rom/_boardrt.py', 'exec')
+    _patch.bind_constants(code, {b'\0run': _run, b'\0fun': fun, b'\0base': BaseException, b'\0hide': hide})
+    g = {}
+    exec(code, g)
+    wrapper = g[fun.__name__]
+    _twins[wrapper] = fun
+    return wrapper
 
 
 def _now(value):
@@ -485,9 +510,20 @@ def _now(value):
     yield
 
 
+_BOUND = type(_twins.get)
+
+
 def _call(fun):
-    # What a rewritten call `await __boardctl_call__(f)(...)` calls: f's async function, or f run at once.
-    return _twins.get(fun) or (lambda *args, **kw: _now(fun(*args, **kw)))
+    # What a rewritten call `await CALL(f)(...)` calls: f's async function (for a method bound to an object, bound
+    # to it too), or f run at once.
+    if type(fun) is _BOUND:
+        meth, obj = _patch.bound_parts(fun)
+        twin = _twins.get(meth) if type(meth) is _FUNCTION else None
+        if twin:
+            return lambda *args, **kw: twin(obj, *args, **kw)
+    elif type(fun) is _FUNCTION and fun in _twins:
+        return _twins[fun]
+    return lambda *args, **kw: _now(fun(*args, **kw))
 
 
 def step():
@@ -495,6 +531,7 @@ def step():
     # here as out of the program (our frame taken out); its end is a StopIteration with no frame of its own.
     global _steps
     _steps += 1
+    _on[0] = 1
     try:
         _program.send(None)
         return True
@@ -504,6 +541,8 @@ def step():
         if isinstance(e, StopIteration) and not _patch.frame_count(e):
             return False
         raise
+    finally:
+        _on[0] = 0
 
 
 _parts = {}  # a part's boot script -> its globals, made once per VM
@@ -594,10 +633,12 @@ def install():
         # The port asks for a collection every 16 KiB allocated; a board's heap (gc.threshold() -1) only when full:
         # a stepped loop then trips to the host once per heap of garbage, not once per 16 KiB.
         gc.threshold(-1)
-        # What rewritten programs name; stepped functions may outlive their program, so these stay.
-        builtins.__boardctl_gc__ = _gc_flag
-        builtins.__boardctl_yield__ = _collect_point
-        builtins.__boardctl_exec__ = _exec
-        builtins.__boardctl_twin__ = _twin
-        builtins.__boardctl_call__ = _call
+        # What rewritten programs name, by their hooks (loop-rewrite.ts).
+        mark = b'\0' + _board.hook_mark.encode()
+        for k, v in (('gc', _gc_flag), ('on', _on), ('yield', _collect_point), ('exec', _exec), ('twin', _twin),
+                     ('call', _call)):
+            _hooks[mark + k.encode()] = v
     _board.connect(run_file, run_frozen, micropython.kbd_intr, stage, step, gc.collect, random.seed)
+    # What only boot needs takes none of the heap a program has (its code would stay with this module's globals).
+    g = globals()
+    del g['install'], g['_vm_builtins']

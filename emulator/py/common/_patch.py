@@ -15,6 +15,10 @@
 #   qstr object    (qstr << 3) | 2
 #   function       word 1: its module context (word 1 the globals, 2 the qstr table: 16-bit qstrs, the first
 #                  the file name tracebacks give)
+#   bound method   word 1: the function, 2: the object it is bound to
+#   bytes          word 2: len, 3: data pointer
+#   code           (compile()'s) word 2: the table of the compiled source's constant objects, those of its module
+#                  code first, in the order of their first use
 #   type           word 1: flags (low 16 bits), name qstr (high 16); bytes 8..19: slot indices (1-based, 0 none:
 #                  make_new, print, call, unary_op, binary_op, attr, subscr, iter, buffer, protocol, parent,
 #                  locals_dict), then the slots, a word each
@@ -194,6 +198,26 @@ def drop_frames(exc, files):
             n += 3
     poke(a + 4, (head & 0xFFFF) | (n << 16))
 
+
+def bound_parts(m):
+    # The function and the object of a bound method.
+    return object_at(peek(id(m) + 4)), object_at(peek(id(m) + 8))
+
+
+def bind_constants(code, objs):
+    # The constants of compiled code that are the bytes literals of `objs` (literal -> object) made those objects,
+    # for the code and everything defined in it. The table has no length of its own: it is read only up to the
+    # last literal found, so every one must be among the constants.
+    table = peek(id(code) + 8)
+    bytes_type = peek(id(b''))
+    left = dict(objs)
+    while left:
+        w = peek(table)
+        if w & 3 == 0 and peek(w) == bytes_type:
+            v = left.pop(bytes(uctypes.bytearray_at(peek(w + 12), peek(w + 8))), None)
+            if v is not None:
+                poke(table, word(v))
+        table += 4
 
 
 def frame_count(exc):

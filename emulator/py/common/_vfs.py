@@ -197,15 +197,25 @@ class _BlockVfs:
         self._h = 0
         self._cwd = '/'
         self._io = None
+        self._ro = False
         self.mount(False, False)
 
     def _c(self, r):
         return self._io.check(r)
 
+    def _w(self, path):
+        # path, for a change of the filesystem
+        if self._ro:
+            raise OSError(30)
+        return self._p(path)
+
     def _p(self, p):
         return _norm(self._cwd, p.decode() if isinstance(p, bytes) else p)
 
     def mount(self, readonly, mkfs):
+        # Mounted read-only, the firmware's filesystem drops the device's writeblocks for good (vfs_fat.c,
+        # vfs_lfsx.c): from then on every change fails with EROFS, as FatFs's write protection answers it.
+        self._ro = self._ro or bool(readonly)
         if self._h:
             return
         bs, n = _geometry(self._bdev)
@@ -247,19 +257,20 @@ class _BlockVfs:
         return self._cwd
 
     def mkdir(self, path):
-        self._c(_bdfs.mkdir(self._h, self._p(path)))
+        self._c(_bdfs.mkdir(self._h, self._w(path)))
 
     def remove(self, path):
-        self._c(_bdfs.remove(self._h, self._p(path)))
+        self._c(_bdfs.remove(self._h, self._w(path)))
 
     def rmdir(self, path):
-        self._c(_bdfs.rmdir(self._h, self._p(path)))
+        self._c(_bdfs.rmdir(self._h, self._w(path)))
 
     def rename(self, old, new):
-        self._c(_bdfs.rename(self._h, self._p(old), self._p(new)))
+        self._c(_bdfs.rename(self._h, self._w(old), self._w(new)))
 
     def open(self, path, mode='r'):
-        fd = self._c(_bdfs.open(self._h, self._p(path), mode))
+        p = self._w(path) if any(c in mode for c in 'wax+') else self._p(path)
+        fd = self._c(_bdfs.open(self._h, p, mode))
         return (FileIO if 'b' in mode else TextIOWrapper)(self, fd)
 
 

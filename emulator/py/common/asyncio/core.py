@@ -347,12 +347,14 @@ def new_event_loop():
 
 # ---- the host drives a program's top-level runs -----------------------------------------------------------
 # The host rewrites a program's top-level `asyncio.run(main())` (or loop.run_until_complete / run_forever) into
-# `await __boardctl_run__(asyncio.run, main())` and compiles the program with top-level await: it becomes a
-# generator, which the host resumes with _host_advance(), one call at a time, from outside any Python frame.
+# `await RUN(asyncio.run, main())` (RUN: a hook, a bytes literal made _host_run in the compiled program's
+# constants) and compiles the program with top-level await: it becomes a generator, which the host resumes with
+# _host_advance(), one call at a time, from outside any Python frame.
 
 _program = None  # the host-driven program (a generator), while it runs
 _program_src = None
 _program_run = None  # the run it awaits, while the host steps it
+_bind = None  # binds a compiled program's RUN hook (entry-rewrite.ts)
 
 
 def _entry(fn):
@@ -375,22 +377,24 @@ def _host_load(src, name):
 def _host_compile():
     # Called while the host compiles with top-level await allowed (its runPythonAsync): only here.
     global _program, _program_src
+    global _bind
     import __main__
-    import builtins
+    if _bind is None:
+        # The runtime's own helpers, imported once (and out of sys.modules again, where a program would see it).
+        import _board
+        import _patch
+        _sys.modules.pop('_patch', None)
+        _bind = lambda code: _patch.bind_constants(code, {b'\0' + _board.hook_mark.encode() + b'run': _host_run})
     src, name = _program_src
     _program_src = None
-    builtins.__boardctl_run__ = _host_run
-    _program = exec(compile(src, name, 'exec'), __main__.__dict__)
+    code = compile(src, name, 'exec')
+    _bind(code)
+    _program = exec(code, __main__.__dict__)
 
 
 def _host_end():
     global _program, _program_run, _run
-    import builtins
     _program = _program_run = _run = None
-    try:
-        del builtins.__boardctl_run__
-    except AttributeError:
-        pass
 
 
 def _unlock_heap():
