@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { frozenFiles } from '../emulator/vm/frozen.js';
 import { TestBoard } from './helpers/test-board.js';
 
+const BATCH_CHARS = 12_000;
 let board: TestBoard | undefined;
 afterEach(async () => {
   await board?.close();
@@ -23,12 +24,19 @@ describe('board-side Python', () => {
   it.each([['esp32', 'esp32'], ['rp2-pico', 'rp2']] as const)('compiles every module on the %s board', async (profile, family) => {
     board = await TestBoard.open({ profile });
     const files = [...frozenFiles(family)];
-    // In batches: one program holding every file as a string literal outgrows what one raw-REPL run takes.
+    // In batches of at most BATCH_CHARS of source (a big file alone): the sources travel as string literals, and
+    // a batch must fit the board's heap beside the compiler's own use, as on a board's ~110 KB.
+    const batches: (typeof files)[] = [];
+    for (const file of files) {
+      const last = batches.at(-1);
+      if (last && last.reduce((n, [, src]) => n + src.length, 0) + file[1].length <= BATCH_CHARS) last.push(file);
+      else batches.push([file]);
+    }
     const printed: string[] = [];
-    for (let i = 0; i < files.length; i += 8) {
+    for (const batch of batches) {
       const out = await board.run(
-        `import json\nfor path, src in json.loads(${JSON.stringify(JSON.stringify(files.slice(i, i + 8)))}):\n` +
-          `    compile(src, path, 'exec')\n    print(path)`,
+        `import json\nfor path, src in json.loads(${JSON.stringify(JSON.stringify(batch))}):\n` +
+          `    compile(src, path, 'exec')\n    print(path)\n    del src`,
       );
       printed.push(...out.trim().split('\n'));
     }
