@@ -52,6 +52,12 @@ interface RuntimeEntry {
   step(): boolean;
   /** gc.collect, held from boot: a user's builtins.__import__ or gc cannot get in its way. */
   collect(): void;
+  /**
+   * random.seed(): a new seed from the host's entropy. The generator's state is C data, which a snapshot or a boot
+   * image restores as it was (install seeded it): reseeded at each restore, each boot draws other numbers, as a
+   * board seeds from its hardware RNG.
+   */
+  seed(): void;
 }
 
 export interface RunOutcome {
@@ -91,8 +97,6 @@ export class BoardRuntime implements VmHost {
   private entryHandles: unknown[] = [];
   /** Where this board's boot image is kept, once a VM was loaded (boot-image.ts); undefined: none is kept. */
   private imageSlot: BootImageSlot | undefined;
-  /** Draws a new seed for the VM's random module (see randomSeed). */
-  private reseed: (() => void) | undefined;
   /** This worker's VM just after its runtime was installed (see startVm). */
   private snapshot: VmSnapshot | undefined;
   /** The VM package's own module names (help('modules')), the same for every VM: read once per worker. */
@@ -464,12 +468,13 @@ export class BoardRuntime implements VmHost {
     return modules;
   }
 
-  /** The runtime's entry functions (run_file, run_frozen, kbd_intr, stage, step, gc.collect), as install() gives them. */
+  /** The runtime's entry functions (run_file, run_frozen, kbd_intr, stage, step, gc.collect, random.seed), as install() gives them. */
   private connect(fns: unknown[]): void {
-    const [runFile, runFrozen, kbdIntr, stage, step, collect] = fns as [
-      RuntimeEntry['runFile'], RuntimeEntry['runFrozen'], RuntimeEntry['kbdIntr'], RuntimeEntry['stage'], RuntimeEntry['step'], RuntimeEntry['collect'],
+    const [runFile, runFrozen, kbdIntr, stage, step, collect, seed] = fns as [
+      RuntimeEntry['runFile'], RuntimeEntry['runFrozen'], RuntimeEntry['kbdIntr'], RuntimeEntry['stage'], RuntimeEntry['step'],
+      RuntimeEntry['collect'], RuntimeEntry['seed'],
     ];
-    this.entry = { runFile, runFrozen, kbdIntr, stage, step, collect };
+    this.entry = { runFile, runFrozen, kbdIntr, stage, step, collect, seed };
     this.entryHandles = fns;
   }
 
@@ -483,8 +488,7 @@ export class BoardRuntime implements VmHost {
     if (this.snapshot && !reload) for (const plugin of this.plugins) plugin.onSweep?.();
     if (reload || !this.snapshot || !restoreSnapshot(this.vm, this.snapshot)) {
       const installed = await this.loadRuntime();
-      this.reseed = this.randomSeed();
-      if (!installed) this.reseed?.();
+      if (!installed) this.entry.seed();
       this.snapshot = takeSnapshot(this.vm);
       if (installed && this.snapshot && this.imageSlot) {
         const why = writeBootImage(this.imageSlot, this.snapshot, {
@@ -495,7 +499,7 @@ export class BoardRuntime implements VmHost {
         phase(why ? `board: boot image not written (${why})` : 'board: boot image written');
       }
     } else {
-      this.reseed?.();
+      this.entry.seed();
       phase('board: VM restored from its snapshot');
     }
     // What the host holds of the last session's Python objects (asyncio's core) names nothing in this heap.
@@ -507,23 +511,6 @@ export class BoardRuntime implements VmHost {
       if (outcome.error) this.emitCooked(outcome.error);
     }
     phase('board: parts started');
-  }
-
-  /**
-   * random.seed() of this VM, taken before its snapshot. The generator's state is C data, which a snapshot or a
-   * boot image restores as it was (and install seeded it, testing which modules are built in): reseeded from the
-   * host's entropy at each restore, each boot draws other numbers, as a board's seeds from its hardware RNG.
-   */
-  private randomSeed(): (() => void) | undefined {
-    try {
-      const random = this.vm.pyimport('random') as { seed?: () => void };
-      const seed = random.seed;
-      // Both handles stay referenced: a handle the package finalises frees its id in whatever VM is current then.
-      return typeof seed === 'function' ? () => void seed.call(random) : undefined;
-    } catch (err) {
-      if (!isPythonError(err)) throw err;
-      return undefined;
-    }
   }
 
   /**

@@ -5,6 +5,7 @@
 import builtins
 import gc
 import micropython
+import random
 import sys
 import uio as io
 import uos
@@ -590,4 +591,4 @@ def install():
         builtins.__boardctl_exec__ = _exec
         builtins.__boardctl_twin__ = _twin
         builtins.__boardctl_call__ = _call
-    _board.connect(run_file, run_frozen, micropython.kbd_intr, stage, step, gc.collect)
+    _board.connect(run_file, run_frozen, micropython.kbd_intr, stage, step, gc.collect, random.seed)
