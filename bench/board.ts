@@ -28,6 +28,23 @@ async function main(): Promise<void> {
     rtts.push(performance.now() - t0);
   }
 
+  // mpremote's way into a command: raw REPL from the friendly prompt (Ctrl-B then Ctrl-A), then its soft reset.
+  const rawEntry: number[] = [];
+  const softResets: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    await con.send('\x02');
+    await con.expect('>>> ');
+    t0 = performance.now();
+    await con.send('\x01');
+    await con.expect('raw REPL; CTRL-B to exit\r\n>');
+    rawEntry.push(performance.now() - t0);
+    t0 = performance.now();
+    await con.send('\x04');
+    await con.expect('soft reboot');
+    await con.expect('raw REPL; CTRL-B to exit\r\n>');
+    softResets.push(performance.now() - t0);
+  }
+
   const ctrlC: number[] = [];
   for (let i = 0; i < 10; i++) {
     await con.send('import time\nwhile True: time.sleep(0.1)\x04');
@@ -76,6 +93,8 @@ async function main(): Promise<void> {
   console.log('virtual board (esp32 profile), in-process link');
   console.log(`  boot to prompt (power-on, new worker):     ${ms(bootMs)}`);
   console.log(`  raw-REPL exec round trip, median of 200:   ${ms(median(rtts))}  (goal < 2 ms)`);
+  console.log(`  raw REPL entry (Ctrl-A), median of 20:     ${ms(median(rawEntry))}`);
+  console.log(`  soft reset in the raw REPL, median of 20:  ${ms(median(softResets))}  (boot.py and the fs mount included)`);
   console.log(`  Ctrl-C in time.sleep loop, median of 10:   ${ms(median(ctrlC))}  (goal < 100 ms)`);
   console.log(`  CPU while a program sleeps:                ${sleepingCpu.toFixed(2)} % of a core  (goal < 2 %)`);
   console.log(`  CPU with an idle REPL:                     ${idleCpu.toFixed(2)} % of a core  (goal < 2 %)`);

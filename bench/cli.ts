@@ -216,6 +216,7 @@ async function hotPaths(): Promise<void> {
     console.log(`${''.padEnd(36)} ${'on wire'.padStart(8)} ${'limit'.padStart(9)} ${'process'.padStart(16)} ${'link'.padStart(16)}`);
     await onTheWire('ls of a 300-file folder', ['-p', link, 'ls', ':many'], baud);
     await onTheWire('sync of an unchanged 200-file tree', ['-p', link, 'sync', tree, ':tree'], baud);
+    await onTheWire('the same, to an absolute :/tree', ['-p', link, 'sync', tree, ':/tree'], baud);
     await onTheWire('cp -r of 100 files of 200 bytes', ['-p', link, 'cp', '-r', small, ':'], baud);
     await onTheWire('a chain of 20 fs ls :', ['-p', link, ...chain], baud);
   } finally {

@@ -65,6 +65,8 @@ export class Session {
   /** The connected board, connecting (or auto-detecting) first if needed. */
   async connect(): Promise<RawReplClient> {
     if (this.board) return this.board;
+    // A virtual board's VM thread starts now, beside the loading of the modules below (emulator/worker-thread.ts).
+    if (this.port?.startsWith('virtual')) void import('../emulator/worker-thread.js').then((m) => m.startWorkerEarly());
     const { connectBoard } = await import('../protocol/connect.js');
     phase('connection modules loaded');
     const conn = await untilInterrupted(connectBoard(this.port, { virtual: openVirtual, webreplPassword: async () => this.password ?? (await webreplPassword()), baudRate: this.baudRate, lines: this.lines, noResetLines: this.noResetLines, resume: this.softResetDone }), this.signal);

@@ -1,6 +1,6 @@
 // A virtual board as seen from the main thread: its flash image, its MicroPython worker, its ROM bootloader,
 // its reset and boot pins, and the one link a client holds at a time.
-import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { BoardError } from '../protocol/errors.js';
 import { phase } from '../protocol/timing.js';
 import type { ControlLines, Transport } from '../protocol/transport.js';
@@ -20,6 +20,7 @@ import { UartPacer } from './link/uart-pacer.js';
 import { boardHeapBytes } from './vm/memory.js';
 import { HERE } from './port-modules.js';
 import { NetHost } from './net/host.js';
+import { dropEarlyWorker, takeWorkerThread } from './worker-thread.js';
 
 const RING_BYTES = 64 * 1024;
 const PACED_BACKLOG = 1024;
@@ -35,12 +36,6 @@ const STUCK_MESSAGE =
   ' booting in safe mode (main.py skipped)\r\n';
 
 type Cause = WorkerConfig['resetCause'];
-
-function workerUrl(): URL {
-  // Under vitest this module runs from source; the worker always runs compiled (npm test builds first).
-  const here = new URL(import.meta.url);
-  return here.pathname.endsWith('.ts') ? new URL('../dist/emulator/vm/worker.js', here) : new URL('../emulator/vm/worker.js', here); // from dist/emulator and the bundle's dist/chunks alike
-}
 
 interface Link {
   listeners: Set<(chunk: Uint8Array) => void>;
@@ -188,10 +183,11 @@ export class VirtualBoard {
     };
     const generation = ++this.generation;
     const net = this.net?.attach();
-    const worker = new Worker(workerUrl(), {
-      workerData: { input: this.input.sab, output: this.output.sab, status: this.status.buffer, config, control: port2, net },
-      transferList: net ? [port2, net.port] : [port2],
-    });
+    const worker = takeWorkerThread();
+    worker.postMessage(
+      { input: this.input.sab, output: this.output.sab, status: this.status.buffer, config, control: port2, net },
+      net ? [port2, net.port] : [port2],
+    );
     this.worker = worker;
     this.control = port1;
     return new Promise<void>((resolve, reject) => {
@@ -570,5 +566,5 @@ export async function openVirtualTransport(spec: string, opts: OpenBoardOptions 
 /** Stop every virtual board this process started (tests, process exit). */
 export async function closeAllVirtualBoards(): Promise<void> {
   const all = await Promise.allSettled([...boards.values()]);
-  await Promise.all(all.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+  await Promise.all([dropEarlyWorker(), ...all.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined))]);
 }

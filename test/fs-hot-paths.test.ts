@@ -57,7 +57,7 @@ describe('ls of a big folder', () => {
 });
 
 describe('programs on the link', () => {
-  it('a fresh connection lists in two programs (short probe, listing); an unchanged sync is one program; one global stays', async () => {
+  it('on a fresh connection ls takes one program (two for a relative path: the short probe first); an unchanged sync is one; one global stays', async () => {
     const tree = join(host, 'tree');
     for (let d = 0; d < 4; d++) {
       mkdirSync(join(tree, `pkg${d}`), { recursive: true });
@@ -67,10 +67,15 @@ describe('programs on the link', () => {
     await board.close();
     const fresh = await openBoard(`virtual:${NAME}`);
     try {
-      // As `boardctl ls :` does it: the path resolved against the board's cwd, then listed.
-      const ls = await programsDuring(fresh, async () => listPaths(fresh, await resolveOnBoard(fresh, [''])));
-      expect(ls.result[0]?.ok).toBe(true);
-      expect(ls.programs).toBe(2);
+      // As `boardctl ls` does it: the paths resolved, then listed. An absolute path needs no probe at all (one
+      // program, which defines the listing library); a relative one needs the cwd: the short probe, then the
+      // listing's call.
+      const absolute = await programsDuring(fresh, async () => listPaths(fresh, await resolveOnBoard(fresh, ['/'])));
+      expect(absolute.result[0]?.ok).toBe(true);
+      expect(absolute.programs).toBe(1);
+      const relative = await programsDuring(fresh, async () => listPaths(fresh, await resolveOnBoard(fresh, [''])));
+      expect(relative.result[0]?.ok && relative.result[0].value.entries).toEqual(absolute.result[0]?.ok && absolute.result[0].value.entries);
+      expect(relative.programs).toBe(2);
       const first = await syncFolder(fresh, tree, '/tree');
       expect(first.plan.uploads).toHaveLength(40);
       const again = await programsDuring(fresh, () => syncFolder(fresh, tree, '/tree'));

@@ -40,10 +40,13 @@ interface EmFs {
   makedev(major: number, minor: number): number;
   registerDevice(dev: number, ops: object): void;
   mkdev(path: string, dev: number): void;
-  unlink(path: string): void;
+  isClosed(stream: object): boolean;
+  close(stream: object): void;
 }
 
 let deviceSeq = 0;
+/** Per VM (its emscripten FS): the transfer device's path, and the stream the last boot opened on it. */
+const devices = new WeakMap<EmFs, { path: string; stream?: object }>();
 
 /** The first two blocks read as erased flash: a board that never had a filesystem. */
 function regionErased(flash: FlashStore, offset: number, blockSize: number): boolean {
@@ -86,31 +89,40 @@ export function createVmFsPlugin(opts: VmFsOptions): VmPlugin {
   const writeBytes = (fd: number, data: Uint8Array) => withFile(fd, (f) => f.write(data));
 
   const bfs = {
-    /** Register the transfer device; returns its path. */
+    /** The transfer device's path, registered once per VM. */
     attach(): string | number {
       const emFs = (globalThis as { Module?: { FS?: EmFs } }).Module?.FS;
       if (!emFs) return -LFS_ERRNO.ENODEV;
       try {
-        const path = `/dev/bfs${deviceSeq}`;
-        const dev = emFs.makedev(240, deviceSeq++);
-        emFs.registerDevice(dev, {
-          open() {},
-          close() {},
-          write(_s: unknown, buf: Uint8Array, off: number, len: number) {
-            // A short count tells Python to fetch the error: throwing here would carry emscripten's errno.
-            const r = writeBytes(writeFd, buf.subarray(off, off + len));
-            writeErr = r < 0 ? r : 0;
-            return r < 0 ? 0 : r;
-          },
-          read(_s: unknown, buf: Uint8Array, off: number, len: number) {
-            const n = Math.min(len, outgoing.length);
-            buf.set(outgoing.subarray(0, n), off);
-            outgoing = outgoing.subarray(n);
-            return n;
-          },
-        });
-        emFs.mkdev(path, dev);
-        return path;
+        let device = devices.get(emFs);
+        if (!device) {
+          const entry: { path: string; stream?: object } = { path: `/dev/bfs${deviceSeq}` };
+          const dev = emFs.makedev(240, deviceSeq++);
+          emFs.registerDevice(dev, {
+            open(stream: object) {
+              entry.stream = stream;
+            },
+            close() {},
+            write(_s: unknown, buf: Uint8Array, off: number, len: number) {
+              // A short count tells Python to fetch the error: throwing here would carry emscripten's errno.
+              const r = writeBytes(writeFd, buf.subarray(off, off + len));
+              writeErr = r < 0 ? r : 0;
+              return r < 0 ? 0 : r;
+            },
+            read(_s: unknown, buf: Uint8Array, off: number, len: number) {
+              const n = Math.min(len, outgoing.length);
+              buf.set(outgoing.subarray(0, n), off);
+              outgoing = outgoing.subarray(n);
+              return n;
+            },
+          });
+          emFs.mkdev(entry.path, dev);
+          devices.set(emFs, (device = entry));
+        }
+        // The last boot's file object went with its heap (a soft reset restores the VM's snapshot) without
+        // closing its stream: closed here, or every soft reset would hold one more of the VM's 4096 descriptors.
+        if (device.stream && !emFs.isClosed(device.stream)) emFs.close(device.stream);
+        return device.path;
       } catch {
         return -LFS_ERRNO.ENODEV;
       }

@@ -44,7 +44,8 @@ const MEMORY_CHECK_MS = 250;
 interface RuntimeEntry {
   /** false: no such file; 2: the file's top-level loops are rewritten and it is staged for step(). */
   runFile(path: string): boolean | number;
-  runFrozen(name: string): void;
+  /** A part's boot script: its top level once per VM (boot false: before the snapshot), boot() at each boot. */
+  runFrozen(name: string, boot?: boolean): void;
   kbdIntr(chr: number): void;
   /** Compile a program rewritten by loop-rewrite.ts and make it the staged program. */
   stage(src: string, name: string): void;
@@ -479,16 +480,24 @@ export class BoardRuntime implements VmHost {
   }
 
   /**
-   * A fresh VM with the runtime installed, then the parts' boot. The first VM of this worker is loaded and kept
-   * as a snapshot; a soft reset restores that (a few ms instead of a new VM), unless `reload` asks for a new VM
-   * (after a host error unwound the old one) or the restore does not apply.
+   * A fresh VM with the runtime installed, then the parts' boot. The first VM of this worker is loaded, gets the
+   * parts' definitions (their boot scripts' top level: the firmware's C code) and is kept as a snapshot; a soft
+   * reset restores that (a few ms instead of a new VM), unless `reload` asks for a new VM (after a host error
+   * unwound the old one) or the restore does not apply.
    */
   async startVm(reload = false): Promise<void> {
     // A VM that is to be replaced because it failed runs no more of its code.
     if (this.snapshot && !reload) for (const plugin of this.plugins) plugin.onSweep?.();
     if (reload || !this.snapshot || !restoreSnapshot(this.vm, this.snapshot)) {
       const installed = await this.loadRuntime();
-      if (!installed) this.entry.seed();
+      if (installed) {
+        // The parts' definitions go into the snapshot (and the boot image, which then has them already).
+        for (const plugin of this.plugins) this.runBootScript(plugin, false);
+        // Their compiler's garbage is not kept in the snapshot (every boot would start with it).
+        this.collectNow();
+      } else {
+        this.entry.seed();
+      }
       this.snapshot = takeSnapshot(this.vm);
       if (installed && this.snapshot && this.imageSlot) {
         const why = writeBootImage(this.imageSlot, this.snapshot, {
@@ -506,11 +515,16 @@ export class BoardRuntime implements VmHost {
     this.hostLoop.reset();
     for (const plugin of this.plugins) {
       plugin.onBoot?.();
-      if (!plugin.bootScript) continue;
-      const outcome = this.asUserCode(() => this.entry.runFrozen(plugin.bootScript!));
-      if (outcome.error) this.emitCooked(outcome.error);
+      this.runBootScript(plugin, true);
     }
     phase('board: parts started');
+  }
+
+  /** A part's boot script: its definitions (boot false: once per VM, before the snapshot) or its boot. */
+  private runBootScript(plugin: VmPlugin, boot: boolean): void {
+    if (!plugin.bootScript) return;
+    const outcome = this.asUserCode(() => this.entry.runFrozen(plugin.bootScript!, boot));
+    if (outcome.error) this.emitCooked(outcome.error);
   }
 
   /**

@@ -43,7 +43,10 @@ export interface VmPlugin {
    * gc_sweep_all, which runs the finalisers (files close and commit).
    */
   onSweep?(): void;
-  /** A frozen file of emulator/py the host runs at each boot, before boot.py (e.g. '_boot.py' mounts the fs). */
+  /**
+   * A frozen file of emulator/py whose top level the host runs once per VM and whose boot() it calls at each boot,
+   * before boot.py (e.g. '_boot.py' mounts the fs).
+   */
   bootScript?: string;
 }
 

@@ -1,5 +1,5 @@
 // Entry point of a board's worker thread: one MicroPython VM, fed from the link through shared rings.
-import { parentPort, workerData, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { BoardRuntime } from './board-runtime.js';
 import { ReplFront } from './repl-front.js';
 import { loadPlugins } from './plugins.js';
@@ -9,7 +9,11 @@ import { phase } from '../../protocol/timing.js';
 
 phase('board: worker modules loaded');
 
-const init = workerData as WorkerInit & { control: MessagePort; net?: NetChannel };
+// The board's rings, config and ports come in the first message: the thread may start before the board is known,
+// and meanwhile loads the VM package (loadVm's import of it then finds it loaded).
+void import('@micropython/micropython-webassembly-pyscript');
+const init = await new Promise<WorkerInit & { control: MessagePort; net?: NetChannel }>((resolve) => parentPort!.once('message', resolve));
+phase('board: config received');
 const post = (e: WorkerEvent) => parentPort!.postMessage(e);
 const rt = new BoardRuntime(init.config, init.input, init.output, init.status, () => post({ type: 'output' }));
 let halted = false;

@@ -6,7 +6,7 @@ import { damagedCommand } from '../checked-program.js';
 import { BoardError } from '../errors.js';
 import { helperIdleMs } from './helper.js';
 import { outputLines, parsePyStr } from './py-repr.js';
-import { PROBE_TOKENS, probeSource, rawStdoutCheckSource, stdinEchoSource } from './snippets.js';
+import { ALL_BYTES, PROBE_TOKENS, probeSource, rawStdoutCheckSource, stdinEchoSource } from './snippets.js';
 import { escapeBytes, stdoutLines, stdoutMarker, unescapeBytes } from './wire.js';
 
 /** How upload data reaches the board: escaped raw bytes or base64 on stdin, or chunks of code (slowest). */
@@ -80,7 +80,6 @@ export function lacking(what: string): BoardError {
   return new BoardError('DEVICE_OSERROR', `this firmware has no ${what}`, { lacking: what });
 }
 
-const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i);
 
 /** Run a program that prints `marker` and then every byte value escaped; what arrived (hex) and whether intact. */
 async function rawPatternAfter(board: Board, code: (marker: string) => string): Promise<{ intact: boolean; seen: string; stdout: string }> {
@@ -163,7 +162,7 @@ async function stdinLink(board: Board): Promise<string> {
     });
   // A link that drops bytes leaves the reader waiting: Ctrl-C it after a while instead of hanging.
   const stop = new AbortController();
-  const run = await board.start(stdinEchoSource(pattern.length), { signal: stop.signal, onStdout: (t) => (out += t) });
+  const run = await board.start(stdinEchoSource(), { signal: stop.signal, onStdout: (t) => (out += t) });
   const timer = setTimeout(() => stop.abort(), 3000);
   try {
     await Promise.race([seen('R'), run.done]);
@@ -173,7 +172,7 @@ async function stdinLink(board: Board): Promise<string> {
     await run.write(pattern);
     const { stdout } = await run.done;
     const echo = outputLines(stdout).at(-1) ?? '';
-    return echo === Buffer.from(pattern).toString('hex') ? 'transparent' : `lossy:${echo}`;
+    return echo === '=' ? 'transparent' : `lossy:${echo}`;
   } catch {
     await run.done.catch(() => {});
     // Whatever we sent after the program died sits in the raw REPL's line buffer: Ctrl-C clears it.

@@ -24,9 +24,9 @@ export interface FsEntry {
 /** One path's outcome: a value or the board's errno. */
 export type Outcome<T> = { path: string; ok: true; value: T } | { path: string; ok: false; errno: number };
 
-/** Absolute board paths for user arguments (relative ones resolve against the board's cwd). */
+/** Absolute board paths for user arguments (relative ones resolve against the board's cwd, which only they ask for). */
 export async function resolveOnBoard(board: Board, paths: string[]): Promise<string[]> {
-  const { cwd } = await boardBasics(board);
+  const cwd = paths.every((p) => p.startsWith('/')) ? '/' : (await boardBasics(board)).cwd;
   return paths.map((p) => resolveBoardPath(cwd, p));
 }
 
@@ -161,14 +161,18 @@ export interface WalkEntry {
   digest?: string;
 }
 
-export type WalkResult = { kind: 'dir'; entries: WalkEntry[] } | { kind: 'file'; size: number } | { kind: 'missing'; errno: number };
+export type WalkResult =
+  /** `hashed`: the board could compute the digests asked for (it has hashlib). */
+  | { kind: 'dir'; entries: WalkEntry[]; hashed: boolean }
+  | { kind: 'file'; size: number }
+  | { kind: 'missing'; errno: number };
 
 /** A walk line: `d 0 repr(rel)` or `f SIZE repr(rel)`, optionally followed by ` DIGEST`. */
 const WALK_LINE = /^([df]) (\d+) (['"].*)$/;
 
 /**
- * Everything under `root` in one exec, parents before children (upload debris left out). With `digestSizes`
- * (the board must have hashlib), files of those sizes come with their short digest.
+ * Everything under `root` in one exec, parents before children (upload debris left out). With `digestSizes`,
+ * files of those sizes come with their short digest where the board has hashlib (`hashed`).
  */
 export async function walkBoard(board: Board, root: string, digestSizes?: number[]): Promise<WalkResult> {
   const out = await runHelper(board, walkProgram(root, digestSizes));
@@ -176,10 +180,11 @@ export async function walkBoard(board: Board, root: string, digestSizes?: number
   if (/^E \d+$/.test(head)) return { kind: 'missing', errno: Number(head.slice(2)) };
   if (/^F \d+$/.test(head)) return { kind: 'file', size: Number(head.slice(2)) };
   const tail = out.at(-1) ?? '';
-  if (head !== 'D' || !/^N \d+$/.test(tail) || Number(tail.slice(2)) !== out.length - 2) {
+  if ((head !== 'D' && head !== 'D-') || !/^N \d+$/.test(tail) || Number(tail.slice(2)) !== out.length - 2) {
     throw damagedCommand(`the board's listing of :${root} was damaged; check the cable or lower the baud rate`);
   }
-  const sizes = new Set(digestSizes);
+  const hashed = head === 'D' && digestSizes !== undefined;
+  const sizes = new Set(hashed ? digestSizes : []);
   const entries = out.slice(1, -1).map((line): WalkEntry =>
     parsed(line, () => {
       const m = WALK_LINE.exec(line);
@@ -194,7 +199,7 @@ export async function walkBoard(board: Board, root: string, digestSizes?: number
       return { rel: name.value, kind, size, ...(digest !== undefined ? { digest } : {}) };
     }),
   );
-  return { kind: 'dir', entries };
+  return { kind: 'dir', entries, hashed };
 }
 
 export interface TreeNode {

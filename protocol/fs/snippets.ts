@@ -5,7 +5,7 @@
 // assumes a module it lacks; lists are built in short statements so no project size exhausts the parser's
 // stack; every line a snippet prints names what it is about, so the host can check it got the right answer.
 import { BLOCKSUM_BLOCK, SHORT_DIGEST_HEX } from './digest.js';
-import { FROM_BOARD, pyBytesLiteral, pyEscapeExpr, pyStr } from './wire.js';
+import { escapedLength, FROM_BOARD, pyBytesLiteral, pyEscapeExpr, pyStr, TO_BOARD } from './wire.js';
 
 /** Temp files are `.~bctmp.N` next to their target; anything with this prefix is debris of a broken upload. */
 export const TEMP_PREFIX = '.~bctmp.';
@@ -109,10 +109,12 @@ export function rawStdoutCheckSource(marker: string): string {
 /**
  * Echo test for the stdin link. It first reads one harmless byte and says `G`, so a firmware whose stdin
  * cannot be read fails before the full pattern is sent (which would otherwise land in the raw REPL);
- * then it reads exactly `n` raw bytes and prints them in hex, so the host sees whether every byte value
- * (bar the ones we escape) arrives untouched.
+ * then it reads exactly the escaped pattern's length in raw bytes (every byte value, escaped as uploads are)
+ * and prints `=` when they are that pattern, else what arrived in hex, so the host sees whether every byte
+ * value (bar the ones we escape) arrives untouched.
  */
-export function stdinEchoSource(n: number): string {
+export function stdinEchoSource(): string {
+  const n = escapedLength(ALL_BYTES, TO_BOARD);
   return [
     'import sys',
     `b=bytearray(${n});v=memoryview(b);k=0;r=sys.stdin.buffer.readinto`,
@@ -120,9 +122,12 @@ export function stdinEchoSource(n: number): string {
     "while not r(v[:1]):pass",
     "print('G')",
     `while k<${n}:k+=r(v[k:]) or 0`,
-    "print(''.join('%02x'%x for x in b))",
+    `print('=' if b==${pyEscapeExpr(TO_BOARD, 'range(256)')} else ''.join('%02x'%x for x in b))`,
   ].join('\n');
 }
+
+/** Every byte value, the stdin echo test's pattern before escaping. */
+export const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i);
 
 /**
  * The listing library: X(paths, times) prints per path `F size mtime repr(path)` (a file), `E errno 0
@@ -167,13 +172,14 @@ export function listProgram(paths: string[], withTimes: boolean): HelperProgram 
 /**
  * The walk library: X(root, sizes) prints `D`, `F size` or `E errno` first, then `d 0 repr(relpath)` / `f size
  * repr(relpath)`, parents before children, upload debris skipped; the last line is `N count` so a cut
- * listing is noticed. In its digest form (a board with hashlib), a file whose size is in the set `sizes`
- * also gets its short digest (digest.ts) at the end of its line: sync's comparison in the same run as the walk.
+ * listing is noticed. In its digest form, a file whose size is in the set `sizes` also gets its short digest
+ * (digest.ts) at the end of its line: sync's comparison in the same run as the walk. A board without hashlib
+ * says so with `D-` instead of `D` and sends no digests.
  */
 function walkLib(digests: boolean): string {
   return [
     'import os',
-    ...(digests ? digestDefs(true) : []),
+    ...(digests ? ['try:', ...digestDefs(true).map((l) => ` ${l}`), 'except ImportError:FD=None'] : []),
     `T=${pyStr(TEMP_PREFIX)}`,
     'def W(a,r,Z):',
     ' c=0',
@@ -186,12 +192,14 @@ function walkLib(digests: boolean): string {
     // ilistdir's size where the VFS fills it in, else a stat.
     '  z=e[3] if len(e)>3 else 0',
     '  if z<1:z=os.stat(p)[6]',
-    ...(digests ? ["  if z in Z:print('f',z,repr(q),FD(p))", "  else:print('f',z,repr(q))"] : ["  print('f',z,repr(q))"]),
+    ...(digests ? ["  if Z and z in Z:print('f',z,repr(q),FD(p))", "  else:print('f',z,repr(q))"] : ["  print('f',z,repr(q))"]),
     ' return c',
     'def X(t,Z):',
     ' try:',
     '  s=os.stat(t)',
-    "  if s[0]&0x4000:print('D');print('N',W(t,'',Z))",
+    ...(digests
+      ? ["  if s[0]&0x4000:print('D' if FD else 'D-');print('N',W(t,'',Z if FD else None))"]
+      : ["  if s[0]&0x4000:print('D');print('N',W(t,'',None))"]),
     "  else:print('F',s[6])",
     " except OSError as x:print('E',x.args[0])",
   ].join('\n');

@@ -7,7 +7,6 @@ import type { Board } from '../board.js';
 import { BoardError } from '../errors.js';
 import { fileError } from '../host-error.js';
 import { joinBoardPath } from './board-path.js';
-import { boardBasics } from './capabilities.js';
 import { shortSha256 } from './digest.js';
 import { readBoardFiles } from './download.js';
 import { boardFsError } from './errno.js';
@@ -70,15 +69,14 @@ export async function syncFolder(board: Board, localDir: string, remoteRoot: str
     return { rel: e.rel, kind: 'file', size: bytes.length, sha256: shortSha256(bytes) };
   });
   const retries = opts.retries ?? DEFAULT_RETRIES;
-  // Where the board has hashlib, the walk brings the digests of the files whose size a local file has: the
-  // whole comparison in one run.
-  const { hashlib } = await boardBasics(board);
-  const sizes = hashlib ? local.filter((l) => l.kind === 'file').map((l) => l.size) : undefined;
+  // The walk brings the digests of the files whose size a local file has (where the board has hashlib): the
+  // whole comparison in one run, with no probe first.
+  const sizes = local.filter((l) => l.kind === 'file').map((l) => l.size);
   const walk = await retrying(retries, () => walkBoard(board, remoteRoot, sizes));
   if (walk.kind === 'file') throw boardFsError(remoteRoot, 20);
   const remote: RemoteFile[] = walk.kind === 'dir' ? walk.entries.map(({ digest, ...e }) => ({ ...e, ...(digest ? { sha256: digest } : {}) })) : [];
   const abs = (rel: string) => joinBoardPath(remoteRoot, ...rel.split('/'));
-  const notes = hashlib ? [] : await readBackSameSize(board, local, remote, abs, opts);
+  const notes = walk.kind === 'dir' && !walk.hashed ? await readBackSameSize(board, local, remote, abs, opts) : [];
   // The board's own boot.py at / survives a --delete from a tree that has none (mpremote users keep it there).
   const deletable = (rel: string, kind: 'file' | 'dir') => !(remoteRoot === '/' && rel === 'boot.py') && (opts.deletable?.(rel, kind) ?? true);
   const plan = planSync(local, remote, { delete: opts.delete, ignore, deletable });

@@ -506,13 +506,22 @@ def step():
         raise
 
 
-def run_frozen(name):
-    # A frozen script the host runs at boot (the filesystem's _boot.py), with the runtime's helpers at hand: the
-    # runtime's own _patch (a second import of it would not keep what it patches in).
-    with open('/rom/' + name) as f:
-        src = f.read()
-    exec(compile(src, '/rom/' + name, 'exec'), {'__name__': name[:-3], '__file__': '/rom/' + name, 'bare': bare,
-                                          'set_entries': _patch.set_entries})
+_parts = {}  # a part's boot script -> its globals, made once per VM
+
+
+def run_frozen(name, boot=True):
+    # A part's frozen boot script (the filesystem's _boot.py), with the runtime's helpers at hand: the runtime's
+    # own _patch (a second import of it would not keep what it patches in). Its top level runs once per VM (the host
+    # asks before taking the VM's snapshot, boot=False), its boot() at every boot.
+    g = _parts.get(name)
+    if g is None:
+        with open('/rom/' + name) as f:
+            src = f.read()
+        g = {'__name__': name[:-3], '__file__': '/rom/' + name, 'bare': bare, 'set_entries': _patch.set_entries}
+        exec(compile(src, '/rom/' + name, 'exec'), g)
+        _parts[name] = g
+    if boot:
+        g['boot']()
 
 
 def _vm_builtins(names):

@@ -1,5 +1,7 @@
 # Mounts littlefs on the board's flash as the root filesystem, as the port's _boot.py mounts its VfsLfs2.
-# Run at every boot by the host (not imported), with its own globals and the runtime's `bare` and `set_entries`.
+# Run by the host (not imported), with its own globals and the runtime's `bare` and `set_entries`: its top level
+# once per VM, before the VM's snapshot (what it defines is the firmware's C code, there from reset), and boot() at
+# every boot, soft resets included, as the port runs its _boot.py.
 # The `_bfs` functions (emulator/storage/vm-fs.ts) do the work; they return a negative errno instead of raising,
 # and chk() turns that into OSError.
 import vfs, os, io, sys, _bfs, _vfs
@@ -15,8 +17,8 @@ def chk(r):
     return r
 
 
-# File bytes cross to the host through a character device of the VM's own (still root) filesystem.
-_dev = open(chk(_bfs.attach()), 'r+b')
+# File bytes cross to the host through a character device of the VM's own filesystem (opened by boot()).
+_dev = None
 _target = [-1]
 
 
@@ -234,24 +236,35 @@ for _cls, _names in (
     for _n in _names:
         setattr(_cls, _n, bare(getattr(_cls, _n)))
 
-try:
-    vfs.umount('/')
-except OSError:
-    pass
-r = _bfs.mount()
-if r < 0:
-    # esp32's inisetup repeats this until Ctrl-C; the virtual board says it once and boots on without a
-    # filesystem, so no tool waits on it (see the difference table).
-    print("""The filesystem appears to be corrupted. If you had important data there, you
+# esp32's inisetup message for a filesystem it cannot mount.
+_CORRUPT = """The filesystem appears to be corrupted. If you had important data there, you
 may want to make a flash snapshot to try to recover it. Otherwise, perform
 factory reprogramming of MicroPython firmware (completely erase flash, followed
 by firmware programming).
-""")
-    print(_bfs.repair_hint())
-elif r == 1:
-    print('Performing initial setup')
-if r >= 0:
-    vfs.mount(VfsLfs2(), '/')
-    os.chdir('/')
-    _vfs.install(set_entries, bare)
+"""
+
+_vfs.wrap(bare)
 del sys.modules['_vfs']  # a runtime module: not the user's to see
+
+
+def boot():
+    global _dev
+    # The device is opened while the VM's own filesystem is still the root.
+    _dev = open(chk(_bfs.attach()), 'r+b')
+    _target[0] = -1
+    try:
+        vfs.umount('/')
+    except OSError:
+        pass
+    r = _bfs.mount()
+    if r < 0:
+        # esp32's inisetup repeats this until Ctrl-C; the virtual board says it once and boots on without a
+        # filesystem, so no tool waits on it (see the difference table).
+        print(_CORRUPT)
+        print(_bfs.repair_hint())
+    elif r == 1:
+        print('Performing initial setup')
+    if r >= 0:
+        vfs.mount(VfsLfs2(), '/')
+        os.chdir('/')
+        _vfs.install(set_entries)

@@ -342,10 +342,9 @@ class _VfsModule:
         return "<module 'vfs'>"
 
 
-def install(set_entries, bare):
-    # `import vfs` finds this module (no VfsPosix: the ESP32 and RP2 firmware have none); os gets the same names,
-    # in its table (set_entries: the runtime's way to change a built-in module's). What the filesystems raise
-    # comes from C code on a board: bare() drops this file's frames from it.
+def wrap(bare):
+    # Once per VM (the classes outlive soft resets, as the firmware's C code): what the filesystems raise comes
+    # from C code on a board, so bare() drops this file's frames from it.
     for cls, names in (
         (FileIO, ('read', 'readinto', 'readline', 'write', 'seek', 'tell', 'flush', 'close')),
         (_BlockVfs, ('__init__', 'umount', 'ilistdir', 'stat', 'statvfs', 'chdir', 'mkdir', 'remove', 'rmdir', 'rename',
@@ -357,5 +356,10 @@ def install(set_entries, bare):
     for cls in (VfsLfs2, VfsFat):
         cls.mkfs = staticmethod(bare(cls.mkfs))
     _VfsModule.mount = staticmethod(bare(mount))
+
+
+def install(set_entries):
+    # At each boot: `import vfs` finds this module (no VfsPosix: the ESP32 and RP2 firmware have none); os gets the
+    # same names, in its table (set_entries: the runtime's way to change a built-in module's).
     sys.modules['vfs'] = _VfsModule()
     set_entries(os.__dict__, {'VfsLfs2': VfsLfs2, 'VfsFat': VfsFat, 'mount': _VfsModule.mount})

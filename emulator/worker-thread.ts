@@ -1,0 +1,43 @@
+// The thread a virtual board's VM runs in. Starting one (a Node environment, then the worker bundle) takes about as
+// long as the main thread's own loading of the board's modules, so a command that knows early that its port is
+// virtual starts it first (startWorkerEarly) and the two overlap; the board hands it its rings and config in a
+// message (emulator/vm/worker.ts waits for it). Light on purpose: it loads nothing of the emulator.
+import { Worker } from 'node:worker_threads';
+
+function workerUrl(): URL {
+  // Under vitest this module runs from source; the worker always runs compiled (npm test builds first).
+  const here = new URL(import.meta.url);
+  return here.pathname.endsWith('.ts') ? new URL('../dist/emulator/vm/worker.js', here) : new URL('../emulator/vm/worker.js', here); // from dist/emulator and the bundle's dist/chunks alike
+}
+
+let early: { worker: Worker; exited: boolean } | undefined;
+
+/** Start a worker thread now for the board this process is about to open; it waits unreferenced until taken. */
+export function startWorkerEarly(): Worker {
+  if (early) return early.worker;
+  const started = { worker: new Worker(workerUrl()), exited: false };
+  // Until a board takes it, nobody listens: a worker that fails to start is dropped and a new one made then.
+  started.worker.on('error', () => undefined);
+  started.worker.on('exit', () => void (started.exited = true));
+  started.worker.unref();
+  early = started;
+  return started.worker;
+}
+
+/** A worker thread for a board: the one started early if it is still alive, else a new one. */
+export function takeWorkerThread(): Worker {
+  const taken = early;
+  early = undefined;
+  if (taken && !taken.exited) {
+    taken.worker.ref();
+    return taken.worker;
+  }
+  return new Worker(workerUrl());
+}
+
+/** Stop an early worker no board took (the process is closing its boards). */
+export async function dropEarlyWorker(): Promise<void> {
+  const dropped = early;
+  early = undefined;
+  await dropped?.worker.terminate();
+}
