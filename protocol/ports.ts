@@ -121,8 +121,8 @@ export async function listPortsFromSysfs(sysRoot = '/sys/class/tty', devRoot = '
 /** Every serial port on this machine; USB identity where the system tells it. */
 export async function listPorts(): Promise<PortInfo[]> {
   try {
-    const { SerialPort } = await import('serialport/dist/serialport.js');
-    const found = await SerialPort.list();
+    const { platformBinding } = await import('./transports/serial-port.js');
+    const found = await (await platformBinding()).list();
     return found.map((p) =>
       withGuess({ path: p.path, vid: p.vendorId, pid: p.productId, serialNumber: p.serialNumber, manufacturer: p.manufacturer }),
     );

@@ -2,7 +2,7 @@
 // bench/cli, not here.)
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pty from '@lydell/node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,9 +42,12 @@ afterAll(async () => {
 /**
  * The sources a run of boardctl loaded: a module-resolution hook logs every URL the process resolves, and the
  * bundle's metafile (esbuild's record of which sources went into which output file) turns the bundle's files
- * back into the sources they hold. Also returns the raw URLs.
+ * back into the sources they hold. Also returns the raw URLs, and the CommonJS files loaded (relative to ROOT).
  */
-async function loaded(args: string[], env: Record<string, string> = {}): Promise<{ sources: string[]; urls: string[]; run: Awaited<ReturnType<typeof boardctl>> }> {
+async function loaded(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ sources: string[]; urls: string[]; cjs: string[]; run: Awaited<ReturnType<typeof boardctl>> }> {
   const log = join(tmp, `resolved-${Math.random().toString(36).slice(2)}.log`);
   const hooks = join(tmp, 'hooks.mjs');
   writeFileSync(
@@ -56,17 +59,29 @@ export async function resolve(specifier, context, next) {
   return r;
 }`,
   );
+  // CommonJS modules (what the bundle's createRequire loads) are not resolved through the hooks: the process
+  // lists require.cache as it exits, as `cjs:` lines.
   const preload = join(tmp, 'preload.mjs');
-  writeFileSync(preload, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  writeFileSync(
+    preload,
+    `import { appendFileSync } from 'node:fs';
+import { createRequire, register } from 'node:module';
+register(${JSON.stringify(pathToFileURL(hooks).href)});
+const cache = createRequire(import.meta.url).cache;
+process.on('exit', () => appendFileSync(process.env.RESOLVE_LOG, Object.keys(cache).map((f) => 'cjs:' + f + '\\n').join('')));
+`,
+  );
   const run = await boardctl(args, { ...env, RESOLVE_LOG: log }, ['--import', preload]);
-  const urls = [...new Set(readFileSync(log, 'utf8').trim().split('\n'))];
+  const lines = [...new Set(readFileSync(log, 'utf8').trim().split('\n'))];
+  const urls = lines.filter((l) => !l.startsWith('cjs:'));
+  const cjs = lines.filter((l) => l.startsWith('cjs:')).map((l) => l.slice('cjs:'.length).slice(ROOT.length + 1).split(sep).join('/'));
   const meta = JSON.parse(readFileSync(join(ROOT, 'dist/chunks/meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
   const sources = urls.flatMap((url) => {
     if (!url.startsWith('file:')) return [url];
     const rel = fileURLToPath(url).slice(ROOT.length + 1);
     return meta.outputs[rel] ? Object.keys(meta.outputs[rel].inputs) : [rel];
   });
-  return { sources: [...new Set(sources)], urls, run };
+  return { sources: [...new Set(sources)], urls, cjs, run };
 }
 
 describe('the bundled CLI', () => {
@@ -146,12 +161,30 @@ describe('the bundled CLI', () => {
   });
 
   it('exec on a serial port loads its transport and serialport, but no socket, WebSocket, RFC 2217 or port-listing code', async () => {
-    const { sources, urls, run } = await loaded(['-p', servedPty, 'exec', 'print(6*7)']);
+    const { sources, urls, cjs, run } = await loaded(['-p', servedPty, 'exec', 'print(6*7)']);
     expect(run).toMatchObject({ code: 0, stdout: '42\n', stderr: '' });
     expect(sources).toEqual(expect.arrayContaining(['protocol/raw-repl.ts', 'protocol/transports/serial.ts']));
-    expect(urls).toContainEqual(expect.stringMatching(/\/node_modules\/serialport\//));
     expect(sources.filter((s) => /^protocol\/(transports\/(tcp|network-link|rfc2217|webrepl)|telnet|ports)\.ts|\/ws\/|^emulator\/|^cli\/(virtual|tui\/)/.test(s))).toEqual([]);
     expect(urls).not.toContain('node:net');
+    // serialport's JavaScript comes from the bundle: this platform's binding only, the addon at the place the
+    // build's node-gyp-build search recorded, and neither node-gyp-build nor debug (DEBUG is not set).
+    const platformFile = { linux: 'linux', darwin: 'darwin', win32: 'win32' }[process.platform as string] ?? 'linux';
+    expect(sources).toEqual(expect.arrayContaining(['node_modules/@serialport/stream/dist/index.js', `node_modules/@serialport/bindings-cpp/dist/${platformFile}.js`]));
+    const otherBindings = ['linux', 'darwin', 'win32'].filter((p) => p !== platformFile).map((p) => `node_modules/@serialport/bindings-cpp/dist/${p}.js`);
+    expect(sources.filter((s) => otherBindings.includes(s) || /bindings-cpp\/dist\/index\.js|^node_modules\/serialport\/|\/debug\//.test(s))).toEqual([]);
+    expect(urls.filter((u) => /\/node_modules\//.test(u))).toEqual([]);
+    expect(cjs.filter((f) => /^node_modules\/(node-gyp-build|debug|serialport|@serialport\/(?!bindings-cpp\/(prebuilds|build)\/))/.test(f))).toEqual([]);
+    expect(cjs).toContainEqual(expect.stringMatching(/^node_modules\/@serialport\/bindings-cpp\/(prebuilds|build)\/.*\.node$/));
+  });
+
+  it("serial port: where node-gyp-build's search may differ from the build's, it searches as stock; DEBUG loads the real debug", async () => {
+    // PREBUILDS_ONLY is one of node-gyp-build's own overrides; DEBUG turns on serialport's loggers as stock.
+    const { cjs, run } = await loaded(['-p', servedPty, 'exec', 'print(6*7)'], { PREBUILDS_ONLY: '1', DEBUG: 'serialport/stream' });
+    expect(run).toMatchObject({ code: 0, stdout: '42\n' });
+    expect(run.stderr).toMatch(/serialport\/stream opening path: /);
+    expect(run.stderr).not.toMatch(/serialport\/bindings-cpp/);
+    expect(cjs).toEqual(expect.arrayContaining(['node_modules/node-gyp-build/index.js', 'node_modules/debug/src/index.js']));
+    expect(cjs).toContainEqual(expect.stringMatching(/^node_modules\/@serialport\/bindings-cpp\/prebuilds\/.*\.node$/));
   });
 
   it('a virtual board loads the emulator and its VM worker, still no TUI', async () => {

@@ -12,9 +12,7 @@ import { BoardError } from '../errors.js';
 import type { ControlLines } from '../transport.js';
 import type { ModemLines, ServedPort } from '../port-server.js';
 import { LinkEvents } from './link-events.js';
-
-type SerialPortClass = typeof import('serialport').SerialPort;
-type SerialPortInstance = InstanceType<SerialPortClass>;
+import { createSerialPort, type SerialPortInstance } from './serial-port.js';
 
 export interface SerialOpenOptions {
   baudRate: number;
@@ -187,10 +185,8 @@ async function openError(path: string, err: Error, opts: SerialOpenOptions): Pro
 }
 
 export async function openSerialTransport(path: string, opts: SerialOpenOptions): Promise<ServedPort> {
-  // Loaded here so that commands which never touch a serial port do not load the native binding; the class's own
-  // module, not the package's index, which also loads a dozen stream parsers we do not use (half the load time).
-  const { SerialPort } = await import('serialport/dist/serialport.js');
-  const port = new SerialPort({ path, baudRate: opts.baudRate, autoOpen: false, hupcl: false, lock: true });
+  // Loaded here so that commands which never touch a serial port do not load the native binding.
+  const port = await createSerialPort({ path, baudRate: opts.baudRate, autoOpen: false, hupcl: false, lock: true });
   try {
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
   } catch (err) {
