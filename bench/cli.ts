@@ -124,15 +124,20 @@ function meanCpu(runs: Run[]): number | undefined {
 let failed = 0;
 
 async function startupCases(served: string): Promise<void> {
+  const inProcess: Case = { label: 'boardctl exec pass, in-process virtual board', run: () => timedCli(['-p', 'virtual', 'exec', 'pass']), goal: 2.5 };
+  // The same without the boot image (emulator/vm/boot-image.ts): every process installs the runtime.
+  const noImage: Case = {
+    label: '  the same, installing the runtime (no image)',
+    run: () => timedCli(['-p', 'virtual', 'exec', 'pass'], { ...ENV, BOARDCTL_BOOT_IMAGE: 'off' }),
+  };
   const cases: Case[] = [
     { label: 'node -e 0 (baseline)', run: () => once(process.execPath, ['-e', '0']) },
     { label: 'boardctl --help', run: () => timedCli(['--help']), goal: 1.25 },
     { label: 'boardctl exec --help (commander renders it)', run: () => timedCli(['exec', '--help']) },
     { label: 'boardctl exec pass, served pty board', run: () => timedCli(['-p', served, 'exec', 'pass']), goal: 2 },
     { label: 'boardctl resume exec pass, served pty board', run: () => timedCli(['-p', served, 'resume', 'exec', 'pass']), goal: 1.7 },
-    { label: 'boardctl exec pass, in-process virtual board', run: () => timedCli(['-p', 'virtual', 'exec', 'pass']), goal: 2.5 },
-    // The same without the boot image (emulator/vm/boot-image.ts): every process installs the runtime.
-    { label: '  the same, installing the runtime (no image)', run: () => timedCli(['-p', 'virtual', 'exec', 'pass'], { ...ENV, BOARDCTL_BOOT_IMAGE: 'off' }) },
+    inProcess,
+    noImage,
   ];
   const times = cases.map(() => [] as Run[]);
   for (let i = 0; i < RUNS; i++) for (const [n, c] of cases.entries()) times[n]!.push(await c.run());
@@ -154,8 +159,9 @@ async function startupCases(served: string): Promise<void> {
     const cpuText = cpu === undefined || !baseCpu ? '' : `cpu ${cpu.toFixed(0)} ms${n === 0 ? '' : ` ${(cpu / baseCpu).toFixed(2)}x`}`;
     row(c.label, n === 0 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(0)} ms ${ratio.toFixed(2)}x`, c.goal ? `<= ${c.goal}x` : '', verdict, cpuText);
   }
-  const [image, fresh] = [4, 5].map((n) => median(times[n]!.map((r) => r.ms)));
-  const [imageCpu, freshCpu] = [4, 5].map((n) => meanCpu(times[n]!));
+  const pair = [inProcess, noImage].map((c) => times[cases.indexOf(c)]!);
+  const [image, fresh] = pair.map((runs) => median(runs.map((r) => r.ms)));
+  const [imageCpu, freshCpu] = pair.map(meanCpu);
   row('  in-process exec pass: boot image / no image', `${(image! / fresh!).toFixed(2)}x`, '', '', imageCpu && freshCpu ? `cpu ${(imageCpu / freshCpu).toFixed(2)}x` : '');
   const ms = median(npmStart);
   row('npm start to the TUI prompt', `${ms.toFixed(0)} ms ${(ms / base).toFixed(2)}x`, '< 2000 ms', ms < 2000 ? 'PASS' : 'FAIL (a loaded machine?)');
