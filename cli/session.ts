@@ -3,6 +3,7 @@ import type { Connection, VirtualFactory } from '../protocol/connect.js';
 import type { RawReplClient } from '../protocol/raw-repl.js';
 import type { ControlLines, Transport } from '../protocol/transport.js';
 import { BoardError } from '../protocol/errors.js';
+import { isVirtualPort } from '../protocol/port-spec.js';
 import { phase } from '../protocol/timing.js';
 import type { Output } from './output.js';
 import { webreplPassword } from './webrepl-password.js';
@@ -66,7 +67,7 @@ export class Session {
   async connect(): Promise<RawReplClient> {
     if (this.board) return this.board;
     // A virtual board's VM thread starts now, beside the loading of the modules below (emulator/worker-thread.ts).
-    if (this.port?.startsWith('virtual')) void import('../emulator/worker-thread.js').then((m) => m.startWorkerEarly());
+    if (isVirtualPort(this.port)) void import('../emulator/worker-thread.js').then((m) => m.startWorkerEarly());
     const { connectBoard } = await import('../protocol/connect.js');
     phase('connection modules loaded');
     const conn = await untilInterrupted(connectBoard(this.port, { virtual: openVirtual, webreplPassword: async () => this.password ?? (await webreplPassword()), baudRate: this.baudRate, lines: this.lines, noResetLines: this.noResetLines, resume: this.softResetDone }), this.signal);

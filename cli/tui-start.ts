@@ -13,17 +13,10 @@ export async function runWithoutCommand(): Promise<number> {
 
 /** Runs the TUI on PORT (default: $BOARDCTL_PORT, else the default virtual board); resolves to the exit status. */
 export async function startTui(port = process.env.BOARDCTL_PORT || 'virtual'): Promise<number> {
-  const [api, { parsePortSpec }] = await Promise.all([import('./api.js'), import('../protocol/port-spec.js')]);
+  const [api, { isVirtualPort }] = await Promise.all([import('./api.js'), import('../protocol/port-spec.js')]);
   // The emulator's modules first: opening the board then reaches its worker's start before ink's module
   // evaluation holds this thread (a bad port name is the status line's to show).
-  const virtual = (() => {
-    try {
-      return parsePortSpec(port).kind === 'virtual';
-    } catch {
-      return false;
-    }
-  })();
-  if (virtual) await import('../emulator/board.js');
+  if (isVirtualPort(port)) await import('../emulator/board.js');
   const opening: Promise<Transport> = api.openTransport(port);
   opening.catch(() => undefined); // the TUI's status line shows the error
   const { runTui } = await import('./tui/app.js');

@@ -18,10 +18,15 @@ export function expandShortcut(port: string): string {
   return `COM${n}`;
 }
 
+const isVirtualPath = (path: string): boolean => path === 'virtual' || path.startsWith('virtual:') || path.startsWith('virtual?');
+
+/** Whether `port` names an in-process virtual board (false for anything else, a bad name included). */
+export const isVirtualPort = (port: string | undefined): boolean => port !== undefined && isVirtualPath(port.trim());
+
 export function parsePortSpec(port: string): PortSpec {
   const path = expandShortcut(port.trim());
   if (path === '') throw new BoardError('USAGE', 'empty port name');
-  if (path === 'virtual' || path.startsWith('virtual:') || path.startsWith('virtual?')) return { kind: 'virtual', path };
+  if (isVirtualPath(path)) return { kind: 'virtual', path };
   if (path.startsWith('socket://')) return { kind: 'socket', path };
   if (path.startsWith('rfc2217://')) return { kind: 'rfc2217', path };
   if (path.startsWith('ws://')) return { kind: 'webrepl', path };
