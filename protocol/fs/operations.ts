@@ -74,6 +74,7 @@ const ENTRY_LINE = /^(d|\d+)(?:,(\d+))?(['"].*)$/;
 export async function listPaths(board: Board, paths: string[], opts: { long?: boolean } = {}): Promise<Outcome<Listing>[]> {
   const out: Outcome<Listing>[] = [];
   const damaged = () => damagedCommand(`the board's listing was damaged; check the cable or lower the baud rate`);
+  const fsEntry = (name: string, kind: EntryKind, size: number, mtime: number): FsEntry => ({ name, kind, size, ...(opts.long ? { mtime } : {}) });
   // The directory whose entries are arriving, until its `N count` line closes it.
   let open: FsEntry[] | undefined;
   for (const line of await runHelper(board, listProgram(paths, opts.long === true))) {
@@ -86,7 +87,7 @@ export async function listPaths(board: Board, paths: string[], opts: { long?: bo
         return s.value;
       });
       const dir = entry[1] === 'd';
-      open.push({ name, kind: dir ? 'dir' : 'file', size: dir ? 0 : Number(entry[1]), ...(opts.long ? { mtime: Number(entry[2] ?? 0) } : {}) });
+      open.push(fsEntry(name, dir ? 'dir' : 'file', dir ? 0 : Number(entry[1]), Number(entry[2] ?? 0)));
       continue;
     }
     if (line.startsWith('N ')) {
@@ -100,7 +101,7 @@ export async function listPaths(board: Board, paths: string[], opts: { long?: bo
     if (open && (tag !== 'E' || out.pop()?.path !== name)) throw damaged();
     open = undefined;
     if (tag === 'E') out.push({ path: name, ok: false, errno: Number(size) });
-    else if (tag === 'F') out.push({ path: name, ok: true, value: { kind: 'file', entries: [{ name, kind: 'file', size: Number(size), ...(opts.long ? { mtime: Number(mtime) } : {}) }] } });
+    else if (tag === 'F') out.push({ path: name, ok: true, value: { kind: 'file', entries: [fsEntry(name, 'file', Number(size), Number(mtime))] } });
     else if (tag === 'D') {
       open = [];
       out.push({ path: name, ok: true, value: { kind: 'dir', entries: open } });
