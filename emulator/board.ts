@@ -190,6 +190,8 @@ export class VirtualBoard {
     );
     this.worker = worker;
     this.control = port1;
+    // Against the worker's "board: config received": which of the two threads the boot waited for.
+    phase('virtual board config sent');
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (e: WorkerEvent) => {
         if (e.type === 'output') this.drainOutput();
