@@ -2,6 +2,7 @@
 // `node -e 0` measured in the same run, interleaved so machine load hits every figure alike; PASS or FAIL.
 // Run: npm run build && node dist/bench/cli.js   (BENCH_RUNS sets the repetitions, default 11; BENCH_ONLY=hot
 // runs only the hot paths)
+// The in-process row's trace says which thread its boot waited for (config sent - worker ready, median).
 // Also: ls of 300 files and sync of an unchanged 200-file tree on a pty board at an emulated 115200 baud, as
 // bytes on the wire and time against the wire limit (what the bytes take at 115200 8N1); cp -r of 100 small files
 // there and in-process, with a goal on the link time (port open to close) as a ratio to that limit.
@@ -164,6 +165,14 @@ async function startupCases(served: string): Promise<void> {
   const [image, fresh] = pair.map((runs) => median(runs.map((r) => r.ms)));
   const [imageCpu, freshCpu] = pair.map(meanCpu);
   row('  in-process exec pass: boot image / no image', `${(image! / fresh!).toFixed(2)}x`, '', '', imageCpu && freshCpu ? `cpu ${(imageCpu / freshCpu).toFixed(2)}x` : '');
+  // Which thread an in-process boot waits for: after 0 ms the worker is ready for its config and the main thread
+  // is on the critical path; below 0 the config waits for the worker.
+  const waits: number[] = [];
+  for (let i = 0; i < Math.max(3, Math.floor(RUNS / 3)); i++) {
+    const { stderr } = await once(process.execPath, [MAIN, '-p', 'virtual', 'exec', 'pass'], { ...ENV, BOARDCTL_DEBUG: 'timing' });
+    waits.push(tracedAt(stderr, /virtual board config sent/)! - tracedAt(stderr, /board: worker modules loaded/)!);
+  }
+  row('  in-process: config sent - worker ready', `${median(waits).toFixed(0)} ms`);
   const ms = median(npmStart);
   row('npm start to the TUI prompt', `${ms.toFixed(0)} ms ${(ms / base).toFixed(2)}x`, '< 2000 ms', ms < 2000 ? 'PASS' : 'FAIL (a loaded machine?)');
 }

@@ -37,6 +37,24 @@ function untilInterrupted(connecting: Promise<Connection>, signal: AbortSignal |
 /** The virtual board's factory, its module loaded only when a virtual port opens. */
 const openVirtual: VirtualFactory = async (spec) => (await import('./virtual.js')).openVirtual(spec);
 
+/**
+ * The virtual board `spec` names, opening from now on, and the factory that hands it to the connection once (its
+ * errors are reported there); `dropUntaken` closes it when the connection failed before taking it.
+ */
+function openingNow(spec: string): { factory: VirtualFactory; dropUntaken(): void } {
+  const opening = openVirtual(spec);
+  opening.catch(() => undefined);
+  let taken = false;
+  return {
+    factory: (asked) => {
+      if (asked !== spec || taken) return openVirtual(asked);
+      taken = true;
+      return opening;
+    },
+    dropUntaken: () => void (taken || opening.then((t) => t.close(), () => undefined)),
+  };
+}
+
 export class Session {
   port: string | undefined;
   baudRate: number | undefined;
@@ -66,11 +84,12 @@ export class Session {
   /** The connected board, connecting (or auto-detecting) first if needed. */
   async connect(): Promise<RawReplClient> {
     if (this.board) return this.board;
-    // A virtual board's VM thread starts now, beside the loading of the modules below (emulator/worker-thread.ts).
-    if (isVirtualPort(this.port)) void import('../emulator/worker-thread.js').then((m) => m.startWorkerEarly());
+    // A virtual board opens now: its worker boots while the connection modules below load.
+    const early = isVirtualPort(this.port) ? openingNow(this.port!.trim()) : undefined;
     const { connectBoard } = await import('../protocol/connect.js');
     phase('connection modules loaded');
-    const conn = await untilInterrupted(connectBoard(this.port, { virtual: openVirtual, webreplPassword: async () => this.password ?? (await webreplPassword()), baudRate: this.baudRate, lines: this.lines, noResetLines: this.noResetLines, resume: this.softResetDone }), this.signal);
+    const connecting = connectBoard(this.port, { virtual: early?.factory ?? openVirtual, webreplPassword: async () => this.password ?? (await webreplPassword()), baudRate: this.baudRate, lines: this.lines, noResetLines: this.noResetLines, resume: this.softResetDone });
+    const conn = await untilInterrupted(connecting, this.signal).finally(() => early?.dropUntaken());
     if (conn.note) this.out().note(conn.note);
     this.board = conn.board;
     return conn.board;

@@ -14,7 +14,7 @@ import { getProfile, type BoardProfile } from './profiles.js';
 import { FileFlashStore, syncImageFile } from './flash-store.js';
 import { checkBoot, downloadModeLines, type BootCause } from './rom/boot.js';
 import { appFacts, type AppFacts } from './rom/app-facts.js';
-import { EspRom } from './rom/esp-rom.js';
+import type { EspRom } from './rom/esp-rom.js';
 import { SyncDetector, SYNC_FRAME } from './rom/sync-detector.js';
 import { UartPacer } from './link/uart-pacer.js';
 import { boardHeapBytes } from './vm/memory.js';
@@ -190,6 +190,8 @@ export class VirtualBoard {
     );
     this.worker = worker;
     this.control = port1;
+    // Against the worker's "board: config received": which of the two threads the boot waited for.
+    phase('virtual board config sent');
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (e: WorkerEvent) => {
         if (e.type === 'output') this.drainOutput();
@@ -244,17 +246,18 @@ export class VirtualBoard {
   }
 
   private async enterDownloadMode(cause: BootCause, log = true): Promise<void> {
-    await this.stopWorker();
-    if (!this.profile.espChip) return;
+    // The ROM's code (only esptool's sessions use it) loads while the worker stops.
+    const [rom] = await Promise.all([this.profile.espChip ? import('./rom/esp-rom.js') : undefined, this.stopWorker()]);
+    if (!rom) return;
     if (log) this.sendDownloadLog(cause);
-    this.startRom();
+    this.startRom(rom.EspRom);
   }
 
   private sendDownloadLog(cause: BootCause): void {
     void this.send(downloadModeLines(this.profile, cause).map((l) => l + '\r\n').join(''));
   }
 
-  private startRom(): EspRom {
+  private startRom(EspRom: typeof import('./rom/esp-rom.js').EspRom): EspRom {
     const mac = Uint8Array.from(this.stored.config.mac.split(':').map((h) => parseInt(h, 16)));
     const flash = new FileFlashStore(this.stored.flashPath, this.stored.config.flashSize);
     this.romFlash = flash;

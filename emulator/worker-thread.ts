@@ -3,6 +3,7 @@
 // virtual starts it first (startWorkerEarly) and the two overlap; the board hands it its rings and config in a
 // message (emulator/vm/worker.ts waits for it). Light on purpose: it loads nothing of the emulator.
 import { Worker } from 'node:worker_threads';
+import { phase } from '../protocol/timing.js';
 
 function workerUrl(): URL {
   // Under vitest this module runs from source; the worker always runs compiled (npm test builds first).
@@ -21,6 +22,7 @@ export function startWorkerEarly(): Worker {
   started.worker.on('exit', () => void (started.exited = true));
   started.worker.unref();
   early = started;
+  phase('board VM thread started');
   return started.worker;
 }
 

@@ -1,12 +1,16 @@
 // A virtual board's VM thread may be started before the board is known (emulator/worker-thread.ts): the CLI does it
-// as soon as it sees a virtual port, so the thread's start overlaps the board's module loading. The board must then
-// run on that thread, and a thread nobody took must never hold a process open.
+// before commander loads when its command line names a virtual port (cli/early-start.ts), so the thread's start
+// overlaps the CLI's module loading. The board must then run on that thread, and a thread nobody took must never
+// hold a process open or touch a board.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { dropEarlyWorker, startWorkerEarly } from '../emulator/worker-thread.js';
+import { boardsDir } from '../emulator/board-store.js';
+import { firstPort } from '../cli/early-start.js';
+import type { Config } from '../cli/config.js';
 import { ensureBuilt, ROOT } from './helpers/built-cli.js';
 import { boardctl } from './helpers/boardctl.js';
 import { TestBoard } from './helpers/test-board.js';
@@ -54,6 +58,67 @@ describe('a board VM thread started early', () => {
       expect(run.code).not.toBeNull(); // not killed at the helper's deadline
       expect(run.code).not.toBe(0);
       expect(run.stderr).toMatch(/nosuch/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+/** The phases of a BOARDCTL_DEBUG=timing trace, in order. */
+const phases = (stderr: string) => stderr.split('\n').flatMap((l) => /^boardctl timing: .* ms {2}(.+)$/.exec(l)?.[1] ?? []);
+
+describe('the CLI starts the thread before its command line loads', () => {
+  const none: Config = { boards: {}, groups: {}, commands: {}, files: [] };
+  const env = {} as NodeJS.ProcessEnv;
+
+  it('for the port the first command connects to: -p, --port=, connect, $BOARDCTL_PORT, the config (names resolved)', () => {
+    expect(firstPort(['-p', 'virtual', 'exec', 'pass'], none, env)).toBe('virtual');
+    expect(firstPort(['--port=virtual:b', 'exec', 'pass'], none, env)).toBe('virtual:b');
+    expect(firstPort(['--baud', '9600', '--port', 'virtual:b', 'eval', '1'], none, env)).toBe('virtual:b');
+    expect(firstPort(['-p', '/dev/ttyUSB0', 'connect', 'virtual:c', 'exec', 'x'], none, env)).toBe('virtual:c');
+    expect(firstPort(['exec', 'x', '+', 'connect', 'virtual:c', 'exec', 'y'], none, { BOARDCTL_PORT: 'virtual:e' })).toBe('virtual:e');
+    expect(firstPort(['-p', 'virtual:f?faults=drop:1e-4,seed=7', 'exec', 'x'], none, env)).toBe('virtual:f?faults=drop:1e-4,seed=7');
+    const config: Config = { ...none, port: 'kitchen', boards: { kitchen: 'virtual:k', desk: 'virtual:d' } };
+    expect(firstPort([], config, env)).toBe('virtual:k'); // no command: the REPL
+    expect(firstPort(['-p', 'desk', 'exec', 'x'], config, env)).toBe('virtual:d');
+    expect(firstPort(['-p', 'u0', 'exec', 'x'], config, env)).toBe('u0');
+  });
+
+  it('not where the command line asks for help, runs on several boards, or leaves the port to auto-detection', () => {
+    expect(firstPort(['exec', 'x'], none, env)).toBeUndefined();
+    expect(firstPort(['connect', 'auto', 'exec', 'x'], none, { BOARDCTL_PORT: 'virtual' })).toBeUndefined();
+    expect(firstPort(['-p', 'virtual', 'exec', '--help'], none, env)).toBeUndefined();
+    expect(firstPort(['-p', 'virtual:a,virtual:b', 'exec', 'x'], none, env)).toBeUndefined();
+    expect(firstPort(['-p', 'virtual:*', 'exec', 'x'], none, env)).toBeUndefined();
+    expect(firstPort(['--all', 'exec', 'x'], none, { BOARDCTL_PORT: 'virtual' })).toBeUndefined();
+    expect(firstPort(['-p', 'rack', 'exec', 'x'], { ...none, groups: { rack: ['virtual:a'] } }, env)).toBeUndefined();
+  });
+
+  it('an exec runs on that thread: it starts before the CLI modules load, and no other starts', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'boardctl-early-'));
+    try {
+      const run = await boardctl(['-p', 'virtual', 'exec', 'print(6*7)'], { BOARDCTL_HOME: home, BOARDCTL_DEBUG: 'timing' }, [], 60_000);
+      expect(run).toMatchObject({ code: 0, stdout: expect.stringMatching(/^42\r?\n$/) });
+      const trace = phases(run.stderr);
+      expect(trace.indexOf('board VM thread started')).toBeGreaterThanOrEqual(0);
+      expect(trace.indexOf('board VM thread started')).toBeLessThan(trace.indexOf('node started, CLI modules loaded'));
+      // A second thread (the board's own) would load the worker's modules too.
+      expect(trace.filter((p) => p === 'board: worker modules loaded')).toHaveLength(1);
+      expect(trace).toContain('board: config received');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('a command that never opens the board costs the thread only: no board is made, booted or locked', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'boardctl-early-'));
+    try {
+      const run = await boardctl(['-p', 'virtual', 'devs'], { BOARDCTL_HOME: home, BOARDCTL_DEBUG: 'timing' });
+      expect(run.code).toBe(0);
+      const trace = phases(run.stderr);
+      expect(trace).toContain('board VM thread started');
+      expect(trace).not.toContain('board: config received');
+      expect(existsSync(boardsDir(home))).toBe(false);
     } finally {
       rmSync(home, { recursive: true, force: true });
     }

@@ -4,16 +4,33 @@
 // each with a bump of a shared doorbell the worker sleeps on.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import net from 'node:net';
-import dgram from 'node:dgram';
-import { lookup } from 'node:dns/promises';
+import type dgram from 'node:dgram';
 import { E, EAI_FAIL, boardErrno } from './errno.js';
 import { accessPoints, type NetworkConfig } from './config.js';
 import { NetPolicy } from './policy.js';
 import { ntpAnswer } from './ntp.js';
-import { startTls, tlsError } from './tls-host.js';
 import { Wlan } from './wlan.js';
-import { WebReplServer, type BoardConsole, type WebReplBoard } from './webrepl-host.js';
+import type { BoardConsole, WebReplBoard, WebReplServer } from './webrepl-host.js';
 import { ACCEPTED_ID_BASE, RECV_WINDOW, type NetEvent, type NetFailure, type NetRequest, type TlsOptions } from './protocol.js';
+
+/**
+ * What the board's sockets need beyond the radio (UDP, name lookups, TLS, the WebREPL's HTTP server): loaded when
+ * a board first uses its network, as most runs never do. NetHost.handle passes on no request beyond the radio's
+ * before they are in, and the socket code runs only from there (hence its `modules!`).
+ */
+interface SocketModules {
+  dgram: typeof dgram;
+  lookup: typeof import('node:dns/promises').lookup;
+  tlsHost: typeof import('./tls-host.js');
+  WebReplServer: typeof WebReplServer;
+}
+let modules: SocketModules | undefined;
+
+async function loadSocketModules(): Promise<SocketModules> {
+  const [dgramModule, dns, tlsHost, webrepl] = await Promise.all([import('node:dgram'), import('node:dns/promises'), import('./tls-host.js'), import('./webrepl-host.js')]);
+  modules ??= { dgram: dgramModule.default, lookup: dns.lookup, tlsHost, WebReplServer: webrepl.WebReplServer };
+  return modules;
+}
 
 /** The gateway of the board's network: connections to it reach the host itself (as QEMU's user network does). */
 export const GATEWAY = '10.0.2.2';
@@ -140,6 +157,7 @@ export class NetHost {
 
   /** The worker is gone (reset, power off): every socket closes, the radio stops. */
   detach(): void {
+    this.waiting = undefined; // the old worker's requests go with it
     this.closeAll(false);
     this.wlan?.stop();
     this.wlan = undefined;
@@ -169,7 +187,20 @@ export class NetHost {
     this.post({ t: 'reply', rq, fail: typeof fail === 'number' ? { errno: fail } : fail });
   }
 
+  /** Requests that came while the socket modules load, handled in order once they are in. */
+  private waiting: NetRequest[] | undefined;
+
   private handle(m: NetRequest): void {
+    if (this.waiting) return void this.waiting.push(m);
+    if (!modules && m.t !== 'boot' && m.t !== 'wlan') {
+      this.waiting = [m];
+      void loadSocketModules().then(() => {
+        const waiting = this.waiting ?? [];
+        this.waiting = undefined;
+        for (const w of waiting) this.handle(w);
+      });
+      return;
+    }
     switch (m.t) {
       case 'boot':
         // A soft reset: the VM's sockets are gone (their finalisers close them on silicon); the radio stays up.
@@ -230,7 +261,7 @@ export class NetHost {
       return this.fail(rq, -EAI_FAIL);
     }
     try {
-      const { address } = await lookup(host, { family: 4 });
+      const { address } = await modules!.lookup(host, { family: 4 });
       let names = this.lookedUp.get(address);
       if (!names) this.lookedUp.set(address, (names = new Set()));
       names.add(host);
@@ -286,7 +317,7 @@ export class NetHost {
     });
     sock.on('end', () => this.post({ t: 'eof', id: s.id, epoch }));
     sock.on('error', (err) => {
-      if (this.sockets.get(s.id) === s) this.post({ t: 'fail', id: s.id, fail: s.tls ? tlsError(err) : { errno: boardErrno(err) } });
+      if (this.sockets.get(s.id) === s) this.post({ t: 'fail', id: s.id, fail: s.tls ? modules!.tlsHost.tlsError(err) : { errno: boardErrno(err) } });
     });
     sock.on('close', () => {
       if (this.sockets.get(s.id) === s) this.post({ t: 'eof', id: s.id, epoch });
@@ -392,7 +423,7 @@ export class NetHost {
     raw.removeAllListeners('close');
     raw.pause();
     s.paused = false;
-    const started = startTls(raw, leftover, opts);
+    const started = modules!.tlsHost.startTls(raw, leftover, opts);
     s.sock = started.socket;
     s.tls = true;
     s.epoch++;
@@ -426,7 +457,7 @@ export class NetHost {
         },
         reachable: () => this.wlan?.reachable ?? false,
       };
-      const { published, value: server } = await this.publish('tcp', boardPort, (hostPort) => WebReplServer.start(this.publishHost(), hostPort, password, board));
+      const { published, value: server } = await this.publish('tcp', boardPort, (hostPort) => modules!.WebReplServer.start(this.publishHost(), hostPort, password, board));
       if (this.port === undefined) return server.close();
       this.webrepl = { server, published };
       this.reply(rq, boardPort);
@@ -455,7 +486,7 @@ export class NetHost {
   }
 
   private udpHostSocket(id: number, entry: () => Udp): dgram.Socket {
-    const sock = dgram.createSocket('udp4');
+    const sock = modules!.dgram.createSocket('udp4');
     sock.on('message', (msg, rinfo) => {
       const u = entry();
       if (this.sockets.get(id) !== u || (!u.published && !u.peers.has(`${rinfo.address}:${rinfo.port}`))) return;
