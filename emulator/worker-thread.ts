@@ -3,6 +3,7 @@
 // virtual starts it first (startWorkerEarly) and the two overlap; the board hands it its rings and config in a
 // message (emulator/vm/worker.ts waits for it). Light on purpose: it loads nothing of the emulator.
 import { Worker } from 'node:worker_threads';
+import { phase } from '../protocol/timing.js';
 
 function workerUrl(): URL {
   // Under vitest this module runs from source; the worker always runs compiled (npm test builds first).
@@ -16,6 +17,7 @@ let early: { worker: Worker; exited: boolean } | undefined;
 export function startWorkerEarly(): Worker {
   if (early) return early.worker;
   const started = { worker: new Worker(workerUrl()), exited: false };
+  phase('board worker thread started');
   // Until a board takes it, nobody listens: a worker that fails to start is dropped and a new one made then.
   started.worker.on('error', () => undefined);
   started.worker.on('exit', () => void (started.exited = true));
