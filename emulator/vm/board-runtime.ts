@@ -2,7 +2,8 @@
 // Ctrl-C delivery, idle throttling of busy-wait sleeps, and soft resets (a fresh VM, files kept).
 import { ByteRing } from './ring.js';
 import { ByteQueue } from './byte-queue.js';
-import { isPythonError, loadVm, type MicroPythonVm } from './vm-loader.js';
+import { isPythonError, type MicroPythonVm } from './vm-loader.js';
+import { takeVm } from './early-vm.js';
 import { detachJsGlobals, lockDownIntrinsics } from './sandbox.js';
 import { restoreSnapshot, takeSnapshot, type VmSnapshot } from './vm-snapshot.js';
 import { applyBootImage, bootImageSlot, readBootImage, writeBootImage, type BootImageSlot, type JsModules } from './boot-image.js';
@@ -372,7 +373,8 @@ export class BoardRuntime implements VmHost {
   private async loadRuntime(useImage = true): Promise<JsModules | undefined> {
     // Each write of the VM goes out when it is made (a UART sends as the firmware writes), so what a program
     // printed, or the raw REPL's OK, is on the wire even when the code that follows computes for minutes.
-    this.vm = await loadVm(
+    // The worker's first VM was most likely loaded while its config was on the way (early-vm.ts).
+    const { vm, early } = await takeVm(
       {
         output: (b) => this.vmOutput(b),
         wrote: () => this.flushUnlessCapturing(),
@@ -380,21 +382,13 @@ export class BoardRuntime implements VmHost {
         wallClock: () => this.clock(),
         memoryRefused: (n) => this.checkMemory(n),
       },
-      this.config.heapSize,
+      { heapBytes: this.config.heapSize, family: this.profile.platform },
     );
-    phase('board: VM loaded');
+    this.vm = vm;
+    phase(early ? 'board: VM loaded (started before its config)' : 'board: VM loaded');
     detachJsGlobals();
     lockDownIntrinsics();
     const files = frozenFiles(this.profile.platform);
-    for (const [path, src] of files) {
-      let dir = '';
-      for (const part of ['rom', ...path.split('/').slice(0, -1)]) {
-        dir += '/' + part;
-        if (!this.vm.FS.analyzePath(dir).exists) this.vm.FS.mkdir(dir);
-      }
-      // As bytes: the package converts a string through a JavaScript array a number per byte (tens of ms).
-      this.vm.FS.writeFile(`/rom/${path}`, Buffer.from(src, 'utf8'));
-    }
     const dir = process.env.BOARDCTL_BOOT_IMAGE === 'off' ? undefined : this.config.bootImageDir;
     if (useImage && dir !== undefined) {
       const modules = this.jsModules(files);
