@@ -17,6 +17,7 @@ let early: { worker: Worker; exited: boolean } | undefined;
 export function startWorkerEarly(): Worker {
   if (early) return early.worker;
   const started = { worker: new Worker(workerUrl()), exited: false };
+  phase('board worker thread started');
   // Until a board takes it, nobody listens: a worker that fails to start is dropped and a new one made then.
   started.worker.on('error', () => undefined);
   started.worker.on('exit', () => void (started.exited = true));

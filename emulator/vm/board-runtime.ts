@@ -2,10 +2,11 @@
 // Ctrl-C delivery, idle throttling of busy-wait sleeps, and soft resets (a fresh VM, files kept).
 import { ByteRing } from './ring.js';
 import { ByteQueue } from './byte-queue.js';
-import { isPythonError, loadVm, type MicroPythonVm } from './vm-loader.js';
+import { isPythonError, type MicroPythonVm } from './vm-loader.js';
+import { takeVm } from './early-vm.js';
 import { detachJsGlobals, lockDownIntrinsics } from './sandbox.js';
-import { restoreSnapshot, takeSnapshot, type VmSnapshot } from './vm-snapshot.js';
-import { applyBootImage, bootImageSlot, readBootImage, writeBootImage, type BootImageSlot, type JsModules } from './boot-image.js';
+import { restoreSnapshot, takeSnapshot, usedBytes, type VmSnapshot } from './vm-snapshot.js';
+import { applyBootImage, bootImageSlot, readBootImage, restoredExtent, writeBootImage, type BootImageSlot, type JsModules } from './boot-image.js';
 import { frozenFiles, frozenNames } from './frozen.js';
 import { STATUS_BUSY, STATUS_HEARTBEAT, STATUS_OUT_LIMIT, type WorkerConfig } from './shared-state.js';
 import type { ResetRequest, VmHost, VmPlugin } from './host-api.js';
@@ -100,6 +101,10 @@ export class BoardRuntime implements VmHost {
   private imageSlot: BootImageSlot | undefined;
   /** This worker's VM just after its runtime was installed (see startVm). */
   private snapshot: VmSnapshot | undefined;
+  /** How far the VM being installed had written when it was fresh (for the boot image it is about to write). */
+  private freshBytes = 0;
+  /** Memory of a VM just restored from its boot image is zero past this (restoredExtent). */
+  private restoredLimit: number | undefined;
   /** The VM package's own module names (help('modules')), the same for every VM: read once per worker. */
   private static vmModules: string | undefined;
   /** Stops this worker for a watchdog reset (set by the worker's entry point). */
@@ -372,7 +377,8 @@ export class BoardRuntime implements VmHost {
   private async loadRuntime(useImage = true): Promise<JsModules | undefined> {
     // Each write of the VM goes out when it is made (a UART sends as the firmware writes), so what a program
     // printed, or the raw REPL's OK, is on the wire even when the code that follows computes for minutes.
-    this.vm = await loadVm(
+    // The worker's first VM was most likely loaded while its config was on the way (early-vm.ts).
+    const { vm, early } = await takeVm(
       {
         output: (b) => this.vmOutput(b),
         wrote: () => this.flushUnlessCapturing(),
@@ -380,21 +386,13 @@ export class BoardRuntime implements VmHost {
         wallClock: () => this.clock(),
         memoryRefused: (n) => this.checkMemory(n),
       },
-      this.config.heapSize,
+      { heapBytes: this.config.heapSize, family: this.profile.platform },
     );
-    phase('board: VM loaded');
+    this.vm = vm;
+    phase(early ? 'board: VM loaded (started before its config)' : 'board: VM loaded');
     detachJsGlobals();
     lockDownIntrinsics();
     const files = frozenFiles(this.profile.platform);
-    for (const [path, src] of files) {
-      let dir = '';
-      for (const part of ['rom', ...path.split('/').slice(0, -1)]) {
-        dir += '/' + part;
-        if (!this.vm.FS.analyzePath(dir).exists) this.vm.FS.mkdir(dir);
-      }
-      // As bytes: the package converts a string through a JavaScript array a number per byte (tens of ms).
-      this.vm.FS.writeFile(`/rom/${path}`, Buffer.from(src, 'utf8'));
-    }
     const dir = process.env.BOARDCTL_BOOT_IMAGE === 'off' ? undefined : this.config.bootImageDir;
     if (useImage && dir !== undefined) {
       const modules = this.jsModules(files);
@@ -408,7 +406,8 @@ export class BoardRuntime implements VmHost {
       this.imageSlot = slot;
       const image = readBootImage(slot);
       const entry = typeof image === 'string' ? image : applyBootImage(this.vm, image, modules);
-      if (typeof entry !== 'string') {
+      if (typeof image !== 'string' && typeof entry !== 'string') {
+        this.restoredLimit = restoredExtent(image);
         this.connect(entry);
         phase('board: runtime restored from its boot image');
         return undefined;
@@ -417,6 +416,8 @@ export class BoardRuntime implements VmHost {
       // An image that failed to apply has spoiled this VM: install into a new one.
       if (typeof image !== 'string') return this.loadRuntime(false);
     }
+    // Fresh still: what a restore of its image into another fresh VM must clear (boot-image.ts).
+    if (this.imageSlot) this.freshBytes = usedBytes(this.vm.wasmMemory.buffer, undefined, 4096);
     BoardRuntime.vmModules ??= this.captureOutput(() => this.vm.runPython("help('modules')"))
       .split('\n').slice(0, -2).join(' ').split(/\s+/).filter(Boolean).join(',');
     const modules = this.jsModules(files);
@@ -499,10 +500,11 @@ export class BoardRuntime implements VmHost {
       } else {
         this.entry.seed();
       }
-      this.snapshot = takeSnapshot(this.vm);
+      this.snapshot = takeSnapshot(this.vm, installed ? undefined : this.restoredLimit);
       if (installed && this.snapshot && this.imageSlot) {
         const why = writeBootImage(this.imageSlot, this.snapshot, {
           memoryBytes: this.vm.wasmMemory.buffer.byteLength,
+          freshBytes: this.freshBytes,
           modules: installed,
           entry: this.entryHandles,
         });

@@ -22,10 +22,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { threadId } from 'node:worker_threads';
 import { makeDirs } from '../../protocol/fs/make-dirs.js';
-import { restoreSnapshot, type VmSnapshot } from './vm-snapshot.js';
+import { installTables, stackMatches, writePages, type ProxyTables, type VmSnapshot } from './vm-snapshot.js';
 import type { MicroPythonVm } from './vm-loader.js';
 
-const MAGIC = Buffer.from('boardctl VM boot image 1\n');
+const MAGIC = Buffer.from('boardctl VM boot image 2\n');
 const PAGE = 4096;
 const ZERO_PAGE = Buffer.alloc(PAGE);
 const DIGEST_BYTES = 32;
@@ -33,6 +33,11 @@ const DIGEST_BYTES = 32;
 const STATIC_REFS = 2;
 /** How deep below a module the image looks for the objects Python holds (a module's functions are one level). */
 const NAME_DEPTH = 3;
+/**
+ * More than the host's calls right after a restore can allocate past the restored memory (the entry functions'
+ * handles, the reseed: some hundreds of bytes, from the top of the malloc arena at worst).
+ */
+const RESTORE_SLACK = 256 * 1024;
 
 /** What the image knows besides memory. */
 interface Header {
@@ -40,6 +45,11 @@ interface Header {
   /** Linear memory's size when the image was taken, and the part of it the image covers (the rest was zero). */
   memoryBytes: number;
   usedBytes: number;
+  /**
+   * How far a VM of this build, just loaded, has written (past it, its memory is zero): what a restore must clear
+   * of a fresh VM besides writing the image's pages. Measured by the boot that wrote the image.
+   */
+  freshBytes: number;
   stackPointer: number;
   /** Which PAGE-sized pages of the covered part are stored, in order (the others are zero). */
   pages: number[];
@@ -52,7 +62,8 @@ interface Header {
 
 export interface BootImage {
   header: Header;
-  memory: Uint8Array;
+  /** The stored pages, in the header's order. */
+  pages: Uint8Array;
 }
 
 /** The host's JavaScript modules as Python sees them: name -> module object. */
@@ -141,9 +152,7 @@ export function readBootImage(slot: BootImageSlot): BootImage | string {
     const header = JSON.parse(buf.toString('utf8', MAGIC.length + 4, at)) as Header;
     if (header.key !== slot.key) return 'stale (made by another VM or runtime)';
     if (body.length !== at + header.pages.length * PAGE) return 'damaged (size)';
-    const memory = new Uint8Array(header.usedBytes);
-    header.pages.forEach((page, k) => memory.set(body.subarray(at + k * PAGE, at + (k + 1) * PAGE), page * PAGE));
-    return { header, memory };
+    return { header, pages: body.subarray(at) };
   } catch {
     // Not the header this code writes (the checksum held, so written so on purpose): not ours to use.
     return 'damaged (header)';
@@ -154,7 +163,7 @@ export function readBootImage(slot: BootImageSlot): BootImage | string {
 export function writeBootImage(
   slot: BootImageSlot,
   snap: VmSnapshot,
-  facts: { memoryBytes: number; modules: JsModules; entry: unknown[] },
+  facts: { memoryBytes: number; freshBytes: number; modules: JsModules; entry: unknown[] },
 ): string | undefined {
   const { names } = walk(facts.modules);
   const refs: (string | null)[] = [];
@@ -179,6 +188,7 @@ export function writeBootImage(
     key: slot.key,
     memoryBytes: facts.memoryBytes,
     usedBytes: mem.length,
+    freshBytes: facts.freshBytes,
     stackPointer: snap.stackPointer,
     pages,
     refs,
@@ -219,23 +229,21 @@ export function applyBootImage(vm: MicroPythonVm, image: BootImage, modules: JsM
     if (name !== null && obj === undefined) return `this host has no '${name}'`;
     refs.push(obj);
   }
-  const snap: VmSnapshot = {
-    memory: image.memory,
-    stackPointer: header.stackPointer,
-    tables: {
-      proxy_js_ref: refs,
-      proxy_js_ref_next: header.refNext,
-      proxy_js_ref_map: new Map([
-        ...[...now.proxy_js_ref_map].filter(([, id]) => id < STATIC_REFS),
-        ...refs.map((obj, id) => [obj, id] as const).filter(([obj, id]) => id >= STATIC_REFS && obj !== undefined),
-      ]),
-      // The handles this process made while loading (of __main__ and its dict) have the ids the same load gave
-      // the image's process: they name the same objects in the image's heap.
-      proxy_js_map: now.proxy_js_map,
-      proxy_js_existing: [undefined],
-    },
+  const tables: ProxyTables = {
+    proxy_js_ref: refs,
+    proxy_js_ref_next: header.refNext,
+    proxy_js_ref_map: new Map([
+      ...[...now.proxy_js_ref_map].filter(([, id]) => id < STATIC_REFS),
+      ...refs.map((obj, id) => [obj, id] as const).filter(([obj, id]) => id >= STATIC_REFS && obj !== undefined),
+    ]),
+    // The handles this process made while loading (of __main__ and its dict) have the ids the same load gave
+    // the image's process: they name the same objects in the image's heap.
+    proxy_js_map: now.proxy_js_map,
+    proxy_js_existing: [undefined],
   };
-  if (!restoreSnapshot(vm, snap)) return 'the C stack is elsewhere';
+  if (!stackMatches(vm, header.stackPointer)) return 'the C stack is elsewhere';
+  writePages(vm.wasmMemory.buffer, { pages: header.pages, bytes: image.pages, pageSize: PAGE }, header.freshBytes);
+  installTables(tables);
   try {
     if (vm.globals.get('__name__') !== '__main__') return '__main__ is not where the image has it';
     // Each handle of the image's process is given up (as the package does when it finalises one) while Python
@@ -252,4 +260,12 @@ export function applyBootImage(vm: MicroPythonVm, image: BootImage, modules: JsM
   } catch (err) {
     return `the restored VM failed: ${(err as Error).message}`;
   }
+}
+
+/**
+ * Memory past this is zero in a VM just restored from the image and given its entry functions (for takeSnapshot's
+ * limit): neither the image nor a fresh VM wrote past it.
+ */
+export function restoredExtent(image: BootImage): number {
+  return Math.max(image.header.usedBytes, image.header.freshBytes) + RESTORE_SLACK;
 }

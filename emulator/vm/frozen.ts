@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { MicroPythonVm } from './vm-loader.js';
 
 /** A folder of emulator/py besides common/: the port family of a profile (its sys.platform). */
 export type PortFamily = 'esp32' | 'rp2';
@@ -38,4 +39,17 @@ export function frozenFiles(family: PortFamily): ReadonlyMap<string, string> {
 /** The importable names the frozen tree provides: its top-level modules and packages. */
 export function frozenNames(files: ReadonlyMap<string, string>): string[] {
   return [...new Set([...files.keys()].map((p) => p.split('/')[0].replace(/\.py$/, '')))];
+}
+
+/** Put the frozen tree into a VM's file system at /rom, where the runtime's import hook finds it. */
+export function writeFrozenFiles(fs: MicroPythonVm['FS'], files: ReadonlyMap<string, string>): void {
+  for (const [path, src] of files) {
+    let dir = '';
+    for (const part of ['rom', ...path.split('/').slice(0, -1)]) {
+      dir += '/' + part;
+      if (!fs.analyzePath(dir).exists) fs.mkdir(dir);
+    }
+    // As bytes: the package converts a string through a JavaScript array a number per byte (tens of ms).
+    fs.writeFile(`/rom/${path}`, Buffer.from(src, 'utf8'));
+  }
 }

@@ -8,7 +8,7 @@
 // elsewhere, and then the snapshot does not apply (restoreSnapshot says so) and the VM must be replaced.
 import type { MicroPythonVm } from './vm-loader.js';
 
-interface ProxyTables {
+export interface ProxyTables {
   proxy_js_ref: unknown[];
   proxy_js_ref_next: number;
   proxy_js_ref_map: Map<unknown, number>;
@@ -44,29 +44,87 @@ function copyTables(t: ProxyTables): ProxyTables {
   };
 }
 
-/** The VM's state now, or undefined where the VM does not export its stack pointer (no way to check a restore). */
-export function takeSnapshot(vm: MicroPythonVm): VmSnapshot | undefined {
+/**
+ * Bytes of memory up to the end of its last page (of `page` bytes) below `limit` that holds anything but zeros.
+ * Found a page at a time (memcmp), from the top down: most of the 16 MiB is the untouched tail.
+ */
+export function usedBytes(memory: ArrayBuffer, limit = memory.byteLength, page = PAGE): number {
+  const mem = Buffer.from(memory, 0, Math.min(limit, memory.byteLength));
+  let at = mem.length - (mem.length % page || page);
+  while (at >= 0 && mem.subarray(at, at + page).equals(ZERO_PAGE.subarray(0, Math.min(page, mem.length - at)))) at -= page;
+  return Math.min(mem.length, at + page);
+}
+
+/**
+ * The VM's state now, or undefined where the VM does not export its stack pointer (no way to check a restore).
+ * `limit`: memory past it is known to be zero (a caller that knows, as after restoring a boot image, spares the
+ * reading of the untouched tail: each of its pages costs a page fault the first time it is read).
+ */
+export function takeSnapshot(vm: MicroPythonVm, limit?: number): VmSnapshot | undefined {
   if (!vm.stackPointer) return undefined;
-  const mem = Buffer.from(vm.wasmMemory.buffer);
-  // Memory past the malloc arena's top was never touched: keep only up to the last page holding data. Found a
-  // page at a time (memcmp), not a word at a time: most of the 16 MiB is that untouched tail.
-  let used = mem.length - (mem.length % PAGE || PAGE);
-  while (used > 0 && mem.subarray(used, used + PAGE).equals(ZERO_PAGE.subarray(0, mem.length - used))) used -= PAGE;
-  used = Math.min(mem.length, used + PAGE);
+  const used = usedBytes(vm.wasmMemory.buffer, limit);
   return { memory: new Uint8Array(vm.wasmMemory.buffer, 0, used).slice(), tables: copyTables(tablesNow()), stackPointer: vm.stackPointer() };
+}
+
+/**
+ * Read every page of memory once. A page of a new VM's memory is mapped by the first access to it (a page fault,
+ * ~15-25 ms for the untouched 16 MiB under load): done while the worker waits for its config, the comparisons of
+ * the untouched tail that come later (a snapshot's, the first soft reset's) read mapped pages.
+ */
+export function mapPages(memory: ArrayBuffer): void {
+  usedBytes(memory); // reads down from the top, through every untouched page
+}
+
+/**
+ * Zero the pages of mem[from, to) that hold anything. Pages compared first: writing zeros over memory never
+ * touched would give the worker's process that memory for good (and page faults cost more than the comparison).
+ */
+export function zeroPages(mem: Buffer, from: number, to: number, page = PAGE): void {
+  for (let at = from; at < to; at += page) {
+    const p = mem.subarray(at, Math.min(at + page, to));
+    if (!p.equals(ZERO_PAGE.subarray(0, p.length))) p.fill(0);
+  }
+}
+
+/** Memory as pages: the indexes of those held (the others are zero) and their bytes, in that order. */
+export interface MemoryPages {
+  pages: number[];
+  bytes: Uint8Array;
+  pageSize: number;
+}
+
+/**
+ * Make the memory of a VM just loaded hold `image`, where the loaded VM had written nothing past `freshBytes`:
+ * only what differs is written (the image's pages, zeros over the fresh VM's pages the image has none of); past
+ * freshBytes the memory was never touched and stays so (no page faults).
+ */
+export function writePages(memory: ArrayBuffer, image: MemoryPages, freshBytes: number): void {
+  const mem = Buffer.from(memory);
+  const { pages, bytes, pageSize } = image;
+  const held = new Set(pages);
+  for (let page = 0; page * pageSize < freshBytes; page++) {
+    if (!held.has(page)) zeroPages(mem, page * pageSize, (page + 1) * pageSize, pageSize);
+  }
+  pages.forEach((page, k) => mem.set(bytes.subarray(k * pageSize, (k + 1) * pageSize), page * pageSize));
+}
+
+/** Whether a state taken with this stack pointer applies to the VM now (see the top of this file). */
+export function stackMatches(vm: MicroPythonVm, stackPointer: number): boolean {
+  return vm.stackPointer?.() === stackPointer;
+}
+
+/** Make these the package's proxy tables (a copy: the VM changes its tables as it runs). */
+export function installTables(tables: ProxyTables): void {
+  Object.assign(globalThis, copyTables(tables));
 }
 
 /** Put the VM back in the snapshot's state; false (and nothing changed) when its stack is not where it was. */
 export function restoreSnapshot(vm: MicroPythonVm, snap: VmSnapshot): boolean {
-  if (vm.stackPointer?.() !== snap.stackPointer) return false;
+  if (!stackMatches(vm, snap.stackPointer)) return false;
   const mem = Buffer.from(vm.wasmMemory.buffer);
   mem.set(snap.memory);
-  // Past it, zero what the last session wrote. Pages compared first: writing zeros over memory never touched
-  // would give the worker's process that memory for good (and page faults cost more than the comparison).
-  for (let at = snap.memory.length; at < mem.length; at += PAGE) {
-    const page = mem.subarray(at, at + PAGE);
-    if (!page.equals(ZERO_PAGE.subarray(0, page.length))) page.fill(0);
-  }
-  Object.assign(globalThis, copyTables(snap.tables));
+  // Past it, zero what the last session wrote.
+  zeroPages(mem, snap.memory.length, mem.length);
+  installTables(snap.tables);
   return true;
 }

@@ -3,16 +3,19 @@ import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_
 import { BoardRuntime } from './board-runtime.js';
 import { ReplFront } from './repl-front.js';
 import { loadPlugins } from './plugins.js';
+import { LIKELY_SHAPE, prepareVm } from './early-vm.js';
 import type { WorkerCommand, WorkerEvent, WorkerInit } from './shared-state.js';
 import type { NetChannel } from '../net/client.js';
 import { phase } from '../../protocol/timing.js';
 
 phase('board: worker modules loaded');
 
-// The board's rings, config and ports come in the first message: the thread may start before the board is known,
-// and meanwhile loads the VM package (loadVm's import of it then finds it loaded).
-void import('@micropython/micropython-webassembly-pyscript');
-const init = await new Promise<WorkerInit & { control: MessagePort; net?: NetChannel }>((resolve) => parentPort!.once('message', resolve));
+// The board's rings, config and ports come in the first message. The thread may start before the board is known:
+// while that message is not there, it loads the VM most boards need (the board takes it if it fits: early-vm.ts).
+type Init = WorkerInit & { control: MessagePort; net?: NetChannel };
+const queued = receiveMessageOnPort(parentPort!)?.message as Init | undefined;
+if (!queued) prepareVm(LIKELY_SHAPE);
+const init = queued ?? (await new Promise<Init>((resolve) => parentPort!.once('message', resolve)));
 phase('board: config received');
 const post = (e: WorkerEvent) => parentPort!.postMessage(e);
 const rt = new BoardRuntime(init.config, init.input, init.output, init.status, () => post({ type: 'output' }));

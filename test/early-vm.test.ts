@@ -1,0 +1,65 @@
+// A board's worker loads its VM before its config arrives (emulator/vm/early-vm.ts), for the likely heap and port
+// family. The board must get that very VM when its config fits, wired to its own hooks (the VM's output, clocks),
+// and a VM of its own shape when it does not. Real VMs, loaded in this process.
+import { describe, expect, it } from 'vitest';
+import { LIKELY_SHAPE, prepareVm, takeVm } from '../emulator/vm/early-vm.js';
+import type { VmHooks } from '../emulator/vm/vm-loader.js';
+
+/** The board's side of a VM: what it printed, and how often it read the clocks. */
+class RecordingHooks implements VmHooks {
+  out: number[] = [];
+  ticksRead = 0;
+  output(b: number): void {
+    this.out.push(b);
+  }
+  wrote(): void {}
+  ticks(original: () => number): number {
+    this.ticksRead++;
+    return original();
+  }
+  wallClock(): number {
+    return Date.UTC(2030, 0, 1);
+  }
+  printed(): string {
+    return Buffer.from(this.out).toString();
+  }
+}
+
+describe('the VM a worker loads before its config', () => {
+  it('is the one a board of the likely shape gets, with the board hooks in place', async () => {
+    const early = prepareVm(LIKELY_SHAPE);
+    const hooks = new RecordingHooks();
+    const taken = await takeVm(hooks, { ...LIKELY_SHAPE });
+    expect(taken.early).toBe(true);
+    expect(taken.vm).toBe(await early);
+    taken.vm.runPython("import time\nt = time.ticks_ms()\nprint('year', time.gmtime()[0])");
+    expect(hooks.printed()).toBe('year 2030\n');
+    expect(hooks.ticksRead).toBeGreaterThan(0);
+    // The frozen files of its family are in its file system.
+    expect(taken.vm.FS.analyzePath('/rom/esp32.py').exists).toBe(true);
+  });
+
+  it('is not given to a board of another heap and family, which gets a VM of its own shape', async () => {
+    const early = prepareVm(LIKELY_SHAPE);
+    const hooks = new RecordingHooks();
+    const rp2 = { heapBytes: 224 * 1024, family: 'rp2' as const };
+    const taken = await takeVm(hooks, rp2);
+    expect(taken.early).toBe(false);
+    expect(taken.vm).not.toBe(await early);
+    expect(taken.vm.FS.analyzePath('/rom/rp2.py').exists).toBe(true);
+    expect(taken.vm.FS.analyzePath('/rom/esp32.py').exists).toBe(false);
+    taken.vm.runPython('import gc\ngc.collect()\nprint(gc.mem_free() + gc.mem_alloc())');
+    // The whole heap is the asked-for size (less the allocator's own tables).
+    const total = Number(hooks.printed());
+    expect(total).toBeGreaterThan(200 * 1024);
+    expect(total).toBeLessThanOrEqual(rp2.heapBytes);
+  });
+
+  it('is given once: the next board of the same shape loads its own', async () => {
+    const early = prepareVm(LIKELY_SHAPE);
+    expect((await takeVm(new RecordingHooks(), LIKELY_SHAPE)).vm).toBe(await early);
+    const second = await takeVm(new RecordingHooks(), LIKELY_SHAPE);
+    expect(second.early).toBe(false);
+    expect(second.vm).not.toBe(await early);
+  });
+});
