@@ -7,5 +7,5 @@ import { quickHelp } from './quick-help.js';
 const argv = process.argv.slice(2);
 const help = quickHelp(argv);
 if (help !== undefined) process.stdout.write(help);
-else if (argv.length === 0) process.exit(await (await import('./tui-start.js')).runWithoutCommand());
-else process.exit(await (await import('./command-line.js')).runCommandLine(argv));
+// No top-level await: this module is also the entry of the CommonJS bundle (cli/boardctl.ts).
+else void (argv.length === 0 ? import('./tui-start.js').then((m) => m.runWithoutCommand()) : import('./command-line.js').then((m) => m.runCommandLine(argv))).then((code) => process.exit(code));
