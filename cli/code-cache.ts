@@ -9,12 +9,13 @@
 // another bundle, or damaged, would run the wrong code or crash, so both are checked here first. The checksum
 // is a Fletcher sum of 32-bit words in a few bytes of WebAssembly (node:crypto alone takes ~8 ms CPU to load, a
 // JavaScript loop over the data ~5 ms cold; this ~0.5 ms).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { dataHome } from '../protocol/data-home.js';
+import { makeDirs } from '../protocol/fs/make-dirs.js';
 import { phase } from '../protocol/timing.js';
 
 const MAGIC = 'BCC1';
@@ -114,7 +115,7 @@ function writeCache(file: string, bundleSum: bigint, cache: Cache): void {
     header.writeBigInt64LE(bundleSum, 4);
     header.writeBigInt64LE(checksum(cache.data), 12);
     header.writeUInt32LE(kinds.length, 20);
-    mkdirSync(dirname(file), { recursive: true });
+    makeDirs(dirname(file)); // not mkdirSync's recursive: it loops forever under /proc
     writeFileSync(temp, Buffer.concat([header, kinds, cache.data]));
     renameSync(temp, file);
     phase('code cache written');
