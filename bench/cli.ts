@@ -16,7 +16,7 @@ import { boardsDir, createBoard, lockHolder } from '../emulator/board-store.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 11);
 const HOME = mkdtempSync(join(tmpdir(), 'boardctl-bench-cli-'));
-const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../cli/boardctl.cjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENV = { ...process.env, BOARDCTL_HOME: HOME, BOARDCTL_PORT: '', BOARDCTL_DEBUG: '' };
 

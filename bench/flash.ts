@@ -20,7 +20,7 @@ const KB = Number(process.env.BENCH_FLASH_KB ?? 1024);
 const RUNS = Number(process.env.BENCH_FLASH_RUNS ?? 3);
 const BAUD = 460800;
 const ADDRESS = 0x10000;
-const cli = new URL('../cli/main.js', import.meta.url).pathname;
+const cli = new URL('../cli/boardctl.cjs', import.meta.url).pathname;
 const home = mkdtempSync(join(tmpdir(), 'boardctl-bench-flash-'));
 const env = { ...process.env, BOARDCTL_HOME: home };
 

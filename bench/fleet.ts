@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const cli = fileURLToPath(new URL('../cli/boardctl.cjs', import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'boardctl-bench-fleet-'));
 const env = { ...process.env, BOARDCTL_HOME: home };
 const boards = (n: number) => Array.from({ length: n }, (_, i) => `virtual:f${i}`).join(',');

@@ -1,8 +1,12 @@
-// The esbuild step of `npm run build`: the CLI as dist/cli/main.js and chunks loaded on use (dist/chunks), with
-// the metafile test/start.test.ts reads. serialport's JavaScript is bundled too (fewer files for Node's loader),
+// The esbuild step of `npm run build`, three outputs:
+// - dist/cli/boardctl.cjs, the bin (cli/boardctl.ts): runs dist/cli/main.cjs with its code cache (cli/code-cache.ts);
+// - dist/cli/main.cjs, the CLI as one CommonJS file (what a command runs; metafile dist/cli/main.cjs.json);
+// - dist/cli/main.js and chunks loaded on use (dist/chunks), ES modules: the TUI (ink has top-level await), for
+//   a bare `boardctl` and `boardctl tui` (dist/chunks/tui-start.js); metafile dist/chunks/meta.json.
+// test/start.test.ts reads the metafiles. serialport's JavaScript is bundled too (fewer files for Node's loader),
 // with two modules put in place for its own (see protocol/transports/serial-addon.ts and serial-debug.ts).
 // Plain JavaScript: it runs the build. Needs tsc's output (dist/protocol) for the addon search.
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { recordAddon } from '../dist/protocol/transports/serial-addon-search.js';
@@ -22,25 +26,69 @@ const serialportModules = {
   },
 };
 
-rmSync(here('../dist/chunks'), { recursive: true, force: true });
-const { metafile } = await build({
-  absWorkingDir: here('..'), // the metafile's paths are relative to it
-  entryPoints: ['cli/main.ts'],
+const common = {
+  absWorkingDir: here('..'), // the metafiles' paths are relative to it
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
-  outdir: 'dist',
-  outbase: '.',
-  chunkNames: 'chunks/[name]-[hash]',
   minifyWhitespace: true,
   minifySyntax: true,
   define: { 'process.env.NODE_ENV': '"production"', BOARDCTL_SERIAL_ADDON: JSON.stringify(recordAddon()) },
   external: ['@lydell/node-pty', '@micropython/micropython-webassembly-pyscript', 'react-devtools-core'],
-  plugins: [serialportModules],
   metafile: true,
   logLevel: 'warning',
+};
+
+rmSync(here('../dist/chunks'), { recursive: true, force: true });
+const esm = await build({
+  ...common,
+  entryPoints: [
+    { in: 'cli/main.ts', out: 'cli/main' },
+    { in: 'cli/tui-start.ts', out: 'chunks/tui-start' },
+  ],
+  splitting: true,
+  format: 'esm',
+  outdir: 'dist',
+  chunkNames: 'chunks/[name]-[hash]',
+  plugins: [serialportModules],
   banner: { js: "import { createRequire as __boardctlRequire } from 'node:module'; const require = __boardctlRequire(import.meta.url);" },
 });
-writeFileSync(here('../dist/chunks/meta.json'), JSON.stringify(metafile));
+writeFileSync(here('../dist/chunks/meta.json'), JSON.stringify(esm.metafile));
+
+/** In the CommonJS bundle, the TUI's start is the ES module bundle's (ink cannot be in a CommonJS file). */
+const tuiFromEsm = {
+  name: 'tui-from-esm',
+  setup(b) {
+    b.onResolve({ filter: /[\\/]tui-start\.js$/ }, () => ({ path: '../chunks/tui-start.js', external: true }));
+  },
+};
+
+// cli/code-cache.ts passes __boardctlImport and __boardctlUrl. V8 runs no import() in code compiled with a
+// cache ("A dynamic import callback was not specified"): each import() esbuild leaves (the ES modules outside
+// the bundle) becomes __boardctlImport(), and a parse of the result proves none is left.
+const cjsFile = 'dist/cli/main.cjs';
+const cjs = await build({
+  ...common,
+  entryPoints: ['cli/main.ts'],
+  format: 'cjs',
+  outfile: cjsFile,
+  define: { ...common.define, 'import.meta.url': '__boardctlUrl' },
+  plugins: [serialportModules, tuiFromEsm],
+});
+const dynamic = cjs.metafile.outputs[cjsFile].imports.filter((i) => i.kind === 'dynamic-import');
+let code = readFileSync(here(`../${cjsFile}`), 'utf8').replace(/^#!.*\n/, ''); // main.ts's #! line: the file is a function's body
+for (const { path } of dynamic) code = code.replaceAll(`import(${JSON.stringify(path)})`, `__boardctlImport(${JSON.stringify(path)})`);
+writeFileSync(here(`../${cjsFile}`), code);
+const check = await build({ ...common, entryPoints: [cjsFile], write: false, external: ['*'], define: {}, logLevel: 'error' });
+const left = Object.values(check.metafile.inputs).flatMap((i) => i.imports).filter((i) => i.kind === 'dynamic-import');
+if (left.length) throw new Error(`import() left in ${cjsFile}: ${left.map((i) => i.path).join(', ')}`);
+writeFileSync(here(`../${cjsFile}.json`), JSON.stringify(cjs.metafile));
+
+await build({
+  ...common,
+  entryPoints: ['cli/boardctl.ts'],
+  format: 'cjs',
+  outfile: 'dist/cli/boardctl.cjs',
+  define: { 'import.meta.dirname': '__dirname' },
+  metafile: false,
+});

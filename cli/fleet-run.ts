@@ -16,7 +16,7 @@ const SINGLE_BOARD = new Set(['repl', 'tui', 'share', 'devs']);
 const DEFAULT_JOBS = 8;
 
 // '../cli/': the same file from dist/cli and from the bundle's dist/chunks.
-const cliPath = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const cliPath = fileURLToPath(new URL('../cli/boardctl.cjs', import.meta.url));
 
 /** `--junit FILE` in a board's command line, so each board writes its own and the fleet merges them. */
 function junitArg(rest: string[]): { at: number; file: string; inline: boolean } | undefined {

@@ -7,8 +7,12 @@ import { quickHelp } from './quick-help.js';
 const argv = process.argv.slice(2);
 const help = quickHelp(argv);
 if (help !== undefined) process.stdout.write(help);
-else if (argv.length === 0) process.exit(await (await import('./tui-start.js')).runWithoutCommand());
+// No top-level await: this module is also the entry of the CommonJS bundle (cli/boardctl.ts).
+else if (argv.length === 0) void import('./tui-start.js').then((m) => m.runWithoutCommand()).then((code) => process.exit(code));
 else {
-  await (await import('./early-start.js')).startEarly(argv);
-  process.exit(await (await import('./command-line.js')).runCommandLine(argv));
+  void import('./early-start.js')
+    .then((m) => m.startEarly(argv))
+    .then(() => import('./command-line.js'))
+    .then((m) => m.runCommandLine(argv))
+    .then((code) => process.exit(code));
 }

@@ -1,12 +1,13 @@
 // `npm start`: boardctl from this checkout, rebuilt first only when a source is newer than the build (a full
 // build takes seconds; `npm install` has already built). Plain JavaScript because it runs before TypeScript is compiled.
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const main = join(root, 'dist/cli/main.js');
+const main = join(root, 'dist/cli/boardctl.cjs'); // the bin
 
 function newest(path) {
   const st = statSync(path);
@@ -29,4 +30,4 @@ if (Math.max(...sources.map((s) => newest(join(root, s)))) > built()) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 // The same process runs the CLI: its arguments are this script's (`npm start -- exec "print(1)"`).
-await import(pathToFileURL(main).href);
+createRequire(import.meta.url)(main);

@@ -4,9 +4,9 @@
 // steers the board.
 import { chmodSync, existsSync, lstatSync, readFileSync, readdirSync, renameSync, statSync, rmSync, writeFileSync,
   openSync, closeSync, unlinkSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { dataHome } from '../protocol/data-home.js';
 import { BoardError } from '../protocol/errors.js';
 import { makeDirs } from '../protocol/fs/make-dirs.js';
 import { hostError } from '../protocol/host-error.js';
@@ -28,12 +28,6 @@ export interface StoredBoard {
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-export function dataHome(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.BOARDCTL_HOME) return env.BOARDCTL_HOME;
-  const xdg = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
-  return join(xdg, 'boardctl');
-}
 
 export function boardsDir(home = dataHome()): string {
   return join(home, 'boards');

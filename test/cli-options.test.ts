@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { splitChain, hoistJsonFlag } from '../cli/chain.js';
 
-const cli = join(new URL('..', import.meta.url).pathname, 'dist/cli/main.js');
+const cli = join(new URL('..', import.meta.url).pathname, 'dist/cli/boardctl.cjs');
 const home = mkdtempSync(join(tmpdir(), 'boardctl-opts-'));
 const env = { ...process.env, BOARDCTL_HOME: home };
 const run = promisify(execFile);

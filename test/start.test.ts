@@ -1,9 +1,10 @@
 // Start-up: the BOARDCTL_DEBUG=timing trace, the bundled CLI, and what a command loads. (Speed goals live in
 // bench/cli, not here.)
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { execFile } from 'node:child_process';
 import pty from '@lydell/node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, MAIN, ROOT } from './helpers/built-cli.js';
@@ -40,16 +41,24 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+/** The modules esbuild wraps in the CommonJS bundle, each in an init function named by its path (run once, on first use). */
+const WRAPPED = /__(?:esm|commonJS)\(\{"([^"]+)"\(/g;
+
 /**
- * The sources a run of boardctl loaded: a module-resolution hook logs every URL the process resolves, and the
- * bundle's metafile (esbuild's record of which sources went into which output file) turns the bundle's files
- * back into the sources they hold. Also returns the raw URLs, and the CommonJS files loaded (relative to ROOT).
+ * The sources a run of boardctl loaded. A command runs the CommonJS bundle dist/cli/main.cjs: V8's coverage
+ * (NODE_V8_COVERAGE) tells which of the bundle's module init functions ran, and the bundle's metafile (esbuild's
+ * record of its sources) gives the few it does not wrap (they run whenever the bundle does). The TUI's ES modules
+ * (dist/cli/main.js, dist/chunks): a module-resolution hook logs every URL the process resolves, and their
+ * metafile turns the bundle's files back into sources. Also returns the raw URLs, the CommonJS files loaded
+ * (relative to ROOT) and the built-in modules Node loaded for it (process.moduleLoadList at exit).
  */
 async function loaded(
   args: string[],
   env: Record<string, string> = {},
-): Promise<{ sources: string[]; urls: string[]; cjs: string[]; run: Awaited<ReturnType<typeof boardctl>> }> {
-  const log = join(tmp, `resolved-${Math.random().toString(36).slice(2)}.log`);
+): Promise<{ sources: string[]; urls: string[]; cjs: string[]; builtins: string[]; run: Awaited<ReturnType<typeof boardctl>> }> {
+  const id = Math.random().toString(36).slice(2);
+  const log = join(tmp, `resolved-${id}.log`);
+  const coverage = join(tmp, `coverage-${id}`);
   const hooks = join(tmp, 'hooks.mjs');
   writeFileSync(
     hooks,
@@ -60,8 +69,8 @@ export async function resolve(specifier, context, next) {
   return r;
 }`,
   );
-  // CommonJS modules (what the bundle's createRequire loads) are not resolved through the hooks: the process
-  // lists require.cache as it exits, as `cjs:` lines.
+  // CommonJS modules (what the bundles' require loads) are not resolved through the hooks: the process lists
+  // require.cache as it exits, as `cjs:` lines, and the built-in modules as `builtin:` lines.
   const preload = join(tmp, 'preload.mjs');
   writeFileSync(
     preload,
@@ -69,20 +78,36 @@ export async function resolve(specifier, context, next) {
 import { createRequire, register } from 'node:module';
 register(${JSON.stringify(pathToFileURL(hooks).href)});
 const cache = createRequire(import.meta.url).cache;
-process.on('exit', () => appendFileSync(process.env.RESOLVE_LOG, Object.keys(cache).map((f) => 'cjs:' + f + '\\n').join('')));
+process.on('exit', () => {
+  const builtins = process.moduleLoadList.filter((m) => /^NativeModule (?!internal\\/)/.test(m)).map((m) => 'builtin:' + m.slice('NativeModule '.length));
+  appendFileSync(process.env.RESOLVE_LOG, [...Object.keys(cache).map((f) => 'cjs:' + f), ...builtins].map((l) => l + '\\n').join(''));
+});
 `,
   );
-  const run = await boardctl(args, { ...env, RESOLVE_LOG: log }, ['--import', preload]);
+  const run = await boardctl(args, { ...env, RESOLVE_LOG: log, NODE_V8_COVERAGE: coverage }, ['--import', preload]);
   const lines = [...new Set(readFileSync(log, 'utf8').trim().split('\n'))];
-  const urls = lines.filter((l) => !l.startsWith('cjs:'));
-  const cjs = lines.filter((l) => l.startsWith('cjs:')).map((l) => l.slice('cjs:'.length).slice(ROOT.length + 1).split(sep).join('/'));
-  const meta = JSON.parse(readFileSync(join(ROOT, 'dist/chunks/meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+  const tagged = (tag: string) => lines.filter((l) => l.startsWith(tag)).map((l) => l.slice(tag.length));
+  // With --import, Node resolves the main file (the CommonJS bin) through the hooks too.
+  const urls = lines.filter((l) => !/^(cjs|builtin):/.test(l) && l !== pathToFileURL(MAIN).href);
+  const cjs = tagged('cjs:').map((f) => f.slice(ROOT.length + 1).split(sep).join('/'));
+  const meta = (file: string) => JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+  const esm = meta('dist/chunks/meta.json');
   const sources = urls.flatMap((url) => {
     if (!url.startsWith('file:')) return [url];
     const rel = fileURLToPath(url).slice(ROOT.length + 1);
-    return meta.outputs[rel] ? Object.keys(meta.outputs[rel].inputs) : [rel];
+    return esm.outputs[rel] ? Object.keys(esm.outputs[rel].inputs) : [rel];
   });
-  return { sources: [...new Set(sources)], urls, cjs, run };
+  const bundleUrl = pathToFileURL(join(ROOT, 'dist/cli/main.cjs')).href;
+  const scripts = readdirSync(coverage).flatMap(
+    (f) => (JSON.parse(readFileSync(join(coverage, f), 'utf8')) as { result: Array<{ url: string; functions: Array<{ functionName: string; ranges: Array<{ count: number }> }> }> }).result,
+  );
+  const bundle = scripts.find((s) => s.url === bundleUrl);
+  if (bundle) {
+    const wrapped = new Set([...readFileSync(join(ROOT, 'dist/cli/main.cjs'), 'utf8').matchAll(WRAPPED)].map((m) => m[1]!));
+    sources.push(...Object.keys(meta('dist/cli/main.cjs.json').outputs['dist/cli/main.cjs']!.inputs).filter((s) => !wrapped.has(s)));
+    sources.push(...bundle.functions.filter((f) => wrapped.has(f.functionName) && f.ranges[0]!.count > 0).map((f) => f.functionName));
+  }
+  return { sources: [...new Set(sources)], urls, cjs, builtins: tagged('builtin:'), run };
 }
 
 describe('the bundled CLI', () => {
@@ -91,33 +116,36 @@ describe('the bundled CLI', () => {
 
   it('--help and --version load no commander and no command module: the text the build stored', async () => {
     for (const flag of ['--help', '-V']) {
-      const { sources, urls, run } = await loaded([flag]);
+      const { sources, urls, cjs, builtins, run } = await loaded([flag]);
       expect(run).toMatchObject({ code: 0, stderr: '' });
-      expect(urls).toContainEqual(expect.stringMatching(/\/dist\/cli\/main\.js$/));
-      // Bundled: no module of ours or of node_modules is resolved on its own, only the bundle's files.
-      expect(urls.filter((u) => u.startsWith('file:') && !/\/dist\/(cli\/main|chunks\/[\w-]+)\.js$/.test(u))).toEqual([]);
+      // The bin and its bundle only: no ES module, no module of ours or of node_modules loaded on its own.
+      expect(urls).toEqual([]);
+      expect(cjs).toEqual(['dist/cli/boardctl.cjs']);
       expect(sources).toContain('cli/quick-help.ts');
-      expect(sources.filter((s) => /^node_modules\/|^cli\/(command-line|command-table|commands\/)|^protocol\/(?!errors)|^emulator\//.test(s))).toEqual([]);
-      expect(urls.filter((u) => u.startsWith('node:')).sort()).toEqual(['node:fs', 'node:module', 'node:os', 'node:path', 'node:tty']);
+      expect(sources.filter((s) => /^node_modules\/|^cli\/(command-line|command-table|commands\/)|^protocol\/(?!errors|data-home|timing)|^emulator\//.test(s))).toEqual([]);
+      // (net, stream and worker_threads are loaded for the test's own module hooks.)
+      expect(builtins.filter((b) => /^(child_process|crypto|zlib|readline|dgram)$/.test(b))).toEqual([]);
     }
     expect((await boardctl(['-V'])).stdout).toBe(`${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
   });
 
   it('a --help that commander renders loads commander from the bundle, but no command implementation, serial port, emulator or TUI', async () => {
     // `-p x --help` is not the plain --help the stored text answers.
-    const { sources, urls, run } = await loaded(['-p', 'x', '--help']);
+    const { sources, urls, builtins, run } = await loaded(['-p', 'x', '--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Usage: boardctl');
     expect(run.stdout).toMatch(/^ {2}sync \[options\] <local> <remote> +upload what changed/m); // listed from the table
-    expect(urls.filter((u) => u.startsWith('file:') && !/\/dist\/(cli\/main|chunks\/[\w-]+)\.js$/.test(u))).toEqual([]);
+    expect(urls).toEqual([]); // no ES module: commander and the command line come from the CommonJS bundle
     expect(sources).toContain('cli/command-line.ts');
     expect(sources).toContainEqual(expect.stringMatching(/^node_modules\/commander\//));
     expect(sources.filter((s) => EXTENSION_CODE.test(s) || /serialport|^emulator\/|micropython-webassembly|\/ink\/|\/react\/|raw-repl|^cli\/tui\//.test(s))).toEqual([]);
-    // Small, and kept small: a few files (esbuild's shared chunks, cli/early-start's), about 100 KB of code
-    // (commander is 55 KB of it). An import of anything heavier at the top of the CLI fails here.
-    const files = urls.filter((u) => u.startsWith('file:'));
-    expect(files.length).toBeLessThanOrEqual(13);
-    expect(files.reduce((n, u) => n + statSync(fileURLToPath(u)).size, 0)).toBeLessThan(104_000);
+    // Small, and kept small: about 100 KB of the bundle's code runs (commander is 55 KB of it, cli/early-start 1.3 KB), and no
+    // child_process (commander requires it at load for executable subcommands, which boardctl has none of: not
+    // yet avoided). An import of anything heavier at the top of the CLI fails here.
+    const inputs = (JSON.parse(readFileSync(join(ROOT, 'dist/cli/main.cjs.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> })
+      .outputs['dist/cli/main.cjs']!.inputs;
+    expect(sources.reduce((n, s) => n + (inputs[s]?.bytesInOutput ?? 0), 0)).toBeLessThan(104_000);
+    expect(builtins.filter((b) => /^(crypto|zlib|readline)$/.test(b))).toEqual([]);
   });
 
   it('the stored --help is what commander prints, at its width on a pipe and on an 80-column terminal; other widths and macros go to commander', async () => {
@@ -160,7 +188,6 @@ describe('the bundled CLI', () => {
     expect(run).toMatchObject({ code: 0, stdout: '42\n', stderr: '' });
     expect(sources).toEqual(expect.arrayContaining(['protocol/raw-repl.ts', 'protocol/transports/serial.ts']));
     expect(sources.filter((s) => /^protocol\/(transports\/(tcp|network-link|rfc2217|webrepl)|telnet|ports)\.ts|\/ws\/|^emulator\/|^cli\/(virtual|tui\/)/.test(s))).toEqual([]);
-    expect(urls).not.toContain('node:net');
     // serialport's JavaScript comes from the bundle: this platform's binding only, the addon at the place the
     // build's node-gyp-build search recorded, and neither node-gyp-build nor debug (DEBUG is not set).
     const platformFile = { linux: 'linux', darwin: 'darwin', win32: 'win32' }[process.platform as string] ?? 'linux';
@@ -234,13 +261,15 @@ describe('bare boardctl: the TUI on a terminal, a demo off one', () => {
 
 describe('BOARDCTL_DEBUG=timing', () => {
   it('prints each phase of a command, in order, with times that only grow', async () => {
-    const run = await boardctl(['-p', server.url, 'exec', "print('hi')"], { BOARDCTL_DEBUG: 'timing' });
+    // A new data directory: no code cache yet, the process writes it as it exits.
+    const run = await boardctl(['-p', server.url, 'exec', "print('hi')"], { BOARDCTL_DEBUG: 'timing', BOARDCTL_HOME: mkdtempSync(join(tmp, 'trace-')) });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^hi\r?\n$/);
     const lines = trace(run.stderr);
     // Nothing else on stderr: the trace is the only addition.
     expect(run.stderr.trim().split('\n')).toHaveLength(lines.length);
     expect(lines.map(([, label]) => label)).toEqual([
+      'code cache not used (none yet)',
       'node started, CLI modules loaded',
       'connection modules loaded',
       expect.stringMatching(/^port open \(socket socket:\/\/127\.0\.0\.1:\d+\)$/),
@@ -248,6 +277,7 @@ describe('BOARDCTL_DEBUG=timing', () => {
       'soft reset',
       'exec',
       expect.stringMatching(/^link closed \(\d+ bytes sent, \d+ received\)$/),
+      'code cache written',
     ]);
     const times = lines.map(([ms]) => ms);
     expect(times).toEqual([...times].sort((a, b) => a - b));
@@ -261,5 +291,65 @@ describe('BOARDCTL_DEBUG=timing', () => {
     const both = await boardctl(['-p', server.url, 'resume', 'exec', 'pass'], { BOARDCTL_DEBUG: '1,timing' });
     expect(trace(both.stderr).map(([, l]) => l)).not.toContain('soft reset');
     expect(trace(both.stderr).map(([, l]) => l)).toContain('exec');
+  });
+});
+
+describe('the code cache of the CLI bundle (cli/code-cache.ts)', () => {
+  const cacheLines = (stderr: string) => trace(stderr).map(([, label]) => label).filter((l) => l.startsWith('code cache'));
+  const run = (args: string[], home: string, main = MAIN) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      execFile(process.execPath, [main, ...args], { env: { ...process.env, BOARDCTL_PORT: '', BOARDCTL_HOME: home, BOARDCTL_DEBUG: 'timing' } }, (err, stdout, stderr) =>
+        err && typeof err.code !== 'number' ? reject(err) : resolve({ code: err ? (err.code as number) : 0, stdout, stderr }),
+      );
+    });
+  const cacheOf = (home: string) => join(home, 'cache', `cli-${process.version}-${process.arch}.code`);
+
+  it('is written by the first run, used by the next, grows with a new kind of command, and a damaged file is ignored and replaced', async () => {
+    const home = mkdtempSync(join(tmp, 'cache-'));
+    const first = await run(['-p', 'x', '--help'], home);
+    expect(first.code).toBe(0);
+    expect(cacheLines(first.stderr)).toEqual(['code cache not used (none yet)', 'code cache written']);
+    const second = await run(['-p', 'x', '--help'], home);
+    expect(second).toMatchObject({ code: 0, stdout: first.stdout });
+    expect(cacheLines(second.stderr)).toEqual(['code cache used']);
+    const size = readFileSync(cacheOf(home)).length;
+    // exec --help runs code the cache did not hold yet: it is written again, with that code too.
+    expect(cacheLines((await run(['exec', '--help'], home)).stderr)).toEqual(['code cache used', 'code cache written']);
+    expect(readFileSync(cacheOf(home)).length).toBeGreaterThan(size);
+    expect(cacheLines((await run(['exec', '--help'], home)).stderr)).toEqual(['code cache used']);
+    // One flipped byte in V8's data (V8 itself would run it and crash); then a cut file; then no cache at all.
+    const bytes = readFileSync(cacheOf(home));
+    bytes[bytes.length - 1000]! ^= 0xff;
+    writeFileSync(cacheOf(home), bytes);
+    const damaged = await run(['-p', 'x', '--help'], home);
+    expect(damaged).toMatchObject({ code: 0, stdout: first.stdout });
+    expect(cacheLines(damaged.stderr)).toEqual(['code cache not used (damaged)', 'code cache written']);
+    writeFileSync(cacheOf(home), readFileSync(cacheOf(home)).subarray(0, 30));
+    expect(cacheLines((await run(['-p', 'x', '--help'], home)).stderr)).toEqual(['code cache not used (damaged)', 'code cache written']);
+    writeFileSync(cacheOf(home), 'not bytecode');
+    expect(cacheLines((await run(['-p', 'x', '--help'], home)).stderr)).toEqual(['code cache not used (not a code cache)', 'code cache written']);
+    expect(cacheLines((await run(['-p', 'x', '--help'], home)).stderr)).toEqual(['code cache used']);
+  });
+
+  it('is not used for a bundle that changed, even by bytes of the same length (V8 checks only the length)', async () => {
+    // A copy of the bin and its bundle, beside a package.json and a packagf.json of another version: the changed
+    // bundle reads the other one. Run with the old bundle's cache, it would print the old version.
+    const pkg = mkdtempSync(join(tmp, 'pkg-'));
+    mkdirSync(join(pkg, 'dist', 'cli'), { recursive: true });
+    for (const f of ['boardctl.cjs', 'main.cjs']) copyFileSync(join(ROOT, 'dist', 'cli', f), join(pkg, 'dist', 'cli', f));
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ version: '1.0.0' }));
+    writeFileSync(join(pkg, 'packagf.json'), JSON.stringify({ version: '2.0.0' }));
+    const main = join(pkg, 'dist', 'cli', 'boardctl.cjs');
+    const home = mkdtempSync(join(tmp, 'cache-'));
+    expect((await run(['-V'], home, main)).stdout).toBe('1.0.0\n');
+    expect(await run(['-V'], home, main)).toMatchObject({ stdout: '1.0.0\n', stderr: expect.stringContaining('code cache used') });
+    const bundle = join(pkg, 'dist', 'cli', 'main.cjs');
+    const code = readFileSync(bundle, 'utf8');
+    expect(code).toContain('"../../package.json"');
+    writeFileSync(bundle, code.replace('"../../package.json"', '"../../packagf.json"'));
+    const changed = await run(['-V'], home, main);
+    expect(changed.stdout).toBe('2.0.0\n');
+    expect(cacheLines(changed.stderr)).toEqual(['code cache not used (made for another bundle)', 'code cache written']);
+    expect(cacheLines((await run(['-V'], home, main)).stderr)).toEqual(['code cache used']);
   });
 });

@@ -10,7 +10,7 @@ import type { Verdict } from '../../bench/micropython-tests-bare.js';
 // The repository, from the source (vitest) or from its build under dist/ (bench scripts).
 const here = resolve(new URL('../..', import.meta.url).pathname);
 export const root = basename(here) === 'dist' ? dirname(here) : here;
-export const cli = join(root, 'dist/cli/main.js');
+export const cli = join(root, 'dist/cli/boardctl.cjs');
 const run = promisify(execFile);
 
 export interface Fixture {

@@ -1,4 +1,4 @@
-// The built CLI as users run it: `node dist/cli/main.js …` in a child process (see built-cli.ts for the build).
+// The built CLI as users run it: `node dist/cli/boardctl.cjs …` in a child process (see built-cli.ts for the build).
 import { spawn } from 'node:child_process';
 import { MAIN } from './built-cli.js';
 

@@ -1,4 +1,4 @@
-// The built CLI (dist/cli/main.js) for tests that run it as a process. `npm test` builds first (pretest); a test
+// The built CLI (dist/cli/boardctl.cjs, the bin) for tests that run it as a process. `npm test` builds first (pretest); a test
 // file run alone builds only when a source is newer than the build. Rebuilding while other test files run the CLI
 // would rewrite dist/ under their feet (tsc writes files in place), so an up-to-date build is left alone.
 import { execFile } from 'node:child_process';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-export const MAIN = join(ROOT, 'dist/cli/main.js');
+export const MAIN = join(ROOT, 'dist/cli/boardctl.cjs');
 const SOURCES = ['cli', 'protocol', 'emulator', 'flash'];
 
 function newestSource(dir: string): number {

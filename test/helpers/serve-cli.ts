@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-export const cliPath = join(new URL('../..', import.meta.url).pathname, 'dist/cli/main.js');
+export const cliPath = join(new URL('../..', import.meta.url).pathname, 'dist/cli/boardctl.cjs');
 
 const running = new Set<ChildProcess>();
 
