@@ -3,7 +3,8 @@
 // Run: npm run build && node dist/bench/cli.js   (BENCH_RUNS sets the repetitions, default 11; BENCH_ONLY=hot
 // runs only the hot paths)
 // Also: ls of 300 files and sync of an unchanged 200-file tree on a pty board at an emulated 115200 baud, as
-// bytes on the wire and time against the wire limit (what the bytes take at 115200 8N1).
+// bytes on the wire and time against the wire limit (what the bytes take at 115200 8N1); cp -r of 100 small files
+// there and in-process, with a goal on the link time (port open to close) as a ratio to that limit.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -178,7 +179,7 @@ const tracedAt = (trace: string, label: RegExp) => {
  * and its time against what those bytes take at `baud` 8N1: the whole process, and the session alone (port
  * open to link closed: what is left once Node's start and the module loads are taken away).
  */
-async function onTheWire(label: string, args: string[], baud: number): Promise<void> {
+async function onTheWire(label: string, args: string[], baud: number, linkGoal?: number): Promise<void> {
   const times: number[] = [];
   const sessions: number[] = [];
   let bytes = 0;
@@ -195,7 +196,13 @@ async function onTheWire(label: string, args: string[], baud: number): Promise<v
   const ms = median(times);
   const session = median(sessions);
   const cell = (t: number) => `${t.toFixed(0)} ms ${(t / wireMs).toFixed(2)}x`.padStart(16);
-  console.log(`${label.padEnd(36)} ${`${bytes} B`.padStart(8)} ${`${wireMs.toFixed(0)} ms`.padStart(9)} ${cell(ms)} ${cell(session)}`);
+  let verdict = '';
+  if (linkGoal !== undefined) {
+    const pass = session / wireMs <= linkGoal;
+    if (!pass) failed++;
+    verdict = `  link <= ${linkGoal}x ${pass ? 'PASS' : 'FAIL'}`;
+  }
+  console.log(`${label.padEnd(36)} ${`${bytes} B`.padStart(8)} ${`${wireMs.toFixed(0)} ms`.padStart(9)} ${cell(ms)} ${cell(session)}${verdict}`);
 }
 
 async function hotPaths(): Promise<void> {
@@ -211,6 +218,7 @@ async function hotPaths(): Promise<void> {
   mkdirSync(small);
   for (let f = 0; f < 100; f++) writeFileSync(join(small, `s${f}.py`), `# ${f}\n${'x = 1\n'.repeat(40)}`.slice(0, 200));
   createBoard('wire', { home: HOME });
+  createBoard('cp-here', { home: HOME });
   const make = "import os\nos.mkdir('many')\nfor i in range(300):\n    with open('many/f%03d.txt' % i, 'w') as f:\n        f.write('x')";
   await timedCli(['-p', 'virtual:wire', 'exec', make, '+', 'sync', tree, ':tree']);
   const link = join(HOME, 'wire-pty');
@@ -223,7 +231,9 @@ async function hotPaths(): Promise<void> {
     await onTheWire('ls of a 300-file folder', ['-p', link, 'ls', ':many'], baud);
     await onTheWire('sync of an unchanged 200-file tree', ['-p', link, 'sync', tree, ':tree'], baud);
     await onTheWire('the same, to an absolute :/tree', ['-p', link, 'sync', tree, ':/tree'], baud);
-    await onTheWire('cp -r of 100 files of 200 bytes', ['-p', link, 'cp', '-r', small, ':'], baud);
+    // Goals: the wire alone on the pty (room for the round trips of two receiver runs); in-process, a third of it.
+    await onTheWire('cp -r of 100 files of 200 bytes', ['-p', link, 'cp', '-r', small, ':'], baud, 1.5);
+    await onTheWire('  the same, in-process (no wire)', ['-p', 'virtual:cp-here', 'cp', '-r', small, ':'], baud, 0.33);
     await onTheWire('a chain of 20 fs ls :', ['-p', link, ...chain], baud);
   } finally {
     await stop(server);

@@ -11,7 +11,7 @@ import { STATUS_BUSY, STATUS_INTS, STATUS_OUT_LIMIT, type WorkerConfig, type Wor
 import type { ControlRequest } from './vm/host-api.js';
 import { bootImagesDir, lockBoard, openStoredBoard, type StoredBoard } from './board-store.js';
 import { getProfile, type BoardProfile } from './profiles.js';
-import { FileFlashStore } from './flash-store.js';
+import { FileFlashStore, syncImageFile } from './flash-store.js';
 import { checkBoot, downloadModeLines, type BootCause } from './rom/boot.js';
 import { appFacts, type AppFacts } from './rom/app-facts.js';
 import { EspRom } from './rom/esp-rom.js';
@@ -223,7 +223,10 @@ export class VirtualBoard {
     this.pendingControl.clear();
     Atomics.store(this.status, STATUS_BUSY, 0);
     this.takeInput(this.inQueued); // what was on its way to the old worker or ROM goes with it
-    if (w) await w.terminate();
+    if (w) {
+      await w.terminate();
+      syncImageFile(this.stored.flashPath); // the worker's last writes, whose coalesced fsync was not yet due
+    }
     this.net?.detach();
   }
 

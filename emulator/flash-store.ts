@@ -1,6 +1,13 @@
 // The board's flash chip: one image file, read and written in place (never rewritten whole), so a crash
 // mid-operation leaves every untouched byte as it was. Erased flash reads 0xFF.
+// Every write goes to the host file at once (a crash of boardctl loses nothing: the OS has it); the fsyncs that
+// make the image survive a host power cut are coalesced, at most one per SYNC_DELAY_MS while writes go on
+// (littlefs asks for one per commit, several per small file: fsync was most of a small file's cost).
 import { closeSync, fsyncSync, openSync, readSync, writeSync, ftruncateSync, fstatSync } from 'node:fs';
+import { phase } from '../protocol/timing.js';
+
+/** How long a write may stay in the host's page cache before the image is fsynced (the power-cut window). */
+export const SYNC_DELAY_MS = 100;
 
 export interface FlashStore {
   readonly size: number;
@@ -9,33 +16,53 @@ export interface FlashStore {
   write(offset: number, data: Uint8Array): void;
   /** Set a range to 0xFF. */
   erase(offset: number, length: number): void;
+  /** What was written so far must reach the medium (FileFlashStore: within its sync delay, see flushDue). */
   sync(): void;
   close(): void;
+}
+
+export interface FlashStoreOptions {
+  /** fsync at most this often while writes go on; 0 fsyncs at every sync() (default SYNC_DELAY_MS). */
+  syncDelayMs?: number;
+  /** The clock the delay is measured on (ms; tests drive it). */
+  now?: () => number;
+}
+
+/** What a FileFlashStore did: writes (pwrite calls), sync() requests and the fsyncs they cost. */
+export interface FlashCounters {
+  writes: number;
+  syncs: number;
+  fsyncs: number;
 }
 
 export class FileFlashStore implements FlashStore {
   private fd: number;
   readonly size: number;
+  readonly counters: FlashCounters = { writes: 0, syncs: 0, fsyncs: 0 };
+  private readonly delayMs: number;
+  private readonly now: () => number;
+  /** When the oldest write not yet fsynced was made; undefined when the file is durable. */
+  private unsyncedSince: number | undefined;
 
-  constructor(readonly path: string, size?: number) {
+  constructor(readonly path: string, size?: number, options: FlashStoreOptions = {}) {
+    this.delayMs = options.syncDelayMs ?? SYNC_DELAY_MS;
+    this.now = options.now ?? (() => performance.now());
     this.fd = openSync(path, 'r+');
     const actual = fstatSync(this.fd).size;
     this.size = size ?? actual;
     if (actual < this.size) {
       // Grow with erased bytes, never zeros: zeros would look like programmed flash.
       const pad = new Uint8Array(Math.min(1 << 20, this.size - actual)).fill(0xff);
-      for (let off = actual; off < this.size; off += pad.length) {
-        writeSync(this.fd, pad, 0, Math.min(pad.length, this.size - off), off);
-      }
+      for (let off = actual; off < this.size; off += pad.length) this.write(off, pad.subarray(0, Math.min(pad.length, this.size - off)));
     } else if (actual > this.size) {
       ftruncateSync(this.fd, this.size);
     }
   }
 
   /** Create an erased image of `size` bytes (refuses to overwrite an existing file). */
-  static create(path: string, size: number): FileFlashStore {
+  static create(path: string, size: number, options?: FlashStoreOptions): FileFlashStore {
     closeSync(openSync(path, 'wx', 0o600)); // a board's flash is its owner's alone (see board-store.ts)
-    return new FileFlashStore(path, size);
+    return new FileFlashStore(path, size, options);
   }
 
   private check(offset: number, length: number): void {
@@ -60,6 +87,8 @@ export class FileFlashStore implements FlashStore {
     this.check(offset, data.length);
     let done = 0;
     while (done < data.length) done += writeSync(this.fd, data, done, data.length - done, offset + done);
+    this.counters.writes++;
+    this.unsyncedSince ??= this.now();
   }
 
   erase(offset: number, length: number): void {
@@ -71,12 +100,45 @@ export class FileFlashStore implements FlashStore {
   }
 
   sync(): void {
+    this.counters.syncs++;
+    this.flushDue();
+  }
+
+  /** fsync when the oldest unsynced write is SYNC_DELAY_MS old: the board's poller calls this while it idles. */
+  flushDue(): void {
+    if (this.unsyncedSince !== undefined && this.now() - this.unsyncedSince >= this.delayMs) this.flush();
+  }
+
+  /** fsync now if anything was written since the last one. */
+  flush(): void {
+    if (this.unsyncedSince === undefined || this.fd < 0) return;
     fsyncSync(this.fd);
+    this.unsyncedSince = undefined;
+    const c = this.counters;
+    phase(`flash: fsync ${++c.fsyncs} (${c.writes} writes, ${c.syncs} syncs asked so far)`);
   }
 
   close(): void {
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
+    if (this.fd < 0) return;
+    try {
+      this.flush();
+    } finally {
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+}
+
+/**
+ * fsync a flash image from outside the thread that wrote it (its worker was terminated: power-off, hard reset,
+ * close). On Linux an fsync on any descriptor writes back the file's dirty pages, whoever wrote them.
+ */
+export function syncImageFile(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

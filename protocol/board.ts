@@ -20,6 +20,11 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** Resolve with the traceback in `stderr` instead of rejecting with DEVICE_EXCEPTION. */
   allowError?: boolean;
+  /**
+   * boardctl's own program, which never raises KeyboardInterrupt: one the host did not ask for is a byte the link
+   * turned into Ctrl-C on the way (LINK_DAMAGED, so the step is sent again), not the program's error.
+   */
+  ownProgram?: boolean;
 }
 
 export interface ExecResult {

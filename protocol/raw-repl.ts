@@ -534,6 +534,7 @@ export class RawReplClient implements Board {
     if (stop === 'IDLE') throw new BoardError('TIMEOUT', `${this.transport.path}: the board sent nothing for ${opts.idleTimeoutMs} ms`, { stdout, stderr });
     if (stderr && !opts.allowError) {
       const last = stderr.trim().split(/\r?\n/).pop() ?? 'exception';
+      if (opts.ownProgram && /^KeyboardInterrupt\b/.test(last)) throw damagedCommand('the board was interrupted by a byte damaged on the way; check the cable or lower the baud rate', { traceback: stderr, stdout });
       throw new BoardError('DEVICE_EXCEPTION', last, { traceback: stderr, stdout });
     }
     return { stdout, stderr };

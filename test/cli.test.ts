@@ -3,10 +3,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pty from '@lydell/node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, MAIN } from './helpers/built-cli.js';
-import { cliTerminal } from './helpers/cli-terminal.js';
+import { cliTerminal, runOnTerminal } from './helpers/cli-terminal.js';
 import { splitChain, withDefaultCommand } from '../cli/chain.js';
 import { servePeer, type PeerServer } from './helpers/scripted-peer.js';
 import { boardctl } from './helpers/boardctl.js';
@@ -50,11 +49,9 @@ describe('boardctl --help', () => {
 
   it('wraps help to the terminal width, flash --help included', async () => {
     for (const cols of [80, 60]) {
-      const term = pty.spawn(process.execPath, [MAIN, 'flash', '--help'], { cols, rows: 40, env: { ...process.env, BOARDCTL_PORT: '' } as Record<string, string> });
-      let out = '';
-      term.onData((d) => (out += d));
-      await new Promise<void>((resolve) => term.onExit(() => resolve()));
-      const lines = out.split(/\r?\n/);
+      const { output, code } = await runOnTerminal(['flash', '--help'], cols);
+      expect(code).toBe(0);
+      const lines = output.split('\n');
       expect(lines.join('\n')).toContain('write-flash [options] <address-file...>');
       for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(cols);
     }

@@ -62,6 +62,18 @@ describe('a single link fault', () => {
     expect(await onBoard('/flip.bin')).toBe(sha(data));
   });
 
+  it('a data byte the link turns into Ctrl-C: the board stops the receiver, the file is sent again, the right bytes land', async () => {
+    await connect();
+    const data = plainRandom(3000);
+    data[1004] = 0x0b; // 0x0b ^ 0x08 = 0x03: the board takes it as an interrupt, not as data
+    link.arm('to-board', data.subarray(1000, 1016), 4, 'flip');
+    const [r] = await uploadFiles(board, [{ dest: '/ctrlc.bin', data }]);
+    expect(link.hits).toBe(1);
+    expect(r).toMatchObject({ ok: true, attempts: 2 });
+    expect(await onBoard('/ctrlc.bin')).toBe(sha(data));
+    expect((await board.exec("import os;print([n for n in os.listdir('/') if n.startswith('.~bctmp')])")).stdout.trim()).toBe('[]');
+  });
+
   it('a lost data byte on the way up ends the wait (TIMEOUT, bounded), and the retry delivers', async () => {
     await connect();
     const data = plainRandom(3000);

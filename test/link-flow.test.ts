@@ -2,7 +2,7 @@
 // loses nothing and makes the board wait, and the serving process's memory stays bounded meanwhile.
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -20,6 +20,29 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** CPU ticks process PID's threads used so far, and whether one of them is running or waiting for a core. */
+function cpuOf(pid: number): { ticks: number; running: boolean } {
+  let ticks = 0;
+  let running = false;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    // Fields after the command's ") ": state, then utime and stime at 11 and 12.
+    const f = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    ticks += Number(f[11]) + Number(f[12]);
+    running ||= f[0] === 'R';
+  }
+  return { ticks, running };
+}
+
+/** Wait until process PID has used no CPU for half a second, all its threads asleep: the board's program is over. */
+async function idleProcess(pid: number): Promise<void> {
+  for (let last = cpuOf(pid), quietSince = Date.now(); Date.now() - quietSince < 500; ) {
+    await sleep(50);
+    const now = cpuOf(pid);
+    if (now.running || now.ticks !== last.ticks) quietSince = Date.now();
+    last = now;
+  }
+}
 
 /** Serve a board in its own process and open its link as a plain byte stream. */
 async function served(kind: 'pty' | 'tcp' | 'rfc2217', name: string) {
@@ -107,7 +130,8 @@ describe('while nobody has the pty open', () => {
       await s.con.expect('OK');
       const path = (s.stream as SerialPort).path;
       await new Promise<void>((resolve) => (s.stream as SerialPort).close(() => resolve()));
-      await sleep(4000);
+      // However long the program takes on a loaded machine, it ends with nobody reading.
+      await idleProcess(s.child.pid!);
       // A plain open, as cat or pyserial do (node-serialport flushes what waits when it opens a port).
       const fd = openSync(path, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
       let text = '';

@@ -273,6 +273,34 @@ describe('littlefs core', () => {
     expect(again.stat('/dir-after').type).toBe('dir');
   });
 
+  test('a commit whose flash write fails leaves the mounted filesystem as committed (no remount)', () => {
+    class FailingFlash extends MemoryFlashStore {
+      failNext = false;
+      override write(offset: number, data: Uint8Array): void {
+        if (this.failNext) throw new LfsError('EIO', 'flash write failed');
+        super.write(offset, data);
+      }
+    }
+    const flash = new FailingFlash(64 * 4096);
+    const fs = LittleFs.format(new BlockDevice(flash, 0, flash.size));
+    for (let i = 0; i < 20; i++) fs.writeFile(`/f${i}`, enc.encode(`old ${i}`));
+    // Each kind of tag a commit changes: an inline struct (rewrite), a name (rename), a splice (remove).
+    const attempts: Array<() => void> = [
+      () => fs.writeFile('/f3', enc.encode('new contents')),
+      () => fs.rename('/f5', '/g5'),
+      () => fs.remove('/f7'),
+    ];
+    for (const attempt of attempts) {
+      flash.failNext = true;
+      expect(attempt).toThrow(/flash write failed/);
+      flash.failNext = false;
+    }
+    expect(fs.readdir('/').map((e) => e.name).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `f${i}`).sort());
+    for (let i = 0; i < 20; i++) expect(dec.decode(fs.readFile(`/f${i}`))).toBe(`old ${i}`);
+    fs.writeFile('/f3', enc.encode('new contents'));
+    expect(dec.decode(fs.readFile('/f3'))).toBe('new contents');
+  });
+
   test('a power cut at every single flash write of an operation leaves the old or the new state', () => {
     // Flash that loses power during write number `budget`: that write lands only in part (`tear` of it).
     class CutFlash extends MemoryFlashStore {

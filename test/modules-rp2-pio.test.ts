@@ -91,9 +91,10 @@ describe('rp2 PIO', () => {
     const highs = e.flatMap((x, i) => (x.level === 1 && e[i + 1] ? [e[i + 1]!.t - x.t] : []));
     const periods = e.flatMap((x, i) => (x.level === 1 && e[i + 2] ? [e[i + 2]!.t - x.t] : []));
     expect(highs.length).toBeGreaterThan(50);
-    // 100 counts of 2 cycles at 200 kHz: a 1 ms period, high for 26 % of it (counts 25..0 of 99..0).
-    const avg = (a: number[]) => a.slice(5).reduce((s, v) => s + v, 0) / (a.length - 5);
-    expect(Math.abs(avg(periods) - 1010)).toBeLessThan(30);
-    expect(Math.abs(avg(highs) / avg(periods) - 0.26)).toBeLessThan(0.02);
+    // 100 counts of 2 cycles at 200 kHz: a 1 ms period, high for 26 % of it (counts 25..0 of 99..0). Medians:
+    // the periods before sm.put(25) reaches the FIFO have the first duty, and on a loaded host that takes longer.
+    const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+    expect(Math.abs(median(periods) - 1010)).toBeLessThan(30);
+    expect(Math.abs(median(highs) / median(periods) - 0.26)).toBeLessThan(0.02);
   });
 });

@@ -8,6 +8,7 @@ import pty from '@lydell/node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, MAIN, ROOT } from './helpers/built-cli.js';
 import { boardctl } from './helpers/boardctl.js';
+import { runOnTerminal } from './helpers/cli-terminal.js';
 import { servePeer, type PeerServer } from './helpers/scripted-peer.js';
 import { startCli, stopAllCli } from './helpers/serve-cli.js';
 
@@ -125,13 +126,7 @@ describe('the bundled CLI', () => {
     expect(full).toMatchObject({ code: 0, stderr: '' });
     expect(full.stdout).toMatch(/^ {2}flash \[options\] +ESP serial bootloader/m);
     expect(stored).toMatchObject({ code: 0, stdout: full.stdout, stderr: '' });
-    const onTerminal = async (args: string[], cols: number) => {
-      const term = pty.spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, BOARDCTL_PORT: '' } as Record<string, string>, cols, rows: 30 });
-      let shown = '';
-      term.onData((d) => (shown += d));
-      await new Promise((resolve) => term.onExit(resolve));
-      return shown.replace(/\r\n/g, '\n');
-    };
+    const onTerminal = async (args: string[], cols: number) => (await runOnTerminal(args, cols)).output;
     expect(await onTerminal(['--help'], 80)).toBe(full.stdout);
     const wide = await onTerminal(['--help'], 132);
     expect(wide).not.toBe(full.stdout);

@@ -242,7 +242,7 @@ describe('boardctl TUI in a terminal', () => {
       await tui.waitFor(/\d+%/);
       tui.write(F.repl);
       // The REPL view says it is paused while the flash runs (on a fast run the flash may already be done).
-      await tui.waitFor(/REPL paused: flashing|Wrote \d+ bytes at 0x1000/);
+      await tui.waitFor(/REPL paused: flashing|Wrote \d+ bytes at 0x1000/, 60_000);
       await tui.waitFor(/Wrote \d+ bytes at 0x1000 to ESP32; hash of data verified/, 60_000); // in the status line
       await tui.waitFor(/friendly +virtual:default/);
       tui.mark();

@@ -124,6 +124,21 @@ describe.each([
     await con.expect('>>> ');
   });
 
+  it('takes a raw-paste request only as a whole line (Ctrl-E, a letter, Ctrl-A), as pyexec.c does', async () => {
+    await con.rawRepl();
+    // An unknown command letter: refused, and the prompt comes back.
+    await con.send('\x05B\x01');
+    await con.expect('R\x00>');
+    // A Ctrl-E inside a line (a stray byte after a program the link cut short) is a byte of that line.
+    await con.send('print(6*7)#\x05\x05\x05x\x04');
+    expect(await con.expect('\x04>')).toMatch(/^OK42\r\n\x04\x04>$/);
+    // The line's Ctrl-E is not a request when the Ctrl-A ends a longer line: the raw REPL starts afresh.
+    await con.send('\x05Ax\x01');
+    await con.expect('raw REPL; CTRL-B to exit\r\n>');
+    await con.send('\x02');
+    await con.expect('>>> ');
+  });
+
   it('accepts 100 KB of code in raw-paste mode with window flow control', async () => {
     await con.rawRepl();
     const lines: string[] = ['t = 0'];

@@ -37,9 +37,13 @@ export const emptyState = (): DirState => ({
   entries: [], tail: [NULL_BLOCK, NULL_BLOCK], split: false, gdelta: new Uint8Array(12),
 });
 
+/**
+ * A copy to apply a commit's ops to. Entries are shared with the original: applyOp never changes an entry in
+ * place (it puts a changed copy in the list), so a commit costs its ops, not a copy of every entry of the pair.
+ */
 export function cloneState(s: DirState): DirState {
   return {
-    entries: s.entries.map((e) => ({ ...e, attrs: new Map(e.attrs) })),
+    entries: s.entries.slice(),
     tail: [s.tail[0], s.tail[1]],
     split: s.split,
     gdelta: s.gdelta.slice(),
@@ -72,7 +76,10 @@ export function applyOp(s: DirState, op: TagOp): void {
   }
   if (op.id === NO_ID) return;
   while (s.entries.length <= op.id) s.entries.push(blankEntry());
-  const e = s.entries[op.id];
+  const old = s.entries[op.id];
+  // Copy on write (see cloneState); the attrs map only when an attr changes.
+  const e: Entry = { ...old, attrs: t1 === T.USERATTR ? new Map(old.attrs) : old.attrs };
+  s.entries[op.id] = e;
   if (t1 === T.NAME) {
     e.type = op.type & 0xff;
     e.name = data;

@@ -17,6 +17,8 @@ export interface BoardPlugins {
 export function loadPlugins(host: VmHost, config: WorkerConfig, net?: NetChannel): BoardPlugins {
   const profile = getProfile(config.profile);
   const flash = new FileFlashStore(config.flashPath, config.flashSize);
+  // The coalesced fsync of the board's writes is due while the board idles too (power-off: see board.ts stopWorker).
+  host.addPoller(() => flash.flushDue());
   const storage: ControllablePlugin = {
     name: 'fs',
     ...createVmFsPlugin({

@@ -16,7 +16,7 @@ export const RAW_PASTE_WINDOW = 256;
 /** More code than this cannot compile on a real board either; the rest is discarded and MemoryError reported. */
 const RAW_PASTE_MAX = 2 * 1024 * 1024;
 
-type Paste = { stage: 'A' | 'ack' | 'data'; code: Uint8Array; length: number; sinceCredit: number };
+type Paste = { code: Uint8Array; length: number; sinceCredit: number };
 
 export class ReplFront {
   private mode: 'friendly' | 'raw' = 'friendly';
@@ -41,11 +41,18 @@ export class ReplFront {
   /** Feed one byte from the link; returns a promise only when the byte started a reset. */
   feed(b: number): Promise<void> | void {
     if (this.paste) return this.feedPaste(b);
-    if (this.mode === 'raw' && b === CTRL_E) {
-      this.paste = { stage: 'A', code: new Uint8Array(4096), length: 0, sinceCredit: 0 };
+    const vm = this.rt.vm;
+    // As pyexec.c: a raw-paste request is a line of exactly Ctrl-E and one letter, ended by Ctrl-A; a Ctrl-E
+    // elsewhere on the line (a stray byte) is just a byte of the line.
+    if (this.mode === 'raw' && b === CTRL_A && this.rawLine.length === 2 && this.rawLine[0] === CTRL_E) {
+      const command = this.rawLine[1];
+      this.rawLine = [];
+      vm.replProcessChar(CTRL_C); // empties the VM's raw line (it prints nothing)
+      if (command !== 0x41) return void this.rt.emit('R\x00>');
+      this.paste = { code: new Uint8Array(4096), length: 0, sinceCredit: 0 };
+      this.rt.emit(Buffer.from([0x52, 0x01, RAW_PASTE_WINDOW & 0xff, RAW_PASTE_WINDOW >> 8, 0x01]));
       return;
     }
-    const vm = this.rt.vm;
     if (this.mode === 'raw' && b === CTRL_D && this.rawLine.length) {
       const code = Buffer.from(this.rawLine).toString('utf8');
       this.rawLine = [];
@@ -87,24 +94,6 @@ export class ReplFront {
 
   private feedPaste(b: number): Promise<void> | void {
     const p = this.paste!;
-    if (p.stage === 'A') {
-      if (b === 0x41) p.stage = 'ack';
-      else {
-        this.paste = undefined;
-        this.rt.emit('R\x00');
-      }
-      return;
-    }
-    if (p.stage === 'ack') {
-      if (b !== CTRL_A) {
-        this.paste = undefined;
-        this.rt.emit('R\x00');
-        return;
-      }
-      p.stage = 'data';
-      this.rt.emit(Buffer.from([0x52, 0x01, RAW_PASTE_WINDOW & 0xff, RAW_PASTE_WINDOW >> 8, 0x01]));
-      return;
-    }
     if (b === CTRL_D || b === CTRL_C) {
       this.paste = undefined;
       this.rt.emit('\x04');

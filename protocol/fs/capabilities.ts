@@ -4,7 +4,7 @@
 import type { Board } from '../board.js';
 import { damagedCommand } from '../checked-program.js';
 import { BoardError } from '../errors.js';
-import { helperIdleMs } from './helper.js';
+import { helperExecOptions } from './helper.js';
 import { outputLines, parsePyStr } from './py-repr.js';
 import { ALL_BYTES, PROBE_TOKENS, probeSource, rawStdoutCheckSource, stdinEchoSource } from './snippets.js';
 import { escapeBytes, stdoutLines, stdoutMarker, unescapeBytes } from './wire.js';
@@ -59,7 +59,7 @@ function remembered<T>(map: WeakMap<Board, Promise<T>>, board: Board, probe: () 
  * (one exec, no byte patterns, no stdin echo).
  */
 export function boardBasics(board: Board): Promise<FsBasics> {
-  return cache.get(board) ?? remembered(basicsCache, board, async () => parseBasics(outputLines((await board.exec(probeSource(), { idleTimeoutMs: helperIdleMs(board) })).stdout)));
+  return cache.get(board) ?? remembered(basicsCache, board, async () => parseBasics(outputLines((await board.exec(probeSource(), helperExecOptions(board))).stdout)));
 }
 
 /**
@@ -88,7 +88,7 @@ async function rawPatternAfter(board: Board, code: (marker: string) => string): 
   const onStdoutBytes = stdoutLines(marker, (line) => {
     if (line.length && !pattern) pattern = unescapeBytes(line);
   });
-  const { stdout } = await board.exec(code(marker), { onStdoutBytes, idleTimeoutMs: helperIdleMs(board) });
+  const { stdout } = await board.exec(code(marker), { onStdoutBytes, ...helperExecOptions(board) });
   const seen = pattern ? Buffer.from(pattern).toString('hex') : '';
   return { intact: seen === Buffer.from(ALL_BYTES).toString('hex'), seen, stdout };
 }

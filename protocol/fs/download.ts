@@ -14,7 +14,7 @@ import { boardCapabilities, lacking, type FsCapabilities } from './capabilities.
 import { DigestStream, isDigest } from './digest.js';
 import { errnoText, mapBoardException } from './errno.js';
 import { fileError } from '../host-error.js';
-import { helperError, helperIdleMs, helperRan, helperSource, isLinkFault, loadHelper } from './helper.js';
+import { helperError, helperExecOptions, helperIdleMs, helperRan, helperSource, isLinkFault, loadHelper } from './helper.js';
 import { parsePyStr } from './py-repr.js';
 import { senderProgram } from './snippets.js';
 import { receiveByRecords, recordsCarry, recordsOf, type RecordSink } from './record-transfer.js';
@@ -178,6 +178,7 @@ async function receiveOnce(board: Board, caps: FsCapabilities, paths: string[], 
   const marker = stdoutMarker();
   // The library's marker line shows it ran (and is defined from now on).
   const onStdoutBytes = stdoutLines(marker, onLine, () => helperRan(board, program));
+  const execOpts = helperExecOptions(board);
   const idleTimeoutMs = helperIdleMs(board);
   const program = senderProgram(paths, compress, marker, {
     chunk: SEND_CHUNK,
@@ -192,7 +193,7 @@ async function receiveOnce(board: Board, caps: FsCapabilities, paths: string[], 
     const code = helperSource(board, program);
     if (flow) {
       if (opts.signal?.aborted) throw interrupted();
-      const run = await board.start(code, { onStdoutBytes, idleTimeoutMs });
+      const run = await board.start(code, { onStdoutBytes, ...execOpts });
       const writes: Promise<void>[] = [];
       send = (bytes) => writes.push(run.write(bytes).catch(() => {}));
       if (owed.length) send(Uint8Array.from(owed.splice(0)));
@@ -201,7 +202,7 @@ async function receiveOnce(board: Board, caps: FsCapabilities, paths: string[], 
     } else {
       opts.signal?.addEventListener('abort', onAbort);
       if (opts.signal?.aborted) onAbort();
-      await board.exec(code, { signal: stop.signal, onStdoutBytes, idleTimeoutMs });
+      await board.exec(code, { signal: stop.signal, onStdoutBytes, ...execOpts });
     }
     if (failure !== undefined) throw failure;
     if (broken) throw damagedCommand('the transfer broke off (an answer was damaged or lost on the way); check the cable or lower the baud rate');

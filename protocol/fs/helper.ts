@@ -20,9 +20,14 @@ export function helperIdleMs(board: Board): number {
   return idleByBoard.get(board) ?? HELPER_IDLE_MS;
 }
 
+/** How a helper runs: its inactivity deadline, and a Ctrl-C the host did not send taken as link damage. */
+export function helperExecOptions(board: Board): ExecOptions {
+  return { idleTimeoutMs: helperIdleMs(board), ownProgram: true };
+}
+
 /** Run a helper and return its stdout lines. */
 export async function helperLines(board: Board, code: string, opts: ExecOptions = {}): Promise<string[]> {
-  return outputLines((await board.exec(code, { idleTimeoutMs: helperIdleMs(board), ...opts })).stdout);
+  return outputLines((await board.exec(code, { ...helperExecOptions(board), ...opts })).stdout);
 }
 
 const LINK_FAULTS: ReadonlySet<ErrorCode> = new Set(['LINK_DAMAGED', 'TIMEOUT', 'PROTOCOL']);

@@ -394,7 +394,8 @@ export function uploadLib(setup: UploadSetup): string {
     '   try:os.remove(d);os.rename(t,d)',
     '   except OSError as x:e=x.args[0]',
     ' if e:Q(t)',
-    ' print("F",i,e,repr(d),g)',
+    // One write: each of print's arguments is a stdout write of its own, each a flush on the virtual board.
+    ' print("F %d %d %r %s"%(i,e,d,g))',
     ...(setup.stdin ? receiverLines(setup) : []),
     // The entry point: R receives a batch, P only checks space (exec fallback), O/W/F/A open, write,
     // finish and abandon one file's temp file in that fallback.

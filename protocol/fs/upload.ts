@@ -9,7 +9,7 @@ import { BoardError, isBoardError, type ErrorCode } from '../errors.js';
 import { boardCapabilities, lacking, type FsCapabilities, type UploadChannel, type DownloadChannel } from './capabilities.js';
 import { isDigest, transferDigest } from './digest.js';
 import { ENOSPC, errnoText, mapBoardException } from './errno.js';
-import { helperError, helperIdleMs, helperLines, helperRan, helperSource, isLinkFault, isLinkFaultCode, loadHelper, runHelper } from './helper.js';
+import { helperError, helperExecOptions, helperIdleMs, helperLines, helperRan, helperSource, isLinkFault, isLinkFaultCode, loadHelper, runHelper } from './helper.js';
 import { parsePyStr } from './py-repr.js';
 import {
   DEFLATE_WINDOW_BITS,
@@ -321,7 +321,7 @@ async function uploadByStdin(board: Board, files: Prepared[], dirs: string[], se
   const run: RunningExec = await board.start(helperSource(board, program), {
     onStdout,
     signal: hardStop.signal,
-    idleTimeoutMs: helperIdleMs(board),
+    ...helperExecOptions(board),
   });
   let finished = false;
   const done = run.done.finally(() => {

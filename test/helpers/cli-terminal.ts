@@ -32,3 +32,27 @@ export function cliTerminal(args: string[], env: Record<string, string> = {}): C
   };
   return { screen, write: (keys) => term.write(keys), exited, kill: () => term.kill(), ready };
 }
+
+/**
+ * Run `boardctl ARGS` to its end on a real COLS-column terminal: all it printed (CR LF as LF) and its exit
+ * status. A shell behind it prints an end mark and waits, because node-pty drops what the pty still holds 200 ms
+ * after the child exits (a loaded machine misses that), so the mark, not the exit, says the output is whole.
+ */
+export async function runOnTerminal(args: string[], cols: number, env: Record<string, string> = {}): Promise<{ output: string; code: number }> {
+  const term = pty.spawn('/bin/sh', ['-c', '"$@"; printf "\\n@@end %s@@" $?; read _', 'sh', process.execPath, MAIN, ...args], {
+    env: { ...process.env, BOARDCTL_PORT: '', ...env } as Record<string, string>,
+    cols,
+    rows: 40,
+  });
+  let shown = '';
+  term.onData((d) => (shown += d));
+  const exited = new Promise((resolve) => term.onExit(resolve));
+  try {
+    await expect.poll(() => shown, { timeout: 30_000 }).toMatch(/\n@@end \d+@@/);
+  } finally {
+    term.kill();
+    await exited;
+  }
+  const end = /\r?\n@@end (\d+)@@/.exec(shown)!;
+  return { output: shown.slice(0, end.index).replace(/\r\n/g, '\n'), code: Number(end[1]) };
+}
