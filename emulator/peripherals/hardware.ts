@@ -20,6 +20,7 @@ import { RmtChannel } from './rmt.js';
 import { powerOnRtc, rtcDatetime, rtcNow, setRtcDatetime, type RtcState } from './rtc.js';
 import type { HardwareSnapshot } from './snapshot.js';
 import { Timeline } from './timeline.js';
+import { waitUntilTicksUs } from './wire-wait.js';
 
 const TIMELINE_CAPACITY = 100_000;
 const MODES: (PinMode | null)[] = ['in', 'out', 'od'];
@@ -260,6 +261,7 @@ export class VirtualHardware {
         this.timeline.record({ kind: 'spi', bus, write: fromHex(whex) });
         return whex; // MOSI looped back to MISO
       },
+      wire_wait: waitUntilTicksUs,
       uart_write: (id: number, hex: string) => {
         const data = fromHex(hex);
         this.timeline.record({ kind: 'uart', id, data });

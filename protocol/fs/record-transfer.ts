@@ -10,7 +10,7 @@ import type { FileRecords } from '../transport.js';
 import { boardDirname, joinBoardPath } from './board-path.js';
 import { errnoText } from './errno.js';
 import { helperLines } from './helper.js';
-import { TEMP_PREFIX } from './snippets.js';
+import { scoped, TEMP_PREFIX } from './snippets.js';
 import { pyStr } from './wire.js';
 import { statPaths } from './operations.js';
 import type { FileResult, TransferOptions, UploadItem } from './upload.js';
@@ -77,7 +77,7 @@ export async function uploadByRecords(board: Board, records: FileRecords, items:
 
 /** Each temp file checked for its size and renamed over its target (a target that is a directory stays). */
 function renameSource(moves: [string, string, number][]): string {
-  return [
+  return scoped([
     'import os',
     'def M(t,d,n):',
     ' if os.stat(t)[6]!=n:os.remove(t);return -2',
@@ -91,7 +91,7 @@ function renameSource(moves: [string, string, number][]): string {
     ' try:r=M(t,d,n)',
     ' except OSError as x:r=x.args[0]',
     " print('OK' if r==0 else 'E',i,r)",
-  ].join('\n');
+  ]);
 }
 
 /** Where a download's bytes go (a host temp file, memory). */

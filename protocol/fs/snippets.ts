@@ -22,6 +22,15 @@ function pyListAssign(name: string, items: string[]): string[] {
 
 const strs = (items: string[]) => items.map(pyStr);
 
+/**
+ * A snippet run at the top level, as a function that is called and then deleted: its imports, loop variables
+ * and helpers are the function's locals, so the user's globals are left as they were (only `_bc`, the helpers'
+ * holder, ever stays), also when the snippet fails.
+ */
+export function scoped(lines: string[]): string {
+  return ['def _bcS():', ...lines.map((l) => ` ${l}`), 'try:_bcS()', 'finally:del _bcS'].join('\n');
+}
+
 /** Board-side stdout escaping (FROM_BOARD in wire.ts), shared by the probe and the sender. */
 const STDOUT_ESCAPE = `def E(x):return ${pyEscapeExpr(FROM_BOARD, 'x')}`;
 
@@ -61,7 +70,7 @@ function digestDefs(hashlib: boolean): string[] {
 
 /** Prints the transfer digest (digest.ts's transferDigest) of the buffer the Python expression `expr` gives. */
 export function bufferDigestSource(expr: string, hashlib: boolean): string {
-  return [...digestDefs(hashlib), 'g=G()', `g.u(${expr})`, 'print(g.x())'].join('\n');
+  return scoped([...digestDefs(hashlib), 'g=G()', `g.u(${expr})`, 'print(g.x())']);
 }
 
 /** Probe tokens: modules, then features (h-ALGO: hashlib algorithms, deflate-w: DeflateIO can compress). */
@@ -74,7 +83,7 @@ export const PROBE_TOKENS = ['binascii', 'hashlib', 'deflate', 'errno', 'select'
  * move no file data (ls, sync of an unchanged tree).
  */
 export function probeSource(marker?: string): string {
-  return [
+  return scoped([
     'import sys,os',
     'r=[]',
     "for m in ('binascii','hashlib','deflate','errno','select'):",
@@ -91,7 +100,7 @@ export function probeSource(marker?: string): string {
     "print('C',' '.join(r),len(r))",
     'print(repr(os.getcwd()))',
     ...(marker === undefined ? [] : rawPatternLines(marker)),
-  ].join('\n');
+  ]);
 }
 
 /** Prints `marker` and every byte value escaped, where stdout has a binary buffer. */
@@ -103,7 +112,7 @@ const rawPatternLines = (marker: string) => [
 
 /** A look at raw stdout on its own: after the short probe, or when the probe's pattern came back wrong. */
 export function rawStdoutCheckSource(marker: string): string {
-  return ['import sys', ...rawPatternLines(marker)].join('\n');
+  return scoped(['import sys', ...rawPatternLines(marker)]);
 }
 
 /**
@@ -115,7 +124,7 @@ export function rawStdoutCheckSource(marker: string): string {
  */
 export function stdinEchoSource(): string {
   const n = escapedLength(ALL_BYTES, TO_BOARD);
-  return [
+  return scoped([
     'import sys',
     `b=bytearray(${n});v=memoryview(b);k=0;r=sys.stdin.buffer.readinto`,
     "print('R')",
@@ -123,7 +132,7 @@ export function stdinEchoSource(): string {
     "print('G')",
     `while k<${n}:k+=r(v[k:]) or 0`,
     `print('=' if b==${pyEscapeExpr(TO_BOARD, 'range(256)')} else ''.join('%02x'%x for x in b))`,
-  ].join('\n');
+  ]);
 }
 
 /** Every byte value, the stdin echo test's pattern before escaping. */
@@ -157,11 +166,11 @@ const LIST_LIB = [
 
 /**
  * A list for a helper's call: inline when short, else built in a global first, in short statements, and
- * removed after the call (a call that fails leaves it for the next to overwrite).
+ * removed after the call, also when the call fails.
  */
 function pyListArg(name: string, items: string[], call: (expr: string) => string): string {
   if (items.length <= LIST_BATCH) return call(`[${items.join(',')}]`);
-  return [...pyListAssign(name, items), call(name), `del ${name}`].join('\n');
+  return [...pyListAssign(name, items), 'try:', ...call(name).split('\n').map((l) => ` ${l}`), `finally:del ${name}`].join('\n');
 }
 
 /** Listing of `paths` (see LIST_LIB); `withTimes` adds mtimes (a stat per entry). */
@@ -253,7 +262,7 @@ export function pathOpSource(op: PathOp, paths: string[], hashlib = true): strin
       : op === 'digest'
         ? digestDefs(hashlib)
         : [];
-  return [
+  return scoped([
     'import os',
     ...helpers,
     'def O(p):',
@@ -263,17 +272,17 @@ export function pathOpSource(op: PathOp, paths: string[], hashlib = true): strin
     ' try:r=O(p)',
     " except OSError as x:print('E',i,x.args[0]);continue",
     " print('OK',i,r or '')",
-  ].join('\n');
+  ]);
 }
 
 /** statvfs of a path: block size, total, free, available blocks. */
 export function statvfsSource(path: string): string {
-  return [
+  return scoped([
     'import os',
     'try:',
     ` s=os.statvfs(${pyStr(path)});print('V',s[0],s[1] or s[0],s[2],s[3],s[4])`,
     "except OSError as x:print('E',x.args[0])",
-  ].join('\n');
+  ]);
 }
 
 /** One file to receive: target path, wire length, final size, expected digest (digest.ts), mode. */

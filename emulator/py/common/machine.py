@@ -467,13 +467,13 @@ class SoftI2C(_I2CBase):
 
 
 def _wait_until_us(t):
-    # A wire busy until ticks_us() reaches t: sleep through most of it, spin on the clock for the last 3 ms (a
-    # sleep on a loaded host ends up to ~1.5 ms late).
+    # A wire busy until ticks_us() reaches t, a deadline from the transfer's start: a long wait sleeps as
+    # time.sleep does (timers and Ctrl-C are served), the last 20 ms block on the host, which wakes on time
+    # more reliably than a Python spin on ticks_us on a loaded host.
     left = time.ticks_diff(t, time.ticks_us())
-    if left > 4000:
-        time.sleep_ms(left // 1000 - 3)
-    while time.ticks_diff(t, time.ticks_us()) > 0:
-        pass
+    if left > 30000:
+        time.sleep_ms(left // 1000 - 20)
+    _hw.wire_wait(t)
 
 
 def _spi_clock(hz):
