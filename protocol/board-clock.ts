@@ -18,13 +18,13 @@ function parseTuple(text: string): RtcTuple {
   return fields as RtcTuple;
 }
 
+// __import__ rather than `import machine`: the user's globals get no `machine` they did not import themselves.
 export async function readRtc(board: Board): Promise<RtcTuple> {
-  await board.exec('import machine');
-  return parseTuple(await board.eval('machine.RTC().datetime()'));
+  return parseTuple(await board.eval("__import__('machine').RTC().datetime()"));
 }
 
 export async function setRtc(board: Board, tuple: RtcTuple): Promise<void> {
-  await board.exec(`import machine\nmachine.RTC().datetime((${tuple.join(', ')}))`);
+  await board.exec(`__import__('machine').RTC().datetime((${tuple.join(', ')}))`);
 }
 
 /** `2024-01-02 03:04:05` for a tuple (the board keeps no time zone). */

@@ -1,4 +1,4 @@
-// boardctl's file verbs leave the user's globals as they were: their board-side programs keep their names
+// boardctl's file verbs (and rtc) leave the user's globals as they were: their board-side programs keep their names
 // local (only `_bc`, the helpers' holder, stays), so `exec "x=1" + ls + exec "print(x)"` sees 1 and nothing new.
 // One chain on the virtual board through the built CLI, with the globals listed before and after every verb.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,6 +50,8 @@ describe('fs verbs and the user globals', { timeout: 120_000 }, () => {
       ['sync', '--delete', proj, ':/p'],
       ['rm', ...many.slice(0, MANY - 1)],
       ['rm', '-r', ':/d'],
+      ['rtc'],
+      ['rtc', '--set'],
     ];
     const args = ['-p', 'virtual', 'exec', 'x = 1', '+', 'eval', GLOBALS];
     for (const v of verbs) args.push('+', ...v, '+', 'eval', GLOBALS);

@@ -4,6 +4,7 @@
 import { openTransport } from '../api.js';
 import type { Board } from '../../protocol/board.js';
 import { RawReplClient } from '../../protocol/raw-repl.js';
+import { scoped } from '../../protocol/fs/snippets.js';
 import type { Transport } from '../../protocol/transport.js';
 import { Utf8Stream } from '../../protocol/utf8-stream.js';
 import { TerminalBuffer } from './terminal-buffer.js';
@@ -162,7 +163,7 @@ export class BoardLink {
 
   private async identify(): Promise<void> {
     try {
-      const { stdout } = await this.withBoard('identifying the board', (b) => b.exec('import os\nu = os.uname()\nprint(u.release)\nprint(u.machine)\nprint(u.sysname)'));
+      const { stdout } = await this.withBoard('identifying the board', (b) => b.exec(scoped(['import os', 'u = os.uname()', 'print(u.release)', 'print(u.machine)', 'print(u.sysname)'])));
       const [version, board, sysname] = stdout.split(/\r?\n/);
       this.update({ version, board, sysname });
     } catch (err) {

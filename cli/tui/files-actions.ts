@@ -69,7 +69,7 @@ export function removeEntry(link: BoardLink, entry: BoardEntry): Promise<void> {
 
 export function renameEntry(link: BoardLink, from: string, to: string): Promise<void> {
   return link.withBoard(`renaming ${from}`, async (board) => {
-    await board.exec(`import os\nos.rename(${pyStr(from)}, ${pyStr(to)})`);
+    await board.exec(`__import__('os').rename(${pyStr(from)}, ${pyStr(to)})`);
   });
 }
 
