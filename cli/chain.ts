@@ -41,10 +41,20 @@ export function hoistJsonFlag(segment: string[]): string[] {
   return rest.length === segment.length ? segment : ['--json', ...rest];
 }
 
+/** The command line asks for help or the version (it then runs nothing on a board). */
+export function asksForHelp(argv: string[]): boolean {
+  return argv.some((a) => a === '-h' || a === '--help' || a === '-V' || a === '--version');
+}
+
 /** With no command at all, boardctl opens the REPL, as mpremote does. */
 export function withDefaultCommand(argv: string[]): string[] {
-  if (commandOf(argv) !== undefined || argv.some((a) => ['-h', '--help', '-V', '--version'].includes(a))) return argv;
+  if (commandOf(argv) !== undefined || asksForHelp(argv)) return argv;
   return [...argv, 'repl'];
+}
+
+/** A default port (not -p) stands for the chain's board unless the chain `connect`s or asks for help/version. */
+export function defaultPortApplies(argv: string[]): boolean {
+  return !asksForHelp(argv) && !splitChain(argv).some((segment) => commandOf(segment) === 'connect');
 }
 
 /** A chain that ends by mounting a folder goes on into the REPL, where the mount is used (mpremote's behaviour). */

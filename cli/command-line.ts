@@ -2,7 +2,7 @@
 // a command loads commander and the registrations it names; serial ports, the virtual board's VM and the TUI
 // load inside command actions.
 import { Command, Help } from 'commander';
-import { commandOf, hoistJsonFlag, splitChain, withDefaultCommand, withTrailingRepl } from './chain.js';
+import { commandOf, defaultPortApplies, hoistJsonFlag, splitChain, withDefaultCommand, withTrailingRepl } from './chain.js';
 import { fleetArgs, fleetPorts, type FoundPort } from './fleet.js';
 import { registerBoardCommands } from './commands/board.js';
 import { registerDevsCommand } from './commands/devs.js';
@@ -40,11 +40,6 @@ Without a command:
   boardctl [-p PORT] tui   the TUI on any port
 
 Errors are one line, "boardctl: COMMAND: message", with the exit status README's table documents.`;
-
-/** A default port (not -p) stands for the chain's board unless the chain `connect`s or asks for help/version. */
-function defaultPortApplies(argv: string[]): boolean {
-  return !argv.some((a) => ['-h', '--help', '-V', '--version'].includes(a)) && !splitChain(argv).some((segment) => commandOf(segment) === 'connect');
-}
 
 function baudRate(text: string): number {
   const n = Number(text);

@@ -2,12 +2,10 @@
 // board's modules load beside the command line's, so the thread's own start (a Node environment, the VM package)
 // runs on the other core while this one loads the CLI. The board itself powers up only when a command connects
 // (cli/session.ts): a wrong guess costs the idle thread, which holds no board and lets the process exit.
-import { commandOf, splitChain, withDefaultCommand } from './chain.js';
+import { asksForHelp, commandOf, splitChain, withDefaultCommand } from './chain.js';
 import { expandMacros, groupPorts, loadConfig, resolvePort, type Config } from './config.js';
 import { fleetArgs, fleetPorts } from './fleet.js';
 import { isVirtualPort } from '../protocol/port-spec.js';
-
-const HELP_FLAGS = new Set(['-h', '--help', '-V', '--version']);
 
 /**
  * The port the first command of `argv` connects to, as cli/command-line.ts will decide it: its `connect PORT`, else
@@ -15,11 +13,12 @@ const HELP_FLAGS = new Set(['-h', '--help', '-V', '--version']);
  * line asks for help, runs on several boards, or leaves the port to auto-detection (deciding that means probing).
  */
 export function firstPort(argv: string[], config: Config, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (argv.some((a) => HELP_FLAGS.has(a))) return undefined;
+  if (asksForHelp(argv)) return undefined;
   const fleet = fleetArgs(expandMacros(argv, config.commands));
   if (fleet.all) return undefined;
   const first = splitChain(withDefaultCommand(fleet.rest))[0] ?? [];
   const connect = commandOf(first) === 'connect' ? first[first.indexOf('connect') + 1] : undefined;
+  // (The session starts on $BOARDCTL_PORT or the config's port also when a later command of the chain connects.)
   const port = connect ?? fleet.port ?? (env.BOARDCTL_PORT || config.port);
   if (!port || port === 'auto' || groupPorts(config, port) || several(port)) return undefined;
   return resolvePort(config, port);
