@@ -36,7 +36,9 @@ function cpuOf(pid: number): { ticks: number; running: boolean } {
 
 /** Wait until process PID has used no CPU for half a second, all its threads asleep: the board's program is over. */
 async function idleProcess(pid: number): Promise<void> {
+  const deadline = Date.now() + 45_000;
   for (let last = cpuOf(pid), quietSince = Date.now(); Date.now() - quietSince < 500; ) {
+    if (Date.now() > deadline) throw new Error(`the serving process ${pid} never went idle: its program does not end without a reader`);
     await sleep(50);
     const now = cpuOf(pid);
     if (now.running || now.ticks !== last.ticks) quietSince = Date.now();
