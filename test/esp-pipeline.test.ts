@@ -19,6 +19,8 @@ function scriptedPeer(answer: (seq: number) => number | 'drop', delayMs = 5) {
   const seen: number[] = [];
   let unanswered = 0;
   let maxInFlight = 0;
+  // Answers still due when the test closes the line are dropped, not written to a closed duplex.
+  const due = new Set<NodeJS.Timeout>();
   device.onData((chunk) => {
     for (const frame of decoder.push(chunk).frames) {
       const d = decodeRequest(frame);
@@ -28,13 +30,19 @@ function scriptedPeer(answer: (seq: number) => number | 'drop', delayMs = 5) {
       const what = answer(seq);
       if (what === 'drop') continue;
       maxInFlight = Math.max(maxInFlight, ++unanswered);
-      setTimeout(() => {
+      const timer = setTimeout(() => {
+        due.delete(timer);
         unanswered--;
         void device.write(slipEncode(encodeResponse({ op: d.packet.op, value: 0, data: statusBytes(ROM_STATUS_LEN, what) })));
       }, delayMs);
+      due.add(timer);
     }
   });
-  return { loader: new EspLoader(host, { timeoutMs: 300 }), seen, maxInFlight: () => maxInFlight, close: () => host.close() };
+  const close = () => {
+    for (const timer of due) clearTimeout(timer);
+    return host.close();
+  };
+  return { loader: new EspLoader(host, { timeoutMs: 300 }), seen, maxInFlight: () => maxInFlight, close };
 }
 
 const blocks = (n: number) => Array.from({ length: n }, (_, i) => testData(1024, i));
