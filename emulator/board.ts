@@ -96,6 +96,8 @@ export class VirtualBoard {
   private persisted: unknown;
   /** The board's Wi-Fi network and host sockets, on profiles whose port has a network. */
   readonly net: NetHost | undefined;
+  /** Messages by which workers of this board announced output (tests and the timing trace count them). */
+  private wakeups = 0;
 
   private constructor(readonly stored: StoredBoard) {
     this.profile = getProfile(stored.config.profile);
@@ -124,6 +126,11 @@ export class VirtualBoard {
 
   get name(): string {
     return this.stored.name;
+  }
+
+  /** How many times its workers woke this thread to take their output, since this board was opened. */
+  get outputWakeups(): number {
+    return this.wakeups;
   }
 
   /** Resolves when the current boot has reached its REPL (or its boot failure). */
@@ -194,8 +201,10 @@ export class VirtualBoard {
     phase('virtual board config sent');
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (e: WorkerEvent) => {
-        if (e.type === 'output') this.drainOutput();
-        else if (e.type === 'ready') resolve();
+        if (e.type === 'output') {
+          this.wakeups++;
+          this.drainOutput();
+        } else if (e.type === 'ready') resolve();
         else if (e.type === 'control-result') this.settleControl(e);
         else if (e.type === 'reset' && generation === this.generation) void this.onWorkerReset(e);
       });
@@ -449,6 +458,7 @@ export class VirtualBoard {
     const detach = (err?: Error) => {
       if (!open) return;
       open = false;
+      phase(`virtual board link closed (${board.outputWakeups} output wake-ups since power-on)`);
       link.out.clear();
       link.in.clear();
       if (board.link === link) {
