@@ -173,10 +173,12 @@ export class BoardRuntime implements VmHost {
 
   // ---- output -------------------------------------------------------------------------------------------
 
-  /** A byte from the VM: lone LF becomes CRLF as on real ports' cooked stdout (text, not sys.stdout.buffer). */
-  vmOutput(b: number): void {
-    if (b === 0x0a && this.lastOut !== 0x0d && !this.rawOut) this.emitByte(0x0d);
-    this.emitByte(b);
+  /** Bytes from the VM: lone LF becomes CRLF as on real ports' cooked stdout (text, not sys.stdout.buffer). */
+  vmOutput(bytes: Uint8Array): void {
+    for (const b of bytes) {
+      if (b === 0x0a && this.lastOut !== 0x0d && !this.rawOut) this.emitByte(0x0d);
+      this.emitByte(b);
+    }
   }
 
   private emitByte(b: number): void {
@@ -605,7 +607,7 @@ export class BoardRuntime implements VmHost {
 
   /** Text as the VM would print it (LF to CRLF). */
   emitCooked(text: string): void {
-    for (const byte of Buffer.from(text, 'utf8')) this.vmOutput(byte);
+    this.vmOutput(Buffer.from(text, 'utf8'));
   }
 
   bannerText(): string {

@@ -23,8 +23,8 @@ export const LIKELY_SHAPE: VmShape = { heapBytes: boardHeapBytes({ platform: 'es
  */
 class HookRelay implements VmHooks {
   owner: VmHooks | undefined;
-  output(byte: number): void {
-    this.owner?.output(byte);
+  output(bytes: Uint8Array): void {
+    this.owner?.output(bytes);
   }
   wrote(): void {
     this.owner?.wrote();

@@ -52,8 +52,8 @@ export function isPythonError(err: unknown): err is PythonError {
 }
 
 export interface VmHooks {
-  /** Every byte the VM writes to stdout or stderr. */
-  output(byte: number): void;
+  /** The bytes of one write the VM makes to stdout or stderr: a view of its memory, valid during the call only. */
+  output(bytes: Uint8Array): void;
   /** After each write the VM makes to stdout or stderr (a print, a protocol reply such as the raw REPL's OK). */
   wrote(): void;
   /** Wraps the VM's millisecond clock import (called in tight loops by time.sleep). */
@@ -99,11 +99,22 @@ function patchInstantiate(): void {
     // The random module's seed, from node:crypto: the package's globalThis.crypto first loads all of WebCrypto
     // (~40 ms of a worker's CPU).
     if (typeof env.mp_js_random_u32 === 'function') env.mp_js_random_u32 = () => randomFillSync(new Uint32Array(1))[0]!;
-    const write = env.fd_write as (fd: number, ...rest: number[]) => number;
-    env.fd_write = (fd: number, ...rest: number[]) => {
-      const r = write(fd, ...rest);
-      if (fd === 1 || fd === 2) hooks.wrote();
-      return r;
+    const write = env.fd_write as (fd: number, iov: number, iovcnt: number, written: number) => number;
+    let mem: LinearMemory | undefined;
+    // stdout and stderr are taken from the VM's memory a write at a time; the package's own path hands them over
+    // a byte at a time, each in a new Uint8Array (most of a print's cost).
+    env.fd_write = (fd: number, iov: number, iovcnt: number, written: number) => {
+      if ((fd !== 1 && fd !== 2) || !mem) return write(fd, iov, iovcnt, written);
+      const words = new DataView(mem.buffer);
+      let total = 0;
+      for (let i = 0; i < iovcnt; i++) {
+        const len = words.getUint32(iov + 8 * i + 4, true);
+        if (len) hooks.output(new Uint8Array(mem.buffer, words.getUint32(iov + 8 * i, true), len));
+        total += len;
+      }
+      words.setUint32(written, total, true);
+      hooks.wrote();
+      return 0;
     };
     capGrowth(env, hooks.memoryCeiling ?? VM_MEMORY_CEILING, (n) => hooks.memoryRefused?.(n));
     growMemory = env.emscripten_resize_heap as (bytes: number) => boolean;
@@ -114,6 +125,7 @@ function patchInstantiate(): void {
     return original(bounded ?? source, importsArg).then((result) => {
       const exports = (result as { instance: { exports: { memory: LinearMemory; emscripten_stack_get_current?: () => number } } }).instance.exports;
       memory = exports.memory;
+      mem = memory;
       stackPointer = exports.emscripten_stack_get_current;
       return result;
     });
@@ -131,9 +143,8 @@ export async function loadVm(hooks: VmHooks, heapBytes: number): Promise<MicroPy
   stackPointer = undefined;
   growMemory = undefined;
   try {
-    const out = (data: Uint8Array | string) => {
-      for (const b of data as Uint8Array) hooks.output(b);
-    };
+    // What reaches the package's stdout is what fd_write did not take (none of the VM's own writes).
+    const out = (data: Uint8Array | string) => hooks.output(data as Uint8Array);
     const vm = await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapBytes, pystack: PYSTACK_WORDS });
     if (!memory || !growMemory) throw new Error('the MicroPython package did not instantiate its wasm through WebAssembly.instantiate');
     return Object.assign(vm, { wasmMemory: memory, heapBounded, flags, stackPointer, growMemory, wasmDigest }) as unknown as MicroPythonVm;
