@@ -324,6 +324,8 @@ export class BoardRuntime implements VmHost {
 
   /** stdin for Python: up to n bytes, blocking until at least one arrives (or a Ctrl-C or reset). */
   stdinRead(n: number): Uint8Array {
+    // A program that reads is likely answering what it printed last (a protocol's acknowledgement): out now.
+    this.flush();
     while (this.pendingInput.length === 0) {
       if (this.pendingReset) return new Uint8Array(0);
       this.runPollers();
