@@ -223,7 +223,7 @@ export class NetHost {
       case 'consumed': return this.consumed(m.id, m.n);
       case 'tls': return this.tls(m.rq, m.id, m.opts);
       case 'close': return this.closeSocket(m.id, true);
-      case 'webrepl': return void this.startWebRepl(m.rq, m.port, m.password);
+      case 'webrepl': return void this.startWebRepl(m.rq, m.port, m.password, m.once);
       case 'wr-status': return this.webrepl?.server.fromBoard({ kind: 'status', code: m.code });
       case 'wr-chunk': return this.webrepl?.server.fromBoard({ kind: 'chunk', data: m.data });
     }
@@ -441,7 +441,7 @@ export class NetHost {
 
   // ---- WebREPL ------------------------------------------------------------------------------------------
 
-  private async startWebRepl(rq: number, boardPort: number, password: string): Promise<void> {
+  private async startWebRepl(rq: number, boardPort: number, password: string, once: boolean): Promise<void> {
     this.stopWebRepl();
     if (!password) return this.reply(rq, 0);
     if (!this.opts.console) return this.fail(rq, E.EOPNOTSUPP);
@@ -456,8 +456,9 @@ export class NetHost {
           abort: () => this.post({ t: 'wr-abort' }),
         },
         reachable: () => this.wlan?.reachable ?? false,
+        accepted: () => this.post({ t: 'wr-accepted' }),
       };
-      const { published, value: server } = await this.publish('tcp', boardPort, (hostPort) => modules!.WebReplServer.start(this.publishHost(), hostPort, password, board));
+      const { published, value: server } = await this.publish('tcp', boardPort, (hostPort) => modules!.WebReplServer.start(this.publishHost(), hostPort, password, board, once));
       if (this.port === undefined) return server.close();
       this.webrepl = { server, published };
       this.reply(rq, boardPort);

@@ -22,21 +22,34 @@ export interface WebReplBoard {
   files: BoardFiles;
   /** The board has an address a client can reach (a connected station or an active AP). */
   reachable(): boolean;
+  /** A client's handshake is done and it is attached to the REPL (webrepl.py's accept_conn returned). */
+  accepted(): void;
 }
 
 export const PASSWORD_PROMPT = 'Password: ';
 export const CONNECTED = '\r\nWebREPL connected\r\n>>> '; // modwebrepl.c's connected_prompt, prompt and all
 export const DENIED = '\r\nAccess denied\r\n';
+/** What os.dupterm prints on the UART when the client's stream reads EOF (extmod/os_dupterm.c), cooked. */
+export const DUPTERM_EOF = 'dupterm: EOF received, deactivating\r\n';
 
 export class WebReplServer {
-  private client: { ws: WebSocket; files: FileSession } | undefined;
+  private client: { ws: WebSocket; files: FileSession; dropped?: boolean } | undefined;
+  /** start_foreground's server (`once`) after its one client: later connections wait unanswered in the backlog. */
+  private readonly backlog = new Set<Socket>();
+  private served = false;
 
-  private constructor(private readonly http: Server, private readonly wss: WebSocketServer, private readonly password: string, private readonly board: WebReplBoard) {
+  private constructor(
+    private readonly http: Server,
+    private readonly wss: WebSocketServer,
+    private readonly password: string,
+    private readonly board: WebReplBoard,
+    private readonly once: boolean,
+  ) {
     http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
   }
 
   /** Listen on host:port (0: any free one); resolves with the server and the port it got. */
-  static async start(host: string, port: number, password: string, board: WebReplBoard): Promise<[WebReplServer, number]> {
+  static async start(host: string, port: number, password: string, board: WebReplBoard, once = false): Promise<[WebReplServer, number]> {
     const { WebSocketServer } = await import('ws');
     const http = createServer((_req, res) => res.writeHead(426).end());
     await new Promise<void>((resolve, reject) => {
@@ -47,12 +60,17 @@ export class WebReplServer {
       });
     });
     const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, skipUTF8Validation: true });
-    return [new WebReplServer(http, wss, password, board), (http.address() as AddressInfo).port];
+    return [new WebReplServer(http, wss, password, board, once), (http.address() as AddressInfo).port];
   }
 
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     // Nobody reaches a board without an address (the firmware listens on its interfaces').
     if (!this.board.reachable()) return void socket.destroy();
+    // start_foreground accepts one connection and installs no accept handler: nobody answers the next ones.
+    if (this.served) {
+      this.backlog.add(socket);
+      return void socket.once('close', () => this.backlog.delete(socket));
+    }
     const peer = `('${socket.remoteAddress?.replace(/^::ffff:/, '')}', ${socket.remotePort})`;
     // As webrepl.py's accept_conn: one client at a time; a second one is closed before any handshake.
     if (this.client) {
@@ -65,14 +83,19 @@ export class WebReplServer {
 
   private accept(ws: WebSocket): void {
     const files = new FileSession(this.board.files, (record) => ws.send(record, { binary: true }));
-    this.client = { ws, files };
+    const client: { ws: WebSocket; files: FileSession; dropped?: boolean } = { ws, files };
+    this.client = client;
+    this.served = this.once;
+    this.board.accepted();
     let typed = '';
     let detach: (() => void) | undefined;
     ws.on('error', () => undefined);
     ws.on('close', () => {
       detach?.();
       files.close();
-      if (this.client?.ws === ws) this.client = undefined;
+      if (this.client === client) this.client = undefined;
+      // The client went (or was refused its password): the board's next read of its stream is EOF.
+      if (!client.dropped) this.board.console.print(DUPTERM_EOF);
     });
     ws.send(PASSWORD_PROMPT);
     ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -102,11 +125,19 @@ export class WebReplServer {
 
   /** The board lost its address: the client's connection goes with it. */
   dropClient(): void {
-    this.client?.ws.terminate();
+    this.dropped();
+  }
+
+  /** The board ends the connection itself (webrepl.stop, a lost address): os.dupterm(None), no EOF read. */
+  private dropped(): void {
+    if (!this.client) return;
+    this.client.dropped = true;
+    this.client.ws.terminate();
   }
 
   close(): void {
-    this.client?.ws.terminate();
+    this.dropped();
+    for (const s of this.backlog) s.destroy();
     this.wss.close();
     this.http.close();
   }
