@@ -315,6 +315,30 @@ async function uartTerminal() {
 const DUPTERM_EOF = 'dupterm: EOF received, deactivating\r\n';
 const count = (text: string, part: string) => text.split(part).length - 1;
 
+/** A plain HTTP GET on a raw socket: every byte the server sent until it closed. */
+async function plainGet(url: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  const sock = connect(Number(port), hostname);
+  let text = '';
+  sock.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  sock.write(`GET / HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
+  await once(sock, 'close');
+  return text;
+}
+
+const page = (base: string) => `HTTP/1.0 200 OK\r\n\r\n<base href="${base}"></base>\r\n<script src="webrepl_content.js"></script>\r\n`;
+
+it("answers a plain HTTP request with webrepl.py's page, its client loaded from webrepl_cfg.BASE where set", async () => {
+  const plain = await startOverUart("import webrepl\nwebrepl.start(password='s3cret')");
+  expect(await plainGet(plain.url!)).toBe(page('https://micropython.org/webrepl/'));
+  const cfg = "with open('webrepl_cfg.py', 'w') as f:\n    f.write(\"PASS = 'abc12'\\nBASE = 'http://10.0.2.2:8000/'\\n\")\nimport webrepl\nwebrepl.start()";
+  const based = await startOverUart(cfg);
+  expect(based.run.stdout).toMatch(/Started webrepl in normal mode\n$/);
+  expect(await plainGet(based.url!)).toBe(page('http://10.0.2.2:8000/'));
+  // The page is no session: a websocket client is served next.
+  await (await WebReplPeer.login(based.url!, 'abc12')).close();
+}, 60_000);
+
 it("start() without webrepl_cfg.py or a password prints the firmware's hint, then raises its TypeError; nothing is served", async () => {
   const cleared = await boardctl(['-p', uart, 'exec', "import os\ntry:\n    os.remove('webrepl_cfg.py')\nexcept OSError:\n    pass"], env, [], 30_000);
   expect(cleared.code, cleared.stderr).toBe(0);
@@ -323,10 +347,12 @@ it("start() without webrepl_cfg.py or a password prints the firmware's hint, the
   expect(run.code).toBe(1);
   expect(run.stderr).toMatch(/File "webrepl\.py", line \d+, in start\nTypeError: can't convert 'NoneType' object to str implicitly\n$/);
   expect(url).toBeUndefined();
-  // _webrepl.password takes bytes as well as str.
+  // _webrepl.password takes bytes as well as str; an address line for each active interface (AP, then STA).
   const bytes = await startOverUart("import webrepl\nwebrepl.start(password=b'by7')");
-  expect(bytes.run.stdout).toMatch(/Started webrepl in manual override mode\n$/);
+  expect(bytes.run.stdout).toBe('WebREPL server started on http://10.0.2.15:8266/\nStarted webrepl in manual override mode\n');
   await (await WebReplPeer.login(bytes.url!, 'by7')).close();
+  const off = await startOverUart("import network, webrepl\nnetwork.WLAN(network.STA_IF).active(False)\nwebrepl.start(password='x1')");
+  expect(off.run.stdout).toBe('Started webrepl in manual override mode\n');
 }, 60_000);
 
 it("prints os.dupterm's EOF line on the UART when a client goes away or is refused its password, not when the board stops it", async () => {

@@ -294,9 +294,9 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
       return DETAILED;
     },
     /** Start the WebREPL server on a board port (its framing and prompt run on the host), or stop it (''). */
-    webrepl(port: number, password: string, once = false): number {
+    webrepl(port: number, password: string, once = false, base = ''): number {
       wrAccepted = false;
-      return request((rq) => ({ t: 'webrepl', rq, port, password, once })) as number;
+      return request((rq) => ({ t: 'webrepl', rq, port, password, once, base })) as number;
     },
     /** Blocks until a WebREPL client is accepted (start_foreground's accept); -EINTR on Ctrl-C. */
     wr_wait(): number {

@@ -43,8 +43,8 @@ export type NetRequest =
   /** Start TLS on a connected socket (sent after the 'consumed' of everything the board has read). */
   | { t: 'tls'; rq: number; id: number; opts: TlsOptions }
   | { t: 'close'; id: number }
-  /** webrepl.start(port, password) (a password of '' stops it); `once`: serve one client only (start_foreground). */
-  | { t: 'webrepl'; rq: number; port: number; password: string; once: boolean }
+  /** webrepl.start(port, password) (a password of '' stops it); `once`: serve one client only (start_foreground); `base`: the page's static_host. */
+  | { t: 'webrepl'; rq: number; port: number; password: string; once: boolean; base: string }
   /** A WebREPL file request's status (the open's, then the end's), and a get's file bytes (empty: the end). */
   | { t: 'wr-status'; code: number }
   | { t: 'wr-chunk'; data: Uint8Array };

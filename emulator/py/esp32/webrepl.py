@@ -10,6 +10,7 @@ from micropython import const
 _PUT = const(1)
 _BLOCK = const(16384)
 _port = 0
+static_host = 'https://micropython.org/webrepl/'
 
 
 def _transfer(op, name, size):
@@ -49,13 +50,15 @@ def _accept(listen_sock):
 
 
 def start(port=8266, password=None, accept_handler=_accept):
-    global _port
+    global _port, static_host
     stop()
     webrepl_pass = password
     if webrepl_pass is None:
         try:
             import webrepl_cfg
             webrepl_pass = webrepl_cfg.PASS
+            if hasattr(webrepl_cfg, 'BASE'):
+                static_host = webrepl_cfg.BASE
         except:
             print("WebREPL is not configured, run 'import webrepl_setup'")
     # As _webrepl.password(): str or bytes (mp_obj_str_get_data) that fit its 10-byte buffer; the firmware
@@ -67,7 +70,8 @@ def start(port=8266, password=None, accept_handler=_accept):
     if len(webrepl_pass) > 9:
         raise ValueError
     _net.wr_handler(_transfer)
-    socket._call(_net.webrepl, port, webrepl_pass, accept_handler is None)
+    # static_host: the page a plain HTTP request gets loads the WebREPL client from there.
+    socket._call(_net.webrepl, port, webrepl_pass, accept_handler is None, static_host)
     _port = port
     for ip in _addresses():
         print('WebREPL server started on http://%s:%d/' % (ip, port))
