@@ -87,13 +87,16 @@ export class WebReplServer {
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     if (!this.admit(socket)) return;
     const peer = `('${socket.remoteAddress?.replace(/^::ffff:/, '')}', ${socket.remotePort})`;
-    // As webrepl.py's accept_conn: one client at a time; a second one is closed before any handshake.
-    if (this.client) {
-      this.board.console.print(`\r\nConcurrent WebREPL connection from ${peer} rejected\r\n`);
-      return void socket.destroy();
-    }
-    this.board.console.print(`\r\nWebREPL connection from: ${peer}\r\n`);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      // As webrepl.py's accept_conn: one client at a time; a second one completes its handshake and is then
+      // closed (its TCP connection, no close frame) before any prompt.
+      if (this.client) {
+        this.board.console.print(`\r\nConcurrent WebREPL connection from ${peer} rejected\r\n`);
+        return void ws.terminate();
+      }
+      this.board.console.print(`\r\nWebREPL connection from: ${peer}\r\n`);
+      this.accept(ws);
+    });
   }
 
   private accept(ws: WebSocket): void {
