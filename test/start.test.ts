@@ -98,6 +98,9 @@ process.on('exit', () => {
     const rel = fileURLToPath(url).slice(ROOT.length + 1);
     return esm.outputs[rel] ? Object.keys(esm.outputs[rel].inputs) : [rel];
   });
+  // The early start's CommonJS files (the bin requires them before the bundle compiles) run whole when loaded.
+  const early = meta('dist/cli/early.cjs.json');
+  for (const file of cjs) if (early.outputs[file]) sources.push(...Object.keys(early.outputs[file].inputs));
   const bundleUrl = pathToFileURL(join(ROOT, 'dist/cli/main.cjs')).href;
   const scripts = readdirSync(coverage).flatMap(
     (f) => (JSON.parse(readFileSync(join(coverage, f), 'utf8')) as { result: Array<{ url: string; functions: Array<{ functionName: string; ranges: Array<{ count: number }> }> }> }).result,
@@ -359,7 +362,7 @@ describe('the code cache of the CLI bundle (cli/code-cache.ts)', () => {
     // bundle reads the other one. Run with the old bundle's cache, it would print the old version.
     const pkg = mkdtempSync(join(tmp, 'pkg-'));
     mkdirSync(join(pkg, 'dist', 'cli'), { recursive: true });
-    for (const f of ['boardctl.cjs', 'main.cjs']) copyFileSync(join(ROOT, 'dist', 'cli', f), join(pkg, 'dist', 'cli', f));
+    for (const f of ['boardctl.cjs', 'main.cjs', 'early-start.cjs', 'worker-thread.cjs']) copyFileSync(join(ROOT, 'dist', 'cli', f), join(pkg, 'dist', 'cli', f));
     writeFileSync(join(pkg, 'package.json'), JSON.stringify({ version: '1.0.0' }));
     writeFileSync(join(pkg, 'packagf.json'), JSON.stringify({ version: '2.0.0' }));
     const main = join(pkg, 'dist', 'cli', 'boardctl.cjs');
