@@ -4,7 +4,7 @@
 import { createHash, randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { boundHeap, capGrowth, findVmFlags, VM_MEMORY_CEILING, type LinearMemory, type VmFlags } from './memory.js';
+import { boundHeap, capGrowth, findBreakAddress, findVmFlags, VM_MEMORY_CEILING, type LinearMemory, type VmFlags } from './memory.js';
 
 export interface MicroPythonVm {
   runPython(code: string): unknown;
@@ -34,6 +34,8 @@ export interface MicroPythonVm {
   heapBounded: boolean;
   /** Where the port's GC and compiler flags live, or undefined for a wasm we do not know (loops run as written). */
   flags: VmFlags | undefined;
+  /** Where malloc's break is kept in memory (past it the VM has written nothing), for a wasm we know. */
+  breakAddress: number | undefined;
   /** The VM's C stack pointer (emscripten's), where the wasm exports it. */
   stackPointer?: () => number;
   /** Grow linear memory to at least this many bytes as the VM's own malloc would (the package's views follow). */
@@ -87,6 +89,7 @@ interface PreparedWasm {
   digest: string;
   heapBounded: boolean;
   flags: VmFlags | undefined;
+  breakAddress: number | undefined;
   module: Promise<object>;
 }
 
@@ -99,7 +102,7 @@ function prepareWasm(source: Uint8Array, heapBytes: number): PreparedWasm {
   const bounded = boundHeap(source, heapBytes);
   const module = wasmApi.compile(bounded ?? source);
   module.catch(() => undefined); // reported where a load awaits it
-  const entry = { source, digest: createHash('sha256').update(source).digest('hex'), heapBounded: bounded !== undefined, flags: findVmFlags(source), module };
+  const entry = { source, digest: createHash('sha256').update(source).digest('hex'), heapBounded: bounded !== undefined, flags: findVmFlags(source), breakAddress: findBreakAddress(source), module };
   prepared.set(heapBytes, entry);
   return entry;
 }
@@ -116,6 +119,7 @@ export function precompileVm(heapBytes: number): void {
 let activeHooks: VmHooks | undefined;
 let heapBounded = false;
 let flags: VmFlags | undefined;
+let breakAddress: number | undefined;
 let heapSize = 0;
 let memory: LinearMemory | undefined;
 let stackPointer: (() => number) | undefined;
@@ -152,6 +156,7 @@ function patchInstantiate(): void {
     wasmDigest = wasm.digest;
     heapBounded = wasm.heapBounded;
     flags = wasm.flags;
+    breakAddress = wasm.breakAddress;
     // Instantiated from the compiled module: the result is the instance alone, the package expects both.
     return wasm.module.then(async (module) => {
       const instance = (await original(module, importsArg)) as { exports: { memory: LinearMemory; emscripten_stack_get_current?: () => number } };
@@ -169,6 +174,7 @@ export async function loadVm(hooks: VmHooks, heapBytes: number): Promise<MicroPy
   heapSize = heapBytes;
   heapBounded = false;
   flags = undefined;
+  breakAddress = undefined;
   memory = undefined;
   stackPointer = undefined;
   growMemory = undefined;
@@ -178,7 +184,7 @@ export async function loadVm(hooks: VmHooks, heapBytes: number): Promise<MicroPy
     };
     const vm = await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapBytes, pystack: PYSTACK_WORDS });
     if (!memory || !growMemory) throw new Error('the MicroPython package did not instantiate its wasm through WebAssembly.instantiate');
-    return Object.assign(vm, { wasmMemory: memory, heapBounded, flags, stackPointer, growMemory, wasmDigest }) as unknown as MicroPythonVm;
+    return Object.assign(vm, { wasmMemory: memory, heapBounded, flags, breakAddress, stackPointer, growMemory, wasmDigest }) as unknown as MicroPythonVm;
   } finally {
     activeHooks = undefined;
   }
