@@ -79,15 +79,6 @@ export function writtenExtent(vm: MicroPythonVm): number {
 }
 
 /**
- * Read every page of memory once. A page of a new VM's memory is mapped by the first access to it (a page fault,
- * ~15-25 ms for the untouched 16 MiB under load): done while the worker waits for its config, the comparisons of
- * the untouched tail that come later (a snapshot's, the first soft reset's) read mapped pages.
- */
-export function mapPages(memory: ArrayBuffer): void {
-  usedBytes(memory); // reads down from the top, through every untouched page
-}
-
-/**
  * Zero the pages of mem[from, to) that hold anything. Pages compared first: writing zeros over memory never
  * touched would give the worker's process that memory for good (and page faults cost more than the comparison).
  */
