@@ -180,6 +180,8 @@ export function findVmFlags(wasm: Uint8Array): VmFlags | undefined {
 
 // emscripten_get_heap_size(): `memory.size << 16`, the function the port's sbrk() calls before it grows memory.
 const HEAP_SIZE_BODY = [0x00, 0x3f, 0x00, 0x41, 0x10, 0x74, 0x0b];
+const LOAD_STATIC_WORD = Buffer.from([0x41, 0x00, 0x28, 0x02]); // i32.const 0; i32.load align=4 offset=…
+const STORE_WORD = Buffer.from([0x36, 0x02]); // i32.store align=4 offset=…
 
 /**
  * Where in linear memory sbrk() keeps the break (the end of what malloc has taken; past it the VM has written
@@ -191,19 +193,28 @@ export function findBreakAddress(wasm: Uint8Array): number | undefined {
   const bodies = functionBodies(wasm);
   const heapSize = bodies.findIndex(({ at, size }) => size === HEAP_SIZE_BODY.length && startsWith(wasm, at, HEAP_SIZE_BODY));
   if (heapSize < 0 || bodies.imports === undefined) return undefined;
-  const call = [0x10, ...leb5(bodies.imports + heapSize)];
+  const bytes = Buffer.from(wasm.buffer, wasm.byteOffset, wasm.byteLength);
+  const call = Buffer.from([0x10, ...leb5(bodies.imports + heapSize)]);
+  /** The addresses after each occurrence of `op` in body (native searches: the binary is 430 KB). */
+  const operands = (body: Buffer, op: Buffer) => {
+    const found = new Set<number>();
+    for (let k = body.indexOf(op); k >= 0; k = body.indexOf(op, k + 1)) found.add(leb5At(body, k + op.length) ?? -1);
+    return found;
+  };
   const found = new Set<number>();
-  for (const { at, size } of bodies) {
-    if (size > 256) continue;
-    let calls = false;
-    const loads = new Set<number>();
-    const stores = new Set<number>();
-    for (let k = at; k < at + size; k++) {
-      if (startsWith(wasm, k, call)) calls = true;
-      if (startsWith(wasm, k, [0x41, 0x00, 0x28, 0x02])) loads.add(leb5At(wasm, k + 4) ?? -1);
-      if (startsWith(wasm, k, [0x36, 0x02])) stores.add(leb5At(wasm, k + 2) ?? -1);
+  // The calls, found in the whole binary at once; each in the body that holds it (bodies are in address order).
+  for (let k = bytes.indexOf(call); k >= 0; k = bytes.indexOf(call, k + 1)) {
+    let lo = 0;
+    for (let hi = bodies.length - 1; lo < hi; ) {
+      const mid = (lo + hi + 1) >> 1;
+      if (bodies[mid]!.at <= k) lo = mid;
+      else hi = mid - 1;
     }
-    if (calls) for (const addr of loads) if (addr >= 0 && stores.has(addr)) found.add(addr);
+    const { at, size } = bodies[lo]!;
+    if (k < at || k >= at + size || size > 256) continue;
+    const body = bytes.subarray(at, at + size);
+    const stores = operands(body, STORE_WORD);
+    for (const addr of operands(body, LOAD_STATIC_WORD)) if (addr >= 0 && stores.has(addr)) found.add(addr);
   }
   return found.size === 1 ? [...found][0] : undefined;
 }
