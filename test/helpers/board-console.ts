@@ -1,9 +1,14 @@
-// Drives a serial console the way a person or a tool would: write bytes, wait for text to appear.
+// Drives a serial console the way a person or a tool would: write bytes, wait for text to appear. The waits are
+// generous (a loaded host runs the board late); a test that means a deadline passes its own.
 export interface ByteLink {
   write(data: Uint8Array): Promise<void>;
   onData(listener: (chunk: Uint8Array) => void): void;
   close(): Promise<void>;
 }
+
+const WAIT_MS = 20_000;
+/** The last thing Ctrl-B makes a MicroPython REPL print, from the friendly REPL and from the raw one. */
+const FRIENDLY_BANNER = /Type "help\(\)" for more information\.\r\n>>> /;
 
 export class BoardConsole {
   private buf = Buffer.alloc(0);
@@ -28,7 +33,7 @@ export class BoardConsole {
   }
 
   /** Wait until the received text matches; returns and consumes everything up to the end of the match. */
-  async expect(pattern: string | RegExp, timeoutMs = 5000): Promise<string> {
+  async expect(pattern: string | RegExp, timeoutMs = WAIT_MS): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const text = this.buf.toString('latin1');
@@ -50,11 +55,13 @@ export class BoardConsole {
     }
   }
 
-  /** Get to a clean friendly prompt whatever state the board is in. */
+  /**
+   * Get to a clean friendly prompt whatever state the board is in. The banner Ctrl-B prints comes after the prompts
+   * of the keys before it, so nothing of theirs is left to be taken for a later prompt (as a quiet 50 ms assumed).
+   */
   async friendlyPrompt(): Promise<void> {
     await this.send('\r\x03\x03\x02');
-    await this.expect('>>> ');
-    await new Promise((r) => setTimeout(r, 50));
+    await this.expect(FRIENDLY_BANNER);
     this.take();
   }
 
@@ -66,7 +73,7 @@ export class BoardConsole {
   }
 
   /** Plain raw-REPL exec: returns [stdout, stderr]. */
-  async rawExec(code: string, timeoutMs = 5000): Promise<[string, string]> {
+  async rawExec(code: string, timeoutMs = WAIT_MS): Promise<[string, string]> {
     await this.send(code + '\x04');
     await this.expect('OK', timeoutMs);
     const out = await this.expect('\x04', timeoutMs);
