@@ -18,24 +18,6 @@ async function open(profile: keyof typeof PROFILES = 'esp32', parts?: PartSpec[]
   return board;
 }
 
-/** Resolves once the board has printed `marker` (the test's console still sees all output). */
-function printed(b: TestBoard, marker: string, timeoutMs = 20_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const done = (err?: Error) => {
-      off();
-      clearTimeout(timer);
-      if (err) reject(err);
-      else resolve();
-    };
-    const off = b.transport.onData((d) => {
-      seen += Buffer.from(d).toString('latin1');
-      if (seen.includes(marker)) done();
-    });
-    const timer = setTimeout(() => done(new Error(`the board did not print ${JSON.stringify(marker)} within ${timeoutMs} ms`)), timeoutMs);
-  });
-}
-
 async function trace(b: TestBoard): Promise<TimelineEvent[]> {
   return ((await b.control('trace')) as { events: TimelineEvent[] }).events;
 }
@@ -147,7 +129,7 @@ print(pressed, seen, btn.value())
     };
     const [out] = await Promise.all([
       b.run("print('waiting')\nprint(machine.time_pulse_us(p, 1, 20_000_000))"),
-      printed(b, 'waiting').then(pulse),
+      b.printed('waiting').then(pulse),
     ]);
     const us = Number(out.replace('waiting\n', ''));
     expect(us).toBeGreaterThanOrEqual(100_000);
