@@ -80,7 +80,7 @@ describe('machine on the virtual board', () => {
     );
     expect(fed).toBe('fed ok\r\n');
     await con.send('import time\nwhile True: time.sleep_ms(10)\x04');
-    await con.expect('MicroPython v1.27.0', 5000); // the watchdog reset the board
+    await con.expect('MicroPython v1.27.0'); // the watchdog reset the board
     await con.rawRepl();
     const [cause] = await con.rawExec('import machine\nprint(machine.reset_cause() == machine.WDT_RESET)');
     expect(cause).toBe('True\r\n');
@@ -88,7 +88,7 @@ describe('machine on the virtual board', () => {
 
   it('wakes from deepsleep with DEEPSLEEP_RESET, keeping RTC memory', async () => {
     await con.send('import machine\nmachine.RTC().memory(b"cycle1")\nmachine.deepsleep(200)\x04');
-    const text = await con.expect('MicroPython v1.27.0', 5000);
+    const text = await con.expect('MicroPython v1.27.0');
     expect(text).toContain('DEEPSLEEP_RESET');
     expect(text).not.toContain('Traceback'); // the board just stops, as silicon does
     await con.rawRepl();
