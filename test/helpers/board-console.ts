@@ -7,7 +7,9 @@ export interface ByteLink {
 }
 
 const WAIT_MS = 20_000;
-/** The last thing Ctrl-B makes a MicroPython REPL print, from the friendly REPL and from the raw one. */
+/** What Ctrl-A makes a MicroPython REPL print (the line end is \r\r\n on some links). */
+const RAW_BANNER = /raw REPL; CTRL-B to exit\r*\n>/;
+/** The last thing Ctrl-B makes the raw REPL print. */
 const FRIENDLY_BANNER = /Type "help\(\)" for more information\.\r\n>>> /;
 
 export class BoardConsole {
@@ -56,11 +58,15 @@ export class BoardConsole {
   }
 
   /**
-   * Get to a clean friendly prompt whatever state the board is in. The banner Ctrl-B prints comes after the prompts
-   * of the keys before it, so nothing of theirs is left to be taken for a later prompt (as a quiet 50 ms assumed).
+   * Get to a clean friendly prompt whatever state the board is in. Ctrl-A's raw REPL line can only be the answer to
+   * these keys (a boot's own banner and prompt may still be on the way), and the banner Ctrl-B prints after it is
+   * the last thing they make the board print: nothing of theirs is left to be taken for a later prompt (as a
+   * quiet 50 ms after the first '>>> ' assumed).
    */
   async friendlyPrompt(): Promise<void> {
-    await this.send('\r\x03\x03\x02');
+    await this.send('\r\x03\x03\x01');
+    await this.expect(RAW_BANNER);
+    await this.send('\x02');
     await this.expect(FRIENDLY_BANNER);
     this.take();
   }
@@ -69,7 +75,7 @@ export class BoardConsole {
   async rawRepl(): Promise<void> {
     await this.friendlyPrompt();
     await this.send('\x01');
-    await this.expect('raw REPL; CTRL-B to exit\r\n>');
+    await this.expect(RAW_BANNER);
   }
 
   /** Plain raw-REPL exec: returns [stdout, stderr]. */
