@@ -1,5 +1,8 @@
-// The esbuild step of `npm run build`, three outputs:
+// The esbuild step of `npm run build`, four outputs:
 // - dist/cli/boardctl.cjs, the bin (cli/boardctl.ts): runs dist/cli/main.cjs with its code cache (cli/code-cache.ts);
+// - dist/cli/early-start.cjs and dist/cli/worker-thread.cjs: the early start of a virtual board's VM thread
+//   (cli/early-start.ts, emulator/worker-thread.ts), which the bin runs before the CLI bundle compiles and the
+//   bundle uses too (one rule, one early thread; metafile dist/cli/early.cjs.json);
 // - dist/cli/main.cjs, the CLI as one CommonJS file (what a command runs; metafile dist/cli/main.cjs.json);
 // - dist/cli/main.js and chunks loaded on use (dist/chunks), ES modules: the TUI (ink has top-level await), for
 //   a bare `boardctl` and `boardctl tui` (dist/chunks/tui-start.js); metafile dist/chunks/meta.json.
@@ -7,6 +10,7 @@
 // with two modules put in place for its own (see protocol/transports/serial-addon.ts and serial-debug.ts).
 // Plain JavaScript: it runs the build. Needs tsc's output (dist/protocol) for the addon search.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { recordAddon } from '../dist/protocol/transports/serial-addon-search.js';
@@ -63,9 +67,35 @@ const tuiFromEsm = {
   },
 };
 
+/** In the CLI bundle, the early start's two modules are the CommonJS files next to it (the bin requires one too). */
+const earlyChunks = {
+  name: 'early-chunks',
+  setup(b) {
+    b.onResolve({ filter: /[\\/](early-start|worker-thread)\.js$/ }, (args) =>
+      args.kind === 'entry-point' ? undefined : { path: `./${basename(args.path, '.js')}.cjs`, external: true },
+    );
+  },
+};
+
+const early = await build({
+  ...common,
+  entryPoints: [
+    { in: 'cli/early-start.ts', out: 'early-start' },
+    { in: 'emulator/worker-thread.ts', out: 'worker-thread' },
+  ],
+  format: 'cjs',
+  outdir: 'dist/cli',
+  outExtension: { '.js': '.cjs' },
+  define: { ...common.define, 'import.meta.url': '__chunkUrl' },
+  banner: { js: "'use strict'; const __chunkUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [earlyChunks],
+});
+writeFileSync(here('../dist/cli/early.cjs.json'), JSON.stringify(early.metafile));
+
 // cli/code-cache.ts passes __boardctlImport and __boardctlUrl. V8 runs no import() in code compiled with a
 // cache ("A dynamic import callback was not specified"): each import() esbuild leaves (the ES modules outside
-// the bundle) becomes __boardctlImport(), and a parse of the result proves none is left.
+// the bundle) becomes __boardctlImport(), one of a CommonJS file (the early start) a require, and a parse of the
+// result proves none is left.
 const cjsFile = 'dist/cli/main.cjs';
 const cjs = await build({
   ...common,
@@ -73,11 +103,14 @@ const cjs = await build({
   format: 'cjs',
   outfile: cjsFile,
   define: { ...common.define, 'import.meta.url': '__boardctlUrl' },
-  plugins: [serialportModules, tuiFromEsm],
+  plugins: [serialportModules, tuiFromEsm, earlyChunks],
 });
 const dynamic = cjs.metafile.outputs[cjsFile].imports.filter((i) => i.kind === 'dynamic-import');
 let code = readFileSync(here(`../${cjsFile}`), 'utf8').replace(/^#!.*\n/, ''); // main.ts's #! line: the file is a function's body
-for (const { path } of dynamic) code = code.replaceAll(`import(${JSON.stringify(path)})`, `__boardctlImport(${JSON.stringify(path)})`);
+for (const { path } of dynamic) {
+  const to = path.endsWith('.cjs') ? `Promise.resolve().then(() => require(${JSON.stringify(path)}))` : `__boardctlImport(${JSON.stringify(path)})`;
+  code = code.replaceAll(`import(${JSON.stringify(path)})`, to);
+}
 writeFileSync(here(`../${cjsFile}`), code);
 const check = await build({ ...common, entryPoints: [cjsFile], write: false, external: ['*'], define: {}, logLevel: 'error' });
 const left = Object.values(check.metafile.inputs).flatMap((i) => i.imports).filter((i) => i.kind === 'dynamic-import');

@@ -257,7 +257,7 @@ export async function runCommandLine(argv: string[]): Promise<number> {
     else if (!readerGone) code = reportError(ctx.out, state.command, err, ctx.tracebackShown);
   }
   try {
-    await ctx.session.close();
+    await ctx.session.end();
   } catch (err) {
     if (code === 0 && !readerGone) code = reportError(ctx.out, state.command, err, false);
   }

@@ -1,7 +1,9 @@
-// Before commander loads: when the command line's first board is a virtual one, its VM thread starts now and the
-// board's modules load beside the command line's, so the thread's own start (a Node environment, the VM package)
-// runs on the other core while this one loads the CLI. The board itself powers up only when a command connects
-// (cli/session.ts): a wrong guess costs the idle thread, which holds no board and lets the process exit.
+// Before the CLI loads: when the command line's first board is a virtual one, its VM thread starts now, so the
+// thread's own start (a Node environment, the VM package) runs on the other core while this one loads the CLI. The
+// bin (cli/boardctl.ts) asks before it compiles the CLI bundle; this module and emulator/worker-thread.ts are
+// CommonJS files of their own in the build (cli/bundle.mjs), so the bin and the bundle share the one rule, its one
+// answer and the one early thread. The board itself powers up only when a command connects (cli/session.ts): a
+// wrong guess costs the idle thread, which holds no board and lets the process exit.
 import { asksForHelp, commandOf, splitChain, withDefaultCommand } from './chain.js';
 import { expandMacros, groupPorts, loadConfig, resolvePort, type Config } from './config.js';
 import { fleetArgs, fleetPorts } from './fleet.js';
@@ -33,15 +35,18 @@ function several(port: string): boolean {
   }
 }
 
-/** Start the VM thread and load the board's modules now if the command line's first board is virtual. */
-export async function startEarly(argv: string[]): Promise<void> {
-  let port: string | undefined;
+let decided: boolean | undefined;
+
+/** Whether the first board of the process's command line `argv` is virtual (decided once: the bin asks first). */
+export function virtualFirst(argv: string[]): boolean {
+  return (decided ??= decide(argv));
+}
+
+function decide(argv: string[]): boolean {
+  if (asksForHelp(argv)) return false; // before the config's read: --help's path stays short
   try {
-    port = firstPort(argv, loadConfig());
+    return isVirtualPort(firstPort(argv, loadConfig()));
   } catch {
-    return; // a broken config or command line: cli/command-line.ts reports it
+    return false; // a broken config or command line: cli/command-line.ts reports it
   }
-  if (!isVirtualPort(port)) return;
-  (await import('../emulator/worker-thread.js')).startWorkerEarly();
-  import('../emulator/board.js').catch(() => undefined); // a failure shows where the board opens
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The boardctl command: a plain `--help` or `--version` prints what the build stored (cli/quick-help.ts), a bare
 // `boardctl` starts the TUI (cli/tui-start.ts); anything else loads the command line (commander and the
-// registrations a chain names), a virtual board's VM thread started first (cli/early-start.ts).
+// registrations a chain names), a virtual board's VM thread started first (cli/early-start.ts; the bin has started it
+// already) and the board's modules loading beside the command line's.
 import { quickHelp } from './quick-help.js';
 
 const argv = process.argv.slice(2);
@@ -11,7 +12,11 @@ if (help !== undefined) process.stdout.write(help);
 else if (argv.length === 0) void import('./tui-start.js').then((m) => m.runWithoutCommand()).then((code) => process.exit(code));
 else {
   void import('./early-start.js')
-    .then((m) => m.startEarly(argv))
+    .then(async (m) => {
+      if (!m.virtualFirst(argv)) return;
+      (await import('../emulator/worker-thread.js')).startWorkerEarly();
+      import('../emulator/board.js').catch(() => undefined); // a failure shows where the board opens
+    })
     .then(() => import('./command-line.js'))
     .then((m) => m.runCommandLine(argv))
     .then((code) => process.exit(code));

@@ -35,7 +35,9 @@ function untilInterrupted(connecting: Promise<Connection>, signal: AbortSignal |
 }
 
 /** The virtual board's factory, its module loaded only when a virtual port opens. */
-const openVirtual: VirtualFactory = async (spec) => (await import('./virtual.js')).openVirtual(spec);
+const openVirtual: VirtualFactory = async (spec) => (await virtualModule()).openVirtual(spec);
+let virtual: Promise<typeof import('./virtual.js')> | undefined;
+const virtualModule = () => (virtual ??= import('./virtual.js'));
 
 /**
  * The virtual board `spec` names, opening from now on, and the factory that hands it to the connection once (its
@@ -155,6 +157,15 @@ export class Session {
     if (board) {
       this.softResetDone ||= board.didSoftReset;
       await board.close();
+    }
+  }
+
+  /** The command line's end: the link closed, then the virtual boards the process opened powered off. */
+  async end(): Promise<void> {
+    try {
+      await this.close();
+    } finally {
+      await (await virtual)?.closeVirtualBoards();
     }
   }
 

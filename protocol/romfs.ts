@@ -11,7 +11,7 @@ import { boardCapabilities } from './fs/capabilities.js';
 import { transferDigest } from './fs/digest.js';
 import { errnoName } from './fs/errno.js';
 import { outputLines } from './fs/py-repr.js';
-import { bufferDigestSource } from './fs/snippets.js';
+import { bufferDigestSource, scoped } from './fs/snippets.js';
 import { pyBytesLiteral } from './fs/wire.js';
 import { ROMFS_HEADER, romfsImageLength } from './romfs-image.js';
 
@@ -43,18 +43,24 @@ export interface RomfsSegment {
 
 const HEAD_BYTES = 16;
 
-/** Board-side: `d` = segment i, and a line `S i M size head` (memoryview), `S i B count blocksize head` (block device) or `S i E -errno`. */
+/**
+ * A deploy or query step as the board runs it: `vfs` imported and `d` = segment i, in the function scope
+ * every fs snippet gets (snippets.ts scoped()), so no step leaves a name in the user's globals.
+ */
+function romStep(i: number, lines: string[]): string {
+  return scoped(['import vfs', `d=vfs.rom_ioctl(2,${i})`, ...lines]);
+}
+
+/** Board-side: a line `S i M size head` (memoryview), `S i B count blocksize head` (block device) or `S i E -errno`. */
 function segmentSource(i: number): string {
-  return [
-    'import vfs',
-    `d=vfs.rom_ioctl(2,${i})`,
+  return romStep(i, [
     'h=lambda b:("%02x"*len(b))%tuple(b)',
     'if isinstance(d,int):print("S",' + i + ',"E",d)',
     'elif hasattr(d,"ioctl"):',
     ' b=bytearray(d.ioctl(5,0));d.readblocks(0,b)',
     ` print("S",${i},"B",d.ioctl(4,0),d.ioctl(5,0),h(b[:${HEAD_BYTES}]))`,
     `else:print("S",${i},"M",len(d),h(d[:${HEAD_BYTES}]))`,
-  ].join('\n');
+  ]);
 }
 
 function segmentMissing(i: number, errno: number): BoardError {
@@ -127,24 +133,24 @@ export async function deployRomfs(board: Board, image: Uint8Array, opts: DeployO
   const seg = await segmentInfo(board, i);
   if (image.length > seg.size) throw new BoardError('NO_SPACE', `the image (${image.length} bytes) does not fit ROMFS${i} (${seg.size} bytes)`, { segment: i });
   const caps = await boardCapabilities(board);
-  const payload = (data: Uint8Array) => (caps.binascii ? `a2b_base64('${Buffer.from(data).toString('base64')}')` : pyBytesLiteral(data));
-  const mounted = await step(board, "import vfs\ntry:\n vfs.umount('/rom');print(1)\nexcept OSError:\n print(0)");
-  if (caps.binascii) await board.exec('from binascii import a2b_base64');
+  const payload = (data: Uint8Array) => (caps.binascii ? `__import__('binascii').a2b_base64('${Buffer.from(data).toString('base64')}')` : pyBytesLiteral(data));
+  const run = (...lines: string[]) => step(board, romStep(i, lines));
+  const mounted = await run('try:', " vfs.umount('/rom');print(1)", 'except OSError:', ' print(0)');
 
   let chunk: number;
   let write: (offset: number, data: Uint8Array) => string;
   if (seg.blockSize !== undefined) {
     const bs = seg.blockSize;
     for (let b = 0; b * bs < image.length; b++) {
-      const r = await step(board, `print(d.ioctl(6,${b}))`);
+      const r = await run(`print(d.ioctl(6,${b}))`);
       if (r < 0) throw stepFailed(i, `erasing block ${b}`, -r, 'the segment may hold a partial image: deploy again');
     }
     chunk = Math.min(4096, bs);
     write = (offset, data) => `d.writeblocks(${Math.floor(offset / bs)},${payload(data)},${offset % bs});print(0)`;
   } else {
-    const minWrite = await step(board, `print(vfs.rom_ioctl(3,${i},${image.length}))`);
+    const minWrite = await run(`print(vfs.rom_ioctl(3,${i},${image.length}))`);
     if (minWrite < 0) {
-      if (mounted) await board.exec(`vfs.mount(vfs.VfsRom(vfs.rom_ioctl(2,${i})),'/rom')`).catch(() => {});
+      if (mounted) await board.exec(romStep(i, ["vfs.mount(vfs.VfsRom(d),'/rom')"])).catch(() => {});
       throw new BoardError('DEVICE_OSERROR', `ROMFS${i} cannot be written on this board: preparing it for writing was refused (-${-minWrite}, ${errnoName(-minWrite)}); it is unchanged`, {
         segment: i,
         errno: -minWrite,
@@ -157,14 +163,14 @@ export async function deployRomfs(board: Board, image: Uint8Array, opts: DeployO
     if (opts.signal?.aborted) throw new BoardError('INTERRUPTED', `stopped by Ctrl-C at byte ${offset}: ROMFS${i} holds a partial image, deploy again`);
     const data = new Uint8Array(chunk);
     data.set(image.subarray(offset, offset + chunk));
-    const r = await step(board, write(offset, data));
+    const r = await run(write(offset, data));
     if (r < 0) throw stepFailed(i, `write at byte ${offset}`, -r, 'it holds a partial image: deploy again');
     opts.onProgress?.(Math.min(offset + chunk, image.length), image.length);
   }
   if (seg.blockSize !== undefined) return { segment: i, segmentSize: seg.size, bytes: image.length, verified: false };
-  const done = await step(board, `print(vfs.rom_ioctl(5,${i}))`);
+  const done = await run(`print(vfs.rom_ioctl(5,${i}))`);
   if (done < 0) throw stepFailed(i, 'completing the write', -done, 'deploy again');
-  const { stdout } = await board.exec(bufferDigestSource(`memoryview(vfs.rom_ioctl(2,${i}))[:${image.length}]`, caps.hashlib));
+  const { stdout } = await board.exec(bufferDigestSource(`memoryview(__import__('vfs').rom_ioctl(2,${i}))[:${image.length}]`, caps.hashlib));
   if (outputLines(stdout).at(-1) !== transferDigest(image, caps.hashlib)) {
     throw new BoardError('VERIFY_FAILED', `ROMFS${i} reads back different from the image just written: deploy again`, { segment: i });
   }

@@ -124,16 +124,20 @@ describe('ROMFS on real firmware (qemu lfs.elf: one read-only 4 MiB segment)', {
   afterAll(() => q?.stop());
   const onQemu = (...args: string[]) => boardctl(['-p', q.path, ...args], env, [], 90_000);
 
-  it('query shows the segment; deploy is refused by the port in one line and leaves it as it was', async () => {
+  it('query shows the segment; deploy is refused by the port in one line and leaves it and the globals as they were', async () => {
     const empty = 'ROMFS0: 4194304 bytes, no ROMFS image; starts 00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00\n';
-    const query = await onQemu('romfs', 'query');
+    // Each connection soft-resets the board first, so the globals are listed across a `resume` chain.
+    const globals = ['eval', "sorted(k for k in globals() if k != '_bc')"];
+    const query = await onQemu('exec', 'x = 1', '+', ...globals, '+', 'romfs', 'query', '+', ...globals);
     expect(query.stderr).toBe('');
-    expect(query.stdout).toBe(empty);
+    const [before, ...shown] = query.stdout.split(/(?<=\n)/);
+    expect(before).toContain("'x'");
+    expect(shown).toEqual([empty, before]);
     const root = project('ro', { 'a.py': 'a = 1\n' });
-    const deploy = await onQemu('romfs', 'deploy', root, '+', 'romfs', 'query');
+    const deploy = await onQemu('resume', 'romfs', 'deploy', root, '+', 'romfs', 'query');
     expect(deploy.code).toBe(1);
     expect(deploy.stderr).toBe('boardctl: romfs deploy: ROMFS0 cannot be written on this board: preparing it for writing was refused (-22, EINVAL); it is unchanged\n');
-    expect((await onQemu('romfs', 'query')).stdout).toBe(empty);
+    expect((await onQemu('resume', ...globals, '+', 'romfs', 'query')).stdout).toBe(before + empty);
     const bad = await onQemu('romfs', 'deploy', '--partition', '1', root);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe('boardctl: romfs deploy: no ROMFS segment 1: the board has 1 (0)\n');

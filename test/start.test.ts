@@ -1,12 +1,13 @@
 // Start-up: the BOARDCTL_DEBUG=timing trace, the bundled CLI, and what a command loads. (Speed goals live in
 // bench/cli, not here.)
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execFile } from 'node:child_process';
 import pty from '@lydell/node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { boardsDir, createBoard } from '../emulator/board-store.js';
 import { ensureBuilt, MAIN, ROOT } from './helpers/built-cli.js';
 import { boardctl } from './helpers/boardctl.js';
 import { runOnTerminal } from './helpers/cli-terminal.js';
@@ -97,6 +98,9 @@ process.on('exit', () => {
     const rel = fileURLToPath(url).slice(ROOT.length + 1);
     return esm.outputs[rel] ? Object.keys(esm.outputs[rel].inputs) : [rel];
   });
+  // The early start's CommonJS files (the bin requires them before the bundle compiles) run whole when loaded.
+  const early = meta('dist/cli/early.cjs.json');
+  for (const file of cjs) if (early.outputs[file]) sources.push(...Object.keys(early.outputs[file].inputs));
   const bundleUrl = pathToFileURL(join(ROOT, 'dist/cli/main.cjs')).href;
   const scripts = readdirSync(coverage).flatMap(
     (f) => (JSON.parse(readFileSync(join(coverage, f), 'utf8')) as { result: Array<{ url: string; functions: Array<{ functionName: string; ranges: Array<{ count: number }> }> }> }).result,
@@ -232,6 +236,27 @@ describe('the bundled CLI', () => {
   });
 });
 
+describe('the end of an in-process command', () => {
+  it("powers its virtual board off: the lock released, the files on the flash, the exit status and output the command's", async () => {
+    const home = mkdtempSync(join(tmp, 'end-'));
+    const lock = join(boardsDir(home), 'end', 'lock');
+    const file = join(home, 'data.txt');
+    writeFileSync(file, `${'x'.repeat(5000)}end`);
+    createBoard('end', { home });
+    const env = { BOARDCTL_HOME: home, BOARDCTL_DEBUG: 'timing' };
+    const copied = await boardctl(['-p', 'virtual:end', 'cp', file, ':data.txt', '+', 'exec', "print(len(open('data.txt').read()))"], env, [], 60_000);
+    expect(copied).toMatchObject({ code: 0, stdout: expect.stringMatching(/^5003\r?\n$/) });
+    const labels = trace(copied.stderr).map(([, label]) => label);
+    expect(labels.findIndex((l) => l.startsWith('link closed'))).toBeLessThan(labels.indexOf('virtual boards closed'));
+    // A process that exits with its board open leaves its lock behind (for the next to find stale, or held by a
+    // process that got its PID since).
+    expect(existsSync(lock)).toBe(false);
+    const failed = await boardctl(['-p', 'virtual:end', 'exec', "print(open('data.txt').read()[-3:])\nraise ValueError('no')"], { BOARDCTL_HOME: home }, [], 60_000);
+    expect(failed).toMatchObject({ code: 1, stdout: expect.stringMatching(/^end\r?\n$/), stderr: expect.stringMatching(/ValueError: no\s*$/) });
+    expect(existsSync(lock)).toBe(false);
+  }, 120_000);
+});
+
 describe('bare boardctl: the TUI on a terminal, a demo off one', () => {
   it('bare boardctl loads no commander and no command module (off a terminal: the headless demo)', async () => {
     const { sources, run } = await loaded([], { BOARDCTL_HOME: mkdtempSync(join(tmp, 'bare-')) });
@@ -337,7 +362,7 @@ describe('the code cache of the CLI bundle (cli/code-cache.ts)', () => {
     // bundle reads the other one. Run with the old bundle's cache, it would print the old version.
     const pkg = mkdtempSync(join(tmp, 'pkg-'));
     mkdirSync(join(pkg, 'dist', 'cli'), { recursive: true });
-    for (const f of ['boardctl.cjs', 'main.cjs']) copyFileSync(join(ROOT, 'dist', 'cli', f), join(pkg, 'dist', 'cli', f));
+    for (const f of ['boardctl.cjs', 'main.cjs', 'early-start.cjs', 'worker-thread.cjs']) copyFileSync(join(ROOT, 'dist', 'cli', f), join(pkg, 'dist', 'cli', f));
     writeFileSync(join(pkg, 'package.json'), JSON.stringify({ version: '1.0.0' }));
     writeFileSync(join(pkg, 'packagf.json'), JSON.stringify({ version: '2.0.0' }));
     const main = join(pkg, 'dist', 'cli', 'boardctl.cjs');

@@ -1,10 +1,14 @@
 // WebREPL both ways: a served virtual ESP32 runs webrepl.start(password=…), and boardctl reaches it over
-// ws://127.0.0.1:PORT: a wrong password is refused (AUTH_FAILED, exit 12), exec, cp up and down, and a repl.
+// ws://127.0.0.1:PORT: a wrong password is refused (AUTH_FAILED, exit 12), exec, cp up and down, and a repl;
+// then what the firmware's webrepl.py and os.dupterm print and do: unconfigured start(), start_foreground(),
+// a client's disconnect, as seen on the board's UART.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect, type Socket } from 'node:net';
+import { once } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import pty from '@lydell/node-pty';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -232,10 +236,16 @@ it('asks for the password on a terminal when neither the URL nor the environment
   }
 }, 30_000);
 
-it('serves one client at a time: a second one is closed before its handshake, and the first sees the notice', async () => {
+it('serves one client at a time: a second one is closed after its handshake, before any prompt, and the first sees the notice', async () => {
   const first = await WebReplPeer.login(ws, 's3cret');
   try {
-    await expect(WebReplPeer.login(ws, 's3cret')).rejects.toThrow(/socket hang up|ECONNRESET/);
+    // As v1.27's webrepl.py (micropython-lib): the handshake completes, then the TCP connection closes.
+    const second = new WebSocket(ws, { perMessageDeflate: false });
+    const frames: Buffer[] = [];
+    second.on('message', (d: Buffer) => frames.push(d));
+    await once(second, 'open');
+    const [code] = (await once(second, 'close')) as [number];
+    expect({ code, frames }).toEqual({ code: 1006, frames: [] });
     await first.untilText(`Concurrent WebREPL connection from ('127.0.0.1', `);
     const busy = await boardctl(['-p', `${ws}?password=s3cret`, 'exec', 'print(1)'], env);
     expect(busy.code).toBe(3);
@@ -281,4 +291,131 @@ it("start() as the firmware's webrepl.py: a password over 9 characters is a Valu
   await expect.poll(() => (port = /published: wr tcp port 8266 at 127\.0\.0\.1:(\d+)/.exec(out.slice(seen))?.[1])).toBeDefined();
   const peer = await WebReplPeer.login(`ws://127.0.0.1:${port}`, 'abc12');
   await peer.close();
+}, 60_000);
+
+/** Run `code` over the UART (its soft reset stops any WebREPL first); the ws:// URL it published, if any. */
+async function startOverUart(code: string): Promise<{ run: Awaited<ReturnType<typeof boardctl>>; url?: string }> {
+  const seen = out.length;
+  const run = await boardctl(['-p', uart, 'exec', code], env, [], 30_000);
+  const port = /(?:^|\n)published: wr tcp port 8266 at 127\.0\.0\.1:(\d+)/.exec(out.slice(seen))?.[1];
+  return { run, ...(port ? { url: `ws://127.0.0.1:${port}` } : {}) };
+}
+
+/** A raw terminal on the board's UART (the served TCP link), as a user's serial terminal sees it. */
+async function uartTerminal() {
+  const [host, port] = uart.slice('socket://'.length).split(':');
+  const sock: Socket = connect(Number(port), host);
+  await once(sock, 'connect');
+  let text = '';
+  sock.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  return {
+    text: () => text,
+    type: (s: string) => sock.write(s),
+    close: async () => {
+      sock.destroy();
+      await once(sock, 'close');
+    },
+  };
+}
+
+const DUPTERM_EOF = 'dupterm: EOF received, deactivating\r\n';
+const count = (text: string, part: string) => text.split(part).length - 1;
+
+/** A plain HTTP GET on a raw socket: every byte the server sent until it closed. */
+async function plainGet(url: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  const sock = connect(Number(port), hostname);
+  let text = '';
+  sock.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  sock.write(`GET / HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
+  await once(sock, 'close');
+  return text;
+}
+
+const page = (base: string) => `HTTP/1.0 200 OK\r\n\r\n<base href="${base}"></base>\r\n<script src="webrepl_content.js"></script>\r\n`;
+
+it("answers a plain HTTP request with webrepl.py's page, its client loaded from webrepl_cfg.BASE where set", async () => {
+  const plain = await startOverUart("import webrepl\nwebrepl.start(password='s3cret')");
+  expect(await plainGet(plain.url!)).toBe(page('https://micropython.org/webrepl/'));
+  const cfg = "with open('webrepl_cfg.py', 'w') as f:\n    f.write(\"PASS = 'abc12'\\nBASE = 'http://10.0.2.2:8000/'\\n\")\nimport webrepl\nwebrepl.start()";
+  const based = await startOverUart(cfg);
+  expect(based.run.stdout).toMatch(/Started webrepl in normal mode\n$/);
+  expect(await plainGet(based.url!)).toBe(page('http://10.0.2.2:8000/'));
+  // The page is no session: a websocket client is served next.
+  await (await WebReplPeer.login(based.url!, 'abc12')).close();
+}, 60_000);
+
+it("start() without webrepl_cfg.py or a password prints the firmware's hint, then raises its TypeError; nothing is served", async () => {
+  const cleared = await boardctl(['-p', uart, 'exec', "import os\ntry:\n    os.remove('webrepl_cfg.py')\nexcept OSError:\n    pass"], env, [], 30_000);
+  expect(cleared.code, cleared.stderr).toBe(0);
+  const { run, url } = await startOverUart('import webrepl\nwebrepl.start()');
+  expect(run.stdout).toBe("WebREPL is not configured, run 'import webrepl_setup'\n");
+  expect(run.code).toBe(1);
+  expect(run.stderr).toMatch(/File "webrepl\.py", line \d+, in start\nTypeError: can't convert 'NoneType' object to str implicitly\n$/);
+  expect(url).toBeUndefined();
+  // _webrepl.password takes bytes as well as str; an address line for each active interface (AP, then STA).
+  const bytes = await startOverUart("import webrepl\nwebrepl.start(password=b'by7')");
+  expect(bytes.run.stdout).toBe('WebREPL server started on http://10.0.2.15:8266/\nStarted webrepl in manual override mode\n');
+  await (await WebReplPeer.login(bytes.url!, 'by7')).close();
+  const off = await startOverUart("import network, webrepl\nnetwork.WLAN(network.STA_IF).active(False)\nwebrepl.start(password='x1')");
+  expect(off.run.stdout).toBe('Started webrepl in manual override mode\n');
+}, 60_000);
+
+it("prints os.dupterm's EOF line on the UART when a client goes away or is refused its password, not when the board stops it", async () => {
+  const { url } = await startOverUart(START);
+  const term = await uartTerminal();
+  try {
+    const peer = await WebReplPeer.login(url!, 's3cret');
+    await peer.close();
+    await expect.poll(term.text).toMatch(/WebREPL connection from: \('127\.0\.0\.1', \d+\)\r\ndupterm: EOF received, deactivating\r\n$/);
+    await expect(WebReplPeer.login(url!, 'nope')).rejects.toThrow(/closed/);
+    await expect.poll(() => count(term.text(), DUPTERM_EOF)).toBe(2);
+    // webrepl.stop() drops its client without reading an EOF: no line.
+    const third = await WebReplPeer.login(url!, 's3cret');
+    third.ws.send('webrepl.stop()\r');
+    await expect.poll(() => third.closed).toBe(true);
+    term.type('print(6 * 7)\r');
+    await expect.poll(term.text).toContain('42\r\n>>> ');
+    expect(count(term.text(), DUPTERM_EOF)).toBe(2);
+  } finally {
+    await term.close();
+  }
+}, 60_000);
+
+it('start_foreground() blocks the REPL until one client connects, attaches it, and accepts nobody after it', async () => {
+  await startOverUart(START); // the station is connected; the UART is at the friendly REPL
+  const term = await uartTerminal();
+  const waiting: WebSocket[] = [];
+  try {
+    const seen = out.length;
+    term.type('\x03');
+    await expect.poll(term.text).toContain('>>> ');
+    term.type("webrepl.start_foreground(password='fg1')\r");
+    await expect.poll(term.text).toMatch(/WebREPL server started on http:\/\/10\.0\.2\.15:8266\/\r\nStarting webrepl in foreground mode\r\n$/);
+    let port: string | undefined;
+    await expect.poll(() => (port = /(?:^|\n)published: wr tcp port 8266 at 127\.0\.0\.1:(\d+)/.exec(out.slice(seen))?.[1])).toBeDefined();
+    // Typed ahead while it blocks: no echo and no prompt until start_foreground returns.
+    term.type("print('typed', 6 * 7)\r");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(term.text()).toMatch(/Starting webrepl in foreground mode\r\n$/);
+    const url = `ws://127.0.0.1:${port}`;
+    const peer = await WebReplPeer.login(url, 'fg1');
+    await expect.poll(term.text).toMatch(/WebREPL connection from: \('127\.0\.0\.1', \d+\)\r\n>>> print\('typed', 6 \* 7\)\r\ntyped 42\r\n>>> /);
+    peer.ws.send('print(7 * 6)\r');
+    await peer.untilText('42');
+    // Nobody else gets an answer, during the client's session or after it.
+    for (const phase of ['during', 'after']) {
+      if (phase === 'after') await peer.close();
+      const next = new WebSocket(url, { perMessageDeflate: false });
+      next.on('error', () => undefined);
+      waiting.push(next);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect({ phase, state: next.readyState }).toEqual({ phase, state: WebSocket.CONNECTING });
+    }
+    await expect.poll(term.text).toContain(DUPTERM_EOF);
+    expect(term.text()).not.toContain('Concurrent WebREPL connection');
+  } finally {
+    for (const w of waiting) w.terminate();
+    await term.close();
+  }
 }, 60_000);

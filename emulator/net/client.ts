@@ -49,6 +49,8 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
   let lastError: NetFailure | undefined;
   /** The WebREPL's file requests: webrepl.py's handler, the request waiting for it, a put's bytes. */
   const files = { handler: undefined as PyCallable | undefined, pending: undefined as { op: number; name: string; size: number } | undefined, rx: [] as Buffer[], aborted: false, busy: false };
+  /** A WebREPL client was accepted since the server started (start_foreground waits for it). */
+  let wrAccepted = false;
 
   const post = (m: NetRequest) => channel.port.postMessage(m);
   const sock = (id: number): Sock => {
@@ -78,6 +80,7 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
       case 'wr-begin': files.pending = { op: e.op, name: e.name, size: e.size }; files.rx = []; files.aborted = false; return;
       case 'wr-data': files.rx.push(Buffer.from(e.data)); return;
       case 'wr-abort': files.aborted = true; return;
+      case 'wr-accepted': wrAccepted = true; return;
     }
   }
 
@@ -291,8 +294,13 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
       return DETAILED;
     },
     /** Start the WebREPL server on a board port (its framing and prompt run on the host), or stop it (''). */
-    webrepl(port: number, password: string): number {
-      return request((rq) => ({ t: 'webrepl', rq, port, password })) as number;
+    webrepl(port: number, password: string, once = false, base = ''): number {
+      wrAccepted = false;
+      return request((rq) => ({ t: 'webrepl', rq, port, password, once, base })) as number;
+    },
+    /** Blocks until a WebREPL client is accepted (start_foreground's accept); -EINTR on Ctrl-C. */
+    wr_wait(): number {
+      return waitFor(() => wrAccepted, -1) === 'intr' ? -E.EINTR : 0;
     },
     /** webrepl.py's _transfer(op, name, size), run for each file request of the WebREPL's client. */
     wr_handler(fn: PyCallable | null): void {

@@ -10,7 +10,7 @@ import { accessPoints, type NetworkConfig } from './config.js';
 import { NetPolicy } from './policy.js';
 import { ntpAnswer } from './ntp.js';
 import { Wlan } from './wlan.js';
-import type { BoardConsole, WebReplBoard, WebReplServer } from './webrepl-host.js';
+import type { BoardConsole, WebReplBoard, WebReplOptions, WebReplServer } from './webrepl-host.js';
 import { ACCEPTED_ID_BASE, RECV_WINDOW, type NetEvent, type NetFailure, type NetRequest, type TlsOptions } from './protocol.js';
 
 /**
@@ -223,7 +223,7 @@ export class NetHost {
       case 'consumed': return this.consumed(m.id, m.n);
       case 'tls': return this.tls(m.rq, m.id, m.opts);
       case 'close': return this.closeSocket(m.id, true);
-      case 'webrepl': return void this.startWebRepl(m.rq, m.port, m.password);
+      case 'webrepl': return void this.startWebRepl(m.rq, m.port, { password: m.password, once: m.once, base: m.base });
       case 'wr-status': return this.webrepl?.server.fromBoard({ kind: 'status', code: m.code });
       case 'wr-chunk': return this.webrepl?.server.fromBoard({ kind: 'chunk', data: m.data });
     }
@@ -441,9 +441,9 @@ export class NetHost {
 
   // ---- WebREPL ------------------------------------------------------------------------------------------
 
-  private async startWebRepl(rq: number, boardPort: number, password: string): Promise<void> {
+  private async startWebRepl(rq: number, boardPort: number, opts: WebReplOptions): Promise<void> {
     this.stopWebRepl();
-    if (!password) return this.reply(rq, 0);
+    if (!opts.password) return this.reply(rq, 0);
     if (!this.opts.console) return this.fail(rq, E.EOPNOTSUPP);
     if (this.publishedFor('tcp', boardPort)) return this.fail(rq, E.EADDRINUSE);
     const console = this.opts.console;
@@ -456,8 +456,9 @@ export class NetHost {
           abort: () => this.post({ t: 'wr-abort' }),
         },
         reachable: () => this.wlan?.reachable ?? false,
+        accepted: () => this.post({ t: 'wr-accepted' }),
       };
-      const { published, value: server } = await this.publish('tcp', boardPort, (hostPort) => modules!.WebReplServer.start(this.publishHost(), hostPort, password, board));
+      const { published, value: server } = await this.publish('tcp', boardPort, (hostPort) => modules!.WebReplServer.start(this.publishHost(), hostPort, opts, board));
       if (this.port === undefined) return server.close();
       this.webrepl = { server, published };
       this.reply(rq, boardPort);

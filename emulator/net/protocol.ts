@@ -43,8 +43,8 @@ export type NetRequest =
   /** Start TLS on a connected socket (sent after the 'consumed' of everything the board has read). */
   | { t: 'tls'; rq: number; id: number; opts: TlsOptions }
   | { t: 'close'; id: number }
-  /** webrepl.start(port, password) (a password of '' stops it); the reply is the board port. */
-  | { t: 'webrepl'; rq: number; port: number; password: string }
+  /** webrepl.start(port, password) (a password of '' stops it); `once`: serve one client only (start_foreground); `base`: the page's static_host. */
+  | { t: 'webrepl'; rq: number; port: number; password: string; once: boolean; base: string }
   /** A WebREPL file request's status (the open's, then the end's), and a get's file bytes (empty: the end). */
   | { t: 'wr-status'; code: number }
   | { t: 'wr-chunk'; data: Uint8Array };
@@ -68,7 +68,9 @@ export type NetEvent =
   /** A WebREPL client's file request (put 1, get 2), the bytes of a put, and the client gone mid-transfer. */
   | { t: 'wr-begin'; op: number; name: string; size: number }
   | { t: 'wr-data'; data: Uint8Array }
-  | { t: 'wr-abort' };
+  | { t: 'wr-abort' }
+  /** A WebREPL client completed its handshake and is attached to the REPL (before its password). */
+  | { t: 'wr-accepted' };
 
 /** What the board's network module reads; the main thread pushes it whenever it changes. */
 export interface WlanState {

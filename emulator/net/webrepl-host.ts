@@ -22,23 +22,38 @@ export interface WebReplBoard {
   files: BoardFiles;
   /** The board has an address a client can reach (a connected station or an active AP). */
   reachable(): boolean;
+  /** A client's handshake is done and it is attached to the REPL (webrepl.py's accept_conn returned). */
+  accepted(): void;
 }
 
 export const PASSWORD_PROMPT = 'Password: ';
 export const CONNECTED = '\r\nWebREPL connected\r\n>>> '; // modwebrepl.c's connected_prompt, prompt and all
 export const DENIED = '\r\nAccess denied\r\n';
+/** What os.dupterm prints on the UART when the client's stream reads EOF (extmod/os_dupterm.c), cooked. */
+export const DUPTERM_EOF = 'dupterm: EOF received, deactivating\r\n';
+export interface WebReplOptions {
+  password: string;
+  /** start_foreground: serve one client, then answer nobody. */
+  once?: boolean;
+  /** webrepl.py's static_host (webrepl_cfg.BASE): where the page served to a plain HTTP request loads the client from. */
+  base: string;
+}
 
 export class WebReplServer {
-  private client: { ws: WebSocket; files: FileSession } | undefined;
+  private client: { ws: WebSocket; files: FileSession; dropped?: boolean } | undefined;
+  /** start_foreground's server (`once`) after its one client: later connections wait unanswered in the backlog. */
+  private readonly backlog = new Set<Socket>();
+  private served = false;
 
-  private constructor(private readonly http: Server, private readonly wss: WebSocketServer, private readonly password: string, private readonly board: WebReplBoard) {
+  private constructor(private readonly http: Server, private readonly wss: WebSocketServer, private readonly opts: WebReplOptions, private readonly board: WebReplBoard) {
     http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
+    http.on('request', (req: IncomingMessage) => this.page(req.socket));
   }
 
   /** Listen on host:port (0: any free one); resolves with the server and the port it got. */
-  static async start(host: string, port: number, password: string, board: WebReplBoard): Promise<[WebReplServer, number]> {
+  static async start(host: string, port: number, opts: WebReplOptions, board: WebReplBoard): Promise<[WebReplServer, number]> {
     const { WebSocketServer } = await import('ws');
-    const http = createServer((_req, res) => res.writeHead(426).end());
+    const http = createServer();
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen({ host, port, exclusive: true }, () => {
@@ -47,32 +62,58 @@ export class WebReplServer {
       });
     });
     const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, skipUTF8Validation: true });
-    return [new WebReplServer(http, wss, password, board), (http.address() as AddressInfo).port];
+    return [new WebReplServer(http, wss, opts, board), (http.address() as AddressInfo).port];
+  }
+
+  /** Whether webrepl.py's accept_conn would run for this connection; it is dropped or left waiting if not. */
+  private admit(socket: Socket): boolean {
+    // Nobody reaches a board without an address (the firmware listens on its interfaces').
+    if (!this.board.reachable()) return void socket.destroy(), false;
+    // start_foreground accepts one connection and installs no accept handler: nobody answers the next ones.
+    if (this.served) {
+      this.backlog.add(socket);
+      socket.once('close', () => this.backlog.delete(socket));
+      return false;
+    }
+    return true;
+  }
+
+  /** A request that is no websocket handshake: webrepl.py's send_html, raw bytes (HTTP/1.0, no headers), then close. */
+  private page(socket: Socket): void {
+    if (!this.admit(socket)) return;
+    socket.end(`HTTP/1.0 200 OK\r\n\r\n<base href="${this.opts.base}"></base>\r\n<script src="webrepl_content.js"></script>\r\n`);
   }
 
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
-    // Nobody reaches a board without an address (the firmware listens on its interfaces').
-    if (!this.board.reachable()) return void socket.destroy();
+    if (!this.admit(socket)) return;
     const peer = `('${socket.remoteAddress?.replace(/^::ffff:/, '')}', ${socket.remotePort})`;
-    // As webrepl.py's accept_conn: one client at a time; a second one is closed before any handshake.
-    if (this.client) {
-      this.board.console.print(`\r\nConcurrent WebREPL connection from ${peer} rejected\r\n`);
-      return void socket.destroy();
-    }
-    this.board.console.print(`\r\nWebREPL connection from: ${peer}\r\n`);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      // As webrepl.py's accept_conn: one client at a time; a second one completes its handshake and is then
+      // closed (its TCP connection, no close frame) before any prompt.
+      if (this.client) {
+        this.board.console.print(`\r\nConcurrent WebREPL connection from ${peer} rejected\r\n`);
+        return void ws.terminate();
+      }
+      this.board.console.print(`\r\nWebREPL connection from: ${peer}\r\n`);
+      this.accept(ws);
+    });
   }
 
   private accept(ws: WebSocket): void {
     const files = new FileSession(this.board.files, (record) => ws.send(record, { binary: true }));
-    this.client = { ws, files };
+    const client: { ws: WebSocket; files: FileSession; dropped?: boolean } = { ws, files };
+    this.client = client;
+    this.served = this.opts.once === true;
+    this.board.accepted();
     let typed = '';
     let detach: (() => void) | undefined;
     ws.on('error', () => undefined);
     ws.on('close', () => {
       detach?.();
       files.close();
-      if (this.client?.ws === ws) this.client = undefined;
+      if (this.client === client) this.client = undefined;
+      // The client went (or was refused its password): the board's next read of its stream is EOF.
+      if (!client.dropped) this.board.console.print(DUPTERM_EOF);
     });
     ws.send(PASSWORD_PROMPT);
     ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -83,7 +124,7 @@ export class WebReplServer {
       typed += data.toString('latin1');
       const end = typed.search(/[\r\n]/);
       if (end < 0) return;
-      if (typed.slice(0, end) !== this.password) {
+      if (typed.slice(0, end) !== this.opts.password) {
         ws.send(DENIED);
         return void ws.close();
       }
@@ -102,11 +143,19 @@ export class WebReplServer {
 
   /** The board lost its address: the client's connection goes with it. */
   dropClient(): void {
-    this.client?.ws.terminate();
+    this.dropped();
+  }
+
+  /** The board ends the connection itself (webrepl.stop, a lost address): os.dupterm(None), no EOF read. */
+  private dropped(): void {
+    if (!this.client) return;
+    this.client.dropped = true;
+    this.client.ws.terminate();
   }
 
   close(): void {
-    this.client?.ws.terminate();
+    this.dropped();
+    for (const s of this.backlog) s.destroy();
     this.wss.close();
     this.http.close();
   }

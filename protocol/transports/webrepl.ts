@@ -71,12 +71,17 @@ export async function openWebReplTransport(spec: string, password?: PasswordSour
       reject(err);
     };
     const timer = setTimeout(() => fail(new BoardError('TIMEOUT', `${spec}: no WebREPL prompt within ${timeoutMs} ms`, { port: spec })), timeoutMs);
+    const busy = (when: string) => new BoardError('NO_SUCH_PORT', `${spec}: cannot connect to ${host}:${port} (the board closed the connection ${when}: a WebREPL serves one client at a time)`, { port: spec });
     ws.once('error', (err: NodeJS.ErrnoException) => {
-      // The firmware's webrepl.py accepts a second client and closes it at once, before the handshake.
-      const why = err.code === 'ECONNRESET' ? 'the board closed the connection before the handshake: a WebREPL serves one client at a time' : (err.code ?? err.message);
-      fail(new BoardError('NO_SUCH_PORT', `${spec}: cannot connect to ${host}:${port} (${why})`, { port: spec, errno: err.code }));
+      // An older webrepl.py closes a second client before the handshake.
+      if (err.code === 'ECONNRESET') return fail(busy('before the handshake'));
+      fail(new BoardError('NO_SUCH_PORT', `${spec}: cannot connect to ${host}:${port} (${err.code ?? err.message})`, { port: spec, errno: err.code }));
     });
-    ws.on('close', () => fail(new BoardError(answered ? 'AUTH_FAILED' : 'PROTOCOL', answered ? `${spec}: WebREPL password refused` : `${spec}: closed before the WebREPL prompt`, { port: spec })));
+    ws.on('close', () => {
+      if (answered) return fail(new BoardError('AUTH_FAILED', `${spec}: WebREPL password refused`, { port: spec }));
+      // Later ones complete the handshake first and then close it, before the prompt.
+      fail(seen === '' ? busy('before its password prompt') : new BoardError('PROTOCOL', `${spec}: closed before the WebREPL prompt`, { port: spec }));
+    });
     const onMessage = (data: Buffer) => {
       seen += data.toString('latin1');
       if (!answered && seen.includes(PROMPT)) {

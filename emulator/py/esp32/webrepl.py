@@ -10,6 +10,7 @@ from micropython import const
 _PUT = const(1)
 _BLOCK = const(16384)
 _port = 0
+static_host = 'https://micropython.org/webrepl/'
 
 
 def _transfer(op, name, size):
@@ -38,42 +39,60 @@ def _transfer(op, name, size):
 
 
 def _addresses():
-    out = []
-    for iface in (network.STA_IF, network.AP_IF):
-        w = network.WLAN(iface)
-        if w.active():
-            out.append(w.ifconfig()[0])
-    return out or ['0.0.0.0']
+    # The firmware's setup_conn looks at AP_IF, then STA_IF, and prints nothing for inactive ones.
+    return [network.WLAN(i).ifconfig()[0] for i in (network.AP_IF, network.STA_IF) if network.WLAN(i).active()]
 
 
-def start(port=8266, password=None, accept_handler=None):
-    global _port
+def _accept(listen_sock):
+    # start()'s default accept handler. The host serves every client (one at a time) for it; any handler
+    # given is taken for this one.
+    pass
+
+
+def start(port=8266, password=None, accept_handler=_accept):
+    global _port, static_host
     stop()
-    given = password
-    if password is None:
+    webrepl_pass = password
+    if webrepl_pass is None:
         try:
             import webrepl_cfg
-            password = webrepl_cfg.PASS
-        except ImportError:
+            webrepl_pass = webrepl_cfg.PASS
+            if hasattr(webrepl_cfg, 'BASE'):
+                static_host = webrepl_cfg.BASE
+        except:
             print("WebREPL is not configured, run 'import webrepl_setup'")
-            return
-    if len(password) > 9:
-        raise ValueError  # _webrepl.password()'s buffer holds 9 characters
+    # As _webrepl.password(): str or bytes (mp_obj_str_get_data) that fit its 10-byte buffer; the firmware
+    # gets here without a password too, and this is the TypeError it raises then.
+    if isinstance(webrepl_pass, bytes):
+        webrepl_pass = webrepl_pass.decode()
+    if not isinstance(webrepl_pass, str):
+        raise TypeError("can't convert '%s' object to str implicitly" % type(webrepl_pass).__name__)
+    if len(webrepl_pass) > 9:
+        raise ValueError
     _net.wr_handler(_transfer)
-    socket._call(_net.webrepl, port, password)
+    # static_host: the page a plain HTTP request gets loads the WebREPL client from there.
+    socket._call(_net.webrepl, port, webrepl_pass, accept_handler is None, static_host)
     _port = port
     for ip in _addresses():
         print('WebREPL server started on http://%s:%d/' % (ip, port))
-    print('Started webrepl in %s mode' % ('normal' if given is None else 'manual override'))
+    if accept_handler is None:
+        print('Starting webrepl in foreground mode')
+        # Blocks until one client's handshake is done; it is then attached to the REPL, and nobody else is
+        # accepted (the firmware installs no accept handler in this mode).
+        socket._call(_net.wr_wait)
+    elif password is None:
+        print('Started webrepl in normal mode')
+    else:
+        print('Started webrepl in manual override mode')
 
 
 def start_foreground(port=8266, password=None):
-    start(port, password)
+    start(port, password, None)
 
 
 def stop():
     global _port
     if _port:
-        socket._call(_net.webrepl, _port, '')
+        socket._call(_net.webrepl, _port, '', False)
         _net.wr_handler(None)
         _port = 0
