@@ -126,7 +126,7 @@ describe('memory pages (boot image restore, snapshot extent)', () => {
 
   it("zeroes, at a restore, all the session wrote past the snapshot: up to malloc's break, which bounds the look", async () => {
     const out: number[] = [];
-    const vm = await loadVm({ output: (b) => out.push(b), wrote() {}, ticks: (t) => t(), wallClock: Date.now }, 152 * 1024);
+    const vm = await loadVm({ output: (bytes) => out.push(...bytes), wrote() {}, ticks: (t) => t(), wallClock: Date.now }, 152 * 1024);
     const snap = takeSnapshot(vm)!;
     // Live data beyond the board's heap: the port adds heap areas from malloc, far past the snapshot.
     vm.runPython("keep = [bytearray(b'U' * 1000) for _ in range(600)]");

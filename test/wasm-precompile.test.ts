@@ -10,8 +10,8 @@ const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8A
 
 class Printed implements VmHooks {
   out: number[] = [];
-  output(b: number): void {
-    this.out.push(b);
+  output(bytes: Uint8Array): void {
+    this.out.push(...bytes);
   }
   wrote(): void {}
   ticks(original: () => number): number {
