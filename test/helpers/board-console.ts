@@ -7,6 +7,8 @@ export interface ByteLink {
 }
 
 const WAIT_MS = 20_000;
+/** How long friendlyPrompt waits for Ctrl-A's answer before it sends its keys again. */
+const KEYS_AGAIN_MS = 2000;
 /** What Ctrl-A makes a MicroPython REPL print (the line end is \r\r\n on some links). */
 const RAW_BANNER = /raw REPL; CTRL-B to exit\r*\n>/;
 /** The last thing Ctrl-B makes the raw REPL print. */
@@ -64,8 +66,17 @@ export class BoardConsole {
    * quiet 50 ms after the first '>>> ' assumed).
    */
   async friendlyPrompt(): Promise<void> {
-    await this.send('\r\x03\x03\x01');
-    await this.expect(RAW_BANNER);
+    // Keys that reach a board still booting are lost (as on a UART in reset): they go again until Ctrl-A answers.
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      await this.send('\r\x03\x03\x01');
+      try {
+        await this.expect(RAW_BANNER, Math.min(KEYS_AGAIN_MS, deadline - Date.now()));
+        break;
+      } catch (err) {
+        if (Date.now() >= deadline) throw err;
+      }
+    }
     await this.send('\x02');
     await this.expect(FRIENDLY_BANNER);
     this.take();
