@@ -218,8 +218,9 @@ describe('the bundled CLI', () => {
     const home = mkdtempSync(join(tmp, 'home-'));
     const { sources, urls, run } = await loaded(['-p', 'virtual', 'exec', 'print(6*7)'], { BOARDCTL_HOME: home });
     expect(run).toMatchObject({ code: 0, stdout: expect.stringMatching(/^42\r?\n$/) });
-    // The worker runs the compiled modules (the MicroPython package finds its wasm next to itself).
-    expect(urls).toContainEqual(expect.stringMatching(/\/dist\/emulator\/vm\/worker\.js$/));
+    // The worker runs its compiled entry, which runs the worker bundle (the MicroPython package finds its wasm next
+    // to itself).
+    expect(urls).toContainEqual(expect.stringMatching(/\/dist\/emulator\/vm\/worker-entry\.cjs$/));
     expect(urls).toContainEqual(expect.stringMatching(/micropython-webassembly-pyscript\/micropython\.mjs$/));
     expect(sources.filter((s) => /\/ink\/|\/react\/|^cli\/tui\//.test(s))).toEqual([]);
     // The main thread's part of the board (the worker's is its own bundle): no ROM loader (esptool's sessions load
