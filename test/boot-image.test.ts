@@ -61,7 +61,8 @@ function image(): string {
 const RESTORED = 'board: runtime restored from its boot image';
 const INSTALLED = 'board: runtime installed';
 
-describe('the boot image', () => {
+// Each test runs one to three CLI processes, each given 60 s (a loaded host boots them slowly): so does the test.
+describe('the boot image', { timeout: 180_000 }, () => {
   let fresh: ReturnType<typeof facts>;
   let imageBytes = 0;
 

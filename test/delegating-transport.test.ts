@@ -1,7 +1,7 @@
 // Wrapped links keep what a server in front of them needs: a fault-injecting link (and a test's targeted
 // faults around it) over a virtual board's link still passes back-pressure and purge to the board, so a pty or
 // TCP server with faults on keeps its flow control; members the link lacks stay absent.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,11 +34,19 @@ afterAll(async () => {
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Type `line` while the output is held and wait until the board has run it: its LED (Pin 2) comes on after. */
+async function runHeld(line: string): Promise<void> {
+  await board.controlRequest({ plugin: 'hw', op: 'set', args: { what: 'pin', pin: 2, level: 0 } });
+  await con.send(`${line};import machine;machine.Pin(2, machine.Pin.OUT).on()\r`);
+  const ledOn = async () => ((await board.controlRequest({ plugin: 'hw', op: 'get', args: { what: 'leds' } })) as { leds: { pin: number; on: boolean }[] }).leds.some((l) => l.pin === 2 && l.on);
+  await vi.waitFor(async () => expect(await ledOn()).toBe(true), { timeout: 20_000, interval: 50 });
+  await settle(300); // the printed bytes on their way from the VM to the held link
+}
+
 describe('a wrapped board link', () => {
   it('holds the board\'s output while held and delivers all of it on release', async () => {
     link.holdOutput(true);
-    await con.send('print("held" + "back")\r');
-    await settle(300);
+    await runHeld('print("held" + "back")');
     expect(con.take()).not.toContain('heldback');
     link.holdOutput(false);
     await con.expect('heldback\r\n>>> ');
@@ -46,8 +54,7 @@ describe('a wrapped board link', () => {
 
   it('purges what the board sent and the client has not read', async () => {
     link.holdOutput(true);
-    await con.send('print("to" + "drop")\r');
-    await settle(300);
+    await runHeld('print("to" + "drop")');
     await link.purge('receive');
     link.holdOutput(false);
     await settle(200);

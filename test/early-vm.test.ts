@@ -9,8 +9,8 @@ import type { VmHooks } from '../emulator/vm/vm-loader.js';
 class RecordingHooks implements VmHooks {
   out: number[] = [];
   ticksRead = 0;
-  output(b: number): void {
-    this.out.push(b);
+  output(bytes: Uint8Array): void {
+    this.out.push(...bytes);
   }
   wrote(): void {}
   ticks(original: () => number): number {

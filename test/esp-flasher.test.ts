@@ -236,6 +236,16 @@ describe('flasher stub', () => {
     expect(r.flash.data.every((b) => b === 0xff)).toBe(true);
   });
 
+  it('starts the stub when the ROM answers MEM_END after the 200 ms esptool waits for it (a loaded host)', async () => {
+    // The late answer was read as the stub's hello: "Failed to start stub. Unexpected response: 010604…" (flash-cli's
+    // fifty writes against a served pty failed so at load 18).
+    const memEndAnswer = (frame: Uint8Array) => frame[1] === 0x01 && frame[2] === Op.MEM_END;
+    const r = rig('esp32', { lagMs: (frame) => (memEndAnswer(frame) ? 400 : 0) });
+    const s = await connect(r, { stub: STUB });
+    expect(s.loader.isStub).toBe(true);
+    expect(await readMac(s)).toBe('24:0a:c4:12:34:56');
+  });
+
   it('leaves without reset lines as esptool would: FLASH_END(1) runs the app; the stub reboots to the ROM first', async () => {
     for (const stub of [STUB, undefined]) {
       const r = rig('esp32c3');
@@ -289,7 +299,7 @@ describe('link handling', () => {
 
   it('a peer that stops answering mid-command times out', async () => {
     const r = rig('esp32');
-    const s = await connectEsp(r.host, { timeoutMs: 200 });
+    const s = await connectEsp(r.host, { timeoutMs: 2000 }); // a loaded host may answer the connect late
     r.rom.receive = () => undefined; // the chip goes silent (e.g. brown-out)
     await expect(s.loader.readReg(0x40001000)).rejects.toMatchObject({ code: 'TIMEOUT' });
   });

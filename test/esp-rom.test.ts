@@ -1,7 +1,7 @@
 // The virtual ROM and flasher stub behave as Espressif's do where esptool notices (issue 14): eight SYNC answers
 // from the stub too, OHAI from a re-uploaded stub, FLASH_END's two meanings, the ESP32 baud-rate correction
 // registers, the SPI flash only after SPI_ATTACH. And our flasher picking up a stub left running.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Op, SYNC_PAYLOAD } from '../protocol/esp/commands.js';
 import { ESP32_RTCCALICFG1, esp32RomBaudValue, esp32RomCrystalHz } from '../protocol/esp/chips.js';
 import { EspLoader } from '../protocol/esp/loader.js';
@@ -15,13 +15,18 @@ import { STUB, closeRigs, md5, rig, testData, type Rig } from './helpers/esp-rig
 
 afterEach(closeRigs);
 
-/** Send one raw request and collect every response frame that comes back within `ms`. */
-async function exchange(r: Rig, op: number, data: Uint8Array, ms = 50): Promise<{ op: number; value: number; data: Uint8Array }[]> {
+/**
+ * Send one raw request and collect the response frames: at least `atLeast` (waited for, however loaded the host),
+ * then whatever else the ROM sends before it is idle and the line has carried it.
+ */
+async function exchange(r: Rig, op: number, data: Uint8Array, atLeast: number): Promise<{ op: number; value: number; data: Uint8Array }[]> {
   const decoder = new SlipDecoder();
   const frames: Uint8Array[] = [];
   const off = r.host.onData((d) => void frames.push(...decoder.push(d).frames));
   await r.host.write(slipEncode(encodeRequest({ op, checksum: 0, data })));
-  await new Promise((res) => setTimeout(res, ms));
+  await vi.waitFor(() => expect(frames.length).toBeGreaterThanOrEqual(atLeast), { timeout: 20_000, interval: 5 });
+  await r.rom.idle();
+  await new Promise((res) => setTimeout(res, 20));
   off();
   return frames.map((f) => {
     const d = decodeResponse(f);
@@ -33,12 +38,12 @@ async function exchange(r: Rig, op: number, data: Uint8Array, ms = 50): Promise<
 describe('SYNC, ROM and stub', () => {
   it('the ROM answers eight times with a non-zero value and 4 status bytes; the stub eight times with 0 and 2', async () => {
     const r = rig('esp32');
-    const rom = await exchange(r, Op.SYNC, SYNC_PAYLOAD);
+    const rom = await exchange(r, Op.SYNC, SYNC_PAYLOAD, 8);
     expect(rom).toHaveLength(8);
     expect(rom.every((p) => p.op === Op.SYNC && p.value !== 0 && p.data.length === 4)).toBe(true);
     const s = await connectEsp(r.host, { stub: STUB });
     s.loader.dispose();
-    const stub = await exchange(r, Op.SYNC, SYNC_PAYLOAD);
+    const stub = await exchange(r, Op.SYNC, SYNC_PAYLOAD, 8);
     expect(stub).toHaveLength(8);
     expect(stub.every((p) => p.op === Op.SYNC && p.value === 0 && p.data.length === 2)).toBe(true);
   });

@@ -34,19 +34,22 @@ async function failing(code: string): Promise<{ err: BoardError; ms: number }> {
   return { err: err as BoardError, ms: Date.now() - t0 };
 }
 
+/** These hung until the test's timeout; a loaded host takes a few seconds to reset the board, not this long. */
+const HUNG_MS = 15_000;
+
 describe('a host-side VM error under a running program', () => {
-  it('ends the command with the error within 5 s (C recursion in re), then the board answers again', async () => {
+  it('ends the command with the error within seconds (C recursion in re), then the board answers again', async () => {
     const { err, ms } = await failing("import re\nre.match('(a*)*', 'aaa')");
     expect(err.code).toBe('DEVICE_EXCEPTION');
     expect(String(err.details.traceback)).toMatch(/host-side error \(RangeError: Maximum call stack size exceeded\); the board resets/);
-    expect(ms).toBeLessThan(5000);
+    expect(ms).toBeLessThan(HUNG_MS);
     expect((await board.exec('print(6 * 7)')).stdout).toBe('42\r\n');
   });
 
   it('keeps answering when the program replaces builtins.__import__ (the host never imports through it)', async () => {
     const { err, ms } = await failing("import builtins\ndef no(*a):\n    raise ImportError('mine')\nbuiltins.__import__ = no\nimport json");
     expect(err.message).toBe('ImportError: mine');
-    expect(ms).toBeLessThan(5000);
+    expect(ms).toBeLessThan(HUNG_MS);
     // The next command runs in the same VM, as on a board: its own code works, its imports meet the hook.
     expect((await board.exec('print(6 * 7)')).stdout).toBe('42\r\n');
     await board.softReset();
@@ -60,7 +63,7 @@ describe('a host-side VM error under a running program', () => {
     board = new RawReplClient(await openVirtualTransport('virtual:crash', { home }), { rawPaste: false, resume: true });
     const { err, ms } = await failing("import re\nre.match('(a*)*', 'aaa')");
     expect(err.message).toMatch(/host-side error/);
-    expect(ms).toBeLessThan(5000);
+    expect(ms).toBeLessThan(HUNG_MS);
     expect((await board.exec('print(6 * 7)')).stdout).toBe('42\r\n');
   });
 });

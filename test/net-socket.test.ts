@@ -1,5 +1,5 @@
 // The board's network module and sockets against real host servers on 127.0.0.1 (started here, port 0).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import net from 'node:net';
 import { TestBoard } from './helpers/test-board.js';
 import { parseBoardConfig } from '../emulator/board-config.js';
@@ -192,7 +192,13 @@ print(addr[0])
     const port = await hostServer((s) => {
       peer = s;
     });
-    const run = tb.run(`
+    // The host writes once the first poll has timed out empty, while the second waits (20 s: a loaded host).
+    const ping = async () => {
+      await vi.waitFor(() => expect(peer).toBeDefined(), { timeout: 10_000 });
+      peer!.write('ping');
+    };
+    const [out] = await Promise.all([
+      tb.run(`
 import socket, select
 s = socket.socket()
 s.connect(('127.0.0.1', ${port}))
@@ -200,14 +206,13 @@ p = select.poll()
 p.register(s, select.POLLIN)
 print(p.poll(100))
 print('waiting')
-ev = p.poll(5000)
+ev = p.poll(20000)
 print(len(ev), ev[0][1] & select.POLLIN, s.recv(10))
 s.close()
-`);
-    for (let i = 0; i < 400 && !peer; i++) await new Promise((r) => setTimeout(r, 25));
-    await new Promise((r) => setTimeout(r, 400));
-    peer!.write('ping');
-    expect(await run).toBe('[]\nwaiting\n1 1 b\'ping\'\n');
+`),
+      tb.printed('waiting').then(ping),
+    ]);
+    expect(out).toBe('[]\nwaiting\n1 1 b\'ping\'\n');
   });
 
   it("a socket's edges as modsocket.c has them: int arguments, ENOTCONN before connect, fileno -1 and POLLNVAL once closed", async () => {
@@ -329,11 +334,13 @@ s.close()
 
   it('an access point that goes away is noticed at the beacon timeout; the station rejoins when it is back', async () => {
     const ap = (up: boolean) => tb.board.controlRequest({ plugin: 'net', op: 'set', args: { what: 'ap', up } });
+    // The AP goes once the program watches the link, and comes back once the board has noticed.
+    const lost = tb.printed('lost after', 30_000);
     const run = tb.run(`
 import network, time
 w = network.WLAN(network.STA_IF)
-print('up', w.isconnected())
 t0 = time.ticks_ms()
+print('up', w.isconnected())
 while w.isconnected():
     time.sleep_ms(50)
 print('lost after', time.ticks_diff(time.ticks_ms(), t0) // 1000, 's')
@@ -341,11 +348,8 @@ while not w.isconnected():
     time.sleep_ms(50)
 print('back', w.status() == network.STAT_GOT_IP)
 `, 30_000);
-    await new Promise((r) => setTimeout(r, 300));
-    await ap(false);
-    await new Promise((r) => setTimeout(r, 8000));
-    await ap(true);
-    expect(await run).toMatch(/^up True\nlost after [56] s\nback True\n$/);
+    const [out] = await Promise.all([run, tb.printed('up True').then(() => ap(false)), lost.then(() => ap(true))]);
+    expect(out).toMatch(/^up True\nlost after [56] s\nback True\n$/);
   }, 40_000);
 
   it("board.json's network is checked field by field", () => {

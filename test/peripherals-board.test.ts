@@ -41,11 +41,12 @@ describe('machine on the virtual board', () => {
       'from machine import Pin\nimport micropython, time\npressed = []\n' +
         'def later(p):\n    pressed.append(p)\n' +
         'btn = Pin(0, Pin.IN, Pin.PULL_UP)\n' +
-        'btn.irq(lambda p: micropython.schedule(later, 1), Pin.IRQ_FALLING)\n' +
-        'for i in range(100):\n    time.sleep_ms(10)\n    if pressed: break\nprint("pressed", pressed)\x04',
+        'btn.irq(lambda p: micropython.schedule(later, 1), Pin.IRQ_FALLING)\nprint("armed")\n' +
+        'for i in range(2000):\n    time.sleep_ms(10)\n    if pressed: break\nprint("pressed", pressed)\x04',
     );
+    // Pressed once the IRQ is armed (a press before it would be missed, as on the board).
     await con.expect('OK');
-    await new Promise((r) => setTimeout(r, 100));
+    await con.expect('armed\r\n');
     await board.controlRequest({ plugin: 'hw', op: 'set', args: { what: 'pin', pin: 0, level: 0 } });
     expect(await con.expect('\x04')).toBe('pressed [1]\r\n\x04');
     await con.expect('\x04>');
@@ -79,7 +80,7 @@ describe('machine on the virtual board', () => {
     );
     expect(fed).toBe('fed ok\r\n');
     await con.send('import time\nwhile True: time.sleep_ms(10)\x04');
-    await con.expect('MicroPython v1.27.0', 5000); // the watchdog reset the board
+    await con.expect('MicroPython v1.27.0'); // the watchdog reset the board
     await con.rawRepl();
     const [cause] = await con.rawExec('import machine\nprint(machine.reset_cause() == machine.WDT_RESET)');
     expect(cause).toBe('True\r\n');
@@ -87,7 +88,7 @@ describe('machine on the virtual board', () => {
 
   it('wakes from deepsleep with DEEPSLEEP_RESET, keeping RTC memory', async () => {
     await con.send('import machine\nmachine.RTC().memory(b"cycle1")\nmachine.deepsleep(200)\x04');
-    const text = await con.expect('MicroPython v1.27.0', 5000);
+    const text = await con.expect('MicroPython v1.27.0');
     expect(text).toContain('DEEPSLEEP_RESET');
     expect(text).not.toContain('Traceback'); // the board just stops, as silicon does
     await con.rawRepl();

@@ -44,30 +44,37 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-describe('a program quiet for longer than the reply deadline', () => {
-  it('runs through `boardctl exec` on the in-process board (raw-paste)', async () => {
+/**
+ * `boardctl exec` of the quiet loop on `port`, until one run stayed quiet past the clients' 3 s deadline: a host
+ * whose load dropped since beforeAll runs the calibrated loop faster, so a run under 3.5 s is made again with
+ * twice the work (it proved nothing about the deadline).
+ */
+async function quietExec(port: string): Promise<void> {
+  for (let n = iterations, attempt = 0; ; n *= 2, attempt++) {
     const t0 = Date.now();
-    const r = await boardctl(['-p', 'virtual:quiet', 'exec', quiet(iterations)], env, [], 60_000);
+    const r = await boardctl(['-p', port, 'exec', quiet(n)], env, [], 60_000);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe(sum(iterations));
-    expect(Date.now() - t0).toBeGreaterThan(3500);
-  }, 90_000);
+    expect(r.stdout.trim()).toBe(sum(n));
+    if (Date.now() - t0 > 3500) return;
+    expect(attempt, 'the quiet loop never ran past 3.5 s').toBeLessThan(2);
+  }
+}
+
+describe('a program quiet for longer than the reply deadline', () => {
+  it('runs through `boardctl exec` on the in-process board (raw-paste)', async () => {
+    await quietExec('virtual:quiet');
+  }, 150_000);
 
   it('runs through `boardctl exec` over a served pty', async () => {
     let serving: Serving | undefined;
     try {
       serving = await serveBoard({ name: 'quiet-pty', home });
-      const t0 = Date.now();
-      const r = await boardctl(['-p', serving.ptyPath!, 'exec', quiet(iterations)], env, [], 60_000);
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
-      expect(r.stdout.trim()).toBe(sum(iterations));
-      expect(Date.now() - t0).toBeGreaterThan(3500);
+      await quietExec(serving.ptyPath!);
     } finally {
       await serving?.close();
     }
-  }, 90_000);
+  }, 150_000);
 
   it('gets the plain raw REPL OK at once', async () => {
     const board = await TestBoard.open({ home, name: 'quiet-plain' });
@@ -75,9 +82,11 @@ describe('a program quiet for longer than the reply deadline', () => {
       await board.con.rawRepl();
       const t0 = Date.now();
       await board.con.send(quiet(iterations) + '\x04');
-      await board.con.expect('OK', 2000);
-      expect(Date.now() - t0).toBeLessThan(2000);
+      await board.con.expect('OK', 60_000);
+      const ok = Date.now() - t0;
       expect(await board.con.expect('\x04', 60_000)).toBe(`${sum(iterations)}\r\n\x04`);
+      // OK came as the program started, not with its output at the end (timed against the run, as loaded as it).
+      expect(ok).toBeLessThan((Date.now() - t0) / 2);
     } finally {
       await board.close();
     }

@@ -8,7 +8,8 @@ import { openBoard } from '../cli/api.js';
 import { createBoard } from '../emulator/board-store.js';
 import type { Board } from '../protocol/board.js';
 import { ensureBuilt } from './helpers/built-cli.js';
-import { usedBytes, writePages } from '../emulator/vm/vm-snapshot.js';
+import { restoreSnapshot, takeSnapshot, usedBytes, writePages, writtenExtent } from '../emulator/vm/vm-snapshot.js';
+import { loadVm } from '../emulator/vm/vm-loader.js';
 import { boardctl } from './helpers/boardctl.js';
 
 const home = mkdtempSync(join(tmpdir(), 'boardctl-snapshot-'));
@@ -121,5 +122,21 @@ describe('memory pages (boot image restore, snapshot extent)', () => {
     mem[40 * 65536] = 1;
     expect(usedBytes(buffer)).toBe(41 * 65536);
     expect(usedBytes(buffer, 10 * 65536)).toBe(4 * 65536);
+  });
+
+  it("zeroes, at a restore, all the session wrote past the snapshot: up to malloc's break, which bounds the look", async () => {
+    const out: number[] = [];
+    const vm = await loadVm({ output: (bytes) => out.push(...bytes), wrote() {}, ticks: (t) => t(), wallClock: Date.now }, 152 * 1024);
+    const snap = takeSnapshot(vm)!;
+    // Live data beyond the board's heap: the port adds heap areas from malloc, far past the snapshot.
+    vm.runPython("keep = [bytearray(b'U' * 1000) for _ in range(600)]");
+    expect(writtenExtent(vm)).toBeGreaterThan(snap.memory.length + 500 * 1024);
+    expect(usedBytes(vm.wasmMemory.buffer)).toBeGreaterThan(snap.memory.length);
+    expect(restoreSnapshot(vm, snap)).toBe(true);
+    // Nothing past the snapshot is left, and the VM is as it was (its break too).
+    expect(usedBytes(vm.wasmMemory.buffer)).toBe(snap.memory.length);
+    expect(writtenExtent(vm)).toBeLessThanOrEqual(snap.memory.length);
+    vm.runPython("print('keep' in globals())");
+    expect(Buffer.from(out).toString()).toBe('False\n');
   });
 });

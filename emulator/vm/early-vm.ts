@@ -1,12 +1,12 @@
 // The part of a board's boot that needs no config: importing the VM package, compiling and instantiating its wasm,
-// writing the port's frozen files into the new VM's file system, and mapping its memory's pages (mapPages). A worker thread may start before its board is
+// writing the port's frozen files into the new VM's file system. A worker thread may start before its board is
 // known (emulator/worker-thread.ts) and wait for the config in a message; it does this work meanwhile, for the
 // heap and port family most boards have, and the board takes that VM if its config asks for the same (else it
 // loads its own, as without it). Nothing of the board is in it yet: the VM has run only the package's own start.
-import { loadVm, type MicroPythonVm, type VmHooks } from './vm-loader.js';
+// Even when the config is already there, the likely heap's wasm starts compiling as this module loads (below).
+import { loadVm, precompileVm, type MicroPythonVm, type VmHooks } from './vm-loader.js';
 import { frozenFiles, writeFrozenFiles, type PortFamily } from './frozen.js';
 import { boardHeapBytes } from './memory.js';
-import { mapPages } from './vm-snapshot.js';
 
 /** What a VM is loaded for: the heap it is built with (memory.ts) and the frozen files it holds. */
 export interface VmShape {
@@ -17,14 +17,17 @@ export interface VmShape {
 /** The guess before the config: the esp32 family (three of the four profiles, and every new board's default). */
 export const LIKELY_SHAPE: VmShape = { heapBytes: boardHeapBytes({ platform: 'esp32' }), family: 'esp32' };
 
+// Its wasm compiles from the moment the worker's code runs (on V8's threads: this one goes on to its config).
+precompileVm(LIKELY_SHAPE.heapBytes);
+
 /**
  * Hooks for a VM whose owner does not exist yet: each call goes to the owner's hooks once set. The package calls
  * none of them while it starts, but a clock read then gets the plain clock, and output would be dropped.
  */
 class HookRelay implements VmHooks {
   owner: VmHooks | undefined;
-  output(byte: number): void {
-    this.owner?.output(byte);
+  output(bytes: Uint8Array): void {
+    this.owner?.output(bytes);
   }
   wrote(): void {
     this.owner?.wrote();
@@ -52,10 +55,7 @@ async function load(hooks: VmHooks, shape: VmShape): Promise<MicroPythonVm> {
 export function prepareVm(shape: VmShape): Promise<MicroPythonVm> {
   if (early) return early.vm;
   const relay = new HookRelay();
-  const vm = load(relay, shape).then((loaded) => {
-    mapPages(loaded.wasmMemory.buffer);
-    return loaded;
-  });
+  const vm = load(relay, shape);
   vm.catch(() => undefined); // a failed early load is only reported if a board takes it (then it loads its own)
   early = { shape, relay, vm };
   return vm;

@@ -43,8 +43,8 @@ const GC_MAX_NEW_SPLIT = 1217; // gc_get_max_new_split(): return 134217728
 const GET_MAX_NEW_SPLIT_BODY = [0x00, 0x41, 0x80, 0x80, 0x80, 0xc0, 0x00, 0x0b];
 const CALL_GET_MAX_NEW_SPLIT = [0x10, 0xfd, 0x89, 0x80, 0x80, 0x00]; // call 1277 (60 imports + 1217), padded LEB
 
-/** Offsets and sizes of the function bodies in a wasm binary's code section. */
-function functionBodies(wasm: Uint8Array): Array<{ at: number; size: number }> {
+/** Offsets and sizes of the function bodies in a wasm binary's code section; `imports`: its imported functions. */
+function functionBodies(wasm: Uint8Array): Array<{ at: number; size: number }> & { imports?: number } {
   let p = 8;
   const leb = () => {
     let r = 0;
@@ -57,19 +57,43 @@ function functionBodies(wasm: Uint8Array): Array<{ at: number; size: number }> {
     } while (byte & 0x80);
     return r >>> 0;
   };
+  let imports = 0;
   while (p < wasm.length) {
     const id = wasm[p++];
     const size = leb();
+    const end = p + size;
+    if (id === 2) {
+      // (module, name, kind, type): only functions (kind 0) and memories or tables with a maximum need care
+      for (let n = leb(); n > 0; n--) {
+        for (let name = 0; name < 2; name++) {
+          const len = leb(); // (read before p moves on: `p += leb()` would add to the old p)
+          p += len;
+        }
+        const kind = wasm[p++];
+        if (kind === 0) {
+          imports++;
+          leb();
+        } else if (kind === 1 || kind === 2) {
+          if (kind === 1) p++;
+          const limits = leb();
+          leb();
+          if (limits & 1) leb();
+        } else {
+          p += 2; // global: value type, mutability
+        }
+      }
+    }
     if (id !== 10) {
-      p += size;
+      p = end;
       continue;
     }
-    const bodies = [];
+    const bodies: Array<{ at: number; size: number }> & { imports?: number } = [];
     for (let n = leb(); n > 0; n--) {
       const bodySize = leb();
       bodies.push({ at: p, size: bodySize });
       p += bodySize;
     }
+    bodies.imports = imports;
     return bodies;
   }
   return [];
@@ -152,6 +176,47 @@ export function findVmFlags(wasm: Uint8Array): VmFlags | undefined {
   }
   if (gcPending === undefined || topLevelAwait === undefined) return undefined;
   return { gcPending, topLevelAwait };
+}
+
+// emscripten_get_heap_size(): `memory.size << 16`, the function the port's sbrk() calls before it grows memory.
+const HEAP_SIZE_BODY = [0x00, 0x3f, 0x00, 0x41, 0x10, 0x74, 0x0b];
+const LOAD_STATIC_WORD = Buffer.from([0x41, 0x00, 0x28, 0x02]); // i32.const 0; i32.load align=4 offset=…
+const STORE_WORD = Buffer.from([0x36, 0x02]); // i32.store align=4 offset=…
+
+/**
+ * Where in linear memory sbrk() keeps the break (the end of what malloc has taken; past it the VM has written
+ * nothing), or undefined when the binary is not the one we know: sbrk is the one function that calls
+ * emscripten_get_heap_size() and loads and stores the same static word (`i32.const 0; i32.load offset=ADDR` and
+ * `i32.store offset=ADDR`, ADDR a padded five-byte LEB128).
+ */
+export function findBreakAddress(wasm: Uint8Array): number | undefined {
+  const bodies = functionBodies(wasm);
+  const heapSize = bodies.findIndex(({ at, size }) => size === HEAP_SIZE_BODY.length && startsWith(wasm, at, HEAP_SIZE_BODY));
+  if (heapSize < 0 || bodies.imports === undefined) return undefined;
+  const bytes = Buffer.from(wasm.buffer, wasm.byteOffset, wasm.byteLength);
+  const call = Buffer.from([0x10, ...leb5(bodies.imports + heapSize)]);
+  /** The addresses after each occurrence of `op` in body (native searches: the binary is 430 KB). */
+  const operands = (body: Buffer, op: Buffer) => {
+    const found = new Set<number>();
+    for (let k = body.indexOf(op); k >= 0; k = body.indexOf(op, k + 1)) found.add(leb5At(body, k + op.length) ?? -1);
+    return found;
+  };
+  const found = new Set<number>();
+  // The calls, found in the whole binary at once; each in the body that holds it (bodies are in address order).
+  for (let k = bytes.indexOf(call); k >= 0; k = bytes.indexOf(call, k + 1)) {
+    let lo = 0;
+    for (let hi = bodies.length - 1; lo < hi; ) {
+      const mid = (lo + hi + 1) >> 1;
+      if (bodies[mid]!.at <= k) lo = mid;
+      else hi = mid - 1;
+    }
+    const { at, size } = bodies[lo]!;
+    if (k < at || k >= at + size || size > 256) continue;
+    const body = bytes.subarray(at, at + size);
+    const stores = operands(body, STORE_WORD);
+    for (const addr of operands(body, LOAD_STATIC_WORD)) if (addr >= 0 && stores.has(addr)) found.add(addr);
+  }
+  return found.size === 1 ? [...found][0] : undefined;
 }
 
 /** Wrap the VM's memory-growth import so linear memory never passes ceiling bytes; refusals go to onRefused. */

@@ -2,7 +2,9 @@
 // The package's loader gives no way to hook the clock or the memory, so we wrap WebAssembly.instantiate while it
 // runs: the clock import is wrapped, the heap bounded at the size asked for, and memory growth capped (memory.ts).
 import { createHash, randomFillSync } from 'node:crypto';
-import { boundHeap, capGrowth, findVmFlags, VM_MEMORY_CEILING, type LinearMemory, type VmFlags } from './memory.js';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { boundHeap, capGrowth, findBreakAddress, findVmFlags, VM_MEMORY_CEILING, type LinearMemory, type VmFlags } from './memory.js';
 
 export interface MicroPythonVm {
   runPython(code: string): unknown;
@@ -32,6 +34,8 @@ export interface MicroPythonVm {
   heapBounded: boolean;
   /** Where the port's GC and compiler flags live, or undefined for a wasm we do not know (loops run as written). */
   flags: VmFlags | undefined;
+  /** Where malloc's break is kept in memory (past it the VM has written nothing), for a wasm we know. */
+  breakAddress: number | undefined;
   /** The VM's C stack pointer (emscripten's), where the wasm exports it. */
   stackPointer?: () => number;
   /** Grow linear memory to at least this many bytes as the VM's own malloc would (the package's views follow). */
@@ -52,8 +56,8 @@ export function isPythonError(err: unknown): err is PythonError {
 }
 
 export interface VmHooks {
-  /** Every byte the VM writes to stdout or stderr. */
-  output(byte: number): void;
+  /** The bytes of one write the VM makes to stdout or stderr: a view of its memory, valid during the call only. */
+  output(bytes: Uint8Array): void;
   /** After each write the VM makes to stdout or stderr (a print, a protocol reply such as the raw REPL's OK). */
   wrote(): void;
   /** Wraps the VM's millisecond clock import (called in tight loops by time.sleep). */
@@ -70,9 +74,52 @@ export interface VmHooks {
 const PYSTACK_WORDS = 16 * 1024;
 
 type Imports = Record<string, Record<string, unknown>>;
+
+/** What this project uses of WebAssembly (it compiles without the DOM lib, which declares it). */
+interface Wasm {
+  compile(bytes: Uint8Array): Promise<object>;
+  instantiate(source: unknown, imports?: unknown): Promise<unknown>;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
+
+/** The package's wasm made ready for one heap size: our edits made, its compile under way (V8 compiles in the background). */
+interface PreparedWasm {
+  /** The bytes as shipped, to recognise them when the package instantiates. */
+  source: Uint8Array;
+  digest: string;
+  heapBounded: boolean;
+  flags: VmFlags | undefined;
+  breakAddress: number | undefined;
+  module: Promise<object>;
+}
+
+/** One per heap size, kept for the worker's life: every later VM of that size (a recovery, a reload) skips the compile. */
+const prepared = new Map<number, PreparedWasm>();
+
+function prepareWasm(source: Uint8Array, heapBytes: number): PreparedWasm {
+  const known = prepared.get(heapBytes);
+  if (known && Buffer.from(known.source.buffer, known.source.byteOffset, known.source.byteLength).equals(source)) return known;
+  const bounded = boundHeap(source, heapBytes);
+  const module = wasmApi.compile(bounded ?? source);
+  module.catch(() => undefined); // reported where a load awaits it
+  const entry = { source, digest: createHash('sha256').update(source).digest('hex'), heapBounded: bounded !== undefined, flags: findVmFlags(source), breakAddress: findBreakAddress(source), module };
+  prepared.set(heapBytes, entry);
+  return entry;
+}
+
+/**
+ * Start compiling the package's wasm for a VM of this heap size, ahead of loadVm: the compile runs on V8's
+ * background threads while this thread imports the package's JavaScript and runs its start.
+ */
+export function precompileVm(heapBytes: number): void {
+  const require = createRequire(import.meta.url);
+  prepareWasm(readFileSync(require.resolve('@micropython/micropython-webassembly-pyscript/micropython.wasm')), heapBytes);
+}
+
 let activeHooks: VmHooks | undefined;
 let heapBounded = false;
 let flags: VmFlags | undefined;
+let breakAddress: number | undefined;
 let heapSize = 0;
 let memory: LinearMemory | undefined;
 let stackPointer: (() => number) | undefined;
@@ -83,10 +130,8 @@ let patched = false;
 function patchInstantiate(): void {
   if (patched) return;
   patched = true;
-  const wasm = (globalThis as unknown as { WebAssembly: { instantiate: (...a: unknown[]) => Promise<unknown> } })
-    .WebAssembly;
-  const original = wasm.instantiate.bind(wasm);
-  wasm.instantiate = (source: unknown, importsArg?: unknown) => {
+  const original = wasmApi.instantiate.bind(wasmApi);
+  wasmApi.instantiate = (source: unknown, importsArg?: unknown) => {
     const imports = importsArg as Imports | undefined;
     const env = imports?.env;
     const hooks = activeHooks;
@@ -99,23 +144,37 @@ function patchInstantiate(): void {
     // The random module's seed, from node:crypto: the package's globalThis.crypto first loads all of WebCrypto
     // (~40 ms of a worker's CPU).
     if (typeof env.mp_js_random_u32 === 'function') env.mp_js_random_u32 = () => randomFillSync(new Uint32Array(1))[0]!;
-    const write = env.fd_write as (fd: number, ...rest: number[]) => number;
-    env.fd_write = (fd: number, ...rest: number[]) => {
-      const r = write(fd, ...rest);
-      if (fd === 1 || fd === 2) hooks.wrote();
-      return r;
+    const write = env.fd_write as (fd: number, iov: number, iovcnt: number, written: number) => number;
+    let mem: LinearMemory | undefined;
+    // stdout and stderr are taken from the VM's memory a write at a time; the package's own path hands them over
+    // a byte at a time, each in a new Uint8Array (most of a print's cost).
+    env.fd_write = (fd: number, iov: number, iovcnt: number, written: number) => {
+      if ((fd !== 1 && fd !== 2) || !mem) return write(fd, iov, iovcnt, written);
+      const words = new DataView(mem.buffer);
+      let total = 0;
+      for (let i = 0; i < iovcnt; i++) {
+        const len = words.getUint32(iov + 8 * i + 4, true);
+        if (len) hooks.output(new Uint8Array(mem.buffer, words.getUint32(iov + 8 * i, true), len));
+        total += len;
+      }
+      words.setUint32(written, total, true);
+      hooks.wrote();
+      return 0;
     };
     capGrowth(env, hooks.memoryCeiling ?? VM_MEMORY_CEILING, (n) => hooks.memoryRefused?.(n));
     growMemory = env.emscripten_resize_heap as (bytes: number) => boolean;
-    wasmDigest = createHash('sha256').update(source).digest('hex');
-    const bounded = boundHeap(source, heapSize);
-    heapBounded = bounded !== undefined;
-    flags = findVmFlags(source);
-    return original(bounded ?? source, importsArg).then((result) => {
-      const exports = (result as { instance: { exports: { memory: LinearMemory; emscripten_stack_get_current?: () => number } } }).instance.exports;
-      memory = exports.memory;
-      stackPointer = exports.emscripten_stack_get_current;
-      return result;
+    const wasm = prepareWasm(source, heapSize);
+    wasmDigest = wasm.digest;
+    heapBounded = wasm.heapBounded;
+    flags = wasm.flags;
+    breakAddress = wasm.breakAddress;
+    // Instantiated from the compiled module: the result is the instance alone, the package expects both.
+    return wasm.module.then(async (module) => {
+      const instance = (await original(module, importsArg)) as { exports: { memory: LinearMemory; emscripten_stack_get_current?: () => number } };
+      memory = instance.exports.memory;
+      mem = memory;
+      stackPointer = instance.exports.emscripten_stack_get_current;
+      return { module, instance };
     });
   };
 }
@@ -127,16 +186,16 @@ export async function loadVm(hooks: VmHooks, heapBytes: number): Promise<MicroPy
   heapSize = heapBytes;
   heapBounded = false;
   flags = undefined;
+  breakAddress = undefined;
   memory = undefined;
   stackPointer = undefined;
   growMemory = undefined;
   try {
-    const out = (data: Uint8Array | string) => {
-      for (const b of data as Uint8Array) hooks.output(b);
-    };
+    // What reaches the package's stdout is what fd_write did not take (none of the VM's own writes).
+    const out = (data: Uint8Array | string) => hooks.output(data as Uint8Array);
     const vm = await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapBytes, pystack: PYSTACK_WORDS });
     if (!memory || !growMemory) throw new Error('the MicroPython package did not instantiate its wasm through WebAssembly.instantiate');
-    return Object.assign(vm, { wasmMemory: memory, heapBounded, flags, stackPointer, growMemory, wasmDigest }) as unknown as MicroPythonVm;
+    return Object.assign(vm, { wasmMemory: memory, heapBounded, flags, breakAddress, stackPointer, growMemory, wasmDigest }) as unknown as MicroPythonVm;
   } finally {
     activeHooks = undefined;
   }

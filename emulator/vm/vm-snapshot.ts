@@ -62,17 +62,20 @@ export function usedBytes(memory: ArrayBuffer, limit = memory.byteLength, page =
  */
 export function takeSnapshot(vm: MicroPythonVm, limit?: number): VmSnapshot | undefined {
   if (!vm.stackPointer) return undefined;
-  const used = usedBytes(vm.wasmMemory.buffer, limit);
+  const used = usedBytes(vm.wasmMemory.buffer, Math.min(limit ?? Infinity, writtenExtent(vm)));
   return { memory: new Uint8Array(vm.wasmMemory.buffer, 0, used).slice(), tables: copyTables(tablesNow()), stackPointer: vm.stackPointer() };
 }
 
 /**
- * Read every page of memory once. A page of a new VM's memory is mapped by the first access to it (a page fault,
- * ~15-25 ms for the untouched 16 MiB under load): done while the worker waits for its config, the comparisons of
- * the untouched tail that come later (a snapshot's, the first soft reset's) read mapped pages.
+ * How far the VM can have written: its malloc break (rounded up to a page; everything the port and the package
+ * write lies below it, the C stack and static data included), or all of memory where the break is not known.
  */
-export function mapPages(memory: ArrayBuffer): void {
-  usedBytes(memory); // reads down from the top, through every untouched page
+export function writtenExtent(vm: MicroPythonVm): number {
+  const length = vm.wasmMemory.buffer.byteLength;
+  if (vm.breakAddress === undefined) return length;
+  const brk = new DataView(vm.wasmMemory.buffer).getUint32(vm.breakAddress, true);
+  // A break that cannot be one (outside memory, below the word that holds it) means the wasm is not what we know.
+  return brk > vm.breakAddress && brk <= length ? Math.min(length, Math.ceil(brk / PAGE) * PAGE) : length;
 }
 
 /**
@@ -122,9 +125,10 @@ export function installTables(tables: ProxyTables): void {
 export function restoreSnapshot(vm: MicroPythonVm, snap: VmSnapshot): boolean {
   if (!stackMatches(vm, snap.stackPointer)) return false;
   const mem = Buffer.from(vm.wasmMemory.buffer);
+  // Past the snapshot, zero what the last session wrote: up to its break (read before the snapshot's is put back).
+  const written = writtenExtent(vm);
   mem.set(snap.memory);
-  // Past it, zero what the last session wrote.
-  zeroPages(mem, snap.memory.length, mem.length);
+  zeroPages(mem, snap.memory.length, written);
   installTables(snap.tables);
   return true;
 }

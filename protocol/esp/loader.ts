@@ -164,6 +164,11 @@ export class EspLoader {
     }
   }
 
+  private isAnswerTo(frame: Uint8Array, op: number): boolean {
+    const d = decodeResponse(frame);
+    return d.ok && d.packet.op === op;
+  }
+
   /** command() plus status check; returns the value word and the payload without status bytes. */
   async check(what: string, op: number, data: Uint8Array, checksum = 0, timeoutMs = this.timeoutMs): Promise<{ value: number; payload: Uint8Array }> {
     return this.statusOf(what, op, await this.command(op, data, checksum, timeoutMs));
@@ -471,7 +476,10 @@ export class EspLoader {
       for (let seq = 0; seq < blocks; seq++) await this.memBlock(seg.data.subarray(seq * RAM_BLOCK, (seq + 1) * RAM_BLOCK), seq);
     }
     await this.memEnd(stub.entry);
-    const hello = await this.readFrame(this.timeoutMs, 'the stub to say hello');
+    let hello = await this.readFrame(this.timeoutMs, 'the stub to say hello');
+    // memEnd waits 200 ms for the ROM's answer (as esptool); one that comes later (a slow link, a loaded host
+    // running the board) is that answer, not the stub's hello, which follows it.
+    if (this.isAnswerTo(hello, Op.MEM_END)) hello = await this.readFrame(this.timeoutMs, 'the stub to say hello');
     if (Buffer.from(hello).toString('latin1') !== 'OHAI') {
       throw new BoardError('BOOTLOADER', `Failed to start stub. Unexpected response: ${Buffer.from(hello).toString('hex')}`);
     }

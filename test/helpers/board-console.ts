@@ -1,9 +1,16 @@
-// Drives a serial console the way a person or a tool would: write bytes, wait for text to appear.
+// Drives a serial console the way a person or a tool would: write bytes, wait for text to appear. The waits are
+// generous (a loaded host runs the board late); a test that means a deadline passes its own.
 export interface ByteLink {
   write(data: Uint8Array): Promise<void>;
   onData(listener: (chunk: Uint8Array) => void): void;
   close(): Promise<void>;
 }
+
+const WAIT_MS = 20_000;
+/** What Ctrl-A makes a MicroPython REPL print (the line end is \r\r\n on some links). */
+const RAW_BANNER = /raw REPL; CTRL-B to exit\r*\n>/;
+/** The last thing Ctrl-B makes the raw REPL print. */
+const FRIENDLY_BANNER = /Type "help\(\)" for more information\.\r\n>>> /;
 
 export class BoardConsole {
   private buf = Buffer.alloc(0);
@@ -28,7 +35,7 @@ export class BoardConsole {
   }
 
   /** Wait until the received text matches; returns and consumes everything up to the end of the match. */
-  async expect(pattern: string | RegExp, timeoutMs = 5000): Promise<string> {
+  async expect(pattern: string | RegExp, timeoutMs = WAIT_MS): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const text = this.buf.toString('latin1');
@@ -50,11 +57,17 @@ export class BoardConsole {
     }
   }
 
-  /** Get to a clean friendly prompt whatever state the board is in. */
+  /**
+   * Get to a clean friendly prompt whatever state the board is in. Ctrl-A's raw REPL line can only be the answer to
+   * these keys (a boot's own banner and prompt may still be on the way), and the banner Ctrl-B prints after it is
+   * the last thing they make the board print: nothing of theirs is left to be taken for a later prompt (as a
+   * quiet 50 ms after the first '>>> ' assumed).
+   */
   async friendlyPrompt(): Promise<void> {
-    await this.send('\r\x03\x03\x02');
-    await this.expect('>>> ');
-    await new Promise((r) => setTimeout(r, 50));
+    await this.send('\r\x03\x03\x01');
+    await this.expect(RAW_BANNER);
+    await this.send('\x02');
+    await this.expect(FRIENDLY_BANNER);
     this.take();
   }
 
@@ -62,11 +75,11 @@ export class BoardConsole {
   async rawRepl(): Promise<void> {
     await this.friendlyPrompt();
     await this.send('\x01');
-    await this.expect('raw REPL; CTRL-B to exit\r\n>');
+    await this.expect(RAW_BANNER);
   }
 
   /** Plain raw-REPL exec: returns [stdout, stderr]. */
-  async rawExec(code: string, timeoutMs = 5000): Promise<[string, string]> {
+  async rawExec(code: string, timeoutMs = WAIT_MS): Promise<[string, string]> {
     await this.send(code + '\x04');
     await this.expect('OK', timeoutMs);
     const out = await this.expect('\x04', timeoutMs);

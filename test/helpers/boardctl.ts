@@ -19,7 +19,10 @@ export function boardctl(args: string[], env: Record<string, string> = {}, nodeA
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => {
+      stderr += `\n[test: killed after ${timeoutMs} ms]\n`; // so a failure says the run was cut, not how it ended
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);

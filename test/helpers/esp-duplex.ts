@@ -108,10 +108,17 @@ export function createDuplexPair(opts: DuplexOptions = {}): { host: DuplexEnd; d
   return { host: end('duplex:host', toDevice, toHost), device: end('duplex:device', toHost, toDevice) };
 }
 
-/** Put a virtual ROM on the device end of a duplex pair. */
-export function attachRom(device: Transport, opts: EspRomOptions): EspRom {
+/**
+ * Put a virtual ROM on the device end of a duplex pair. `lagMs(frame)`: how long the ROM's side holds a frame
+ * before it goes on the line (what a loaded host does to a board's answers); the ROM sends nothing meanwhile.
+ */
+export function attachRom(device: Transport, opts: EspRomOptions, lagMs?: (frame: Uint8Array) => number): EspRom {
   const rom = new EspRom(opts);
   device.onData((d) => rom.receive(d));
-  rom.onSend((d) => device.write(d).catch(() => undefined));
+  rom.onSend(async (d) => {
+    const lag = lagMs?.(d);
+    if (lag) await new Promise((r) => setTimeout(r, lag));
+    await device.write(d).catch(() => undefined);
+  });
   return rom;
 }

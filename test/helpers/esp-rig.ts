@@ -46,6 +46,8 @@ export interface RigOptions {
   controlLines?: boolean;
   /** Pace the line at this rate (follows setBaudRate on the host end). */
   baud?: number;
+  /** Hold each of the ROM's frames this long before it goes on the line (see attachRom). */
+  lagMs?: (frame: Uint8Array) => number;
 }
 
 const open: DuplexEnd[] = [];
@@ -60,7 +62,7 @@ export function rawLine(opts: DuplexOptions = {}): { host: DuplexEnd; device: Du
 export function rig(profile: ProfileName = 'esp32', opts: RigOptions = {}): Rig {
   const { host, device } = rawLine({ hasControlLines: opts.controlLines, baud: opts.baud });
   const flash = opts.flash ?? new MemoryFlashStore(PROFILES[profile].defaultFlashSize);
-  const rom = attachRom(device, { flash, profile: PROFILES[profile], mac: MAC });
+  const rom = attachRom(device, { flash, profile: PROFILES[profile], mac: MAC }, opts.lagMs);
   let sent = 0;
   device.onData((d) => void (sent += d.length));
   return { host, device, flash, rom, sent: () => sent };

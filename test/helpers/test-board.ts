@@ -101,6 +101,27 @@ export class TestBoard {
     return text(await this.con.expect(prompt, 10_000));
   }
 
+  /**
+   * Resolves once the board prints `marker` (the console still gets everything): how a test acts at a point in
+   * a running program, however late a loaded host runs it.
+   */
+  printed(marker: string, timeoutMs = 20_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let seen = '';
+      const done = (err?: Error) => {
+        off();
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      };
+      const off = this.transport.onData((d) => {
+        seen += Buffer.from(d).toString('latin1');
+        if (seen.includes(marker)) done();
+      });
+      const timer = setTimeout(() => done(new Error(`the board did not print ${JSON.stringify(marker)} within ${timeoutMs} ms`)), timeoutMs);
+    });
+  }
+
   /** A request to the board's simulated hardware, as `sim set/get` sends it. */
   control(op: string, args: unknown = {}): Promise<unknown> {
     return this.board.controlRequest({ plugin: 'hw', op, args });
