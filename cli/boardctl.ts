@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // The boardctl binary, dist/cli/boardctl.cjs (CommonJS: a command reaches its code without Node's ES module
-// loader). A command runs the CLI bundle dist/cli/main.cjs with its code cache (cli/code-cache.ts); a bare
+// loader). A command runs the CLI bundle dist/cli/main.cjs with its code cache (protocol/code-cache.ts); a bare
 // `boardctl` is the TUI, which stays an ES module (ink has top-level await): dist/cli/main.js. A command whose
 // first board is virtual starts that board's VM thread before the bundle compiles (cli/early-start.ts).
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { asksForHelp } from './chain.js';
-import { cacheFile, runBundle } from './code-cache.js';
+import { cacheFile, runBundle } from '../protocol/code-cache.js';
 
 /** What a run compiles depends on its command: the first two words that can be command names ("exec", "fs ls"). */
 const kindOf = (argv: string[]) =>
@@ -24,5 +24,6 @@ else {
   if (!asksForHelp(argv) && (load('./early-start.cjs') as typeof import('./early-start.js')).virtualFirst(argv)) {
     (load('./worker-thread.cjs') as typeof import('../emulator/worker-thread.js')).startWorkerEarly();
   }
-  runBundle(join(import.meta.dirname, 'main.cjs'), cacheFile(), kindOf(argv));
+  const { save } = runBundle(join(import.meta.dirname, 'main.cjs'), cacheFile('cli'), kindOf(argv));
+  process.once('exit', save);
 }

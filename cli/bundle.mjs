@@ -1,11 +1,13 @@
-// The esbuild step of `npm run build`, four outputs:
-// - dist/cli/boardctl.cjs, the bin (cli/boardctl.ts): runs dist/cli/main.cjs with its code cache (cli/code-cache.ts);
+// The esbuild step of `npm run build`, five outputs:
+// - dist/cli/boardctl.cjs, the bin (cli/boardctl.ts): runs dist/cli/main.cjs with its code cache (protocol/code-cache.ts);
 // - dist/cli/early-start.cjs and dist/cli/worker-thread.cjs: the early start of a virtual board's VM thread
 //   (cli/early-start.ts, emulator/worker-thread.ts), which the bin runs before the CLI bundle compiles and the
 //   bundle uses too (one rule, one early thread; metafile dist/cli/early.cjs.json);
 // - dist/cli/main.cjs, the CLI as one CommonJS file (what a command runs; metafile dist/cli/main.cjs.json);
 // - dist/cli/main.js and chunks loaded on use (dist/chunks), ES modules: the TUI (ink has top-level await), for
-//   a bare `boardctl` and `boardctl tui` (dist/chunks/tui-start.js); metafile dist/chunks/meta.json.
+//   a bare `boardctl` and `boardctl tui` (dist/chunks/tui-start.js); metafile dist/chunks/meta.json;
+// - dist/emulator/vm/worker.cjs, a board's worker thread as one CommonJS file, and worker-entry.cjs, which every
+//   worker thread runs: the bundle with its code cache (emulator/vm/worker-entry.ts).
 // test/start.test.ts reads the metafiles. serialport's JavaScript is bundled too (fewer files for Node's loader),
 // with two modules put in place for its own (see protocol/transports/serial-addon.ts and serial-debug.ts).
 // Plain JavaScript: it runs the build. Needs tsc's output (dist/protocol) for the addon search.
@@ -92,30 +94,38 @@ const early = await build({
 });
 writeFileSync(here('../dist/cli/early.cjs.json'), JSON.stringify(early.metafile));
 
-// cli/code-cache.ts passes __boardctlImport and __boardctlUrl. V8 runs no import() in code compiled with a
+// protocol/code-cache.ts passes __boardctlImport and __boardctlUrl. V8 runs no import() in code compiled with a
 // cache ("A dynamic import callback was not specified"): each import() esbuild leaves (the ES modules outside
 // the bundle) becomes __boardctlImport(), one of a CommonJS file (the early start) a require, and a parse of the
 // result proves none is left.
-const cjsFile = 'dist/cli/main.cjs';
-const cjs = await build({
-  ...common,
-  entryPoints: ['cli/main.ts'],
-  format: 'cjs',
-  outfile: cjsFile,
-  define: { ...common.define, 'import.meta.url': '__boardctlUrl' },
-  plugins: [serialportModules, tuiFromEsm, earlyChunks],
-});
-const dynamic = cjs.metafile.outputs[cjsFile].imports.filter((i) => i.kind === 'dynamic-import');
-let code = readFileSync(here(`../${cjsFile}`), 'utf8').replace(/^#!.*\n/, ''); // main.ts's #! line: the file is a function's body
-for (const { path } of dynamic) {
-  const to = path.endsWith('.cjs') ? `Promise.resolve().then(() => require(${JSON.stringify(path)}))` : `__boardctlImport(${JSON.stringify(path)})`;
-  code = code.replaceAll(`import(${JSON.stringify(path)})`, to);
+/** A CommonJS bundle for protocol/code-cache.ts's runBundle, with its metafile beside it (FILE.json). */
+async function cacheableBundle(entry, outfile, plugins) {
+  const result = await build({ ...common, entryPoints: [entry], format: 'cjs', outfile, define: { ...common.define, 'import.meta.url': '__boardctlUrl' }, plugins });
+  const dynamic = result.metafile.outputs[outfile].imports.filter((i) => i.kind === 'dynamic-import');
+  let code = readFileSync(here(`../${outfile}`), 'utf8').replace(/^#!.*\n/, ''); // main.ts's #! line: the file is a function's body
+  for (const { path } of dynamic) {
+    const to = path.endsWith('.cjs') ? `Promise.resolve().then(() => require(${JSON.stringify(path)}))` : `__boardctlImport(${JSON.stringify(path)})`;
+    code = code.replaceAll(`import(${JSON.stringify(path)})`, to);
+  }
+  writeFileSync(here(`../${outfile}`), code);
+  const check = await build({ ...common, entryPoints: [outfile], write: false, external: ['*'], define: {}, logLevel: 'error' });
+  const left = Object.values(check.metafile.inputs).flatMap((i) => i.imports).filter((i) => i.kind === 'dynamic-import');
+  if (left.length) throw new Error(`import() left in ${outfile}: ${left.map((i) => i.path).join(', ')}`);
+  writeFileSync(here(`../${outfile}.json`), JSON.stringify(result.metafile));
 }
-writeFileSync(here(`../${cjsFile}`), code);
-const check = await build({ ...common, entryPoints: [cjsFile], write: false, external: ['*'], define: {}, logLevel: 'error' });
-const left = Object.values(check.metafile.inputs).flatMap((i) => i.imports).filter((i) => i.kind === 'dynamic-import');
-if (left.length) throw new Error(`import() left in ${cjsFile}: ${left.map((i) => i.path).join(', ')}`);
-writeFileSync(here(`../${cjsFile}.json`), JSON.stringify(cjs.metafile));
+
+await cacheableBundle('cli/main.ts', 'dist/cli/main.cjs', [serialportModules, tuiFromEsm, earlyChunks]);
+// A board's worker thread: the bundle, and the entry that runs it with its cache (emulator/vm/worker-entry.ts).
+await cacheableBundle('emulator/vm/worker.ts', 'dist/emulator/vm/worker.cjs', []);
+await build({
+  ...common,
+  entryPoints: ['emulator/vm/worker-entry.ts'],
+  format: 'cjs',
+  outfile: 'dist/emulator/vm/worker-entry.cjs',
+  define: { ...common.define, 'import.meta.url': '__chunkUrl' },
+  banner: { js: "'use strict'; const __chunkUrl = require('node:url').pathToFileURL(__filename).href;" },
+  metafile: false,
+});
 
 await build({
   ...common,

@@ -8,7 +8,8 @@ import { phase } from '../protocol/timing.js';
 function workerUrl(): URL {
   // Under vitest this module runs from source; the worker always runs compiled (npm test builds first).
   const here = new URL(import.meta.url);
-  return here.pathname.endsWith('.ts') ? new URL('../dist/emulator/vm/worker.js', here) : new URL('../emulator/vm/worker.js', here); // from dist/emulator and the bundle's dist/chunks alike
+  const entry = 'emulator/vm/worker-entry.cjs'; // the worker bundle with its code cache (emulator/vm/worker-entry.ts)
+  return new URL(here.pathname.endsWith('.ts') ? `../dist/${entry}` : `../${entry}`, here); // from dist/emulator, dist/cli and dist/chunks alike
 }
 
 let early: { worker: Worker; exited: boolean } | undefined;

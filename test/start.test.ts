@@ -218,8 +218,9 @@ describe('the bundled CLI', () => {
     const home = mkdtempSync(join(tmp, 'home-'));
     const { sources, urls, run } = await loaded(['-p', 'virtual', 'exec', 'print(6*7)'], { BOARDCTL_HOME: home });
     expect(run).toMatchObject({ code: 0, stdout: expect.stringMatching(/^42\r?\n$/) });
-    // The worker runs the compiled modules (the MicroPython package finds its wasm next to itself).
-    expect(urls).toContainEqual(expect.stringMatching(/\/dist\/emulator\/vm\/worker\.js$/));
+    // The worker runs its compiled entry, which runs the worker bundle (the MicroPython package finds its wasm next
+    // to itself).
+    expect(urls).toContainEqual(expect.stringMatching(/\/dist\/emulator\/vm\/worker-entry\.cjs$/));
     expect(urls).toContainEqual(expect.stringMatching(/micropython-webassembly-pyscript\/micropython\.mjs$/));
     expect(sources.filter((s) => /\/ink\/|\/react\/|^cli\/tui\//.test(s))).toEqual([]);
     // The main thread's part of the board (the worker's is its own bundle): no ROM loader (esptool's sessions load
@@ -320,7 +321,7 @@ describe('BOARDCTL_DEBUG=timing', () => {
   });
 });
 
-describe('the code cache of the CLI bundle (cli/code-cache.ts)', () => {
+describe('the code cache of the CLI bundle (protocol/code-cache.ts)', () => {
   const cacheLines = (stderr: string) => trace(stderr).map(([, label]) => label).filter((l) => l.startsWith('code cache'));
   const run = (args: string[], home: string, main = MAIN) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
@@ -378,4 +379,29 @@ describe('the code cache of the CLI bundle (cli/code-cache.ts)', () => {
     expect(cacheLines(changed.stderr)).toEqual(['code cache not used (made for another bundle)', 'code cache written']);
     expect(cacheLines((await run(['-V'], home, main)).stderr)).toEqual(['code cache used']);
   });
+});
+
+describe("the code cache of a board's worker thread (emulator/vm/worker-entry.ts)", () => {
+  const cacheLines = (stderr: string) => trace(stderr).map(([, label]) => label).filter((l) => l.startsWith('board: code cache'));
+  const exec = async (home: string) => {
+    const run = await boardctl(['-p', 'virtual', 'exec', 'print(6*7)'], { BOARDCTL_HOME: home, BOARDCTL_DEBUG: 'timing' }, [], 60_000);
+    expect(run).toMatchObject({ code: 0, stdout: expect.stringMatching(/^42\r?\n$/) });
+    return cacheLines(run.stderr);
+  };
+  const cacheOf = (home: string, name: string) => join(home, 'cache', `${name}-${process.version}-${process.arch}.code`);
+
+  it("is written after the first boot, used by the next, and a damaged or foreign one is ignored and replaced, the board running as ever", async () => {
+    const home = mkdtempSync(join(tmp, 'worker-cache-'));
+    expect(await exec(home)).toEqual(['board: code cache not used (none yet)', 'board: code cache written']);
+    expect(await exec(home)).toEqual(['board: code cache used']);
+    // One flipped byte in V8's data: run as it is, it could crash the thread or run other code.
+    const bytes = readFileSync(cacheOf(home, 'worker'));
+    bytes[bytes.length - 1000]! ^= 0xff;
+    writeFileSync(cacheOf(home, 'worker'), bytes);
+    expect(await exec(home)).toEqual(['board: code cache not used (damaged)', 'board: code cache written']);
+    // A whole cache of another bundle (the CLI's), sound in itself.
+    copyFileSync(cacheOf(home, 'cli'), cacheOf(home, 'worker'));
+    expect(await exec(home)).toEqual(['board: code cache not used (made for another bundle)', 'board: code cache written']);
+    expect(await exec(home)).toEqual(['board: code cache used']);
+  }, 120_000);
 });

@@ -1,8 +1,10 @@
-// The CLI bundle (dist/cli/main.cjs, CommonJS) run through V8 with a code cache: Node 20 compiles all of a
-// command's JavaScript on every start and its ESM loader keeps no compile cache, which is most of what a quick
-// command costs beyond `node -e 0`. vm.Script takes the bytecode an earlier run made (cachedData) and the
-// process writes it at exit when there was none or this kind of command had not run yet (the cache holds what a
-// run compiled: --help's functions are not exec's). The file, $BOARDCTL_HOME/cache/cli-NODEVERSION-ARCH.code:
+// A CommonJS bundle run through V8 with a code cache: the CLI's (dist/cli/main.cjs) and a board's worker thread's
+// (dist/emulator/vm/worker.cjs). Node 20 compiles all of their JavaScript on every start and its ESM loader keeps
+// no compile cache, which is most of what a quick command costs beyond `node -e 0`, and most of a worker's CPU to
+// its board's 'ready' (the lazy compiles of the boot's functions). vm.Script takes the bytecode an earlier run
+// made (cachedData); the runner saves it when there was none or this kind of run had not happened yet (the cache
+// holds what a run compiled: --help's functions are not exec's): the CLI at exit, a worker after its board's
+// 'ready' (a terminated worker runs no exit handlers). The file, $BOARDCTL_HOME/cache/NAME-NODEVERSION-ARCH.code:
 //   "BCC1", checksum of the bundle (8 bytes), checksum of the data (8), length of the kinds list (4),
 //   the kinds (JSON), the data.
 // V8 checks its own version and flags but neither the source (only its length) nor the data: a cache made for
@@ -14,9 +16,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
-import { dataHome } from '../protocol/data-home.js';
-import { makeDirs } from '../protocol/fs/make-dirs.js';
-import { phase } from '../protocol/timing.js';
+import { dataHome } from './data-home.js';
+import { makeDirs } from './fs/make-dirs.js';
+import { phase } from './timing.js';
 
 const MAGIC = 'BCC1';
 const HEADER = 24;
@@ -75,8 +77,9 @@ export function checksum(bytes: Uint8Array): bigint {
   return fletcher.f(len) ^ BigInt(bytes.length);
 }
 
-export function cacheFile(env: NodeJS.ProcessEnv = process.env): string {
-  return join(dataHome(env), 'cache', `cli-${process.version}-${process.arch}.code`);
+/** The cache of the bundle called `name` ('cli', 'worker'). */
+export function cacheFile(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(dataHome(env), 'cache', `${name}-${process.version}-${process.arch}.code`);
 }
 
 interface Cache {
@@ -105,9 +108,10 @@ function readCache(file: string, bundleSum: bigint): Cache | string {
   }
 }
 
-function writeCache(file: string, bundleSum: bigint, cache: Cache): void {
-  // A temp file renamed into place: a process reading the cache meanwhile sees the old one or the new one.
-  const temp = `${file}.${process.pid}.tmp`;
+function writeCache(file: string, bundleSum: bigint, cache: Cache, label: string): void {
+  // A temp file renamed into place: a process reading the cache meanwhile sees the old one or the new one (and
+  // worker threads of one process each write their own: they share the pid).
+  const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
     const kinds = Buffer.from(JSON.stringify(cache.kinds));
     const header = Buffer.alloc(HEADER);
@@ -118,18 +122,25 @@ function writeCache(file: string, bundleSum: bigint, cache: Cache): void {
     makeDirs(dirname(file)); // not mkdirSync's recursive: it loops forever under /proc
     writeFileSync(temp, Buffer.concat([header, kinds, cache.data]));
     renameSync(temp, file);
-    phase('code cache written');
+    phase(`${label} written`);
   } catch {
     // a data directory we cannot write: every run compiles, as without a cache
   }
 }
 
+/** What a bundle's runner gets back: the bundle's exports, and the saving of its cache (a no-op where not needed). */
+export interface BundleRun {
+  exports: unknown;
+  save: () => void;
+}
+
 /**
  * Run the CommonJS bundle at `bundle` (its code sees CommonJS's five names, plus `__boardctlImport` for the ES
- * modules it loads and `__boardctlUrl` for import.meta.url) with the cache in `file`. `kind` names the command
- * (see boardctl.ts): the cache is written at exit when it was not used, or had not seen this kind yet.
+ * modules it loads and `__boardctlUrl` for import.meta.url) with the cache in `file`. `kind` names the kind of run
+ * (see cli/boardctl.ts): save() writes the cache when it was not used, or had not seen this kind yet. `label`
+ * starts the BOARDCTL_DEBUG=timing lines ("code cache used", "board: code cache written").
  */
-export function runBundle(bundle: string, file: string, kind: string): void {
+export function runBundle(bundle: string, file: string, kind: string, label = 'code cache'): BundleRun {
   const source = readFileSync(bundle);
   const bundleSum = checksum(source);
   // Under NODE_V8_COVERAGE (what test/start.test.ts reads to tell which modules ran) V8 counts calls in the code
@@ -138,13 +149,16 @@ export function runBundle(bundle: string, file: string, kind: string): void {
   const wrapped = `(function (exports, require, module, __filename, __dirname, __boardctlImport, __boardctlUrl) {${source.toString()}\n})`;
   const script = new Script(wrapped, { filename: bundle, cachedData: typeof cache === 'string' ? undefined : cache.data });
   const used = typeof cache !== 'string' && !script.cachedDataRejected;
-  phase(used ? 'code cache used' : `code cache not used (${typeof cache === 'string' ? cache : 'rejected by V8'})`);
+  phase(used ? `${label} used` : `${label} not used (${typeof cache === 'string' ? cache : 'rejected by V8'})`);
   const kinds = used ? cache.kinds : [];
-  if (cache !== 'coverage on' && !kinds.includes(kind) && kinds.length < MAX_KINDS) {
-    process.once('exit', () => writeCache(file, bundleSum, { data: script.createCachedData(), kinds: [...kinds, kind] }));
-  }
+  let needed = cache !== 'coverage on' && !kinds.includes(kind) && kinds.length < MAX_KINDS;
+  const save = () => {
+    if (needed) writeCache(file, bundleSum, { data: script.createCachedData(), kinds: [...kinds, kind] }, label);
+    needed = false;
+  };
   const url = pathToFileURL(bundle).href;
   const importEsm = (specifier: string) => import(specifier.startsWith('.') ? new URL(specifier, url).href : specifier);
   const module = { exports: {} };
   (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(bundle), module, bundle, dirname(bundle), importEsm, url);
+  return { exports: module.exports, save };
 }
