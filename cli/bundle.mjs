@@ -69,6 +69,12 @@ const tuiFromEsm = {
   },
 };
 
+/** A CommonJS file run on its own (not through runBundle): import.meta.url is its own file's URL. */
+const ownUrl = {
+  define: { ...common.define, 'import.meta.url': '__chunkUrl' },
+  banner: { js: "'use strict'; const __chunkUrl = require('node:url').pathToFileURL(__filename).href;" },
+};
+
 /** In the CLI bundle, the early start's two modules are the CommonJS files next to it (the bin requires one too). */
 const earlyChunks = {
   name: 'early-chunks',
@@ -88,8 +94,7 @@ const early = await build({
   format: 'cjs',
   outdir: 'dist/cli',
   outExtension: { '.js': '.cjs' },
-  define: { ...common.define, 'import.meta.url': '__chunkUrl' },
-  banner: { js: "'use strict'; const __chunkUrl = require('node:url').pathToFileURL(__filename).href;" },
+  ...ownUrl,
   plugins: [earlyChunks],
 });
 writeFileSync(here('../dist/cli/early.cjs.json'), JSON.stringify(early.metafile));
@@ -122,8 +127,7 @@ await build({
   entryPoints: ['emulator/vm/worker-entry.ts'],
   format: 'cjs',
   outfile: 'dist/emulator/vm/worker-entry.cjs',
-  define: { ...common.define, 'import.meta.url': '__chunkUrl' },
-  banner: { js: "'use strict'; const __chunkUrl = require('node:url').pathToFileURL(__filename).href;" },
+  ...ownUrl,
   metafile: false,
 });
 
