@@ -39,8 +39,15 @@ export interface WebReplOptions {
   base: string;
 }
 
+/** The attached client; `dropped`: the board ended it (no EOF to print). */
+interface Client {
+  ws: WebSocket;
+  files: FileSession;
+  dropped?: boolean;
+}
+
 export class WebReplServer {
-  private client: { ws: WebSocket; files: FileSession; dropped?: boolean } | undefined;
+  private client: Client | undefined;
   /** start_foreground's server (`once`) after its one client: later connections wait unanswered in the backlog. */
   private readonly backlog = new Set<Socket>();
   private served = false;
@@ -101,7 +108,7 @@ export class WebReplServer {
 
   private accept(ws: WebSocket): void {
     const files = new FileSession(this.board.files, (record) => ws.send(record, { binary: true }));
-    const client: { ws: WebSocket; files: FileSession; dropped?: boolean } = { ws, files };
+    const client: Client = { ws, files };
     this.client = client;
     this.served = this.opts.once === true;
     this.board.accepted();
@@ -141,20 +148,15 @@ export class WebReplServer {
     this.client?.files.fromBoard(answer);
   }
 
-  /** The board lost its address: the client's connection goes with it. */
-  dropClient(): void {
-    this.dropped();
-  }
-
   /** The board ends the connection itself (webrepl.stop, a lost address): os.dupterm(None), no EOF read. */
-  private dropped(): void {
+  dropClient(): void {
     if (!this.client) return;
     this.client.dropped = true;
     this.client.ws.terminate();
   }
 
   close(): void {
-    this.dropped();
+    this.dropClient();
     for (const s of this.backlog) s.destroy();
     this.wss.close();
     this.http.close();
