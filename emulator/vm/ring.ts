@@ -38,11 +38,6 @@ export class ByteRing {
     return Atomics.load(this.ctl, TAIL);
   }
 
-  /** Where the producer writes next: lets the consumer see whether bytes came since it last looked. */
-  writePosition(): number {
-    return Atomics.load(this.ctl, HEAD);
-  }
-
   /** Write as much as fits; returns the number of bytes written. */
   write(bytes: Uint8Array): number {
     const n = Math.min(bytes.length, this.free());

@@ -3,7 +3,6 @@
 export const STATUS_BUSY = 0; // 1 while Python code runs (the VM is inside a call)
 export const STATUS_HEARTBEAT = 1; // bumped by the worker whenever it gets control
 export const STATUS_OUT_LIMIT = 2; // most output bytes the worker may have waiting (0: the whole ring)
-export const STATUS_OUT_WAKE = 3; // 1 from the worker's output message until the owner finds the output ring quiet
 export const STATUS_INTS = 4;
 
 export interface WorkerConfig {
