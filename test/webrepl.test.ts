@@ -1,7 +1,7 @@
 // WebREPL both ways: a served virtual ESP32 runs webrepl.start(password=…), and boardctl reaches it over
 // ws://127.0.0.1:PORT: a wrong password is refused (AUTH_FAILED, exit 12), exec, cp up and down, and a repl;
-// then what the firmware's webrepl.py and os.dupterm print and do: unconfigured start(), start_foreground(),
-// a client's disconnect, as seen on the board's UART.
+// then what the firmware's webrepl.py and os.dupterm print and do: unconfigured start(), start_foreground()
+// and a Ctrl-C in it, an accept_handler, a client's disconnect and its TCP reset, as seen on the board's UART.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -416,6 +416,95 @@ it('start_foreground() blocks the REPL until one client connects, attaches it, a
     expect(term.text()).not.toContain('Concurrent WebREPL connection');
   } finally {
     for (const w of waiting) w.terminate();
+    await term.close();
+  }
+}, 60_000);
+
+it("calls start()'s accept_handler with the listening socket for each connection: it serves one with accept_conn, or takes and closes it", async () => {
+  const code = [
+    START.replace("webrepl.start(password='s3cret')", ''),
+    'def gate(sock):',
+    "    print('gate', type(sock).__name__ if sock is webrepl.listen_s else sock)",
+    '    if deny:',
+    '        cl, addr = sock.accept()',
+    "        cl.send(b'no\\r\\n')",
+    '        cl.close()',
+    "        print('denied', addr[0])",
+    '    else:',
+    "        print('served', webrepl.accept_conn(sock))",
+    'deny = False',
+    "webrepl.start(password='s3cret', accept_handler=gate)",
+  ].join('\n');
+  const { run, url } = await startOverUart(code);
+  expect(run.stdout, run.stderr).toMatch(/Started webrepl in manual override mode\n$/);
+  const term = await uartTerminal();
+  try {
+    const peer = await WebReplPeer.login(url!, 's3cret');
+    await expect.poll(term.text).toMatch(/gate _Listener\r\n\r\nWebREPL connection from: \('127\.0\.0\.1', \d+\)\r\nserved True\r\n/);
+    await peer.close();
+    // A plain HTTP request gets the page: accept_conn says False.
+    expect(await plainGet(url!)).toBe(page('https://micropython.org/webrepl/'));
+    await expect.poll(term.text).toContain('served False\r\n');
+    term.type('deny = True\r');
+    await expect.poll(term.text).toContain('deny = True\r\n>>> ');
+    // The handler's own socket: what it sends reaches the client, then its close ends the connection.
+    expect(await plainGet(url!)).toBe('no\r\n');
+    await expect.poll(term.text).toContain('denied 127.0.0.1\r\n');
+    expect(count(term.text(), 'gate _Listener')).toBe(3);
+  } finally {
+    await term.close();
+  }
+}, 60_000);
+
+it('Ctrl-C in start_foreground() raises KeyboardInterrupt; the listener then answers nobody until the board accepts', async () => {
+  await startOverUart(START);
+  const term = await uartTerminal();
+  try {
+    const seen = out.length;
+    term.type('\x03');
+    await expect.poll(term.text).toContain('>>> ');
+    term.type("webrepl.start_foreground(password='fg2')\r");
+    await expect.poll(term.text).toContain('Starting webrepl in foreground mode\r\n');
+    let port: string | undefined;
+    await expect.poll(() => (port = /(?:^|\n)published: wr tcp port 8266 at 127\.0\.0\.1:(\d+)/.exec(out.slice(seen))?.[1])).toBeDefined();
+    term.type('\x03');
+    await expect.poll(term.text).toMatch(/in accept_conn\r\nKeyboardInterrupt: \r\n>>> $/);
+    // The next client waits in the backlog, unanswered, until the board itself accepts it.
+    const sock = connect(Number(port), '127.0.0.1');
+    let got = '';
+    sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    await once(sock, 'connect');
+    sock.write('GET / HTTP/1.1\r\nHost: board\r\n\r\n');
+    const closed = once(sock, 'close');
+    // A round trip through the board after the request: a listener that answered by itself had answered by now.
+    term.type("print('mark')\r");
+    await expect.poll(term.text).toContain('mark\r\n>>> ');
+    expect(got).toBe('');
+    term.type('print(webrepl.accept_conn(webrepl.listen_s))\r');
+    await closed;
+    expect(got).toBe(page('https://micropython.org/webrepl/'));
+    await expect.poll(term.text).toMatch(/\r\nFalse\r\n>>> $/);
+  } finally {
+    await term.close();
+  }
+}, 60_000);
+
+it("reports a client's TCP reset as os.dupterm's exception in read(), as lwIP's ECONNRESET", async () => {
+  const { url } = await startOverUart(START);
+  const term = await uartTerminal();
+  try {
+    const { hostname, port } = new URL(url!);
+    const sock = connect(Number(port), hostname);
+    let got = '';
+    sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    await once(sock, 'connect');
+    const key = randomBytes(16).toString('base64');
+    sock.write(`GET / HTTP/1.1\r\nHost: board\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    await expect.poll(() => got).toContain('Password: ');
+    sock.resetAndDestroy();
+    await expect.poll(term.text).toMatch(/WebREPL connection from: \('127\.0\.0\.1', \d+\)\r\ndupterm: Exception in read\(\) method, deactivating: OSError: \[Errno 104\] ECONNRESET\r\n$/);
+    expect(term.text()).not.toContain(DUPTERM_EOF);
+  } finally {
     await term.close();
   }
 }, 60_000);

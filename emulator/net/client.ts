@@ -49,8 +49,8 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
   let lastError: NetFailure | undefined;
   /** The WebREPL's file requests: webrepl.py's handler, the request waiting for it, a put's bytes. */
   const files = { handler: undefined as PyCallable | undefined, pending: undefined as { op: number; name: string; size: number } | undefined, rx: [] as Buffer[], aborted: false, busy: false };
-  /** A WebREPL client was accepted since the server started (start_foreground waits for it). */
-  let wrAccepted = false;
+  /** The WebREPL's listening socket: connections waiting for the board's accept, arrivals its handler has yet to see, the handler. */
+  const listening = { held: 0, arrivals: 0, handler: undefined as PyCallable | undefined, busy: false };
 
   const post = (m: NetRequest) => channel.port.postMessage(m);
   const sock = (id: number): Sock => {
@@ -80,7 +80,10 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
       case 'wr-begin': files.pending = { op: e.op, name: e.name, size: e.size }; files.rx = []; files.aborted = false; return;
       case 'wr-data': files.rx.push(Buffer.from(e.data)); return;
       case 'wr-abort': files.aborted = true; return;
-      case 'wr-accepted': wrAccepted = true; return;
+      case 'wr-held':
+        listening.held = e.count;
+        if (e.arrived) listening.arrivals++;
+        return;
     }
   }
 
@@ -294,13 +297,25 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
       return DETAILED;
     },
     /** Start the WebREPL server on a board port (its framing and prompt run on the host), or stop it (''). */
-    webrepl(port: number, password: string, once = false, base = ''): number {
-      wrAccepted = false;
-      return request((rq) => ({ t: 'webrepl', rq, port, password, once, base })) as number;
+    webrepl(port: number, password: string, held = false, base = ''): number {
+      listening.held = listening.arrivals = 0;
+      return request((rq) => ({ t: 'webrepl', rq, port, password, held, base })) as number;
     },
-    /** Blocks until a WebREPL client is accepted (start_foreground's accept); -EINTR on Ctrl-C. */
-    wr_wait(): number {
-      return waitFor(() => wrAccepted, -1) === 'intr' ? -E.EINTR : 0;
+    /** The listening socket's accept handler (called once for each connection that arrives), or none. */
+    wr_on_accept(fn: PyCallable | null): void {
+      listening.handler = fn ?? undefined;
+    },
+    /**
+     * Blocks until a connection waits, then accepts it: `serve` as webrepl.py's accept_conn ('1': a client is
+     * attached, '0': it got the page or was refused, then the line to print), else as a socket
+     * ("child,host,port"); -EINTR on Ctrl-C.
+     */
+    wr_accept(serve: boolean): number | string {
+      for (;;) {
+        if (waitFor(() => listening.held > 0, -1) === 'intr') return -E.EINTR;
+        const r = request((rq) => ({ t: 'wr-accept', rq, serve })) as number | string;
+        if (r !== -1) return r;
+      }
     },
     /** webrepl.py's _transfer(op, name, size), run for each file request of the WebREPL's client. */
     wr_handler(fn: PyCallable | null): void {
@@ -336,8 +351,18 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
   // A file request runs when the board looks at its network: between bytecodes, in its waits, or idle at the
   // REPL, as the firmware serves it inside a read of the WebREPL's stream (a hard-IRQ-like call into Python).
   host.addPoller(() => {
-    if (files.busy) return;
+    if (files.busy || listening.busy) return;
     drain();
+    // As lwIP's event on the listening socket: its callback runs once for each connection that arrives.
+    if (listening.arrivals > 0 && listening.handler) {
+      listening.arrivals--;
+      listening.busy = true;
+      try {
+        listening.handler();
+      } finally {
+        listening.busy = false;
+      }
+    }
     if (!files.pending || !files.handler) return;
     const { op, name, size } = files.pending;
     files.pending = undefined;
@@ -357,6 +382,7 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
     onBoot() {
       files.handler = undefined;
       files.pending = undefined;
+      listening.handler = undefined;
       // A fresh VM: its sockets are gone; the host closes theirs and pushes the radio's state again.
       socks.clear();
       replies.clear();

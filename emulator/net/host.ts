@@ -223,7 +223,8 @@ export class NetHost {
       case 'consumed': return this.consumed(m.id, m.n);
       case 'tls': return this.tls(m.rq, m.id, m.opts);
       case 'close': return this.closeSocket(m.id, true);
-      case 'webrepl': return void this.startWebRepl(m.rq, m.port, { password: m.password, once: m.once, base: m.base });
+      case 'webrepl': return void this.startWebRepl(m.rq, m.port, { password: m.password, held: m.held, base: m.base });
+      case 'wr-accept': return this.acceptWebRepl(m.rq, m.serve);
       case 'wr-status': return this.webrepl?.server.fromBoard({ kind: 'status', code: m.code });
       case 'wr-chunk': return this.webrepl?.server.fromBoard({ kind: 'chunk', data: m.data });
     }
@@ -456,7 +457,7 @@ export class NetHost {
           abort: () => this.post({ t: 'wr-abort' }),
         },
         reachable: () => this.wlan?.reachable ?? false,
-        accepted: () => this.post({ t: 'wr-accepted' }),
+        held: (count, arrived) => this.post({ t: 'wr-held', count, arrived }),
       };
       const { published, value: server } = await this.publish('tcp', boardPort, (hostPort) => modules!.WebReplServer.start(this.publishHost(), hostPort, opts, board));
       if (this.port === undefined) return server.close();
@@ -466,6 +467,17 @@ export class NetHost {
     } catch (err) {
       this.fail(rq, boardErrno(err));
     }
+  }
+
+  private acceptWebRepl(rq: number, serve: boolean): void {
+    const sock = this.webrepl?.server.take();
+    if (!sock) return this.reply(rq, -1);
+    // The board prints accept_conn's line itself, in order with what it printed before.
+    if (serve) return this.webrepl!.server.serve(sock, (attached, line = '') => this.reply(rq, `${attached ? 1 : 0}${line}`));
+    // The user's accept handler took it as a socket of its own: a stream like any listener's child.
+    const child = this.nextChild++;
+    this.forward(this.stream(child, sock, false));
+    this.reply(rq, `${child},${sock.remoteAddress!.replace(/^::ffff:/, '')},${sock.remotePort}`);
   }
 
   private stopWebRepl(): void {

@@ -43,8 +43,17 @@ export type NetRequest =
   /** Start TLS on a connected socket (sent after the 'consumed' of everything the board has read). */
   | { t: 'tls'; rq: number; id: number; opts: TlsOptions }
   | { t: 'close'; id: number }
-  /** webrepl.start(port, password) (a password of '' stops it); `once`: serve one client only (start_foreground); `base`: the page's static_host. */
-  | { t: 'webrepl'; rq: number; port: number; password: string; once: boolean; base: string }
+  /**
+   * webrepl.start(port, password) (a password of '' stops it); `held`: connections wait for the board's accept
+   * (an accept_handler of the user's, or start_foreground's none); `base`: the page's static_host.
+   */
+  | { t: 'webrepl'; rq: number; port: number; password: string; held: boolean; base: string }
+  /**
+   * The board accepts the oldest waiting WebREPL connection: `serve` as webrepl.py's accept_conn (replies 1
+   * once a client is attached, 0 for the page or a refusal, followed by the line accept_conn prints), else as a
+   * plain socket (replies "child,host,port"); -1 when none waits any more.
+   */
+  | { t: 'wr-accept'; rq: number; serve: boolean }
   /** A WebREPL file request's status (the open's, then the end's), and a get's file bytes (empty: the end). */
   | { t: 'wr-status'; code: number }
   | { t: 'wr-chunk'; data: Uint8Array };
@@ -69,8 +78,8 @@ export type NetEvent =
   | { t: 'wr-begin'; op: number; name: string; size: number }
   | { t: 'wr-data'; data: Uint8Array }
   | { t: 'wr-abort' }
-  /** A WebREPL client completed its handshake and is attached to the REPL (before its password). */
-  | { t: 'wr-accepted' };
+  /** How many WebREPL connections wait for the board's accept; `arrived`: a new one (its accept handler runs). */
+  | { t: 'wr-held'; count: number; arrived: boolean };
 
 /** What the board's network module reads; the main thread pushes it whenever it changes. */
 export interface WlanState {
