@@ -63,6 +63,84 @@ print(time.ticks_diff(time.ticks_us(), t) >= 11 * 12 * 1000000 // 2400)
   });
 });
 
+describe("reprs are the port's print functions'", () => {
+  it('UART prints every setting as machine_uart.c does, the baud rate the divider gives, and keeps settings across init', async () => {
+    // The board is shared: an earlier case's UART(1) settings stay until deinit, as on the firmware.
+    const out = await board.run(`
+from machine import UART
+UART(1).deinit()
+print(UART(1))
+u = UART(1)
+u.init(9600, bits=7, parity=1, stop=2, invert=UART.INV_TX | UART.INV_RX, flow=UART.RTS | UART.CTS)
+print(UART(1))
+u.init(timeout=10)
+print(u)
+u.deinit()
+print(UART(1, 57600, tx=4, rx=5))
+print(UART(2, parity=0), UART.INV_TX, UART.INV_RX, UART.INV_RTS, UART.INV_CTS)
+for args in ((3,), (1, 9600, 9), (1, 9600, 8, None, 3)):
+    try:
+        UART(*args)
+    except ValueError as e:
+        print('ValueError:', e)
+`);
+    const settings = (head: string, tail: string) =>
+      `UART(${head}, rts=-1, cts=-1, txbuf=256, rxbuf=256, ${tail})`;
+    expect(out).toBe([
+      settings('1, baudrate=115201, bits=8, parity=None, stop=1, tx=10, rx=9', 'timeout=0, timeout_char=0, irq=0'),
+      settings('1, baudrate=9600, bits=7, parity=1, stop=2, tx=10, rx=9', 'timeout=0, timeout_char=0, irq=0, invert=INV_TX|INV_RX, flow=RTS|CTS'),
+      settings('1, baudrate=9600, bits=7, parity=1, stop=2, tx=10, rx=9', 'timeout=10, timeout_char=0, irq=0, invert=INV_TX|INV_RX, flow=RTS|CTS'),
+      settings('1, baudrate=57600, bits=8, parity=None, stop=1, tx=4, rx=5', 'timeout=0, timeout_char=0, irq=0'),
+      settings('2, baudrate=115201, bits=8, parity=0, stop=1, tx=17, rx=16', 'timeout=0, timeout_char=0, irq=0') + ' 32 4 64 8',
+      'ValueError: UART(3) does not exist',
+      'ValueError: invalid data bits',
+      'ValueError: invalid stop bits',
+      '',
+    ].join('\n'));
+  });
+
+  it('PWM, ADC, I2C, SoftI2C, Timer and RTC print as the esp32 port prints them', async () => {
+    const out = await board.run(`
+from machine import Pin, PWM, ADC, I2C, SoftI2C, Timer, RTC
+p = PWM(Pin(4))
+print(p)
+p.duty(512)
+print(p, p.duty_u16())
+p.init(freq=1000, duty_u16=1000, invert=True)
+print(p)
+p.deinit()
+print(p)
+print(ADC(Pin(34)), ADC(Pin(35), atten=ADC.ATTN_11DB))
+print(I2C(0), I2C(1, freq=100000))
+print(I2C(1))
+print(SoftI2C(scl=22, sda=21), SoftI2C(scl=22, sda=21, freq=100000))
+t = Timer(0)
+print(t)
+t.init(period=500, mode=Timer.ONE_SHOT, callback=lambda t: None)
+print(t)
+t.init(freq=3, callback=lambda t: None)
+print(t)
+t.deinit()
+print(RTC())
+`);
+    expect(out).toBe([
+      'PWM(Pin(4), freq=5000, duty_u16=32768)',
+      'PWM(Pin(4), freq=5000, duty=512) 32768',
+      'PWM(Pin(4), freq=1000, duty_u16=1000, invert=True)',
+      'PWM(Pin(4))',
+      'ADC(Pin(34), atten=0) ADC(Pin(35), atten=3)',
+      'I2C(0, scl=18, sda=19, freq=400000, timeout=50000) I2C(1, scl=25, sda=26, freq=100000, timeout=50000)',
+      'I2C(1, scl=25, sda=26, freq=100000, timeout=50000)',
+      'SoftI2C(scl=22, sda=21, freq=500000) SoftI2C(scl=22, sda=21, freq=100000)',
+      'Timer(0, mode=ONE_SHOT, period=0)',
+      'Timer(0, mode=ONE_SHOT, period=500)',
+      'Timer(0, mode=PERIODIC, period=333)',
+      '<RTC>',
+      '',
+    ].join('\n'));
+  });
+});
+
 describe('stand-ins for C functions print as C functions', () => {
   it('time, os and builtins replacements print as <function>', async () => {
     const out = await board.run(`

@@ -341,29 +341,41 @@ class ADC:
         return self.read_u16() >> (16 - self._bits)
 
     def __repr__(self):
-        return 'ADC(Pin(%d))' % self._id if not _RP2 else '<ADC channel=%d>' % (self._id - 26 if self._id >= 0 else 4)
+        if _RP2:
+            return '<ADC channel=%d>' % (self._id - 26 if self._id >= 0 else 4)
+        return 'ADC(Pin(%d), atten=%d)' % (self._id, self._atten)
 
 
 class PWM:
-    def __init__(self, dest, *, freq=None, duty=None, duty_u16=None, duty_ns=None, invert=False):
+    def __init__(self, dest, *, freq=None, duty=None, duty_u16=None, duty_ns=None, invert=False, lightsleep=False):
         self._pin = _pin(dest)
         self._freq = 5000 if not _RP2 else 1000
         self._duty = 32768 if not _RP2 else 0
+        self._scale = 'duty_u16'  # the unit the duty was last set in: the repr shows it in that one
+        self._invert = invert
+        self._lightsleep = lightsleep
         self._pin.init(Pin.OUT)
         self.init(freq=freq, duty=duty, duty_u16=duty_u16, duty_ns=duty_ns)
 
-    def init(self, *, freq=None, duty=None, duty_u16=None, duty_ns=None, invert=False):
+    def init(self, *, freq=None, duty=None, duty_u16=None, duty_ns=None, invert=None, lightsleep=None):
         if freq is not None:
             if not 0 < freq <= 40000000:
                 raise ValueError('frequency must be from 1Hz to 40MHz')
             self._freq = freq
-        if duty is not None:
-            self._duty = min(65535, duty * 65535 // 1023)
+        # The port takes duty_u16 first, then duty_ns, then duty.
         if duty_u16 is not None:
-            self._duty = max(0, min(65535, duty_u16))
-        if duty_ns is not None:
-            self._duty = max(0, min(65535, duty_ns * self._freq * 65535 // 1000000000))
-        _hw.pwm(self._pin._id, self._freq, self._duty)
+            self._duty, self._scale = max(0, min(65535, duty_u16)), 'duty_u16'
+        elif duty_ns is not None:
+            self._duty, self._scale = max(0, min(65535, duty_ns * self._freq * 65535 // 1000000000)), 'duty_ns'
+        elif duty is not None:
+            self._duty, self._scale = min(65535, max(0, duty) << 6), 'duty'  # the port's 10-bit duty is the 16-bit one >> 6
+        if invert is not None:
+            self._invert = bool(invert)
+        if lightsleep is not None:
+            self._lightsleep = bool(lightsleep)
+        self._active = True
+        # An inverted output is high for the rest of each period.
+        _hw.pwm(self._pin._id, self._freq, 65535 - self._duty if self._invert else self._duty)
 
     def freq(self, value=None):
         if value is None:
@@ -372,7 +384,7 @@ class PWM:
 
     def duty(self, value=None):
         if value is None:
-            return self._duty * 1023 // 65535
+            return self._duty >> 6
         self.init(duty=value)
 
     def duty_u16(self, value=None):
@@ -386,10 +398,18 @@ class PWM:
         self.init(duty_ns=value)
 
     def deinit(self):
+        self._active = False
         _hw.pwm(self._pin._id, 0, 0)
 
     def __repr__(self):
-        return 'PWM(Pin(%d), freq=%d, duty_u16=%d)' % (self._pin._id, self._freq, self._duty)
+        if _RP2:
+            return 'PWM(Pin(%d), freq=%d, duty_u16=%d)' % (self._pin._id, self._freq, self._duty)
+        # mp_machine_pwm_print of ports/esp32/machine_pwm.c: a deinitialised PWM has no timer, and shows its pin only.
+        if not self._active:
+            return 'PWM(Pin(%d))' % self._pin._id
+        return 'PWM(Pin(%d), freq=%d, %s=%d%s%s)' % (
+            self._pin._id, self._freq, self._scale, getattr(self, self._scale)(),
+            ', invert=True' if self._invert else '', ', lightsleep=True' if self._lightsleep else '')
 
 
 class _I2CBase:
@@ -436,16 +456,25 @@ class _I2CBase:
         pass
 
 
+_i2cs = {}  # id -> (scl, sda, freq, timeout) of a bus made before: the port keeps one object a bus, settings and all
+
+
 class I2C(_I2CBase):
-    def __init__(self, id=0, *, scl=None, sda=None, freq=400000, timeout=50000):
+    def __init__(self, id=0, *, scl=None, sda=None, freq=None, timeout=None):
         if not 0 <= id < len(_B['i2c']):
             raise ValueError('I2C(%d) doesn\'t exist' % id)
         d = _B['i2c'][id]
         self._id = id
-        self._scl = d['scl'] if scl is None else _pin(scl)._id
-        self._sda = d['sda'] if sda is None else _pin(sda)._id
-        self._freq = freq
-        self._timeout = timeout
+        self._scl, self._sda, self._freq, self._timeout = _i2cs.get(id, (d['scl'], d['sda'], 400000, 50000))
+        if scl is not None:
+            self._scl = _pin(scl)._id
+        if sda is not None:
+            self._sda = _pin(sda)._id
+        if freq is not None:
+            self._freq = freq
+        if timeout is not None:
+            self._timeout = timeout
+        _i2cs[id] = (self._scl, self._sda, self._freq, self._timeout)
 
     def init(self, **kw):
         self.__init__(self._id, **kw)
@@ -453,14 +482,16 @@ class I2C(_I2CBase):
     def __repr__(self):
         if _RP2:
             return 'I2C(%d, freq=%d, scl=%d, sda=%d, timeout=%d)' % (self._id, self._freq, self._scl, self._sda, self._timeout)
-        return 'I2C(%d, scl=%d, sda=%d, freq=%d)' % (self._id, self._scl, self._sda, self._freq)
+        return 'I2C(%d, scl=%d, sda=%d, freq=%d, timeout=%d)' % (self._id, self._scl, self._sda, self._freq, self._timeout)
 
 
 class SoftI2C(_I2CBase):
     def __init__(self, scl, sda, *, freq=400000, timeout=50000):
         self._scl = _pin(scl)._id
         self._sda = _pin(sda)._id
-        self._freq = freq
+        # extmod's soft I2C waits a whole number of microseconds a half clock (at least one) and prints the
+        # rate that gives: 400 kHz asked shows 500000.
+        self._freq = 500000 // max(1, 500000 // freq)
 
     def __repr__(self):
         return 'SoftI2C(scl=%d, sda=%d, freq=%d)' % (self._scl, self._sda, self._freq)
@@ -580,25 +611,75 @@ class SoftSPI(_SPIBase):
         return 'SoftSPI(baudrate=%d, polarity=%d, phase=%d, sck=%d, mosi=%d, miso=%d)' % ((self._rate, pol, pha) + self._pins)
 
 
+def _uart_baud(baud):
+    # What uart_get_baudrate reads back after uart_set_baudrate: the source clock over a divider in 1/16 steps
+    # (ESP32: the 80 MHz APB clock; C3/S3: the 40 MHz crystal, pre-divided so the divider's integer part fits 12
+    # bits), 115200 reads 115201 on an ESP32. The RP2040's UART keeps the rate asked for.
+    if _RP2:
+        return baud
+    f, pre = (80000000, 1) if _B['chip'] == 'ESP32' else (40000000, -(-40000000 // (4095 * baud)))
+    return (f << 4) // ((f << 4) // (baud * pre) * pre)
+
+
+_uarts = {}  # id -> settings of an initialised UART: the firmware keeps one object a port, settings and all
+_UNSET = object()
+
+
 class UART(io.IOBase):
     # A stream, as the firmware's: select.poll and asyncio's streams wait on it through ioctl.
-    INV_TX = 1
-    INV_RX = 2
+    if _RP2:
+        INV_TX = 1
+        INV_RX = 2
+    else:  # the IDF's uart_signal_inv_t bits
+        INV_TX = 32
+        INV_RX = 4
+        INV_RTS = 64
+        INV_CTS = 8
     RTS = 1
     CTS = 2
 
-    def __init__(self, id, baudrate=115200, bits=8, parity=None, stop=1, **kw):
+    def __init__(self, id, *args, **kw):
+        if not 0 <= id < len(_B['uart']):
+            raise ValueError(("UART(%d) doesn't exist" if _RP2 else 'UART(%d) does not exist') % id)
         self._id = id
-        self.init(baudrate, bits, parity, stop, **kw)
+        self.init(*args, **kw)
 
-    def init(self, baudrate=115200, bits=8, parity=None, stop=1, *, txbuf=256, **kw):
-        self._baud = baudrate
-        self._frame = 1 + bits + (parity is not None) + stop  # bits a character takes on the wire
-        self._txbuf = txbuf
+    def init(self, baudrate=0, bits=0, parity=_UNSET, stop=0, *, tx=None, rx=None, rts=None, cts=None, txbuf=-1,
+             rxbuf=-1, timeout=-1, timeout_char=-1, invert=-1, flow=-1):
+        # As the port's init helper: what is not given keeps its value, a port not yet initialised starts from
+        # the defaults (8N1 at 115200, the port's default pins).
+        s = _uarts.get(self._id)
+        if s is None:
+            pins = _B['uart'][self._id] if self._id or _RP2 else {'tx': -1, 'rx': -1}  # UART0: the REPL's, unchanged
+            s = {'baud': _uart_baud(115200), 'bits': 8, 'parity': None, 'stop': 1, 'tx': pins['tx'], 'rx': pins['rx'],
+                 'rts': -1, 'cts': -1, 'txbuf': 256, 'rxbuf': 256, 'timeout': 0, 'timeout_char': 0, 'invert': 0, 'flow': 0}
+        if bits not in (0, 5, 6, 7, 8):
+            raise ValueError('invalid data bits')
+        if stop not in (0, 1, 2):
+            raise ValueError('invalid stop bits')
+        if invert != -1 and invert & ~(UART.INV_TX | UART.INV_RX | getattr(UART, 'INV_RTS', 0) | getattr(UART, 'INV_CTS', 0)):
+            raise ValueError('invalid inversion mask')
+        if flow != -1 and flow & ~(UART.RTS | UART.CTS):
+            raise ValueError('invalid flow control mask')
+        if baudrate > 0:
+            s['baud'] = _uart_baud(baudrate)
+        for k, v in (('tx', tx), ('rx', rx), ('rts', rts), ('cts', cts)):
+            if v is not None:
+                s[k] = _pin(v)._id
+        for k, v, unset in (('bits', bits, 0), ('stop', stop, 0), ('txbuf', txbuf, -1), ('rxbuf', rxbuf, -1),
+                            ('timeout', timeout, -1), ('timeout_char', timeout_char, -1), ('invert', invert, -1),
+                            ('flow', flow, -1)):
+            if v != unset:
+                s[k] = v
+        if parity is not _UNSET:
+            s['parity'] = None if parity is None else parity & 1
+        _uarts[self._id] = s
+        self._s = s
+        self._frame = 1 + s['bits'] + (s['parity'] is not None) + s['stop']  # bits a character takes on the wire
         self._sent = time.ticks_us()  # when the last character queued has left
 
     def deinit(self):
-        pass
+        _uarts.pop(self._id, None)  # the driver is uninstalled: the next init starts from the defaults
 
     def any(self):
         return _hw.uart_any(self._id)
@@ -631,11 +712,11 @@ class UART(io.IOBase):
         _hw.uart_write(self._id, _hex(buf))
         start = now if time.ticks_diff(self._sent, now) < 0 else self._sent
         self._sent = time.ticks_add(start, self._wire_us(len(buf)))
-        _wait_until_us(time.ticks_add(self._sent, -self._wire_us(self._txbuf)))
+        _wait_until_us(time.ticks_add(self._sent, -self._wire_us(self._s['txbuf'])))
         return len(buf)
 
     def _wire_us(self, n):
-        return int(n * self._frame * 1000000 // self._baud)
+        return int(n * self._frame * 1000000 // self._s['baud'])
 
     def flush(self):
         _wait_until_us(self._sent)
@@ -652,7 +733,19 @@ class UART(io.IOBase):
         pass
 
     def __repr__(self):
-        return 'UART(%d, baudrate=%d)' % (self._id, self._baud)
+        s = self._s
+        if _RP2:
+            return 'UART(%d, baudrate=%d)' % (self._id, s['baud'])
+        # mp_machine_uart_print of ports/esp32/machine_uart.c: every setting, then the inverted lines and the
+        # flow control when set. No IRQ can be set here, so its trigger mask is 0.
+        out = 'UART(%d, baudrate=%d, bits=%d, parity=%s, stop=%d, tx=%d, rx=%d, rts=%d, cts=%d, txbuf=%d, rxbuf=%d, timeout=%d, timeout_char=%d, irq=0' % (
+            self._id, s['baud'], s['bits'], {None: 'None', 1: '1', 0: '0'}[s['parity']], s['stop'], s['tx'], s['rx'],
+            s['rts'], s['cts'], s['txbuf'], s['rxbuf'], s['timeout'], s['timeout_char'])
+        for key, names in (('invert', (('INV_TX', 32), ('INV_RX', 4), ('INV_RTS', 64), ('INV_CTS', 8))),
+                           ('flow', (('RTS', 1), ('CTS', 2)))):
+            if s[key]:
+                out += ', %s=%s' % (key, '|'.join(n for n, bit in names if s[key] & bit))
+        return out + ')'
 
 
 _timer_keys = [0]
@@ -667,16 +760,22 @@ class Timer:
         self._key = _timer_keys[0]
         self._id = id
         self._period = 0
+        self._mode = Timer.ONE_SHOT
+        self._ticks = 0  # the period in the port's 10 MHz timer ticks (the 80 MHz APB clock over 8)
         if args or kw:
             self.init(*args, **kw)
 
     def init(self, *, mode=PERIODIC, period=-1, freq=-1, tick_hz=1000, callback=None, hard=False):
         if freq > 0:
             period_ms = 1000 / freq
+            self._ticks = int(10000000 / freq)
         elif period >= 0:
             period_ms = period * 1000 / tick_hz
+            self._ticks = period * 10000000 // tick_hz
         else:
             period_ms = 1000
+            self._ticks = 10000000
+        self._mode = mode
         self._period = max(1, int(period_ms))
         _hw.timer_stop(self._key)
         if callback is not None:
@@ -686,10 +785,17 @@ class Timer:
         _hw.timer_stop(self._key)
 
     def __repr__(self):
-        return 'Timer(%d; period=%d)' % (self._id, self._period) if not _RP2 else 'Timer(mode=PERIODIC, period=%d, tick_hz=1000)' % self._period
+        if _RP2:
+            return 'Timer(mode=PERIODIC, period=%d, tick_hz=1000)' % self._period
+        # machine_timer_print of ports/esp32/machine_timer.c: the period back in whole milliseconds.
+        return 'Timer(%d, mode=%s, period=%d)' % (self._id, 'PERIODIC' if self._mode else 'ONE_SHOT', self._ticks // 10000)
 
 
 class RTC:
+    # The port's RTC and WDT types have no print function: MicroPython prints such an object as <TYPE>.
+    def __repr__(self):
+        return '<RTC>'
+
     def __init__(self, id=0, datetime=None):
         if datetime is not None:
             self.datetime(datetime)
@@ -713,6 +819,9 @@ class RTC:
 
 
 class WDT:
+    def __repr__(self):
+        return '<WDT>'
+
     def __init__(self, id=0, timeout=5000):
         if timeout < 1:
             raise ValueError('WDT timeout too short')
