@@ -80,6 +80,9 @@ export class VirtualHardware {
   private wdt: { timeoutMs: number; fedAt: number } | null = null;
   private irqsEnabled = true;
   private polling = false;
+  /** This worker's VM booted before: every later boot is a soft reset (a hard one starts a new worker). */
+  private booted = false;
+  private softReset = false;
   private readonly uartRx = new Map<number, number[]>();
   private readonly clockOrigin: number;
 
@@ -200,6 +203,8 @@ export class VirtualHardware {
 
   /** A fresh VM booted: Python objects of the previous one are gone. */
   boot(): void {
+    this.softReset = this.booted;
+    this.booted = true;
     this.dispatch = null;
     this.timers.clear();
     this.wdt = null;
@@ -285,7 +290,9 @@ export class VirtualHardware {
       wdt_start: (timeoutMs: number) => { this.wdt = { timeoutMs, fedAt: this.host.ticksMs() }; },
       wdt_feed: () => { if (this.wdt) this.wdt.fedAt = this.host.ticksMs(); },
       reset: (kind: ResetKind, sleepMs: number) => this.reset(kind, sleepMs < 0 ? undefined : sleepMs),
-      reset_cause: () => this.host.resetCause,
+      // The port's machine_deinit() at every soft reset makes reset_cause() SOFT_RESET until the next hard
+      // reset; wake_reason() reads the chip's wake-up cause, which a soft reset leaves.
+      reset_cause: () => (this.softReset ? 'soft' : this.host.resetCause),
       wake_reason: () => (this.host.resetCause !== 'deepsleep' ? '' : this.lastSleep?.timer ? 'timer' : 'ext'),
       bitstream: (pin: number, hex: string) => this.neopixelWrite(pin, fromHex(hex)),
       bootsel: () => (this.bootselPressed ? 1 : 0),
