@@ -373,6 +373,7 @@ describe('sleep and port modules', () => {
     await b.con.expect('\x04>');
   });
 
+  // Its errors are the port's check_esp_err: OSError(-code, the IDF's name of the code).
   it('keeps esp32.NVS values across a hard reset', async () => {
     const b = await open();
     await b.run(`
@@ -392,8 +393,13 @@ nvs.erase_key('boots')
 try:
     nvs.get_i32('boots')
 except OSError as e:
-    print(e.errno)
-`)).toBe("42 bytearray(b'secret')\n-4354\n");
+    print(e.errno, e.args[1])
+try:
+    nvs.get_blob('key', bytearray(3))
+except OSError as e:
+    print(e.args)
+print(nvs)
+`)).toBe("42 bytearray(b'secret')\n-4354 ESP_ERR_NVS_NOT_FOUND\n(-4364, 'ESP_ERR_NVS_INVALID_LENGTH')\n<NVS>\n");
   });
 });
 

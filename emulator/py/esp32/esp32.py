@@ -21,17 +21,23 @@ def gpio_deep_sleep_hold(enable):
 
 
 class NVS:
-    # Values live in the board (outside the VM), so they survive resets as flash does.
+    # Values live in the board (outside the VM), so they survive resets as flash does. IDF errors raise as the
+    # port's check_esp_err does: OSError(-code, the code's name).
     def __init__(self, namespace):
         self._ns = namespace
+
+    def __repr__(self):
+        return '<NVS>'  # the port's type has no print function
 
     def _get(self, key, kind):
         v = _hw.nvs_get(self._ns + '/' + key)
         if not v.startswith(kind):
-            raise OSError(-4354)  # ESP_ERR_NVS_NOT_FOUND
+            raise OSError(-0x1102, 'ESP_ERR_NVS_NOT_FOUND')  # the IDF finds a key by its type as well
         return v[2:]
 
     def set_i32(self, key, value):
+        if not -0x80000000 <= value <= 0x7fffffff:
+            raise OverflowError('overflow converting long int to machine word')
         _hw.nvs_set(self._ns + '/' + key, 'i:%d' % value)
 
     def get_i32(self, key):
@@ -42,12 +48,14 @@ class NVS:
 
     def get_blob(self, key, buffer):
         data = bytes.fromhex(self._get(key, 'b:'))
+        if len(data) > len(buffer):
+            raise OSError(-0x110c, 'ESP_ERR_NVS_INVALID_LENGTH')
         buffer[:len(data)] = data
         return len(data)
 
     def erase_key(self, key):
         if _hw.nvs_set(self._ns + '/' + key, None) < 0:
-            raise OSError(-4354)
+            raise OSError(-0x1102, 'ESP_ERR_NVS_NOT_FOUND')
 
     def commit(self):
         pass
