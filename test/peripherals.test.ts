@@ -312,6 +312,18 @@ print('still running')
       .toMatch(/^\(2024, 2, 29, 3, 23, 59\) True\n$|^\(2024, 3, 1, 4, 0, 0\) True\n$/);
   });
 
+  it('keeps GPIO levels across a soft reset and stops PWM, as machine_pins_deinit and machine_pwm_deinit_all do', async () => {
+    const b = await open();
+    await b.run("from machine import Pin, PWM\nPin(4, Pin.OUT, value=1)\nPWM(Pin(2), freq=1000, duty_u16=30000)");
+    await b.runToReset('import machine\nmachine.soft_reset()', 'soft');
+    const pins = (await b.control('get', { what: 'pins' })) as { pin: number; mode: string; level: number; pwm: unknown }[];
+    expect(pins.filter((p) => p.pin === 2 || p.pin === 4)).toEqual([
+      { pin: 2, mode: 'unset', pull: 'none', level: 0, pwm: null },
+      { pin: 4, mode: 'out', pull: 'none', level: 1, pwm: null },
+    ]);
+    expect(await b.run('from machine import Pin\nprint(Pin(4).value())')).toBe('1\n');
+  });
+
   it('lets a fed watchdog live and resets the board when it is not fed', async () => {
     const b = await open();
     expect(await b.run(`

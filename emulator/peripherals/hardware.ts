@@ -212,7 +212,7 @@ export class VirtualHardware {
     this.uartRx.clear();
     this.pio.clear();
     this.rmt.clear();
-    if (this.host.resetCause === 'soft') this.pins.dropIrqs();
+    if (this.softReset) this.pins.softReset();
     else this.pins.resetMcuSide();
   }
 

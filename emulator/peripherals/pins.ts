@@ -97,8 +97,20 @@ export class PinBank {
     this.pendingIrqs.length = 0;
   }
 
-  dropIrqs(): void {
-    for (const s of this.states.values()) s.irq = null;
+  /**
+   * A soft reset (the esp32 port's machine_pins_deinit and machine_pwm_deinit_all): IRQ handlers go and PWM
+   * outputs stop, releasing their pins; GPIO modes and levels stay as the program left them.
+   */
+  softReset(): void {
+    for (const [pin, s] of this.states) {
+      s.irq = null;
+      if (!s.pwm) continue;
+      s.pwm = null;
+      s.mode = 'unset';
+      s.out = 0;
+      this.timeline.record({ kind: 'pwm', pin, freq: 0, duty: 0 });
+      this.update(pin, s);
+    }
     this.pendingIrqs.length = 0;
   }
 
