@@ -63,6 +63,9 @@ print(time.ticks_diff(time.ticks_us(), t) >= 11 * 12 * 1000000 // 2400)
   });
 });
 
+/** Lines as the board prints them, each ended. */
+const lines = (...each: string[]) => each.map((l) => `${l}\n`).join('');
+
 describe("reprs are the port's print functions'", () => {
   it('UART prints every setting as machine_uart.c does, the baud rate the divider gives, and keeps settings across init', async () => {
     // The board is shared: an earlier case's UART(1) settings stay until deinit, as on the firmware.
@@ -86,7 +89,7 @@ for args in ((3,), (1, 9600, 9), (1, 9600, 8, None, 3)):
 `);
     const settings = (head: string, tail: string) =>
       `UART(${head}, rts=-1, cts=-1, txbuf=256, rxbuf=256, ${tail})`;
-    expect(out).toBe([
+    expect(out).toBe(lines(
       settings('1, baudrate=115201, bits=8, parity=None, stop=1, tx=10, rx=9', 'timeout=0, timeout_char=0, irq=0'),
       settings('1, baudrate=9600, bits=7, parity=1, stop=2, tx=10, rx=9', 'timeout=0, timeout_char=0, irq=0, invert=INV_TX|INV_RX, flow=RTS|CTS'),
       settings('1, baudrate=9600, bits=7, parity=1, stop=2, tx=10, rx=9', 'timeout=10, timeout_char=0, irq=0, invert=INV_TX|INV_RX, flow=RTS|CTS'),
@@ -95,8 +98,44 @@ for args in ((3,), (1, 9600, 9), (1, 9600, 8, None, 3)):
       'ValueError: UART(3) does not exist',
       'ValueError: invalid data bits',
       'ValueError: invalid stop bits',
-      '',
-    ].join('\n'));
+    ));
+  });
+
+  it("UART.irq calls its handler with the UART on IRQ_RX, then on IRQ_RXIDLE once the line is quiet; its checks are the port's", async () => {
+    const out = await board.run(`
+import time
+from machine import UART
+u = UART(1, 9600)
+seen = []
+def h(uart):
+    seen.append((uart is u, uart.irq().flags(), uart.any()))
+print(u.irq(), u.irq().trigger())
+u.irq(h, UART.IRQ_RX | UART.IRQ_RXIDLE)
+print(u.irq().trigger() == UART.IRQ_RX | UART.IRQ_RXIDLE, str(u).split(', ')[-1])
+u.write(b'hello')
+while len(seen) < 2:
+    time.sleep_ms(1)
+print(seen, u.read())
+for args in ((h, 4), (h, 1, True), (5,)):
+    try:
+        u.irq(*args)
+    except ValueError as e:
+        print('ValueError:', e)
+try:
+    UART(0).irq(h)
+except ValueError as e:
+    print('ValueError:', e)
+u.deinit()
+`);
+    expect(out).toBe(lines(
+      '<irq> 0',
+      'True irq=4097)',
+      "[(True, 1, 5), (True, 4096, 5)] b'hello'",
+      'ValueError: trigger 0x0004 unsupported',
+      'ValueError: hard IRQ is not supported',
+      'ValueError: handler must be None or callable',
+      'ValueError: REPL UART does not support IRQs',
+    ));
   });
 
   it('PWM, ADC, I2C, SoftI2C, Timer and RTC print as the esp32 port prints them', async () => {
@@ -123,7 +162,7 @@ print(t)
 t.deinit()
 print(RTC())
 `);
-    expect(out).toBe([
+    expect(out).toBe(lines(
       'PWM(Pin(4), freq=5000, duty_u16=32768)',
       'PWM(Pin(4), freq=5000, duty=512) 32768',
       'PWM(Pin(4), freq=1000, duty_u16=1000, invert=True)',
@@ -136,8 +175,7 @@ print(RTC())
       'Timer(0, mode=ONE_SHOT, period=500)',
       'Timer(0, mode=PERIODIC, period=333)',
       '<RTC>',
-      '',
-    ].join('\n'));
+    ));
   });
 });
 

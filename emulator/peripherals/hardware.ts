@@ -45,6 +45,21 @@ export interface HardwareConfig {
   persisted?: HardwareSnapshot;
 }
 
+/** The esp32 port's UART IRQ flags (ports/esp32/machine_uart.c: 1 << UART_DATA, its RXIDLE bit). */
+const UART_IRQ_RX = 1;
+const UART_IRQ_RXIDLE = 0x1000;
+
+interface UartIrq {
+  handler: unknown;
+  /** The UART object the handler is called with. */
+  arg: unknown;
+  trigger: number;
+  /** The flag of the event that called the handler last (irq().flags()). */
+  flags: number;
+  /** Events to come: flag -> when (ticks_ms). */
+  due: Map<number, number>;
+}
+
 export class VirtualHardware {
   readonly facts: BoardFacts;
   readonly timeline: Timeline;
@@ -84,6 +99,8 @@ export class VirtualHardware {
   private booted = false;
   private softReset = false;
   private readonly uartRx = new Map<number, number[]>();
+  /** machine.UART.irq by port: its handler, triggers, the flags of its last event and the events to come. */
+  private readonly uartIrqs = new Map<number, UartIrq>();
   private readonly clockOrigin: number;
 
   constructor(private readonly host: VmHost, readonly config: HardwareConfig) {
@@ -188,6 +205,14 @@ export class VirtualHardware {
         this.call(t.callback, t.arg, t.hard);
       }
       for (const irq of this.pins.pendingIrqs.splice(0)) this.call(irq.handler, irq.arg, irq.hard);
+      for (const irq of this.uartIrqs.values()) {
+        for (const [flag, at] of irq.due) {
+          if (now < at) continue;
+          irq.due.delete(flag);
+          irq.flags = flag;
+          this.call(irq.handler, irq.arg, false);
+        }
+      }
     } finally {
       this.polling = false;
     }
@@ -210,6 +235,7 @@ export class VirtualHardware {
     this.wdt = null;
     this.irqsEnabled = true;
     this.uartRx.clear();
+    this.uartIrqs.clear();
     this.pio.clear();
     this.rmt.clear();
     if (this.softReset) this.pins.softReset();
@@ -267,13 +293,24 @@ export class VirtualHardware {
         return whex; // MOSI looped back to MISO
       },
       wire_wait: waitUntilTicksUs,
-      uart_write: (id: number, hex: string) => {
+      uart_write: (id: number, hex: string, idleInMs: number) => {
         const data = fromHex(hex);
         this.timeline.record({ kind: 'uart', id, data });
         const rx = this.uartRx.get(id) ?? [];
         rx.push(...data); // TX looped back to RX
         this.uartRx.set(id, rx);
+        // The bytes are readable at once; the line is idle idleInMs later (a later write moves that on).
+        const irq = this.uartIrqs.get(id);
+        if (!irq) return;
+        const now = this.host.ticksMs();
+        if (irq.trigger & UART_IRQ_RX) irq.due.set(UART_IRQ_RX, now);
+        if (irq.trigger & UART_IRQ_RXIDLE) irq.due.set(UART_IRQ_RXIDLE, now + idleInMs);
       },
+      uart_irq: (id: number, handler: unknown, arg: unknown, trigger: number) => {
+        if (handler === null) this.uartIrqs.delete(id);
+        else this.uartIrqs.set(id, { handler, arg, trigger, flags: 0, due: new Map() });
+      },
+      uart_irq_flags: (id: number) => this.uartIrqs.get(id)?.flags ?? 0,
       uart_read: (id: number, n: number) => toHex((this.uartRx.get(id) ?? []).splice(0, n < 0 ? Infinity : n)),
       uart_any: (id: number) => this.uartRx.get(id)?.length ?? 0,
       timer_start: (key: number, periodMs: number, oneShot: boolean, callback: unknown, arg: unknown, hard: boolean) => {

@@ -262,6 +262,9 @@ class _PinIRQ:
         self._pin = pin
         self._trigger = trigger
 
+    def __repr__(self):
+        return '<irq>' if _RP2 else '<IRQ>'  # rp2's is mpirq.c's irq type, esp32's its own IRQ type
+
     def trigger(self, *args):
         return self._trigger
 
@@ -635,6 +638,9 @@ class UART(io.IOBase):
         INV_RX = 4
         INV_RTS = 64
         INV_CTS = 8
+        IRQ_RX = 1
+        IRQ_RXIDLE = 0x1000
+        IRQ_BREAK = 2
     RTS = 1
     CTS = 2
 
@@ -652,7 +658,8 @@ class UART(io.IOBase):
         if s is None:
             pins = _B['uart'][self._id] if self._id or _RP2 else {'tx': -1, 'rx': -1}  # UART0: the REPL's, unchanged
             s = {'baud': _uart_baud(115200), 'bits': 8, 'parity': None, 'stop': 1, 'tx': pins['tx'], 'rx': pins['rx'],
-                 'rts': -1, 'cts': -1, 'txbuf': 256, 'rxbuf': 256, 'timeout': 0, 'timeout_char': 0, 'invert': 0, 'flow': 0}
+                 'rts': -1, 'cts': -1, 'txbuf': 256, 'rxbuf': 256, 'timeout': 0, 'timeout_char': 0, 'invert': 0, 'flow': 0,
+                 'irq': 0}
         if bits not in (0, 5, 6, 7, 8):
             raise ValueError('invalid data bits')
         if stop not in (0, 1, 2):
@@ -675,11 +682,13 @@ class UART(io.IOBase):
             s['parity'] = None if parity is None else parity & 1
         _uarts[self._id] = s
         self._s = s
+        _hw.uart_read(self._id, -1)  # the port's init ends with uart_flush_input: what came before is dropped
         self._frame = 1 + s['bits'] + (s['parity'] is not None) + s['stop']  # bits a character takes on the wire
         self._sent = time.ticks_us()  # when the last character queued has left
 
     def deinit(self):
         _uarts.pop(self._id, None)  # the driver is uninstalled: the next init starts from the defaults
+        _hw.uart_irq(self._id, None, None, 0)
 
     def any(self):
         return _hw.uart_any(self._id)
@@ -709,9 +718,11 @@ class UART(io.IOBase):
             buf = buf.encode()
         # The characters queue in the transmit buffer and leave at the baud rate; a write waits only for room.
         now = time.ticks_us()
-        _hw.uart_write(self._id, _hex(buf))
         start = now if time.ticks_diff(self._sent, now) < 0 else self._sent
         self._sent = time.ticks_add(start, self._wire_us(len(buf)))
+        # IRQ_RXIDLE comes when the line has been quiet for 20 bit times (at least 500 us) after the last byte.
+        idle_us = time.ticks_diff(self._sent, now) + max(500, 20000000 // self._s['baud'])
+        _hw.uart_write(self._id, _hex(buf), idle_us / 1000)
         _wait_until_us(time.ticks_add(self._sent, -self._wire_us(self._s['txbuf'])))
         return len(buf)
 
@@ -732,20 +743,55 @@ class UART(io.IOBase):
     def sendbreak(self):
         pass
 
+    if not _RP2:
+        def irq(self, *args, **kw):
+            # As the port's mp_machine_uart_irq: no arguments give the current IRQ object unchanged.
+            if self._id == 0:
+                raise ValueError('REPL UART does not support IRQs')
+            if args or kw:
+                self._irq(*args, **kw)
+            return _UARTIRQ(self._id, self._s['irq'])
+
+        def _irq(self, handler=None, trigger=0, hard=False):
+            if handler is not None and not callable(handler):
+                raise ValueError('handler must be None or callable')
+            unsupported = trigger & ~(UART.IRQ_RX | UART.IRQ_RXIDLE | UART.IRQ_BREAK)
+            if trigger and unsupported:
+                raise ValueError('trigger 0x%04x unsupported' % unsupported)
+            if hard:
+                raise ValueError('hard IRQ is not supported')
+            self._s['irq'] = trigger
+            _hw.uart_irq(self._id, None if handler is None else _protected(handler), self, trigger)
+
     def __repr__(self):
         s = self._s
         if _RP2:
             return 'UART(%d, baudrate=%d)' % (self._id, s['baud'])
         # mp_machine_uart_print of ports/esp32/machine_uart.c: every setting, then the inverted lines and the
-        # flow control when set. No IRQ can be set here, so its trigger mask is 0.
-        out = 'UART(%d, baudrate=%d, bits=%d, parity=%s, stop=%d, tx=%d, rx=%d, rts=%d, cts=%d, txbuf=%d, rxbuf=%d, timeout=%d, timeout_char=%d, irq=0' % (
+        # flow control when set; irq is the trigger mask of its IRQ.
+        out = 'UART(%d, baudrate=%d, bits=%d, parity=%s, stop=%d, tx=%d, rx=%d, rts=%d, cts=%d, txbuf=%d, rxbuf=%d, timeout=%d, timeout_char=%d, irq=%d' % (
             self._id, s['baud'], s['bits'], {None: 'None', 1: '1', 0: '0'}[s['parity']], s['stop'], s['tx'], s['rx'],
-            s['rts'], s['cts'], s['txbuf'], s['rxbuf'], s['timeout'], s['timeout_char'])
+            s['rts'], s['cts'], s['txbuf'], s['rxbuf'], s['timeout'], s['timeout_char'], s['irq'])
         for key, names in (('invert', (('INV_TX', 32), ('INV_RX', 4), ('INV_RTS', 64), ('INV_CTS', 8))),
                            ('flow', (('RTS', 1), ('CTS', 2)))):
             if s[key]:
                 out += ', %s=%s' % (key, '|'.join(n for n, bit in names if s[key] & bit))
         return out + ')'
+
+
+class _UARTIRQ:
+    def __init__(self, uart, trigger):
+        self._uart = uart
+        self._trigger = trigger
+
+    def __repr__(self):
+        return '<irq>'  # shared/runtime/mpirq.c's type, which has no print function
+
+    def trigger(self, *args):
+        return self._trigger
+
+    def flags(self):
+        return _hw.uart_irq_flags(self._uart)
 
 
 _timer_keys = [0]
