@@ -138,7 +138,7 @@ u.deinit()
     ));
   });
 
-  it('PWM, ADC, I2C, SoftI2C, Timer and RTC print as the esp32 port prints them', async () => {
+  it('PWM, ADC, I2C, SoftI2C, Timer, RTC and socket print as the esp32 port prints them', async () => {
     const out = await board.run(`
 from machine import Pin, PWM, ADC, I2C, SoftI2C, Timer, RTC
 p = PWM(Pin(4))
@@ -161,6 +161,10 @@ t.init(freq=3, callback=lambda t: None)
 print(t)
 t.deinit()
 print(RTC())
+import socket
+s = socket.socket()
+print(s)
+s.close()
 `);
     expect(out).toBe(lines(
       'PWM(Pin(4), freq=5000, duty_u16=32768)',
@@ -175,6 +179,7 @@ print(RTC())
       'Timer(0, mode=ONE_SHOT, period=500)',
       'Timer(0, mode=PERIODIC, period=333)',
       '<RTC>',
+      '<socket>',
     ));
   });
 });

@@ -78,7 +78,7 @@ class socket(io.IOBase):
         self._buf = b''
 
     def __repr__(self):
-        return '<socket state=0 timeout=%d incoming=0 off=0>' % self._timeout
+        return '<socket>'  # ports/esp32/modsocket.c's type has no print function (modlwip's state=... is other ports')
 
     def _sid(self):
         if self._id is None:
