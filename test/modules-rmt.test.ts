@@ -31,7 +31,7 @@ describe('esp32.RMT', () => {
         'r.deinit()\nr2.deinit()',
     );
     expect(out).toBe(
-      'True False\nTrue True False\nTrue 80000000 80 RMT(pin=5, source_freq=80000000, resolution=1000000, idle_level=0)\n',
+      'True False\nTrue True False\nTrue 80000000 80 RMT(pin=5, source_freq=80000000, resolution_hz=1000000, idle_level=0)\n',
     );
     const { events } = (await board.control('trace', {})) as { events: TimelineEvent[] };
     const pin = (n: number) => events.filter((e): e is Extract<TimelineEvent, { kind: 'pin' }> => e.kind === 'pin' && e.pin === n);
@@ -65,10 +65,12 @@ describe('esp32.RMT', () => {
       'import esp32\n' +
         'def t(f):\n    try:\n        f()\n    except Exception as e:\n        print(type(e).__name__)\n' +
         't(lambda: esp32.RMT(0))\nt(lambda: esp32.RMT(0, pin=4, clock_div=0))\n' +
+        't(lambda: esp32.RMT(0, pin=4, resolution_hz=1000, clock_div=8))\nt(lambda: esp32.RMT(0, pin=4, num_symbols=65))\n' +
         'r = esp32.RMT(0, pin=4)\nt(lambda: r.write_pulses((0, 10)))\nt(lambda: r.write_pulses((10, 40000)))\n' +
         't(lambda: r.write_pulses((10, 20), (1,)))\nt(lambda: r.write_pulses(10, 1))\nt(lambda: r.write_pulses("ab"))\n' +
         'r.deinit()',
     );
-    expect(out).toBe('ValueError\nValueError\nValueError\nValueError\nValueError\nTypeError\nTypeError\n');
+    // A missing pin is mp_arg_parse_all's TypeError ("'pin' argument required").
+    expect(out).toBe('TypeError\nValueError\nValueError\nValueError\nValueError\nValueError\nValueError\nTypeError\nTypeError\n');
   });
 });

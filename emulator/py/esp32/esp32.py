@@ -1,5 +1,7 @@
 import _hw, _part, json, time
 
+_CHIP = json.loads(_hw.board())['chip']
+
 WAKEUP_ALL_LOW = False
 WAKEUP_ANY_HIGH = True
 
@@ -68,10 +70,11 @@ class RMT:
     _used = set()
     _bitstream = 7
 
-    def __init__(self, channel=-1, *, pin=None, resolution_hz=10000000, clock_div=None, idle_level=False,
-                 num_symbols=64, tx_carrier=None):
+    def __init__(self, channel=-1, *, pin=None, resolution_hz=None, clock_div=None, idle_level=False,
+                 num_symbols=None, tx_carrier=None):
+        # Checked as the port's esp32_rmt_make_new checks, in its order and with its messages.
         if pin is None:
-            raise ValueError('pin must be specified')
+            raise TypeError("'pin' argument required")
         if channel is None or channel < 0:
             free = [c for c in range(RMT._CHANNELS) if c not in RMT._used]
             if not free:
@@ -79,18 +82,30 @@ class RMT:
             channel = free[0]
         elif channel >= RMT._CHANNELS:
             raise ValueError('invalid channel')
+        if resolution_hz is not None and clock_div is not None:
+            raise ValueError('resolution_hz and clock_div are mutually exclusive')
         if clock_div is not None:
             if not 1 <= clock_div <= 255:
                 raise ValueError('clock_div must be between 1 and 255')
             resolution_hz = RMT._SOURCE_FREQ // clock_div
-        if not 0 < resolution_hz <= RMT._SOURCE_FREQ:
+        elif resolution_hz is None:
+            resolution_hz = 10000000
+        elif resolution_hz <= 0:
+            raise ValueError('resolution_hz must be positive')
+        if resolution_hz > RMT._SOURCE_FREQ:
             raise ValueError('resolution_hz out of range')
-        if num_symbols < 48:  # one memory block: 64 symbols on the ESP32, 48 on the C3 and S3
-            raise ValueError('num_symbols too small')
+        # One memory block: SOC_RMT_MEM_WORDS_PER_CHANNEL symbols, 64 on the ESP32, 48 on the C3 and S3.
+        block = 64 if _CHIP == 'ESP32' else 48
+        if num_symbols is None:
+            num_symbols = block
+        if num_symbols < block or num_symbols % 2:
+            raise ValueError('num_symbols must be even and at least %d' % block)
         if tx_carrier is not None:
             freq, duty, _ = tx_carrier
-            if freq <= 0 or not 0 <= duty <= 100:
-                raise ValueError('invalid tx_carrier')
+            if freq == 0:
+                raise ValueError('tx_carrier frequency must be >0')
+            if not 0 <= duty <= 100:
+                raise ValueError('tx_carrier duty must be 0..100')
         self._ch = channel
         self._pin = getattr(pin, '_id', pin)
         self._res = resolution_hz
@@ -100,7 +115,7 @@ class RMT:
         _hw.rmt_init(channel, self._pin, self._idle)
 
     def __repr__(self):
-        return 'RMT(pin=%d, source_freq=%d, resolution=%d, idle_level=%d)' % (
+        return 'RMT(pin=%d, source_freq=%d, resolution_hz=%d, idle_level=%d)' % (
             self._pin, RMT._SOURCE_FREQ, self._res, self._idle)
 
     def source_freq(self):
