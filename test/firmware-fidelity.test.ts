@@ -138,7 +138,7 @@ u.deinit()
     ));
   });
 
-  it('PWM, ADC, I2C, SoftI2C, Timer, RTC and socket print as the esp32 port prints them', async () => {
+  it('PWM, ADC, I2C, SoftI2C, Timer, RTC, socket and Signal print as the esp32 port prints them', async () => {
     const out = await board.run(`
 from machine import Pin, PWM, ADC, I2C, SoftI2C, Timer, RTC
 p = PWM(Pin(4))
@@ -162,8 +162,9 @@ print(t)
 t.deinit()
 print(RTC())
 import socket
+from machine import Signal
 s = socket.socket()
-print(s)
+print(s, Signal(Pin(13, Pin.OUT)))
 s.close()
 `);
     expect(out).toBe(lines(
@@ -179,7 +180,7 @@ s.close()
       'Timer(0, mode=ONE_SHOT, period=500)',
       'Timer(0, mode=PERIODIC, period=333)',
       '<RTC>',
-      '<socket>',
+      '<socket> <Signal>',
     ));
   });
 });

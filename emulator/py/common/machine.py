@@ -296,6 +296,9 @@ class Signal:
     def off(self):
         self.value(0)
 
+    def __repr__(self):
+        return '<Signal>'  # extmod/machine_signal.c's type has no print function
+
 
 class ADC:
     # ESP32 full-scale input per attenuation (machine.ADC docs / esp32 quickref), in microvolts.
