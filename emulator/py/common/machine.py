@@ -257,19 +257,22 @@ class Pin:
         return s + ')'
 
 
-class _PinIRQ:
-    def __init__(self, pin, trigger):
-        self._pin = pin
+class _IRQ:
+    # What irq() returns: the triggers it was given, and the flags of the event that last called the handler.
+    def __init__(self, source, trigger):
+        self._source = source
         self._trigger = trigger
-
-    def __repr__(self):
-        return '<irq>' if _RP2 else '<IRQ>'  # rp2's is mpirq.c's irq type, esp32's its own IRQ type
 
     def trigger(self, *args):
         return self._trigger
 
+
+class _PinIRQ(_IRQ):
+    def __repr__(self):
+        return '<irq>' if _RP2 else '<IRQ>'  # rp2's is mpirq.c's irq type, esp32's its own IRQ type
+
     def flags(self):
-        f = _hw.pin_irq_flags(self._pin)
+        f = _hw.pin_irq_flags(self._source)
         return (Pin.IRQ_RISING if f & 1 else 0) | (Pin.IRQ_FALLING if f & 2 else 0)
 
 
@@ -782,19 +785,12 @@ class UART(io.IOBase):
         return out + ')'
 
 
-class _UARTIRQ:
-    def __init__(self, uart, trigger):
-        self._uart = uart
-        self._trigger = trigger
-
+class _UARTIRQ(_IRQ):
     def __repr__(self):
         return '<irq>'  # shared/runtime/mpirq.c's type, which has no print function
 
-    def trigger(self, *args):
-        return self._trigger
-
     def flags(self):
-        return _hw.uart_irq_flags(self._uart)
+        return _hw.uart_irq_flags(self._source)
 
 
 _timer_keys = [0]
