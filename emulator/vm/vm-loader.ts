@@ -112,8 +112,15 @@ function prepareWasm(source: Uint8Array, heapBytes: number): PreparedWasm {
  * background threads while this thread imports the package's JavaScript and runs its start.
  */
 export function precompileVm(heapBytes: number): void {
-  const require = createRequire(import.meta.url);
-  prepareWasm(readFileSync(require.resolve('@micropython/micropython-webassembly-pyscript/micropython.wasm')), heapBytes);
+  prepareWasm(readFileSync(wasmFile()), heapBytes);
+}
+
+/**
+ * The package's wasm. Named to the package's loader too: in the worker bundle (cli/bundle.mjs) the package's
+ * JavaScript is the bundle's, whose folder does not hold it.
+ */
+function wasmFile(): string {
+  return createRequire(import.meta.url).resolve('@micropython/micropython-webassembly-pyscript/micropython.wasm');
 }
 
 let activeHooks: VmHooks | undefined;
@@ -193,7 +200,7 @@ export async function loadVm(hooks: VmHooks, heapBytes: number): Promise<MicroPy
   try {
     // What reaches the package's stdout is what fd_write did not take (none of the VM's own writes).
     const out = (data: Uint8Array | string) => hooks.output(data as Uint8Array);
-    const vm = await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapBytes, pystack: PYSTACK_WORDS });
+    const vm = await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapBytes, pystack: PYSTACK_WORDS, url: wasmFile() });
     if (!memory || !growMemory) throw new Error('the MicroPython package did not instantiate its wasm through WebAssembly.instantiate');
     return Object.assign(vm, { wasmMemory: memory, heapBounded, flags, breakAddress, stackPointer, growMemory, wasmDigest }) as unknown as MicroPythonVm;
   } finally {
