@@ -4,6 +4,7 @@
 import { createHash, randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { startTierUp } from './early-tier-up.js';
 import { boundHeap, capGrowth, findBreakAddress, findVmFlags, VM_MEMORY_CEILING, type LinearMemory, type VmFlags } from './memory.js';
 
 export interface MicroPythonVm {
@@ -102,6 +103,8 @@ function prepareWasm(source: Uint8Array, heapBytes: number): PreparedWasm {
   const bounded = boundHeap(source, heapBytes);
   const module = wasmApi.compile(bounded ?? source);
   module.catch(() => undefined); // reported where a load awaits it
+  // Once per thread: the first module's TurboFan compile of its bytecode loop starts as it is compiled.
+  if (prepared.size === 0) void module.then(startTierUp, () => undefined);
   const entry = { source, digest: createHash('sha256').update(source).digest('hex'), heapBounded: bounded !== undefined, flags: findVmFlags(source), breakAddress: findBreakAddress(source), module };
   prepared.set(heapBytes, entry);
   return entry;
