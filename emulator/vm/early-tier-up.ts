@@ -2,9 +2,9 @@
 // background once it has run enough. The one that matters, the interpreter's bytecode loop, takes 50-100 ms of a
 // background thread to compile, and Node cannot end a process while such a compile runs (the isolate's and the
 // platform's teardown wait for it): begun by the board's boot, it outlived a quick command (exec pass) by 20 ms.
-// So it is begun as soon as the compiled module exists, by a few hundred bytecodes on a scratch instance of the
-// module (its own memory, stub imports): the compiled code belongs to the module, so the board's VM gets it too,
-// and programs get it sooner (a frame keeps the code it started with: wasm has no on-stack replacement).
+// So it is begun as the first VM is made from the compiled module (vm-loader.ts), by a few hundred bytecodes on a
+// scratch instance of that module (its own memory, stub imports): the compiled code belongs to the module, so the
+// board's VM gets it too, and sooner (a frame keeps the code it started with: wasm has no on-stack replacement).
 // The scratch run also compiles on Liftoff what a VM's start and a first exec call, which the board's VM then
 // finds compiled (the module's lazily compiled functions are shared too).
 import { phase } from '../../protocol/timing.js';

@@ -92,6 +92,8 @@ interface PreparedWasm {
   flags: VmFlags | undefined;
   breakAddress: number | undefined;
   module: Promise<object>;
+  /** The first VM made from the module began its TurboFan compile (early-tier-up.ts): a module never used gets none. */
+  tierUpStarted?: boolean;
 }
 
 /** One per heap size, kept for the worker's life: every later VM of that size (a recovery, a reload) skips the compile. */
@@ -103,8 +105,6 @@ function prepareWasm(source: Uint8Array, heapBytes: number): PreparedWasm {
   const bounded = boundHeap(source, heapBytes);
   const module = wasmApi.compile(bounded ?? source);
   module.catch(() => undefined); // reported where a load awaits it
-  // Once per thread: the first module's TurboFan compile of its bytecode loop starts as it is compiled.
-  if (prepared.size === 0) void module.then(startTierUp, () => undefined);
   const entry = { source, digest: createHash('sha256').update(source).digest('hex'), heapBounded: bounded !== undefined, flags: findVmFlags(source), breakAddress: findBreakAddress(source), module };
   prepared.set(heapBytes, entry);
   return entry;
@@ -180,6 +180,8 @@ function patchInstantiate(): void {
     breakAddress = wasm.breakAddress;
     // Instantiated from the compiled module: the result is the instance alone, the package expects both.
     return wasm.module.then(async (module) => {
+      if (!wasm.tierUpStarted) void startTierUp(module);
+      wasm.tierUpStarted = true;
       const instance = (await original(module, importsArg)) as { exports: { memory: LinearMemory; emscripten_stack_get_current?: () => number } };
       memory = instance.exports.memory;
       mem = memory;
