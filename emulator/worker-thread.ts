@@ -30,8 +30,12 @@ export function startWorkerEarly(): Worker {
   return started.worker;
 }
 
-/** A worker thread for a board: the one started early if it is still alive, else a new one. */
-export function takeWorkerThread(): Worker {
+/**
+ * A worker thread for a board whose VM has a heap of `heapBytes`: the one started early if it is still alive, else
+ * a new one. This thread then warms the VM's wasm for it (emulator/vm/early-tier-up.ts), while the boot runs there.
+ */
+export function takeWorkerThread(heapBytes: number): Worker {
+  void import('./vm/early-tier-up.js').then((m) => m.warmUpVm(heapBytes));
   const taken = early;
   early = undefined;
   if (taken && !taken.exited) {

@@ -2,12 +2,16 @@
 // background once it has run enough. The one that matters, the interpreter's bytecode loop, takes 50-100 ms of a
 // background thread to compile, and Node cannot end a process while such a compile runs (the isolate's and the
 // platform's teardown wait for it): begun by the board's boot, it outlived a quick command (exec pass) by 20 ms.
-// So it is begun as the first VM is made from the compiled module (vm-loader.ts), by a few hundred bytecodes on a
-// scratch instance of that module (its own memory, stub imports): the compiled code belongs to the module, so the
-// board's VM gets it too, and sooner (a frame keeps the code it started with: wasm has no on-stack replacement).
-// The scratch run also compiles on Liftoff what a VM's start and a first exec call, which the board's VM then
-// finds compiled (the module's lazily compiled functions are shared too).
+// So the main thread begins it as it hands a board its worker (emulator/worker-thread.ts), while it waits for the
+// boot: it compiles the wasm for the board's heap and runs a few hundred bytecodes on a scratch instance (its own
+// memory, stub imports). V8 keeps one compiled module for the same bytes across a process's threads, so the
+// worker's compile of them finds it, with the code the scratch run made: its lazily compiled baseline functions
+// (what a VM's start and an exec call) and, once done, the TurboFan loop (sooner for programs too: a frame keeps
+// the code it started with, wasm has no on-stack replacement). All of it off the worker, the boot's critical path.
+import { readFileSync } from 'node:fs';
 import { phase } from '../../protocol/timing.js';
+import { boundHeap } from './memory.js';
+import { vmWasmFile } from './wasm-file.js';
 
 /** What the scratch run needs of the package's wasm: the port's entry points and emscripten's stack and longjmp. */
 interface VmExports {
@@ -24,6 +28,7 @@ interface VmExports {
 }
 
 interface Wasm {
+  compile(bytes: Uint8Array): Promise<object>;
   Module: { imports(module: object): Array<{ module: string; name: string; kind: string }> };
   instantiate(module: object, imports: object): Promise<{ exports: unknown }>;
 }
@@ -72,9 +77,26 @@ export async function startTierUp(module: object): Promise<boolean> {
     const result = vm.malloc(12);
     vm.mp_js_do_exec(src, PROGRAM.length, result);
     const ran = new Int32Array(vm.memory.buffer, result, 1)[0] === PROXY_KIND_NONE; // (an exception's is -1)
-    phase(ran ? "board: the bytecode loop's TurboFan compile started (scratch run)" : 'board: scratch run failed');
+    phase(ran ? "VM wasm warmed (a scratch run began the bytecode loop's TurboFan compile)" : 'VM wasm scratch run failed');
     return ran;
   } catch {
     return false;
+  }
+}
+
+const warmed = new Set<number>();
+
+/**
+ * Compile the VM's wasm for a heap of `heapBytes` (the bytes the board's worker compiles, memory.ts) and run the
+ * scratch program on it, once per heap size in this thread; nothing of it may fail the board.
+ */
+export function warmUpVm(heapBytes: number): void {
+  if (warmed.has(heapBytes)) return;
+  warmed.add(heapBytes);
+  try {
+    const source = readFileSync(vmWasmFile());
+    void wasmApi.compile(boundHeap(source, heapBytes) ?? source).then(startTierUp, () => undefined);
+  } catch {
+    // the worker reports a wasm it cannot read
   }
 }

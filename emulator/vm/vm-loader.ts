@@ -3,8 +3,7 @@
 // runs: the clock import is wrapped, the heap bounded at the size asked for, and memory growth capped (memory.ts).
 import { createHash, randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { startTierUp } from './early-tier-up.js';
+import { vmWasmFile } from './wasm-file.js';
 import { boundHeap, capGrowth, findBreakAddress, findVmFlags, VM_MEMORY_CEILING, type LinearMemory, type VmFlags } from './memory.js';
 
 export interface MicroPythonVm {
@@ -92,8 +91,6 @@ interface PreparedWasm {
   flags: VmFlags | undefined;
   breakAddress: number | undefined;
   module: Promise<object>;
-  /** The first VM made from the module began its TurboFan compile (early-tier-up.ts): a module never used gets none. */
-  tierUpStarted?: boolean;
 }
 
 /** One per heap size, kept for the worker's life: every later VM of that size (a recovery, a reload) skips the compile. */
@@ -115,15 +112,7 @@ function prepareWasm(source: Uint8Array, heapBytes: number): PreparedWasm {
  * background threads while this thread imports the package's JavaScript and runs its start.
  */
 export function precompileVm(heapBytes: number): void {
-  prepareWasm(readFileSync(wasmFile()), heapBytes);
-}
-
-/**
- * The package's wasm. Named to the package's loader too: in the worker bundle (cli/bundle.mjs) the package's
- * JavaScript is the bundle's, whose folder does not hold it.
- */
-function wasmFile(): string {
-  return createRequire(import.meta.url).resolve('@micropython/micropython-webassembly-pyscript/micropython.wasm');
+  prepareWasm(readFileSync(vmWasmFile()), heapBytes);
 }
 
 let activeHooks: VmHooks | undefined;
@@ -180,8 +169,6 @@ function patchInstantiate(): void {
     breakAddress = wasm.breakAddress;
     // Instantiated from the compiled module: the result is the instance alone, the package expects both.
     return wasm.module.then(async (module) => {
-      if (!wasm.tierUpStarted) void startTierUp(module);
-      wasm.tierUpStarted = true;
       const instance = (await original(module, importsArg)) as { exports: { memory: LinearMemory; emscripten_stack_get_current?: () => number } };
       memory = instance.exports.memory;
       mem = memory;
@@ -205,7 +192,7 @@ export async function loadVm(hooks: VmHooks, heapBytes: number): Promise<MicroPy
   try {
     // What reaches the package's stdout is what fd_write did not take (none of the VM's own writes).
     const out = (data: Uint8Array | string) => hooks.output(data as Uint8Array);
-    const vm = await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapBytes, pystack: PYSTACK_WORDS, url: wasmFile() });
+    const vm = await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapBytes, pystack: PYSTACK_WORDS, url: vmWasmFile() });
     if (!memory || !growMemory) throw new Error('the MicroPython package did not instantiate its wasm through WebAssembly.instantiate');
     return Object.assign(vm, { wasmMemory: memory, heapBounded, flags, breakAddress, stackPointer, growMemory, wasmDigest }) as unknown as MicroPythonVm;
   } finally {
