@@ -1,7 +1,8 @@
 // The thread a virtual board's VM runs in. Starting one (a Node environment, then the worker bundle) takes about as
 // long as the main thread's own loading of the board's modules, so a command that knows early that its port is
 // virtual starts it first (startWorkerEarly) and the two overlap; the board hands it its rings and config in a
-// message (emulator/vm/worker.ts waits for it). Light on purpose: it loads nothing of the emulator.
+// message (emulator/vm/worker.ts waits for it). Light on purpose: it loads nothing of the emulator until a board
+// takes a thread (then the warm-up of its VM's wasm, emulator/vm/early-tier-up.ts).
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { phase } from '../protocol/timing.js';
 
