@@ -12,6 +12,7 @@
 // with two modules put in place for its own (see protocol/transports/serial-addon.ts and serial-debug.ts).
 // Plain JavaScript: it runs the build. Needs tsc's output (dist/protocol) for the addon search.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -104,8 +105,8 @@ writeFileSync(here('../dist/cli/early.cjs.json'), JSON.stringify(early.metafile)
 // the bundle) becomes __boardctlImport(), one of a CommonJS file (the early start) a require, and a parse of the
 // result proves none is left.
 /** A CommonJS bundle for protocol/code-cache.ts's runBundle, with its metafile beside it (FILE.json). */
-async function cacheableBundle(entry, outfile, plugins) {
-  const result = await build({ ...common, entryPoints: [entry], format: 'cjs', outfile, define: { ...common.define, 'import.meta.url': '__boardctlUrl' }, plugins });
+async function cacheableBundle(entry, outfile, plugins, external = common.external) {
+  const result = await build({ ...common, entryPoints: [entry], format: 'cjs', outfile, define: { ...common.define, 'import.meta.url': '__boardctlUrl' }, plugins, external });
   const dynamic = result.metafile.outputs[outfile].imports.filter((i) => i.kind === 'dynamic-import');
   let code = readFileSync(here(`../${outfile}`), 'utf8').replace(/^#!.*\n/, ''); // main.ts's #! line: the file is a function's body
   for (const { path } of dynamic) {
@@ -120,8 +121,31 @@ async function cacheableBundle(entry, outfile, plugins) {
 }
 
 await cacheableBundle('cli/main.ts', 'dist/cli/main.cjs', [serialportModules, tuiFromEsm, earlyChunks]);
+/**
+ * The VM package's JavaScript in the worker bundle, so its compile comes from the worker's code cache and the
+ * thread never starts Node's ES module loader (the package's import() took 7 ms of a worker's boot). Its
+ * imports of Node's modules (`await import("module")`, one of them at its top level: CommonJS has no top-level
+ * await, and esbuild stops the build if one is left) become static imports of the same namespaces. Its
+ * import.meta.url is the bundle's, so the loader names the wasm's file itself (vm-loader.ts).
+ */
+const vmPackageInBundle = {
+  name: 'vm-package-in-bundle',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]@micropython[\\/]micropython-webassembly-pyscript[\\/]micropython\.mjs$/ }, (args) => {
+      const names = new Set();
+      const code = readFileSync(args.path, 'utf8').replace(/await import\("([a-z]+)"\)/g, (all, name) => {
+        if (!isBuiltin(name)) return all;
+        names.add(name);
+        return `__node_${name}`;
+      });
+      return { contents: [...names].map((n) => `import * as __node_${n} from "${n}";`).join('') + code, loader: 'js' };
+    });
+  },
+};
+
 // A board's worker thread: the bundle, and the entry that runs it with its cache (emulator/vm/worker-entry.ts).
-await cacheableBundle('emulator/vm/worker.ts', 'dist/emulator/vm/worker.cjs', []);
+const vmPackage = '@micropython/micropython-webassembly-pyscript';
+await cacheableBundle('emulator/vm/worker.ts', 'dist/emulator/vm/worker.cjs', [vmPackageInBundle], common.external.filter((e) => e !== vmPackage));
 await build({
   ...common,
   entryPoints: ['emulator/vm/worker-entry.ts'],

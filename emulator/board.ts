@@ -190,7 +190,7 @@ export class VirtualBoard {
     };
     const generation = ++this.generation;
     const net = this.net?.attach();
-    const worker = takeWorkerThread();
+    const worker = takeWorkerThread(config.heapSize);
     worker.postMessage(
       { input: this.input.sab, output: this.output.sab, status: this.status.buffer, config, control: port2, net },
       net ? [port2, net.port] : [port2],

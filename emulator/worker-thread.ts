@@ -1,8 +1,9 @@
 // The thread a virtual board's VM runs in. Starting one (a Node environment, then the worker bundle) takes about as
 // long as the main thread's own loading of the board's modules, so a command that knows early that its port is
 // virtual starts it first (startWorkerEarly) and the two overlap; the board hands it its rings and config in a
-// message (emulator/vm/worker.ts waits for it). Light on purpose: it loads nothing of the emulator.
-import { Worker } from 'node:worker_threads';
+// message (emulator/vm/worker.ts waits for it). Light on purpose: it loads nothing of the emulator until a board
+// takes a thread (then the warm-up of its VM's wasm, emulator/vm/early-tier-up.ts).
+import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { phase } from '../protocol/timing.js';
 
 function workerUrl(): URL {
@@ -12,13 +13,15 @@ function workerUrl(): URL {
   return new URL(here.pathname.endsWith('.ts') ? `../dist/${entry}` : `../${entry}`, here); // from dist/emulator, dist/cli and dist/chunks alike
 }
 
+// The board reads the process's environment and never writes it: shared, the thread's start skips copying it.
+const newWorker = () => new Worker(workerUrl(), { env: SHARE_ENV });
+
 let early: { worker: Worker; exited: boolean } | undefined;
 
 /** Start a worker thread now for the board this process is about to open; it waits unreferenced until taken. */
 export function startWorkerEarly(): Worker {
   if (early) return early.worker;
-  const started = { worker: new Worker(workerUrl()), exited: false };
-  phase('board worker thread started');
+  const started = { worker: newWorker(), exited: false };
   // Until a board takes it, nobody listens: a worker that fails to start is dropped and a new one made then.
   started.worker.on('error', () => undefined);
   started.worker.on('exit', () => void (started.exited = true));
@@ -28,15 +31,19 @@ export function startWorkerEarly(): Worker {
   return started.worker;
 }
 
-/** A worker thread for a board: the one started early if it is still alive, else a new one. */
-export function takeWorkerThread(): Worker {
+/**
+ * A worker thread for a board whose VM has a heap of `heapBytes`: the one started early if it is still alive, else
+ * a new one. This thread then warms the VM's wasm for it (emulator/vm/early-tier-up.ts), while the boot runs there.
+ */
+export function takeWorkerThread(heapBytes: number): Worker {
+  void import('./vm/early-tier-up.js').then((m) => m.warmUpVm(heapBytes));
   const taken = early;
   early = undefined;
   if (taken && !taken.exited) {
     taken.worker.ref();
     return taken.worker;
   }
-  return new Worker(workerUrl());
+  return newWorker();
 }
 
 /** Stop an early worker no board took (the process is closing its boards). */

@@ -218,20 +218,23 @@ describe('the bundled CLI', () => {
     const home = mkdtempSync(join(tmp, 'home-'));
     const { sources, urls, run } = await loaded(['-p', 'virtual', 'exec', 'print(6*7)'], { BOARDCTL_HOME: home });
     expect(run).toMatchObject({ code: 0, stdout: expect.stringMatching(/^42\r?\n$/) });
-    // The worker runs its compiled entry, which runs the worker bundle (the MicroPython package finds its wasm next
-    // to itself).
+    // The worker runs its compiled entry, which runs the worker bundle; the MicroPython package's JavaScript is in
+    // that bundle (no ES module of its own: the worker never starts Node's ES module loader).
     expect(urls).toContainEqual(expect.stringMatching(/\/dist\/emulator\/vm\/worker-entry\.cjs$/));
-    expect(urls).toContainEqual(expect.stringMatching(/micropython-webassembly-pyscript\/micropython\.mjs$/));
+    expect(urls.filter((u) => /micropython-webassembly-pyscript/.test(u))).toEqual([]);
+    const workerInputs = Object.keys((JSON.parse(readFileSync(join(ROOT, 'dist/emulator/vm/worker.cjs.json'), 'utf8')) as { inputs: object }).inputs);
+    expect(workerInputs).toContainEqual('node_modules/@micropython/micropython-webassembly-pyscript/micropython.mjs');
     expect(sources.filter((s) => /\/ink\/|\/react\/|^cli\/tui\//.test(s))).toEqual([]);
-    // The main thread's part of the board (the worker's is its own bundle): no ROM loader (esptool's sessions load
+    // The main thread's part of the board (the worker's is its own bundle; the main thread warms the VM's wasm for
+    // it, emulator/vm/early-tier-up.ts): no ROM loader (esptool's sessions load
     // it), no host sockets beyond the radio's (the board's first socket loads them), no link servers.
     expect(sources.filter((s) => s.startsWith('emulator/')).sort()).toEqual([
       'emulator/board-config.ts', 'emulator/board-store.ts', 'emulator/board.ts', 'emulator/flash-store.ts', 'emulator/link/uart-pacer.ts',
       'emulator/net/config.ts', 'emulator/net/errno.ts', 'emulator/net/host.ts', 'emulator/net/ntp.ts', 'emulator/net/policy.ts',
       'emulator/net/protocol.ts', 'emulator/net/wlan.ts', 'emulator/peripherals/board-pins.ts', 'emulator/peripherals/parts.ts',
       'emulator/port-modules.ts', 'emulator/profiles.ts', 'emulator/rom/app-facts.ts', 'emulator/rom/boot.ts', 'emulator/rom/firmware.ts',
-      'emulator/rom/ota.ts', 'emulator/rom/sync-detector.ts', 'emulator/vm/memory.ts', 'emulator/vm/ring.ts', 'emulator/vm/shared-state.ts',
-      'emulator/worker-thread.ts',
+      'emulator/rom/ota.ts', 'emulator/rom/sync-detector.ts', 'emulator/vm/early-tier-up.ts', 'emulator/vm/memory.ts', 'emulator/vm/ring.ts',
+      'emulator/vm/shared-state.ts', 'emulator/vm/wasm-file.ts', 'emulator/worker-thread.ts',
     ]);
     expect(urls.filter((u) => /^node:(tls|https?|dgram|dns)/.test(u))).toEqual([]);
   });

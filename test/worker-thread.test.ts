@@ -107,6 +107,9 @@ describe('the CLI starts the thread before its command line loads', () => {
       // A second thread (the board's own) would load the worker's modules too.
       expect(trace.filter((p) => p === 'board: worker modules loaded')).toHaveLength(1);
       expect(trace).toContain('board: config received');
+      // The thread's own first line, once Node's start of it is done, comes before it reads its code cache.
+      expect(trace.indexOf('board: thread running')).toBeGreaterThan(trace.indexOf('board VM thread started'));
+      expect(trace.indexOf('board: thread running')).toBeLessThan(trace.findIndex((p) => p.startsWith('board: code cache')));
     } finally {
       rmSync(home, { recursive: true, force: true });
     }

@@ -3,7 +3,7 @@
 // runs: the clock import is wrapped, the heap bounded at the size asked for, and memory growth capped (memory.ts).
 import { createHash, randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { vmWasmFile } from './wasm-file.js';
 import { boundHeap, capGrowth, findBreakAddress, findVmFlags, VM_MEMORY_CEILING, type LinearMemory, type VmFlags } from './memory.js';
 
 export interface MicroPythonVm {
@@ -112,8 +112,7 @@ function prepareWasm(source: Uint8Array, heapBytes: number): PreparedWasm {
  * background threads while this thread imports the package's JavaScript and runs its start.
  */
 export function precompileVm(heapBytes: number): void {
-  const require = createRequire(import.meta.url);
-  prepareWasm(readFileSync(require.resolve('@micropython/micropython-webassembly-pyscript/micropython.wasm')), heapBytes);
+  prepareWasm(readFileSync(vmWasmFile()), heapBytes);
 }
 
 let activeHooks: VmHooks | undefined;
@@ -193,7 +192,7 @@ export async function loadVm(hooks: VmHooks, heapBytes: number): Promise<MicroPy
   try {
     // What reaches the package's stdout is what fd_write did not take (none of the VM's own writes).
     const out = (data: Uint8Array | string) => hooks.output(data as Uint8Array);
-    const vm = await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapBytes, pystack: PYSTACK_WORDS });
+    const vm = await loadMicroPython({ stdout: out, stderr: out, linebuffer: false, heapsize: heapBytes, pystack: PYSTACK_WORDS, url: vmWasmFile() });
     if (!memory || !growMemory) throw new Error('the MicroPython package did not instantiate its wasm through WebAssembly.instantiate');
     return Object.assign(vm, { wasmMemory: memory, heapBounded, flags, breakAddress, stackPointer, growMemory, wasmDigest }) as unknown as MicroPythonVm;
   } finally {

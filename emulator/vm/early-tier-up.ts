@@ -1,0 +1,102 @@
+// V8 runs the VM's wasm on its baseline code (Liftoff) first and recompiles a function with TurboFan in the
+// background once it has run enough. The one that matters, the interpreter's bytecode loop, takes 50-100 ms of a
+// background thread to compile, and Node cannot end a process while such a compile runs (the isolate's and the
+// platform's teardown wait for it): begun by the board's boot, it outlived a quick command (exec pass) by 20 ms.
+// So the main thread begins it as it hands a board its worker (emulator/worker-thread.ts), while it waits for the
+// boot: it compiles the wasm for the board's heap and runs a few hundred bytecodes on a scratch instance (its own
+// memory, stub imports). V8 keeps one compiled module for the same bytes across a process's threads, so the
+// worker's compile of them finds it, with the code the scratch run made: its lazily compiled baseline functions
+// (what a VM's start and an exec call) and, once done, the TurboFan loop (sooner for programs too: a frame keeps
+// the code it started with, wasm has no on-stack replacement). All of it off the worker, the boot's critical path.
+import { readFileSync } from 'node:fs';
+import { phase } from '../../protocol/timing.js';
+import { boundHeap } from './memory.js';
+import { vmWasmFile } from './wasm-file.js';
+
+/** What the scratch run needs of the package's wasm: the port's entry points and emscripten's stack and longjmp. */
+interface VmExports {
+  memory: { buffer: ArrayBuffer };
+  __indirect_function_table: { get(index: number): (...args: number[]) => number };
+  __wasm_call_ctors(): void;
+  emscripten_stack_init(): void;
+  emscripten_stack_get_current(): number;
+  _emscripten_stack_restore(sp: number): void;
+  setThrew(threw: number, value: number): void;
+  malloc(bytes: number): number;
+  mp_js_init(pystackWords: number, heapBytes: number): void;
+  mp_js_do_exec(src: number, len: number, out: number): void;
+}
+
+interface Wasm {
+  compile(bytes: Uint8Array): Promise<object>;
+  Module: { imports(module: object): Array<{ module: string; name: string; kind: string }> };
+  instantiate(module: object, imports: object): Promise<{ exports: unknown }>;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
+
+/** The kind the port gives the result of a program that ran to its end (its proxy.c). */
+const PROXY_KIND_NONE = 1;
+
+/** Enough dispatches of the bytecode loop to spend V8's budget for it (its default, 1.8 MB, is ~100 of them). */
+const PROGRAM = Buffer.from('for i in range(300):\n    pass\n');
+
+/**
+ * Run a short loop on a scratch instance of the VM's compiled `module`; resolves to whether it ran to its end (a
+ * wasm that is not the one we know, or a stub the VM did not expect, leaves it undone: it only ever saves time).
+ */
+export async function startTierUp(module: object): Promise<boolean> {
+  try {
+    let vm: VmExports | undefined;
+    // emscripten's invoke_*: a call through the table that a longjmp (a Python exception's nlr) may unwind.
+    const invoke = (index: number, ...args: number[]) => {
+      const sp = vm!.emscripten_stack_get_current();
+      try {
+        return vm!.__indirect_function_table.get(index)(...args);
+      } catch (err) {
+        vm!._emscripten_stack_restore(sp);
+        if (err !== Infinity) throw err;
+        vm!.setThrew(1, 0);
+        return 0;
+      }
+    };
+    const throwLongjmp = () => {
+      throw Infinity; // what emscripten's longjmp throws
+    };
+    const imports: Record<string, Record<string, unknown>> = {};
+    for (const { module: from, name, kind } of wasmApi.Module.imports(module)) {
+      if (kind !== 'function') continue;
+      const stub = name.startsWith('invoke_') ? invoke : name === '_emscripten_throw_longjmp' ? throwLongjmp : () => 0;
+      (imports[from] ??= {})[name] = stub;
+    }
+    vm = (await wasmApi.instantiate(module, imports)).exports as VmExports;
+    vm.emscripten_stack_init();
+    vm.__wasm_call_ctors();
+    vm.mp_js_init(2048, 64 * 1024);
+    const src = vm.malloc(PROGRAM.length + 1);
+    new Uint8Array(vm.memory.buffer).set([...PROGRAM, 0], src);
+    const result = vm.malloc(12);
+    vm.mp_js_do_exec(src, PROGRAM.length, result);
+    const ran = new Int32Array(vm.memory.buffer, result, 1)[0] === PROXY_KIND_NONE; // (an exception's is -1)
+    phase(ran ? "VM wasm warmed (a scratch run began the bytecode loop's TurboFan compile)" : 'VM wasm scratch run failed');
+    return ran;
+  } catch {
+    return false;
+  }
+}
+
+const warmed = new Set<number>();
+
+/**
+ * Compile the VM's wasm for a heap of `heapBytes` (the bytes the board's worker compiles, memory.ts) and run the
+ * scratch program on it, once per heap size in this thread; nothing of it may fail the board.
+ */
+export function warmUpVm(heapBytes: number): void {
+  if (warmed.has(heapBytes)) return;
+  warmed.add(heapBytes);
+  try {
+    const source = readFileSync(vmWasmFile());
+    void wasmApi.compile(boundHeap(source, heapBytes) ?? source).then(startTierUp, () => undefined);
+  } catch {
+    // the worker reports a wasm it cannot read
+  }
+}
