@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // The boardctl binary, dist/cli/boardctl.cjs (CommonJS: a command reaches its code without Node's ES module
-// loader). A command runs the CLI bundle dist/cli/main.cjs with its code cache (protocol/code-cache.ts); a bare
+// loader). A plain `--help` or `--version` prints the text the build stored (cli/quick-help.ts). A command runs the CLI bundle dist/cli/main.cjs with its code cache (protocol/code-cache.ts); a bare
 // `boardctl` is the TUI, which stays an ES module (ink has top-level await): dist/cli/main.js. A command whose
 // first board is virtual starts that board's VM thread before the bundle compiles (cli/early-start.ts).
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { asksForHelp } from './chain.js';
+import { printNow, quickHelp } from './quick-help.js';
 import { cacheFile, runBundle } from '../protocol/code-cache.js';
 
 /** What a run compiles depends on its command: the first two words that can be command names ("exec", "fs ls"). */
@@ -17,7 +18,9 @@ const kindOf = (argv: string[]) =>
     .join(' ');
 
 const argv = process.argv.slice(2);
-if (argv.length === 0) void import(pathToFileURL(join(import.meta.dirname, 'main.js')).href);
+const help = quickHelp(argv);
+if (help !== undefined) printNow(help);
+else if (argv.length === 0) void import(pathToFileURL(join(import.meta.dirname, 'main.js')).href);
 else {
   // The early start's modules are CommonJS files of their own (cli/bundle.mjs), loaded only where they may be used.
   const load = createRequire(join(import.meta.dirname, 'boardctl.cjs'));

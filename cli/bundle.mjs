@@ -1,5 +1,6 @@
 // The esbuild step of `npm run build`, five outputs:
-// - dist/cli/boardctl.cjs, the bin (cli/boardctl.ts): runs dist/cli/main.cjs with its code cache (protocol/code-cache.ts);
+// - dist/cli/boardctl.cjs, the bin (cli/boardctl.ts): prints the stored --help (cli/quick-help.ts), else runs
+//   dist/cli/main.cjs with its code cache (protocol/code-cache.ts);
 // - dist/cli/early-start.cjs and dist/cli/worker-thread.cjs: the early start of a virtual board's VM thread
 //   (cli/early-start.ts, emulator/worker-thread.ts), which the bin runs before the CLI bundle compiles and the
 //   bundle uses too (one rule, one early thread; metafile dist/cli/early.cjs.json);
@@ -136,6 +137,7 @@ await build({
   entryPoints: ['cli/boardctl.ts'],
   format: 'cjs',
   outfile: 'dist/cli/boardctl.cjs',
-  define: { 'import.meta.dirname': '__dirname' },
+  ...ownUrl,
+  define: { ...ownUrl.define, 'import.meta.dirname': '__dirname' },
   metafile: false,
 });
