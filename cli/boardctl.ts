@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { asksForHelp } from './chain.js';
 import { printNow, quickHelp } from './quick-help.js';
+import { mayBeVirtual } from './may-be-virtual.js';
 import { cacheFile, runBundle } from '../protocol/code-cache.js';
 
 /** What a run compiles depends on its command: the first two words that can be command names ("exec", "fs ls"). */
@@ -22,9 +23,10 @@ const help = quickHelp(argv);
 if (help !== undefined) printNow(help);
 else if (argv.length === 0) void import(pathToFileURL(join(import.meta.dirname, 'main.js')).href);
 else {
-  // The early start's modules are CommonJS files of their own (cli/bundle.mjs), loaded only where they may be used.
+  // The early start's modules are CommonJS files of their own (cli/bundle.mjs), loaded only where they may be used
+  // (cli/may-be-virtual.ts).
   const load = createRequire(join(import.meta.dirname, 'boardctl.cjs'));
-  if (!asksForHelp(argv) && (load('./early-start.cjs') as typeof import('./early-start.js')).virtualFirst(argv)) {
+  if (!asksForHelp(argv) && mayBeVirtual(argv) && (load('./early-start.cjs') as typeof import('./early-start.js')).virtualFirst(argv)) {
     (load('./worker-thread.cjs') as typeof import('../emulator/worker-thread.js')).startWorkerEarly();
   }
   const { save } = runBundle(join(import.meta.dirname, 'main.cjs'), cacheFile('cli'), kindOf(argv));

@@ -210,7 +210,22 @@ describe('the bundled CLI', () => {
     expect(urls.filter((u) => /\/node_modules\//.test(u))).toEqual([]);
     expect(cjs.filter((f) => /^node_modules\/(node-gyp-build|debug|serialport|@serialport\/(?!bindings-cpp\/(prebuilds|build)\/))/.test(f))).toEqual([]);
     expect(cjs).toContainEqual(expect.stringMatching(/^node_modules\/@serialport\/bindings-cpp\/(prebuilds|build)\/.*\.node$/));
+    // Nothing on this command line, in the environment or in a config names a virtual board: the early start's
+    // module is not loaded at all (cli/may-be-virtual.ts).
+    expect(cjs.filter((f) => f.startsWith('dist/'))).toEqual(['dist/cli/boardctl.cjs']);
   });
+
+  it('a virtual board known only by its name in a config still has its VM thread started before the bundle compiles', async () => {
+    const config = mkdtempSync(join(tmp, 'config-'));
+    mkdirSync(join(config, 'boardctl'));
+    writeFileSync(join(config, 'boardctl', 'config.json'), JSON.stringify({ boards: { kitchen: 'virtual' } }));
+    const env = { BOARDCTL_HOME: mkdtempSync(join(tmp, 'home-')), XDG_CONFIG_HOME: config, BOARDCTL_DEBUG: 'timing' };
+    const run = await boardctl(['-p', 'kitchen', 'exec', 'print(6*7)'], env, [], 60_000);
+    expect(run).toMatchObject({ code: 0, stdout: expect.stringMatching(/^42\r?\n$/) });
+    const labels = trace(run.stderr).map(([, label]) => label);
+    expect(labels).toContain('board VM thread started');
+    expect(labels.indexOf('board VM thread started')).toBeLessThan(labels.findIndex((l) => l.startsWith('code cache')));
+  }, 90_000);
 
   it("serial port: where node-gyp-build's search may differ from the build's, it searches as stock; DEBUG loads the real debug", async () => {
     // PREBUILDS_ONLY is one of node-gyp-build's own overrides; DEBUG turns on serialport's loggers as stock.
