@@ -20,10 +20,16 @@ import { recordAddon } from '../dist/protocol/transports/serial-addon-search.js'
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
-/** Our addon loader for bindings-cpp's serialport-bindings.js; our lazy `debug` for serialport's modules. */
-const serialportModules = {
-  name: 'serialport-modules',
+/**
+ * Our addon loader for bindings-cpp's serialport-bindings.js; our lazy `debug` for serialport's modules; our lazy
+ * child_process for commander and serialport's port listing (protocol/lazy-child-process.ts).
+ */
+const moduleSwaps = {
+  name: 'module-swaps',
   setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/](commander|@serialport[\\/]bindings-cpp)[\\/]/.test(args.importer) ? { path: here('../protocol/lazy-child-process.ts') } : undefined,
+    );
     b.onResolve({ filter: /^\.\/serialport-bindings(\.js)?$/ }, (args) =>
       /[\\/]@serialport[\\/]bindings-cpp[\\/]dist$/.test(args.resolveDir) ? { path: here('../protocol/transports/serial-addon.ts') } : undefined,
     );
@@ -57,7 +63,7 @@ const esm = await build({
   format: 'esm',
   outdir: 'dist',
   chunkNames: 'chunks/[name]-[hash]',
-  plugins: [serialportModules],
+  plugins: [moduleSwaps],
   banner: { js: "import { createRequire as __boardctlRequire } from 'node:module'; const require = __boardctlRequire(import.meta.url);" },
 });
 writeFileSync(here('../dist/chunks/meta.json'), JSON.stringify(esm.metafile));
@@ -120,7 +126,7 @@ async function cacheableBundle(entry, outfile, plugins) {
   writeFileSync(here(`../${outfile}.json`), JSON.stringify(result.metafile));
 }
 
-await cacheableBundle('cli/main.ts', 'dist/cli/main.cjs', [serialportModules, tuiFromEsm, earlyChunks]);
+await cacheableBundle('cli/main.ts', 'dist/cli/main.cjs', [moduleSwaps, tuiFromEsm, earlyChunks]);
 // A board's worker thread: the bundle, and the entry that runs it with its cache (emulator/vm/worker-entry.ts).
 await cacheableBundle('emulator/vm/worker.ts', 'dist/emulator/vm/worker.cjs', []);
 await build({

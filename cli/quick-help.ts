@@ -8,6 +8,8 @@ import { loadConfig, macroHelp } from './config.js';
 
 /** Commander's help width when stdout is not a terminal. */
 export const HELP_WIDTH = 80;
+/** The status of a process a SIGPIPE ended: what a pipeline reports for a writer whose reader left. */
+export const SIGPIPE_STATUS = 128 + 13;
 
 const HELP_URL = new URL('../cli/help.txt', import.meta.url); // from dist/cli and dist/chunks alike
 
@@ -36,7 +38,8 @@ export function quickHelp(argv: string[]): string | undefined {
 
 /**
  * Write `text` to stdout as one synchronous write, without a stream. A reader that has gone (`| head`) ends it
- * quietly; a full non-blocking pipe gets the rest through process.stdout, which waits for it.
+ * quietly, with a SIGPIPE death's status as the command line's; a full non-blocking pipe gets the rest through
+ * process.stdout, which waits for it.
  */
 export function printNow(text: string): void {
   const bytes = Buffer.from(text);
@@ -46,7 +49,8 @@ export function printNow(text: string): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EAGAIN') process.stdout.write(bytes.subarray(off));
-    else if (code !== 'EPIPE') throw err;
+    else if (code === 'EPIPE') process.exitCode = SIGPIPE_STATUS;
+    else throw err;
   }
 }
 

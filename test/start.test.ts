@@ -132,13 +132,13 @@ describe('the bundled CLI', () => {
     expect((await boardctl(['-V'])).stdout).toBe(`${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
   });
 
-  it('--help to a reader that has gone (`| head`) ends quietly, without a stack trace', async () => {
+  it('--help to a reader that has gone (`| head`) ends quietly with a SIGPIPE status, as commands do, without a stack trace', async () => {
     const child = spawn(process.execPath, [MAIN, '--help'], { env: { ...process.env, BOARDCTL_HOME: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.destroy(); // closed long before node has started: the help's write meets EPIPE
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     const code = await new Promise((resolve) => child.on('close', resolve));
-    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code, stderr }).toEqual({ code: 128 + 13, stderr: '' });
   });
 
   it('a --help that commander renders loads commander from the bundle, but no command implementation, serial port, emulator or TUI', async () => {
@@ -152,12 +152,12 @@ describe('the bundled CLI', () => {
     expect(sources).toContainEqual(expect.stringMatching(/^node_modules\/commander\//));
     expect(sources.filter((s) => EXTENSION_CODE.test(s) || /serialport|^emulator\/|micropython-webassembly|\/ink\/|\/react\/|raw-repl|^cli\/tui\//.test(s))).toEqual([]);
     // Small, and kept small: about 100 KB of the bundle's code runs (commander is 55 KB of it, cli/early-start 1.3 KB), and no
-    // child_process (commander requires it at load for executable subcommands, which boardctl has none of: not
-    // yet avoided). An import of anything heavier at the top of the CLI fails here.
+    // child_process (commander requires it at load for executable subcommands, which boardctl has none of: the
+    // build gives it protocol/lazy-child-process.ts). An import of anything heavier at the top of the CLI fails here.
     const inputs = (JSON.parse(readFileSync(join(ROOT, 'dist/cli/main.cjs.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> })
       .outputs['dist/cli/main.cjs']!.inputs;
     expect(sources.reduce((n, s) => n + (inputs[s]?.bytesInOutput ?? 0), 0)).toBeLessThan(104_000);
-    expect(builtins.filter((b) => /^(crypto|zlib|readline)$/.test(b))).toEqual([]);
+    expect(builtins.filter((b) => /^(child_process|crypto|zlib|readline)$/.test(b))).toEqual([]);
   });
 
   it('the stored --help is what commander prints, at its width on a pipe and on an 80-column terminal; other widths and macros go to commander', async () => {
@@ -196,7 +196,7 @@ describe('the bundled CLI', () => {
   });
 
   it('exec on a serial port loads its transport and serialport, but no socket, WebSocket, RFC 2217 or port-listing code', async () => {
-    const { sources, urls, cjs, run } = await loaded(['-p', servedPty, 'exec', 'print(6*7)']);
+    const { sources, urls, cjs, builtins, run } = await loaded(['-p', servedPty, 'exec', 'print(6*7)']);
     expect(run).toMatchObject({ code: 0, stdout: '42\n', stderr: '' });
     expect(sources).toEqual(expect.arrayContaining(['protocol/raw-repl.ts', 'protocol/transports/serial.ts']));
     // (node:net cannot be told from the test's own hooks' use: no module of ours that imports it runs.)
@@ -213,6 +213,9 @@ describe('the bundled CLI', () => {
     // Nothing on this command line, in the environment or in a config names a virtual board: the early start's
     // module is not loaded at all (cli/may-be-virtual.ts).
     expect(cjs.filter((f) => f.startsWith('dist/'))).toEqual(['dist/cli/boardctl.cjs']);
+    // A pty gets no stty (no child process: commander's and the port listing's child_process are lazy), and a
+    // local file is read without node:fs/promises (which loads readline's modules).
+    expect(builtins.filter((b) => /^(child_process|fs\/promises)$/.test(b))).toEqual([]);
   });
 
   it('a virtual board known only by its name in a config still has its VM thread started before the bundle compiles', async () => {

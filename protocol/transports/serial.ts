@@ -7,9 +7,9 @@
 // stty child started once the first write has gone out (the board answers meanwhile), and close() waits
 // for it (also when boardctl is killed later, the lines stay where they were). A pseudo-terminal (a served
 // virtual board, qemu's -serial pty) has no lines: the kernel's pty driver never looks at HUPCL, so no stty runs.
-import { spawn } from 'node:child_process';
 import { write as fsWrite, realpathSync } from 'node:fs';
 import { BoardError } from '../errors.js';
+import { spawn } from '../lazy-child-process.js';
 import type { ControlLines } from '../transport.js';
 import type { ModemLines, ServedPort } from '../port-server.js';
 import { LinkEvents } from './link-events.js';
