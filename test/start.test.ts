@@ -384,6 +384,18 @@ describe('the code cache of the CLI bundle (protocol/code-cache.ts)', () => {
     expect(cacheLines((await run(['-p', 'x', '--help'], home)).stderr)).toEqual(['code cache used']);
   });
 
+  it('is kept apart for commands that run a virtual board here: a serial or socket command loads none of theirs', async () => {
+    const home = mkdtempSync(join(tmp, 'cache-'));
+    const files = () => readdirSync(join(home, 'cache')).filter((f) => f.startsWith('cli')).sort();
+    expect((await run(['-p', 'virtual', 'exec', 'pass'], home)).code).toBe(0);
+    expect(files()).toEqual([`cli-virtual-${process.version}-${process.arch}.code`]);
+    const socket = await run(['-p', server.url, 'exec', 'pass'], home);
+    expect(socket.code).toBe(0);
+    expect(cacheLines(socket.stderr)).toEqual(['code cache not used (none yet)', 'code cache written']);
+    expect(files()).toEqual([`cli-${process.version}-${process.arch}.code`, `cli-virtual-${process.version}-${process.arch}.code`]);
+    expect(cacheLines((await run(['-p', 'virtual', 'exec', 'pass'], home)).stderr)).toEqual(['code cache used']);
+  }, 60_000);
+
   it('is not used for a bundle that changed, even by bytes of the same length (V8 checks only the length)', async () => {
     // A copy of the bin and its bundle, beside a package.json and a packagf.json of another version: the changed
     // bundle reads the other one. Run with the old bundle's cache, it would print the old version. (Not a plain -V:
@@ -427,7 +439,7 @@ describe("the code cache of a board's worker thread (emulator/vm/worker-entry.ts
     writeFileSync(cacheOf(home, 'worker'), bytes);
     expect(await exec(home)).toEqual(['board: code cache not used (damaged)', 'board: code cache written']);
     // A whole cache of another bundle (the CLI's), sound in itself.
-    copyFileSync(cacheOf(home, 'cli'), cacheOf(home, 'worker'));
+    copyFileSync(cacheOf(home, 'cli-virtual'), cacheOf(home, 'worker'));
     expect(await exec(home)).toEqual(['board: code cache not used (made for another bundle)', 'board: code cache written']);
     expect(await exec(home)).toEqual(['board: code cache used']);
   }, 120_000);
