@@ -176,7 +176,7 @@ export function clearHupcl(path: string): Promise<void> {
  */
 function isPseudoTerminal(path: string): boolean {
   try {
-    return /^\/dev\/(pts\/|ttys)\d+$/.test(realpathSync(path));
+    return /^\/dev\/(pts\/|ttys)\d+$/.test(realpathSync.native(path)); // (one realpath(3), not a walk in JavaScript)
   } catch {
     return false;
   }
