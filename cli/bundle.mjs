@@ -46,7 +46,7 @@ const common = {
   target: 'node20',
   minifyWhitespace: true,
   minifySyntax: true,
-  define: { 'process.env.NODE_ENV': '"production"', BOARDCTL_SERIAL_ADDON: JSON.stringify(recordAddon()) },
+  define: { 'process.env.NODE_ENV': '"production"', BOARDCTL_SERIAL_ADDON: JSON.stringify(recordAddon(here('../dist/cli'))) },
   external: ['@lydell/node-pty', '@micropython/micropython-webassembly-pyscript', 'react-devtools-core'],
   metafile: true,
   logLevel: 'warning',

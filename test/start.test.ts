@@ -1,6 +1,6 @@
 // Start-up: the BOARDCTL_DEBUG=timing trace, the bundled CLI, and what a command loads. (Speed goals live in
 // bench/cli, not here.)
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -216,6 +216,29 @@ describe('the bundled CLI', () => {
     // A pty gets no stty (no child process: commander's and the port listing's child_process are lazy), and a
     // local file is read without node:fs/promises (which loads readline's modules).
     expect(builtins.filter((b) => /^(child_process|fs\/promises)$/.test(b))).toEqual([]);
+  });
+
+  it("serial port: a copy of bindings-cpp nearer to the bundle than the recorded one is the one loaded, as require.resolve would", async () => {
+    // A package beside this one's node_modules, with a bindings-cpp of its own in dist/node_modules that has no
+    // native build: taking the recorded folder would load ours; resolve takes the copy, which fails to load.
+    const pkg = mkdtempSync(join(tmp, 'layout-'));
+    const copy = join(pkg, 'dist', 'node_modules', '@serialport', 'bindings-cpp');
+    mkdirSync(join(pkg, 'dist', 'cli'), { recursive: true });
+    mkdirSync(copy, { recursive: true });
+    for (const f of ['boardctl.cjs', 'main.cjs']) copyFileSync(join(ROOT, 'dist', 'cli', f), join(pkg, 'dist', 'cli', f));
+    copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
+    copyFileSync(join(ROOT, 'node_modules', '@serialport', 'bindings-cpp', 'package.json'), join(copy, 'package.json'));
+    symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
+    const env = { ...process.env, BOARDCTL_PORT: '', BOARDCTL_HOME: join(pkg, 'home') };
+    const exec = () => new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, [join(pkg, 'dist', 'cli', 'boardctl.cjs'), '-p', servedPty, 'exec', 'print(6*7)'], { env }, (err, _out, stderr) => resolve({ code: err ? (err.code as number) : 0, stderr }));
+    });
+    const nearer = await exec();
+    expect(nearer.code).not.toBe(0);
+    expect(nearer.stderr).toContain(`No native build was found`);
+    expect(nearer.stderr).toContain(copy);
+    rmSync(join(pkg, 'dist', 'node_modules'), { recursive: true });
+    expect(await exec()).toEqual({ code: 0, stderr: '' });
   });
 
   it('a virtual board known only by its name in a config still has its VM thread started before the bundle compiles', async () => {
