@@ -1,8 +1,8 @@
 // Commands that run code on the board and manage the connection: exec, eval, run, soft-reset, reset,
 // bootloader, resume, connect, disconnect. Registration is light; the protocol code loads on first use.
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ExecOptions } from '../../protocol/board.js';
-import { readFileSync } from 'node:fs';
 import { BoardError } from '../../protocol/errors.js';
 import { fileError } from '../../protocol/host-error.js';
 import type { CliContext } from '../context.js';
