@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // The boardctl binary, dist/cli/boardctl.cjs (CommonJS: a command reaches its code without Node's ES module
-// loader). A command runs the CLI bundle dist/cli/main.cjs with its code cache (protocol/code-cache.ts); a bare
-// `boardctl` is the TUI, which stays an ES module (ink has top-level await): dist/cli/main.js. A command whose
-// first board is virtual starts that board's VM thread before the bundle compiles (cli/early-start.ts).
+// loader). A plain `--help` or `--version` prints the text the build stored (cli/quick-help.ts). A command runs the
+// CLI bundle dist/cli/main.cjs with its code cache (protocol/code-cache.ts); a bare `boardctl` is the TUI, which
+// stays an ES module (ink has top-level await): dist/cli/main.js. A command whose first board is virtual starts that
+// board's VM thread before the bundle compiles (cli/early-start.ts).
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { asksForHelp } from './chain.js';
+import { asksForHelp, commandOf } from './chain.js';
+import { printNow, quickHelp } from './quick-help.js';
+import { mayBeVirtual } from './may-be-virtual.js';
 import { cacheFile, runBundle } from '../protocol/code-cache.js';
 
 /** What a run compiles depends on its command: the first two words that can be command names ("exec", "fs ls"). */
@@ -17,13 +20,19 @@ const kindOf = (argv: string[]) =>
     .join(' ');
 
 const argv = process.argv.slice(2);
-if (argv.length === 0) void import(pathToFileURL(join(import.meta.dirname, 'main.js')).href);
+const help = quickHelp(argv);
+if (help !== undefined) printNow(help);
+else if (argv.length === 0) void import(pathToFileURL(join(import.meta.dirname, 'main.js')).href);
 else {
-  // The early start's modules are CommonJS files of their own (cli/bundle.mjs), loaded only where they may be used.
+  // The early start's modules are CommonJS files of their own (cli/bundle.mjs), loaded only where they may be used
+  // (cli/may-be-virtual.ts).
   const load = createRequire(join(import.meta.dirname, 'boardctl.cjs'));
-  if (!asksForHelp(argv) && (load('./early-start.cjs') as typeof import('./early-start.js')).virtualFirst(argv)) {
-    (load('./worker-thread.cjs') as typeof import('../emulator/worker-thread.js')).startWorkerEarly();
-  }
-  const { save } = runBundle(join(import.meta.dirname, 'main.cjs'), cacheFile('cli'), kindOf(argv));
+  const virtual = !asksForHelp(argv) && mayBeVirtual(argv) && (load('./early-start.cjs') as typeof import('./early-start.js')).virtualFirst(argv);
+  if (virtual) (load('./worker-thread.cjs') as typeof import('../emulator/worker-thread.js')).startWorkerEarly();
+  // A command that runs a virtual board in this process (or `sim`, which serves and edits them) runs the emulator's
+  // main-thread half too, ~150-190 KB of bytecode that V8 deserializes up front with the rest of a cache: those
+  // commands keep a cache of their own, and one on a serial port or socket does not load theirs.
+  const cache = cacheFile(virtual || commandOf(argv) === 'sim' ? 'cli-virtual' : 'cli');
+  const { save } = runBundle(join(import.meta.dirname, 'main.cjs'), cache, kindOf(argv));
   process.once('exit', save);
 }

@@ -1,5 +1,6 @@
 // The esbuild step of `npm run build`, five outputs:
-// - dist/cli/boardctl.cjs, the bin (cli/boardctl.ts): runs dist/cli/main.cjs with its code cache (protocol/code-cache.ts);
+// - dist/cli/boardctl.cjs, the bin (cli/boardctl.ts): prints the stored --help (cli/quick-help.ts), else runs
+//   dist/cli/main.cjs with its code cache (protocol/code-cache.ts);
 // - dist/cli/early-start.cjs and dist/cli/worker-thread.cjs: the early start of a virtual board's VM thread
 //   (cli/early-start.ts, emulator/worker-thread.ts), which the bin runs before the CLI bundle compiles and the
 //   bundle uses too (one rule, one early thread; metafile dist/cli/early.cjs.json);
@@ -20,10 +21,16 @@ import { recordAddon } from '../dist/protocol/transports/serial-addon-search.js'
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
-/** Our addon loader for bindings-cpp's serialport-bindings.js; our lazy `debug` for serialport's modules. */
-const serialportModules = {
-  name: 'serialport-modules',
+/**
+ * Our addon loader for bindings-cpp's serialport-bindings.js; our lazy `debug` for serialport's modules; our lazy
+ * child_process for commander and serialport's port listing (protocol/lazy-child-process.ts).
+ */
+const moduleSwaps = {
+  name: 'module-swaps',
   setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/](commander|@serialport[\\/]bindings-cpp)[\\/]/.test(args.importer) ? { path: here('../protocol/lazy-child-process.ts') } : undefined,
+    );
     b.onResolve({ filter: /^\.\/serialport-bindings(\.js)?$/ }, (args) =>
       /[\\/]@serialport[\\/]bindings-cpp[\\/]dist$/.test(args.resolveDir) ? { path: here('../protocol/transports/serial-addon.ts') } : undefined,
     );
@@ -40,7 +47,7 @@ const common = {
   target: 'node20',
   minifyWhitespace: true,
   minifySyntax: true,
-  define: { 'process.env.NODE_ENV': '"production"', BOARDCTL_SERIAL_ADDON: JSON.stringify(recordAddon()) },
+  define: { 'process.env.NODE_ENV': '"production"', BOARDCTL_SERIAL_ADDON: JSON.stringify(recordAddon(here('../dist/cli'))) },
   external: ['@lydell/node-pty', '@micropython/micropython-webassembly-pyscript', 'react-devtools-core'],
   metafile: true,
   logLevel: 'warning',
@@ -57,7 +64,7 @@ const esm = await build({
   format: 'esm',
   outdir: 'dist',
   chunkNames: 'chunks/[name]-[hash]',
-  plugins: [serialportModules],
+  plugins: [moduleSwaps],
   banner: { js: "import { createRequire as __boardctlRequire } from 'node:module'; const require = __boardctlRequire(import.meta.url);" },
 });
 writeFileSync(here('../dist/chunks/meta.json'), JSON.stringify(esm.metafile));
@@ -120,7 +127,7 @@ async function cacheableBundle(entry, outfile, plugins, external = common.extern
   writeFileSync(here(`../${outfile}.json`), JSON.stringify(result.metafile));
 }
 
-await cacheableBundle('cli/main.ts', 'dist/cli/main.cjs', [serialportModules, tuiFromEsm, earlyChunks]);
+await cacheableBundle('cli/main.ts', 'dist/cli/main.cjs', [moduleSwaps, tuiFromEsm, earlyChunks]);
 /**
  * The VM package's JavaScript in the worker bundle, so its compile comes from the worker's code cache and the
  * thread never starts Node's ES module loader (the package's import() took 7 ms of a worker's boot). Its
@@ -160,6 +167,7 @@ await build({
   entryPoints: ['cli/boardctl.ts'],
   format: 'cjs',
   outfile: 'dist/cli/boardctl.cjs',
-  define: { 'import.meta.dirname': '__dirname' },
+  ...ownUrl,
+  define: { ...ownUrl.define, 'import.meta.dirname': '__dirname' },
   metafile: false,
 });

@@ -15,7 +15,7 @@ import { Output, reportError } from './output.js';
 import { Session } from './session.js';
 import { phase } from '../protocol/timing.js';
 import { EXTENSIONS, extensionOf, readCommandTable, registerStubs, notAtBuild, stubTerm, writeCommandTable, type Registrar, type TableEntry } from './command-table.js';
-import { HELP_WIDTH, version, writeQuickHelp } from './quick-help.js';
+import { HELP_WIDTH, SIGPIPE_STATUS, version, writeQuickHelp } from './quick-help.js';
 
 interface GlobalOptions {
   port?: string;
@@ -30,8 +30,6 @@ interface GlobalOptions {
 
 /** Commands registered here; a chain of only these never loads the other command modules. */
 const BUILTIN = new Set(['exec', 'eval', 'run', 'soft-reset', 'reset', 'bootloader', 'resume', 'connect', 'disconnect', 'devs', 'repl', 'tui']);
-/** The status of a process a SIGPIPE ended: what a pipeline reports for a writer whose reader left. */
-const SIGPIPE_STATUS = 128 + 13;
 
 const HELP_AFTER = `
 Without a command:

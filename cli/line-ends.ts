@@ -27,7 +27,12 @@ export function lfLineEnds(): LineEnds {
 
 const asIs: LineEnds = { push: (text) => text, end: () => '' };
 
-/** LF line ends when `stream` is not a terminal, unless the user asked for the bytes as they came. */
-export function lineEndsFor(stream: { isTTY?: boolean }, raw: boolean): LineEnds {
-  return raw || stream.isTTY ? asIs : lfLineEnds();
+/**
+ * LF line ends when `stream()` is not a terminal, unless the user asked for the bytes as they came; asked at the
+ * first text (node makes the stream on first use: a program that prints nothing makes none).
+ */
+export function lineEndsFor(stream: () => { isTTY?: boolean }, raw: boolean): LineEnds {
+  let chosen: LineEnds | undefined;
+  const pick = () => (chosen ??= raw || stream().isTTY ? asIs : lfLineEnds());
+  return { push: (text) => pick().push(text), end: () => chosen?.end() ?? '' };
 }

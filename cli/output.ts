@@ -2,30 +2,28 @@
 import { BoardError, isBoardError } from '../protocol/errors.js';
 import { hostError, isSystemError } from '../protocol/host-error.js';
 
+// process.stdout and stderr are taken when there is something to write: node makes each stream on first use (for
+// a pipe a socket, loading net), and a command that prints nothing should not pay for it.
 export class Output {
-  constructor(
-    readonly json: boolean,
-    private readonly out: NodeJS.WritableStream = process.stdout,
-    private readonly err: NodeJS.WritableStream = process.stderr,
-  ) {}
+  constructor(readonly json: boolean) {}
 
   /** Program output and other plain text (suppressed in --json mode, where documents carry it). */
   text(text: string): void {
-    if (!this.json) this.out.write(text);
+    if (!this.json && text) process.stdout.write(text);
   }
 
   /** Diagnostics and board tracebacks: always stderr. */
   error(text: string): void {
-    this.err.write(text);
+    if (text) process.stderr.write(text);
   }
 
   /** One JSON document (or one NDJSON event) on its own line. */
   doc(value: unknown): void {
-    if (this.json) this.out.write(`${JSON.stringify(value)}\n`);
+    if (this.json) process.stdout.write(`${JSON.stringify(value)}\n`);
   }
 
   note(message: string): void {
-    this.err.write(`boardctl: ${message}\n`);
+    process.stderr.write(`boardctl: ${message}\n`);
   }
 }
 

@@ -77,7 +77,7 @@ export function checksum(bytes: Uint8Array): bigint {
   return fletcher.f(len) ^ BigInt(bytes.length);
 }
 
-/** The cache of the bundle called `name` ('cli', 'worker'). */
+/** The cache called `name` ('cli', 'cli-virtual', 'worker'). */
 export function cacheFile(name: string, env: NodeJS.ProcessEnv = process.env): string {
   return join(dataHome(env), 'cache', `${name}-${process.version}-${process.arch}.code`);
 }

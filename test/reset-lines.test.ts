@@ -1,14 +1,16 @@
-// What boardctl does to DTR/RTS on a real pseudo-terminal and with --no-reset-lines. A tty driver's default
-// termios has HUPCL (drop DTR and RTS on the last close: a reset on boards that wire them to EN); the pty here
-// gets it set as a USB serial port would have it, and the termios is read from a /usr/bin/python3 helper
-// while boardctl holds the port and after it has gone. --no-reset-lines is esptool's no-reset for every step.
+// What boardctl does to HUPCL and DTR/RTS, and --no-reset-lines. A tty driver's default termios has HUPCL (drop
+// DTR and RTS on the last close: a reset on boards that wire them to EN); the pty here gets it set as a USB serial
+// port would have it, and the termios is read from a /usr/bin/python3 helper after boardctl has gone. A pty has no
+// lines (its driver ignores HUPCL), so boardctl leaves it alone there; the stty it runs on a serial port is tried on
+// the pty directly. --no-reset-lines is esptool's no-reset for every step.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { clearHupcl } from '../protocol/transports/serial.js';
 import { boardctl } from './helpers/boardctl.js';
-import { ensureBuilt, MAIN } from './helpers/built-cli.js';
+import { ensureBuilt } from './helpers/built-cli.js';
 import { startCli, stopAllCli } from './helpers/serve-cli.js';
 
 const home = mkdtempSync(join(tmpdir(), 'boardctl-reset-lines-'));
@@ -24,6 +26,7 @@ function hupcl(path: string, value?: boolean): boolean {
 }
 
 const python = spawnSync('/usr/bin/python3', ['-c', 'import termios'], { encoding: 'utf8' }).status === 0;
+const stty = spawnSync('/bin/sh', ['-c', 'command -v stty'], { encoding: 'utf8' }).stdout.trim();
 
 beforeAll(() => ensureBuilt());
 afterAll(async () => {
@@ -47,31 +50,21 @@ describe('HUPCL on a real pty (a served virtual board)', { timeout: 90_000 }, ()
   }, 60_000);
   afterAll(() => closeSync(holder));
 
-  it('is cleared as soon as boardctl opens the port, and stays cleared after it closed', async () => {
-    expect(hupcl(pty, true)).toBe(true);
-    const child = spawn(process.execPath, [MAIN, '-p', pty, 'exec', "print('up')\nimport time\ntime.sleep(30)"], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    try {
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      await expect.poll(() => out, { timeout: 30_000 }).toContain('up');
-      expect(hupcl(pty)).toBe(false); // while it holds the port: also a boardctl killed now leaves the lines alone
-    } finally {
-      child.kill('SIGKILL');
-    }
-    expect(hupcl(pty, true)).toBe(true);
-    const r = await boardctl(['-p', pty, 'eval', '6 * 7'], env);
-    expect(r.stdout).toBe('42\n');
-    expect(hupcl(pty)).toBe(false);
-  });
-
-  it('is cleared before the port closes, however long stty takes (it runs alongside the first exchange)', async () => {
-    // An stty that takes a second (a loaded machine): a close that did not wait for it would leave HUPCL set.
-    const bin = mkdtempSync(join(home, 'slow-stty-'));
-    const stty = spawnSync('/bin/sh', ['-c', 'command -v stty'], { encoding: 'utf8' }).stdout.trim();
-    writeFileSync(join(bin, 'stty'), `#!/bin/sh\nsleep 1\nexec ${stty} "$@"\n`, { mode: 0o755 });
+  it('is left alone on a pseudo-terminal, which has no lines for it to drop: no stty runs', async () => {
+    // An stty on PATH that leaves a mark: boardctl on a serial port runs it right after opening.
+    const bin = mkdtempSync(join(home, 'marking-stty-'));
+    const mark = join(bin, 'ran');
+    writeFileSync(join(bin, 'stty'), `#!/bin/sh\ntouch ${mark}\nexec ${stty} "$@"\n`, { mode: 0o755 });
     expect(hupcl(pty, true)).toBe(true);
     const r = await boardctl(['-p', pty, 'eval', '6 * 7'], { ...env, PATH: `${bin}:${process.env.PATH}` });
-    expect(r.stdout).toBe('42\n');
+    expect(r).toMatchObject({ code: 0, stdout: '42\n' });
+    expect(existsSync(mark)).toBe(false);
+    expect(hupcl(pty)).toBe(true);
+  });
+
+  it('is cleared by the stty that boardctl runs on a serial port (tried on the pty: this machine has no serial port)', async () => {
+    expect(hupcl(pty, true)).toBe(true);
+    await clearHupcl(pty);
     expect(hupcl(pty)).toBe(false);
   });
 });

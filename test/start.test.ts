@@ -1,10 +1,10 @@
 // Start-up: the BOARDCTL_DEBUG=timing trace, the bundled CLI, and what a command loads. (Speed goals live in
 // bench/cli, not here.)
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import pty from '@lydell/node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boardsDir, createBoard } from '../emulator/board-store.js';
@@ -118,19 +118,27 @@ describe('the bundled CLI', () => {
   // The registrations of the other parts' commands (files, flashing, virtual boards, ...) and what they pull in.
   const EXTENSION_CODE = /^cli\/commands\/(sim|share|mip|mount|watch|devloop|test|flash|fs)|^protocol\/(fs|esp)\/|^flash\/|fflate/;
 
-  it('--help and --version load no commander and no command module: the text the build stored', async () => {
+  it('--help and --version are the bin alone: the text the build stored, no CLI bundle, commander or command module', async () => {
     for (const flag of ['--help', '-V']) {
       const { sources, urls, cjs, builtins, run } = await loaded([flag]);
       expect(run).toMatchObject({ code: 0, stderr: '' });
-      // The bin and its bundle only: no ES module, no module of ours or of node_modules loaded on its own.
+      // No ES module, no other CommonJS file, and no module of the CLI bundle (or the early start's) ran.
       expect(urls).toEqual([]);
       expect(cjs).toEqual(['dist/cli/boardctl.cjs']);
-      expect(sources).toContain('cli/quick-help.ts');
-      expect(sources.filter((s) => /^node_modules\/|^cli\/(command-line|command-table|commands\/)|^protocol\/(?!errors|data-home|timing)|^emulator\//.test(s))).toEqual([]);
+      expect(sources).toEqual([]);
       // (net, stream and worker_threads are loaded for the test's own module hooks.)
       expect(builtins.filter((b) => /^(child_process|crypto|zlib|readline|dgram)$/.test(b))).toEqual([]);
     }
     expect((await boardctl(['-V'])).stdout).toBe(`${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
+  });
+
+  it('--help to a reader that has gone (`| head`) ends quietly with a SIGPIPE status, as commands do, without a stack trace', async () => {
+    const child = spawn(process.execPath, [MAIN, '--help'], { env: { ...process.env, BOARDCTL_HOME: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // closed long before node has started: the help's write meets EPIPE
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 128 + 13, stderr: '' });
   });
 
   it('a --help that commander renders loads commander from the bundle, but no command implementation, serial port, emulator or TUI', async () => {
@@ -144,12 +152,12 @@ describe('the bundled CLI', () => {
     expect(sources).toContainEqual(expect.stringMatching(/^node_modules\/commander\//));
     expect(sources.filter((s) => EXTENSION_CODE.test(s) || /serialport|^emulator\/|micropython-webassembly|\/ink\/|\/react\/|raw-repl|^cli\/tui\//.test(s))).toEqual([]);
     // Small, and kept small: about 100 KB of the bundle's code runs (commander is 55 KB of it, cli/early-start 1.3 KB), and no
-    // child_process (commander requires it at load for executable subcommands, which boardctl has none of: not
-    // yet avoided). An import of anything heavier at the top of the CLI fails here.
+    // child_process (commander requires it at load for executable subcommands, which boardctl has none of: the
+    // build gives it protocol/lazy-child-process.ts). An import of anything heavier at the top of the CLI fails here.
     const inputs = (JSON.parse(readFileSync(join(ROOT, 'dist/cli/main.cjs.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> })
       .outputs['dist/cli/main.cjs']!.inputs;
     expect(sources.reduce((n, s) => n + (inputs[s]?.bytesInOutput ?? 0), 0)).toBeLessThan(104_000);
-    expect(builtins.filter((b) => /^(crypto|zlib|readline)$/.test(b))).toEqual([]);
+    expect(builtins.filter((b) => /^(child_process|crypto|zlib|readline)$/.test(b))).toEqual([]);
   });
 
   it('the stored --help is what commander prints, at its width on a pipe and on an 80-column terminal; other widths and macros go to commander', async () => {
@@ -188,7 +196,7 @@ describe('the bundled CLI', () => {
   });
 
   it('exec on a serial port loads its transport and serialport, but no socket, WebSocket, RFC 2217 or port-listing code', async () => {
-    const { sources, urls, cjs, run } = await loaded(['-p', servedPty, 'exec', 'print(6*7)']);
+    const { sources, urls, cjs, builtins, run } = await loaded(['-p', servedPty, 'exec', 'print(6*7)']);
     expect(run).toMatchObject({ code: 0, stdout: '42\n', stderr: '' });
     expect(sources).toEqual(expect.arrayContaining(['protocol/raw-repl.ts', 'protocol/transports/serial.ts']));
     // (node:net cannot be told from the test's own hooks' use: no module of ours that imports it runs.)
@@ -202,7 +210,48 @@ describe('the bundled CLI', () => {
     expect(urls.filter((u) => /\/node_modules\//.test(u))).toEqual([]);
     expect(cjs.filter((f) => /^node_modules\/(node-gyp-build|debug|serialport|@serialport\/(?!bindings-cpp\/(prebuilds|build)\/))/.test(f))).toEqual([]);
     expect(cjs).toContainEqual(expect.stringMatching(/^node_modules\/@serialport\/bindings-cpp\/(prebuilds|build)\/.*\.node$/));
+    // Nothing on this command line, in the environment or in a config names a virtual board: the early start's
+    // module is not loaded at all (cli/may-be-virtual.ts).
+    expect(cjs.filter((f) => f.startsWith('dist/'))).toEqual(['dist/cli/boardctl.cjs']);
+    // A pty gets no stty (no child process: commander's and the port listing's child_process are lazy), and a
+    // local file is read without node:fs/promises (which loads readline's modules).
+    expect(builtins.filter((b) => /^(child_process|fs\/promises)$/.test(b))).toEqual([]);
   });
+
+  it("serial port: a copy of bindings-cpp nearer to the bundle than the recorded one is the one loaded, as require.resolve would", async () => {
+    // A package beside this one's node_modules, with a bindings-cpp of its own in dist/node_modules that has no
+    // native build: taking the recorded folder would load ours; resolve takes the copy, which fails to load.
+    const pkg = mkdtempSync(join(tmp, 'layout-'));
+    const copy = join(pkg, 'dist', 'node_modules', '@serialport', 'bindings-cpp');
+    mkdirSync(join(pkg, 'dist', 'cli'), { recursive: true });
+    mkdirSync(copy, { recursive: true });
+    for (const f of ['boardctl.cjs', 'main.cjs']) copyFileSync(join(ROOT, 'dist', 'cli', f), join(pkg, 'dist', 'cli', f));
+    copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
+    copyFileSync(join(ROOT, 'node_modules', '@serialport', 'bindings-cpp', 'package.json'), join(copy, 'package.json'));
+    symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
+    const env = { ...process.env, BOARDCTL_PORT: '', BOARDCTL_HOME: join(pkg, 'home') };
+    const exec = () => new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, [join(pkg, 'dist', 'cli', 'boardctl.cjs'), '-p', servedPty, 'exec', 'print(6*7)'], { env }, (err, _out, stderr) => resolve({ code: err ? (err.code as number) : 0, stderr }));
+    });
+    const nearer = await exec();
+    expect(nearer.code).not.toBe(0);
+    expect(nearer.stderr).toContain(`No native build was found`);
+    expect(nearer.stderr).toContain(copy);
+    rmSync(join(pkg, 'dist', 'node_modules'), { recursive: true });
+    expect(await exec()).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('a virtual board known only by its name in a config still has its VM thread started before the bundle compiles', async () => {
+    const config = mkdtempSync(join(tmp, 'config-'));
+    mkdirSync(join(config, 'boardctl'));
+    writeFileSync(join(config, 'boardctl', 'config.json'), JSON.stringify({ boards: { kitchen: 'virtual' } }));
+    const env = { BOARDCTL_HOME: mkdtempSync(join(tmp, 'home-')), XDG_CONFIG_HOME: config, BOARDCTL_DEBUG: 'timing' };
+    const run = await boardctl(['-p', 'kitchen', 'exec', 'print(6*7)'], env, [], 60_000);
+    expect(run).toMatchObject({ code: 0, stdout: expect.stringMatching(/^42\r?\n$/) });
+    const labels = trace(run.stderr).map(([, label]) => label);
+    expect(labels).toContain('board VM thread started');
+    expect(labels.indexOf('board VM thread started')).toBeLessThan(labels.findIndex((l) => l.startsWith('code cache')));
+  }, 90_000);
 
   it("serial port: where node-gyp-build's search may differ from the build's, it searches as stock; DEBUG loads the real debug", async () => {
     // PREBUILDS_ONLY is one of node-gyp-build's own overrides; DEBUG turns on serialport's loggers as stock.
@@ -361,9 +410,22 @@ describe('the code cache of the CLI bundle (protocol/code-cache.ts)', () => {
     expect(cacheLines((await run(['-p', 'x', '--help'], home)).stderr)).toEqual(['code cache used']);
   });
 
+  it('is kept apart for commands that run a virtual board here: a serial or socket command loads none of theirs', async () => {
+    const home = mkdtempSync(join(tmp, 'cache-'));
+    const files = () => readdirSync(join(home, 'cache')).filter((f) => f.startsWith('cli')).sort();
+    expect((await run(['-p', 'virtual', 'exec', 'pass'], home)).code).toBe(0);
+    expect(files()).toEqual([`cli-virtual-${process.version}-${process.arch}.code`]);
+    const socket = await run(['-p', server.url, 'exec', 'pass'], home);
+    expect(socket.code).toBe(0);
+    expect(cacheLines(socket.stderr)).toEqual(['code cache not used (none yet)', 'code cache written']);
+    expect(files()).toEqual([`cli-${process.version}-${process.arch}.code`, `cli-virtual-${process.version}-${process.arch}.code`]);
+    expect(cacheLines((await run(['-p', 'virtual', 'exec', 'pass'], home)).stderr)).toEqual(['code cache used']);
+  }, 60_000);
+
   it('is not used for a bundle that changed, even by bytes of the same length (V8 checks only the length)', async () => {
     // A copy of the bin and its bundle, beside a package.json and a packagf.json of another version: the changed
-    // bundle reads the other one. Run with the old bundle's cache, it would print the old version.
+    // bundle reads the other one. Run with the old bundle's cache, it would print the old version. (Not a plain -V:
+    // the bin answers that without the bundle.)
     const pkg = mkdtempSync(join(tmp, 'pkg-'));
     mkdirSync(join(pkg, 'dist', 'cli'), { recursive: true });
     for (const f of ['boardctl.cjs', 'main.cjs', 'early-start.cjs', 'worker-thread.cjs']) copyFileSync(join(ROOT, 'dist', 'cli', f), join(pkg, 'dist', 'cli', f));
@@ -371,16 +433,16 @@ describe('the code cache of the CLI bundle (protocol/code-cache.ts)', () => {
     writeFileSync(join(pkg, 'packagf.json'), JSON.stringify({ version: '2.0.0' }));
     const main = join(pkg, 'dist', 'cli', 'boardctl.cjs');
     const home = mkdtempSync(join(tmp, 'cache-'));
-    expect((await run(['-V'], home, main)).stdout).toBe('1.0.0\n');
-    expect(await run(['-V'], home, main)).toMatchObject({ stdout: '1.0.0\n', stderr: expect.stringContaining('code cache used') });
+    expect((await run(['-p', 'x', '-V'], home, main)).stdout).toBe('1.0.0\n');
+    expect(await run(['-p', 'x', '-V'], home, main)).toMatchObject({ stdout: '1.0.0\n', stderr: expect.stringContaining('code cache used') });
     const bundle = join(pkg, 'dist', 'cli', 'main.cjs');
     const code = readFileSync(bundle, 'utf8');
     expect(code).toContain('"../../package.json"');
     writeFileSync(bundle, code.replace('"../../package.json"', '"../../packagf.json"'));
-    const changed = await run(['-V'], home, main);
+    const changed = await run(['-p', 'x', '-V'], home, main);
     expect(changed.stdout).toBe('2.0.0\n');
     expect(cacheLines(changed.stderr)).toEqual(['code cache not used (made for another bundle)', 'code cache written']);
-    expect(cacheLines((await run(['-V'], home, main)).stderr)).toEqual(['code cache used']);
+    expect(cacheLines((await run(['-p', 'x', '-V'], home, main)).stderr)).toEqual(['code cache used']);
   });
 });
 
@@ -403,7 +465,7 @@ describe("the code cache of a board's worker thread (emulator/vm/worker-entry.ts
     writeFileSync(cacheOf(home, 'worker'), bytes);
     expect(await exec(home)).toEqual(['board: code cache not used (damaged)', 'board: code cache written']);
     // A whole cache of another bundle (the CLI's), sound in itself.
-    copyFileSync(cacheOf(home, 'cli'), cacheOf(home, 'worker'));
+    copyFileSync(cacheOf(home, 'cli-virtual'), cacheOf(home, 'worker'));
     expect(await exec(home)).toEqual(['board: code cache not used (made for another bundle)', 'board: code cache written']);
     expect(await exec(home)).toEqual(['board: code cache used']);
   }, 120_000);

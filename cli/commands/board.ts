@@ -1,6 +1,6 @@
 // Commands that run code on the board and manage the connection: exec, eval, run, soft-reset, reset,
 // bootloader, resume, connect, disconnect. Registration is light; the protocol code loads on first use.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ExecOptions } from '../../protocol/board.js';
 import { BoardError } from '../../protocol/errors.js';
@@ -10,8 +10,8 @@ import { lineEndsFor } from '../line-ends.js';
 
 /** Stream the program's output to the terminal as it arrives (tracebacks to stderr); `done` writes what is held. */
 function streaming(ctx: CliContext, raw = false): ExecOptions & { done(): void } {
-  const out = lineEndsFor(process.stdout, raw);
-  const err = lineEndsFor(process.stderr, raw);
+  const out = lineEndsFor(() => process.stdout, raw);
+  const err = lineEndsFor(() => process.stderr, raw);
   return {
     signal: ctx.signal,
     onStdout: (text) => ctx.out.text(out.push(text)),
@@ -100,7 +100,7 @@ export function registerBoardCommands(program: Command, ctx: () => CliContext): 
     .action(async (file: string, opts: RunOptions) => {
       let code: string;
       try {
-        code = await readFile(file, 'utf8');
+        code = readFileSync(file, 'utf8'); // (node:fs/promises loads readline's modules too: not for this one file)
       } catch (err) {
         throw fileError(file, err);
       }

@@ -59,8 +59,8 @@ export function registerWatchCommand(program: Command, ctx: () => CliContext): v
         board = await c.session.interpose((t, o) => new MountedBoard(new MountLink(t, tree), o));
         await board.ensureMounted();
       } else board = await c.session.connect();
-      const out = lineEndsFor(process.stdout, false);
-      const err = lineEndsFor(process.stderr, false);
+      const out = lineEndsFor(() => process.stdout, false);
+      const err = lineEndsFor(() => process.stderr, false);
       const show = (e: WatchEvent) => {
         if (c.out.json) return c.out.doc(e);
         if (e.event === 'output') c.out.text(out.push(e.data));

@@ -8,6 +8,8 @@ export interface AddonRecord {
   target: string;
   /** node-gyp-build's answer, relative to @serialport/bindings-cpp's folder, with '/' separators. */
   file: string;
+  /** That folder, relative to the bundles' folder `bundleDir` (dist/cli; dist/chunks is beside it), with '/' separators. */
+  root: string;
 }
 
 type NodeGypBuild = ((dir: string) => unknown) & { path(dir: string): string };
@@ -25,12 +27,13 @@ export const addonRoot = (): string => dirname(createRequire(import.meta.url).re
 /** node-gyp-build as bindings-cpp itself resolves it. */
 export const nodeGypBuild = (root: string): NodeGypBuild => createRequire(join(root, 'package.json'))('node-gyp-build') as NodeGypBuild;
 
-/** node-gyp-build's search, done now, as a record; null where there is nothing to record. */
-export function recordAddon(): AddonRecord | null {
+/** node-gyp-build's search, done now, as a record for bundles in `bundleDir`; null where there is nothing to record. */
+export function recordAddon(bundleDir: string): AddonRecord | null {
   if (searchOverridden()) return null;
+  const slashed = (path: string) => path.split(sep).join('/');
   try {
     const root = addonRoot();
-    return { target: addonTarget(), file: relative(root, nodeGypBuild(root).path(root)).split(sep).join('/') };
+    return { target: addonTarget(), file: slashed(relative(root, nodeGypBuild(root).path(root))), root: slashed(relative(bundleDir, root)) };
   } catch {
     return null; // no addon here: the CLI searches (and reports) at run time
   }

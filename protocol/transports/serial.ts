@@ -4,11 +4,12 @@
 // two-transistor auto-reset circuit that is the idle state.) Closing must not move them either: a tty
 // driver's default termios has HUPCL, which drops both lines on the last close, and serialport's
 // `hupcl: false` only leaves HUPCL unset, it does not clear it, so it is cleared right after opening, by an
-// stty child started once the first bytes are on their way (the board answers meanwhile), and close() waits
-// for it (also when boardctl is killed later, the lines stay where they were).
-import { execFile } from 'node:child_process';
-import { write as fsWrite } from 'node:fs';
+// stty child started once the first write has gone out (the board answers meanwhile), and close() waits
+// for it (also when boardctl is killed later, the lines stay where they were). A pseudo-terminal (a served
+// virtual board, qemu's -serial pty) has no lines: the kernel's pty driver never looks at HUPCL, so no stty runs.
+import { write as fsWrite, realpathSync } from 'node:fs';
 import { BoardError } from '../errors.js';
+import { spawn } from '../lazy-child-process.js';
 import type { ControlLines } from '../transport.js';
 import type { ModemLines, ServedPort } from '../port-server.js';
 import { LinkEvents } from './link-events.js';
@@ -34,13 +35,15 @@ class SerialTransport implements ServedPort {
   private writing: Promise<void> = Promise.resolve();
   /** Settles once HUPCL is cleared (or stty could not): closing before that would drop DTR/RTS. */
   private hupclCleared: Promise<void> | undefined;
-  private readonly hupclTimer = setTimeout(() => void this.clearHupcl(), HUPCL_LATEST_MS);
+  private readonly hupclTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly path: string,
     private readonly port: SerialPortInstance,
     readonly kind: 'serial' | 'pty',
   ) {
+    if (kind === 'pty' && isPseudoTerminal(path)) this.hupclCleared = Promise.resolve();
+    else this.hupclTimer = setTimeout(() => void this.clearHupcl(), HUPCL_LATEST_MS);
     port.on('data', (chunk: Buffer) => {
       if (!this.purging) this.events.emitData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
     });
@@ -69,11 +72,15 @@ class SerialTransport implements ServedPort {
     const bytes = Buffer.from(data.buffer, data.byteOffset, data.length);
     const next = this.writing.then(() => this.writeAll(bytes));
     this.writing = next.catch(() => undefined);
-    void this.clearHupcl();
+    void this.writing.then(() => this.clearHupcl());
     return next;
   }
 
-  /** Starts stty once, after the write just queued has gone to the descriptor (a child's spawn takes 5-15 ms). */
+  /**
+   * Starts stty once, a turn of the event loop after a write has gone to the descriptor: a child's spawn holds this
+   * thread for milliseconds, by then the writer's next bytes (the raw REPL's Ctrl-A after its Ctrl-C) are on
+   * their way too, and the board answers them meanwhile.
+   */
   private clearHupcl(): Promise<void> {
     clearTimeout(this.hupclTimer);
     this.hupclCleared ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => clearHupcl(this.path));
@@ -152,10 +159,27 @@ class SerialTransport implements ServedPort {
  * Clear HUPCL in the tty's termios with stty (node has no termios call; GNU stty takes -F, BSD's -f). Our fd
  * stays open meanwhile, so stty's own close is not the last one. Windows has no HUPCL.
  */
-function clearHupcl(path: string): Promise<void> {
+export function clearHupcl(path: string): Promise<void> {
   if (process.platform === 'win32') return Promise.resolve();
   const device = process.platform === 'linux' ? '-F' : '-f';
-  return new Promise((resolve) => execFile('stty', [device, path, '-hupcl'], { timeout: 5000 }, () => resolve()));
+  return new Promise((resolve) => {
+    // No pipes: its output is not read (and no sockets to set up for it).
+    const child = spawn('stty', [device, path, '-hupcl'], { stdio: 'ignore', timeout: 5000 });
+    child.on('error', () => resolve());
+    child.on('exit', () => resolve());
+  });
+}
+
+/**
+ * Whether `path` is a pseudo-terminal's device (Linux /dev/pts/N, macOS /dev/ttysN), not a USB serial port whose
+ * driver merely lacks TIOCMGET (closing it with HUPCL could still drop its lines).
+ */
+function isPseudoTerminal(path: string): boolean {
+  try {
+    return /^\/dev\/(pts\/|ttys)\d+$/.test(realpathSync.native(path)); // (one realpath(3), not a walk in JavaScript)
+  } catch {
+    return false;
+  }
 }
 
 function isNotTty(err: Error): boolean {
