@@ -1,5 +1,5 @@
 // The board's byte ring (emulator/vm/ring.ts): its positions are byte counts that a look compares with an earlier
-// one (board.ts: did the worker read the input since?), so no amount of traffic short of 2^32 bytes may bring one back.
+// one (board.ts: were bytes written, or read, since?), so nothing short of 2^32 bytes may bring one back.
 import { describe, expect, it } from 'vitest';
 import { ByteRing } from '../emulator/vm/ring.js';
 
@@ -9,15 +9,17 @@ const bytes = (n: number, from: number) => Uint8Array.from({ length: n }, (_, i)
 const isRun = (got: Uint8Array, from: number) => Buffer.from(got).equals(bytes(got.length, from));
 
 describe('ByteRing', () => {
-  it('moves its read position on for two ringfuls written and read (a look must not take them for none)', () => {
+  it('moves its positions on for two ringfuls written and read (a look must not take them for none)', () => {
     const ring = new ByteRing(CAPACITY);
     ring.write(bytes(1000, 0));
     ring.read();
+    const wrote = ring.writePosition();
     const read = ring.readPosition();
     for (let k = 0; k < 2; k++) {
       expect(ring.write(bytes(CAPACITY, k))).toBe(CAPACITY);
       expect(isRun(ring.read(), k)).toBe(true);
     }
+    expect(ring.writePosition() - wrote).toBe(2 * CAPACITY);
     expect(ring.readPosition() - read).toBe(2 * CAPACITY);
   });
 
@@ -44,6 +46,7 @@ describe('ByteRing', () => {
       read += out.length;
       expect(ring.available()).toBe(written - read);
     }
+    expect(ring.writePosition()).toBe((written - 300) | 0);
     expect(ring.readPosition()).toBe((read - 300) | 0);
   });
 

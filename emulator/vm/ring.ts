@@ -43,6 +43,11 @@ export class ByteRing {
     return Atomics.load(this.ctl, TAIL);
   }
 
+  /** Bytes written so far, mod 2^32: lets the consumer see whether bytes came since it last looked. */
+  writePosition(): number {
+    return Atomics.load(this.ctl, HEAD);
+  }
+
   /** Write as much as fits; returns the number of bytes written. */
   write(bytes: Uint8Array): number {
     const n = Math.min(bytes.length, this.free());
