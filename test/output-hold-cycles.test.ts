@@ -2,12 +2,16 @@
 // arrives, in order, and Ctrl-C still interrupts. The main thread takes a printing worker's output in looks 2 ms
 // apart (STATUS_OUT_WAKE, shared-state.ts); a look that takes bytes for none stops looking while the worker, its
 // ring full, cannot wake it: the board stalls for good and the KeyboardInterrupt's traceback has nowhere to go.
-// (Positions that came back after two ringfuls did that to a quarter of these runs on a loaded machine.)
+// (Ring positions that came back after two ringfuls did that to 10 of 36 runs of the TCP case on a loaded
+// machine. The in-process and pty cases, where the client's stops hold the board's output, did not catch it:
+// they are here for the hold and release path.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { SerialPort } from 'serialport';
 import { closeAllVirtualBoards, VirtualBoard } from '../emulator/board.js';
 import { createBoard } from '../emulator/board-store.js';
 import { serveBoard, type Serving } from '../emulator/link/serve.js';
@@ -140,31 +144,50 @@ describe('a reader that keeps stopping', () => {
     }
   }, 60_000);
 
-  describe('on a served TCP port', () => {
-    let serving: Serving | undefined;
+  describe('on a served port', () => {
+    const servings: Partial<Record<'tcp' | 'pty', Serving>> = {};
     beforeAll(async () => {
       createBoard('hold-tcp', { home });
-      serving = await serveBoard({ name: 'hold-tcp', home, tcp: '127.0.0.1:0' });
+      createBoard('hold-pty', { home });
+      servings.tcp = await serveBoard({ name: 'hold-tcp', home, tcp: '127.0.0.1:0' });
+      servings.pty = await serveBoard({ name: 'hold-pty', home });
     }, 60_000);
     afterAll(async () => {
-      await serving?.close();
+      await servings.tcp?.close();
+      await servings.pty?.close();
     });
 
-    it('(the socket paused 40 times) gets every line, and Ctrl-C works', async () => {
-      const sock = net.connect(serving!.tcp!.port, '127.0.0.1');
-      try {
+    /** The served board's link as a byte stream: a TCP socket, or the pty opened as a serial port. */
+    async function open(kind: 'tcp' | 'pty'): Promise<Duplex> {
+      const serving = servings[kind]!;
+      if (kind === 'tcp') {
+        const sock = net.connect(serving.tcp!.port, '127.0.0.1');
         await new Promise((r) => sock.once('connect', r));
+        return sock;
+      }
+      const port = new SerialPort({ path: serving.ptyPath!, baudRate: 115200, hupcl: false, autoOpen: false });
+      await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+      return port;
+    }
+
+    // TCP: loopback's socket buffers take what comes during these stops (the server does not hold the board),
+    // a fast reader with gaps, where the worker fills its ring between two looks. The pty holds a few KiB: each
+    // stop fills it and the server holds the board's output until the client reads again.
+    it.each([
+      ['tcp', 120],
+      ['pty', 60],
+    ] as const)('(%s, the client stopping 40 times) gets every line, and Ctrl-C works', async (kind, maxStopMs) => {
+      const stream = await open(kind);
+      try {
         const rx = new Receiver();
-        sock.on('data', (d: Buffer) => rx.push(d));
+        stream.on('data', (d: Buffer) => rx.push(d));
         const client: Client = {
-          write: (d) => new Promise((resolve) => sock.write(Buffer.from(d, 'latin1'), () => resolve())),
-          stop: (s) => (s ? sock.pause() : sock.resume()),
+          write: (d) => new Promise((resolve) => stream.write(Buffer.from(d, 'latin1'), () => resolve())),
+          stop: (s) => (s ? stream.pause() : stream.resume()),
         };
-        // Loopback's socket buffers take what comes during these stops (the server does not hold the board): a
-        // fast reader with gaps, where the worker fills its ring between two looks.
-        await holdCycles(client, rx, 40, 120, 20);
+        await holdCycles(client, rx, 40, maxStopMs, 20);
       } finally {
-        sock.destroy();
+        stream.destroy();
       }
     }, 60_000);
   });
