@@ -7,7 +7,7 @@ import type { ControlLines, Transport } from '../protocol/transport.js';
 import type { ServedPort } from '../protocol/port-server.js';
 import { parseFaultSpec, withFaults, type FaultSpec } from '../protocol/transports/faults.js';
 import { ByteRing } from './vm/ring.js';
-import { STATUS_BUSY, STATUS_INTS, STATUS_OUT_LIMIT, type WorkerConfig, type WorkerEvent } from './vm/shared-state.js';
+import { STATUS_BUSY, STATUS_INTS, STATUS_OUT_LIMIT, STATUS_OUT_WAKE, type WorkerConfig, type WorkerEvent } from './vm/shared-state.js';
 import type { ControlRequest } from './vm/host-api.js';
 import { bootImagesDir, lockBoard, openStoredBoard, type StoredBoard } from './board-store.js';
 import { getProfile, type BoardProfile } from './profiles.js';
@@ -24,6 +24,8 @@ import { dropEarlyWorker, takeWorkerThread } from './worker-thread.js';
 
 const RING_BYTES = 64 * 1024;
 const PACED_BACKLOG = 1024;
+/** While a worker prints, its output is taken this often (ms) instead of at a message per write. */
+const OUTPUT_POLL_MS = 2;
 /** Client bytes waiting for the board beyond this make the link's write() wait (back-pressure to the client). */
 const INPUT_BACKLOG = 64 * 1024;
 /** While this much of the ROM's answers waits for a slow client, the ROM reads no further commands. */
@@ -189,6 +191,8 @@ export class VirtualBoard {
       runningApp: app.runningApp,
     };
     const generation = ++this.generation;
+    // A worker stopped between its output message and our drain leaves the flag set: the new one must post.
+    Atomics.store(this.status, STATUS_OUT_WAKE, 0);
     const net = this.net?.attach();
     const worker = takeWorkerThread(config.heapSize);
     worker.postMessage(
@@ -204,6 +208,7 @@ export class VirtualBoard {
         if (e.type === 'output') {
           this.wakeups++;
           this.drainOutput();
+          this.watchOutput();
         } else if (e.type === 'ready') resolve();
         else if (e.type === 'control-result') this.settleControl(e);
         else if (e.type === 'reset' && generation === this.generation) void this.onWorkerReset(e);
@@ -338,10 +343,34 @@ export class VirtualBoard {
    * printing faster than the baud rate blocks in its print (as on a UART) instead of queueing without bound.
    */
   private drainOutput(): void {
+    this.outputSeen = this.output.writePosition();
     while (this.output.available() > 0 && (this.link?.out.backlog ?? 0) < PACED_BACKLOG) {
       this.send(this.output.read(PACED_BACKLOG));
     }
     if (this.rom && this.inQueue.length) void this.pumpInput();
+  }
+
+  /** How many bytes the worker had written when drainOutput last looked (the ring's count, mod 2^32). */
+  private outputSeen = 0;
+  private outputTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * After a worker's output message, keep taking its output every OUTPUT_POLL_MS while it comes: the worker posts
+   * again only once this finds the ring quiet and clears STATUS_OUT_WAKE (its protocol: shared-state.ts), or when
+   * it is about to wait, or sent a reply (board-runtime.ts flush).
+   */
+  private watchOutput(): void {
+    if (this.outputTimer) return;
+    this.outputTimer = setTimeout(() => {
+      this.outputTimer = undefined;
+      if (this.output.writePosition() === this.outputSeen) {
+        Atomics.store(this.status, STATUS_OUT_WAKE, 0);
+        // Bytes written while the flag was still set came without a message: they are taken here.
+        if (this.output.writePosition() === this.outputSeen || Atomics.compareExchange(this.status, STATUS_OUT_WAKE, 0, 1) !== 0) return;
+      }
+      this.drainOutput();
+      this.watchOutput();
+    }, OUTPUT_POLL_MS);
   }
 
   /** Bytes from the client to the board's UART. */

@@ -8,7 +8,7 @@ import { detachJsGlobals, lockDownIntrinsics } from './sandbox.js';
 import { restoreSnapshot, takeSnapshot, usedBytes, type VmSnapshot } from './vm-snapshot.js';
 import { applyBootImage, bootImageSlot, readBootImage, restoredExtent, writeBootImage, type BootImageSlot, type JsModules } from './boot-image.js';
 import { frozenFiles, frozenNames } from './frozen.js';
-import { STATUS_BUSY, STATUS_HEARTBEAT, STATUS_OUT_LIMIT, type WorkerConfig } from './shared-state.js';
+import { STATUS_BUSY, STATUS_HEARTBEAT, STATUS_OUT_LIMIT, STATUS_OUT_WAKE, type WorkerConfig } from './shared-state.js';
 import type { ResetRequest, VmHost, VmPlugin } from './host-api.js';
 import { getProfile, bannerLine, type BoardProfile } from '../profiles.js';
 import { absentModules, presentModules } from '../port-modules.js';
@@ -77,6 +77,8 @@ export class BoardRuntime implements VmHost {
   private readonly pendingInput = new ByteQueue();
   private outBuf = new Uint8Array(8192);
   private outLen = 0;
+  /** Output went into the ring while its owner was taking output on its own, without a message. */
+  private unannounced = false;
   private lastOut = 0;
   /** Set while the VM writes through sys.stdout.buffer: bytes as they are, as the firmware's raw stdout. */
   private rawOut = false;
@@ -188,7 +190,7 @@ export class BoardRuntime implements VmHost {
       this.capture.push(b);
       return;
     }
-    if (this.outLen === this.outBuf.length) this.flush();
+    if (this.outLen === this.outBuf.length) this.writeOut();
     this.outBuf[this.outLen++] = b;
   }
 
@@ -203,10 +205,25 @@ export class BoardRuntime implements VmHost {
   }
 
   /**
-   * Hand buffered output to the link; blocks (like a UART's TX) while the ring is full, or while the link's
-   * owner asks for a short queue (a link paced at a real baud rate), still noticing Ctrl-C meanwhile.
+   * Hand buffered output to the link and make sure its owner knows: before the worker waits, and after a reply
+   * a client waits for.
    */
   flush(): void {
+    this.writeOut();
+    if (!this.unannounced) return;
+    this.unannounced = false;
+    this.notifyOutput();
+  }
+
+  /**
+   * Buffered output into the ring, at each write the VM makes (a UART sends as the firmware writes, so what a
+   * program printed is on its way even while the code that follows computes for minutes). Blocks (like a UART's
+   * TX) while the ring is full, or while the link's owner asks for a short queue (a link paced at a real baud
+   * rate), still noticing Ctrl-C meanwhile. Only the first bytes after the owner found the ring quiet wake it
+   * (STATUS_OUT_WAKE, whose protocol shared-state.ts spells out): until then it takes output on its own
+   * (board.ts), so a print of five arguments, ten writes, is not ten messages.
+   */
+  private writeOut(): void {
     // A UART sees Ctrl-C in its receive interrupt whatever the program does; a loop that only prints must too.
     if (this.outLen) this.drainInput();
     let off = 0;
@@ -216,9 +233,10 @@ export class BoardRuntime implements VmHost {
       const room = limit > 0 ? Math.max(0, limit - this.output.available()) : this.outLen - off;
       const n = this.output.write(this.outBuf.subarray(off, off + Math.min(room, this.outLen - off)));
       off += n;
-      // Only bytes that found the ring empty need a wake-up: otherwise the owner has a drain under way.
-      if (n > 0 && this.output.available() === n) this.notifyOutput();
-      if (n === 0) {
+      if (n > 0) {
+        this.unannounced = Atomics.compareExchange(this.status, STATUS_OUT_WAKE, 0, 1) !== 0;
+        if (!this.unannounced) this.notifyOutput();
+      } else {
         this.drainInput();
         this.output.wait(seen, 50);
       }
@@ -302,6 +320,8 @@ export class BoardRuntime implements VmHost {
 
   /** stdin for Python: up to n bytes, blocking until at least one arrives (or a Ctrl-C or reset). */
   stdinRead(n: number): Uint8Array {
+    // A program that reads is likely answering what it printed last (a protocol's acknowledgement): out now.
+    this.flush();
     while (this.pendingInput.length === 0) {
       if (this.pendingReset) return new Uint8Array(0);
       this.runPollers();
@@ -341,7 +361,7 @@ export class BoardRuntime implements VmHost {
     if (now - this.lastPoll >= 1) {
       this.lastPoll = now;
       this.runPollers();
-      this.flush();
+      this.writeOut();
     }
   }
 
@@ -377,13 +397,14 @@ export class BoardRuntime implements VmHost {
    * installing the runtime modules. Returns the modules it installed (undefined: restored from the image).
    */
   private async loadRuntime(useImage = true): Promise<JsModules | undefined> {
-    // Each write of the VM goes out when it is made (a UART sends as the firmware writes), so what a program
-    // printed, or the raw REPL's OK, is on the wire even when the code that follows computes for minutes.
+    // Each write of the VM goes into the output ring when it is made (writeOut).
     // The worker's first VM was most likely loaded while its config was on the way (early-vm.ts).
     const { vm, early } = await takeVm(
       {
         output: (b) => this.vmOutput(b),
-        wrote: () => this.flushUnlessCapturing(),
+        wrote: () => {
+          if (!this.capture) this.writeOut();
+        },
         ticks: () => this.ticks(),
         wallClock: () => this.clock(),
         memoryRefused: (n) => this.checkMemory(n),

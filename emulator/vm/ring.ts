@@ -3,8 +3,12 @@
 // each write so a consumer thread can sleep in Atomics.wait until data arrives. (Atomics.waitAsync is no use
 // here: on Node 20 its wake-ups and timeouts do not fire reliably in worker threads.)
 
-const HEAD = 0; // next write index (producer-owned)
-const TAIL = 1; // next read index (consumer-owned)
+// HEAD and TAIL count the bytes ever written and read, mod 2^32 (int32 wrap-around): a side that compares a
+// position with one it saw at an earlier look needs 2^32 bytes in between to be fooled. (As indices mod twice
+// the capacity they came back after two ringfuls, 128 KiB: 2 ms of a VM printing to a fast client.) The
+// capacity is a power of two, so a count masked by capacity-1 is the byte's slot across the wrap-around too.
+const HEAD = 0; // bytes written (producer-owned)
+const TAIL = 1; // bytes read (consumer-owned)
 const SIGNAL = 2; // bumped on every write and every read, for waiters on either side
 const HEADER_INTS = 4;
 
@@ -22,20 +26,26 @@ export class ByteRing {
     this.ctl = new Int32Array(this.sab, 0, HEADER_INTS);
     this.data = new Uint8Array(this.sab, HEADER_INTS * 4);
     this.capacity = this.data.length;
+    if (this.capacity & (this.capacity - 1) || this.capacity > 2 ** 30) throw new RangeError(`ring capacity ${this.capacity} is not a power of two up to 2^30`);
   }
 
   /** Bytes waiting to be read. */
   available(): number {
-    return (Atomics.load(this.ctl, HEAD) - Atomics.load(this.ctl, TAIL) + 2 * this.capacity) % (2 * this.capacity);
+    return (Atomics.load(this.ctl, HEAD) - Atomics.load(this.ctl, TAIL)) | 0;
   }
 
   free(): number {
     return this.capacity - this.available();
   }
 
-  /** Count of reads so far, mod 2^31: lets the producer see whether the consumer has taken a given byte. */
+  /** Bytes read so far, mod 2^32: lets the producer see whether the consumer has taken a given byte. */
   readPosition(): number {
     return Atomics.load(this.ctl, TAIL);
+  }
+
+  /** Bytes written so far, mod 2^32: lets the consumer see whether bytes came since it last looked. */
+  writePosition(): number {
+    return Atomics.load(this.ctl, HEAD);
   }
 
   /** Write as much as fits; returns the number of bytes written. */
@@ -43,12 +53,11 @@ export class ByteRing {
     const n = Math.min(bytes.length, this.free());
     if (n === 0) return 0;
     const head = Atomics.load(this.ctl, HEAD);
-    const start = head % this.capacity;
+    const start = head & (this.capacity - 1);
     const first = Math.min(n, this.capacity - start);
     this.data.set(bytes.subarray(0, first), start);
     if (n > first) this.data.set(bytes.subarray(first, n), 0);
-    // Indices run over 2*capacity so that full and empty differ.
-    Atomics.store(this.ctl, HEAD, (head + n) % (2 * this.capacity));
+    Atomics.store(this.ctl, HEAD, (head + n) | 0);
     Atomics.add(this.ctl, SIGNAL, 1);
     Atomics.notify(this.ctl, SIGNAL);
     return n;
@@ -60,11 +69,11 @@ export class ByteRing {
     const out = new Uint8Array(n);
     if (n === 0) return out;
     const tail = Atomics.load(this.ctl, TAIL);
-    const start = tail % this.capacity;
+    const start = tail & (this.capacity - 1);
     const first = Math.min(n, this.capacity - start);
     out.set(this.data.subarray(start, start + first));
     if (n > first) out.set(this.data.subarray(0, n - first), first);
-    Atomics.store(this.ctl, TAIL, (tail + n) % (2 * this.capacity));
+    Atomics.store(this.ctl, TAIL, (tail + n) | 0);
     Atomics.add(this.ctl, SIGNAL, 1);
     Atomics.notify(this.ctl, SIGNAL);
     return out;

@@ -3,6 +3,19 @@
 export const STATUS_BUSY = 0; // 1 while Python code runs (the VM is inside a call)
 export const STATUS_HEARTBEAT = 1; // bumped by the worker whenever it gets control
 export const STATUS_OUT_LIMIT = 2; // most output bytes the worker may have waiting (0: the whole ring)
+/**
+ * 1 while the owner is bound to look at the output ring again (the worker's 'output' message is on its way, or
+ * board.ts's poll timer is pending), else 0. The protocol, free of lost wake-ups:
+ * - the worker (board-runtime.ts writeOut), after each write into the ring, sets this from 0 to 1
+ *   (compareExchange) and posts a message if and only if it did;
+ * - the owner (board.ts watchOutput) clears it only in a look that finds no byte written since the look before it
+ *   began (the ring's write count: it comes back to a value only after 2^32 bytes), then reads the count once
+ *   more. Atomics are sequentially consistent, so either that read sees the worker's write (the owner sets the
+ *   flag back and looks on) or the worker's compareExchange sees the 0 (and posts);
+ * - bytes a look leaves in the ring because the link's queue is full are taken when the link drains (UartPacer's
+ *   onDrain), so the owner never waits for a message that a worker blocked on a full ring cannot send.
+ */
+export const STATUS_OUT_WAKE = 3;
 export const STATUS_INTS = 4;
 
 export interface WorkerConfig {
