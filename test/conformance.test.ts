@@ -5,6 +5,8 @@
 //   vm          the same test fails on the bare VM package (checked here, by bench/micropython-tests-bare.ts)
 //   difference  a documented difference between the virtual board and silicon (README's difference table)
 //   board       a board bug that is known and posted (findings), still to be fixed: this kind must go to zero
+// An entry with "when" fails only then (a timing test the board meets only while the host gives it a core): its
+// pass is no news, and is reported as such rather than as a stale entry.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +22,11 @@ const DIRS = ['basics', 'float', 'micropython', 'extmod', 'unicode', 'stress', '
 const BOARDS = Number(process.env.BOARDCTL_CONFORMANCE_BOARDS ?? 2);
 const LANE_DEADLINE_MS = 15 * 60_000; // the whole CI must stay under 30 min
 const MAX_RETRIES = 20;
+// Runs of an unlisted failure in all: a timing test (asyncio_fair's 50 ms, asyncio_lock's 50 to 100 ms margins)
+// misses its margins on a loaded host, on the board and in CPython, whose output run-tests.py takes as expected
+// at the same time (with 4 CPU hogs on 2 cores CPython's asyncio_fair differed 2 of 30 times, asyncio_lock 1
+// of 30; the board's sleeps were 4 to 174 ms late, CPython's 1 to 76 ms, both on time idle).
+const ATTEMPTS = 3;
 const bareScript = join(root, 'dist/bench/micropython-tests-bare.js');
 const onBare = { pass: 'passes on the bare VM', skip: 'is skipped on the bare VM', fail: 'fails on the bare VM too' };
 
@@ -27,6 +34,8 @@ type Kind = 'vm' | 'difference' | 'board';
 interface Expected {
   kind: Kind;
   reason: string;
+  /** When a test that passes otherwise fails. */
+  when?: string;
 }
 const listFile = join(root, 'test/conformance/expected-failures.json');
 const expectedFailures = JSON.parse(readFileSync(listFile, 'utf8')) as Record<string, Expected>;
@@ -47,7 +56,8 @@ describe.skipIf(!fx)('conformance: MicroPython v1.27.0 tests on served virtual b
   const boards: ServedBoard[] = [];
   /** Board verdict per test, and the result folder holding its .exp/.out when it failed. */
   const verdicts = new Map<string, { verdict: Result[1]; dir: string }>();
-  let retriedPass: string[] = [];
+  /** Unlisted failures that passed on a later run, and on which. */
+  const retriedPass = new Map<string, number>();
   const bare = (tests: string[]) => runBare(tests, { testsDir: fx!.testsDir, python: fx!.python, script: bareScript });
   /** The bare VM on every entry listed as a VM limit, run while the boards run (they mostly wait on the pty). */
   let vmListedOnBare: ReturnType<typeof bare>;
@@ -86,17 +96,20 @@ describe.skipIf(!fx)('conformance: MicroPython v1.27.0 tests on served virtual b
       for (const [test, verdict] of outcome.results) verdicts.set(test, { verdict, dir: resultDir });
     }
     const firstRun = performance.now() - t0;
-    // A failure that is not listed gets one more run, so a timing test caught by a busy machine, or the test
-    // after one that hung (the board resets and drops the runner's next Ctrl-A), is reported as flaky rather
-    // than failing the lane. Many new failures are a regression, not flakiness: no retry then.
-    const unlisted = [...verdicts].filter(([t, v]) => v.verdict === 'fail' && !expectedFailures[t]).map(([t]) => t);
-    const retry = unlisted.length > 0 && unlisted.length <= MAX_RETRIES;
-    if (retry) {
-      const { outcome, resultDir } = await runOn(0, unlisted, 'retry');
+    // A failure that is not listed is run again, up to ATTEMPTS runs in all, so a timing test caught by a busy
+    // machine, or the test after one that hung (the board resets and drops the runner's next Ctrl-A), is
+    // reported as flaky rather than failing the lane. Many new failures are a regression, not flakiness: no
+    // retry then.
+    let unlisted = [...verdicts].filter(([t, v]) => v.verdict === 'fail' && !expectedFailures[t]).map(([t]) => t);
+    const retried = unlisted.length;
+    const retry = retried > 0 && retried <= MAX_RETRIES;
+    for (let attempt = 2; retry && attempt <= ATTEMPTS && unlisted.length > 0; attempt++) {
+      const { outcome, resultDir } = await runOn(0, unlisted, `retry${attempt}`);
       for (const [test, verdict] of outcome.results ?? []) {
-        if (verdict === 'pass') retriedPass.push(test);
-        else verdicts.set(test, { verdict, dir: resultDir });
+        verdicts.set(test, { verdict, dir: resultDir });
+        if (verdict === 'pass') retriedPass.set(test, attempt);
       }
+      unlisted = unlisted.filter((t) => !retriedPass.has(t));
     }
     // For re-checking the list by hand: the board's verdict per test.
     const dump = process.env.BOARDCTL_CONFORMANCE_RESULTS;
@@ -104,8 +117,9 @@ describe.skipIf(!fx)('conformance: MicroPython v1.27.0 tests on served virtual b
     const count = (v: Result[1]) => [...verdicts.values()].filter((x) => x.verdict === v).length;
     console.log(
       `conformance lane: ${tests.length} tests on ${BOARDS} served boards in ${(firstRun / 1000).toFixed(0)} s` +
-        (retry ? ` (+${((performance.now() - t0 - firstRun) / 1000).toFixed(0)} s retrying ${unlisted.length})` : '') +
-        `: ${count('pass')} pass, ${count('fail')} fail, ${count('skip')} skip`,
+        (retry ? ` (+${((performance.now() - t0 - firstRun) / 1000).toFixed(0)} s retrying ${retried})` : '') +
+        `: ${count('pass')} pass${retriedPass.size ? ` (${retriedPass.size} on a later run)` : ''}` +
+        `, ${count('fail')} fail, ${count('skip')} skip`,
     );
   }, LANE_DEADLINE_MS + 5 * 60_000);
 
@@ -123,9 +137,9 @@ describe.skipIf(!fx)('conformance: MicroPython v1.27.0 tests on served virtual b
   });
 
   it('fails no test that the expected-failure list does not name', async () => {
-    for (const t of retriedPass) console.log(`conformance: ${t} failed, then passed on a second run (flaky under load?)`);
+    for (const [t, n] of retriedPass) console.log(`conformance: ${t} failed, then passed on run ${n} (flaky under load?)`);
     const fresh = [...verdicts]
-      .filter(([t, v]) => v.verdict === 'fail' && !expectedFailures[t] && !retriedPass.includes(t))
+      .filter(([t, v]) => v.verdict === 'fail' && !expectedFailures[t])
       .map(([t]) => t);
     if (fresh.length === 0) return;
     // Say whose each failure is: the bare VM package's (list it as kind "vm") or the board's (a bug to fix).
@@ -138,10 +152,14 @@ describe.skipIf(!fx)('conformance: MicroPython v1.27.0 tests on served virtual b
     const stale = Object.keys(expectedFailures).filter((t) => verdicts.get(t)?.verdict !== 'fail');
     for (const t of stale) {
       const v = verdicts.get(t)?.verdict ?? 'not run';
-      console.log(`conformance: ${t} is listed as an expected failure (${expectedFailures[t]!.kind}) but ${v === 'pass' ? 'passes' : v}: remove it from the list`);
+      const { kind, when } = expectedFailures[t]!;
+      if (v === 'pass' && when) console.log(`conformance: ${t} passed this time (it fails ${when})`);
+      else console.log(`conformance: ${t} is listed as an expected failure (${kind}) but ${v === 'pass' ? 'passes' : v}: remove it from the list`);
     }
-    const unknownKind = Object.entries(expectedFailures).filter(([, e]) => !['vm', 'difference', 'board'].includes(e.kind) || !e.reason);
-    expect(unknownKind.map(([t]) => t)).toEqual([]);
+    const malformed = Object.entries(expectedFailures).filter(
+      ([, e]) => !['vm', 'difference', 'board'].includes(e.kind) || !e.reason || (e.when !== undefined && !e.when),
+    );
+    expect(malformed.map(([t]) => t)).toEqual([]);
   });
 
   it('lists as VM limits only failures the bare VM package has too', async () => {

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { sharedFixture } from './helpers/shared-dir.js';
 import {
   chipId,
   chipName,
@@ -23,8 +23,7 @@ import {
 } from '../protocol/esp/partition-table.js';
 import { isBoardError } from '../protocol/errors.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const fixtures = path.resolve(root, '../shared/fixtures/esp-images');
+const fixtures = sharedFixture('esp-images');
 const haveFixtures = existsSync(fixtures);
 const fixture = (name: string) => new Uint8Array(readFileSync(path.join(fixtures, name)));
 if (!haveFixtures) console.warn(`esp-image: ${fixtures} is absent, skipping the tests on real ESP images`);

@@ -19,6 +19,7 @@ import { writeFlash } from '../flash/write-flash.js';
 import { esptool } from './helpers/esptool-like.js';
 import { STUB, micropythonAnswers, testData } from './helpers/esp-rig.js';
 import { cliPath } from './helpers/serve-cli.js';
+import { sharedFixture } from './helpers/shared-dir.js';
 
 const home = mkdtempSync(join(tmpdir(), 'boardctl-baud-'));
 const servings: Serving[] = [];
@@ -102,7 +103,7 @@ describe('RFC 2217 without --baud, opened at 9600', () => {
   }, 120_000);
 });
 
-const espImages = join(new URL('..', import.meta.url).pathname, '../shared/fixtures/esp-images');
+const espImages = sharedFixture('esp-images');
 if (!existsSync(espImages)) console.warn(`flash-baud: ${espImages} is absent, skipping the release image built from ESP-IDF's bootloader`);
 
 describe('flashing a MicroPython release the documented way', () => {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { sharedFixture } from './helpers/shared-dir.js';
 import { decodeUf2, encodeUf2, uf2FamilyName, UF2_BLOCK_SIZE, UF2_FAMILIES, UF2_FLAGS } from '../flash/uf2.js';
 import { parseIhex, writeIhex } from '../flash/ihex.js';
 import { coalesceParts, mergeBin } from '../flash/merge-bin.js';
@@ -9,8 +9,7 @@ import { formatImageInfo, imageInfo } from '../flash/image-info.js';
 import { encodeEspImage, encodeAppDesc } from '../protocol/esp/image.js';
 import { encodePartitionTable, partitionTypeCodes } from '../protocol/esp/partition-table.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const fixtures = path.resolve(root, '../shared/fixtures/esp-images');
+const fixtures = sharedFixture('esp-images');
 const haveFixtures = existsSync(fixtures);
 if (!haveFixtures) console.warn(`image-formats: ${fixtures} is absent, skipping image-info on real ESP images`);
 

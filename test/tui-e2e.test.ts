@@ -188,9 +188,10 @@ describe('boardctl TUI in a terminal', () => {
       tui.write('print(1+1)\r');
       await tui.waitFor(/>>> print\(1\+1\)\s+2\s+>>>/);
 
-      // Files: the local folder is selected; the first entry is "..", then hello.py.
+      // Files: the local folder is selected; the first entry is "..", then hello.py. Its header loses its start
+      // to an ellipsis where the temporary folder's path is long (a TMPDIR of its own, macOS's /var/folders).
       tui.write(F.files);
-      await tui.waitFor(/local .*project/);
+      await tui.waitFor(/(?:local |…)\S*\/full\/project *│/);
       await tui.waitFor(/│boot\.py 139 +│/); // the board's tree has been read
       tui.mark();
       tui.write('\x1b[Bu');
@@ -240,10 +241,13 @@ describe('boardctl TUI in a terminal', () => {
       tui.write('w');
       await tui.waitFor(/bootloader +virtual:default/);
       await tui.waitFor(/\d+%/);
+      tui.mark();
       tui.write(F.repl);
-      // The REPL view says it is paused while the flash runs (on a fast run the flash may already be done).
-      await tui.waitFor(/REPL paused: flashing|Wrote \d+ bytes at 0x1000/, 60_000);
-      await tui.waitFor(/Wrote \d+ bytes at 0x1000 to ESP32; hash of data verified/, 60_000); // in the status line
+      // The REPL view says it is paused while the flash runs, and its status line how the flash went. Where the
+      // flash ended before the key came (a fast run, or a loaded host), the switch cleared that message (it
+      // belongs to the Flash view, which keeps the result: checked below) and the header says friendly again.
+      const seen = await tui.waitFor(/REPL paused: flashing|friendly +virtual:default/, 60_000);
+      if (seen.startsWith('REPL')) await tui.waitFor(/Wrote \d+ bytes at 0x1000 to ESP32; hash of data verified/, 60_000);
       await tui.waitFor(/friendly +virtual:default/);
       tui.mark();
       tui.write(F.flash);

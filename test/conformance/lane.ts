@@ -2,14 +2,13 @@
 // served with `boardctl sim serve` (our own code path, as a user runs it), and run-tests.py driving one of them.
 import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import type { Verdict } from '../../bench/micropython-tests-bare.js';
+import { projectRoot as root, sharedFixture } from '../helpers/shared-dir.js';
 
-// The repository, from the source (vitest) or from its build under dist/ (bench scripts).
-const here = resolve(new URL('../..', import.meta.url).pathname);
-export const root = basename(here) === 'dist' ? dirname(here) : here;
+export { root };
 export const cli = join(root, 'dist/cli/boardctl.cjs');
 const run = promisify(execFile);
 
@@ -22,8 +21,7 @@ export interface Fixture {
 
 /** The fixture and a usable python, or why the lane cannot run here. */
 export function findFixture(): Fixture | { missing: string } {
-  const shared = process.env.BOARDCTL_SHARED ?? resolve(root, '../shared');
-  const testsDir = join(shared, 'fixtures/micropython-tests/tests');
+  const testsDir = join(sharedFixture('micropython-tests'), 'tests');
   if (!existsSync(join(testsDir, 'run-tests.py'))) {
     return { missing: `${testsDir} is absent (MicroPython's test suite; set BOARDCTL_SHARED to the folder holding fixtures/)` };
   }

@@ -3,20 +3,14 @@
 // about once a second), stopped by PID after the file, also when it fails.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, openSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { ReadStream } from 'node:tty';
+import { sharedFixture } from './shared-dir.js';
 
 export type QemuImage = 'stock' | 'lfs' | 'lean';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-
-/** ../shared next to the project (BOARDCTL_SHARED overrides, e.g. for a worktree). */
-export function sharedDir(): string {
-  return process.env.BOARDCTL_SHARED ?? resolve(ROOT, '..', 'shared');
-}
-
 export function qemuFixtureDir(): string {
-  return join(sharedDir(), 'fixtures', 'micropython-qemu');
+  return sharedFixture('micropython-qemu');
 }
 
 function onPath(cmd: string): string | undefined {
