@@ -383,7 +383,8 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
       files.handler = undefined;
       files.pending = undefined;
       listening.handler = undefined;
-      // A fresh VM: its sockets are gone; the host closes theirs and pushes the radio's state again.
+      // A fresh VM: its sockets are gone; the host closes theirs and pushes the radio's state again (at power-on
+      // it came with the channel, host.ts attach(): nothing to wait for).
       socks.clear();
       replies.clear();
       post({ t: 'boot' });

@@ -147,6 +147,9 @@ export class NetHost {
       aps: accessPoints(this.config), offline: this.policy.offline, mac: this.opts.mac, hostname: this.opts.hostname,
     });
     wlan.onChange(() => this.post({ t: 'wlan', state: wlan.state() }));
+    // Queued on the channel before the worker has it: the first boot finds the radio's state there instead of
+    // waiting for this thread (busy with the command's start then) to answer its 'boot'.
+    this.post({ t: 'wlan', state: wlan.state() });
     wlan.onLinkDown(() => {
       this.abortStreams(E.ECONNABORTED);
       if (!wlan.reachable) this.webrepl?.server.dropClient();
