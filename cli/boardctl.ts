@@ -12,12 +12,18 @@ import { printNow, quickHelp } from './quick-help.js';
 import { mayBeVirtual } from './may-be-virtual.js';
 import { cacheFile, runBundle } from '../protocol/code-cache.js';
 
-/** What a run compiles depends on its command: the first two words that can be command names ("exec", "fs ls"). */
-const kindOf = (argv: string[]) =>
-  argv
-    .filter((a) => /^[a-z][a-z0-9-]*$/.test(a))
-    .slice(0, 2)
-    .join(' ');
+/** Commands whose next word is a program, not a subcommand. */
+const TAKES_CODE = new Set(['exec', 'eval']);
+
+/**
+ * What a run compiles depends on its command: its name and, for a command with subcommands, the next word
+ * ("fs ls"), never an option's value or a program's text (`-p virtual exec pass` is "exec").
+ */
+function kindOf(argv: string[]): string {
+  const command = commandOf(argv) ?? '';
+  const next = argv[argv.indexOf(command) + 1];
+  return next && !TAKES_CODE.has(command) && /^[a-z][a-z0-9-]*$/.test(next) ? `${command} ${next}` : command;
+}
 
 const argv = process.argv.slice(2);
 const help = quickHelp(argv);

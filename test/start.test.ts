@@ -420,6 +420,8 @@ describe('the code cache of the CLI bundle (protocol/code-cache.ts)', () => {
     expect(cacheLines(socket.stderr)).toEqual(['code cache not used (none yet)', 'code cache written']);
     expect(files()).toEqual([`cli-${process.version}-${process.arch}.code`, `cli-virtual-${process.version}-${process.arch}.code`]);
     expect(cacheLines((await run(['-p', 'virtual', 'exec', 'pass'], home)).stderr)).toEqual(['code cache used']);
+    // Another program is the same kind of run: the program's text is not a command word.
+    expect(cacheLines((await run(['-p', server.url, 'exec', 'print'], home)).stderr)).toEqual(['code cache used']);
   }, 60_000);
 
   it('is not used for a bundle that changed, even by bytes of the same length (V8 checks only the length)', async () => {
