@@ -3,8 +3,7 @@
 // known (emulator/worker-thread.ts) and wait for the config in a message; it does this work meanwhile, for the
 // heap and port family most boards have, and the board takes that VM if its config asks for the same (else it
 // loads its own, as without it). Nothing of the board is in it yet: the VM has run only the package's own start.
-// Even when the config is already there, the likely heap's wasm starts compiling as this module loads (below).
-import { loadVm, precompileVm, type MicroPythonVm, type VmHooks } from './vm-loader.js';
+import { loadVm, type MicroPythonVm, type VmHooks } from './vm-loader.js';
 import { frozenFiles, writeFrozenFiles, type PortFamily } from './frozen.js';
 import { boardHeapBytes } from './memory.js';
 
@@ -16,9 +15,6 @@ export interface VmShape {
 
 /** The guess before the config: the esp32 family (three of the four profiles, and every new board's default). */
 export const LIKELY_SHAPE: VmShape = { heapBytes: boardHeapBytes({ platform: 'esp32' }), family: 'esp32' };
-
-// Its wasm compiles from the moment the worker's code runs (on V8's threads: this one goes on to its config).
-precompileVm(LIKELY_SHAPE.heapBytes);
 
 /**
  * Hooks for a VM whose owner does not exist yet: each call goes to the owner's hooks once set. The package calls

@@ -2,7 +2,6 @@
 // The package's loader gives no way to hook the clock or the memory, so we wrap WebAssembly.instantiate while it
 // runs: the clock import is wrapped, the heap bounded at the size asked for, and memory growth capped (memory.ts).
 import { createHash, randomFillSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { vmWasmFile } from './wasm-file.js';
 import { boundHeap, capGrowth, findBreakAddress, findVmFlags, VM_MEMORY_CEILING, type LinearMemory, type VmFlags } from './memory.js';
 
@@ -77,12 +76,13 @@ type Imports = Record<string, Record<string, unknown>>;
 
 /** What this project uses of WebAssembly (it compiles without the DOM lib, which declares it). */
 interface Wasm {
-  compile(bytes: Uint8Array): Promise<object>;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports?: unknown) => unknown;
   instantiate(source: unknown, imports?: unknown): Promise<unknown>;
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
 
-/** The package's wasm made ready for one heap size: our edits made, its compile under way (V8 compiles in the background). */
+/** The package's wasm made ready for one heap size: our edits made, compiled. */
 interface PreparedWasm {
   /** The bytes as shipped, to recognise them when the package instantiates. */
   source: Uint8Array;
@@ -90,7 +90,7 @@ interface PreparedWasm {
   heapBounded: boolean;
   flags: VmFlags | undefined;
   breakAddress: number | undefined;
-  module: Promise<object>;
+  module: object;
 }
 
 /** One per heap size, kept for the worker's life: every later VM of that size (a recovery, a reload) skips the compile. */
@@ -100,19 +100,13 @@ function prepareWasm(source: Uint8Array, heapBytes: number): PreparedWasm {
   const known = prepared.get(heapBytes);
   if (known && Buffer.from(known.source.buffer, known.source.byteOffset, known.source.byteLength).equals(source)) return known;
   const bounded = boundHeap(source, heapBytes);
-  const module = wasmApi.compile(bounded ?? source);
-  module.catch(() => undefined); // reported where a load awaits it
+  // Compiled and, below, instantiated synchronously: V8's async compile and instantiate wait behind the TurboFan
+  // compile of the bytecode loop that the main thread's scratch run began (early-tier-up.ts), 40-90 ms on two
+  // cores, while compiling here takes 1-6 ms (baseline code is compiled lazily; the main thread's module is shared).
+  const module = new wasmApi.Module(bounded ?? source);
   const entry = { source, digest: createHash('sha256').update(source).digest('hex'), heapBounded: bounded !== undefined, flags: findVmFlags(source), breakAddress: findBreakAddress(source), module };
   prepared.set(heapBytes, entry);
   return entry;
-}
-
-/**
- * Start compiling the package's wasm for a VM of this heap size, ahead of loadVm: the compile runs on V8's
- * background threads while this thread imports the package's JavaScript and runs its start.
- */
-export function precompileVm(heapBytes: number): void {
-  prepareWasm(readFileSync(vmWasmFile()), heapBytes);
 }
 
 let activeHooks: VmHooks | undefined;
@@ -162,19 +156,20 @@ function patchInstantiate(): void {
     };
     capGrowth(env, hooks.memoryCeiling ?? VM_MEMORY_CEILING, (n) => hooks.memoryRefused?.(n));
     growMemory = env.emscripten_resize_heap as (bytes: number) => boolean;
-    const wasm = prepareWasm(source, heapSize);
-    wasmDigest = wasm.digest;
-    heapBounded = wasm.heapBounded;
-    flags = wasm.flags;
-    breakAddress = wasm.breakAddress;
-    // Instantiated from the compiled module: the result is the instance alone, the package expects both.
-    return wasm.module.then(async (module) => {
-      const instance = (await original(module, importsArg)) as { exports: { memory: LinearMemory; emscripten_stack_get_current?: () => number } };
+    try {
+      const wasm = prepareWasm(source, heapSize);
+      wasmDigest = wasm.digest;
+      heapBounded = wasm.heapBounded;
+      flags = wasm.flags;
+      breakAddress = wasm.breakAddress;
+      const instance = new wasmApi.Instance(wasm.module, importsArg) as { exports: { memory: LinearMemory; emscripten_stack_get_current?: () => number } };
       memory = instance.exports.memory;
       mem = memory;
       stackPointer = instance.exports.emscripten_stack_get_current;
-      return { module, instance };
-    });
+      return Promise.resolve({ module: wasm.module, instance });
+    } catch (err) {
+      return Promise.reject(err);
+    }
   };
 }
 
