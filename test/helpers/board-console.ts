@@ -14,41 +14,109 @@ const RAW_BANNER = /raw REPL; CTRL-B to exit\r*\n>/;
 /** The last thing Ctrl-B makes the raw REPL print. */
 const FRIENDLY_BANNER = /Type "help\(\)" for more information\.\r\n>>> /;
 
+/** Where a search for a pattern stands: the end of the first match, or -1. */
+type Search = (con: BoardConsole, from: number) => number;
+
+/**
+ * The character every match of a regex ends with, when its source says so: a last literal (after an optional `$`)
+ * in a pattern with no alternation, lookaround, word boundary or flags that change it. A match that was not in the
+ * text before new text came must end in that new text, so a search is due only when the character arrives.
+ */
+function lastChar(re: RegExp): string | undefined {
+  if (/[imy]/.test(re.flags)) return undefined;
+  // The source's tokens: an escape, a character class or one character.
+  const tokens = re.source.match(/\\(?:x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|c[a-zA-Z]|.)|\[(?:\\.|[^\]\\])*\]|[^]/g) ?? [];
+  if (tokens.some((t, i) => t === '|' || t === '\\b' || t === '\\B' || (t === '(' && tokens[i + 1] === '?' && /[=!<]/.test(tokens[i + 2] ?? '')))) return undefined;
+  if (tokens.at(-1) === '$') tokens.pop();
+  const t = tokens.at(-1) ?? '';
+  if (/^\\x/.test(t)) return String.fromCharCode(parseInt(t.slice(2), 16));
+  if (/^\\[rnt]$/.test(t)) return ({ '\\r': '\r', '\\n': '\n', '\\t': '\t' } as Record<string, string>)[t];
+  if (/^\\[^\w]$/.test(t)) return t[1];
+  return /^[^\\^$.*+?()[\]{}|]$/.test(t) ? t : undefined;
+}
+
+function search(pattern: string | RegExp): Search {
+  if (typeof pattern === 'string') {
+    // Only the new text, and the last pattern.length - 1 characters before it a match may start in.
+    return (con, from) => {
+      const start = Math.max(0, from - pattern.length + 1);
+      const idx = con.since(start).indexOf(pattern);
+      return idx < 0 ? -1 : start + idx + pattern.length;
+    };
+  }
+  const re = new RegExp(pattern.source, pattern.flags.replace('g', ''));
+  const last = lastChar(re);
+  return (con, from) => {
+    if (from > 0 && last !== undefined && !con.since(from).includes(last)) return -1;
+    const m = re.exec(con.text());
+    return m ? m.index + m[0].length : -1;
+  };
+}
+
 export class BoardConsole {
-  private buf = Buffer.alloc(0);
+  /** What came and is not consumed yet, as latin1 text in the pieces it came in: joined only when read whole. */
+  private chunks: string[] = [];
+  private length = 0;
+  /** Characters consumed so far: where the unconsumed text starts in all that came. */
+  private consumed = 0;
   private waiters: Array<() => void> = [];
 
   constructor(readonly link: ByteLink) {
     link.onData((chunk) => {
-      this.buf = Buffer.concat([this.buf, Buffer.from(chunk)]);
+      const s = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
+      this.chunks.push(s);
+      this.length += s.length;
       for (const w of this.waiters.splice(0)) w();
     });
   }
 
+  /** Everything unconsumed, as one string. */
+  text(): string {
+    if (this.chunks.length > 1) this.chunks = [this.chunks.join('')];
+    return this.chunks[0] ?? '';
+  }
+
+  /** The unconsumed text from character `from` on, joining only the pieces that hold it. */
+  since(from: number): string {
+    let i = this.chunks.length;
+    let start = this.length;
+    while (i > 0 && start > from) start -= this.chunks[--i]!.length;
+    return this.chunks.slice(i).join('').slice(from - start);
+  }
+
+  private consume(n: number): string {
+    const text = this.text();
+    this.chunks = n < text.length ? [text.slice(n)] : [];
+    this.length = text.length - n;
+    this.consumed += n;
+    return text.slice(0, n);
+  }
+
   /** Everything received since the last take(), as latin1 text (bytes stay bytes). */
   take(): string {
-    const s = this.buf.toString('latin1');
-    this.buf = Buffer.alloc(0);
-    return s;
+    return this.consume(this.length);
   }
 
   async send(text: string | Uint8Array): Promise<void> {
     await this.link.write(typeof text === 'string' ? Buffer.from(text, 'latin1') : text);
   }
 
-  /** Wait until the received text matches; returns and consumes everything up to the end of the match. */
+  /**
+   * Wait until the received text matches; returns and consumes everything up to the end of the match. Each chunk is
+   * searched once (a regex that need not end in a known character is searched whole whenever text comes).
+   */
   async expect(pattern: string | RegExp, timeoutMs = WAIT_MS): Promise<string> {
     const deadline = Date.now() + timeoutMs;
+    const find = search(pattern);
+    // All that came up to here was searched (it counts from the first character that came: another expect may
+    // consume text meanwhile).
+    let searched = 0;
     for (;;) {
-      const text = this.buf.toString('latin1');
-      const idx = typeof pattern === 'string' ? text.indexOf(pattern) : text.search(pattern);
-      if (idx >= 0) {
-        const len = typeof pattern === 'string' ? pattern.length : (text.slice(idx).match(pattern)![0].length);
-        this.buf = this.buf.subarray(Buffer.byteLength(text.slice(0, idx + len), 'latin1'));
-        return text.slice(0, idx + len);
-      }
+      const end = find(this, Math.max(0, searched - this.consumed));
+      if (end >= 0) return this.consume(end);
+      searched = this.consumed + this.length;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${JSON.stringify(String(pattern))}; got ${JSON.stringify(text.slice(-400))}`);
+      if (left <= 0) throw new Error(`timed out waiting for ${JSON.stringify(String(pattern))}; got ${JSON.stringify(this.since(Math.max(0, this.length - 400)))}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.waiters.push(() => {
