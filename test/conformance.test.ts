@@ -115,11 +115,17 @@ describe.skipIf(!fx)('conformance: MicroPython v1.27.0 tests on served virtual b
     const dump = process.env.BOARDCTL_CONFORMANCE_RESULTS;
     if (dump) writeFileSync(dump, JSON.stringify(Object.fromEntries([...verdicts].map(([t, v]) => [t, v.verdict])), null, 1));
     const count = (v: Result[1]) => [...verdicts.values()].filter((x) => x.verdict === v).length;
+    const unittest = all.length - tests.length;
+    const listed = [...verdicts].filter(([t, v]) => v.verdict === 'fail' && expectedFailures[t]).length;
+    // Every test of the suite in exactly one count.
     console.log(
-      `conformance lane: ${tests.length} tests on ${BOARDS} served boards in ${(firstRun / 1000).toFixed(0)} s` +
+      `conformance lane: ${all.length} tests; run-tests.py ran ${tests.length} on ${BOARDS} served boards in ` +
+        `${(firstRun / 1000).toFixed(0)} s` +
         (retry ? ` (+${((performance.now() - t0 - firstRun) / 1000).toFixed(0)} s retrying ${retried})` : '') +
         `: ${count('pass')} pass${retriedPass.size ? ` (${retriedPass.size} on a later run)` : ''}` +
-        `, ${count('fail')} fail, ${count('skip')} skip`,
+        `, ${count('fail')} fail (${listed} of them listed as expected)` +
+        `, ${count('skip') - unittest} skipped by run-tests.py (the board lacks a feature the test needs, or its lists skip the test on this target)` +
+        `, ${unittest} not run (they import unittest, which the board lacks)`,
     );
   }, LANE_DEADLINE_MS + 5 * 60_000);
 
