@@ -44,6 +44,21 @@ export function projectConfigPath(cwd = process.cwd()): string | undefined {
   }
 }
 
+const TEXTS = Symbol.for('boardctl.configTexts');
+
+/**
+ * A config file's text, read once per process however many ask (may-be-virtual.ts, the early start, the command
+ * line). Those are in bundles of their own (the bin, dist/cli/early-start.cjs, the CLI's), each with its own copy
+ * of this module: the texts are kept on globalThis, which they share.
+ */
+export function configText(file: string): string {
+  const texts = ((globalThis as { [TEXTS]?: Map<string, string> })[TEXTS] ??= new Map());
+  const path = resolve(file);
+  let text = texts.get(path);
+  if (text === undefined) texts.set(path, (text = readFileSync(path, 'utf8')));
+  return text;
+}
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function bad(file: string, what: string): BoardError {
@@ -53,7 +68,7 @@ function bad(file: string, what: string): BoardError {
 function readConfigFile(file: string, into: Config): void {
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    data = JSON.parse(configText(file));
   } catch (err) {
     throw bad(file, err instanceof SyntaxError ? `not valid JSON (${err.message})` : (err as Error).message);
   }

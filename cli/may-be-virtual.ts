@@ -3,8 +3,8 @@
 // exactly. Every virtual port is spelled "virtual…" (protocol/port-spec.ts), and the early start takes a port
 // from the arguments (-p, connect, a macro's words), $BOARDCTL_PORT or a config file (its port, a board name's
 // port, a macro): one of them holds the word, or no board of the command line is virtual.
-import { existsSync, readFileSync } from 'node:fs';
-import { projectConfigPath, userConfigPath } from './config.js';
+import { existsSync } from 'node:fs';
+import { configText, projectConfigPath, userConfigPath } from './config.js';
 
 const WORD = 'virtual';
 
@@ -18,7 +18,7 @@ export function mayBeVirtual(argv: string[], opts: { env?: NodeJS.ProcessEnv; cw
 /** A config file that holds the word, or could (a JSON \u escape; unreadable: the early start reports it). */
 function mentions(file: string): boolean {
   try {
-    const text = readFileSync(file, 'utf8');
+    const text = configText(file);
     return text.includes(WORD) || text.includes('\\u');
   } catch {
     return true;

@@ -152,7 +152,7 @@ export class VirtualBoard {
     const flash = new FileFlashStore(this.stored.flashPath, this.stored.config.flashSize);
     let boot;
     try {
-      boot = checkBoot(flash, this.profile, bootCause(cause));
+      boot = checkBoot(flash, this.profile, cause);
     } finally {
       flash.close();
     }
@@ -311,8 +311,9 @@ export class VirtualBoard {
       // DTR=RTS=1 between the two line changes of a classic reset (separate RFC 2217 SET-CONTROLs) boots nothing.
       this.leavingReset = setTimeout(() => {
         if (this.closed || !this.lines.en) return;
+        // EN (CHIP_PU) is a power-on reset to the chip: esp_reset_reason() gives ESP_RST_POWERON.
         if (!this.lines.io0 && this.profile.espChip) void this.enterDownloadMode('power-on');
-        else void this.powerUp('hard');
+        else void this.powerUp('power-on');
       }, EN_RC_MS);
     }
   }
@@ -458,7 +459,7 @@ export class VirtualBoard {
       const unread = this.input.read();
       const typedAhead = unread.slice(unread.lastIndexOf(0x03) + 1);
       this.send(STUCK_MESSAGE);
-      void this.powerUp('hard', true).then(() => {
+      void this.powerUp('power-on', true).then(() => {
         if (typedAhead.length && !this.closed) this.queueInput(typedAhead);
       });
     }, STUCK_MS).unref();
@@ -583,10 +584,6 @@ export class VirtualBoard {
     this.link = undefined;
     this.release();
   }
-}
-
-function bootCause(cause: Cause): BootCause {
-  return cause === 'soft' || cause === 'bootloader' ? 'hard' : cause;
 }
 
 /** Port strings `virtual`, `virtual:NAME`, `virtual:NAME?baud=N&faults=SPEC` (faults: protocol/transports/faults.ts). */

@@ -1,7 +1,7 @@
 // Named boards and macros from the user's config and the project's boardctl.json, and output scripts can use.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -146,6 +146,35 @@ describe('the CLI with a config', () => {
     const loop = await runIn(project, ['loop']);
     expect(loop.code).toBe(2);
     expect(loop.stderr).toMatch(/command "loop" calls itself \(loop → loop\)/);
+  }, 60_000);
+});
+
+describe('a config read once per process', () => {
+  it('a virtual command reads each config file once: the bin, the early start and the command line share it', async () => {
+    // node's fs, watched from a preload: how often the process reads each config file.
+    const reads = join(work, 'reads.json');
+    const preload = join(work, 'count-reads.cjs');
+    writeFileSync(preload, `
+const fs = require('node:fs');
+const { isMainThread } = require('node:worker_threads');
+const counts = {};
+const read = fs.readFileSync;
+fs.readFileSync = function (file, ...rest) {
+  if (/(config|boardctl)\\.json$/.test(String(file))) counts[String(file)] = (counts[String(file)] ?? 0) + 1;
+  return read.call(this, file, ...rest);
+};
+if (isMainThread) process.on('exit', () => fs.writeFileSync(${JSON.stringify(reads)}, JSON.stringify(counts)));
+`);
+    const { stdout } = await promisify(execFile)(process.execPath, ['--require', preload, MAIN, '-p', 'bench', 'answer'], {
+      cwd: join(project, 'src'),
+      env: { ...process.env, BOARDCTL_PORT: '', ...env },
+      timeout: 60_000,
+    });
+    expect(stdout).toBe('42\n');
+    expect(JSON.parse(readFileSync(reads, 'utf8'))).toEqual({
+      [join(xdg, 'boardctl', 'config.json')]: 1,
+      [join(project, 'boardctl.json')]: 1,
+    });
   }, 60_000);
 });
 

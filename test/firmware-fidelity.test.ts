@@ -273,3 +273,46 @@ for f in (lambda: machine.Pin(99), lambda: machine.SPI(7), lambda: socket.socket
     expect(out).toMatch(/OSError: \[Errno \d+\] E[A-Z]+\n$/);
   });
 });
+
+describe("reset_cause() and wake_reason() are the port's", () => {
+  const causes = 'import machine\nprint(machine.reset_cause(), machine.wake_reason())';
+
+  it('esp32: EN is a power-on reset (ESP_RST_POWERON), and a soft reset keeps the wake cause it does not report', async () => {
+    const esp = await TestBoard.open({ name: 'causes' });
+    try {
+      expect(await esp.run(causes)).toBe('1 0\n'); // PWRON_RESET
+      await esp.runToReset('import machine\nmachine.reset()', 'hard');
+      expect(await esp.run(causes)).toBe('2 0\n'); // HARD_RESET: esp_restart()
+      await esp.reset();
+      expect(await esp.run(causes)).toBe('1 0\n');
+      await esp.runToReset('import machine\nmachine.deepsleep(10)', 'deepsleep');
+      expect(await esp.run(causes)).toBe('4 4\n'); // DEEPSLEEP_RESET, TIMER_WAKE
+      await esp.runToReset('import machine\nmachine.soft_reset()', 'soft');
+      expect(await esp.run(causes)).toBe('5 4\n'); // SOFT_RESET; the chip's wake-up cause stays
+      await esp.reset();
+      expect(await esp.run(causes)).toBe('1 0\n');
+    } finally {
+      await esp.close();
+    }
+  });
+
+  it('rp2: the watchdog reason register, which machine.reset() and deepsleep() set and a soft reset leaves', async () => {
+    const pico = await TestBoard.open({ profile: 'rp2-pico', name: 'pico-causes' });
+    const cause = 'import machine\nprint(machine.reset_cause(), machine.PWRON_RESET, machine.WDT_RESET)';
+    try {
+      expect(await pico.run(cause)).toBe('1 1 3\n');
+      await pico.runToReset('import machine\nmachine.soft_reset()', 'soft');
+      expect(await pico.run(cause)).toBe('1 1 3\n');
+      await pico.runToReset('import machine\nmachine.reset()', 'hard');
+      expect(await pico.run(cause)).toBe('3 1 3\n');
+      await pico.runToReset('import machine\nmachine.soft_reset()', 'soft');
+      expect(await pico.run(cause)).toBe('3 1 3\n');
+      await pico.reset();
+      expect(await pico.run(cause)).toBe('1 1 3\n');
+      await pico.runToReset('import machine\nmachine.deepsleep(10)', 'deepsleep');
+      expect(await pico.run(cause)).toBe('3 1 3\n');
+    } finally {
+      await pico.close();
+    }
+  });
+});

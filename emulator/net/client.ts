@@ -383,12 +383,12 @@ export function createNetPlugin(host: VmHost, channel: NetChannel): Controllable
       files.handler = undefined;
       files.pending = undefined;
       listening.handler = undefined;
-      // A fresh VM: its sockets are gone; the host closes theirs and pushes the radio's state again (at power-on
-      // it came with the channel, host.ts attach(): nothing to wait for).
+      // A fresh VM: its sockets are gone, and the host closes theirs. The radio's state is on the channel from
+      // before the worker started (host.ts attach), and kept up to date since.
       socks.clear();
       replies.clear();
       post({ t: 'boot' });
-      waitFor(() => wlan !== undefined, 1000);
+      drain();
     },
   };
 }

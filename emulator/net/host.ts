@@ -146,9 +146,9 @@ export class NetHost {
     const wlan = new Wlan({
       aps: accessPoints(this.config), offline: this.policy.offline, mac: this.opts.mac, hostname: this.opts.hostname,
     });
+    // The radio's state goes to the worker here and at each change, and only so: queued on the channel before the
+    // worker has it, the first boot finds it there, and a soft reset keeps the worker's copy (the radio stays up).
     wlan.onChange(() => this.post({ t: 'wlan', state: wlan.state() }));
-    // Queued on the channel before the worker has it: the first boot finds the radio's state there instead of
-    // waiting for this thread (busy with the command's start then) to answer its 'boot'.
     this.post({ t: 'wlan', state: wlan.state() });
     wlan.onLinkDown(() => {
       this.abortStreams(E.ECONNABORTED);
@@ -208,7 +208,6 @@ export class NetHost {
       case 'boot':
         // A soft reset: the VM's sockets are gone (their finalisers close them on silicon); the radio stays up.
         this.closeAll(true);
-        if (this.wlan) this.post({ t: 'wlan', state: this.wlan.state() });
         return;
       case 'wlan': {
         const r = this.wlan!.request(m.req);

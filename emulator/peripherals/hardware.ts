@@ -81,8 +81,6 @@ export class VirtualHardware {
   rtcMemory: number[] = [];
   /** esp32.NVS contents ("namespace/key" -> "i:<int>" or "b:<hex>"); kept across resets like flash. */
   readonly nvs = new Map<string, string>();
-  /** How the last deep sleep was to end, for wake_reason(). */
-  lastSleep: { timer: boolean } | null = null;
 
   /** rp2 PIO state machines 0-7 (PIO0: 0-3, PIO1: 4-7) and each block's IRQ flags. */
   readonly pio = new Map<number, PioStateMachine>();
@@ -95,9 +93,6 @@ export class VirtualHardware {
   private wdt: { timeoutMs: number; fedAt: number } | null = null;
   private irqsEnabled = true;
   private polling = false;
-  /** This worker's VM booted before: every later boot is a soft reset (a hard one starts a new worker). */
-  private booted = false;
-  private softReset = false;
   private readonly uartRx = new Map<number, number[]>();
   /** machine.UART.irq by port: its handler, triggers, the flags of its last event and the events to come. */
   private readonly uartIrqs = new Map<number, UartIrq>();
@@ -119,7 +114,6 @@ export class VirtualHardware {
     return {
       rtc: { ...this.rtc },
       rtcMemory: this.rtcMemory.slice(),
-      lastSleep: this.lastSleep,
       nvs: [...this.nvs],
       eeproms: [...this.eeproms].map(([id, e]) => [id, [...e.memory]]),
       temps: [...this.tmp102, ...this.ds18b20].map(([id, t]) => [id, t.celsius]),
@@ -133,7 +127,6 @@ export class VirtualHardware {
   private restore(s: HardwareSnapshot): void {
     Object.assign(this.rtc, s.rtc);
     this.rtcMemory = s.rtcMemory.slice();
-    this.lastSleep = s.lastSleep;
     for (const [k, v] of s.nvs) this.nvs.set(k, v);
     for (const [id, mem] of s.eeproms) this.eeproms.get(id)?.memory.set(mem);
     for (const [id, c] of s.temps) { const t = this.tmp102.get(id) ?? this.ds18b20.get(id); if (t) t.celsius = c; }
@@ -228,8 +221,6 @@ export class VirtualHardware {
 
   /** A fresh VM booted: Python objects of the previous one are gone. */
   boot(): void {
-    this.softReset = this.booted;
-    this.booted = true;
     this.dispatch = null;
     this.timers.clear();
     this.wdt = null;
@@ -238,12 +229,11 @@ export class VirtualHardware {
     this.uartIrqs.clear();
     this.pio.clear();
     this.rmt.clear();
-    if (this.softReset) this.pins.softReset();
+    if (this.host.resetCause === 'soft') this.pins.softReset();
     else this.pins.resetMcuSide();
   }
 
   private reset(kind: ResetKind, sleepMs?: number): void {
-    if (kind === 'deepsleep') this.lastSleep = { timer: sleepMs !== undefined };
     this.timeline.record({ kind: 'reset', cause: kind });
     this.host.requestReset(sleepMs === undefined ? { kind } : { kind, sleepMs });
   }
@@ -327,10 +317,9 @@ export class VirtualHardware {
       wdt_start: (timeoutMs: number) => { this.wdt = { timeoutMs, fedAt: this.host.ticksMs() }; },
       wdt_feed: () => { if (this.wdt) this.wdt.fedAt = this.host.ticksMs(); },
       reset: (kind: ResetKind, sleepMs: number) => this.reset(kind, sleepMs < 0 ? undefined : sleepMs),
-      // The port's machine_deinit() at every soft reset makes reset_cause() SOFT_RESET until the next hard
-      // reset; wake_reason() reads the chip's wake-up cause, which a soft reset leaves.
-      reset_cause: () => (this.softReset ? 'soft' : this.host.resetCause),
-      wake_reason: () => (this.host.resetCause !== 'deepsleep' ? '' : this.lastSleep?.timer ? 'timer' : 'ext'),
+      reset_cause: () => this.host.resetCause,
+      chip_reset: () => this.host.chipReset,
+      wake_reason: () => this.host.wakeCause ?? '',
       bitstream: (pin: number, hex: string) => this.neopixelWrite(pin, fromHex(hex)),
       bootsel: () => (this.bootselPressed ? 1 : 0),
       irq_edges: () => pins.irqEdges,

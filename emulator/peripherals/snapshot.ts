@@ -7,7 +7,6 @@ import type { RtcState } from './rtc.js';
 export interface HardwareSnapshot {
   rtc: RtcState;
   rtcMemory: number[];
-  lastSleep: { timer: boolean } | null;
   nvs: [string, string][];
   eeproms: [string, number[]][];
   temps: [string, number][];

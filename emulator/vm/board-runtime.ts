@@ -9,7 +9,7 @@ import { restoreSnapshot, takeSnapshot, usedBytes, type VmSnapshot } from './vm-
 import { applyBootImage, bootImageSlot, readBootImage, restoredExtent, writeBootImage, type BootImageSlot, type JsModules } from './boot-image.js';
 import { frozenFiles, frozenNames } from './frozen.js';
 import { STATUS_BUSY, STATUS_HEARTBEAT, STATUS_OUT_LIMIT, STATUS_OUT_WAKE, type WorkerConfig } from './shared-state.js';
-import type { ResetRequest, VmHost, VmPlugin } from './host-api.js';
+import type { ChipReset, ResetCause, ResetRequest, VmHost, VmPlugin } from './host-api.js';
 import { getProfile, bannerLine, type BoardProfile } from '../profiles.js';
 import { absentModules, presentModules } from '../port-modules.js';
 import { randomBytes } from 'node:crypto';
@@ -95,7 +95,9 @@ export class BoardRuntime implements VmHost {
   private muted = false;
   /** Set while output should be collected instead of sent (banner rewriting). */
   private capture: number[] | undefined;
-  resetCause: VmHost['resetCause'];
+  readonly chipReset: ChipReset;
+  /** A soft reset ran since the chip's reset (the esp32 port's is_soft_reset, which only a hard boot clears). */
+  softResetDone = false;
   private entry!: RuntimeEntry;
   /** The handles connect() was given, in its order (what a boot image names by id). */
   private entryHandles: unknown[] = [];
@@ -125,7 +127,7 @@ export class BoardRuntime implements VmHost {
     this.input = new ByteRing(input);
     this.output = new ByteRing(output);
     this.status = new Int32Array(status);
-    this.resetCause = config.resetCause === 'soft' ? 'hard' : config.resetCause;
+    this.chipReset = config.resetCause;
   }
 
   addPlugin(p: VmPlugin): void {
@@ -133,6 +135,15 @@ export class BoardRuntime implements VmHost {
   }
 
   // ---- VmHost -------------------------------------------------------------------------------------------
+
+  get resetCause(): ResetCause {
+    return this.softResetDone ? 'soft' : this.chipReset;
+  }
+
+  /** Only its timer wakes a virtual board from deep sleep (esp32.wake_on_* take their pins and never fire). */
+  get wakeCause(): 'timer' | undefined {
+    return this.chipReset === 'deepsleep' ? 'timer' : undefined;
+  }
 
   requestReset(req: ResetRequest): void {
     this.pendingReset = req;

@@ -4,6 +4,15 @@
 
 export type ResetKind = 'hard' | 'soft' | 'wdt' | 'deepsleep' | 'bootloader';
 
+/**
+ * What last reset the chip, which a soft reset leaves: power or its EN/RUN pin ('power-on'), machine.reset()
+ * ('hard'), the watchdog, a wake-up from deep sleep. Each hard reset starts a new worker with it.
+ */
+export type ChipReset = 'power-on' | 'hard' | 'wdt' | 'deepsleep';
+
+/** How the board last came out of reset: its chip reset, or a soft reset since (Ctrl-D, machine.soft_reset()). */
+export type ResetCause = ChipReset | 'soft';
+
 export interface ResetRequest {
   kind: ResetKind;
   /** For deepsleep: wake after this many ms (undefined = sleep until an external reset). */
@@ -28,8 +37,12 @@ export interface VmHost {
   setWallClock(nowMs: () => number): void;
   /** The board's calendar clock now (Unix ms): what its filesystems stamp files with, as the ports' do. */
   wallClock(): number;
-  /** How the board last came out of reset (machine.reset_cause()). */
-  readonly resetCause: ResetKind | 'power-on';
+  /** The last chip reset (the rp2 port's machine.reset_cause() reads the chip's register, which a soft reset leaves). */
+  readonly chipReset: ChipReset;
+  /** How the board last came out of reset (the esp32 port's machine.reset_cause()). */
+  readonly resetCause: ResetCause;
+  /** What woke the chip, when its last reset was a deep sleep's end (machine.wake_reason()); a soft reset leaves it. */
+  readonly wakeCause: 'timer' | undefined;
 }
 
 /** A part that contributes JavaScript functions and Python modules to every VM the board boots. */

@@ -194,6 +194,7 @@ export class ReplFront {
     const raw = this.mode === 'raw';
     this.rt.emit('MPY: soft reboot\r\n');
     this.rt.flush();
+    this.rt.softResetDone = true; // before startVm: the parts' onBoot reads it
     await this.rt.startVm(newVm);
     if (await this.runBootScripts(raw)) return;
     this.enterRepl(raw);

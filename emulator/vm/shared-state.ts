@@ -1,5 +1,7 @@
 // Small shared counters between a board's worker and its owner on the main thread.
 
+import type { ChipReset } from './host-api.js';
+
 export const STATUS_BUSY = 0; // 1 while Python code runs (the VM is inside a call)
 export const STATUS_HEARTBEAT = 1; // bumped by the worker whenever it gets control
 export const STATUS_OUT_LIMIT = 2; // most output bytes the worker may have waiting (0: the whole ring)
@@ -29,7 +31,7 @@ export interface WorkerConfig {
   blockSize: number;
   /** Skip main.py (after a stuck VM had to be restarted). */
   safeMode: boolean;
-  resetCause: 'power-on' | 'hard' | 'soft' | 'wdt' | 'deepsleep' | 'bootloader';
+  resetCause: ChipReset;
   /** Lines printed before MicroPython starts (ROM/bootloader log). */
   bootLines: string[];
   heapSize: number;

@@ -47,7 +47,11 @@ def _check(ret):
 if _RP2:
     PWRON_RESET = 1
     WDT_RESET = 3
-    _CAUSES = {'wdt': 3}
+
+    def reset_cause():
+        # The chip's watchdog reason register: machine.reset() and deepsleep() reboot through the watchdog, and
+        # a soft reset leaves the register as it was.
+        return PWRON_RESET if _hw.chip_reset() == 'power-on' else WDT_RESET
 else:
     PWRON_RESET = 1
     HARD_RESET = 2
@@ -59,15 +63,14 @@ else:
     TIMER_WAKE = 4
     TOUCHPAD_WAKE = 5
     ULP_WAKE = 6
-    _CAUSES = {'hard': 2, 'bootloader': 2, 'wdt': 3, 'deepsleep': 4, 'soft': 5}
+    _CAUSES = {'power-on': PWRON_RESET, 'hard': HARD_RESET, 'wdt': WDT_RESET, 'deepsleep': DEEPSLEEP_RESET,
+               'soft': SOFT_RESET}
+
+    def reset_cause():
+        return _CAUSES[_hw.reset_cause()]
 
     def wake_reason():
-        r = _hw.wake_reason()
-        return TIMER_WAKE if r == 'timer' else EXT0_WAKE if r == 'ext' else 0
-
-
-def reset_cause():
-    return _CAUSES.get(_hw.reset_cause(), PWRON_RESET)
+        return TIMER_WAKE if _hw.wake_reason() == 'timer' else 0
 
 
 def _reset(kind, ms=-1):
