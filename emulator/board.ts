@@ -7,7 +7,7 @@ import type { ControlLines, Transport } from '../protocol/transport.js';
 import type { ServedPort } from '../protocol/port-server.js';
 import { parseFaultSpec, withFaults, type FaultSpec } from '../protocol/transports/faults.js';
 import { ByteRing } from './vm/ring.js';
-import { STATUS_BUSY, STATUS_INTS, STATUS_OUT_LIMIT, STATUS_OUT_WAKE, type WorkerConfig, type WorkerEvent } from './vm/shared-state.js';
+import { STATUS_BUSY, STATUS_FLASH_UNSYNCED, STATUS_INTS, STATUS_OUT_LIMIT, STATUS_OUT_WAKE, type WorkerConfig, type WorkerEvent } from './vm/shared-state.js';
 import type { ControlRequest } from './vm/host-api.js';
 import { bootImagesDir, lockBoard, openStoredBoard, type StoredBoard } from './board-store.js';
 import { getProfile, type BoardProfile } from './profiles.js';
@@ -239,9 +239,11 @@ export class VirtualBoard {
     this.pendingControl.clear();
     Atomics.store(this.status, STATUS_BUSY, 0);
     this.takeInput(this.inQueued); // what was on its way to the old worker or ROM goes with it
-    if (w) {
-      await w.terminate();
-      syncImageFile(this.stored.flashPath); // the worker's last writes, whose coalesced fsync was not yet due
+    await w?.terminate();
+    // The last writes of a worker (stopped, or ended by itself) whose coalesced fsync was not yet due; none: no fsync.
+    if (Atomics.exchange(this.status, STATUS_FLASH_UNSYNCED, 0) === 1) {
+      syncImageFile(this.stored.flashPath);
+      phase('virtual board: flash image fsynced after its worker stopped');
     }
     this.net?.detach();
   }

@@ -26,6 +26,12 @@ export interface FlashStoreOptions {
   syncDelayMs?: number;
   /** The clock the delay is measured on (ms; tests drive it). */
   now?: () => number;
+  /**
+   * A shared cell set to 1 before a write reaches the file and back to 0 once it is fsynced, so another thread
+   * can tell, after stopping this one, whether the image needs an fsync (set first: a stop between the write
+   * and the mark would otherwise lose it).
+   */
+  unsynced?: Int32Array;
 }
 
 /** What a FileFlashStore did: writes (pwrite calls), sync() requests and the fsyncs they cost. */
@@ -41,12 +47,14 @@ export class FileFlashStore implements FlashStore {
   readonly counters: FlashCounters = { writes: 0, syncs: 0, fsyncs: 0 };
   private readonly delayMs: number;
   private readonly now: () => number;
+  private readonly unsyncedMark: Int32Array | undefined;
   /** When the oldest write not yet fsynced was made; undefined when the file is durable. */
   private unsyncedSince: number | undefined;
 
   constructor(readonly path: string, size?: number, options: FlashStoreOptions = {}) {
     this.delayMs = options.syncDelayMs ?? SYNC_DELAY_MS;
     this.now = options.now ?? (() => performance.now());
+    this.unsyncedMark = options.unsynced;
     this.fd = openSync(path, 'r+');
     const actual = fstatSync(this.fd).size;
     this.size = size ?? actual;
@@ -85,6 +93,7 @@ export class FileFlashStore implements FlashStore {
 
   write(offset: number, data: Uint8Array): void {
     this.check(offset, data.length);
+    if (this.unsyncedSince === undefined && this.unsyncedMark) Atomics.store(this.unsyncedMark, 0, 1);
     let done = 0;
     while (done < data.length) done += writeSync(this.fd, data, done, data.length - done, offset + done);
     this.counters.writes++;
@@ -114,6 +123,7 @@ export class FileFlashStore implements FlashStore {
     if (this.unsyncedSince === undefined || this.fd < 0) return;
     fsyncSync(this.fd);
     this.unsyncedSince = undefined;
+    if (this.unsyncedMark) Atomics.store(this.unsyncedMark, 0, 0);
     const c = this.counters;
     phase(`flash: fsync ${++c.fsyncs} (${c.writes} writes, ${c.syncs} syncs asked so far)`);
   }

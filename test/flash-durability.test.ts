@@ -61,6 +61,52 @@ describe('FileFlashStore', () => {
   });
 });
 
+describe('the unsynced mark another thread reads', () => {
+  it('is set by a write and cleared by the fsync that makes it durable', () => {
+    const unsynced = new Int32Array(new SharedArrayBuffer(4));
+    const flash = FileFlashStore.create(join(dir, 'marked.bin'), 8192, { unsynced });
+    expect(unsynced[0], 'creating an image writes its erased bytes').toBe(1);
+    flash.flush();
+    expect(unsynced[0]).toBe(0);
+    flash.write(0, Uint8Array.of(1));
+    flash.sync();
+    expect(unsynced[0], 'written, its fsync not yet due').toBe(1);
+    flash.flush();
+    expect(unsynced[0]).toBe(0);
+    flash.read(0, 16);
+    expect(unsynced[0], 'a read leaves it').toBe(0);
+    flash.erase(4096, 4096);
+    expect(unsynced[0]).toBe(1);
+    flash.close();
+    expect(unsynced[0], 'close fsyncs').toBe(0);
+  });
+});
+
+describe("a command's end on the in-process virtual board", () => {
+  const home = join(dir, 'ending');
+  const env = { BOARDCTL_HOME: home, BOARDCTL_DEBUG: 'timing' };
+  const afterStop = 'flash image fsynced after its worker stopped';
+  beforeAll(async () => {
+    await ensureBuilt();
+    createBoard('ending', { home });
+    // The first boot formats the filesystem: writes this test is not about.
+    expect((await boardctl(['-p', 'virtual:ending', 'exec', 'pass'], env, [], 60_000)).code).toBe(0);
+  }, 90_000);
+
+  it('fsyncs the image after a write whose coalesced fsync was not yet due, and not when nothing was written', async () => {
+    const quiet = await boardctl(['-p', 'virtual:ending', 'exec', 'pass'], env, [], 60_000);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stderr).not.toMatch(/fsync/);
+    const wrote = await boardctl(['-p', 'virtual:ending', 'exec', "f = open('/w.txt', 'w'); f.write('x'); f.close()"], env, [], 60_000);
+    expect(wrote.code, wrote.stderr).toBe(0);
+    // The worker's own fsync, if it came due before the command ended, or the one after its stop: either way, last.
+    const fsyncs = wrote.stderr.split('\n').filter((l) => /fsync/.test(l));
+    expect(fsyncs.at(-1), wrote.stderr).toMatch(new RegExp(`${afterStop}|flash: fsync`));
+    const read = await boardctl(['-p', 'virtual:ending', 'exec', "print(open('/w.txt').read())"], env, [], 60_000);
+    expect(read.stdout.trim()).toBe('x');
+  }, 120_000);
+});
+
 describe('a boardctl killed right after a cp', () => {
   const home = join(dir, 'home');
   const src = join(dir, 'src');

@@ -14,9 +14,10 @@ export interface BoardPlugins {
   hardware: HardwarePlugin;
 }
 
-export function loadPlugins(host: VmHost, config: WorkerConfig, net?: NetChannel): BoardPlugins {
+/** `flashUnsynced`: the owner's cell that says whether the image has writes not yet fsynced (STATUS_FLASH_UNSYNCED). */
+export function loadPlugins(host: VmHost, config: WorkerConfig, flashUnsynced: Int32Array, net?: NetChannel): BoardPlugins {
   const profile = getProfile(config.profile);
-  const flash = new FileFlashStore(config.flashPath, config.flashSize);
+  const flash = new FileFlashStore(config.flashPath, config.flashSize, { unsynced: flashUnsynced });
   // The coalesced fsync of the board's writes is due while the board idles too (power-off: see board.ts stopWorker).
   host.addPoller(() => flash.flushDue());
   const storage: ControllablePlugin = {

@@ -18,7 +18,12 @@ export const STATUS_OUT_LIMIT = 2; // most output bytes the worker may have wait
  *   onDrain), so the owner never waits for a message that a worker blocked on a full ring cannot send.
  */
 export const STATUS_OUT_WAKE = 3;
-export const STATUS_INTS = 4;
+/**
+ * 1 from just before the worker's flash store writes until that write is fsynced (flash-store.ts): the owner,
+ * having stopped the worker, fsyncs the image only then (a command that wrote nothing ends without an fsync).
+ */
+export const STATUS_FLASH_UNSYNCED = 4;
+export const STATUS_INTS = 5;
 
 export interface WorkerConfig {
   profile: string;

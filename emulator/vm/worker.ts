@@ -5,7 +5,7 @@ import { BoardRuntime } from './board-runtime.js';
 import { ReplFront } from './repl-front.js';
 import { loadPlugins } from './plugins.js';
 import { LIKELY_SHAPE, prepareVm } from './early-vm.js';
-import type { WorkerCommand, WorkerEvent, WorkerInit } from './shared-state.js';
+import { STATUS_FLASH_UNSYNCED, type WorkerCommand, type WorkerEvent, type WorkerInit } from './shared-state.js';
 import type { NetChannel } from '../net/client.js';
 import { phase } from '../../protocol/timing.js';
 
@@ -35,7 +35,8 @@ async function main(): Promise<void> {
   const rt = new BoardRuntime(init.config, init.input, init.output, init.status, () => post({ type: 'output' }));
   let halted = false;
 
-  const { all: plugins, hardware } = loadPlugins(rt, init.config, init.net);
+  const flashUnsynced = new Int32Array(init.status, STATUS_FLASH_UNSYNCED * 4, 1);
+  const { all: plugins, hardware } = loadPlugins(rt, init.config, flashUnsynced, init.net);
   for (const p of plugins) rt.addPlugin(p);
 
   // Control requests (sim set/get, the TUI) are polled, so they are served even while Python code runs.
