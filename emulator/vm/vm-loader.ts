@@ -20,6 +20,9 @@ export interface MicroPythonVm {
   FS: {
     mkdir(path: string): void;
     writeFile(path: string, data: string | Uint8Array): void;
+    /** A file `name` in folder `parent` (a path) holding data, readable and writable as canRead and canWrite say. */
+    createDataFile(parent: string, name: string, data: Uint8Array, canRead: boolean, canWrite: boolean): void;
+    chmod(path: string, mode: number): void;
     analyzePath(path: string): { exists: boolean };
   };
   _module: {
