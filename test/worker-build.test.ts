@@ -2,11 +2,14 @@
 // inputs (emulator/vm/worker-build.ts): the frozen trees and their digests, the wasm's facts, the package's
 // version, the bundle's digest. A power-on trusts them, so each must be what the run-time code finds in the same
 // inputs: a frozen .py changed since must change its tree's digest (and so the boot image's key), another wasm
-// must not get this one's edits.
+// must not get this one's edits. Without the file (or with a damaged one) a board boots as before.
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { frozenDigest, frozenFiles, type PortFamily } from '../emulator/vm/frozen.js';
 import { wasmFacts } from '../emulator/vm/memory.js';
@@ -43,5 +46,24 @@ describe("the worker bundle's build facts", () => {
     const bundle = readFileSync(join(VM_DIR, 'worker.cjs'));
     expect(built.hostDigest).toBe(sha256(bundle));
     expect(bundle.toString()).toContain('"worker-build.json"');
+  });
+
+  it('are not needed: with the file damaged, the worker finds them at run time and the board boots whole', { timeout: 90_000 }, async () => {
+    // A copy of the build, so that the damage is no other test's.
+    const copy = mkdtempSync(join(tmpdir(), 'boardctl-worker-build-'));
+    try {
+      cpSync(join(ROOT, 'dist'), join(copy, 'dist'), { recursive: true });
+      cpSync(join(ROOT, 'package.json'), join(copy, 'package.json'));
+      symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+      writeFileSync(join(copy, 'dist/emulator/vm/worker-build.json'), '{"frozen": ');
+      const program = "import sys, esp32, umqtt.simple\nprint('frozen', sys.platform, umqtt.simple.MQTTClient.__name__)";
+      const run = await promisify(execFile)(process.execPath, [join(copy, 'dist/cli/boardctl.cjs'), '-p', 'virtual', 'exec', program], {
+        env: { ...process.env, BOARDCTL_HOME: join(copy, 'home'), BOARDCTL_PORT: '' },
+        timeout: 60_000,
+      });
+      expect(run.stdout.trim()).toBe('frozen esp32 MQTTClient');
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 });
