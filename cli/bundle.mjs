@@ -7,17 +7,22 @@
 // - dist/cli/main.cjs, the CLI as one CommonJS file (what a command runs; metafile dist/cli/main.cjs.json);
 // - dist/cli/main.js and chunks loaded on use (dist/chunks), ES modules: the TUI (ink has top-level await), for
 //   a bare `boardctl` and `boardctl tui` (dist/chunks/tui-start.js); metafile dist/chunks/meta.json;
-// - dist/emulator/vm/worker.cjs, a board's worker thread as one CommonJS file, and worker-entry.cjs, which every
-//   worker thread runs: the bundle with its code cache (emulator/vm/worker-entry.ts).
+// - dist/emulator/vm/worker.cjs, a board's worker thread as one CommonJS file, worker-build.json beside it (what
+//   its build worked out: emulator/vm/worker-build.ts), and worker-entry.cjs, which every worker thread runs: the
+//   bundle with its code cache (emulator/vm/worker-entry.ts).
 // test/start.test.ts reads the metafiles. serialport's JavaScript is bundled too (fewer files for Node's loader),
 // with two modules put in place for its own (see protocol/transports/serial-addon.ts and serial-debug.ts).
 // Plain JavaScript: it runs the build. Needs tsc's output (dist/protocol) for the addon search.
+import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { isBuiltin } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { recordAddon } from '../dist/protocol/transports/serial-addon-search.js';
+import { frozenDigest, frozenFiles } from '../dist/emulator/vm/frozen.js';
+import { wasmFacts } from '../dist/emulator/vm/memory.js';
+import { vmWasmFile } from '../dist/emulator/vm/wasm-file.js';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -112,8 +117,8 @@ writeFileSync(here('../dist/cli/early.cjs.json'), JSON.stringify(early.metafile)
 // the bundle) becomes __boardctlImport(), one of a CommonJS file (the early start) a require, and a parse of the
 // result proves none is left.
 /** A CommonJS bundle for protocol/code-cache.ts's runBundle, with its metafile beside it (FILE.json). */
-async function cacheableBundle(entry, outfile, plugins, external = common.external) {
-  const result = await build({ ...common, entryPoints: [entry], format: 'cjs', outfile, define: { ...common.define, 'import.meta.url': '__boardctlUrl' }, plugins, external });
+async function cacheableBundle(entry, outfile, plugins, external = common.external, define = {}) {
+  const result = await build({ ...common, entryPoints: [entry], format: 'cjs', outfile, define: { ...common.define, 'import.meta.url': '__boardctlUrl', ...define }, plugins, external });
   const dynamic = result.metafile.outputs[outfile].imports.filter((i) => i.kind === 'dynamic-import');
   let code = readFileSync(here(`../${outfile}`), 'utf8').replace(/^#!.*\n/, ''); // main.ts's #! line: the file is a function's body
   for (const { path } of dynamic) {
@@ -151,8 +156,30 @@ const vmPackageInBundle = {
 };
 
 // A board's worker thread: the bundle, and the entry that runs it with its cache (emulator/vm/worker-entry.ts).
+// Beside it, what a power-on would otherwise work out from the bundle's inputs (emulator/vm/worker-build.ts).
 const vmPackage = '@micropython/micropython-webassembly-pyscript';
-await cacheableBundle('emulator/vm/worker.ts', 'dist/emulator/vm/worker.cjs', [vmPackageInBundle], common.external.filter((e) => e !== vmPackage));
+const workerFile = 'dist/emulator/vm/worker.cjs';
+const WORKER_BUILD = 'worker-build.json';
+await cacheableBundle('emulator/vm/worker.ts', workerFile, [vmPackageInBundle], common.external.filter((e) => e !== vmPackage), {
+  BOARDCTL_WORKER_BUILD: JSON.stringify(WORKER_BUILD),
+});
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+const sources = [];
+const sourceIndex = (src) => {
+  const at = sources.indexOf(src);
+  return at >= 0 ? at : sources.push(src) - 1;
+};
+const families = Object.fromEntries(
+  ['esp32', 'rp2'].map((f) => [f, { files: [...frozenFiles(f)].map(([path, src]) => [path, sourceIndex(src)]), digest: frozenDigest(f) }]),
+);
+const wasm = readFileSync(vmWasmFile());
+const workerBuild = {
+  frozen: { sources, families },
+  wasm: { digest: sha256(wasm), facts: wasmFacts(wasm) },
+  packageVersion: JSON.parse(readFileSync(createRequire(import.meta.url).resolve(`${vmPackage}/package.json`), 'utf8')).version,
+  hostDigest: sha256(readFileSync(here(`../${workerFile}`))),
+};
+writeFileSync(here(`../dist/emulator/vm/${WORKER_BUILD}`), JSON.stringify(workerBuild));
 await build({
   ...common,
   entryPoints: ['emulator/vm/worker-entry.ts'],

@@ -3,6 +3,7 @@
 // and a VM of its own shape when it does not. Real VMs, loaded in this process.
 import { describe, expect, it } from 'vitest';
 import { LIKELY_SHAPE, prepareVm, takeVm } from '../emulator/vm/early-vm.js';
+import { frozenFiles } from '../emulator/vm/frozen.js';
 import type { VmHooks } from '../emulator/vm/vm-loader.js';
 
 /** The board's side of a VM: what it printed, and how often it read the clocks. */
@@ -35,8 +36,13 @@ describe('the VM a worker loads before its config', () => {
     taken.vm.runPython("import time\nt = time.ticks_ms()\nprint('year', time.gmtime()[0])");
     expect(hooks.printed()).toBe('year 2030\n');
     expect(hooks.ticksRead).toBeGreaterThan(0);
-    // The frozen files of its family are in its file system.
+    // The frozen files of its family are in its file system, whole, as plain files (mode 0666, as writeFile makes).
     expect(taken.vm.FS.analyzePath('/rom/esp32.py').exists).toBe(true);
+    const fs = taken.vm.FS as typeof taken.vm.FS & { readFile(path: string): Uint8Array; stat(path: string): { mode: number } };
+    for (const [path, src] of frozenFiles('esp32')) {
+      expect(Buffer.from(fs.readFile(`/rom/${path}`)).toString('utf8'), path).toBe(src);
+      expect(fs.stat(`/rom/${path}`).mode, path).toBe(0o100666);
+    }
   });
 
   it('is not given to a board of another heap and family, which gets a VM of its own shape', async () => {

@@ -7,7 +7,7 @@ import { takeVm } from './early-vm.js';
 import { detachJsGlobals, lockDownIntrinsics } from './sandbox.js';
 import { restoreSnapshot, takeSnapshot, usedBytes, type VmSnapshot } from './vm-snapshot.js';
 import { applyBootImage, bootImageSlot, readBootImage, restoredExtent, writeBootImage, type BootImageSlot, type JsModules } from './boot-image.js';
-import { frozenFiles, frozenNames } from './frozen.js';
+import { frozenDigest, frozenFiles, frozenNames } from './frozen.js';
 import { STATUS_BUSY, STATUS_HEARTBEAT, STATUS_OUT_LIMIT, STATUS_OUT_WAKE, type WorkerConfig } from './shared-state.js';
 import type { ChipReset, ResetCause, ResetRequest, VmHost, VmPlugin } from './host-api.js';
 import { getProfile, bannerLine, type BoardProfile } from '../profiles.js';
@@ -433,7 +433,7 @@ export class BoardRuntime implements VmHost {
       const slot = bootImageSlot(dir, this.vm, {
         profile: this.profile.name,
         heapSize: this.config.heapSize,
-        files,
+        runtime: frozenDigest(this.profile.platform),
         modules,
         extra: process.env.BOARDCTL_BOOT_IMAGE_KEY,
       });

@@ -24,6 +24,7 @@ import { threadId } from 'node:worker_threads';
 import { makeDirs } from '../../protocol/fs/make-dirs.js';
 import { installTables, stackMatches, writePages, type ProxyTables, type VmSnapshot } from './vm-snapshot.js';
 import type { MicroPythonVm } from './vm-loader.js';
+import { workerBuild } from './worker-build.js';
 
 const MAGIC = Buffer.from('boardctl VM boot image 2\n');
 const PAGE = 4096;
@@ -99,9 +100,10 @@ function sha256(...parts: Array<string | Uint8Array>): string {
 
 let hostFacts: string | undefined;
 
-/** The VM package's version and the host code running now (the worker's bundle), read once per worker. */
+/** The VM package's version and the host code running now (the worker's bundle), once per worker: the build's when it has them. */
 function hostCode(): string {
   if (hostFacts) return hostFacts;
+  if (workerBuild) return (hostFacts = `package ${workerBuild.packageVersion}\nhost ${workerBuild.hostDigest}`);
   const require = createRequire(import.meta.url);
   const pkg = JSON.parse(readFileSync(require.resolve('@micropython/micropython-webassembly-pyscript/package.json'), 'utf8')) as { version: string };
   hostFacts = `package ${pkg.version}\nhost ${sha256(readFileSync(fileURLToPath(import.meta.url)))}`;
@@ -116,19 +118,18 @@ export interface BootImageSlot {
 
 /**
  * The slot for a VM just loaded, before anything is installed in it: its file in `dir`, one per profile and set
- * of module shapes, and the key of everything that shapes the installed heap. `extra` is one more key input
+ * of module shapes, and the key of everything that shapes the installed heap (`runtime`: the frozen tree's digest). `extra` is one more key input
  * (BOARDCTL_BOOT_IMAGE_KEY), so that a test can make an image stale without changing the code.
  */
 export function bootImageSlot(
   dir: string,
   vm: MicroPythonVm,
-  facts: { profile: string; heapSize: number; files: ReadonlyMap<string, string>; modules: JsModules; extra?: string },
+  facts: { profile: string; heapSize: number; runtime: string; modules: JsModules; extra?: string },
 ): BootImageSlot {
   const { shape } = walk(facts.modules);
-  const files = [...facts.files].map(([path, src]) => `${path}\n${sha256(src)}`).join('\n');
   const key = sha256(
     hostCode(),
-    `\nwasm ${vm.wasmDigest}\nprofile ${facts.profile}\nheap ${facts.heapSize}\nruntime ${sha256(files)}\n`,
+    `\nwasm ${vm.wasmDigest}\nprofile ${facts.profile}\nheap ${facts.heapSize}\nruntime ${facts.runtime}\n`,
     shape.join('\n'),
     `\nextra ${facts.extra ?? ''}`,
   );

@@ -10,7 +10,7 @@
 // the code it started with, wasm has no on-stack replacement). All of it off the worker, the boot's critical path.
 import { readFileSync } from 'node:fs';
 import { phase } from '../../protocol/timing.js';
-import { boundHeap } from './memory.js';
+import { boundHeap, heapEdits } from './memory.js';
 import { vmWasmFile } from './wasm-file.js';
 
 /** What the scratch run needs of the package's wasm: the port's entry points and emscripten's stack and longjmp. */
@@ -121,7 +121,7 @@ export function warmUpVm(heapBytes: number): void {
   warmed.add(heapBytes);
   try {
     const source = readFileSync(vmWasmFile());
-    void wasmApi.compile(boundHeap(source, heapBytes) ?? source).then(startTierUp, () => undefined);
+    void wasmApi.compile(boundHeap(source, heapBytes, heapEdits(source)) ?? source).then(startTierUp, () => undefined);
   } catch {
     // the worker reports a wasm it cannot read
   }

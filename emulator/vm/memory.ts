@@ -44,7 +44,9 @@ const GET_MAX_NEW_SPLIT_BODY = [0x00, 0x41, 0x80, 0x80, 0x80, 0xc0, 0x00, 0x0b];
 const CALL_GET_MAX_NEW_SPLIT = [0x10, 0xfd, 0x89, 0x80, 0x80, 0x00]; // call 1277 (60 imports + 1217), padded LEB
 
 /** Offsets and sizes of the function bodies in a wasm binary's code section; `imports`: its imported functions. */
-function functionBodies(wasm: Uint8Array): Array<{ at: number; size: number }> & { imports?: number } {
+type Bodies = Array<{ at: number; size: number }> & { imports?: number };
+
+function functionBodies(wasm: Uint8Array): Bodies {
   let p = 8;
   const leb = () => {
     let r = 0;
@@ -87,7 +89,7 @@ function functionBodies(wasm: Uint8Array): Array<{ at: number; size: number }> &
       p = end;
       continue;
     }
-    const bodies: Array<{ at: number; size: number }> & { imports?: number } = [];
+    const bodies: Bodies = [];
     for (let n = leb(); n > 0; n--) {
       const bodySize = leb();
       bodies.push({ at: p, size: bodySize });
@@ -104,16 +106,18 @@ function leb5(value: number): number[] {
   return [0, 7, 14, 21].map((s) => ((value >>> s) & 0x7f) | 0x80).concat((value >>> 28) & 0x07);
 }
 
-/**
- * The wasm with the heap bounded as on a board, or undefined when the binary is not the one we know (then only
- * the memory ceiling holds). Two edits, each the same length as what it replaces:
- * - gc_get_max_new_split() returns heapBytes: a new heap area (which the port adds when a program fills the heap
- *   with garbage it cannot collect yet) is at most one board heap, so an allocation larger than the board's heap
- *   fails with MemoryError, as on silicon;
- * - gc_info() reports 0 for it, so gc.mem_free() and micropython.mem_info() count only the heap's free blocks.
- */
-export function boundHeap(wasm: Uint8Array, heapBytes: number): Uint8Array | undefined {
-  const bodies = functionBodies(wasm);
+/** Where boundHeap's two edits go in a wasm binary: the bodies of gc_get_max_new_split() and gc_info()'s call of it. */
+export interface HeapEdits {
+  split: number;
+  call: number;
+}
+
+/** Where boundHeap's edits go in this wasm, or undefined when it is not the binary we know. */
+export function heapEdits(wasm: Uint8Array): HeapEdits | undefined {
+  return findHeapEdits(wasm, functionBodies(wasm));
+}
+
+function findHeapEdits(wasm: Uint8Array, bodies: Bodies): HeapEdits | undefined {
   const split = bodies[GC_MAX_NEW_SPLIT];
   const info = bodies[GC_INFO];
   if (!split || !info || split.size !== GET_MAX_NEW_SPLIT_BODY.length) return undefined;
@@ -122,9 +126,22 @@ export function boundHeap(wasm: Uint8Array, heapBytes: number): Uint8Array | und
   const infoBody = bytes.subarray(info.at, info.at + info.size);
   const call = infoBody.indexOf(Buffer.from(CALL_GET_MAX_NEW_SPLIT));
   if (call < 0 || infoBody.indexOf(Buffer.from(CALL_GET_MAX_NEW_SPLIT), call + 1) >= 0) return undefined;
-  const out = new Uint8Array(bytes); // a copy (Uint8Array.from iterates: ~8 ms for the 430 KB wasm)
-  out.set(leb5(heapBytes), split.at + 2);
-  out.set([0x41, ...leb5(0)], info.at + call);
+  return { split: split.at, call: info.at + call };
+}
+
+/**
+ * The wasm with the heap bounded as on a board, or undefined when the binary is not the one we know (`edits`
+ * undefined: heapEdits, wasmFacts; then only the memory ceiling holds). Two edits, each the same length as what it replaces:
+ * - gc_get_max_new_split() returns heapBytes: a new heap area (which the port adds when a program fills the heap
+ *   with garbage it cannot collect yet) is at most one board heap, so an allocation larger than the board's heap
+ *   fails with MemoryError, as on silicon;
+ * - gc_info() reports 0 for it, so gc.mem_free() and micropython.mem_info() count only the heap's free blocks.
+ */
+export function boundHeap(wasm: Uint8Array, heapBytes: number, edits: HeapEdits | undefined): Uint8Array | undefined {
+  if (!edits) return undefined;
+  const out = new Uint8Array(wasm); // a copy (Uint8Array.from iterates: ~8 ms for the 430 KB wasm)
+  out.set(leb5(heapBytes), edits.split + 2);
+  out.set([0x41, ...leb5(0)], edits.call);
   return out;
 }
 
@@ -159,8 +176,7 @@ function startsWith(bytes: Uint8Array, at: number, pattern: number[]): boolean {
  * we know: gc_collect() (right after gc_get_max_new_split) is `flag = 1` alone; mp_js_do_exec_async() sets its
  * flag, calls mp_js_do_exec and clears it.
  */
-export function findVmFlags(wasm: Uint8Array): VmFlags | undefined {
-  const bodies = functionBodies(wasm);
+function findVmFlags(wasm: Uint8Array, bodies: Bodies): VmFlags | undefined {
   const collect = bodies[GC_MAX_NEW_SPLIT + 1];
   if (!collect || collect.size !== 13 || wasm[collect.at] !== 0 || !startsWith(wasm, collect.at + 1, SET_FLAG)) return undefined;
   const gcPending = leb5At(wasm, collect.at + 7);
@@ -189,8 +205,7 @@ const STORE_WORD = Buffer.from([0x36, 0x02]); // i32.store align=4 offset=…
  * emscripten_get_heap_size() and loads and stores the same static word (`i32.const 0; i32.load offset=ADDR` and
  * `i32.store offset=ADDR`, ADDR a padded five-byte LEB128).
  */
-export function findBreakAddress(wasm: Uint8Array): number | undefined {
-  const bodies = functionBodies(wasm);
+function findBreakAddress(wasm: Uint8Array, bodies: Bodies): number | undefined {
   const heapSize = bodies.findIndex(({ at, size }) => size === HEAP_SIZE_BODY.length && startsWith(wasm, at, HEAP_SIZE_BODY));
   if (heapSize < 0 || bodies.imports === undefined) return undefined;
   const bytes = Buffer.from(wasm.buffer, wasm.byteOffset, wasm.byteLength);
@@ -217,6 +232,18 @@ export function findBreakAddress(wasm: Uint8Array): number | undefined {
     for (const addr of operands(body, LOAD_STATIC_WORD)) if (addr >= 0 && stores.has(addr)) found.add(addr);
   }
   return found.size === 1 ? [...found][0] : undefined;
+}
+
+/** What the loader uses of a wasm build besides its code, found in one pass over it (the build of the worker bundle finds it once: cli/bundle.mjs). */
+export interface WasmFacts {
+  heapEdits: HeapEdits | undefined;
+  flags: VmFlags | undefined;
+  breakAddress: number | undefined;
+}
+
+export function wasmFacts(wasm: Uint8Array): WasmFacts {
+  const bodies = functionBodies(wasm);
+  return { heapEdits: findHeapEdits(wasm, bodies), flags: findVmFlags(wasm, bodies), breakAddress: findBreakAddress(wasm, bodies) };
 }
 
 /** Wrap the VM's memory-growth import so linear memory never passes ceiling bytes; refusals go to onRefused. */

@@ -3,7 +3,8 @@
 // runs: the clock import is wrapped, the heap bounded at the size asked for, and memory growth capped (memory.ts).
 import { createHash, randomFillSync } from 'node:crypto';
 import { vmWasmFile } from './wasm-file.js';
-import { boundHeap, capGrowth, findBreakAddress, findVmFlags, VM_MEMORY_CEILING, type LinearMemory, type VmFlags } from './memory.js';
+import { boundHeap, capGrowth, VM_MEMORY_CEILING, wasmFacts, type LinearMemory, type VmFlags } from './memory.js';
+import { workerBuild } from './worker-build.js';
 
 export interface MicroPythonVm {
   runPython(code: string): unknown;
@@ -19,6 +20,9 @@ export interface MicroPythonVm {
   FS: {
     mkdir(path: string): void;
     writeFile(path: string, data: string | Uint8Array): void;
+    /** A file `name` in folder `parent` (a path) holding data, readable and writable as canRead and canWrite say. */
+    createDataFile(parent: string, name: string, data: Uint8Array, canRead: boolean, canWrite: boolean): void;
+    chmod(path: string, mode: number): void;
     analyzePath(path: string): { exists: boolean };
   };
   _module: {
@@ -99,12 +103,15 @@ const prepared = new Map<number, PreparedWasm>();
 function prepareWasm(source: Uint8Array, heapBytes: number): PreparedWasm {
   const known = prepared.get(heapBytes);
   if (known && Buffer.from(known.source.buffer, known.source.byteOffset, known.source.byteLength).equals(source)) return known;
-  const bounded = boundHeap(source, heapBytes);
+  const digest = createHash('sha256').update(source).digest('hex');
+  // The bundle's build found the facts of the wasm it was built with (a pass over its code: ~5 ms of a boot).
+  const facts = workerBuild?.wasm.digest === digest ? workerBuild.wasm.facts : wasmFacts(source);
+  const bounded = boundHeap(source, heapBytes, facts.heapEdits);
   // Compiled and, below, instantiated synchronously: V8's async compile and instantiate wait behind the TurboFan
   // compile of the bytecode loop that the main thread's scratch run began (early-tier-up.ts), 40-90 ms on two
   // cores, while compiling here takes 1-6 ms (baseline code is compiled lazily; the main thread's module is shared).
   const module = new wasmApi.Module(bounded ?? source);
-  const entry = { source, digest: createHash('sha256').update(source).digest('hex'), heapBounded: bounded !== undefined, flags: findVmFlags(source), breakAddress: findBreakAddress(source), module };
+  const entry = { source, digest, heapBounded: bounded !== undefined, flags: facts.flags, breakAddress: facts.breakAddress, module };
   prepared.set(heapBytes, entry);
   return entry;
 }
