@@ -2,12 +2,13 @@
 // background once it has run enough. The one that matters, the interpreter's bytecode loop, takes 50-100 ms of a
 // background thread to compile, and Node cannot end a process while such a compile runs (the isolate's and the
 // platform's teardown wait for it): begun by the board's boot, it outlived a quick command (exec pass) by 20 ms.
-// So the main thread begins it as it hands a board its worker (emulator/worker-thread.ts), while it waits for the
-// boot: it compiles the wasm for the board's heap and runs a few hundred bytecodes on a scratch instance (its own
-// memory, stub imports). V8 keeps one compiled module for the same bytes across a process's threads, so the
-// worker's compile of them finds it, with the code the scratch run made: its lazily compiled baseline functions
-// (what a VM's start and an exec call) and, once done, the TurboFan loop (sooner for programs too: a frame keeps
-// the code it started with, wasm has no on-stack replacement). All of it off the worker, the boot's critical path.
+// So the main thread begins it as it starts a board's worker (emulator/worker-thread.ts; in the CLI before the CLI
+// itself loads, for the likely heap): it compiles the wasm for the board's heap and runs a few hundred bytecodes on
+// a scratch instance (its own memory, stub imports). V8 keeps one compiled module for the same bytes across a
+// process's threads, so the worker's compile of them finds it, with the code the scratch run made: its lazily
+// compiled baseline functions (what a VM's start and an exec call) and, once done, the TurboFan loop (sooner for
+// programs too: a frame keeps the code it started with, wasm has no on-stack replacement). All of it off the
+// worker, the boot's critical path.
 import { readFileSync } from 'node:fs';
 import { phase } from '../../protocol/timing.js';
 import { boundHeap, heapEdits } from './memory.js';
@@ -28,9 +29,8 @@ interface VmExports {
 }
 
 interface Wasm {
-  compile(bytes: Uint8Array): Promise<object>;
-  Module: { imports(module: object): Array<{ module: string; name: string; kind: string }> };
-  instantiate(module: object, imports: object): Promise<{ exports: unknown }>;
+  Module: { new (bytes: Uint8Array): object; imports(module: object): Array<{ module: string; name: string; kind: string }> };
+  Instance: new (module: object, imports: object) => { exports: unknown };
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
 
@@ -67,10 +67,10 @@ const PROGRAM = Buffer.from(
 );
 
 /**
- * Run a short loop on a scratch instance of the VM's compiled `module`; resolves to whether it ran to its end (a
- * wasm that is not the one we know, or a stub the VM did not expect, leaves it undone: it only ever saves time).
+ * Run a short loop on a scratch instance of the VM's compiled `module`; returns whether it ran to its end (a wasm
+ * that is not the one we know, or a stub the VM did not expect, leaves it undone: it only ever saves time).
  */
-export async function startTierUp(module: object): Promise<boolean> {
+export function startTierUp(module: object): boolean {
   try {
     let vm: VmExports | undefined;
     // emscripten's invoke_*: a call through the table that a longjmp (a Python exception's nlr) may unwind.
@@ -94,7 +94,7 @@ export async function startTierUp(module: object): Promise<boolean> {
       const stub = name.startsWith('invoke_') ? invoke : name === '_emscripten_throw_longjmp' ? throwLongjmp : () => 0;
       (imports[from] ??= {})[name] = stub;
     }
-    vm = (await wasmApi.instantiate(module, imports)).exports as VmExports;
+    vm = new wasmApi.Instance(module, imports).exports as VmExports;
     vm.emscripten_stack_init();
     vm.__wasm_call_ctors();
     vm.mp_js_init(2048, 64 * 1024);
@@ -114,15 +114,16 @@ const warmed = new Set<number>();
 
 /**
  * Compile the VM's wasm for a heap of `heapBytes` (the bytes the board's worker compiles, memory.ts) and run the
- * scratch program on it, once per heap size in this thread; nothing of it may fail the board.
+ * scratch program on it, once per heap size in this thread; nothing of it may fail the board. Synchronous, as in
+ * the worker (vm-loader.ts): V8's async compile and instantiate wait behind TurboFan compiles under way.
  */
 export function warmUpVm(heapBytes: number): void {
   if (warmed.has(heapBytes)) return;
   warmed.add(heapBytes);
   try {
     const source = readFileSync(vmWasmFile());
-    void wasmApi.compile(boundHeap(source, heapBytes, heapEdits(source)) ?? source).then(startTierUp, () => undefined);
+    startTierUp(new wasmApi.Module(boundHeap(source, heapBytes, heapEdits(source)) ?? source));
   } catch {
-    // the worker reports a wasm it cannot read
+    // the worker reports a wasm it cannot read or compile
   }
 }
