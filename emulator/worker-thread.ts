@@ -1,12 +1,10 @@
 // The thread a virtual board's VM runs in. Starting one (a Node environment, then the worker bundle) takes about as
 // long as the main thread's own loading of the board's modules, so a command that knows early that its port is
 // virtual starts it first (startWorkerEarly) and the two overlap; the board hands it its rings and config in a
-// message (emulator/vm/worker.ts waits for it). Light on purpose: of the emulator it loads only the warm-up of the
-// VM's wasm (emulator/vm/early-tier-up.ts), which runs as a thread starts.
+// message (emulator/vm/worker.ts waits for it). Light on purpose: it loads nothing of the emulator until a board
+// takes a thread (then the warm-up of its VM's wasm, emulator/vm/early-tier-up.ts).
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { phase } from '../protocol/timing.js';
-import { warmUpVm } from './vm/early-tier-up.js';
-import { LIKELY_HEAP_BYTES } from './vm/memory.js';
 
 function workerUrl(): URL {
   // Under vitest this module runs from source; the worker always runs compiled (npm test builds first).
@@ -30,8 +28,6 @@ export function startWorkerEarly(): Worker {
   started.worker.unref();
   early = started;
   phase('board VM thread started');
-  // Before the CLI loads: the TurboFan compile the warm-up begins must end before the process can (early-tier-up.ts).
-  warmUpVm(LIKELY_HEAP_BYTES);
   return started.worker;
 }
 
@@ -40,7 +36,7 @@ export function startWorkerEarly(): Worker {
  * a new one. This thread then warms the VM's wasm for it (emulator/vm/early-tier-up.ts), while the boot runs there.
  */
 export function takeWorkerThread(heapBytes: number): Worker {
-  warmUpVm(heapBytes);
+  void import('./vm/early-tier-up.js').then((m) => m.warmUpVm(heapBytes));
   const taken = early;
   early = undefined;
   if (taken && !taken.exited) {

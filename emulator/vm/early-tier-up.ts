@@ -2,9 +2,9 @@
 // background once it has run enough. The one that matters, the interpreter's bytecode loop, takes 50-100 ms of a
 // background thread to compile, and Node cannot end a process while such a compile runs (the isolate's and the
 // platform's teardown wait for it): begun by the board's boot, it outlived a quick command (exec pass) by 20 ms.
-// So the main thread begins it as it starts a board's worker (emulator/worker-thread.ts; in the CLI before the CLI
-// itself loads, for the likely heap): it compiles the wasm for the board's heap and runs a few hundred bytecodes on
-// a scratch instance (its own memory, stub imports). V8 keeps one compiled module for the same bytes across a
+// So the main thread begins it once it has handed a board its worker and config (emulator/worker-thread.ts), while
+// it waits for the boot: it compiles the wasm for the board's heap and runs a few hundred bytecodes on a scratch
+// instance (its own memory, stub imports). V8 keeps one compiled module for the same bytes across a
 // process's threads, so the worker's compile of them finds it, with the code the scratch run made: its lazily
 // compiled baseline functions (what a VM's start and an exec call) and, once done, the TurboFan loop (sooner for
 // programs too: a frame keeps the code it started with, wasm has no on-stack replacement). All of it off the

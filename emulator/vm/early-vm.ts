@@ -5,7 +5,7 @@
 // loads its own, as without it). Nothing of the board is in it yet: the VM has run only the package's own start.
 import { loadVm, type MicroPythonVm, type VmHooks } from './vm-loader.js';
 import { frozenFiles, writeFrozenFiles, type PortFamily } from './frozen.js';
-import { LIKELY_HEAP_BYTES } from './memory.js';
+import { boardHeapBytes } from './memory.js';
 
 /** What a VM is loaded for: the heap it is built with (memory.ts) and the frozen files it holds. */
 export interface VmShape {
@@ -13,8 +13,8 @@ export interface VmShape {
   family: PortFamily;
 }
 
-/** The guess before the config (memory.ts). */
-export const LIKELY_SHAPE: VmShape = { heapBytes: LIKELY_HEAP_BYTES, family: 'esp32' };
+/** The guess before the config: the esp32 family (three of the four profiles, and every new board's default). */
+export const LIKELY_SHAPE: VmShape = { heapBytes: boardHeapBytes({ platform: 'esp32' }), family: 'esp32' };
 
 /**
  * Hooks for a VM whose owner does not exist yet: each call goes to the owner's hooks once set. The package calls

@@ -29,9 +29,6 @@ export function boardHeapBytes(profile: Pick<BoardProfile, 'platform'>): number 
   return profile.platform === 'rp2' ? 224 * KiB : 152 * KiB;
 }
 
-/** The heap to guess before a board's config is known: the esp32 family's (three of four profiles, the default). */
-export const LIKELY_HEAP_BYTES = boardHeapBytes({ platform: 'esp32' });
-
 /**
  * Most linear memory a board's VM may have. The package starts with 16 MiB (its INITIAL_MEMORY) and, with the heap
  * fixed, only the VM's own malloc (proxies, strings crossing from JavaScript) can ask for more.
