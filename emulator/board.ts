@@ -142,7 +142,8 @@ export class VirtualBoard {
 
   // ---- power and reset ----------------------------------------------------------------------------------
 
-  private async powerUp(cause: Cause, safeMode = false): Promise<void> {
+  /** `logCause`: the reset the ROM's log names, where it is not the chip's (the loader running the app it wrote). */
+  private async powerUp(cause: Cause, safeMode = false, logCause: BootCause = cause): Promise<void> {
     await this.stopWorker();
     this.input.read();
     if (!this.profile.espChip) {
@@ -152,7 +153,7 @@ export class VirtualBoard {
     const flash = new FileFlashStore(this.stored.flashPath, this.stored.config.flashSize);
     let boot;
     try {
-      boot = checkBoot(flash, this.profile, cause);
+      boot = checkBoot(flash, this.profile, logCause);
     } finally {
       flash.close();
     }
@@ -289,7 +290,7 @@ export class VirtualBoard {
     rom.onExit((why) => {
       // FLASH_END(0) is a software reset that keeps the latched boot mode: the ROM starts over in download mode.
       if (why === 'reboot') this.sendDownloadLog('software');
-      else void this.powerUp('hard');
+      else void this.powerUp('hard', false, 'bootloader-exit');
     });
     this.rom = rom;
     return rom;

@@ -148,7 +148,7 @@ describe('asyncio on the virtual board', () => {
     const task = (body: string) => `import asyncio, machine, sys\nasync def main():\n    await asyncio.sleep_ms(10)\n    ${body}\nasyncio.run(main())`;
     expect(await tb.runToReset(task('machine.soft_reset()'), 'soft')).toContain('MPY: soft reboot');
     expect(await tb.runToReset(task('sys.exit()'), 'soft')).toContain('MPY: soft reboot');
-    expect(await tb.runToReset(task('machine.reset()'), 'hard')).toContain('POWERON_RESET');
+    expect(await tb.runToReset(task('machine.reset()'), 'hard')).toContain('rst:0xc (SW_CPU_RESET)');
     expect(await tb.run('import machine\nprint(machine.reset_cause() == machine.HARD_RESET)')).toBe('True\n');
   });
 

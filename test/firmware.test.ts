@@ -142,9 +142,13 @@ describe('boot log details', () => {
     const rst = (cause: Parameters<typeof checkBoot>[2]) => checkBoot(flashed(p), p, cause).lines[2];
     expect(rst('power-on')).toBe('rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)');
     expect(rst('deepsleep')).toBe('rst:0x5 (DEEPSLEEP_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)');
-    expect(rst('wdt')).toBe('rst:0x7 (TG0WDT_SYS_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)');
+    // machine.reset() and the task watchdog's panic both reset the CPUs (IDF's esp_restart_noos).
+    expect(rst('hard')).toBe('rst:0xc (SW_CPU_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)');
+    expect(rst('wdt')).toBe('rst:0xc (SW_CPU_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)');
+    expect(rst('bootloader-exit')).toBe('rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)');
     const c3 = PROFILES.esp32c3;
     expect(checkBoot(flashed(c3), c3, 'deepsleep').lines[2]).toBe('rst:0x5 (DSLEEP),boot:0xc (SPI_FAST_FLASH_BOOT)');
+    expect(checkBoot(flashed(c3), c3, 'hard').lines[2]).toBe('rst:0xc (RTC_SW_CPU_RST),boot:0xc (SPI_FAST_FLASH_BOOT)');
   });
 
   it('prints the ESP32 ROM log as the chip does', () => {

@@ -56,12 +56,15 @@ interface RomInfo {
   classic: boolean;
 }
 
+// 'hard' and 'wdt': esp_restart() (machine.reset()) and the panic that MicroPython's machine.WDT (the task
+// watchdog) raises both end in IDF's esp_restart_noos, which resets the CPUs (esp_rom_software_reset_cpu): the
+// ROM reports a CPU software reset, 0xc, and esp_reset_reason() tells the two apart by the hint IDF left.
 // The C3 and S3 ROMs name reset causes alike.
 const NEWER_ROM_RESETS: RomInfo['reset'] = {
   'power-on': [0x1, 'POWERON'],
-  hard: [0x1, 'POWERON'],
+  hard: [0xc, 'RTC_SW_CPU_RST'],
   'bootloader-exit': [0x1, 'POWERON'],
-  wdt: [0x7, 'TG0WDT_SYS_RST'],
+  wdt: [0xc, 'RTC_SW_CPU_RST'],
   deepsleep: [0x5, 'DSLEEP'],
   software: [0x3, 'RTC_SW_SYS_RST'],
 };
@@ -71,9 +74,9 @@ const ROMS: Record<EspChipName, RomInfo> = {
     banner: ['ets Jun  8 2016 00:22:57', ''],
     reset: {
       'power-on': [0x1, 'POWERON_RESET'],
-      hard: [0x1, 'POWERON_RESET'],
+      hard: [0xc, 'SW_CPU_RESET'],
       'bootloader-exit': [0x1, 'POWERON_RESET'],
-      wdt: [0x7, 'TG0WDT_SYS_RESET'],
+      wdt: [0xc, 'SW_CPU_RESET'],
       deepsleep: [0x5, 'DEEPSLEEP_RESET'],
       software: [0x3, 'SW_RESET'],
     },

@@ -22,9 +22,9 @@ export interface TestBoardOptions {
 
 /** What each reset prints first on its way back to a prompt (the ESP ROM's reset line, or the soft reboot). */
 export const RESET_TEXT = {
-  hard: 'POWERON_RESET',
+  hard: 'rst:0xc (', // a CPU software reset: SW_CPU_RESET on ESP32, RTC_SW_CPU_RST on C3 and S3
   soft: 'MPY: soft reboot',
-  wdt: 'WDT',
+  wdt: 'rst:0xc (',
   deepsleep: 'DEEPSLEEP_RESET',
   bootloader: 'waiting for download',
 } as const;
