@@ -301,6 +301,10 @@ export class VirtualBoard {
   private leavingReset: NodeJS.Timeout | undefined;
 
   private async applySignals(dtr: boolean, rts: boolean): Promise<void> {
+    // A Pico's serial port is its USB CDC: DTR and RTS reach nothing that resets the chip (its one line-state
+    // action, the 1200-baud touch into BOOTSEL, leaves MicroPython, which the virtual board does not), so a
+    // client's reset pulse does nothing there, as on the board.
+    if (!this.profile.espChip) return;
     const en = !(rts && !dtr);
     const io0 = !(dtr && !rts);
     const wasEn = this.lines.en;

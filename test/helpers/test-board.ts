@@ -130,9 +130,25 @@ export class TestBoard {
   }
 
   async close(): Promise<void> {
+    await this.powerOff();
+    if (this.ownHome) rmSync(this.ownHome, { recursive: true, force: true });
+  }
+
+  /**
+   * Unplug the board, run `whileOff` (e.g. edit flash.bin), plug it in again: the board that comes up, powered on
+   * (a Pico's only hard reset from the host, whose USB serial has no reset line). Use it instead of this one.
+   */
+  async powerCycle(whileOff?: () => void): Promise<TestBoard> {
+    await this.powerOff();
+    whileOff?.();
+    const again = await TestBoard.open({ home: this.home, name: this.board.name });
+    // The home goes with the board that is closed last.
+    return new TestBoard(again.home, again.board, again.stored, again.transport, again.con, this.ownHome);
+  }
+
+  private async powerOff(): Promise<void> {
     await this.transport.close().catch(() => {});
     await this.board.close();
-    if (this.ownHome) rmSync(this.ownHome, { recursive: true, force: true });
   }
 
   private async enterRaw(): Promise<void> {
