@@ -120,7 +120,7 @@ export function registerBoardCommands(program: Command, ctx: () => CliContext): 
   program
     .command('reset')
     .description('hard reset: machine.reset(), or with --hard a DTR/RTS pulse on EN')
-    .option('--hard', 'pulse RTS (EN) with DTR released instead of asking MicroPython')
+    .option('--hard', "pulse RTS (EN) with DTR released instead of asking MicroPython (ESP dev boards; a Pico's USB serial has no reset line)")
     .action(async (opts: { hard?: boolean }) => {
       const c = ctx();
       if (!opts.hard) return startAndLetGo(c, 'reset', 'import machine\nmachine.reset()\n');
