@@ -510,6 +510,7 @@ export class VirtualBoard {
       kind: 'virtual',
       path: `virtual:${this.name}`,
       hasControlLines: true,
+      lossless: true,
       get baudRate() {
         return board.linkBaud || link.clientBaud;
       },

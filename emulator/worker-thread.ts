@@ -13,8 +13,17 @@ function workerUrl(): URL {
   return new URL(here.pathname.endsWith('.ts') ? `../dist/${entry}` : `../${entry}`, here); // from dist/emulator, dist/cli and dist/chunks alike
 }
 
-// The board reads the process's environment and never writes it: shared, the thread's start skips copying it.
-const newWorker = () => new Worker(workerUrl(), { env: SHARE_ENV });
+/**
+ * The board reads the process's environment and never writes it: shared, the thread's start skips copying it.
+ * What the thread prints (Node's warnings) is passed on here as it comes: Node's own piping of a worker's stdio
+ * opens this process's stdout and stderr streams as it starts the thread (~2.5 ms before the thread can start).
+ */
+function newWorker(): Worker {
+  const worker = new Worker(workerUrl(), { env: SHARE_ENV, stdout: true, stderr: true });
+  worker.stdout.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+  worker.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+  return worker;
+}
 
 let early: { worker: Worker; exited: boolean } | undefined;
 

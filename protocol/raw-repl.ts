@@ -47,7 +47,7 @@ export interface RawReplOptions {
   resume?: boolean;
   /** Set false to never try raw-paste mode. */
   rawPaste?: boolean;
-  /** Set false to send programs bare, without the checksum guard (checked-program.ts). */
+  /** Whether programs go in the checksum guard (checked-program.ts): by default, unless the link is lossless. */
   checkPrograms?: boolean;
   /** How long one protocol step may wait for the board's answer (default 5 s; fault trials use less). */
   replyTimeoutMs?: number;
@@ -84,7 +84,7 @@ export class RawReplClient implements Board {
     this.enterTimeoutMs = opts.enterTimeoutMs ?? 10_000;
     this.softResetDone = opts.resume === true;
     this.useRawPaste = opts.rawPaste !== false;
-    this.checkPrograms = opts.checkPrograms !== false;
+    this.checkPrograms = opts.checkPrograms ?? !transport.lossless;
     this.replyMs = opts.replyTimeoutMs ?? REPLY_MS;
     this.resends = opts.resends ?? 2;
   }

@@ -41,5 +41,10 @@ export interface Transport {
   readonly hasControlLines: boolean;
   /** Set where the link moves files itself (ws://), beside the raw REPL. */
   readonly records?: FileRecords;
+  /**
+   * Set where no byte can be lost or damaged on the way: the in-process virtual board's rings (not a wrapper
+   * of them, such as a fault-injecting one). Programs go there without the checksum guard (checked-program.ts).
+   */
+  readonly lossless?: boolean;
   close(): Promise<void>;
 }

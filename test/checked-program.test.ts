@@ -1,7 +1,8 @@
 // The checksum guard every program travels in (protocol/checked-program.ts): its sums catch every single
 // byte fault and every pair of faults that cancel in the byte sum from different blocks, and on the real
 // virtual board it runs the code exactly as sent, with the user's globals as a bare program leaves them:
-// after a program that ends well, one that raises, and a damaged copy the guard refused.
+// after a program that ends well, one that raises, and a damaged copy the guard refused. It goes only on links
+// that can damage bytes: not on the in-process virtual board's own (lossless) link.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,5 +99,23 @@ describe('the guard on the virtual board', () => {
     expect((await board.exec(code)).stdout).toBe('True é€\\');
     expect((await board.exec("print('quote')  # '")).stdout).toBe('quote\r\n');
     expect((await board.exec('print("backslash")  # \\')).stdout).toBe('backslash\r\n');
+  }, 30_000);
+  it('guards only where bytes can be damaged: not on the in-process link itself, on any link wrapped around it', async () => {
+    const { openVirtualTransport } = await import('../emulator/board.js');
+    const { DelegatingTransport } = await import('../protocol/transports/delegating.js');
+    await board.close(); // one client at a time
+    for (const [wrapped, guarded] of [[false, false], [true, true]] as const) {
+      const inner = await openVirtualTransport('virtual:guard');
+      const sent: string[] = [];
+      const write = inner.write.bind(inner);
+      Object.assign(inner, { write: (d: Uint8Array) => (sent.push(Buffer.from(d).toString('latin1')), write(d)) });
+      const client = new RawReplClient(wrapped ? new DelegatingTransport(inner) : inner, { resume: true });
+      try {
+        expect((await client.exec('print(6 * 7)')).stdout).toBe('42\r\n');
+        expect(sent.join('').includes('exec((lambda b:'), `wrapped: ${wrapped}`).toBe(guarded);
+      } finally {
+        await client.close();
+      }
+    }
   }, 30_000);
 });

@@ -52,8 +52,17 @@ describe('the VM a worker loads before its config', () => {
     const taken = await takeVm(hooks, rp2);
     expect(taken.early).toBe(false);
     expect(taken.vm).not.toBe(await early);
+    // Its family's tree, made as it is looked at (emulator/vm/frozen.ts): a listing shows every name of a folder,
+    // a folder's files are there once it is listed, and what the family lacks is not there.
+    const fs = taken.vm.FS as typeof taken.vm.FS & { readdir(path: string): string[]; readFile(path: string): Uint8Array };
+    const names = (paths: string[], dir: string) => [...new Set(paths.filter((p) => p.startsWith(dir)).map((p) => p.slice(dir.length).split('/')[0]!))].sort();
+    const paths = [...frozenFiles('rp2').keys()];
+    expect(fs.readdir('/rom').filter((n) => n !== '.' && n !== '..').sort()).toEqual(names(paths, ''));
+    expect(fs.readdir('/rom/asyncio').filter((n) => n !== '.' && n !== '..').sort()).toEqual(names(paths, 'asyncio/'));
+    expect(Buffer.from(fs.readFile('/rom/asyncio/core.py')).toString('utf8')).toBe(frozenFiles('rp2').get('asyncio/core.py'));
     expect(taken.vm.FS.analyzePath('/rom/rp2.py').exists).toBe(true);
     expect(taken.vm.FS.analyzePath('/rom/esp32.py').exists).toBe(false);
+    expect(taken.vm.FS.analyzePath('/rom/asyncio/nothing.py').exists).toBe(false);
     taken.vm.runPython('import gc\ngc.collect()\nprint(gc.mem_free() + gc.mem_alloc())');
     // The whole heap is the asked-for size (less the allocator's own tables).
     const total = Number(hooks.printed());

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { sharedFixture } from './helpers/shared-dir.js';
+import { OTA_STATE, decodeOtaEntry, encodeOtaEntry } from '../protocol/esp/otadata.js';
 import {
   chipId,
   chipName,
@@ -294,5 +295,18 @@ describe('partition table encode/decode', () => {
     expect(partitionSubtypeName(0x40, 0x01)).toBe('0x1');
     expect(partitionSubtypeName(0x01, 0x81)).toBe('fat');
     expect(partitionSubtypeName(0x00, 0x20)).toBe('test');
+  });
+});
+
+describe('OTA data entries', () => {
+  it("carry ESP-IDF's CRC (esp_rom_crc32_le(UINT32_MAX, &ota_seq, 4)); a wrong one makes the entry invalid", () => {
+    // Known values: zlib's CRC-32 of the little-endian sequence number (what ESP-IDF's ROM function computes).
+    for (const [seq, crc] of [[1, 0x4743989a], [2, 0x55f63774], [0x12345678, 0x71d6a731]] as const) {
+      const entry = encodeOtaEntry(seq, OTA_STATE.VALID);
+      expect(new DataView(entry.buffer).getUint32(28, true), `seq ${seq}`).toBe(crc);
+      expect(decodeOtaEntry(entry)).toEqual({ seq, state: OTA_STATE.VALID, valid: true });
+      entry[28] ^= 1;
+      expect(decodeOtaEntry(entry).valid).toBe(false);
+    }
   });
 });

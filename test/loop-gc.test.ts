@@ -23,7 +23,7 @@ let board: Board;
 beforeAll(async () => {
   process.env.BOARDCTL_HOME = home;
   createBoard('loops', { home });
-  board = await openBoard('virtual:loops');
+  board = await openBoard('virtual:loops', { checkPrograms: true }); // (the in-process link is lossless: no guard by default)
 }, 60_000);
 afterAll(async () => {
   await board?.close().catch(() => undefined);

@@ -1,6 +1,6 @@
 // Metadata pairs: parsing a block's commit log into the current state of its entries, and encoding new
 // commits (XOR-chained tags, CRC tag with the next commit's expected valid bit, optional forward CRC).
-import { lfsCrc } from './crc.js';
+import { crc32Update as lfsCrc } from '../../protocol/crc32.js';
 import {
   DELETED, NO_ID, NULL_BLOCK, T, be32, isValid, le32, mkTag, putBe32, putLe32, tagChunk, tagDsize, tagId, tagSize,
   tagType, tagType1,

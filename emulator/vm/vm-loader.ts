@@ -24,6 +24,8 @@ export interface MicroPythonVm {
     createDataFile(parent: string, name: string, data: Uint8Array, canRead: boolean, canWrite: boolean): void;
     chmod(path: string, mode: number): void;
     analyzePath(path: string): { exists: boolean };
+    /** The node at a path (a missing one throws the package's ErrnoError). */
+    lookupPath(path: string): { node: object };
   };
   _module: {
     _mp_sched_keyboard_interrupt(): void;

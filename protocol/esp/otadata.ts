@@ -2,7 +2,7 @@
 // at its start: uint32 ota_seq, 20 bytes seq_label, uint32 ota_state, uint32 crc (esp_rom_crc32_le(UINT32_MAX,
 // &ota_seq, 4)). The valid entry with the highest sequence number selects app slot ota_((seq - 1) % slots).
 // Pure codec.
-import { crc32 } from 'node:zlib';
+import { crc32Update } from '../crc32.js';
 
 export const OTADATA_SECTOR = 0x1000;
 export const OTA_ENTRY_LEN = 32;
@@ -26,7 +26,7 @@ export interface OtaEntry {
 export function otaEntryCrc(seq: number): number {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setUint32(0, seq >>> 0, true);
-  return crc32(b, 0xffffffff) >>> 0;
+  return ~crc32Update(0, b) >>> 0; // esp_rom_crc32_le(UINT32_MAX, …) is ~update(~UINT32_MAX)
 }
 
 export function decodeOtaEntry(sector: Uint8Array): OtaEntry {
