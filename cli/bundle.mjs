@@ -7,8 +7,8 @@
 // - dist/cli/main.cjs, the CLI as one CommonJS file (what a command runs; metafile dist/cli/main.cjs.json);
 // - dist/cli/main.js and chunks loaded on use (dist/chunks), ES modules: the TUI (ink has top-level await), for
 //   a bare `boardctl` and `boardctl tui` (dist/chunks/tui-start.js); metafile dist/chunks/meta.json;
-// - dist/emulator/vm/worker.cjs, a board's worker thread as one CommonJS file, worker-build.json beside it (what
-//   its build worked out: emulator/vm/worker-build.ts), and worker-entry.cjs, which every worker thread runs: the
+// - dist/emulator/vm/worker.cjs, a board's worker thread as one CommonJS file, worker-build.json and
+//   worker-sources.json beside it (what its build worked out: emulator/vm/worker-build.ts), and worker-entry.cjs, which every worker thread runs: the
 //   bundle with its code cache (emulator/vm/worker-entry.ts).
 // test/start.test.ts reads the metafiles. serialport's JavaScript is bundled too (fewer files for Node's loader),
 // with two modules put in place for its own (see protocol/transports/serial-addon.ts and serial-debug.ts).
@@ -22,6 +22,7 @@ import { build } from 'esbuild';
 import { recordAddon } from '../dist/protocol/transports/serial-addon-search.js';
 import { frozenDigest, frozenFiles } from '../dist/emulator/vm/frozen.js';
 import { wasmFacts } from '../dist/emulator/vm/memory.js';
+import { checksum } from '../dist/protocol/code-cache.js';
 import { vmWasmFile } from '../dist/emulator/vm/wasm-file.js';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
@@ -160,8 +161,10 @@ const vmPackageInBundle = {
 const vmPackage = '@micropython/micropython-webassembly-pyscript';
 const workerFile = 'dist/emulator/vm/worker.cjs';
 const WORKER_BUILD = 'worker-build.json';
+const WORKER_SOURCES = 'worker-sources.json';
 await cacheableBundle('emulator/vm/worker.ts', workerFile, [vmPackageInBundle], common.external.filter((e) => e !== vmPackage), {
   BOARDCTL_WORKER_BUILD: JSON.stringify(WORKER_BUILD),
+  BOARDCTL_WORKER_SOURCES: JSON.stringify(WORKER_SOURCES),
 });
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 const sources = [];
@@ -174,12 +177,13 @@ const families = Object.fromEntries(
 );
 const wasm = readFileSync(vmWasmFile());
 const workerBuild = {
-  frozen: { sources, families },
-  wasm: { digest: sha256(wasm), facts: wasmFacts(wasm) },
+  frozen: { families },
+  wasm: { digest: sha256(wasm), sum: checksum(wasm).toString(16), facts: wasmFacts(wasm) },
   packageVersion: JSON.parse(readFileSync(createRequire(import.meta.url).resolve(`${vmPackage}/package.json`), 'utf8')).version,
   hostDigest: sha256(readFileSync(here(`../${workerFile}`))),
 };
 writeFileSync(here(`../dist/emulator/vm/${WORKER_BUILD}`), JSON.stringify(workerBuild));
+writeFileSync(here(`../dist/emulator/vm/${WORKER_SOURCES}`), JSON.stringify(sources));
 await build({
   ...common,
   entryPoints: ['emulator/vm/worker-entry.ts'],

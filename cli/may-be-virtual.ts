@@ -2,7 +2,8 @@
 // early start (cli/early-start.ts, whose module, config parse and chain rules cost ~1.5 ms), which then answers
 // exactly. Every virtual port is spelled "virtual…" (protocol/port-spec.ts), and the early start takes a port
 // from the arguments (-p, connect, a macro's words), $BOARDCTL_PORT or a config file (its port, a board name's
-// port, a macro): one of them holds the word, or no board of the command line is virtual.
+// port, a macro): one of them holds the word, or no board of the command line is virtual. On Linux a command
+// line that names no port may get the virtual board by auto-detection: the early start looks for USB ports.
 import { existsSync } from 'node:fs';
 import { configText, projectConfigPath, userConfigPath } from './config.js';
 
@@ -12,6 +13,7 @@ const WORD = 'virtual';
 export function mayBeVirtual(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): boolean {
   const env = opts.env ?? process.env;
   if (argv.some((a) => a.includes(WORD)) || env.BOARDCTL_PORT?.includes(WORD)) return true;
+  if (process.platform === 'linux' && !env.BOARDCTL_PORT && !argv.some((a) => /^(-p|--port(=.*)?|connect)$/.test(a))) return true;
   return [userConfigPath(env), projectConfigPath(opts.cwd)].some((file) => file !== undefined && existsSync(file) && mentions(file));
 }
 

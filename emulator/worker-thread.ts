@@ -15,11 +15,15 @@ function workerUrl(): URL {
 
 /**
  * The board reads the process's environment and never writes it: shared, the thread's start skips copying it.
- * What the thread prints (Node's warnings) is passed on here as it comes: Node's own piping of a worker's stdio
- * opens this process's stdout and stderr streams as it starts the thread (~2.5 ms before the thread can start).
+ * Its stdio is not piped by Node, which opens this process's stdout and stderr streams as it starts the thread
+ * (~2.5 ms before the thread can start): a board that takes the thread passes on what it prints (Node's warnings).
  */
-function newWorker(): Worker {
-  const worker = new Worker(workerUrl(), { env: SHARE_ENV, stdout: true, stderr: true });
+const newWorker = () => new Worker(workerUrl(), { env: SHARE_ENV, stdout: true, stderr: true });
+
+/** The thread a board takes: referenced (it keeps the process), its output passed on as it comes. */
+function taking(worker: Worker): Worker {
+  worker.ref();
+  // (Reading them keeps the process alive: an early thread nobody took leaves them unread.)
   worker.stdout.on('data', (chunk: Buffer) => process.stdout.write(chunk));
   worker.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
   return worker;
@@ -48,11 +52,7 @@ export function takeWorkerThread(heapBytes: number): Worker {
   void import('./vm/early-tier-up.js').then((m) => m.warmUpVm(heapBytes));
   const taken = early;
   early = undefined;
-  if (taken && !taken.exited) {
-    taken.worker.ref();
-    return taken.worker;
-  }
-  return newWorker();
+  return taking(taken && !taken.exited ? taken.worker : newWorker());
 }
 
 /** Stop an early worker no board took (the process is closing its boards). */

@@ -25,6 +25,15 @@ describe('mayBeVirtual', () => {
     expect(mayBeVirtual(['-p', '/dev/ttyUSB0', 'exec', 'pass'], none)).toBe(false);
     expect(mayBeVirtual(['exec', 'pass'], { ...none, env: { ...none.env, BOARDCTL_PORT: 'u0' } })).toBe(false);
     expect(mayBeVirtual(['-p', 'kitchen', 'exec', 'pass'], place({ boards: { kitchen: 'rfc2217://10.0.0.5:4000' } }, { port: 'a0' }))).toBe(false);
+    expect(mayBeVirtual(['connect', '/dev/ttyACM0', 'ls'], none)).toBe(false);
+  });
+
+  it('says maybe, on Linux, for a command line that names no port: auto-detection may take the virtual board', () => {
+    const none = place(undefined, undefined);
+    const linux = process.platform === 'linux';
+    expect(mayBeVirtual(['exec', 'pass'], none)).toBe(linux);
+    expect(mayBeVirtual([], none)).toBe(linux);
+    expect(mayBeVirtual(['ls', ':'], place(undefined, { port: '/dev/ttyUSB0' }))).toBe(linux); // (the early start reads the config)
   });
 
   it('says maybe wherever a port can come from: the arguments, $BOARDCTL_PORT, either config file', () => {

@@ -51,12 +51,13 @@ const WRAPPED = /__(?:esm|commonJS)\(\{"([^"]+)"\(/g;
  * record of its sources) gives the few it does not wrap (they run whenever the bundle does). The TUI's ES modules
  * (dist/cli/main.js, dist/chunks): a module-resolution hook logs every URL the process resolves, and their
  * metafile turns the bundle's files back into sources. Also returns the raw URLs, the CommonJS files loaded
- * (relative to ROOT) and the built-in modules Node loaded for it (process.moduleLoadList at exit).
+ * (relative to ROOT) and the built-in modules Node loaded for it (process.moduleLoadList at exit), and those a
+ * board's worker thread had loaded when its board was ready (the preload runs in the thread too).
  */
 async function loaded(
   args: string[],
   env: Record<string, string> = {},
-): Promise<{ sources: string[]; urls: string[]; cjs: string[]; builtins: string[]; run: Awaited<ReturnType<typeof boardctl>> }> {
+): Promise<{ sources: string[]; urls: string[]; cjs: string[]; builtins: string[]; workerBuiltins: string[]; run: Awaited<ReturnType<typeof boardctl>> }> {
   const id = Math.random().toString(36).slice(2);
   const log = join(tmp, `resolved-${id}.log`);
   const coverage = join(tmp, `coverage-${id}`);
@@ -77,19 +78,29 @@ export async function resolve(specifier, context, next) {
     preload,
     `import { appendFileSync } from 'node:fs';
 import { createRequire, register } from 'node:module';
+import { isMainThread, parentPort } from 'node:worker_threads';
 register(${JSON.stringify(pathToFileURL(hooks).href)});
 const cache = createRequire(import.meta.url).cache;
-process.on('exit', () => {
-  const builtins = process.moduleLoadList.filter((m) => /^NativeModule (?!internal\\/)/.test(m)).map((m) => 'builtin:' + m.slice('NativeModule '.length));
-  appendFileSync(process.env.RESOLVE_LOG, [...Object.keys(cache).map((f) => 'cjs:' + f), ...builtins].map((l) => l + '\\n').join(''));
-});
+const builtins = (tag) => process.moduleLoadList.filter((m) => /^NativeModule (?!internal\\/)/.test(m)).map((m) => tag + m.slice('NativeModule '.length));
+if (isMainThread) {
+  process.on('exit', () => {
+    appendFileSync(process.env.RESOLVE_LOG, [...Object.keys(cache).map((f) => 'cjs:' + f), ...builtins('builtin:')].map((l) => l + '\\n').join(''));
+  });
+} else {
+  // A board's thread is terminated, which runs no exit handler: it lists them as it reports its board ready.
+  const post = parentPort.postMessage.bind(parentPort);
+  parentPort.postMessage = (m, transfer) => {
+    if (m?.type === 'ready') appendFileSync(process.env.RESOLVE_LOG, builtins('worker-builtin:').map((l) => l + '\\n').join(''));
+    return post(m, transfer);
+  };
+}
 `,
   );
   const run = await boardctl(args, { ...env, RESOLVE_LOG: log, NODE_V8_COVERAGE: coverage }, ['--import', preload]);
   const lines = [...new Set(readFileSync(log, 'utf8').trim().split('\n'))];
   const tagged = (tag: string) => lines.filter((l) => l.startsWith(tag)).map((l) => l.slice(tag.length));
   // With --import, Node resolves the main file (the CommonJS bin) through the hooks too.
-  const urls = lines.filter((l) => !/^(cjs|builtin):/.test(l) && l !== pathToFileURL(MAIN).href);
+  const urls = lines.filter((l) => !/^(cjs|builtin|worker-builtin):/.test(l) && l !== pathToFileURL(MAIN).href);
   const cjs = tagged('cjs:').map((f) => f.slice(ROOT.length + 1).split(sep).join('/'));
   const meta = (file: string) => JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
   const esm = meta('dist/chunks/meta.json');
@@ -111,7 +122,7 @@ process.on('exit', () => {
     sources.push(...Object.keys(meta('dist/cli/main.cjs.json').outputs['dist/cli/main.cjs']!.inputs).filter((s) => !wrapped.has(s)));
     sources.push(...bundle.functions.filter((f) => wrapped.has(f.functionName) && f.ranges[0]!.count > 0).map((f) => f.functionName));
   }
-  return { sources: [...new Set(sources)], urls, cjs, builtins: tagged('builtin:'), run };
+  return { sources: [...new Set(sources)], urls, cjs, builtins: tagged('builtin:'), workerBuiltins: tagged('worker-builtin:'), run };
 }
 
 describe('the bundled CLI', () => {
@@ -265,8 +276,11 @@ describe('the bundled CLI', () => {
 
   it('a virtual board loads the emulator and its VM worker, still no TUI; of the emulator only what a boot and an exec use', async () => {
     const home = mkdtempSync(join(tmp, 'home-'));
-    const { sources, urls, run } = await loaded(['-p', 'virtual', 'exec', 'print(6*7)'], { BOARDCTL_HOME: home });
+    const { sources, urls, workerBuiltins, run } = await loaded(['-p', 'virtual', 'exec', 'print(6*7)'], { BOARDCTL_HOME: home });
     expect(run).toMatchObject({ code: 0, stdout: expect.stringMatching(/^42\r?\n$/) });
+    // Its boot loads no hashing or compression (each ~2 ms of the thread's start): checksums and CRCs are ours.
+    expect(workerBuiltins).toContain('worker_threads');
+    expect(workerBuiltins.filter((b) => /^(crypto|zlib|child_process|net)$/.test(b))).toEqual([]);
     // The worker runs its compiled entry, which runs the worker bundle; the MicroPython package's JavaScript is in
     // that bundle (no ES module of its own: the worker never starts Node's ES module loader).
     expect(urls).toContainEqual(expect.stringMatching(/\/dist\/emulator\/vm\/worker-entry\.cjs$/));

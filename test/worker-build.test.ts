@@ -2,7 +2,7 @@
 // inputs (emulator/vm/worker-build.ts): the frozen trees and their digests, the wasm's facts, the package's
 // version, the bundle's digest. A power-on trusts them, so each must be what the run-time code finds in the same
 // inputs: a frozen .py changed since must change its tree's digest (and so the boot image's key), another wasm
-// must not get this one's edits. Without the file (or with a damaged one) a board boots as before.
+// must not get this one's edits. Without the files (or with a damaged one) a board boots as before.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -20,16 +20,18 @@ import { ensureBuilt, ROOT } from './helpers/built-cli.js';
 const VM_DIR = join(ROOT, 'dist/emulator/vm');
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 let built: WorkerBuild;
+let sources: string[];
 
 beforeAll(async () => {
   await ensureBuilt();
   built = JSON.parse(readFileSync(join(VM_DIR, 'worker-build.json'), 'utf8')) as WorkerBuild;
+  sources = JSON.parse(readFileSync(join(VM_DIR, 'worker-sources.json'), 'utf8')) as string[];
 }, 180_000);
 
 describe("the worker bundle's build facts", () => {
   it.each(['esp32', 'rp2'] as PortFamily[])('hold the %s frozen tree as the sources have it, in order, with its digest', (family) => {
     const tree = built.frozen.families[family]!;
-    expect(tree.files.map(([path, source]) => [path, built.frozen.sources[source]])).toEqual([...frozenFiles(family)]);
+    expect(tree.files.map(([path, source]) => [path, sources[source]])).toEqual([...frozenFiles(family)]);
     expect(tree.digest).toBe(frozenDigest(family));
   });
 
@@ -48,14 +50,14 @@ describe("the worker bundle's build facts", () => {
     expect(bundle.toString()).toContain('"worker-build.json"');
   });
 
-  it('are not needed: with the file damaged, the worker finds them at run time and the board boots whole', { timeout: 90_000 }, async () => {
+  it.each(['worker-build.json', 'worker-sources.json'])('are not needed: with %s damaged, the worker finds them at run time and the board boots whole', { timeout: 90_000 }, async (file) => {
     // A copy of the build, so that the damage is no other test's.
     const copy = mkdtempSync(join(tmpdir(), 'boardctl-worker-build-'));
     try {
       cpSync(join(ROOT, 'dist'), join(copy, 'dist'), { recursive: true });
       cpSync(join(ROOT, 'package.json'), join(copy, 'package.json'));
       symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
-      writeFileSync(join(copy, 'dist/emulator/vm/worker-build.json'), '{"frozen": ');
+      writeFileSync(join(copy, 'dist/emulator/vm', file), '{"frozen": ');
       const program = "import sys, esp32, umqtt.simple\nprint('frozen', sys.platform, umqtt.simple.MQTTClient.__name__)";
       const run = await promisify(execFile)(process.execPath, [join(copy, 'dist/cli/boardctl.cjs'), '-p', 'virtual', 'exec', program], {
         env: { ...process.env, BOARDCTL_HOME: join(copy, 'home'), BOARDCTL_PORT: '' },

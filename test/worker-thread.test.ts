@@ -3,13 +3,13 @@
 // overlaps the CLI's module loading. The board must then run on that thread, and a thread nobody took must never
 // hold a process open or touch a board.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { dropEarlyWorker, startWorkerEarly } from '../emulator/worker-thread.js';
 import { boardsDir } from '../emulator/board-store.js';
-import { firstPort } from '../cli/early-start.js';
+import { autoConnectsVirtual, firstPort } from '../cli/early-start.js';
 import type { Config } from '../cli/config.js';
 import { ensureBuilt, ROOT } from './helpers/built-cli.js';
 import { boardctl } from './helpers/boardctl.js';
@@ -94,6 +94,29 @@ describe('the CLI starts the thread before its command line loads', () => {
     expect(firstPort(['-p', 'rack', 'exec', 'x'], { ...none, groups: { rack: ['virtual:a'] } }, env)).toBeUndefined();
   });
 
+  it('for a command left to auto-detection where no tty is a USB one (Linux sysfs, here a folder of links like it)', () => {
+    const sys = mkdtempSync(join(tmpdir(), 'boardctl-ttys-'));
+    try {
+      symlinkSync('../../devices/pnp0/00:00/00:00:0/00:00:0.0/tty/ttyS0', join(sys, 'ttyS0'));
+      symlinkSync('../../devices/virtual/tty/tty1', join(sys, 'tty1'));
+      const auto = (argv: string[], config = none, e = env) => autoConnectsVirtual(argv, config, e, sys);
+      const linux = process.platform === 'linux';
+      expect(auto(['exec', 'x'])).toBe(linux);
+      expect(auto([])).toBe(linux); // the REPL
+      expect(auto(['connect', 'auto', 'ls'])).toBe(linux);
+      // A port given anywhere, a command that opens no board this way, help, a fleet: not this rule's.
+      expect(auto(['-p', '/dev/ttyUSB0', 'exec', 'x'])).toBe(false);
+      expect(auto(['exec', 'x'], none, { BOARDCTL_PORT: 'u0' })).toBe(false);
+      expect(auto(['exec', 'x'], { ...none, port: 'u0' })).toBe(false);
+      for (const argv of [['devs'], ['sim', 'list'], ['flash', 'chip-id'], ['exec', '--help'], ['--all', 'exec', 'x']]) expect(auto(argv), argv.join(' ')).toBe(false);
+      // A USB serial port is there: auto-connect tries it first.
+      symlinkSync('../../devices/pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0/ttyUSB0/tty/ttyUSB0', join(sys, 'ttyUSB0'));
+      expect(auto(['exec', 'x'])).toBe(false);
+    } finally {
+      rmSync(sys, { recursive: true, force: true });
+    }
+  });
+
   it('an exec runs on that thread: it starts before the CLI bundle compiles, and no other starts', async () => {
     const home = mkdtempSync(join(tmpdir(), 'boardctl-early-'));
     try {
@@ -114,6 +137,24 @@ describe('the CLI starts the thread before its command line loads', () => {
       rmSync(home, { recursive: true, force: true });
     }
   }, 90_000);
+
+  // Where this machine has a USB serial port (or is no Linux), auto-detection may find a board: nothing to see.
+  const noUsb = autoConnectsVirtual(['exec', 'x'], none, env);
+  it.skipIf(!noUsb)('an exec left to auto-detection starts it as early where it will get the virtual board', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'boardctl-early-'));
+    try {
+      const run = await boardctl(['exec', 'print(6*7)'], { BOARDCTL_HOME: home, BOARDCTL_DEBUG: 'timing', XDG_CONFIG_HOME: join(home, 'config') }, [], 60_000);
+      expect(run).toMatchObject({ code: 0, stdout: expect.stringMatching(/^42\r?\n$/) });
+      expect(run.stderr).toContain('no board found; using the virtual board');
+      const trace = phases(run.stderr);
+      expect(trace.indexOf('board VM thread started')).toBeGreaterThanOrEqual(0);
+      expect(trace.indexOf('board VM thread started')).toBeLessThan(trace.findIndex((p) => p.startsWith('code cache')));
+      expect(trace.filter((p) => p === 'board: worker modules loaded')).toHaveLength(1);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 90_000);
+  if (!noUsb) console.log('skipped: the early thread for auto-detection (this machine has a USB serial port, or is not Linux)');
 
   it('a command that never opens the board costs the thread only: no board is made, booted or locked', async () => {
     const home = mkdtempSync(join(tmpdir(), 'boardctl-early-'));

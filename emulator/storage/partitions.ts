@@ -26,18 +26,27 @@ const ERR_NAMES: Record<number, string> = {
 
 export function createPartitionPlugin(opts: PartitionPluginOptions): ControllablePlugin {
   const { flash } = opts;
-  let table: PartitionTable | undefined;
-  try {
-    table = decodePartitionTable(flash.read(PARTITION_TABLE_OFFSET, PARTITION_TABLE_MAX_LEN));
-  } catch {
-    table = undefined; // the board booted, so this only happens when the table was overwritten since
-  }
-  const at = (offset: number) => table?.entries.find((e) => e.offset === offset);
+  // Read on first use and kept, as ESP-IDF's partition API loads the table on its first call (its MD5 check is
+  // no part of a boot that never asks).
+  let read = false;
+  let loaded: PartitionTable | undefined;
+  const table = (): PartitionTable | undefined => {
+    if (read) return loaded;
+    read = true;
+    try {
+      loaded = decodePartitionTable(flash.read(PARTITION_TABLE_OFFSET, PARTITION_TABLE_MAX_LEN));
+    } catch {
+      loaded = undefined; // the board booted, so this only happens when the table was overwritten since
+    }
+    return loaded;
+  };
+  const at = (offset: number) => table()?.entries.find((e) => e.offset === offset);
   const inFlash = (offset: number, n: number) => offset >= 0 && n >= 0 && offset + n <= flash.size;
   const call = (fn: (t: PartitionTable) => number): number => {
-    if (!table) return -ESP_ERR.NOT_FOUND;
+    const t = table();
+    if (!t) return -ESP_ERR.NOT_FOUND;
     try {
-      return fn(table);
+      return fn(t);
     } catch (err) {
       return err instanceof EspError ? -err.code : -ESP_ERR.INVALID_ARG;
     }
@@ -50,7 +59,7 @@ export function createPartitionPlugin(opts: PartitionPluginOptions): Controllabl
 
   const api = {
     /** JSON list of [type, subtype, offset, size, label, encrypted], in table order. */
-    table: () => JSON.stringify((table?.entries ?? []).map((e) => [e.type, e.subtype, e.offset, e.size, e.label, e.encrypted ? 1 : 0])),
+    table: () => JSON.stringify((table()?.entries ?? []).map((e) => [e.type, e.subtype, e.offset, e.size, e.label, e.encrypted ? 1 : 0])),
     read: (offset: number, n: number) => (inFlash(offset, n) ? Buffer.from(flash.read(offset, n)).toString('hex') : -ESP_ERR.INVALID_ARG),
     /** NOR flash: programming only clears bits; erase sets them back. */
     write: (offset: number, hex: string) => {

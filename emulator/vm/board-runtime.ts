@@ -7,12 +7,12 @@ import { takeVm } from './early-vm.js';
 import { detachJsGlobals, lockDownIntrinsics } from './sandbox.js';
 import { restoreSnapshot, takeSnapshot, usedBytes, type VmSnapshot } from './vm-snapshot.js';
 import { applyBootImage, bootImageSlot, readBootImage, restoredExtent, writeBootImage, type BootImageSlot, type JsModules } from './boot-image.js';
-import { frozenDigest, frozenFiles, frozenNames } from './frozen.js';
+import { frozenDigest, frozenNames, frozenPaths } from './frozen.js';
 import { STATUS_BUSY, STATUS_HEARTBEAT, STATUS_OUT_LIMIT, STATUS_OUT_WAKE, type WorkerConfig } from './shared-state.js';
 import type { ChipReset, ResetCause, ResetRequest, VmHost, VmPlugin } from './host-api.js';
 import { getProfile, bannerLine, type BoardProfile } from '../profiles.js';
 import { absentModules, presentModules } from '../port-modules.js';
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../../protocol/lazy-crypto.js';
 import { ceilingExceeded, memoryUse } from './memory.js';
 import { HostLoop } from './host-loop.js';
 import { HOOK_MARK, rewriteLoops } from './loop-rewrite.js';
@@ -426,10 +426,10 @@ export class BoardRuntime implements VmHost {
     phase(early ? 'board: VM loaded (started before its config)' : 'board: VM loaded');
     detachJsGlobals();
     lockDownIntrinsics();
-    const files = frozenFiles(this.profile.platform);
+    const frozen = frozenPaths(this.profile.platform);
     const dir = process.env.BOARDCTL_BOOT_IMAGE === 'off' ? undefined : this.config.bootImageDir;
     if (useImage && dir !== undefined) {
-      const modules = this.jsModules(files);
+      const modules = this.jsModules(frozen);
       const slot = bootImageSlot(dir, this.vm, {
         profile: this.profile.name,
         heapSize: this.config.heapSize,
@@ -454,7 +454,7 @@ export class BoardRuntime implements VmHost {
     if (this.imageSlot) this.freshBytes = usedBytes(this.vm.wasmMemory.buffer, undefined, 4096);
     BoardRuntime.vmModules ??= this.captureOutput(() => this.vm.runPython("help('modules')"))
       .split('\n').slice(0, -2).join(' ').split(/\s+/).filter(Boolean).join(',');
-    const modules = this.jsModules(files);
+    const modules = this.jsModules(frozen);
     for (const [name, mod] of Object.entries(modules)) this.vm.registerJsModule(name, mod);
     this.vm.runPython(
       "import sys\nsys.path.insert(0, '/rom')\nimport _boardrt\nsys.path.pop(0)\n_boardrt.install()\ndel sys, _boardrt",
@@ -467,7 +467,7 @@ export class BoardRuntime implements VmHost {
    * The JavaScript modules of a VM: what _boardrt.py reads to make the VM this profile's port (`_board`), the
    * host's asyncio loop, and the parts' modules. Functions here must never throw.
    */
-  private jsModules(files: ReadonlyMap<string, string>): JsModules {
+  private jsModules(frozen: readonly string[]): JsModules {
     const p = this.profile;
     const kept: unknown[] = [];
     const modules: JsModules = {
@@ -480,7 +480,7 @@ export class BoardRuntime implements VmHost {
         version: 'v1.27.0 on 2025-12-10',
         modules: presentModules(p.modules).join(','),
         absent: Object.entries(absentModules(p.modules)).map(([name, why]) => `${name}:${why}`).join('|'),
-        frozen: frozenNames(files).join(','),
+        frozen: frozenNames(frozen).join(','),
         // Read by install() alone (a VM restored from its boot image never runs it).
         vm_modules: BoardRuntime.vmModules ?? '',
         stdin_read: (n: number) => this.stdinRead(n),
@@ -489,7 +489,7 @@ export class BoardRuntime implements VmHost {
         sleep_ms: (ms: number) => this.sleepMs(ms),
         ticks_us: () => this.ticksAt(1000),
         ticks_cpu: () => this.ticksAt(CPU_TICKS_PER_MS),
-        urandom: (n: number) => randomBytes(Math.max(0, Math.min(URANDOM_MAX, n | 0))).toString('hex'),
+        urandom: (n: number) => nodeCrypto().randomBytes(Math.max(0, Math.min(URANDOM_MAX, n | 0))).toString('hex'),
         // Python objects the runtime wrote into the firmware's tables: held here, they are never collected.
         keep: (list: unknown) => void kept.push(list),
         heap: this.config.heapSize,

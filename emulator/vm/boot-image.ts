@@ -14,22 +14,25 @@
 // every part keeps its state in JavaScript (flash, pins), which the names re-bind. So one image serves every
 // board of a profile whose parts offer the same modules (the file name says which), and it is valid only for the
 // same VM package, wasm, frozen files and host code (its key). Anything else is ignored and a fresh boot writes
-// a new image.
-import { createHash } from 'node:crypto';
+// a new image. Nothing here hashes with node:crypto (~2-3 ms to load in a worker thread): the key is kept as its
+// text and the file's checksum is code-cache.ts's.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { threadId } from 'node:worker_threads';
+import { checksum } from '../../protocol/code-cache.js';
 import { makeDirs } from '../../protocol/fs/make-dirs.js';
+import { nodeCrypto } from '../../protocol/lazy-crypto.js';
 import { installTables, stackMatches, writePages, type ProxyTables, type VmSnapshot } from './vm-snapshot.js';
 import type { MicroPythonVm } from './vm-loader.js';
 import { workerBuild } from './worker-build.js';
 
-const MAGIC = Buffer.from('boardctl VM boot image 2\n');
+const MAGIC = Buffer.from('boardctl VM boot image 3\n');
 const PAGE = 4096;
 const ZERO_PAGE = Buffer.alloc(PAGE);
-const DIGEST_BYTES = 32;
+/** The file ends in the checksum of all before it (a bigint of up to 64 bits). */
+const DIGEST_BYTES = 8;
 /** The package's first slots of its JavaScript reference table (globalThis, undefined): this process's own. */
 const STATIC_REFS = 2;
 /** How deep below a module the image looks for the objects Python holds (a module's functions are one level). */
@@ -92,11 +95,11 @@ function walk(modules: JsModules): Walk {
   return { names, shape };
 }
 
-function sha256(...parts: Array<string | Uint8Array>): string {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return h.digest('hex');
-}
+const sum = (bytes: Uint8Array): Buffer => {
+  const out = Buffer.alloc(DIGEST_BYTES);
+  out.writeBigUInt64LE(BigInt.asUintN(64, checksum(bytes)));
+  return out;
+};
 
 let hostFacts: string | undefined;
 
@@ -106,7 +109,7 @@ function hostCode(): string {
   if (workerBuild) return (hostFacts = `package ${workerBuild.packageVersion}\nhost ${workerBuild.hostDigest}`);
   const require = createRequire(import.meta.url);
   const pkg = JSON.parse(readFileSync(require.resolve('@micropython/micropython-webassembly-pyscript/package.json'), 'utf8')) as { version: string };
-  hostFacts = `package ${pkg.version}\nhost ${sha256(readFileSync(fileURLToPath(import.meta.url)))}`;
+  hostFacts = `package ${pkg.version}\nhost ${nodeCrypto().createHash('sha256').update(readFileSync(fileURLToPath(import.meta.url))).digest('hex')}`;
   return hostFacts;
 }
 
@@ -126,14 +129,10 @@ export function bootImageSlot(
   vm: MicroPythonVm,
   facts: { profile: string; heapSize: number; runtime: string; modules: JsModules; extra?: string },
 ): BootImageSlot {
-  const { shape } = walk(facts.modules);
-  const key = sha256(
-    hostCode(),
-    `\nwasm ${vm.wasmDigest}\nprofile ${facts.profile}\nheap ${facts.heapSize}\nruntime ${facts.runtime}\n`,
-    shape.join('\n'),
-    `\nextra ${facts.extra ?? ''}`,
-  );
-  const name = `vm-${facts.profile}-${sha256(shape.join('\n')).slice(0, 12)}.img`;
+  const shape = walk(facts.modules).shape.join('\n');
+  // The key as its text (the header holds it): digests already name the code, the modules' shape is a few KB.
+  const key = `${hostCode()}\nwasm ${vm.wasmDigest}\nprofile ${facts.profile}\nheap ${facts.heapSize}\nruntime ${facts.runtime}\n${shape}\nextra ${facts.extra ?? ''}`;
+  const name = `vm-${facts.profile}-${sum(Buffer.from(shape)).toString('hex')}.img`;
   return { path: join(dir, name), key };
 }
 
@@ -147,7 +146,7 @@ export function readBootImage(slot: BootImageSlot): BootImage | string {
   }
   const body = buf.subarray(0, Math.max(0, buf.length - DIGEST_BYTES));
   if (buf.length < MAGIC.length + 4 + DIGEST_BYTES || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return 'not an image';
-  if (createHash('sha256').update(body).digest().compare(buf.subarray(body.length)) !== 0) return 'damaged (checksum)';
+  if (!sum(body).equals(buf.subarray(body.length))) return 'damaged (checksum)';
   const at = MAGIC.length + 4 + buf.readUInt32LE(MAGIC.length);
   try {
     const header = JSON.parse(buf.toString('utf8', MAGIC.length + 4, at)) as Header;
@@ -199,12 +198,11 @@ export function writeBootImage(
   const json = Buffer.from(JSON.stringify(header));
   const len = Buffer.alloc(4);
   len.writeUInt32LE(json.length);
-  const parts = [MAGIC, len, json, ...pages.map((p) => mem.subarray(p * PAGE, (p + 1) * PAGE))];
-  const digest = parts.reduce((h, p) => h.update(p), createHash('sha256')).digest();
+  const body = Buffer.concat([MAGIC, len, json, ...pages.map((p) => mem.subarray(p * PAGE, (p + 1) * PAGE))]);
   const tmp = `${slot.path}.${process.pid}-${threadId}.tmp`;
   try {
     makeDirs(join(slot.path, '..'));
-    writeFileSync(tmp, Buffer.concat([...parts, digest]), { mode: 0o600 });
+    writeFileSync(tmp, Buffer.concat([body, sum(body)]), { mode: 0o600 });
     renameSync(tmp, slot.path);
   } catch (err) {
     rmSync(tmp, { force: true });

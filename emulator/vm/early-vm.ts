@@ -4,7 +4,7 @@
 // heap and port family most boards have, and the board takes that VM if its config asks for the same (else it
 // loads its own, as without it). Nothing of the board is in it yet: the VM has run only the package's own start.
 import { loadVm, type MicroPythonVm, type VmHooks } from './vm-loader.js';
-import { frozenFiles, writeFrozenFiles, type PortFamily } from './frozen.js';
+import { writeFrozenFiles, type PortFamily } from './frozen.js';
 import { boardHeapBytes } from './memory.js';
 
 /** What a VM is loaded for: the heap it is built with (memory.ts) and the frozen files it holds. */
@@ -43,7 +43,7 @@ let early: { shape: VmShape; relay: HookRelay; vm: Promise<MicroPythonVm> } | un
 
 async function load(hooks: VmHooks, shape: VmShape): Promise<MicroPythonVm> {
   const vm = await loadVm(hooks, shape.heapBytes);
-  writeFrozenFiles(vm.FS, frozenFiles(shape.family));
+  writeFrozenFiles(vm.FS, shape.family);
   return vm;
 }
 

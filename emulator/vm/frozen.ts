@@ -3,12 +3,12 @@
 // common one of the same path. The folder sits next to this module's folder in the source tree and in dist/ (the
 // build copies it), so the same relative URL finds it from vitest and tsc's output; the worker bundle's build
 // packed them in one file (worker-build.ts).
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../../protocol/lazy-crypto.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MicroPythonVm } from './vm-loader.js';
-import { workerBuild } from './worker-build.js';
+import { builtSources, workerBuild } from './worker-build.js';
 
 /** A folder of emulator/py besides common/: the port family of a profile (its sys.platform). */
 export type PortFamily = 'esp32' | 'rp2';
@@ -30,8 +30,8 @@ export function frozenFiles(family: PortFamily): ReadonlyMap<string, string> {
   let files = cache.get(family);
   if (files) return files;
   const built = workerBuild?.frozen.families[family];
-  if (built) {
-    const { sources } = workerBuild!.frozen;
+  const sources = built && builtSources();
+  if (built && sources) {
     files = new Map(built.files.map(([path, source]) => [path, sources[source]!]));
     cache.set(family, files);
     return files;
@@ -47,7 +47,7 @@ export function frozenFiles(family: PortFamily): ReadonlyMap<string, string> {
   return files;
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const sha256 = (text: string) => nodeCrypto().createHash('sha256').update(text).digest('hex');
 
 /** A digest of a family's frozen tree (its paths and sources): what the boot image's key holds of the runtime. */
 export function frozenDigest(family: PortFamily): string {
@@ -58,9 +58,14 @@ export function frozenDigest(family: PortFamily): string {
   return digest;
 }
 
+/** A family's frozen paths, in frozenFiles' order (from the build's facts: no source read). */
+export function frozenPaths(family: PortFamily): string[] {
+  return workerBuild?.frozen.families[family]?.files.map(([path]) => path) ?? [...frozenFiles(family).keys()];
+}
+
 /** The importable names the frozen tree provides: its top-level modules and packages. */
-export function frozenNames(files: ReadonlyMap<string, string>): string[] {
-  return [...new Set([...files.keys()].map((p) => p.split('/')[0].replace(/\.py$/, '')))];
+export function frozenNames(paths: readonly string[]): string[] {
+  return [...new Set(paths.map((p) => p.split('/')[0]!.replace(/\.py$/, '')))];
 }
 
 /** What this module uses of a directory node of the package's in-memory file system (MEMFS). */
@@ -74,10 +79,10 @@ interface DirNode {
  * runtime in its heap already and reads none of them at boot (writing the 31 files took 3-5 ms of each boot).
  * Each is made whole in one call on its folder (the package's path walks and string writes cost most).
  */
-export function writeFrozenFiles(fs: MicroPythonVm['FS'], files: ReadonlyMap<string, string>): void {
-  // Folder path -> the names in it still to make: a file's source, or null for a folder.
+export function writeFrozenFiles(fs: MicroPythonVm['FS'], family: PortFamily): void {
+  // Folder path -> the names in it still to make: a file's path in the tree, or null for a folder.
   const pending = new Map<string, Map<string, string | null>>([['/rom', new Map()]]);
-  for (const [path, src] of files) {
+  for (const path of frozenPaths(family)) {
     const parts = path.split('/');
     let dir = '/rom';
     for (const part of parts.slice(0, -1)) {
@@ -85,18 +90,18 @@ export function writeFrozenFiles(fs: MicroPythonVm['FS'], files: ReadonlyMap<str
       dir += '/' + part;
       if (!pending.has(dir)) pending.set(dir, new Map());
     }
-    pending.get(dir)!.set(parts.at(-1)!, src);
+    pending.get(dir)!.set(parts.at(-1)!, path);
   }
-  const make = (dir: string, name: string, src: string | null) => {
+  const make = (dir: string, name: string, file: string | null) => {
     pending.get(dir)!.delete(name); // first: making it looks the name up again (then not found, as it must be)
     const path = `${dir}/${name}`;
-    if (src === null) {
+    if (file === null) {
       fs.mkdir(path);
       lazy(path);
       return;
     }
     // As bytes: the package converts a string through a JavaScript array a number per byte (tens of ms).
-    fs.createDataFile(dir, name, Buffer.from(src, 'utf8'), true, true);
+    fs.createDataFile(dir, name, Buffer.from(frozenFiles(family).get(file)!, 'utf8'), true, true);
     fs.chmod(path, 0o666); // as writeFile leaves a file (createDataFile adds the execute bits)
   };
   const lazy = (dir: string) => {
@@ -106,13 +111,13 @@ export function writeFrozenFiles(fs: MicroPythonVm['FS'], files: ReadonlyMap<str
     node.node_ops = {
       ...ops,
       lookup(parent, name) {
-        const src = names.get(name);
-        if (src === undefined) return ops.lookup(parent, name);
-        make(dir, name, src);
+        const file = names.get(name);
+        if (file === undefined) return ops.lookup(parent, name);
+        make(dir, name, file);
         return fs.lookupPath(`${dir}/${name}`).node;
       },
       readdir(n) {
-        for (const [name, src] of names) make(dir, name, src);
+        for (const [name, file] of names) make(dir, name, file);
         return ops.readdir(n);
       },
     };

@@ -1,7 +1,8 @@
 // Loads one MicroPython VM instance (the npm WebAssembly build) with our hooks spliced into its wasm imports.
 // The package's loader gives no way to hook the clock or the memory, so we wrap WebAssembly.instantiate while it
 // runs: the clock import is wrapped, the heap bounded at the size asked for, and memory growth capped (memory.ts).
-import { createHash, randomFillSync } from 'node:crypto';
+import { checksum } from '../../protocol/code-cache.js';
+import { nodeCrypto } from '../../protocol/lazy-crypto.js';
 import { vmWasmFile } from './wasm-file.js';
 import { boundHeap, capGrowth, VM_MEMORY_CEILING, wasmFacts, type LinearMemory, type VmFlags } from './memory.js';
 import { workerBuild } from './worker-build.js';
@@ -105,9 +106,11 @@ const prepared = new Map<number, PreparedWasm>();
 function prepareWasm(source: Uint8Array, heapBytes: number): PreparedWasm {
   const known = prepared.get(heapBytes);
   if (known && Buffer.from(known.source.buffer, known.source.byteOffset, known.source.byteLength).equals(source)) return known;
-  const digest = createHash('sha256').update(source).digest('hex');
-  // The bundle's build found the facts of the wasm it was built with (a pass over its code: ~5 ms of a boot).
-  const facts = workerBuild?.wasm.digest === digest ? workerBuild.wasm.facts : wasmFacts(source);
+  // The bundle's build found the digest and facts of the wasm it was built with (a pass over its code: ~5 ms of
+  // a boot); the same bytes have its checksum (no node:crypto in the thread).
+  const built = workerBuild && checksum(source).toString(16) === workerBuild.wasm.sum ? workerBuild.wasm : undefined;
+  const digest = built?.digest ?? nodeCrypto().createHash('sha256').update(source).digest('hex');
+  const facts = built?.facts ?? wasmFacts(source);
   const bounded = boundHeap(source, heapBytes, facts.heapEdits);
   // Compiled and, below, instantiated synchronously: V8's async compile and instantiate wait behind the TurboFan
   // compile of the bytecode loop that the main thread's scratch run began (early-tier-up.ts), 40-90 ms on two
@@ -143,9 +146,10 @@ function patchInstantiate(): void {
     const ticks = env.mp_js_ticks_ms as () => number;
     env.mp_js_ticks_ms = () => hooks.ticks(ticks);
     if (typeof env.mp_js_time_ms === 'function') env.mp_js_time_ms = () => hooks.wallClock();
-    // The random module's seed, from node:crypto: the package's globalThis.crypto first loads all of WebCrypto
-    // (~40 ms of a worker's CPU).
-    if (typeof env.mp_js_random_u32 === 'function') env.mp_js_random_u32 = () => randomFillSync(new Uint32Array(1))[0]!;
+    // The random module's seed at each boot, as a board's comes from its hardware RNG: V8 seeds Math.random from
+    // the system's entropy for each thread (the package's globalThis.crypto would first load all of WebCrypto,
+    // ~40 ms of a worker's CPU; node:crypto ~2-3 ms).
+    if (typeof env.mp_js_random_u32 === 'function') env.mp_js_random_u32 = () => Math.floor(Math.random() * 0x1_0000_0000);
     const write = env.fd_write as (fd: number, iov: number, iovcnt: number, written: number) => number;
     let mem: LinearMemory | undefined;
     // stdout and stderr are taken from the VM's memory a write at a time; the package's own path hands them over

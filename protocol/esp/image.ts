@@ -1,7 +1,7 @@
 // ESP32-family firmware image codec: the format the ROM loads (second-stage bootloaders) and the bootloader
 // loads (apps). Layout per esptool's "Firmware Image Format" and ESP-IDF's esp_image_header_t /
 // esp_app_desc_t; all multi-byte fields little-endian. Pure: bytes in, data out.
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../lazy-crypto.js';
 import { BoardError } from '../errors.js';
 
 export const ESP_IMAGE_MAGIC = 0xe9;
@@ -176,7 +176,7 @@ export interface EspImage extends EspImageHeader {
 
 const hex = (n: number, width = 0) => '0x' + n.toString(16).padStart(width, '0');
 const dv = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
-const sha256Hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const sha256Hex = (b: Uint8Array) => nodeCrypto().createHash('sha256').update(b).digest('hex');
 const toHex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 function cString(b: Uint8Array): string {
@@ -451,7 +451,7 @@ export function encodeEspImage(opts: EncodeEspImageOptions): Uint8Array {
     pos += SEGMENT_HEADER_LEN + seg.data.length;
   }
   out[checksumOffset] = checksum;
-  if (hashAppended) out.set(createHash('sha256').update(out.subarray(0, checksumOffset + 1)).digest(), checksumOffset + 1);
+  if (hashAppended) out.set(nodeCrypto().createHash('sha256').update(out.subarray(0, checksumOffset + 1)).digest(), checksumOffset + 1);
   return out;
 }
 
@@ -504,6 +504,6 @@ export function patchFlashParams(image: Uint8Array, params: FlashParams, chipHin
     };
   }
   const hashAt = decoded.checksum.fileOffset + 1;
-  out.set(createHash('sha256').update(out.subarray(0, hashAt)).digest(), hashAt);
+  out.set(nodeCrypto().createHash('sha256').update(out.subarray(0, hashAt)).digest(), hashAt);
   return { image: out, changed, hashUpdated: true };
 }

@@ -1,6 +1,6 @@
 // ESP-IDF binary partition table (flashed at 0x8000): 32-byte entries, an optional MD5 row, then an
 // erased (0xFF) row. Layout per ESP-IDF's esp_partition_info_t and gen_esp32part.py. Pure codec.
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../lazy-crypto.js';
 import { BoardError } from '../errors.js';
 
 export const PARTITION_TABLE_OFFSET = 0x8000;
@@ -99,7 +99,7 @@ export function decodePartitionTable(bytes: Uint8Array, opts: DecodePartitionTab
     if (isErased(row)) break;
     if (isRow(row, MD5_MAGIC)) {
       const stored = Buffer.from(row.subarray(16, 32)).toString('hex');
-      const calculated = createHash('md5').update(bytes.subarray(0, pos)).digest('hex');
+      const calculated = nodeCrypto().createHash('md5').update(bytes.subarray(0, pos)).digest('hex');
       md5 = { stored, calculated, valid: stored === calculated };
       if (!md5.valid && opts.verify !== false) {
         throw new BoardError('BAD_IMAGE', `partition table MD5 mismatch: calculated ${calculated}, stored ${stored}`, { md5 });
@@ -177,7 +177,7 @@ export function encodePartitionTable(entries: PartitionEntry[], opts: EncodePart
   if (withMd5) {
     const at = entries.length * ENTRY_LEN;
     out.set(MD5_MAGIC, at); // bytes 2..15 stay 0xFF
-    out.set(createHash('md5').update(out.subarray(0, at)).digest(), at + 16);
+    out.set(nodeCrypto().createHash('md5').update(out.subarray(0, at)).digest(), at + 16);
   }
   return out;
 }
