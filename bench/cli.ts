@@ -132,6 +132,11 @@ async function startupCases(served: string): Promise<void> {
     label: '  the same, installing the runtime (no image)',
     run: () => timedCli(['-p', 'virtual', 'exec', 'pass'], { ...ENV, BOARDCTL_BOOT_IMAGE: 'off' }),
   };
+  // No port given: auto-detection finds no USB serial port (where there is one, this row times its probe).
+  const autoPort: Case = {
+    label: '  the same, no port given (auto-detection)',
+    run: () => timedCli(['exec', 'pass'], { ...ENV, XDG_CONFIG_HOME: join(HOME, 'no-config') }),
+  };
   const cases: Case[] = [
     { label: 'node -e 0 (baseline)', run: () => once(process.execPath, ['-e', '0']) },
     { label: 'boardctl --help', run: () => timedCli(['--help']), goal: 1.25 },
@@ -139,6 +144,7 @@ async function startupCases(served: string): Promise<void> {
     { label: 'boardctl exec pass, served pty board', run: () => timedCli(['-p', served, 'exec', 'pass']), goal: 2 },
     { label: 'boardctl resume exec pass, served pty board', run: () => timedCli(['-p', served, 'resume', 'exec', 'pass']), goal: 1.7 },
     inProcess,
+    autoPort,
     noImage,
   ];
   const times = cases.map(() => [] as Run[]);
