@@ -8,7 +8,8 @@ import type { ServedPort } from '../protocol/port-server.js';
 import { parseFaultSpec, withFaults, type FaultSpec } from '../protocol/transports/faults.js';
 import { ByteRing } from './vm/ring.js';
 import { STATUS_BUSY, STATUS_FLASH_UNSYNCED, STATUS_INTS, STATUS_OUT_LIMIT, STATUS_OUT_WAKE, type WorkerConfig, type WorkerEvent } from './vm/shared-state.js';
-import type { ControlRequest } from './vm/host-api.js';
+import type { ControlRequest, WakeCause } from './vm/host-api.js';
+import { sleepDrive, wakingSource, type HardwareSnapshot } from './peripherals/snapshot.js';
 import { bootImagesDir, lockBoard, openStoredBoard, type StoredBoard } from './board-store.js';
 import { getProfile, type BoardProfile } from './profiles.js';
 import { FileFlashStore, syncImageFile } from './flash-store.js';
@@ -96,6 +97,10 @@ export class VirtualBoard {
   private ready: Promise<void> = Promise.resolve();
   /** Hardware state the last worker handed over at its reset (RTC, NVS, sensor settings). */
   private persisted: unknown;
+  /** In a deep sleep: sets pin and button levels from outside (the VM is off) and ends it when a watched pin wakes it. */
+  private sleeping: { set(args: unknown): void; cancel(): void } | undefined;
+  /** What ended the deep sleep the next worker boots from. */
+  private wakeCause: WakeCause | undefined;
   /** The board's Wi-Fi network and host sockets, on profiles whose port has a network. */
   readonly net: NetHost | undefined;
   /** Messages by which workers of this board announced output (tests and the timing trace count them). */
@@ -182,6 +187,7 @@ export class VirtualBoard {
       blockSize: 4096,
       safeMode,
       resetCause: cause,
+      wakeCause: cause === 'deepsleep' ? this.wakeCause : undefined,
       bootLines,
       heapSize: boardHeapBytes(this.profile),
       bootImageDir: bootImagesDir(b),
@@ -226,6 +232,7 @@ export class VirtualBoard {
   }
 
   private async stopWorker(): Promise<void> {
+    this.sleeping?.cancel();
     if (this.repeatTimer) clearInterval(this.repeatTimer);
     this.repeatTimer = undefined;
     this.rom = undefined;
@@ -254,12 +261,40 @@ export class VirtualBoard {
     if (e.kind === 'bootloader') return this.enterDownloadMode('hard');
     if (e.kind === 'deepsleep') {
       await this.stopWorker();
-      if (e.sleepMs === undefined) return;
-      const gen = this.generation;
-      await new Promise((r) => setTimeout(r, e.sleepMs));
-      if (gen !== this.generation || this.closed) return;
+      const woke = await this.sleep(e.sleepMs, e.persisted as HardwareSnapshot | undefined);
+      if (!woke) return;
+      this.wakeCause = woke;
     }
     await this.powerUp(e.kind);
+  }
+
+  /**
+   * A deep sleep: no VM runs. Its timer ends it, or a pin esp32.wake_on_ext0/ext1 watches reaching its level (a
+   * level there already wakes at once, as the RTC's does); undefined when a reset or the board's close came first.
+   */
+  private sleep(ms: number | undefined, hw: HardwareSnapshot | undefined): Promise<WakeCause | undefined> {
+    const gen = this.generation;
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const end = (cause: WakeCause | undefined) => {
+        clearTimeout(timer);
+        this.sleeping = undefined;
+        resolve(gen === this.generation && !this.closed ? cause : undefined);
+      };
+      const check = () => {
+        const pin = hw && wakingSource(hw.wake, hw.drives);
+        if (pin) end(pin);
+      };
+      if (ms !== undefined) timer = setTimeout(() => end('timer'), ms);
+      this.sleeping = {
+        set: (args) => {
+          if (hw) hw.drives = sleepDrive(hw.drives, this.stored.config.parts ?? [], args);
+          check();
+        },
+        cancel: () => end(undefined),
+      };
+      check();
+    });
   }
 
   private async enterDownloadMode(cause: BootCause, log = true): Promise<void> {
@@ -559,6 +594,14 @@ export class VirtualBoard {
   controlRequest(req: ControlRequest): Promise<unknown> {
     // The network lives here on the main thread, beside the host sockets.
     if (req.plugin === 'net') return this.netControl(req.op, req.args);
+    if (this.sleeping && req.plugin === 'hw' && req.op === 'set') {
+      try {
+        this.sleeping.set(req.args);
+        return Promise.resolve({ ok: true });
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     if (!this.control) return Promise.reject(new BoardError('LINK_LOST', `virtual board '${this.name}' is not running MicroPython`));
     const id = this.nextControlId++;
     this.control.postMessage({ type: 'control', id, ...req });

@@ -95,4 +95,65 @@ describe('machine on the virtual board', () => {
     const [out] = await con.rawExec('import machine\nprint(machine.reset_cause() == machine.DEEPSLEEP_RESET, machine.RTC().memory())');
     expect(out).toBe("True b'cycle1'\r\n");
   });
+
+  const setPin = (pin: number, level: 0 | 1 | null) => board.controlRequest({ plugin: 'hw', op: 'set', args: { what: 'pin', pin, level } });
+  /** Once the board sleeps there is no VM to ask (its hardware answers again when it wakes). */
+  const asleep = async () => {
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+      const answered = await board.controlRequest({ plugin: 'hw', op: 'get', args: { what: 'pins' } }).then(() => true, () => false);
+      if (!answered) return;
+    }
+    throw new Error('the board did not go to sleep');
+  };
+  const wokeBy = async (what: string) => {
+    const text = await con.expect('MicroPython v1.27.0');
+    expect(text).toContain('DEEPSLEEP_RESET');
+    await con.rawRepl();
+    const [out] = await con.rawExec(`import machine\nprint(machine.reset_cause() == machine.DEEPSLEEP_RESET, machine.wake_reason() == machine.${what})`);
+    expect(out).toBe('True True\r\n');
+  };
+
+  it('sleeps until the pin esp32.wake_on_ext0 watches reaches its level, driven from outside meanwhile', async () => {
+    await con.send('import esp32, machine\nfrom machine import Pin\nesp32.wake_on_ext0(Pin(4, Pin.IN, Pin.PULL_DOWN), esp32.WAKEUP_ANY_HIGH)\nmachine.deepsleep()\x04');
+    await con.expect('OK');
+    await asleep();
+    // A pin it does not watch wakes nothing; other settings wait for the board to wake.
+    await expect(board.controlRequest({ plugin: 'hw', op: 'set', args: { what: 'temp', value: 30 } })).rejects.toThrow(/deep sleep/);
+    await setPin(5, 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(con.take()).not.toContain('MicroPython');
+    await setPin(4, 1);
+    await wokeBy('EXT0_WAKE');
+    await setPin(4, null);
+    await setPin(5, null);
+  });
+
+  it('with esp32.wake_on_ext1 wakes when all its pins are low (WAKEUP_ALL_LOW), or at once when they are already', async () => {
+    const sleep = 'import esp32, machine\nfrom machine import Pin\n' +
+      'esp32.wake_on_ext1((Pin(12, Pin.IN, Pin.PULL_UP), Pin(13, Pin.IN, Pin.PULL_UP)), esp32.WAKEUP_ALL_LOW)\nmachine.deepsleep()\x04';
+    await con.send(sleep);
+    await con.expect('OK');
+    await asleep();
+    await setPin(12, 0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(con.take()).not.toContain('MicroPython');
+    await setPin(13, 0);
+    await wokeBy('EXT1_WAKE');
+    // Both still low: the next deep sleep ends as it begins, as the RTC's level trigger does.
+    await con.send(sleep);
+    await wokeBy('EXT1_WAKE');
+    await setPin(12, null);
+    await setPin(13, null);
+  });
+
+  it('takes only RTC pins, as Pin objects, and one of ext0 and touch, as the port does', async () => {
+    const [out] = await con.rawExec(
+      'import esp32\nfrom machine import Pin\n' +
+        'for f in (lambda: esp32.wake_on_ext0(Pin(5), 1), lambda: esp32.wake_on_ext0(4, 1), lambda: esp32.wake_on_ext1([Pin(16)], 1)):\n' +
+        '    try:\n        f()\n    except ValueError as e:\n        print(e)\n' +
+        'esp32.wake_on_ext0(Pin(4), 1)\ntry:\n    esp32.wake_on_touch(True)\nexcept ValueError as e:\n    print(e)\n' +
+        'esp32.wake_on_ext0(None)\nesp32.wake_on_touch(True)\nesp32.wake_on_touch(False)\nprint("ok")',
+    );
+    expect(out).toBe('invalid pin\r\nexpecting a pin\r\ninvalid pin\r\nno resources\r\nok\r\n');
+  });
 });

@@ -18,7 +18,7 @@ import type { PartSpec } from './parts.js';
 import { PinBank, type PinMode, type Pull } from './pins.js';
 import { RmtChannel } from './rmt.js';
 import { powerOnRtc, rtcDatetime, rtcNow, setRtcDatetime, type RtcState } from './rtc.js';
-import type { HardwareSnapshot } from './snapshot.js';
+import type { HardwareSnapshot, WakeSources } from './snapshot.js';
 import { Timeline } from './timeline.js';
 import { waitUntilTicksUs } from './wire-wait.js';
 
@@ -79,6 +79,8 @@ export class VirtualHardware {
   bootselPressed = false;
   /** Survives deep sleep like the ESP32's RTC slow memory. */
   rtcMemory: number[] = [];
+  /** esp32.wake_on_*: kept until the chip resets (a soft reset keeps it, as the port's machine_rtc_config). */
+  private readonly wake: Omit<WakeSources, 'rest'> = {};
   /** esp32.NVS contents ("namespace/key" -> "i:<int>" or "b:<hex>"); kept across resets like flash. */
   readonly nvs = new Map<string, string>();
 
@@ -121,7 +123,12 @@ export class VirtualHardware {
       volts: [...this.volts],
       drives: this.pins.all().flatMap(([pin, s]) => (s.ext === null ? [] : [[pin, s.ext] as [number, 0 | 1]])),
       bootsel: this.bootselPressed,
+      wake: { ...this.wake, rest: this.wakePins().map((pin) => [pin, this.pins.state(pin).pull === 'up' ? 1 : 0]) },
     };
+  }
+
+  private wakePins(): number[] {
+    return [...new Set([...(this.wake.ext0 ? [this.wake.ext0.pin] : []), ...(this.wake.ext1?.pins ?? [])])];
   }
 
   private restore(s: HardwareSnapshot): void {
@@ -320,6 +327,20 @@ export class VirtualHardware {
       reset_cause: () => this.host.resetCause,
       chip_reset: () => this.host.chipReset,
       wake_reason: () => this.host.wakeCause ?? '',
+      wake_sources: () => JSON.stringify({
+        ext0: this.wake.ext0 && [this.wake.ext0.pin, this.wake.ext0.level],
+        ext1: this.wake.ext1 && [this.wake.ext1.pins, this.wake.ext1.level],
+        touch: this.wake.touch,
+      }),
+      // ext0: pin (-1: off) and level; ext1: JSON list of pins (empty: off) and level; touch: on (1) or off.
+      wake_on: (kind: string, pins: number | string, level: number) => {
+        const lvl: 0 | 1 = level ? 1 : 0;
+        if (kind === 'ext0') this.wake.ext0 = pins === -1 ? undefined : { pin: Number(pins), level: lvl };
+        else if (kind === 'ext1') {
+          const list = JSON.parse(String(pins)) as number[];
+          this.wake.ext1 = list.length ? { pins: list, level: lvl } : undefined;
+        } else this.wake.touch = Boolean(pins) || undefined;
+      },
       bitstream: (pin: number, hex: string) => this.neopixelWrite(pin, fromHex(hex)),
       bootsel: () => (this.bootselPressed ? 1 : 0),
       irq_edges: () => pins.irqEdges,

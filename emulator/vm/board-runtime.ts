@@ -9,7 +9,7 @@ import { restoreSnapshot, takeSnapshot, usedBytes, type VmSnapshot } from './vm-
 import { applyBootImage, bootImageSlot, readBootImage, restoredExtent, writeBootImage, type BootImageSlot, type JsModules } from './boot-image.js';
 import { frozenDigest, frozenNames, frozenPaths } from './frozen.js';
 import { STATUS_BUSY, STATUS_HEARTBEAT, STATUS_OUT_LIMIT, STATUS_OUT_WAKE, type WorkerConfig } from './shared-state.js';
-import type { ChipReset, ResetCause, ResetRequest, VmHost, VmPlugin } from './host-api.js';
+import type { ChipReset, ResetCause, ResetRequest, VmHost, VmPlugin, WakeCause } from './host-api.js';
 import { getProfile, bannerLine, type BoardProfile } from '../profiles.js';
 import { absentModules, presentModules } from '../port-modules.js';
 import { nodeCrypto } from '../../protocol/lazy-crypto.js';
@@ -140,9 +140,9 @@ export class BoardRuntime implements VmHost {
     return this.softResetDone ? 'soft' : this.chipReset;
   }
 
-  /** Only its timer wakes a virtual board from deep sleep (esp32.wake_on_* take their pins and never fire). */
-  get wakeCause(): 'timer' | undefined {
-    return this.chipReset === 'deepsleep' ? 'timer' : undefined;
+  /** What ended the deep sleep this boot follows: its timer or a pin (the board watched them meanwhile). */
+  get wakeCause(): WakeCause | undefined {
+    return this.chipReset === 'deepsleep' ? (this.config.wakeCause ?? 'timer') : undefined;
   }
 
   requestReset(req: ResetRequest): void {

@@ -9,6 +9,8 @@ export type ResetKind = 'hard' | 'soft' | 'wdt' | 'deepsleep' | 'bootloader';
  * ('hard'), the watchdog, a wake-up from deep sleep. Each hard reset starts a new worker with it.
  */
 export type ChipReset = 'power-on' | 'hard' | 'wdt' | 'deepsleep';
+/** What woke the chip from a deep sleep: its timer, or a pin (esp32.wake_on_ext0 / ext1). */
+export type WakeCause = 'timer' | 'ext0' | 'ext1';
 
 /** How the board last came out of reset: its chip reset, or a soft reset since (Ctrl-D, machine.soft_reset()). */
 export type ResetCause = ChipReset | 'soft';
@@ -42,7 +44,7 @@ export interface VmHost {
   /** How the board last came out of reset (the esp32 port's machine.reset_cause()). */
   readonly resetCause: ResetCause;
   /** What woke the chip, when its last reset was a deep sleep's end (machine.wake_reason()); a soft reset leaves it. */
-  readonly wakeCause: 'timer' | undefined;
+  readonly wakeCause: WakeCause | undefined;
 }
 
 /** A part that contributes JavaScript functions and Python modules to every VM the board boots. */

@@ -1,6 +1,6 @@
 // Small shared counters between a board's worker and its owner on the main thread.
 
-import type { ChipReset } from './host-api.js';
+import type { ChipReset, WakeCause } from './host-api.js';
 
 export const STATUS_BUSY = 0; // 1 while Python code runs (the VM is inside a call)
 export const STATUS_HEARTBEAT = 1; // bumped by the worker whenever it gets control
@@ -37,6 +37,8 @@ export interface WorkerConfig {
   /** Skip main.py (after a stuck VM had to be restarted). */
   safeMode: boolean;
   resetCause: ChipReset;
+  /** What ended the deep sleep this boot follows (resetCause 'deepsleep'). */
+  wakeCause?: WakeCause;
   /** Lines printed before MicroPython starts (ROM/bootloader log). */
   bootLines: string[];
   heapSize: number;

@@ -69,8 +69,10 @@ else:
     def reset_cause():
         return _CAUSES[_hw.reset_cause()]
 
+    _WAKES = {'timer': TIMER_WAKE, 'ext0': EXT0_WAKE, 'ext1': EXT1_WAKE}
+
     def wake_reason():
-        return TIMER_WAKE if _hw.wake_reason() == 'timer' else 0
+        return _WAKES.get(_hw.wake_reason(), 0)
 
 
 def _reset(kind, ms=-1):

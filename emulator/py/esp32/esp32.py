@@ -1,4 +1,4 @@
-import _hw, _part, json, time
+import _hw, _part, json, machine, time
 
 _CHIP = json.loads(_hw.board())['chip']
 
@@ -6,16 +6,49 @@ WAKEUP_ALL_LOW = False
 WAKEUP_ANY_HIGH = True
 
 
-def wake_on_ext0(pin, level):
-    pass
+# The pins the chip's RTC domain can watch in deep sleep (ESP32: its RTC GPIOs; S3: 0-21; C3: 0-5).
+_RTC_PINS = {'ESP32': (0, 2, 4, 12, 13, 14, 15, 25, 26, 27, 32, 33, 34, 35, 36, 37, 38, 39), 'ESP32S3': range(22)}.get(
+    _CHIP, range(6))
+_KEEP = object()
 
 
-def wake_on_ext1(pins, level):
-    pass
+def _rtc_pin(pin):
+    if not isinstance(pin, machine.Pin):
+        raise ValueError('expecting a pin')
+    if pin._id not in _RTC_PINS:
+        raise ValueError('invalid pin')
+    return pin._id
+
+
+def _sources():
+    return json.loads(_hw.wake_sources())
+
+
+def wake_on_ext0(pin=_KEEP, level=_KEEP):
+    # As the port: None turns it off, a pin must be an RTC one, and touch wake holds the resource.
+    if _sources().get('touch'):
+        raise ValueError('no resources')
+    ext0 = _sources().get('ext0') or [-1, 0]
+    if pin is not _KEEP:
+        ext0[0] = -1 if pin is None else _rtc_pin(pin)
+    if level is not _KEEP:
+        ext0[1] = 1 if level else 0
+    _hw.wake_on('ext0', ext0[0], ext0[1])
+
+
+def wake_on_ext1(pins=_KEEP, level=_KEEP):
+    ext1 = _sources().get('ext1') or [[], 0]
+    if pins is not _KEEP:
+        ext1[0] = [] if pins is None else [_rtc_pin(p) for p in pins]
+    if level is not _KEEP:
+        ext1[1] = 1 if level else 0
+    _hw.wake_on('ext1', json.dumps(ext1[0]), ext1[1])
 
 
 def wake_on_touch(wake):
-    pass
+    if _sources().get('ext0'):
+        raise ValueError('no resources')
+    _hw.wake_on('touch', 1 if wake else 0, 0)
 
 
 def gpio_deep_sleep_hold(enable):
