@@ -18,7 +18,7 @@ import type { PartSpec } from './parts.js';
 import { PinBank, type PinMode, type Pull } from './pins.js';
 import { RmtChannel } from './rmt.js';
 import { powerOnRtc, rtcDatetime, rtcNow, setRtcDatetime, type RtcState } from './rtc.js';
-import type { HardwareSnapshot, WakeSources } from './snapshot.js';
+import { wakingSource, type HardwareSnapshot, type WakeSources } from './snapshot.js';
 import { Timeline } from './timeline.js';
 import { waitUntilTicksUs } from './wire-wait.js';
 
@@ -344,6 +344,8 @@ export class VirtualHardware {
       bitstream: (pin: number, hex: string) => this.neopixelWrite(pin, fromHex(hex)),
       bootsel: () => (this.bootselPressed ? 1 : 0),
       irq_edges: () => pins.irqEdges,
+      // For lightsleep(): -1 with no esp32.wake_on_ext0/ext1 pin armed, else whether one is at its level now.
+      wake_pin: () => (this.wakePins().length === 0 ? -1 : wakingSource({ ...this.wake, rest: [] }, this.wakePins().map((p) => [p, pins.read(p)])) ? 1 : 0),
       nvs_get: (key: string) => this.nvs.get(key) ?? '',
       nvs_set: (key: string, value: string | null) => {
         if (value === null) return this.nvs.delete(key) ? 0 : -1;

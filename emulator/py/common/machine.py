@@ -98,12 +98,17 @@ def deepsleep(time_ms=None):
 
 
 def lightsleep(time_ms=None):
-    if time_ms is not None:
+    # Ends at its time, on a pin IRQ (with no time), or once a pin esp32.wake_on_ext0/ext1 watches is at its level.
+    if time_ms is not None and _hw.wake_pin() < 0:
         time.sleep_ms(time_ms)
         return
-    edges = _hw.irq_edges()  # no timeout: a pin IRQ is the only way to wake
-    while _hw.irq_edges() == edges:
-        time.sleep_ms(5)
+    edges = _hw.irq_edges()
+    end = None if time_ms is None else time.ticks_add(time.ticks_ms(), time_ms)
+    while _hw.wake_pin() != 1 and (end is not None or _hw.irq_edges() == edges):
+        left = 5 if end is None else time.ticks_diff(end, time.ticks_ms())
+        if left <= 0:
+            return
+        time.sleep_ms(min(left, 5))
 
 
 def idle():
