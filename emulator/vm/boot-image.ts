@@ -14,8 +14,8 @@
 // every part keeps its state in JavaScript (flash, pins), which the names re-bind. So one image serves every
 // board of a profile whose parts offer the same modules (the file name says which), and it is valid only for the
 // same VM package, wasm, frozen files and host code (its key). Anything else is ignored and a fresh boot writes
-// a new image. Nothing here hashes with node:crypto (~2-3 ms to load in a worker thread): the key is kept as its
-// text and the file's checksum is code-cache.ts's.
+// a new image. A boot from the bundle hashes nothing with node:crypto (~2-3 ms to load in a worker thread): the
+// key is kept as its text and the file's checksum is code-cache.ts's.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
