@@ -1,4 +1,4 @@
-import _hw, _part, json, machine, time
+import _hw, _part, json, time
 
 _CHIP = json.loads(_hw.board())['chip']
 
@@ -13,7 +13,9 @@ _KEEP = object()
 
 
 def _rtc_pin(pin):
-    if not isinstance(pin, machine.Pin):
+    from machine import Pin
+
+    if not isinstance(pin, Pin):
         raise ValueError('expecting a pin')
     if pin._id not in _RTC_PINS:
         raise ValueError('invalid pin')
