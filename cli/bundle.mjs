@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
-import { basename } from 'node:path';
+import { basename, dirname, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { recordAddon } from '../dist/protocol/transports/serial-addon-search.js';
@@ -178,7 +178,7 @@ const families = Object.fromEntries(
 const wasm = readFileSync(vmWasmFile());
 const workerBuild = {
   frozen: { families },
-  wasm: { digest: sha256(wasm), sum: checksum(wasm).toString(16), facts: wasmFacts(wasm) },
+  wasm: { digest: sha256(wasm), sum: checksum(wasm).toString(16), facts: wasmFacts(wasm), file: relative(dirname(here(`../${workerFile}`)), vmWasmFile()).split(sep).join('/') },
   packageVersion: JSON.parse(readFileSync(createRequire(import.meta.url).resolve(`${vmPackage}/package.json`), 'utf8')).version,
   hostDigest: sha256(readFileSync(here(`../${workerFile}`))),
 };

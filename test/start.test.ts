@@ -278,9 +278,10 @@ describe('the bundled CLI', () => {
     const home = mkdtempSync(join(tmp, 'home-'));
     const { sources, urls, workerBuiltins, run } = await loaded(['-p', 'virtual', 'exec', 'print(6*7)'], { BOARDCTL_HOME: home });
     expect(run).toMatchObject({ code: 0, stdout: expect.stringMatching(/^42\r?\n$/) });
-    // Its boot loads no hashing or compression (each ~2 ms of the thread's start): checksums and CRCs are ours.
+    // Its boot loads no hashing, compression or heap statistics (each 1-3 ms of the thread's start): checksums and
+    // CRCs are ours, and the memory watch first looks after 250 ms.
     expect(workerBuiltins).toContain('worker_threads');
-    expect(workerBuiltins.filter((b) => /^(crypto|zlib|child_process|net)$/.test(b))).toEqual([]);
+    expect(workerBuiltins.filter((b) => /^(crypto|zlib|v8|child_process|net)$/.test(b))).toEqual([]);
     // The worker runs its compiled entry, which runs the worker bundle; the MicroPython package's JavaScript is in
     // that bundle (no ES module of its own: the worker never starts Node's ES module loader).
     expect(urls).toContainEqual(expect.stringMatching(/\/dist\/emulator\/vm\/worker-entry\.cjs$/));
@@ -297,7 +298,7 @@ describe('the bundled CLI', () => {
       'emulator/net/protocol.ts', 'emulator/net/wlan.ts', 'emulator/peripherals/board-pins.ts', 'emulator/peripherals/parts.ts', 'emulator/peripherals/snapshot.ts',
       'emulator/port-modules.ts', 'emulator/profiles.ts', 'emulator/rom/app-facts.ts', 'emulator/rom/boot.ts', 'emulator/rom/firmware.ts',
       'emulator/rom/ota.ts', 'emulator/rom/sync-detector.ts', 'emulator/vm/early-tier-up.ts', 'emulator/vm/memory.ts', 'emulator/vm/ring.ts',
-      'emulator/vm/shared-state.ts', 'emulator/vm/wasm-file.ts', 'emulator/worker-thread.ts',
+      'emulator/vm/shared-state.ts', 'emulator/vm/wasm-file.ts', 'emulator/vm/worker-build.ts', 'emulator/worker-thread.ts',
     ]);
     expect(urls.filter((u) => /^node:(tls|https?|dgram|dns)/.test(u))).toEqual([]);
   });

@@ -9,6 +9,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { frozenDigest, frozenFiles, type PortFamily } from '../emulator/vm/frozen.js';
@@ -40,6 +41,8 @@ describe("the worker bundle's build facts", () => {
     expect(built.wasm.digest).toBe(sha256(wasm));
     expect(built.wasm.facts).toEqual(wasmFacts(wasm));
     expect(built.wasm.facts.heapEdits).toBeDefined();
+    // Its file, from the bundle, is the one the package resolves to.
+    expect(fileURLToPath(new URL(built.wasm.file, pathToFileURL(join(VM_DIR, 'worker.cjs'))))).toBe(vmWasmFile());
   });
 
   it("hold the package's version and the bundle's digest, and the bundle reads them", () => {

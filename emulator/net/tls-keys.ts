@@ -1,7 +1,7 @@
 // Keys and certificates as the board hands them to its TLS layer (PEM text, or DER bytes as latin1): parsing
 // only, apart from tls-host.ts so the board's worker checks them without loading node:tls.
 import type { KeyObject } from 'node:crypto';
-import { nodeCrypto } from '../../protocol/lazy-crypto.js';
+import { nodeCrypto } from '../../protocol/lazy-builtin.js';
 
 /** The key the board gave (PEM text, or DER bytes as latin1 in PKCS#8, PKCS#1 or SEC1), or undefined. */
 export function parseKey(data: string): KeyObject | undefined {

@@ -12,7 +12,7 @@ import { STATUS_BUSY, STATUS_HEARTBEAT, STATUS_OUT_LIMIT, STATUS_OUT_WAKE, type 
 import type { ChipReset, ResetCause, ResetRequest, VmHost, VmPlugin, WakeCause } from './host-api.js';
 import { getProfile, bannerLine, type BoardProfile } from '../profiles.js';
 import { absentModules, presentModules } from '../port-modules.js';
-import { nodeCrypto } from '../../protocol/lazy-crypto.js';
+import { nodeCrypto } from '../../protocol/lazy-builtin.js';
 import { ceilingExceeded, memoryUse } from './memory.js';
 import { HostLoop } from './host-loop.js';
 import { HOOK_MARK, rewriteLoops } from './loop-rewrite.js';

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { threadId } from 'node:worker_threads';
 import { checksum } from '../../protocol/code-cache.js';
 import { makeDirs } from '../../protocol/fs/make-dirs.js';
-import { nodeCrypto } from '../../protocol/lazy-crypto.js';
+import { nodeCrypto } from '../../protocol/lazy-builtin.js';
 import { installTables, stackMatches, writePages, type ProxyTables, type VmSnapshot } from './vm-snapshot.js';
 import type { MicroPythonVm } from './vm-loader.js';
 import { workerBuild } from './worker-build.js';

@@ -3,7 +3,7 @@
 // common one of the same path. The folder sits next to this module's folder in the source tree and in dist/ (the
 // build copies it), so the same relative URL finds it from vitest and tsc's output; the worker bundle's build
 // packed them in one file (worker-build.ts).
-import { nodeCrypto } from '../../protocol/lazy-crypto.js';
+import { nodeCrypto } from '../../protocol/lazy-builtin.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -10,7 +10,7 @@
 // What a program makes meanwhile spills into extra heap areas, which the next collection frees. The host stays
 // bounded: linear memory may not grow past a ceiling, and the worker's own heap is watched against another;
 // past either the board is reset, as a watchdog would.
-import { getHeapStatistics } from 'node:v8';
+import { nodeV8 } from '../../protocol/lazy-builtin.js';
 import type { BoardProfile } from '../profiles.js';
 
 const KiB = 1024;
@@ -274,7 +274,7 @@ export interface MemoryUse {
 
 /** What this thread's VM and JavaScript heap use now (in a worker, v8 reports the worker's own isolate). */
 export function memoryUse(vmMemory: LinearMemory): MemoryUse {
-  return { vmBytes: vmMemory.buffer.byteLength, workerHeapBytes: getHeapStatistics().used_heap_size };
+  return { vmBytes: vmMemory.buffer.byteLength, workerHeapBytes: nodeV8().getHeapStatistics().used_heap_size };
 }
 
 /** The console line a board prints when the host resets it for its memory, or undefined while within bounds. */

@@ -2,7 +2,7 @@
 // The package's loader gives no way to hook the clock or the memory, so we wrap WebAssembly.instantiate while it
 // runs: the clock import is wrapped, the heap bounded at the size asked for, and memory growth capped (memory.ts).
 import { checksum } from '../../protocol/code-cache.js';
-import { nodeCrypto } from '../../protocol/lazy-crypto.js';
+import { nodeCrypto } from '../../protocol/lazy-builtin.js';
 import { vmWasmFile } from './wasm-file.js';
 import { boundHeap, capGrowth, VM_MEMORY_CEILING, wasmFacts, type LinearMemory, type VmFlags } from './memory.js';
 import { workerBuild } from './worker-build.js';

@@ -16,9 +16,10 @@ export interface WorkerBuild {
   frozen: { families: Record<string, { files: Array<[string, number]>; digest: string }> };
   /**
    * The wasm the build found: its SHA-256 and facts, and code-cache.ts's checksum of it (hex), by which a loader
-   * knows the bytes it was given (others get their digest and facts worked out).
+   * knows the bytes it was given (others get their digest and facts worked out); its file, as a URL relative to
+   * the bundle.
    */
-  wasm: { digest: string; sum: string; facts: WasmFacts };
+  wasm: { digest: string; sum: string; facts: WasmFacts; file: string };
   packageVersion: string;
   /** SHA-256 of the worker bundle. */
   hostDigest: string;

@@ -1,7 +1,7 @@
 // ESP32-family firmware image codec: the format the ROM loads (second-stage bootloaders) and the bootloader
 // loads (apps). Layout per esptool's "Firmware Image Format" and ESP-IDF's esp_image_header_t /
 // esp_app_desc_t; all multi-byte fields little-endian. Pure: bytes in, data out.
-import { nodeCrypto } from '../lazy-crypto.js';
+import { nodeCrypto } from '../lazy-builtin.js';
 import { BoardError } from '../errors.js';
 
 export const ESP_IMAGE_MAGIC = 0xe9;

@@ -1,6 +1,6 @@
 // ESP-IDF binary partition table (flashed at 0x8000): 32-byte entries, an optional MD5 row, then an
 // erased (0xFF) row. Layout per ESP-IDF's esp_partition_info_t and gen_esp32part.py. Pure codec.
-import { nodeCrypto } from '../lazy-crypto.js';
+import { nodeCrypto } from '../lazy-builtin.js';
 import { BoardError } from '../errors.js';
 
 export const PARTITION_TABLE_OFFSET = 0x8000;
