@@ -5,12 +5,11 @@
 // answer and the one early thread. The board itself powers up only when a command connects (cli/session.ts): a
 // wrong guess costs the idle thread, which holds no board and lets the process exit. A command that leaves the
 // port to auto-detection gets the virtual board where no USB serial port is there to try (Linux says so cheaply).
-import { readdirSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import { asksForHelp, commandOf, splitChain, withDefaultCommand } from './chain.js';
 import { expandMacros, groupPorts, loadConfig, resolvePort, type Config } from './config.js';
 import { fleetArgs, fleetPorts } from './fleet.js';
 import { isVirtualPort } from '../protocol/port-spec.js';
+import { usbTtyPresent } from '../protocol/usb-ttys.js';
 
 /**
  * The port the first command of `argv` connects to, as cli/command-line.ts will decide it: its `connect PORT`, else
@@ -41,18 +40,12 @@ function firstBoard(argv: string[], config: Config, env: NodeJS.ProcessEnv): { c
 const NO_AUTO_BOARD = new Set(['devs', 'sim', 'share', 'flash', 'tui', 'bootloader', 'disconnect']);
 
 /**
- * Whether the first command of `argv` connects by auto-detection and will get the virtual board: on Linux, when
- * no tty in `ttys` (sysfs) belongs to a USB device, as auto-connect tries only USB ports (protocol/connect.ts).
- * Elsewhere no cheap way tells: false.
+ * Whether the first command of `argv` connects by auto-detection and will get the virtual board: where Linux's
+ * sysfs (`ttys`) shows no USB tty, as auto-connect tries only USB ports (protocol/connect.ts). Elsewhere: false.
  */
-export function autoConnectsVirtual(argv: string[], config: Config, env: NodeJS.ProcessEnv = process.env, ttys = '/sys/class/tty'): boolean {
+export function autoConnectsVirtual(argv: string[], config: Config, env: NodeJS.ProcessEnv = process.env, ttys?: string): boolean {
   const first = firstBoard(argv, config, env);
-  if (first?.port !== 'auto' || NO_AUTO_BOARD.has(first.command ?? '') || process.platform !== 'linux') return false;
-  try {
-    return !readdirSync(ttys).some((name) => /\/usb\d+\//.test(readlinkSync(join(ttys, name))));
-  } catch {
-    return false;
-  }
+  return first?.port === 'auto' && !NO_AUTO_BOARD.has(first.command ?? '') && usbTtyPresent(ttys) === false;
 }
 
 /** A -p list or pattern: a fleet, each board in a process of its own (a pattern matches ports found later). */

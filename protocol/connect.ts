@@ -6,6 +6,7 @@ import { parsePortSpec } from './port-spec.js';
 import type { PortInfo } from './ports.js';
 import { RawReplClient, type RawReplOptions } from './raw-repl.js';
 import { phase } from './timing.js';
+import { usbTtyPresent } from './usb-ttys.js';
 import type { ControlLines, Transport } from './transport.js';
 import type { PasswordSource } from './transports/webrepl.js';
 
@@ -85,9 +86,15 @@ async function listPorts(): Promise<PortInfo[]> {
   return (await import('./ports.js')).listPorts();
 }
 
+/** The USB serial ports auto-connect tries: none, without a listing, where Linux's sysfs shows no USB tty. */
+async function usbPorts(): Promise<PortInfo[]> {
+  if (usbTtyPresent() === false) return [];
+  return (await listPorts().catch(() => [])).filter((p) => p.vidPid);
+}
+
 /** No port given, for commands that need only a link: the first USB serial port that opens, else the virtual board. */
 export async function openAnyTransport(opts: OpenTransportOptions = {}): Promise<{ transport: Transport; note?: string }> {
-  const candidates = (await listPorts().catch(() => [])).filter((p) => p.vidPid);
+  const candidates = await usbPorts();
   for (const candidate of candidates) {
     try {
       return { transport: await openTransport(candidate.path, opts) };
@@ -119,7 +126,7 @@ export async function connectBoard(port: string | undefined, opts: ConnectOption
     // A soft reset closes the board's sockets, the WebREPL's own: over it the session resumes (as Thonny does).
     return { board: new RawReplClient(transport, transport.kind === 'webrepl' ? { ...opts, resume: true } : opts) };
   }
-  const candidates = (await listPorts().catch(() => [])).filter((p) => p.vidPid);
+  const candidates = await usbPorts();
   for (const candidate of candidates) {
     let transport: Transport;
     try {

@@ -10,6 +10,7 @@ import { openTransport } from '../protocol/connect.js';
 import { BoardError } from '../protocol/errors.js';
 import { expandShortcut, parsePortSpec } from '../protocol/port-spec.js';
 import { guessBoard, listPortsFromSysfs } from '../protocol/ports.js';
+import { usbTtyPresent } from '../protocol/usb-ttys.js';
 import { RawReplClient } from '../protocol/raw-repl.js';
 import type { Transport } from '../protocol/transport.js';
 import { COM, CONTROL, DO, IAC, OPT_BINARY, OPT_COM_PORT, SB, SE, SERVER_OFFSET, WILL } from '../protocol/telnet.js';
@@ -313,6 +314,18 @@ describe('port discovery from sysfs', () => {
       },
       { path: '/dev/ttyUSB0', vidPid: '1a86:7523', board: 'CH340 USB-UART (ESP dev board)' },
     ]);
+  });
+
+  it('tells from the class links alone whether a tty is a USB one (what auto-connect tries), or that it cannot tell', () => {
+    const cls = mkdtempSync(join(tmpdir(), 'boardctl-ttys-'));
+    cleanups.push(() => rmSync(cls, { recursive: true, force: true }));
+    const linux = process.platform === 'linux';
+    symlinkSync('../../devices/pnp0/00:00/00:00:0/00:00:0.0/tty/ttyS0', join(cls, 'ttyS0'));
+    symlinkSync('../../devices/virtual/tty/tty1', join(cls, 'tty1'));
+    expect(usbTtyPresent(cls)).toBe(linux ? false : undefined);
+    symlinkSync('../../devices/platform/soc/3f980000.usb/usb1/1-1/1-1:1.0/tty/ttyACM0', join(cls, 'ttyACM0'));
+    expect(usbTtyPresent(cls)).toBe(linux ? true : undefined);
+    expect(usbTtyPresent(join(cls, 'missing'))).toBeUndefined();
   });
 
   it('guesses boards by exact VID:PID, then by vendor', () => {
