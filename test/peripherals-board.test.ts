@@ -146,14 +146,16 @@ describe('machine on the virtual board', () => {
     await setPin(13, null);
   });
 
-  it('ends a lightsleep() early when a watched pin reaches its level', async () => {
+  it('ends a lightsleep() early when a watched pin reaches its level; wake_reason() tells what ended it', async () => {
     await con.send(
       'import esp32, machine, time\nfrom machine import Pin\nesp32.wake_on_ext0(Pin(4, Pin.IN, Pin.PULL_DOWN), esp32.WAKEUP_ANY_HIGH)\n' +
-        "t = time.ticks_ms()\nprint('sleeping')\nmachine.lightsleep(20000)\nprint('woke', time.ticks_diff(time.ticks_ms(), t) < 15000)\nesp32.wake_on_ext0(None)\x04",
+        "t = time.ticks_ms()\nprint('sleeping')\nmachine.lightsleep(20000)\n" +
+        "print('woke', time.ticks_diff(time.ticks_ms(), t) < 15000, machine.wake_reason() == machine.EXT0_WAKE)\n" +
+        'esp32.wake_on_ext0(None)\nmachine.lightsleep(5)\nprint(machine.wake_reason() == machine.TIMER_WAKE)\x04',
     );
     await con.expect('sleeping\r\n');
     await setPin(4, 1);
-    expect(await con.expect('\x04')).toBe('woke True\r\n\x04');
+    expect(await con.expect('\x04')).toBe('woke True True\r\nTrue\r\n\x04');
     await con.expect('\x04>');
     await setPin(4, null);
   });

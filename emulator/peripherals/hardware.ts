@@ -81,6 +81,8 @@ export class VirtualHardware {
   rtcMemory: number[] = [];
   /** esp32.wake_on_*: kept until the chip resets (a soft reset keeps it, as the port's machine_rtc_config). */
   private readonly wake: Omit<WakeSources, 'rest'> = {};
+  /** What ended the last lightsleep() ('' for a pin IRQ), which machine.wake_reason() reports from then on. */
+  private lightWake: string | undefined;
   /** esp32.NVS contents ("namespace/key" -> "i:<int>" or "b:<hex>"); kept across resets like flash. */
   readonly nvs = new Map<string, string>();
 
@@ -326,7 +328,8 @@ export class VirtualHardware {
       reset: (kind: ResetKind, sleepMs: number) => this.reset(kind, sleepMs < 0 ? undefined : sleepMs),
       reset_cause: () => this.host.resetCause,
       chip_reset: () => this.host.chipReset,
-      wake_reason: () => this.host.wakeCause ?? '',
+      wake_reason: () => this.lightWake ?? this.host.wakeCause ?? '',
+      light_woke: (cause: string) => void (this.lightWake = cause),
       wake_sources: () => JSON.stringify({
         ext0: this.wake.ext0 && [this.wake.ext0.pin, this.wake.ext0.level],
         ext1: this.wake.ext1 && [this.wake.ext1.pins, this.wake.ext1.level],
@@ -344,8 +347,8 @@ export class VirtualHardware {
       bitstream: (pin: number, hex: string) => this.neopixelWrite(pin, fromHex(hex)),
       bootsel: () => (this.bootselPressed ? 1 : 0),
       irq_edges: () => pins.irqEdges,
-      // For lightsleep(): -1 with no esp32.wake_on_ext0/ext1 pin armed, else whether one is at its level now.
-      wake_pin: () => (this.wakePins().length === 0 ? -1 : wakingSource({ ...this.wake, rest: [] }, this.wakePins().map((p) => [p, pins.read(p)])) ? 1 : 0),
+      // For lightsleep(): '-' with no esp32.wake_on_ext0/ext1 pin armed, else the source at its level now, or ''.
+      wake_pin: () => (this.wakePins().length === 0 ? '-' : wakingSource({ ...this.wake, rest: [] }, this.wakePins().map((p) => [p, pins.read(p)])) ?? ''),
       nvs_get: (key: string) => this.nvs.get(key) ?? '',
       nvs_set: (key: string, value: string | null) => {
         if (value === null) return this.nvs.delete(key) ? 0 : -1;

@@ -98,16 +98,23 @@ def deepsleep(time_ms=None):
 
 
 def lightsleep(time_ms=None):
-    # Ends at its time, on a pin IRQ (with no time), or once a pin esp32.wake_on_ext0/ext1 watches is at its level.
-    if time_ms is not None and _hw.wake_pin() < 0:
+    # Ends at its time, on a pin IRQ (with no time), or once a pin esp32.wake_on_ext0/ext1 watches is at its level;
+    # wake_reason() then says which, as the chip's wakeup cause does ('' for a pin IRQ: no constant of its own).
+    if time_ms is not None and _hw.wake_pin() == '-':
         time.sleep_ms(time_ms)
+        _hw.light_woke('timer')
         return
     edges = _hw.irq_edges()
     end = None if time_ms is None else time.ticks_add(time.ticks_ms(), time_ms)
-    while _hw.wake_pin() != 1 and (end is not None or _hw.irq_edges() == edges):
+    while True:
+        pin = _hw.wake_pin()
+        if pin not in ('', '-'):
+            return _hw.light_woke(pin)
+        if end is None and _hw.irq_edges() != edges:
+            return _hw.light_woke('')
         left = 5 if end is None else time.ticks_diff(end, time.ticks_ms())
         if left <= 0:
-            return
+            return _hw.light_woke('timer')
         time.sleep_ms(min(left, 5))
 
 
