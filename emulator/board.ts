@@ -9,7 +9,7 @@ import { parseFaultSpec, withFaults, type FaultSpec } from '../protocol/transpor
 import { ByteRing } from './vm/ring.js';
 import { STATUS_BUSY, STATUS_FLASH_UNSYNCED, STATUS_INTS, STATUS_OUT_LIMIT, STATUS_OUT_WAKE, type WorkerConfig, type WorkerEvent } from './vm/shared-state.js';
 import type { ControlRequest, WakeCause } from './vm/host-api.js';
-import { sleepDrive, wakingSource, type HardwareSnapshot } from './peripherals/snapshot.js';
+import { sleepDrive, sleepLevels, wakingSource, type HardwareSnapshot } from './peripherals/snapshot.js';
 import { bootImagesDir, lockBoard, openStoredBoard, type StoredBoard } from './board-store.js';
 import { getProfile, type BoardProfile } from './profiles.js';
 import { FileFlashStore, syncImageFile } from './flash-store.js';
@@ -282,7 +282,7 @@ export class VirtualBoard {
         resolve(gen === this.generation && !this.closed ? cause : undefined);
       };
       const check = () => {
-        const pin = hw && wakingSource(hw.wake, hw.drives);
+        const pin = hw && wakingSource(hw.wake, sleepLevels(hw));
         if (pin) end(pin);
       };
       if (ms !== undefined) timer = setTimeout(() => end('timer'), ms);

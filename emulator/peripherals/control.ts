@@ -2,6 +2,7 @@
 
 import type { VirtualHardware } from './hardware.js';
 import { eventsToVcd } from './vcd.js';
+import { pinDrive } from './snapshot.js';
 
 export type SetArgs =
   | { what: 'pin'; pin: number; level: 0 | 1 | null }
@@ -43,20 +44,13 @@ export function handleControl(hw: VirtualHardware, op: string, args: unknown): u
 }
 
 function set(hw: VirtualHardware, a: Record<string, unknown>): { ok: true } {
+  const drive = pinDrive(a, hw.config.parts);
+  if (drive) {
+    hw.pins.drive(drive.pin, drive.level);
+    return { ok: true };
+  }
   switch (a.what) {
-    case 'pin': {
-      const level = a.level;
-      if (level !== 0 && level !== 1 && level !== null) throw new ControlError("'level' must be 0, 1 or null");
-      hw.pins.drive(num(a, 'pin'), level);
-      break;
-    }
-    case 'button': {
-      const part = hw.config.parts.find((p) => p.id === a.id);
-      if (part?.type === 'bootsel') hw.bootselPressed = Boolean(a.pressed);
-      else if (part?.type === 'button') hw.pins.drive(part.pin, a.pressed ? part.pressedLevel : null);
-      else throw new ControlError(`no button '${String(a.id)}'`);
-      break;
-    }
+    case 'button': // (pinDrive took the buttons on pins: this is BOOTSEL)
     case 'bootsel': hw.bootselPressed = Boolean(a.pressed); break;
     case 'temp': {
       // Without an id every thermometer follows (the room's temperature); with one, only that part.

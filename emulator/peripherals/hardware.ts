@@ -348,7 +348,7 @@ export class VirtualHardware {
       bootsel: () => (this.bootselPressed ? 1 : 0),
       irq_edges: () => pins.irqEdges,
       // For lightsleep(): '-' with no esp32.wake_on_ext0/ext1 pin armed, else the source at its level now, or ''.
-      wake_pin: () => (this.wakePins().length === 0 ? '-' : wakingSource({ ...this.wake, rest: [] }, this.wakePins().map((p) => [p, pins.read(p)])) ?? ''),
+      wake_pin: () => (this.wakePins().length === 0 ? '-' : wakingSource(this.wake, (p) => pins.read(p)) ?? ''),
       nvs_get: (key: string) => this.nvs.get(key) ?? '',
       nvs_set: (key: string, value: string | null) => {
         if (value === null) return this.nvs.delete(key) ? 0 : -1;

@@ -34,44 +34,52 @@ export interface WakeSources {
   rest: [number, 0 | 1][];
 }
 
-/** Which source wakes a sleeping chip whose pins are driven so (`drives`), if any. */
-export function wakingSource(wake: WakeSources | undefined, drives: readonly [number, 0 | 1][]): 'ext0' | 'ext1' | undefined {
+/** Which source wakes a sleeping chip whose watched pins read `level(pin)`, if any. */
+export function wakingSource(wake: Omit<WakeSources, 'rest'> | undefined, level: (pin: number) => 0 | 1): 'ext0' | 'ext1' | undefined {
   if (!wake) return undefined;
-  const driven = new Map(drives);
-  const rest = new Map(wake.rest);
-  const level = (pin: number) => driven.get(pin) ?? rest.get(pin) ?? 0;
   if (wake.ext0 && level(wake.ext0.pin) === wake.ext0.level) return 'ext0';
   const ext1 = wake.ext1;
   if (ext1 && ext1.pins.length && (ext1.level === 1 ? ext1.pins.some((p) => level(p) === 1) : ext1.pins.every((p) => level(p) === 0))) return 'ext1';
   return undefined;
 }
 
+/** A sleeping chip's pin levels: its drives from outside, else where each watched pin rests. */
+export function sleepLevels(hw: HardwareSnapshot): (pin: number) => 0 | 1 {
+  const driven = new Map(hw.drives);
+  const rest = new Map(hw.wake?.rest ?? []);
+  return (pin) => driven.get(pin) ?? rest.get(pin) ?? 0;
+}
+
 /**
- * The drives after `sim set` of a pin or a button while no VM runs (a deep sleep), as the hardware sets them
- * awake (control.ts): a released button rests at its other level, a released pin is undriven.
+ * The level a `sim set` of a pin, or of a button on a pin, drives that pin to (null: released), or undefined for
+ * any other setting: the hardware's (control.ts) and a sleeping board's (board.ts) one rule.
+ */
+export function pinDrive(a: Record<string, unknown>, parts: readonly PartSpec[]): { pin: number; level: 0 | 1 | null } | undefined {
+  if (a.what === 'pin') {
+    if (typeof a.pin !== 'number' || !Number.isFinite(a.pin)) throw new BoardError('USAGE', "'pin' must be a number");
+    if (a.level !== 0 && a.level !== 1 && a.level !== null) throw new BoardError('USAGE', "'level' must be 0, 1 or null");
+    return { pin: a.pin, level: a.level };
+  }
+  if (a.what !== 'button') return undefined;
+  const part = parts.find((p) => p.id === a.id);
+  if (part?.type === 'button') return { pin: part.pin, level: a.pressed ? part.pressedLevel : null };
+  if (part?.type !== 'bootsel') throw new BoardError('USAGE', `no button '${String(a.id)}'`);
+  return undefined;
+}
+
+/**
+ * The drives after `sim set` of a pin or a button while no VM runs (a deep sleep), as the hardware drives them
+ * awake: a released button rests at its other level, a released pin is undriven.
  */
 export function sleepDrive(drives: readonly [number, 0 | 1][], parts: readonly PartSpec[], args: unknown): [number, 0 | 1][] {
   const a = (typeof args === 'object' && args !== null ? args : {}) as Record<string, unknown>;
-  const button = (match: (p: Extract<PartSpec, { type: 'button' }>) => boolean) =>
-    parts.find((p): p is Extract<PartSpec, { type: 'button' }> => p.type === 'button' && match(p));
-  let pin: number;
-  let level: unknown;
-  if (a.what === 'pin' && typeof a.pin === 'number') {
-    pin = a.pin;
-    level = a.level;
-    if (level !== 0 && level !== 1 && level !== null) throw new BoardError('USAGE', "'level' must be 0, 1 or null");
-  } else if (a.what === 'button') {
-    const b = button((p) => p.id === a.id);
-    if (!b) throw new BoardError('USAGE', `no button '${String(a.id)}'`);
-    pin = b.pin;
-    level = a.pressed ? b.pressedLevel : null;
-  } else {
-    throw new BoardError('USAGE', 'the board is in deep sleep: only its pins and buttons can be set');
-  }
-  const rest = button((p) => p.pin === pin);
+  const drive = pinDrive(a, parts);
+  if (!drive) throw new BoardError('USAGE', 'the board is in deep sleep: only its pins and buttons can be set');
+  const button = parts.find((p) => p.type === 'button' && p.pin === drive.pin);
+  const rest = button?.type === 'button' ? (button.pressedLevel ? 0 : 1) : null;
   const next = new Map(drives);
-  const now = (level as 0 | 1 | null) ?? (rest ? (rest.pressedLevel ? 0 : 1) : null);
-  if (now === null) next.delete(pin);
-  else next.set(pin, now);
+  const now = drive.level ?? rest;
+  if (now === null) next.delete(drive.pin);
+  else next.set(drive.pin, now);
   return [...next];
 }

@@ -28,9 +28,10 @@ def _sources():
 
 def wake_on_ext0(pin=_KEEP, level=_KEEP):
     # As the port: None turns it off, a pin must be an RTC one, and touch wake holds the resource.
-    if _sources().get('touch'):
+    sources = _sources()
+    if sources.get('touch'):
         raise ValueError('no resources')
-    ext0 = _sources().get('ext0') or [-1, 0]
+    ext0 = sources.get('ext0') or [-1, 0]
     if pin is not _KEEP:
         ext0[0] = -1 if pin is None else _rtc_pin(pin)
     if level is not _KEEP:
