@@ -260,8 +260,11 @@ export class VirtualBoard {
     this.persisted = e.persisted;
     if (e.kind === 'bootloader') return this.enterDownloadMode('hard');
     if (e.kind === 'deepsleep') {
-      await this.stopWorker();
-      const woke = await this.sleep(e.sleepMs, e.persisted as HardwareSnapshot | undefined);
+      // Asleep from the moment the worker starts stopping: a pin set meanwhile is the sleep's, not refused.
+      const stopped = this.stopWorker();
+      const sleeping = this.sleep(e.sleepMs, e.persisted as HardwareSnapshot | undefined);
+      await stopped;
+      const woke = await sleeping;
       if (!woke) return;
       this.wakeCause = woke;
     }
