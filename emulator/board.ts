@@ -9,9 +9,10 @@ import { parseFaultSpec, withFaults, type FaultSpec } from '../protocol/transpor
 import { ByteRing } from './vm/ring.js';
 import { STATUS_BUSY, STATUS_FLASH_UNSYNCED, STATUS_INTS, STATUS_OUT_LIMIT, STATUS_OUT_WAKE, type WorkerConfig, type WorkerEvent } from './vm/shared-state.js';
 import type { ControlRequest, WakeCause } from './vm/host-api.js';
-import { sleepDrive, sleepLevels, wakingSource, type HardwareSnapshot } from './peripherals/snapshot.js';
+import { sleepInputs, sleepSet, wakingSource, type HardwareSnapshot } from './peripherals/snapshot.js';
 import { bootImagesDir, lockBoard, openStoredBoard, type StoredBoard } from './board-store.js';
 import { getProfile, type BoardProfile } from './profiles.js';
+import { boardFacts } from './peripherals/board-pins.js';
 import { FileFlashStore, syncImageFile } from './flash-store.js';
 import { checkBoot, downloadModeLines, type BootCause } from './rom/boot.js';
 import { appFacts, type AppFacts } from './rom/app-facts.js';
@@ -273,7 +274,8 @@ export class VirtualBoard {
 
   /**
    * A deep sleep: no VM runs. Its timer ends it, or a pin esp32.wake_on_ext0/ext1 watches reaching its level (a
-   * level there already wakes at once, as the RTC's does); undefined when a reset or the board's close came first.
+   * level there already wakes at once, as the RTC's does), or a touch on a pad esp32.wake_on_touch watches;
+   * undefined when a reset or the board's close came first.
    */
   private sleep(ms: number | undefined, hw: HardwareSnapshot | undefined): Promise<WakeCause | undefined> {
     const gen = this.generation;
@@ -285,13 +287,13 @@ export class VirtualBoard {
         resolve(gen === this.generation && !this.closed ? cause : undefined);
       };
       const check = () => {
-        const pin = hw && wakingSource(hw.wake, sleepLevels(hw));
-        if (pin) end(pin);
+        const source = hw && wakingSource(hw.wake, sleepInputs(hw));
+        if (source) end(source);
       };
       if (ms !== undefined) timer = setTimeout(() => end('timer'), ms);
       this.sleeping = {
         set: (args) => {
-          if (hw) hw.drives = sleepDrive(hw.drives, this.stored.config.parts ?? [], args);
+          if (hw) sleepSet(hw, this.stored.config.parts ?? [], boardFacts(this.profile), args);
           check();
         },
         cancel: () => end(undefined),

@@ -97,6 +97,7 @@ describe('machine on the virtual board', () => {
   });
 
   const setPin = (pin: number, level: 0 | 1 | null) => board.controlRequest({ plugin: 'hw', op: 'set', args: { what: 'pin', pin, level } });
+  const touch = (pin: number, value: number | 'press' | 'release') => board.controlRequest({ plugin: 'hw', op: 'set', args: { what: 'touch', pin, value } });
   /** Once the board sleeps there is no VM to ask (its hardware answers again when it wakes). */
   const asleep = async () => {
     for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
@@ -158,6 +159,36 @@ describe('machine on the virtual board', () => {
     expect(await con.expect('\x04')).toBe('woke True True\r\nTrue\r\n\x04');
     await con.expect('\x04>');
     await setPin(4, null);
+  });
+
+  it('sleeps until a pad esp32.wake_on_touch watches reads below its config() threshold, touched meanwhile', async () => {
+    await con.send('import esp32, machine\nfrom machine import TouchPad, Pin\nTouchPad(Pin(4)).config(500)\nTouchPad(Pin(13))\n' +
+      'esp32.wake_on_touch(True)\nmachine.deepsleep()\x04');
+    await con.expect('OK');
+    await asleep();
+    await touch(13, 'press'); // its threshold is 0: it never triggers
+    await touch(4, 600);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(con.take()).not.toContain('MicroPython');
+    await touch(4, 'press');
+    await wokeBy('TOUCHPAD_WAKE');
+    // The finger is still there after the wake, as a held button is.
+    const [out] = await con.rawExec('from machine import TouchPad, Pin\nprint(TouchPad(Pin(4)).read(), TouchPad(Pin(13)).read())');
+    expect(out).toBe('40 40\r\n');
+    await touch(4, 'release');
+    await touch(13, 'release');
+  });
+
+  it('ends a lightsleep() on a watched touch, TOUCHPAD_WAKE', async () => {
+    await con.send(
+      'import esp32, machine\nfrom machine import TouchPad, Pin\nt = TouchPad(Pin(27))\nt.config(300)\nesp32.wake_on_touch(True)\n' +
+        "print('sleeping')\nmachine.lightsleep(20000)\nprint(machine.wake_reason() == machine.TOUCHPAD_WAKE, t.read())\nesp32.wake_on_touch(False)\x04",
+    );
+    await con.expect('sleeping\r\n');
+    await touch(27, 250);
+    expect(await con.expect('\x04')).toBe('True 250\r\n\x04');
+    await con.expect('\x04>');
+    await touch(27, 'release');
   });
 
   it('takes only RTC pins, as Pin objects, and one of ext0 and touch, as the port does', async () => {

@@ -242,6 +242,41 @@ except ValueError as e:
 `)).toBe('1200000 21845 1365\n1000000\ninvalid pin\n');
   });
 
+  it('reads touch pads as the sensor counts: the ESP32 lower when touched, the S3 higher; none on the C3 or rp2', async () => {
+    const b = await open();
+    const pads = `
+from machine import TouchPad, Pin
+t = TouchPad(Pin(4))
+print(t.read())
+for f in (lambda: TouchPad(Pin(5)), lambda: TouchPad(4), lambda: t.config('x')):
+    try:
+        f()
+    except (ValueError, TypeError) as e:
+        print(type(e).__name__, e)
+print(t.config(500))
+`;
+    expect(await b.run(pads)).toBe("1100\nValueError invalid pin for touchpad\nValueError expecting a pin\nTypeError can't convert str to int\nNone\n");
+    await b.control('set', { what: 'touch', pin: 4, value: 'press' });
+    expect(await b.run('print(t.read(), TouchPad(Pin(32)).read())')).toBe('40 1100\n');
+    await b.control('set', { what: 'touch', pin: 4, value: 612 });
+    expect(await b.run('print(t.read())')).toBe('612\n');
+    await expect(b.control('set', { what: 'touch', pin: 5, value: 'press' })).rejects.toThrow('GPIO5 is no touch pad');
+    await b.close();
+
+    const s3 = await open('esp32s3');
+    await s3.control('set', { what: 'touch', pin: 14, value: 'press' });
+    expect(await s3.run("from machine import TouchPad, Pin\nprint(TouchPad(Pin(1)).read(), TouchPad(Pin(14)).read(), TouchPad(Pin(1)).config('x'))\ntry:\n    TouchPad(Pin(0))\nexcept ValueError as e:\n    print(e)"))
+      .toBe('25000 40000 None\ninvalid pin for touchpad\n');
+    await s3.close();
+    for (const profile of ['esp32c3', 'rp2-pico'] as const) {
+      const other = await open(profile);
+      expect(await other.run("import machine\nprint(hasattr(machine, 'TouchPad'))")).toBe('False\n');
+      await expect(other.control('set', { what: 'touch', pin: 1, value: 'press' })).rejects.toThrow('has no touch pads');
+      await other.close();
+    }
+    board = undefined;
+  });
+
   it('reads ADC(26) and the temperature channel on rp2', async () => {
     const b = await open('rp2-pico');
     expect(await b.run('from machine import ADC\nprint(ADC(26).read_u16(), ADC(0).read_u16(), ADC(4).read_u16())')).toBe('32767 32767 14020\n');

@@ -81,6 +81,10 @@ describe('sim CLI commands', () => {
     expect(parseSetArgs(['temp', '31.5'])).toEqual({ what: 'temp', value: 31.5 });
     expect(parseSetArgs(['temp', 'probe', '4.5'])).toEqual({ what: 'temp', id: 'probe', value: 4.5 });
     expect(parseSetArgs(['voltage', '34', '1.2'])).toEqual({ what: 'voltage', pin: 34, value: 1.2 });
+    expect(parseSetArgs(['touch', '4', 'press'])).toEqual({ what: 'touch', pin: 4, value: 'press' });
+    expect(parseSetArgs(['touch', '4', '612'])).toEqual({ what: 'touch', pin: 4, value: 612 });
+    expect(() => parseSetArgs(['touch', '4'])).toThrow('usage: sim set NAME touch PIN press|release|READING');
+    expect(() => parseSetArgs(['touch', '4', 'hard'])).toThrow("a touch reading must be a number, got 'hard'");
     expect(() => parseSetArgs(['pin', 'x', 'low'])).toThrow(BoardError);
     expect(() => parseSetArgs(['colour', 'red'])).toThrow(/cannot set 'colour'/);
   });
@@ -89,7 +93,10 @@ describe('sim CLI commands', () => {
     board = await TestBoard.open();
     await cli(board, ['set', 'demo', 'pin', '0', 'low']);
     await cli(board, ['set', 'demo', 'temp', '31.5']);
+    await cli(board, ['set', 'demo', 'touch', '4', 'press']);
     expect(await board.run('import machine\nd = machine.I2C(0, scl=machine.Pin(22), sda=machine.Pin(21)).readfrom(0x48, 2)\nprint(machine.Pin(0).value(), ((d[0] << 8 | d[1]) >> 4) * 0.0625)')).toBe('0 31.5\n');
+    expect(await board.run('print(machine.TouchPad(machine.Pin(4)).read())')).toBe('40\n');
+    await expect(cli(board, ['set', 'demo', 'touch', '5', 'press'])).rejects.toThrow('GPIO5 is no touch pad');
     dir = await mkdtemp(join(tmpdir(), 'boardctl-sim-'));
     const vcdFile = join(dir, 'run.vcd');
     await cli(board, ['trace', 'demo', '-o', vcdFile]);

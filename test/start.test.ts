@@ -296,6 +296,7 @@ describe('the bundled CLI', () => {
       'emulator/board-config.ts', 'emulator/board-store.ts', 'emulator/board.ts', 'emulator/flash-store.ts', 'emulator/link/uart-pacer.ts',
       'emulator/net/config.ts', 'emulator/net/errno.ts', 'emulator/net/host.ts', 'emulator/net/ntp.ts', 'emulator/net/policy.ts',
       'emulator/net/protocol.ts', 'emulator/net/wlan.ts', 'emulator/peripherals/board-pins.ts', 'emulator/peripherals/parts.ts', 'emulator/peripherals/snapshot.ts',
+      'emulator/peripherals/touch.ts',
       'emulator/port-modules.ts', 'emulator/profiles.ts', 'emulator/rom/app-facts.ts', 'emulator/rom/boot.ts', 'emulator/rom/firmware.ts',
       'emulator/rom/ota.ts', 'emulator/rom/sync-detector.ts', 'emulator/vm/early-tier-up.ts', 'emulator/vm/memory.ts', 'emulator/vm/ring.ts',
       'emulator/vm/shared-state.ts', 'emulator/vm/wasm-file.ts', 'emulator/vm/worker-build.ts', 'emulator/worker-thread.ts',

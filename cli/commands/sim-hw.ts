@@ -24,7 +24,7 @@ function number(text: string, what: string): number {
   return n;
 }
 
-/** `pin 0 low`, `temp 31.5`, `voltage 34 1.2`, `button boot press`, `bootsel press`, `humidity 55` -> set args. */
+/** `pin 0 low`, `temp 31.5`, `voltage 34 1.2`, `touch 4 press`, `button boot press`, `bootsel press`, `humidity 55` -> set args. */
 export function parseSetArgs(words: string[]): Record<string, unknown> {
   const [what, a, b] = words;
   const pressed = (w: string | undefined) => {
@@ -47,13 +47,16 @@ export function parseSetArgs(words: string[]): Record<string, unknown> {
     case 'voltage':
       if (a === undefined || b === undefined) throw usage('usage: sim set NAME voltage PIN VOLTS');
       return { what, pin: number(a, 'pin'), value: number(b, 'voltage') };
+    case 'touch':
+      if (a === undefined || b === undefined) throw usage('usage: sim set NAME touch PIN press|release|READING');
+      return { what, pin: number(a, 'pin'), value: b === 'press' || b === 'release' ? b : number(b, 'a touch reading') };
     case 'button':
       if (a === undefined) throw usage('usage: sim set NAME button ID press|release');
       return { what, id: a, pressed: pressed(b) };
     case 'bootsel':
       return { what, pressed: pressed(a) };
     default:
-      throw usage(`cannot set '${what ?? ''}' (pin, temp, humidity, voltage, button, bootsel)`);
+      throw usage(`cannot set '${what ?? ''}' (pin, temp, humidity, voltage, touch, button, bootsel)`);
   }
 }
 
@@ -94,7 +97,7 @@ export function registerSimHwCommands(sim: Command, deps: SimHwDeps): void {
 
   sim
     .command('set')
-    .description('drive a simulated part: ap up|down [SSID], uplink up|down, pin N low|high|release, temp [ID] C, humidity %, voltage PIN V, button ID press|release, bootsel press|release')
+    .description('drive a simulated part: ap up|down [SSID], uplink up|down, pin N low|high|release, temp [ID] C, humidity %, voltage PIN V, touch PIN press|release|READING, button ID press|release, bootsel press|release')
     .argument('<name>', 'virtual board name')
     .argument('<what...>', 'what to set and its value')
     .action(async (name: string, words: string[], _opts: unknown, cmd: Command) => {

@@ -3,6 +3,7 @@
 import type { VirtualHardware } from './hardware.js';
 import { eventsToVcd } from './vcd.js';
 import { pinDrive } from './snapshot.js';
+import { touchReading } from './touch.js';
 
 export type SetArgs =
   | { what: 'pin'; pin: number; level: 0 | 1 | null }
@@ -10,7 +11,8 @@ export type SetArgs =
   | { what: 'bootsel'; pressed: boolean }
   | { what: 'temp'; value: number; id?: string }
   | { what: 'humidity'; value: number; pin?: number }
-  | { what: 'voltage'; pin: number; value: number };
+  | { what: 'voltage'; pin: number; value: number }
+  | { what: 'touch'; pin: number; value: number | 'press' | 'release' };
 
 export type GetWhat = 'pins' | 'leds' | 'oled' | 'parts' | 'rtc' | 'eeprom';
 
@@ -65,7 +67,12 @@ function set(hw: VirtualHardware, a: Record<string, unknown>): { ok: true } {
       for (const d of hw.dhts.values()) d.humidity = num(a, 'value');
       break;
     case 'voltage': hw.volts.set(num(a, 'pin'), num(a, 'value')); break;
-    default: throw new ControlError(`cannot set '${String(a.what)}' (pin, button, bootsel, temp, humidity, voltage)`);
+    case 'touch': {
+      const { pin, value } = touchReading(hw.facts, a);
+      hw.touch.set(pin, value);
+      break;
+    }
+    default: throw new ControlError(`cannot set '${String(a.what)}' (pin, button, bootsel, temp, humidity, voltage, touch)`);
   }
   return { ok: true };
 }

@@ -19,6 +19,7 @@ import { PinBank, type PinMode, type Pull } from './pins.js';
 import { RmtChannel } from './rmt.js';
 import { powerOnRtc, rtcDatetime, rtcNow, setRtcDatetime, type RtcState } from './rtc.js';
 import { wakingSource, type HardwareSnapshot, type WakeSources } from './snapshot.js';
+import { touchLevels } from './touch.js';
 import { Timeline } from './timeline.js';
 import { waitUntilTicksUs } from './wire-wait.js';
 
@@ -73,6 +74,10 @@ export class VirtualHardware {
   readonly oleds = new Map<string, Ssd1306>();
   /** ADC source voltages by pin. */
   readonly volts = new Map<number, number>();
+  /** What each touch pad reads (machine.TouchPad.read()), set from outside; untouched until then. */
+  readonly touch = new Map<number, number>();
+  /** Each TouchPad's threshold (its config() on the ESP32), which esp32.wake_on_touch compares with. */
+  private readonly touchThresholds = new Map<number, number>();
   /** Last colours written to each NeoPixel strip, by pin, as [r, g, b] triples. */
   readonly neopixels = new Map<number, number[][]>();
   readonly dhts = new Map<number, { celsius: number; humidity: number }>();
@@ -110,6 +115,7 @@ export class VirtualHardware {
     this.i2c = new I2cBuses(this.timeline);
     this.rtc = powerOnRtc();
     host.setWallClock(() => rtcNow(this.rtc));
+    for (const pin of this.facts.touchPins) this.touch.set(pin, touchLevels(this.facts.chip).released);
     for (const part of config.parts) this.wire(part);
     if (config.persisted) this.restore(config.persisted);
   }
@@ -123,10 +129,15 @@ export class VirtualHardware {
       temps: [...this.tmp102, ...this.ds18b20].map(([id, t]) => [id, t.celsius]),
       dhts: [...this.dhts].map(([pin, d]) => [pin, { ...d }]),
       volts: [...this.volts],
+      touch: [...this.touch],
       drives: this.pins.all().flatMap(([pin, s]) => (s.ext === null ? [] : [[pin, s.ext] as [number, 0 | 1]])),
       bootsel: this.bootselPressed,
-      wake: { ...this.wake, rest: this.wakePins().map((pin) => [pin, this.pins.state(pin).pull === 'up' ? 1 : 0]) },
+      wake: { ...this.wakeSources(), rest: this.wakePins().map((pin) => [pin, this.pins.state(pin).pull === 'up' ? 1 : 0]) },
     };
+  }
+
+  private wakeSources(): Omit<WakeSources, 'rest'> {
+    return { ...this.wake, pads: [...this.touchThresholds] };
   }
 
   private wakePins(): number[] {
@@ -141,6 +152,7 @@ export class VirtualHardware {
     for (const [id, c] of s.temps) { const t = this.tmp102.get(id) ?? this.ds18b20.get(id); if (t) t.celsius = c; }
     for (const [pin, d] of s.dhts) this.dhts.set(pin, { ...d });
     for (const [pin, v] of s.volts) this.volts.set(pin, v);
+    for (const [pin, v] of s.touch) this.touch.set(pin, v);
     for (const [pin, level] of s.drives) this.pins.drive(pin, level);
     this.bootselPressed = s.bootsel;
   }
@@ -276,6 +288,8 @@ export class VirtualHardware {
         if (enable >= 0) this.irqsEnabled = enable === 1;
         return was;
       },
+      touch_read: (pin: number) => this.touch.get(pin) ?? 0,
+      touch_config: (pin: number, threshold: number) => void this.touchThresholds.set(pin, threshold),
       adc_uv: (pin: number) => Math.round((this.volts.get(pin) ?? (pins.read(pin) ? 3.3 : 0)) * 1e6),
       pwm: (pin: number, freq: number, duty: number) => {
         const s = pins.state(pin);
@@ -347,8 +361,9 @@ export class VirtualHardware {
       bitstream: (pin: number, hex: string) => this.neopixelWrite(pin, fromHex(hex)),
       bootsel: () => (this.bootselPressed ? 1 : 0),
       irq_edges: () => pins.irqEdges,
-      // For lightsleep(): '-' with no esp32.wake_on_ext0/ext1 pin armed, else the source at its level now, or ''.
-      wake_pin: () => (this.wakePins().length === 0 ? '-' : wakingSource(this.wake, (p) => pins.read(p)) ?? ''),
+      // For lightsleep(): '-' with no esp32.wake_on_ext0/ext1 pin or touch wake armed, else the source that wakes now, or ''.
+      wake_pin: () => (this.wakePins().length === 0 && !this.wake.touch ? '-'
+        : wakingSource(this.wakeSources(), { level: (p) => pins.read(p), touch: (p) => this.touch.get(p) ?? Infinity }) ?? ''),
       nvs_get: (key: string) => this.nvs.get(key) ?? '',
       nvs_set: (key: string, value: string | null) => {
         if (value === null) return this.nvs.delete(key) ? 0 : -1;

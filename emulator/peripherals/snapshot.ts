@@ -3,8 +3,10 @@
 // Structured-cloneable, so the host can carry it from the old worker to the new one.
 
 import { BoardError } from '../../protocol/errors.js';
+import type { BoardFacts } from './board-pins.js';
 import type { PartSpec } from './parts.js';
 import type { RtcState } from './rtc.js';
+import { touchReading, touchWakes } from './touch.js';
 
 export interface HardwareSnapshot {
   rtc: RtcState;
@@ -14,6 +16,8 @@ export interface HardwareSnapshot {
   temps: [string, number][];
   dhts: [number, { celsius: number; humidity: number }][];
   volts: [number, number][];
+  /** What each touch pad reads (machine.TouchPad): untouched, or as `sim set` touched it. */
+  touch: [number, number][];
   /** External pin drives set from outside (`sim set pin`, pressed buttons). */
   drives: [number, 0 | 1][];
   bootsel: boolean;
@@ -29,25 +33,48 @@ export interface WakeSources {
   ext0?: { pin: number; level: 0 | 1 };
   /** esp32.wake_on_ext1: any of the pins high (level 1), or all of them low (level 0). */
   ext1?: { pins: number[]; level: 0 | 1 };
+  /** esp32.wake_on_touch: a pad below its threshold (touch.ts). */
   touch?: boolean;
+  /** Each TouchPad's threshold, as its config() set it (0: never triggers). */
+  pads?: [number, number][];
   /** Each watched pin's level without an outside drive. */
   rest: [number, 0 | 1][];
 }
 
-/** Which source wakes a sleeping chip whose watched pins read `level(pin)`, if any. */
-export function wakingSource(wake: Omit<WakeSources, 'rest'> | undefined, level: (pin: number) => 0 | 1): 'ext0' | 'ext1' | undefined {
+/** What the wake sources watch: each pin's level and each touch pad's reading. */
+export interface WakeInputs {
+  level(pin: number): 0 | 1;
+  touch(pin: number): number;
+}
+
+/** Which source wakes a sleeping chip whose inputs read as `inputs` says, if any. */
+export function wakingSource(wake: Omit<WakeSources, 'rest'> | undefined, inputs: WakeInputs): 'ext0' | 'ext1' | 'touch' | undefined {
   if (!wake) return undefined;
+  const { level } = inputs;
   if (wake.ext0 && level(wake.ext0.pin) === wake.ext0.level) return 'ext0';
   const ext1 = wake.ext1;
   if (ext1 && ext1.pins.length && (ext1.level === 1 ? ext1.pins.some((p) => level(p) === 1) : ext1.pins.every((p) => level(p) === 0))) return 'ext1';
+  if (wake.touch && touchWakes(wake.pads ?? [], inputs.touch)) return 'touch';
   return undefined;
 }
 
-/** A sleeping chip's pin levels: its drives from outside, else where each watched pin rests. */
-export function sleepLevels(hw: HardwareSnapshot): (pin: number) => 0 | 1 {
+/** A sleeping chip's inputs: its drives from outside, else where each watched pin rests; its pads' readings. */
+export function sleepInputs(hw: HardwareSnapshot): WakeInputs {
   const driven = new Map(hw.drives);
   const rest = new Map(hw.wake?.rest ?? []);
-  return (pin) => driven.get(pin) ?? rest.get(pin) ?? 0;
+  const touch = new Map(hw.touch);
+  return { level: (pin) => driven.get(pin) ?? rest.get(pin) ?? 0, touch: (pin) => touch.get(pin) ?? Infinity };
+}
+
+/** A `sim set` while no VM runs (a deep sleep): pins and buttons drive as awake (sleepDrive), touch pads read. */
+export function sleepSet(hw: HardwareSnapshot, parts: readonly PartSpec[], facts: Pick<BoardFacts, 'chip' | 'touchPins'>, args: unknown): void {
+  const a = (typeof args === 'object' && args !== null ? args : {}) as Record<string, unknown>;
+  if (a.what !== 'touch') {
+    hw.drives = sleepDrive(hw.drives, parts, a);
+    return;
+  }
+  const { pin, value } = touchReading(facts, a);
+  hw.touch = [...new Map(hw.touch).set(pin, value)];
 }
 
 /**
@@ -71,10 +98,9 @@ export function pinDrive(a: Record<string, unknown>, parts: readonly PartSpec[])
  * The drives after `sim set` of a pin or a button while no VM runs (a deep sleep), as the hardware drives them
  * awake: a released button rests at its other level, a released pin is undriven.
  */
-export function sleepDrive(drives: readonly [number, 0 | 1][], parts: readonly PartSpec[], args: unknown): [number, 0 | 1][] {
-  const a = (typeof args === 'object' && args !== null ? args : {}) as Record<string, unknown>;
+function sleepDrive(drives: readonly [number, 0 | 1][], parts: readonly PartSpec[], a: Record<string, unknown>): [number, 0 | 1][] {
   const drive = pinDrive(a, parts);
-  if (!drive) throw new BoardError('USAGE', 'the board is in deep sleep: only its pins and buttons can be set');
+  if (!drive) throw new BoardError('USAGE', 'the board is in deep sleep: only its pins, buttons and touch pads can be set');
   const button = parts.find((p) => p.type === 'button' && p.pin === drive.pin);
   const rest = button?.type === 'button' ? (button.pressedLevel ? 0 : 1) : null;
   const next = new Map(drives);

@@ -10,7 +10,7 @@ export type ResetKind = 'hard' | 'soft' | 'wdt' | 'deepsleep' | 'bootloader';
  */
 export type ChipReset = 'power-on' | 'hard' | 'wdt' | 'deepsleep';
 /** What woke the chip from a deep sleep: its timer, or a pin (esp32.wake_on_ext0 / ext1). */
-export type WakeCause = 'timer' | 'ext0' | 'ext1';
+export type WakeCause = 'timer' | 'ext0' | 'ext1' | 'touch';
 
 /** How the board last came out of reset: its chip reset, or a soft reset since (Ctrl-D, machine.soft_reset()). */
 export type ResetCause = ChipReset | 'soft';

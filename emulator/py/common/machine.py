@@ -69,7 +69,7 @@ else:
     def reset_cause():
         return _CAUSES[_hw.reset_cause()]
 
-    _WAKES = {'timer': TIMER_WAKE, 'ext0': EXT0_WAKE, 'ext1': EXT1_WAKE}
+    _WAKES = {'timer': TIMER_WAKE, 'ext0': EXT0_WAKE, 'ext1': EXT1_WAKE, 'touch': TOUCHPAD_WAKE}
 
     def wake_reason():
         return _WAKES.get(_hw.wake_reason(), 0)
@@ -98,8 +98,9 @@ def deepsleep(time_ms=None):
 
 
 def lightsleep(time_ms=None):
-    # Ends at its time, on a pin IRQ (with no time), or once a pin esp32.wake_on_ext0/ext1 watches is at its level;
-    # wake_reason() then says which, as the chip's wakeup cause does ('' for a pin IRQ: no constant of its own).
+    # Ends at its time, on a pin IRQ (with no time), once a pin esp32.wake_on_ext0/ext1 watches is at its level, or
+    # on a touch esp32.wake_on_touch watches; wake_reason() then says which, as the chip's wakeup cause does ('' for
+    # a pin IRQ: no constant of its own).
     if time_ms is not None and _hw.wake_pin() == '-':
         time.sleep_ms(time_ms)
         _hw.light_woke('timer')
@@ -370,6 +371,30 @@ class ADC:
         if _RP2:
             return '<ADC channel=%d>' % (self._id - 26 if self._id >= 0 else 4)
         return 'ADC(Pin(%d), atten=%d)' % (self._id, self._atten)
+
+
+if _B['touchPins']:
+
+    class TouchPad:
+        # Where the chip has a touch sensor (not the C3). The port's type has no print function.
+        def __init__(self, pin):
+            if not isinstance(pin, Pin):
+                raise ValueError('expecting a pin')
+            if pin._id not in _B['touchPins']:
+                raise ValueError('invalid pin for touchpad')
+            self._id = pin._id
+            _hw.touch_config(self._id, 0)
+
+        def config(self, value):
+            # The ESP32's threshold: a reading below it is a touch (esp32.wake_on_touch), 0 never is. The S2/S3
+            # port configures the pad again and takes no threshold.
+            if _B['chip'] == 'ESP32':
+                if not isinstance(value, int):
+                    raise TypeError("can't convert %s to int" % type(value).__name__)
+                _hw.touch_config(self._id, value & 0xFFFF)
+
+        def read(self):
+            return _hw.touch_read(self._id)
 
 
 class PWM:
