@@ -226,20 +226,38 @@ pwm.deinit()
     expect(duties).toEqual([32768, 0, 8192, 16384, 24576, 32768, 40960, 49152, 57344, 0]);
   });
 
-  it('reads the settable voltage through the ADC with esp32 attenuation', async () => {
+  it('reads the settable voltage through the ADC with esp32 attenuation, on both ADC units', async () => {
     const b = await open();
     await b.control('set', { what: 'voltage', pin: 34, value: 1.2 });
+    await b.control('set', { what: 'voltage', pin: 25, value: 0.5 });
     expect(await b.run(`
 from machine import ADC, Pin
 adc = ADC(Pin(34), atten=ADC.ATTN_11DB)
 print(adc.read_uv(), adc.read_u16(), adc.read())
 adc.atten(ADC.ATTN_0DB)
-print(adc.read_uv())
+print(adc.read_uv(), ADC(Pin(25)).read_uv(), ADC(Pin(4)))
 try:
-    ADC(Pin(2))
+    ADC(Pin(5))
 except ValueError as e:
     print(e)
-`)).toBe('1200000 21845 1365\n1000000\ninvalid pin\n');
+`)).toBe('1200000 21845 1365\n1000000 500000 ADC(Pin(4), atten=0)\ninvalid pin\n');
+    // The ESP32's DAC on GPIO25/26 puts out value/255 of 3.3 V, which the ADC on that pin reads back.
+    expect(await b.run(`
+from machine import DAC
+dac = DAC(Pin(26))
+dac.write(128)
+print(dac, ADC(Pin(26), atten=ADC.ATTN_11DB).read_uv())
+for f in (lambda: DAC(Pin(27)), lambda: dac.write(256), lambda: dac.write(1.5)):
+    try:
+        f()
+    except (ValueError, TypeError) as e:
+        print(e)
+`)).toBe("DAC(Pin(26)) 1656471\ninvalid Pin for DAC\nvalue out of range\ncan't convert float to int\n");
+    await b.close();
+    // The C3's second unit has one channel, GPIO5.
+    const c3 = await open('esp32c3');
+    expect(await c3.run("import machine\nfrom machine import ADC, Pin\nprint(ADC(Pin(5)), hasattr(machine, 'DAC'))\ntry:\n    ADC(Pin(6))\nexcept ValueError as e:\n    print(e)"))
+      .toBe('ADC(Pin(5), atten=0) False\ninvalid pin\n');
   });
 
   it('reads touch pads as the sensor counts: the ESP32 lower when touched, the S3 higher; none on the C3 or rp2', async () => {
@@ -405,7 +423,8 @@ describe('sleep and port modules', () => {
     await b.run('import machine\nhits = []\nmachine.Pin(0, machine.Pin.IN).irq(lambda p: hits.append(p.value()), machine.Pin.IRQ_FALLING)');
     // Press the button once the board sleeps, and again every 200 ms until it wakes: a loaded host may take a
     // while from the marker to the sleep, and a press before it would leave lightsleep() waiting for the next.
-    await b.con.send("print('sleeping')\nmachine.lightsleep()\nmachine.lightsleep(5)\nprint(hits[0])\x04");
+    // (machine.sleep is the esp32 port's older name of lightsleep.)
+    await b.con.send("print('sleeping')\nmachine.lightsleep()\nmachine.sleep(5)\nprint(hits[0], machine.sleep is machine.lightsleep, machine.SLEEP, machine.DEEPSLEEP)\x04");
     await b.con.expect('sleeping\r\n');
     let pressed = false;
     const presser = setInterval(() => {
@@ -413,7 +432,7 @@ describe('sleep and port modules', () => {
       void b.control('set', { what: 'button', id: 'boot', pressed }).catch(() => undefined);
     }, 100);
     try {
-      expect(await b.con.expect('\x04', 20_000)).toBe('0\r\n\x04');
+      expect(await b.con.expect('\x04', 20_000)).toBe('0 True 2 4\r\n\x04');
     } finally {
       clearInterval(presser);
     }

@@ -290,6 +290,8 @@ export class VirtualHardware {
       },
       touch_read: (pin: number) => this.touch.get(pin) ?? 0,
       touch_config: (pin: number, threshold: number) => void this.touchThresholds.set(pin, threshold),
+      // machine.DAC: the ESP32's 8-bit DAC puts out value/255 of VDD, which an ADC on the pin reads back.
+      dac: (pin: number, value: number) => void this.volts.set(pin, (value * 3.3) / 255),
       adc_uv: (pin: number) => Math.round((this.volts.get(pin) ?? (pins.read(pin) ? 3.3 : 0)) * 1e6),
       pwm: (pin: number, freq: number, duty: number) => {
         const s = pins.state(pin);

@@ -314,16 +314,24 @@ _named = set()  # frozen modules seen by _name_frozen
 
 
 def _as_c(m, f):
-    # m's functions and its classes' methods (not the _private ones) wrapped by bare(); frames of its file dropped.
+    # m's functions and its classes' methods (not the _private ones) wrapped by bare(), one wrapper a function (an
+    # alias such as machine.sleep stays the same object); frames of its file dropped.
     _OURS.add(_patch.qstr_number(f))
     g = m.__dict__
+    wrapped = {}
+
+    def c(fn):
+        if fn not in wrapped:
+            wrapped[fn] = bare(fn)
+        return wrapped[fn]
+
     for k, v in list(g.items()):
         if type(v) is type and getattr(v, '__module__', None) == g.get('__name__'):
             for n, w in list(v.__dict__.items()):
                 if type(w) is _FUNCTION and (n[0] != '_' or n[:2] == '__'):
-                    setattr(v, n, bare(w))
+                    setattr(v, n, c(w))
         elif type(v) is _FUNCTION and k[0] != '_' and _patch.globals_of(v) is g:
-            g[k] = bare(v)
+            g[k] = c(v)
 
 
 def _name_frozen():

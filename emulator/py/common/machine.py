@@ -38,6 +38,13 @@ def _hex(buf):
     return bytes(buf).hex() if len(buf) else ''  # b''.hex() gives b'' on this VM
 
 
+def _int(x):
+    # As the port's mp_obj_get_int: an int (or bool), else the TypeError it raises.
+    if not isinstance(x, int):
+        raise TypeError("can't convert %s to int" % type(x).__name__)
+    return x
+
+
 def _check(ret):
     if isinstance(ret, int) and ret < 0:
         raise OSError(-ret)
@@ -58,6 +65,8 @@ else:
     WDT_RESET = 3
     DEEPSLEEP_RESET = 4
     SOFT_RESET = 5
+    SLEEP = 2  # (the wake abilities esp32.wake_on_ext0 has: light and deep sleep)
+    DEEPSLEEP = 4
     PIN_WAKE = EXT0_WAKE = 2
     EXT1_WAKE = 3
     TIMER_WAKE = 4
@@ -117,6 +126,10 @@ def lightsleep(time_ms=None):
         if left <= 0:
             return _hw.light_woke('timer')
         time.sleep_ms(min(left, 5))
+
+
+if not _RP2:
+    sleep = lightsleep  # the esp32 port keeps the older name
 
 
 def idle():
@@ -389,12 +402,30 @@ if _B['touchPins']:
             # The ESP32's threshold: a reading below it is a touch (esp32.wake_on_touch), 0 never is. The S2/S3
             # port configures the pad again and takes no threshold.
             if _B['chip'] == 'ESP32':
-                if not isinstance(value, int):
-                    raise TypeError("can't convert %s to int" % type(value).__name__)
-                _hw.touch_config(self._id, value & 0xFFFF)
+                _hw.touch_config(self._id, _int(value) & 0xFFFF)
 
         def read(self):
             return _hw.touch_read(self._id)
+
+
+if _B['dacPins']:
+
+    class DAC:
+        def __init__(self, pin):
+            if not isinstance(pin, Pin):
+                raise ValueError('expecting a pin')
+            if pin._id not in _B['dacPins']:
+                raise ValueError('invalid Pin for DAC')
+            self._id = pin._id
+            _hw.dac(self._id, 0)
+
+        def __repr__(self):
+            return 'DAC(Pin(%d))' % self._id
+
+        def write(self, value):
+            if not 0 <= _int(value) <= 255:
+                raise ValueError('value out of range')
+            _hw.dac(self._id, value)
 
 
 class PWM:
