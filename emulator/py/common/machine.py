@@ -311,6 +311,15 @@ def _pin(p):
     return p if isinstance(p, Pin) else Pin(p)
 
 
+def _port_pin(pin, pins, message):
+    # As the esp32 port's machine_pin_get_id and then its search of a peripheral's pin table.
+    if not isinstance(pin, Pin):
+        raise ValueError('expecting a pin')
+    if pin._id not in pins:
+        raise ValueError(message)
+    return pin._id
+
+
 class Signal:
     def __init__(self, pin, *args, invert=False, **kw):
         self._pin = pin if isinstance(pin, Pin) and not args and not kw else Pin(pin, *args, **kw)
@@ -391,11 +400,7 @@ if _B['touchPins']:
     class TouchPad:
         # Where the chip has a touch sensor (not the C3). The port's type has no print function.
         def __init__(self, pin):
-            if not isinstance(pin, Pin):
-                raise ValueError('expecting a pin')
-            if pin._id not in _B['touchPins']:
-                raise ValueError('invalid pin for touchpad')
-            self._id = pin._id
+            self._id = _port_pin(pin, _B['touchPins'], 'invalid pin for touchpad')
             _hw.touch_config(self._id, 0)
 
         def config(self, value):
@@ -412,11 +417,7 @@ if _B['dacPins']:
 
     class DAC:
         def __init__(self, pin):
-            if not isinstance(pin, Pin):
-                raise ValueError('expecting a pin')
-            if pin._id not in _B['dacPins']:
-                raise ValueError('invalid Pin for DAC')
-            self._id = pin._id
+            self._id = _port_pin(pin, _B['dacPins'], 'invalid Pin for DAC')
             _hw.dac(self._id, 0)
 
         def __repr__(self):

@@ -13,13 +13,9 @@ _KEEP = object()
 
 
 def _rtc_pin(pin):
-    from machine import Pin
+    from machine import _port_pin
 
-    if not isinstance(pin, Pin):
-        raise ValueError('expecting a pin')
-    if pin._id not in _RTC_PINS:
-        raise ValueError('invalid pin')
-    return pin._id
+    return _port_pin(pin, _RTC_PINS, 'invalid pin')
 
 
 def _sources():
