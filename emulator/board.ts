@@ -287,7 +287,7 @@ export class VirtualBoard {
         resolve(gen === this.generation && !this.closed ? cause : undefined);
       };
       const check = () => {
-        const source = hw && wakingSource(hw.wake, sleepInputs(hw));
+        const source = hw && wakingSource(hw.wake, sleepInputs(hw), 'deep');
         if (source) end(source);
       };
       if (ms !== undefined) timer = setTimeout(() => end('timer'), ms);

@@ -191,6 +191,33 @@ describe('machine on the virtual board', () => {
     await touch(27, 'release');
   });
 
+  it('wakes only the sleeps Pin.irq(trigger=WAKE_HIGH, wake=machine.DEEPSLEEP) names, the port\'s other way to ext0', async () => {
+    await con.send(
+      'import machine, time\nfrom machine import Pin\nPin(4, Pin.IN, Pin.PULL_DOWN).irq(trigger=Pin.WAKE_HIGH, wake=machine.DEEPSLEEP)\n' +
+        "print('sleeping')\nt = time.ticks_ms()\nmachine.lightsleep(1500)\n" +
+        'print(time.ticks_diff(time.ticks_ms(), t) >= 1500, machine.wake_reason() == machine.TIMER_WAKE)\nmachine.deepsleep()\x04',
+    );
+    await con.expect('sleeping\r\n');
+    await setPin(4, 1); // the lightsleep runs its time; the deep sleep then ends at once, the pin being high
+    expect(await con.expect('\r\n')).toBe('True True\r\n');
+    await wokeBy('EXT0_WAKE');
+    await setPin(4, null);
+  });
+
+  it('refuses a wake IRQ as the port does, and a plain IRQ on the pin takes it back; irq() alone changes nothing', async () => {
+    const [out] = await con.rawExec(
+      'import esp32, machine\nfrom machine import Pin\n' +
+        'def tries(*fs):\n    for f in fs:\n        try:\n            f()\n        except ValueError as e:\n            print(e)\n' +
+        'tries(lambda: Pin(4).irq(trigger=Pin.WAKE_LOW, wake=1), lambda: Pin(5).irq(trigger=Pin.WAKE_LOW, wake=machine.SLEEP))\n' +
+        'Pin(4).irq(trigger=Pin.WAKE_LOW, wake=machine.SLEEP)\n' +
+        'tries(lambda: Pin(2).irq(trigger=Pin.WAKE_LOW, wake=machine.SLEEP), lambda: esp32.wake_on_touch(True))\n' +
+        'Pin(4).irq(lambda p: None, Pin.IRQ_FALLING)\nesp32.wake_on_touch(True)\n' +
+        'tries(lambda: Pin(4).irq(trigger=Pin.WAKE_LOW, wake=machine.SLEEP))\nesp32.wake_on_touch(False)\n' +
+        'p = Pin(4)\np.irq()\nprint(p.irq().trigger() == Pin.IRQ_FALLING)\np.irq(None)',
+    );
+    expect(out).toBe('bad wake value\r\ninvalid pin for wake\r\nno resources\r\nno resources\r\nno resources\r\nTrue\r\n');
+  });
+
   it('takes only RTC pins, as Pin objects, and one of ext0 and touch, as the port does', async () => {
     const [out] = await con.rawExec(
       'import esp32\nfrom machine import Pin\n' +

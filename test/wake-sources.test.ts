@@ -2,7 +2,7 @@
 // watch and the pads esp32.wake_on_touch watches, as `sim set` drives pins and buttons and touches pads
 // meanwhile. (The whole path on the real board: peripherals-board.)
 import { describe, expect, it } from 'vitest';
-import { sleepInputs, sleepSet, wakingSource, type HardwareSnapshot, type WakeSources } from '../emulator/peripherals/snapshot.js';
+import { armedFor, sleepInputs, sleepSet, wakingSource, type HardwareSnapshot, type WakeSources } from '../emulator/peripherals/snapshot.js';
 import { boardFacts } from '../emulator/peripherals/board-pins.js';
 import { getProfile } from '../emulator/profiles.js';
 import type { PartSpec } from '../emulator/peripherals/parts.js';
@@ -11,9 +11,9 @@ import type { PartSpec } from '../emulator/peripherals/parts.js';
 type Sleeping = Pick<HardwareSnapshot, 'drives' | 'touch' | 'wake'>;
 const asleep = (s: Sleeping) => s as HardwareSnapshot;
 
-/** As a sleeping board reads its inputs: these drives, else each watched pin's rest level; these pad readings. */
-const waking = (wake: WakeSources | undefined, drives: [number, 0 | 1][], touch: [number, number][] = []) =>
-  wakingSource(wake, sleepInputs(asleep({ drives, wake, touch })));
+/** As a board in deep sleep reads its inputs: these drives, else each watched pin's rest level; these pad readings. */
+const waking = (wake: WakeSources | undefined, drives: [number, 0 | 1][], touch: [number, number][] = [], sleep: 'light' | 'deep' = 'deep') =>
+  wakingSource(wake, sleepInputs(asleep({ drives, wake, touch })), sleep);
 
 const parts: PartSpec[] = [{ type: 'button', id: 'boot', pin: 0, pressedLevel: 0 }];
 const esp32 = boardFacts(getProfile('esp32'));
@@ -27,11 +27,21 @@ function drivesAfter(drives: [number, 0 | 1][], ...sets: Record<string, unknown>
 
 describe('deep sleep wake sources', () => {
   it('ext0: the pin at its level, from a drive or where the pin rests undriven', () => {
-    const high: WakeSources = { ext0: { pin: 4, level: 1 }, rest: [[4, 0]] };
+    const high: WakeSources = { ext0: { pin: 4, level: 1, modes: 6 }, rest: [[4, 0]] };
     expect(waking(high, [])).toBeUndefined();
     expect(waking(high, [[4, 1]])).toBe('ext0');
-    expect(waking({ ext0: { pin: 4, level: 1 }, rest: [[4, 1]] }, [])).toBe('ext0'); // a pull-up: at once
+    expect(waking({ ext0: { pin: 4, level: 1, modes: 6 }, rest: [[4, 1]] }, [])).toBe('ext0'); // a pull-up: at once
     expect(waking(undefined, [[4, 1]])).toBeUndefined();
+  });
+
+  it('ext0 from Pin.irq(wake=): only in the sleeps it names (machine.SLEEP 2, machine.DEEPSLEEP 4)', () => {
+    const deepOnly: WakeSources = { ext0: { pin: 4, level: 1, modes: 4 }, rest: [[4, 0]] };
+    expect(waking(deepOnly, [[4, 1]], [], 'deep')).toBe('ext0');
+    expect(waking(deepOnly, [[4, 1]], [], 'light')).toBeUndefined();
+    expect(armedFor(deepOnly, 'light')).toBe(false);
+    expect(armedFor({ ext0: { pin: 4, level: 1, modes: 2 } }, 'light')).toBe(true);
+    expect(armedFor({ ext1: { pins: [12], level: 1 } }, 'light')).toBe(true);
+    expect(armedFor({ touch: true }, 'light')).toBe(true);
   });
 
   it('ext1: any pin high (ANY_HIGH) or every pin low (ALL_LOW)', () => {
@@ -51,7 +61,7 @@ describe('deep sleep wake sources', () => {
     drives = drivesAfter(drives, { what: 'pin', pin: 4, level: 1 });
     expect(drives).toEqual([[0, 1], [4, 1]]);
     expect(drivesAfter(drives, { what: 'pin', pin: 4, level: null })).toEqual([[0, 1]]);
-    expect(waking({ ext0: { pin: 0, level: 0 }, rest: [[0, 0]] }, drivesAfter([[0, 1]], { what: 'button', id: 'boot', pressed: true }))).toBe('ext0');
+    expect(waking({ ext0: { pin: 0, level: 0, modes: 6 }, rest: [[0, 0]] }, drivesAfter([[0, 1]], { what: 'button', id: 'boot', pressed: true }))).toBe('ext0');
   });
 
   it('touch: a pad whose reading falls below the threshold its config() set, with wake_on_touch on', () => {
@@ -63,11 +73,11 @@ describe('deep sleep wake sources', () => {
     const hw = asleep({ drives: [], touch: [[4, 1100]], wake: { touch: true, pads, rest: [] } });
     sleepSet(hw, parts, esp32, { what: 'touch', pin: 4, value: 'press' });
     expect(hw.touch).toEqual([[4, 40]]);
-    expect(wakingSource(hw.wake, sleepInputs(hw))).toBe('touch');
+    expect(wakingSource(hw.wake, sleepInputs(hw), 'deep')).toBe('touch');
     sleepSet(hw, parts, esp32, { what: 'touch', pin: 4, value: 'release' });
-    expect(wakingSource(hw.wake, sleepInputs(hw))).toBeUndefined();
+    expect(wakingSource(hw.wake, sleepInputs(hw), 'deep')).toBeUndefined();
     sleepSet(hw, parts, esp32, { what: 'touch', pin: 4, value: 300 });
-    expect(wakingSource(hw.wake, sleepInputs(hw))).toBe('touch');
+    expect(wakingSource(hw.wake, sleepInputs(hw), 'deep')).toBe('touch');
   });
 
   it('refuses what needs the board awake, bad levels, parts, pads and readings, in one line', () => {

@@ -18,7 +18,7 @@ import type { PartSpec } from './parts.js';
 import { PinBank, type PinMode, type Pull } from './pins.js';
 import { RmtChannel } from './rmt.js';
 import { powerOnRtc, rtcDatetime, rtcNow, setRtcDatetime, type RtcState } from './rtc.js';
-import { wakingSource, type HardwareSnapshot, type WakeSources } from './snapshot.js';
+import { armedFor, wakingSource, type HardwareSnapshot, type WakeSources } from './snapshot.js';
 import { touchLevels } from './touch.js';
 import { Timeline } from './timeline.js';
 import { waitUntilTicksUs } from './wire-wait.js';
@@ -347,14 +347,14 @@ export class VirtualHardware {
       wake_reason: () => this.lightWake ?? this.host.wakeCause ?? '',
       light_woke: (cause: string) => void (this.lightWake = cause),
       wake_sources: () => JSON.stringify({
-        ext0: this.wake.ext0 && [this.wake.ext0.pin, this.wake.ext0.level],
+        ext0: this.wake.ext0 && [this.wake.ext0.pin, this.wake.ext0.level, this.wake.ext0.modes],
         ext1: this.wake.ext1 && [this.wake.ext1.pins, this.wake.ext1.level],
         touch: this.wake.touch,
       }),
-      // ext0: pin (-1: off) and level; ext1: JSON list of pins (empty: off) and level; touch: on (1) or off.
-      wake_on: (kind: string, pins: number | string, level: number) => {
+      // ext0: pin (-1: off), level and the sleeps it ends; ext1: JSON list of pins (empty: off) and level; touch: on (1) or off.
+      wake_on: (kind: string, pins: number | string, level: number, modes = 0) => {
         const lvl: 0 | 1 = level ? 1 : 0;
-        if (kind === 'ext0') this.wake.ext0 = pins === -1 ? undefined : { pin: Number(pins), level: lvl };
+        if (kind === 'ext0') this.wake.ext0 = pins === -1 ? undefined : { pin: Number(pins), level: lvl, modes };
         else if (kind === 'ext1') {
           const list = JSON.parse(String(pins)) as number[];
           this.wake.ext1 = list.length ? { pins: list, level: lvl } : undefined;
@@ -363,9 +363,9 @@ export class VirtualHardware {
       bitstream: (pin: number, hex: string) => this.neopixelWrite(pin, fromHex(hex)),
       bootsel: () => (this.bootselPressed ? 1 : 0),
       irq_edges: () => pins.irqEdges,
-      // For lightsleep(): '-' with no esp32.wake_on_ext0/ext1 pin or touch wake armed, else the source that wakes now, or ''.
-      wake_pin: () => (this.wakePins().length === 0 && !this.wake.touch ? '-'
-        : wakingSource(this.wakeSources(), { level: (p) => pins.read(p), touch: (p) => this.touch.get(p) ?? Infinity }) ?? ''),
+      // For lightsleep(): '-' with no source armed for it, else the source that wakes it now, or ''.
+      wake_pin: () => (!armedFor(this.wake, 'light') ? '-'
+        : wakingSource(this.wakeSources(), { level: (p) => pins.read(p), touch: (p) => this.touch.get(p) ?? Infinity }, 'light') ?? ''),
       nvs_get: (key: string) => this.nvs.get(key) ?? '',
       nvs_set: (key: string, value: string | null) => {
         if (value === null) return this.nvs.delete(key) ? 0 : -1;

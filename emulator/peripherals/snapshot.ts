@@ -29,8 +29,11 @@ export interface HardwareSnapshot {
 }
 
 export interface WakeSources {
-  /** esp32.wake_on_ext0: this pin at this level. */
-  ext0?: { pin: number; level: 0 | 1 };
+  /**
+   * esp32.wake_on_ext0 or Pin.irq(wake=): this pin at this level, in the sleeps `modes` names (machine.SLEEP 2,
+   * machine.DEEPSLEEP 4; wake_on_ext0 names both).
+   */
+  ext0?: { pin: number; level: 0 | 1; modes: number };
   /** esp32.wake_on_ext1: any of the pins high (level 1), or all of them low (level 0). */
   ext1?: { pins: number[]; level: 0 | 1 };
   /** esp32.wake_on_touch: a pad below its threshold (touch.ts). */
@@ -47,11 +50,19 @@ export interface WakeInputs {
   touch(pin: number): number;
 }
 
-/** Which source wakes a sleeping chip whose inputs read as `inputs` says, if any. */
-export function wakingSource(wake: Omit<WakeSources, 'rest'> | undefined, inputs: WakeInputs): 'ext0' | 'ext1' | 'touch' | undefined {
+/** machine.SLEEP and machine.DEEPSLEEP, the sleeps a wake source may end. */
+export const SLEEP_MODE = { light: 2, deep: 4 } as const;
+
+/** Whether a source is armed for this sleep (ext1 and touch wake both sleeps). */
+export function armedFor(wake: Omit<WakeSources, 'rest'>, sleep: keyof typeof SLEEP_MODE): boolean {
+  return Boolean((wake.ext0 && wake.ext0.modes & SLEEP_MODE[sleep]) || wake.ext1?.pins.length || wake.touch);
+}
+
+/** Which source ends this sleep of a chip whose inputs read as `inputs` says, if any. */
+export function wakingSource(wake: Omit<WakeSources, 'rest'> | undefined, inputs: WakeInputs, sleep: keyof typeof SLEEP_MODE): 'ext0' | 'ext1' | 'touch' | undefined {
   if (!wake) return undefined;
   const { level } = inputs;
-  if (wake.ext0 && level(wake.ext0.pin) === wake.ext0.level) return 'ext0';
+  if (wake.ext0 && wake.ext0.modes & SLEEP_MODE[sleep] && level(wake.ext0.pin) === wake.ext0.level) return 'ext0';
   const ext1 = wake.ext1;
   if (ext1 && ext1.pins.length && (ext1.level === 1 ? ext1.pins.some((p) => level(p) === 1) : ext1.pins.every((p) => level(p) === 0))) return 'ext1';
   if (wake.touch && touchWakes(wake.pads ?? [], inputs.touch)) return 'touch';

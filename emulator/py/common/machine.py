@@ -260,15 +260,41 @@ class Pin:
     def toggle(self):
         _hw.pin_set(self._id, 1 - _hw.pin_get(self._id))
 
-    def irq(self, handler=None, trigger=None, *, priority=1, wake=None, hard=False):
+    def irq(self, *args, **kw):
+        # With no arguments the port only returns the pin's IRQ object; anything else configures it.
+        if args or kw:
+            self._irq(*args, **kw)
+        return _PinIRQ(self._id, _irq_triggers.get(self._id, 0))
+
+    def _irq(self, handler=None, trigger=None, *, priority=1, wake=None, hard=False):
         if trigger is None:
             trigger = Pin.IRQ_FALLING | Pin.IRQ_RISING
+        if not _RP2:
+            sources = json.loads(_hw.wake_sources())
+            ext0 = sources.get('ext0')
+            if trigger in (Pin.WAKE_LOW, Pin.WAKE_HIGH) and wake is not None:
+                return self._wake_on(trigger, wake, sources, ext0)
+            if ext0 and ext0[0] == self._id:
+                _hw.wake_on('ext0', -1, 0, 0)  # a plain IRQ takes the pin back from waking, as the port's does
+        _irq_triggers[self._id] = 0 if handler is None else trigger
         edges = (1 if trigger & Pin.IRQ_RISING else 0) | (2 if trigger & Pin.IRQ_FALLING else 0)
         if handler is None:
             _hw.pin_irq(self._id, None, 0, False, None)
         else:
             _hw.pin_irq(self._id, _protected(handler), edges, hard, self)
-        return _PinIRQ(self._id, trigger)
+
+    def _wake_on(self, trigger, wake, sources, ext0):
+        # The esp32 port: a level trigger with wake=machine.SLEEP/DEEPSLEEP (or both) makes the pin the chip's ext0
+        # wake source for those sleeps, as esp32.wake_on_ext0 does for both; no handler is installed.
+        if not isinstance(wake, int) or not 2 <= wake <= 7:
+            raise ValueError('bad wake value')
+        if sources.get('touch'):
+            raise ValueError('no resources')
+        if self._id not in _B['rtcPins']:
+            raise ValueError('invalid pin for wake')
+        if ext0 and ext0[0] != self._id:
+            raise ValueError('no resources')
+        _hw.wake_on('ext0', self._id, 1 if trigger == Pin.WAKE_HIGH else 0, wake)
 
     def __eq__(self, other):
         return isinstance(other, Pin) and other._id == self._id
@@ -305,6 +331,9 @@ class _PinIRQ(_IRQ):
     def flags(self):
         f = _hw.pin_irq_flags(self._source)
         return (Pin.IRQ_RISING if f & 1 else 0) | (Pin.IRQ_FALLING if f & 2 else 0)
+
+
+_irq_triggers = {}  # each pin's configured IRQ trigger (0: none), for Pin.irq().trigger()
 
 
 def _pin(p):

@@ -1,21 +1,17 @@
 import _hw, _part, json, time
 
-_CHIP = json.loads(_hw.board())['chip']
+_B = json.loads(_hw.board())
+_CHIP = _B['chip']
 
 WAKEUP_ALL_LOW = False
 WAKEUP_ANY_HIGH = True
-
-
-# The pins the chip's RTC domain can watch in deep sleep (ESP32: its RTC GPIOs; S3: 0-21; C3: 0-5).
-_RTC_PINS = {'ESP32': (0, 2, 4, 12, 13, 14, 15, 25, 26, 27, 32, 33, 34, 35, 36, 37, 38, 39), 'ESP32S3': range(22)}.get(
-    _CHIP, range(6))
 _KEEP = object()
 
 
 def _rtc_pin(pin):
     from machine import _port_pin
 
-    return _port_pin(pin, _RTC_PINS, 'invalid pin')
+    return _port_pin(pin, _B['rtcPins'], 'invalid pin')
 
 
 def _sources():
@@ -27,12 +23,12 @@ def wake_on_ext0(pin=_KEEP, level=_KEEP):
     sources = _sources()
     if sources.get('touch'):
         raise ValueError('no resources')
-    ext0 = sources.get('ext0') or [-1, 0]
+    ext0 = sources.get('ext0') or [-1, 0, 0]
     if pin is not _KEEP:
         ext0[0] = -1 if pin is None else _rtc_pin(pin)
     if level is not _KEEP:
         ext0[1] = 1 if level else 0
-    _hw.wake_on('ext0', ext0[0], ext0[1])
+    _hw.wake_on('ext0', ext0[0], ext0[1], 6)  # it wakes both sleeps (machine.SLEEP | machine.DEEPSLEEP)
 
 
 def wake_on_ext1(pins=_KEEP, level=_KEEP):
