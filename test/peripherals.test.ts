@@ -439,6 +439,15 @@ describe('sleep and port modules', () => {
     await b.con.expect('\x04>');
   });
 
+  it('takes esp32.wake_on_ext0 on the C3, which has no ext0 wake: the pin at its level ends no sleep', async () => {
+    const b = await open('esp32c3');
+    await b.control('set', { what: 'pin', pin: 4, level: 1 });
+    expect(await b.run(
+      'import esp32, machine, time\nfrom machine import Pin\nesp32.wake_on_ext0(Pin(4, Pin.IN), esp32.WAKEUP_ANY_HIGH)\n' +
+        't = time.ticks_ms()\nmachine.lightsleep(300)\nprint(time.ticks_diff(time.ticks_ms(), t) >= 300, machine.wake_reason() == machine.TIMER_WAKE)',
+    )).toBe('True True\n');
+  });
+
   // Its errors are the port's check_esp_err: OSError(-code, the IDF's name of the code).
   it('keeps esp32.NVS values across a hard reset', async () => {
     const b = await open();

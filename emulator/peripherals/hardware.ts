@@ -136,8 +136,10 @@ export class VirtualHardware {
     };
   }
 
+  /** What may end a sleep: the armed sources the chip has (board-pins.ts extWake), the pads' thresholds. */
   private wakeSources(): Omit<WakeSources, 'rest'> {
-    return { ...this.wake, pads: [...this.touchThresholds] };
+    const { ext0, ext1, touch } = this.wake;
+    return { ...(this.facts.extWake ? { ext0, ext1 } : {}), touch, pads: [...this.touchThresholds] };
   }
 
   private wakePins(): number[] {
@@ -364,7 +366,7 @@ export class VirtualHardware {
       bootsel: () => (this.bootselPressed ? 1 : 0),
       irq_edges: () => pins.irqEdges,
       // For lightsleep(): '-' with no source armed for it, else the source that wakes it now, or ''.
-      wake_pin: () => (!armedFor(this.wake, 'light') ? '-'
+      wake_pin: () => (!armedFor(this.wakeSources(), 'light') ? '-'
         : wakingSource(this.wakeSources(), { level: (p) => pins.read(p), touch: (p) => this.touch.get(p) ?? Infinity }, 'light') ?? ''),
       nvs_get: (key: string) => this.nvs.get(key) ?? '',
       nvs_set: (key: string, value: string | null) => {
