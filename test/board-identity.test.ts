@@ -68,6 +68,16 @@ print(type(r).__name__, len(r), r != os.urandom(16))
     );
   });
 
+  it("shows no modules of ours inside the firmware's C modules: `from machine import *` and the REPL's completion get the port's names only", async () => {
+    const cModules = ['machine', 'esp32', 'network', 'socket', 'tls', 'rp2'].filter((m) => presentModules(table).includes(m));
+    const out = await board.run(`
+for name in ${JSON.stringify(cModules)}:
+    m = __import__(name)
+    print(name, [n for n in dir(m) if n[0] != '_' and type(getattr(m, n)) is type(m)])
+`);
+    expect(out).toBe(cModules.map((m) => `${m} []\n`).join(''));
+  });
+
   it('hides the worker: no VfsPosix, no runtime modules, no runtime frames in tracebacks', async () => {
     const out = await board.run(`
 import sys, os, vfs

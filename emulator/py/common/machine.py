@@ -1,6 +1,6 @@
-import _hw, io, json, micropython, sys, time
+import _hw, io as _io, json as _json, micropython as _micropython, sys as _sys, time as _time
 
-_B = json.loads(_hw.board())
+_B = _json.loads(_hw.board())
 _RP2 = _B['platform'] == 'rp2'
 _PINS = set(_B['pins'])
 _INPUT_ONLY = set(_B['inputOnly'])
@@ -14,7 +14,7 @@ def _dispatch(cb, arg, hard):
         cb(arg)
         return
     try:
-        micropython.schedule(cb, arg)
+        _micropython.schedule(cb, arg)
     except RuntimeError:
         pass  # queue full: the event is lost, as on a real board
     for _ in (0,):
@@ -30,7 +30,7 @@ def _protected(cb):
             cb(arg)
         except Exception as e:
             print('Uncaught exception in IRQ callback handler')
-            sys.print_exception(e)
+            _sys.print_exception(e)
     return run
 
 
@@ -87,7 +87,7 @@ else:
 def _reset(kind, ms=-1):
     _hw.reset(kind, ms)
     while True:  # the host stops the VM at its next check
-        time.sleep_ms(1)
+        _time.sleep_ms(1)
 
 
 def reset():
@@ -111,21 +111,21 @@ def lightsleep(time_ms=None):
     # on a touch esp32.wake_on_touch watches; wake_reason() then says which, as the chip's wakeup cause does ('' for
     # a pin IRQ: no constant of its own).
     if time_ms is not None and _hw.wake_pin() == '-':
-        time.sleep_ms(time_ms)
+        _time.sleep_ms(time_ms)
         _hw.light_woke('timer')
         return
     edges = _hw.irq_edges()
-    end = None if time_ms is None else time.ticks_add(time.ticks_ms(), time_ms)
+    end = None if time_ms is None else _time.ticks_add(_time.ticks_ms(), time_ms)
     while True:
         pin = _hw.wake_pin()
         if pin not in ('', '-'):
             return _hw.light_woke(pin)
         if end is None and _hw.irq_edges() != edges:
             return _hw.light_woke('')
-        left = 5 if end is None else time.ticks_diff(end, time.ticks_ms())
+        left = 5 if end is None else _time.ticks_diff(end, _time.ticks_ms())
         if left <= 0:
             return _hw.light_woke('timer')
-        time.sleep_ms(min(left, 5))
+        _time.sleep_ms(min(left, 5))
 
 
 if not _RP2:
@@ -133,7 +133,7 @@ if not _RP2:
 
 
 def idle():
-    time.sleep_ms(0)
+    _time.sleep_ms(0)
 
 
 def unique_id():
@@ -161,15 +161,15 @@ def enable_irq(state=1):
 
 
 def time_pulse_us(pin, pulse_level, timeout_us=1000000):
-    start = time.ticks_us()
+    start = _time.ticks_us()
     while pin.value() != pulse_level:
-        if time.ticks_diff(time.ticks_us(), start) >= timeout_us:
+        if _time.ticks_diff(_time.ticks_us(), start) >= timeout_us:
             return -2
-    start = time.ticks_us()
+    start = _time.ticks_us()
     while pin.value() == pulse_level:
-        if time.ticks_diff(time.ticks_us(), start) >= timeout_us:
+        if _time.ticks_diff(_time.ticks_us(), start) >= timeout_us:
             return -1
-    return time.ticks_diff(time.ticks_us(), start)
+    return _time.ticks_diff(_time.ticks_us(), start)
 
 
 def bitstream(pin, encoding, timing, buf):
@@ -270,7 +270,7 @@ class Pin:
         if trigger is None:
             trigger = Pin.IRQ_FALLING | Pin.IRQ_RISING
         if not _RP2:
-            sources = json.loads(_hw.wake_sources())
+            sources = _json.loads(_hw.wake_sources())
             ext0 = sources.get('ext0')
             if trigger in (Pin.WAKE_LOW, Pin.WAKE_HIGH) and wake is not None:
                 return self._wake_on(trigger, wake, sources, ext0)
@@ -613,9 +613,9 @@ def _wait_until_us(t):
     # A wire busy until ticks_us() reaches t, a deadline from the transfer's start: a long wait sleeps as
     # time.sleep does (timers and Ctrl-C are served), the last 20 ms block on the host, which wakes on time
     # more reliably than a Python spin on ticks_us on a loaded host.
-    left = time.ticks_diff(t, time.ticks_us())
+    left = _time.ticks_diff(t, _time.ticks_us())
     if left > 30000:
-        time.sleep_ms(left // 1000 - 20)
+        _time.sleep_ms(left // 1000 - 20)
     _hw.wire_wait(t)
 
 
@@ -651,7 +651,7 @@ class _SPIBase:
 
     def _xfer(self, data):
         # The bus is busy for 8 clocks a byte: the call returns when the last one has gone, as the firmware's does.
-        t = time.ticks_add(time.ticks_us(), len(data) * 8000000 // self._rate)
+        t = _time.ticks_add(_time.ticks_us(), len(data) * 8000000 // self._rate)
         out = bytes.fromhex(_hw.spi(self._bus, _hex(data)))
         _wait_until_us(t)
         return out
@@ -737,7 +737,7 @@ _uarts = {}  # id -> settings of an initialised UART: the firmware keeps one obj
 _UNSET = object()
 
 
-class UART(io.IOBase):
+class UART(_io.IOBase):
     # A stream, as the firmware's: select.poll and asyncio's streams wait on it through ioctl.
     if _RP2:
         INV_TX = 1
@@ -793,7 +793,7 @@ class UART(io.IOBase):
         self._s = s
         _hw.uart_read(self._id, -1)  # the port's init ends with uart_flush_input: what came before is dropped
         self._frame = 1 + s['bits'] + (s['parity'] is not None) + s['stop']  # bits a character takes on the wire
-        self._sent = time.ticks_us()  # when the last character queued has left
+        self._sent = _time.ticks_us()  # when the last character queued has left
 
     def deinit(self):
         _uarts.pop(self._id, None)  # the driver is uninstalled: the next init starts from the defaults
@@ -826,13 +826,13 @@ class UART(io.IOBase):
         if isinstance(buf, str):
             buf = buf.encode()
         # The characters queue in the transmit buffer and leave at the baud rate; a write waits only for room.
-        now = time.ticks_us()
-        start = now if time.ticks_diff(self._sent, now) < 0 else self._sent
-        self._sent = time.ticks_add(start, self._wire_us(len(buf)))
+        now = _time.ticks_us()
+        start = now if _time.ticks_diff(self._sent, now) < 0 else self._sent
+        self._sent = _time.ticks_add(start, self._wire_us(len(buf)))
         # IRQ_RXIDLE comes when the line has been quiet for 20 bit times (at least 500 us) after the last byte.
-        idle_us = time.ticks_diff(self._sent, now) + max(500, 20000000 // self._s['baud'])
+        idle_us = _time.ticks_diff(self._sent, now) + max(500, 20000000 // self._s['baud'])
         _hw.uart_write(self._id, _hex(buf), idle_us / 1000)
-        _wait_until_us(time.ticks_add(self._sent, -self._wire_us(self._s['txbuf'])))
+        _wait_until_us(_time.ticks_add(self._sent, -self._wire_us(self._s['txbuf'])))
         return len(buf)
 
     def _wire_us(self, n):
@@ -842,7 +842,7 @@ class UART(io.IOBase):
         _wait_until_us(self._sent)
 
     def txdone(self):
-        return time.ticks_diff(self._sent, time.ticks_us()) <= 0
+        return _time.ticks_diff(self._sent, _time.ticks_us()) <= 0
 
     def ioctl(self, op, arg):
         if op == 3:  # MP_STREAM_POLL: readable with bytes received, always writable

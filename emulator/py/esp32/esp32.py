@@ -1,6 +1,6 @@
-import _hw, _part, json, time
+import _hw, _part, json as _json, time as _time
 
-_B = json.loads(_hw.board())
+_B = _json.loads(_hw.board())
 _CHIP = _B['chip']
 
 WAKEUP_ALL_LOW = False
@@ -15,7 +15,7 @@ def _rtc_pin(pin):
 
 
 def _sources():
-    return json.loads(_hw.wake_sources())
+    return _json.loads(_hw.wake_sources())
 
 
 def wake_on_ext0(pin=_KEEP, level=_KEEP):
@@ -37,7 +37,7 @@ def wake_on_ext1(pins=_KEEP, level=_KEEP):
         ext1[0] = [] if pins is None else [_rtc_pin(p) for p in pins]
     if level is not _KEEP:
         ext1[1] = 1 if level else 0
-    _hw.wake_on('ext1', json.dumps(ext1[0]), ext1[1])
+    _hw.wake_on('ext1', _json.dumps(ext1[0]), ext1[1])
 
 
 def wake_on_touch(wake):
@@ -156,11 +156,11 @@ class RMT:
         return _hw.rmt_state(self._ch) != 0
 
     def wait_done(self, *, timeout=0):
-        start = time.ticks_ms()
+        start = _time.ticks_ms()
         while _hw.rmt_state(self._ch):
-            if time.ticks_diff(time.ticks_ms(), start) >= timeout:
+            if _time.ticks_diff(_time.ticks_ms(), start) >= timeout:
                 return False
-            time.sleep_ms(1)
+            _time.sleep_ms(1)
         return True
 
     def loop(self, enable_loop):
@@ -195,12 +195,12 @@ class RMT:
             raise ValueError('looping sequences longer than 126 pulses are not supported')
         # An earlier train plays out first; a looping one switches to the new train at the end of its iteration.
         self._settle(2 if self._loop else 1)
-        _hw.rmt_write(self._ch, json.dumps(items), self._res, self._loop)
+        _hw.rmt_write(self._ch, _json.dumps(items), self._res, self._loop)
         self._settle(2)
 
     def _settle(self, busy):
         while _hw.rmt_state(self._ch) >= busy:
-            time.sleep_ms(1)
+            _time.sleep_ms(1)
 
     def deinit(self):
         _hw.rmt_deinit(self._ch)
@@ -248,7 +248,7 @@ class Partition:
         if isinstance(id, list):  # a row of the table, from find()
             self._set(id, block_size)
             return
-        rows = json.loads(_part.table())
+        rows = _json.loads(_part.table())
         if id == Partition.BOOT or id == Partition.RUNNING:
             addr = _esp_check(_part.boot() if id == Partition.BOOT else _part.running())
             row = [r for r in rows if r[2] == addr]
@@ -265,7 +265,7 @@ class Partition:
     @classmethod
     def find(cls, type=TYPE_APP, subtype=0xFF, label=None, block_size=4096):
         out = []
-        for r in json.loads(_part.table()):
+        for r in _json.loads(_part.table()):
             if r[0] == type and subtype in (0xFF, r[1]) and label in (None, r[4]):
                 out.append(cls(r, block_size))
         return out

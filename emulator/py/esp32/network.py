@@ -1,7 +1,7 @@
 # network as the ESP32 port has it (library/network.rst, library/network.WLAN.rst): WLAN(STA_IF) and
 # WLAN(AP_IF) over the board's simulated radio, which lives on the host (emulator/net/wlan.ts) and keeps its
 # state across soft resets, as ESP-IDF keeps the radio up.
-import _net, json
+import _net, json as _json
 from micropython import const
 
 STA_IF = const(0)
@@ -42,14 +42,14 @@ _RADIO = {'txpower': 'txpower', 'reconnects': 'reconnects', 'hostname': 'hostnam
 
 def _ask(op, **args):
     args['op'] = op
-    r = _net.wlan(json.dumps(args))
+    r = _net.wlan(_json.dumps(args))
     if r.startswith('!'):
         raise OSError(r[1:])
-    return json.loads(r)
+    return _json.loads(r)
 
 
 def _state():
-    return json.loads(_net.wlan_state())
+    return _json.loads(_net.wlan_state())
 
 
 def _mac(text):

@@ -1,7 +1,7 @@
 # socket as the ESP32 port has it (library/socket.rst, ports/esp32/modsocket.c over lwIP): TCP and UDP sockets
 # whose other ends are host sockets on the main thread (emulator/net/host.ts), with lwIP's constants and the
 # errnos the port raises. Sockets are streams (read, readline, write, select.poll) as on the port.
-import _net, io, json
+import _net, io as _io, json as _json
 from micropython import const
 
 AF_INET = const(2)
@@ -35,7 +35,7 @@ _CHUNK = const(4096)
 
 def _raise(r):
     if r == _DETAILED:
-        f = json.loads(_net.last_error())
+        f = _json.loads(_net.last_error())
         if 'value' in f:
             raise ValueError(f['value'])
         if 'errno' in f:
@@ -65,7 +65,7 @@ def getaddrinfo(host, port, af=0, type=0, proto=0, flags=0):
     return [(AF_INET, type or SOCK_STREAM, proto, '', (_ip(host), port))]
 
 
-class socket(io.IOBase):
+class socket(_io.IOBase):
     def __init__(self, af=AF_INET, type=SOCK_STREAM, proto=0, _id=None):
         if not all(isinstance(a, int) for a in (af, type, proto)):
             raise TypeError("can't convert to int")  # the port reads them with mp_obj_get_int

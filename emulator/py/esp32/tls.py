@@ -1,7 +1,7 @@
 # tls as the ESP32 port has it (library/ssl.rst's tls section, extmod/modtls_mbedtls.c's API): SSLContext over a
 # socket, with the TLS itself run on the host by Node's tls (emulator/net/tls-host.ts) with mbedTLS's behaviour:
 # no CA store (a client trusts only the CAs it was given), its verify errors and codes.
-import _net, io, json, select, socket
+import _net, io as _io, json as _json, select as _select, socket as _socket
 from micropython import const
 
 PROTOCOL_TLS_CLIENT = const(0)
@@ -42,7 +42,7 @@ _CIPHERS = (
 _CONTEXT_ATTRS = ('protocol', 'verify_mode', '_ca', '_cert', '_key')
 
 
-class SSLSocket(socket.socket):
+class SSLSocket(_socket.socket):
     # With do_handshake=False the handshake waits for the first read or write, as mbedTLS runs it there.
     _opts = None
 
@@ -52,7 +52,7 @@ class SSLSocket(socket.socket):
     def _handshake(self):
         if self._opts is not None:
             opts, self._opts = self._opts, None
-            socket._call(_net.tls, self._sid(), opts, self._timeout)
+            _socket._call(_net.tls, self._sid(), opts, self._timeout)
 
     def _fill(self, n):
         self._handshake()
@@ -63,7 +63,7 @@ class SSLSocket(socket.socket):
         return super().send(data)
 
 
-class _StreamSSL(io.IOBase):
+class _StreamSSL(_io.IOBase):
     # TLS over a stream that is not a board socket (an io.IOBase of the program's): the host's TLS cannot run
     # over it, so every handshake raises OSError(EOPNOTSUPP); the rest behaves as modtls_mbedtls.c's SSLSocket.
     def __init__(self, stream):
@@ -89,7 +89,7 @@ class _StreamSSL(io.IOBase):
         if request == _POLL:
             if self._s is None:
                 return _POLLNVAL
-            p = select.poll()  # the stream's own poll, native or Python
+            p = _select.poll()  # the stream's own poll, native or Python
             p.register(self._s, arg)
             r = p.poll(0)
             return r[0][1] if r else 0
@@ -121,15 +121,15 @@ class SSLContext:
     def load_cert_chain(self, cert, key):
         # Parsed at load as mbedTLS does, the key first: bad data is ValueError here, not at the handshake.
         key = _hex(key)
-        socket._call(_net.check_pem, 'key', key)
+        _socket._call(_net.check_pem, 'key', key)
         cert = _hex(cert)
-        socket._call(_net.check_pem, 'cert', cert)
+        _socket._call(_net.check_pem, 'cert', cert)
         self._cert = cert
         self._key = key
 
     def load_verify_locations(self, cadata):
         ca = _hex(cadata)
-        socket._call(_net.check_pem, 'cert', ca)
+        _socket._call(_net.check_pem, 'cert', ca)
         self._ca.append(ca)
 
     def get_ciphers(self):
@@ -143,7 +143,7 @@ class SSLContext:
         # a valid choice is accepted; the host's TLS negotiates among the same suites
 
     def wrap_socket(self, sock, server_side=False, do_handshake=True, server_hostname=None, client_id=None):
-        if not isinstance(sock, socket.socket):
+        if not isinstance(sock, _socket.socket):
             ssock = _StreamSSL(sock)
             if do_handshake:
                 ssock._io()
@@ -155,10 +155,10 @@ class SSLContext:
         if self._cert:
             opts['cert'] = self._cert
             opts['key'] = self._key
-        ssock = SSLSocket(socket.AF_INET, socket.SOCK_STREAM, 0, sock._sid())
+        ssock = SSLSocket(_socket.AF_INET, _socket.SOCK_STREAM, 0, sock._sid())
         ssock._timeout = sock._timeout
         sock._id = None  # the connection belongs to the SSL socket now
-        ssock._opts = json.dumps(opts)
+        ssock._opts = _json.dumps(opts)
         if do_handshake:
             ssock._handshake()
         return ssock

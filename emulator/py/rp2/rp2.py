@@ -1,7 +1,7 @@
 # The rp2 module: PIO programs assembled by @asm_pio into RP2040 instruction words (datasheet chapter 3.4) and
 # run by the host's PIO interpreter (emulator/peripherals/pio.ts), written from the MicroPython rp2 docs
 # (library/rp2.rst, rp2.PIO, rp2.StateMachine) and the datasheet's instruction encoding.
-import _hw, json
+import _hw, json as _json
 from array import array
 from micropython import const
 
@@ -270,7 +270,7 @@ class StateMachine:
             for i, mode in enumerate(levels):
                 init_pins.append((base + i, 1 if mode >= PIO.OUT_LOW else 0, mode & 1))
         self._freq = 125000000 if freq <= 0 else freq
-        _hw.pio_init(self._id, json.dumps({
+        _hw.pio_init(self._id, _json.dumps({
             'code': list(program[_DATA]), 'execctrl': program[_EXECCTRL], 'shiftctrl': shift, 'freq': self._freq,
             'inBase': bases[0], 'outBase': bases[1], 'outCount': _count(program[5]), 'setBase': bases[2],
             'setCount': _count(program[6]), 'sidesetBase': bases[3], 'sidesetCount': _count(program[7]),
