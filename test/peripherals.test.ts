@@ -439,6 +439,23 @@ describe('sleep and port modules', () => {
     await b.con.expect('\x04>');
   });
 
+  it('sets the CPU clock in whole MHz the chip has, as the esp32 port does (the C3 tops out at 160 MHz)', async () => {
+    const clock = `
+import machine
+for hz in (240_500_000, 100_000_000, 80_000_000):
+    try:
+        machine.freq(hz)
+        print(machine.freq())
+    except ValueError as e:
+        print(e)
+`;
+    const b = await open();
+    expect(await b.run(clock)).toBe('240000000\nfrequency must be 20MHz, 40MHz, 80Mhz, 160MHz or 240MHz\n80000000\n');
+    await b.close();
+    const c3 = await open('esp32c3');
+    expect(await c3.run(clock)).toBe('frequency must be 20MHz, 40MHz, 80Mhz or 160MHz\n'.repeat(2) + '80000000\n');
+  });
+
   it('takes esp32.wake_on_ext0 on the C3, which has no ext0 wake: the pin at its level ends no sleep', async () => {
     const b = await open('esp32c3');
     await b.control('set', { what: 'pin', pin: 4, level: 1 });

@@ -146,10 +146,17 @@ _freq = [_B['freq']]
 def freq(hz=None):
     if hz is None:
         return _freq[0]
-    ok = (20, 40, 80, 160, 240) if not _RP2 else None
-    if ok is not None and hz // 1000000 not in ok:
+    if _RP2:
+        _freq[0] = hz
+        return
+    # The esp32 port sets whole MHz (the C3 tops out at 160) and reads back the clock it got.
+    mhz = _int(hz) // 1000000
+    if _B['chip'] == 'ESP32C3':
+        if mhz not in (20, 40, 80, 160):
+            raise ValueError('frequency must be 20MHz, 40MHz, 80Mhz or 160MHz')
+    elif mhz not in (20, 40, 80, 160, 240):
         raise ValueError('frequency must be 20MHz, 40MHz, 80Mhz, 160MHz or 240MHz')
-    _freq[0] = hz
+    _freq[0] = mhz * 1000000
 
 
 def disable_irq():
