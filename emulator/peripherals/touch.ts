@@ -1,5 +1,5 @@
 // The capacitive touch pads of the ESP32 and ESP32-S3 (machine.TouchPad): what a pad reads, set from outside
-// (`sim set NAME touch PIN press|release|VALUE`), and when touching one ends a sleep (esp32.wake_on_touch).
+// (`sim set NAME touch PIN press|release|READING`), and when touching one ends a sleep (esp32.wake_on_touch).
 
 import { BoardError } from '../../protocol/errors.js';
 import type { BoardFacts } from './board-pins.js';
@@ -13,7 +13,7 @@ export function touchLevels(chip: string): { released: number; touched: number }
   return chip === 'ESP32' ? { released: 1100, touched: 40 } : { released: 25_000, touched: 40_000 };
 }
 
-/** The reading a `sim set` of a pad gives it: press, release, or a number the pad's register can hold. */
+/** The reading a `sim set` of a pad gives it: press, release, or a number the port's read can return. */
 export function touchReading(facts: Pick<BoardFacts, 'chip' | 'touchPins'>, a: Record<string, unknown>): { pin: number; value: number } {
   const pin = a.pin;
   if (typeof pin !== 'number' || !facts.touchPins.includes(pin)) {
