@@ -439,7 +439,7 @@ describe('sleep and port modules', () => {
     await b.con.expect('\x04>');
   });
 
-  it('sets the CPU clock in whole MHz the chip has, as the esp32 port does (the C3 tops out at 160 MHz)', async () => {
+  it('sets the CPU clock in whole MHz the chip has, as the esp32 port does (the C3 tops out at 160 MHz), kept over a soft reset', async () => {
     const clock = `
 import machine
 for hz in (240_500_000, 100_000_000, 80_000_000):
@@ -451,6 +451,11 @@ for hz in (240_500_000, 100_000_000, 80_000_000):
 `;
     const b = await open();
     expect(await b.run(clock)).toBe('240000000\nfrequency must be 20MHz, 40MHz, 80Mhz, 160MHz or 240MHz\n80000000\n');
+    // The clock set stays over a soft reset, as the chip's does; a reset starts at the port's default again.
+    await b.runToReset('import machine\nmachine.soft_reset()', 'soft');
+    expect(await b.run('import machine\nprint(machine.freq())')).toBe('80000000\n');
+    await b.runToReset('import machine\nmachine.reset()', 'hard');
+    expect(await b.run('import machine\nprint(machine.freq())')).toBe('160000000\n');
     await b.close();
     const c3 = await open('esp32c3');
     expect(await c3.run(clock)).toBe('frequency must be 20MHz, 40MHz, 80Mhz or 160MHz\n'.repeat(2) + '80000000\n');

@@ -88,6 +88,8 @@ export class VirtualHardware {
   private readonly wake: Omit<WakeSources, 'rest'> = {};
   /** What ended the last lightsleep() ('' for a pin IRQ), which machine.wake_reason() reports from then on. */
   private lightWake: string | undefined;
+  /** machine.freq(): the CPU clock set, kept over a soft reset; a reset starts at the port's default. */
+  private cpuHz: number;
   /** esp32.NVS contents ("namespace/key" -> "i:<int>" or "b:<hex>"); kept across resets like flash. */
   readonly nvs = new Map<string, string>();
 
@@ -109,6 +111,7 @@ export class VirtualHardware {
 
   constructor(private readonly host: VmHost, readonly config: HardwareConfig) {
     this.facts = boardFacts(config.profile, config.uniqueId);
+    this.cpuHz = this.facts.freq;
     this.clockOrigin = performance.now() - host.ticksMs();
     this.timeline = new Timeline(TIMELINE_CAPACITY, () => Math.round((performance.now() - this.clockOrigin) * 1000));
     this.pins = new PinBank(this.timeline);
@@ -289,6 +292,10 @@ export class VirtualHardware {
         const was = this.irqsEnabled ? 1 : 0;
         if (enable >= 0) this.irqsEnabled = enable === 1;
         return was;
+      },
+      cpu_freq: (hz: number) => {
+        if (hz > 0) this.cpuHz = hz;
+        return this.cpuHz;
       },
       touch_read: (pin: number) => this.touch.get(pin) ?? 0,
       touch_config: (pin: number, threshold: number) => void this.touchThresholds.set(pin, threshold),

@@ -140,14 +140,12 @@ def unique_id():
     return bytes(_B['uniqueId'])
 
 
-_freq = [_B['freq']]
-
-
 def freq(hz=None):
+    # The clock lives in the board, so a soft reset keeps it, as the chip's does.
     if hz is None:
-        return _freq[0]
+        return _hw.cpu_freq(0)
     if _RP2:
-        _freq[0] = hz
+        _hw.cpu_freq(_int(hz))
         return
     # The esp32 port sets whole MHz (the C3 tops out at 160) and reads back the clock it got.
     mhz = _int(hz) // 1000000
@@ -156,7 +154,7 @@ def freq(hz=None):
             raise ValueError('frequency must be 20MHz, 40MHz, 80Mhz or 160MHz')
     elif mhz not in (20, 40, 80, 160, 240):
         raise ValueError('frequency must be 20MHz, 40MHz, 80Mhz, 160MHz or 240MHz')
-    _freq[0] = mhz * 1000000
+    _hw.cpu_freq(mhz * 1000000)
 
 
 def disable_irq():
