@@ -373,8 +373,11 @@ export class VirtualHardware {
       bootsel: () => (this.bootselPressed ? 1 : 0),
       irq_edges: () => pins.irqEdges,
       // For lightsleep(): '-' with no source armed for it, else the source that wakes it now, or ''.
-      wake_pin: () => (!armedFor(this.wakeSources(), 'light') ? '-'
-        : wakingSource(this.wakeSources(), { level: (p) => pins.read(p), touch: (p) => this.touch.get(p) ?? Infinity }, 'light') ?? ''),
+      wake_pin: () => {
+        const wake = this.wakeSources();
+        if (!armedFor(wake, 'light')) return '-';
+        return wakingSource(wake, { level: (p) => pins.read(p), touch: (p) => this.touch.get(p) ?? Infinity }, 'light') ?? '';
+      },
       nvs_get: (key: string) => this.nvs.get(key) ?? '',
       nvs_set: (key: string, value: string | null) => {
         if (value === null) return this.nvs.delete(key) ? 0 : -1;

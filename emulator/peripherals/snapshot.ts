@@ -53,16 +53,22 @@ export interface WakeInputs {
 /** machine.SLEEP and machine.DEEPSLEEP, the sleeps a wake source may end. */
 export const SLEEP_MODE = { light: 2, deep: 4 } as const;
 
-/** Whether a source is armed for this sleep (ext1 and touch wake both sleeps). */
+/** ext0 where it ends this sleep (ext1 and touch end both). */
+function ext0For(wake: Omit<WakeSources, 'rest'>, sleep: keyof typeof SLEEP_MODE): WakeSources['ext0'] {
+  return wake.ext0 && wake.ext0.modes & SLEEP_MODE[sleep] ? wake.ext0 : undefined;
+}
+
+/** Whether a source is armed for this sleep. */
 export function armedFor(wake: Omit<WakeSources, 'rest'>, sleep: keyof typeof SLEEP_MODE): boolean {
-  return Boolean((wake.ext0 && wake.ext0.modes & SLEEP_MODE[sleep]) || wake.ext1?.pins.length || wake.touch);
+  return Boolean(ext0For(wake, sleep) || wake.ext1?.pins.length || wake.touch);
 }
 
 /** Which source ends this sleep of a chip whose inputs read as `inputs` says, if any. */
 export function wakingSource(wake: Omit<WakeSources, 'rest'> | undefined, inputs: WakeInputs, sleep: keyof typeof SLEEP_MODE): 'ext0' | 'ext1' | 'touch' | undefined {
   if (!wake) return undefined;
   const { level } = inputs;
-  if (wake.ext0 && wake.ext0.modes & SLEEP_MODE[sleep] && level(wake.ext0.pin) === wake.ext0.level) return 'ext0';
+  const ext0 = ext0For(wake, sleep);
+  if (ext0 && level(ext0.pin) === ext0.level) return 'ext0';
   const ext1 = wake.ext1;
   if (ext1 && ext1.pins.length && (ext1.level === 1 ? ext1.pins.some((p) => level(p) === 1) : ext1.pins.every((p) => level(p) === 0))) return 'ext1';
   if (wake.touch && touchWakes(wake.pads ?? [], inputs.touch)) return 'touch';

@@ -65,7 +65,7 @@ else:
     WDT_RESET = 3
     DEEPSLEEP_RESET = 4
     SOFT_RESET = 5
-    SLEEP = 2  # (the wake abilities esp32.wake_on_ext0 has: light and deep sleep)
+    SLEEP = 2  # the sleeps a wake source ends, for Pin.irq(wake=)
     DEEPSLEEP = 4
     PIN_WAKE = EXT0_WAKE = 2
     EXT1_WAKE = 3
@@ -295,8 +295,7 @@ class Pin:
             raise ValueError('bad wake value')
         if sources.get('touch'):
             raise ValueError('no resources')
-        if self._id not in _B['rtcPins']:
-            raise ValueError('invalid pin for wake')
+        _port_pin(self, _B['rtcPins'], 'invalid pin for wake')
         if ext0 and ext0[0] != self._id:
             raise ValueError('no resources')
         _hw.wake_on('ext0', self._id, 1 if trigger == Pin.WAKE_HIGH else 0, wake)
