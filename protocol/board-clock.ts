@@ -18,13 +18,24 @@ function parseTuple(text: string): RtcTuple {
   return fields as RtcTuple;
 }
 
-// __import__ rather than `import machine`: the user's globals get no `machine` they did not import themselves.
+/**
+ * An expression calling machine.RTC().CALL, or the string 'no RTC' where the port has no RTC class (qemu's);
+ * __import__ rather than `import machine`: the user's globals get no `machine` they did not import themselves.
+ */
+const onRtc = (call: string) => `(lambda m: m.RTC().${call} if hasattr(m, 'RTC') else 'no RTC')(__import__('machine'))`;
+
+async function evalOnRtc(board: Board, call: string): Promise<string> {
+  const text = await board.eval(onRtc(call));
+  if (text === "'no RTC'") throw new BoardError('DEVICE_OSERROR', 'the board has no clock: its machine module has no RTC', { lacking: 'machine.RTC' });
+  return text;
+}
+
 export async function readRtc(board: Board): Promise<RtcTuple> {
-  return parseTuple(await board.eval("__import__('machine').RTC().datetime()"));
+  return parseTuple(await evalOnRtc(board, 'datetime()'));
 }
 
 export async function setRtc(board: Board, tuple: RtcTuple): Promise<void> {
-  await board.exec(`__import__('machine').RTC().datetime((${tuple.join(', ')}))`);
+  await evalOnRtc(board, `datetime((${tuple.join(', ')}))`);
 }
 
 /** `2024-01-02 03:04:05` for a tuple (the board keeps no time zone). */

@@ -16,7 +16,8 @@ inp = sys.stdin.buffer
 # ESC + (byte ^ 0x40), ESC first, as the host's unescape expects.
 ESCAPES = tuple((bytes((b,)), bytes((27, b ^ 64))) for b in (27, 4, 10, 13, 23, 24))
 CHUNK = 8192
-EPOCH = 946684800 if time.gmtime(0)[0] == 2000 else 0
+# A port without gmtime (qemu's) gets the host's Unix times as they are, as mpremote gives them.
+EPOCH = 946684800 if hasattr(time, 'gmtime') and time.gmtime(0)[0] == 2000 else 0
 hdr = bytearray(4)
 one = bytearray(1)
 

@@ -123,6 +123,23 @@ export function qemuBattery(image: QemuImage, facts: ImageFacts): void {
       }
     });
 
+    // This port's time has no gmtime(), which mount's board side once needed to learn the board's epoch.
+    it('mount: the host folder at /remote, its package imported, listed, stat()ed and written to', async () => {
+      const proj = join(host, 'mounted');
+      const big = `data = '${'x'.repeat(3000)}'\n`;
+      tree(proj, { 'lib/pkg/__init__.py': 'from .m import X\n', 'lib/pkg/m.py': 'X = 41\n', 'big.py': big });
+      const program = "import sys, os\nsys.path.append('/remote/lib')\nimport pkg, big\nprint(pkg.X + 1, len(big.data), os.getcwd(), sorted(os.listdir()), os.stat('big.py')[6])\nwith open('out.txt', 'w') as f:\n    f.write('w' * 5000)";
+      const r = clean(await boardctl('mount', proj, '+', 'exec', program));
+      expect(r).toMatchObject({ code: 0, stdout: `42 3000 /remote ['big.py', 'lib'] ${big.length}\n`, stderr: `boardctl: mounted ${proj} at /remote\n` });
+      expect(readFileSync(join(proj, 'out.txt'), 'utf8')).toBe('w'.repeat(5000));
+    });
+
+    it('rtc on a port without machine.RTC says so in one line, exit 1', async () => {
+      await fails(1, /^boardctl: rtc: the board has no clock: its machine module has no RTC\n$/, 'rtc');
+      const json = JSON.parse((await boardctl('--json', 'rtc', '--set')).stdout) as Record<string, unknown>;
+      expect(json).toMatchObject({ command: 'rtc', ok: false, error: 'DEVICE_OSERROR', lacking: 'machine.RTC' });
+    });
+
     if (!facts.fs) {
       it('without a filesystem every file verb says "No such device" (as mpremote), exit 1', async () => {
         writeFileSync(join(host, 'a.py'), 'print(1)\n');
