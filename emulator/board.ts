@@ -7,7 +7,7 @@ import type { ControlLines, Transport } from '../protocol/transport.js';
 import type { ServedPort } from '../protocol/port-server.js';
 import { parseFaultSpec, withFaults, type FaultSpec } from '../protocol/transports/faults.js';
 import { ByteRing } from './vm/ring.js';
-import { STATUS_BUSY, STATUS_FLASH_UNSYNCED, STATUS_INTS, STATUS_OUT_LIMIT, STATUS_OUT_WAKE, type WorkerConfig, type WorkerEvent } from './vm/shared-state.js';
+import { STATUS_BUSY, STATUS_FLASH_UNSYNCED, STATUS_INTS, STATUS_OUT_LIMIT, STATUS_OUT_WAKE, STATUS_SWEEP, type WorkerConfig, type WorkerEvent } from './vm/shared-state.js';
 import type { ControlRequest, WakeCause } from './vm/host-api.js';
 import { sleepInputs, sleepSet, wakingSource, type HardwareSnapshot } from './peripherals/snapshot.js';
 import { bootImagesDir, lockBoard, openStoredBoard, type StoredBoard } from './board-store.js';
@@ -33,6 +33,8 @@ const INPUT_BACKLOG = 64 * 1024;
 /** While this much of the ROM's answers waits for a slow client, the ROM reads no further commands. */
 const ROM_BACKLOG = 64 * 1024;
 const STUCK_MS = 1000;
+/** The most close() waits for an idle VM's finaliser sweep (a few ms: it closes the files left open). */
+const SWEEP_WAIT_MS = 1000;
 /** How long after EN is released the chip comes out of reset (the dev board's RC on EN, ~10 kΩ and 1 µF). */
 const EN_RC_MS = 15;
 const STUCK_MESSAGE =
@@ -93,6 +95,8 @@ export class VirtualBoard {
   private nextControlId = 1;
   private readonly pendingControl = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private closed = false;
+  /** Resolves the wait of close() for the worker's finaliser sweep. */
+  private swept: (() => void) | undefined;
   private generation = 0;
   private readonly release: () => void;
   private ready: Promise<void> = Promise.resolve();
@@ -218,6 +222,7 @@ export class VirtualBoard {
           this.drainOutput();
           this.watchOutput();
         } else if (e.type === 'ready') resolve();
+        else if (e.type === 'swept') this.swept?.();
         else if (e.type === 'control-result') this.settleControl(e);
         else if (e.type === 'reset' && generation === this.generation) void this.onWorkerReset(e);
       });
@@ -230,6 +235,22 @@ export class VirtualBoard {
         resolve();
       });
     });
+  }
+
+  /**
+   * A board left running keeps its open files until the next session's soft reset, whose finaliser sweep closes
+   * and commits them. A board closed here has no next session, so its idle VM runs that sweep first. A VM still
+   * running a program (or stuck) is not waited for: what it has open is lost, as at a power cut.
+   */
+  private async sweepIdleVm(): Promise<void> {
+    if (!this.worker || Atomics.load(this.status, STATUS_BUSY) !== 0) return;
+    const swept = new Promise<void>((resolve) => (this.swept = resolve));
+    Atomics.store(this.status, STATUS_SWEEP, 1);
+    this.input.wake();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([swept, new Promise<void>((resolve) => (timer = setTimeout(resolve, SWEEP_WAIT_MS)))]);
+    clearTimeout(timer);
+    this.swept = undefined;
   }
 
   private async stopWorker(): Promise<void> {
@@ -635,6 +656,7 @@ export class VirtualBoard {
     this.closed = true;
     clearTimeout(this.leavingReset);
     boards.delete(this.name);
+    await this.sweepIdleVm();
     await this.stopWorker();
     this.link?.closeListeners.forEach((l) => l());
     this.link = undefined;

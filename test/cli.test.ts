@@ -204,6 +204,13 @@ describe('boardctl against the virtual board', () => {
     const run = await boardctl(['-p', 'virtual', 'exec', 'y = 1', '+', 'soft-reset', '+', 'exec', "print('y' in globals())"], env());
     expect(run).toMatchObject({ code: 0, stdout: 'False\n' });
   });
+
+  it("keeps what a command's files left open wrote, as a board's next soft reset commits them", async () => {
+    const wrote = await boardctl(['-p', 'virtual', 'exec', "open('dropped.txt', 'w').write('one')\nlog = open('held.txt', 'a')\nlog.write('two')"], env());
+    expect(wrote).toMatchObject({ code: 0, stderr: '' });
+    const read = await boardctl(['-p', 'virtual', 'cat', ':dropped.txt', '+', 'cat', ':held.txt'], env());
+    expect(read).toMatchObject({ code: 0, stdout: 'onetwo', stderr: '' });
+  });
 });
 
 describe('boardctl devs', () => {

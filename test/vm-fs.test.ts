@@ -242,4 +242,11 @@ print(open('after.txt').read(), os.statvfs('/')[3] > 0)
     await b.runToReset('import machine\nmachine.soft_reset()', 'soft');
     expect(await b.run(`print(repr(open('log.txt').read()))`)).toBe("'line 1\\nxxx\\n'\n");
   });
+
+  test('a board closed while it idles commits the files left open first, as the next soft reset would', async () => {
+    let b = await open();
+    await b.run(`f = open('log.txt', 'a')\nf.write('kept\\n')\nopen('dropped.bin', 'wb').write(bytes(range(256)) * 20)`);
+    b = board = await b.powerCycle();
+    expect(await b.run(`print(repr(open('log.txt').read()), open('dropped.bin', 'rb').read() == bytes(range(256)) * 20)`)).toBe("'kept\\n' True\n");
+  });
 });

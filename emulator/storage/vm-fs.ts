@@ -4,8 +4,9 @@
 //
 // Bytes cross the boundary through an emscripten character device: a Python write to it lands directly in the
 // target file (the device sees the VM's heap), and reads copy staged bytes into a bytearray — a memcpy either
-// way (proxy conversion of bytes costs microseconds per byte). Nothing is buffered on the Python side, so a VM torn down without closing its files
-// (soft reset) loses nothing: the next mount closes and commits them, as MicroPython's finalisers would.
+// way (proxy conversion of bytes costs microseconds per byte). Nothing is buffered on the Python side, so a VM
+// that ends without closing its files (a soft reset, a board closed while idle) loses nothing: the sweep before it
+// ends closes and commits them, as MicroPython's finalisers would (the next mount, where no sweep ran).
 import type { FlashStore } from '../flash-store.js';
 import { BlockDevice } from '../littlefs/block-device.js';
 import { LFS_ERRNO, LfsError } from '../littlefs/errors.js';
@@ -60,6 +61,14 @@ export function createVmFsPlugin(opts: VmFsOptions): VmPlugin {
   let fs: LittleFs | undefined;
   const files = new Map<number, LfsFile>();
   let nextFd = 3;
+  // The finalisers' sweep (soft reset, and a board let go of while it idles) or the next mount: every file still
+  // open is closed, so what it wrote is committed.
+  const closeAll = () => {
+    for (const f of files.values()) {
+      try { f.close(); } catch { /* closed what it can, like the finaliser sweep */ }
+    }
+    files.clear();
+  };
   // The file device writes go to, the error that stopped the last one, and bytes staged for device reads.
   let writeFd = -1;
   let writeErr = 0;
@@ -130,10 +139,7 @@ export function createVmFsPlugin(opts: VmFsOptions): VmPlugin {
 
     /** Mount at boot: 0 = mounted, 1 = formatted (say so, as inisetup does), 2 = formatted silently, <0 = corrupt. */
     mount(): number {
-      for (const f of files.values()) {
-        try { f.close(); } catch { /* a soft reset closes what it can, like the finaliser sweep */ }
-      }
-      files.clear();
+      closeAll();
       fs = undefined;
       try {
         const bd = new BlockDevice(opts.flash, opts.offset, opts.size, blockSize);
@@ -233,5 +239,5 @@ export function createVmFsPlugin(opts: VmFsOptions): VmPlugin {
   };
 
   // The Python side is emulator/py/common/_boot.py, run with its own globals (the REPL's stay clean).
-  return { jsModules: { _bfs: bfs }, bootScript: '_boot.py' };
+  return { jsModules: { _bfs: bfs }, bootScript: '_boot.py', onSweep: closeAll };
 }

@@ -523,7 +523,7 @@ export class BoardRuntime implements VmHost {
    */
   async startVm(reload = false): Promise<void> {
     // A VM that is to be replaced because it failed runs no more of its code.
-    if (this.snapshot && !reload) for (const plugin of this.plugins) plugin.onSweep?.();
+    if (this.snapshot && !reload) this.sweep();
     if (reload || !this.snapshot || !restoreSnapshot(this.vm, this.snapshot)) {
       const installed = await this.loadRuntime();
       if (installed) {
@@ -555,6 +555,11 @@ export class BoardRuntime implements VmHost {
       this.runBootScript(plugin, true);
     }
     phase('board: parts started');
+  }
+
+  /** A real port's gc_sweep_all, while this VM's objects still work: the finalisers close and commit open files. */
+  sweep(): void {
+    for (const plugin of this.plugins) plugin.onSweep?.();
   }
 
   /** A part's boot script: its definitions (boot false: once per VM, before the snapshot) or its boot. */

@@ -84,6 +84,12 @@ export class ByteRing {
     return Atomics.load(this.ctl, SIGNAL);
   }
 
+  /** Wake a thread blocked in wait() though nothing was written: its owner has something else for it to see. */
+  wake(): void {
+    Atomics.add(this.ctl, SIGNAL, 1);
+    Atomics.notify(this.ctl, SIGNAL);
+  }
+
   /** Block this thread until the ring changes or the timeout passes (worker side only). */
   wait(seen: number, timeoutMs: number): void {
     Atomics.wait(this.ctl, SIGNAL, seen, timeoutMs);

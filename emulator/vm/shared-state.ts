@@ -23,7 +23,12 @@ export const STATUS_OUT_WAKE = 3;
  * having stopped the worker, fsyncs the image only then (a command that wrote nothing ends without an fsync).
  */
 export const STATUS_FLASH_UNSYNCED = 4;
-export const STATUS_INTS = 5;
+/**
+ * 1 from the owner, closing a board whose VM idles (board.ts close), until the worker has run the finalisers'
+ * sweep (files close and commit) and posted 'swept'.
+ */
+export const STATUS_SWEEP = 5;
+export const STATUS_INTS = 6;
 
 export interface WorkerConfig {
   profile: string;
@@ -65,6 +70,7 @@ export interface WorkerInit {
 /** Messages from the worker to its owner. */
 export type WorkerEvent =
   | { type: 'ready' }
+  | { type: 'swept' }
   | { type: 'output' }
   | { type: 'reset'; kind: 'hard' | 'wdt' | 'deepsleep' | 'bootloader'; sleepMs?: number; persisted?: unknown }
   | { type: 'control-result'; id: number; result?: unknown; error?: string };

@@ -5,7 +5,7 @@ import { BoardRuntime } from './board-runtime.js';
 import { ReplFront } from './repl-front.js';
 import { loadPlugins } from './plugins.js';
 import { LIKELY_SHAPE, prepareVm } from './early-vm.js';
-import { STATUS_FLASH_UNSYNCED, type WorkerCommand, type WorkerEvent, type WorkerInit } from './shared-state.js';
+import { STATUS_FLASH_UNSYNCED, STATUS_SWEEP, type WorkerCommand, type WorkerEvent, type WorkerInit } from './shared-state.js';
 import type { NetChannel } from '../net/client.js';
 import { phase } from '../../protocol/timing.js';
 
@@ -36,6 +36,7 @@ async function main(): Promise<void> {
   let halted = false;
 
   const flashUnsynced = new Int32Array(init.status, STATUS_FLASH_UNSYNCED * 4, 1);
+  const sweep = new Int32Array(init.status, STATUS_SWEEP * 4, 1);
   const { all: plugins, hardware } = loadPlugins(rt, init.config, flashUnsynced, init.net);
   for (const p of plugins) rt.addPlugin(p);
 
@@ -73,6 +74,11 @@ async function main(): Promise<void> {
   while (!halted) {
     rt.waitInput(20);
     rt.runPollers();
+    if (Atomics.load(sweep, 0) === 1) {
+      rt.sweep();
+      Atomics.store(sweep, 0, 0);
+      post({ type: 'swept' });
+    }
     for (let b = rt.takeInput(); b !== undefined && !halted; b = rt.takeInput()) {
       try {
         const resetting = front.feed(b);
