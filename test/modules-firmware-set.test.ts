@@ -89,6 +89,26 @@ describe('upysh', () => {
   });
 });
 
+describe("u-names of the firmware's extensible C modules", () => {
+  it('import umachine, usocket and ucryptolib as the modules themselves; a file of that name wins; others fail', async () => {
+    const tryImport = "def t(m):\n    try:\n        return __import__(m).__name__\n    except ImportError as e:\n        return str(e)\n";
+    const out = await esp.run(
+      tryImport +
+        "import machine, socket\nimport umachine, usocket\nfrom ucryptolib import aes\nprint(umachine is machine, usocket is socket, aes)\n" +
+        "print([t(m) for m in ('ubluetooth', 'unetwork', 'ussl', 'utls')])\n" +
+        "with open('/ucryptolib.py', 'w') as f:\n    f.write('OWN = 1\\n')\nimport ucryptolib\nprint(ucryptolib.OWN)\nimport os\nos.remove('/ucryptolib.py')",
+    );
+    expect(out).toBe(
+      "True True <class 'aes'>\n" +
+        "[\"no module named 'bluetooth' (the virtual board has no Bluetooth radio)\", \"no module named 'unetwork'\", \"no module named 'ussl'\", \"no module named 'utls'\"]\n" +
+        '1\n',
+    );
+    expect(await pico.run(tryImport + "print([t(m) for m in ('umachine', 'usocket', 'ubluetooth')])")).toBe(
+      "['machine', \"no module named 'usocket'\", \"no module named 'ubluetooth'\"]\n",
+    );
+  });
+});
+
 /** The module rows of README's difference table: name, and what the virtual board does per profile. */
 function tableRows(): { name: string; esp32: string; rp2: string }[] {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');

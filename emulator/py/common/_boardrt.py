@@ -259,6 +259,11 @@ def _search_path(base, frozen):
     return out
 
 
+# Firmware C modules registered as extensible (MP_REGISTER_EXTENSIBLE_MODULE), which `import u<name>` also finds
+# there when no file of that name is on sys.path: the ones our frozen modules stand in for, or the board lacks.
+_U_NAMES = ('machine', 'socket', 'cryptolib', 'bluetooth', 'websocket')
+
+
 def __import__(name, *args):
     # args as the caller gave them (globals, locals, fromlist, level): the C import reads what is absent its way.
     global _depth, _base, _set
@@ -293,6 +298,9 @@ def __import__(name, *args):
     except ImportError as e:
         if level == 0 and top in _absent and top in str(e):
             raise ImportError("no module named '%s' (%s)" % (name, _absent[top]))
+        if level == 0 and name == top and top[0] == 'u' and top[1:] in _U_NAMES and top in str(e):
+            if top[1:] in _frozen or top[1:] in _absent:
+                return __import__(top[1:], *args)
         hide(e)
         raise
     except BaseException as e:
