@@ -102,6 +102,22 @@ describe('listing and reading', () => {
     expect(doc.total).toBeGreaterThan(100_000);
     expect(Number(doc.free)).toBeLessThanOrEqual(Number(doc.total));
     expect((await cli('df')).stdout).toMatch(/Size +Used +Avail +Use% +Mounted on\n.* \/\n/);
+    // A directory's filesystem is its mount's: "Mounted on" names the mount point.
+    const dir = await cli('df', '--json', ':/ls1');
+    expect(dir.json[0]).toMatchObject({ path: '/ls1', mount: '/', total: doc.total });
+    expect((await cli('df', ':/ls1')).stdout).toMatch(/% +\/\n$/);
+    // A filesystem mounted on a RAM block device: df of a directory in it names that mount.
+    await py(
+      "import vfs\nclass R:\n def __init__(s):s.d=bytearray(512*64)\n def readblocks(s,n,b,o=0):b[:]=s.d[n*512+o:n*512+o+len(b)]\n" +
+        " def writeblocks(s,n,b,o=0):s.d[n*512+o:n*512+o+len(b)]=b\n def ioctl(s,op,a):return {4:64,5:512}.get(op,0)\n" +
+        "r=R()\nvfs.VfsLfs2.mkfs(r)\nvfs.mount(vfs.VfsLfs2(r),'/ram')\nimport os\nos.mkdir('/ram/sub')",
+    );
+    const ram = await cli('df', '--json', ':/ram/sub');
+    await py("import vfs\nvfs.umount('/ram')");
+    expect(ram.json[0]).toMatchObject({ path: '/ram/sub', mount: '/ram', total: 32768 });
+    // The VFS answers statvfs of any path under a mount, one that does not exist too.
+    const miss = await cli('df', ':/nope');
+    expect([miss.stdout, miss.error?.message, miss.error?.exitCode]).toEqual(['', ':/nope: No such file or directory', 1]);
   });
 });
 

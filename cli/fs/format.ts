@@ -34,6 +34,6 @@ export function formatDiskUsage(d: DiskUsage): string {
   const pct = d.total ? Math.round((100 * d.used) / d.total) : 0;
   return (
     `${'Size'.padStart(10)} ${'Used'.padStart(10)} ${'Avail'.padStart(10)} ${'Use%'.padStart(5)}  Mounted on\n` +
-    `${formatBytes(d.total).padStart(10)} ${formatBytes(d.used).padStart(10)} ${formatBytes(d.free).padStart(10)} ${`${pct}%`.padStart(5)}  ${d.path}\n`
+    `${formatBytes(d.total).padStart(10)} ${formatBytes(d.used).padStart(10)} ${formatBytes(d.free).padStart(10)} ${`${pct}%`.padStart(5)}  ${d.mount}\n`
   );
 }

@@ -229,6 +229,8 @@ export async function boardTree(board: Board, root: string): Promise<TreeNode> {
 
 export interface DiskUsage {
   path: string;
+  /** The mount point of the filesystem that holds `path` (`path` itself where the firmware cannot list mounts). */
+  mount: string;
   blockSize: number;
   total: number;
   used: number;
@@ -238,7 +240,7 @@ export interface DiskUsage {
 export async function diskUsage(board: Board, path: string): Promise<DiskUsage> {
   const parts = (await lines(board, statvfsSource(path)))[0]?.split(' ') ?? ['E', '5'];
   if (parts[0] === 'E') throw boardFsError(path, Number(parts[1]));
-  const [frsize, blocks, bfree, bavail] = parts.slice(2).map(Number) as [number, number, number, number];
+  const [frsize, blocks, bfree, bavail] = parts.slice(2, 6).map(Number) as [number, number, number, number];
   const total = frsize * blocks;
-  return { path, blockSize: frsize, total, used: total - frsize * bfree, free: frsize * bavail };
+  return { path, mount: parts.slice(6).join(' ') || path, blockSize: frsize, total, used: total - frsize * bfree, free: frsize * bavail };
 }

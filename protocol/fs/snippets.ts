@@ -280,7 +280,14 @@ export function statvfsSource(path: string): string {
   return scoped([
     'import os',
     'try:',
-    ` s=os.statvfs(${pyStr(path)});print('V',s[0],s[1] or s[0],s[2],s[3],s[4])`,
+    // statvfs of a path that does not exist reports its mount's filesystem (the VFS does not look): stat first.
+    ` p=${pyStr(path)};os.stat(p);s=os.statvfs(p);m=p`,
+    // The mount point holding p, where the firmware can list its mounts (vfs, v1.23 on); else p itself.
+    ' try:',
+    '  import vfs',
+    "  m=max([t[1] for t in vfs.mount() if p==t[1] or p.startswith(t[1].rstrip('/')+'/')],key=len)",
+    ' except Exception:pass',
+    " print('V',s[0],s[1] or s[0],s[2],s[3],s[4],m)",
     "except OSError as x:print('E',x.args[0])",
   ]);
 }
