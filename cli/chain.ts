@@ -22,14 +22,19 @@ const SHORTCUT = /^[auc]\d$/;
 /** Global options that take a value (so the value is not taken for a command name). */
 const VALUE_OPTIONS = new Set(['-p', '--port', '--baud', '--dtr', '--rts']);
 
-/** The command a segment runs (its first word that is not an option or an option's value). */
-export function commandOf(segment: string[]): string | undefined {
+/** Where the command of a segment stands (its first word that is not an option or an option's value), or -1. */
+export function commandIndex(segment: string[]): number {
   for (let i = 0; i < segment.length; i++) {
     const arg = segment[i]!;
     if (VALUE_OPTIONS.has(arg)) i++;
-    else if (!arg.startsWith('-')) return arg;
+    else if (!arg.startsWith('-')) return i;
   }
-  return undefined;
+  return -1;
+}
+
+/** The command a segment runs. */
+export function commandOf(segment: string[]): string | undefined {
+  return segment[commandIndex(segment)];
 }
 
 /**

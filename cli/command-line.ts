@@ -3,6 +3,7 @@
 // load inside command actions.
 import { Command, Help } from 'commander';
 import { commandOf, defaultPortApplies, hoistJsonFlag, splitChain, withDefaultCommand, withTrailingRepl } from './chain.js';
+import { esptoolSpellings } from './esptool-spellings.js';
 import { fleetArgs, fleetPorts, type FoundPort } from './fleet.js';
 import { registerBoardCommands } from './commands/board.js';
 import { registerDevsCommand } from './commands/devs.js';
@@ -229,7 +230,9 @@ export async function runCommandLine(argv: string[]): Promise<number> {
     }
     const segments = withTrailingRepl(splitChain(withDefaultCommand(expanded)));
     const extensions = await loadExtensions(segments);
-    for (const segment of segments) {
+    for (const written of segments) {
+      const { args: segment, warnings } = esptoolSpellings(written);
+      for (const w of warnings) ctx.out.note(`warning: Deprecated: ${w}`);
       const program = buildProgram(
         () => ctx,
         extensions,

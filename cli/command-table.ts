@@ -18,7 +18,7 @@ export const EXTENSIONS: Array<() => Promise<Registrar>> = [
   () => import('./commands/watch.js').then((m) => m.registerWatchCommand),
   () => import('./commands/devloop.js').then((m) => m.registerDevloopCommands),
   () => import('./commands/test.js').then((m) => m.registerTestCommand),
-  () => import('./commands/flash.js').then((m) => (program, ctx) => m.registerFlashCommands(program, { openTransport: (port, o) => ctx().session.openTransport(port, o.baud) })),
+  () => import('./commands/flash.js').then((m) => (program, ctx) => m.registerFlashCommands(program, { openTransport: (o) => ctx().session.openTransport(undefined, o.baud) })),
   () =>
     Promise.all([import('./commands/fs.js'), import('./commands/fs-image.js')]).then(
       ([fs, image]) =>

@@ -129,6 +129,23 @@ describe('file formats and identification', () => {
     expect(below.stderr).toMatch(/Intel HEX data at 0x181000 lies below the address 0x182000/);
   }, 120_000);
 
+  it("takes esptool v4's spellings as esptool v5 does, warning for each (a download page's command line)", async () => {
+    const data = testData(6000, 11);
+    const file = join(home, 'esp32_fw_v4.bin');
+    writeFileSync(file, data);
+    const w = await boardctl(['flash', '--chip', 'esp32', '--port', pty, '--baud', '460800', '--before', 'default_reset', '--no-stub',
+      'write_flash', '-z', '--flash_mode', 'keep', '0x190000', file]);
+    expect(w).toMatchObject({ code: 0 });
+    expect(w.stderr).toContain(
+      "boardctl: warning: Deprecated: Choice 'default_reset' for option '--before' is deprecated. Use 'default-reset' instead.\n" +
+        "boardctl: warning: Deprecated: Command 'write_flash' is deprecated. Use 'write-flash' instead.\n" +
+        "boardctl: warning: Deprecated: Option '--flash_mode' is deprecated. Use '--flash-mode' instead.\n",
+    );
+    const back = join(home, 'back_v4.bin');
+    expect((await boardctl(['flash', '-p', pty, 'read_flash', '0x190000', '6000', back])).code).toBe(0);
+    expect(md5(readFileSync(back))).toBe(md5(data));
+  }, 120_000);
+
   it('writes a UF2 for the chip at its block addresses and refuses one for another chip', async () => {
     const data = testData(10_000, 10);
     const uf2 = join(home, 'fw.uf2');
@@ -149,5 +166,8 @@ describe('file formats and identification', () => {
     expect(r.stderr).toContain('Connected to ESP32: ESP32-D0WD-V3 (revision v3.0)');
     expect(r.stderr).toContain('warning: ESP32 has no chip ID. Reading MAC address instead.');
     expect(r.stdout).toMatch(/^MAC: 24:0a:c4:([0-9a-f]{2}:){2}[0-9a-f]{2}\n$/);
+    // esptool's place for the port, after the tool's name: `esptool -p PORT chip-id`.
+    const esptoolForm = await boardctl(['flash', '-p', pty, 'chip-id']);
+    expect(esptoolForm).toMatchObject({ code: 0, stdout: r.stdout });
   }, 60_000);
 });

@@ -14,18 +14,19 @@ import { eraseAll, eraseRegion, writeFlash, type WriteRegion } from '../../flash
 import { Output } from '../output.js';
 
 export interface FlashDeps {
-  openTransport(port: string | undefined, opts: { baud?: number }): Promise<Transport>;
+  /** The session's port: boardctl's -p, or flash's own (esptool's place for it), which the CLI hands to the session. */
+  openTransport(opts: { baud?: number }): Promise<Transport>;
   /** Host Ctrl-C; without it write-flash listens for SIGINT itself while it runs. */
   signal?: AbortSignal;
 }
 
 interface LinkOptions {
-  port?: string;
   chip: 'auto' | ChipKey;
   baud?: number;
   before: BeforeReset;
   after: AfterReset;
-  stub?: string;
+  /** A stub file, or false for --no-stub. */
+  stub?: string | false;
   json?: boolean;
   connectAttempts: number;
   /** false with --no-reset-lines. */
@@ -107,11 +108,13 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
   const flash = program
     .command('flash')
     .description('ESP serial bootloader: esptool commands (chip-id, write-flash, read-flash, …) and image tools')
+    .option('-p, --port <port>', "the port, as esptool's -p takes it (the same as boardctl -p PORT flash …)")
     .option('-c, --chip <chip>', 'target chip: auto, esp32, esp32c3, esp32s3', choice(['auto', 'esp32', 'esp32c3', 'esp32s3'] as const, '--chip'), 'auto')
     .option('-b, --baud <rate>', 'baud rate after connecting (CHANGE_BAUDRATE)', (v) => parseNumber(v, '--baud'))
     .option('--before <action>', 'reset before connecting: default-reset, usb-reset, no-reset, no-reset-no-sync', choice(['default-reset', 'usb-reset', 'no-reset', 'no-reset-no-sync'] as const, '--before'), 'default-reset')
     .option('--after <action>', 'after the command: hard-reset, soft-reset, no-reset (a stub returns to the ROM), no-reset-stub', choice(['hard-reset', 'soft-reset', 'no-reset', 'no-reset-stub'] as const, '--after'), 'hard-reset')
     .option('--stub <file>', "upload and run this flasher stub (esptool's stub JSON); default: ROM loader only")
+    .option('--no-stub', "talk to the ROM loader only (esptool's option; the default here)")
     .option('--connect-attempts <n>', 'reset-and-sync rounds', (v) => parseNumber(v, '--connect-attempts'), 7);
 
   /** Open, connect, run, leave, close: the frame of every command that talks to a chip. */
@@ -124,7 +127,7 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
     }
     const out = new Output(o.json === true);
     const stub = o.stub ? parseStubJson(await readFile(o.stub, 'utf8'), o.stub) : undefined;
-    const transport = await deps.openTransport(o.port, { baud: ROM_BAUD });
+    const transport = await deps.openTransport({ baud: ROM_BAUD });
     try {
       if (transport.baudRate !== ROM_BAUD) await transport.setBaudRate(ROM_BAUD);
       out.note('Connecting...');
