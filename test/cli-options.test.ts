@@ -1,7 +1,7 @@
 // Global options versus command options, and Ctrl-C on a link paced at a real baud rate.
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,6 +23,20 @@ describe('option placement', () => {
     await run(process.execPath, [cli, '-p', 'virtual', 'mkdir', '-p', ':x/y/z'], { env });
     const { stdout } = await run(process.execPath, [cli, '-p', 'virtual', 'ls', ':x/y', '--json'], { env });
     expect(JSON.parse(stdout).paths[0].value.entries.map((e: { name: string }) => e.name)).toEqual(['z']);
+  });
+});
+
+describe("mpremote's option spellings", () => {
+  it('takes exec/run -f and --follow, rtc -s and --no-set, mip install -m, and the version verb', async () => {
+    const prog = join(home, 'prog.py');
+    writeFileSync(prog, 'print(3)\n');
+    const chain = ['-p', 'virtual', 'exec', '-f', 'print(1)', '+', 'exec', '--follow', 'print(2)', '+', 'run', '-f', prog, '+', 'rtc', '-s', '+', 'rtc', '--no-set'];
+    const { stdout } = await run(process.execPath, [cli, ...chain], { env });
+    expect(stdout).toMatch(/^1\n2\n3\n\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\n$/);
+    // -m parses as mpremote's (the default); the install then fails at the index nobody serves.
+    const mip = await run(process.execPath, [cli, '-p', 'virtual', 'mip', 'install', '-m', '--index', 'http://127.0.0.1:9', 'pkg'], { env }).catch((e: { stderr: string; code: number }) => e);
+    expect(mip).toMatchObject({ code: 1, stderr: 'boardctl: mip install: mip: cannot fetch http://127.0.0.1:9/package/6/pkg/latest.json: fetch failed\n' });
+    expect((await run(process.execPath, [cli, 'version'], { env })).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 });
 

@@ -7,6 +7,7 @@ import { BoardError } from '../../protocol/errors.js';
 import { fileError } from '../../protocol/host-error.js';
 import type { CliContext } from '../context.js';
 import { lineEndsFor } from '../line-ends.js';
+import { version } from '../quick-help.js';
 
 /** Stream the program's output to the terminal as it arrives (tracebacks to stderr); `done` writes what is held. */
 function streaming(ctx: CliContext, raw = false): ExecOptions & { done(): void } {
@@ -44,6 +45,13 @@ async function runCode(ctx: CliContext, command: string, code: string, opts: Run
   }
 }
 
+/** mpremote's -f/--follow (the default) and --no-follow, for a program that is `what` (the code, the file). */
+function withFollow(cmd: Command, what: string): Command {
+  return cmd
+    .option('-f, --follow', `wait for the ${what}'s output until it ends`, true)
+    .option('--no-follow', `start the ${what} and return without waiting for its output`);
+}
+
 interface RunOptions {
   follow: boolean;
   /** Board output exactly as it came (CR LF included) even when stdout is not a terminal. */
@@ -64,10 +72,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function registerBoardCommands(program: Command, ctx: () => CliContext): void {
   program
+    .command('version')
+    .description("print boardctl's version (mpremote's verb, as --version)")
+    .action(() => {
+      ctx().out.text(`${version()}\n`);
+      ctx().out.doc({ command: 'version', ok: true, version: version() });
+    });
+  const exec = program
     .command('exec')
     .description('run Python code on the board')
-    .argument('<code>', 'Python source')
-    .option('--no-follow', 'start the code and return without waiting for its output')
+    .argument('<code>', 'Python source');
+  withFollow(exec, 'code')
     .option('--raw', RAW_HELP)
     .action((code: string, opts: RunOptions) => runCode(ctx(), 'exec', code, opts));
 
@@ -91,11 +106,11 @@ export function registerBoardCommands(program: Command, ctx: () => CliContext): 
       c.out.doc({ command: 'eval', ok: true, value });
     });
 
-  program
+  const run = program
     .command('run')
     .description('run a local Python file on the board (without copying it)')
-    .argument('<file>', 'local .py file')
-    .option('--no-follow', 'start the file and return without waiting for its output')
+    .argument('<file>', 'local .py file');
+  withFollow(run, 'file')
     .option('--raw', RAW_HELP)
     .action(async (file: string, opts: RunOptions) => {
       let code: string;

@@ -53,7 +53,8 @@ export function registerDevloopCommands(program: Command, ctx: () => CliContext)
   program
     .command('rtc')
     .description("print the board's clock (machine.RTC().datetime()); --set sets it from the host's local time")
-    .option('--set', "set the board's clock from the host's (local time, as mpremote does)")
+    .option('-s, --set', "set the board's clock from the host's (local time, as mpremote does)")
+    .option('--no-set', 'only print the clock (the default)')
     .action(async (opts: { set?: boolean }) => {
       const c = ctx();
       const { readRtc, setRtc, rtcTuple, formatRtc } = await import('../../protocol/board-clock.js');

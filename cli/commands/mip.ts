@@ -19,6 +19,7 @@ export function registerMipCommand(program: Command, ctx: () => CliContext): voi
     .description('fetch PKG (a name, NAME@VERSION, a URL, github:org/repo[/path][@branch]) on the host and copy it to the board')
     .option('--target <dir>', 'board folder to install into', '/lib')
     .option('--index <url>', 'package index to use', undefined)
+    .option('-m, --mpy', 'install compiled .mpy files where the package has them', true)
     .option('--no-mpy', 'install source .py files instead of compiled .mpy')
     .action(async (packages: string[], opts: MipOpts) => {
       const { out, session } = ctx();
