@@ -10,9 +10,9 @@ const RESET_OPTIONS = new Set(['--before', '--after']);
 const dashed = (word: string) => word.replace(/_/g, '-');
 
 /**
- * The arguments of a `flash` command (a chain's segment) with v4's spellings in v5's, and esptool's deprecation warning for
- * each one changed. Only names are changed: the subcommand, option names, and the reset options' values (never a
- * file name or an address).
+ * A chain's segment with a `flash` command's v4 spellings in v5's, and esptool's deprecation warning for each one
+ * changed. Only names change: the subcommand, option names, and the reset options' values (never a file name or an
+ * address). Any other segment comes back as it is.
  */
 export function esptoolSpellings(args: string[]): { args: string[]; warnings: string[] } {
   const out = [...args];

@@ -7,7 +7,7 @@ import type { ControlLines, Transport } from '../protocol/transport.js';
 import type { ServedPort } from '../protocol/port-server.js';
 import { parseFaultSpec, withFaults, type FaultSpec } from '../protocol/transports/faults.js';
 import { ByteRing } from './vm/ring.js';
-import { STATUS_BUSY, STATUS_FLASH_UNSYNCED, STATUS_INTS, STATUS_OUT_LIMIT, STATUS_OUT_WAKE, STATUS_SWEEP, type WorkerConfig, type WorkerEvent } from './vm/shared-state.js';
+import { STATUS_BUSY, STATUS_FLASH_UNSYNCED, STATUS_INTS, STATUS_OUT_LIMIT, STATUS_OUT_WAKE, STATUS_FILES_OPEN, STATUS_SWEEP, type WorkerConfig, type WorkerEvent } from './vm/shared-state.js';
 import type { ControlRequest, WakeCause } from './vm/host-api.js';
 import { sleepInputs, sleepSet, wakingSource, type HardwareSnapshot } from './peripherals/snapshot.js';
 import { bootImagesDir, lockBoard, openStoredBoard, type StoredBoard } from './board-store.js';
@@ -239,11 +239,12 @@ export class VirtualBoard {
 
   /**
    * A board left running keeps its open files until the next session's soft reset, whose finaliser sweep closes
-   * and commits them. A board closed here has no next session, so its idle VM runs that sweep first. A VM still
-   * running a program (or stuck) is not waited for: what it has open is lost, as at a power cut.
+   * and commits them. A board closed here has no next session, so its idle VM runs that sweep first, where it may
+   * have a file open (the usual end waits for no thread). A VM still running a program (or stuck) is not waited
+   * for: what it has open is lost, as at a power cut.
    */
   private async sweepIdleVm(): Promise<void> {
-    if (!this.worker || Atomics.load(this.status, STATUS_BUSY) !== 0) return;
+    if (!this.worker || Atomics.load(this.status, STATUS_BUSY) !== 0 || Atomics.load(this.status, STATUS_FILES_OPEN) === 0) return;
     const swept = new Promise<void>((resolve) => (this.swept = resolve));
     Atomics.store(this.status, STATUS_SWEEP, 1);
     this.input.wake();

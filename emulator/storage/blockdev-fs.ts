@@ -94,8 +94,8 @@ export class PyBlockStore implements FlashStore {
 const S_IFDIR = 0x4000;
 const S_IFREG = 0x8000;
 
-/** clock: the board's calendar clock (Unix ms), which file times come from. */
-export function createBlockDevFsPlugin(clock: () => number = Date.now): ControllablePlugin {
+/** clock: the board's calendar clock (Unix ms), which file times come from; opened: called as a file opens. */
+export function createBlockDevFsPlugin(clock: () => number = Date.now, opened?: () => void): ControllablePlugin {
   const mounts = new Map<number, MountedFs>();
   const files = new Map<number, { fs: number; file: FatFile }>();
   let next = 1;
@@ -173,6 +173,7 @@ export function createBlockDevFsPlugin(clock: () => number = Date.now): Controll
       guard(() => {
         const fd = next++;
         files.set(fd, { fs: h, file: fsOf(h).open(path, parseMode(mode)) });
+        opened?.();
         return fd;
       }),
     read: (fd: number, n: number) => guard(() => Buffer.from(fileOf(fd).read(n < 0 ? Infinity : n)).toString('hex')),
@@ -203,5 +204,5 @@ export function createBlockDevFsPlugin(clock: () => number = Date.now): Controll
     }
     files.clear();
   };
-  return { name: 'blockdev-fs', jsModules: { _bdfs: Object.freeze(api) }, onBoot, onSweep };
+  return { name: 'blockdev-fs', jsModules: { _bdfs: Object.freeze(api) }, onBoot, onSweep, openFiles: () => files.size };
 }

@@ -34,6 +34,8 @@ export interface VmFsOptions {
   port?: 'esp32' | 'rp2';
   /** The board's calendar clock (Unix ms) that stamps files' mtime; the host's by default. */
   clock?: () => number;
+  /** Called as a file opens (the owner then knows a sweep may have something to close). */
+  opened?: () => void;
 }
 
 /** Emscripten FS surface used to register the transfer device (present on the pyscript build's Module). */
@@ -217,6 +219,7 @@ export function createVmFsPlugin(opts: VmFsOptions): VmPlugin {
       guard((lfs) => {
         const fd = nextFd++;
         files.set(fd, lfs.open(path, parseMode(mode)));
+        opts.opened?.();
         return fd;
       }),
 
@@ -239,5 +242,5 @@ export function createVmFsPlugin(opts: VmFsOptions): VmPlugin {
   };
 
   // The Python side is emulator/py/common/_boot.py, run with its own globals (the REPL's stay clean).
-  return { jsModules: { _bfs: bfs }, bootScript: '_boot.py', onSweep: closeAll };
+  return { jsModules: { _bfs: bfs }, bootScript: '_boot.py', onSweep: closeAll, openFiles: () => files.size };
 }

@@ -562,6 +562,11 @@ export class BoardRuntime implements VmHost {
     for (const plugin of this.plugins) plugin.onSweep?.();
   }
 
+  /** The files the VM's filesystems have open, which sweep() would close. */
+  openFiles(): number {
+    return this.plugins.reduce((n, plugin) => n + (plugin.openFiles?.() ?? 0), 0);
+  }
+
   /** A part's boot script: its definitions (boot false: once per VM, before the snapshot) or its boot. */
   private runBootScript(plugin: VmPlugin, boot: boolean): void {
     if (!plugin.bootScript) return;

@@ -58,6 +58,8 @@ export interface VmPlugin {
    * gc_sweep_all, which runs the finalisers (files close and commit).
    */
   onSweep?(): void;
+  /** How many files the part's filesystems have open (what onSweep would close). */
+  openFiles?(): number;
   /**
    * A frozen file of emulator/py whose top level the host runs once per VM and whose boot() it calls at each boot,
    * before boot.py (e.g. '_boot.py' mounts the fs).

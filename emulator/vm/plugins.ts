@@ -14,8 +14,12 @@ export interface BoardPlugins {
   hardware: HardwarePlugin;
 }
 
-/** `flashUnsynced`: the owner's cell that says whether the image has writes not yet fsynced (STATUS_FLASH_UNSYNCED). */
-export function loadPlugins(host: VmHost, config: WorkerConfig, flashUnsynced: Int32Array, net?: NetChannel): BoardPlugins {
+/**
+ * `flashUnsynced`: the owner's cell that says whether the image has writes not yet fsynced (STATUS_FLASH_UNSYNCED);
+ * `filesOpen`: the one that says a file may be open (STATUS_FILES_OPEN), set as one opens.
+ */
+export function loadPlugins(host: VmHost, config: WorkerConfig, flashUnsynced: Int32Array, filesOpen: Int32Array, net?: NetChannel): BoardPlugins {
+  const opened = () => Atomics.store(filesOpen, 0, 1);
   const profile = getProfile(config.profile);
   const flash = new FileFlashStore(config.flashPath, config.flashSize, { unsynced: flashUnsynced });
   // The coalesced fsync of the board's writes is due while the board idles too (power-off: see board.ts stopWorker).
@@ -29,6 +33,7 @@ export function loadPlugins(host: VmHost, config: WorkerConfig, flashUnsynced: I
       blockSize: config.blockSize,
       port: profile.platform === 'rp2' ? 'rp2' : 'esp32',
       clock: () => host.wallClock(),
+      opened,
     }),
   };
   const hardware = createHardwarePlugin(host, {
@@ -41,5 +46,5 @@ export function loadPlugins(host: VmHost, config: WorkerConfig, flashUnsynced: I
   const partitions = profile.espChip ? [createPartitionPlugin({ flash, runningApp: config.runningApp })] : [];
   // The Wi-Fi radio and sockets, on the profiles whose port has a network (the main thread holds the host side).
   const network = net ? [createNetPlugin(host, net)] : [];
-  return { all: [storage, hardware, createBlockDevFsPlugin(() => host.wallClock()), ...partitions, ...network], hardware };
+  return { all: [storage, hardware, createBlockDevFsPlugin(() => host.wallClock(), opened), ...partitions, ...network], hardware };
 }

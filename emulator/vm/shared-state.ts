@@ -28,7 +28,12 @@ export const STATUS_FLASH_UNSYNCED = 4;
  * sweep (files close and commit) and posted 'swept'.
  */
 export const STATUS_SWEEP = 5;
-export const STATUS_INTS = 6;
+/**
+ * Whether the VM may have files open (what a sweep would close): 1 from any open, and the worker's count of them
+ * each time it goes idle. close() asks for no sweep while it is 0, so its usual end waits for no thread.
+ */
+export const STATUS_FILES_OPEN = 6;
+export const STATUS_INTS = 7;
 
 export interface WorkerConfig {
   profile: string;

@@ -5,7 +5,7 @@ import { BoardRuntime } from './board-runtime.js';
 import { ReplFront } from './repl-front.js';
 import { loadPlugins } from './plugins.js';
 import { LIKELY_SHAPE, prepareVm } from './early-vm.js';
-import { STATUS_FLASH_UNSYNCED, STATUS_SWEEP, type WorkerCommand, type WorkerEvent, type WorkerInit } from './shared-state.js';
+import { STATUS_FILES_OPEN, STATUS_FLASH_UNSYNCED, STATUS_SWEEP, type WorkerCommand, type WorkerEvent, type WorkerInit } from './shared-state.js';
 import type { NetChannel } from '../net/client.js';
 import { phase } from '../../protocol/timing.js';
 
@@ -37,7 +37,8 @@ async function main(): Promise<void> {
 
   const flashUnsynced = new Int32Array(init.status, STATUS_FLASH_UNSYNCED * 4, 1);
   const sweep = new Int32Array(init.status, STATUS_SWEEP * 4, 1);
-  const { all: plugins, hardware } = loadPlugins(rt, init.config, flashUnsynced, init.net);
+  const filesOpen = new Int32Array(init.status, STATUS_FILES_OPEN * 4, 1);
+  const { all: plugins, hardware } = loadPlugins(rt, init.config, flashUnsynced, filesOpen, init.net);
   for (const p of plugins) rt.addPlugin(p);
 
   // Control requests (sim set/get, the TUI) are polled, so they are served even while Python code runs.
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
   // The worker's thread belongs to the VM: it sleeps in Atomics.wait between bytes, so nothing here may rely on
   // its event loop (control requests are polled, output is announced by message).
   while (!halted) {
+    Atomics.store(filesOpen, 0, rt.openFiles());
     rt.waitInput(20);
     rt.runPollers();
     if (Atomics.load(sweep, 0) === 1) {
