@@ -1,7 +1,7 @@
 // Combine images placed at flash offsets into one file, as esptool merge-bin does: raw (gaps and the tail
 // filled with 0xFF, the erased state, so writing the file leaves unused flash as if erased), UF2, or Intel HEX.
 import { BoardError } from '../protocol/errors.js';
-import { findChip } from '../protocol/esp/image.js';
+import { findChip, patchFlashParams, type FlashParams } from '../protocol/esp/image.js';
 import { encodeUf2, uf2FamilyOfChip } from './uf2.js';
 import { writeIhex } from './ihex.js';
 
@@ -40,21 +40,41 @@ export function coalesceParts(parts: readonly FlashPart[]): FlashPart[] {
 
 export interface MergeBinOptions {
   format?: 'raw' | 'uf2' | 'hex';
-  /** Raw only: pad the output with 0xFF to this many bytes (a flash size). */
-  fillFlashSize?: number;
+  /** Raw only: pad the output with 0xFF to this many bytes (a flash size; esptool v5's --pad-to-size). */
+  padToSize?: number;
   /** Raw only: the flash offset the output starts at (default 0); parts below it are refused. */
   targetOffset?: number;
-  /** UF2 only: chip name, selecting the UF2 family id. */
+  /** The chip's name: the UF2 family id, and where its bootloader sits for `flash`. */
   chip?: string;
+  /** Flash mode, frequency and size to set in the header of the bootloader image at the chip's bootloader offset. */
+  flash?: FlashParams;
+  /** Told what esptool warns about (a bootloader whose SHA-256 was already wrong keeps it). */
+  onWarning?: (message: string) => void;
 }
 
-export function mergeBin(parts: readonly FlashPart[], opts: MergeBinOptions = {}): Uint8Array {
+const keeps = (params: FlashParams | undefined) =>
+  [params?.flashMode, params?.flashFreq, params?.flashSize].every((v) => v === undefined || v === 'keep');
+
+/** The parts with the bootloader's header set as `opts.flash` asks (esptool does so in every output format). */
+function withFlashParams(parts: readonly FlashPart[], opts: MergeBinOptions): readonly FlashPart[] {
+  if (keeps(opts.flash)) return parts;
+  const chip = opts.chip === undefined ? undefined : findChip(opts.chip);
+  if (!chip) throw new BoardError('USAGE', 'setting --flash-mode, --flash-freq or --flash-size needs --chip (where its bootloader sits)');
+  return parts.map((p) => {
+    if (p.offset !== chip.bootloaderOffset || p.data[0] !== 0xe9) return p;
+    const patched = patchFlashParams(p.data, opts.flash!, chip.name);
+    if (patched.warning) opts.onWarning?.(`${p.name ?? hex(p.offset)}: ${patched.warning}`);
+    return { ...p, data: patched.image };
+  });
+}
+
+export function mergeBin(input: readonly FlashPart[], opts: MergeBinOptions = {}): Uint8Array {
   const format = opts.format ?? 'raw';
-  if (parts.length === 0) throw new BoardError('USAGE', 'merge-bin needs at least one <offset> <file> pair');
-  const ranges = coalesceParts(parts);
-  if (format !== 'raw' && (opts.fillFlashSize !== undefined || opts.targetOffset !== undefined)) {
-    throw new BoardError('USAGE', '--fill-flash-size and --target-offset only apply to raw output');
+  if (input.length === 0) throw new BoardError('USAGE', 'merge-bin needs at least one <offset> <file> pair');
+  if (format !== 'raw' && (opts.padToSize !== undefined || opts.targetOffset !== undefined)) {
+    throw new BoardError('USAGE', '--pad-to-size and --target-offset only apply to raw output');
   }
+  const ranges = coalesceParts(withFlashParams(input, opts));
   if (format === 'uf2') {
     if (!opts.chip) throw new BoardError('USAGE', 'UF2 output needs the chip (its UF2 family id)');
     const chip = findChip(opts.chip);
@@ -71,9 +91,9 @@ export function mergeBin(parts: readonly FlashPart[], opts: MergeBinOptions = {}
   }
   const last = ranges[ranges.length - 1]!;
   const end = last.offset + last.data.length - base;
-  const fill = opts.fillFlashSize ?? 0;
+  const fill = opts.padToSize ?? 0;
   if (fill && end > fill) {
-    throw new BoardError('USAGE', `merged image needs ${hex(end)} bytes, more than the fill flash size ${hex(fill)}`);
+    throw new BoardError('USAGE', `merged image needs ${hex(end)} bytes, more than --pad-to-size ${hex(fill)}`);
   }
   const out = new Uint8Array(Math.max(end, fill)).fill(0xff);
   for (const r of ranges) out.set(r.data, r.offset - base);

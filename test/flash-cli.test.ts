@@ -2,7 +2,7 @@
 // stub writes in a row under one deadline, Ctrl-C in the middle of a write, Intel HEX and UF2 files, and chip-id.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +10,7 @@ import { createBoard } from '../emulator/board-store.js';
 import { serveBoard, type Serving } from '../emulator/link/serve.js';
 import { writeIhex } from '../flash/ihex.js';
 import { encodeUf2, UF2_FAMILIES } from '../flash/uf2.js';
+import { decodeEspImageHeader, encodeEspImage } from '../protocol/esp/image.js';
 import { cliPath } from './helpers/serve-cli.js';
 import { STUB, md5, testData } from './helpers/esp-rig.js';
 
@@ -25,9 +26,9 @@ interface Ran {
   stderr: string;
 }
 
-async function boardctl(args: string[], timeoutMs = 60_000): Promise<Ran> {
+async function boardctl(args: string[], timeoutMs = 60_000, cwd?: string): Promise<Ran> {
   try {
-    const { stdout, stderr } = await execRun(process.execPath, [cliPath, ...args], { env, timeout: timeoutMs, killSignal: 'SIGKILL' });
+    const { stdout, stderr } = await execRun(process.execPath, [cliPath, ...args], { env, timeout: timeoutMs, killSignal: 'SIGKILL', cwd });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number | string; killed?: boolean; stdout: string; stderr: string };
@@ -145,6 +146,46 @@ describe('file formats and identification', () => {
     expect((await boardctl(['flash', '-p', pty, 'read_flash', '0x190000', '6000', back])).code).toBe(0);
     expect(md5(readFileSync(back))).toBe(md5(data));
   }, 120_000);
+
+  it("writes what an argument file names (ESP-IDF's build/flash_args with v4 spellings and a quoted name), setting the bootloader's header", async () => {
+    const build = join(home, 'build');
+    mkdirSync(join(build, 'bootloader'), { recursive: true });
+    const bootloader = encodeEspImage({ chip: 'esp32', entry: 0x40080400, segments: [{ loadAddress: 0x3fff0000, data: testData(200, 12) }] });
+    const app = testData(5000, 13);
+    writeFileSync(join(build, 'bootloader', 'bootloader.bin'), bootloader);
+    writeFileSync(join(build, 'my app.bin'), app);
+    writeFileSync(join(build, 'flash_args'), '--flash_mode qio --flash_freq 80m --flash_size 2MB\n0x1000 bootloader/bootloader.bin\n0x1a0000 "my app.bin"\n');
+    const w = await boardctl(['-p', pty, 'flash', 'write-flash', '@flash_args'], 60_000, build);
+    expect(w).toMatchObject({ code: 0 });
+    expect(w.stdout).toContain('Flash parameters set in the bootloader header at 0x00001000.');
+    expect(w.stderr).toContain("Option '--flash_size' is deprecated. Use '--flash-size' instead.");
+    const back = join(build, 'back.bin');
+    expect((await boardctl(['-p', pty, 'flash', 'read-flash', '0x1000', String(bootloader.length), back])).code).toBe(0);
+    const header = decodeEspImageHeader(readFileSync(back));
+    expect([header.flashMode, header.flashFreq, header.flashSize]).toEqual(['qio', '80m', '2MB']);
+    expect((await boardctl(['-p', pty, 'flash', 'verify-flash', '0x1a0000', join(build, 'my app.bin')])).code).toBe(0);
+
+    const missing = await boardctl(['-p', pty, 'flash', 'write-flash', '@no_such_args'], 60_000, build);
+    expect([missing.code, missing.stderr]).toEqual([1, 'boardctl: argument file no_such_args: no such file or directory\n']);
+    writeFileSync(join(build, 'bad_args'), '0x1000 "unclosed\n');
+    const bad = await boardctl(['-p', pty, 'flash', 'write-flash', '@bad_args'], 60_000, build);
+    expect([bad.code, bad.stderr]).toEqual([2, 'boardctl: argument file bad_args: no closing quotation\n']);
+  }, 120_000);
+
+  it("merge-bin takes esptool's -fm/-ff/-fs and v4's --fill-flash-size (warning: v5's --pad-to-size)", async () => {
+    const bootloader = encodeEspImage({ chip: 'esp32', entry: 0x40080400, segments: [{ loadAddress: 0x3fff0000, data: testData(300, 14) }] });
+    const file = join(home, 'bl.bin');
+    writeFileSync(file, bootloader);
+    const merged = join(home, 'merged.bin');
+    const r = await boardctl(['flash', '--chip', 'esp32', 'merge-bin', '-o', merged, '-fm', 'dout', '-ff', '20m', '-fs', '8MB', '--fill-flash-size', '1MB', '0x1000', file]);
+    expect(r).toMatchObject({ code: 0, stderr: "boardctl: warning: Deprecated: Option '--fill-flash-size' is deprecated. Use '--pad-to-size' instead.\n" });
+    const out = readFileSync(merged);
+    expect(out.length).toBe(0x100000);
+    const header = decodeEspImageHeader(out.subarray(0x1000));
+    expect([header.flashMode, header.flashFreq, header.flashSize]).toEqual(['dout', '20m', '8MB']);
+    const auto = await boardctl(['flash', 'merge-bin', '-o', merged, '--flash-mode', 'dio', '0x1000', file]);
+    expect([auto.code, auto.stderr]).toEqual([2, 'boardctl: flash merge-bin: setting --flash-mode, --flash-freq or --flash-size needs --chip (where its bootloader sits)\n']);
+  });
 
   it('writes a UF2 for the chip at its block addresses and refuses one for another chip', async () => {
     const data = testData(10_000, 10);

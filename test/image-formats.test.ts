@@ -6,7 +6,7 @@ import { decodeUf2, encodeUf2, uf2FamilyName, UF2_BLOCK_SIZE, UF2_FAMILIES, UF2_
 import { parseIhex, writeIhex } from '../flash/ihex.js';
 import { coalesceParts, mergeBin } from '../flash/merge-bin.js';
 import { formatImageInfo, imageInfo } from '../flash/image-info.js';
-import { encodeEspImage, encodeAppDesc } from '../protocol/esp/image.js';
+import { decodeEspImage, decodeEspImageHeader, encodeEspImage, encodeAppDesc } from '../protocol/esp/image.js';
 import { encodePartitionTable, partitionTypeCodes } from '../protocol/esp/partition-table.js';
 
 const fixtures = sharedFixture('esp-images');
@@ -114,7 +114,7 @@ describe('merge-bin', () => {
         { offset: 0x1000, data: bytes(16) },
         { offset: 0x10, data: bytes(4, 7) },
       ],
-      { fillFlashSize: 0x2000 },
+      { padToSize: 0x2000 },
     );
     expect(out.length).toBe(0x2000);
     expect(out.subarray(0, 0x10).every((b) => b === 0xff)).toBe(true);
@@ -132,7 +132,7 @@ describe('merge-bin', () => {
         { offset: 0x8000, data: bytes(0xc00), name: 'partitions.bin' },
       ]),
     ).toThrow("'partitions.bin' at 0x8000..0x8c00 overlaps 'bootloader.bin' at 0x1000..0x8100");
-    expect(() => mergeBin([{ offset: 0, data: bytes(0x3000) }], { fillFlashSize: 0x2000 })).toThrow(/more than the fill flash size/);
+    expect(() => mergeBin([{ offset: 0, data: bytes(0x3000) }], { padToSize: 0x2000 })).toThrow(/more than --pad-to-size/);
   });
 
   it('writes UF2 with the chip family and MD5, and Intel HEX', () => {
@@ -143,7 +143,7 @@ describe('merge-bin', () => {
     const hex = parseIhex(mergeBin(parts, { format: 'hex' }));
     expect(hex.ranges.map((r) => [r.offset, [...r.data]])).toEqual(parts.map((p) => [p.offset, [...p.data]]));
     expect(() => mergeBin(parts, { format: 'uf2' })).toThrow(/needs the chip/);
-    expect(() => mergeBin(parts, { format: 'hex', fillFlashSize: 0x400000 })).toThrow(/only apply to raw/);
+    expect(() => mergeBin(parts, { format: 'hex', padToSize: 0x400000 })).toThrow(/only apply to raw/);
   });
 
   it('coalesces touching parts', () => {
@@ -225,6 +225,22 @@ describe('imageInfo on each kind', () => {
     const text = formatImageInfo(info);
     expect(text).toContain('0x00010000  app \'factory\' (ESP32-S3, demo 1.2.3, checksum valid, hash valid)');
     expect(text).toContain('0x00008000  partition table (2 entries, MD5 valid)');
+  });
+
+  it("sets the flash mode, frequency and size in the header of the bootloader at the chip's offset only, as esptool merge-bin does", () => {
+    const parts = [{ offset: 0x0, data: bootloader, name: 'bootloader.bin' }, { offset: 0x10000, data: app }];
+    const warnings: string[] = [];
+    const merged = mergeBin(parts, { chip: 'esp32s3', flash: { flashMode: 'qout', flashFreq: '80m', flashSize: '16MB' }, onWarning: (w) => warnings.push(w) });
+    const image = decodeEspImage(merged.subarray(0, bootloader.length)); // its SHA-256 made anew (decoding checks it)
+    expect([image.flashMode, image.flashFreq, image.flashSize, image.hashAppended]).toEqual(['qout', '80m', '16MB', true]);
+    const before = decodeEspImageHeader(bootloader);
+    expect([before.flashMode, before.flashSize]).toEqual(['dio', '4MB']);
+    expect(merged.subarray(0x10000, 0x10000 + app.length)).toEqual(app); // the app keeps its 8MB/80m
+    expect(warnings).toEqual([]);
+    expect(mergeBin(parts, { chip: 'esp32s3', flash: { flashMode: 'keep', flashFreq: 'keep' } })).toEqual(mergeBin(parts));
+    // On the ESP32 the bootloader sits at 0x1000: an image at 0x0 is left alone.
+    expect(mergeBin(parts, { chip: 'esp32', flash: { flashMode: 'qout' } })).toEqual(mergeBin(parts));
+    expect(() => mergeBin(parts, { flash: { flashMode: 'qout' } })).toThrow(/needs --chip/);
   });
 
   it('warns when a merged image puts the bootloader where the chip does not look', () => {

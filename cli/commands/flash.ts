@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { BoardError } from '../../protocol/errors.js';
 import type { Transport } from '../../protocol/transport.js';
 import type { ChipKey } from '../../protocol/esp/chips.js';
+import type { FlashMode } from '../../protocol/esp/image.js';
 import { parseStubJson } from '../../protocol/esp/stub.js';
 import { connectEsp, detectFlashSize, disconnectEsp, type AfterReset, type BeforeReset, type EspSession } from '../../flash/esp-connect.js';
 import { describeChip, flashId, formatFlashSize, parseSize, readMac } from '../../flash/esp-info.js';
@@ -172,20 +173,20 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
     });
   });
 
-  flash
-    .command('write-flash')
-    .description('write files to flash: <address> <file> pairs')
-    .argument('<address-file...>', 'address and file, repeated')
-    .option('-e, --erase-all', 'erase the whole flash first')
-    .option('-z, --compress', 'send deflate-compressed data (the default)')
-    .option('-u, --no-compress', 'send data uncompressed')
-    .option('--flash-mode <mode>', 'header flash mode: keep, qio, qout, dio, dout', choice(['keep', 'qio', 'qout', 'dio', 'dout'] as const, '--flash-mode'), 'keep')
-    .option('--flash-freq <freq>', 'header flash frequency: keep, 80m, 40m, 26m, 20m', 'keep')
-    .option('--flash-size <size>', 'header flash size: keep, detect, 1MB..128MB', 'keep')
+  headerOptions(
+    flash
+      .command('write-flash')
+      .description('write files to flash: <address> <file> pairs')
+      .argument('<address-file...>', 'address and file, repeated')
+      .option('-e, --erase-all', 'erase the whole flash first')
+      .option('-z, --compress', 'send deflate-compressed data (the default)')
+      .option('-u, --no-compress', 'send data uncompressed'),
+    'keep, detect, 1MB..128MB',
+  )
     .option('--no-skip-unchanged', 'write regions even when their MD5 already matches')
     .option('--force', 'write images built for another chip')
     .option('--window <n>', 'data blocks sent ahead of their answers (default 2; 1 waits for each, as esptool)', (v) => parseNumber(v, '--window'))
-    .action(async (pairs: string[], o: { eraseAll?: boolean; compress: boolean; flashMode: 'keep' | 'qio' | 'qout' | 'dio' | 'dout'; flashFreq: string; flashSize: string; skipUnchanged: boolean; force?: boolean; window?: number }, cmd: Command) => {
+    .action(async (pairs: string[], o: HeaderOptions & { eraseAll?: boolean; compress: boolean; skipUnchanged: boolean; force?: boolean; window?: number }, cmd: Command) => {
       const regions = await readPairs(pairs);
       await withInterrupt(deps.signal, (signal) => withChip(cmd, async (s, out) => {
         const started = new Map<number, number>();
@@ -292,27 +293,53 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
       out.text(`${formatImageInfo(info)}\n`);
     });
 
-  flash
-    .command('merge-bin')
-    .description('merge <address> <file> pairs into one image')
-    .argument('<address-file...>', 'address and file, repeated')
-    .requiredOption('-o, --output <file>', 'output file')
-    .option('--format <format>', 'raw, uf2 or hex', choice(['raw', 'uf2', 'hex'] as const, '--format'), 'raw')
-    .option('--fill-flash-size <size>', 'raw: pad with 0xFF to this flash size (e.g. 4MB)')
-    .option('--target-offset <address>', 'raw: flash address the output starts at')
-    .action(async (pairs: string[], o: { output: string; format: 'raw' | 'uf2' | 'hex'; fillFlashSize?: string; targetOffset?: string }, cmd: Command) => {
+  headerOptions(
+    flash
+      .command('merge-bin')
+      .description('merge <address> <file> pairs into one image')
+      .argument('<address-file...>', 'address and file, repeated')
+      .requiredOption('-o, --output <file>', 'output file')
+      .option('-f, --format <format>', 'raw, uf2 or hex', choice(['raw', 'uf2', 'hex'] as const, '--format'), 'raw')
+      .option('--pad-to-size <size>', 'raw: pad with 0xFF to this flash size (e.g. 4MB)')
+      .option('-t, --target-offset <address>', 'raw: flash address the output starts at'),
+    'keep, 1MB..128MB',
+  ).action(async (pairs: string[], o: MergeOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<{ json?: boolean; chip: string }>();
       const out = new Output(g.json === true);
       const { mergeBin } = await import('../../flash/merge-bin.js');
       const parts = (await readPairs(pairs)).map((r) => ({ offset: r.address, data: r.data, name: r.name }));
-      const fill = o.fillFlashSize === undefined ? undefined : parseSize(o.fillFlashSize);
-      if (o.fillFlashSize !== undefined && fill === undefined) throw new BoardError('USAGE', `--fill-flash-size '${o.fillFlashSize}' is not a size`);
+      const pad = o.padToSize === undefined ? undefined : parseSize(o.padToSize);
+      if (o.padToSize !== undefined && pad === undefined) throw new BoardError('USAGE', `--pad-to-size '${o.padToSize}' is not a size`);
+      if (o.flashSize === 'detect') throw new BoardError('USAGE', '--flash-size detect needs a chip to ask; give the size, or keep');
       const merged = mergeBin(parts, {
-        format: o.format, fillFlashSize: fill, chip: g.chip === 'auto' ? undefined : g.chip,
+        format: o.format, padToSize: pad, chip: g.chip === 'auto' ? undefined : g.chip,
         targetOffset: o.targetOffset === undefined ? undefined : parseNumber(o.targetOffset, '--target-offset'),
+        flash: { flashMode: o.flashMode, flashFreq: o.flashFreq, flashSize: o.flashSize },
+        onWarning: (w) => out.note(`warning: ${w}`),
       });
       await writeFile(o.output, merged);
       out.doc({ command: 'flash merge-bin', ok: true, output: o.output, size: merged.length });
       out.text(`Wrote ${merged.length} bytes to ${o.output}.\n`);
     });
+}
+
+/** esptool's --flash-mode, --flash-freq and --flash-size: what to set in the bootloader image's header ('keep' leaves it). */
+interface HeaderOptions {
+  flashMode: FlashMode | 'keep';
+  flashFreq: string;
+  flashSize: string;
+}
+
+function headerOptions(cmd: Command, sizes: string): Command {
+  return cmd
+    .option('--flash-mode <mode>', 'header flash mode: keep, qio, qout, dio, dout', choice(['keep', 'qio', 'qout', 'dio', 'dout'] as const, '--flash-mode'), 'keep')
+    .option('--flash-freq <freq>', 'header flash frequency: keep, 80m, 40m, 26m, 20m', 'keep')
+    .option('--flash-size <size>', `header flash size: ${sizes}`, 'keep');
+}
+
+interface MergeOptions extends HeaderOptions {
+  output: string;
+  format: 'raw' | 'uf2' | 'hex';
+  padToSize?: string;
+  targetOffset?: string;
 }
