@@ -255,8 +255,10 @@ async function hotPaths(): Promise<void> {
     await onTheWire('sync of an unchanged 200-file tree', ['-p', link, 'sync', tree, ':tree'], baud);
     await onTheWire('the same, to an absolute :/tree', ['-p', link, 'sync', tree, ':/tree'], baud);
     // Goals: the wire alone on the pty (room for the round trips of two receiver runs); in-process, a third of it.
-    await onTheWire('cp -r of 100 files of 200 bytes', ['-p', link, 'cp', '-r', small, ':'], baud, 1.5);
-    await onTheWire('  the same, in-process (no wire)', ['-p', 'virtual:cp-here', 'cp', '-r', small, ':'], baud, 0.33);
+    // -f: each run sends the files again (without it every run after the first finds them unchanged).
+    await onTheWire('cp -r of 100 files of 200 bytes', ['-p', link, 'cp', '-f', '-r', small, ':'], baud, 1.5);
+    await onTheWire('  the same, in-process (no wire)', ['-p', 'virtual:cp-here', 'cp', '-f', '-r', small, ':'], baud, 0.33);
+    await onTheWire('  the same without -f, all unchanged', ['-p', link, 'cp', '-r', small, ':'], baud);
     await onTheWire('a chain of 20 fs ls :', ['-p', link, ...chain], baud);
   } finally {
     await stop(server);

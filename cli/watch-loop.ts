@@ -2,7 +2,7 @@
 // entry point, stream its output, and on the next save (debounced, so an editor's write-rename-delete or a
 // burst of saves is one change) stop the program if it still runs, sync again and run again. Ends when
 // `signal` aborts. Reports through `onEvent` only (the command decides how events look).
-import { watch, type FSWatcher } from 'node:fs';
+import { readdirSync, watch, type FSWatcher } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import type { RawReplClient } from '../protocol/raw-repl.js';
 import { isBoardError } from '../protocol/errors.js';
@@ -32,9 +32,12 @@ export interface WatchOptions {
 
 /**
  * The program for one run, in a namespace of its own: modules a previous run imported from the project's folder
- * are dropped first, so changed ones load afresh without the cost of a soft reset (frozen ones and /lib stay).
+ * are dropped first, so changed ones load afresh without the cost of a soft reset. A module is the project's when
+ * its file, relative (imported from the cwd, the folder) or under the folder, starts with one of `tops`, the
+ * folder's top-level names: firmware's frozen modules have relative names too (`asyncio/core.py`), and a module
+ * boot.py imported from / (`config.py`) is not the project's either; both stay, as do /lib's.
  */
-export function runProgram(dir: string, entry: { file: string } | { code: string }): string {
+export function runProgram(dir: string, tops: Iterable<string>, entry: { file: string } | { code: string }): string {
   const run =
     'file' in entry
       ? `with open(${pyStr(entry.file)}) as _f:_s=_f.read()\nexec(_s,{'__name__':'__main__'})`
@@ -43,9 +46,22 @@ export function runProgram(dir: string, entry: { file: string } | { code: string
     'import sys,os',
     `os.chdir(${pyStr(dir)})`,
     `_d=${pyStr(dir === '/' ? '/' : `${dir}/`)}`,
-    "for _m in [k for k,v in sys.modules.items() if '.frozen' not in getattr(v,'__file__','.frozen') and (v.__file__[0]!='/' or v.__file__.startswith(_d))]:del sys.modules[_m]",
+    `_t={${[...tops].map(pyStr).join(',')}}`,
+    'def _p(f):',
+    " if f[:1]=='/':",
+    '  if not f.startswith(_d):return False',
+    '  f=f[len(_d):]',
+    " return f.split('/')[0] in _t",
+    "for _m in [k for k,v in sys.modules.items() if _p(getattr(v,'__file__',''))]:del sys.modules[_m]",
     run,
   ].join('\n');
+}
+
+/** The folder's top-level names now, and those of every entry a sync of this watch saw (deleted ones too). */
+function projectTops(root: string, seen: Set<string>): Set<string> {
+  const tops = new Set(readdirSync(root));
+  for (const rel of seen) tops.add(rel.split('/')[0]!);
+  return tops;
 }
 
 export async function watchLoop(board: RawReplClient, opts: WatchOptions): Promise<void> {
@@ -100,7 +116,7 @@ export async function watchLoop(board: RawReplClient, opts: WatchOptions): Promi
       opts.onEvent({ event: 'run', changed: files });
       try {
         inRun = true;
-        await runEntry(board, dir, opts, running.signal);
+        await runEntry(board, dir, projectTops(root, seen), opts, running.signal);
         opts.onEvent({ event: 'done', ok: true });
       } catch (err) {
         if (isBoardError(err, 'INTERRUPTED')) opts.onEvent({ event: 'done', ok: false, interrupted: true });
@@ -119,7 +135,7 @@ export async function watchLoop(board: RawReplClient, opts: WatchOptions): Promi
   }
 }
 
-async function runEntry(board: RawReplClient, dir: string, opts: WatchOptions, signal: AbortSignal): Promise<void> {
+async function runEntry(board: RawReplClient, dir: string, tops: Set<string>, opts: WatchOptions, signal: AbortSignal): Promise<void> {
   const stream = {
     signal,
     onStdout: (data: string) => opts.onEvent({ event: 'output', data }),
@@ -128,8 +144,8 @@ async function runEntry(board: RawReplClient, dir: string, opts: WatchOptions, s
   if ('reset' in opts.entry) {
     // As the board's own boot would: a fresh heap, then main.py if the folder has one.
     await board.softReset();
-    await board.exec(runProgram(dir, { code: "try:\n open('main.py').close()\nexcept OSError:pass\nelse:\n exec(open('main.py').read(),{'__name__':'__main__'})" }), stream);
+    await board.exec(runProgram(dir, tops, { code: "try:\n open('main.py').close()\nexcept OSError:pass\nelse:\n exec(open('main.py').read(),{'__name__':'__main__'})" }), stream);
     return;
   }
-  await board.exec(runProgram(dir, opts.entry), stream);
+  await board.exec(runProgram(dir, tops, opts.entry), stream);
 }

@@ -68,14 +68,17 @@ print(type(r).__name__, len(r), r != os.urandom(16))
     );
   });
 
-  it("shows no modules of ours inside the firmware's C modules: `from machine import *` and the REPL's completion get the port's names only", async () => {
+  it("shows no modules of ours inside the firmware's C modules (`from machine import *` and the REPL's completion get the port's names only), and names files as the firmware: none for C modules, 'asyncio/core.py' for frozen ones", async () => {
     const cModules = ['machine', 'esp32', 'network', 'socket', 'tls', 'rp2'].filter((m) => presentModules(table).includes(m));
     const out = await board.run(`
 for name in ${JSON.stringify(cModules)}:
     m = __import__(name)
-    print(name, [n for n in dir(m) if n[0] != '_' and type(getattr(m, n)) is type(m)])
+    print(name, [n for n in dir(m) if n[0] != '_' and type(getattr(m, n)) is type(m)], repr(m), hasattr(m, '__file__'))
 `);
-    expect(out).toBe(cModules.map((m) => `${m} []\n`).join(''));
+    // rp2 is frozen Python on the firmware (ports/rp2/modules/rp2.py over the C _rp2): a frozen module's file, as there.
+    expect(out).toBe(cModules.map((m) => (m === 'rp2' ? "rp2 [] <module 'rp2' from 'rp2.py'> True\n" : `${m} [] <module '${m}'> False\n`)).join(''));
+    const frozen = await board.run('import asyncio, asyncio.core\nprint(repr(asyncio), asyncio.core.__file__)');
+    expect(frozen).toBe("<module 'asyncio' from 'asyncio/__init__.py'> asyncio/core.py\n");
   });
 
   it('hides the worker: no VfsPosix, no runtime modules, no runtime frames in tracebacks', async () => {

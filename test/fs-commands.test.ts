@@ -148,6 +148,28 @@ describe('cp', () => {
     expect((await boardRead('/cp2-copy.txt')).toString()).toBe('new content');
   });
 
+  it('cp leaves a file the board holds byte for byte alone (mpremote\'s "Up to date"), sends a changed one of the same size, and -f sends it anyway', async () => {
+    const proj = join(host, 'same');
+    hostTree(proj, { 'a.py': 'A = 1\n', 'lib/b.py': 'B = 2\n' });
+    expect((await cli('cp', '-r', proj, ':/same')).stdout).toBe(''); // a new folder: nothing to compare
+    const again = await cli('cp', '-r', proj, ':/');
+    expect(again.error).toBeUndefined();
+    expect(again.stdout).toBe('Up to date: :/same/a.py\nUp to date: :/same/lib/b.py\n');
+    await py("W('/same/a.py','A = 9\\n')"); // same size, other bytes on the board
+    const json = await cli('--json', 'cp', '-r', proj, ':/');
+    expect(json.json[0]!.files).toEqual([
+      { path: '/same/lib/b.py', board: true, size: 6, ok: true, unchanged: true },
+      expect.objectContaining({ path: '/same/a.py', ok: true, size: 6 }),
+    ]);
+    expect((await boardRead('/same/a.py')).toString()).toBe('A = 1\n');
+    const forced = await cli('--json', 'cp', '-f', join(proj, 'a.py'), ':/same/');
+    expect(forced.json[0]!.files).toEqual([expect.not.objectContaining({ unchanged: true })]);
+    // Two sources for one target: the last one wins, also where it is what the board held before.
+    hostTree(host, { 'seven/a.py': 'A = 7\n', 'one/a.py': 'A = 1\n' });
+    expect((await cli('cp', join(host, 'seven', 'a.py'), join(host, 'one', 'a.py'), ':/same/')).stdout).toBe('');
+    expect((await boardRead('/same/a.py')).toString()).toBe('A = 1\n');
+  });
+
   it('cp -r makes DEST the copy when it is new and copies into it when it exists, with or without subdirectories', async () => {
     const flat = join(host, 'flat');
     hostTree(flat, { 'a.py': 'a', 'b.py': 'b' });

@@ -6,7 +6,10 @@ import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { createBoard } from '../emulator/board-store.js';
+import { boardctl } from './helpers/boardctl.js';
 import { ensureBuilt, MAIN } from './helpers/built-cli.js';
+import { WATCH_RUNS } from './helpers/watch-runs.js';
 
 type Event = { event: string; data?: string; uploaded?: string[]; deleted?: string[]; kept?: string[]; ok?: boolean; at: number };
 
@@ -105,6 +108,12 @@ describe('watch', () => {
     writeFileSync(join(project, 'main.py'), "import os\nprint(sorted(os.listdir()), open('log.txt').read())\n");
     expect(await runOutput(again)).toBe("['log.txt', 'main.py'] run\n");
     expect(events.find((e, i) => i >= again && e.event === 'sync')).toMatchObject({ uploaded: ['main.py'], deleted: [], kept: ['log.txt'] });
+  });
+
+  it("reloads the project's modules between runs and keeps one imported from / before (as boot.py would)", async () => {
+    createBoard('watch-runs', { home: join(work, 'home') });
+    const r = await boardctl(['-p', 'virtual:watch-runs', ...WATCH_RUNS.chain], { BOARDCTL_HOME: join(work, 'home') });
+    expect([r.code, r.stderr, r.stdout.replace(/\r\n/g, '\n')]).toEqual([0, '', WATCH_RUNS.stdout]);
   });
 
   it('stops cleanly at Ctrl-C', async () => {

@@ -126,10 +126,11 @@ const COMMANDS: Record<string, Define> = {
       .description('copy files; board paths start with ":" (cp a.py :lib/, cp -r :lib ./backup, cp :a :b)')
       .argument('<paths...>', 'sources then the destination; a trailing / makes the destination a directory')
       .option('-r, --recursive', 'copy directories')
+      .option('-f, --force', 'send files also where the board holds the same bytes already (by sha256)')
       .option('--no-compress', 'never deflate-compress uploads')
       .option('--retries <n>', `send a file again up to N times when the link spoils its transfer (default ${DEFAULT_RETRIES})`, parseRetries)
       .action(
-        action(deps, async (run, paths: string[], opts: { recursive?: boolean; compress?: boolean; retries?: number }) => {
+        action(deps, async (run, paths: string[], opts: { recursive?: boolean; force?: boolean; compress?: boolean; retries?: number }) => {
           if (paths.length < 2) throw new BoardError('USAGE', 'missing destination (cp SRC... DEST)');
           if (!paths.some(isBoardArg)) throw new BoardError('USAGE', 'no board path given: mark board paths with ":" (e.g. cp main.py :)');
           const progress = progressLine();
@@ -137,6 +138,7 @@ const COMMANDS: Record<string, Define> = {
           try {
             results = await copyPaths(run.board, paths.slice(0, -1), paths.at(-1)!, {
               recursive: opts.recursive,
+              force: opts.force,
               compress: opts.compress,
               retries: opts.retries,
               signal: run.signal,
@@ -145,6 +147,7 @@ const COMMANDS: Record<string, Define> = {
           } finally {
             progress.done();
           }
+          for (const r of results) if (r.unchanged) run.out.text(`Up to date: :${r.path}\n`);
           run.out.doc({ command: 'cp', ok: results.every((r) => r.ok), files: results });
           throwFailures(run, fileErrors(results), { files: results });
         }),

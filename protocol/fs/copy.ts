@@ -2,24 +2,29 @@
 // destination a directory (created if missing) for files; `-r dir DEST` copies into DEST/dir when DEST is an
 // existing directory and makes DEST the copy otherwise (`cp -r src/ :lib/` with no :lib gives lib/a.py);
 // the board's root (`cp -r :/ backup/`) copies its contents. All uploads of one command go through one
-// receiver and all downloads through one sender; steps the link spoils are done again (`retries`).
+// receiver and all downloads through one sender; steps the link spoils are done again (`retries`). As mpremote's
+// cp does, a file the board already holds byte for byte (same size and sha256, checked on the board in one exec
+// for all targets) is not sent again unless `force`; on firmware without hashlib everything is sent.
 import { copyFileSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Board } from '../board.js';
 import { BoardError } from '../errors.js';
 import { boardBasename, hasTrailingSlash, isBoardArg, joinBoardPath, stripBoardMarker } from './board-path.js';
-import { boardCapabilities } from './capabilities.js';
+import { boardBasics, boardCapabilities } from './capabilities.js';
+import { shortSha256 } from './digest.js';
 import { downloadFiles, readBoardFiles } from './download.js';
 import { errnoText, ENOENT } from './errno.js';
 import { safeHostJoin } from './host-names.js';
 import { makeDirs } from './make-dirs.js';
 import { walkLocal } from './local-tree.js';
 import { retrying } from './helper.js';
-import { resolveOnBoard, statPaths, walkBoard, type EntryKind } from './operations.js';
+import { resolveOnBoard, runPathOp, statPaths, walkBoard, type EntryKind } from './operations.js';
 import { DEFAULT_RETRIES, uploadFiles, type FileResult, type TransferOptions, type UploadItem } from './upload.js';
 
 export interface CopyOptions extends TransferOptions {
   recursive?: boolean;
+  /** Send files to the board also where it holds the same bytes already (mpremote's cp -f). */
+  force?: boolean;
 }
 
 /** A copy endpoint: board paths are absolute, host paths absolute too. */
@@ -141,7 +146,9 @@ export async function copyPaths(board: Board, sources: string[], dest: string, o
     }
   }
   for (const d of hostDirs) makeDirs(d);
-  results.push(...(await runJobs(board, jobs, boardDirs, opts)));
+  // Under a board directory this command creates nothing can be unchanged.
+  const fresh = to!.board && !to!.kind;
+  results.push(...(await runJobs(board, jobs, boardDirs, { ...opts, force: opts.force || fresh })));
   return results;
 }
 
@@ -170,7 +177,10 @@ async function runJobs(board: Board, jobs: Job[], boardDirs: string[], opts: Cop
       results.push(failed(j.from, (err as Error).message, { code: 'LOCAL_IO' }));
     }
   }
-  if (uploads.length || boardDirs.length) results.push(...(await uploadFiles(board, uploads, boardDirs, opts)));
+  const same = opts.force ? new Set<UploadItem>() : await unchanged(board, uploads, opts.retries ?? DEFAULT_RETRIES);
+  for (const u of same) results.push({ path: u.dest, board: true, size: u.data.length, ok: true, unchanged: true });
+  const sends = uploads.filter((u) => !same.has(u));
+  if (sends.length || boardDirs.length) results.push(...(await uploadFiles(board, sends, boardDirs, opts)));
   const downloads = jobs.filter((j) => j.from.board && !j.to.board);
   if (downloads.length) {
     results.push(...(await downloadFiles(board, downloads.map((j) => ({ src: j.from.path, dest: j.to.path })), opts)));
@@ -181,4 +191,23 @@ async function runJobs(board: Board, jobs: Job[], boardDirs: string[], opts: Cop
     results.push({ path: j.to.path, board: false, size: statSync(j.to.path).size, ok: true });
   }
   return results;
+}
+
+/**
+ * The uploads whose target already holds their bytes, asked in one exec: same size and short sha256 (the
+ * odds that different bytes pass are 2^-64). A target that two uploads share is always written: the second
+ * must win whatever the first leaves there.
+ */
+async function unchanged(board: Board, uploads: UploadItem[], retries: number): Promise<Set<UploadItem>> {
+  const targets = new Map<string, number>();
+  for (const u of uploads) targets.set(u.dest, (targets.get(u.dest) ?? 0) + 1);
+  const once = uploads.filter((u) => targets.get(u.dest) === 1);
+  if (!once.length || !(await boardBasics(board)).hashlib) return new Set();
+  const answers = await retrying(retries, () => runPathOp(board, 'same', once.map((u) => u.dest), once.map((u) => u.data.length)));
+  return new Set(
+    once.filter((u, i) => {
+      const a = answers[i]!;
+      return a.ok && a.value === shortSha256(u.data);
+    }),
+  );
 }

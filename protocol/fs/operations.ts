@@ -114,14 +114,16 @@ export async function listPaths(board: Board, paths: string[], opts: { long?: bo
 
 /**
  * Run one path operation over many paths (in as few helper runs as fit); `value` is the op's text result
- * (stat: `d 0`, digest: see digest.ts). Each reply line names its path's index, so none can be misread.
+ * (stat: `d 0`, digest: see digest.ts, same: `-` or the short sha256 of a file of its size in `sizes`, which
+ * only a board with hashlib runs). Each reply line names its path's index, so none can be misread.
  */
-export async function runPathOp(board: Board, op: PathOp, paths: string[]): Promise<Outcome<string>[]> {
+export async function runPathOp(board: Board, op: PathOp, paths: string[], sizes?: number[]): Promise<Outcome<string>[]> {
   const out: Outcome<string>[] = [];
   const hashlib = op === 'digest' ? (await boardBasics(board)).hashlib : true;
   for (const batch of batches(paths)) {
     const byIndex = new Map<number, Outcome<string>>();
-    for (const line of await lines(board, pathOpSource(op, batch, hashlib))) {
+    const batchSizes = sizes?.slice(out.length, out.length + batch.length);
+    for (const line of await lines(board, pathOpSource(op, batch, hashlib, batchSizes))) {
       const m = /^(OK|E) (\d+) ?(.*)$/.exec(line);
       const i = Number(m?.[2]);
       const path = batch[i];

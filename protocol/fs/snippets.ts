@@ -223,8 +223,12 @@ export function walkProgram(root: string, sizes?: number[]): HelperProgram {
   };
 }
 
-/** Batched path operations; each path prints `OK i result` or `E i errno`. */
-export type PathOp = 'stat' | 'remove' | 'removeTree' | 'mkdir' | 'mkdirParents' | 'rmdir' | 'touch' | 'digest';
+/**
+ * Batched path operations; each path prints `OK i result` or `E i errno`. `same` takes a size with each path
+ * and answers the file's short digest where it is a file of that size, `-` otherwise (cp's check for unchanged
+ * files: only same-size files are read).
+ */
+export type PathOp = 'stat' | 'remove' | 'removeTree' | 'mkdir' | 'mkdirParents' | 'rmdir' | 'touch' | 'digest' | 'same';
 
 const OP_BODY: Record<PathOp, string[]> = {
   stat: [' m=os.stat(p);return ("d " if m[0]&0x4000 else "f ")+str(m[6])'],
@@ -246,10 +250,14 @@ const OP_BODY: Record<PathOp, string[]> = {
   rmdir: [' os.rmdir(p)'],
   touch: [' try:os.stat(p)', " except OSError:open(p,'wb').close()"],
   digest: [' if os.stat(p)[0]&0x4000:raise OSError(21)', ' return FD(p,32)'],
+  same: [' p,z=p', ' m=os.stat(p)', " if m[0]&0x4000 or m[6]!=z:return '-'", ' return FD(p)'],
 };
 
-/** `hashlib` matters only to `digest`: which digest the board computes (see digest.ts). */
-export function pathOpSource(op: PathOp, paths: string[], hashlib = true): string {
+/**
+ * `hashlib` matters only to the digests: which one the board computes (see digest.ts). `sizes` go with the
+ * paths of `same`, one each.
+ */
+export function pathOpSource(op: PathOp, paths: string[], hashlib = true, sizes?: number[]): string {
   const helpers =
     op === 'removeTree'
       ? [
@@ -259,7 +267,7 @@ export function pathOpSource(op: PathOp, paths: string[], hashlib = true): strin
           "  if p!='/':os.rmdir(p)",
           ' else:os.remove(p)',
         ]
-      : op === 'digest'
+      : op === 'digest' || op === 'same'
         ? digestDefs(hashlib)
         : [];
   return scoped([
@@ -267,7 +275,7 @@ export function pathOpSource(op: PathOp, paths: string[], hashlib = true): strin
     ...helpers,
     'def O(p):',
     ...OP_BODY[op],
-    ...pyListAssign('Ps', strs(paths)),
+    ...pyListAssign('Ps', sizes ? paths.map((p, i) => `(${pyStr(p)},${sizes[i]})`) : strs(paths)),
     'for i,p in enumerate(Ps):',
     ' try:r=O(p)',
     " except OSError as x:print('E',i,x.args[0]);continue",

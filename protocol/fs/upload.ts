@@ -72,6 +72,8 @@ export interface FileResult {
   code?: ErrorCode;
   /** Transfers it took (more than 1 when the link spoiled earlier ones). */
   attempts?: number;
+  /** Not sent: the board held these bytes already (cp without -f). */
+  unchanged?: boolean;
 }
 
 /** Bytes per exec in the no-stdin fallback (a bytes literal; code is sent at the baud rate too). */

@@ -10,6 +10,7 @@ import { boardctl as runCli, type CliRun } from './boardctl.js';
 import { MAIN } from './built-cli.js';
 import { cliTerminal } from './cli-terminal.js';
 import { qemuMissing, startQemu, type Qemu, type QemuImage } from './qemu.js';
+import { WATCH_RUNS } from './watch-runs.js';
 
 
 type Run = CliRun;
@@ -196,6 +197,21 @@ export function qemuBattery(image: QemuImage, facts: ImageFacts): void {
       expect(readFileSync(join(back, '..bak'), 'utf8')).toBe('dots\n');
       expect(readdirSync(all).sort()).toEqual(['a.py', 'lib']);
       expect(readFileSync(join(all, 'lib', 'lib', 'big.py'), 'utf8')).toBe(text);
+    });
+
+    it(`cp again ${facts.hashlib ? 'leaves the files the board holds alone (sha256 on the board)' : 'sends every file (no hashlib to compare with)'}; -f always sends`, async () => {
+      const same = join(host, 'same.py');
+      writeFileSync(same, 'S = 1\n');
+      const r = clean(await boardctl('--json', 'cp', same, ':/same.py', '+', 'cp', same, ':/same.py', '+', 'cp', '-f', same, ':/'));
+      expect(r.code).toBe(0);
+      const files = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { files: { unchanged?: boolean }[] }).files[0]!.unchanged);
+      expect(files).toEqual([undefined, facts.hashlib ? true : undefined, undefined]);
+      writeFileSync(same, 'S = 2\n'); // same size, other bytes
+      expect((await ok('cp', same, ':/', '+', 'cat', ':/same.py')).stdout).toBe('S = 2\n');
+    });
+
+    it("watch's runs reload the project's modules and keep one imported from / before", async () => {
+      expect((await ok(...WATCH_RUNS.chain)).stdout).toBe(WATCH_RUNS.stdout);
     });
 
     it('sync with --dry-run and --delete', async () => {

@@ -273,7 +273,7 @@ def __import__(name, *args):
         return _c_import(name, *args)  # and its TypeError or ValueError
     g = g or {}
     top = name.split('.')[0] if level == 0 else g.get('__name__', '').split('.')[0]
-    ours = g.get('__file__', '').startswith(('/.frozen/', '/rom/'))
+    ours = g.get('__file__', '').startswith(('/.frozen/', '/rom/')) or id(g) in _ours_g
     if level == 0 and name in _private and ours:
         return _private[name]
     if level == 0 and (top in _hidden or top in _runtime and not ours):
@@ -318,14 +318,18 @@ _FUNCTION = type(check)
 # Our frozen modules that are C modules on the firmware: their functions print as C functions and what they raise
 # carries none of their frames (the others are frozen Python there too, and keep their frames).
 _C_MODULES = ('machine', 'network', 'socket', 'tls', 'esp', 'esp32', 'cryptolib')
-_named = set()  # frozen modules seen by _name_frozen
+# id -> globals of our frozen modules, named as the firmware's by _name_frozen (held, so no id is taken again): what
+# they import when called later (asyncio's host loop imports the runtime's parts) is ours, as at their import.
+_ours_g = {}
 
 
 def _as_c(m, f):
     # m's functions and its classes' methods (not the _private ones) wrapped by bare(), one wrapper a function (an
-    # alias such as machine.sleep stays the same object); frames of its file dropped.
+    # alias such as machine.sleep stays the same object); frames of its file dropped; no __file__, as a built-in
+    # module has none (repr <module 'machine'>). Its functions' lazy imports are of public modules only.
     _OURS.add(_patch.qstr_number(f))
     g = m.__dict__
+    del g['__file__']
     wrapped = {}
 
     def c(fn):
@@ -343,23 +347,23 @@ def _as_c(m, f):
 
 
 def _name_frozen():
-    # Tracebacks name frozen modules as the firmware does ('asyncio/core.py', not the path under /.frozen): the
-    # file name of each newly imported module's code is renamed, found through a function compiled in it.
+    # Each newly imported frozen module (its __file__ still under /.frozen) named as the firmware names it: __file__
+    # and tracebacks 'asyncio/core.py' (a frozen module's file there, '.frozen/' left off), the code's file name
+    # renamed through a function compiled in it; C modules have no file. Its globals stay known as ours.
     for m in list(sys.modules.values()):
         f = getattr(m, '__file__', '')
-        if not f.startswith('/.frozen/') or f in _named:
-            continue
-        _named.add(f)
-        if f[9:-3] in _runtime:
+        if not f.startswith('/.frozen/') or f[9:-3] in _runtime:
             continue  # the runtime's own helpers keep their /.frozen name, whose frames hide() drops
+        g = m.__dict__
+        _ours_g[id(g)] = g
         if f[9:-3] in _C_MODULES:
             _as_c(m, f)
             continue
-        g = m.__dict__
         for v in list(g.values()) + [w for c in g.values() if type(c) is type for w in c.__dict__.values()]:
             if type(v) is _FUNCTION and _patch.globals_of(v) is g:
                 _patch.rename_source(v, f[9:])
                 break
+        g['__file__'] = f[9:]
 
 
 def help(*args):
