@@ -236,6 +236,38 @@ print(open('after.txt').read(), os.statvfs('/')[3] > 0)
     expect(await b.run(`print(open('x.txt').read() == 'y' * 600)`)).toBe('True\n');
   });
 
+  test("rp2.Flash is the root's block device: its blocks are littlefs's, and the docs' reformat (umount, mkfs, mount) holds over a soft reset", async () => {
+    const b = await open({ profile: 'rp2-pico' });
+    const { size } = fsRegion(b);
+    await b.run(`with open('old.txt', 'w') as f:\n    f.write('old')`);
+    expect(await b.run(`
+import rp2
+f = rp2.Flash()
+b = bytearray(16)
+f.readblocks(0, b, 8)
+print(f is rp2.Flash(), f.ioctl(4, 0), f.ioctl(5, 0), bytes(b[:8]), f.ioctl(1, 0), f.ioctl(99, 0))
+part = rp2.Flash(start=4096 * 8, len=4096 * 2)
+print(part.ioctl(4, 0), part is f)
+for kw in ({'start': 100}, {'len': 0}, {'start': 4096, 'len': ${size}}):
+    try:
+        rp2.Flash(**kw)
+    except ValueError:
+        print('ValueError', end=' ')
+`)).toBe(`True ${size / 4096} 4096 b'littlefs' 0 None\n2 False\nValueError ValueError ValueError `);
+    // The rp2 docs' way to an empty filesystem, then a file in it.
+    expect(await b.run(`
+import os, rp2
+os.umount('/')
+os.VfsLfs2.mkfs(rp2.Flash(), progsize=256)
+os.mount(os.VfsLfs2(rp2.Flash(), progsize=256), '/')
+with open('/new.txt', 'w') as f:
+    f.write('new')
+print(os.listdir('/'))
+`)).toBe("['new.txt']\n");
+    await b.runToReset('import machine\nmachine.soft_reset()', 'soft');
+    expect(await b.run(`import os\nprint(os.listdir('/'), open('new.txt').read())`)).toBe("['new.txt'] new\n");
+  });
+
   test('soft reset (a fresh VM, same board): files left open are committed, as finalisers do', async () => {
     const b = await open();
     await b.run(`f = open('log.txt', 'a')\nf.write('line 1\\n')\nprint('x' * 3, file=f)`);

@@ -1,5 +1,5 @@
 // The `_part` module behind esp32.Partition: the partition table that is flashed, reads and NOR writes on the
-// board's flash, and the OTA calls of ESP-IDF (emulator/rom/ota.ts). Python calls these synchronously; they never
+// board's flash (nor-flash.ts), and the OTA calls of ESP-IDF (emulator/rom/ota.ts). Python calls these synchronously; they never
 // throw: a failure is a negative ESP-IDF error code, which esp32.py raises as OSError(-code, name) as the port does.
 import { decodeEspImage } from '../../protocol/esp/image.js';
 import {
@@ -10,6 +10,7 @@ import {
   ESP_ERR, EspError, markRunningValid, nextBootPartition, nextUpdatePartition, setBootPartition,
 } from '../rom/ota.js';
 import type { ControllablePlugin } from '../vm/host-api.js';
+import { norFlashCalls } from './nor-flash.js';
 
 export interface PartitionPluginOptions {
   flash: FlashStore;
@@ -41,7 +42,6 @@ export function createPartitionPlugin(opts: PartitionPluginOptions): Controllabl
     return loaded;
   };
   const at = (offset: number) => table()?.entries.find((e) => e.offset === offset);
-  const inFlash = (offset: number, n: number) => offset >= 0 && n >= 0 && offset + n <= flash.size;
   const call = (fn: (t: PartitionTable) => number): number => {
     const t = table();
     if (!t) return -ESP_ERR.NOT_FOUND;
@@ -60,21 +60,7 @@ export function createPartitionPlugin(opts: PartitionPluginOptions): Controllabl
   const api = {
     /** JSON list of [type, subtype, offset, size, label, encrypted], in table order. */
     table: () => JSON.stringify((table()?.entries ?? []).map((e) => [e.type, e.subtype, e.offset, e.size, e.label, e.encrypted ? 1 : 0])),
-    read: (offset: number, n: number) => (inFlash(offset, n) ? Buffer.from(flash.read(offset, n)).toString('hex') : -ESP_ERR.INVALID_ARG),
-    /** NOR flash: programming only clears bits; erase sets them back. */
-    write: (offset: number, hex: string) => {
-      const data = Buffer.from(hex, 'hex');
-      if (!inFlash(offset, data.length)) return -ESP_ERR.INVALID_ARG;
-      const old = flash.read(offset, data.length);
-      for (let i = 0; i < old.length; i++) old[i] &= data[i]!;
-      flash.write(offset, old);
-      return 0;
-    },
-    erase: (offset: number, n: number) => {
-      if (!inFlash(offset, n) || offset % 4096 || n % 4096) return -ESP_ERR.INVALID_ARG;
-      flash.erase(offset, n);
-      return 0;
-    },
+    ...norFlashCalls(flash, -ESP_ERR.INVALID_ARG),
     running: () => opts.runningApp ?? -1,
     boot: () => call((t) => nextBootPartition(flash, t)?.offset ?? -ESP_ERR.NOT_FOUND),
     next_update: (offset: number) => call((t) => nextUpdatePartition(t, offset < 0 ? undefined : at(offset)).offset),

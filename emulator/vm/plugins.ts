@@ -5,6 +5,7 @@ import { FileFlashStore } from '../flash-store.js';
 import { getProfile } from '../profiles.js';
 import { createVmFsPlugin } from '../storage/vm-fs.js';
 import { createPartitionPlugin } from '../storage/partitions.js';
+import { createRp2FlashPlugin } from '../storage/nor-flash.js';
 import { createBlockDevFsPlugin } from '../storage/blockdev-fs.js';
 import { createHardwarePlugin, type HardwarePlugin, type PartSpec } from '../peripherals/index.js';
 import { createNetPlugin, type NetChannel } from '../net/client.js';
@@ -42,8 +43,12 @@ export function loadPlugins(host: VmHost, config: WorkerConfig, flashUnsynced: I
     parts: config.parts as PartSpec[] | undefined,
     persisted: config.persisted as Parameters<typeof createHardwarePlugin>[1]['persisted'],
   });
-  // esp32.Partition: the flashed partition table and OTA slots (ESP boards only).
-  const partitions = profile.espChip ? [createPartitionPlugin({ flash, runningApp: config.runningApp })] : [];
+  // esp32.Partition: the flashed partition table and OTA slots (ESP boards); rp2.Flash: the filesystem's region.
+  const partitions = profile.espChip
+    ? [createPartitionPlugin({ flash, runningApp: config.runningApp })]
+    : profile.platform === 'rp2'
+      ? [createRp2FlashPlugin(flash, config.fsOffset, config.fsSize)]
+      : [];
   // The Wi-Fi radio and sockets, on the profiles whose port has a network (the main thread holds the host side).
   const network = net ? [createNetPlugin(host, net)] : [];
   return { all: [storage, hardware, createBlockDevFsPlugin(() => host.wallClock(), opened), ...partitions, ...network], hardware };

@@ -1,13 +1,75 @@
 # The rp2 module: PIO programs assembled by @asm_pio into RP2040 instruction words (datasheet chapter 3.4) and
 # run by the host's PIO interpreter (emulator/peripherals/pio.ts), written from the MicroPython rp2 docs
 # (library/rp2.rst, rp2.PIO, rp2.StateMachine) and the datasheet's instruction encoding.
-import _hw, json as _json
+import _flash, _hw, json as _json
 from array import array
 from micropython import const
 
 _DATA = const(0)
 _EXECCTRL = const(3)
 _SHIFTCTRL = const(4)
+_BLOCK = const(4096)
+_root = None
+
+
+def _done(r):
+    # The host's flash calls answer a negative errno for a range outside the region.
+    if isinstance(r, int) and r < 0:
+        raise OSError(-r)
+    return r
+
+
+class Flash:
+    # The flash the port keeps its filesystem in, as a block device of 4096-byte blocks: Flash() is the one the
+    # root is mounted from (one object), start= and len= (whole blocks) a part of it. Writing it under the mounted
+    # filesystem corrupts that, as on the chip; unmount first (os.umount('/')) to format it anew.
+    def __new__(cls, *, start=-1, len=-1):
+        global _root
+        total = _flash.size()
+        if start == -1 and len == -1:
+            if _root is None:
+                _root = object.__new__(cls)
+                _root._base, _root._size = 0, total
+            return _root
+        if start == -1:
+            start = 0
+        elif not (0 <= start < total and start % _BLOCK == 0):
+            raise ValueError
+        if len == -1:
+            len = total - start
+        elif not (0 < len and start + len <= total and len % _BLOCK == 0):
+            raise ValueError
+        f = object.__new__(cls)
+        f._base, f._size = start, len
+        return f
+
+    def __init__(self, *, start=-1, len=-1):
+        pass
+
+    def _at(self, block_num, offset):
+        return self._base + block_num * _BLOCK + offset
+
+    def readblocks(self, block_num, buf, offset=0):
+        buf[:] = bytes.fromhex(_done(_flash.read(self._at(block_num, offset), len(buf))))
+
+    def writeblocks(self, block_num, buf, offset=None):
+        # Without an offset the sectors are erased first; with one, bits are only programmed.
+        at = self._at(block_num, offset or 0)
+        if offset is None:
+            _done(_flash.erase(at, (len(buf) + _BLOCK - 1) // _BLOCK * _BLOCK))
+        _done(_flash.write(at, bytes(buf).hex()))
+
+    def ioctl(self, cmd, arg):
+        if cmd in (1, 2, 3):  # init, deinit, sync
+            return 0
+        if cmd == 4:
+            return self._size // _BLOCK
+        if cmd == 5:
+            return _BLOCK
+        if cmd == 6:
+            _done(_flash.erase(self._at(arg, 0), _BLOCK))
+            return 0
+        return None
 
 
 def bootsel_button():
