@@ -197,6 +197,9 @@ describe('boardctl TUI in a terminal', () => {
       tui.write('\x1b[Bu');
       await tui.waitFor(/uploaded \/hello\.py/); // the status message, on its own row above the status line when long
       await tui.waitFor(/│hello\.py 28 +│/); // the board's side of the files pane, with its size
+      tui.mark();
+      tui.write('u');
+      await tui.waitFor(/\/hello\.py is up to date/); // not sent again: the board holds its bytes (cp's check)
 
       // The uploaded file runs on the board.
       tui.write(F.repl);

@@ -50,14 +50,15 @@ function checked(results: FileResult[]): FileResult[] {
 
 /**
  * `cp -r LOCAL :DIR/` (or `cp -r :PATH LOCALDIR/`): a file or a whole folder into a folder, with mpremote's rules.
- * Returns how many files went.
+ * Returns how many files went, and how many the board held already (not sent).
  */
-export async function copyInto(link: BoardLink, what: string, source: string, destDir: string, toBoard: boolean): Promise<number> {
+export async function copyInto(link: BoardLink, what: string, source: string, destDir: string, toBoard: boolean): Promise<{ sent: number; unchanged: number }> {
   const dest = toBoard ? `:${destDir === '/' ? '/' : `${destDir}/`}` : `${destDir}/`;
   const results = await link.withBoard(what, async (board) =>
     checked(await copyPaths(board, [toBoard ? source : `:${source}`], dest, { ...progressTo(link), recursive: true })),
   );
-  return results.length;
+  const unchanged = results.filter((r) => r.unchanged).length;
+  return { sent: results.length - unchanged, unchanged };
 }
 
 export function removeEntry(link: BoardLink, entry: BoardEntry): Promise<void> {

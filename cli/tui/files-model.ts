@@ -164,9 +164,10 @@ export class FilesModel extends Store<FilesState> {
     const source = join(this.state.localDir, entry.name);
     const dir = this.state.boardDir;
     this.enqueue(async () => {
-      const n = await copyInto(this.link, `uploading ${entry.name}`, source, dir, true);
+      const { sent, unchanged } = await copyInto(this.link, `uploading ${entry.name}`, source, dir, true);
       const dest = joinBoardPath(dir, entry.name);
-      return entry.dir ? `uploaded ${entry.name}/ to ${dest} (${n} file${n === 1 ? '' : 's'})` : `uploaded ${dest}`;
+      if (!entry.dir) return unchanged ? `${dest} is up to date` : `uploaded ${dest}`;
+      return `uploaded ${entry.name}/ to ${dest} (${files(sent)}${unchanged ? `, ${unchanged} up to date` : ''})`;
     });
   }
 
@@ -176,8 +177,8 @@ export class FilesModel extends Store<FilesState> {
     const dest = join(localDir, basename(entry.path));
     const go = () =>
       this.enqueue(async () => {
-        const n = await copyInto(this.link, `downloading ${entry.path}`, entry.path, localDir, false);
-        return entry.kind === 'dir' ? `downloaded ${entry.path} to ${dest} (${n} file${n === 1 ? '' : 's'})` : `downloaded ${dest}`;
+        const { sent } = await copyInto(this.link, `downloading ${entry.path}`, entry.path, localDir, false);
+        return entry.kind === 'dir' ? `downloaded ${entry.path} to ${dest} (${files(sent)})` : `downloaded ${dest}`;
       });
     if (existsSync(dest)) this.ask(`${dest} exists: overwrite it with ${entry.path}? (y/N)`, go);
     else go();
@@ -289,3 +290,5 @@ export class FilesModel extends Store<FilesState> {
     this.update({ listing: { ...listing, generation }, selBoard: clamp(this.state.selBoard, listing.entries.length) });
   }
 }
+
+const files = (n: number) => `${n} file${n === 1 ? '' : 's'}`;
