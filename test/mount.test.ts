@@ -15,6 +15,7 @@ import { MountedBoard } from '../protocol/mount/mounted-board.js';
 import type { Transport } from '../protocol/transport.js';
 import { servePeer, defaultRun, type PeerServer } from './helpers/scripted-peer.js';
 import { startCli, stopAllCli, stopCli } from './helpers/serve-cli.js';
+import { TargetedFaults } from './helpers/targeted-faults.js';
 import { TestBoard } from './helpers/test-board.js';
 
 const work = mkdtempSync(join(tmpdir(), 'boardctl-mount-'));
@@ -152,6 +153,29 @@ describe.each(rigs)('mount over the $name', (rig) => {
   });
 });
 
+describe('mount over a link that damages its requests', () => {
+  it('sends a damaged request again (start byte lost, a byte changed, end mark lost): the program gets the right bytes', async () => {
+    const tb = await TestBoard.open();
+    const link = new TargetedFaults(tb.transport);
+    const board = new MountedBoard(new MountLink(link, new HostTree(root), 'kdmg'));
+    try {
+      await board.ensureMounted();
+      // The file is open first: the damaged request is the read, whose failure the program would see.
+      for (const [pattern, offset, damage] of [['\x18kdmg', 0, 'drop'], ['\x18kdmg', 6, 'flip'], ['\x17', 0, 'drop']] as const) {
+        await board.exec("f = open('big.bin', 'rb')\nf.seek(1000)");
+        const hits = link.hits;
+        link.arm('from-board', pattern, offset, damage);
+        const out = lf((await board.exec('print(f.read(64).hex())\nf.close()')).stdout);
+        expect(out, `${damage} at ${offset} of ${JSON.stringify(pattern)}`).toBe(`${big.subarray(1000, 1064).toString('hex')}\n`);
+        expect(link.hits).toBe(hits + 1);
+      }
+    } finally {
+      await board.close();
+      await tb.close();
+    }
+  }, 60_000);
+});
+
 describe('the host side of a mount', () => {
   it('resolves inside the folder only, following links only when allowed', () => {
     const safe = new HostTree(root);
@@ -166,14 +190,21 @@ describe('mount against a scripted misbehaving peer', () => {
   const key = 'qwer';
   let server: PeerServer;
   let board: MountedBoard;
-  const frame = (body: string) => `\x18${key}${body}\x17`;
+  /** A body with its check, as remote_fs.py frames it (the bodies here need no stuffing). */
+  const checked = (body: string) => `${body.length.toString(16)},${[...Buffer.from(body, 'latin1')].reduce((a, b) => (a + b) & 0xffff, 0).toString(16)};${body}`;
+  const frame = (body: string) => `\x18${key}${checked(body)}\x17`;
+  const stat = checked('S/app');
   const outputs: Record<string, Array<string | Uint8Array>> = {
     GOOD: ['before|', frame('S/app'), '|after\r\n'],
-    LOST_END: ['x|', `\x18${key}S/app`, '\r\nrest\r\n'],
+    LOST_END: ['x|', `\x18${key}${stat}`, '\r\nrest\r\n'],
+    LOST_START: ['x|', `${key}${stat}\x17`, '|y\r\n'],
+    LOST_START_SPLIT: [`x|${key.slice(0, 3)}`, `${key.slice(3)}${stat.slice(0, -2)}`, `${stat.slice(-2)}\x17|y\r\n`],
+    CHANGED: [`\x18${key}${stat.replace('app', 'apq')}\x17`, 'ok\r\n'],
     BAD_VERB: [frame('s/app'), 'ok\r\n'],
     FOREIGN: ['\x18zzzzS/app\x17|\x18', 'q\r\n'],
-    SPLIT: ['a', `\x18${key.slice(0, 2)}`, `${key.slice(2)}S/a`, 'pp\x17', 'b\r\n'],
+    SPLIT: ['a', `\x18${key.slice(0, 2)}`, `${key.slice(2)}${stat.slice(0, -2)}`, `${stat.slice(-2)}\x17`, 'b\r\n'],
   };
+  const RESEND = '-\x00\x00\x00\x00';
 
   beforeAll(async () => {
     server = await servePeer({
@@ -214,17 +245,31 @@ describe('mount against a scripted misbehaving peer', () => {
     expect(sent).toMatch(/\+\x12\x00\x00\x0016384 0 \d+/);
   });
 
-  it('answers EIO to a frame that lost its end mark, and the output after it still arrives', async () => {
+  it('asks again for a frame that lost its end mark, and the output after it still arrives', async () => {
     let out = '';
     const sent = await answered(async () => (out = (await board.exec('LOST_END')).stdout));
-    expect(sent).toContain('-\x05\x00\x00\x00');
+    expect(sent).toContain(RESEND);
     expect(out).toBe('x|\r\nrest\r\n');
   });
 
-  it('answers EIO to a request it does not know', async () => {
+  it('asks again for a frame that lost its start byte (the board would wait for an answer forever), also split across reads', async () => {
     let out = '';
-    const sent = await answered(async () => (out = (await board.exec('BAD_VERB')).stdout));
-    expect(sent).toContain('-\x05\x00\x00\x00');
+    let sent = await answered(async () => (out = (await board.exec('LOST_START')).stdout));
+    expect(sent).toContain(RESEND);
+    expect(out).toBe('x||y\r\n');
+    sent = await answered(async () => (out = (await board.exec('LOST_START_SPLIT')).stdout));
+    expect(sent).toContain(RESEND);
+    // The pieces may arrive as one read: the earlier pieces' text is out already when they do not.
+    expect([`x|${key}${stat.slice(0, -2)}|y\r\n`, 'x||y\r\n']).toContain(out);
+  });
+
+  it('asks again for a frame whose check fails (a changed byte), and answers EINVAL to an intact request it does not know', async () => {
+    let out = '';
+    let sent = await answered(async () => (out = (await board.exec('CHANGED')).stdout));
+    expect(sent).toContain(RESEND);
+    expect(out).toBe('ok\r\n');
+    sent = await answered(async () => (out = (await board.exec('BAD_VERB')).stdout));
+    expect(sent).toContain('-\x16\x00\x00\x00');
     expect(out).toBe('ok\r\n');
   });
 

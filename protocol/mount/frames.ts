@@ -1,14 +1,18 @@
 // The mount wire codec (pure: bytes in, frames out). The board's requests travel inside its stdout as
-// 0x18 KEY BODY 0x17, BODY byte-stuffed (wire.ts) so neither mark, the raw REPL's Ctrl-D nor a CR/LF a cooked
-// stdout would rewrite occurs in it; the random KEY keeps a program that prints binary from forging one.
+// 0x18 KEY CHECK BODY 0x17, BODY byte-stuffed (wire.ts) so neither mark, the raw REPL's Ctrl-D nor a CR/LF a
+// cooked stdout would rewrite occurs in it; the random KEY keeps a program that prints binary from forging one;
+// CHECK is `LEN,SUM;` in hex (the stuffed body's length and byte sum mod 2^16: a lost, extra or changed byte shows).
 // Answers go to the board's stdin unstuffed (the board turns Ctrl-C off while it reads one):
-// '+' or '-', a 4-byte little-endian length (the errno after '-'), then that many bytes.
+// '+' or '-', a 4-byte little-endian length (the errno after '-'), then that many bytes. A request that
+// arrived damaged is answered '-' with errno 0 (RESEND): the board sends it again.
 import { unescapeBytes } from '../fs/wire.js';
 
 export const FRAME_START = 0x18;
 export const FRAME_END = 0x17;
 /** A frame longer than this (escaped) is not one of ours: the end mark was lost. */
 export const MAX_FRAME = 64 * 1024;
+/** How much of a line's earlier text the search for a frame that lost its start byte looks back over. */
+const LINE_KEPT = 4096;
 
 export interface Request {
   /** One ASCII letter (see host-tree.ts for the verbs). */
@@ -27,8 +31,10 @@ export type Piece = { kind: 'text'; bytes: Buffer } | { kind: 'request'; request
 export class FrameSplitter {
   private pending: Buffer = Buffer.alloc(0);
   private readonly mark: Buffer;
+  /** The end of the current line's text that went out in earlier chunks (for a frame that lost its start). */
+  private line = '';
 
-  constructor(key: string) {
+  constructor(private readonly key: string) {
     this.mark = Buffer.concat([Buffer.of(FRAME_START), Buffer.from(key, 'latin1')]);
   }
 
@@ -46,9 +52,21 @@ export class FrameSplitter {
     let buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : Buffer.from(chunk);
     this.pending = Buffer.alloc(0);
     const out: Piece[] = [];
-    const text = (bytes: Buffer) => bytes.length && out.push({ kind: 'text', bytes });
+    const text = (bytes: Buffer) => {
+      if (!bytes.length) return;
+      out.push({ kind: 'text', bytes });
+      this.line = lineEnd(this.line + bytes.toString('latin1'), LINE_KEPT);
+    };
     for (;;) {
       const at = buf.indexOf(this.mark);
+      const orphan = this.orphanFrame(buf, at < 0 ? buf.length : at);
+      if (orphan) {
+        text(buf.subarray(0, orphan.start));
+        out.push({ kind: 'damaged', bytes: buf.subarray(orphan.start, orphan.end + 1) });
+        this.line = '';
+        buf = buf.subarray(orphan.end + 1);
+        continue;
+      }
       if (at < 0) {
         // Keep back a tail that could be the start of the mark.
         const keep = partialMark(buf, this.mark);
@@ -73,10 +91,32 @@ export class FrameSplitter {
         buf = buf.subarray(end);
         continue;
       }
-      const request = parseRequest(Buffer.from(unescapeBytes(buf.subarray(at + this.mark.length, end))));
-      out.push(request ? { kind: 'request', request } : { kind: 'damaged', bytes: buf.subarray(at, end + 1) });
+      const body = checkedBody(buf.subarray(at + this.mark.length, end));
+      out.push(body ? { kind: 'request', request: parseRequest(Buffer.from(unescapeBytes(body))) } : { kind: 'damaged', bytes: buf.subarray(at, end + 1) });
       buf = buf.subarray(end + 1);
     }
+  }
+
+  /**
+   * A frame whose start byte the link lost, before `limit`: an end mark after our key on the same line (a frame
+   * holds no line break), the frame being from the key to the mark. Without an answer the board would wait for one
+   * forever. Output that merely holds the end byte, or another key's frame, stays text.
+   */
+  private orphanFrame(buf: Buffer, limit: number): { start: number; end: number } | undefined {
+    let start = 0;
+    for (let i = 0; i < limit; i++) {
+      const b = buf[i]!;
+      if (b === 0x0a || b === 0x0d || b === 0x04) start = i + 1;
+      else if (b === FRAME_END) {
+        const here = buf.subarray(start, i).toString('latin1');
+        // The frame began at our key (the lost byte was just before it), or in an earlier chunk's text.
+        const at = here.lastIndexOf(this.key);
+        if (at >= 0) return { start: start + at, end: i };
+        if (start === 0 && (this.line + here).includes(this.key)) return { start, end: i };
+        start = i + 1;
+      }
+    }
+    return undefined;
   }
 
   /** Give up on what is held back (the board went quiet): a started frame is damaged, a partial mark is text. */
@@ -97,6 +137,12 @@ function frameEnd(buf: Buffer, from: number): number {
   return -1;
 }
 
+/** What a line's text keeps for the orphan check: after its last line break, at most `keep` characters. */
+function lineEnd(text: string, keep: number): string {
+  const cut = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'), text.lastIndexOf('\x04'));
+  return text.slice(Math.max(cut + 1, text.length - keep));
+}
+
 function partialMark(buf: Buffer, mark: Buffer): number {
   for (let n = Math.min(mark.length - 1, buf.length); n > 0; n--) {
     if (buf.subarray(buf.length - n).equals(mark.subarray(0, n))) return n;
@@ -104,8 +150,19 @@ function partialMark(buf: Buffer, mark: Buffer): number {
   return 0;
 }
 
-function parseRequest(body: Buffer): Request | undefined {
-  if (!body.length || body[0]! < 0x41 || body[0]! > 0x5a) return undefined;
+/** A frame's stuffed body where its check (`LEN,SUM;` in hex before it) holds, else undefined. */
+function checkedBody(frame: Buffer): Buffer | undefined {
+  const semi = frame.indexOf(0x3b);
+  const m = semi < 0 ? null : /^([0-9a-f]{1,8}),([0-9a-f]{1,4})$/.exec(frame.subarray(0, semi).toString('latin1'));
+  if (!m) return undefined;
+  const body = frame.subarray(semi + 1);
+  let sum = 0;
+  for (const b of body) sum = (sum + b) & 0xffff;
+  return parseInt(m[1]!, 16) === body.length && parseInt(m[2]!, 16) === sum ? body : undefined;
+}
+
+/** The request an intact frame holds (a verb the host does not know is answered EINVAL). */
+function parseRequest(body: Buffer): Request {
   const fields: Buffer[] = [];
   let start = 1;
   for (let i = 1; i <= body.length; i++) {
@@ -114,8 +171,11 @@ function parseRequest(body: Buffer): Request | undefined {
       start = i + 1;
     }
   }
-  return { cmd: String.fromCharCode(body[0]!), fields, body: body.subarray(1) };
+  return { cmd: body.length ? String.fromCharCode(body[0]!) : '', fields, body: body.subarray(1) };
 }
+
+/** The answer to a request that arrived damaged: send it again. */
+export const RESEND = 0;
 
 /** The answer to one request. */
 export function okAnswer(data: Uint8Array | string = ''): Buffer {

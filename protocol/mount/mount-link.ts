@@ -4,10 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Transport } from '../transport.js';
 import { DelegatingTransport } from '../transports/delegating.js';
-import { errorAnswer, FrameSplitter, type Piece } from './frames.js';
+import { errorAnswer, FrameSplitter, RESEND, type Piece } from './frames.js';
 import type { HostTree } from './host-tree.js';
 
-const EIO = 5;
 /** A frame whose end has not come after this much silence was damaged on the way. */
 const FRAME_SILENCE_MS = 1000;
 /** A possible frame start at the end of a chunk is text if nothing follows within this time. */
@@ -77,7 +76,7 @@ export class MountLink extends DelegatingTransport {
   private handle(pieces: Piece[]): void {
     for (const piece of pieces) {
       if (piece.kind === 'text') this.text(piece.bytes);
-      else this.answer(piece.kind === 'request' ? this.tree.answer(piece.request) : errorAnswer(EIO));
+      else this.answer(piece.kind === 'request' ? this.tree.answer(piece.request) : errorAnswer(RESEND));
     }
     if (!this.splitter.holding) this.releaseGate();
   }
