@@ -2,8 +2,8 @@
 // 0x18 KEY CHECK BODY 0x17, BODY byte-stuffed (wire.ts) so neither mark, the raw REPL's Ctrl-D nor a CR/LF a
 // cooked stdout would rewrite occurs in it; the random KEY keeps a program that prints binary from forging one;
 // CHECK is `LEN,SUM;` in hex (the stuffed body's length and byte sum mod 2^16: a lost, extra or changed byte shows).
-// Answers go to the board's stdin unstuffed (the board turns Ctrl-C off while it reads one):
-// '+' or '-', a 4-byte little-endian length (the errno after '-'), then that many bytes. A request that
+// Answers go to the board's stdin unstuffed (the board turns Ctrl-C off while it reads one): '+', a 4-byte
+// little-endian length, the data's byte sum (2 bytes), the data; or '-' and a 4-byte errno. A request that
 // arrived damaged is answered '-' with errno 0 (RESEND): the board sends it again.
 import { unescapeBytes } from '../fs/wire.js';
 
@@ -156,9 +156,7 @@ function checkedBody(frame: Buffer): Buffer | undefined {
   const m = semi < 0 ? null : /^([0-9a-f]{1,8}),([0-9a-f]{1,4})$/.exec(frame.subarray(0, semi).toString('latin1'));
   if (!m) return undefined;
   const body = frame.subarray(semi + 1);
-  let sum = 0;
-  for (const b of body) sum = (sum + b) & 0xffff;
-  return parseInt(m[1]!, 16) === body.length && parseInt(m[2]!, 16) === sum ? body : undefined;
+  return parseInt(m[1]!, 16) === body.length && parseInt(m[2]!, 16) === byteSum(body) ? body : undefined;
 }
 
 /** The request an intact frame holds (a verb the host does not know is answered EINVAL). */
@@ -177,13 +175,21 @@ function parseRequest(body: Buffer): Request {
 /** The answer to a request that arrived damaged: send it again. */
 export const RESEND = 0;
 
-/** The answer to one request. */
+/** The answer to one request: '+', the data's length and byte sum (mod 2^16, which the board checks), the data. */
 export function okAnswer(data: Uint8Array | string = ''): Buffer {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
-  const head = Buffer.alloc(5);
+  const head = Buffer.alloc(7);
   head[0] = 0x2b;
   head.writeUInt32LE(bytes.length, 1);
+  head.writeUInt16LE(byteSum(bytes), 5);
   return Buffer.concat([head, bytes]);
+}
+
+/** The byte sum mod 2^16 both checks use. */
+function byteSum(bytes: Uint8Array): number {
+  let sum = 0;
+  for (const b of bytes) sum = (sum + b) & 0xffff;
+  return sum;
 }
 
 export function errorAnswer(errno: number): Buffer {

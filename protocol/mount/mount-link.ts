@@ -12,6 +12,8 @@ const FRAME_SILENCE_MS = 1000;
 /** A possible frame start at the end of a chunk is text if nothing follows within this time. */
 const MARK_SILENCE_MS = 30;
 const REBOOT = 'soft reboot';
+/** An answer's bytes leave at once: this much silence in the middle of one means the link lost a byte of it. */
+const ANSWER_QUIET_MS = 10_000;
 
 /** A fresh frame key: four letters, so the board's side needs no escaping for it. */
 export function frameKey(): string {
@@ -36,6 +38,8 @@ export class MountLink extends DelegatingTransport {
     inner: Transport,
     readonly tree: HostTree,
     readonly key: string = frameKey(),
+    /** How long the board waits in the middle of an answer before it gives up on it (ETIMEDOUT). */
+    readonly quietMs = ANSWER_QUIET_MS,
   ) {
     super(inner);
     this.splitter = new FrameSplitter(key);

@@ -10,8 +10,17 @@ import time
 import micropython
 
 KEY = b'@KEY@'
+# An answer that stops coming for this long (ms; a byte the link lost) fails the call instead of waiting forever.
+QUIET = @QUIET@
 out = sys.stdout.buffer
 inp = sys.stdin.buffer
+try:
+    import select
+    poller = select.poll()
+    poller.register(sys.stdin, 1)
+except Exception:
+    # A port whose stdin cannot be polled waits as long as it takes.
+    poller = None
 # Bytes a frame may not carry as they are (the raw REPL's Ctrl-D, cooked stdout's CR/LF, the frame marks):
 # ESC + (byte ^ 0x40), ESC first, as the host's unescape expects.
 ESCAPES = tuple((bytes((b,)), bytes((27, b ^ 64))) for b in (27, 4, 10, 13, 23, 24))
@@ -19,6 +28,7 @@ CHUNK = 8192
 # A port without gmtime (qemu's) gets the host's Unix times as they are, as mpremote gives them.
 EPOCH = 946684800 if hasattr(time, 'gmtime') and time.gmtime(0)[0] == 2000 else 0
 hdr = bytearray(4)
+check = bytearray(2)
 one = bytearray(1)
 
 
@@ -26,6 +36,8 @@ def fill(buf):
     mv = memoryview(buf)
     i = 0
     while i < len(mv):
+        if poller and not poller.poll(QUIET):
+            raise OSError(110)
         k = inp.readinto(mv[i:])
         if k:
             i += k
@@ -58,13 +70,16 @@ def call(cmd, *fields, data=b'', into=None):
             if ok or n:
                 break
         else:
-            n = 5  # EIO: damaged every time
-        if ok and into is not None:
-            fill(memoryview(into)[:n])
-            res = n
-        elif ok:
-            res = bytearray(n)
-            fill(res)
+            # Damaged every time: EIO.
+            n = 5
+        if ok:
+            # The data's byte sum comes before it: a byte the link changed fails the call (EIO), not the program.
+            fill(check)
+            data = memoryview(into)[:n] if into is not None else bytearray(n)
+            fill(data)
+            res = n if into is not None else data
+            if sum(data) & 0xFFFF != int.from_bytes(check, 'little'):
+                ok, n = False, 5
     finally:
         micropython.kbd_intr(3)
     if intr:
