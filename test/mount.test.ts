@@ -256,55 +256,52 @@ describe('mount against a scripted misbehaving peer', () => {
     return Buffer.from(received.slice(start)).toString('latin1');
   }
 
+  /** What the program saw of the peer's script `name`, and what the host sent the peer meanwhile. */
+  async function script(name: string): Promise<{ out: string; sent: string }> {
+    let out = '';
+    const sent = await answered(async () => (out = (await board.exec(name)).stdout));
+    return { out, sent };
+  }
+
   it('sent the helper once, with its key', () => {
     expect(server.peer!.programs.filter((p) => p.includes(`KEY = b'${key}'`))).toHaveLength(1);
   });
 
   it('answers a request and takes it out of the output', async () => {
-    let out = '';
-    const sent = await answered(async () => (out = (await board.exec('GOOD')).stdout));
+    const { out, sent } = await script('GOOD');
     expect(out).toBe('before||after\r\n');
     expect(sent).toMatch(/\+\x12\x00\x00\x00[\s\S]{2}16384 0 \d+/);
   });
 
   it('asks again for a frame that lost its end mark, and the output after it still arrives', async () => {
-    let out = '';
-    const sent = await answered(async () => (out = (await board.exec('LOST_END')).stdout));
+    const { out, sent } = await script('LOST_END');
     expect(sent).toContain(RESEND);
     expect(out).toBe('x|\r\nrest\r\n');
   });
 
   it('asks again for a frame that lost its start byte (the board would wait for an answer forever), also split across reads', async () => {
-    let out = '';
-    let sent = await answered(async () => (out = (await board.exec('LOST_START')).stdout));
-    expect(sent).toContain(RESEND);
-    expect(out).toBe('x||y\r\n');
-    sent = await answered(async () => (out = (await board.exec('LOST_START_SPLIT')).stdout));
-    expect(sent).toContain(RESEND);
+    const whole = await script('LOST_START');
+    expect(whole.sent).toContain(RESEND);
+    expect(whole.out).toBe('x||y\r\n');
+    const split = await script('LOST_START_SPLIT');
+    expect(split.sent).toContain(RESEND);
     // The pieces may arrive as one read: the earlier pieces' text is out already when they do not.
-    expect([`x|${key}${stat.slice(0, -2)}|y\r\n`, 'x||y\r\n']).toContain(out);
+    expect([`x|${key}${stat.slice(0, -2)}|y\r\n`, 'x||y\r\n']).toContain(split.out);
   });
 
   it('asks again for a frame whose check fails (a changed byte), and answers EINVAL to an intact request it does not know', async () => {
-    let out = '';
-    let sent = await answered(async () => (out = (await board.exec('CHANGED')).stdout));
-    expect(sent).toContain(RESEND);
-    expect(out).toBe('ok\r\n');
-    sent = await answered(async () => (out = (await board.exec('BAD_VERB')).stdout));
-    expect(sent).toContain('-\x16\x00\x00\x00');
-    expect(out).toBe('ok\r\n');
+    expect(await script('CHANGED')).toEqual({ out: 'ok\r\n', sent: expect.stringContaining(RESEND) });
+    expect(await script('BAD_VERB')).toEqual({ out: 'ok\r\n', sent: expect.stringContaining('-\x16\x00\x00\x00') });
   });
 
   it('passes frames with another key through as output', async () => {
-    let out = '';
-    const sent = await answered(async () => (out = (await board.exec('FOREIGN')).stdout));
+    const { out, sent } = await script('FOREIGN');
     expect(out).toBe('\x18zzzzS/app\x17|\x18q\r\n');
     expect(sent).not.toMatch(/[+-][\x00-\x20]\x00\x00\x00/);
   });
 
   it('joins a frame split across reads', async () => {
-    let out = '';
-    const sent = await answered(async () => (out = (await board.exec('SPLIT')).stdout));
+    const { out, sent } = await script('SPLIT');
     expect(out).toBe('ab\r\n');
     expect(sent).toMatch(/\+\x12\x00\x00\x00[\s\S]{2}16384 0/);
   });
