@@ -163,12 +163,15 @@ export class FilesModel extends Store<FilesState> {
     if (!entry || entry.name === '..') return this.link.report('choose a local file or folder to upload (← →, ↑ ↓)', true);
     const source = join(this.state.localDir, entry.name);
     const dir = this.state.boardDir;
+    // A board that held everything already has nothing new to list.
+    let changed = true;
     this.enqueue(async () => {
       const { sent, unchanged } = await copyInto(this.link, `uploading ${entry.name}`, source, dir, true);
+      changed = sent > 0;
       const dest = joinBoardPath(dir, entry.name);
       if (!entry.dir) return unchanged ? `${dest} is up to date` : `uploaded ${dest}`;
       return `uploaded ${entry.name}/ to ${dest} (${files(sent)}${unchanged ? `, ${unchanged} up to date` : ''})`;
-    });
+    }, () => changed);
   }
 
   private download(entry: BoardEntry | undefined): void {
@@ -250,9 +253,10 @@ export class FilesModel extends Store<FilesState> {
 
   /**
    * Run an action after those before it; its message (or error) goes to the status line, then the board folder
-   * is read again (`reread` false: the action's own result is what matters, e.g. a sync plan).
+   * is read again (`reread` false: the action's own result is what matters, e.g. a sync plan; a function: asked
+   * once the action ran).
    */
-  private enqueue(action: () => Promise<string | undefined>, reread = true): void {
+  private enqueue(action: () => Promise<string | undefined>, reread: boolean | (() => boolean) = true): void {
     this.update({ pending: this.state.pending + 1 });
     this.queue = this.queue.then(async () => {
       try {
@@ -262,7 +266,7 @@ export class FilesModel extends Store<FilesState> {
         this.link.report((err as Error).message, true);
       }
       try {
-        if (reread) await this.reread();
+        if (typeof reread === 'function' ? reread() : reread) await this.reread();
       } catch (err) {
         this.link.report((err as Error).message, true);
       }
