@@ -43,8 +43,9 @@ def fill(buf):
             i += k
 
 
-def call(cmd, *fields, data=b'', into=None):
-    # One request; returns the answer's bytes (or its length, read straight into `into`).
+def call(cmd, *fields, data=b'', into=None, again=False):
+    # One request; returns the answer's bytes (or its length, read straight into `into`). `again`: the request may
+    # be sent again when its answer arrives damaged (it changes nothing, or names the position it reads at).
     body = cmd + b'\0'.join(f if isinstance(f, bytes) else str(f).encode() for f in fields)
     if data:
         body += b'\0' + data
@@ -56,6 +57,8 @@ def call(cmd, *fields, data=b'', into=None):
     # Ctrl-C would interrupt in the middle of an answer; the host holds it back until the answer is out.
     micropython.kbd_intr(-1)
     try:
+        # Three tries; a request or answer damaged every time is EIO.
+        ok, n = False, 5
         for _ in range(3):
             out.write(frame)
             while True:
@@ -67,40 +70,59 @@ def call(cmd, *fields, data=b'', into=None):
             fill(hdr)
             n = int.from_bytes(hdr, 'little')
             ok = one[0] == 43
-            if ok or n:
-                break
-        else:
-            # Damaged every time: EIO.
-            n = 5
-        if ok:
-            # The data's byte sum comes before it: a byte the link changed fails the call (EIO), not the program.
-            fill(check)
+            if not ok:
+                if n:
+                    break
+                continue
+            # The data's byte sum comes before it: a byte the link changed or lost fails the answer, not the program.
             data = memoryview(into)[:n] if into is not None else bytearray(n)
-            fill(data)
+            try:
+                fill(check)
+                fill(data)
+            except OSError:
+                if not again:
+                    raise
+                ok, n = False, 110
+                continue
+            if sum(data) & 0xFFFF == int.from_bytes(check, 'little'):
+                break
+            ok, n = False, 5
+            if not again:
+                break
+        if ok:
             res = n if into is not None else data
-            if sum(data) & 0xFFFF != int.from_bytes(check, 'little'):
-                ok, n = False, 5
     finally:
         micropython.kbd_intr(3)
     if intr:
         raise KeyboardInterrupt
     if not ok:
-        raise OSError(n)
+        raise OSError(n or 5)
     return res
 
 
 class File(io.IOBase):
-    def __init__(self, fd, text):
+    def __init__(self, fd, text, append):
         self.fd = fd
         self.text = text
+        self.append = append
+        # Where the next read starts, sent with it so that a read whose answer the link damaged can be asked
+        # again; None where only the host knows (after a write in append mode).
+        self.pos = 0
+
+    def get(self, cmd, *fields, into=None):
+        pos = self.pos
+        r = call(cmd, self.fd, *fields, '' if pos is None else pos, into=into, again=pos is not None)
+        if pos is not None:
+            self.pos = pos + (r if into is not None else len(r))
+        return r
 
     def readinto(self, buf):
-        return call(b'R', self.fd, min(len(buf), CHUNK), into=buf)
+        return self.get(b'R', min(len(buf), CHUNK), into=buf)
 
     def read(self, n=-1):
         parts = []
         while n != 0:
-            b = call(b'R', self.fd, CHUNK if n < 0 else min(n, CHUNK))
+            b = self.get(b'R', CHUNK if n < 0 else min(n, CHUNK))
             if not b:
                 break
             parts.append(b)
@@ -110,7 +132,7 @@ class File(io.IOBase):
         return str(b, 'utf8') if self.text else b
 
     def readline(self):
-        b = call(b'L', self.fd)
+        b = self.get(b'L')
         return str(b, 'utf8') if self.text else b
 
     def readlines(self):
@@ -130,11 +152,13 @@ class File(io.IOBase):
             b = b.encode()
         mv = memoryview(b)
         for i in range(0, len(mv), CHUNK):
-            call(b'W', self.fd, data=bytes(mv[i:i + CHUNK]))
+            put = int(call(b'W', self.fd, data=bytes(mv[i:i + CHUNK])))
+            self.pos = None if self.append or self.pos is None else self.pos + put
         return len(b)
 
     def seek(self, pos, whence=0):
-        return int(call(b'K', self.fd, pos, whence))
+        self.pos = int(call(b'K', self.fd, pos, whence))
+        return self.pos
 
     def tell(self):
         return self.seek(0, 1)
@@ -178,28 +202,28 @@ class RemoteFS:
         st = self.stat(p)
         if st[0] & 0x4000 == 0:
             raise OSError(20)
-        self.cwd = str(call(b'P', self.path(p)), 'utf8')
+        self.cwd = str(call(b'P', self.path(p), again=True), 'utf8')
 
     def getcwd(self):
         return self.cwd
 
     def stat(self, p):
-        mode, size, mtime = (int(x) for x in call(b'S', self.path(p)).split())
+        mode, size, mtime = (int(x) for x in call(b'S', self.path(p), again=True).split())
         mtime -= EPOCH
         return (mode, 0, 0, 0, 0, 0, size, mtime, mtime, mtime)
 
     def statvfs(self, p):
-        return tuple(int(x) for x in call(b'V', self.path(p)).split())
+        return tuple(int(x) for x in call(b'V', self.path(p), again=True).split())
 
     def ilistdir(self, p):
-        b = call(b'D', self.path(p))
+        b = call(b'D', self.path(p), again=True)
         if not b:
             return iter(())
         f = b.split(b'\0')
         return iter([(str(f[i], 'utf8'), int(f[i + 1]), 0, int(f[i + 2])) for i in range(0, len(f), 3)])
 
     def open(self, p, mode):
-        return File(int(call(b'O', mode, self.path(p))), 'b' not in mode)
+        return File(int(call(b'O', mode, self.path(p))), 'b' not in mode, 'a' in mode)
 
     def mkdir(self, p):
         call(b'M', self.path(p))
