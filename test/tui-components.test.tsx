@@ -243,6 +243,16 @@ describe('the TUI on the virtual board, keys typed back to back', { timeout: 90_
     rmSync(home, { recursive: true, force: true });
   });
 
+  it('REPL: keys typed while an operation holds the link wait for it, then reach the board (they were dropped)', async () => {
+    let release!: () => void;
+    const op = link.withBoard('holding the link', () => new Promise<void>((r) => (release = r)));
+    await expect.poll(() => link.status.mode).toBe('raw');
+    link.sendKeys(Buffer.from('print(6 * 7)\r'));
+    release();
+    await op;
+    await expect.poll(() => link.terminal.tail(4).join('\n'), { timeout: 10_000 }).toMatch(/^42$/m);
+  });
+
   it('Files: Down then x asks about the entry Down moved to, and y deletes that one', async () => {
     type(F.files);
     // The first read of the board (on a machine so loaded that it can miss the raw REPL deadline, f reads again).

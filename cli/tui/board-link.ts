@@ -31,6 +31,8 @@ export interface LinkStatus {
 
 /** Redraws at most this often however fast the board prints (the screen only needs ~20 Hz). */
 const NOTIFY_MS = 50;
+/** Keys held while operations have the link, at most (a paste past it is cut). */
+const HELD_MAX = 64 * 1024;
 
 export class BoardLink {
   readonly terminal: TerminalBuffer;
@@ -39,6 +41,9 @@ export class BoardLink {
   private text = new Utf8Stream();
   /** While an operation borrows the link its bytes are protocol, not REPL output. */
   private paused = false;
+  /** Operations queued or running: keys typed meanwhile wait until the last one gives the link back. */
+  private busy = 0;
+  private held: Uint8Array[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<() => void>();
   private notifyTimer: NodeJS.Timeout | undefined;
@@ -99,9 +104,13 @@ export class BoardLink {
     this.update({ mode: 'disconnected', board: undefined, version: undefined, sysname: undefined, message: `disconnected from ${t.path}` });
   }
 
-  /** Keys typed in the REPL pane, byte for byte (dropped while an operation holds the link). */
+  /** Keys typed in the REPL pane, byte for byte; typed while operations hold the link, they go when those end. */
   sendKeys(bytes: Uint8Array): void {
-    if (!this.transport || this.paused) return;
+    if (!this.transport) return;
+    if (this.busy) {
+      if (this.held.reduce((n, b) => n + b.length, 0) < HELD_MAX) this.held.push(Uint8Array.from(bytes));
+      return;
+    }
     void this.transport.write(bytes).catch(() => undefined);
   }
 
@@ -144,6 +153,7 @@ export class BoardLink {
   }
 
   private exclusive<T>(activity: string, mode: LinkMode, fn: (t: Transport) => Promise<T>): Promise<T> {
+    this.busy++;
     const run = this.queue.then(async () => {
       const t = this.transport;
       if (!t) throw new Error('not connected to a board');
@@ -157,8 +167,16 @@ export class BoardLink {
         this.update({ mode: this.transport ? 'friendly' : 'disconnected', activity: undefined, progress: undefined });
       }
     });
-    this.queue = run.catch(() => undefined);
+    // The next operation's raw REPL entry (its Ctrl-C) would wipe a line typed in between: keys wait for the last.
+    this.queue = run.catch(() => undefined).then(() => {
+      if (--this.busy === 0) this.releaseKeys();
+    });
     return run;
+  }
+
+  private releaseKeys(): void {
+    const keys = this.held.splice(0);
+    if (keys.length && this.transport) void this.transport.write(Buffer.concat(keys)).catch(() => undefined);
   }
 
   private async identify(): Promise<void> {
