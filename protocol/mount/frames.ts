@@ -55,7 +55,7 @@ export class FrameSplitter {
     const text = (bytes: Buffer) => {
       if (!bytes.length) return;
       out.push({ kind: 'text', bytes });
-      this.line = lineEnd(this.line + bytes.toString('latin1'), LINE_KEPT);
+      this.line = lineEnd(this.line + bytes.subarray(-LINE_KEPT).toString('latin1'), LINE_KEPT);
     };
     for (;;) {
       const at = buf.indexOf(this.mark);
@@ -103,6 +103,8 @@ export class FrameSplitter {
    * forever. Output that merely holds the end byte, or another key's frame, stays text.
    */
   private orphanFrame(buf: Buffer, limit: number): { start: number; end: number } | undefined {
+    const first = buf.indexOf(FRAME_END);
+    if (first < 0 || first >= limit) return undefined; // program output: no byte-by-byte look at it
     let start = 0;
     for (let i = 0; i < limit; i++) {
       const b = buf[i]!;

@@ -75,22 +75,22 @@ def call(cmd, *fields, data=b'', into=None, again=False):
                     break
                 continue
             # The data's byte sum comes before it: a byte the link changed or lost fails the answer, not the program.
-            data = memoryview(into)[:n] if into is not None else bytearray(n)
+            got = memoryview(into)[:n] if into is not None else bytearray(n)
             try:
                 fill(check)
-                fill(data)
+                fill(got)
             except OSError:
                 if not again:
                     raise
                 ok, n = False, 110
                 continue
-            if sum(data) & 0xFFFF == int.from_bytes(check, 'little'):
+            if sum(got) & 0xFFFF == int.from_bytes(check, 'little'):
                 break
             ok, n = False, 5
             if not again:
                 break
         if ok:
-            res = n if into is not None else data
+            res = n if into is not None else got
     finally:
         micropython.kbd_intr(3)
     if intr:
