@@ -258,6 +258,7 @@ export class VirtualBoard {
     this.sleeping?.cancel();
     if (this.repeatTimer) clearInterval(this.repeatTimer);
     this.repeatTimer = undefined;
+    this.rom?.close();
     this.rom = undefined;
     this.romFlash?.close();
     this.romFlash = undefined;
@@ -352,6 +353,8 @@ export class VirtualBoard {
     rom.onExit((why) => {
       // FLASH_END(0) is a software reset that keeps the latched boot mode: the ROM starts over in download mode.
       if (why === 'reboot') this.sendDownloadLog('software');
+      // The RTC watchdog resets the whole chip, which samples GPIO0 again; the app sees a watchdog reset.
+      else if (why === 'rtc-wdt') void (this.lines.io0 ? this.powerUp('wdt', false, 'rtc-wdt') : this.enterDownloadMode('rtc-wdt'));
       else void this.powerUp('hard', false, 'bootloader-exit');
     });
     this.rom = rom;

@@ -8,7 +8,7 @@ import { USB_JTAG_SERIAL_RESET, classicReset, hardReset, playReset, unixTightRes
 import type { StubImage } from '../protocol/esp/stub.js';
 
 export type BeforeReset = 'default-reset' | 'usb-reset' | 'no-reset' | 'no-reset-no-sync';
-export type AfterReset = 'hard-reset' | 'soft-reset' | 'no-reset' | 'no-reset-stub';
+export type AfterReset = 'hard-reset' | 'soft-reset' | 'no-reset' | 'no-reset-stub' | 'watchdog-reset';
 
 export interface ConnectOptions {
   chip?: 'auto' | ChipKey;
@@ -97,14 +97,18 @@ export async function detectFlashSize(session: EspSession): Promise<number | und
 /**
  * Leave the loader, as esptool v5's --after does: hard-reset pulses EN where the link has control lines;
  * soft-reset, and hard-reset over links without them (pty, TCP), use the protocol's own way out: the ROM's
- * FLASH_END(1) runs the app, and a stub first reboots into the ROM. no-reset returns from a stub to the ROM
+ * FLASH_END(1) runs the app, and a stub first reboots into the ROM. watchdog-reset has the chip's RTC watchdog
+ * reset it (no lines needed: a USB-Serial/JTAG port's way out) where esptool knows its registers, elsewhere it
+ * is a hard reset. no-reset returns from a stub to the ROM
  * (FLASH_BEGIN(0) + FLASH_END(0)); no-reset-stub leaves the stub running for the next command.
  */
 export async function disconnectEsp(session: EspSession, after: AfterReset = 'hard-reset'): Promise<void> {
-  const { loader, transport } = session;
+  const { loader, transport, chip } = session;
+  const hard = after === 'hard-reset' || (after === 'watchdog-reset' && !chip.rtcWdt);
   try {
-    if (after === 'hard-reset' && transport.hasControlLines) await playReset(transport, hardReset(session.usbJtag));
-    else if (after === 'hard-reset' || after === 'soft-reset') await runApp(loader);
+    if (after === 'watchdog-reset' && chip.rtcWdt) await loader.watchdogReset(chip.rtcWdt);
+    else if (hard && transport.hasControlLines) await playReset(transport, hardReset(session.usbJtag));
+    else if (hard || after === 'soft-reset') await runApp(loader);
     else if (after === 'no-reset' && loader.isStub) await loader.rebootToRom();
   } finally {
     loader.dispose();

@@ -1,5 +1,6 @@
 // `boardctl flash` as a user runs it, a process per command against a served board (issues 14.8 and 15): fifty
-// stub writes in a row under one deadline, Ctrl-C in the middle of a write, Intel HEX and UF2 files, and chip-id.
+// stub writes in a row under one deadline, Ctrl-C in the middle of a write, Intel HEX and UF2 files, chip-id, and
+// the memory, security-info and watchdog-reset commands.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createBoard } from '../emulator/board-store.js';
+import type { ProfileName } from '../emulator/profiles.js';
 import { serveBoard, type Serving } from '../emulator/link/serve.js';
 import { writeIhex } from '../flash/ihex.js';
 import { encodeUf2, UF2_FAMILIES } from '../flash/uf2.js';
@@ -37,8 +39,8 @@ async function boardctl(args: string[], timeoutMs = 60_000, cwd?: string): Promi
   }
 }
 
-async function served(name: string, baud?: number): Promise<string> {
-  createBoard(name, { home });
+async function served(name: string, baud?: number, profile?: ProfileName): Promise<string> {
+  createBoard(name, { home, profile });
   const s = await serveBoard({ name, home, baud });
   servings.push(s);
   await s.board.whenReady();
@@ -211,4 +213,61 @@ describe('file formats and identification', () => {
     const esptoolForm = await boardctl(['flash', '-p', pty, 'chip-id']);
     expect(esptoolForm).toMatchObject({ code: 0, stdout: r.stdout });
   }, 60_000);
+});
+
+describe("esptool v5's memory and security commands, and --after watchdog-reset", () => {
+  // resume: no soft reset first, which would make reset_cause() SOFT_RESET.
+  const exec = (pty: string, code: string) => boardctl(['-p', pty, 'resume', 'exec', code]);
+
+  it('ESP32: read-mem, write-mem with a mask, dump-mem; an unaligned address and get-security-info are one-line errors; watchdog-reset falls back to a hard reset', async () => {
+    const pty = await served('mem-esp32');
+    // --after no-reset keeps the ROM loader (and what was written to its memory) for the next command.
+    const stay = ['-p', pty, 'flash', '--after', 'no-reset'];
+    expect(await boardctl([...stay, 'read-mem', '0x40001000'])).toMatchObject({ code: 0, stdout: '0x40001000 = 0x00f01d83\n' });
+    expect(await boardctl([...stay, 'write-mem', '0x3ffe0000', '0x12345678'])).toMatchObject({
+      code: 0, stdout: 'Wrote 0x12345678 with mask 0xffffffff to 0x3ffe0000.\n',
+    });
+    expect((await boardctl([...stay, 'write-mem', '0x3ffe0000', '0xabcd0000', '0xffff0000'])).code).toBe(0);
+    expect(await boardctl([...stay, 'read-mem', '0x3ffe0000'])).toMatchObject({ code: 0, stdout: '0x3ffe0000 = 0xabcd5678\n' });
+    const file = join(home, 'dump.bin');
+    const dump = await boardctl([...stay, 'dump-mem', '0x3ffe0000', '8', file]);
+    expect(dump.code, dump.stderr).toBe(0);
+    expect(dump.stderr).toContain(`Dumping 8 bytes from 0x3ffe0000 to file '${file}'...`);
+    expect(dump.stdout).toMatch(new RegExp(`^Dumped 8 bytes from 0x3ffe0000 in [\\d.]+ seconds \\([\\d.]+ kbit/s\\) to '${file}'\\.\\n$`));
+    expect([...readFileSync(file)]).toEqual([0x78, 0x56, 0xcd, 0xab, 0, 0, 0, 0]);
+
+    const odd = await boardctl([...stay, 'read-mem', '0x3ffe0002']);
+    expect(odd.code).toBe(2);
+    expect(odd.stderr).toMatch(/address 0x3ffe0002 is not a word address/);
+    expect((await boardctl([...stay, 'dump-mem', '0x3ffe0000', '6', file])).stderr).toMatch(/size 6 is not a whole number of 4-byte words/);
+    const security = await boardctl([...stay, 'get-security-info']);
+    expect(security.code).toBe(8);
+    expect(security.stderr).toMatch(/ESP32 ROM does not support the GET_SECURITY_INFO command/);
+
+    const wdt = await boardctl(['-p', pty, 'flash', '--after', 'watchdog-reset', 'read-mac']);
+    expect(wdt.code, wdt.stderr).toBe(0);
+    expect(wdt.stderr).toContain('warning: Watchdog hard reset is not supported on ESP32, attempting classic hard reset instead.');
+    expect(await exec(pty, 'print(1 + 1)')).toMatchObject({ code: 0, stdout: '2\n' });
+  }, 180_000);
+
+  it("ESP32-C3: get-security-info as esptool prints it; the RTC watchdog ignores writes while locked, and esptool's watchdog reset boots the app with reset_cause() WDT_RESET", async () => {
+    const pty = await served('mem-c3', undefined, 'esp32c3');
+    const security = await boardctl(['-p', pty, 'flash', '--after', 'no-reset', 'get-security-info']);
+    expect(security.code, security.stderr).toBe(0);
+    expect(security.stdout).toBe([
+      'Security Information:', '=====================', 'Flags: 0x00000000 (0b0)', 'Key Purposes: (0, 0, 0, 0, 0, 0, 0)',
+      ...[0, 1, 2, 3, 4, 5].map((n) => `  BLOCK_KEY${n} - USER/EMPTY`), 'Chip ID: 5', 'API Version: 0', 'Secure Boot: Disabled',
+      'Flash Encryption: Disabled', 'SPI Boot Crypt Count (SPI_BOOT_CRYPT_CNT): 0x0', '',
+    ].join('\n'));
+    // Arming the watchdog without its key changes nothing (the chip stays in its loader).
+    const stay = ['-p', pty, 'flash', '--after', 'no-reset'];
+    expect((await boardctl([...stay, 'write-mem', '0x60008090', '0xd0000102'])).code).toBe(0);
+    expect(await boardctl([...stay, 'read-mem', '0x60008090'])).toMatchObject({ code: 0, stdout: '0x60008090 = 0x00000000\n' });
+
+    const wdt = await boardctl(['-p', pty, 'flash', '--after', 'watchdog-reset', 'read-mac']);
+    expect(wdt.code, wdt.stderr).toBe(0);
+    expect(wdt.stderr).toContain('Hard resetting with a watchdog...');
+    const cause = await exec(pty, 'import machine\nprint(machine.reset_cause() == machine.WDT_RESET)');
+    expect(cause).toMatchObject({ code: 0, stdout: 'True\n' });
+  }, 180_000);
 });

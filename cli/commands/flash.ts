@@ -8,6 +8,7 @@ import type { ChipKey } from '../../protocol/esp/chips.js';
 import type { FlashMode } from '../../protocol/esp/image.js';
 import { parseStubJson } from '../../protocol/esp/stub.js';
 import { connectEsp, detectFlashSize, disconnectEsp, type AfterReset, type BeforeReset, type EspSession } from '../../flash/esp-connect.js';
+import { dumpMem, readMem, securityInfo, securityReport, writeMem } from '../../flash/chip-memory.js';
 import { describeChip, flashId, formatFlashSize, parseSize, readMac } from '../../flash/esp-info.js';
 import { flashInput } from '../../flash/input-file.js';
 import { readFlash, verifyFlash } from '../../flash/read-flash.js';
@@ -113,7 +114,7 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
     .option('-c, --chip <chip>', 'target chip: auto, esp32, esp32c3, esp32s3', choice(['auto', 'esp32', 'esp32c3', 'esp32s3'] as const, '--chip'), 'auto')
     .option('-b, --baud <rate>', 'baud rate after connecting (CHANGE_BAUDRATE)', (v) => parseNumber(v, '--baud'))
     .option('--before <action>', 'reset before connecting: default-reset, usb-reset, no-reset, no-reset-no-sync', choice(['default-reset', 'usb-reset', 'no-reset', 'no-reset-no-sync'] as const, '--before'), 'default-reset')
-    .option('--after <action>', 'after the command: hard-reset, soft-reset, no-reset (a stub returns to the ROM), no-reset-stub', choice(['hard-reset', 'soft-reset', 'no-reset', 'no-reset-stub'] as const, '--after'), 'hard-reset')
+    .option('--after <action>', 'after the command: hard-reset, soft-reset, no-reset (a stub returns to the ROM), no-reset-stub, watchdog-reset (C3, S3)', choice(['hard-reset', 'soft-reset', 'no-reset', 'no-reset-stub', 'watchdog-reset'] as const, '--after'), 'hard-reset')
     .option('--stub <file>', "upload and run this flasher stub (esptool's stub JSON); default: ROM loader only")
     .option('--no-stub', "talk to the ROM loader only (esptool's option; the default here)")
     .option('--connect-attempts <n>', 'reset-and-sync rounds', (v) => parseNumber(v, '--connect-attempts'), 7);
@@ -138,6 +139,9 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
       if (session.stubWasRunning) out.note('Stub flasher is already running. No upload is necessary.');
       else if (session.loader.isStub) out.note('Stub flasher running.');
       const result = await fn(session, out);
+      if (o.after === 'watchdog-reset') {
+        out.note(session.chip.rtcWdt ? 'Hard resetting with a watchdog...' : `warning: Watchdog hard reset is not supported on ${session.chip.name}, attempting classic hard reset instead.`);
+      }
       await disconnectEsp(session, o.after);
       return result;
     } finally {
@@ -255,6 +259,70 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
         out.text(`Read ${size} bytes at ${hex(address)} into ${file}.\n`);
       });
     });
+
+  flash
+    .command('read-mem')
+    .description('read a 32-bit word of the chip\'s memory or registers')
+    .argument('<address>', 'word address')
+    .action(async (addrText: string, _o, cmd: Command) => {
+      const address = parseNumber(addrText, 'address');
+      await withChip(cmd, async (s, out) => {
+        const value = await readMem(s, address);
+        out.doc({ command: 'flash read-mem', ok: true, address, value });
+        out.text(`${hex(address)} = ${hex(value)}\n`);
+      });
+    });
+
+  flash
+    .command('write-mem')
+    .description('write a 32-bit word of the chip\'s memory or registers, only the bits in MASK')
+    .argument('<address>', 'word address')
+    .argument('<value>', '32-bit value')
+    .argument('[mask]', 'bits to change', '0xffffffff')
+    .action(async (addrText: string, valueText: string, maskText: string, _o, cmd: Command) => {
+      const address = parseNumber(addrText, 'address');
+      const value = parseNumber(valueText, 'value');
+      const mask = parseNumber(maskText, 'mask');
+      if (value > 0xffffffff || mask > 0xffffffff) throw new BoardError('USAGE', 'value and mask are 32-bit words (at most 0xffffffff)');
+      await withChip(cmd, async (s, out) => {
+        await writeMem(s, address, value, mask);
+        out.doc({ command: 'flash write-mem', ok: true, address, value, mask });
+        out.text(`Wrote ${hex(value)} with mask ${hex(mask)} to ${hex(address)}.\n`);
+      });
+    });
+
+  flash
+    .command('dump-mem')
+    .description('read a range of the chip\'s memory to a file, a word at a time')
+    .argument('<address>', 'start word address')
+    .argument('<size>', 'byte count, whole words')
+    .argument('<file>', 'output file')
+    .action(async (addrText: string, sizeText: string, file: string, _o, cmd: Command) => {
+      const address = parseNumber(addrText, 'address');
+      const size = parseSize(sizeText);
+      if (size === undefined) throw new BoardError('USAGE', `size '${sizeText}' is not a byte count`);
+      await withChip(cmd, async (s, out) => {
+        out.note(`Dumping ${size} bytes from ${hex(address)} to file '${file}'...`);
+        const t0 = performance.now();
+        const bar = progressBar('Dumping');
+        const data = await dumpMem(s, address, size, (d, t) => bar.update(d, t));
+        bar.end();
+        const secs = (performance.now() - t0) / 1000;
+        await writeFile(file, data).catch((err: NodeJS.ErrnoException) => {
+          throw new BoardError('LOCAL_IO', `${file}: ${err.message}`, { errno: err.code });
+        });
+        out.doc({ command: 'flash dump-mem', ok: true, address, size, file });
+        out.text(`Dumped ${size} bytes from ${hex(address)} in ${secs.toFixed(1)} seconds (${((size * 8) / 1000 / secs).toFixed(1)} kbit/s) to '${file}'.\n`);
+      });
+    });
+
+  flash.command('get-security-info').description('secure boot, flash encryption and key purposes (C3, S3)').action(async (_o, cmd: Command) => {
+    await withChip(cmd, async (s, out) => {
+      const info = await securityInfo(s);
+      out.doc({ command: 'flash get-security-info', ok: true, ...info });
+      out.text(`${securityReport(info).join('\n')}\n`);
+    });
+  });
 
   flash.command('erase-flash').description('erase the whole flash').action(async (_o, cmd: Command) => {
     await withChip(cmd, async (s, out) => {

@@ -17,7 +17,7 @@ import { bootCandidates } from './ota.js';
 import type { BoardProfile } from '../profiles.js';
 
 /** 'software': a software system reset (the loader's FLASH_END(0)); the boot mode latched at power-on stays. */
-export type BootCause = 'power-on' | 'hard' | 'wdt' | 'deepsleep' | 'bootloader-exit' | 'software';
+export type BootCause = 'power-on' | 'hard' | 'wdt' | 'deepsleep' | 'bootloader-exit' | 'software' | 'rtc-wdt';
 
 export type BootOutcome =
   /** The app's esp_app_desc_t names project "micropython": the REPL banner follows. */
@@ -67,6 +67,7 @@ const NEWER_ROM_RESETS: RomInfo['reset'] = {
   wdt: [0xc, 'RTC_SW_CPU_RST'],
   deepsleep: [0x5, 'DSLEEP'],
   software: [0x3, 'RTC_SW_SYS_RST'],
+  'rtc-wdt': [0x10, 'RTCWDT_RTC_RST'],
 };
 
 const ROMS: Record<EspChipName, RomInfo> = {
@@ -79,6 +80,7 @@ const ROMS: Record<EspChipName, RomInfo> = {
       wdt: [0xc, 'SW_CPU_RESET'],
       deepsleep: [0x5, 'DEEPSLEEP_RESET'],
       software: [0x3, 'SW_RESET'],
+      'rtc-wdt': [0x10, 'RTCWDT_RTC_RESET'],
     },
     flashBoot: 0x13,
     download: 'boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))',

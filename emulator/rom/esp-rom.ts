@@ -10,8 +10,8 @@ import {
   ErrorCode, FLASH_SECTOR, Op, READ_SLOW_BLOCK, ROM_STATUS_LEN, STUB_STATUS_LEN, SYNC_PAYLOAD, dataChecksum,
 } from '../../protocol/esp/commands.js';
 import {
-  CHIP_DETECT_MAGIC_REG, ESP32_RTCCALICFG1, SECURITY_INFO_LEN, chipByName, efuseFromMac, esp32RomCrystalHz,
-  esp32RomLineRate, type ChipDef,
+  CHIP_DETECT_MAGIC_REG, ESP32_RTCCALICFG1, RTC_WDT_WKEY, SECURITY_INFO_LEN, chipByName, efuseFromMac,
+  esp32RomCrystalHz, esp32RomLineRate, type ChipDef,
 } from '../../protocol/esp/chips.js';
 import { decodeRequest, encodeResponse, readU32le, statusBytes, type Request } from '../../protocol/esp/packet.js';
 import { slipEncode, SlipDecoder } from '../../protocol/esp/slip.js';
@@ -30,13 +30,19 @@ export interface EspRomOptions {
 /**
  * Why the loader stopped. 'run-app': the ROM's FLASH_END(1) ("run user code"); 'run-user-code': the stub's
  * RUN_USER_CODE; 'reboot': FLASH_END(0) in the ROM or the stub, a software reset that keeps the latched boot
- * mode: the loader starts over as the ROM in download mode (this object carries on; the board prints the log).
+ * mode: the loader starts over as the ROM in download mode (this object carries on; the board prints the log);
+ * 'rtc-wdt': the RTC watchdog a host armed with WRITE_REG ran out (esptool's watchdog reset): a whole-chip reset,
+ * the boot mode sampled anew.
  */
-export type ExitReason = 'run-app' | 'reboot' | 'run-user-code';
+export type ExitReason = 'run-app' | 'reboot' | 'run-user-code' | 'rtc-wdt';
 
 export type SendListener = (data: Uint8Array) => void | Promise<void>;
 
 const ROM_SYNC_VALUE = 0x20120707;
+/** The C3's and S3's RTC slow clock (the internal RC oscillator), cycles per ms: the watchdog's stage timeouts count it. */
+const RTC_SLOW_PER_MS = 136;
+/** RTC_CNTL_WDT_STG0_HOLD's reset value, cycles. */
+const RTC_WDT_STG0_RESET_HOLD = 200_000;
 const SYNC_REPLIES = 8;
 
 class CommandError extends Error {
@@ -86,6 +92,7 @@ export class EspRom {
   private inRamDownload = false;
   private read?: StubRead;
   private exited = false;
+  private watchdog?: NodeJS.Timeout;
 
   constructor(opts: EspRomOptions) {
     const chip = opts.profile.espChip ? chipByName(opts.profile.espChip) : undefined;
@@ -117,6 +124,12 @@ export class EspRom {
   /** Called when the loader stops (after its last reply has been sent). */
   onExit(listener: (why: ExitReason) => void): void {
     this.exitListeners.push(listener);
+  }
+
+  /** The chip stops being in download mode (reset, power off): nothing it armed fires later. */
+  close(): void {
+    this.exited = true;
+    clearTimeout(this.watchdog);
   }
 
   /** Bytes from the link. Commands are handled in arrival order; replies may follow asynchronously. */
@@ -246,8 +259,25 @@ export class EspRom {
     const [addr, value, mask] = this.params(req, 3);
     const merged = ((this.readReg(addr) & ~mask) | (value & mask)) >>> 0;
     if (this.spi.owns(addr)) this.spi.write(addr, merged);
-    else this.regs.set(addr, merged);
+    else if (!this.writeProtected(addr)) {
+      this.regs.set(addr, merged);
+      if (addr === this.chip.rtcWdt?.config0) this.armWatchdog(merged);
+    }
     return this.reply(req.op);
+  }
+
+  /** The RTC watchdog's configuration takes writes only while its WPROTECT register holds the key. */
+  private writeProtected(addr: number): boolean {
+    const wdt = this.chip.rtcWdt;
+    return !!wdt && (addr === wdt.config0 || addr === wdt.config1) && this.regs.get(wdt.wprotect) !== RTC_WDT_WKEY;
+  }
+
+  /** CONFIG0 with the enable bit and a stage-0 action resets the chip once stage 0's hold time has run out. */
+  private armWatchdog(config0: number): void {
+    clearTimeout(this.watchdog);
+    if (!(config0 >>> 31) || !((config0 >>> 28) & 0x7)) return;
+    const hold = this.regs.get(this.chip.rtcWdt!.config1) ?? RTC_WDT_STG0_RESET_HOLD;
+    this.watchdog = setTimeout(() => this.leave('rtc-wdt'), hold / RTC_SLOW_PER_MS);
   }
 
   private securityInfo(req: Request): Promise<void> {

@@ -37,7 +37,25 @@ export interface ChipDef {
   /** ROM FLASH_BEGIN takes a fifth word (encrypted write flag). */
   romBeginHasEncryptFlag: boolean;
   bootloaderOffset: number;
+  /**
+   * The RTC watchdog's registers where esptool v5 resets the chip with it (--after watchdog-reset: C3, S3); the
+   * original ESP32 has none listed, so esptool falls back to a classic hard reset there.
+   */
+  rtcWdt?: RtcWdtRegs;
 }
+
+export interface RtcWdtRegs {
+  config0: number;
+  config1: number;
+  wprotect: number;
+}
+
+/** The key written to an RTC watchdog's WPROTECT register unlocks its configuration. */
+export const RTC_WDT_WKEY = 0x50d83aa1;
+/** CONFIG0 as esptool arms it: enabled, stage 0 resets the RTC domain (5), pause in sleep, reset pulse length 2. */
+export const RTC_WDT_ARM = ((1 << 31) | (5 << 28) | (1 << 8) | 2) >>> 0;
+/** CONFIG1 as esptool sets it: stage 0 runs out after 2000 RTC slow-clock cycles (~15 ms). */
+export const RTC_WDT_TIMEOUT_TICKS = 2000;
 
 export const CHIP_DETECT_MAGIC_REG = 0x40001000;
 /** SPI_CMD register offset 0 from the SPI base; bit 18 starts a user command and clears when done. */
@@ -58,12 +76,14 @@ export const CHIPS: Record<ChipKey, ChipDef> = {
     hasSecurityInfo: true, macEfuse: 0x60008844, revisionEfuse: 0x60008844,
     spi: { base: 0x60002000, usr: 0x18, usr1: 0x1c, usr2: 0x20, mosiDlen: 0x24, misoDlen: 0x28, w0: 0x58 },
     uartClkdiv: 0x60000014, xtalMhz: 40, romBeginHasEncryptFlag: true, bootloaderOffset: 0x0,
+    rtcWdt: { config0: 0x60008090, config1: 0x60008094, wprotect: 0x600080a8 },
   },
   esp32s3: {
     key: 'esp32s3', name: 'ESP32-S3', imageChipId: 9, magic: [0x9], hasSecurityInfo: true,
     macEfuse: 0x60007044, revisionEfuse: 0x60007044,
     spi: { base: 0x60002000, usr: 0x18, usr1: 0x1c, usr2: 0x20, mosiDlen: 0x24, misoDlen: 0x28, w0: 0x58 },
     uartClkdiv: 0x60000014, xtalMhz: 40, romBeginHasEncryptFlag: true, bootloaderOffset: 0x0,
+    rtcWdt: { config0: 0x60008098, config1: 0x6000809c, wprotect: 0x600080b0 },
   },
 };
 

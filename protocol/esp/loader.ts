@@ -7,8 +7,9 @@ import {
   SYNC_PAYLOAD, ErrorCode, dataChecksum, opName,
 } from './commands.js';
 import {
-  CHIP_DETECT_MAGIC_REG, ESP32_RTCCALICFG1, SECURITY_INFO_LEN, SPI_CMD_USR, SPI_USR_COMMAND, SPI_USR_MISO, SPI_USR_MOSI,
-  chipByImageId, chipByMagic, esp32RomBaudValue, esp32RomCrystalHz, macFromEfuse, type ChipDef,
+  CHIP_DETECT_MAGIC_REG, ESP32_RTCCALICFG1, RTC_WDT_ARM, RTC_WDT_TIMEOUT_TICKS, RTC_WDT_WKEY, SECURITY_INFO_LEN,
+  SPI_CMD_USR, SPI_USR_COMMAND, SPI_USR_MISO, SPI_USR_MOSI, chipByImageId, chipByMagic, esp32RomBaudValue,
+  esp32RomCrystalHz, macFromEfuse, type ChipDef, type RtcWdtRegs,
 } from './chips.js';
 import { decodeResponse, encodeRequest, readU32le, splitStatus, u32le, type Response } from './packet.js';
 import { slipEncode, SlipDecoder } from './slip.js';
@@ -237,6 +238,14 @@ export class EspLoader {
 
   async writeReg(addr: number, value: number, mask = 0xffffffff, delayUs = 0): Promise<void> {
     await this.check('write register', Op.WRITE_REG, u32le(addr, value, mask, delayUs));
+  }
+
+  /** esptool's watchdog reset: unlock the RTC watchdog, arm it to reset the whole chip soon, lock it again. */
+  async watchdogReset(wdt: RtcWdtRegs): Promise<void> {
+    await this.writeReg(wdt.wprotect, RTC_WDT_WKEY);
+    await this.writeReg(wdt.config1, RTC_WDT_TIMEOUT_TICKS);
+    await this.writeReg(wdt.config0, RTC_WDT_ARM);
+    await this.writeReg(wdt.wprotect, 0);
   }
 
   /** GET_SECURITY_INFO, or undefined where the ROM does not have the command (ESP32). */
