@@ -175,7 +175,7 @@ describe('mount over a link that damages its requests', () => {
     }
   }, 60_000);
 
-  it('asks again for a read whose answer the link damaged (a changed byte, a lost one after the quiet time), as it names its position; a write so answered fails (EIO), not sent twice', async () => {
+  it('sends a request again when the link damaged its answer (a changed byte, a lost one after the quiet time): a read gets its bytes, a write and a mkdir run once', async () => {
     const tb = await TestBoard.open();
     const link = new TargetedFaults(tb.transport);
     const board = new MountedBoard(new MountLink(link, new HostTree(root), 'kdmh', 1000));
@@ -191,12 +191,18 @@ describe('mount over a link that damages its requests', () => {
       // Damaged three times in a row: the read fails, and says how.
       link.arm('to-board', '+\x40\x00\x00\x00', 7, 'flip', 3);
       expect(lf((await board.exec("try:\n f.read(64)\nexcept OSError as e:\n print('OSError', e.errno)")).stdout)).toBe('OSError 5\n');
-      // A write's answer is its count ('+', length 2, sum, '10'): the changed byte fails the call.
+      // A write's answer is its count ('+', length 2, sum, '10'), a mkdir's is empty ('+', length 0, sum 0): the
+      // request goes again under its number and the host answers it from memory, so neither runs twice (the file
+      // would hold the text twice, the second mkdir would fail with EEXIST).
       link.arm('to-board', '+\x02\x00\x00\x00', 7, 'flip');
-      const write = "with open('w.txt', 'w') as g:\n try:\n  g.write('0123456789')\n except OSError as e:\n  print('OSError', e.errno)";
-      expect(lf((await board.exec(write)).stdout)).toBe('OSError 5\n');
+      expect((await board.exec("with open('w.txt', 'w') as g:\n g.write('0123456789')")).stdout).toBe('');
       expect(readFileSync(join(root, 'w.txt'), 'utf8')).toBe('0123456789');
-      expect(link.hits).toBe(6);
+      for (const damage of ['flip', 'drop'] as const) {
+        link.arm('to-board', '+\x00\x00\x00\x00', 5, damage);
+        expect(lf((await board.exec(`import os\nos.mkdir('made-${damage}')\nprint(os.stat('made-${damage}')[0])`)).stdout), damage).toBe('16384\n');
+        rmSync(join(root, `made-${damage}`), { recursive: true });
+      }
+      expect(link.hits).toBe(8);
     } finally {
       await board.close();
       await tb.close();
@@ -218,17 +224,21 @@ describe('mount against a scripted misbehaving peer', () => {
   const key = 'qwer';
   let server: PeerServer;
   let board: MountedBoard;
-  /** A body with its check, as remote_fs.py frames it (the bodies here need no stuffing). */
-  const checked = (body: string) => `${body.length.toString(16)},${[...Buffer.from(body, 'latin1')].reduce((a, b) => (a + b) & 0xffff, 0).toString(16)};${body}`;
-  const frame = (body: string) => `\x18${key}${checked(body)}\x17`;
-  const stat = checked('S/app');
+  /** A request with its number and check, as remote_fs.py frames it (the bodies here need no stuffing). */
+  const check = (body: string) => `${body.length.toString(16)},${[...Buffer.from(body, 'latin1')].reduce((a, b) => (a + b) & 0xffff, 0).toString(16)};${body}`;
+  const checked = (seq: number, request: string) => check(`${seq.toString(16)}:${request}`);
+  const frame = (seq: number, request: string) => `\x18${key}${checked(seq, request)}\x17`;
+  const stat = checked(3, 'S/app');
   const outputs: Record<string, Array<string | Uint8Array>> = {
-    GOOD: ['before|', frame('S/app'), '|after\r\n'],
+    GOOD: ['before|', frame(1, 'S/app'), '|after\r\n'],
     LOST_END: ['x|', `\x18${key}${stat}`, '\r\nrest\r\n'],
     LOST_START: ['x|', `${key}${stat}\x17`, '|y\r\n'],
     LOST_START_SPLIT: [`x|${key.slice(0, 3)}`, `${key.slice(3)}${stat.slice(0, -2)}`, `${stat.slice(-2)}\x17|y\r\n`],
     CHANGED: [`\x18${key}${stat.replace('app', 'apq')}\x17`, 'ok\r\n'],
-    BAD_VERB: [frame('s/app'), 'ok\r\n'],
+    BAD_VERB: [frame(2, 's/app'), 'ok\r\n'],
+    // A request sent again under its number (its answer reached the board damaged) and then the next one.
+    REPEAT: [frame(4, 'M/again'), frame(4, 'M/again'), frame(5, 'M/again'), 'ok\r\n'],
+    UNNUMBERED: [`\x18${key}${check('S/app')}\x17`, 'ok\r\n'],
     FOREIGN: ['\x18zzzzS/app\x17|\x18', 'q\r\n'],
     SPLIT: ['a', `\x18${key.slice(0, 2)}`, `${key.slice(2)}${stat.slice(0, -2)}`, `${stat.slice(-2)}\x17`, 'b\r\n'],
   };
@@ -298,6 +308,21 @@ describe('mount against a scripted misbehaving peer', () => {
   it('asks again for a frame whose check fails (a changed byte), and answers EINVAL to an intact request it does not know', async () => {
     expect(await script('CHANGED')).toEqual({ out: 'ok\r\n', sent: expect.stringContaining(RESEND) });
     expect(await script('BAD_VERB')).toEqual({ out: 'ok\r\n', sent: expect.stringContaining('-\x16\x00\x00\x00') });
+  });
+
+  it('answers a request sent again under its number from memory (the directory is made once), the next number anew; a request without a number is damaged', async () => {
+    const made = '+\x00\x00\x00\x00\x00\x00';
+    try {
+      const repeat = await script('REPEAT');
+      expect(repeat.out).toBe('ok\r\n');
+      expect(repeat.sent.endsWith(`${made}${made}-\x11\x00\x00\x00`), JSON.stringify(repeat.sent)).toBe(true);
+      expect(existsSync(join(root, 'again'))).toBe(true);
+    } finally {
+      rmSync(join(root, 'again'), { recursive: true, force: true });
+    }
+    const unnumbered = await script('UNNUMBERED');
+    expect(unnumbered.out).toBe('ok\r\n');
+    expect(unnumbered.sent.endsWith(RESEND), JSON.stringify(unnumbered.sent)).toBe(true);
   });
 
   it('passes frames with another key through as output', async () => {

@@ -2,9 +2,11 @@
 // 0x18 KEY CHECK BODY 0x17, BODY byte-stuffed (wire.ts) so neither mark, the raw REPL's Ctrl-D nor a CR/LF a
 // cooked stdout would rewrite occurs in it; the random KEY keeps a program that prints binary from forging one;
 // CHECK is `LEN,SUM;` in hex (the stuffed body's length and byte sum mod 2^16: a lost, extra or changed byte shows).
-// Answers go to the board's stdin unstuffed (the board turns Ctrl-C off while it reads one): '+', a 4-byte
-// little-endian length, the data's byte sum (2 bytes), the data; or '-' and a 4-byte errno. A request that
-// arrived damaged is answered '-' with errno 0 (RESEND): the board sends it again.
+// BODY is `SEQ:` (the request's number, hex), the verb's letter and its NUL-separated fields. Answers go to the
+// board's stdin unstuffed (the board turns Ctrl-C off while it reads one): '+', a 4-byte little-endian length, the
+// data's byte sum (2 bytes), the data; or '-' and a 4-byte errno. A request that arrived damaged is answered '-'
+// with errno 0 (RESEND): the board sends it again, as it sends a request whose answer it got damaged or not at all
+// (mount-link.ts answers that one from memory).
 import { unescapeBytes } from '../fs/wire.js';
 
 export const FRAME_START = 0x18;
@@ -15,6 +17,8 @@ export const MAX_FRAME = 64 * 1024;
 const LINE_KEPT = 4096;
 
 export interface Request {
+  /** The board numbers its requests; one sent again keeps its number. */
+  seq: number;
   /** One ASCII letter (see host-tree.ts for the verbs). */
   cmd: string;
   /** The NUL-separated fields after the letter; `data` keeps the rest of the body whole (writes). */
@@ -92,7 +96,8 @@ export class FrameSplitter {
         continue;
       }
       const body = checkedBody(buf.subarray(at + this.mark.length, end));
-      out.push(body ? { kind: 'request', request: parseRequest(Buffer.from(unescapeBytes(body))) } : { kind: 'damaged', bytes: buf.subarray(at, end + 1) });
+      const request = body && parseRequest(Buffer.from(unescapeBytes(body)));
+      out.push(request ? { kind: 'request', request } : { kind: 'damaged', bytes: buf.subarray(at, end + 1) });
       buf = buf.subarray(end + 1);
     }
   }
@@ -161,8 +166,12 @@ function checkedBody(frame: Buffer): Buffer | undefined {
   return parseInt(m[1]!, 16) === body.length && parseInt(m[2]!, 16) === byteSum(body) ? body : undefined;
 }
 
-/** The request an intact frame holds (a verb the host does not know is answered EINVAL). */
-function parseRequest(body: Buffer): Request {
+/** The request an intact frame holds, undefined without its number (a verb the host does not know is answered EINVAL). */
+function parseRequest(frameBody: Buffer): Request | undefined {
+  const colon = frameBody.indexOf(0x3a);
+  const seq = colon < 0 ? NaN : parseInt(frameBody.subarray(0, colon).toString('latin1'), 16);
+  if (!(colon > 0 && colon <= 8 && Number.isSafeInteger(seq))) return undefined;
+  const body = frameBody.subarray(colon + 1);
   const fields: Buffer[] = [];
   let start = 1;
   for (let i = 1; i <= body.length; i++) {
@@ -171,7 +180,7 @@ function parseRequest(body: Buffer): Request {
       start = i + 1;
     }
   }
-  return { cmd: body.length ? String.fromCharCode(body[0]!) : '', fields, body: body.subarray(1) };
+  return { seq, cmd: body.length ? String.fromCharCode(body[0]!) : '', fields, body: body.subarray(1) };
 }
 
 /** The answer to a request that arrived damaged: send it again. */

@@ -100,17 +100,6 @@ export class HostTree {
     return f;
   }
 
-  /** The open file `field` names, at the position `pos` names where the board sent one (reads say where they start). */
-  private at(field: Buffer | undefined, pos: Buffer | undefined): OpenFile {
-    const f = this.file(field);
-    if (pos?.length) {
-      const p = Number(pos.toString());
-      if (!Number.isSafeInteger(p) || p < 0) throw new Refused(EINVAL);
-      f.pos = p;
-    }
-    return f;
-  }
-
   private path(field: Buffer | undefined): string {
     return this.resolve(field?.toString('utf8') ?? '').abs;
   }
@@ -136,7 +125,7 @@ export class HostTree {
       case 'O':
         return okAnswer(String(this.open(a?.toString() ?? 'r', this.path(b))));
       case 'R': {
-        const f = this.at(a, c);
+        const f = this.file(a);
         const buf = Buffer.alloc(Math.max(0, Number(b?.toString())));
         const got = readSync(f.fd, buf, 0, buf.length, f.pos);
         f.pos += got;
@@ -144,7 +133,7 @@ export class HostTree {
         return okAnswer(buf.subarray(0, got));
       }
       case 'L':
-        return okAnswer(this.readline(this.at(a, b)));
+        return okAnswer(this.readline(this.file(a)));
       case 'W': {
         const f = this.file(a);
         const data = req.body.subarray(req.body.indexOf(0) + 1);

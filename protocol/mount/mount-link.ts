@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Transport } from '../transport.js';
 import { DelegatingTransport } from '../transports/delegating.js';
-import { errorAnswer, FrameSplitter, RESEND, type Piece } from './frames.js';
+import { errorAnswer, FrameSplitter, RESEND, type Piece, type Request } from './frames.js';
 import type { HostTree } from './host-tree.js';
 
 /** A frame whose end has not come after this much silence was damaged on the way. */
@@ -29,6 +29,11 @@ export class MountLink extends DelegatingTransport {
   private gate: Promise<void> = Promise.resolve();
   private openGate: (() => void) | undefined;
   private tail = '';
+  /**
+   * The last request answered, by number, and its answer: the board sends a request again when the link damaged
+   * or lost its answer, and gets that answer again instead of the request running twice (a write, a rename).
+   */
+  private last: { seq: number; answer: Buffer } = { seq: 0, answer: Buffer.alloc(0) };
   /** False once the board reset (its mount table is gone) until the helper runs again. */
   mounted = false;
   /** Called when the board is seen rebooting (the mount is gone on the board). */
@@ -80,9 +85,20 @@ export class MountLink extends DelegatingTransport {
   private handle(pieces: Piece[]): void {
     for (const piece of pieces) {
       if (piece.kind === 'text') this.text(piece.bytes);
-      else this.answer(piece.kind === 'request' ? this.tree.answer(piece.request) : errorAnswer(RESEND));
+      else this.answer(piece.kind === 'request' ? this.reply(piece.request) : errorAnswer(RESEND));
     }
     if (!this.splitter.holding) this.releaseGate();
+  }
+
+  /** The highest request number answered: the helper, run again, numbers its requests after it. */
+  get seq(): number {
+    return this.last.seq;
+  }
+
+  private reply(req: Request): Buffer {
+    if (req.seq === this.last.seq) return this.last.answer;
+    this.last = { seq: req.seq, answer: this.tree.answer(req) };
+    return this.last.answer;
   }
 
   private answer(bytes: Uint8Array): void {

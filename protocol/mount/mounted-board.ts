@@ -24,9 +24,12 @@ function helperSource(): string {
   return helperText;
 }
 
-/** The program that mounts: the helper runs in a namespace of its own, so the user's globals stay clean. */
-export function mountProgram(key: string, quietMs: number): string {
-  return `exec(${pyStr(helperSource().replace('@KEY@', key).replace('@QUIET@', String(quietMs)))},{})`;
+/**
+ * The program that mounts: the helper runs in a namespace of its own, so the user's globals stay clean. Its
+ * requests are numbered from after `seq`, the last number the host answered.
+ */
+export function mountProgram(key: string, quietMs: number, seq: number): string {
+  return `exec(${pyStr(helperSource().replace('@KEY@', key).replace('@QUIET@', String(quietMs)).replace('@SEQ@', String(seq)))},{})`;
 }
 
 export const UMOUNT_PROGRAM = [
@@ -52,7 +55,7 @@ export class MountedBoard extends RawReplClient {
   /** Mount now, if the board does not have it mounted. */
   async ensureMounted(): Promise<void> {
     if (!this.wanted || (this.link.mounted && this.mountedAt === this.generation)) return;
-    await super.exec(mountProgram(this.link.key, this.link.quietMs), { idleTimeoutMs: HELPER_IDLE_MS });
+    await super.exec(mountProgram(this.link.key, this.link.quietMs, this.link.seq), { idleTimeoutMs: HELPER_IDLE_MS });
     this.link.mounted = true;
     this.mountedAt = this.generation;
   }

@@ -10,6 +10,8 @@ import time
 import micropython
 
 KEY = b'@KEY@'
+# Requests are numbered, from after the last number the host answered (this mount's earlier runs included).
+seq = @SEQ@
 # An answer that stops coming for this long (ms; a byte the link lost) fails the call instead of waiting forever.
 QUIET = @QUIET@
 out = sys.stdout.buffer
@@ -43,10 +45,13 @@ def fill(buf):
             i += k
 
 
-def call(cmd, *fields, data=b'', into=None, again=False):
-    # One request; returns the answer's bytes (or its length, read straight into `into`). `again`: the request may
-    # be sent again when its answer arrives damaged (it changes nothing, or names the position it reads at).
-    body = cmd + b'\0'.join(f if isinstance(f, bytes) else str(f).encode() for f in fields)
+def call(cmd, *fields, data=b'', into=None):
+    # One request; returns the answer's bytes (or its length, read straight into `into`). A request whose answer
+    # arrives damaged or not at all is sent again with its number: the host answers a number it has just answered
+    # with the same answer, so a write, rename or mkdir is done once whatever the link does to the answer.
+    global seq
+    seq += 1
+    body = ('%x:' % seq).encode() + cmd + b'\0'.join(f if isinstance(f, bytes) else str(f).encode() for f in fields)
     if data:
         body += b'\0' + data
     for a, b in ESCAPES:
@@ -61,34 +66,31 @@ def call(cmd, *fields, data=b'', into=None, again=False):
         ok, n = False, 5
         for _ in range(3):
             out.write(frame)
-            while True:
-                fill(one)
-                if one[0] == 43 or one[0] == 45:
-                    break
-                # A Ctrl-C sent before the host saw this request (anything else typed meanwhile is dropped)
-                intr = intr or one[0] == 3
-            fill(hdr)
-            n = int.from_bytes(hdr, 'little')
-            ok = one[0] == 43
-            if not ok:
-                if n:
-                    break
-                continue
-            # The data's byte sum comes before it: a byte the link changed or lost fails the answer, not the program.
-            got = memoryview(into)[:n] if into is not None else bytearray(n)
             try:
+                while True:
+                    fill(one)
+                    if one[0] == 43 or one[0] == 45:
+                        break
+                    # A Ctrl-C sent before the host saw this request (anything else typed meanwhile is dropped)
+                    intr = intr or one[0] == 3
+                fill(hdr)
+                n = int.from_bytes(hdr, 'little')
+                ok = one[0] == 43
+                if not ok:
+                    if n:
+                        break
+                    continue
+                # The data's byte sum comes first: a byte the link changed or lost fails the answer, not the program.
+                got = memoryview(into)[:n] if into is not None else bytearray(n)
                 fill(check)
                 fill(got)
             except OSError:
-                if not again:
-                    raise
+                # Silence: the link lost a byte of the answer, or all of it.
                 ok, n = False, 110
                 continue
             if sum(got) & 0xFFFF == int.from_bytes(check, 'little'):
                 break
             ok, n = False, 5
-            if not again:
-                break
         if ok:
             res = n if into is not None else got
     finally:
@@ -101,28 +103,17 @@ def call(cmd, *fields, data=b'', into=None, again=False):
 
 
 class File(io.IOBase):
-    def __init__(self, fd, text, append):
+    def __init__(self, fd, text):
         self.fd = fd
         self.text = text
-        self.append = append
-        # Where the next read starts, sent with it so that a read whose answer the link damaged can be asked
-        # again; None where only the host knows (after a write in append mode).
-        self.pos = 0
-
-    def get(self, cmd, *fields, into=None):
-        pos = self.pos
-        r = call(cmd, self.fd, *fields, '' if pos is None else pos, into=into, again=pos is not None)
-        if pos is not None:
-            self.pos = pos + (r if into is not None else len(r))
-        return r
 
     def readinto(self, buf):
-        return self.get(b'R', min(len(buf), CHUNK), into=buf)
+        return call(b'R', self.fd, min(len(buf), CHUNK), into=buf)
 
     def read(self, n=-1):
         parts = []
         while n != 0:
-            b = self.get(b'R', CHUNK if n < 0 else min(n, CHUNK))
+            b = call(b'R', self.fd, CHUNK if n < 0 else min(n, CHUNK))
             if not b:
                 break
             parts.append(b)
@@ -132,7 +123,7 @@ class File(io.IOBase):
         return str(b, 'utf8') if self.text else b
 
     def readline(self):
-        b = self.get(b'L')
+        b = call(b'L', self.fd)
         return str(b, 'utf8') if self.text else b
 
     def readlines(self):
@@ -152,13 +143,11 @@ class File(io.IOBase):
             b = b.encode()
         mv = memoryview(b)
         for i in range(0, len(mv), CHUNK):
-            put = int(call(b'W', self.fd, data=bytes(mv[i:i + CHUNK])))
-            self.pos = None if self.append or self.pos is None else self.pos + put
+            call(b'W', self.fd, data=bytes(mv[i:i + CHUNK]))
         return len(b)
 
     def seek(self, pos, whence=0):
-        self.pos = int(call(b'K', self.fd, pos, whence))
-        return self.pos
+        return int(call(b'K', self.fd, pos, whence))
 
     def tell(self):
         return self.seek(0, 1)
@@ -202,28 +191,28 @@ class RemoteFS:
         st = self.stat(p)
         if st[0] & 0x4000 == 0:
             raise OSError(20)
-        self.cwd = str(call(b'P', self.path(p), again=True), 'utf8')
+        self.cwd = str(call(b'P', self.path(p)), 'utf8')
 
     def getcwd(self):
         return self.cwd
 
     def stat(self, p):
-        mode, size, mtime = (int(x) for x in call(b'S', self.path(p), again=True).split())
+        mode, size, mtime = (int(x) for x in call(b'S', self.path(p)).split())
         mtime -= EPOCH
         return (mode, 0, 0, 0, 0, 0, size, mtime, mtime, mtime)
 
     def statvfs(self, p):
-        return tuple(int(x) for x in call(b'V', self.path(p), again=True).split())
+        return tuple(int(x) for x in call(b'V', self.path(p)).split())
 
     def ilistdir(self, p):
-        b = call(b'D', self.path(p), again=True)
+        b = call(b'D', self.path(p))
         if not b:
             return iter(())
         f = b.split(b'\0')
         return iter([(str(f[i], 'utf8'), int(f[i + 1]), 0, int(f[i + 2])) for i in range(0, len(f), 3)])
 
     def open(self, p, mode):
-        return File(int(call(b'O', mode, self.path(p))), 'b' not in mode, 'a' in mode)
+        return File(int(call(b'O', mode, self.path(p))), 'b' not in mode)
 
     def mkdir(self, p):
         call(b'M', self.path(p))
