@@ -253,6 +253,14 @@ describe('the TUI on the virtual board, keys typed back to back', { timeout: 90_
     await expect.poll(() => link.terminal.tail(4).join('\n'), { timeout: 10_000 }).toMatch(/^42$/m);
   });
 
+  it('REPL: a line typed but not entered when an operation takes the link is typed again after it (its raw REPL entry wiped it on the board)', async () => {
+    link.sendKeys(Buffer.from('print(6'));
+    await expect.poll(() => link.terminal.tail(1).join('')).toMatch(/>>> print\(6$/);
+    await link.withBoard('an upload', (b) => b.exec('pass'));
+    link.sendKeys(Buffer.from(' * 8)\r'));
+    await expect.poll(() => link.terminal.tail(4).join('\n'), { timeout: 10_000 }).toMatch(/^48$/m);
+  });
+
   it('Files: Down then x asks about the entry Down moved to, and y deletes that one', async () => {
     type(F.files);
     // The first read of the board (on a machine so loaded that it can miss the raw REPL deadline, f reads again).

@@ -33,6 +33,14 @@ export interface LinkStatus {
 const NOTIFY_MS = 50;
 /** Keys held while operations have the link, at most (a paste past it is cut). */
 const HELD_MAX = 64 * 1024;
+/** Enter, Ctrl-C and Ctrl-D end the REPL's line: what was typed before them is gone from the board's line editor. */
+const LINE_ENDS = [0x0d, 0x0a, 0x03, 0x04];
+
+/** The bytes of `chunks` after the last line end in them, or all of them if there is none. */
+function afterLineEnd(chunks: Uint8Array[]): Uint8Array {
+  const bytes = Buffer.concat(chunks);
+  return bytes.subarray(Math.max(...LINE_ENDS.map((b) => bytes.lastIndexOf(b))) + 1);
+}
 
 export class BoardLink {
   readonly terminal: TerminalBuffer;
@@ -44,6 +52,10 @@ export class BoardLink {
   /** Operations queued or running: keys typed meanwhile wait until the last one gives the link back. */
   private busy = 0;
   private held: Uint8Array[] = [];
+  /** Keys sent since the board's last line end: a line typed and not yet entered. */
+  private typed: Uint8Array = new Uint8Array(0);
+  /** That line, taken when an operation began (its raw REPL entry, a Ctrl-C, wipes it on the board): typed again after. */
+  private wiped: Uint8Array = new Uint8Array(0);
   private queue: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<() => void>();
   private notifyTimer: NodeJS.Timeout | undefined;
@@ -78,6 +90,7 @@ export class BoardLink {
     this.transport = t;
     this.generation++;
     this.text = new Utf8Stream();
+    this.typed = this.wiped = new Uint8Array(0);
     t.onData((bytes) => {
       if (this.paused) return;
       this.terminal.write(this.text.push(bytes));
@@ -111,7 +124,12 @@ export class BoardLink {
       if (this.held.reduce((n, b) => n + b.length, 0) < HELD_MAX) this.held.push(Uint8Array.from(bytes));
       return;
     }
-    void this.transport.write(bytes).catch(() => undefined);
+    this.type(bytes);
+  }
+
+  private type(bytes: Uint8Array): void {
+    this.typed = afterLineEnd([this.typed, bytes]).slice(-HELD_MAX);
+    void this.transport?.write(bytes).catch(() => undefined);
   }
 
   /** Run file operations with a raw REPL client on the open link; the board is back at `>>>` afterwards. */
@@ -158,6 +176,7 @@ export class BoardLink {
       const t = this.transport;
       if (!t) throw new Error('not connected to a board');
       this.paused = true;
+      if (this.typed.length) [this.wiped, this.typed] = [this.typed, new Uint8Array(0)];
       this.update({ mode, activity, progress: undefined });
       try {
         return await fn(t);
@@ -167,7 +186,8 @@ export class BoardLink {
         this.update({ mode: this.transport ? 'friendly' : 'disconnected', activity: undefined, progress: undefined });
       }
     });
-    // The next operation's raw REPL entry (its Ctrl-C) would wipe a line typed in between: keys wait for the last.
+    // The next operation's raw REPL entry (its Ctrl-C) would wipe a line typed in between: keys wait for the last,
+    // after the line the first one wiped.
     this.queue = run.catch(() => undefined).then(() => {
       if (--this.busy === 0) this.releaseKeys();
     });
@@ -175,8 +195,9 @@ export class BoardLink {
   }
 
   private releaseKeys(): void {
-    const keys = this.held.splice(0);
-    if (keys.length && this.transport) void this.transport.write(Buffer.concat(keys)).catch(() => undefined);
+    const keys = Buffer.concat([this.wiped, ...this.held.splice(0)]);
+    this.wiped = new Uint8Array(0);
+    if (keys.length) this.type(keys);
   }
 
   private async identify(): Promise<void> {
