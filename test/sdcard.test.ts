@@ -175,6 +175,19 @@ describe('SDCard per port', () => {
     }
   });
 
+  it('on the S3 takes the SD/MMC pins it routes through the GPIO matrix: sck, cmd and width data pins', async () => {
+    const s3 = await TestBoard.open({ profile: 'esp32s3', name: 's3' });
+    try {
+      const out = await s3.run(
+        `import machine${err}\nsd = machine.SDCard(slot=1, width=4, sck=14, cmd=15, data=(2, 4, 12, 13))\nprint(sd.info()[0] >> 20)\n` +
+          'print(err(lambda: machine.SDCard(slot=1, width=4, data=(2,))), err(lambda: machine.SDCard(slot=0, cmd=99)))',
+      );
+      expect(out).toBe('64\nValueError need 4 data pins for width 4 OSError 258\n');
+    } finally {
+      await s3.close();
+    }
+  });
+
   it('is not on rp2, whose port has none, and an rp2 board has no card file', async () => {
     const pico = await TestBoard.open({ profile: 'rp2-pico', name: 'pico' });
     try {
