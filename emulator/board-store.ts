@@ -1,7 +1,7 @@
 // Virtual boards on disk: $BOARDCTL_HOME (or $XDG_DATA_HOME/boardctl)/boards/NAME/ holds flash.bin, the whole
-// persistent state of the board, and board.json, what kind of board it is. A board's files are its owner's
-// alone (directories 0700, files 0600, whatever the umask): boot.py holds Wi-Fi keys, and the control socket
-// steers the board.
+// persistent state of the board, board.json, what kind of board it is, and on esp32 profiles sdcard.img, the SD
+// card in its slot. A board's files are its owner's alone (directories 0700, files 0600, whatever the umask):
+// boot.py holds Wi-Fi keys, and the control socket steers the board.
 import { chmodSync, existsSync, lstatSync, readFileSync, readdirSync, renameSync, statSync, rmSync, writeFileSync,
   openSync, closeSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,6 +13,7 @@ import { hostError } from '../protocol/host-error.js';
 import { parseBoardConfig, type BoardConfig } from './board-config.js';
 import { getProfile, type ProfileName } from './profiles.js';
 import { FileFlashStore } from './flash-store.js';
+import { createSdCard } from './storage/sdcard.js';
 import { firmwareOffset, generateFirmware } from './rom/firmware.js';
 
 /** The flash's erase unit: a flash image is made of whole sectors. */
@@ -36,6 +37,11 @@ export function boardsDir(home = dataHome()): string {
 /** Where the virtual boards' VM keeps its boot images (emulator/vm/boot-image.ts): beside the boards, shared by them. */
 export function bootImagesDir(board: Pick<StoredBoard, 'dir'>): string {
   return join(dirname(dirname(board.dir)), 'vm');
+}
+
+/** The SD card in an esp32 board's slot (machine.SDCard): no file, no card. */
+export function sdCardPath(board: Pick<StoredBoard, 'dir'>): string {
+  return join(board.dir, 'sdcard.img');
 }
 
 export function checkBoardName(name: string): void {
@@ -118,6 +124,11 @@ export function createBoard(name: string, opts: CreateOptions = {}): StoredBoard
       flash.close();
     }
     renameSync(tmpFlash, flashPath);
+    // New ESP boards have a card in the slot, formatted as cards are sold (rp2's port has no machine.SDCard).
+    if (profile.espChip) {
+      rmSync(sdCardPath({ dir }), { force: true });
+      createSdCard(sdCardPath({ dir }));
+    }
     writeJsonAtomic(join(dir, 'board.json'), config);
   } catch (err) {
     rmSync(tmpFlash, { force: true });

@@ -10,7 +10,7 @@ import { ByteRing } from './vm/ring.js';
 import { STATUS_BUSY, STATUS_FLASH_UNSYNCED, STATUS_INTS, STATUS_OUT_LIMIT, STATUS_OUT_WAKE, STATUS_FILES_OPEN, STATUS_SWEEP, type WorkerConfig, type WorkerEvent } from './vm/shared-state.js';
 import type { ControlRequest, WakeCause } from './vm/host-api.js';
 import { sleepInputs, sleepSet, wakingSource, type HardwareSnapshot } from './peripherals/snapshot.js';
-import { bootImagesDir, lockBoard, openStoredBoard, type StoredBoard } from './board-store.js';
+import { bootImagesDir, lockBoard, openStoredBoard, sdCardPath, type StoredBoard } from './board-store.js';
 import { getProfile, type BoardProfile } from './profiles.js';
 import { boardFacts } from './peripherals/board-pins.js';
 import { FileFlashStore, syncImageFile } from './flash-store.js';
@@ -186,6 +186,7 @@ export class VirtualBoard {
       profile: this.profile.name,
       boardName: b.name,
       flashPath: b.flashPath,
+      sdCardPath: this.profile.espChip ? sdCardPath(b) : undefined,
       flashSize: b.config.flashSize,
       fsOffset: region.offset,
       fsSize: region.size,

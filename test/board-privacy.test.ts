@@ -27,10 +27,12 @@ describe('board files on disk', () => {
   it('are private under umask 002: directories 0700, files 0600, and the lock and control socket while served', async () => {
     await boardctl('sim', 'create', 'secret');
     expect(mode(join(home, 'data', 'boards'))).toBe('700');
-    expect(modes(dir)).toEqual({ '.': '700', 'flash.bin': '600', 'board.json': '600' });
+    expect(modes(dir)).toEqual({ '.': '700', 'flash.bin': '600', 'board.json': '600', 'sdcard.img': '600' });
     const { child } = await startCli(['sim', 'serve', 'secret'], env, 1, '002');
     try {
-      expect(modes(dir)).toEqual({ '.': '700', 'flash.bin': '600', 'board.json': '600', lock: '600', 'control.sock': '600' });
+      expect(modes(dir)).toEqual({
+        '.': '700', 'flash.bin': '600', 'board.json': '600', 'sdcard.img': '600', lock: '600', 'control.sock': '600',
+      });
     } finally {
       expect(await stopCli(child)).toBe(0);
     }
@@ -40,7 +42,8 @@ describe('board files on disk', () => {
     chmodSync(dir, 0o775);
     chmodSync(join(dir, 'flash.bin'), 0o664);
     chmodSync(join(dir, 'board.json'), 0o644);
+    chmodSync(join(dir, 'sdcard.img'), 0o666);
     await boardctl('sim', 'info', 'secret');
-    expect(modes(dir)).toEqual({ '.': '700', 'flash.bin': '600', 'board.json': '600' });
+    expect(modes(dir)).toEqual({ '.': '700', 'flash.bin': '600', 'board.json': '600', 'sdcard.img': '600' });
   });
 });

@@ -38,15 +38,19 @@ export interface MountedFs {
 /** A block device as a FlashStore: whole aligned blocks are erased then programmed, smaller writes only program. */
 export class PyBlockStore implements FlashStore {
   readonly size: number;
+  private readonly io: PyBlockIo;
 
   /** `errnos`: a device's own negative errno reaches the caller (littlefs), else every failure is EIO (FatFs). */
   constructor(
-    private readonly io: PyBlockIo,
+    io: PyBlockIo,
     readonly blockSize: number,
     readonly blockCount: number,
     private readonly errnos = false,
   ) {
     this.size = blockSize * blockCount;
+    // Each attribute lookup on a Python object hands JavaScript a new proxy, which pins the bound method in the
+    // VM's heap until the JavaScript GC finalises it: looked up once here, not at every block.
+    this.io = { read: io.read, write: io.write, erase: io.erase, sync: io.sync };
   }
 
   private check(r: number | string): void {
@@ -133,7 +137,7 @@ export function createBlockDevFsPlugin(clock: () => number = Date.now, opened?: 
     mount_fat: (io: PyBlockIo, bs: number, bc: number) =>
       guard(() => {
         const h = next++;
-        mounts.set(h, FatFs.mount(store(io, bs, bc), clock));
+        mounts.set(h, FatFs.mount(store(io, bs, bc), clock, bs));
         return h;
       }),
     umount: (h: number) =>

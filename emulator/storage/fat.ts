@@ -1,11 +1,13 @@
-// FAT12/FAT16 on a block device, for vfs.VfsFat on user block devices (MicroPython's VfsFat runs ChaN's FatFs;
-// this follows the on-disk format of Microsoft's FAT specification). mkfs lays the volume out as FatFs's
-// f_mkfs(FM_FAT | FM_SFD) does for MicroPython: no partition table, one FAT, a fixed root directory. Names are
-// case-preserving as with FatFs's LFN: an 8.3 name in one case uses the NT case bits, any other name gets
-// long-name entries before a generated ~N short name. FAT32 and exFAT volumes are refused (EINVAL).
+// FAT12/16/32 on a block device, for vfs.VfsFat on user block devices (MicroPython's VfsFat runs ChaN's FatFs;
+// this follows the on-disk format of Microsoft's FAT specification; fat-volume.ts finds the volume). mkfs lays
+// the volume out as FatFs's f_mkfs(FM_FAT | FM_SFD) does for MicroPython: no partition table, one FAT, a fixed
+// root directory; the FAT32 (FM_FAT32) that MicroPython's mkfs falls back to for volumes over about 4 GB it
+// refuses (EINVAL). Names are case-preserving as with FatFs's LFN: an 8.3 name in one case uses the NT
+// case bits, any other name gets long-name entries before a generated ~N short name. exFAT is not recognised.
 import type { FlashStore } from '../flash-store.js';
 import { LfsError } from '../littlefs/errors.js';
 import type { OpenFlags, Whence } from '../littlefs/file.js';
+import { findVolume, fsInfoSector, le16, le32, MAX_FAT12, MAX_FAT16, put16, put32, type Geometry } from './fat-volume.js';
 
 const DIR_ENTRY = 32;
 const ATTR_DIR = 0x10;
@@ -15,17 +17,9 @@ const DELETED = 0xe5;
 const NT_LOWER_BASE = 0x08;
 const NT_LOWER_EXT = 0x10;
 const SHORT_CHARS = /^[A-Z0-9!#$%&'()\-@^_`{}~]+$/;
-/** FatFs's limits: a volume with up to MAX_FAT12 clusters is FAT12, up to MAX_FAT16 FAT16. */
-const MAX_FAT12 = 0xff5;
-const MAX_FAT16 = 0xfff5;
 const ROOT_ENTRIES = 512;
 /** f_mkfs's cluster-size table: the cluster doubles at each of these volume sizes (in 4096-sector units). */
 const AU_STEPS = [1, 4, 16, 64, 256, 512];
-
-interface Geometry {
-  ss: number; spc: number; reserved: number; nFats: number; rootEntries: number; fatSectors: number;
-  totalSectors: number; fat16: boolean; rootStart: number; dataStart: number; clusters: number;
-}
 
 /** Where a directory entry lives, so a file can update its size and first cluster. */
 interface Slot { sector: number; offset: number }
@@ -38,11 +32,6 @@ export interface FatFile {
   sync(): void;
   close(): void;
 }
-
-const le16 = (b: Uint8Array, o: number) => b[o]! | (b[o + 1]! << 8);
-const le32 = (b: Uint8Array, o: number) => (le16(b, o) | (le16(b, o + 2) << 16)) >>> 0;
-const put16 = (b: Uint8Array, o: number, v: number) => { b[o] = v & 0xff; b[o + 1] = (v >> 8) & 0xff; };
-const put32 = (b: Uint8Array, o: number, v: number) => { put16(b, o, v & 0xffff); put16(b, o + 2, v >>> 16); };
 
 /** A FAT date and time (local time = UTC on the board, 2 s steps, 1980-2107) packed as date << 16 | time. */
 function fatTime(ms: number): number {
@@ -67,6 +56,11 @@ function shortChecksum(name11: Uint8Array): number {
 }
 
 export class FatFs {
+  /** The FAT sector last read, kept as FatFs keeps its window: a chain walk reads each sector once. */
+  private win: { sector: number; data: Uint8Array } | undefined;
+  /** FSInfo's free count or next-free hint changed since the last sync (FatFs's fsi_flag). */
+  private fsInfoDirty = false;
+
   private constructor(
     private readonly dev: FlashStore,
     private readonly g: Geometry,
@@ -100,8 +94,9 @@ export class FatFs {
       if (total < dataStart + spc * 16) throw new LfsError('EIO', 'volume too small for FAT');
       clusters = Math.floor((total - dataStart) / spc);
       if (fat16 && clusters > MAX_FAT16) {
-        // FatFs doubles the cluster up to 64 sectors, then formats FAT32, which this FAT does not implement.
-        if (au || spc * 2 > 64) throw new LfsError('EINVAL', 'the volume needs FAT32, which is not supported');
+        // FatFs doubles the cluster once (up to 128 sectors), then gives up (FR_MKFS_ABORTED), and MicroPython's
+        // mkfs formats FAT32 (FM_FAT32), which this mkfs does not lay out.
+        if (au || spc * 2 > 128) throw new LfsError('EINVAL', 'the volume needs FAT32, which this mkfs does not lay out');
       } else if (fat16 ? clusters > MAX_FAT12 : clusters <= MAX_FAT12) break;
       else if (au || !fat16 || spc * 2 > 128) throw new LfsError('EIO', 'volume size not usable for FAT12/16');
       au = spc * 2;
@@ -134,57 +129,73 @@ export class FatFs {
     dev.write(reserved * ss, fat0);
   }
 
-  static mount(dev: FlashStore, clock: () => number = Date.now): FatFs {
-    const b = dev.read(0, 512);
-    const ss = le16(b, 11);
-    if (le16(b, 510) !== 0xaa55 || ![512, 1024, 2048, 4096].includes(ss) || !b[13] || !b[16]) {
-      throw new LfsError('ENODEV', 'no FAT filesystem');
-    }
-    const spc = b[13]!;
-    const reserved = le16(b, 14);
-    const nFats = b[16]!;
-    const rootEntries = le16(b, 17);
-    const fatSectors = le16(b, 22);
-    const totalSectors = le16(b, 19) || le32(b, 32);
-    if (!fatSectors || !rootEntries) throw new LfsError('EINVAL', 'FAT32 volumes are not supported');
-    const rootStart = reserved + nFats * fatSectors;
-    const dataStart = rootStart + Math.ceil((rootEntries * DIR_ENTRY) / ss);
-    const clusters = Math.floor((totalSectors - dataStart) / spc);
-    const g = { ss, spc, reserved, nFats, rootEntries, fatSectors, totalSectors, fat16: clusters > MAX_FAT12, rootStart, dataStart, clusters };
-    return new FatFs(dev, g, clock);
+  /** `ss`: the device's sector size, which the volume's must equal (FatFs asks the device for it). */
+  static mount(dev: FlashStore, clock: () => number = Date.now, ss = 512): FatFs {
+    return new FatFs(dev, findVolume(dev, ss), clock);
   }
 
   // ---- FAT --------------------------------------------------------------------------------------------
 
-  private fatGet(c: number): number {
+  /** Where cluster c's entry starts in FAT copy f (FAT12 entries are 1.5 bytes and may span two sectors). */
+  private fatOffset(c: number, f = 0): number {
     const { g } = this;
-    const at = g.reserved * g.ss + (g.fat16 ? c * 2 : Math.floor(c * 1.5));
-    const b = this.dev.read(at, 2);
-    if (g.fat16) return le16(b, 0);
-    const v = le16(b, 0);
-    return c & 1 ? v >> 4 : v & 0xfff;
+    const start = (g.fatStart + f * g.fatSectors) * g.ss;
+    return start + (g.type === 32 ? c * 4 : g.type === 16 ? c * 2 : Math.floor(c * 1.5));
   }
 
+  private fatRead(at: number, n: number): Uint8Array {
+    const { ss } = this.g;
+    const sector = Math.floor(at / ss);
+    if (Math.floor((at + n - 1) / ss) !== sector) return this.dev.read(at, n);
+    if (this.win?.sector !== sector) this.win = { sector, data: this.dev.read(sector * ss, ss) };
+    return this.win.data.slice(at - sector * ss, at - sector * ss + n);
+  }
+
+  private fatWrite(at: number, b: Uint8Array): void {
+    this.dev.write(at, b);
+    if (!this.win) return;
+    const from = this.win.sector * this.g.ss;
+    for (let i = 0; i < b.length; i++) if (at + i >= from && at + i < from + this.g.ss) this.win.data[at + i - from] = b[i]!;
+  }
+
+  /** A directory entry's first cluster: FAT32 keeps its high half at offset 20 (FatFs's ld_clust, st_clust). */
+  private entryCluster(e: Uint8Array): number {
+    return le16(e, 26) | (this.g.type === 32 ? le16(e, 20) << 16 : 0);
+  }
+
+  private setEntryCluster(e: Uint8Array, c: number): void {
+    put16(e, 26, c & 0xffff);
+    if (this.g.type === 32) put16(e, 20, c >>> 16);
+  }
+
+  private fatGet(c: number): number {
+    const { type } = this.g;
+    const b = this.fatRead(this.fatOffset(c), type === 32 ? 4 : 2);
+    if (type === 32) return le32(b, 0) & 0x0fffffff;
+    const v = le16(b, 0);
+    return type === 16 ? v : c & 1 ? v >> 4 : v & 0xfff;
+  }
+
+  /** Set an entry in the first FAT and the same bytes in the others, which mirror it. */
   private fatSet(c: number, value: number): void {
-    const { g } = this;
-    for (let f = 0; f < g.nFats; f++) {
-      const at = (g.reserved + f * g.fatSectors) * g.ss + (g.fat16 ? c * 2 : Math.floor(c * 1.5));
-      const b = this.dev.read(at, 2);
-      if (g.fat16) put16(b, 0, value);
-      else {
-        const v = le16(b, 0);
-        put16(b, 0, c & 1 ? (v & 0x000f) | (value << 4) : (v & 0xf000) | (value & 0xfff));
-      }
-      this.dev.write(at, b);
+    const { type } = this.g;
+    const b = this.fatRead(this.fatOffset(c), type === 32 ? 4 : 2);
+    // FAT32 entries are 28 bits: the top four belong to the volume and stay as they are.
+    if (type === 32) put32(b, 0, ((le32(b, 0) & 0xf0000000) | value) >>> 0);
+    else if (type === 16) put16(b, 0, value);
+    else {
+      const v = le16(b, 0);
+      put16(b, 0, c & 1 ? (v & 0x000f) | (value << 4) : (v & 0xf000) | (value & 0xfff));
     }
+    for (let f = 0; f < this.g.nFats; f++) this.fatWrite(this.fatOffset(c, f), b);
   }
 
   private isEnd(v: number): boolean {
-    return v >= (this.g.fat16 ? 0xfff8 : 0xff8) || v < 2;
+    return v >= { 12: 0xff8, 16: 0xfff8, 32: 0x0ffffff8 }[this.g.type] || v < 2;
   }
 
   private eoc(): number {
-    return this.g.fat16 ? 0xffff : 0xfff;
+    return { 12: 0xfff, 16: 0xffff, 32: 0x0fffffff }[this.g.type];
   }
 
   private chain(first: number): number[] {
@@ -193,18 +204,44 @@ export class FatFs {
     return out;
   }
 
+  /**
+   * A free cluster linked after `after` (0: a new chain), searched as FatFs's create_chain searches: a chain grows
+   * from its last cluster on, a new one starts after the last cluster allocated (FSInfo's next-free hint).
+   */
   private allocCluster(after: number): number {
-    for (let c = 2; c < this.g.clusters + 2; c++) {
+    const { g } = this;
+    let start = after;
+    if (!after) start = g.nextFree >= 2 && g.nextFree < g.clusters + 2 ? g.nextFree : 1;
+    for (let c = start + 1, n = 0; n < g.clusters; c++, n++) {
+      if (c >= g.clusters + 2) c = 2;
       if (this.fatGet(c) !== 0) continue;
       this.fatSet(c, this.eoc());
       if (after >= 2) this.fatSet(after, c);
+      g.nextFree = c;
+      if (g.freeCount <= g.clusters) g.freeCount--;
+      this.fsInfoDirty = true;
       return c;
     }
     throw new LfsError('ENOSPC');
   }
 
   private freeChain(first: number): void {
-    for (const c of this.chain(first)) this.fatSet(c, 0);
+    const { g } = this;
+    for (const c of this.chain(first)) {
+      this.fatSet(c, 0);
+      if (g.freeCount < g.clusters) g.freeCount++;
+      this.fsInfoDirty = true;
+    }
+  }
+
+  /** FatFs's sync_fs: FSInfo written when it changed (FAT32 with an FSInfo sector), then the device's sync. */
+  private syncFs(): void {
+    const { g } = this;
+    if (g.fsInfo !== undefined && this.fsInfoDirty) {
+      this.dev.write(g.fsInfo * g.ss, fsInfoSector(g.ss, g.freeCount, g.nextFree));
+      this.fsInfoDirty = false;
+    }
+    this.dev.sync();
   }
 
   private clusterSector(c: number): number {
@@ -217,11 +254,17 @@ export class FatFs {
 
   // ---- directories ------------------------------------------------------------------------------------
 
+  /** A directory's first cluster: 0 names the root, which FAT32 keeps in a chain and FAT12/16 in a fixed region. */
+  private dirChain(dir: number): number {
+    return dir || this.g.rootCluster;
+  }
+
   /** The sectors of a directory: the fixed root region, or the clusters of its chain. */
-  private dirSectors(cluster: number): number[] {
+  private dirSectors(dir: number): number[] {
     const { g } = this;
-    if (cluster === 0) return Array.from({ length: g.dataStart - g.rootStart }, (_, i) => g.rootStart + i);
-    return this.chain(cluster).flatMap((c) => Array.from({ length: g.spc }, (_, i) => this.clusterSector(c) + i));
+    const first = this.dirChain(dir);
+    if (first === 0) return Array.from({ length: g.dataStart - g.rootStart }, (_, i) => g.rootStart + i);
+    return this.chain(first).flatMap((c) => Array.from({ length: g.spc }, (_, i) => this.clusterSector(c) + i));
   }
 
   private readDir(cluster: number): { entries: DirEntry[]; free: Slot[]; slots: Slot[] } {
@@ -258,7 +301,7 @@ export class FatFs {
         const name = lfn.length ? lfn.join('') : this.shortName(e);
         if (name !== '.' && name !== '..') {
           entries.push({
-            name, attr: e[11]!, cluster: le16(e, 26), size: le32(e, 28), mtime: fatSeconds(le32(e, 22)), slots: [...lfnSlots, slot],
+            name, attr: e[11]!, cluster: this.entryCluster(e), size: le32(e, 28), mtime: fatSeconds(le32(e, 22)), slots: [...lfnSlots, slot],
           });
         }
         lfn = [];
@@ -358,7 +401,7 @@ export class FatFs {
     put32(e, 14, now);
     put16(e, 18, now >>> 16);
     put32(e, 22, now);
-    put16(e, 26, cluster);
+    this.setEntryCluster(e, cluster);
     put32(e, 28, size);
     this.writeEntryAt(slots[lfnCount]!, e);
     return slots[lfnCount]!;
@@ -375,8 +418,8 @@ export class FatFs {
       for (let i = 0; i + n <= slots.length; i++) {
         if (slots.slice(i, i + n).every(isFree)) return slots.slice(i, i + n);
       }
-      if (dir === 0) throw new LfsError('ENOSPC', 'root directory full');
-      const last = this.chain(dir).at(-1)!;
+      if (this.dirChain(dir) === 0) throw new LfsError('ENOSPC', 'root directory full');
+      const last = this.chain(this.dirChain(dir)).at(-1)!;
       const c = this.allocCluster(last);
       this.zeroCluster(c);
     }
@@ -414,12 +457,13 @@ export class FatFs {
       const e = new Uint8Array(DIR_ENTRY);
       e.set(new TextEncoder().encode(n.padEnd(11)));
       e[11] = ATTR_DIR;
-      put16(e, 26, cluster);
+      this.setEntryCluster(e, cluster);
       return e;
     };
     this.dev.write(this.clusterSector(c) * this.g.ss, dot('.', c));
     this.dev.write(this.clusterSector(c) * this.g.ss + DIR_ENTRY, dot('..', parent));
     this.addEntry(parent, name, ATTR_DIR, c, 0);
+    this.syncFs();
   }
 
   /** Remove a file (EISDIR for a directory), as MicroPython's VfsFat.remove does. */
@@ -440,6 +484,7 @@ export class FatFs {
     if (isDir && this.readDir(entry.cluster).entries.length) throw new LfsError('EACCES', path);
     this.deleteEntry(entry);
     this.freeChain(entry.cluster);
+    this.syncFs();
   }
 
   rename(from: string, to: string): void {
@@ -464,15 +509,22 @@ export class FatFs {
     if (src.entry.attr & ATTR_DIR && src.parent !== dst.parent) {
       const dotdot = { sector: this.clusterSector(src.entry.cluster), offset: DIR_ENTRY };
       const e = this.dev.read(at(dotdot), DIR_ENTRY);
-      put16(e, 26, dst.parent);
+      this.setEntryCluster(e, dst.parent);
       this.writeEntryAt(dotdot, e);
     }
+    this.syncFs();
   }
 
+  /** f_getfree: the free count FatFs keeps (FAT32's FSInfo), counted from the FAT once when it is not known. */
   statvfs(): { blockSize: number; blockCount: number; blocksFree: number; nameMax: number } {
-    let free = 0;
-    for (let c = 2; c < this.g.clusters + 2; c++) if (this.fatGet(c) === 0) free++;
-    return { blockSize: this.clusterBytes(), blockCount: this.g.clusters, blocksFree: free, nameMax: 255 };
+    const { g } = this;
+    if (g.freeCount > g.clusters) {
+      let free = 0;
+      for (let c = 2; c < g.clusters + 2; c++) if (this.fatGet(c) === 0) free++;
+      g.freeCount = free;
+      this.fsInfoDirty = true;
+    }
+    return { blockSize: this.clusterBytes(), blockCount: g.clusters, blocksFree: g.freeCount, nameMax: 255 };
   }
 
   unmount(): void {}
@@ -504,7 +556,7 @@ export class FatFs {
       if (!state.dirty) return;
       const e = fs.dev.read(slot.sector * fs.g.ss + slot.offset, DIR_ENTRY);
       put32(e, 22, fatTime(fs.clock()));
-      put16(e, 26, state.first);
+      fs.setEntryCluster(e, state.first);
       put32(e, 28, state.size);
       fs.writeEntryAt(slot, e);
       state.dirty = false;
@@ -516,7 +568,7 @@ export class FatFs {
     // f_sync / f_close of a modified file end with the device's sync (CTRL_SYNC: ioctl 3, or the old sync()).
     const flush = () => {
       commit();
-      if (modified) fs.dev.sync();
+      if (modified) fs.syncFs();
       modified = false;
     };
     return {

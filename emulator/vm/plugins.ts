@@ -7,6 +7,7 @@ import { createVmFsPlugin } from '../storage/vm-fs.js';
 import { createPartitionPlugin } from '../storage/partitions.js';
 import { createRp2FlashPlugin } from '../storage/nor-flash.js';
 import { createBlockDevFsPlugin } from '../storage/blockdev-fs.js';
+import { createSdCardPlugin } from '../storage/sdcard.js';
 import { createHardwarePlugin, type HardwarePlugin, type PartSpec } from '../peripherals/index.js';
 import { createNetPlugin, type NetChannel } from '../net/client.js';
 
@@ -51,5 +52,9 @@ export function loadPlugins(host: VmHost, config: WorkerConfig, flashUnsynced: I
       : [];
   // The Wi-Fi radio and sockets, on the profiles whose port has a network (the main thread holds the host side).
   const network = net ? [createNetPlugin(host, net)] : [];
-  return { all: [storage, hardware, createBlockDevFsPlugin(() => host.wallClock(), opened), ...partitions, ...network], hardware };
+  const sdCard = config.sdCardPath ? [createSdCardPlugin(config.sdCardPath)] : [];
+  return {
+    all: [storage, hardware, createBlockDevFsPlugin(() => host.wallClock(), opened), ...partitions, ...network, ...sdCard],
+    hardware,
+  };
 }

@@ -39,6 +39,8 @@ export interface WorkerConfig {
   profile: string;
   boardName: string;
   flashPath: string;
+  /** ESP: the SD card's image (machine.SDCard), which may be absent (an empty slot). */
+  sdCardPath?: string;
   /** The chip's size (board.json): a shorter image file (truncated) is padded with erased flash. */
   flashSize: number;
   fsOffset: number;

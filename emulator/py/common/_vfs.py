@@ -86,6 +86,15 @@ def _geometry(bdev):
     return bdev.ioctl(5, 0) or 512, bdev.ioctl(4, 0)
 
 
+def _disk_init(bdev):
+    # FatFs's disk_initialize, at each mount and mkfs: the device's ioctl INIT; an answer other than None or 0 is
+    # FR_NOT_READY, which VfsFat raises as EBUSY (an SD card not in its slot).
+    if hasattr(bdev, 'ioctl'):
+        r = bdev.ioctl(1, 0)
+        if r is not None and r != 0:
+            raise OSError(16)
+
+
 def _norm(cwd, p):
     # An absolute path with '.' and '..' resolved, as FatFs and the firmware's littlefs glue resolve them.
     parts = [] if p.startswith('/') else [x for x in cwd.split('/') if x]
@@ -303,6 +312,11 @@ class VfsFat(_BlockVfs):
     _EXT = False
     _ADDR = True
 
+    def mount(self, readonly, mkfs):
+        if not self._h:
+            _disk_init(self._bdev)
+        super().mount(readonly, mkfs)
+
     def _mount(self, bio, bs, n):
         return _bdfs.mount_fat(bio, bs, n)
 
@@ -311,6 +325,7 @@ class VfsFat(_BlockVfs):
 
     @staticmethod
     def mkfs(block_dev):
+        _disk_init(block_dev)
         bs, n = _geometry(block_dev)
         bio = _BlockIo(block_dev, bs, False)
         bio.check(_bdfs.mkfs_fat(bio, bs, n))
@@ -320,17 +335,17 @@ class VfsFat(_BlockVfs):
 
 
 def _detect(bdev):
-    # littlefs keeps "littlefs" at offset 8 of its superblock in block 0 or 1; anything else is tried as FAT.
-    bs = _geometry(bdev)[0]
-    buf = bytearray(bs)
-    for block in (0, 1):
-        # The extended protocol's readblocks may require its offset argument; the simple one takes none.
-        try:
-            bdev.readblocks(block, buf, 0)
-        except TypeError:
-            bdev.readblocks(block, buf)
-        if buf[8:16] == b'littlefs':
-            return VfsLfs2(bdev)
+    # As the firmware's mp_vfs_autodetect: littlefs keeps "littlefs" at offset 8 of its superblock in block 0 or 1,
+    # read with the extended protocol; what a device raises there (a simple-protocol readblocks, as an SDCard's,
+    # takes no offset) is ignored, and anything else is tried as FAT.
+    buf = bytearray(8)
+    try:
+        for block in (0, 1):
+            bdev.readblocks(block, buf, 8)
+            if buf == b'littlefs':
+                return VfsLfs2(bdev)
+    except Exception:
+        pass
     return VfsFat(bdev)
 
 
