@@ -45,6 +45,13 @@ function parseNumber(text: string, what: string): number {
   return n;
 }
 
+/** A byte count as esptool takes one (4096, 0x1000, 1MB); `what` names it in the error. */
+function sizeArg(text: string, what = 'size'): number {
+  const size = parseSize(text);
+  if (size === undefined) throw new BoardError('USAGE', `${what} '${text}' is not a byte count`);
+  return size;
+}
+
 function choice<T extends string>(values: readonly T[], what: string) {
   return (text: string): T => {
     if (!values.includes(text as T)) throw new BoardError('USAGE', `${what} must be one of ${values.join(', ')} (got '${text}')`);
@@ -244,13 +251,12 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
     .action(async (addrText: string, sizeText: string, file: string, _o, cmd: Command) => {
       const address = parseNumber(addrText, 'address');
       await withChip(cmd, async (s, out) => {
-        let size: number | undefined;
+        let size: number;
         if (sizeText.toUpperCase() === 'ALL') {
           const total = await detectFlashSize(s);
           if (!total) throw new BoardError('BOOTLOADER', 'the flash size could not be detected; give the size instead of ALL');
           size = total - address;
-        } else size = parseSize(sizeText);
-        if (size === undefined) throw new BoardError('USAGE', `size '${sizeText}' is not a byte count`);
+        } else size = sizeArg(sizeText);
         const bar = progressBar('Reading');
         const data = await readFlash(s, address, size, (d, t) => bar.update(d, t));
         bar.end();
@@ -299,8 +305,7 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
     .argument('<file>', 'output file')
     .action(async (addrText: string, sizeText: string, file: string, _o, cmd: Command) => {
       const address = parseNumber(addrText, 'address');
-      const size = parseSize(sizeText);
-      if (size === undefined) throw new BoardError('USAGE', `size '${sizeText}' is not a byte count`);
+      const size = sizeArg(sizeText);
       await withChip(cmd, async (s, out) => {
         out.note(`Dumping ${size} bytes from ${hex(address)} to file '${file}'...`);
         const t0 = performance.now();
@@ -339,8 +344,7 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
     .argument('<size>', 'byte count (multiple of 0x1000)')
     .action(async (addrText: string, sizeText: string, _o, cmd: Command) => {
       const address = parseNumber(addrText, 'address');
-      const size = parseSize(sizeText);
-      if (size === undefined) throw new BoardError('USAGE', `size '${sizeText}' is not a byte count`);
+      const size = sizeArg(sizeText);
       await withChip(cmd, async (s, out) => {
         await eraseRegion(s, address, size);
         out.doc({ command: 'flash erase-region', ok: true, address, size });
@@ -376,8 +380,7 @@ export function registerFlashCommands(program: Command, deps: FlashDeps): void {
       const out = new Output(g.json === true);
       const { mergeBin } = await import('../../flash/merge-bin.js');
       const parts = (await readPairs(pairs)).map((r) => ({ offset: r.address, data: r.data, name: r.name }));
-      const pad = o.padToSize === undefined ? undefined : parseSize(o.padToSize);
-      if (o.padToSize !== undefined && pad === undefined) throw new BoardError('USAGE', `--pad-to-size '${o.padToSize}' is not a size`);
+      const pad = o.padToSize === undefined ? undefined : sizeArg(o.padToSize, '--pad-to-size');
       if (o.flashSize === 'detect') throw new BoardError('USAGE', '--flash-size detect needs a chip to ask; give the size, or keep');
       const merged = mergeBin(parts, {
         format: o.format, padToSize: pad, chip: g.chip === 'auto' ? undefined : g.chip,
