@@ -1,7 +1,7 @@
 // machine.SDCard on the esp32 profiles, the card being the board's sdcard.img, and FAT32 volumes on it: images
 // made from the FAT specification by test/helpers/fat32-image.ts (as a PC or camera leaves a card), and what the
 // board writes read back by that helper's own reader.
-import { existsSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sdCardPath } from '../emulator/board-store.js';
 import { createSdCard } from '../emulator/storage/sdcard.js';
@@ -28,6 +28,24 @@ afterAll(async () => {
   await board?.close();
 });
 const card = () => sdCardPath(board.stored);
+/** An empty card of `bytes` (sparse). */
+const sized = (bytes: number) => {
+  writeFileSync(card(), '');
+  truncateSync(card(), bytes);
+};
+/** Sectors of an image, read without reading the whole (sparse, gigabytes) file. */
+function readSectors(path: string, sectors: number[]): Buffer[] {
+  const fd = openSync(path, 'r');
+  try {
+    return sectors.map((n) => {
+      const b = Buffer.alloc(512);
+      readSync(fd, b, 0, 512, n * 512);
+      return b;
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
 
 describe('FAT32 cards written elsewhere', () => {
   it('mount with their MBR, read, and take changes that an independent reader sees, FSInfo kept right', async () => {
@@ -115,19 +133,40 @@ describe('machine.SDCard', () => {
     expect(out).toBe('True 85 170 0\nTrue\n90 90 0\n(4096, 4096, 10230, 10230)\nFalse (41943040, 512)\n');
   });
 
-  it('mkfs of a 3 GB card is FAT16 with 64 KiB clusters (f_mkfs doubles to 128 sectors); over 4 GB it is refused', async () => {
-    const sized = (bytes: number) => {
-      writeFileSync(card(), '');
-      truncateSync(card(), bytes);
-    };
+  it('mkfs of a 3 GB card is FAT16 with 64 KiB clusters (f_mkfs doubles to 128 sectors)', async () => {
     sized(3 * 1024 * MiB);
     // 6291456 sectors: 64-sector clusters would be too many for FAT16, so f_mkfs retries with 128.
     expect(await board.run("sd = machine.SDCard()\nos.VfsFat.mkfs(sd)\nprint(os.VfsFat(sd).statvfs('/')[0:4])")).toBe(
       '(65536, 65536, 49150, 49150)\n',
     );
-    // The firmware's mkfs formats this one FAT32 (FM_FAT32 after FM_FAT gives up): a README difference.
-    sized(5 * 1024 * MiB);
-    expect(await board.run('print(err(lambda: os.VfsFat.mkfs(machine.SDCard())))')).toBe('OSError 22\n');
+  });
+
+  it('mkfs of a 4 GiB card is FAT32 in an MBR partition, as the firmware falls back to FM_FAT32, and a PC reads it', async () => {
+    sized(4 * 1024 * MiB);
+    const out = await board.run(
+      "sd = machine.SDCard()\nos.VfsFat.mkfs(sd)\nvfs.mount(sd, '/sd')\nprint(os.statvfs('/sd'))\nos.mkdir('/sd/logs')\n" +
+        "with open('/sd/logs/big.bin', 'wb') as f:\n    f.write(bytes(range(256)) * 200)\n" +
+        "with open('/sd/a.txt', 'w') as f:\n    f.write('on FAT32')\nprint(os.statvfs('/sd')[3])\nvfs.umount('/sd')",
+    );
+    // The numbers MicroPython's extmod/vfs_fat_ramdisklarge.py expects of a 4 GiB disk; then logs/ takes a
+    // cluster, big.bin (51200 bytes) two of 32 KiB, a.txt one.
+    expect(out).toBe('(32768, 32768, 131054, 131053, 131053, 0, 0, 0, 0, 255)\n131049\n');
+    const [mbr, boot, backup] = readSectors(card(), [0, 63, 69]);
+    // One partition, type 0x0C, from sector 63 to the card's end (CHS as FatFs writes it).
+    expect(mbr.subarray(446, 462).toString('hex')).toBe('000101000cfebf0a3f000000c1ff7f00');
+    // 64-sector clusters (cst32), 32 reserved sectors, one FAT of 1025 sectors, the root in cluster 2, FSInfo at
+    // 1, the boot sector's backup at 6.
+    expect({
+      spc: boot[13], reserved: boot.readUInt16LE(14), fats: boot[16], fatSectors: boot.readUInt32LE(36),
+      root: boot.readUInt32LE(44), fsInfo: boot.readUInt16LE(48), backup: boot.readUInt16LE(50),
+    }).toEqual({ spc: 64, reserved: 32, fats: 1, fatSectors: 1025, root: 2, fsInfo: 1, backup: 6 });
+    expect(boot.toString('latin1', 71, 90)).toBe('NO NAME    FAT32   ');
+    expect(backup).toEqual(boot);
+    const back = readFat32(card());
+    expect([...back.files.keys()].sort()).toEqual(['a.txt', 'logs/big.bin']);
+    expect(back.files.get('a.txt')!.toString()).toBe('on FAT32');
+    expect(back.files.get('logs/big.bin')).toEqual(Buffer.from(Array.from({ length: 51200 }, (_, i) => i % 256)));
+    expect([back.clusters, back.free, back.fsInfoFree]).toEqual([131054, 131049, 131049]);
   });
 
   it('without a card in the slot: constructs, then info() ETIMEDOUT, block calls fail, mount EBUSY', async () => {

@@ -2,6 +2,7 @@
 // sector 0 (as MicroPython's mkfs or a PC formatting a whole device leaves it), else the first of the four MBR
 // partitions that holds one (as SD cards come). The FAT type follows from the cluster count alone, as the
 // specification says; FAT32's FSInfo sector is read only when BPB_FSInfo says it is sector 1, as FatFs reads it.
+// Also the sectors that lay a volume out, which VfsFat's mkfs (fat.ts) and a new SD card (sdcard.ts) both write.
 import type { FlashStore } from '../flash-store.js';
 import { LfsError } from '../littlefs/errors.js';
 
@@ -102,6 +103,80 @@ function parseBpb(b: Uint8Array, base: number, ss: number, sector: (n: number) =
     }
   }
   return g;
+}
+
+/** What a boot sector says of the volume it starts, in every FAT type. */
+export interface VolumeParams {
+  ss: number;
+  /** The x86 jump (3 bytes) and the OEM name (8 characters) that open the sector. */
+  jump: readonly number[];
+  oem: string;
+  spc: number;
+  reserved: number;
+  nFats: number;
+  /** The volume's first sector on the device (BPB_HiddSec: 0 without an MBR) and its size in sectors. */
+  hidden: number;
+  total: number;
+}
+
+/**
+ * A boot sector's fields up to BPB_TotSec32, and its signature, as FatFs's f_mkfs and SD card formatters fill
+ * them: media 0xF8 (a fixed disk), the int13h geometry of 63 sectors a track and 255 heads.
+ */
+export function bootSector(v: VolumeParams, rootEntries: number): Uint8Array {
+  const b = new Uint8Array(v.ss);
+  b.set(v.jump);
+  b.set(new TextEncoder().encode(v.oem), 3);
+  put16(b, 11, v.ss);
+  b[13] = v.spc;
+  put16(b, 14, v.reserved);
+  b[16] = v.nFats;
+  put16(b, 17, rootEntries);
+  if (v.total < 0x10000) put16(b, 19, v.total);
+  else put32(b, 32, v.total);
+  b[21] = 0xf8;
+  put16(b, 24, 63);
+  put16(b, 26, 255);
+  put32(b, 28, v.hidden);
+  put16(b, 510, 0xaa55);
+  return b;
+}
+
+/**
+ * A FAT32 boot sector as f_mkfs and SD card formatters write it: the root directory in cluster 2, FSInfo in the
+ * volume's sector 1 and the boot sector's backup in its sector 6, drive 0x80, no label (NO NAME).
+ */
+export function fat32BootSector(v: VolumeParams, fatSectors: number, serial: number): Uint8Array {
+  const b = bootSector(v, 0);
+  put32(b, 36, fatSectors);
+  put32(b, 44, 2);
+  put16(b, 48, 1);
+  put16(b, 50, 6);
+  b[64] = 0x80;
+  b[66] = 0x29;
+  put32(b, 67, serial);
+  b.set(new TextEncoder().encode('NO NAME    FAT32   '), 71);
+  return b;
+}
+
+/** A FAT's first sector: `words` (FAT32's entries 0, 1, ..., or FAT12/16's entries 0 and 1 packed in one) then zeros. */
+export function fatFirstSector(ss: number, words: readonly number[]): Uint8Array {
+  const s = new Uint8Array(ss);
+  words.forEach((w, i) => put32(s, i * 4, w));
+  return s;
+}
+
+/**
+ * An MBR with one partition from `start`, `size` sectors long; `entry` is its entry's first 8 bytes: the boot flag,
+ * the start CHS, the partition type and the end CHS.
+ */
+export function mbrSector(ss: number, entry: readonly number[], start: number, size: number): Uint8Array {
+  const s = new Uint8Array(ss);
+  s.set(entry, 446);
+  put32(s, 454, start);
+  put32(s, 458, size);
+  put16(s, 510, 0xaa55);
+  return s;
 }
 
 /** The FSInfo sector as FatFs's sync_fs writes it: zeros but its signatures, free count and next-free hint. */

@@ -1,13 +1,16 @@
 // FAT12/16/32 on a block device, for vfs.VfsFat on user block devices (MicroPython's VfsFat runs ChaN's FatFs;
 // this follows the on-disk format of Microsoft's FAT specification; fat-volume.ts finds the volume). mkfs lays
-// the volume out as FatFs's f_mkfs(FM_FAT | FM_SFD) does for MicroPython: no partition table, one FAT, a fixed
-// root directory; the FAT32 (FM_FAT32) that MicroPython's mkfs falls back to for volumes over about 4 GB it
-// refuses (EINVAL). Names are case-preserving as with FatFs's LFN: an 8.3 name in one case uses the NT
-// case bits, any other name gets long-name entries before a generated ~N short name. exFAT is not recognised.
+// the volume out as FatFs's f_mkfs does for MicroPython's mkfs: FAT12/16 with no partition table (FM_FAT | FM_SFD)
+// and, for a volume too big for FAT16 (over about 4 GB), FAT32 in an MBR partition from sector 63 (FM_FAT32); one
+// FAT either way. Names are case-preserving as with FatFs's LFN: an 8.3 name in one case uses the NT case bits,
+// any other name gets long-name entries before a generated ~N short name. exFAT is not recognised.
 import type { FlashStore } from '../flash-store.js';
 import { LfsError } from '../littlefs/errors.js';
 import type { OpenFlags, Whence } from '../littlefs/file.js';
-import { findVolume, fsInfoSector, le16, le32, MAX_FAT12, MAX_FAT16, put16, put32, type Geometry } from './fat-volume.js';
+import {
+  bootSector, fat32BootSector, fatFirstSector, findVolume, fsInfoSector, le16, le32, MAX_FAT12, MAX_FAT16, mbrSector, put16,
+  put32, type Geometry,
+} from './fat-volume.js';
 
 const DIR_ENTRY = 32;
 const ATTR_DIR = 0x10;
@@ -18,8 +21,9 @@ const NT_LOWER_BASE = 0x08;
 const NT_LOWER_EXT = 0x10;
 const SHORT_CHARS = /^[A-Z0-9!#$%&'()\-@^_`{}~]+$/;
 const ROOT_ENTRIES = 512;
-/** f_mkfs's cluster-size table: the cluster doubles at each of these volume sizes (in 4096-sector units). */
+/** f_mkfs's cluster-size tables: the cluster doubles at each of these volume sizes, in 4 Ki sectors (FAT12/16), 128 Ki (FAT32). */
 const AU_STEPS = [1, 4, 16, 64, 256, 512];
+const AU_STEPS_32 = [1, 2, 4, 8, 16, 32];
 
 /** Where a directory entry lives, so a file can update its size and first cluster. */
 interface Slot { sector: number; offset: number }
@@ -55,6 +59,59 @@ function shortChecksum(name11: Uint8Array): number {
   return sum;
 }
 
+/** A volume as f_mkfs lays it out; sector numbers count from `base`, the volume's first sector on the device. */
+interface Layout {
+  type: 12 | 16 | 32;
+  base: number;
+  total: number;
+  spc: number;
+  reserved: number;
+  fatSectors: number;
+  clusters: number;
+}
+
+/**
+ * f_mkfs(FM_FAT | FM_SFD): the volume at sector 0, 512 root entries, 16 clusters at least, the cluster size from
+ * the volume size (one sector up to 4096 sectors), doubled once (up to 128 sectors) when the cluster count does
+ * not fit the FAT type; undefined where FatFs gives up (FR_MKFS_ABORTED), volumes under 50 sectors too.
+ */
+function fat16Layout(ss: number, total: number): Layout | undefined {
+  if (total < 50) return undefined;
+  const rootSectors = (ROOT_ENTRIES * DIR_ENTRY) / ss;
+  const reserved = 1;
+  for (let au = 0; ;) {
+    const spc = au || 1 << AU_STEPS.filter((s) => s <= Math.floor(total / 4096)).length;
+    const estimate = Math.floor(total / spc);
+    const fat16 = estimate > MAX_FAT12;
+    const fatSectors = Math.ceil((fat16 ? estimate * 2 + 4 : Math.floor((estimate * 3 + 1) / 2) + 3) / ss);
+    const dataStart = reserved + fatSectors + rootSectors;
+    if (total < dataStart + spc * 16) return undefined;
+    const clusters = Math.floor((total - dataStart) / spc);
+    if (fat16 ? clusters > MAX_FAT12 && clusters <= MAX_FAT16 : clusters <= MAX_FAT12) {
+      return { type: fat16 ? 16 : 12, base: 0, total, spc, reserved, fatSectors, clusters };
+    }
+    // A FAT12 count too high is given up on, a FAT16 one too high or too low retried once with the cluster doubled.
+    if (au || !fat16 || spc * 2 > 128) return undefined;
+    au = spc * 2;
+  }
+}
+
+/**
+ * f_mkfs(FM_FAT32): the volume in a partition from sector 63, 32 reserved sectors, the cluster size from the volume
+ * size (one sector, doubled at each of AU_STEPS_32); undefined where FatFs gives up, too few clusters for FAT32.
+ * FatFs would first retry a count just short with the cluster halved, but a volume FAT16 gave up on is either
+ * far too small for FAT32 or too big for FAT16, where that never happens.
+ */
+function fat32Layout(ss: number, count: number): Layout | undefined {
+  const base = 63;
+  const total = count - base;
+  const spc = 1 << AU_STEPS_32.filter((s) => s <= Math.floor(total / 0x20000)).length;
+  const reserved = 32;
+  const fatSectors = Math.ceil((Math.floor(total / spc) * 4 + 8) / ss);
+  const clusters = Math.floor((total - reserved - fatSectors) / spc);
+  return clusters > MAX_FAT16 ? { type: 32, base, total, spc, reserved, fatSectors, clusters } : undefined;
+}
+
 export class FatFs {
   /** The FAT sector last read, kept as FatFs keeps its window: a chain walk reads each sector once. */
   private win: { sector: number; data: Uint8Array } | undefined;
@@ -69,64 +126,45 @@ export class FatFs {
   ) {}
 
   /**
-   * f_mkfs as MicroPython's FatFs (R0.13) runs it for FAT12/16: one FAT, 512 root entries, 16 clusters at
-   * least, the cluster size picked from the volume size (one sector up to 4096 sectors), doubled once when the
-   * cluster count does not fit the FAT type; volumes under 50 sectors are refused.
+   * VfsFat.mkfs as MicroPython's (extmod/vfs_fat.c): FatFs's f_mkfs for FAT12/16 on the whole device
+   * (FM_FAT | FM_SFD) and, when that gives up (FR_MKFS_ABORTED), for FAT32 (FM_FAT32) in the one partition of an
+   * MBR it writes. Either way one FAT; the FAT and root directory zeroed, the device synced (CTRL_SYNC) at the end.
+   * A volume neither fits is FR_MKFS_ABORTED, which VfsFat raises as EIO. `clock` stamps FAT32's serial number.
    */
-  static format(dev: FlashStore & { blockSize: number; blockCount: number }): void {
+  static format(dev: FlashStore & { blockSize: number; blockCount: number }, clock: () => number = Date.now): void {
     const ss = dev.blockSize;
-    const total = dev.blockCount;
     if (ss < 512 || ss > 4096 || (ss & (ss - 1))) throw new LfsError('EINVAL', 'sector size not usable for FAT');
-    if (total < 50) throw new LfsError('EIO', 'volume too small for FAT');
-    const rootSectors = (ROOT_ENTRIES * DIR_ENTRY) / ss;
-    const reserved = 1;
-    let au = 0;
-    let spc: number;
-    let fatSectors: number;
-    let clusters: number;
-    let fat16: boolean;
-    for (;;) {
-      spc = au || 1 << AU_STEPS.filter((s) => s <= Math.floor(total / 4096)).length;
-      const estimate = Math.floor(total / spc);
-      fat16 = estimate > MAX_FAT12;
-      fatSectors = Math.ceil((fat16 ? estimate * 2 + 4 : Math.floor((estimate * 3 + 1) / 2) + 3) / ss);
-      const dataStart = reserved + fatSectors + rootSectors;
-      if (total < dataStart + spc * 16) throw new LfsError('EIO', 'volume too small for FAT');
-      clusters = Math.floor((total - dataStart) / spc);
-      if (fat16 && clusters > MAX_FAT16) {
-        // FatFs doubles the cluster once (up to 128 sectors), then gives up (FR_MKFS_ABORTED), and MicroPython's
-        // mkfs formats FAT32 (FM_FAT32), which this mkfs does not lay out.
-        if (au || spc * 2 > 128) throw new LfsError('EINVAL', 'the volume needs FAT32, which this mkfs does not lay out');
-      } else if (fat16 ? clusters > MAX_FAT12 : clusters <= MAX_FAT12) break;
-      else if (au || !fat16 || spc * 2 > 128) throw new LfsError('EIO', 'volume size not usable for FAT12/16');
-      au = spc * 2;
+    const l = fat16Layout(ss, dev.blockCount) ?? fat32Layout(ss, dev.blockCount);
+    if (!l) throw new LfsError('EIO', 'volume size not usable for FAT');
+    const v = { ss, jump: [0xeb, 0xfe, 0x90], oem: 'MSDOS5.0', spc: l.spc, reserved: l.reserved, nFats: 1, hidden: l.base, total: l.total };
+    const fat32 = l.type === 32;
+    if (fat32) {
+      // FatFs's serial number is the time (GET_FATTIME); our FAT12/16 keep a fixed one.
+      const boot = fat32BootSector(v, l.fatSectors, fatTime(clock()));
+      const fsInfo = fsInfoSector(ss, l.clusters - 1, 2); // cluster 2 holds the root
+      for (const [at, data] of [[0, boot], [6, boot], [7, fsInfo], [1, fsInfo]] as const) dev.write((l.base + at) * ss, data);
+    } else {
+      const boot = bootSector(v, ROOT_ENTRIES);
+      put16(boot, 22, l.fatSectors);
+      boot[36] = 0x80;
+      boot[38] = 0x29;
+      put32(boot, 39, 0x12345678);
+      boot.set(new TextEncoder().encode(`NO NAME    ${l.type === 16 ? 'FAT16   ' : 'FAT12   '}`), 43);
+      dev.write(0, boot);
     }
-    const rootEntries = ROOT_ENTRIES;
-    const boot = new Uint8Array(ss);
-    boot.set([0xeb, 0xfe, 0x90]);
-    boot.set(new TextEncoder().encode('MSDOS5.0'), 3);
-    put16(boot, 11, ss);
-    boot[13] = spc;
-    put16(boot, 14, reserved);
-    boot[16] = 1;
-    put16(boot, 17, rootEntries);
-    if (total < 0x10000) put16(boot, 19, total);
-    else put32(boot, 32, total);
-    boot[21] = 0xf8;
-    put16(boot, 22, fatSectors);
-    put16(boot, 24, 63);
-    put16(boot, 26, 255);
-    boot[36] = 0x80;
-    boot[38] = 0x29;
-    put32(boot, 39, 0x12345678);
-    boot.set(new TextEncoder().encode(`NO NAME    ${fat16 ? 'FAT16   ' : 'FAT12   '}`), 43);
-    put16(boot, 510, 0xaa55);
-    dev.write(0, boot);
+    // The FAT, its first sector holding entries 0 and 1 (and FAT32's root, one cluster), then the root directory.
+    const fatStart = l.base + l.reserved;
+    const entries = fat32 ? [0xfffffff8, 0xffffffff, 0x0fffffff] : [l.type === 16 ? 0xfffffff8 : 0xfffff8];
+    const first = fatFirstSector(ss, entries);
     const zero = new Uint8Array(ss);
-    for (let s = reserved; s < reserved + fatSectors + rootSectors; s++) dev.write(s * ss, zero);
-    const fat0 = new Uint8Array(ss);
-    fat0.set(fat16 ? [0xf8, 0xff, 0xff, 0xff] : [0xf8, 0xff, 0xff]);
-    dev.write(reserved * ss, fat0);
+    const end = fatStart + l.fatSectors + (fat32 ? l.spc : (ROOT_ENTRIES * DIR_ENTRY) / ss);
+    for (let s = fatStart; s < end; s++) dev.write(s * ss, s === fatStart ? first : zero);
+    if (fat32) {
+      // FatFs's CHS: from head 1 of cylinder 0, to head 254 of the cylinder the volume ends in (wrapped to 10 bits).
+      const cyl = Math.floor((l.base + l.total) / (63 * 255));
+      dev.write(0, mbrSector(ss, [0, 1, 1, 0, 0x0c, 254, ((cyl >> 2) & 0xc0) | 63, cyl & 0xff], l.base, l.total));
+    }
+    dev.sync();
   }
 
   /** `ss`: the device's sector size, which the volume's must equal (FatFs asks the device for it). */

@@ -4,7 +4,7 @@
 // a failure (no card, a sector past its end) is -EIO, and the Python side answers as the port's driver does.
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync, ftruncateSync } from 'node:fs';
 import type { ControllablePlugin } from '../vm/host-api.js';
-import { put16, put32 } from './fat-volume.js';
+import { fat32BootSector, fatFirstSector, fsInfoSector, MAX_FAT16, mbrSector } from './fat-volume.js';
 
 export const SD_SECTOR = 512;
 /** The card a new board comes with: 64 MiB, formatted as a card is sold (an MBR, one FAT32 partition). */
@@ -69,47 +69,14 @@ export function createSdCard(path: string, bytes = DEFAULT_CARD_BYTES): void {
   // The specification's FAT size for FAT32 (its FATSz computation, RootDirSectors 0).
   const fatSectors = Math.ceil((total - reserved) / ((256 * spc + nFats) / 2));
   const clusters = Math.floor((total - reserved - nFats * fatSectors) / spc);
-  if (clusters <= 0xfff5) throw new RangeError(`a ${bytes}-byte card is too small for FAT32`);
+  if (clusters <= MAX_FAT16) throw new RangeError(`a ${bytes}-byte card is too small for FAT32`);
 
-  const mbr = new Uint8Array(SD_SECTOR);
-  mbr.set([0x00, 0xfe, 0xff, 0xff, 0x0c, 0xfe, 0xff, 0xff], 446); // no CHS: LBA only, type 0x0C FAT32 (LBA)
-  put32(mbr, 454, PARTITION_START);
-  put32(mbr, 458, total);
-  put16(mbr, 510, 0xaa55);
-
-  const boot = new Uint8Array(SD_SECTOR);
-  boot.set([0xeb, 0x58, 0x90]);
-  boot.set(Buffer.from('BOARDCTL'), 3);
-  put16(boot, 11, SD_SECTOR);
-  boot[13] = spc;
-  put16(boot, 14, reserved);
-  boot[16] = nFats;
-  boot[21] = 0xf8;
-  put16(boot, 24, 63);
-  put16(boot, 26, 255);
-  put32(boot, 28, PARTITION_START);
-  put32(boot, 32, total);
-  put32(boot, 36, fatSectors);
-  put32(boot, 44, 2); // root directory cluster
-  put16(boot, 48, 1); // FSInfo sector
-  put16(boot, 50, 6); // backup boot sector
-  boot[64] = 0x80;
-  boot[66] = 0x29;
-  put32(boot, 67, (Math.random() * 0x100000000) >>> 0);
-  boot.set(Buffer.from('NO NAME    FAT32   '), 71);
-  put16(boot, 510, 0xaa55);
-
-  const fsInfo = new Uint8Array(SD_SECTOR);
-  put32(fsInfo, 0, 0x41615252);
-  put32(fsInfo, 484, 0x61417272);
-  put32(fsInfo, 488, clusters - 1); // cluster 2 holds the root
-  put32(fsInfo, 492, 2);
-  put16(fsInfo, 510, 0xaa55);
-
-  const fat = new Uint8Array(SD_SECTOR);
-  put32(fat, 0, 0x0ffffff8);
-  put32(fat, 4, 0x0fffffff);
-  put32(fat, 8, 0x0fffffff); // the root's one cluster
+  // No CHS in the partition entry, LBA only: type 0x0C, FAT32 (LBA).
+  const mbr = mbrSector(SD_SECTOR, [0x00, 0xfe, 0xff, 0xff, 0x0c, 0xfe, 0xff, 0xff], PARTITION_START, total);
+  const volume = { ss: SD_SECTOR, jump: [0xeb, 0x58, 0x90], oem: 'BOARDCTL', spc, reserved, nFats, hidden: PARTITION_START, total };
+  const boot = fat32BootSector(volume, fatSectors, (Math.random() * 0x100000000) >>> 0);
+  const fsInfo = fsInfoSector(SD_SECTOR, clusters - 1, 2); // cluster 2 holds the root
+  const fat = fatFirstSector(SD_SECTOR, [0x0ffffff8, 0x0fffffff, 0x0fffffff]); // the root's one cluster
 
   const fd = openSync(path, 'wx', 0o600); // a board's files are its owner's alone (board-store.ts)
   try {
