@@ -4,7 +4,8 @@
 // CHECK is `LEN,SUM;` in hex (the stuffed body's length and byte sum mod 2^16: a lost, extra or changed byte shows).
 // BODY is `SEQ:` (the request's number, hex), the verb's letter and its NUL-separated fields. Answers go to the
 // board's stdin unstuffed (the board turns Ctrl-C off while it reads one): '+', a 4-byte little-endian length, the
-// data's byte sum (2 bytes), the data; or '-' and a 4-byte errno. A request that arrived damaged is answered '-'
+// data's byte sum (2 bytes), the data; or '-', a 4-byte errno and its check (the errno's 16 bits inverted: an errno
+// the link changed is not taken for another). A request that arrived damaged is answered '-'
 // with errno 0 (RESEND): the board sends it again, as it sends a request whose answer it got damaged or not at all
 // (mount-link.ts answers that one from memory).
 import { unescapeBytes } from '../fs/wire.js';
@@ -204,8 +205,9 @@ function byteSum(bytes: Uint8Array): number {
 }
 
 export function errorAnswer(errno: number): Buffer {
-  const head = Buffer.alloc(5);
+  const head = Buffer.alloc(7);
   head[0] = 0x2d;
   head.writeUInt32LE(errno, 1);
+  head.writeUInt16LE(~errno & 0xffff, 5);
   return head;
 }

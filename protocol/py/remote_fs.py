@@ -74,15 +74,19 @@ def call(cmd, *fields, data=b'', into=None):
                     # A Ctrl-C sent before the host saw this request (anything else typed meanwhile is dropped)
                     intr = intr or one[0] == 3
                 fill(hdr)
+                fill(check)
                 n = int.from_bytes(hdr, 'little')
                 ok = one[0] == 43
                 if not ok:
-                    if n:
-                        break
+                    # An errno comes with its 16 bits inverted; 0 asks for the request again.
+                    if n < 0x10000 and int.from_bytes(check, 'little') == n ^ 0xFFFF:
+                        if n:
+                            break
+                    else:
+                        n = 5
                     continue
                 # The data's byte sum comes first: a byte the link changed or lost fails the answer, not the program.
                 got = memoryview(into)[:n] if into is not None else bytearray(n)
-                fill(check)
                 fill(got)
             except OSError:
                 # Silence: the link lost a byte of the answer, or all of it.
