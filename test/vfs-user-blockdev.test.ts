@@ -83,6 +83,17 @@ describe('VfsFat on a user block device, as FatFs lays it out', () => {
     expect(out).toBe('(512, 512, 16, 16, 16, 0, 0, 0, 0, 255)\n1 1 512 1\nOSError [Errno 5] EIO\n');
   });
 
+  it("writes f_mkfs's boot sector: MSDOS5.0, media 0xF8, 63/255, drive 0x80, NO NAME, \"FAT\", the serial from the clock", async () => {
+    const out = await run(
+      // GET_FATTIME, the board's calendar time packed as FAT packs it, just before and just after the mkfs.
+      'def fattime():\n    t = time.localtime()\n    return (t[0] - 1980) << 25 | t[1] << 21 | t[2] << 16 | t[3] << 11 | t[4] << 5 | t[5] // 2\n' +
+        "a = fattime()\nd, fs = fat()\nb = fattime()\nbs = d.data\n" +
+        "print(bytes(bs[:11]), bs[21], bs[24], bs[26], bytes(bs[28:32]), bs[36], bs[38], bytes(bs[43:62]))\n" +
+        "print(a <= int.from_bytes(bs[39:43], 'little') <= b)",
+    );
+    expect(out).toBe("b'\\xeb\\xfe\\x90MSDOS5.0' 248 63 255 b'\\x00\\x00\\x00\\x00' 128 41 b'NO NAME    FAT     '\nTrue\n");
+  });
+
   it('resolves .. in chdir and answers ENOENT for chdir to a file, EISDIR/ENOTDIR/EACCES on removes', async () => {
     const out = await run(
       'd, fs = fat()\nfs.mkdir("a")\nfs.chdir("a")\nfs.open("f", "w").close()\nprint(fs.getcwd(), err(lambda: fs.chdir("f")))\n' +

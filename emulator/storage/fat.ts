@@ -8,7 +8,7 @@ import type { FlashStore } from '../flash-store.js';
 import { LfsError } from '../littlefs/errors.js';
 import type { OpenFlags, Whence } from '../littlefs/file.js';
 import {
-  bootSector, fat32BootSector, fatFirstSector, findVolume, fsInfoSector, le16, le32, MAX_FAT12, MAX_FAT16, mbrSector, put16,
+  fat32BootSector, fatBootSector, fatFirstSector, findVolume, fsInfoSector, le16, le32, MAX_FAT12, MAX_FAT16, mbrSector, put16,
   put32, type Geometry,
 } from './fat-volume.js';
 
@@ -129,7 +129,8 @@ export class FatFs {
    * VfsFat.mkfs as MicroPython's (extmod/vfs_fat.c): FatFs's f_mkfs for FAT12/16 on the whole device
    * (FM_FAT | FM_SFD) and, when that gives up (FR_MKFS_ABORTED), for FAT32 (FM_FAT32) in the one partition of an
    * MBR it writes. Either way one FAT; the FAT and root directory zeroed, the device synced (CTRL_SYNC) at the end.
-   * A volume neither fits is FR_MKFS_ABORTED, which VfsFat raises as EIO. `clock` stamps FAT32's serial number.
+   * A volume neither fits is FR_MKFS_ABORTED, which VfsFat raises as EIO. The volume serial number is the time
+   * (`clock`), as FatFs takes it from GET_FATTIME.
    */
   static format(dev: FlashStore & { blockSize: number; blockCount: number }, clock: () => number = Date.now): void {
     const ss = dev.blockSize;
@@ -138,20 +139,12 @@ export class FatFs {
     if (!l) throw new LfsError('EIO', 'volume size not usable for FAT');
     const v = { ss, jump: [0xeb, 0xfe, 0x90], oem: 'MSDOS5.0', spc: l.spc, reserved: l.reserved, nFats: 1, hidden: l.base, total: l.total };
     const fat32 = l.type === 32;
+    const serial = fatTime(clock());
     if (fat32) {
-      // FatFs's serial number is the time (GET_FATTIME); our FAT12/16 keep a fixed one.
-      const boot = fat32BootSector(v, l.fatSectors, fatTime(clock()));
+      const boot = fat32BootSector(v, l.fatSectors, serial);
       const fsInfo = fsInfoSector(ss, l.clusters - 1, 2); // cluster 2 holds the root
       for (const [at, data] of [[0, boot], [6, boot], [7, fsInfo], [1, fsInfo]] as const) dev.write((l.base + at) * ss, data);
-    } else {
-      const boot = bootSector(v, ROOT_ENTRIES);
-      put16(boot, 22, l.fatSectors);
-      boot[36] = 0x80;
-      boot[38] = 0x29;
-      put32(boot, 39, 0x12345678);
-      boot.set(new TextEncoder().encode(`NO NAME    ${l.type === 16 ? 'FAT16   ' : 'FAT12   '}`), 43);
-      dev.write(0, boot);
-    }
+    } else dev.write(0, fatBootSector(v, ROOT_ENTRIES, l.fatSectors, serial));
     // The FAT, its first sector holding entries 0 and 1 (and FAT32's root, one cluster), then the root directory.
     const fatStart = l.base + l.reserved;
     const entries = fat32 ? [0xfffffff8, 0xffffffff, 0x0fffffff] : [l.type === 16 ? 0xfffffff8 : 0xfffff8];
