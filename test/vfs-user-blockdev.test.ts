@@ -83,6 +83,23 @@ describe('VfsFat on a user block device, as FatFs lays it out', () => {
     expect(out).toBe('(512, 512, 16, 16, 16, 0, 0, 0, 0, 255)\n1 1 512 1\nOSError [Errno 5] EIO\n');
   });
 
+  it('formats the smallest volumes R0.13c does: 16 clusters after the system sectors, 22 sectors of 4096 bytes', async () => {
+    const out = await run(
+      // Only the blocks written take memory: whole devices of 4096-byte blocks would not fit the heap.
+      'class Sparse(Disk):\n    def __init__(self, n, size):\n        self.n, self.size, self.blocks = n, size, {}\n' +
+        '    def readblocks(self, n, buf):\n        buf[:] = self.blocks.get(n, bytes(len(buf)))\n' +
+        '    def writeblocks(self, n, buf):\n        self.blocks[n] = bytes(buf)\n' +
+        '    def ioctl(self, op, arg):\n        return self.n if op == 4 else self.size if op == 5 else None\n' +
+        'def smallest(size, n):\n    d = Sparse(n, size)\n    r = err(lambda: vfs.VfsFat.mkfs(d))\n    if r != "ok":\n        return r\n' +
+        '    fs = vfs.VfsFat(d)\n    r = fs.statvfs("/")[:4]\n    fs.umount()\n    return r\n' +
+        'for size, n in ((1024, 34), (1024, 33), (4096, 22), (4096, 21)):\n    print(size, n, smallest(size, n))',
+    );
+    // Boot sector, one FAT sector and the root directory (512 entries: 4 sectors of 4096 bytes, 16 of 1024).
+    expect(out).toBe(
+      '1024 34 (1024, 1024, 16, 16)\n1024 33 OSError [Errno 5] EIO\n4096 22 (4096, 4096, 16, 16)\n4096 21 OSError [Errno 5] EIO\n',
+    );
+  });
+
   it("writes f_mkfs's boot sector: MSDOS5.0, media 0xF8, 63/255, drive 0x80, NO NAME, \"FAT\", the serial from the clock", async () => {
     const out = await run(
       // GET_FATTIME, the board's calendar time packed as FAT packs it, just before and just after the mkfs.

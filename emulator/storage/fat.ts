@@ -73,10 +73,11 @@ interface Layout {
 /**
  * f_mkfs(FM_FAT | FM_SFD): the volume at sector 0, 512 root entries, 16 clusters at least, the cluster size from
  * the volume size (one sector up to 4096 sectors), doubled once (up to 128 sectors) when the cluster count does
- * not fit the FAT type; undefined where FatFs gives up (FR_MKFS_ABORTED), volumes under 50 sectors too.
+ * not fit the FAT type; undefined where FatFs gives up (FR_MKFS_ABORTED). The smallest volume is thus the boot
+ * sector, a FAT sector, the root directory and 16 clusters: 50 sectors of 512 bytes, 22 of 4096 (R0.13c's own
+ * 22-sector floor, which R0.12 had at 50 for every sector size).
  */
 function fat16Layout(ss: number, total: number): Layout | undefined {
-  if (total < 50) return undefined;
   const rootSectors = (ROOT_ENTRIES * DIR_ENTRY) / ss;
   const reserved = 1;
   for (let au = 0; ;) {
