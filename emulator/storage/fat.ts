@@ -70,6 +70,11 @@ interface Layout {
   clusters: number;
 }
 
+/** FatFs's sector sizes (FF_MIN_SS 512 to FF_MAX_SS 4096 on the ports, a power of two): another is FR_DISK_ERR. */
+function checkSectorSize(ss: number): void {
+  if (ss < 512 || ss > 4096 || (ss & (ss - 1))) throw new LfsError('EIO', 'sector size not usable for FAT');
+}
+
 /**
  * f_mkfs(FM_FAT | FM_SFD): the volume at sector 0, 512 root entries, 16 clusters at least, the cluster size from
  * the volume size (one sector up to 4096 sectors), doubled once (up to 128 sectors) when the cluster count does
@@ -128,15 +133,20 @@ export class FatFs {
 
   /**
    * VfsFat.mkfs as MicroPython's (extmod/vfs_fat.c): FatFs's f_mkfs for FAT12/16 on the whole device
-   * (FM_FAT | FM_SFD) and, when that gives up (FR_MKFS_ABORTED), for FAT32 (FM_FAT32) in the one partition of an
-   * MBR it writes. Either way one FAT; the FAT and root directory zeroed, the device synced (CTRL_SYNC) at the end.
-   * A volume neither fits is FR_MKFS_ABORTED, which VfsFat raises as EIO. The volume serial number is the time
-   * (`clock`), as FatFs takes it from GET_FATTIME.
+   * (FM_FAT | FM_SFD) and, when that gives up (FR_MKFS_ABORTED) and `fallback32` allows (VfsFat.mkfs does,
+   * VfsFat.mount's mkfs does not), for FAT32 (FM_FAT32) in the one partition of an MBR it writes. Either way one
+   * FAT; the FAT and root directory zeroed, the device synced (CTRL_SYNC) at the end. A volume that fits none is
+   * FR_MKFS_ABORTED, which VfsFat raises as EIO. The volume serial number is the time (`clock`), as FatFs takes it
+   * from GET_FATTIME.
    */
-  static format(dev: FlashStore & { blockSize: number; blockCount: number }, clock: () => number = Date.now): void {
+  static format(
+    dev: FlashStore & { blockSize: number; blockCount: number },
+    clock: () => number = Date.now,
+    fallback32 = true,
+  ): void {
     const ss = dev.blockSize;
-    if (ss < 512 || ss > 4096 || (ss & (ss - 1))) throw new LfsError('EINVAL', 'sector size not usable for FAT');
-    const l = fat16Layout(ss, dev.blockCount) ?? fat32Layout(ss, dev.blockCount);
+    checkSectorSize(ss);
+    const l = fat16Layout(ss, dev.blockCount) ?? (fallback32 ? fat32Layout(ss, dev.blockCount) : undefined);
     if (!l) throw new LfsError('EIO', 'volume size not usable for FAT');
     const v = { ss, jump: [0xeb, 0xfe, 0x90], oem: 'MSDOS5.0', spc: l.spc, reserved: l.reserved, nFats: 1, hidden: l.base, total: l.total };
     const fat32 = l.type === 32;
@@ -163,6 +173,7 @@ export class FatFs {
 
   /** `ss`: the device's sector size, which the volume's must equal (FatFs asks the device for it). */
   static mount(dev: FlashStore, clock: () => number = Date.now, ss = 512): FatFs {
+    checkSectorSize(ss);
     return new FatFs(dev, findVolume(dev, ss), clock);
   }
 
