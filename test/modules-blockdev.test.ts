@@ -79,7 +79,7 @@ describe('filesystems as on silicon', () => {
         'os.rename("/ramdisk/test.txt", "/ramdisk/logs/moved.txt")\nos.remove("/ramdisk/A Long Name.data")\n' +
         'print(sorted(os.listdir("/ramdisk")), sorted(os.listdir("/ramdisk/logs")))\n' +
         'os.umount("/ramdisk")\n' +
-        // The bytes are a FAT volume: boot sector signature, FAT12 type string.
+        // The bytes are a FAT volume: boot sector signature, the type string f_mkfs writes for FAT12 and FAT16 alike.
         'print(bdev.data[510:512], bytes(bdev.data[54:62]))\n' +
         'vfs.mount(bdev, "/again")\nprint(open("/again/logs/moved.txt").read())\nvfs.umount("/again")',
     );
@@ -88,7 +88,7 @@ describe('filesystems as on silicon', () => {
         "2048 b'\\x00\\x01\\x02' True\n" +
         "['one\\n', 'two\\n'] [(<VfsFat>, '/ramdisk')]\n" +
         "['logs'] ['LOG1.TXT', 'moved.txt']\n" +
-        "bytearray(b'U\\xaa') b'FAT12   '\n" +
+        "bytearray(b'U\\xaa') b'FAT     '\n" +
         'Hello world\n',
     );
   });

@@ -44,6 +44,20 @@ class OldDisk(Blocks):
     def sync(self):
         self.syncs += 1
 
+class Sparse(Disk):
+    # Only the blocks written take memory (the heap holds no whole device of 4096-byte blocks); simple protocol.
+    def __init__(self, n, size=512):
+        self.n, self.size, self.blocks = n, size, {}
+
+    def readblocks(self, n, buf):
+        buf[:] = self.blocks.get(n, bytes(len(buf)))
+
+    def writeblocks(self, n, buf):
+        self.blocks[n] = bytes(buf)
+
+    def ioctl(self, op, arg):
+        return self.n if op == 4 else self.size if op == 5 else None
+
 def fat(blocks=50, cls=Disk):
     d = cls(blocks)
     vfs.VfsFat.mkfs(d)
@@ -81,6 +95,54 @@ describe('VfsFat on a user block device, as FatFs lays it out', () => {
     );
     // 50 sectors: boot sector + 1 FAT sector + 32 root-directory sectors leave 16 clusters (FatFs's minimum).
     expect(out).toBe('(512, 512, 16, 16, 16, 0, 0, 0, 0, 255)\n1 1 512 1\nOSError [Errno 5] EIO\n');
+  });
+
+  it('formats the smallest volumes R0.13c does: 16 clusters after the system sectors, 22 sectors of 4096 bytes', async () => {
+    const out = await run(
+      'def smallest(size, n):\n    d = Sparse(n, size)\n    r = err(lambda: vfs.VfsFat.mkfs(d))\n    if r != "ok":\n        return r\n' +
+        '    fs = vfs.VfsFat(d)\n    r = fs.statvfs("/")[:4]\n    fs.umount()\n    return r\n' +
+        'for size, n in ((1024, 34), (1024, 33), (4096, 22), (4096, 21)):\n    print(size, n, smallest(size, n))',
+    );
+    // Boot sector, one FAT sector and the root directory (512 entries: 4 sectors of 4096 bytes, 16 of 1024).
+    expect(out).toBe(
+      '1024 34 (1024, 1024, 16, 16)\n1024 33 OSError [Errno 5] EIO\n4096 22 (4096, 4096, 16, 16)\n4096 21 OSError [Errno 5] EIO\n',
+    );
+  });
+
+  it("writes f_mkfs's boot sector: MSDOS5.0, media 0xF8, 63/255, drive 0x80, NO NAME, \"FAT\", the serial from the clock", async () => {
+    const out = await run(
+      // GET_FATTIME, the board's calendar time packed as FAT packs it, just before and just after the mkfs.
+      'def fattime():\n    t = time.localtime()\n    return (t[0] - 1980) << 25 | t[1] << 21 | t[2] << 16 | t[3] << 11 | t[4] << 5 | t[5] // 2\n' +
+        "a = fattime()\nd, fs = fat()\nb = fattime()\nbs = d.data\n" +
+        "print(bytes(bs[:11]), bs[21], bs[24], bs[26], bytes(bs[28:32]), bs[36], bs[38], bytes(bs[43:62]))\n" +
+        "print(a <= int.from_bytes(bs[39:43], 'little') <= b)",
+    );
+    expect(out).toBe("b'\\xeb\\xfe\\x90MSDOS5.0' 248 63 255 b'\\x00\\x00\\x00\\x00' 128 41 b'NO NAME    FAT     '\nTrue\n");
+  });
+
+  it('takes a device with no volume, as f_mount does: ENODEV at each call that needs one and at mount(), which mkfs=True formats', async () => {
+    const out = await run(
+      "d = Sparse(50)\nfs = vfs.VfsFat(d)\nprint(fs.stat('/'), err(lambda: fs.ilistdir('/')), err(fs.getcwd), err(lambda: fs.open('f', 'w')))\n" +
+        "print(err(lambda: vfs.mount(fs, '/blank')), err(lambda: vfs.mount(d, '/blank')), len(d.blocks))\n" +
+        // mount's mkfs: f_mkfs(FM_FAT | FM_SFD), after the device's write protection.
+        "print(err(lambda: vfs.mount(fs, '/blank', readonly=True, mkfs=True)), len(d.blocks))\n" +
+        "vfs.mount(d, '/blank', mkfs=True)\nopen('/blank/f', 'w').close()\nprint(os.listdir('/blank'), os.statvfs('/blank')[:4])\n" +
+        "vfs.umount('/blank')\n" +
+        // What the constructor found decides mount(); the other calls look for the volume again.
+        "d = Sparse(50)\nfs = vfs.VfsFat(d)\nvfs.VfsFat.mkfs(d)\nprint(err(lambda: vfs.mount(fs, '/blank')), list(fs.ilistdir()), fs.getcwd())\n" +
+        // No FAT32 for mount's mkfs: a device too big for FAT16 is FR_MKFS_ABORTED, where VfsFat.mkfs falls back.
+        "print(err(lambda: vfs.mount(Sparse(1 << 23), '/big', mkfs=True)))\n" +
+        // A sector size FatFs does not take (512 to 4096 bytes) is FR_DISK_ERR, already at the constructor.
+        'print(err(lambda: vfs.VfsFat(Sparse(50, 256))), err(lambda: vfs.VfsFat.mkfs(Sparse(50, 256))))',
+    );
+    expect(out).toBe(
+      // The root's time is 2000-01-01 (vfs_fat.c), in seconds since the port's 1970 epoch.
+      '(16384, 0, 0, 0, 0, 0, 0, 946684800, 946684800, 946684800) OSError [Errno 19] ENODEV OSError [Errno 19] ENODEV ' +
+        'OSError [Errno 19] ENODEV\nOSError [Errno 19] ENODEV OSError [Errno 19] ENODEV 0\nOSError 30 0\n' +
+        "['f'] (512, 512, 16, 16)\n" +
+        'OSError [Errno 19] ENODEV [] /\n' +
+        'OSError [Errno 5] EIO\nOSError [Errno 5] EIO OSError [Errno 5] EIO\n',
+    );
   });
 
   it('resolves .. in chdir and answers ENOENT for chdir to a file, EISDIR/ENOTDIR/EACCES on removes', async () => {

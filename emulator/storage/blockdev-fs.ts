@@ -133,7 +133,8 @@ export function createBlockDevFsPlugin(clock: () => number = Date.now, opened?: 
         mounts.set(h, LittleFs.mount(lfsDevice(io, bs, bc), { progSize, mtime, clock }));
         return h;
       }),
-    mkfs_fat: (io: PyBlockIo, bs: number, bc: number) => guard(() => (FatFs.format(store(io, bs, bc), clock), 0)),
+    mkfs_fat: (io: PyBlockIo, bs: number, bc: number, fat32: boolean) =>
+      guard(() => (FatFs.format(store(io, bs, bc), clock, fat32), 0)),
     mount_fat: (io: PyBlockIo, bs: number, bc: number) =>
       guard(() => {
         const h = next++;

@@ -123,7 +123,7 @@ export interface VolumeParams {
  * A boot sector's fields up to BPB_TotSec32, and its signature, as FatFs's f_mkfs and SD card formatters fill
  * them: media 0xF8 (a fixed disk), the int13h geometry of 63 sectors a track and 255 heads.
  */
-export function bootSector(v: VolumeParams, rootEntries: number): Uint8Array {
+function bootSector(v: VolumeParams, rootEntries: number): Uint8Array {
   const b = new Uint8Array(v.ss);
   b.set(v.jump);
   b.set(new TextEncoder().encode(v.oem), 3);
@@ -143,8 +143,27 @@ export function bootSector(v: VolumeParams, rootEntries: number): Uint8Array {
 }
 
 /**
+ * The extended boot record at `at` (FAT12/16: 36, FAT32: 64) as f_mkfs writes it: drive 0x80, signature 0x29, the
+ * volume serial number, no label (NO NAME), then the type string.
+ */
+function extendedBootRecord(b: Uint8Array, at: number, serial: number, type: string): void {
+  b[at] = 0x80;
+  b[at + 2] = 0x29;
+  put32(b, at + 3, serial);
+  b.set(new TextEncoder().encode(`NO NAME    ${type}`), at + 7);
+}
+
+/** A FAT12/16 boot sector as f_mkfs writes it: one type string for both, "FAT" (the cluster count tells them apart). */
+export function fatBootSector(v: VolumeParams, rootEntries: number, fatSectors: number, serial: number): Uint8Array {
+  const b = bootSector(v, rootEntries);
+  put16(b, 22, fatSectors);
+  extendedBootRecord(b, 36, serial, 'FAT     ');
+  return b;
+}
+
+/**
  * A FAT32 boot sector as f_mkfs and SD card formatters write it: the root directory in cluster 2, FSInfo in the
- * volume's sector 1 and the boot sector's backup in its sector 6, drive 0x80, no label (NO NAME).
+ * volume's sector 1 and the boot sector's backup in its sector 6.
  */
 export function fat32BootSector(v: VolumeParams, fatSectors: number, serial: number): Uint8Array {
   const b = bootSector(v, 0);
@@ -152,10 +171,7 @@ export function fat32BootSector(v: VolumeParams, fatSectors: number, serial: num
   put32(b, 44, 2);
   put16(b, 48, 1);
   put16(b, 50, 6);
-  b[64] = 0x80;
-  b[66] = 0x29;
-  put32(b, 67, serial);
-  b.set(new TextEncoder().encode('NO NAME    FAT32   '), 71);
+  extendedBootRecord(b, 64, serial, 'FAT32   ');
   return b;
 }
 

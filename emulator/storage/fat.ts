@@ -8,7 +8,7 @@ import type { FlashStore } from '../flash-store.js';
 import { LfsError } from '../littlefs/errors.js';
 import type { OpenFlags, Whence } from '../littlefs/file.js';
 import {
-  bootSector, fat32BootSector, fatFirstSector, findVolume, fsInfoSector, le16, le32, MAX_FAT12, MAX_FAT16, mbrSector, put16,
+  fat32BootSector, fatBootSector, fatFirstSector, findVolume, fsInfoSector, le16, le32, MAX_FAT12, MAX_FAT16, mbrSector, put16,
   put32, type Geometry,
 } from './fat-volume.js';
 
@@ -70,13 +70,19 @@ interface Layout {
   clusters: number;
 }
 
+/** FatFs's sector sizes (FF_MIN_SS 512 to FF_MAX_SS 4096 on the ports, a power of two): another is FR_DISK_ERR. */
+function checkSectorSize(ss: number): void {
+  if (ss < 512 || ss > 4096 || (ss & (ss - 1))) throw new LfsError('EIO', 'sector size not usable for FAT');
+}
+
 /**
  * f_mkfs(FM_FAT | FM_SFD): the volume at sector 0, 512 root entries, 16 clusters at least, the cluster size from
  * the volume size (one sector up to 4096 sectors), doubled once (up to 128 sectors) when the cluster count does
- * not fit the FAT type; undefined where FatFs gives up (FR_MKFS_ABORTED), volumes under 50 sectors too.
+ * not fit the FAT type; undefined where FatFs gives up (FR_MKFS_ABORTED). The smallest volume is thus the boot
+ * sector, a FAT sector, the root directory and 16 clusters: 50 sectors of 512 bytes, 22 of 4096 (R0.13c's own
+ * 22-sector floor, which R0.12 had at 50 for every sector size).
  */
 function fat16Layout(ss: number, total: number): Layout | undefined {
-  if (total < 50) return undefined;
   const rootSectors = (ROOT_ENTRIES * DIR_ENTRY) / ss;
   const reserved = 1;
   for (let au = 0; ;) {
@@ -127,31 +133,29 @@ export class FatFs {
 
   /**
    * VfsFat.mkfs as MicroPython's (extmod/vfs_fat.c): FatFs's f_mkfs for FAT12/16 on the whole device
-   * (FM_FAT | FM_SFD) and, when that gives up (FR_MKFS_ABORTED), for FAT32 (FM_FAT32) in the one partition of an
-   * MBR it writes. Either way one FAT; the FAT and root directory zeroed, the device synced (CTRL_SYNC) at the end.
-   * A volume neither fits is FR_MKFS_ABORTED, which VfsFat raises as EIO. `clock` stamps FAT32's serial number.
+   * (FM_FAT | FM_SFD) and, when that gives up (FR_MKFS_ABORTED) and `fallback32` allows (VfsFat.mkfs does,
+   * VfsFat.mount's mkfs does not), for FAT32 (FM_FAT32) in the one partition of an MBR it writes. Either way one
+   * FAT; the FAT and root directory zeroed, the device synced (CTRL_SYNC) at the end. A volume that fits none is
+   * FR_MKFS_ABORTED, which VfsFat raises as EIO. The volume serial number is the time (`clock`), as FatFs takes it
+   * from GET_FATTIME.
    */
-  static format(dev: FlashStore & { blockSize: number; blockCount: number }, clock: () => number = Date.now): void {
+  static format(
+    dev: FlashStore & { blockSize: number; blockCount: number },
+    clock: () => number = Date.now,
+    fallback32 = true,
+  ): void {
     const ss = dev.blockSize;
-    if (ss < 512 || ss > 4096 || (ss & (ss - 1))) throw new LfsError('EINVAL', 'sector size not usable for FAT');
-    const l = fat16Layout(ss, dev.blockCount) ?? fat32Layout(ss, dev.blockCount);
+    checkSectorSize(ss);
+    const l = fat16Layout(ss, dev.blockCount) ?? (fallback32 ? fat32Layout(ss, dev.blockCount) : undefined);
     if (!l) throw new LfsError('EIO', 'volume size not usable for FAT');
     const v = { ss, jump: [0xeb, 0xfe, 0x90], oem: 'MSDOS5.0', spc: l.spc, reserved: l.reserved, nFats: 1, hidden: l.base, total: l.total };
     const fat32 = l.type === 32;
+    const serial = fatTime(clock());
     if (fat32) {
-      // FatFs's serial number is the time (GET_FATTIME); our FAT12/16 keep a fixed one.
-      const boot = fat32BootSector(v, l.fatSectors, fatTime(clock()));
+      const boot = fat32BootSector(v, l.fatSectors, serial);
       const fsInfo = fsInfoSector(ss, l.clusters - 1, 2); // cluster 2 holds the root
       for (const [at, data] of [[0, boot], [6, boot], [7, fsInfo], [1, fsInfo]] as const) dev.write((l.base + at) * ss, data);
-    } else {
-      const boot = bootSector(v, ROOT_ENTRIES);
-      put16(boot, 22, l.fatSectors);
-      boot[36] = 0x80;
-      boot[38] = 0x29;
-      put32(boot, 39, 0x12345678);
-      boot.set(new TextEncoder().encode(`NO NAME    ${l.type === 16 ? 'FAT16   ' : 'FAT12   '}`), 43);
-      dev.write(0, boot);
-    }
+    } else dev.write(0, fatBootSector(v, ROOT_ENTRIES, l.fatSectors, serial));
     // The FAT, its first sector holding entries 0 and 1 (and FAT32's root, one cluster), then the root directory.
     const fatStart = l.base + l.reserved;
     const entries = fat32 ? [0xfffffff8, 0xffffffff, 0x0fffffff] : [l.type === 16 ? 0xfffffff8 : 0xfffff8];
@@ -169,6 +173,7 @@ export class FatFs {
 
   /** `ss`: the device's sector size, which the volume's must equal (FatFs asks the device for it). */
   static mount(dev: FlashStore, clock: () => number = Date.now, ss = 512): FatFs {
+    checkSectorSize(ss);
     return new FatFs(dev, findVolume(dev, ss), clock);
   }
 

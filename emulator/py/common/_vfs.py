@@ -199,15 +199,15 @@ class TextIOWrapper(FileIO):
 
 
 class _BlockVfs:
-    # As on the firmware, the constructor mounts the device (ENODEV when it holds no such filesystem), so the
-    # object's methods work before, and without, vfs.mount().
+    # As on the firmware, the constructor mounts the device, so the object's methods work before, and without,
+    # vfs.mount().
     def __init__(self, bdev):
         self._bdev = bdev
         self._h = 0
         self._cwd = '/'
         self._io = None
         self._ro = False
-        self.mount(False, False)
+        self._vol()
 
     def _c(self, r):
         return self._io.check(r)
@@ -221,15 +221,19 @@ class _BlockVfs:
     def _p(self, p):
         return _norm(self._cwd, p.decode() if isinstance(p, bytes) else p)
 
+    def _vol(self):
+        # The host's handle of the mounted volume; mounted again by the first call that needs it after umount().
+        if not self._h:
+            bs, n = _geometry(self._bdev)
+            self._io = _BlockIo(self._bdev, bs, self._EXT)
+            self._h = self._c(self._mount(self._io, bs, n))
+        return self._h
+
     def mount(self, readonly, mkfs):
         # Mounted read-only, the firmware's filesystem drops the device's writeblocks for good (vfs_fat.c,
-        # vfs_lfsx.c): from then on every change fails with EROFS, as FatFs's write protection answers it.
+        # vfs_lfsx.c): from then on every change fails with EROFS, as FatFs's write protection answers it. The
+        # volume itself was mounted by the constructor.
         self._ro = self._ro or bool(readonly)
-        if self._h:
-            return
-        bs, n = _geometry(self._bdev)
-        self._io = _BlockIo(self._bdev, bs, self._EXT)
-        self._h = self._c(self._mount(self._io, bs, n))
 
     def umount(self):
         if self._h:
@@ -237,22 +241,23 @@ class _BlockVfs:
             self._c(_bdfs.umount(h))
 
     def ilistdir(self, path='.'):
-        s = self._c(_bdfs.ilistdir(self._h, self._p(path)))
+        s = self._c(_bdfs.ilistdir(self._vol(), self._p(path)))
         f = s.split('/') if s else []
         name = (lambda x: x.encode()) if isinstance(path, bytes) else (lambda x: x)
         return iter([(name(f[i]), int(f[i + 1]), 0, int(f[i + 2])) for i in range(0, len(f), 3)])
 
     def stat(self, path):
-        m, s, t = self._c(_bdfs.stat(self._h, self._p(path))).split()
+        m, s, t = self._c(_bdfs.stat(self._vol(), self._p(path))).split()
         t = int(t) - EPOCH if int(t) else 0
         return (int(m), 0, 0, 0, 0, 0, int(s), t, t, t)
 
     def statvfs(self, path):
-        b, n, f, nm = [int(x) for x in self._c(_bdfs.statvfs(self._h)).split()]
+        b, n, f, nm = [int(x) for x in self._c(_bdfs.statvfs(self._vol())).split()]
         return (b, b, n, f, f, 0, 0, 0, 0, nm)
 
     def chdir(self, path):
         # Both FatFs and the firmware's littlefs glue answer ENOENT for a path that is not a directory.
+        self._vol()
         p = self._p(path)
         try:
             d = self.stat(p)[0] & 0x4000
@@ -263,23 +268,24 @@ class _BlockVfs:
         self._cwd = p
 
     def getcwd(self):
+        self._vol()
         return self._cwd
 
     def mkdir(self, path):
-        self._c(_bdfs.mkdir(self._h, self._w(path)))
+        self._c(_bdfs.mkdir(self._vol(), self._w(path)))
 
     def remove(self, path):
-        self._c(_bdfs.remove(self._h, self._w(path)))
+        self._c(_bdfs.remove(self._vol(), self._w(path)))
 
     def rmdir(self, path):
-        self._c(_bdfs.rmdir(self._h, self._w(path)))
+        self._c(_bdfs.rmdir(self._vol(), self._w(path)))
 
     def rename(self, old, new):
-        self._c(_bdfs.rename(self._h, self._w(old), self._w(new)))
+        self._c(_bdfs.rename(self._vol(), self._w(old), self._w(new)))
 
     def open(self, path, mode='r'):
         p = self._w(path) if any(c in mode for c in 'wax+') else self._p(path)
-        fd = self._c(_bdfs.open(self._h, p, mode))
+        fd = self._c(_bdfs.open(self._vol(), p, mode))
         return (FileIO if 'b' in mode else TextIOWrapper)(self, fd)
 
 
@@ -312,10 +318,48 @@ class VfsFat(_BlockVfs):
     _EXT = False
     _ADDR = True
 
-    def mount(self, readonly, mkfs):
+    def __init__(self, block_dev):
+        # f_mount: a device that holds no FAT volume (FR_NO_FILESYSTEM) is taken, for mkfs() or
+        # mount(mkfs=True) to format; until one is there each call that needs it looks again and raises ENODEV.
+        self._nofs = False
+        try:
+            super().__init__(block_dev)
+        except OSError as e:
+            if e.errno != 19:
+                raise
+            self._nofs = True
+
+    def _vol(self):
+        # FatFs's find_volume initialises the device (its ioctl INIT) before it reads the volume.
         if not self._h:
             _disk_init(self._bdev)
+        return super()._vol()
+
+    def mount(self, readonly, mkfs):
+        # What the constructor found decides (vfs_fat.c): a device that had no volume then is formatted with
+        # mkfs, FAT12/16 only (no FAT32 fallback, unlike mkfs()), or raises ENODEV, even if one is there now.
         super().mount(readonly, mkfs)
+        if self._nofs:
+            if not mkfs:
+                raise OSError(19)
+            self._format(False)
+            self._nofs = False
+
+    def _format(self, fat32):
+        # f_mkfs: the device's INIT, then its write protection (EROFS); it leaves the volume unmounted.
+        self.umount()
+        _disk_init(self._bdev)
+        if self._ro:
+            raise OSError(30)
+        bs, n = _geometry(self._bdev)
+        bio = _BlockIo(self._bdev, bs, False)
+        bio.check(_bdfs.mkfs_fat(bio, bs, n, fat32))
+
+    def stat(self, path):
+        # The root is answered without FatFs (vfs_fat.c): its date is 2000-01-01, even with no volume there.
+        if path in ('', '/', b'', b'/'):
+            return (0x4000, 0, 0, 0, 0, 0, 0) + (946684800 - EPOCH,) * 3
+        return super().stat(path)
 
     def _mount(self, bio, bs, n):
         return _bdfs.mount_fat(bio, bs, n)
@@ -325,10 +369,9 @@ class VfsFat(_BlockVfs):
 
     @staticmethod
     def mkfs(block_dev):
-        _disk_init(block_dev)
-        bs, n = _geometry(block_dev)
-        bio = _BlockIo(block_dev, bs, False)
-        bio.check(_bdfs.mkfs_fat(bio, bs, n))
+        # As the firmware: a VfsFat on the device (which raises what the device does, EBUSY when its INIT
+        # fails), then f_mkfs, with FAT32 where FAT12/16 gives up.
+        VfsFat(block_dev)._format(True)
 
     def __repr__(self):
         return '<VfsFat>'
@@ -349,12 +392,12 @@ def _detect(bdev):
     return VfsFat(bdev)
 
 
-def mount(fs=None, mount_point=None, *, readonly=False):
+def mount(fs=None, mount_point=None, *, readonly=False, mkfs=False):
     if fs is None:
         return _rvfs.mount()
     if not hasattr(fs, 'mount') and hasattr(fs, 'readblocks'):
         fs = _detect(fs)
-    return _rvfs.mount(fs, mount_point, readonly=readonly)
+    return _rvfs.mount(fs, mount_point, readonly=readonly, mkfs=mkfs)
 
 
 class _VfsModule:
@@ -376,6 +419,7 @@ def wrap(bare):
         (_BlockVfs, ('__init__', 'umount', 'ilistdir', 'stat', 'statvfs', 'chdir', 'mkdir', 'remove', 'rmdir', 'rename',
                      'open')),
         (VfsLfs2, ('__init__',)),
+        (VfsFat, ('__init__', 'mount', 'stat')),
     ):
         for n in names:
             setattr(cls, n, bare(getattr(cls, n)))
