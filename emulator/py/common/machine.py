@@ -376,6 +376,9 @@ class Signal:
         return '<Signal>'  # extmod/machine_signal.c's type has no print function
 
 
+_ADC_UNITS = _B['adcUnits']
+
+
 class ADC:
     # ESP32 full-scale input per attenuation (machine.ADC docs / esp32 quickref), in microvolts.
     ATTN_0DB = 0
@@ -389,15 +392,29 @@ class ADC:
     _FULL = (1000000, 1340000, 2000000, 3600000)
     CORE_TEMP = 4
 
+    if not _RP2:
+        _channels = {}
+
+        def __new__(cls, pin, **kw):
+            # The esp32 port has one ADC object a channel (its madc_obj table): ADC(pin) and ADCBlock.connect()
+            # give the same object, whose attenuation stays until set again.
+            pin = _pin(pin)._id
+            if pin not in ADC._channels:
+                ADC._channels[pin] = super().__new__(cls)
+            return ADC._channels[pin]
+
     def __init__(self, pin, *, atten=None):
         if _RP2 and isinstance(pin, int) and 0 <= pin <= 4:
             self._id = -1 if pin == 4 else 26 + pin
         else:
             self._id = _pin(pin)._id
-        if self._id != -1 and self._id not in _B['adcPins']:
+        self._unit = next((u for u, pins in enumerate(_ADC_UNITS) if self._id in pins), None)
+        if self._id != -1 and self._unit is None:
             raise ValueError('invalid pin')
-        self._atten = ADC.ATTN_0DB if atten is None else atten
-        self._bits = 12
+        if atten is not None or not hasattr(self, '_atten'):
+            self._atten = ADC.ATTN_0DB if atten is None else atten
+        if _RP2:
+            self._bits = 12  # the esp32 port's resolution is its unit's (_ADC_BITS)
 
     def init(self, *, atten=None):
         if atten is not None:
@@ -407,7 +424,14 @@ class ADC:
         self._atten = a
 
     def width(self, w):
-        self._bits = w
+        if _RP2:
+            self._bits = w
+        else:
+            _adc_bits(self._unit, w)
+
+    if not _RP2:
+        def block(self):
+            return ADCBlock(self._unit)
 
     def read_uv(self):
         if self._id == -1:
@@ -420,12 +444,64 @@ class ADC:
         return min(65535, self.read_uv() * 65535 // full)
 
     def read(self):
-        return self.read_u16() >> (16 - self._bits)
+        return self.read_u16() >> (16 - (self._bits if _RP2 else _ADC_BITS[self._unit]))
 
     def __repr__(self):
         if _RP2:
             return '<ADC channel=%d>' % (self._id - 26 if self._id >= 0 else 4)
         return 'ADC(Pin(%d), atten=%d)' % (self._id, self._atten)
+
+
+if not _RP2:
+    _ADC_BITS = [12] * len(_ADC_UNITS)  # each unit's resolution, which ADCBlock(bits=) and ADC.width() set
+
+    def _adc_bits(unit, bits):
+        # Only the ESP32's ADC takes 9 to 11 bits (the port's ADC_WIDTH_MIN/MAX); the S3 and C3 are fixed at 12.
+        if not (9 if _B['chip'] == 'ESP32' else 12) <= _int(bits) <= 12:
+            raise ValueError('invalid bits')
+        _ADC_BITS[unit] = bits
+
+    class ADCBlock:
+        # The port's blocks are its ADC units, ADC_UNIT_1 and ADC_UNIT_2 (0 and 1), one static object each.
+        _units = {}
+
+        def __new__(cls, id, **kw):
+            unit = _int(id)
+            if not 0 <= unit < len(_ADC_UNITS):
+                raise ValueError('invalid block id')
+            if unit not in ADCBlock._units:
+                ADCBlock._units[unit] = super().__new__(cls)
+            return ADCBlock._units[unit]
+
+        def __init__(self, id, *, bits=-1):
+            self._id = _int(id)
+            self.init(bits=bits)
+
+        def init(self, *, bits=-1):
+            if bits != -1:
+                _adc_bits(self._id, bits)
+
+        def connect(self, *args, **kw):
+            # connect(channel), connect(source) or connect(channel, source): the unit's first channel that matches.
+            if not args:
+                raise TypeError('function missing 1 required positional arguments')
+            if len(args) > 2:
+                raise TypeError('too many positional args')
+            channel, pin = -1, -1
+            if len(args) == 2:
+                channel, pin = _int(args[0]), _port_pin(args[1], _PINS, 'invalid pin')
+            elif isinstance(args[0], int):
+                channel = args[0]
+            else:
+                pin = _port_pin(args[0], _PINS, 'invalid pin')
+            pins = _ADC_UNITS[self._id]
+            for ch, gpio in enumerate(pins):
+                if channel in (-1, ch) and pin in (-1, gpio):
+                    return ADC(Pin(gpio), **kw)
+            raise ValueError('no matching ADC')
+
+        def __repr__(self):
+            return 'ADCBlock(%d, bits=%d)' % (self._id, _ADC_BITS[self._id])
 
 
 if _B['touchPins']:
