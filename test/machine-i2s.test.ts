@@ -1,6 +1,7 @@
 // machine.I2S (esp32 and rp2 ports) on the real VM: paced at its rate on the board's clock, the played samples on
 // the host side, RX from a host source or silence.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { I2sPort } from '../emulator/peripherals/i2s.js';
 import { TestBoard } from './helpers/test-board.js';
 
 let esp: TestBoard;
@@ -205,5 +206,19 @@ print(tx.write(bytes(range(200)) * 60), time.ticks_diff(time.ticks_us(), t) // 1
     expect(n).toBe(12000);
     expect(ms).toBeGreaterThanOrEqual(245);
     expect(await played(pico, 0)).toBe(Buffer.concat(Array.from({ length: 60 }, () => Buffer.from(Array.from({ length: 200 }, (_, i) => i)))).toString('hex'));
+  });
+});
+
+describe('the host side of an I2S id', () => {
+  it('keeps the newest 16 MiB played and counts what it dropped; RX reads the source, then silence', () => {
+    const port = new I2sPort();
+    const mib = Array.from({ length: 1 << 20 }, (_, i) => i & 0xff);
+    for (let i = 0; i < 17; i++) port.play(mib);
+    port.play([1, 2]);
+    expect(port.dropped).toBe(2 << 20);
+    expect(port.playedHex().length).toBe(2 * ((16 << 20) - (1 << 20) + 2));
+    expect(port.playedHex().endsWith('fe' + 'ff0102')).toBe(true);
+    port.source.push(9, 8);
+    expect(port.record(4)).toEqual([9, 8, 0, 0]);
   });
 });
