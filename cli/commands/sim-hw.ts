@@ -115,9 +115,9 @@ export function registerSimHwCommands(sim: Command, deps: SimHwDeps): void {
 
   sim
     .command('get')
-    .description('show simulated hardware state: pins, leds, oled, parts, rtc')
+    .description('show simulated hardware state: pins, leds, oled, parts, rtc, i2s (the bytes each I2S TX played, as hex)')
     .argument('<name>', 'virtual board name')
-    .argument('<what>', 'pins | leds | oled | parts | rtc')
+    .argument('<what>', 'pins | leds | oled | parts | rtc | i2s')
     .action(async (name: string, what: string, _opts: unknown, cmd: Command) => {
       const value = await deps.control(name, { plugin: 'hw', op: 'get', args: { what } });
       const out = output(cmd);

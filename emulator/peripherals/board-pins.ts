@@ -9,8 +9,8 @@ export interface BoardFacts {
   pins: number[];
   inputOnly: number[];
   names: Record<string, number>;
-  /** machine.ADC's pins, both ADC units (the port's madc_obj table). */
-  adcPins: number[];
+  /** machine.ADC's pins by ADC unit (ADCBlock id), each unit's in channel order (the port's madc_obj table). */
+  adcUnits: number[][];
   /** The pins the chip's RTC domain watches in a sleep (esp32.wake_on_ext0/ext1, Pin.irq(wake=)). */
   rtcPins: number[];
   /**
@@ -41,7 +41,7 @@ function profileFacts(profile: BoardProfile): BoardFacts {
   if (profile.platform === 'rp2') {
     return {
       platform: 'rp2', chip: profile.mcuName, pins: range(0, 29), inputOnly: [], names: { LED: 25 },
-      adcPins: [26, 27, 28, 29], touchPins: [], dacPins: [], rtcPins: [], extWake: false, i2c: [defaultI2cPins(profile), { scl: 7, sda: 6 }],
+      adcUnits: [[26, 27, 28, 29]], touchPins: [], dacPins: [], rtcPins: [], extWake: false, i2c: [defaultI2cPins(profile), { scl: 7, sda: 6 }],
       spi: [{ sck: 18, mosi: 19, miso: 16 }, { sck: 10, mosi: 11, miso: 8 }],
       uart: [{ tx: 0, rx: 1 }, { tx: 4, rx: 5 }], freq: 125_000_000,
       uniqueId: [0xe6, 0x61, 0x38, 0x50, 0x4b, 0x2a, 0x51, 0x2c],
@@ -53,7 +53,7 @@ function profileFacts(profile: BoardProfile): BoardFacts {
     const pins = [...range(0, 5), ...range(12, 19), ...range(21, 23), ...range(25, 27), ...range(32, 39)];
     return {
       platform: 'esp32', chip: 'ESP32', pins, inputOnly: range(34, 39), names: {},
-      adcPins: [...range(32, 39), 0, 2, 4, ...range(12, 15), ...range(25, 27)],
+      adcUnits: [[36, 37, 38, 39, 32, 33, 34, 35], [4, 0, 2, 15, 13, 12, 14, 27, 25, 26]],
       touchPins: [0, 2, 4, 12, 13, 14, 15, 27, 32, 33], dacPins: [25, 26],
       rtcPins: [0, 2, 4, ...range(12, 15), ...range(25, 27), ...range(32, 39)], extWake: true,
       i2c: [defaultI2cPins(profile), { scl: 25, sda: 26 }],
@@ -65,7 +65,7 @@ function profileFacts(profile: BoardProfile): BoardFacts {
   return {
     platform: 'esp32', chip: s3 ? 'ESP32S3' : 'ESP32C3',
     pins: s3 ? [...range(0, 21), ...range(33, 48)] : range(0, 21), inputOnly: [], names: {},
-    adcPins: s3 ? range(1, 20) : range(0, 5), touchPins: s3 ? range(1, 14) : [], dacPins: [],
+    adcUnits: s3 ? [range(1, 10), range(11, 20)] : [range(0, 4), [5]], touchPins: s3 ? range(1, 14) : [], dacPins: [],
     rtcPins: s3 ? range(0, 21) : range(0, 5), extWake: s3, i2c: [defaultI2cPins(profile), { scl: 7, sda: 6 }],
     spi: [{ sck: 6, mosi: 7, miso: 2 }, { sck: 6, mosi: 7, miso: 2 }],
     uart: [{ tx: 21, rx: 20 }, { tx: 10, rx: 9 }], freq: 160_000_000, uniqueId: mac,

@@ -12,9 +12,11 @@ export type SetArgs =
   | { what: 'temp'; value: number; id?: string }
   | { what: 'humidity'; value: number; pin?: number }
   | { what: 'voltage'; pin: number; value: number }
-  | { what: 'touch'; pin: number; value: number | 'press' | 'release' };
+  | { what: 'touch'; pin: number; value: number | 'press' | 'release' }
+  /** Bytes machine.I2S(id) in RX mode reads next, in its format (little-endian frames, left first). */
+  | { what: 'i2s'; id: number; samples: number[] };
 
-export type GetWhat = 'pins' | 'leds' | 'oled' | 'parts' | 'rtc' | 'eeprom';
+export type GetWhat = 'pins' | 'leds' | 'oled' | 'parts' | 'rtc' | 'eeprom' | 'i2s';
 
 export class ControlError extends Error {}
 
@@ -72,7 +74,16 @@ function set(hw: VirtualHardware, a: Record<string, unknown>): { ok: true } {
       hw.touch.set(pin, value);
       break;
     }
-    default: throw new ControlError(`cannot set '${String(a.what)}' (pin, button, bootsel, temp, humidity, voltage, touch)`);
+    case 'i2s': {
+      const samples = a.samples;
+      if (!Array.isArray(samples) || !samples.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) {
+        throw new ControlError("'samples' must be a list of bytes");
+      }
+      const { source } = hw.i2sPort(num(a, 'id'));
+      for (const b of samples as number[]) source.push(b); // a spread of a long recording overflows the stack
+      break;
+    }
+    default: throw new ControlError(`cannot set '${String(a.what)}' (pin, button, bootsel, temp, humidity, voltage, touch, i2s)`);
   }
   return { ok: true };
 }
@@ -97,6 +108,7 @@ function get(hw: VirtualHardware, what: string): unknown {
     case 'parts': return hw.config.parts;
     case 'rtc': return { ...hw.rtc };
     case 'eeprom': return [...hw.eeproms.entries()].map(([id, e]) => ({ id, memory: e.memory.slice() }));
-    default: throw new ControlError(`cannot get '${what}' (pins, leds, oled, parts, rtc, eeprom)`);
+    case 'i2s': return [...hw.i2s].map(([id, p]) => ({ id, played: p.playedHex(), dropped: p.dropped }));
+    default: throw new ControlError(`cannot get '${what}' (pins, leds, oled, parts, rtc, eeprom, i2s)`);
   }
 }

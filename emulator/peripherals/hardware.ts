@@ -8,6 +8,7 @@ import type { ResetKind, VmHost } from '../vm/host-api.js';
 import { boardFacts, type BoardFacts } from './board-pins.js';
 import { fromHex, toHex } from './hex.js';
 import { ENODEV, I2cBuses } from './i2c-bus.js';
+import { I2sPort } from './i2s.js';
 import { OneWireBuses } from './onewire-bus.js';
 import { PioStateMachine, type PioProgram } from './pio.js';
 import { Ds18b20, serialFor } from './parts/ds18b20.js';
@@ -98,6 +99,8 @@ export class VirtualHardware {
   private readonly pioIrq = [{ flags: 0 }, { flags: 0 }];
   /** esp32.RMT transmit channels by channel number. */
   readonly rmt = new Map<number, RmtChannel>();
+  /** machine.I2S by id. */
+  readonly i2s = new Map<number, I2sPort>();
 
   private dispatch: PyCallable | null = null;
   private readonly timers = new Map<number, SoftTimer>();
@@ -428,6 +431,8 @@ export class VirtualHardware {
       rmt_state: (ch: number) => this.rmt.get(ch)?.state(this.nowUs()) ?? 0,
       rmt_loop: (ch: number, on: boolean) => { const c = this.rmt.get(ch); if (c) c.looping = on; },
       rmt_deinit: (ch: number) => { this.rmt.get(ch)?.stop(this.nowUs()); this.rmt.delete(ch); },
+      i2s_write: (id: number, hex: string) => this.i2sPort(id).play(fromHex(hex)),
+      i2s_read: (id: number, n: number) => toHex(this.i2sPort(id).record(n)),
       ow_reset: (pin: number) => this.oneWire.reset(pin),
       ow_bit: (pin: number, bit: number) => this.oneWire.slot(pin, bit ? 1 : 0),
       ow_byte: (pin: number, value: number) => this.oneWire.byte(pin, value & 0xff),
@@ -436,6 +441,12 @@ export class VirtualHardware {
         return d ? `${d.celsius},${d.humidity}` : '';
       },
     };
+  }
+
+  i2sPort(id: number): I2sPort {
+    let port = this.i2s.get(id);
+    if (!port) this.i2s.set(id, (port = new I2sPort()));
+    return port;
   }
 
   private neopixelWrite(pin: number, bytes: number[]): void {
