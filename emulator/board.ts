@@ -198,6 +198,7 @@ export class VirtualBoard {
       heapSize: boardHeapBytes(this.profile),
       bootImageDir: bootImagesDir(b),
       uniqueId: b.config.uniqueId,
+      mac: b.config.mac,
       parts: b.config.parts,
       persisted: this.persisted,
       banner: app.banner,

@@ -17,6 +17,7 @@ import { Ssd1306 } from './parts/ssd1306.js';
 import { Tmp102 } from './parts/tmp102.js';
 import type { PartSpec } from './parts.js';
 import { PinBank, type PinMode, type Pull } from './pins.js';
+import { RegisterModel } from './registers.js';
 import { RmtChannel } from './rmt.js';
 import { powerOnRtc, rtcDatetime, rtcNow, setRtcDatetime, type RtcState } from './rtc.js';
 import { armedFor, wakingSource, type HardwareSnapshot, type WakeSources } from './snapshot.js';
@@ -42,6 +43,8 @@ interface SoftTimer {
 export interface HardwareConfig {
   profile: BoardProfile;
   uniqueId?: string;
+  /** The station MAC (board.json's mac), whose eFuse words machine.mem32 reads. */
+  mac?: string;
   parts: PartSpec[];
   /** State carried over from the previous worker of this board (see snapshot()). */
   persisted?: HardwareSnapshot;
@@ -66,6 +69,7 @@ export class VirtualHardware {
   readonly facts: BoardFacts;
   readonly timeline: Timeline;
   readonly pins: PinBank;
+  readonly registers: RegisterModel;
   readonly i2c: I2cBuses;
   readonly rtc: RtcState;
   readonly oneWire = new OneWireBuses();
@@ -118,6 +122,9 @@ export class VirtualHardware {
     this.clockOrigin = performance.now() - host.ticksMs();
     this.timeline = new Timeline(TIMELINE_CAPACITY, () => Math.round((performance.now() - this.clockOrigin) * 1000));
     this.pins = new PinBank(this.timeline);
+    this.registers = new RegisterModel(this.pins, this.facts.pins, config.profile,
+      // Without a board.json MAC an ESP's unique_id() is its base MAC.
+      Uint8Array.from(config.mac ? config.mac.split(':').map((h) => parseInt(h, 16)) : this.facts.uniqueId));
     this.i2c = new I2cBuses(this.timeline);
     this.rtc = powerOnRtc();
     host.setWallClock(() => rtcNow(this.rtc));
@@ -281,6 +288,10 @@ export class VirtualHardware {
         return `${s.mode},${s.pull}`;
       },
       pin_get: (pin: number) => pins.read(pin),
+      // machine.mem*: the aligned word (null: not modelled), and a write of the lanes in mask (false: not modelled).
+      // Ints reach here as int32 (0xd0000000 is negative): >>> 0 makes them the unsigned words they are.
+      mem_read: (addr: number) => this.registers.read(addr >>> 0),
+      mem_write: (addr: number, value: number, mask: number) => this.registers.write(addr >>> 0, value >>> 0, mask >>> 0),
       pin_set: (pin: number, v: number) => pins.write(pin, v ? 1 : 0),
       pin_irq: (pin: number, handler: unknown, trigger: number, hard: boolean, arg: unknown) => {
         pins.state(pin).irq = handler === null ? null : { handler, trigger, hard, arg, flags: 0 };

@@ -18,6 +18,8 @@ export interface HardwarePluginConfig {
   profile: BoardProfile;
   /** machine.unique_id() as hex (board.json's uniqueId); the profile's fixed id without it. */
   uniqueId?: string;
+  /** The station MAC as board.json has it; the profile's default without it. */
+  mac?: string;
   /** Parts wired to the board; defaults to defaultParts(profile). */
   parts?: PartSpec[];
   /**
@@ -34,7 +36,7 @@ export interface HardwarePlugin extends ControllablePlugin {
 
 export function createHardwarePlugin(host: VmHost, config: HardwarePluginConfig): HardwarePlugin {
   const hardware = new VirtualHardware(host, {
-    profile: config.profile, uniqueId: config.uniqueId, parts: config.parts ?? defaultParts(config.profile), persisted: config.persisted,
+    profile: config.profile, uniqueId: config.uniqueId, mac: config.mac, parts: config.parts ?? defaultParts(config.profile), persisted: config.persisted,
   });
   host.addPoller(() => hardware.poll());
   // The Python side: machine, neopixel, dht (emulator/py/common) and the port modules (esp32/, rp2/).

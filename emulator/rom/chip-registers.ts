@@ -1,6 +1,6 @@
 // Registers the virtual chip answers READ_REG with besides MAC, UART and SPI: the eFuse words esptool reads for
 // revision and package, and on the ESP32 the clock calibration its baud-rate correction uses.
-import { ESP32_APB_CTL_DATE, ESP32_RTCCALICFG1, type ChipDef, type ChipKey } from '../../protocol/esp/chips.js';
+import { ESP32_APB_CTL_DATE, ESP32_RTCCALICFG1, efuseFromMac, type ChipDef, type ChipKey } from '../../protocol/esp/chips.js';
 
 const word = (base: number, n: number) => base + 4 * n;
 
@@ -31,4 +31,10 @@ const REGISTERS: Record<ChipKey, (chip: ChipDef) => ReadonlyMap<number, number>>
 
 export function chipRegisters(chip: ChipDef): ReadonlyMap<number, number> {
   return REGISTERS[chip.key](chip);
+}
+
+/** Those words and the factory MAC's two eFuse words, as both the ROM and a running program (machine.mem32) read them. */
+export function chipWords(chip: ChipDef, mac: Uint8Array): ReadonlyMap<number, number> {
+  const { low, high } = efuseFromMac(mac);
+  return new Map([...chipRegisters(chip), [chip.macEfuse, low], [chip.macEfuse + 4, high]]);
 }

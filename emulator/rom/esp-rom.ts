@@ -10,12 +10,12 @@ import {
   ErrorCode, FLASH_SECTOR, Op, READ_SLOW_BLOCK, ROM_STATUS_LEN, STUB_STATUS_LEN, SYNC_PAYLOAD, dataChecksum,
 } from '../../protocol/esp/commands.js';
 import {
-  CHIP_DETECT_MAGIC_REG, ESP32_RTCCALICFG1, RTC_WDT_WKEY, SECURITY_INFO_LEN, chipByName, efuseFromMac,
+  CHIP_DETECT_MAGIC_REG, ESP32_RTCCALICFG1, RTC_WDT_WKEY, SECURITY_INFO_LEN, chipByName,
   esp32RomCrystalHz, esp32RomLineRate, type ChipDef,
 } from '../../protocol/esp/chips.js';
 import { decodeRequest, encodeResponse, readU32le, statusBytes, type Request } from '../../protocol/esp/packet.js';
 import { slipEncode, SlipDecoder } from '../../protocol/esp/slip.js';
-import { chipRegisters } from './chip-registers.js';
+import { chipWords } from './chip-registers.js';
 import { SpiPeripheral } from './spi-peripheral.js';
 
 export interface EspRomOptions {
@@ -74,7 +74,6 @@ interface StubRead {
 export class EspRom {
   private readonly flash: FlashStore;
   private readonly chip: ChipDef;
-  private readonly efuse: { low: number; high: number };
   private readonly spi: SpiPeripheral;
   private readonly fixedRegs: ReadonlyMap<number, number>;
   private readonly regs = new Map<number, number>();
@@ -100,8 +99,7 @@ export class EspRom {
     if (opts.mac.length !== 6) throw new Error('MAC must be 6 bytes');
     this.chip = chip;
     this.flash = opts.flash;
-    this.efuse = efuseFromMac(opts.mac);
-    this.fixedRegs = chipRegisters(chip);
+    this.fixedRegs = chipWords(chip, opts.mac);
     this.baud = opts.baudRate ?? 115200;
     this.spi = new SpiPeripheral(chip.spi, opts.flash.size, chip.key === 'esp32');
   }
@@ -247,8 +245,6 @@ export class EspRom {
 
   private readReg(addr: number): number {
     if (addr === CHIP_DETECT_MAGIC_REG) return this.chip.magic[0];
-    if (addr === this.chip.macEfuse) return this.efuse.low;
-    if (addr === this.chip.macEfuse + 4) return this.efuse.high;
     // esptool estimates the crystal as baud * divider / 1e6.
     if (addr === this.chip.uartClkdiv) return Math.round((this.chip.xtalMhz * 1e6) / this.baud) & 0xfffff;
     if (this.spi.owns(addr)) return this.spi.read(addr);

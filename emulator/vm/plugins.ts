@@ -41,6 +41,7 @@ export function loadPlugins(host: VmHost, config: WorkerConfig, flashUnsynced: I
   const hardware = createHardwarePlugin(host, {
     profile,
     uniqueId: config.uniqueId,
+    mac: config.mac,
     parts: config.parts as PartSpec[] | undefined,
     persisted: config.persisted as Parameters<typeof createHardwarePlugin>[1]['persisted'],
   });

@@ -58,6 +58,8 @@ export interface WorkerConfig {
   bootImageDir?: string;
   /** machine.unique_id() as hex (board.json), so every board of a fleet has its own. */
   uniqueId?: string;
+  /** board.json's MAC: machine.mem32 reads its eFuse words. */
+  mac?: string;
   parts?: unknown[];
   /** Hardware state (RTC, NVS, sensors) carried across a reset that restarts the worker. */
   persisted?: unknown;

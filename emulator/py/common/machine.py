@@ -353,6 +353,44 @@ def _port_pin(pin, pins, message):
     return pin._id
 
 
+class _Mem:
+    # extmod/machine_mem.c over the host's register model (emulator/peripherals/registers.ts): little-endian
+    # lanes of its aligned 32-bit words; an address it does not model raises instead of faulting the chip.
+    def __init__(self, size):
+        self._size = size
+
+    def _addr(self, addr):
+        addr = _int(addr) & 0xFFFFFFFF
+        if addr & (self._size - 1):
+            raise ValueError('address %08x is not aligned to %d bytes' % (addr, self._size))
+        return addr
+
+    def _missing(self, addr):
+        return OSError('address %08x is not simulated' % addr)
+
+    def __getitem__(self, addr):
+        addr = self._addr(addr)
+        word = _hw.mem_read(addr & ~3)
+        if word is None:
+            raise self._missing(addr)
+        return (word >> (8 * (addr & 3))) & ((1 << 8 * self._size) - 1)
+
+    def __setitem__(self, addr, value):
+        addr = self._addr(addr)
+        shift = 8 * (addr & 3)
+        mask = ((1 << 8 * self._size) - 1) << shift
+        if not _hw.mem_write(addr & ~3, (_int(value) << shift) & mask, mask):
+            raise self._missing(addr)
+
+    def __repr__(self):
+        return '<%d-bit memory>' % (8 * self._size)
+
+
+mem8 = _Mem(1)
+mem16 = _Mem(2)
+mem32 = _Mem(4)
+
+
 class Signal:
     def __init__(self, pin, *args, invert=False, **kw):
         self._pin = pin if isinstance(pin, Pin) and not args and not kw else Pin(pin, *args, **kw)
@@ -385,9 +423,10 @@ class ADC:
     ATTN_2_5DB = 1
     ATTN_6DB = 2
     ATTN_11DB = 3
-    WIDTH_9BIT = 9
-    WIDTH_10BIT = 10
-    WIDTH_11BIT = 11
+    if _B['chip'] == 'ESP32':  # the port defines the narrower widths only where the ADC has them
+        WIDTH_9BIT = 9
+        WIDTH_10BIT = 10
+        WIDTH_11BIT = 11
     WIDTH_12BIT = 12
     _FULL = (1000000, 1340000, 2000000, 3600000)
     CORE_TEMP = 4
@@ -398,7 +437,9 @@ class ADC:
         def __new__(cls, pin, **kw):
             # The esp32 port has one ADC object a channel (its madc_obj table): ADC(pin) and ADCBlock.connect()
             # give the same object, whose attenuation stays until set again.
-            pin = _pin(pin)._id
+            if not isinstance(pin, Pin):
+                raise ValueError('expecting a pin')  # the port's machine_pin_get_id
+            pin = pin._id
             if pin not in ADC._channels:
                 ADC._channels[pin] = super().__new__(cls)
             return ADC._channels[pin]
