@@ -263,6 +263,10 @@ describe("esptool v5's memory and security commands, and --after watchdog-reset"
     const stay = ['-p', pty, 'flash', '--after', 'no-reset'];
     expect((await boardctl([...stay, 'write-mem', '0x60008090', '0xd0000102'])).code).toBe(0);
     expect(await boardctl([...stay, 'read-mem', '0x60008090'])).toMatchObject({ code: 0, stdout: '0x60008090 = 0x00000000\n' });
+    // eFuse read registers ignore writes: the MAC reads as before.
+    const mac = await boardctl([...stay, 'read-mac']);
+    expect((await boardctl([...stay, 'write-mem', '0x60008844', '0x12345678'])).code).toBe(0);
+    expect(await boardctl([...stay, 'read-mac'])).toMatchObject({ code: 0, stdout: mac.stdout });
 
     const wdt = await boardctl(['-p', pty, 'flash', '--after', 'watchdog-reset', 'read-mac']);
     expect(wdt.code, wdt.stderr).toBe(0);

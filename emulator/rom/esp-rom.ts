@@ -248,7 +248,7 @@ export class EspRom {
     // esptool estimates the crystal as baud * divider / 1e6.
     if (addr === this.chip.uartClkdiv) return Math.round((this.chip.xtalMhz * 1e6) / this.baud) & 0xfffff;
     if (this.spi.owns(addr)) return this.spi.read(addr);
-    return this.regs.get(addr) ?? this.fixedRegs.get(addr) ?? 0;
+    return this.fixedRegs.get(addr) ?? this.regs.get(addr) ?? 0;
   }
 
   private writeReg(req: Request): Promise<void> {
@@ -262,9 +262,13 @@ export class EspRom {
     return this.reply(req.op);
   }
 
-  /** The RTC watchdog's configuration takes writes only while its WPROTECT register holds the key. */
+  /**
+   * The chip's fixed words (eFuse read registers: MAC, revision; APB_CTL_DATE) ignore writes, and the RTC
+   * watchdog's configuration takes them only while its WPROTECT register holds the key.
+   */
   private writeProtected(addr: number): boolean {
     const wdt = this.chip.rtcWdt;
+    if (this.fixedRegs.has(addr)) return true;
     return !!wdt && (addr === wdt.config0 || addr === wdt.config1) && this.regs.get(wdt.wprotect) !== RTC_WDT_WKEY;
   }
 
