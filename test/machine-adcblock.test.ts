@@ -1,6 +1,7 @@
 // machine.ADCBlock and ADC.block() (the esp32 port's) on the real VM: the blocks are the ADC units, connect() gives
 // the same ADC objects machine.ADC does, over the same simulated voltages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PY_ERRORS } from './helpers/py-errors.js';
 import { TestBoard } from './helpers/test-board.js';
 
 let esp: TestBoard;
@@ -12,16 +13,6 @@ afterAll(async () => {
   await Promise.all([esp?.close(), pico?.close()]);
 });
 
-/** The errors of a list of lambdas, one line each (or 'ok'). */
-const TRY = `
-def errors(*fs):
-    for f in fs:
-        try:
-            f()
-            print('ok')
-        except Exception as e:
-            print(type(e).__name__, e)
-`;
 
 describe('machine.ADCBlock and ADC.block() on esp32', () => {
   it('connect() by channel, source or both gives the ADC of that pin, which reads the same voltage as machine.ADC', async () => {
@@ -44,7 +35,7 @@ print(b1, b2, a.block() is b1, ADC(Pin(4)).block() is b2, ADCBlock(0) is b1)
 
   it("sets the unit's resolution for read(), with the port's errors; the S3 and C3 only take 12 bits", async () => {
     await esp.control('set', { what: 'voltage', pin: 34, value: 0.5 });
-    const out = await esp.run(`${TRY}
+    const out = await esp.run(`${PY_ERRORS}
 from machine import ADC, ADCBlock, Pin
 a = ADC(Pin(34))
 b = ADCBlock(0, bits=9)
@@ -62,7 +53,7 @@ errors(lambda: ADCBlock(2), lambda: ADCBlock(0, bits=13), lambda: ADCBlock(1, bi
     );
     const c3 = await TestBoard.open({ profile: 'esp32c3', name: 'c3' });
     try {
-      expect(await c3.run(`${TRY}
+      expect(await c3.run(`${PY_ERRORS}
 from machine import ADCBlock, Pin
 errors(lambda: ADCBlock(0, bits=11), lambda: ADCBlock(1, bits=12))
 print(ADCBlock(1).connect(0), ADCBlock(0).connect(Pin(4)))

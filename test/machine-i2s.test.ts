@@ -2,6 +2,7 @@
 // the host side, RX from a host source or silence.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { I2sPort } from '../emulator/peripherals/i2s.js';
+import { PY_ERRORS } from './helpers/py-errors.js';
 import { TestBoard } from './helpers/test-board.js';
 
 let esp: TestBoard;
@@ -18,16 +19,6 @@ async function played(b: TestBoard, id: number): Promise<string> {
   return ports.find((p) => p.id === id)?.played ?? '';
 }
 
-/** The errors of a list of lambdas, one line each (or 'ok'). */
-const TRY = `
-def errors(*fs):
-    for f in fs:
-        try:
-            f()
-            print('ok')
-        except Exception as e:
-            print(type(e).__name__, e)
-`;
 
 describe('machine.I2S on esp32', () => {
   it('plays a blocking write at its rate: the call waits until all but a buffer has played, the host gets every byte', async () => {
@@ -132,7 +123,7 @@ asyncio.run(main())
   });
 
   it("gives the port's errors for bad arguments, ids and directions; prints as the port; shift() scales samples", async () => {
-    const out = await esp.run(`${TRY}
+    const out = await esp.run(`${PY_ERRORS}
 from machine import I2S, Pin
 ok = dict(sck=Pin(14), ws=Pin(13), sd=Pin(12), mode=I2S.TX, bits=16, format=I2S.MONO, rate=8000, ibuf=2048)
 def make(id=0, **kw):
@@ -167,7 +158,7 @@ print(s.hex())
 
 describe('machine.I2S ids per chip and on rp2', () => {
   it('the C3 has one I2S, the S3 two', async () => {
-    const probe = `${TRY}
+    const probe = `${PY_ERRORS}
 from machine import I2S, Pin
 errors(*(lambda i=i: I2S(i, sck=Pin(4), ws=Pin(5), sd=Pin(6), mode=I2S.TX, bits=32, format=I2S.STEREO, rate=44100, ibuf=8192) for i in range(3)))
 `;
@@ -182,7 +173,7 @@ errors(*(lambda i=i: I2S(i, sck=Pin(4), ws=Pin(5), sd=Pin(6), mode=I2S.TX, bits=
   });
 
   it('rp2 has I2S 0 and 1 on PIO, with ws = sck + 1, ibuf > 0, its own constants, any pin id', async () => {
-    const out = await pico.run(`${TRY}
+    const out = await pico.run(`${PY_ERRORS}
 from machine import I2S, Pin
 import time
 def make(id=0, **kw):

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TimelineEvent } from '../emulator/peripherals/index.js';
 import { efuseFromMac } from '../protocol/esp/chips.js';
+import { PY_ERRORS } from './helpers/py-errors.js';
 import { TestBoard } from './helpers/test-board.js';
 
 let esp: TestBoard;
@@ -17,15 +18,6 @@ afterAll(async () => {
   await Promise.all([esp?.close(), s3?.close(), pico?.close()]);
 });
 
-const TRY = `
-def errors(*fs):
-    for f in fs:
-        try:
-            f()
-            print('ok')
-        except Exception as e:
-            print(type(e).__name__, e)
-`;
 
 const pinEdges = async (board: TestBoard, pin: number) => {
   const { events } = (await board.control('trace', { clear: true })) as { events: TimelineEvent[] };
@@ -71,7 +63,7 @@ print(mem32[0x3ff44004] >> 4 & 1, mem32[0x3ff4403c] >> 4 & 1)
   });
 
   it('mem8/mem16 take their lanes of a word and mask what they write; alignment and unmodelled addresses raise', async () => {
-    const out = await esp.run(TRY + `
+    const out = await esp.run(PY_ERRORS + `
 from machine import Pin, mem8, mem16, mem32
 Pin(2, Pin.OUT).value(0)
 Pin(18, Pin.OUT).value(0)
@@ -106,7 +98,7 @@ print([n for n in dir(ADC) if n.startswith('WIDTH')])
   });
 
   it('esp32 ADC needs a Pin object as the port does, and keeps the narrower widths', async () => {
-    const out = await esp.run(TRY + `
+    const out = await esp.run(PY_ERRORS + `
 from machine import ADC, Pin
 errors(lambda: ADC(34), lambda: ADC(Pin(34)))
 print(ADC.WIDTH_9BIT, ADC.WIDTH_11BIT)
