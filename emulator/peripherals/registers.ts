@@ -1,7 +1,7 @@
 // machine.mem8/16/32 on the virtual board: the few chip registers it models, 32-bit words at aligned addresses.
 // GPIO registers act on the same PinBank machine.Pin drives; eFuse words are the ones the ROM emulator answers.
 
-import { CHIPS } from '../../protocol/esp/chips.js';
+import { chipByName } from '../../protocol/esp/chips.js';
 import type { BoardProfile } from '../profiles.js';
 import { chipWords } from '../rom/chip-registers.js';
 import type { PinBank } from './pins.js';
@@ -47,7 +47,7 @@ export class RegisterModel {
       this.gpio = rp2Gpio();
       this.fixed = new Map([[SIO, 0]]);
     } else {
-      const chip = Object.values(CHIPS).find((c) => c.name === profile.espChip)!;
+      const chip = chipByName(profile.espChip!)!;
       this.gpio = chip.key === 'esp32' ? espGpio(0x3ff44000, 2) : espGpio(0x60004000, chip.key === 'esp32s3' ? 2 : 1);
       this.fixed = chipWords(chip, mac);
     }
