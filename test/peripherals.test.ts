@@ -298,6 +298,10 @@ print(t.config(500))
   it('reads ADC(26) and the temperature channel on rp2', async () => {
     const b = await open('rp2-pico');
     expect(await b.run('from machine import ADC\nprint(ADC(26).read_u16(), ADC(0).read_u16(), ADC(4).read_u16())')).toBe('32767 32767 14020\n');
+    // The rp2 port's ADC is read_u16() and CORE_TEMP alone, made from one argument (ports/rp2/machine_adc.c).
+    const api = "print([n for n in ('read_uv', 'read', 'atten', 'width', 'init', 'ATTN_11DB', 'WIDTH_12BIT') if hasattr(ADC, n)], ADC.CORE_TEMP)";
+    const refused = "for f in (lambda: ADC(Pin(5)), lambda: ADC(26, atten=3)):\n try:\n  f()\n except Exception as e:\n  print(type(e).__name__)";
+    expect(await b.run(`from machine import ADC, Pin\n${api}\n${refused}`)).toBe('[] 4\nValueError\nTypeError\n');
     expect(await b.run('from machine import I2C\nprint(I2C(0), I2C(0).scan())'))
       .toBe('I2C(0, freq=400000, scl=5, sda=4, timeout=50000) [60, 72, 80]\n');
   });

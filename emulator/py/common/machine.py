@@ -418,20 +418,20 @@ _ADC_UNITS = _B['adcUnits']
 
 
 class ADC:
-    # ESP32 full-scale input per attenuation (machine.ADC docs / esp32 quickref), in microvolts.
-    ATTN_0DB = 0
-    ATTN_2_5DB = 1
-    ATTN_6DB = 2
-    ATTN_11DB = 3
-    if _B['chip'] == 'ESP32':  # the port defines the narrower widths only where the ADC has them
-        WIDTH_9BIT = 9
-        WIDTH_10BIT = 10
-        WIDTH_11BIT = 11
-    WIDTH_12BIT = 12
-    _FULL = (1000000, 1340000, 2000000, 3600000)
-    CORE_TEMP = 4
-
-    if not _RP2:
+    if _RP2:
+        CORE_TEMP = 4  # ports/rp2/machine_adc.c's one constant: the temperature sensor's channel
+    else:
+        ATTN_0DB = 0
+        ATTN_2_5DB = 1
+        ATTN_6DB = 2
+        ATTN_11DB = 3
+        if _B['chip'] == 'ESP32':  # the port defines the narrower widths only where the ADC has them
+            WIDTH_9BIT = 9
+            WIDTH_10BIT = 10
+            WIDTH_11BIT = 11
+        WIDTH_12BIT = 12
+        # ESP32 full-scale input per attenuation (machine.ADC docs / esp32 quickref), in microvolts.
+        _FULL = (1000000, 1340000, 2000000, 3600000)
         _channels = {}
 
         def __new__(cls, pin, **kw):
@@ -444,54 +444,62 @@ class ADC:
                 ADC._channels[pin] = super().__new__(cls)
             return ADC._channels[pin]
 
-    def __init__(self, pin, *, atten=None):
-        if _RP2 and isinstance(pin, int) and 0 <= pin <= 4:
-            self._id = -1 if pin == 4 else 26 + pin
-        else:
-            self._id = _pin(pin)._id
-        self._unit = next((u for u, pins in enumerate(_ADC_UNITS) if self._id in pins), None)
-        if self._id != -1 and self._unit is None:
-            raise ValueError('invalid pin')
-        if atten is not None or not hasattr(self, '_atten'):
-            self._atten = ADC.ATTN_0DB if atten is None else atten
-        if _RP2:
-            self._bits = 12  # the esp32 port's resolution is its unit's (_ADC_BITS)
+    if _RP2:
+        def __init__(self, source):
+            # The rp2 port takes one argument, no keywords: a channel 0-4 (4: the temperature sensor) or a pin with
+            # an ADC; its ADC has read_u16() only.
+            if isinstance(source, int) and 0 <= source <= 4:
+                self._id = -1 if source == 4 else 26 + source
+            else:
+                self._id = _pin(source)._id
+                if self._id not in _ADC_UNITS[0]:
+                    raise ValueError("Pin doesn't have ADC capabilities")
 
-    def init(self, *, atten=None):
-        if atten is not None:
-            self._atten = atten
+        def _full(self):
+            return 3300000
+    else:
+        def __init__(self, pin, *, atten=None):
+            self._id = pin._id
+            self._unit = next((u for u, pins in enumerate(_ADC_UNITS) if self._id in pins), None)
+            if self._unit is None:
+                raise ValueError('invalid pin')
+            if atten is not None or not hasattr(self, '_atten'):
+                self._atten = ADC.ATTN_0DB if atten is None else atten
 
-    def atten(self, a):
-        self._atten = a
+        def init(self, *, atten=None):
+            if atten is not None:
+                self._atten = atten
 
-    def width(self, w):
-        if _RP2:
-            self._bits = w
-        else:
+        def atten(self, a):
+            self._atten = a
+
+        def width(self, w):
             _adc_bits(self._unit, w)
 
-    if not _RP2:
         def block(self):
             return ADCBlock(self._unit)
 
-    def read_uv(self):
+        def _full(self):
+            return ADC._FULL[self._atten]
+
+        def read_uv(self):
+            return self._uv()
+
+        def read(self):
+            return self.read_u16() >> (16 - _ADC_BITS[self._unit])
+
+    def _uv(self):
         if self._id == -1:
             return 706000  # RP2040 temperature sensor at 27 degC
-        full = 3300000 if _RP2 else ADC._FULL[self._atten]
-        return max(0, min(full, _hw.adc_uv(self._id)))
+        return max(0, min(self._full(), _hw.adc_uv(self._id)))
 
     def read_u16(self):
-        full = 3300000 if _RP2 else ADC._FULL[self._atten]
-        return min(65535, self.read_uv() * 65535 // full)
-
-    def read(self):
-        return self.read_u16() >> (16 - (self._bits if _RP2 else _ADC_BITS[self._unit]))
+        return min(65535, self._uv() * 65535 // self._full())
 
     def __repr__(self):
         if _RP2:
             return '<ADC channel=%d>' % (self._id - 26 if self._id >= 0 else 4)
         return 'ADC(Pin(%d), atten=%d)' % (self._id, self._atten)
-
 
 if not _RP2:
     _ADC_BITS = [12] * len(_ADC_UNITS)  # each unit's resolution, which ADCBlock(bits=) and ADC.width() set
